@@ -1,0 +1,136 @@
+"""Built-in scenarios: a mid-market default, a fast SMB inbound funnel, a long-cycle enterprise one.
+
+Figures that come from a shipped dataset say so; the rest are stated planning assumptions that
+a user is expected to replace (``sla-sim init --preset NAME`` writes one out to edit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sla_sim.calendar import CalendarSpec
+from sla_sim.distributions import Gamma, LogNormal
+from sla_sim.errors import Issue, ScenarioError
+from sla_sim.scenario import (
+    AESpec,
+    ChannelSpec,
+    FollowUpSpec,
+    HorizonSpec,
+    RoutingSpec,
+    Scenario,
+    SLASpec,
+    TeamSpec,
+    default_channels,
+)
+
+__all__ = ["PRESETS", "preset", "preset_names"]
+
+
+def mid_market() -> Scenario:
+    """About 6,000 leads a month over five channels, ~25% MQLs, 10 SDRs and 8 AEs."""
+    return Scenario(
+        name="mid_market",
+        description="Mid-market B2B: ~6,000 leads/month over five channels, ~1 in 4 an MQL,"
+        " 10 SDRs on a New York business-hours calendar, 8 AEs; one quarter measured after"
+        " a 90-day warm-up.",
+        channels=default_channels(),
+        teams=[TeamSpec(name="sdr", reps=10)],
+        ae=AESpec(count=8, max_open_opportunities=60),
+    )
+
+
+def smb_inbound() -> Scenario:
+    """A fast, high-volume SMB inbound funnel with short cycles, calibrated to Olist 2018."""
+    smb = {"smb": 1.0}
+    channels = [
+        ChannelSpec(name="organic", leads_per_month=4000, segment_mix=smb, score_alpha=2.8,
+                    score_beta=3.0, sql_rate=0.35, win_rate=0.35,
+                    cycle_days=Gamma(mean=18, cv=0.9), deal_value=LogNormal(mean=3000, cv=1.0)),
+        ChannelSpec(name="paid", leads_per_month=3000, segment_mix=smb, score_alpha=2.4,
+                    score_beta=3.2, sql_rate=0.28, win_rate=0.3,
+                    cycle_days=Gamma(mean=18, cv=0.9), deal_value=LogNormal(mean=2500, cv=1.0)),
+        ChannelSpec(name="social", leads_per_month=1500, segment_mix=smb, score_alpha=2.0,
+                    score_beta=3.4, sql_rate=0.22, win_rate=0.25,
+                    cycle_days=Gamma(mean=20, cv=0.9), deal_value=LogNormal(mean=2000, cv=1.0)),
+    ]  # fmt: skip
+    return Scenario(
+        name="smb_inbound",
+        description="SMB inbound: ~8,500 leads/month from web channels, minutes-level SLA,"
+        " 14 SDRs in one team, short sales cycles (Olist 2018 cohorts: median 10-18 days).",
+        channels=channels,
+        teams=[TeamSpec(name="sdr", reps=14, max_active_leads=120)],
+        follow_up=FollowUpSpec(
+            cadence_days=[0, 1, 2, 4], attempt_minutes=LogNormal(mean=8, cv=0.6)
+        ),
+        ae=AESpec(count=10, max_open_opportunities=40),
+        horizon=HorizonSpec(warmup_days=45),
+        sla=SLASpec(
+            mql_commitment_per_month=2200, first_touch_within_business_hours=1.0,
+            attempts_required=3, attempts_within_days=4, disposition_within_days=7,
+            revenue_target_per_month=600_000,
+        ),
+    )  # fmt: skip
+
+
+def enterprise() -> Scenario:
+    """Low volume, two regional teams routed by segment, long cycles and large deals."""
+    london = CalendarSpec(timezone="Europe/London")
+    channels = [
+        ChannelSpec(name="inbound", leads_per_month=600,
+                    segment_mix={"enterprise": 0.4, "strategic": 0.6},
+                    score_alpha=3.0, score_beta=3.0, sql_rate=0.4, win_rate=0.22,
+                    cycle_days=Gamma(mean=120, cv=0.5), deal_value=LogNormal(mean=120000, cv=1.0)),
+        ChannelSpec(name="events", leads_per_month=300,
+                    segment_mix={"enterprise": 0.5, "strategic": 0.5},
+                    score_alpha=3.2, score_beta=2.8, sql_rate=0.45, win_rate=0.25,
+                    cycle_days=Gamma(mean=140, cv=0.5), deal_value=LogNormal(mean=150000, cv=1.0)),
+        ChannelSpec(name="partner", leads_per_month=200,
+                    segment_mix={"enterprise": 0.3, "strategic": 0.7},
+                    score_alpha=3.6, score_beta=2.6, sql_rate=0.5, win_rate=0.3,
+                    cycle_days=Gamma(mean=110, cv=0.5), deal_value=LogNormal(mean=180000, cv=1.0)),
+    ]  # fmt: skip
+    return Scenario(
+        name="enterprise",
+        description="Enterprise: ~1,100 leads/month, two SDR teams (New York, London) routed by"
+        " segment, 4-5 month sales cycles, six-figure deals; 240-day warm-up.",
+        channels=channels,
+        routing=RoutingSpec(team_rule="by_segment", rep_rule="least_loaded"),
+        teams=[
+            TeamSpec(name="ny", reps=3, segments=["enterprise"], max_active_leads=60),
+            TeamSpec(name="london", reps=3, segments=["strategic"], calendar=london,
+                     max_active_leads=60),
+        ],
+        follow_up=FollowUpSpec(cadence_days=[0, 1, 3, 6, 10, 15],
+                               attempt_minutes=LogNormal(mean=20, cv=0.5)),
+        ae=AESpec(count=10, max_open_opportunities=25),
+        horizon=HorizonSpec(warmup_days=240),
+        sla=SLASpec(
+            mql_commitment_per_month=260, acceptance_rate_min=0.3,
+            first_touch_within_business_hours=8.0, attempts_required=4,
+            attempts_within_days=10, disposition_within_days=21,
+            revenue_target_per_month=1_200_000,
+        ),
+    )  # fmt: skip
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {
+    "default": mid_market,
+    "mid_market": mid_market,
+    "smb_inbound": smb_inbound,
+    "enterprise": enterprise,
+}
+
+
+def preset_names() -> list[str]:
+    """Names accepted by :func:`preset` (``default`` is ``mid_market``)."""
+    return list(PRESETS)
+
+
+def preset(name: str = "default") -> Scenario:
+    """A fresh copy of a built-in scenario."""
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise ScenarioError(
+            [Issue("preset", f"must be one of {', '.join(PRESETS)}", name)]
+        ) from None
