@@ -128,8 +128,8 @@ class BusinessCalendar:
 
         first_day = origin.astimezone(self.tz).date() - timedelta(days=1)
         last_day = self.local_datetime(self.horizon_hours + 24.0 * margin_days).date()
-        self.range_start = self._local_hours(first_day, 0.0)
-        self.range_end = self._local_hours(last_day, 24.0)
+        self.range_start = self.local_hours(first_day, 0.0)
+        self.range_end = self.local_hours(last_day, 24.0)
 
         if self.always_open:
             starts, ends = [self.range_start], [math.inf]
@@ -149,7 +149,7 @@ class BusinessCalendar:
         self._s, self._e = self.starts.tolist(), self.ends.tolist()
         self._cs, self._ce = self.cum_starts.tolist(), self._cum_ends.tolist()
 
-    def _local_hours(self, day: date, hour: float) -> float:
+    def local_hours(self, day: date, hour: float) -> float:
         """Model hours of local wall-clock ``hour`` on ``day`` (fold=0 for gaps and overlaps)."""
         wall = datetime(day.year, day.month, day.day, tzinfo=self.tz) + timedelta(hours=hour)
         return self.model_hours(wall)
@@ -162,8 +162,8 @@ class BusinessCalendar:
         day = first
         while day <= last:
             if day.weekday() in days and day not in holidays:
-                s = self._local_hours(day, self.spec.start_hour)
-                e = self._local_hours(day, self.spec.end_hour)
+                s = self.local_hours(day, self.spec.start_hour)
+                e = self.local_hours(day, self.spec.end_hour)
                 if e > s:  # a working window inside a DST gap can vanish
                     if ends and s <= ends[-1]:
                         ends[-1] = max(ends[-1], e)

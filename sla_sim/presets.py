@@ -35,7 +35,7 @@ def mid_market() -> Scenario:
         " a 90-day warm-up.",
         channels=default_channels(),
         teams=[TeamSpec(name="sdr", reps=10)],
-        ae=AESpec(count=8, max_open_opportunities=60),
+        ae=AESpec(count=8, max_open_opportunities=80),
     )
 
 

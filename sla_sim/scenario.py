@@ -41,12 +41,11 @@ __all__ = [
 # Relative MQL volume by weekday (Mon..Sun) and calendar month (Jan..Dec), mean 1.0, derived
 # from the Olist marketing-funnel sample (sla_sim/data/olist) by sla_sim.defaults_data;
 # tests/test_defaults_data.py checks these literals against the shipped data.
-OLIST_WEEKDAY_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-OLIST_MONTH_WEIGHTS = [1.0] * 12
-OLIST_DAILY_VOLUME_CV = 0.0
+OLIST_WEEKDAY_WEIGHTS = [1.30, 1.27, 1.30, 1.18, 1.02, 0.460, 0.463]
+OLIST_DAILY_VOLUME_CV = 0.242
 # Success of a telemarketing contact by attempt number, relative to the first attempt: a
 # geometric factor fitted to UCI Bank Marketing (Moro et al. 2014), sla_sim.defaults_data.
-UCI_ATTEMPT_DECAY = 1.0
+UCI_ATTEMPT_DECAY = 0.920
 
 # Hour-of-day profile of inbound B2B lead creation (local time, 0..23, mean 1.0). No dataset
 # shipped here has timestamps of lead creation, so this is a stated assumption: most form fills
@@ -86,8 +85,8 @@ class ArrivalProfile(Spec):
         default_factory=lambda: [1.0] * 12,
         min_length=12,
         max_length=12,
-        description="Relative volume January..December (seasonality). Default: flat; the"
-        " Olist month profile is available as sla_sim.scenario.OLIST_MONTH_WEIGHTS.",
+        description="Relative volume January..December (seasonality). Default: flat (the"
+        " one Olist year mixes growth with seasonality, so it cannot set this).",
     )
     daily_volume_cv: float = Field(
         default_factory=lambda: OLIST_DAILY_VOLUME_CV,
@@ -133,10 +132,10 @@ class NurtureSpec(Spec):
 
     touch_interval_days: float = Field(default=7.0, gt=0, description="Days between touches.")
     engage_probability: float = Field(
-        default=0.12, ge=0, le=1, description="P(a touch engages the lead and lifts its score)."
+        default=0.04, ge=0, le=1, description="P(a touch engages the lead and lifts its score)."
     )
     score_lift_points: float = Field(
-        default=10.0, gt=0, description="Score points added by an engaging touch."
+        default=8.0, gt=0, description="Score points added by an engaging touch."
     )
     max_days: float = Field(
         default=90.0, ge=0, description="Days in nurture before the lead expires (0 = none)."
@@ -251,7 +250,7 @@ class FollowUpSpec(Spec):
         description="Days after the first attempt at which each attempt becomes due (first 0).",
     )
     attempt_minutes: Distribution = Field(
-        default_factory=lambda: LogNormal(mean=12.0, cv=0.6),
+        default_factory=lambda: LogNormal(mean=8.0, cv=0.6),
         description="Rep minutes per attempt (research, call, voicemail, email, CRM log).",
     )
     contact: ContactSpec = Field(default_factory=ContactSpec)
@@ -284,7 +283,7 @@ class AESpec(Spec):
 
     count: int = Field(default=8, ge=1, le=500, description="Number of AEs.")
     max_open_opportunities: int = Field(
-        default=60, ge=1, description="Open opportunities one AE carries; SQLs beyond wait."
+        default=80, ge=1, description="Open opportunities one AE carries; SQLs beyond wait."
     )
 
 
@@ -390,18 +389,18 @@ def default_channels() -> list[ChannelSpec]:
     """The five channels of the default mid-market scenario (about 6,000 leads a month)."""
     return [
         ChannelSpec(name="inbound", leads_per_month=2200, score_alpha=3.2, score_beta=3.4,
-                    sql_rate=0.42, win_rate=0.27,
+                    sql_rate=0.32, win_rate=0.27,
                     cycle_days=Gamma(mean=45, cv=0.6), deal_value=LogNormal(mean=24000, cv=0.9)),
         ChannelSpec(name="paid", leads_per_month=1600, score_alpha=2.6, score_beta=3.6,
-                    sql_rate=0.32, win_rate=0.22,
+                    sql_rate=0.24, win_rate=0.22,
                     cycle_days=Gamma(mean=50, cv=0.6), deal_value=LogNormal(mean=20000, cv=0.9)),
         ChannelSpec(name="events", leads_per_month=700, score_alpha=3.0, score_beta=3.2,
-                    sql_rate=0.38, win_rate=0.25,
+                    sql_rate=0.28, win_rate=0.25,
                     cycle_days=Gamma(mean=55, cv=0.6), deal_value=LogNormal(mean=30000, cv=0.9)),
         ChannelSpec(name="outbound", leads_per_month=1000, score_alpha=2.2, score_beta=3.8,
-                    sql_rate=0.28, win_rate=0.18,
+                    sql_rate=0.2, win_rate=0.18,
                     cycle_days=Gamma(mean=60, cv=0.6), deal_value=LogNormal(mean=32000, cv=1.0)),
         ChannelSpec(name="partner", leads_per_month=500, score_alpha=3.6, score_beta=3.0,
-                    sql_rate=0.48, win_rate=0.32,
+                    sql_rate=0.36, win_rate=0.32,
                     cycle_days=Gamma(mean=40, cv=0.6), deal_value=LogNormal(mean=28000, cv=0.9)),
     ]  # fmt: skip

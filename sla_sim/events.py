@@ -1,0 +1,134 @@
+"""The lead event log: one schema for simulated runs and for CRM exports.
+
+Every fact about a lead is a row: (lead, episode, time_h, event, team, rep, attempt, value).
+Lead attributes (channel, segment, score, creation time) live in a side table. Metrics read only
+this log, which is how the same SLA report serves a simulated quarter and a real one.
+
+``episode`` numbers the lead's MQL episodes (1 = first time it became an MQL; a recycled lead
+that re-qualifies starts episode 2); events before the first MQL have episode 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EVENTS", "EventLog", "TERMINAL_STATES"]
+
+# Event codes, in the order used to break ties at equal times.
+EVENTS: tuple[str, ...] = (
+    "created",          # lead enters the funnel; value = score (points)
+    "nurture",          # lead enters nurture (below threshold, or recycled)
+    "mql",              # lead becomes an MQL (starts an episode); team = owning team
+    "routed",           # handoff done: lead handed to a team (queue or rep)
+    "assigned",         # lead takes a rep's slot; rep = rep index within the team
+    "attempt",          # a follow-up attempt starts; attempt = 0-based number; value = rep hours
+    "contact",          # the attempt reached the lead (time = attempt end)
+    "sql",              # qualified: sales accepted the MQL
+    "disqualified",     # terminal: rejected after contact
+    "recycled",         # back to nurture (not ready, or unreached after the last attempt)
+    "opp_open",         # an AE opens the opportunity; rep = AE index
+    "won",              # terminal; value = deal value in the scenario currency
+    "lost",             # terminal
+    "nurture_expired",  # terminal: left nurture after its maximum stay
+)  # fmt: skip
+CODE = {name: i for i, name in enumerate(EVENTS)}
+TERMINAL_STATES: tuple[str, ...] = ("in_flight", "won", "lost", "disqualified", "nurture_expired")
+TERMINAL_EVENT_CODES = (CODE["won"], CODE["lost"], CODE["disqualified"], CODE["nurture_expired"])
+
+COLUMNS = ("lead", "episode", "time_h", "event", "team", "rep", "attempt", "value")
+
+
+@dataclass
+class EventLog:
+    """Append-only event rows plus the leads table; ``to_frame`` gives a tidy DataFrame."""
+
+    channels: list[str]
+    segments: list[str]
+    teams: list[str]
+    rows: list[tuple[int, int, float, int, int, int, int, float]] = field(default_factory=list)
+    _bulk: list[dict[str, np.ndarray]] = field(default_factory=list)
+    leads: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def set_leads(
+        self, channel: np.ndarray, segment: np.ndarray, created_h: np.ndarray, score: np.ndarray
+    ) -> None:
+        """Record lead attributes; lead ids are positions 0..n-1."""
+        self.leads = {
+            "lead": np.arange(len(channel), dtype=np.int64),
+            "channel": np.asarray(channel, dtype=np.int16),
+            "segment": np.asarray(segment, dtype=np.int16),
+            "created_h": np.asarray(created_h, dtype=np.float64),
+            "score": np.asarray(score, dtype=np.float64),
+        }
+
+    def add_many(
+        self,
+        lead: np.ndarray,
+        episode: int | np.ndarray,
+        time_h: np.ndarray,
+        event: str,
+        team: int | np.ndarray = -1,
+        value: float | np.ndarray = np.nan,
+    ) -> None:
+        """Append many rows of one event type at once (vectorised parts of the model)."""
+        n = len(lead)
+        if n == 0:
+            return
+        self._bulk.append(
+            {
+                "lead": np.asarray(lead, dtype=np.int64),
+                "episode": np.broadcast_to(np.asarray(episode, dtype=np.int16), n),
+                "time_h": np.asarray(time_h, dtype=np.float64),
+                "event": np.full(n, CODE[event], dtype=np.int16),
+                "team": np.broadcast_to(np.asarray(team, dtype=np.int16), n),
+                "rep": np.full(n, -1, dtype=np.int32),
+                "attempt": np.full(n, -1, dtype=np.int16),
+                "value": np.broadcast_to(np.asarray(value, dtype=np.float64), n),
+            }
+        )
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """All rows as numpy columns, sorted by time (ties: event order, then lead)."""
+        parts = list(self._bulk)
+        if self.rows:
+            arr = list(zip(*self.rows, strict=True))
+            dtypes = (np.int64, np.int16, np.float64, np.int16, np.int16, np.int32, np.int16,
+                      np.float64)  # fmt: skip
+            parts.append({c: np.asarray(a, dtype=d) for c, a, d in zip(COLUMNS, arr, dtypes,
+                                                                        strict=True)})
+        if not parts:
+            return {c: np.empty(0) for c in COLUMNS}
+        cols = {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
+        order = np.lexsort((cols["lead"], cols["event"], cols["time_h"]))
+        return {c: v[order] for c, v in cols.items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The event log as a DataFrame with readable categories and lead attributes joined."""
+        cols = self.columns()
+        df = pd.DataFrame(cols)
+        df["event"] = pd.Categorical.from_codes(cols["event"], categories=list(EVENTS))
+        df["team"] = _labels(cols["team"], self.teams)
+        if len(self.leads["lead"]):
+            ch = self.leads["channel"][cols["lead"]]
+            seg = self.leads["segment"][cols["lead"]]
+        else:
+            ch = seg = np.empty(0, dtype=np.int16)
+        df.insert(4, "channel", _labels(ch, self.channels))
+        df.insert(5, "segment", _labels(seg, self.segments))
+        return df
+
+    def leads_frame(self) -> pd.DataFrame:
+        """One row per lead: id, channel, segment, creation time (h) and score (points)."""
+        df = pd.DataFrame(self.leads)
+        df["channel"] = _labels(self.leads["channel"], self.channels)
+        df["segment"] = _labels(self.leads["segment"], self.segments)
+        return df
+
+
+def _labels(codes: np.ndarray, names: list[str]) -> Any:
+    """Categorical labels from integer codes, -1 meaning missing."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)

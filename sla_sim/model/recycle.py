@@ -1,0 +1,43 @@
+"""Random draws for the MQL episodes of recycled leads, taken from pre-drawn chunks.
+
+Recycled leads re-enter nurture at the same score (``recycle_score_points`` below the threshold),
+so their re-qualification delays, like their new attempt draws, can be drawn in vectorised
+chunks from the ``recycle`` stream and handed out one episode at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sla_sim.model.nurture import nurture_delays
+from sla_sim.scenario import Scenario
+
+CHUNK = 1024
+
+
+class RecycleDraws:
+    """Sequential per-episode draws for recycled leads (deterministic for a given stream)."""
+
+    def __init__(self, sc: Scenario, rng: np.random.Generator, n_attempts: int) -> None:
+        self.sc = sc
+        self.rng = rng
+        self.A = n_attempts
+        self.i = CHUNK  # force a refill on first use
+
+    def _refill(self) -> None:
+        sc, rng, A = self.sc, self.rng, self.A
+        start = np.full(CHUNK, sc.mql_threshold_points - sc.nurture.recycle_score_points)
+        self.delay = nurture_delays(start, sc.mql_threshold_points, sc.nurture, rng).tolist()
+        self.u = rng.random((CHUNK, A + 2)).tolist()
+        self.work = (sc.follow_up.attempt_minutes.sample(rng, CHUNK * A) / 60.0).reshape(
+            CHUNK, A).tolist()
+        self.ops = np.asarray(sc.handoff.ops_delay_hours.sample(rng, CHUNK)).tolist()
+        self.i = 0
+
+    def next(self) -> tuple[float, list[float], list[float], float]:
+        """(nurture delay h, A+2 uniforms [contact x A, qualify, disqualify], work h x A, ops h)."""
+        if self.i == CHUNK:
+            self._refill()
+        i = self.i
+        self.i += 1
+        return self.delay[i], self.u[i], self.work[i], self.ops[i]
