@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EVENTS", "EventLog", "TERMINAL_STATES"]
+__all__ = ["EVENTS", "TERMINAL_STATES", "EventLog"]
 
 # Event codes, in the order used to break ties at equal times.
 EVENTS: tuple[str, ...] = (

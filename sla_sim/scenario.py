@@ -132,7 +132,7 @@ class NurtureSpec(Spec):
 
     touch_interval_days: float = Field(default=7.0, gt=0, description="Days between touches.")
     engage_probability: float = Field(
-        default=0.04, ge=0, le=1, description="P(a touch engages the lead and lifts its score)."
+        default=0.025, ge=0, le=1, description="P(a touch engages the lead and lifts its score)."
     )
     score_lift_points: float = Field(
         default=8.0, gt=0, description="Score points added by an engaging touch."
@@ -291,10 +291,10 @@ class SLASpec(Spec):
     """The agreement: commitments of marketing and of sales, per lead and per period."""
 
     mql_commitment_per_month: float = Field(
-        default=1400.0, ge=0, description="MQLs marketing commits to deliver per month."
+        default=1600.0, ge=0, description="MQLs marketing commits to deliver per month."
     )
     acceptance_rate_min: float = Field(
-        default=0.25, ge=0, le=1, description="Minimum monthly share of dispositioned MQLs"
+        default=0.2, ge=0, le=1, description="Minimum monthly share of dispositioned MQLs"
         " that sales accepts as SQL (marketing's quality commitment)."
     )
     handoff_within_hours: float = Field(
@@ -312,11 +312,11 @@ class SLASpec(Spec):
         default=14.0, gt=0, description="MQL to disposition, clock days."
     )
     lead_compliance_target: float = Field(
-        default=0.9, gt=0, le=1, description="Share of MQLs that must meet each per-lead clause"
+        default=0.85, gt=0, le=1, description="Share of MQLs that must meet each per-lead clause"
         " for the period to count as met."
     )
     revenue_target_per_month: float = Field(
-        default=1_500_000.0, ge=0, description="Booked revenue target per month, in currency."
+        default=2_200_000.0, ge=0, description="Booked revenue target per month, in currency."
     )
 
 
@@ -390,17 +390,17 @@ def default_channels() -> list[ChannelSpec]:
     return [
         ChannelSpec(name="inbound", leads_per_month=2200, score_alpha=3.2, score_beta=3.4,
                     sql_rate=0.32, win_rate=0.27,
-                    cycle_days=Gamma(mean=45, cv=0.6), deal_value=LogNormal(mean=24000, cv=0.9)),
+                    cycle_days=Gamma(mean=38, cv=0.6), deal_value=LogNormal(mean=24000, cv=0.9)),
         ChannelSpec(name="paid", leads_per_month=1600, score_alpha=2.6, score_beta=3.6,
                     sql_rate=0.24, win_rate=0.22,
-                    cycle_days=Gamma(mean=50, cv=0.6), deal_value=LogNormal(mean=20000, cv=0.9)),
+                    cycle_days=Gamma(mean=42, cv=0.6), deal_value=LogNormal(mean=20000, cv=0.9)),
         ChannelSpec(name="events", leads_per_month=700, score_alpha=3.0, score_beta=3.2,
                     sql_rate=0.28, win_rate=0.25,
-                    cycle_days=Gamma(mean=55, cv=0.6), deal_value=LogNormal(mean=30000, cv=0.9)),
+                    cycle_days=Gamma(mean=46, cv=0.6), deal_value=LogNormal(mean=30000, cv=0.9)),
         ChannelSpec(name="outbound", leads_per_month=1000, score_alpha=2.2, score_beta=3.8,
                     sql_rate=0.2, win_rate=0.18,
-                    cycle_days=Gamma(mean=60, cv=0.6), deal_value=LogNormal(mean=32000, cv=1.0)),
+                    cycle_days=Gamma(mean=50, cv=0.6), deal_value=LogNormal(mean=32000, cv=1.0)),
         ChannelSpec(name="partner", leads_per_month=500, score_alpha=3.6, score_beta=3.0,
                     sql_rate=0.36, win_rate=0.32,
-                    cycle_days=Gamma(mean=40, cv=0.6), deal_value=LogNormal(mean=28000, cv=0.9)),
+                    cycle_days=Gamma(mean=34, cv=0.6), deal_value=LogNormal(mean=28000, cv=0.9)),
     ]  # fmt: skip

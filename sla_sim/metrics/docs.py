@@ -1,0 +1,57 @@
+"""What each metric means, with its unit: the reference for reports, exports and the README."""
+
+from __future__ import annotations
+
+_CLAUSE_TEXT = {
+    "handoff": "MQL routed to sales within sla.handoff_within_hours clock hours",
+    "first_touch": "first attempt within sla.first_touch_within_business_hours business hours"
+    " of the owning team's calendar, from MQL (or assignment, per sla.first_touch_from)",
+    "attempts": "sla.attempts_required attempts (or the lead reached sooner) within"
+    " sla.attempts_within_days days of MQL",
+    "disposition": "MQL dispositioned (SQL, disqualified or recycled) within"
+    " sla.disposition_within_days days",
+}
+
+METRIC_DOCS: dict[str, tuple[str, str]] = {
+    "leads_created": ("leads", "new leads created in the period"),
+    "mqls": ("MQLs", "MQL episodes started in the period (re-qualified recycled leads count)"),
+    "sqls": ("SQLs", "MQLs accepted by sales as SQL in the period"),
+    "opportunities": ("opportunities", "opportunities opened by AEs in the period"),
+    "wins": ("deals", "deals won (closed) in the period"),
+    "losses": ("deals", "deals lost (closed) in the period"),
+    "disqualified": ("MQLs", "MQLs disqualified after contact in the period"),
+    "recycled": ("MQLs", "MQLs recycled to nurture in the period"),
+    "nurture_expired": ("leads", "leads that left nurture after its maximum stay"),
+    "lead_to_mql_rate": ("ratio", "MQLs / leads created in the period"),
+    "mql_commitment": ("MQLs", "MQLs marketing committed to deliver in the period"),
+    "mql_volume_breach": ("0/1", "1 if MQLs delivered < commitment (marketing breach)"),
+    "acceptance_rate": ("ratio", "SQLs / MQLs dispositioned in the period (MQL quality)"),
+    "acceptance_breach": ("0/1", "1 if acceptance_rate < sla.acceptance_rate_min"),
+    "revenue": ("currency", "value of deals won, booked on the close date"),
+    "revenue_target": ("currency", "sla.revenue_target_per_month x months in the period"),
+    "revenue_attainment": ("ratio", "revenue / revenue_target"),
+    "revenue_target_breach": ("0/1", "1 if revenue < revenue_target"),
+    "deal_closure_rate": ("ratio", "wins / (wins + losses) closed in the period"),
+    "sales_cycle_days_mean": ("days", "mean days from opportunity open to close, for deals"
+                              " closed in the period"),
+    "response_hours_mean": ("hours", "mean clock hours MQL -> first attempt (touched MQLs)"),
+    "response_hours_p50": ("hours", "median clock hours MQL -> first attempt"),
+    "response_hours_p90": ("hours", "90th percentile clock hours MQL -> first attempt"),
+    "response_business_hours_p50": ("business hours", "median business hours MQL -> first"
+                                    " attempt, on the owning team's calendar"),
+    "response_business_hours_p90": ("business hours", "90th percentile of the same"),
+    "sdr_utilization": ("ratio", "SDR hours on attempts (shrinkage-stretched) / SDR working"
+                        " hours"),
+    "sdr_queue_mean": ("MQLs", "time-weighted mean of MQLs routed but waiting for a rep slot"),
+    "sdr_queue_max": ("MQLs", "maximum of the same"),
+    "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),
+    "ae_utilization": ("ratio", "ae_open_mean / (AEs x max_open_opportunities)"),
+    "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE slot"),
+}
+for _name, _text in _CLAUSE_TEXT.items():
+    METRIC_DOCS[f"{_name}_met"] = ("MQLs", f"clause met: {_text}; by period of clause start")
+    METRIC_DOCS[f"{_name}_breached"] = ("MQLs", f"clause breached: {_text}")
+    METRIC_DOCS[f"{_name}_pending"] = ("MQLs", "deadline after the end of observation and not"
+                                       " yet satisfied: neither met nor breached")
+    METRIC_DOCS[f"{_name}_compliance"] = ("ratio", "met / (met + breached)")
+    METRIC_DOCS[f"{_name}_breach"] = ("0/1", "1 if compliance < sla.lead_compliance_target")
