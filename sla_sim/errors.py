@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
+__all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
+
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
 class SlaSimError(Exception):
@@ -26,6 +29,8 @@ class Issue:
     value: Any = None
 
     def __str__(self) -> str:
+        if self.value is MISSING:
+            return f"{self.path}: {self.rule}"
         shown = repr(self.value)
         if len(shown) > 80:
             shown = shown[:77] + "..."

@@ -99,7 +99,7 @@ class Results:
         out = g.agg(n="count", mean="mean", std="std")
         out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
         q = g.quantile(list(QUANTILES)).unstack()
-        q.columns = [f"p{int(round(c * 100))}" for c in q.columns]
+        q.columns = [f"p{round(c * 100)}" for c in q.columns]
         return out.join(q).reset_index()
 
     def metric(self, name: str, period: str = "total") -> pd.Series:

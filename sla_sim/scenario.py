@@ -13,6 +13,7 @@ Sources for defaults are given in each field's description and collected in the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -273,7 +274,7 @@ class FollowUpSpec(Spec):
     def _cadence_increasing(cls, value: list[float]) -> list[float]:
         if value[0] != 0:
             raise ValueError("the first attempt must be due at day 0")
-        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(value)):
             raise ValueError("cadence days must be strictly increasing")
         return value
 

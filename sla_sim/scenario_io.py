@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sla_sim.errors import Issue, ScenarioError
+from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.scenario import Scenario
 
 __all__ = ["dump_yaml", "load", "save", "set_path", "validate"]
@@ -44,7 +44,8 @@ def issues_from_validation_error(err: ValidationError, prefix: str = "") -> list
         if e["type"] == "extra_forbidden":
             rule = "unknown key (not a field of this section)"
         elif e["type"] == "missing":
-            rule = "required field is missing"
+            issues.append(Issue(base, "required field is missing", MISSING))
+            continue
         issues.append(Issue(base, rule, e.get("input")))
     return issues
 
@@ -57,8 +58,8 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
     if isinstance(data, Scenario):
         data = data.model_dump(mode="python")
     if not isinstance(data, dict):
-        raise ScenarioError([Issue("(scenario)", "must be a mapping of fields", type(data).__name__)],
-                            source)
+        issue = Issue("(scenario)", "must be a mapping of fields", type(data).__name__)
+        raise ScenarioError([issue], source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

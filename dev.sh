@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine with Python 3.11 and nothing else.
+#   bash dev.sh run   [sla-sim run options]   set up .venv, simulate the default scenario
+#   bash dev.sh test  [pytest options]        set up .venv, run the whole test suite
+#   bash dev.sh bench [benchmark options]     set up .venv, run the speed benchmarks
+# Set-up is skipped when .venv already matches pyproject.toml.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY="${PYTHON:-python3}"
+VENV=.venv
+
+need_venv_pkg() {
+  echo "dev.sh: Python's venv module is missing; installing python3-venv" >&2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  else
+    echo "dev.sh: run: sudo apt-get install -y python3-venv" >&2
+    exit 1
+  fi
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+      echo "dev.sh: Python >= 3.11 is required ($("$PY" --version 2>&1))" >&2; exit 1; }
+    "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_venv_pkg
+    "$PY" -m venv "$VENV" || { rm -rf "$VENV"; need_venv_pkg; "$PY" -m venv "$VENV"; }
+  fi
+  local stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "dev.sh: installing sla_sim and its dependencies into $VENV (about a minute)" >&2
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[dev,notebook]"
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+  fi
+}
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  run)
+    ensure_venv
+    exec "$VENV/bin/sla-sim" run "$@"
+    ;;
+  test)
+    ensure_venv
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  bench)
+    ensure_venv
+    exec "$VENV/bin/python" benchmarks/run.py "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh {run|test|bench} [options]" >&2
+    exit 2
+    ;;
+esac

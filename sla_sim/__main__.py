@@ -1,0 +1,7 @@
+"""``python -m sla_sim`` runs the ``sla-sim`` command."""
+
+import sys
+
+from sla_sim.cli import main
+
+sys.exit(main())
