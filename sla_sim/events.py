@@ -10,6 +10,7 @@ that re-qualifies starts episode 2); events before the first MQL have episode 0.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ class EventLog:
     rows: list[tuple[int, int, float, int, int, int, int, float]] = field(default_factory=list)
     _bulk: list[dict[str, np.ndarray]] = field(default_factory=list)
     leads: dict[str, np.ndarray] = field(default_factory=dict)
+    _cache: tuple[tuple[int, int], dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
     def set_leads(
         self, channel: np.ndarray, segment: np.ndarray, created_h: np.ndarray, score: np.ndarray
@@ -92,14 +94,27 @@ class EventLog:
         )
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All rows as numpy columns, sorted by time (ties: event order, then lead)."""
+        """All rows as numpy columns, sorted by time (ties: event order, then lead).
+
+        The result is cached until rows are added; treat the arrays as read-only.
+        """
+        size = (len(self.rows), len(self._bulk))
+        if self._cache is not None and self._cache[0] == size:
+            return self._cache[1]
+        cols = self._build_columns()
+        self._cache = (size, cols)
+        return cols
+
+    def _build_columns(self) -> dict[str, np.ndarray]:
         parts = list(self._bulk)
         if self.rows:
-            arr = list(zip(*self.rows, strict=True))
+            n = len(self.rows)
+            flat = np.fromiter(itertools.chain.from_iterable(self.rows), dtype=np.float64,
+                               count=n * len(COLUMNS)).reshape(n, len(COLUMNS))
             dtypes = (np.int64, np.int16, np.float64, np.int16, np.int16, np.int32, np.int16,
                       np.float64)  # fmt: skip
-            parts.append({c: np.asarray(a, dtype=d) for c, a, d in zip(COLUMNS, arr, dtypes,
-                                                                        strict=True)})
+            parts.append({c: flat[:, i].astype(d) for i, (c, d) in
+                          enumerate(zip(COLUMNS, dtypes, strict=True))})
         if not parts:
             return {c: np.empty(0) for c in COLUMNS}
         cols = {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}

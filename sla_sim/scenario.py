@@ -151,7 +151,9 @@ class NurtureSpec(Spec):
 class HandoffSpec(Spec):
     """How MQLs are turned over to sales: in real time or in batches, after an ops delay."""
 
-    mode: Literal["realtime", "batch"] = "realtime"
+    mode: Literal["realtime", "batch"] = Field(
+        default="realtime", description="Route as soon as eligible, or at batch instants."
+    )
     ops_delay_hours: Distribution = Field(
         default_factory=lambda: Exponential(mean=0.25),
         description="Hours of enrichment/sync between MQL and eligibility for routing.",
@@ -185,7 +187,7 @@ class HandoffSpec(Spec):
 class TeamSpec(Spec):
     """A team of SDRs sharing a calendar and a queue."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="Team name, unique in the scenario.")
     reps: int = Field(ge=1, le=500, description="Number of SDRs.")
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     shrinkage: float = Field(
@@ -205,8 +207,13 @@ class TeamSpec(Spec):
 class RoutingSpec(Spec):
     """Which team gets an MQL, and which rep in it."""
 
-    team_rule: Literal["single", "by_channel", "by_segment"] = "single"
-    rep_rule: Literal["round_robin", "least_loaded"] = "round_robin"
+    team_rule: Literal["single", "by_channel", "by_segment"] = Field(
+        default="single", description="One team, or the team listing the lead's channel/segment."
+    )
+    rep_rule: Literal["round_robin", "least_loaded"] = Field(
+        default="round_robin",
+        description="Next rep with a free slot in turn, or the rep with fewest active leads.",
+    )
 
 
 class ContactSpec(Spec):
@@ -225,7 +232,10 @@ class ContactSpec(Spec):
         " scale of the power law. Default 12 h gives about 2.4x between 0.5 h and 24 h, far"
         " gentler than the observational 7x-60x of lead-response studies (treated as bounds).",
     )
-    shape: Literal["exponential", "power"] = "exponential"
+    shape: Literal["exponential", "power"] = Field(
+        default="exponential",
+        description="Decay curve: 2**(-age/half_life), or 1/(1 + age/half_life).",
+    )
     attempt_decay: float = Field(
         default_factory=lambda: UCI_ATTEMPT_DECAY,
         gt=0,
@@ -261,7 +271,9 @@ class FollowUpSpec(Spec):
         le=3,
         description="Log-odds added to sql_rate per 10 score points above the reference.",
     )
-    reference_score_points: float = Field(default=60.0, ge=0, le=100)
+    reference_score_points: float = Field(
+        default=60.0, ge=0, le=100, description="Score (points) at which sql_rate applies."
+    )
     disqualify_share: float = Field(
         default=0.5,
         ge=0,
@@ -348,9 +360,11 @@ class HorizonSpec(Spec):
 class Scenario(Spec):
     """One complete description of a funnel and the SLA written on it."""
 
-    name: str = "scenario"
-    description: str = ""
-    currency: str = Field(default="USD", min_length=3, max_length=3)
+    name: str = Field(default="scenario", description="Short name, used in results folders.")
+    description: str = Field(default="", description="Free text shown in reports.")
+    currency: str = Field(
+        default="USD", min_length=3, max_length=3, description="ISO 4217 code of all money."
+    )
     horizon: HorizonSpec = Field(default_factory=HorizonSpec)
     channels: list[ChannelSpec] = Field(min_length=1)
     arrivals: ArrivalProfile = Field(default_factory=ArrivalProfile)

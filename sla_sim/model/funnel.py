@@ -235,26 +235,26 @@ class FunnelModel:
 
         The chance of reaching the lead is set by its age (hours since MQL) at attempt start.
         """
-        now = self.env.now
-        ep = self.episode[lead]
-        p = self.p_contact(start - self.mql_t[lead], k)
-        rows = self.rows
-        if self.u_contact[lead * self.n_attempts + k] < p:
-            rows.append((lead, ep, now, self.C_CONTACT, rep.team, rep.index, k, self.NAN))
+        if self.u_contact[lead * self.n_attempts + k] >= self.p_contact(
+            start - self.mql_t[lead], k
+        ):
+            if k + 1 < self.n_attempts:  # not reached: next attempt of the cadence
+                self._seq += 1
+                rep.push((self.first_t[lead] + self.cadence_h[k + 1], self._seq, lead, k + 1))
+                return
+            self._recycle(lead, rep)
+        else:
+            now, ep, rows = self.env.now, self.episode[lead], self.rows
+            team, ri, nan = rep.team, rep.index, self.NAN
+            rows.append((lead, ep, now, self.C_CONTACT, team, ri, k, nan))
             if self.u_q[lead] < self.q[lead]:
-                rows.append((lead, ep, now, self.C_SQL, rep.team, rep.index, -1, self.NAN))
+                rows.append((lead, ep, now, self.C_SQL, team, ri, -1, nan))
                 self.ae.submit(lead)
             elif self.u_d[lead] < self.disqualify_share:
-                rows.append((lead, ep, now, self.C_DISQ, rep.team, rep.index, -1, self.NAN))
+                rows.append((lead, ep, now, self.C_DISQ, team, ri, -1, nan))
                 self.state[lead] = DISQUALIFIED
             else:
                 self._recycle(lead, rep)
-        elif k + 1 < self.n_attempts:
-            self._seq += 1
-            rep.push((self.first_t[lead] + self.cadence_h[k + 1], self._seq, lead, k + 1))
-            return
-        else:
-            self._recycle(lead, rep)
         self._release(rep)
 
     def _release(self, rep: Rep) -> None:

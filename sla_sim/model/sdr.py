@@ -32,8 +32,9 @@ Task = tuple[float, int, int, int]  # (due_h, seq, lead, attempt)
 class Rep:
     """One SDR: slots, a heap of due attempts, and at most one live timer."""
 
-    __slots__ = ("active", "busy", "busy_h", "cal", "cap", "current", "env", "index", "model",
-                 "stretch", "tasks", "team", "timer_at", "token")  # fmt: skip
+    __slots__ = ("active", "always", "busy", "busy_h", "cal", "cap", "current", "env", "index",
+                 "model", "n_attempts", "next_open", "stretch", "tasks", "team", "timer_at",
+                 "token", "work_h")  # fmt: skip
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -44,6 +45,10 @@ class Rep:
         self.cap = cap
         self.cal = cal
         self.stretch = model.stretch[team]
+        self.always = cal.always_open
+        self.next_open = cal.next_open
+        self.work_h = model.work_h  # per-lead x attempt draws, updated in place on recycling
+        self.n_attempts = model.n_attempts
         self.active = 0
         self.busy = False
         self.busy_h = 0.0
@@ -63,27 +68,26 @@ class Rep:
         tasks = self.tasks
         if not tasks:
             return
-        now = self.env.now
+        env = self.env
+        now = env.now
         due = tasks[0][0]
         start = due if due > now else now
-        if not self.cal.always_open:
-            start = self.cal.next_open(start)
+        if not self.always:
+            start = self.next_open(start)
         if start > now:
             if start < self.timer_at:  # an earlier wake-up than the one already set
                 self.token += 1
                 self.timer_at = start
                 token = self.token
-                self.env.timeout(start - now).callbacks.append(
-                    lambda _e: self._on_timer(token)
-                )
+                env.timeout(start - now).callbacks.append(lambda _e: self._on_timer(token))
             return
         _, _, lead, k = heapq.heappop(tasks)
-        work_h = self.model.work_h[lead * self.model.n_attempts + k] * self.stretch
+        work_h = self.work_h[lead * self.n_attempts + k] * self.stretch
         self.busy = True
         self.timer_at = math.inf
         self.current = (lead, k, now, work_h)
         self.model.on_attempt_start(self, lead, k, work_h)
-        self.env.timeout(work_h).callbacks.append(self._on_done)
+        env.timeout(work_h).callbacks.append(self._on_done)
 
     def _on_timer(self, token: int) -> None:
         if token == self.token and not self.busy:
