@@ -37,7 +37,7 @@ def hour_grid(origin: datetime, n_hours: int) -> HourGrid:
     days = idx.normalize()
     day_codes = pd.factorize(days)[0]
     return HourGrid(
-        weekday=np.asarray(idx.weekday, dtype=np.int64),
+        weekday=np.asarray(idx.day_of_week, dtype=np.int64),
         hour=np.asarray(idx.hour, dtype=np.int64),
         month=np.asarray(idx.month - 1, dtype=np.int64),
         day=np.asarray(day_codes, dtype=np.int64),

@@ -1,0 +1,310 @@
+"""Chart builders: Results (or an event log) in, a styled Altair chart out.
+
+Every builder is pure: it reads summaries, builds a chart and returns it, with no widgets, no
+I/O and no change to Altair's global renderers or themes. Style (one palette, fonts, titles) is
+applied per chart by :func:`_style`. Only :func:`save_chart` writes files: SVG and PNG are
+rendered offline by vl-convert, and HTML is written with Vega inlined, so nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sla_sim.results import Results
+    from sla_sim.scenario import Scenario
+
+__all__ = [
+    "COMMITMENTS",
+    "breach_probabilities",
+    "capacity_chart",
+    "commitment_labels",
+    "compliance_distribution",
+    "funnel_chart",
+    "response_hours",
+    "response_time_hist",
+    "revenue_fan",
+    "save_chart",
+]
+
+Chart: TypeAlias = alt.Chart | alt.LayerChart | alt.HConcatChart
+
+FONT = "Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
+INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
+BLUE, BAND, SLATE, RED = "#2f6db5", "#b7cfee", "#52606d", "#c43c39"
+SIDE_COLORS = {"Marketing": "#2f6db5", "Handoff": "#e08a2c", "Sales": "#3a9b6b",
+               "Revenue": "#8a5fb0"}  # fmt: skip
+ROLE_COLORS = {"SDR": "#2f6db5", "AE": "#e08a2c"}
+
+#: SLA commitments by side: (side, commitment key); ``<key>_breach`` is the 0/1 metric.
+COMMITMENTS: tuple[tuple[str, str], ...] = (
+    ("Marketing", "mql_volume"), ("Marketing", "acceptance"), ("Handoff", "handoff"),
+    ("Sales", "first_touch"), ("Sales", "attempts"), ("Sales", "disposition"),
+    ("Revenue", "revenue_target"),
+)  # fmt: skip
+CLAUSE_KEYS = ("handoff", "first_touch", "attempts", "disposition")
+FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
+          ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
+
+
+def commitment_labels(scenario: Scenario) -> dict[str, str]:
+    """Readable label of each commitment key, quoting the scenario's SLA terms."""
+    s = scenario.sla
+    return {
+        "mql_volume": f"MQL volume ≥ {s.mql_commitment_per_month:,.0f}/month",
+        "acceptance": f"Acceptance rate ≥ {s.acceptance_rate_min:.0%}",
+        "handoff": f"Handoff ≤ {s.handoff_within_hours:g} h",
+        "first_touch": f"First touch ≤ {s.first_touch_within_business_hours:g} business h",
+        "attempts": f"{s.attempts_required} attempts ≤ {s.attempts_within_days:g} days",
+        "disposition": f"Disposition ≤ {s.disposition_within_days:g} days",
+        "revenue_target": "Revenue ≥ target",
+    }
+
+
+def _style(chart: Chart) -> Chart:
+    """Apply the house style (font, colours, axes, titles) to a top-level chart."""
+    return (
+        chart.configure(font=FONT, background="white", padding=12)
+        .configure_view(stroke=None)
+        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID, domainColor=MUTED,
+                        tickColor=MUTED, labelFontSize=11, titleFontSize=12,
+                        titleFontWeight="normal", titlePadding=8)  # fmt: skip
+        .configure_title(fontSize=15, fontWeight="bold", color=INK, anchor="start",
+                         subtitleColor=MUTED, subtitleFontSize=11, offset=12)  # fmt: skip
+        .configure_legend(labelColor=INK, titleColor=INK, labelFontSize=11, titleFontSize=11,
+                          orient="bottom", symbolStrokeWidth=2)  # fmt: skip
+    )
+
+
+def _title(text: str, *subtitle: str) -> alt.TitleParams:
+    return alt.TitleParams(text, subtitle=list(subtitle) or None)
+
+
+def _period_text(period: str) -> str:
+    return "whole measured period" if period == "total" else period
+
+
+def _stats(results: Results, metrics: list[str], period: str | None = None) -> pd.DataFrame:
+    """Summary rows of ``metrics`` for one period, or for every month when period is None."""
+    s = results.summary()
+    s = s[s["metric"].isin(metrics)]
+    s = s[s["period"] != "total"] if period is None else s[s["period"] == period]
+    return s.sort_values(["period", "metric"]).reset_index(drop=True)
+
+
+def _money_axis(title: str) -> alt.Axis:
+    """Axis with compact money labels (2.5M, 800k; billions as B)."""
+    expr = "replace(format(datum.value, '.3~s'), 'G', 'B')"
+    return alt.Axis(title=title, labelExpr=expr, tickCount=6)
+
+
+def revenue_fan(results: Results) -> alt.LayerChart:
+    """Monthly revenue: P10–P90 band, P50 line, mean (dashed) and revenue target."""
+    cur, n = results.scenario.currency, results.replications
+    s = _stats(results, ["revenue", "revenue_target"])
+    band = s[s["metric"] == "revenue"].assign(band="P10–P90 of replications")
+    target = s[s["metric"] == "revenue_target"].set_index("period")["mean"]
+    lines = pd.concat([
+        band.assign(series="Median (P50)", value=band["p50"]),
+        band.assign(series="Mean", value=band["mean"]),
+        band.assign(series="Target", value=band["period"].map(target).to_numpy()),
+    ])[["period", "series", "value"]]  # fmt: skip
+    x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
+    money = f"{cur} ,.0f"
+    area = alt.Chart(band).mark_area(opacity=0.55).encode(
+        x=x, y=alt.Y("p10:Q", axis=_money_axis(f"Revenue booked ({cur})")), y2="p90:Q",
+        fill=alt.Fill("band:N", scale=alt.Scale(range=[BAND]), legend=alt.Legend(title=None)),
+        tooltip=[alt.Tooltip("period:O", title="Month")] + [
+            alt.Tooltip(f"{c}:Q", title=c.upper(), format=",.0f") for c in ("p10", "p50", "p90")],
+    )  # fmt: skip
+    series = ["Median (P50)", "Mean", "Target"]
+    line = alt.Chart(lines).mark_line(point=True, strokeWidth=2.5).encode(
+        x=x, y=alt.Y("value:Q"),
+        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=[BLUE, SLATE, RED]),
+                        legend=alt.Legend(title=None, symbolType="stroke")),
+        strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(
+            domain=series, range=[[1, 0], [6, 4], [2, 3]]), legend=alt.Legend(title=None)),
+        tooltip=["period:O", "series:N", alt.Tooltip("value:Q", format=",.0f", title=money)],
+    )  # fmt: skip
+    chart = alt.layer(area, line).properties(
+        width=520, height=300,
+        title=_title(f"Revenue by month ({cur})", f"Band: P10–P90 across {n} replications; "
+                     "target = revenue_target_per_month"),
+    )  # fmt: skip
+    return _style(chart)
+
+
+def breach_probabilities(results: Results, period: str = "total") -> alt.LayerChart:
+    """Horizontal bars of P(breach) for every SLA commitment, coloured by side."""
+    labels = commitment_labels(results.scenario)
+    means = _stats(results, [f"{k}_breach" for _, k in COMMITMENTS], period)
+    means = means.set_index("metric")["mean"]
+    df = pd.DataFrame([{"side": side, "commitment": labels[k], "metric": f"{k}_breach",
+                        "p_breach": float(means.get(f"{k}_breach", np.nan))}
+                       for side, k in COMMITMENTS])  # fmt: skip
+    order = list(df["commitment"])
+    y = alt.Y("commitment:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(df).encode(y=y, x=alt.X(
+        "p_breach:Q", scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format="%", title="Probability of breach (share of replications)")))
+    bars = base.mark_bar(height=18, cornerRadiusEnd=2).encode(
+        color=alt.Color("side:N", scale=alt.Scale(domain=list(SIDE_COLORS),
+                        range=list(SIDE_COLORS.values())), legend=alt.Legend(title="Side")),
+        tooltip=["side:N", "commitment:N", alt.Tooltip("p_breach:Q", format=".0%")],
+    )  # fmt: skip
+    text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
+        text=alt.Text("p_breach:Q", format=".0%"))
+    chart = alt.layer(bars, text).properties(width=420, height=alt.Step(30), title=_title(
+        "Probability of breaching each SLA commitment",
+        f"{_period_text(period)}; {results.replications} replications"))
+    return _style(chart)
+
+
+def compliance_distribution(results: Results, period: str = "total") -> alt.LayerChart:
+    """Per clause, compliance in each replication (ticks), P10–P90 (bar), P50 (dot), target."""
+    labels, target = commitment_labels(results.scenario), results.scenario.sla.lead_compliance_target
+    t = results.table
+    t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSE_KEYS])]
+    t = t.dropna(subset=["value"]).assign(
+        clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
+    q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
+    q.columns = ["clause", "p10", "p50", "p90"]
+    order = [labels[c] for c in CLAUSE_KEYS]
+    lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
+    xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
+    y = alt.Y("clause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", title="Share of MQLs meeting clause"))
+    rng = alt.Chart(q).mark_bar(height=14, color=BAND, cornerRadius=2).encode(y=y, x=x, x2="p90")
+    ticks = alt.Chart(t).mark_tick(color=BLUE, thickness=1.5, size=20, opacity=0.7).encode(
+        y=y, x=alt.X("value:Q", scale=xs),
+        tooltip=["clause:N", "replication:O", alt.Tooltip("value:Q", format=".1%")])
+    med = alt.Chart(q).mark_point(filled=True, size=70, color=INK, shape="diamond").encode(
+        y=y, x="p50:Q", tooltip=["clause:N", alt.Tooltip("p50:Q", format=".1%", title="P50")])
+    ref = pd.DataFrame({"target": [target], "label": [f"Target {target:.0%}"]})
+    rule = alt.Chart(ref).mark_rule(color=RED, strokeDash=[5, 3], strokeWidth=2).encode(
+        x="target:Q")
+    rtext = alt.Chart(ref).mark_text(color=RED, align="left", dx=4, dy=-6, y=0).encode(
+        x="target:Q", text="label:N")
+    chart = alt.layer(rng, ticks, med, rule, rtext).properties(
+        width=420, height=alt.Step(36), title=_title(
+            "SLA clause compliance across replications",
+            f"{_period_text(period)}; tick = one replication, bar = P10–P90, diamond = P50"))
+    return _style(chart)
+
+
+def response_hours(event_log_df: pd.DataFrame) -> pd.Series:
+    """Clock hours from MQL to the first attempt, one value per touched (lead, episode)."""
+    keys = [c for c in ("replication", "lead", "episode") if c in event_log_df.columns]
+    ev = event_log_df["event"].astype(str)
+    mql = event_log_df[ev == "mql"].groupby(keys)["time_h"].min()
+    first = event_log_df[(ev == "attempt") & (event_log_df["attempt"] == 0)]
+    delta = first.groupby(keys)["time_h"].min() - mql
+    return delta.dropna().rename("response_hours")
+
+
+def _nice_step(raw: float) -> float:
+    """Smallest 1, 2, 2.5 or 5 x 10^k at least ``raw``."""
+    k = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * k for m in (1, 2, 2.5, 5, 10) if m * k >= raw))
+
+
+def response_time_hist(event_log_df: pd.DataFrame, scenario: Scenario) -> alt.LayerChart:
+    """Histogram of clock hours MQL → first attempt, with median, P90 and the SLA marked."""
+    h = response_hours(event_log_df)
+    sla = scenario.sla.first_touch_within_business_hours
+    p50, p90, p99 = (float(h.quantile(q)) if len(h) else 0.0 for q in (0.5, 0.9, 0.99))
+    step = _nice_step(max(p99, sla, 1e-3) / 40)
+    edges = np.arange(0.0, max(p99, sla) + step, step)
+    counts, _ = np.histogram(h[h <= p99], bins=edges)
+    bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts})
+    bars = alt.Chart(bins).mark_bar(color=BLUE, opacity=0.85, binSpacing=1).encode(
+        x=alt.X("start:Q", title="Clock hours from MQL to first attempt",
+                scale=alt.Scale(domain=[0, float(edges[-1])], nice=False)),
+        x2="end:Q", y=alt.Y("count:Q", title="MQLs"),
+        tooltip=[alt.Tooltip("start:Q", title="from h"), alt.Tooltip("end:Q", title="to h"),
+                 alt.Tooltip("count:Q", title="MQLs")])  # fmt: skip
+    names = [f"SLA: {sla:g} business h", f"Median: {p50:.1f} h", f"P90: {p90:.1f} h"]
+    marks = pd.DataFrame({"x": [sla, p50, p90], "marker": names})
+    rules = alt.Chart(marks).mark_rule(strokeWidth=2).encode(
+        x="x:Q", tooltip=["marker:N"],
+        color=alt.Color("marker:N", sort=names, legend=alt.Legend(title=None, symbolType="stroke"),
+                        scale=alt.Scale(domain=names, range=[RED, INK, SLATE])),
+        strokeDash=alt.StrokeDash("marker:N", sort=names, legend=alt.Legend(title=None),
+                                  scale=alt.Scale(domain=names, range=[[6, 3], [1, 0], [2, 2]])))
+    chart = alt.layer(bars, rules).properties(width=520, height=260, title=_title(
+        "Response time, MQL → first attempt (clock hours)",
+        f"{len(h):,} touched MQLs in one replication; median {p50:.1f} h, P90 {p90:.1f} h"
+        f" (clock hours); axis cut at P99 = {p99:.0f} h",
+        "The SLA is in business hours on the team calendar: nights and weekends count here"
+        " but not there."))
+    return _style(chart)
+
+
+def funnel_chart(results: Results, period: str = "total") -> alt.LayerChart:
+    """Mean count at each funnel stage with the conversion between consecutive stages."""
+    means = _stats(results, [m for m, _ in FUNNEL], period).set_index("metric")["mean"]
+    df = pd.DataFrame({"stage": [lab for _, lab in FUNNEL],
+                       "mean": [float(means.get(m, np.nan)) for m, _ in FUNNEL]})
+    prev = df["mean"].shift()
+    df["conversion"] = [f"↓ {c:.1%} of {p}" if pd.notna(c) else "" for c, p in
+                        zip(df["mean"] / prev, df["stage"].shift(), strict=True)]  # fmt: skip
+    y = alt.Y("stage:N", sort=list(df["stage"]), title=None,
+              scale=alt.Scale(paddingInner=0.55), axis=alt.Axis(labelFontSize=12))
+    base = alt.Chart(df).encode(y=y)
+    bars = base.mark_bar(color=BLUE, cornerRadiusEnd=2).encode(
+        x=alt.X("mean:Q", title="Mean count per replication"),
+        tooltip=["stage:N", alt.Tooltip("mean:Q", format=",.1f")])
+    counts = base.mark_text(align="left", dx=5, color=INK, fontSize=11, fontWeight="bold").encode(
+        x="mean:Q", text=alt.Text("mean:Q", format=",.0f"))
+    conv = base.mark_text(align="left", dx=4, dy=-25, color=SLATE, fontSize=11,
+                          fontStyle="italic").encode(x=alt.value(0), text="conversion:N")
+    chart = alt.layer(bars, counts, conv).properties(width=480, height=alt.Step(56), title=_title(
+        "Funnel: mean volume per stage", f"{_period_text(period)}; {results.replications}"
+        " replications; % = stage volume over the previous stage's volume"))
+    return _style(chart)
+
+
+def capacity_chart(results: Results) -> alt.HConcatChart:
+    """SDR and AE utilisation by month (P50, P10–P90 whiskers) beside the SDR queue."""
+    names = {"sdr_utilization": "SDR", "ae_utilization": "AE", "sdr_queue_mean": "SDR queue"}
+    s = _stats(results, list(names)).assign(role=lambda d: d["metric"].map(names))
+    x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
+    tip = ["period:O", "role:N"] + [alt.Tooltip(f"{c}:Q", format=".3~f") for c in
+                                    ("p10", "p50", "p90")]  # fmt: skip
+    colour = alt.Color("role:N", title=None, scale=alt.Scale(
+        domain=list(ROLE_COLORS), range=list(ROLE_COLORS.values())))
+    util = alt.Chart(s[s["role"] != "SDR queue"]).encode(x=x, xOffset=alt.XOffset(
+        "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
+    util = alt.layer(
+        util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
+            scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y2="p90:Q"),
+        util.mark_point(filled=True, size=80, opacity=1).encode(y="p50:Q"),
+    ).properties(width=300, height=240, title="SDR and AE utilisation")  # fmt: skip
+    queue = alt.Chart(s[s["role"] == "SDR queue"]).encode(x=x, tooltip=tip)
+    queue = alt.layer(
+        queue.mark_rule(strokeWidth=2, color=SLATE).encode(y=alt.Y(
+            "p10:Q", title="MQLs waiting for an SDR (time-weighted mean)"), y2="p90:Q"),
+        queue.mark_point(filled=True, size=80, color=SLATE, opacity=1).encode(y="p50:Q"),
+    ).properties(width=220, height=240, title="SDR queue")  # fmt: skip
+    chart = alt.hconcat(util, queue, spacing=40, title=_title(
+        "Capacity by month", f"Dot = P50, whisker = P10–P90 across {results.replications}"
+        " replications")).resolve_scale(color="independent")
+    return _style(chart)
+
+
+def save_chart(chart: Chart, path: str | Path) -> Path:
+    """Save by extension (.png at scale 2, .svg, or .html with Vega inlined); creates folders."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    options = {".png": {"scale_factor": 2}, ".svg": {}, ".html": {"inline": True}}
+    if ext not in options:
+        raise ValueError(f"unsupported chart file extension {ext or '(none)'!r} for {p}:"
+                         " use .png, .svg or .html")  # fmt: skip
+    p.parent.mkdir(parents=True, exist_ok=True)
+    chart.save(str(p), **options[ext])
+    return p
