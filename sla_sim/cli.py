@@ -1,4 +1,4 @@
-"""The ``sla-sim`` command: run, validate, schema, presets, init.
+"""The ``sla-sim`` command: run, compare, sweep, runs, validate, schema, presets, init.
 
 Exit codes: 0 success, 1 a run failed, 2 bad input (invalid scenario, file or option), 130
 interrupted. Errors are one clear message on stderr, never a traceback.
@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
@@ -30,11 +29,22 @@ def _scenario_from(args: argparse.Namespace):  # -> Scenario
     return preset(args.preset or "default")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Simulate a scenario for N replications and write the results folder."""
-    from sla_sim.montecarlo import default_workers, run_replications
+def _workers(args: argparse.Namespace, reps: int) -> int:
+    from sla_sim.montecarlo import default_workers
 
-    scenario = _scenario_from(args)
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ScenarioError([Issue("--workers", "must be >= 1", args.workers)])
+        return args.workers
+    return max(1, min(default_workers(), reps))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Simulate a scenario (or resume a stored run) and write its results folder."""
+    from sla_sim.montecarlo import ReplicationError
+    from sla_sim.runs import parse_precision, stored_run
+    from sla_sim.store import RunStore
+
     issues = []
     if args.reps < 1:
         issues.append(Issue("--reps", "must be >= 1", args.reps))
@@ -42,26 +52,141 @@ def cmd_run(args: argparse.Namespace) -> int:
         issues.append(Issue("--seed", "must be >= 0", args.seed))
     if args.workers is not None and args.workers < 1:
         issues.append(Issue("--workers", "must be >= 1", args.workers))
-    out = Path(args.out) if args.out else Path("results") / (
-        f"{scenario.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    )
-    if out.exists() and any(out.iterdir()) and not args.force:
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and any(out.iterdir()) and not args.force:
         issues.append(Issue("--out", "folder exists and is not empty (use --force)", str(out)))
     if issues:
         raise ScenarioError(issues, "run request")
-    workers = args.workers or min(default_workers(), args.reps)
+    precision = [parse_precision(p) for p in args.precision or []]
+    scenario = None if args.resume else _scenario_from(args)
+    workers = _workers(args, args.reps)
     if not args.quiet:
-        print(f"sla-sim: {scenario.name}: {args.reps} replications, seed {args.seed}, "
-              f"{workers} worker(s)", file=sys.stderr)  # fmt: skip
-    results = run_replications(scenario, reps=args.reps, seed=args.seed, workers=workers,
-                               progress=not args.quiet)  # fmt: skip
-    results.save(out, report=not args.no_report)
+        what = f"resuming {args.resume}" if args.resume else (
+            f"{scenario.name}: {args.reps} replications, seed {args.seed}")  # type: ignore[union-attr]
+        where = f"dask {args.dask}" if args.dask else f"{workers} worker(s)"
+        print(f"sla-sim: {what}, {where}", file=sys.stderr)
+    store = RunStore(args.store)
+    try:
+        run_id, folder, results = stored_run(
+            scenario, reps=args.reps, seed=args.seed, workers=workers, dask=args.dask,
+            store=store, out=out, precision=precision, max_reps=args.max_reps,
+            progress=not args.quiet, report=not args.no_report, resume=args.resume,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("sla-sim: interrupted; finished replications are kept. Resume with:"
+              " sla-sim run --resume <id> (see: sla-sim runs list)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except ReplicationError as err:
+        print(f"sla-sim: failed: {err}\nfinished replications are kept; after fixing the cause"
+              " resume with: sla-sim run --resume <id> (see: sla-sim runs list)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
     from sla_sim.report import headline_table
 
-    table = headline_table(results)
-    print(table.to_string(index=False))
-    print(f"\nresults: {out}  ({results.meta['wall_seconds']:.1f} s)")
+    print(headline_table(results).to_string(index=False))
+    if results.meta.get("precision"):
+        for t in precision or [parse_precision(p.replace("@total", ""))
+                               for p in results.meta["precision"]]:
+            from sla_sim.runs import PrecisionTarget
+
+            assert isinstance(t, PrecisionTarget)
+            print(t.describe(results.column(t.metric, t.period)))
+    print(f"\nrun {run_id}: {results.replications} replications in "
+          f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run two scenarios with common random numbers and print paired differences."""
+    from sla_sim.compare import paired_differences, run_pair
+    from sla_sim.scenario_io import load
+
+    a, b = load(args.a), load(args.b)
+    if args.reps < 2:
+        raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
+                                   args.reps)])  # fmt: skip
+    ra, rb = run_pair(a, b, reps=args.reps, seed=args.seed, workers=_workers(args, 2 * args.reps),
+                      dask=args.dask, progress=not args.quiet)  # fmt: skip
+    table = paired_differences(ra, rb)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    show = table[["metric", "mean_a", "mean_b", "diff", "paired_low", "paired_high",
+                  "unpaired_low", "unpaired_high"]]  # fmt: skip
+    print(f"B - A over {args.reps} paired replications (common random numbers), 95% CIs:")
+    print(show.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a grid or Latin hypercube over scenario fields; write one tidy table."""
+    from sla_sim.sweep import parse_param, sweep
+
+    scenario = _scenario_from(args)
+    params = dict(parse_param(p) for p in args.param or [])
+    table = sweep(scenario, params, reps=args.reps, seed=args.seed, samples=args.samples,
+                  workers=_workers(args, args.reps * 4), dask=args.dask,
+                  progress=not args.quiet)  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        table.to_csv(out, index=False)
+    else:
+        table.to_parquet(out, index=False)
+    names = list(params)
+    tot = table[(table["period"] == "total") & (table["metric"].isin(
+        ["revenue", "first_touch_breach", "revenue_target_breach"]))]
+    print(tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
+                          observed=True).to_string(float_format=lambda v: f"{v:,.4g}"))
+    print(f"\n{len(table):,} rows -> {out}")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List, show or compare stored runs."""
+    from sla_sim.store import RunStore
+
+    store = RunStore(args.store)
+    if args.runs_command == "list":
+        df = store.list()
+        if df.empty:
+            print(f"no runs in {store.root}")
+        else:
+            cols = ["id", "status", "scenario_name", "seed", "reps_done", "reps_requested",
+                    "created", "path"]  # fmt: skip
+            print(df[cols].to_string(index=False))
+        return EXIT_OK
+    from sla_sim.results import Results
+
+    if args.runs_command == "show":
+        folder = store.path_of(args.id)
+        meta = json.loads((folder / "run.json").read_text())
+        print(json.dumps({k: meta[k] for k in meta if k != "path"}, indent=2))
+        if meta["status"] == "complete":
+            from sla_sim.report import headline_table
+
+            print(headline_table(Results.load(folder)).to_string(index=False))
+        return EXIT_OK
+    from sla_sim.compare import paired_differences
+
+    ra, rb = (Results.load(_complete(store, i)) for i in (args.id_a, args.id_b))
+    table = paired_differences(ra, rb)
+    same = ra.meta.get("seed") == rb.meta.get("seed")
+    print(f"{args.id_b} - {args.id_a}" + (" (same seed: paired)" if same else
+                                          " (different seeds: read the unpaired CI)"))
+    print(table[["metric", "mean_a", "mean_b", "diff", "paired_low", "paired_high",
+                 "unpaired_low", "unpaired_high"]].to_string(
+        index=False, float_format=lambda v: f"{v:,.4g}"))  # fmt: skip
+    return EXIT_OK
+
+
+def _complete(store, run_id: str) -> Path:  # type: ignore[no-untyped-def]
+    folder = store.path_of(run_id)
+    meta = json.loads((folder / "run.json").read_text())
+    if meta.get("status") != "complete":
+        raise ScenarioError([Issue("run id", f"run is {meta.get('status')}, not complete",
+                                   run_id)])  # fmt: skip
+    return folder
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -108,6 +233,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+cmp_func = cmd_compare
+
+
+def _common(p: argparse.ArgumentParser, reps: int) -> None:
+    p.add_argument("--reps", type=int, default=reps, help=f"replications (default {reps})")
+    p.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run on Dask: 'local' or a scheduler address tcp://host:8786")
+    p.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sla-sim``."""
     p = argparse.ArgumentParser(
@@ -121,15 +260,46 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario (default: the built-in default)")
     run.add_argument("scenario", nargs="?", help="scenario file (.yaml, .toml, .json)")
     run.add_argument("--preset", help="built-in scenario name (see: sla-sim presets)")
-    run.add_argument("--reps", type=int, default=20, help="replications (default 20)")
-    run.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
-    run.add_argument("--workers", type=int, default=None,
-                     help="local worker processes (default: all cores)")
-    run.add_argument("--out", help="results folder (default results/<name>-<time>)")
+    _common(run, reps=20)
+    run.add_argument("--out", help="results folder (default: a new folder in the store)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    run.add_argument("--precision", action="append", metavar="METRIC=TARGET",
+                     help="add replications until the 95%% CI half-width of METRIC is within"
+                     " TARGET (e.g. revenue=2%%); repeatable")
+    run.add_argument("--max-reps", type=int, default=10_000,
+                     help="cap on replications with --precision (default 10000)")
+    run.add_argument("--resume", metavar="ID", help="complete an interrupted run")
     run.add_argument("--no-report", action="store_true", help="skip report.md/report.html")
-    run.add_argument("--quiet", action="store_true", help="no progress output")
     run.set_defaults(func=cmd_run)
+
+    cmp_ = sub.add_parser("compare", help="scenario A vs B with common random numbers")
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    _common(cmp_, reps=50)
+    cmp_.add_argument("--out", help="also write the table as CSV")
+    cmp_.set_defaults(func=cmp_func)
+
+    swp = sub.add_parser("sweep", help="grid or Latin hypercube over scenario fields")
+    swp.add_argument("scenario", nargs="?")
+    swp.add_argument("--preset")
+    swp.add_argument("--param", action="append", metavar="PATH=VALUES",
+                     help="e.g. teams[sdr].reps=6:14 or sla.first_touch_within_business_hours"
+                     "=1,2,4,8; repeatable")
+    swp.add_argument("--samples", type=int, help="Latin-hypercube points instead of a grid")
+    _common(swp, reps=10)
+    swp.add_argument("--out", default="sweep.parquet", help="table (.parquet or .csv)")
+    swp.set_defaults(func=cmd_sweep)
+
+    runs = sub.add_parser("runs", help="stored runs: list, show ID, compare ID ID")
+    runs.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    rsub.add_parser("list", help="every run in the catalog")
+    show = rsub.add_parser("show", help="one run's facts and headline numbers")
+    show.add_argument("id")
+    rc = rsub.add_parser("compare", help="paired differences between two complete runs")
+    rc.add_argument("id_a")
+    rc.add_argument("id_b")
+    runs.set_defaults(func=cmd_runs)
 
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("file")

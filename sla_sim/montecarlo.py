@@ -1,4 +1,4 @@
-"""Replications: seeds, executors (serial or local processes) and progress.
+"""Replications: seeds, executors (serial, local processes, Dask) and progress.
 
 Replication ``i`` of a run with root ``seed`` always uses ``SeedSequence(seed, spawn_key=(i,))``,
 so results are identical whatever the executor or number of workers, and two scenarios run with
@@ -6,91 +6,64 @@ the same seed share common random numbers (see :mod:`sla_sim.streams`).
 
 Worker processes are started with ``fork`` on Linux and ``spawn`` elsewhere, chosen per call and
 never at import. With ``spawn`` (macOS, Windows) a script must guard its entry point with
-``if __name__ == "__main__":``; in Jupyter the worker function lives in this module, so notebooks
-work either way.
+``if __name__ == "__main__":``; the task function lives in :mod:`sla_sim.worker`, so notebooks
+work either way. Results stream in and are aggregated as they arrive: per-lead event logs are
+not kept, except the one of ``keep_log_of``.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-
-import pandas as pd
+from collections.abc import Callable, Iterable
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
-from sla_sim.events import EventLog
+from sla_sim.executors import Job, execute
+from sla_sim.results import Results
 from sla_sim.scenario import Scenario
+from sla_sim.worker import ReplicationFailure, ReplicationResult, run_one
 
-__all__ = ["ReplicationError", "ReplicationResult", "run_replication", "run_replications"]
+__all__ = [
+    "DEFAULT_SEED",
+    "ReplicationError",
+    "ReplicationResult",
+    "default_workers",
+    "run_replication",
+    "run_replications",
+]
 
 DEFAULT_SEED = 20260101
 
 
 class ReplicationError(SlaSimError, RuntimeError):
-    """A replication raised; carries its seed and index so it can be re-run alone."""
+    """Replications raised; each failure carries its seed and index so it can be re-run alone.
 
-    def __init__(self, seed: int, replication: int, cause: str) -> None:
-        self.seed, self.replication, self.cause = seed, replication, cause
-        super().__init__(
-            f"replication {replication} (seed {seed}) failed: {cause}\n"
-            f"  reproduce alone with: sla_sim.run_replication(scenario, seed={seed},"
-            f" replication={replication})"
-        )
+    ``results`` holds the replications that did complete (None if none did).
+    """
 
-
-@dataclass
-class ReplicationResult:
-    """Metrics of one replication, its lead terminal counts, and optionally its event log."""
-
-    replication: int
-    metrics: pd.DataFrame
-    terminal: dict[str, int]
-    seconds: float
-    log: EventLog | None = field(default=None, repr=False)
+    def __init__(self, failures: list[ReplicationFailure], results: Results | None = None):
+        self.failures, self.results = failures, results
+        lines = [f"{len(failures)} replication(s) failed:"]
+        for f in failures[:10]:
+            lines.append(f"  replication {f.replication} (seed {f.seed}): {f.error}")
+        if len(failures) > 10:
+            lines.append(f"  ... and {len(failures) - 10} more")
+        f0 = failures[0]
+        lines.append(f"  reproduce one alone: sla_sim.run_replication(scenario, seed={f0.seed},"
+                     f" replication={f0.replication})")  # fmt: skip
+        super().__init__("\n".join(lines))
 
 
 def run_replication(
     scenario: Scenario, seed: int = DEFAULT_SEED, replication: int = 0, keep_log: bool = False
 ) -> ReplicationResult:
-    """Simulate one replication and compute its metrics."""
-    from sla_sim import metrics
-    from sla_sim.model.funnel import FunnelModel
-    from sla_sim.model.reconcile import terminal_counts
-    from sla_sim.streams import Streams, replication_seed
-
-    t0 = time.perf_counter()
-    model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
-    log = model.run()
-    table = metrics.compute(log, scenario)
-    import numpy as np
-
-    terminal = terminal_counts(np.asarray(model.state, dtype=np.int64))
-    return ReplicationResult(
-        replication, table, terminal, time.perf_counter() - t0, log if keep_log else None
-    )
+    """Simulate one replication and compute its metrics (``.metrics`` is a tidy table)."""
+    check_request(1, 1, seed)
+    return run_one(scenario, seed, replication, keep_log=keep_log)
 
 
-def _chunk(scenario_json: str, seed: int, reps: list[int], keep_log_of: int | None
-           ) -> list[ReplicationResult]:  # fmt: skip
-    """Worker entry point: run several replications of a scenario given as JSON."""
-    scenario = Scenario.model_validate_json(scenario_json)
-    out = []
-    for r in reps:
-        try:
-            out.append(run_replication(scenario, seed, r, keep_log=(r == keep_log_of)))
-        except SlaSimError:
-            raise
-        except Exception as err:  # report with the seed, so it can be reproduced alone
-            raise ReplicationError(seed, r, f"{type(err).__name__}: {err}") from None
-    return out
-
-
-def _check(reps: int, workers: int, seed: int) -> None:
+def check_request(reps: int, workers: int, seed: int) -> None:
+    """Reject impossible run requests before anything runs."""
     issues = []
     if reps < 1:
         issues.append(Issue("reps", "must be >= 1", reps))
@@ -102,51 +75,31 @@ def _check(reps: int, workers: int, seed: int) -> None:
         raise ScenarioError(issues, "run request")
 
 
-def iter_replications(
-    scenario: Scenario,
-    reps: int,
-    seed: int = DEFAULT_SEED,
-    workers: int = 1,
-    keep_log_of: int | None = 0,
-    start: int = 0,
-) -> Iterator[ReplicationResult]:
-    """Yield replication results as they finish (any order when workers > 1)."""
-    _check(reps, workers, seed)
-    indices = list(range(start, start + reps))
-    if workers == 1:
-        for r in indices:
-            yield _chunk_local(scenario, seed, r, keep_log_of)
-        return
-    payload = scenario.model_dump_json()
-    size = max(1, min(8, len(indices) // (workers * 4)))
-    chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
-    ctx = _mp_context()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_chunk, payload, seed, c, keep_log_of) for c in chunks]
-        try:
-            for fut in as_completed(futures):
-                yield from fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
+def collect(
+    outcomes: Iterable[ReplicationResult | ReplicationFailure],
+    on_result: Callable[[ReplicationResult], None] | None = None,
+    progress: bool = True,
+    total: int | None = None,
+    desc: str = "",
+) -> tuple[list[ReplicationResult], list[ReplicationFailure]]:
+    """Drain outcomes with a tqdm progress bar (a widget in Jupyter); split successes/failures.
 
+    The metrics arrays are kept (small); event logs only where the worker was asked to keep one.
+    """
+    from tqdm.auto import tqdm
 
-def _chunk_local(scenario: Scenario, seed: int, r: int, keep_log_of: int | None
-                 ) -> ReplicationResult:  # fmt: skip
-    try:
-        return run_replication(scenario, seed, r, keep_log=(r == keep_log_of))
-    except SlaSimError:
-        raise
-    except Exception as err:
-        raise ReplicationError(seed, r, f"{type(err).__name__}: {err}") from err
-
-
-def _mp_context() -> mp.context.BaseContext:
-    """Start method chosen per call: ``fork`` on Linux (no re-import of the caller's script, so
-    scripts need no ``__main__`` guard), ``spawn`` elsewhere."""
-    if sys.platform.startswith("linux"):
-        return mp.get_context("fork")
-    return mp.get_context("spawn")
+    done: list[ReplicationResult] = []
+    failed: list[ReplicationFailure] = []
+    with tqdm(total=total, desc=desc, unit="rep", disable=not progress, leave=False) as bar:
+        for out in outcomes:
+            if isinstance(out, ReplicationFailure):
+                failed.append(out)
+            else:
+                done.append(out)
+                if on_result is not None:
+                    on_result(out)
+            bar.update(1)
+    return done, failed
 
 
 def run_replications(
@@ -156,30 +109,34 @@ def run_replications(
     workers: int = 1,
     progress: bool = True,
     keep_log_of: int | None = 0,
-):  # -> Results (import cycle avoided)
-    """Run ``reps`` replications and gather them into :class:`~sla_sim.results.Results`.
+    dask: str | None = None,
+    start: int = 0,
+) -> Results:
+    """Run replications ``start .. start+reps-1`` and gather them into :class:`Results`.
 
-    ``workers > 1`` uses local processes; results are identical to a serial run. The event log
-    of replication ``keep_log_of`` is kept (None keeps none). A tqdm progress bar is shown when
-    ``progress`` is true (a widget in Jupyter).
+    ``workers > 1`` uses local processes, ``dask="local"`` a local Dask cluster and
+    ``dask="tcp://host:8786"`` an existing one; results are identical to a serial run. The
+    event log of replication ``keep_log_of`` is kept (None keeps none). If some replications
+    raise, a ReplicationError lists them with their seeds and carries the others as ``.results``.
     """
-    from tqdm.auto import tqdm
-
-    from sla_sim.results import Results
-
-    workers = min(workers, reps) if reps >= 1 else workers
+    check_request(reps, workers, seed)
+    workers = min(workers, reps)
     t0 = time.perf_counter()
-    done: list[ReplicationResult] = []
-    bar = tqdm(total=reps, desc=f"{scenario.name}", unit="rep", disable=not progress,
-               leave=False)
-    try:
-        for res in iter_replications(scenario, reps, seed, workers, keep_log_of):
-            done.append(res)
-            bar.update(1)
-    finally:
-        bar.close()
-    return Results.from_replications(scenario, seed, done, wall_seconds=time.perf_counter() - t0,
-                                     workers=workers)
+    job = Job(None, scenario.model_dump_json(), seed, tuple(range(start, start + reps)),
+              keep_log_of)  # fmt: skip
+    done, failed = collect(execute([job], workers, dask), progress=progress, total=reps,
+                           desc=scenario.name)  # fmt: skip
+    results = None
+    if done:
+        results = Results.from_replications(
+            scenario, seed, done, wall_seconds=time.perf_counter() - t0, workers=workers,
+            extra_meta={"executor": f"dask:{dask}" if dask else "processes" if workers > 1
+                        else "serial"}, failures=failed,
+        )  # fmt: skip
+    if failed:
+        raise ReplicationError(failed, results)
+    assert results is not None
+    return results
 
 
 def default_workers() -> int:

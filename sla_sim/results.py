@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +21,7 @@ import pandas as pd
 from sla_sim.scenario import Scenario
 
 if TYPE_CHECKING:
-    from sla_sim.montecarlo import ReplicationResult
+    from sla_sim.worker import ReplicationResult
 
 __all__ = ["Results", "package_version", "scenario_hash"]
 
@@ -42,27 +41,52 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:12]
 
 
-@dataclass
 class Results:
-    """Many replications of one scenario."""
+    """Many replications of one scenario, held as a (replication x (period, metric)) array.
 
-    scenario: Scenario
-    table: pd.DataFrame
-    terminal: pd.DataFrame
-    meta: dict[str, Any]
-    event_log: pd.DataFrame | None = field(default=None, repr=False)
+    ``table`` gives the tidy long form (replication, period, metric, value); ``wide()`` one row
+    per replication; ``summary()`` the statistics across replications.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        keys: list[tuple[str, str]],
+        replication: np.ndarray,
+        values: np.ndarray,
+        terminal: pd.DataFrame,
+        meta: dict[str, Any],
+        event_log: pd.DataFrame | None = None,
+        failures: list[Any] | None = None,
+    ) -> None:
+        order = np.argsort(replication, kind="stable")
+        self.scenario = scenario
+        self.keys = list(keys)
+        self.replication_ids = np.asarray(replication, dtype=np.int64)[order]
+        self.values = np.asarray(values, dtype=np.float64).reshape(len(order), len(self.keys))[
+            order]
+        self.terminal = terminal.sort_values("replication").reset_index(drop=True)
+        self.meta = meta
+        self.event_log = event_log
+        self.failures = list(failures or [])
+        self._table: pd.DataFrame | None = None
 
     @classmethod
     def from_replications(
         cls, scenario: Scenario, seed: int, reps: list[ReplicationResult],
-        wall_seconds: float = float("nan"), workers: int = 1,
+        wall_seconds: float = float("nan"), workers: int = 1, extra_meta: dict | None = None,
+        failures: list[Any] | None = None,
     ) -> Results:  # fmt: skip
-        """Gather replication results (any order) into one Results, sorted by replication."""
-        reps = sorted(reps, key=lambda r: r.replication)
-        frames = [r.metrics.assign(replication=r.replication) for r in reps]
-        table = pd.concat(frames, ignore_index=True)[["replication", "period", "metric", "value"]]
+        """Gather replication results (any order) into one Results."""
+        if not reps:
+            from sla_sim.errors import SlaSimError
+
+            raise SlaSimError("no replication completed")
+        keys = list(reps[0].keys)
+        values = np.vstack([r.values for r in reps])
+        ids = np.asarray([r.replication for r in reps])
         terminal = pd.DataFrame([{"replication": r.replication, **r.terminal} for r in reps])
-        logs = [r for r in reps if r.log is not None]
+        logs = sorted((r for r in reps if r.log is not None), key=lambda r: r.replication)
         event_log = logs[0].log.to_frame().assign(replication=logs[0].replication) if logs else None
         meta = {
             "scenario_name": scenario.name,
@@ -76,42 +100,87 @@ class Results:
             "seconds_per_replication_mean": round(float(np.mean([r.seconds for r in reps])), 4),
             "workers": workers,
             "currency": scenario.currency,
+            **(extra_meta or {}),
         }
-        return cls(scenario, table, terminal, meta, event_log)
+        return cls(scenario, keys, ids, values, terminal, meta, event_log, failures)
 
     @property
     def replications(self) -> int:
         """Number of replications."""
-        return int(self.table["replication"].nunique())
+        return len(self.replication_ids)
 
-    def wide(self, period: str | None = "total") -> pd.DataFrame:
-        """One row per replication (x period), one column per metric."""
-        t = self.table if period is None else self.table[self.table["period"] == period]
-        idx = ["replication"] if period is not None else ["replication", "period"]
-        out = t.pivot_table(index=idx, columns="metric", values="value", aggfunc="first",
-                            dropna=False)
-        out.columns.name = None
-        return out
+    @property
+    def table(self) -> pd.DataFrame:
+        """Tidy table: one row per replication x period x metric."""
+        if self._table is None:
+            n, k = self.values.shape
+            periods = pd.Categorical([p for p, _ in self.keys],
+                                     categories=list(dict.fromkeys(p for p, _ in self.keys)))
+            metrics = pd.Categorical([m for _, m in self.keys],
+                                     categories=list(dict.fromkeys(m for _, m in self.keys)))
+            self._table = pd.DataFrame({
+                "replication": np.repeat(self.replication_ids, k),
+                "period": pd.Categorical.from_codes(np.tile(periods.codes, n),
+                                                    categories=periods.categories),
+                "metric": pd.Categorical.from_codes(np.tile(metrics.codes, n),
+                                                    categories=metrics.categories),
+                "value": self.values.ravel(),
+            })  # fmt: skip
+        return self._table
 
-    def summary(self) -> pd.DataFrame:
-        """Per period and metric: n, mean, std, sem, p10, p50, p90 across replications."""
-        g = self.table.groupby(["period", "metric"], sort=False)["value"]
-        out = g.agg(n="count", mean="mean", std="std")
-        out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
-        q = g.quantile(list(QUANTILES)).unstack()
-        q.columns = [f"p{round(c * 100)}" for c in q.columns]
-        return out.join(q).reset_index()
+    def column(self, metric: str, period: str = "total") -> np.ndarray:
+        """Values of one metric for one period, one per replication (sorted by replication)."""
+        try:
+            j = self.keys.index((period, metric))
+        except ValueError:
+            from sla_sim.errors import Issue, ScenarioError
+
+            periods = sorted({p for p, _ in self.keys})
+            metrics = sorted({m for _, m in self.keys})
+            field = "metric" if metric not in metrics else "period"
+            allowed = metrics if field == "metric" else periods
+            raise ScenarioError([Issue(field, f"must be one of {', '.join(allowed)}",
+                                       metric if field == "metric" else period)]) from None
+        return self.values[:, j]
 
     def metric(self, name: str, period: str = "total") -> pd.Series:
         """Values of one metric across replications for one period."""
-        t = self.table
-        sel = t[(t["metric"] == name) & (t["period"] == period)]
-        if sel.empty:
-            from sla_sim.errors import Issue, ScenarioError
+        return pd.Series(self.column(name, period), index=pd.Index(self.replication_ids,
+                                                                  name="replication"), name=name)
 
-            known = sorted(t["metric"].unique())
-            raise ScenarioError([Issue("metric", f"must be one of {known[:6]}...", name)])
-        return sel.set_index("replication")["value"]
+    def wide(self, period: str | None = "total") -> pd.DataFrame:
+        """One row per replication (x period), one column per metric."""
+        if period is None:
+            t = self.table
+            out = t.pivot_table(index=["replication", "period"], columns="metric", values="value",
+                                aggfunc="first", dropna=False, observed=True)
+            out.columns = list(out.columns)
+            return out
+        cols = [(j, m) for j, (p, m) in enumerate(self.keys) if p == period]
+        return pd.DataFrame(self.values[:, [j for j, _ in cols]], columns=[m for _, m in cols],
+                            index=pd.Index(self.replication_ids, name="replication"))
+
+    def summary(self) -> pd.DataFrame:
+        """Per period and metric: n, mean, std, sem, p10, p50, p90 across replications."""
+        v = self.values
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                n = np.sum(~np.isnan(v), axis=0)
+                mean = np.nanmean(v, axis=0)
+                std = np.nanstd(v, axis=0, ddof=1) if len(v) > 1 else np.full(len(self.keys),
+                                                                              np.nan)
+                q = np.nanpercentile(v, [q * 100 for q in QUANTILES], axis=0)
+        out = pd.DataFrame({
+            "period": [p for p, _ in self.keys], "metric": [m for _, m in self.keys],
+            "n": n, "mean": mean, "std": std,
+        })  # fmt: skip
+        out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
+        for i, qq in enumerate(QUANTILES):
+            out[f"p{round(qq * 100)}"] = q[i]
+        return out
 
     def summary_json(self) -> dict[str, Any]:
         """Summary as a JSON-ready dict: meta, lead states, and period -> metric -> stats."""
@@ -153,10 +222,22 @@ class Results:
         scenario = load_scenario(d / "scenario.yaml")
         summary = json.loads((d / "summary.json").read_text())
         table = pd.read_parquet(d / "replications.parquet")
-        terminal = pd.read_parquet(d / "lead_states.parquet")
-        ev = d / "events.parquet"
-        return cls(scenario, table, terminal, summary["meta"],
-                   pd.read_parquet(ev) if ev.exists() else None)
+        return cls.from_table(scenario, table, pd.read_parquet(d / "lead_states.parquet"),
+                              summary["meta"], _maybe_parquet(d / "events.parquet"))
+
+    @classmethod
+    def from_table(cls, scenario: Scenario, table: pd.DataFrame, terminal: pd.DataFrame,
+                   meta: dict[str, Any], event_log: pd.DataFrame | None = None) -> Results:
+        """Rebuild Results from a tidy (replication, period, metric, value) table."""
+        first = table[table["replication"] == table["replication"].iloc[0]]
+        keys = list(zip(first["period"].astype(str), first["metric"].astype(str), strict=True))
+        ids = table["replication"].drop_duplicates().to_numpy()
+        values = table["value"].to_numpy(np.float64).reshape(len(ids), len(keys))
+        return cls(scenario, keys, ids, values, terminal, meta, event_log)
+
+
+def _maybe_parquet(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def _num(x: Any) -> float | None:

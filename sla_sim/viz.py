@@ -15,6 +15,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sla_sim.metrics.clauses import CLAUSES
+
 if TYPE_CHECKING:
     from sla_sim.results import Results
     from sla_sim.scenario import Scenario
@@ -32,7 +34,7 @@ __all__ = [
     "save_chart",
 ]
 
-Chart: TypeAlias = alt.Chart | alt.LayerChart | alt.HConcatChart
+Chart: TypeAlias = alt.Chart | alt.LayerChart | alt.FacetChart | alt.HConcatChart
 
 FONT = "Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
@@ -47,7 +49,6 @@ COMMITMENTS: tuple[tuple[str, str], ...] = (
     ("Sales", "first_touch"), ("Sales", "attempts"), ("Sales", "disposition"),
     ("Revenue", "revenue_target"),
 )  # fmt: skip
-CLAUSE_KEYS = ("handoff", "first_touch", "attempts", "disposition")
 FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
           ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
 
@@ -73,16 +74,22 @@ def _style(chart: Chart) -> Chart:
         .configure_view(stroke=None)
         .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID, domainColor=MUTED,
                         tickColor=MUTED, labelFontSize=11, titleFontSize=12,
-                        titleFontWeight="normal", titlePadding=8)  # fmt: skip
+                        titleFontWeight="normal", titlePadding=8)
         .configure_title(fontSize=15, fontWeight="bold", color=INK, anchor="start",
-                         subtitleColor=MUTED, subtitleFontSize=11, offset=12)  # fmt: skip
+                         subtitleColor=MUTED, subtitleFontSize=11, offset=12)
+        .configure_header(labelFont=FONT, titleFont=FONT)
         .configure_legend(labelColor=INK, titleColor=INK, labelFontSize=11, titleFontSize=11,
-                          orient="bottom", symbolStrokeWidth=2)  # fmt: skip
-    )
+                          orient="bottom", symbolStrokeWidth=2)
+    )  # fmt: skip
 
 
 def _title(text: str, *subtitle: str) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=list(subtitle) or None)
+
+
+def _subtitle(text: str) -> alt.TitleParams:
+    """Title of one panel inside a compound chart."""
+    return alt.TitleParams(text, fontSize=13)
 
 
 def _period_text(period: str) -> str:
@@ -139,7 +146,7 @@ def revenue_fan(results: Results) -> alt.LayerChart:
     return _style(chart)
 
 
-def breach_probabilities(results: Results, period: str = "total") -> alt.LayerChart:
+def breach_probabilities(results: Results, period: str = "total") -> alt.FacetChart:
     """Horizontal bars of P(breach) for every SLA commitment, coloured by side."""
     labels = commitment_labels(results.scenario)
     means = _stats(results, [f"{k}_breach" for _, k in COMMITMENTS], period)
@@ -147,34 +154,41 @@ def breach_probabilities(results: Results, period: str = "total") -> alt.LayerCh
     df = pd.DataFrame([{"side": side, "commitment": labels[k], "metric": f"{k}_breach",
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
-    order = list(df["commitment"])
-    y = alt.Y("commitment:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
-    base = alt.Chart(df).encode(y=y, x=alt.X(
-        "p_breach:Q", scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(format="%", title="Probability of breach (share of replications)")))
-    bars = base.mark_bar(height=18, cornerRadiusEnd=2).encode(
-        color=alt.Color("side:N", scale=alt.Scale(domain=list(SIDE_COLORS),
-                        range=list(SIDE_COLORS.values())), legend=alt.Legend(title="Side")),
-        tooltip=["side:N", "commitment:N", alt.Tooltip("p_breach:Q", format=".0%")],
-    )  # fmt: skip
+    y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
+              axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False))
+    x = alt.X("p_breach:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(
+        format="%", values=[0, 0.25, 0.5, 0.75, 1], title="Probability of breach"))
+    base = alt.Chart().encode(y=y, x=x)
+    track = base.mark_bar(height=16, color="#f0f2f5").encode(x=alt.datum(1), x2=alt.datum(0))
+    bars = base.mark_bar(height=16, cornerRadiusEnd=2).encode(
+        color=alt.Color("side:N", legend=None, scale=alt.Scale(
+            domain=list(SIDE_COLORS), range=list(SIDE_COLORS.values()))),
+        tooltip=["side:N", "commitment:N", alt.Tooltip("p_breach:Q", format=".1~%")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
-        text=alt.Text("p_breach:Q", format=".0%"))
-    chart = alt.layer(bars, text).properties(width=420, height=alt.Step(30), title=_title(
-        "Probability of breaching each SLA commitment",
-        f"{_period_text(period)}; {results.replications} replications"))
+        text=alt.Text("p_breach:Q", format=".1~%"))
+    header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
+                        labelFontSize=12, labelFontWeight="bold", labelColor=INK, labelPadding=0)
+    chart = alt.layer(track, bars, text, data=df).properties(
+        width=420, height=alt.Step(26)).facet(
+        row=alt.Row("side:N", sort=list(SIDE_COLORS), header=header), spacing=10,
+        title=_title("Probability of breaching each SLA commitment",
+                     f"{_period_text(period)}; share of {results.replications} replications"
+                     " in which the commitment was missed"),
+    ).resolve_scale(y="independent")  # fmt: skip
     return _style(chart)
 
 
 def compliance_distribution(results: Results, period: str = "total") -> alt.LayerChart:
     """Per clause, compliance in each replication (ticks), P10–P90 (bar), P50 (dot), target."""
-    labels, target = commitment_labels(results.scenario), results.scenario.sla.lead_compliance_target
+    labels = commitment_labels(results.scenario)
+    target = results.scenario.sla.lead_compliance_target
     t = results.table
-    t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSE_KEYS])]
+    t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
         clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
     q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
     q.columns = ["clause", "p10", "p50", "p90"]
-    order = [labels[c] for c in CLAUSE_KEYS]
+    order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
     y = alt.Y("clause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
@@ -223,7 +237,7 @@ def response_time_hist(event_log_df: pd.DataFrame, scenario: Scenario) -> alt.La
     counts, _ = np.histogram(h[h <= p99], bins=edges)
     bins = pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts})
     bars = alt.Chart(bins).mark_bar(color=BLUE, opacity=0.85, binSpacing=1).encode(
-        x=alt.X("start:Q", title="Clock hours from MQL to first attempt",
+        x=alt.X("start:Q", bin="binned", title="Clock hours from MQL to first attempt",
                 scale=alt.Scale(domain=[0, float(edges[-1])], nice=False)),
         x2="end:Q", y=alt.Y("count:Q", title="MQLs"),
         tooltip=[alt.Tooltip("start:Q", title="from h"), alt.Tooltip("end:Q", title="to h"),
@@ -284,13 +298,16 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
         util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
             scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y2="p90:Q"),
         util.mark_point(filled=True, size=80, opacity=1).encode(y="p50:Q"),
-    ).properties(width=300, height=240, title="SDR and AE utilisation")  # fmt: skip
-    queue = alt.Chart(s[s["role"] == "SDR queue"]).encode(x=x, tooltip=tip)
+    ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
+    q = s[s["role"] == "SDR queue"]
+    qmax = max(1.0, float(q["p90"].max()) * 1.1) if len(q) else 1.0
+    queue = alt.Chart(q).encode(x=x, tooltip=tip)
     queue = alt.layer(
         queue.mark_rule(strokeWidth=2, color=SLATE).encode(y=alt.Y(
-            "p10:Q", title="MQLs waiting for an SDR (time-weighted mean)"), y2="p90:Q"),
+            "p10:Q", title="MQLs waiting for an SDR (time-weighted mean)",
+            scale=alt.Scale(domain=[0, qmax])), y2="p90:Q"),
         queue.mark_point(filled=True, size=80, color=SLATE, opacity=1).encode(y="p50:Q"),
-    ).properties(width=220, height=240, title="SDR queue")  # fmt: skip
+    ).properties(width=220, height=240, title=_subtitle("SDR queue"))  # fmt: skip
     chart = alt.hconcat(util, queue, spacing=40, title=_title(
         "Capacity by month", f"Dot = P50, whisker = P10–P90 across {results.replications}"
         " replications")).resolve_scale(color="independent")

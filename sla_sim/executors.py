@@ -1,0 +1,116 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor runs the same task (:func:`sla_sim.worker.run_chunk`) on the same replication
+indices with the same seed, so results are identical whichever is used. Results are yielded as
+they complete; a replication that raises is yielded as a ReplicationFailure (with its seed) and
+the others go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from sla_sim.errors import Issue, ScenarioError
+from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
+
+Outcome = ReplicationResult | ReplicationFailure
+
+
+@dataclass(frozen=True)
+class Job:
+    """Replications ``indices`` of one scenario (as JSON) with root ``seed``."""
+
+    tag: Any
+    scenario_json: str
+    seed: int
+    indices: tuple[int, ...]
+    keep_log_of: int | None = None
+
+
+def _chunks(jobs: list[Job], workers: int) -> list[Job]:
+    total = sum(len(j.indices) for j in jobs)
+    size = max(1, min(10, total // max(1, workers * 4)))
+    out = []
+    for j in jobs:
+        for i in range(0, len(j.indices), size):
+            out.append(Job(j.tag, j.scenario_json, j.seed, j.indices[i:i + size], j.keep_log_of))
+    return out
+
+
+def execute(jobs: list[Job], workers: int = 1, dask: str | None = None) -> Iterator[Outcome]:
+    """Run every replication of every job; yield outcomes as they complete."""
+    if workers < 1:
+        raise ScenarioError([Issue("workers", "must be >= 1", workers)], "run request")
+    if dask:
+        yield from _dask(jobs, dask, workers)
+    elif workers == 1:
+        for job in jobs:
+            for r in job.indices:
+                yield from run_chunk(job.scenario_json, job.seed, [r], job.keep_log_of, job.tag)
+    else:
+        yield from _processes(jobs, workers)
+
+
+def mp_context() -> mp.context.BaseContext:
+    """Start method chosen per call: ``fork`` on Linux (the caller's script is not re-imported,
+    so scripts and notebooks need no ``__main__`` guard), ``spawn`` elsewhere."""
+    return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
+    futures = {pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices), c.keep_log_of,
+                           c.tag): c for c in _chunks(jobs, workers)}  # fmt: skip
+    try:
+        for fut in as_completed(futures):
+            chunk = futures[fut]
+            try:
+                yield from fut.result()
+            except BrokenProcessPool as err:
+                for r in chunk.indices:
+                    yield ReplicationFailure(chunk.tag, r, chunk.seed,
+                                             f"worker process died: {err}")  # fmt: skip
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise ScenarioError([Issue("--dask", "needs dask: pip install 'sla_sim[dask]'",
+                                   address)]) from None  # fmt: skip
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as err:
+            raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
+                                       address)]) from None  # fmt: skip
+    try:
+        chunks = _chunks(jobs, max(workers, len(client.scheduler_info()["workers"]) or 1))
+        futures = {client.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
+                                 c.keep_log_of, c.tag, pure=False): c for c in chunks}
+        for fut in dask_completed(list(futures)):
+            chunk = futures[fut]
+            try:
+                yield from fut.result()
+            except Exception as err:  # a lost worker: report it, keep the rest
+                for r in chunk.indices:
+                    yield ReplicationFailure(chunk.tag, r, chunk.seed,
+                                             f"dask task failed: {err}")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

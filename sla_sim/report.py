@@ -1,0 +1,293 @@
+"""The results report: report.md, a self-contained report.html and the charts behind them.
+
+One list of blocks (headings, paragraphs, lists, tables, charts) is built from a
+:class:`~sla_sim.results.Results` and rendered twice: as Markdown that links ``charts/*.png``,
+and as one HTML page with inline CSS and the SVG charts inlined, so that it opens offline with
+no external request and no JavaScript. :func:`headline_table` is the short table the CLI prints.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sla_sim import viz
+from sla_sim.metrics.clauses import CLAUSES
+from sla_sim.metrics.docs import METRIC_DOCS
+
+if TYPE_CHECKING:
+    from sla_sim.results import Results
+
+__all__ = ["headline_table", "write_report"]
+
+KPIS = (
+    ("deal_closure_rate", "Deal closure rate", "pct"),
+    ("sales_cycle_days_mean", "Sales cycle, days (mean of deals closed)", "num1"),
+    ("response_hours_p50", "Response, clock hours, median", "num2"),
+    ("response_hours_p90", "Response, clock hours, P90", "num2"),
+    ("response_business_hours_p50", "Response, business hours, median", "num2"),
+    ("response_business_hours_p90", "Response, business hours, P90", "num2"),
+    ("sdr_utilization", "SDR utilisation", "pct"),
+    ("ae_utilization", "AE utilisation", "pct"),
+    ("sdr_queue_mean", "SDR queue, MQLs (time-weighted mean)", "num2"),
+    ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)", "num2"),
+)
+SHORT = {"mql_volume": "MQL volume", "acceptance": "Acceptance", "handoff": "Handoff",
+         "first_touch": "First touch", "attempts": "Attempts", "disposition": "Disposition",
+         "revenue_target": "Revenue"}  # fmt: skip
+STATES = {"in_flight": "In flight at the end", "won": "Won", "lost": "Lost",
+          "disqualified": "Disqualified", "nurture_expired": "Nurture expired"}  # fmt: skip
+FUNNEL_METRICS = ("leads_created", "mqls", "sqls", "opportunities", "wins")
+
+Block = tuple[str, Any]
+
+
+# ---------------------------------------------------------------------------------- formatting
+def fmt(x: Any, kind: str, currency: str = "") -> str:
+    """Format a number: money (currency code and thousands separators), pct, prob, count,
+    num1, num2; missing values as an en dash."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if np.isnan(v):
+        return "–"
+    if kind == "money":
+        return f"{currency} {v:,.0f}"
+    if kind == "prob":  # never round a rare breach to 0 % or a likely one to 100 %
+        text = "<0.1%" if 0 < v < 0.0005 else ">99.9%" if 0.9995 <= v < 1 else f"{v:.1%}"
+        return text.replace(".0%", "%")
+    formats = {"pct": "{:.1%}", "count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
+    return formats[kind].format(v)
+
+
+def _rows(results: Results) -> list[dict[str, Any]]:
+    """Headline rows (whole measured period) as numbers, with a format kind per row."""
+    sc, s = results.scenario, results.summary()
+    tot = s[s["period"] == "total"].set_index("metric")
+
+    def stat(metric: str, col: str) -> float:
+        return float(tot[col].get(metric, np.nan))
+
+    labels = viz.commitment_labels(sc)
+    spec = [("Revenue", "revenue", stat("revenue_target", "mean"), "revenue_target", "money"),
+            ("MQL volume", "mqls", stat("mql_commitment", "mean"), "mql_volume", "count"),
+            ("Acceptance rate", "acceptance_rate", sc.sla.acceptance_rate_min, "acceptance",
+             "pct")]  # fmt: skip
+    spec += [(f"{labels[c]} (compliance)", f"{c}_compliance", sc.sla.lead_compliance_target, c,
+              "pct") for c in CLAUSES]  # fmt: skip
+    return [{"commitment": label, "metric": metric, "kind": kind,
+             **{c: stat(metric, c) for c in ("mean", "p10", "p50", "p90")},
+             "target": target, "p_breach": stat(f"{key}_breach", "mean")}
+            for label, metric, target, key, kind in spec]  # fmt: skip
+
+
+def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
+    """Revenue, marketing commitments and SLA clauses over the whole measured period: mean,
+    P10, P50, P90, target or threshold and P(breach); formatted as text unless told not to."""
+    rows = _rows(results)
+    if not formatted:
+        return pd.DataFrame(rows)
+    cur = results.scenario.currency
+    cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90", "target": "Target"}
+    out = [{"Commitment": r["commitment"],
+            **{title: fmt(r[k], r["kind"], cur) for k, title in cols.items()},
+            "P(breach)": fmt(r["p_breach"], "prob")} for r in rows]  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def _stats_table(results: Results, items: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+    s = results.summary()
+    tot = s[s["period"] == "total"].set_index("metric")
+    rows = []
+    for metric, label, kind in items:
+        if metric in tot.index:
+            r = tot.loc[metric]
+            rows.append({"KPI": label, "Unit": METRIC_DOCS[metric][0],
+                         **{c.upper() if c != "mean" else "Mean": fmt(r[c], kind)
+                            for c in ("mean", "p10", "p50", "p90")}})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _breach_by_month(results: Results) -> pd.DataFrame:
+    s = results.summary()
+    s = s[s["metric"].str.endswith("_breach")]
+    wide = s.pivot_table(index="period", columns="metric", values="mean", aggfunc="first")
+    periods = [*sorted(p for p in wide.index if p != "total"), "total"]
+    out = pd.DataFrame({"Period": [p if p != "total" else "Whole period" for p in periods]})
+    for key, name in SHORT.items():
+        col = wide.get(f"{key}_breach", pd.Series(np.nan, index=wide.index))
+        out[name] = [fmt(col.get(p, np.nan), "prob") for p in periods]
+    return out
+
+
+def _terminal(results: Results) -> pd.DataFrame:
+    mean = results.terminal.drop(columns="replication").mean()
+    total = float(mean.sum())
+    return pd.DataFrame({"State": [STATES.get(k, k) for k in mean.index],
+                         "Mean leads": [fmt(v, "count") for v in mean],
+                         "Share": [fmt(v / total if total else np.nan, "pct") for v in mean]})
+
+
+def _glossary() -> pd.DataFrame:
+    used = ["revenue", "revenue_target", "revenue_target_breach", "mqls", "mql_commitment",
+            "mql_volume_breach", "acceptance_rate", "acceptance_breach", *FUNNEL_METRICS]
+    for c in CLAUSES:
+        used += [f"{c}_compliance", f"{c}_breach", f"{c}_pending"]
+    used += [m for m, _, _ in KPIS]
+    names = list(dict.fromkeys(m for m in used if m in METRIC_DOCS))
+    return pd.DataFrame({"Metric": names, "Unit": [METRIC_DOCS[m][0] for m in names],
+                         "Meaning": [METRIC_DOCS[m][1] for m in names]})
+
+
+# ------------------------------------------------------------------------------------- content
+def _charts(results: Results) -> list[tuple[str, str, Callable[[], Any]]]:
+    r = results
+    out = [("revenue_fan", "Revenue by month", lambda: viz.revenue_fan(r)),
+           ("breach_probabilities", "Probability of breach", lambda: viz.breach_probabilities(r)),
+           ("compliance_distribution", "Clause compliance",
+            lambda: viz.compliance_distribution(r)),
+           ("funnel", "Funnel", lambda: viz.funnel_chart(r)),
+           ("capacity", "Capacity", lambda: viz.capacity_chart(r))]  # fmt: skip
+    if r.event_log is not None and len(r.event_log):
+        out.append(("response_time", "Response time",
+                    lambda: viz.response_time_hist(r.event_log, r.scenario)))
+    return out
+
+
+def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
+    sc, m, cur = results.scenario, results.meta, results.scenario.currency
+    h = sc.horizon
+    rows = {r["metric"]: r for r in _rows(results)}
+    rev = rows["revenue"]
+    p_hit = 1 - rev["p_breach"]
+    facts = [f"Replications: {m.get('replications', results.replications)}",
+             f"Seed: {m.get('seed', '–')}", f"Scenario hash: {m.get('scenario_hash', '–')}",
+             f"sla_sim version: {m.get('sla_sim_version', '–')}",
+             f"Created (UTC): {m.get('created_utc', '–')}",
+             f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
+             f"Measured: {h.measure_months} month(s) from {h.measure_start.isoformat()}"
+             f" after {h.warmup_days} warm-up days ({h.timezone}); money in {cur}"]  # fmt: skip
+    blocks: list[Block] = [("h1", f"SLA simulation report: {sc.name}")]
+    if sc.description:
+        blocks.append(("p", sc.description))
+    blocks += [
+        ("h2", "Run"), ("ul", facts),
+        ("h2", "Headline: whole measured period"),
+        ("p", f"Revenue P50 {fmt(rev['p50'], 'money', cur)} (P10 {fmt(rev['p10'], 'money', cur)}"
+              f", P90 {fmt(rev['p90'], 'money', cur)}) against a target of"
+              f" {fmt(rev['target'], 'money', cur)}. P(revenue ≥ target) = {fmt(p_hit, 'prob')}."),
+        ("table", headline_table(results)),
+        ("p", "Marketing commits to the MQL volume and the acceptance rate (MQL quality); sales"
+              " commits to the per-lead clauses, each met when at least"
+              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. P(breach) is the share of"
+              " replications in which the commitment was missed. MQLs whose deadline falls after"
+              " the end of observation are pending and count in neither compliance nor breach."),
+        ("h2", "KPIs: whole measured period"), ("table", _stats_table(results, KPIS)),
+        ("h2", "P(breach) by month"), ("table", _breach_by_month(results)),
+        ("h2", "Lead terminal states"),
+        ("p", "Mean over replications of every lead created in the run, warm-up included."),
+        ("table", _terminal(results)),
+        ("h2", "Charts"),
+    ]  # fmt: skip
+    blocks += [("chart", c) for c in charts]
+    blocks += [("h2", "Glossary"), ("table", _glossary())]
+    return blocks
+
+
+# ----------------------------------------------------------------------------------- rendering
+def _md_cell(x: Any) -> str:
+    return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def _to_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for kind, body in blocks:
+        if kind in ("h1", "h2"):
+            out.append(f"{'#' * int(kind[1])} {body}")
+        elif kind == "p":
+            out.append(body)
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in body))
+        elif kind == "table":
+            lines = ["| " + " | ".join(map(_md_cell, body.columns)) + " |",
+                     "|" + "|".join("---" for _ in body.columns) + "|"]  # fmt: skip
+            lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in body.to_numpy()]
+            out.append("\n".join(lines))
+        elif kind == "chart":
+            name, title = body
+            out.append(f"### {title}\n\n![{title}](charts/{name}.png)\n\n"
+                       f"[SVG](charts/{name}.svg)")  # fmt: skip
+    return "\n\n".join(out) + "\n"
+
+
+def inline_svg(svg: str, prefix: str) -> str:
+    """An SVG made safe to inline in an HTML page: no XML prolog, no namespace URLs, ids
+    prefixed so that several charts on one page do not share clip paths, responsive size."""
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    svg = re.sub(r'((?<![\w-])id="|url\(#|href="#)', lambda mo: mo.group(1) + prefix + "-", svg)
+    return svg.replace("<svg ", '<svg role="img" style="max-width:100%;height:auto" ', 1)
+
+
+CSS = """body{font-family:"Helvetica Neue",Helvetica,Arial,sans-serif;color:#1f2933;
+max-width:1080px;margin:2rem auto;padding:0 1.5rem;line-height:1.45}
+h1{font-size:1.7rem;margin-bottom:.3rem}h2{font-size:1.25rem;margin-top:2.2rem;
+border-bottom:2px solid #e4e7eb;padding-bottom:.3rem}h3{font-size:1.05rem;margin-top:1.6rem}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem}
+th,td{padding:.35rem .7rem;border-bottom:1px solid #e4e7eb;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f5f7fa;font-weight:600}
+tr:hover td{background:#fafbfc}ul{padding-left:1.2rem}p{max-width:60rem}
+figure{margin:1rem 0 2rem}code{font-size:.85rem}"""
+
+
+def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
+    e = html.escape
+    out: list[str] = []
+    for kind, body in blocks:
+        if kind in ("h1", "h2", "p"):
+            out.append(f"<{kind}>{e(body)}</{kind}>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in body) + "</ul>")
+        elif kind == "table":
+            code = list(body.columns[:1]) == ["Metric"]  # glossary: metric names as code
+            head = "".join(f"<th>{e(str(c))}</th>" for c in body.columns)
+            rows = "".join("<tr>" + "".join(
+                f"<td><code>{e(str(v))}</code></td>" if j == 0 and code else f"<td>{e(str(v))}</td>"
+                for j, v in enumerate(row)) + "</tr>" for row in body.to_numpy())  # fmt: skip
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif kind == "chart":
+            name, ctitle = body
+            out.append(f"<h3>{e(ctitle)}</h3><figure>{svgs[name]}</figure>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{e(title)}</title><style>{CSS}</style></head>\n<body>\n"
+            + "\n".join(out) + "\n</body></html>\n")  # fmt: skip
+
+
+def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
+    """Write charts/*.svg and charts/*.png, report.md and a self-contained report.html into
+    ``out_dir``; return the written files keyed by their path relative to it."""
+    out = Path(out_dir)
+    written: dict[str, Path] = {}
+    svgs: dict[str, str] = {}
+    charts = _charts(results)
+    for name, _title, build in charts:
+        chart = build()
+        for ext in ("svg", "png"):
+            rel = f"charts/{name}.{ext}"
+            written[rel] = viz.save_chart(chart, out / rel)
+        svgs[name] = inline_svg(written[f"charts/{name}.svg"].read_text(encoding="utf-8"), name)
+    blocks = _blocks(results, [(n, t) for n, t, _ in charts])
+    md, page = out / "report.md", out / "report.html"
+    md.write_text(_to_markdown(blocks), encoding="utf-8")
+    title = f"SLA simulation report: {results.scenario.name}"
+    page.write_text(_to_html(blocks, svgs, title), encoding="utf-8")
+    written["report.md"], written["report.html"] = md, page
+    return written

@@ -1,0 +1,270 @@
+"""Stored runs: replications streamed to a run folder, sequential precision, resume.
+
+``stored_run`` is what ``sla-sim run`` does: it registers the run in the catalog, streams
+finished replications to Parquet chunks as they arrive (memory stays flat however many
+replications), keeps going until the requested replications are done or every ``--precision``
+target is met, then writes the final results folder. Ctrl-C or a failed replication leaves the
+finished chunks in place; ``stored_run(..., resume=ID)`` completes the run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sla_sim.errors import Issue, ScenarioError
+from sla_sim.executors import Job, execute
+from sla_sim.montecarlo import ReplicationError, check_request, collect
+from sla_sim.results import Results, package_version, scenario_hash
+from sla_sim.scenario import Scenario
+from sla_sim.store import COMPLETE, INCOMPLETE, RUNNING, RunFolder, RunStore
+from sla_sim.worker import ReplicationFailure, ReplicationResult, run_one
+
+FLUSH_EVERY = 25  # replications per chunk file
+FLUSH_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class PrecisionTarget:
+    """Keep adding replications until the 95% CI half-width of a metric's mean is within
+    ``value`` (a fraction of the mean when ``relative``, else in the metric's unit)."""
+
+    metric: str
+    period: str
+    value: float
+    relative: bool
+
+    def half_width(self, x: np.ndarray) -> float:
+        """95% t-interval half-width of the mean of ``x`` (NaNs ignored)."""
+        x = x[~np.isnan(x)]
+        if len(x) < 2:
+            return math.inf
+        return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+
+    def allowed(self, x: np.ndarray) -> float:
+        """The half-width allowed for these values."""
+        return self.value * abs(float(np.nanmean(x))) if self.relative else self.value
+
+    def describe(self, x: np.ndarray) -> str:
+        """A one-line statement of the precision reached."""
+        hw, mean = self.half_width(x), float(np.nanmean(x))
+        rel = f" ({hw / abs(mean):.2%} of the mean)" if mean else ""
+        ok = "met" if hw <= self.allowed(x) else "NOT met"
+        return (f"{self.metric}[{self.period}]: mean {mean:,.4g}, 95% CI half-width {hw:,.4g}"
+                f"{rel} after {np.sum(~np.isnan(x))} replications - target {ok}")
+
+
+_PRECISION = re.compile(r"^(?P<metric>[a-z0-9_]+)(@(?P<period>[\w-]+))?=(?P<v>[0-9.eE+-]+)"
+                        r"(?P<pct>%?)$")  # fmt: skip
+
+
+def parse_precision(spec: str) -> PrecisionTarget:
+    """``revenue=2%`` (relative), ``first_touch_compliance=0.01`` (absolute),
+    ``revenue@2026-02=5%`` (one period; default ``total``)."""
+    m = _PRECISION.match(spec.strip())
+    if not m:
+        raise ScenarioError([Issue("--precision", "must be METRIC[@PERIOD]=VALUE[%]", spec)])
+    v = float(m["v"]) / (100 if m["pct"] else 1)
+    if not v > 0:
+        raise ScenarioError([Issue("--precision", "the target must be > 0", spec)])
+    return PrecisionTarget(m["metric"], m["period"] or "total", v, bool(m["pct"]))
+
+
+def _next_total(done: int, targets: list[PrecisionTarget], res: Results, cap: int) -> int:
+    """How many replications in all to aim for next (``done`` when every target is met)."""
+    need = done
+    for t in targets:
+        x = res.column(t.metric, t.period)
+        hw, allowed = t.half_width(x), t.allowed(x)
+        if hw > allowed:
+            if not math.isfinite(hw) or allowed <= 0:
+                guess = done * 2
+            else:
+                guess = math.ceil(done * (hw / allowed) ** 2 * 1.1)
+            need = max(need, min(max(guess, done + 2), done * 4))
+    return min(need, cap)
+
+
+class _Sink:
+    """Buffers finished replications and flushes them to chunk files."""
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+        self.buf: list[ReplicationResult] = []
+        self.last = time.monotonic()
+        self.keys: list[tuple[str, str]] | None = None
+
+    def add(self, r: ReplicationResult) -> None:
+        self.keys = self.keys or list(r.keys)
+        self.buf.append(r)
+        if len(self.buf) >= FLUSH_EVERY or time.monotonic() - self.last > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf and self.keys is not None:
+            self.folder.write_chunk(self.keys, [r.replication for r in self.buf],
+                                    np.vstack([r.values for r in self.buf]),
+                                    [r.terminal for r in self.buf],
+                                    [r.seconds for r in self.buf])  # fmt: skip
+        self.buf = []
+        self.last = time.monotonic()
+
+
+def results_from_chunks(scenario: Scenario, wide: pd.DataFrame, meta: dict[str, Any]) -> Results:
+    """Results from the wide chunk table of a run folder."""
+    metric_cols = [c for c in wide.columns if "|" in c and not c.startswith("state|")]
+    keys = [tuple(c.split("|", 1)) for c in metric_cols]
+    terminal = wide[["replication"] + [c for c in wide.columns if c.startswith("state|")]]
+    terminal = terminal.rename(columns=lambda c: c.removeprefix("state|"))
+    return Results(scenario, keys, wide["replication"].to_numpy(),  # type: ignore[arg-type]
+                   wide[metric_cols].to_numpy(np.float64), terminal, meta)
+
+
+def stored_run(
+    scenario: Scenario | None = None,
+    reps: int = 20,
+    seed: int = 20260101,
+    workers: int = 1,
+    dask: str | None = None,
+    store: RunStore | None = None,
+    out: str | Path | None = None,
+    precision: list[PrecisionTarget] | None = None,
+    max_reps: int = 10_000,
+    progress: bool = True,
+    report: bool = True,
+    resume: str | None = None,
+) -> tuple[str, Path, Results]:
+    """Run (or resume) a stored run; returns (run id, folder, Results)."""
+    store = store or RunStore()
+    if resume:
+        folder = RunFolder(store.path_of(resume))
+        meta = folder.read_meta()
+        if meta.get("status") == COMPLETE:
+            raise ScenarioError([Issue("--resume", "run is already complete", resume)])
+        from sla_sim.scenario_io import load
+
+        scenario = load(folder.path / "scenario.yaml")
+        seed, reps = int(meta["seed"]), int(meta["reps_requested"])
+        precision = [parse_precision(p) for p in meta.get("precision", [])]
+        max_reps = int(meta.get("max_reps", max_reps))
+        run_id = meta["id"]
+    else:
+        if scenario is None:
+            raise ScenarioError([Issue("scenario", "is required unless resuming", None)])
+        check_request(reps, workers, seed)
+        precision = precision or []
+        if max_reps < reps:
+            raise ScenarioError([Issue("--max-reps", f"must be >= --reps ({reps})", max_reps)])
+        for t in precision:  # fail before running anything on an unknown metric
+            _check_metric(t)
+        run_id, path = store.new_run_dir(scenario.name, out)
+        folder = RunFolder(path)
+        from sla_sim.scenario_io import save
+
+        save(scenario, folder.path / "scenario.yaml")
+        meta = {
+            "id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "status": RUNNING, "scenario_name": scenario.name,
+            "scenario_hash": scenario_hash(scenario), "seed": seed, "reps_requested": reps,
+            "reps_done": 0, "path": str(folder.path), "version": package_version(),
+            "wall_seconds": None, "note": "", "max_reps": max_reps,
+            "precision": [f"{t.metric}@{t.period}={t.value * (100 if t.relative else 1):g}"
+                          f"{'%' if t.relative else ''}" for t in precision],
+        }  # fmt: skip
+        folder.write_meta(meta)
+    store.register(meta)
+    assert scenario is not None
+    t0 = time.perf_counter()
+    sink = _Sink(folder)
+    failures: list[ReplicationFailure] = []
+    payload = scenario.model_dump_json()
+    target = reps
+    try:
+        while True:
+            wide = folder.read_chunks()
+            done_ids = set() if wide is None else set(wide["replication"].tolist())
+            todo = [r for r in range(target) if r not in done_ids]
+            if todo:
+                job = Job(None, payload, seed, tuple(todo))
+                _, failed = collect(execute([job], min(workers, len(todo)), dask), sink.add,
+                                    progress, len(todo), f"{scenario.name} [{run_id}]")
+                sink.flush()
+                failures += failed
+                if failed:
+                    break
+            wide = folder.read_chunks()
+            if wide is None:
+                break
+            res = results_from_chunks(scenario, wide, meta)
+            nxt = _next_total(len(wide), precision, res, max_reps) if precision else target
+            if nxt <= len(wide) or nxt <= target:
+                break
+            target = nxt
+    except KeyboardInterrupt:
+        sink.flush()
+        _finish_incomplete(store, folder, meta, "interrupted (Ctrl-C)")
+        raise
+    wide = folder.read_chunks()
+    meta["reps_done"] = 0 if wide is None else len(wide)
+    meta["wall_seconds"] = round(time.perf_counter() - t0 + float(meta.get("wall_seconds") or 0),
+                                 3)  # fmt: skip
+    if failures or wide is None:
+        note = f"{len(failures)} replication(s) failed"
+        _finish_incomplete(store, folder, meta, note)
+        partial = results_from_chunks(scenario, wide, meta) if wide is not None else None
+        raise ReplicationError(failures, partial)
+    res = results_from_chunks(scenario, wide, _final_meta(meta, scenario, seed, workers, dask,
+                                                          precision))  # fmt: skip
+    res.event_log = run_one(scenario, seed, 0, keep_log=True).log.to_frame().assign(
+        replication=0)
+    res.save(folder.path, report=report)
+    meta["status"] = COMPLETE
+    meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
+    folder.write_meta(meta)
+    store.register(meta)
+    for f in folder.chunks.glob("part-*.parquet"):
+        f.unlink()
+    if folder.chunks.is_dir() and not any(folder.chunks.iterdir()):
+        folder.chunks.rmdir()
+    return run_id, folder.path, res
+
+
+def _final_meta(meta: dict[str, Any], scenario: Scenario, seed: int, workers: int,
+                dask: str | None, precision: list[PrecisionTarget]) -> dict[str, Any]:  # fmt: skip
+    out = {
+        "run_id": meta["id"], "scenario_name": scenario.name,
+        "scenario_hash": scenario_hash(scenario), "seed": seed,
+        "replications": meta["reps_done"], "replications_requested": meta["reps_requested"],
+        "sla_sim_version": package_version(), "created_utc": meta["created"],
+        "wall_seconds": meta["wall_seconds"], "workers": workers,
+        "executor": f"dask:{dask}" if dask else "processes" if workers > 1 else "serial",
+        "currency": scenario.currency, "precision": meta.get("precision", []),
+    }  # fmt: skip
+    return out
+
+
+def _finish_incomplete(store: RunStore, folder: RunFolder, meta: dict[str, Any], note: str
+                       ) -> None:  # fmt: skip
+    wide = folder.read_chunks()
+    meta["reps_done"] = 0 if wide is None else len(wide)
+    meta["status"] = INCOMPLETE
+    meta["note"] = f"{note}; resume with: sla-sim run --resume {meta['id']}"
+    folder.write_meta(meta)
+    store.register(meta)
+
+
+def _check_metric(t: PrecisionTarget) -> None:
+    from sla_sim.metrics import METRIC_DOCS
+
+    if t.metric not in METRIC_DOCS:
+        raise ScenarioError([Issue("--precision", "names no metric (see sla_sim.metrics."
+                                   "METRIC_DOCS)", t.metric)])  # fmt: skip

@@ -1,0 +1,92 @@
+"""Task functions run by worker processes (local pool or Dask).
+
+Kept light on purpose: Dask workers re-import the module that defines a task, so heavy imports
+happen inside the functions, once per worker process.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ReplicationResult:
+    """Metrics of one replication (aligned on ``keys``), lead terminal counts, optional log."""
+
+    tag: Any
+    replication: int
+    keys: tuple[tuple[str, str], ...]
+    values: Any  # numpy float64 array aligned with keys
+    terminal: dict[str, int]
+    seconds: float
+    log: Any = field(default=None, repr=False)  # EventLog when kept
+
+    @property
+    def metrics(self) -> Any:
+        """The metrics as a tidy (period, metric, value) DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"period": [k[0] for k in self.keys], "metric": [k[1] for k in self.keys],
+             "value": self.values}
+        )  # fmt: skip
+
+
+@dataclass
+class ReplicationFailure:
+    """A replication that raised: enough to reproduce it alone."""
+
+    tag: Any
+    replication: int
+    seed: int
+    error: str
+    traceback: str = field(default="", repr=False)
+
+
+def run_one(scenario: Any, seed: int, replication: int, keep_log: bool = False,
+            tag: Any = None) -> ReplicationResult:  # fmt: skip
+    """Simulate one replication of a validated Scenario and compute its metrics."""
+    import numpy as np
+
+    from sla_sim import metrics
+    from sla_sim.model.funnel import FunnelModel
+    from sla_sim.model.reconcile import terminal_counts
+    from sla_sim.streams import Streams, replication_seed
+
+    t0 = time.perf_counter()
+    model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
+    log = model.run()
+    table = metrics.compute(log, scenario)
+    keys = tuple(zip(table["period"].tolist(), table["metric"].tolist(), strict=True))
+    terminal = terminal_counts(np.asarray(model.state, dtype=np.int64))
+    return ReplicationResult(tag, replication, keys, table["value"].to_numpy(np.float64),
+                             terminal, time.perf_counter() - t0,
+                             log if keep_log else None)  # fmt: skip
+
+
+_SCENARIO_CACHE: dict[str, Any] = {}
+
+
+def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: int | None,
+              tag: Any = None) -> list[ReplicationResult | ReplicationFailure]:  # fmt: skip
+    """Worker entry point: several replications of a scenario given as JSON.
+
+    A replication that raises becomes a ReplicationFailure; the others still run.
+    """
+    from sla_sim.scenario import Scenario
+
+    scenario = _SCENARIO_CACHE.get(scenario_json)
+    if scenario is None:
+        _SCENARIO_CACHE.clear()
+        scenario = _SCENARIO_CACHE[scenario_json] = Scenario.model_validate_json(scenario_json)
+    out: list[ReplicationResult | ReplicationFailure] = []
+    for r in indices:
+        try:
+            out.append(run_one(scenario, seed, r, keep_log=(r == keep_log_of), tag=tag))
+        except Exception as err:  # reported with its seed, never swallowed
+            out.append(ReplicationFailure(tag, r, seed, f"{type(err).__name__}: {err}",
+                                          traceback.format_exc()))  # fmt: skip
+    return out
