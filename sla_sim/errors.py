@@ -43,7 +43,12 @@ class ScenarioError(SlaSimError, ValueError):
     def __init__(self, issues: list[Issue], source: str | None = None) -> None:
         self.issues = list(issues)
         self.source = source
-        head = "invalid scenario" if source is None else f"invalid scenario {source}"
+        if source is None:
+            head = "invalid scenario"
+        elif source.lower().endswith((".yaml", ".yml", ".toml", ".json")):
+            head = f"invalid scenario {source}"
+        else:
+            head = f"invalid {source}"
         n = len(self.issues)
         lines = [f"{head}: {n} problem{'s' if n != 1 else ''}"]
         lines += [f"  - {issue}" for issue in self.issues]

@@ -190,8 +190,16 @@ class Results:
             stats = {k: _num(getattr(row, k)) for k in ("n", "mean", "std", "sem", "p10",
                                                         "p50", "p90")}  # fmt: skip
             periods.setdefault(row.period, {})[row.metric] = stats
+        from sla_sim.analysis.breach import breach_distributions, revenue_distribution
+
         states = self.terminal.drop(columns="replication").mean().round(2).to_dict()
-        return {"meta": self.meta, "lead_terminal_states_mean": states, "periods": periods}
+        return {
+            "meta": self.meta,
+            "lead_terminal_states_mean": states,
+            "breach": _records(breach_distributions(self)),
+            "revenue": _records(revenue_distribution(self)),
+            "periods": periods,
+        }
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | Path, report: bool = True) -> Path:
@@ -234,6 +242,11 @@ class Results:
         ids = table["replication"].drop_duplicates().to_numpy()
         values = table["value"].to_numpy(np.float64).reshape(len(ids), len(keys))
         return cls(scenario, keys, ids, values, terminal, meta, event_log)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (_num(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                 else v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 def _maybe_parquet(path: Path) -> pd.DataFrame | None:

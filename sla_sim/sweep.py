@@ -118,11 +118,13 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
             for p in points.columns:
                 sc = set_path(sc, p, _plain(row[p]))
         except ScenarioError as err:
-            issues += [Issue(f"--param {p} (point {i})", x.rule, x.value) for x in err.issues]
+            for x in err.issues:
+                if not any(y.path == f"--param {p}" and y.rule == x.rule for y in issues):
+                    issues.append(Issue(f"--param {p}", x.rule, x.value))
             continue
         variants.append(sc)
     if issues:
-        raise ScenarioError(issues, "sweep")
+        raise ScenarioError(issues, "sweep request")
     idx = tuple(range(reps))
     jobs = [Job(i, sc.model_dump_json(), seed, idx) for i, sc in enumerate(variants)]
     done, failed = collect(execute(jobs, min(workers, len(jobs) * reps), dask),

@@ -155,7 +155,7 @@ def breach_probabilities(results: Results, period: str = "total") -> alt.FacetCh
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
-              axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False))
+              axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False, labelPadding=6))
     x = alt.X("p_breach:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(
         format="%", values=[0, 0.25, 0.5, 0.75, 1], title="Probability of breach"))
     base = alt.Chart().encode(y=y, x=x)
@@ -292,11 +292,13 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
                                     ("p10", "p50", "p90")]  # fmt: skip
     colour = alt.Color("role:N", title=None, scale=alt.Scale(
         domain=list(ROLE_COLORS), range=list(ROLE_COLORS.values())))
-    util = alt.Chart(s[s["role"] != "SDR queue"]).encode(x=x, xOffset=alt.XOffset(
+    u = s[s["role"] != "SDR queue"]
+    umax = max(1.0, float(u["p90"].max())) if len(u) else 1.0  # over 1: stretched by shrinkage
+    util = alt.Chart(u).encode(x=x, xOffset=alt.XOffset(
         "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
     util = alt.layer(
         util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
-            scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y2="p90:Q"),
+            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2="p90:Q"),
         util.mark_point(filled=True, size=80, opacity=1).encode(y="p50:Q"),
     ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
     q = s[s["role"] == "SDR queue"]

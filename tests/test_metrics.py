@@ -29,7 +29,6 @@ from sla_sim.scenario_io import set_path
 
 NY = ZoneInfo("America/New_York")
 JAN_H = 31 * 24.0  # January 2026: model hours 0..744 (no DST change)
-FEB_H = 28 * 24.0
 JAN_BUSINESS_H = 22 * 8.0  # 22 weekdays of 09:00-17:00 in January 2026
 Row = tuple[int, int, float, int, int, int, int, float]
 

@@ -168,8 +168,8 @@ class MMCCase:
 
 
 CASES = {
-    "lam9_c10": MMCCase(lam=9.0, mu=1.0, c=10, n_leads=48_000, reps=40, seed=91),
-    "lam6_c8": MMCCase(lam=6.0, mu=1.0, c=8, n_leads=32_000, reps=40, seed=61),
+    "lam9_c10": MMCCase(lam=9.0, mu=1.0, c=10, n_leads=48_000, reps=48, seed=91),
+    "lam6_c8": MMCCase(lam=6.0, mu=1.0, c=8, n_leads=32_000, reps=30, seed=61),
 }
 
 

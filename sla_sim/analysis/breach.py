@@ -1,0 +1,87 @@
+"""Breach and revenue distributions across replications, under stable names.
+
+These are the numbers the notebooks chart and the recommendation exports:
+
+* ``breach_distributions(results)`` — one row per SLA clause x period: side (marketing,
+  handoff, sales), ``p_breach`` (P(at least one breach of the clause in the period) — the mean of
+  the 0/1 indicator), ``p_met`` (1 - p_breach; for period ``total``, P(clause met for the
+  quarter)), and P10/P50/P90 and mean of the compliance rate and of the breach count.
+* ``revenue_distribution(results)`` — one row per period: revenue P10/P50/P90 and mean, the
+  same for cumulative revenue from the first measured month, the target and cumulative target,
+  and ``p_meet_target`` / ``p_meet_cumulative_target`` (P(revenue >= target)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sla_sim.metrics.periods import TOTAL
+from sla_sim.results import Results
+
+SIDES = {
+    "mql_volume": "marketing", "acceptance": "marketing", "handoff": "handoff",
+    "first_touch": "sales", "attempts": "sales", "disposition": "sales",
+    "revenue_target": "revenue",
+}  # fmt: skip
+PER_LEAD = ("handoff", "first_touch", "attempts", "disposition")
+
+
+def _q(x: np.ndarray) -> tuple[float, float, float, float]:
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return (np.nan,) * 4
+    p10, p50, p90 = np.percentile(x, [10, 50, 90])
+    return float(p10), float(p50), float(p90), float(x.mean())
+
+
+def periods_of(results: Results) -> list[str]:
+    """Month labels in order, then ``total``."""
+    seen = list(dict.fromkeys(p for p, _ in results.keys))
+    return [p for p in seen if p != TOTAL] + [TOTAL]
+
+
+def breach_distributions(results: Results) -> pd.DataFrame:
+    """Per clause and period: P(breach), P(met) and the spread of compliance and breaches."""
+    rows = []
+    for period in periods_of(results):
+        for clause, side in SIDES.items():
+            ind = results.column(f"{clause}_breach", period)
+            ok = ~np.isnan(ind)
+            p_breach = float(ind[ok].mean()) if ok.any() else np.nan
+            row = {"clause": clause, "side": side, "period": period, "p_breach": p_breach,
+                   "p_met": 1 - p_breach, "n": int(ok.sum())}  # fmt: skip
+            if clause in PER_LEAD:
+                c10, c50, c90, cm = _q(results.column(f"{clause}_compliance", period))
+                b10, b50, b90, bm = _q(results.column(f"{clause}_breached", period))
+                row |= {"compliance_p10": c10, "compliance_p50": c50, "compliance_p90": c90,
+                        "compliance_mean": cm, "breached_p10": b10, "breached_p50": b50,
+                        "breached_p90": b90, "breached_mean": bm}  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def revenue_distribution(results: Results) -> pd.DataFrame:
+    """Per period: revenue and cumulative revenue quantiles, targets and P(meeting them)."""
+    months = [p for p in periods_of(results) if p != TOTAL]
+    rev = np.column_stack([results.column("revenue", p) for p in months])
+    tgt = np.column_stack([results.column("revenue_target", p) for p in months])
+    cum, cum_t = np.cumsum(rev, axis=1), np.cumsum(tgt, axis=1)
+    rows = []
+    for j, p in enumerate([*months, TOTAL]):
+        if p == TOTAL:
+            r, t, c, ct = (results.column("revenue", TOTAL), results.column("revenue_target",
+                           TOTAL), cum[:, -1], cum_t[:, -1])  # fmt: skip
+        else:
+            r, t, c, ct = rev[:, j], tgt[:, j], cum[:, j], cum_t[:, j]
+        r10, r50, r90, rm = _q(r)
+        c10, c50, c90, cm = _q(c)
+        rows.append({
+            "period": p, "revenue_p10": r10, "revenue_p50": r50, "revenue_p90": r90,
+            "revenue_mean": rm, "target": float(np.nanmean(t)),
+            "p_meet_target": float(np.mean(r >= t)),
+            "cumulative_p10": c10, "cumulative_p50": c50, "cumulative_p90": c90,
+            "cumulative_mean": cm, "cumulative_target": float(np.nanmean(ct)),
+            "p_meet_cumulative_target": float(np.mean(c >= ct)),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
