@@ -112,7 +112,7 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
     specs = {p: (v if isinstance(v, tuple) else list(v)) for p, v in params.items()}
     points = design(specs, samples, seed)
     variants, issues = [], []
-    for i, row in points.iterrows():
+    for _, row in points.iterrows():
         sc = scenario
         try:
             for p in points.columns:
