@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sla_sim._base import Spec
 
@@ -78,10 +78,16 @@ class CalendarSpec(Spec):
             raise ValueError("must not list the same weekday twice")
         return value
 
+    @field_validator("end_hour")
+    @classmethod
+    def _end_after_start(cls, value: float, info: ValidationInfo) -> float:
+        start = info.data.get("start_hour")
+        if start is not None and value <= start:
+            raise ValueError(f"must be greater than start_hour ({start})")
+        return value
+
     @model_validator(mode="after")
     def _check_has_working_time(self) -> CalendarSpec:
-        if self.start_hour >= self.end_hour:
-            raise ValueError("end_hour must be greater than start_hour")
         if not self.working_days and not self.always_open:
             raise ValueError("working_days is empty: a calendar needs at least one working day")
         return self

@@ -180,6 +180,8 @@ class HandoffSpec(Spec):
         ):
             raise ValueError(
                 "mode 'batch' needs exactly one of batch_every_hours or batch_local_hours"
+                f" (got batch_every_hours={self.batch_every_hours},"
+                f" batch_local_hours={self.batch_local_hours})"
             )
         return self
 

@@ -93,8 +93,11 @@ def dump_yaml(scenario: Scenario) -> str:
 
 
 def save(scenario: Scenario, path: str | Path) -> Path:
-    """Write a scenario to YAML (or JSON/TOML-free JSON by extension); returns the path."""
+    """Write a scenario to YAML (``.yaml``/``.yml``) or JSON (``.json``); returns the path."""
     p = Path(path)
+    if p.suffix.lower() not in {".yaml", ".yml", ".json"}:
+        raise ScenarioError([Issue("path", "scenario files are saved as .yaml, .yml or .json",
+                                   str(p))])  # fmt: skip
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix.lower() == ".json":
         p.write_text(scenario.model_dump_json(indent=2), encoding="utf-8")

@@ -122,12 +122,12 @@ def revenue_fan(results: Results) -> alt.LayerChart:
         band.assign(series="Target", value=band["period"].map(target).to_numpy()),
     ])[["period", "series", "value"]]  # fmt: skip
     x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
-    money = f"{cur} ,.0f"
     area = alt.Chart(band).mark_area(opacity=0.55).encode(
         x=x, y=alt.Y("p10:Q", axis=_money_axis(f"Revenue booked ({cur})")), y2="p90:Q",
         fill=alt.Fill("band:N", scale=alt.Scale(range=[BAND]), legend=alt.Legend(title=None)),
         tooltip=[alt.Tooltip("period:O", title="Month")] + [
-            alt.Tooltip(f"{c}:Q", title=c.upper(), format=",.0f") for c in ("p10", "p50", "p90")],
+            alt.Tooltip(f"{c}:Q", title=f"{c.upper()} ({cur})", format=",.0f")
+            for c in ("p10", "p50", "p90")],
     )  # fmt: skip
     series = ["Median (P50)", "Mean", "Target"]
     line = alt.Chart(lines).mark_line(point=True, strokeWidth=2.5).encode(
@@ -136,7 +136,7 @@ def revenue_fan(results: Results) -> alt.LayerChart:
                         legend=alt.Legend(title=None, symbolType="stroke")),
         strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(
             domain=series, range=[[1, 0], [6, 4], [2, 3]]), legend=alt.Legend(title=None)),
-        tooltip=["period:O", "series:N", alt.Tooltip("value:Q", format=",.0f", title=money)],
+        tooltip=["period:O", "series:N", alt.Tooltip("value:Q", format=",.0f", title=cur)],
     )  # fmt: skip
     chart = alt.layer(area, line).properties(
         width=520, height=300,
@@ -155,7 +155,8 @@ def breach_probabilities(results: Results, period: str = "total") -> alt.FacetCh
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
-              axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False, labelPadding=6))
+              axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
+                            labelPadding=6))
     x = alt.X("p_breach:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(
         format="%", values=[0, 0.25, 0.5, 0.75, 1], title="Probability of breach"))
     base = alt.Chart().encode(y=y, x=x)

@@ -287,9 +287,6 @@ def test_sdr_utilization_on_business_hours() -> None:
     assert get("sdr_utilization") == pytest.approx(4.0 / (2 * JAN_BUSINESS_H))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: metrics/capacity.py rep_busy_hours counts attempt"
-                   " time after closing (attempts running at close are finished) while the"
-                   " denominator is business hours only, so sdr_utilization exceeds 1")
 def test_sdr_utilization_never_exceeds_one() -> None:
     """A rep busy every working minute, whose last attempt each day overruns closing by 20
     minutes (as the model lets it), has a utilization of at most 1."""
@@ -311,9 +308,6 @@ def test_sdr_utilization_never_exceeds_one() -> None:
 # ---------------------------------------------------------------------- windows and docs
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: metrics/periods.py month_window (like"
-                   " funnel.horizon_hours) subtracts aware datetimes with one shared ZoneInfo,"
-                   " i.e. in wall-clock time, so after a DST change every month starts 1 h early")
 def test_months_start_at_local_midnight_across_dst() -> None:
     """Each measured month starts at local midnight of its first day in model (elapsed) hours,
     even when a DST change lies between the origin and the month (default preset)."""

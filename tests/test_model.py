@@ -289,9 +289,6 @@ def test_higher_threshold_gives_fewer_mqls(base_df: pd.DataFrame, tiny_factory: 
 # ---------------------------------------------------------------------- horizon
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: model/funnel.py horizon_hours subtracts aware"
-                   " datetimes sharing one ZoneInfo, which Python does in wall-clock time, so the"
-                   " warm-up end is 1 h off model (elapsed) hours when a DST change lies between")
 def test_horizon_hours_are_elapsed_hours_across_dst() -> None:
     """The warm-up end in model hours is the real elapsed time to local midnight of
     measure_start, even with a DST change in the warm-up (default: Oct 3 EDT -> Jan 1 EST)."""
@@ -306,9 +303,6 @@ def test_horizon_hours_are_elapsed_hours_across_dst() -> None:
     assert start_h == elapsed
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: model/funnel.py horizon_hours builds the end date"
-                   " as datetime(y, m + months, measure_start.day), a ValueError when that day"
-                   " does not exist in the end month (Jan 31 + 1 month)")
 def test_month_end_measure_start_is_handled() -> None:
     """A measure_start on the 31st is either rejected by validation or gives a valid horizon."""
     sc = set_path(preset("default"), "horizon.measure_months", 1)

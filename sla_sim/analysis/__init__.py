@@ -16,6 +16,7 @@ from sla_sim.analysis.queueing import (
 )
 from sla_sim.analysis.reductions import (
     measure_months_for,
+    measure_span_hours,
     mmc_scenario,
     unlimited_capacity_scenario,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "measure_months_for",
+    "measure_span_hours",
     "mmc_mean_queue_length",
     "mmc_mean_wait",
     "mmc_scenario",

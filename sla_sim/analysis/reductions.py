@@ -42,6 +42,7 @@ __all__ = [
     "UNLIMITED_REPS",
     "UNLIMITED_SLOTS",
     "measure_months_for",
+    "measure_span_hours",
     "mmc_scenario",
     "unlimited_capacity_scenario",
 ]
@@ -61,6 +62,11 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     return d.replace(year=d.year + m // 12, month=m % 12 + 1)
 
 
+def measure_span_hours(months: int, start: dt.date = MMC_MEASURE_START) -> float:
+    """Hours in ``months`` whole calendar months from ``start`` (UTC: 24 h a day)."""
+    return float((_add_months(start, months) - start).days * 24)
+
+
 def measure_months_for(hours: float, start: dt.date = MMC_MEASURE_START) -> int:
     """Smallest number of whole calendar months from ``start`` spanning at least ``hours``.
 
@@ -73,9 +79,9 @@ def measure_months_for(hours: float, start: dt.date = MMC_MEASURE_START) -> int:
     if hours <= 0:
         raise ValueError(f"hours must be > 0, got {hours!r}")
     for m in range(1, MAX_MEASURE_MONTHS + 1):
-        if (_add_months(start, m) - start).days * 24 >= hours:
+        if measure_span_hours(m, start) >= hours:
             return m
-    span = (_add_months(start, MAX_MEASURE_MONTHS) - start).days * 24
+    span = measure_span_hours(MAX_MEASURE_MONTHS, start)
     raise ValueError(
         f"hours must be <= {span} (the {MAX_MEASURE_MONTHS}-month maximum horizon from"
         f" {start}), got {hours!r}"

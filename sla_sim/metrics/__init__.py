@@ -139,7 +139,7 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         add("response_business_hours_p90", _pct(rb, 90))
         # capacity
         avail = sum(n * cal.business_hours_between(p.start_h, p.end_h) for cal, n in reps)
-        add("sdr_utilization", _ratio(rep_busy_hours(cols, p.start_h, p.end_h), avail))
+        add("sdr_utilization", _ratio(rep_busy_hours(cols, p.start_h, p.end_h, cals), avail))
         qmean, qmax = level_mean_max(times("routed"), times("assigned"), p.start_h, p.end_h)
         add("sdr_queue_mean", qmean)
         add("sdr_queue_max", qmax)
@@ -152,6 +152,6 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
 
 
 def _months_in(win: Window, p: Period) -> float:
-    from sla_sim.metrics.periods import _month_hours
+    from sla_sim.metrics.periods import month_hours
 
-    return p.hours / _month_hours(win.origin, p)
+    return p.hours / month_hours(win.origin, p)

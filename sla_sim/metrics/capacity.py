@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
 
 
@@ -25,10 +26,20 @@ def level_mean_max(
     return mean, float(lv.max()) if len(lv) else 0.0
 
 
-def rep_busy_hours(cols: dict[str, np.ndarray], t0: float, t1: float) -> float:
-    """Rep hours spent on attempts inside [t0, t1) (attempts cut at the period bounds)."""
+def rep_busy_hours(cols: dict[str, np.ndarray], t0: float, t1: float,
+                   calendars: list[BusinessCalendar]) -> float:  # fmt: skip
+    """Rep hours spent on attempts inside [t0, t1), counting only the team's working hours.
+
+    An attempt still running at closing time is finished by the model (overtime); that part is
+    not counted, so utilisation (busy / working hours) stays within [0, 1].
+    """
     m = cols["event"] == CODE["attempt"]
-    s = cols["time_h"][m]
-    e = s + cols["value"][m]
-    overlap = np.clip(np.minimum(e, t1) - np.maximum(s, t0), 0.0, None)
-    return float(overlap.sum())
+    s = np.maximum(cols["time_h"][m], t0)
+    e = np.minimum(cols["time_h"][m] + cols["value"][m], t1)
+    team = cols["team"][m]
+    total = 0.0
+    for ti, cal in enumerate(calendars):
+        k = (team == ti) & (e > s)
+        if k.any():
+            total += float(cal.business_hours_between_many(s[k], e[k]).sum())
+    return total

@@ -40,8 +40,8 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "response_business_hours_p50": ("business hours", "median business hours MQL -> first"
                                     " attempt, on the owning team's calendar"),
     "response_business_hours_p90": ("business hours", "90th percentile of the same"),
-    "sdr_utilization": ("ratio", "SDR hours on attempts (shrinkage-stretched) / SDR working"
-                        " hours"),
+    "sdr_utilization": ("ratio", "SDR hours on attempts (shrinkage-stretched) inside working"
+                        " hours / SDR working hours (overtime to finish an attempt excluded)"),
     "sdr_queue_mean": ("MQLs", "time-weighted mean of MQLs routed but waiting for a rep slot"),
     "sdr_queue_max": ("MQLs", "maximum of the same"),
     "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 TOTAL = "total"
 
@@ -41,38 +40,38 @@ class Window:
     def n_months(self) -> float:
         """Number of months measured (fractional for partial months)."""
         return sum(
-            (p.end_h - p.start_h) / _month_hours(self.origin, p) for p in self.months
+            (p.end_h - p.start_h) / month_hours(self.origin, p) for p in self.months
         )
 
 
-def _month_hours(origin: datetime, p: Period) -> float:
-    # a full calendar month's hours for a possibly partial period: use its nominal length
-    from datetime import timedelta
+def elapsed_hours(origin: datetime, d: datetime) -> float:
+    """Real elapsed hours from ``origin`` to ``d`` (computed in UTC, so DST changes count)."""
+    return (d.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 3600.0
 
-    start = origin + timedelta(hours=p.start_h)
-    local = start.astimezone(origin.tzinfo)
-    y, m = local.year, local.month
-    first = datetime(y, m, 1, tzinfo=origin.tzinfo)
-    nxt = datetime(y + m // 12, m % 12 + 1, 1, tzinfo=origin.tzinfo)
-    return (nxt - first).total_seconds() / 3600.0
+
+def local_at(origin: datetime, t: float) -> datetime:
+    """The local datetime (origin's zone) ``t`` elapsed hours after ``origin``."""
+    return (origin.astimezone(UTC) + timedelta(hours=t)).astimezone(origin.tzinfo)
+
+
+def month_hours(origin: datetime, p: Period) -> float:
+    """Elapsed hours of the whole calendar month in which period ``p`` starts."""
+    local = local_at(origin, p.start_h)
+    first = datetime(local.year, local.month, 1, tzinfo=origin.tzinfo)
+    nxt = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=origin.tzinfo)
+    return elapsed_hours(first, nxt)
 
 
 def month_window(origin: datetime, start_h: float, end_h: float) -> Window:
     """Split [start_h, end_h) into calendar months of the origin's time zone."""
     tz = origin.tzinfo
-    assert isinstance(tz, ZoneInfo)
-    from datetime import timedelta
-
-    def hours(d: datetime) -> float:
-        return (d - origin).total_seconds() / 3600.0
-
-    local = (origin + timedelta(hours=start_h)).astimezone(tz)
+    local = local_at(origin, start_h)
     y, m = local.year, local.month
     months: list[Period] = []
     t = start_h
     while t < end_h - 1e-9:
         nxt = datetime(y + m // 12, m % 12 + 1, 1, tzinfo=tz)
-        t1 = min(hours(nxt), end_h)
+        t1 = min(elapsed_hours(origin, nxt), end_h)
         months.append(Period(f"{y:04d}-{m:02d}", t, t1))
         t = t1
         y, m = nxt.year, nxt.month

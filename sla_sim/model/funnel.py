@@ -9,6 +9,7 @@ and AE opportunity slots.
 
 from __future__ import annotations
 
+import calendar
 import gc
 import math
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from scipy.special import expit, logit
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE, EventLog
+from sla_sim.metrics.periods import elapsed_hours
 from sla_sim.model import arrivals, nurture
 from sla_sim.model.ae import AEPool
 from sla_sim.model.handoff import HandoffSchedule
@@ -34,19 +36,20 @@ IN_FLIGHT, WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = range(5)
 
 
 def horizon_hours(sc: Scenario) -> tuple[datetime, float, float]:
-    """(origin, warm-up end, horizon end): origin aware, the others in model hours."""
+    """(origin, warm-up end, horizon end): origin aware, the others in elapsed model hours.
+
+    The measured period runs from ``measure_start`` for ``measure_months`` calendar months; a
+    start day beyond the end month's length (e.g. the 31st) ends on that month's last day.
+    """
     tz = ZoneInfo(sc.horizon.timezone)
     m0 = sc.horizon.measure_start
     start = datetime(m0.year, m0.month, m0.day, tzinfo=tz)
     origin = datetime.combine(m0 - timedelta(days=sc.horizon.warmup_days), datetime.min.time(),
                               tzinfo=tz)
     months = m0.month - 1 + sc.horizon.measure_months
-    end = datetime(m0.year + months // 12, months % 12 + 1, m0.day, tzinfo=tz)
-
-    def hours(d: datetime) -> float:
-        return (d - origin).total_seconds() / 3600.0
-
-    return origin, hours(start), hours(end)
+    y, m = m0.year + months // 12, months % 12 + 1
+    end = datetime(y, m, min(m0.day, calendar.monthrange(y, m)[1]), tzinfo=tz)
+    return origin, elapsed_hours(origin, start), elapsed_hours(origin, end)
 
 
 class FunnelModel:
@@ -221,14 +224,6 @@ class FunnelModel:
                           -1, self.NAN))
         self._seq += 1
         rep.push((now, self._seq, lead, 0))
-
-    def on_attempt_start(self, rep: Rep, lead: int, k: int, work_h: float) -> None:
-        """Log the attempt; remember the first one (the cadence counts from it)."""
-        now = self.env.now
-        if k == 0:
-            self.first_t[lead] = now
-        self.rows.append((lead, self.episode[lead], now, self.C_ATTEMPT, rep.team, rep.index, k,
-                          work_h))
 
     def on_attempt_end(self, rep: Rep, lead: int, k: int, start: float) -> None:
         """Outcome of an attempt: reached (SQL / disqualified / recycled) or try again later.

@@ -21,20 +21,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sla_sim.calendar import BusinessCalendar
+from sla_sim.events import CODE
 from sla_sim.scenario import ContactSpec
 
 if TYPE_CHECKING:
     from sla_sim.model.funnel import FunnelModel
 
 Task = tuple[float, int, int, int]  # (due_h, seq, lead, attempt)
+ATTEMPT = CODE["attempt"]
 
 
 class Rep:
     """One SDR: slots, a heap of due attempts, and at most one live timer."""
 
-    __slots__ = ("active", "always", "busy", "busy_h", "cal", "cap", "current", "env", "index",
-                 "model", "n_attempts", "next_open", "stretch", "tasks", "team", "timer_at",
-                 "token", "work_h")  # fmt: skip
+    __slots__ = ("active", "always", "busy", "busy_h", "cal", "cap", "current", "env", "episode",
+                 "first_t", "index", "model", "n_attempts", "next_open", "rows", "stretch",
+                 "tasks", "team", "timer_at", "token", "work_h")  # fmt: skip
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -49,6 +51,9 @@ class Rep:
         self.next_open = cal.next_open
         self.work_h = model.work_h  # per-lead x attempt draws, updated in place on recycling
         self.n_attempts = model.n_attempts
+        self.rows = model.rows  # the event log's row list (appended in place)
+        self.episode = model.episode
+        self.first_t = model.first_t
         self.active = 0
         self.busy = False
         self.busy_h = 0.0
@@ -86,7 +91,10 @@ class Rep:
         self.busy = True
         self.timer_at = math.inf
         self.current = (lead, k, now, work_h)
-        self.model.on_attempt_start(self, lead, k, work_h)
+        if k == 0:
+            self.first_t[lead] = now  # the cadence counts from the first attempt
+        self.rows.append((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k,
+                          work_h))  # fmt: skip
         env.timeout(work_h).callbacks.append(self._on_done)
 
     def _on_timer(self, token: int) -> None:
