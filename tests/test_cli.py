@@ -86,7 +86,8 @@ def test_validate_lists_every_problem(tmp_path, capsys):
     assert main(["validate", str(sc)]) == 2
     err = capsys.readouterr().err
     assert "3 problems" in err
-    assert "channels[0].win_rate" in err and "1.5" in err
+    assert "channels[0].win_rate" in err
+    assert "1.5" in err
     assert "teams[0].repz" in err
     assert "sla.attempts_required" in err
 

@@ -46,7 +46,9 @@ def _month_rates_by_hand() -> np.ndarray:
 def test_weekday_weights_shape_and_mean() -> None:
     """Seven finite positive weekday weights averaging 1 within 1e-9."""
     w = dd.olist_weekday_weights()
-    assert len(w) == 7 and _finite(w) and min(w) > 0
+    assert len(w) == 7
+    assert _finite(w)
+    assert min(w) > 0
     assert abs(sum(w) / 7 - 1.0) < 1e-9
 
 
@@ -58,7 +60,9 @@ def test_weekday_weights_second_implementation() -> None:
 def test_month_weights_shape_and_mean() -> None:
     """Twelve finite non-negative month weights averaging 1 within 1e-9."""
     w = dd.olist_month_weights()
-    assert len(w) == 12 and _finite(w) and min(w) >= 0
+    assert len(w) == 12
+    assert _finite(w)
+    assert min(w) >= 0
     assert abs(sum(w) / 12 - 1.0) < 1e-9
 
 
@@ -71,7 +75,9 @@ def test_month_weights_second_implementation() -> None:
 def test_daily_volume_cv_positive_finite() -> None:
     """The extra-Poisson CV of daily MQL volume is a finite positive float."""
     cv = dd.olist_daily_volume_cv()
-    assert isinstance(cv, float) and math.isfinite(cv) and cv > 0
+    assert isinstance(cv, float)
+    assert math.isfinite(cv)
+    assert cv > 0
 
 
 def test_daily_volume_cv_second_implementation() -> None:
@@ -92,7 +98,9 @@ def test_daily_volume_cv_second_implementation() -> None:
 def test_attempt_multipliers_shape() -> None:
     """Six finite positive multipliers by default, the first exactly 1; the length follows k."""
     mult = dd.uci_attempt_multipliers()
-    assert len(mult) == 6 and _finite(mult) and min(mult) > 0
+    assert len(mult) == 6
+    assert _finite(mult)
+    assert min(mult) > 0
     assert mult[0] == 1.0
     assert len(dd.uci_attempt_multipliers(3)) == 3
 
@@ -108,7 +116,8 @@ def test_attempt_multipliers_second_implementation() -> None:
 def test_attempt_decay_in_unit_interval() -> None:
     """The fitted geometric decay per attempt is a float strictly between 0 and 1."""
     r = dd.uci_attempt_decay_per_attempt()
-    assert isinstance(r, float) and 0 < r < 1
+    assert isinstance(r, float)
+    assert 0 < r < 1
 
 
 def test_attempt_decay_second_implementation() -> None:
@@ -131,8 +140,11 @@ def test_2018_conversion_shape() -> None:
     assert out["cohort_months"] == ["2018-01", "2018-02", "2018-03", "2018-04"]
     assert 0 < out["won"] < out["mqls"]
     rates = [out["conversion_rate"], *out["monthly_conversion_rate"]]
-    assert _finite(rates) and all(0 < x < 1 for x in rates) and len(rates) == 5
-    assert isinstance(out["median_days_to_win"], float) and out["median_days_to_win"] > 0
+    assert _finite(rates)
+    assert all(0 < x < 1 for x in rates)
+    assert len(rates) == 5
+    assert isinstance(out["median_days_to_win"], float)
+    assert out["median_days_to_win"] > 0
 
 
 def test_2018_conversion_second_implementation() -> None:
@@ -147,6 +159,7 @@ def test_2018_conversion_second_implementation() -> None:
         (pd.Timestamp(won_date[i]) - pd.Timestamp(first[i])).total_seconds() / 86400 for i in won
     ]
     out = dd.olist_2018_conversion()
-    assert out["mqls"] == len(cohort) and out["won"] == len(won)
+    assert out["mqls"] == len(cohort)
+    assert out["won"] == len(won)
     assert out["conversion_rate"] == pytest.approx(len(won) / len(cohort), rel=1e-12)
     assert out["median_days_to_win"] == pytest.approx(statistics.median(days), rel=1e-12)

@@ -33,6 +33,6 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     code = code.replace('load_scenario("my_scenario.yaml")', "None")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own example code
     assert (tmp_path / "results" / "variant" / "summary.json").is_file()
     assert namespace["variant"].teams[0].reps == 12
