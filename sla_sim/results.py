@@ -70,6 +70,7 @@ class Results:
         self.event_log = event_log
         self.failures = list(failures or [])
         self._table: pd.DataFrame | None = None
+        self._summary: pd.DataFrame | None = None
 
     @classmethod
     def from_replications(
@@ -162,6 +163,8 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """Per period and metric: n, mean, std, sem, p10, p50, p90 across replications."""
+        if self._summary is not None:
+            return self._summary.copy()
         v = self.values
         with np.errstate(all="ignore"):
             import warnings
@@ -180,7 +183,8 @@ class Results:
         out["sem"] = out["std"] / np.sqrt(out["n"].where(out["n"] > 0))
         for i, qq in enumerate(QUANTILES):
             out[f"p{round(qq * 100)}"] = q[i]
-        return out
+        self._summary = out
+        return out.copy()
 
     def summary_json(self) -> dict[str, Any]:
         """Summary as a JSON-ready dict: meta, lead states, and period -> metric -> stats."""

@@ -43,3 +43,10 @@ def tiny_scenario() -> Scenario:
 def rng() -> np.random.Generator:
     """A numpy Generator with a fixed seed."""
     return np.random.default_rng(SEED)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                        ) -> None:  # fmt: skip
+    """Every test writes stored runs to its own temporary store, never into the work tree."""
+    monkeypatch.setenv("SLA_SIM_STORE", str(tmp_path_factory.mktemp("store")))

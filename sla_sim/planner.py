@@ -1,0 +1,271 @@
+"""The planner's engine: levers bound to scenario fields, and progressive, cancellable results.
+
+No widgets here (see :mod:`sla_sim.widgets`): a :class:`Lever` maps one control value to
+scenario changes, :func:`levers_for` lists the levers of a scenario, and :class:`Planner` turns
+a set of lever values into Results that arrive progressively — a first estimate from a couple
+of replications, refined batch by batch to the full count. A newer request cancels stale work,
+and finished settings are served from a cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sla_sim.errors import Issue, ScenarioError
+from sla_sim.executors import mp_context
+from sla_sim.results import Results, scenario_hash
+from sla_sim.scenario import Scenario
+from sla_sim.scenario_io import set_path, validate
+from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
+
+STANDARD_CADENCE = [0.0, 1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0]
+HANDOFF_CHOICES = {
+    "real time": {"mode": "realtime", "batch_every_hours": None, "batch_local_hours": []},
+    "every hour": {"mode": "batch", "batch_every_hours": 1.0, "batch_local_hours": []},
+    "every 4 hours": {"mode": "batch", "batch_every_hours": 4.0, "batch_local_hours": []},
+    "twice daily (09:00, 14:00)": {"mode": "batch", "batch_every_hours": None,
+                                   "batch_local_hours": [9.0, 14.0]},
+    "daily at 09:00": {"mode": "batch", "batch_every_hours": None, "batch_local_hours": [9.0]},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One control: a name, a label, a range or choices, and the scenario fields it sets.
+
+    ``paths`` are the scenario fields the lever writes; ``apply(scenario_dict, value)`` writes
+    them (default: the value to the single path).
+    """
+
+    name: str
+    label: str
+    paths: tuple[str, ...]
+    value: Any
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] | None = None
+    integer: bool = False
+    apply: Callable[[Scenario, Any], Scenario] | None = field(default=None, compare=False)
+
+    def set(self, scenario: Scenario, value: Any) -> Scenario:
+        """The scenario with this lever at ``value`` (validated; ScenarioError names the
+        lever)."""
+        if self.choices is not None and value not in self.choices:
+            raise ScenarioError([Issue(self.name, f"must be one of {list(self.choices)}", value)])
+        if self.choices is None and self.low is not None and self.high is not None and not (
+            self.low <= value <= self.high
+        ):
+            raise ScenarioError([Issue(self.name, f"must be in [{self.low}, {self.high}]",
+                                       value)])  # fmt: skip
+        try:
+            if self.apply is not None:
+                return self.apply(scenario, value)
+            return set_path(scenario, self.paths[0], int(value) if self.integer else value)
+        except ScenarioError as err:
+            issues = [Issue(f"{self.label} ({i.path})", i.rule, i.value) for i in err.issues]
+            raise ScenarioError(issues, "planner settings") from None
+
+
+def _set_cadence(sc: Scenario, n: int) -> Scenario:
+    data = sc.model_dump()
+    cadence = [float(d) for d in sc.follow_up.cadence_days]
+    extra = [d for d in STANDARD_CADENCE if d > cadence[-1]]
+    cadence = (cadence + extra)[: int(n)] if n > len(cadence) else cadence[: int(n)]
+    data["follow_up"]["cadence_days"] = cadence
+    return validate(data, "planner settings")
+
+
+def _set_handoff(sc: Scenario, choice: str) -> Scenario:
+    data = sc.model_dump()
+    data["handoff"].update(HANDOFF_CHOICES[choice])
+    return validate(data, "planner settings")
+
+
+def _handoff_choice(sc: Scenario) -> str:
+    h = sc.handoff
+    for name, fields in HANDOFF_CHOICES.items():
+        if (h.mode == fields["mode"] and h.batch_every_hours == fields["batch_every_hours"]
+                and list(h.batch_local_hours) == fields["batch_local_hours"]):
+            return name
+    return "real time"
+
+
+def levers_for(sc: Scenario) -> list[Lever]:
+    """The SLA and capacity levers of a scenario, at its current values."""
+    team = sc.teams[0]
+    out = [
+        Lever("mql_threshold", "MQL score threshold (points)", ("mql_threshold_points",),
+              sc.mql_threshold_points, 30, 90, 1),
+        Lever("first_touch", "First-touch SLA (business hours)",
+              ("sla.first_touch_within_business_hours",),
+              sc.sla.first_touch_within_business_hours, 0.5, 24, 0.5),
+        Lever("attempts", "Attempts in the cadence", ("follow_up.cadence_days",),
+              len(sc.follow_up.cadence_days), 1, len(STANDARD_CADENCE), 1, integer=True,
+              apply=_set_cadence),
+        Lever("attempts_required", "Attempts owed by the SLA", ("sla.attempts_required",),
+              sc.sla.attempts_required, 1, len(STANDARD_CADENCE), 1, integer=True),
+        Lever("disposition_days", "Disposition window (days)",
+              ("sla.disposition_within_days",), sc.sla.disposition_within_days, 1, 45, 1),
+        Lever("handoff", "Handoff cadence", ("handoff.mode", "handoff.batch_every_hours",
+                                             "handoff.batch_local_hours"),
+              _handoff_choice(sc), choices=tuple(HANDOFF_CHOICES), apply=_set_handoff),
+        Lever("sdr_count", f"SDRs ({team.name})", (f"teams[{team.name}].reps",), team.reps,
+              1, max(30, team.reps * 3), 1, integer=True),
+        Lever("ae_count", "AEs", ("ae.count",), sc.ae.count, 1, max(30, sc.ae.count * 3), 1,
+              integer=True),
+    ]  # fmt: skip
+    for ch in sc.channels:
+        top = max(1000.0, round(ch.leads_per_month * 3, -2))
+        out.append(Lever(f"volume:{ch.name}", f"Leads/month: {ch.name}",
+                         (f"channels[{ch.name}].leads_per_month",), ch.leads_per_month, 0, top,
+                         50))  # fmt: skip
+    return out
+
+
+def apply_levers(base: Scenario, levers: list[Lever], values: dict[str, Any]) -> Scenario:
+    """The base scenario with every lever set to ``values[name]``; unknown names are errors.
+
+    Every problem is reported at once, naming the lever.
+    """
+    by_name = {lv.name: lv for lv in levers}
+    unknown = [k for k in values if k not in by_name]
+    if unknown:
+        raise ScenarioError([Issue(k, "is not a planner lever", values[k]) for k in unknown],
+                            "planner settings")  # fmt: skip
+    sc, issues = base, []
+    for name, value in values.items():
+        lever = by_name[name]
+        if value == lever.value:
+            continue
+        try:
+            sc = lever.set(sc, value)
+        except ScenarioError as err:
+            issues += err.issues
+    if issues:
+        raise ScenarioError(issues, "planner settings")
+    return sc
+
+
+@dataclass
+class Update:
+    """A progressive result: the Results so far, and whether the full count is reached."""
+
+    results: Results
+    final: bool
+    elapsed: float
+    from_cache: bool = False
+
+
+class Planner:
+    """Progressive evaluation of scenarios on a persistent pool of worker processes."""
+
+    def __init__(self, reps: int = 100, seed: int = 20260101, workers: int = 2,
+                 first_batch: int = 2) -> None:  # fmt: skip
+        if reps < 1 or workers < 1 or first_batch < 1:
+            raise ScenarioError([Issue("planner", "reps, workers and first_batch must be >= 1",
+                                       (reps, workers, first_batch))])  # fmt: skip
+        self.reps, self.seed, self.workers = reps, seed, workers
+        self.first_batch = min(first_batch, reps)
+        self.cache: dict[str, Results] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        """The worker pool, started on first use."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context())
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start the workers (and their imports) ahead of the first request."""
+        futs = [self.pool.submit(_noop) for _ in range(self.workers)]
+        for f in futs:
+            f.result()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def key(self, scenario: Scenario) -> str:
+        """Cache key: scenario content, seed and replication count."""
+        return f"{scenario_hash(scenario)}:{self.seed}:{self.reps}"
+
+    def _submit(self, scenario: Scenario) -> list[Future[list[Any]]]:
+        payload = scenario.model_dump_json()
+        return [self.pool.submit(run_chunk, payload, self.seed, [r], 0 if r == 0 else None)
+                for r in range(self.reps)]  # fmt: skip
+
+    def _assemble(self, scenario: Scenario, done: list[ReplicationResult], t0: float
+                  ) -> Results:  # fmt: skip
+        return Results.from_replications(scenario, self.seed, done,
+                                         wall_seconds=time.perf_counter() - t0,
+                                         workers=self.workers)  # fmt: skip
+
+    def _milestones(self) -> list[int]:
+        marks, n = [], self.first_batch
+        while n < self.reps:
+            marks.append(n)
+            n = max(n + 1, n * 3)
+        return [*marks, self.reps]
+
+    async def evaluate(self, scenario: Scenario, on_update: Callable[[Update], None]) -> None:
+        """Call ``on_update`` as results refine (first after ``first_batch`` replications).
+
+        Starting another evaluation cancels this one: it returns without further updates.
+        """
+        self._generation += 1
+        gen = self._generation
+        key = self.key(scenario)
+        if key in self.cache:
+            on_update(Update(self.cache[key], True, 0.0, from_cache=True))
+            return
+        t0 = time.perf_counter()
+        futures = self._submit(scenario)
+        wrapped = [asyncio.wrap_future(f) for f in futures]
+        done: list[ReplicationResult] = []
+        failures: list[ReplicationFailure] = []
+        marks = self._milestones()
+        try:
+            for coro in asyncio.as_completed(wrapped):
+                outcome = (await coro)[0]
+                if gen != self._generation:
+                    return
+                if isinstance(outcome, ReplicationFailure):
+                    failures.append(outcome)
+                else:
+                    done.append(outcome)
+                n = len(done) + len(failures)
+                if n in marks and done:
+                    res = self._assemble(scenario, done, t0)
+                    final = n == self.reps
+                    if final and not failures:
+                        self.cache[key] = res
+                    on_update(Update(res, final, time.perf_counter() - t0))
+        finally:
+            for f in futures:
+                f.cancel()
+        if failures:
+            from sla_sim.montecarlo import ReplicationError
+
+            raise ReplicationError(failures)
+
+    def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None]) -> None:
+        """The same, blocking (for scripts, tests and benchmarks)."""
+        asyncio.run(self.evaluate(scenario, on_update))
+
+
+def _noop() -> int:
+    """Import the model's modules in a worker ahead of the first request."""
+    import sla_sim.metrics
+    import sla_sim.model.funnel
+
+    return len(sla_sim.metrics.METRIC_DOCS) + len(sla_sim.model.funnel.__name__)
