@@ -1,0 +1,309 @@
+"""The planner panel: ipywidgets controls bound to scenario levers, charts that refine live.
+
+Thin by design: levers and progressive evaluation live in :mod:`sla_sim.planner`, charts in
+:mod:`sla_sim.viz`. Charts are rendered in the kernel to SVG (vl-convert) and shown in HTML
+widgets, so they work offline in JupyterLab and Voilà with no JavaScript bundle or CDN.
+
+    from sla_sim.widgets import PlannerPanel
+    PlannerPanel()            # in a notebook cell: shows the panel
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+
+from sla_sim.errors import ScenarioError, SlaSimError
+from sla_sim.planner import Lever, Planner, Update, apply_levers, levers_for
+from sla_sim.results import Results
+from sla_sim.scenario import Scenario
+
+CHARTS = ("revenue", "breach", "response", "funnel", "capacity", "compliance")
+FIRST = ("revenue", "breach")  # drawn first, so the first update lands fast
+DEBOUNCE_S = 0.15
+
+
+def _svg(chart: Any) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_dict(validate=False))
+
+
+def render_chart(name: str, results: Results) -> str:
+    """SVG markup of one named chart for these results."""
+    from sla_sim import viz
+
+    if name == "revenue":
+        return _svg(viz.revenue_fan(results))
+    if name == "breach":
+        return _svg(viz.breach_probabilities(results))
+    if name == "response":
+        if results.event_log is None:
+            return "<p>no event log</p>"
+        return _svg(viz.response_time_hist(results.event_log, results.scenario))
+    if name == "funnel":
+        return _svg(viz.funnel_chart(results))
+    if name == "capacity":
+        return _svg(viz.capacity_chart(results))
+    if name == "compliance":
+        return _svg(viz.compliance_distribution(results))
+    raise ValueError(f"chart must be one of {CHARTS}, got {name!r}")
+
+
+def _control(lever: Lever) -> W.Widget:
+    style = {"description_width": "230px"}
+    layout = W.Layout(width="520px")
+    if lever.choices is not None:
+        return W.Dropdown(options=list(lever.choices), value=lever.value,
+                          description=lever.label, style=style, layout=layout)
+    if lever.integer:
+        return W.IntSlider(value=int(lever.value), min=int(lever.low), max=int(lever.high),
+                           step=int(lever.step or 1), description=lever.label,
+                           continuous_update=False, style=style, layout=layout)
+    return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
+                         step=lever.step, description=lever.label, continuous_update=False,
+                         style=style, layout=layout, readout_format=".1f")
+
+
+class PlannerPanel:
+    """Sliders and pickers for the SLA and capacity levers, with live charts."""
+
+    def __init__(self, scenario: Scenario | None = None, preset: str = "default",
+                 reps: int = 100, seed: int = 20260101, workers: int = 2,
+                 first_batch: int = 2, planner: Planner | None = None) -> None:  # fmt: skip
+        from sla_sim.presets import preset as get_preset
+        from sla_sim.presets import preset_names
+
+        self.planner = planner or Planner(reps=reps, seed=seed, workers=workers,
+                                          first_batch=first_batch)  # fmt: skip
+        self.base = scenario or get_preset(preset)
+        self.levers = levers_for(self.base)
+        self.controls: dict[str, W.Widget] = {lv.name: _control(lv) for lv in self.levers}
+        self.charts = {n: W.HTML(value="", layout=W.Layout(min_height="60px"))
+                       for n in CHARTS}  # fmt: skip
+        for n, w in self.charts.items():
+            w.add_class(f"sla-chart-{n}")
+        self.status = W.HTML(value="")
+        self.status.add_class("sla-status")
+        self.message = W.HTML(value="")
+        self.message.add_class("sla-message")
+        self.compare_table = W.HTML(value="")
+        self.compare_table.add_class("sla-compare")
+        self.preset_picker = W.Dropdown(options=preset_names(), value=preset if scenario is None
+                                        else None, description="Preset")  # fmt: skip
+        self.file_box = W.Text(placeholder="path/to/scenario.yaml", description="File")
+        self.load_button = W.Button(description="Load file")
+        self.baseline_button = W.Button(description="Set as baseline")
+        self.save_button = W.Button(description="Save charts")
+        self.save_dir = W.Text(value="planner_charts", description="Folder")
+        self.results: Results | None = None
+        self.baseline: Results | None = None
+        self.scenario: Scenario = self.base
+        self.updates: list[Update] = []
+        self._task: asyncio.Task[None] | None = None
+        self._pending: asyncio.TimerHandle | None = None
+        self._changed_at = 0.0
+        self._fresh = True
+        for w in self.controls.values():
+            w.observe(self._on_change, names="value")
+        self.preset_picker.observe(self._on_preset, names="value")
+        self.load_button.on_click(self._on_load)
+        self.baseline_button.on_click(lambda _b: self.set_baseline())
+        self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
+        self.widget = self._layout()
+
+    # ------------------------------------------------------------------ layout
+    def _layout(self) -> W.Widget:
+        source = W.HBox([self.preset_picker, self.file_box, self.load_button])
+        sliders = W.VBox([self.controls[lv.name] for lv in self.levers])
+        tools = W.HBox([self.baseline_button, self.save_dir, self.save_button])
+        grid = W.GridBox(
+            [self.charts[n] for n in CHARTS],
+            layout=W.Layout(grid_template_columns="repeat(2, minmax(420px, 1fr))",
+                            grid_gap="12px"),
+        )  # fmt: skip
+        head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
+                      "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
+                      " within about a second and refines as replications finish.</p>")
+        return W.VBox([head, source, W.HBox([sliders, W.VBox([self.status, self.message])]),
+                       tools, self.compare_table, grid])  # fmt: skip
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+        self.refresh()
+
+    # ------------------------------------------------------------------ values
+    def values(self) -> dict[str, Any]:
+        """Current control values by lever name."""
+        return {name: w.value for name, w in self.controls.items()}
+
+    def set_values(self, **values: Any) -> None:
+        """Set controls by lever name (as a user would); unknown names are a ScenarioError."""
+        from sla_sim.errors import Issue
+
+        unknown = [k for k in values if k not in self.controls]
+        if unknown:
+            raise ScenarioError([Issue(k, "is not a planner lever", values[k]) for k in unknown])
+        for k, v in values.items():
+            self.controls[k].value = v
+
+    def current_scenario(self) -> Scenario:
+        """The scenario the controls describe (ScenarioError when they are inconsistent)."""
+        return apply_levers(self.base, self.levers, self.values())
+
+    # ------------------------------------------------------------------ events
+    def _on_change(self, _change: Any) -> None:
+        self._changed_at = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (plain Python): call refresh() explicitly
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = loop.call_later(DEBOUNCE_S, self.refresh)
+
+    def _on_preset(self, change: Any) -> None:
+        if change["new"]:
+            from sla_sim.presets import preset
+
+            self.load_scenario(preset(change["new"]))
+
+    def _on_load(self, _b: Any) -> None:
+        from sla_sim.scenario_io import load
+
+        try:
+            self.load_scenario(load(self.file_box.value))
+        except SlaSimError as err:
+            self._error(str(err))
+
+    def load_scenario(self, scenario: Scenario) -> None:
+        """Replace the base scenario and rebuild the levers at its values."""
+        self.base = scenario
+        self.levers = levers_for(scenario)
+        self.controls = {lv.name: _control(lv) for lv in self.levers}
+        for w in self.controls.values():
+            w.observe(self._on_change, names="value")
+        new = self._layout()
+        self.widget.children = new.children
+        self.refresh()
+
+    def _error(self, text: str) -> None:
+        self.message.value = ("<div style='color:#b00020;white-space:pre-wrap;max-width:480px'>"
+                              f"{html.escape(text)}</div>")  # fmt: skip
+
+    # ------------------------------------------------------------------ evaluation
+    def refresh(self) -> None:
+        """Evaluate the current settings: in the background when an event loop runs (Jupyter,
+        Voilà), else synchronously."""
+        self._pending = None
+        try:
+            scenario = self.current_scenario()
+        except ScenarioError as err:
+            self._error(f"{err}\n(showing the last valid result)")
+            return
+        self.message.value = ""
+        self.scenario = scenario
+        self._fresh = True
+        self._changed_at = self._changed_at or time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.planner.evaluate_sync(scenario, self._show)
+            return
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = loop.create_task(self._run(scenario))
+
+    async def _run(self, scenario: Scenario) -> None:
+        try:
+            await self.planner.evaluate(scenario, self._show)
+        except asyncio.CancelledError:
+            raise
+        except SlaSimError as err:
+            self._error(str(err))
+
+    async def wait_idle(self) -> None:
+        """Wait until the current evaluation has finished."""
+        while self._pending is not None or (self._task is not None and not self._task.done()):
+            await asyncio.sleep(0.05)
+
+    def _show(self, update: Update) -> None:
+        self.updates.append(update)
+        self.results = update.results
+        n = update.results.replications
+        first, self._fresh = self._fresh, False
+        names = CHARTS if not first or update.final else FIRST
+        for name in names:
+            try:
+                self.charts[name].value = render_chart(name, update.results)
+            except Exception as err:  # a chart must never take the panel down
+                self.charts[name].value = f"<p>chart unavailable: {html.escape(str(err))}</p>"
+        if not update.final and first:
+            for name in CHARTS:
+                if name not in FIRST and not self.charts[name].value:
+                    self.charts[name].value = "<p>computing...</p>"
+        since = time.perf_counter() - self._changed_at if self._changed_at else update.elapsed
+        state = "final" if update.final else "refining"
+        src = " (cached)" if update.from_cache else ""
+        self.status.value = (f"<span data-reps='{n}' data-final='{int(update.final)}'>"
+                             f"<b>{n}</b> / {self.planner.reps} replications, {state}{src};"
+                             f" {since:.1f} s since the last change</span>")  # fmt: skip
+        if update.final:
+            self._changed_at = 0.0
+            self._update_compare()
+
+    # ------------------------------------------------------------------ compare and save
+    def set_baseline(self) -> None:
+        """Keep the current results as the baseline the next settings are compared with."""
+        self.baseline = self.results
+        self._update_compare()
+
+    def _update_compare(self) -> None:
+        if self.baseline is None or self.results is None or self.baseline is self.results:
+            self.compare_table.value = ""
+            return
+        from sla_sim.compare import paired_differences
+
+        t = paired_differences(self.baseline, self.results)
+        rows = "".join(
+            f"<tr><td>{r.metric}</td><td>{r.mean_a:,.4g}</td><td>{r.mean_b:,.4g}</td>"
+            f"<td>{r.diff:+,.4g}</td><td>[{r.paired_low:,.4g}, {r.paired_high:,.4g}]</td></tr>"
+            for r in t.itertuples()
+        )
+        self.compare_table.value = (
+            "<h4>Current vs baseline (same seeds: paired, 95% CI)</h4><table>"
+            "<tr><th>metric</th><th>baseline</th><th>current</th><th>difference</th>"
+            f"<th>95% CI</th></tr>{rows}</table>"
+        )
+
+    def save_charts(self, folder: str | Path, formats: tuple[str, ...] = ("png", "svg", "html")
+                    ) -> list[Path]:  # fmt: skip
+        """Save every chart of the current results (offline) and return the paths."""
+        from sla_sim import viz
+
+        if self.results is None:
+            self._error("nothing to save yet")
+            return []
+        out = Path(folder)
+        builders = {"revenue": viz.revenue_fan, "breach": viz.breach_probabilities,
+                    "funnel": viz.funnel_chart, "capacity": viz.capacity_chart,
+                    "compliance": viz.compliance_distribution}  # fmt: skip
+        paths = []
+        for name, build in builders.items():
+            chart = build(self.results)
+            for fmt in formats:
+                paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
+        self.status.value += f"<br>saved {len(paths)} files to {html.escape(str(out))}"
+        return paths
+
+
+def planner_panel(**kwargs: Any) -> PlannerPanel:
+    """Create a PlannerPanel (display it as the last expression of a cell)."""
+    return PlannerPanel(**kwargs)
