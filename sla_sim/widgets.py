@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as W
+import ipywidgets as W  # noqa: N812 - the conventional short name
 
 from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner import Lever, Planner, Update, apply_levers, levers_for
