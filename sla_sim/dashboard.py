@@ -1,0 +1,187 @@
+"""``sla-sim dashboard``: the planner panel as a web page, served by Voilà on 127.0.0.1 only.
+
+:func:`serve` writes a two-cell notebook (create a :class:`sla_sim.widgets.PlannerPanel` with
+the given options, display it) into a temporary folder and runs Voilà on it. Voilà hides the
+code and shows the widgets; every browser tab gets its own kernel. The server listens on the
+loopback interface only, so the page is reachable from this machine and nowhere else. Ctrl-C
+(or SIGTERM) stops Voilà, which shuts its kernels and their worker processes down.
+
+    from sla_sim.dashboard import serve
+    serve(port=8866, preset="smb_inbound", reps=100)   # blocks until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from sla_sim.errors import Issue, ScenarioError, SlaSimError
+
+__all__ = ["DashboardError", "notebook", "serve", "voila_command"]
+
+HOST = "127.0.0.1"
+NOTEBOOK_NAME = "sla_planner.ipynb"
+STARTUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
+INSTALL_HINT = "install it with: pip install 'sla_sim[notebook]' (or: pip install voila)"
+
+
+class DashboardError(SlaSimError):
+    """The dashboard cannot be served (Voilà missing, port taken, server failed to start)."""
+
+
+def notebook(preset: str = "default", scenario_path: str | Path | None = None, reps: int = 100,
+             workdir: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """The generated notebook (nbformat 4 JSON): create the panel with these options, show it.
+
+    ``workdir`` (default: the current directory) becomes the kernel's working directory, so
+    relative scenario files typed in the panel and "Save charts" resolve where the command ran.
+    """
+    workdir = str(Path(workdir or os.getcwd()).resolve())
+    if scenario_path is not None:
+        source = str(Path(scenario_path).resolve())
+        make = (f"from sla_sim import load_scenario\n"
+                f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)})")
+    else:
+        make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)})"
+    setup = f"import os\n\nfrom sla_sim.widgets import PlannerPanel\n\nos.chdir({workdir!r})"
+
+    def cell(i: int, text: str) -> dict[str, Any]:
+        return {"cell_type": "code", "execution_count": None, "id": f"cell-{i}",
+                "metadata": {}, "outputs": [], "source": text}  # fmt: skip
+
+    return {
+        "cells": [cell(0, setup), cell(1, f"{make}\npanel")],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                           "name": "python3"},
+            "language_info": {"name": "python"},
+        },  # fmt: skip
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def voila_command(notebook_path: str | Path, port: int) -> list[str]:
+    """The Voilà command line: this Python, no browser, loopback only, exactly this port."""
+    return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
+            f"--Voila.ip={HOST}", "--Voila.port_retries=0", str(notebook_path)]  # fmt: skip
+
+
+def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int) -> None:
+    """Fail before starting anything: bad options, an invalid scenario, Voilà missing, port taken."""
+    issues = []
+    if not 1 <= port <= 65535:
+        issues.append(Issue("--port", "must be in 1..65535", port))
+    if reps < 1:
+        issues.append(Issue("--reps", "must be >= 1", reps))
+    if issues:
+        raise ScenarioError(issues, "dashboard request")
+    if scenario_path is not None:
+        from sla_sim.scenario_io import load
+
+        load(scenario_path)  # a ScenarioError naming the file and every problem
+    else:
+        from sla_sim.presets import preset as get_preset
+
+        get_preset(preset)
+    if importlib.util.find_spec("voila") is None:
+        raise DashboardError(f"the dashboard needs Voilà, which is not installed; {INSTALL_HINT}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            raise DashboardError(f"port {port} on {HOST} is in use; choose another with"
+                                 " --port") from None  # fmt: skip
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback URL we built
+            return bool(r.status < 500)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the SIGTERM handler."""
+
+
+def _raise_stop(_signum: int, _frame: Any) -> None:
+    raise _Stop
+
+
+def _shutdown(proc: subprocess.Popen[bytes]) -> None:
+    """Stop Voilà (SIGTERM: it shuts its kernels down), killing it only if it hangs."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):  # hung, or a second Ctrl-C
+        proc.kill()
+        proc.wait()
+
+
+def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
+          reps: int = 100, open_browser: bool = False) -> int:  # fmt: skip
+    """Serve the planner panel on http://127.0.0.1:PORT/ until Ctrl-C; returns an exit code.
+
+    ``scenario_path`` (a YAML, TOML or JSON scenario) wins over ``preset``. Raises
+    ScenarioError for invalid options and DashboardError when Voilà is missing, the port is
+    taken or the server does not start.
+    """
+    _check(port, preset, scenario_path, reps)
+    folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
+    nb_path = folder / NOTEBOOK_NAME
+    nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps), indent=1),
+                       encoding="utf-8")  # fmt: skip
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[1])  # the kernel imports this same sla_sim
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    url = f"http://{HOST}:{port}/"
+    in_main = _is_main_thread()
+    old = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
+    proc = subprocess.Popen(voila_command(nb_path, port), cwd=folder, env=env)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _answers(url):
+            if proc.poll() is not None:
+                raise DashboardError(f"Voilà exited with code {proc.returncode} before serving"
+                                     f" {url} (its messages are above)")  # fmt: skip
+            if time.monotonic() > deadline:
+                raise DashboardError(f"Voilà did not answer on {url} within"
+                                     f" {STARTUP_TIMEOUT_S:.0f} s")  # fmt: skip
+            time.sleep(0.25)
+        print(f"sla-sim dashboard: {url}  (this machine only; Ctrl-C to stop)", flush=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        return proc.wait()
+    except (KeyboardInterrupt, _Stop):
+        print("sla-sim dashboard: stopping", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        _shutdown(proc)
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
