@@ -189,6 +189,21 @@ def _complete(store, run_id: str) -> Path:  # type: ignore[no-untyped-def]
     return folder
 
 
+def cmd_funnel(args: argparse.Namespace) -> int:
+    """Print the analytic funnel: expected monthly volumes, and what a revenue target needs."""
+    from sla_sim.analysis.reverse_funnel import forward, reverse
+
+    scenario = _scenario_from(args)
+    fmt = {"float_format": lambda v: f"{v:,.1f}"}
+    print(f"Expected per month at the scenario's rates (first MQL episode, no capacity limits,"
+          f" first attempt {args.response_hours:g} h after MQL):")
+    print(forward(scenario, args.response_hours).to_string(index=False, **fmt))
+    target = scenario.sla.revenue_target_per_month if args.target is None else args.target
+    print(f"\nNeeded per month for revenue {target:,.0f} {scenario.currency}:")
+    print(reverse(scenario, target, args.response_hours).to_string(index=False, **fmt))
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a scenario file; print a one-line description when it is valid."""
     from sla_sim.scenario_io import load
@@ -300,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("id_a")
     rc.add_argument("id_b")
     runs.set_defaults(func=cmd_runs)
+
+    fun = sub.add_parser("funnel", help="analytic funnel: volumes, and what a target needs")
+    fun.add_argument("scenario", nargs="?")
+    fun.add_argument("--preset")
+    fun.add_argument("--target", type=float, help="revenue per month (default: the SLA's)")
+    fun.add_argument("--response-hours", type=float, default=0.0,
+                     help="hours from MQL to the first attempt (default 0)")
+    fun.set_defaults(func=cmd_funnel)
 
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("file")

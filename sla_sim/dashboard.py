@@ -107,7 +107,9 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int) 
                                  " --port") from None  # fmt: skip
 
 
-def _answers(url: str) -> bool:
+def _answers(port: int) -> bool:
+    """Whether Voilà serves its static files yet (asking for the page would start a kernel)."""
+    url = f"http://{HOST}:{port}/voila/static/extension.js"
     try:
         with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback URL we built
             return bool(r.status < 500)
@@ -157,7 +159,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     proc = subprocess.Popen(voila_command(nb_path, port), cwd=folder, env=env)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _answers(url):
+        while not _answers(port):
             if proc.poll() is not None:
                 raise DashboardError(f"Voilà exited with code {proc.returncode} before serving"
                                      f" {url} (its messages are above)")  # fmt: skip

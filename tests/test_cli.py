@@ -134,3 +134,11 @@ def test_console_entry_point_runs_as_module():
                           check=False)  # fmt: skip
     assert bare.returncode == 2
     assert "usage" in bare.stderr
+
+
+def test_funnel_prints_forward_and_reverse(capsys):
+    """`sla-sim funnel --target X` prints expected volumes and the volumes X needs."""
+    assert main(["funnel", "--target", "1000000"]) == 0
+    out = capsys.readouterr().out
+    assert "Needed per month for revenue 1,000,000 USD" in out
+    assert out.count("total") == 2

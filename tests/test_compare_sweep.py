@@ -222,7 +222,8 @@ def test_sweep_without_params_is_refused(no_execute: None) -> None:
         sweep(small(), {}, reps=2, progress=False)
 
 
-SWEEP_PARAMS = {"teams[sdr].reps": (2.0, 3.0, True), "sla.first_touch_within_business_hours": [2, 4]}
+SWEEP_PARAMS = {"teams[sdr].reps": (2.0, 3.0, True),
+                "sla.first_touch_within_business_hours": [2, 4]}
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,7 @@ def completed(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
 # ---------------------------------------------------------------------------- a complete run
 def test_complete_run_folder_has_every_final_file(completed: Any) -> None:
     """A complete run says so in run.json and has its final files, no chunks and no temp files."""
-    store, run_id, folder, res = completed
+    store, run_id, folder, _ = completed
     meta = _meta(folder)
     assert (meta["id"], meta["status"], meta["seed"]) == (run_id, "complete", SEED)
     assert meta["reps_done"] == meta["reps_requested"] == REPS
@@ -169,6 +169,37 @@ def test_interrupted_run_keeps_chunks_and_resume_equals_fresh_run(
     np.testing.assert_array_equal(res.replication_ids, fresh.replication_ids)
     np.testing.assert_array_equal(res.values, fresh.values)
     np.testing.assert_array_equal(Results.load(folder).values, fresh.values)
+
+
+def test_failed_replication_leaves_an_incomplete_run_that_resumes(
+        scenario: Scenario, completed: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A raising replication keeps the others in chunks; after the fix, resume completes it."""
+    from sla_sim import worker
+    from sla_sim.montecarlo import ReplicationError
+
+    real = worker.run_one
+
+    def flaky(sc: Any, seed: int, r: int, keep_log: bool = False, tag: Any = None) -> Any:
+        if r == 7:
+            raise RuntimeError("boom")
+        return real(sc, seed, r, keep_log=keep_log, tag=tag)
+
+    store = RunStore(tmp_path)
+    monkeypatch.setattr(worker, "run_one", flaky)
+    with pytest.raises(ReplicationError) as info:
+        _run(scenario, store)
+    monkeypatch.undo()
+    assert [(f.replication, f.seed) for f in info.value.failures] == [(7, SEED)]
+    partial = info.value.results
+    assert partial is not None
+    assert 7 not in partial.replication_ids
+    assert partial.replications == REPS - 1
+    (row,) = store.list().to_dict("records")
+    assert (row["status"], row["reps_done"]) == ("incomplete", REPS - 1)
+    assert "1 replication(s) failed" in _meta(Path(row["path"]))["note"]
+    _, _, res = stored_run(resume=row["id"], store=store, progress=False, report=False)
+    np.testing.assert_array_equal(res.values, completed[3].values)
 
 
 def _env() -> dict[str, str]:
