@@ -29,12 +29,21 @@ from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
 
-__all__ = ["DashboardError", "notebook", "serve", "voila_command"]
+__all__ = ["DashboardError", "notebook", "serve", "voila_command", "write_template"]
 
 HOST = "127.0.0.1"
 NOTEBOOK_NAME = "sla_planner.ipynb"
 STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
+TEMPLATE = "sla_sim_offline"
+# Voilà's lab template links Font Awesome's CSS from a CDN. The panel uses no icons, so this
+# template (the lab template, with any jsdelivr stylesheet link turned into an inert data: URL)
+# keeps the page from reaching outside this machine.
+_TEMPLATE_J2 = """{%- extends 'voila/templates/lab/index.html.j2' -%}
+{%- block notebook_css -%}
+{{ super() | replace('href="https://cdn.jsdelivr.net/', 'href="data:text/css,') }}
+{%- endblock notebook_css -%}
+"""
 INSTALL_HINT = "install it with: pip install 'sla_sim[notebook]' (or: pip install voila)"
 
 
@@ -52,8 +61,10 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
     workdir = str(Path(workdir or os.getcwd()).resolve())
     if scenario_path is not None:
         source = str(Path(scenario_path).resolve())
-        make = (f"from sla_sim import load_scenario\n"
-                f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)})")
+        make = (
+            f"from sla_sim import load_scenario\n"
+            f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)})"
+        )
     else:
         make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)})"
     setup = f"import os\n\nfrom sla_sim.widgets import PlannerPanel\n\nos.chdir({workdir!r})"
@@ -65,23 +76,37 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
     return {
         "cells": [cell(0, setup), cell(1, f"{make}\npanel")],
         "metadata": {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                           "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
-        },  # fmt: skip
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
 
 
+def write_template(jupyter_dir: Path) -> Path:
+    """Write the offline Voilà template under ``jupyter_dir`` (a JUPYTER_PATH entry)."""
+    folder = jupyter_dir / "voila" / "templates" / TEMPLATE
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    (folder / "index.html.j2").write_text(_TEMPLATE_J2, encoding="utf-8")
+    return folder
+
+
 def voila_command(notebook_path: str | Path, port: int) -> list[str]:
-    """The Voilà command line: this Python, no browser, loopback only, exactly this port."""
+    """The Voilà command line: this Python, no browser, loopback only, exactly this port, the
+    offline template (see :func:`write_template`)."""
     return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
-            f"--Voila.ip={HOST}", "--Voila.port_retries=0", str(notebook_path)]  # fmt: skip
+            f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
+            str(notebook_path)]  # fmt: skip
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int) -> None:
-    """Fail before starting anything: bad options, an invalid scenario, Voilà missing, port taken."""
+    """Fail before starting anything: bad options or scenario, Voilà missing, port taken."""
     issues = []
     if not 1 <= port <= 65535:
         issues.append(Issue("--port", "must be in 1..65535", port))
@@ -108,21 +133,23 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int) 
 
 
 def _answers(port: int) -> bool:
-    """Whether Voilà serves its static files yet (asking for the page would start a kernel)."""
-    url = f"http://{HOST}:{port}/voila/static/extension.js"
+    """Whether Voilà answers HTTP yet. Asks for a static path, not the page: a page request
+    would start a kernel. Any HTTP status (even 404) means the server is up."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback URL we built
-            return bool(r.status < 500)
+        with urllib.request.urlopen(f"http://{HOST}:{port}/voila/static/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
     except (urllib.error.URLError, OSError):
         return False
 
 
-class _Stop(Exception):
+class _StopRequestedError(Exception):
     """Raised in the main thread by the SIGTERM handler."""
 
 
 def _raise_stop(_signum: int, _frame: Any) -> None:
-    raise _Stop
+    raise _StopRequestedError
 
 
 def _shutdown(proc: subprocess.Popen[bytes]) -> None:
@@ -153,6 +180,10 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[1])  # the kernel imports this same sla_sim
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    write_template(folder / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(folder / "jupyter"), env.get("JUPYTER_PATH")) if p
+    )
     url = f"http://{HOST}:{port}/"
     in_main = _is_main_thread()
     old = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
@@ -173,7 +204,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
 
             webbrowser.open(url)
         return proc.wait()
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, _StopRequestedError):
         print("sla-sim dashboard: stopping", file=sys.stderr, flush=True)
         return 0
     finally:

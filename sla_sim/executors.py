@@ -69,7 +69,7 @@ def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
                            c.tag): c for c in _chunks(jobs, workers)}  # fmt: skip
     try:
         for fut in as_completed(futures):
-            chunk = futures[fut]
+            chunk = futures.pop(fut)  # release each chunk's results once yielded
             try:
                 yield from fut.result()
             except BrokenProcessPool as err:
@@ -103,9 +103,10 @@ def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
         futures = {client.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
                                  c.keep_log_of, c.tag, pure=False): c for c in chunks}
         for fut in dask_completed(list(futures)):
-            chunk = futures[fut]
+            chunk = futures.pop(fut)  # drop the reference so the cluster can free the result
             try:
                 yield from fut.result()
+                fut.release()
             except Exception as err:  # a lost worker: report it, keep the rest
                 for r in chunk.indices:
                     yield ReplicationFailure(chunk.tag, r, chunk.seed,

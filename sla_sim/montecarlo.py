@@ -81,10 +81,12 @@ def collect(
     progress: bool = True,
     total: int | None = None,
     desc: str = "",
+    keep: bool = True,
 ) -> tuple[list[ReplicationResult], list[ReplicationFailure]]:
     """Drain outcomes with a tqdm progress bar (a widget in Jupyter); split successes/failures.
 
-    The metrics arrays are kept (small); event logs only where the worker was asked to keep one.
+    Successes are returned only when ``keep`` (with ``keep=False`` each is handed to
+    ``on_result`` and released, so memory stays flat however many replications run).
     """
     from tqdm.auto import tqdm
 
@@ -95,7 +97,8 @@ def collect(
             if isinstance(out, ReplicationFailure):
                 failed.append(out)
             else:
-                done.append(out)
+                if keep:
+                    done.append(out)
                 if on_result is not None:
                     on_result(out)
             bar.update(1)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sla_sim import viz
+from sla_sim.labels import commitment_labels
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
 
@@ -75,7 +75,7 @@ def _rows(results: Results) -> list[dict[str, Any]]:
     def stat(metric: str, col: str) -> float:
         return float(tot[col].get(metric, np.nan))
 
-    labels = viz.commitment_labels(sc)
+    labels = commitment_labels(sc)
     spec = [("Revenue", "revenue", stat("revenue_target", "mean"), "revenue_target", "money"),
             ("MQL volume", "mqls", stat("mql_commitment", "mean"), "mql_volume", "count"),
             ("Acceptance rate", "acceptance_rate", sc.sla.acceptance_rate_min, "acceptance",
@@ -148,6 +148,8 @@ def _glossary() -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------- content
 def _charts(results: Results) -> list[tuple[str, str, Callable[[], Any]]]:
+    from sla_sim import viz  # plotting is imported only when charts are drawn
+
     r = results
     out = [("revenue_fan", "Revenue by month", lambda: viz.revenue_fan(r)),
            ("breach_probabilities", "Probability of breach", lambda: viz.breach_probabilities(r)),
@@ -274,6 +276,8 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
 def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write charts/*.svg and charts/*.png, report.md and a self-contained report.html into
     ``out_dir``; return the written files keyed by their path relative to it."""
+    from sla_sim import viz
+
     out = Path(out_dir)
     written: dict[str, Path] = {}
     svgs: dict[str, str] = {}

@@ -63,7 +63,8 @@ class PrecisionTarget:
                 f"{rel} after {np.sum(~np.isnan(x))} replications - target {ok}")
 
 
-_PRECISION = re.compile(r"^(?P<metric>[a-z0-9_]+)(@(?P<period>[\w-]+))?=(?P<v>[0-9.eE+-]+)"
+_PRECISION = re.compile(r"^(?P<metric>[a-z0-9_]+)(@(?P<period>[\w-]+))?="
+                        r"(?P<v>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
                         r"(?P<pct>%?)$")  # fmt: skip
 
 
@@ -164,8 +165,8 @@ def stored_run(
         precision = precision or []
         if max_reps < reps:
             raise ScenarioError([Issue("--max-reps", f"must be >= --reps ({reps})", max_reps)])
-        for t in precision:  # fail before running anything on an unknown metric
-            _check_metric(t)
+        for t in precision:  # fail before running anything on an unknown metric or period
+            _check_metric(t, scenario)
         run_id, path = store.new_run_dir(scenario.name, out)
         folder = RunFolder(path)
         from sla_sim.scenario_io import save
@@ -185,48 +186,30 @@ def stored_run(
     assert scenario is not None
     t0 = time.perf_counter()
     sink = _Sink(folder)
-    failures: list[ReplicationFailure] = []
-    payload = scenario.model_dump_json()
-    target = reps
     try:
-        while True:
-            wide = folder.read_chunks()
-            done_ids = set() if wide is None else set(wide["replication"].tolist())
-            todo = [r for r in range(target) if r not in done_ids]
-            if todo:
-                job = Job(None, payload, seed, tuple(todo))
-                _, failed = collect(execute([job], min(workers, len(todo)), dask), sink.add,
-                                    progress, len(todo), f"{scenario.name} [{run_id}]")
-                sink.flush()
-                failures += failed
-                if failed:
-                    break
-            wide = folder.read_chunks()
-            if wide is None:
-                break
-            res = results_from_chunks(scenario, wide, meta)
-            nxt = _next_total(len(wide), precision, res, max_reps) if precision else target
-            if nxt <= len(wide) or nxt <= target:
-                break
-            target = nxt
-    except KeyboardInterrupt:
-        sink.flush()
-        _finish_incomplete(store, folder, meta, "interrupted (Ctrl-C)")
+        failures = _replicate(scenario, seed, reps, workers, dask, precision, max_reps,
+                              progress, folder, sink, run_id, meta)  # fmt: skip
+        wide = folder.read_chunks()
+        meta["reps_done"] = 0 if wide is None else len(wide)
+        meta["wall_seconds"] = round(time.perf_counter() - t0
+                                     + float(meta.get("wall_seconds") or 0), 3)  # fmt: skip
+        if failures or wide is None:
+            _finish_incomplete(store, folder, meta, f"{len(failures)} replication(s) failed")
+            partial = results_from_chunks(scenario, wide, meta) if wide is not None else None
+            raise ReplicationError(failures, partial)
+        res = results_from_chunks(scenario, wide, _final_meta(meta, scenario, seed, workers,
+                                                              dask, precision))  # fmt: skip
+        res.event_log = run_one(scenario, seed, 0, keep_log=True).log.to_frame().assign(
+            replication=0)
+        res.save(folder.path, report=report)
+    except ReplicationError:
         raise
-    wide = folder.read_chunks()
-    meta["reps_done"] = 0 if wide is None else len(wide)
-    meta["wall_seconds"] = round(time.perf_counter() - t0 + float(meta.get("wall_seconds") or 0),
-                                 3)  # fmt: skip
-    if failures or wide is None:
-        note = f"{len(failures)} replication(s) failed"
-        _finish_incomplete(store, folder, meta, note)
-        partial = results_from_chunks(scenario, wide, meta) if wide is not None else None
-        raise ReplicationError(failures, partial)
-    res = results_from_chunks(scenario, wide, _final_meta(meta, scenario, seed, workers, dask,
-                                                          precision))  # fmt: skip
-    res.event_log = run_one(scenario, seed, 0, keep_log=True).log.to_frame().assign(
-        replication=0)
-    res.save(folder.path, report=report)
+    except BaseException as err:  # Ctrl-C or any failure: keep what finished, say so
+        sink.flush()
+        why = ("interrupted (Ctrl-C)" if isinstance(err, KeyboardInterrupt)
+               else f"failed: {type(err).__name__}: {err}")  # fmt: skip
+        _finish_incomplete(store, folder, meta, why)
+        raise
     meta["status"] = COMPLETE
     meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
     folder.write_meta(meta)
@@ -236,6 +219,37 @@ def stored_run(
     if folder.chunks.is_dir() and not any(folder.chunks.iterdir()):
         folder.chunks.rmdir()
     return run_id, folder.path, res
+
+
+def _replicate(scenario: Scenario, seed: int, reps: int, workers: int, dask: str | None,
+               precision: list[PrecisionTarget], max_reps: int, progress: bool,
+               folder: RunFolder, sink: _Sink, run_id: str, meta: dict[str, Any]
+               ) -> list[ReplicationFailure]:  # fmt: skip
+    """Run missing replications (and more while a precision target is unmet)."""
+    failures: list[ReplicationFailure] = []
+    payload = scenario.model_dump_json()
+    target = reps
+    while True:
+        wide = folder.read_chunks()
+        done_ids = set() if wide is None else set(wide["replication"].tolist())
+        todo = [r for r in range(target) if r not in done_ids]
+        if todo:
+            job = Job(None, payload, seed, tuple(todo))
+            _, failed = collect(execute([job], min(workers, len(todo)), dask), sink.add,
+                                progress, len(todo), f"{scenario.name} [{run_id}]",
+                                keep=False)  # fmt: skip
+            sink.flush()
+            failures += failed
+            if failed:
+                return failures
+        wide = folder.read_chunks()
+        if wide is None or not precision:
+            return failures
+        res = results_from_chunks(scenario, wide, meta)
+        nxt = _next_total(len(wide), precision, res, max_reps)
+        if nxt <= len(wide) or nxt <= target:
+            return failures
+        target = nxt
 
 
 def _final_meta(meta: dict[str, Any], scenario: Scenario, seed: int, workers: int,
@@ -262,9 +276,13 @@ def _finish_incomplete(store: RunStore, folder: RunFolder, meta: dict[str, Any],
     store.register(meta)
 
 
-def _check_metric(t: PrecisionTarget) -> None:
-    from sla_sim.metrics import METRIC_DOCS
+def _check_metric(t: PrecisionTarget, scenario: Scenario) -> None:
+    from sla_sim.metrics import METRIC_DOCS, window_for
 
     if t.metric not in METRIC_DOCS:
         raise ScenarioError([Issue("--precision", "names no metric (see sla_sim.metrics."
                                    "METRIC_DOCS)", t.metric)])  # fmt: skip
+    periods = [p.label for p in window_for(scenario).periods]
+    if t.period not in periods:
+        raise ScenarioError([Issue("--precision", f"period must be one of {', '.join(periods)}",
+                                   t.period)])  # fmt: skip

@@ -108,12 +108,24 @@ class RunStore:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = f"{stamp}-{_slug(scenario_name)}"
         run_id, n = base, 1
-        while (self.root / run_id).exists():
+        while (self.root / run_id).exists() or self._known(run_id):
             n += 1
             run_id = f"{base}-{n}"
         path = Path(out).resolve() if out else self.root / run_id
         path.mkdir(parents=True, exist_ok=True)
+        self.register({"id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                       "status": RUNNING, "scenario_name": scenario_name,
+                       "path": str(path)})  # reserve the id at once  # fmt: skip
         return run_id, path
+
+    def _known(self, run_id: str) -> bool:
+        if not self.catalog.exists():
+            return False
+        con = self._connect(read_only=True)
+        try:
+            return con.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone() is not None
+        finally:
+            con.close()
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL over the catalog. Views: ``runs``; ``replications`` (every complete run's
@@ -122,7 +134,8 @@ class RunStore:
         try:
             paths = con.execute("SELECT id, path FROM runs WHERE status = ?",
                                 [COMPLETE]).fetchall()  # fmt: skip
-            parts = [f"SELECT '{rid}' AS run_id, * FROM read_parquet('{p}/replications.parquet')"
+            parts = [f"SELECT {_lit(rid)} AS run_id, * FROM read_parquet("
+                     f"{_lit(str(Path(p) / 'replications.parquet'))})"
                      for rid, p in paths if (Path(p) / "replications.parquet").exists()]
             if parts:
                 con.execute("CREATE OR REPLACE TEMP VIEW replications AS "
@@ -173,6 +186,11 @@ class RunFolder:
             return None
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
         return df.drop_duplicates("replication").sort_values("replication", ignore_index=True)
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _slug(name: str) -> str:

@@ -15,6 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sla_sim.labels import COMMITMENTS, commitment_labels
 from sla_sim.metrics.clauses import CLAUSES
 
 if TYPE_CHECKING:
@@ -43,28 +44,8 @@ SIDE_COLORS = {"Marketing": "#2f6db5", "Handoff": "#e08a2c", "Sales": "#3a9b6b",
                "Revenue": "#8a5fb0"}  # fmt: skip
 ROLE_COLORS = {"SDR": "#2f6db5", "AE": "#e08a2c"}
 
-#: SLA commitments by side: (side, commitment key); ``<key>_breach`` is the 0/1 metric.
-COMMITMENTS: tuple[tuple[str, str], ...] = (
-    ("Marketing", "mql_volume"), ("Marketing", "acceptance"), ("Handoff", "handoff"),
-    ("Sales", "first_touch"), ("Sales", "attempts"), ("Sales", "disposition"),
-    ("Revenue", "revenue_target"),
-)  # fmt: skip
 FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
           ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
-
-
-def commitment_labels(scenario: Scenario) -> dict[str, str]:
-    """Readable label of each commitment key, quoting the scenario's SLA terms."""
-    s = scenario.sla
-    return {
-        "mql_volume": f"MQL volume ≥ {s.mql_commitment_per_month:,.0f}/month",
-        "acceptance": f"Acceptance rate ≥ {s.acceptance_rate_min:.0%}",
-        "handoff": f"Handoff ≤ {s.handoff_within_hours:g} h",
-        "first_touch": f"First touch ≤ {s.first_touch_within_business_hours:g} business h",
-        "attempts": f"{s.attempts_required} attempts ≤ {s.attempts_within_days:g} days",
-        "disposition": f"Disposition ≤ {s.disposition_within_days:g} days",
-        "revenue_target": "Revenue ≥ target",
-    }
 
 
 def _style(chart: Chart) -> Chart:

@@ -128,7 +128,7 @@ def _interrupting_collect(after: int) -> Any:
     """A stand-in for runs.collect that feeds ``after`` results to the sink, then Ctrl-C."""
 
     def collect(outcomes: Any, on_result: Any = None, progress: bool = True,
-                total: int | None = None, desc: str = "") -> Any:  # fmt: skip
+                total: int | None = None, desc: str = "", keep: bool = True) -> Any:  # fmt: skip
         for i, out in enumerate(outcomes):
             if i == after:
                 raise KeyboardInterrupt
@@ -304,8 +304,6 @@ def test_malformed_precision_names_the_option(spec: str) -> None:
     assert [i.path for i in info.value.issues] == ["--precision"]
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="BUG: runs.py:66/76 the value regex "
-                   "[0-9.eE+-]+ accepts non-numbers; float() raises a bare ValueError")
 @pytest.mark.parametrize("spec", ["revenue=1e", "revenue=1.2.3", "revenue=+-"])
 def test_non_numeric_precision_value_is_a_scenario_error(spec: str) -> None:
     """A precision value that matches the pattern but is no number raises ScenarioError."""
@@ -313,8 +311,6 @@ def test_non_numeric_precision_value_is_a_scenario_error(spec: str) -> None:
         parse_precision(spec)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="BUG: runs.py:76 float() ValueError "
-                   "escapes cli.main (only ScenarioError/SlaSimError/OSError are caught)")
 def test_cli_non_numeric_precision_exits_2(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """`sla-sim run --precision revenue=1e` exits 2 with a message naming --precision."""
@@ -357,9 +353,6 @@ def test_precision_on_unknown_metric_fails_before_running(
     assert store.list().empty
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: runs.py:168 _check_metric checks only the metric; "
-                   "an unknown period fails in Results.column after every replication ran "
-                   "(runs.py:86) and leaves the run 'running' in the catalog")
 def test_precision_on_unknown_period_fails_before_running(scenario: Scenario,
                                                           tmp_path: Path) -> None:
     """A precision period outside the measured window is refused naming --precision, cleanly."""
@@ -399,9 +392,6 @@ def test_stored_run_streams_without_event_logs(scenario: Scenario, tmp_path: Pat
     assert set(res.event_log["replication"]) == {0}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: runs.py:198 discards collect()'s list but "
-                   "montecarlo.py:98 has appended every ReplicationResult to it: memory grows "
-                   "with the number of replications")
 def test_flushed_replications_are_released(scenario: Scenario, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """After each flush at most FLUSH_EVERY replication results are still alive."""
@@ -426,9 +416,6 @@ def test_flushed_replications_are_released(scenario: Scenario, tmp_path: Path,
 
 
 # ---------------------------------------------------------------------------- store edge cases
-@pytest.mark.xfail(strict=True, reason="BUG: store.py:111 checks only root/ID for collisions; "
-                   "with --out two runs started in the same second get the same id and the "
-                   "catalog row of the first is replaced (INSERT OR REPLACE)")
 def test_runs_with_out_folders_get_distinct_ids(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Two runs written to different --out folders within one second get different ids."""
@@ -446,8 +433,6 @@ def test_runs_with_out_folders_get_distinct_ids(tmp_path: Path,
     assert a != b
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: store.py:125 pastes the run folder path into SQL "
-                   "between single quotes; a path containing ' breaks the replications view")
 def test_sql_works_in_a_store_whose_path_has_a_quote(scenario: Scenario, tmp_path: Path) -> None:
     """The replications view works when the store folder name contains an apostrophe."""
     store = RunStore(tmp_path / "o'brien")
