@@ -82,6 +82,7 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
                 "name": "python3",
             },
             "language_info": {"name": "python"},
+            "title": "SLA planner",  # the browser tab's title
         },
         "nbformat": 4,
         "nbformat_minor": 5,

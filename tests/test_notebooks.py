@@ -1,0 +1,162 @@
+"""The notebooks: committed clean (no outputs), and each runs top to bottom headless.
+
+Each notebook's first code cell is tagged ``parameters``; the run appends fast values to it (a
+few replications on a 30-day warm-up and one measured month), as papermill would, then executes
+the notebook with nbclient in a temporary working folder and checks what it produced: the
+panel's charts as SVG in the saved widget state, SVG chart outputs, the tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+FAST_HORIZON = {"horizon.warmup_days": 30, "horizon.measure_months": 1}
+FAST = {
+    "01_what_if.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 4, "WORKERS": 2,
+                         "CHARTS_DIR": "charts"},
+    "02_monte_carlo.ipynb": {
+        "OVERRIDES": FAST_HORIZON, "REPS": 4, "WORKERS": 2, "STORE": "store",
+        "SWEEP": {"teams[sdr].reps": [8, 12], "sla.first_touch_within_business_hours": [1, 4]},
+        "SWEEP_REPS": 2,
+    },
+    "03_compare_scenarios.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 3, "WORKERS": 2},
+}  # fmt: skip
+
+
+def _need(module: str) -> Any:
+    """Import a test dependency; skip without it, but fail on CI (where it must be installed)."""
+    if os.environ.get("CI"):
+        return importlib.import_module(module)  # on CI a missing dependency is a failure
+    return pytest.importorskip(module, reason=f"{module} is not installed (pip install -e .[dev])")
+
+
+def _read(path: Path) -> Any:
+    nbformat = _need("nbformat")
+    return nbformat.read(path, as_version=4)
+
+
+def _parameters_cell(nb: Any) -> Any:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "the notebook has no code cell"
+    assert "parameters" in code[0].metadata.get("tags", []), (
+        "the first code cell must be tagged 'parameters'"
+    )
+    return code[0]
+
+
+def test_the_notebooks_exist() -> None:
+    """The what-if and Monte Carlo notebooks are committed, and every one has fast values."""
+    names = {p.name for p in NOTEBOOKS}
+    assert {"01_what_if.ipynb", "02_monte_carlo.ipynb"} <= names
+    assert names <= set(FAST), f"add fast parameter values for {names - set(FAST)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_is_clean(path: Path) -> None:
+    """No outputs, no execution counts, no saved widget state; a tagged parameters cell first;
+    charts never use Altair's default (CDN) renderer."""
+    nb = _read(path)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has outputs: strip them"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+    assert "widgets" not in nb.metadata, f"{path.name} stores widget state: strip it"
+    _parameters_cell(nb)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if "import altair" in source:
+        assert 'alt.renderers.enable("svg")' in source, (
+            f"{path.name} uses Altair without the offline SVG renderer"
+        )
+
+
+def _execute(path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    _need("ipykernel")
+    nbclient = _need("nbclient")
+    nb = _read(path)
+    cell = _parameters_cell(nb)
+    fast = "\n".join(f"{k} = {v!r}" for k, v in FAST[path.name].items())
+    cell.source += f"\n\n# fast values for the test run\n{fast}\n"
+    # the kernel imports this checkout's sla_sim even when it is not installed
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))  # fmt: skip
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(workdir)}})  # fmt: skip
+    client.execute()
+    return nb
+
+
+def _outputs(nb: Any) -> list[Any]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def _no_errors_or_cdn(nb: Any) -> None:
+    outs = _outputs(nb)
+    errors = [o for o in outs if o.output_type == "error"]
+    assert not errors, errors
+    text = str(outs)
+    for bad in ("cdn.jsdelivr", "Error loading script", "application/vnd.vegalite"):
+        assert bad not in text, f"an output needs the network: {bad}"
+
+
+def _widget_states(nb: Any) -> list[dict[str, Any]]:
+    saved = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    return [m["state"] for m in saved.get("state", {}).values()]
+
+
+def _widget(nb: Any, css_class: str) -> dict[str, Any]:
+    hits = [s for s in _widget_states(nb) if css_class in s.get("_dom_classes", [])]
+    assert len(hits) == 1, f"expected one widget with class {css_class}, found {len(hits)}"
+    return hits[0]
+
+
+def test_what_if_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """01: the panel draws every chart as SVG, finishes, compares with the baseline, saves."""
+    nb = _execute(ROOT / "notebooks" / "01_what_if.ipynb", tmp_path, monkeypatch)
+    _no_errors_or_cdn(nb)
+    for name in ("revenue", "breach", "response", "funnel", "capacity", "compliance"):
+        assert "<svg" in _widget(nb, f"sla-chart-{name}")["value"], name
+    status = _widget(nb, "sla-status")["value"]
+    assert "data-final='1'" in status
+    assert "data-reps='4'" in status
+    assert _widget(nb, "sla-message")["value"] == ""
+    assert "Current vs baseline" in _widget(nb, "sla-compare")["value"]
+    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
+    assert "sdr_utilization" in plain  # the paired-differences table
+    saved = {p.suffix for p in (tmp_path / "charts").iterdir()}
+    assert saved == {".png", ".svg", ".html"}
+
+
+def test_monte_carlo_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """02: a stored run, distributions, SVG charts (incl. the heatmaps) and catalog queries."""
+    nb = _execute(ROOT / "notebooks" / "02_monte_carlo.ipynb", tmp_path, monkeypatch)
+    _no_errors_or_cdn(nb)
+    svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) >= 4  # revenue fan, breach bars, compliance, heatmaps
+    assert all("<svg" in s for s in svgs)
+    assert "P(revenue ≥ target)" in svgs[-1]
+    assert "P(first-touch SLA breached)" in svgs[-1]
+    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
+    assert "p_meet_target" in plain
+    assert "complete" in plain  # the runs query
+    assert "revenue_target_breach" in plain  # the replications query
+    assert (tmp_path / "store" / "catalog.duckdb").is_file()
+
+
+@pytest.mark.skipif(not (ROOT / "notebooks" / "03_compare_scenarios.ipynb").exists(),
+                    reason="no scenario comparison notebook")  # fmt: skip
+def test_compare_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """03: paired differences of A and B, with both intervals."""
+    nb = _execute(ROOT / "notebooks" / "03_compare_scenarios.ipynb", tmp_path, monkeypatch)
+    _no_errors_or_cdn(nb)
+    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
+    assert "paired_low" in plain
+    assert "width_ratio" in plain

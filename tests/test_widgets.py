@@ -1,0 +1,231 @@
+"""The planner panel's logic, headless: no browser and no event loop.
+
+Without a running event loop ``PlannerPanel.refresh()`` evaluates synchronously, so every
+effect of a lever can be checked directly on ``panel.current_scenario()``, ``panel.results``,
+``panel.updates``, the chart widgets and the status line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ipywidgets", reason="the planner panel needs ipywidgets (pip install"
+                    " -e .[notebook])")  # fmt: skip
+
+from sla_sim.errors import ScenarioError
+from sla_sim.planner import Lever, Planner
+from sla_sim.scenario import Scenario
+from sla_sim.scenario_io import set_path
+from sla_sim.widgets import CHARTS, PlannerPanel
+
+REPS = 4
+
+
+@pytest.fixture(scope="module")
+def fast(tiny_factory: Any) -> Scenario:
+    """The default preset on a short horizon (20-day warm-up, one measured month)."""
+    return tiny_factory(None)
+
+
+@pytest.fixture(scope="module")
+def planner() -> Iterator[Planner]:
+    """One worker pool shared by the panels of this module (its cache is shared too)."""
+    p = Planner(reps=REPS, workers=2)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def panel(fast: Scenario, planner: Planner) -> PlannerPanel:
+    """A fresh panel on the fast scenario."""
+    return PlannerPanel(scenario=fast, planner=planner)
+
+
+# ---------------------------------------------------------------------- levers and fields
+def _flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a model dump by path (lists by index: ``teams[0].reps``)."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for k, v in node.items():
+            out |= _flat(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(node, list):
+        out = {}
+        for i, v in enumerate(node):
+            out |= _flat(v, f"{prefix}[{i}]")
+        return out | {f"{prefix}#len": len(node)}
+    return {prefix: node}
+
+
+def _get(scenario: Scenario, path: str) -> Any:
+    """The value at a lever path (list items by index or by ``name``), or KeyError."""
+    node: Any = scenario.model_dump(mode="python")
+    for part in [p for chunk in path.replace("]", "").split(".") for p in chunk.split("[") if p]:
+        if isinstance(node, dict):
+            node = node[part]
+        elif isinstance(node, list):
+            hits = [i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == part]
+            node = node[int(part)] if part.lstrip("-").isdigit() else node[hits[0]]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def _indexed(scenario: Scenario, path: str) -> str:
+    """A lever path with list items named by index, as in :func:`_flat`."""
+    data = scenario.model_dump(mode="python")
+
+    def index(m: re.Match[str]) -> str:
+        head, key = m.group(1), m.group(2)
+        items = _get_list(data, head)
+        if key.lstrip("-").isdigit():
+            return f"{head}[{key}]"
+        return f"{head}[{next(i for i, x in enumerate(items) if x.get('name') == key)}]"
+
+    return re.sub(r"([\w.]+)\[([^\]]+)\]", index, path)
+
+
+def _get_list(data: dict[str, Any], head: str) -> list[Any]:
+    node: Any = data
+    for part in head.split("."):
+        node = node[part]
+    return node
+
+
+def _another_value(lever: Lever) -> Any:
+    """A valid value different from the lever's current one (a step up, or down at the top)."""
+    if lever.choices is not None:
+        return next(c for c in lever.choices if c != lever.value)
+    step = lever.step or 1
+    up = lever.value + step
+    value = up if lever.high is None or up <= lever.high else lever.value - step
+    return int(value) if lever.integer else value
+
+
+def test_every_control_is_a_lever_bound_to_real_scenario_fields(panel: PlannerPanel) -> None:
+    """Each control is a lever; each lever's paths resolve on the scenario (a lever bound to no
+    field fails here), and a single-field lever's control starts at that field's value."""
+    assert set(panel.controls) == {lv.name for lv in panel.levers}
+    assert {"sdr_count", "first_touch", "attempts", "attempts_required", "handoff"} <= set(
+        panel.controls
+    )
+    for lever in panel.levers:
+        assert lever.paths, f"lever {lever.name} writes no scenario field"
+        for path in lever.paths:
+            current = _get(panel.base, path)  # KeyError: not a scenario field
+            set_path(panel.base, path, current)  # ScenarioError: not a scenario field
+        if lever.apply is None:
+            assert panel.controls[lever.name].value == _get(panel.base, lever.paths[0]), lever.name
+
+
+def test_each_lever_changes_its_fields_and_nothing_else(panel: PlannerPanel) -> None:
+    """Moving one control changes the scenario at that lever's paths, and only there."""
+    before = _flat(panel.base.model_dump(mode="python"))
+    for lever in panel.levers:
+        value = _another_value(lever)
+        panel.set_values(**{lever.name: value})
+        after = _flat(panel.current_scenario().model_dump(mode="python"))
+        changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        allowed = tuple(_indexed(panel.base, p) for p in lever.paths)
+        assert changed, f"lever {lever.name} = {value!r} changed nothing in the scenario"
+        stray = {k for k in changed if not k.startswith(allowed)}
+        assert not stray, f"lever {lever.name} also changed {sorted(stray)}"
+        panel.set_values(**{lever.name: lever.value})
+    assert panel.current_scenario() == panel.base
+
+
+def test_unknown_lever_is_a_scenario_error_naming_it(panel: PlannerPanel) -> None:
+    """set_values with a name that is not a lever raises ScenarioError naming it."""
+    with pytest.raises(ScenarioError, match="nope"):
+        panel.set_values(nope=1)
+
+
+# ---------------------------------------------------------------------- evaluation
+def test_refresh_draws_every_chart_and_finishes(panel: PlannerPanel) -> None:
+    """After refresh() every chart is an SVG and the status line says final, all replications."""
+    panel.refresh()
+    for name in CHARTS:
+        assert "<svg" in panel.charts[name].value, name
+    assert "data-final='1'" in panel.status.value
+    assert f"data-reps='{REPS}'" in panel.status.value
+    assert panel.message.value == ""
+    assert panel.results is not None
+    assert panel.results.replications == REPS
+
+
+def test_more_sdrs_lower_sdr_utilisation(panel: PlannerPanel) -> None:
+    """Raising SDR headcount lowers SDR utilisation in every paired replication."""
+    panel.refresh()
+    base = panel.results
+    assert base is not None
+    panel.set_values(sdr_count=panel.controls["sdr_count"].value + 4)
+    panel.refresh()
+    more = panel.results
+    assert more is not None
+    assert more is not base
+    a, b = base.column("sdr_utilization"), more.column("sdr_utilization")
+    assert (b < a).all(), (a, b)
+
+
+def test_invalid_combination_shows_a_message_and_keeps_results(panel: PlannerPanel) -> None:
+    """1 attempt in the cadence but 3 owed by the SLA: a message, previous results kept."""
+    panel.refresh()
+    kept, n_updates = panel.results, len(panel.updates)
+    panel.set_values(attempts=1, attempts_required=3)
+    panel.refresh()
+    assert "attempts" in panel.message.value
+    assert "last valid result" in panel.message.value
+    assert panel.results is kept
+    assert len(panel.updates) == n_updates
+    panel.set_values(attempts=5)
+    panel.refresh()
+    assert panel.message.value == ""
+
+
+def test_same_settings_again_come_from_the_cache(panel: PlannerPanel) -> None:
+    """The second refresh with unchanged settings is one final update served from the cache."""
+    panel.set_values(first_touch=2.0)
+    panel.refresh()
+    first = panel.results
+    n = len(panel.updates)
+    panel.refresh()
+    assert len(panel.updates) == n + 1
+    assert panel.updates[-1].from_cache
+    assert panel.updates[-1].final
+    assert panel.results is first
+    assert "(cached)" in panel.status.value
+
+
+def test_updates_arrive_progressively_and_end_final(fast: Scenario) -> None:
+    """Updates come in increasing replication counts; only the last is final, at full count."""
+    planner = Planner(reps=6, workers=2, first_batch=1)
+    try:
+        p = PlannerPanel(scenario=fast, planner=planner)
+        p.refresh()
+        counts = [u.results.replications for u in p.updates]
+        finals = [u.final for u in p.updates]
+    finally:
+        planner.close()
+    assert len(counts) >= 2, counts
+    assert counts == sorted(set(counts)), counts
+    assert counts[-1] == 6
+    assert finals == [False] * (len(finals) - 1) + [True]
+
+
+def test_save_charts_writes_png_svg_and_html(panel: PlannerPanel, tmp_path: Path) -> None:
+    """save_charts writes every chart as PNG, SVG and HTML, none of them empty."""
+    assert panel.save_charts(tmp_path / "none") == []  # nothing evaluated yet
+    assert "nothing to save" in panel.message.value
+    panel.refresh()
+    paths = panel.save_charts(tmp_path / "charts")
+    assert paths
+    assert {p.suffix for p in paths} == {".png", ".svg", ".html"}
+    for p in paths:
+        assert p.is_file()
+        assert p.stat().st_size > 0, p
+    assert all("<svg" in p.read_text() for p in paths if p.suffix == ".svg")
