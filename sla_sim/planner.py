@@ -115,11 +115,16 @@ def levers_for(sc: Scenario) -> list[Lever]:
         Lever("handoff", "Handoff cadence", ("handoff.mode", "handoff.batch_every_hours",
                                              "handoff.batch_local_hours"),
               _handoff_choice(sc), choices=tuple(HANDOFF_CHOICES), apply=_set_handoff),
-        Lever("sdr_count", f"SDRs ({team.name})", (f"teams[{team.name}].reps",), team.reps,
-              1, max(30, team.reps * 3), 1, integer=True),
+        Lever("sdr_count", "SDRs" if len(sc.teams) == 1 else f"SDRs: {team.name}",
+              (f"teams[{team.name}].reps",), team.reps, 1, max(30, team.reps * 3), 1,
+              integer=True),
         Lever("ae_count", "AEs", ("ae.count",), sc.ae.count, 1, max(30, sc.ae.count * 3), 1,
               integer=True),
     ]  # fmt: skip
+    for other in sc.teams[1:]:
+        out.append(Lever(f"sdr_count:{other.name}", f"SDRs: {other.name}",
+                         (f"teams[{other.name}].reps",), other.reps, 1, max(30, other.reps * 3),
+                         1, integer=True))  # fmt: skip
     for ch in sc.channels:
         top = max(1000.0, round(ch.leads_per_month * 3, -2))
         out.append(Lever(f"volume:{ch.name}", f"Leads/month: {ch.name}",

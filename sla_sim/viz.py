@@ -33,6 +33,7 @@ __all__ = [
     "response_time_hist",
     "revenue_fan",
     "save_chart",
+    "sweep_heatmap",
 ]
 
 Chart: TypeAlias = alt.Chart | alt.LayerChart | alt.FacetChart | alt.HConcatChart
@@ -309,3 +310,32 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     chart.save(str(p), **options[ext])
     return p
+
+
+def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
+                  x_title: str | None = None, y_title: str | None = None,
+                  met: bool = False) -> alt.LayerChart:  # fmt: skip
+    """Heatmap over two swept parameters of a 0/1 metric's mean for the whole period:
+    P(breach), or P(met) = 1 - mean when ``met`` (e.g. P(revenue >= target)).
+
+    ``table`` is a sweep table (sla_sim.sweep.sweep): parameter columns ``x`` and ``y``, then
+    period, metric, value. Combine two heatmaps with ``.resolve_scale(color="independent")``.
+    """
+    t = table[(table["period"] == "total") & (table["metric"] == metric)]
+    if t.empty:
+        raise ValueError(f"the sweep table has no rows for metric {metric!r}")
+    g = t.groupby([x, y], as_index=False)["value"].mean()
+    g = g.rename(columns={x: "x", y: "y"})
+    g["p"] = 1 - g["value"] if met else g["value"]
+    x_title, y_title = x_title or x, y_title or y
+    base = alt.Chart(g).encode(x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+                               y=alt.Y("y:O", title=y_title, sort="descending"))
+    cells = base.mark_rect().encode(
+        color=alt.Color("p:Q", title=None, legend=alt.Legend(format="%"),
+                        scale=alt.Scale(domain=[0, 1], scheme="greens" if met else "orangered")),
+        tooltip=[alt.Tooltip("x:O", title=x_title), alt.Tooltip("y:O", title=y_title),
+                 alt.Tooltip("p:Q", format=".0%", title=title)])  # fmt: skip
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("p:Q", format=".0%"),
+        color=alt.condition("datum.p > 0.6", alt.value("white"), alt.value("black")))
+    return (cells + text).properties(width=300, height=220, title=title)

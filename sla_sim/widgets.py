@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W  # noqa: N812 - the conventional short name
+import numpy as np
 
 from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner import Lever, Planner, Update, apply_levers, levers_for
@@ -24,6 +25,7 @@ from sla_sim.results import Results
 from sla_sim.scenario import Scenario
 
 CHARTS = ("revenue", "breach", "response", "funnel", "capacity", "compliance")
+CURRENT = "(scenario given)"
 FIRST = ("revenue", "breach")  # drawn first, so the first update lands fast
 DEBOUNCE_S = 0.15
 
@@ -65,9 +67,11 @@ def _control(lever: Lever) -> W.Widget:
         return W.IntSlider(value=int(lever.value), min=int(lever.low), max=int(lever.high),
                            step=int(lever.step or 1), description=lever.label,
                            continuous_update=False, style=style, layout=layout)
+    whole = lever.step is not None and lever.step >= 1 and float(lever.step).is_integer()
     return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
                          step=lever.step, description=lever.label, continuous_update=False,
-                         style=style, layout=layout, readout_format=".1f")
+                         style=style, layout=layout,
+                         readout_format=",.0f" if whole else ".1f")  # fmt: skip
 
 
 class PlannerPanel:
@@ -90,15 +94,19 @@ class PlannerPanel:
             w.add_class(f"sla-chart-{n}")
         self.status = W.HTML(value="")
         self.status.add_class("sla-status")
+        self.headline = W.HTML(value="")
+        self.headline.add_class("sla-headline")
         self.message = W.HTML(value="")
         self.message.add_class("sla-message")
         self.compare_table = W.HTML(value="")
         self.compare_table.add_class("sla-compare")
-        self.preset_picker = W.Dropdown(options=preset_names(), value=preset if scenario is None
-                                        else None, description="Preset")  # fmt: skip
+        options = preset_names() if scenario is None else [CURRENT, *preset_names()]
+        self.preset_picker = W.Dropdown(options=options, description="Scenario",
+                                        value=preset if scenario is None else CURRENT)
         self.file_box = W.Text(placeholder="path/to/scenario.yaml", description="File")
         self.load_button = W.Button(description="Load file")
-        self.baseline_button = W.Button(description="Set as baseline")
+        self.baseline_button = W.Button(description="Set as baseline", button_style="primary",
+                                        icon="thumb-tack")
         self.save_button = W.Button(description="Save charts")
         self.save_dir = W.Text(value="planner_charts", description="Folder")
         self.results: Results | None = None
@@ -131,7 +139,7 @@ class PlannerPanel:
                       "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
                       " within about a second and refines as replications finish.</p>")
         return W.VBox([head, source, W.HBox([sliders, W.VBox([self.status, self.message])]),
-                       tools, self.compare_table, grid])  # fmt: skip
+                       tools, self.headline, self.compare_table, grid])  # fmt: skip
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -170,7 +178,7 @@ class PlannerPanel:
         self._pending = loop.call_later(DEBOUNCE_S, self.refresh)
 
     def _on_preset(self, change: Any) -> None:
-        if change["new"]:
+        if change["new"] and change["new"] != CURRENT:
             from sla_sim.presets import preset
 
             self.load_scenario(preset(change["new"]))
@@ -202,6 +210,8 @@ class PlannerPanel:
     def refresh(self) -> None:
         """Evaluate the current settings: in the background when an event loop runs (Jupyter,
         Voilà), else synchronously."""
+        if self._pending is not None:
+            self._pending.cancel()  # an explicit refresh replaces the debounced one
         self._pending = None
         try:
             scenario = self.current_scenario()
@@ -252,9 +262,14 @@ class PlannerPanel:
         since = time.perf_counter() - self._changed_at if self._changed_at else update.elapsed
         state = "final" if update.final else "refining"
         src = " (cached)" if update.from_cache else ""
-        self.status.value = (f"<span data-reps='{n}' data-final='{int(update.final)}'>"
-                             f"<b>{n}</b> / {self.planner.reps} replications, {state}{src};"
-                             f" {since:.1f} s since the last change</span>")  # fmt: skip
+        color = "#3a9b6b" if update.final else "#e08a2c"
+        self.status.value = (
+            f"<span data-reps='{n}' data-final='{int(update.final)}' style='font-size:15px'>"
+            f"<mark style='background:{color};color:white;border-radius:4px;padding:1px 6px'>"
+            f"{state}{src}</mark> <b>{n}</b> / {self.planner.reps} replications after"
+            f" {since:.1f} s</span>"
+        )
+        self.headline.value = headline_html(update.results)
         if update.final:
             self._changed_at = 0.0
             self._update_compare()
@@ -302,6 +317,28 @@ class PlannerPanel:
                 paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
         self.status.value += f"<br>saved {len(paths)} files to {html.escape(str(out))}"
         return paths
+
+
+def headline_html(results: Results) -> str:
+    """One line of the numbers a planner reads first: revenue vs target, the odds of making
+    it, and the commitment most likely to be breached."""
+    from sla_sim.labels import COMMITMENTS, commitment_labels
+
+    cur = results.scenario.currency
+    rev = results.column("revenue")
+    target = float(results.column("revenue_target")[0])
+    p_meet = 1 - float(results.column("revenue_target_breach").mean())
+    labels = commitment_labels(results.scenario)
+    worst = max(((float(results.column(f"{k}_breach").mean()), labels[k])
+                 for _, k in COMMITMENTS if k != "revenue_target"), default=(0.0, "-"))
+    return (
+        "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
+        "border-left:4px solid #2f6db5'>"
+        f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
+        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{p_meet:.0%}</b>"
+        f" &nbsp;·&nbsp; most at risk: <b>{html.escape(worst[1])}</b>"
+        f" (P(breach) {worst[0]:.0%})</div>"
+    )
 
 
 def planner_panel(**kwargs: Any) -> PlannerPanel:
