@@ -36,6 +36,18 @@ ensure_venv() {
   fi
 }
 
+ensure_browser() {
+  # Debian's Chromium for the dashboard browser test (never `playwright install`).
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "dev.sh: installing Debian's chromium for the browser test" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "dev.sh: no /usr/bin/chromium and not root: the browser test will be skipped" \
+      "(install it with: sudo apt-get install -y chromium)" >&2
+  fi
+}
+
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -45,6 +57,7 @@ case "$cmd" in
     ;;
   test)
     ensure_venv
+    ensure_browser || echo "dev.sh: could not install chromium; the browser test will say so" >&2
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   bench)
