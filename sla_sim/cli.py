@@ -1,4 +1,5 @@
-"""The ``sla-sim`` command: run, compare, sweep, runs, validate, schema, presets, init.
+"""The ``sla-sim`` command: run, compare, sweep, runs, funnel, dashboard, validate, schema,
+presets, init.
 
 Exit codes: 0 success, 1 a run failed, 2 bad input (invalid scenario, file or option), 130
 interrupted. Errors are one clear message on stderr, never a traceback.
@@ -84,13 +85,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sla_sim.report import headline_table
 
     print(headline_table(results).to_string(index=False))
-    if results.meta.get("precision"):
-        for t in precision or [parse_precision(p.replace("@total", ""))
-                               for p in results.meta["precision"]]:
-            from sla_sim.runs import PrecisionTarget
-
-            assert isinstance(t, PrecisionTarget)
-            print(t.describe(results.column(t.metric, t.period)))
+    targets = precision or [parse_precision(p) for p in results.meta.get("precision", [])]
+    for t in targets:
+        print(t.describe(results.column(t.metric, t.period)))
     print(f"\nrun {run_id}: {results.replications} replications in "
           f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK

@@ -94,7 +94,8 @@ class EventLog:
         )
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All rows as numpy columns, sorted by time (ties: event order, then lead).
+        """All rows as numpy columns, sorted by time; rows at equal times keep the order in
+        which they were recorded (bulk rows by event type, then the event loop's causal order).
 
         The result is cached until rows are added; treat the arrays as read-only.
         """
@@ -118,7 +119,7 @@ class EventLog:
         if not parts:
             return {c: np.empty(0) for c in COLUMNS}
         cols = {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
-        order = np.lexsort((cols["lead"], cols["event"], cols["time_h"]))
+        order = np.argsort(cols["time_h"], kind="stable")
         return {c: v[order] for c, v in cols.items()}
 
     def to_frame(self) -> pd.DataFrame:

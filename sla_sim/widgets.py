@@ -117,6 +117,7 @@ class PlannerPanel:
         self._pending: asyncio.TimerHandle | None = None
         self._changed_at = 0.0
         self._fresh = True
+        self._seen = 0
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         self.preset_picker.observe(self._on_preset, names="value")
@@ -249,7 +250,10 @@ class PlannerPanel:
         self.results = update.results
         n = update.results.replications
         first, self._fresh = self._fresh, False
-        names = CHARTS if not first or update.final else FIRST
+        self._seen = 1 if first else self._seen + 1
+        # Rendering runs in this process while the workers use the cores: draw the headline
+        # charts at every step, all six only at the second step and at the end.
+        names = CHARTS if update.final or self._seen == 2 else FIRST
         for name in names:
             try:
                 self.charts[name].value = render_chart(name, update.results)
