@@ -60,8 +60,10 @@ def measure(planner: Planner, base: Any, lever: str, value: Any) -> dict[str, An
         if "first_update_s" not in marks:
             marks["first_update_s"] = now
             marks["first_replications"] = u.results.replications
-            for name in FIRST:
+            for i, name in enumerate(FIRST):
                 render_chart(name, u.results)
+                if i == 0:  # the first updated chart (the revenue fan), as the panel shows it
+                    marks["first_chart_s"] = time.perf_counter() - t0
             marks["first_charts_s"] = time.perf_counter() - t0
         if u.final:
             marks["final_s"] = now
@@ -111,16 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         f" workers={args.workers}), {os.cpu_count()} CPUs, Python {platform.python_version()};"
         f" warm-up {warm:.2f} s",
         "",
-        "| lever change | first update (reps) | first charts drawn | all replications |",
-        "|---|---|---|---|",
+        "| lever change | first update (reps) | first chart drawn | both headline charts drawn"
+        " | all replications |",
+        "|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['lever']} → {r['value']} | {r['first_update_s']:.2f} s"
-                     f" ({r['first_replications']}) | {r['first_charts_s']:.2f} s |"
+                     f" ({r['first_replications']}) | {r['first_chart_s']:.2f} s |"
+                     f" {r['first_charts_s']:.2f} s |"
                      f" {r['final_s']:.2f} s ({r['final_replications']}) |")  # fmt: skip
-    worst_first = max(r["first_update_s"] for r in rows)
+    worst_first = max(r["first_chart_s"] for r in rows)
     worst_final = max(r["final_s"] for r in rows)
-    lines += ["", f"Goals: first update <= {GOAL_FIRST_S:g} s (worst {worst_first:.2f} s:"
+    lines += ["", f"Goals: first updated chart <= {GOAL_FIRST_S:g} s (worst {worst_first:.2f} s:"
               f" {'met' if worst_first <= GOAL_FIRST_S else 'NOT met'}); all {args.reps}"
               f" replications <= {GOAL_FINAL_S:g} s (worst {worst_final:.2f} s:"
               f" {'met' if worst_final <= GOAL_FINAL_S else 'NOT met'})."]  # fmt: skip
