@@ -128,7 +128,7 @@ class FunnelModel:
         self.d = {k: v[order] for k, v in cat.items()}
 
     def _setup(self) -> None:
-        sc, d = self.sc, None
+        sc = self.sc
         self._draw_leads()
         d = self.d
         n = self.n_leads = len(d["t"])
@@ -161,8 +161,6 @@ class FunnelModel:
         self.mql_t = np.where(is_mql, t_mql, np.nan).tolist()
         self.first_t = [math.nan] * n
         self.team_l = team.tolist()
-        self.channel_l = d["channel"].tolist()
-        self.score_l = d["score"].tolist()
         self.q = q.tolist()
         self.win = win.tolist()
         self.u_contact = d["u_contact"].ravel().tolist()
