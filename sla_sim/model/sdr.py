@@ -35,7 +35,8 @@ class Rep:
     """One SDR: slots, a heap of due attempts, and at most one live timer."""
 
     __slots__ = ("active", "always", "busy", "busy_h", "cal", "cap", "current", "env", "episode",
-                 "first_t", "index", "model", "n_attempts", "next_open", "rows", "stretch",
+                 "first_t", "index", "model", "n_attempts", "next_open", "open_from", "open_until",
+                 "rows", "stretch",
                  "tasks", "team", "timer_at", "token", "work_h")  # fmt: skip
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
@@ -49,6 +50,7 @@ class Rep:
         self.stretch = model.stretch[team]
         self.always = cal.always_open
         self.next_open = cal.next_open
+        self.open_from = self.open_until = 0.0  # the working interval last looked up
         self.work_h = model.work_h  # per-lead x attempt draws, updated in place on recycling
         self.n_attempts = model.n_attempts
         self.rows = model.rows  # the event log's row list (appended in place)
@@ -77,8 +79,9 @@ class Rep:
         now = env.now
         due = tasks[0][0]
         start = due if due > now else now
-        if not self.always:
+        if not self.always and not self.open_from <= start < self.open_until:
             start = self.next_open(start)
+            self.open_from, self.open_until = start, self.cal.close_of(start)
         if start > now:
             if start < self.timer_at:  # an earlier wake-up than the one already set
                 self.token += 1
