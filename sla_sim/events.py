@@ -54,6 +54,7 @@ class EventLog:
     _bulk: list[dict[str, np.ndarray]] = field(default_factory=list)
     leads: dict[str, np.ndarray] = field(default_factory=dict)
     _cache: tuple[tuple[int, int], dict[str, np.ndarray]] | None = field(default=None, repr=False)
+    _sorted: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def set_leads(
         self, channel: np.ndarray, segment: np.ndarray, created_h: np.ndarray, score: np.ndarray
@@ -93,18 +94,24 @@ class EventLog:
             }
         )
 
-    def columns(self) -> dict[str, np.ndarray]:
+    def columns(self, sort: bool = True) -> dict[str, np.ndarray]:
         """All rows as numpy columns, sorted by time; rows at equal times keep the order in
         which they were recorded (bulk rows by event type, then the event loop's causal order).
+        ``sort=False`` skips the sort, for order-independent readers (metrics, reconciliation).
 
         The result is cached until rows are added; treat the arrays as read-only.
         """
         size = (len(self.rows), len(self._bulk))
-        if self._cache is not None and self._cache[0] == size:
-            return self._cache[1]
-        cols = self._build_columns()
-        self._cache = (size, cols)
-        return cols
+        if self._cache is None or self._cache[0] != size:
+            self._cache = (size, self._build_columns())
+            self._sorted = None
+        cols = self._cache[1]
+        if not sort:
+            return cols
+        if self._sorted is None:
+            order = np.argsort(cols["time_h"], kind="stable")
+            self._sorted = {c: v[order] for c, v in cols.items()}
+        return self._sorted
 
     def _build_columns(self) -> dict[str, np.ndarray]:
         parts = list(self._bulk)
@@ -118,9 +125,7 @@ class EventLog:
                           enumerate(zip(COLUMNS, dtypes, strict=True))})
         if not parts:
             return {c: np.empty(0) for c in COLUMNS}
-        cols = {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
-        order = np.argsort(cols["time_h"], kind="stable")
-        return {c: v[order] for c, v in cols.items()}
+        return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
 
     def to_frame(self) -> pd.DataFrame:
         """The event log as a DataFrame with readable categories and lead attributes joined."""

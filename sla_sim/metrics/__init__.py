@@ -46,7 +46,7 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     DataFrame."""
     win = window or window_for(scenario)
     sla = scenario.sla
-    cols = log.columns()
+    cols = log.columns(sort=False)  # every computation below is order-independent
     ev, t, val = cols["event"], cols["time_h"], cols["value"]
     cals = [BusinessCalendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
     ep = build_episodes(cols, sla.attempts_required)

@@ -44,9 +44,10 @@ def _first_time(ep_key: np.ndarray, keys: np.ndarray, times: np.ndarray) -> np.n
     idx = np.searchsorted(ep_key, keys)
     ok = (idx < len(ep_key)) & (ep_key[np.minimum(idx, len(ep_key) - 1)] == keys)
     idx, t = idx[ok], times[ok]
-    # rows are time-sorted, so the first occurrence of each index is the earliest
-    first_idx, first_pos = np.unique(idx, return_index=True)
-    out[first_idx] = t[first_pos]
+    earliest = np.full(len(ep_key), np.inf)
+    np.minimum.at(earliest, idx, t)  # order-independent: rows need not be sorted
+    hit = np.isfinite(earliest)
+    out[hit] = earliest[hit]
     return out
 
 

@@ -32,7 +32,7 @@ def reconcile(model: FunnelModel) -> dict[str, int]:
     n = model.n_leads
     if len(states) != n or (n and (states.min() < 0 or states.max() >= len(TERMINAL_STATES))):
         raise ReconciliationError("a lead has no valid terminal state")
-    cols = model.log.columns()
+    cols = model.log.columns(sort=False)
     created = cols["lead"][cols["event"] == CODE["created"]]
     if len(created) != n or len(np.unique(created)) != n:
         raise ReconciliationError(f"{len(created)} 'created' events for {n} leads")
