@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2,
                    help="timings of (1) and (3) are the best of this many runs")
     p.add_argument("--json", help="also write the raw numbers to this file")
+    p.add_argument("--memory-reps", type=int, default=None,
+                   help="replications of the larger memory run (default 2,000; 5,000 with"
+                   " --full)")
     p.add_argument("--child-memory", nargs=4, metavar=("KIND", "REPS", "WORKERS", "OUT"),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
 
     exec_kind = "default" if args.full else "short"
     mem_kind = "default" if args.full else "small"
-    mem_reps = (100, 5000) if args.full else (100, 2000)
+    mem_reps = (100, args.memory_reps or (5000 if args.full else 2000))
     mem_workers = 2
     t_all = time.perf_counter()
 
