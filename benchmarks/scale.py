@@ -295,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2,
                    help="timings of (1) and (3) are the best of this many runs")
     p.add_argument("--json", help="also write the raw numbers to this file")
+    p.add_argument("--default-executors", action="store_true",
+                   help="measure (1) and (3) on the real default preset (slower)")
     p.add_argument("--memory-reps", type=int, default=None,
                    help="replications of the larger memory run (default 2,000; 5,000 with"
                    " --full)")
@@ -306,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_child(kind, int(reps), int(workers), out)
         return 0
 
-    exec_kind = "default" if args.full else "short"
+    exec_kind = "default" if args.full or args.default_executors else "short"
     mem_kind = "default" if args.full else "small"
     mem_reps = (100, args.memory_reps or (5000 if args.full else 2000))
     mem_workers = 2
