@@ -155,7 +155,7 @@ def bench_executors(sc: Scenario, reps: int, repeats: int) -> dict[str, Any]:
                                                              equal_nan=True)),
     }  # fmt: skip
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         out["dask"] = "not installed"
         return out
@@ -164,8 +164,9 @@ def bench_executors(sc: Scenario, reps: int, repeats: int) -> dict[str, Any]:
     out["dask_including_startup_seconds"] = t_incl
     out["dask_identical_to_serial"] = bool(np.array_equal(serial.values, dres.values,
                                                           equal_nan=True))  # fmt: skip
-    t_start, cluster = timed(lambda: LocalCluster(n_workers=2, threads_per_worker=1,
-                                                  processes=True, dashboard_address=None))
+    from sla_sim.executors import local_cluster
+
+    t_start, cluster = timed(lambda: local_cluster(2))
     try:
         with Client(cluster) as client:
             client.run(_warm)
