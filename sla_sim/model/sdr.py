@@ -91,8 +91,7 @@ class Rep:
             return
         _, _, lead, k = heapq.heappop(tasks)
         work_h = self.work_h[lead * self.n_attempts + k] * self.stretch
-        self.busy = True
-        self.timer_at = math.inf
+        self.busy = True  # a live wake-up timer stays armed: it is ignored while busy
         self.current = (lead, k, now, work_h)
         if k == 0:
             self.first_t[lead] = now  # the cadence counts from the first attempt
@@ -101,9 +100,10 @@ class Rep:
         env.timeout(work_h).callbacks.append(self._on_done)
 
     def _on_timer(self, token: int) -> None:
-        if token == self.token and not self.busy:
+        if token == self.token:  # the live timer (older ones were superseded)
             self.timer_at = math.inf
-            self.dispatch()
+            if not self.busy:
+                self.dispatch()
 
     def _on_done(self, _event: Any) -> None:
         lead, k, start, work_h = self.current  # type: ignore[misc]
