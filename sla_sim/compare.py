@@ -44,12 +44,21 @@ def run_pair(a: Scenario, b: Scenario, reps: int = 50, seed: int = DEFAULT_SEED,
     return ra, rb
 
 
-def _ci(x: np.ndarray, level: float) -> tuple[float, float]:
+def t_half_width(x: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of the t confidence interval of the mean of ``x`` (NaNs ignored; NaN when
+    fewer than two values)."""
     x = x[~np.isnan(x)]
     if len(x) < 2:
+        return math.nan
+    return float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+
+
+def _ci(x: np.ndarray, level: float) -> tuple[float, float]:
+    hw = t_half_width(x, level)
+    if math.isnan(hw):
         return math.nan, math.nan
-    hw = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean() - hw), float(x.mean() + hw)
+    mean = float(np.nanmean(x))
+    return mean - hw, mean + hw
 
 
 def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None = None,

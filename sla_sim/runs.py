@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sla_sim.compare import t_half_width
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.executors import Job, execute
 from sla_sim.montecarlo import ReplicationError, check_request, collect
@@ -44,11 +44,9 @@ class PrecisionTarget:
     relative: bool
 
     def half_width(self, x: np.ndarray) -> float:
-        """95% t-interval half-width of the mean of ``x`` (NaNs ignored)."""
-        x = x[~np.isnan(x)]
-        if len(x) < 2:
-            return math.inf
-        return float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+        """95% t-interval half-width of the mean of ``x`` (NaNs ignored; inf below 2 values)."""
+        hw = t_half_width(x, 0.95)
+        return math.inf if math.isnan(hw) else hw
 
     def allowed(self, x: np.ndarray) -> float:
         """The half-width allowed for these values."""

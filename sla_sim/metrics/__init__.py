@@ -18,7 +18,7 @@ from sla_sim.events import CODE, EventLog
 from sla_sim.metrics.capacity import level_mean_max, rep_busy_hours
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.metrics.episodes import build_episodes
+from sla_sim.metrics.episodes import build_episodes, episode_keys
 from sla_sim.metrics.periods import TOTAL, Period, Window, month_window
 from sla_sim.scenario import Scenario
 
@@ -66,8 +66,8 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     opp_open_t = times("opp_open")
     close_mask = np.isin(ev, [CODE["won"], CODE["lost"]])
     # opportunity open time per closing row, for cycle lengths
-    opp_key = cols["lead"][ev == CODE["opp_open"]] * 4096 + cols["episode"][ev == CODE["opp_open"]]
-    close_key = cols["lead"][close_mask] * 4096 + cols["episode"][close_mask]
+    opp_key = episode_keys(cols, ev == CODE["opp_open"])
+    close_key = episode_keys(cols, close_mask)
     okey_order = np.argsort(opp_key, kind="stable")
     pos = np.searchsorted(opp_key[okey_order], close_key)
     pos = np.minimum(pos, max(len(opp_key) - 1, 0))

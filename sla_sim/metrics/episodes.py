@@ -32,7 +32,8 @@ class Episodes:
         return len(self.key)
 
 
-def _keys(cols: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
+def episode_keys(cols: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """(lead, episode) of the masked rows as one sortable int64 key."""
     return cols["lead"][mask].astype(np.int64) * EP_BASE + cols["episode"][mask].astype(np.int64)
 
 
@@ -55,7 +56,7 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int) -> Episo
     """Join mql, routed, assigned, attempts and disposition rows on (lead, episode)."""
     ev, t = cols["event"], cols["time_h"]
     is_mql = ev == CODE["mql"]
-    key = _keys(cols, is_mql)
+    key = episode_keys(cols, is_mql)
     order = np.argsort(key, kind="stable")
     key = key[order]
     mql_t = t[is_mql][order]
@@ -65,18 +66,18 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int) -> Episo
         m = ev == CODE[code]
         if extra is not None:
             m &= extra
-        return _first_time(key, _keys(cols, m), t[m])
+        return _first_time(key, episode_keys(cols, m), t[m])
 
     att = ev == CODE["attempt"]
     disp_mask = np.isin(ev, [CODE["sql"], CODE["disqualified"], CODE["recycled"]])
-    dk = _keys(cols, disp_mask)
+    dk = episode_keys(cols, disp_mask)
     disposition = _first_time(key, dk, t[disp_mask])
     disp_code = np.full(len(key), -1, dtype=np.int64)
     if len(dk) and len(key):
         idx = np.searchsorted(key, dk)
         ok = (idx < len(key)) & (key[np.minimum(idx, len(key) - 1)] == dk)
         disp_code[idx[ok]] = ev[disp_mask][ok]
-    ak = _keys(cols, att)
+    ak = episode_keys(cols, att)
     n_att = np.zeros(len(key), dtype=np.int64)
     if len(ak) and len(key):
         idx = np.searchsorted(key, ak)
