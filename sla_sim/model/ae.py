@@ -36,7 +36,7 @@ class AEPool:
         self.open[ae] += 1
         now = m.env.now
         m.log_row(lead, m.episode[lead], now, m.C_OPP_OPEN, -1, ae, -1, m.NAN)
-        cycle_h = m.cycle_h[lead]
+        cycle_h = m.cycle_h[m.slot[lead]]
         if now + cycle_h < m.end_h:
             m.env.timeout(cycle_h).callbacks.append(lambda _e: self._close(ae, lead))
 

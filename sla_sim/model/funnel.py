@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import gc
+import itertools
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,9 +24,10 @@ from scipy.special import expit, logit
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE, EventLog
 from sla_sim.metrics.periods import elapsed_hours
-from sla_sim.model import arrivals, nurture
+from sla_sim.model import nurture
 from sla_sim.model.ae import AEPool
 from sla_sim.model.handoff import HandoffSchedule
+from sla_sim.model.leads import draw_leads
 from sla_sim.model.recycle import RecycleDraws
 from sla_sim.model.routing import Team, segment_names, team_table
 from sla_sim.model.sdr import Rep, contact_curve
@@ -81,66 +83,19 @@ class FunnelModel:
         self.rows = self.log.rows
         self.p_contact = contact_curve(sc.follow_up.contact)
         self.disqualify_share = sc.follow_up.disqualify_share
-        self._seq = 0
+        self.seq = itertools.count(1)  # tie-breaker of equal due times, in push order
         self.ran = False
 
     # ------------------------------------------------------------------ set-up (vectorised)
-    def _draw_leads(self) -> None:
-        sc, st = self.sc, self.streams
-        n_hours = math.ceil(self.end_h)
-        grid = arrivals.hour_grid(self.origin, n_hours)
-        profile = arrivals.base_profile(sc, grid)
-        fu, A = sc.follow_up, self.n_attempts
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "t", "channel", "segment", "score", "ops", "u_contact", "work", "u_q", "u_d",
-            "cycle", "u_win", "deal", "nurture")}  # fmt: skip
-        seg_index = {s: i for i, s in enumerate(self.segments)}
-        for c, ch in enumerate(sc.channels):
-            name = ch.name
-            t = arrivals.draw_channel_arrivals(sc, c, profile, grid, st, self.end_h)
-            n = len(t)
-            score = 100.0 * st(f"score:{name}").beta(ch.score_alpha, ch.score_beta, n)
-            segs = [seg_index[s] for s in ch.segment_mix]
-            probs = np.asarray(list(ch.segment_mix.values()), dtype=np.float64)
-            seg = st(f"segment:{name}").choice(segs, size=n, p=probs / probs.sum())
-            below = score < self.threshold
-            nd = np.full(n, np.inf)
-            nd[below] = nurture.nurture_delays(score[below], self.threshold, sc.nurture,
-                                               st(f"nurture:{name}"))
-            parts["t"].append(t)
-            parts["channel"].append(np.full(n, c, dtype=np.int64))
-            parts["segment"].append(np.asarray(seg, dtype=np.int64))
-            parts["score"].append(score)
-            parts["nurture"].append(nd)
-            parts["ops"].append(np.asarray(sc.handoff.ops_delay_hours.sample(
-                st(f"handoff:{name}"), n)))
-            parts["u_contact"].append(st(f"contact:{name}").random((n, A)))
-            parts["work"].append(fu.attempt_minutes.sample(st(f"work:{name}"), n * A)
-                                 .reshape(n, A) / 60.0)
-            uq = st(f"qualify:{name}").random((n, 2))
-            parts["u_q"].append(uq[:, 0])
-            parts["u_d"].append(uq[:, 1])
-            parts["cycle"].append(np.asarray(ch.cycle_days.sample(st(f"cycle:{name}"), n)) * 24)
-            parts["u_win"].append(st(f"win:{name}").random(n))
-            parts["deal"].append(np.asarray(ch.deal_value.sample(st(f"deal:{name}"), n)))
-        cat = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
-        order = np.argsort(cat["t"], kind="stable")
-        self.d = {k: v[order] for k, v in cat.items()}
-
     def _setup(self) -> None:
         sc = self.sc
-        self._draw_leads()
-        d = self.d
-        n = self.n_leads = len(d["t"])
+        self.draws = draws = draw_leads(sc, self.streams, self.segments, self.threshold,
+                                        self.n_attempts, self.origin, self.end_h)  # fmt: skip
+        d = draws.lead
+        n = self.n_leads = draws.n
         ids = np.arange(n)
         self.log.set_leads(d["channel"], d["segment"], d["t"], d["score"])
         self.log.add_many(ids, 0, d["t"], "created", value=d["score"])
-        # qualification probability per lead, from its channel's rate and its score
-        base = np.asarray([ch.sql_rate for ch in sc.channels])[d["channel"]]
-        slope = sc.follow_up.score_slope_per_10_points
-        ref = sc.follow_up.reference_score_points
-        q = expit(logit(base) + slope * (d["score"] - ref) / 10.0)
-        win = np.asarray([ch.win_rate for ch in sc.channels])[d["channel"]]
         # first episode: immediate MQL, or after nurture, or nurture expiry
         below = d["score"] < self.threshold
         t_mql = d["t"] + np.where(below, d["nurture"], 0.0)
@@ -153,23 +108,37 @@ class FunnelModel:
         self.log.add_many(ids[is_mql], 1, t_mql[is_mql], "mql", team=team[is_mql])
         t_route = np.full(n, np.inf)
         t_route[is_mql] = self.handoff.route_times(t_mql[is_mql] + d["ops"][is_mql])
-        routed = np.flatnonzero(t_route < self.end_h)
-        routed = routed[np.argsort(t_route[routed], kind="stable")]
+        # Only routed leads enter the event loop (recycled leads were routed before): each gets a
+        # slot, and the loop's per-lead draws are gathered for those slots alone.
+        worked = np.flatnonzero(t_route < self.end_h)
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[worked] = np.arange(len(worked))
+        routed = worked[np.argsort(t_route[worked], kind="stable")]
+        w = draws.gather(worked)
+        ch = d["channel"][worked]
+        # qualification probability per worked lead, from its channel's rate and its score
+        base = np.asarray([c.sql_rate for c in sc.channels])[ch]
+        slope = sc.follow_up.score_slope_per_10_points
+        ref = sc.follow_up.reference_score_points
+        q = expit(logit(base) + slope * (d["score"][worked] - ref) / 10.0)
+        win = np.asarray([c.win_rate for c in sc.channels])[ch]
         # per-lead state as Python lists: fast scalar access inside the event loop
         self.state = np.where(expired, NURTURE_EXPIRED, IN_FLIGHT).tolist()
         self.episode = np.where(is_mql, 1, 0).tolist()
-        self.mql_t = np.where(is_mql, t_mql, np.nan).tolist()
-        self.first_t = [math.nan] * n
         self.team_l = team.tolist()
+        self.slot = slot.tolist()
+        # per-slot lists (index ``slot[lead]``; per attempt ``slot * n_attempts + attempt``)
+        self.mql_t = t_mql[worked].tolist()
+        self.first_t = [math.nan] * len(worked)
         self.q = q.tolist()
         self.win = win.tolist()
-        self.u_contact = d["u_contact"].ravel().tolist()
-        self.work_h = d["work"].ravel().tolist()
-        self.u_q = d["u_q"].tolist()
-        self.u_d = d["u_d"].tolist()
-        self.u_win = d["u_win"].tolist()
-        self.cycle_h = d["cycle"].tolist()
-        self.deal = d["deal"].tolist()
+        self.u_contact = w["u_contact"].ravel().tolist()
+        self.work_h = w["work"].ravel().tolist()
+        self.u_q = w["u_q"].tolist()
+        self.u_d = w["u_d"].tolist()
+        self.u_win = w["u_win"].tolist()
+        self.cycle_h = w["cycle"].tolist()
+        self.deal = w["deal"].tolist()
         self.route_t = t_route[routed].tolist()
         self.route_lead = routed.tolist()
         self._next_route = 0
@@ -220,34 +189,27 @@ class FunnelModel:
         now = self.env.now
         self.rows.append((lead, self.episode[lead], now, self.C_ASSIGNED, rep.team, rep.index,
                           -1, self.NAN))
-        self._seq += 1
-        rep.push((now, self._seq, lead, 0))
+        rep.push((now, next(self.seq), lead, 0))
 
-    def on_attempt_end(self, rep: Rep, lead: int, k: int, start: float) -> None:
-        """Outcome of an attempt: reached (SQL / disqualified / recycled) or try again later.
-
-        The chance of reaching the lead is set by its age (hours since MQL) at attempt start.
-        """
-        if self.u_contact[lead * self.n_attempts + k] >= self.p_contact(
-            start - self.mql_t[lead], k
-        ):
-            if k + 1 < self.n_attempts:  # not reached: next attempt of the cadence
-                self._seq += 1
-                rep.push((self.first_t[lead] + self.cadence_h[k + 1], self._seq, lead, k + 1))
-                return
-            self._recycle(lead, rep)
+    def on_reached(self, rep: Rep, lead: int, s: int, k: int) -> None:
+        """Attempt ``k`` reached the lead: qualified (SQL), disqualified or recycled; the rep's
+        slot is freed."""
+        now, ep, rows = self.env.now, self.episode[lead], self.rows
+        team, ri, nan = rep.team, rep.index, self.NAN
+        rows.append((lead, ep, now, self.C_CONTACT, team, ri, k, nan))
+        if self.u_q[s] < self.q[s]:
+            rows.append((lead, ep, now, self.C_SQL, team, ri, -1, nan))
+            self.ae.submit(lead)
+        elif self.u_d[s] < self.disqualify_share:
+            rows.append((lead, ep, now, self.C_DISQ, team, ri, -1, nan))
+            self.state[lead] = DISQUALIFIED
         else:
-            now, ep, rows = self.env.now, self.episode[lead], self.rows
-            team, ri, nan = rep.team, rep.index, self.NAN
-            rows.append((lead, ep, now, self.C_CONTACT, team, ri, k, nan))
-            if self.u_q[lead] < self.q[lead]:
-                rows.append((lead, ep, now, self.C_SQL, team, ri, -1, nan))
-                self.ae.submit(lead)
-            elif self.u_d[lead] < self.disqualify_share:
-                rows.append((lead, ep, now, self.C_DISQ, team, ri, -1, nan))
-                self.state[lead] = DISQUALIFIED
-            else:
-                self._recycle(lead, rep)
+            self._recycle(lead, s, rep)
+        self._release(rep)
+
+    def on_exhausted(self, rep: Rep, lead: int, s: int) -> None:
+        """The last attempt of the cadence did not reach the lead: recycle it, free the slot."""
+        self._recycle(lead, s, rep)
         self._release(rep)
 
     def _release(self, rep: Rep) -> None:
@@ -256,7 +218,7 @@ class FunnelModel:
         if queue:
             self.assign(rep, queue.popleft())
 
-    def _recycle(self, lead: int, rep: Rep) -> None:
+    def _recycle(self, lead: int, s: int, rep: Rep) -> None:
         """Back to nurture; draw when (if ever) it re-qualifies as a new MQL episode."""
         now, ep = self.env.now, self.episode[lead]
         self.rows.append((lead, ep, now, self.C_RECYCLED, rep.team, rep.index, -1, self.NAN))
@@ -267,13 +229,13 @@ class FunnelModel:
         if t_mql < self.end_h:
             ep += 1
             self.episode[lead] = ep
-            self.mql_t[lead] = t_mql
-            self.first_t[lead] = math.nan
+            self.mql_t[s] = t_mql
+            self.first_t[s] = math.nan
             self.rows.append((lead, ep, t_mql, self.C_MQL, self.team_l[lead], -1, -1, self.NAN))
-            base = lead * A  # fresh per-attempt draws for the new episode
+            base = s * A  # fresh per-attempt draws for the new episode
             self.u_contact[base:base + A] = u[:A]
             self.work_h[base:base + A] = work
-            self.u_q[lead], self.u_d[lead] = u[A], u[A + 1]
+            self.u_q[s], self.u_d[s] = u[A], u[A + 1]
             t_route = self.handoff.route_time(t_mql + ops)
             if t_route < self.end_h:
                 self.env.timeout(t_route - now).callbacks.append(lambda _e: self.route(lead))
@@ -284,9 +246,9 @@ class FunnelModel:
 
     def close_opportunity(self, lead: int, ae: int) -> None:
         """Close an opportunity won (revenue booked now) or lost."""
-        ep = self.episode[lead]
-        if self.u_win[lead] < self.win[lead]:
-            self.rows.append((lead, ep, self.env.now, self.C_WON, -1, ae, -1, self.deal[lead]))
+        ep, s = self.episode[lead], self.slot[lead]
+        if self.u_win[s] < self.win[s]:
+            self.rows.append((lead, ep, self.env.now, self.C_WON, -1, ae, -1, self.deal[s]))
             self.state[lead] = WON
         else:
             self.rows.append((lead, ep, self.env.now, self.C_LOST, -1, ae, -1, self.NAN))

@@ -10,21 +10,28 @@ last attempt. Either way the rep's slot is freed and the next queued lead takes 
 
 Reps use SimPy timeouts with callbacks rather than one generator process each: a rep has exactly
 one pending "next thing" (an attempt ending, or a wake-up at the next due/open time), and a
-callback avoids a generator resume per event, which is most of SimPy's per-event cost.
+callback avoids a generator resume per event, which is most of SimPy's per-event cost. This is
+the model's hot loop (about 30,000 attempts per default replication), so it reads the model's
+per-lead lists directly and keeps the common outcome (not reached, try again later) inline.
+
+Per-lead draws are indexed by the lead's *slot* (``model.slot[lead]``): only leads that reach
+the event loop have one (see :mod:`sla_sim.model.leads`).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from heapq import heappop, heappush
+from typing import TYPE_CHECKING
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
 from sla_sim.scenario import ContactSpec
 
 if TYPE_CHECKING:
+    from simpy.events import Event
+
     from sla_sim.model.funnel import FunnelModel
 
 Task = tuple[float, int, int, int]  # (due_h, seq, lead, attempt)
@@ -34,10 +41,10 @@ ATTEMPT = CODE["attempt"]
 class Rep:
     """One SDR: slots, a heap of due attempts, and at most one live timer."""
 
-    __slots__ = ("active", "always", "busy", "busy_h", "cal", "cap", "current", "env", "episode",
-                 "first_t", "index", "model", "n_attempts", "next_open", "open_from", "open_until",
-                 "rows", "stretch",
-                 "tasks", "team", "timer_at", "token", "work_h")  # fmt: skip
+    __slots__ = ("A", "active", "busy", "cadence_h", "cal", "cap", "close_of", "current", "env",
+                 "episode", "first_t", "index", "model", "mql_t", "next_open", "open_from",
+                 "open_until", "p_contact", "rows", "seq", "slot", "stretch", "tasks", "team",
+                 "timer_at", "token", "u_contact", "work_h")  # fmt: skip
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -48,25 +55,32 @@ class Rep:
         self.cap = cap
         self.cal = cal
         self.stretch = model.stretch[team]
-        self.always = cal.always_open
         self.next_open = cal.next_open
-        self.open_from = self.open_until = 0.0  # the working interval last looked up
-        self.work_h = model.work_h  # per-lead x attempt draws, updated in place on recycling
-        self.n_attempts = model.n_attempts
-        self.rows = model.rows  # the event log's row list (appended in place)
-        self.episode = model.episode
+        self.close_of = cal.close_of
+        # the working interval last looked up; an always-open calendar is one endless interval
+        self.open_from, self.open_until = (-math.inf, math.inf) if cal.always_open else (0.0, 0.0)
+        # the model's per-lead lists (updated in place on recycling) and shared counters
+        self.A = model.n_attempts
+        self.slot = model.slot
+        self.work_h = model.work_h
+        self.u_contact = model.u_contact
+        self.mql_t = model.mql_t
         self.first_t = model.first_t
+        self.episode = model.episode
+        self.cadence_h = model.cadence_h
+        self.p_contact = model.p_contact
+        self.rows = model.rows  # the event log's row list (appended in place)
+        self.seq = model.seq
         self.active = 0
         self.busy = False
-        self.busy_h = 0.0
         self.tasks: list[Task] = []
-        self.current: tuple[int, int, float, float] | None = None
+        self.current: tuple[int, int, int, float] = (-1, -1, -1, math.nan)
         self.timer_at = math.inf
         self.token = 0
 
     def push(self, task: Task) -> None:
         """Queue an attempt; an idle or waiting rep re-plans at once."""
-        heapq.heappush(self.tasks, task)
+        heappush(self.tasks, task)
         if not self.busy:
             self.dispatch()
 
@@ -79,36 +93,45 @@ class Rep:
         now = env.now
         due = tasks[0][0]
         start = due if due > now else now
-        if not self.always and not self.open_from <= start < self.open_until:
+        if not self.open_from <= start < self.open_until:
             start = self.next_open(start)
-            self.open_from, self.open_until = start, self.cal.close_of(start)
+            self.open_from, self.open_until = start, self.close_of(start)
         if start > now:
             if start < self.timer_at:  # an earlier wake-up than the one already set
                 self.token += 1
                 self.timer_at = start
-                token = self.token
-                env.timeout(start - now).callbacks.append(lambda _e: self._on_timer(token))
+                env.timeout(start - now, self.token).callbacks.append(self._on_timer)
             return
-        _, _, lead, k = heapq.heappop(tasks)
-        work_h = self.work_h[lead * self.n_attempts + k] * self.stretch
+        lead, k = heappop(tasks)[2:]
+        s = self.slot[lead]
+        work_h = self.work_h[s * self.A + k] * self.stretch
         self.busy = True  # a live wake-up timer stays armed: it is ignored while busy
-        self.current = (lead, k, now, work_h)
+        self.current = (lead, s, k, now)
         if k == 0:
-            self.first_t[lead] = now  # the cadence counts from the first attempt
+            self.first_t[s] = now  # the cadence counts from the first attempt
         self.rows.append((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k,
                           work_h))  # fmt: skip
         env.timeout(work_h).callbacks.append(self._on_done)
 
-    def _on_timer(self, token: int) -> None:
-        if token == self.token:  # the live timer (older ones were superseded)
+    def _on_timer(self, event: Event) -> None:
+        if event.value == self.token:  # the live timer (older ones were superseded)
             self.timer_at = math.inf
             if not self.busy:
                 self.dispatch()
 
-    def _on_done(self, _event: Any) -> None:
-        lead, k, start, work_h = self.current  # type: ignore[misc]
-        self.busy_h += work_h
-        self.model.on_attempt_end(self, lead, k, start)
+    def _on_done(self, _event: Event) -> None:
+        """An attempt ends: not reached, the next one of the cadence is due later (inline);
+        otherwise the model settles the outcome. Then the rep takes its next attempt."""
+        lead, s, k, start = self.current
+        if self.u_contact[s * self.A + k] >= self.p_contact(start - self.mql_t[s], k):
+            k += 1
+            if k < self.A:
+                heappush(self.tasks, (self.first_t[s] + self.cadence_h[k], next(self.seq), lead,
+                                      k))  # fmt: skip
+            else:
+                self.model.on_exhausted(self, lead, s)
+        else:
+            self.model.on_reached(self, lead, s, k)
         self.busy = False
         self.dispatch()
 
@@ -123,9 +146,10 @@ def contact_curve(spec: ContactSpec) -> Callable[[float, int], float]:
     span = p0 - pf
     if spec.shape == "exponential":
         rate = math.log(2.0) / hl
+        exp = math.exp
 
         def curve(age_h: float, attempt: int) -> float:
-            return decay**attempt * (pf + span * math.exp(-rate * age_h))
+            return decay**attempt * (pf + span * exp(-rate * age_h))
     else:
 
         def curve(age_h: float, attempt: int) -> float:

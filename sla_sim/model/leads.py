@@ -1,0 +1,98 @@
+"""Lead draws: everything about a lead that involves no contention, drawn up front.
+
+Per channel, from that channel's named streams: arrival times, scores, segments, nurture delays,
+handoff operations delays, and the draws the event loop will need if the lead is worked — per
+attempt a contact uniform and a work time, the qualify/disqualify uniforms, the sales-cycle
+length, the win uniform and the deal value. Every lead gets every draw whether or not it ever
+becomes an MQL, so changing the threshold, capacity or SLA moves no other lead's random numbers
+(common random numbers between scenarios).
+
+Leads are numbered in order of creation time. Per-lead arrays are sorted that way; the
+per-attempt and per-worked-lead draws stay in draw order (``order`` maps lead id to draw row), so
+the model gathers them only for the leads it actually works.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from sla_sim.model import arrivals, nurture
+from sla_sim.scenario import Scenario
+from sla_sim.streams import Streams
+
+#: per-lead draws, sorted by creation time
+LEAD_FIELDS = ("t", "channel", "segment", "score", "ops", "nurture")
+#: draws used only when the lead is worked, kept in draw order (gather with ``order``)
+WORK_FIELDS = ("u_contact", "work", "u_q", "u_d", "cycle", "u_win", "deal")
+
+
+@dataclass
+class LeadDraws:
+    """The up-front draws of one replication.
+
+    ``lead[f]`` for f in :data:`LEAD_FIELDS` is indexed by lead id (creation order);
+    ``work[f]`` for f in :data:`WORK_FIELDS` by draw row, ``order[lead]`` being the row of a lead.
+    ``work["u_contact"]`` and ``work["work"]`` (rep hours) have one column per attempt.
+    """
+
+    lead: dict[str, np.ndarray]
+    work: dict[str, np.ndarray]
+    order: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of leads."""
+        return len(self.order)
+
+    def gather(self, leads: np.ndarray) -> dict[str, np.ndarray]:
+        """The work draws of the given lead ids, in that order."""
+        rows = self.order[leads]
+        return {k: v[rows] for k, v in self.work.items()}
+
+
+def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: float,
+               n_attempts: int, origin: datetime, end_h: float) -> LeadDraws:  # fmt: skip
+    """Draw every lead of the horizon ``[0, end_h)`` (model hours from ``origin``)."""
+    n_hours = math.ceil(end_h)
+    grid = arrivals.hour_grid(origin, n_hours)
+    profile = arrivals.base_profile(sc, grid)
+    fu, A, st = sc.follow_up, n_attempts, streams
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in LEAD_FIELDS + WORK_FIELDS}
+    seg_index = {s: i for i, s in enumerate(segments)}
+    for c, ch in enumerate(sc.channels):
+        name = ch.name
+        t = arrivals.draw_channel_arrivals(sc, c, profile, grid, st, end_h)
+        n = len(t)
+        score = 100.0 * st(f"score:{name}").beta(ch.score_alpha, ch.score_beta, n)
+        segs = [seg_index[s] for s in ch.segment_mix]
+        probs = np.asarray(list(ch.segment_mix.values()), dtype=np.float64)
+        seg = st(f"segment:{name}").choice(segs, size=n, p=probs / probs.sum())
+        below = score < threshold
+        nd = np.full(n, np.inf)
+        nd[below] = nurture.nurture_delays(score[below], threshold, sc.nurture,
+                                           st(f"nurture:{name}"))  # fmt: skip
+        parts["t"].append(t)
+        parts["channel"].append(np.full(n, c, dtype=np.int64))
+        parts["segment"].append(np.asarray(seg, dtype=np.int64))
+        parts["score"].append(score)
+        parts["nurture"].append(nd)
+        parts["ops"].append(np.asarray(sc.handoff.ops_delay_hours.sample(st(f"handoff:{name}"),
+                                                                         n)))  # fmt: skip
+        parts["u_contact"].append(st(f"contact:{name}").random((n, A)))
+        parts["work"].append(fu.attempt_minutes.sample(st(f"work:{name}"), n * A)
+                             .reshape(n, A) / 60.0)  # fmt: skip
+        uq = st(f"qualify:{name}").random((n, 2))
+        parts["u_q"].append(uq[:, 0])
+        parts["u_d"].append(uq[:, 1])
+        parts["cycle"].append(np.asarray(ch.cycle_days.sample(st(f"cycle:{name}"), n)) * 24)
+        parts["u_win"].append(st(f"win:{name}").random(n))
+        parts["deal"].append(np.asarray(ch.deal_value.sample(st(f"deal:{name}"), n)))
+    empty = {"u_contact": np.empty((0, A)), "work": np.empty((0, A))}
+    cat = {k: np.concatenate(v) if v else empty.get(k, np.empty(0)) for k, v in parts.items()}
+    order = np.argsort(cat["t"], kind="stable")
+    return LeadDraws({k: cat[k][order] for k in LEAD_FIELDS},
+                     {k: cat[k] for k in WORK_FIELDS}, order)  # fmt: skip
