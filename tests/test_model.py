@@ -428,10 +428,13 @@ def _reps(*active: int, cap: int = 2) -> list[Any]:
     return [SimpleNamespace(index=i, active=a, cap=cap) for i, a in enumerate(active)]
 
 
+ALWAYS: Any = SimpleNamespace(always_open=True, next_open=lambda t: t)  # a calendar stand-in
+
+
 def test_round_robin_cycles_and_skips_full_reps() -> None:
     """Round robin hands leads to reps in turn, skipping reps with no free slot."""
     reps = _reps(0, 0, 0)
-    team = Team(0, reps, "round_robin")
+    team = Team(0, reps, "round_robin", ALWAYS)
     picked = []
     for _ in range(6):
         rep = team.pick_rep()
@@ -446,14 +449,14 @@ def test_round_robin_cycles_and_skips_full_reps() -> None:
 
 def test_round_robin_continues_after_a_skipped_rep() -> None:
     """After skipping a full rep, the turn passes to the rep after the one picked."""
-    team = Team(0, _reps(0, 2, 0), "round_robin")
+    team = Team(0, _reps(0, 2, 0), "round_robin", ALWAYS)
     assert [team.pick_rep().index for _ in range(4)] == [0, 2, 0, 2]
 
 
 def test_least_loaded_picks_the_emptiest_rep() -> None:
     """Least loaded picks the rep holding fewest leads (first on ties), None when all full."""
     reps = _reps(2, 1, 0, 1, cap=3)
-    team = Team(0, reps, "least_loaded")
+    team = Team(0, reps, "least_loaded", ALWAYS)
     assert team.pick_rep().index == 2
     reps[2].active = 1
     assert team.pick_rep().index == 1

@@ -13,7 +13,9 @@ import calendar
 import gc
 import itertools
 import math
+from bisect import bisect_left
 from datetime import datetime, timedelta
+from heapq import heappop, heappush
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,7 @@ from sla_sim.events import CODE, EventLog
 from sla_sim.metrics.periods import elapsed_hours
 from sla_sim.model import nurture
 from sla_sim.model.ae import AEPool
+from sla_sim.model.calls import Call
 from sla_sim.model.handoff import HandoffSchedule
 from sla_sim.model.leads import draw_leads
 from sla_sim.model.recycle import RecycleDraws
@@ -142,12 +145,13 @@ class FunnelModel:
         self.route_t = t_route[routed].tolist()
         self.route_lead = routed.tolist()
         self._next_route = 0
+        self.reroutes: list[float] = []  # times of scheduled re-routes (a heap)
         # capacity
         self.teams: list[Team] = []
         for ti, ts in enumerate(sc.teams):
             reps = [Rep(self, ti, r, ts.max_active_leads, self.calendars[ti])
                     for r in range(ts.reps)]
-            self.teams.append(Team(ti, reps, sc.routing.rep_rule))
+            self.teams.append(Team(ti, reps, sc.routing.rep_rule, self.calendars[ti]))
         self.ae = AEPool(self, sc.ae.count, sc.ae.max_open_opportunities)
         self.recycle = RecycleDraws(sc, self.streams("recycle"), self.n_attempts)
 
@@ -160,36 +164,62 @@ class FunnelModel:
     def feed_routes(self, _event: Any = None) -> None:
         """Hand pre-drawn first-episode MQLs to their teams at their routing times.
 
-        A chain of SimPy timeouts: each callback routes every lead due now and schedules the
-        next routing instant.
+        A chain of SimPy timeouts: each callback routes every lead due by now (each at its own
+        routing time) and schedules the next routing instant. While every team is closed and
+        idle, nothing but routing can touch a team until the next opening (or pending re-route),
+        so the routes due before then are handed over together, at the last of their times:
+        the same assignments, rows and wake-ups as routing each one at its own instant.
         """
         env, times, leads, i = self.env, self.route_t, self.route_lead, self._next_route
         now, n = env.now, len(times)
         while i < n and times[i] <= now:
-            self.route(leads[i])
+            self.route(leads[i], times[i])
             i += 1
         self._next_route = i
         if i < n:
-            env.timeout(times[i] - now).callbacks.append(self.feed_routes)
+            t = times[i]
+            quiet = self._quiet_until(now)
+            if t < quiet:  # route everything due before ``quiet`` in one go
+                t = times[bisect_left(times, quiet, i) - 1]
+            Call(env, t - now, self.feed_routes)
 
-    def route(self, lead: int) -> None:
-        """Routing: log the handoff, then give the lead to a rep with a free slot or queue it."""
+    def _quiet_until(self, now: float) -> float:
+        """When something other than routing could next touch a team: ``now`` unless every
+        team's calendar is closed and no rep is mid-attempt; then the earliest reopening or
+        pending re-route."""
+        until = self.reroutes[0] if self.reroutes else math.inf
+        for team in self.teams:
+            if team.always_open:
+                return now
+            opens = team.next_open(now)
+            if opens <= now or any(rep.busy for rep in team.reps):
+                return now
+            until = min(until, opens)
+        return until
+
+    def route(self, lead: int, t: float) -> None:
+        """Routing at time ``t``: log the handoff, then give the lead to a rep with a free slot
+        or queue it."""
         team = self.teams[self.team_l[lead]]
-        self.rows.append((lead, self.episode[lead], self.env.now, self.C_ROUTED, team.index, -1,
-                          -1, self.NAN))
+        self.rows.append((lead, self.episode[lead], t, self.C_ROUTED, team.index, -1, -1,
+                          self.NAN))  # fmt: skip
         rep = team.pick_rep()
         if rep is None:
             team.queue.append(lead)
         else:
-            self.assign(rep, lead)
+            self.assign(rep, lead, t)
 
-    def assign(self, rep: Rep, lead: int) -> None:
-        """A lead takes a rep's slot; its first attempt is due now."""
+    def _reroute(self, lead: int) -> None:
+        """A recycled lead's new episode reaches routing (now)."""
+        heappop(self.reroutes)
+        self.route(lead, self.env.now)
+
+    def assign(self, rep: Rep, lead: int, t: float) -> None:
+        """A lead takes a rep's slot at time ``t``; its first attempt is due then."""
         rep.active += 1
-        now = self.env.now
-        self.rows.append((lead, self.episode[lead], now, self.C_ASSIGNED, rep.team, rep.index,
-                          -1, self.NAN))
-        rep.push((now, next(self.seq), lead, 0))
+        self.rows.append((lead, self.episode[lead], t, self.C_ASSIGNED, rep.team, rep.index, -1,
+                          self.NAN))  # fmt: skip
+        rep.push((t, next(self.seq), lead, 0))
 
     def on_reached(self, rep: Rep, lead: int, s: int, k: int) -> None:
         """Attempt ``k`` reached the lead: qualified (SQL), disqualified or recycled; the rep's
@@ -216,7 +246,7 @@ class FunnelModel:
         rep.active -= 1
         queue = self.teams[rep.team].queue
         if queue:
-            self.assign(rep, queue.popleft())
+            self.assign(rep, queue.popleft(), self.env.now)
 
     def _recycle(self, lead: int, s: int, rep: Rep) -> None:
         """Back to nurture; draw when (if ever) it re-qualifies as a new MQL episode."""
@@ -238,7 +268,8 @@ class FunnelModel:
             self.u_q[s], self.u_d[s] = u[A], u[A + 1]
             t_route = self.handoff.route_time(t_mql + ops)
             if t_route < self.end_h:
-                self.env.timeout(t_route - now).callbacks.append(lambda _e: self.route(lead))
+                heappush(self.reroutes, t_route)
+                Call(self.env, t_route - now, lambda _e: self._reroute(lead))
         elif now + self.expiry_h < self.end_h:
             self.rows.append((lead, ep, now + self.expiry_h, self.C_EXPIRED, -1, -1, -1,
                               self.NAN))

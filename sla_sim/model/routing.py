@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sla_sim.calendar import BusinessCalendar
 from sla_sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -40,11 +41,14 @@ def segment_names(sc: Scenario) -> list[str]:
 
 
 class Team:
-    """A team's reps, its queue of routed MQLs waiting for a free slot, and its rep rule."""
+    """A team's reps, its queue of routed MQLs waiting for a free slot, its rep rule and its
+    calendar."""
 
-    def __init__(self, index: int, reps: list[Rep], rule: str) -> None:
+    def __init__(self, index: int, reps: list[Rep], rule: str, cal: BusinessCalendar) -> None:
         self.index = index
         self.reps = reps
+        self.always_open = cal.always_open
+        self.next_open = cal.next_open
         self.queue: deque[int] = deque()
         self.least_loaded = rule == "least_loaded"
         self._next = 0

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
+from sla_sim.model.calls import Call
 from sla_sim.scenario import ContactSpec
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Rep:
             if start < self.timer_at:  # an earlier wake-up than the one already set
                 self.token += 1
                 self.timer_at = start
-                env.timeout(start - now, self.token).callbacks.append(self._on_timer)
+                Call(env, start - now, self._on_timer, self.token)
             return
         lead, k = heappop(tasks)[2:]
         s = self.slot[lead]
@@ -111,7 +112,7 @@ class Rep:
             self.first_t[s] = now  # the cadence counts from the first attempt
         self.rows.append((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k,
                           work_h))  # fmt: skip
-        env.timeout(work_h).callbacks.append(self._on_done)
+        Call(env, work_h, self._on_done)
 
     def _on_timer(self, event: Event) -> None:
         if event.value == self.token:  # the live timer (older ones were superseded)
@@ -144,15 +145,19 @@ def contact_curve(spec: ContactSpec) -> Callable[[float, int], float]:
     """
     p0, pf, hl, decay = spec.p_initial, spec.p_floor, spec.half_life_hours, spec.attempt_decay
     span = p0 - pf
+    n_pow = 21  # decay**attempt looked up for every cadence length a scenario allows (<= 20)
+    powers = [decay**k for k in range(n_pow)]
     if spec.shape == "exponential":
         rate = math.log(2.0) / hl
         exp = math.exp
 
         def curve(age_h: float, attempt: int) -> float:
-            return decay**attempt * (pf + span * exp(-rate * age_h))
+            d = powers[attempt] if attempt < n_pow else decay**attempt
+            return d * (pf + span * exp(-rate * age_h))
     else:
 
         def curve(age_h: float, attempt: int) -> float:
-            return decay**attempt * (pf + span / (1.0 + age_h / hl))
+            d = powers[attempt] if attempt < n_pow else decay**attempt
+            return d * (pf + span / (1.0 + age_h / hl))
 
     return curve
