@@ -7,6 +7,7 @@ No rep time is modelled beyond the slot: the cap is the AE's capacity.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ class AEPool:
     """Open-opportunity slots of the AEs, the SQL queue, and the open/close bookkeeping."""
 
     def __init__(self, model: FunnelModel, count: int, cap: int) -> None:
-        self.model = model
+        self.model = weakref.proxy(model)  # the model owns the pool: no reference cycle
         self.open = [0] * count
         self.cap = cap
         self.queue: deque[int] = deque()

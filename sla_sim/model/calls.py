@@ -1,4 +1,5 @@
-"""A SimPy timeout that carries its one callback: the model's unit of scheduled work.
+"""The event loop's plumbing: a SimPy timeout that carries its one callback, and a pause of
+automatic garbage collection for the length of a replication.
 
 The model's event loop is callback-driven (see :mod:`sla_sim.model.sdr`): every scheduled thing
 is a timeout whose single callback does the work. ``env.timeout(d).callbacks.append(cb)``
@@ -10,7 +11,9 @@ results are the same as with ``env.timeout``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from simpy import Environment
@@ -30,3 +33,20 @@ class Call(Timeout):
         self._delay = delay
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Suspend automatic garbage collection inside the block (restored after, even on error).
+
+    A replication allocates hundreds of thousands of small objects (event rows, per-lead draws,
+    events) and frees them by reference counting; collections triggered meanwhile would
+    traverse them all for nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

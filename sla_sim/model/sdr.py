@@ -21,6 +21,7 @@ the event loop have one (see :mod:`sla_sim.model.leads`).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
@@ -49,7 +50,7 @@ class Rep:
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
-        self.model = model
+        self.model = weakref.proxy(model)  # the model owns its reps: no reference cycle
         self.env = model.env
         self.team = team
         self.index = index
