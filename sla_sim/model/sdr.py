@@ -44,8 +44,8 @@ class Rep:
     """One SDR: slots, a heap of due attempts, and at most one live timer."""
 
     __slots__ = ("A", "active", "busy", "cadence_h", "cal", "cap", "close_of", "current", "env",
-                 "episode", "first_t", "index", "model", "mql_t", "next_open", "open_from",
-                 "open_until", "p_contact", "rows", "seq", "slot", "stretch", "tasks", "team",
+                 "episode", "first_t", "index", "log_row", "model", "mql_t", "next_open",
+                 "open_from", "open_until", "p_contact", "seq", "slot", "stretch", "tasks", "team",
                  "timer_at", "token", "u_contact", "work_h")  # fmt: skip
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
@@ -71,7 +71,7 @@ class Rep:
         self.episode = model.episode
         self.cadence_h = model.cadence_h
         self.p_contact = model.p_contact
-        self.rows = model.rows  # the event log's row list (appended in place)
+        self.log_row = model.rows.append  # appends to the event log's row list
         self.seq = model.seq
         self.active = 0
         self.busy = False
@@ -104,15 +104,14 @@ class Rep:
                 self.timer_at = start
                 Call(env, start - now, self._on_timer, self.token)
             return
-        lead, k = heappop(tasks)[2:]
+        _, _, lead, k = heappop(tasks)
         s = self.slot[lead]
         work_h = self.work_h[s * self.A + k] * self.stretch
         self.busy = True  # a live wake-up timer stays armed: it is ignored while busy
         self.current = (lead, s, k, now)
         if k == 0:
             self.first_t[s] = now  # the cadence counts from the first attempt
-        self.rows.append((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k,
-                          work_h))  # fmt: skip
+        self.log_row((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k, work_h))
         Call(env, work_h, self._on_done)
 
     def _on_timer(self, event: Event) -> None:
