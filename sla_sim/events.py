@@ -11,6 +11,7 @@ that re-qualifies starts episode 2); events before the first MQL have episode 0.
 from __future__ import annotations
 
 import itertools
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,12 @@ TERMINAL_STATES: tuple[str, ...] = ("in_flight", "won", "lost", "disqualified", 
 TERMINAL_EVENT_CODES = (CODE["won"], CODE["lost"], CODE["disqualified"], CODE["nurture_expired"])
 
 COLUMNS = ("lead", "episode", "time_h", "event", "team", "rep", "attempt", "value")
+_DTYPES = (np.int64, np.int16, np.float64, np.int16, np.int16, np.int32, np.int16, np.float64)
+# One row packed by the struct module (native byte order, standard sizes, no padding) and the
+# matching numpy record: packing range-checks every integer against its column's dtype.
+_ROW_STRUCT = struct.Struct("=qhdhhihd")
+_ROW_RECORD = np.dtype([(c, np.dtype(d).newbyteorder("=")) for c, d in zip(COLUMNS, _DTYPES,
+                                                                        strict=True)])
 
 
 @dataclass
@@ -55,6 +62,7 @@ class EventLog:
     leads: dict[str, np.ndarray] = field(default_factory=dict)
     _cache: tuple[tuple[int, int], dict[str, np.ndarray]] | None = field(default=None, repr=False)
     _sorted: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _by_event: list[np.ndarray] | None = field(default=None, repr=False)
 
     def set_leads(
         self, channel: np.ndarray, segment: np.ndarray, created_h: np.ndarray, score: np.ndarray
@@ -105,6 +113,7 @@ class EventLog:
         if self._cache is None or self._cache[0] != size:
             self._cache = (size, self._build_columns())
             self._sorted = None
+            self._by_event = None
         cols = self._cache[1]
         if not sort:
             return cols
@@ -113,16 +122,21 @@ class EventLog:
             self._sorted = {c: v[order] for c, v in cols.items()}
         return self._sorted
 
+    def event_rows(self) -> list[np.ndarray]:
+        """Positions in ``columns(sort=False)`` of the rows of each event code (indexed by code,
+        ascending positions, so ``cols[c][event_rows()[k]]`` equals
+        ``cols[c][cols["event"] == k]``). Cached with the columns; treat as read-only.
+        """
+        ev = self.columns(sort=False)["event"]
+        if self._by_event is None:
+            self._by_event = rows_by_event(ev)
+        return self._by_event
+
     def _build_columns(self) -> dict[str, np.ndarray]:
+        """Concatenate the bulk parts, then the rows, into one array per column."""
         parts = list(self._bulk)
         if self.rows:
-            n = len(self.rows)
-            flat = np.fromiter(itertools.chain.from_iterable(self.rows), dtype=np.float64,
-                               count=n * len(COLUMNS)).reshape(n, len(COLUMNS))
-            dtypes = (np.int64, np.int16, np.float64, np.int16, np.int16, np.int32, np.int16,
-                      np.float64)  # fmt: skip
-            parts.append({c: flat[:, i].astype(d) for i, (c, d) in
-                          enumerate(zip(COLUMNS, dtypes, strict=True))})
+            parts.append(_rows_to_columns(self.rows))
         if not parts:
             return {c: np.empty(0) for c in COLUMNS}
         return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
@@ -148,6 +162,34 @@ class EventLog:
         df["channel"] = _labels(self.leads["channel"], self.channels)
         df["segment"] = _labels(self.leads["segment"], self.segments)
         return df
+
+
+def rows_by_event(event: np.ndarray) -> list[np.ndarray]:
+    """For each event code k (index into :data:`EVENTS`), the ascending positions ``i`` with
+    ``event[i] == k``: one stable sort instead of a full-length comparison per code."""
+    order = np.argsort(event, kind="stable")  # stable: positions ascend within a code
+    bounds = np.searchsorted(event[order], np.arange(len(EVENTS) + 1), side="left")
+    return [order[bounds[k]:bounds[k + 1]] for k in range(len(EVENTS))]
+
+
+def _rows_to_columns(rows: list[tuple[Any, ...]]) -> dict[str, np.ndarray]:
+    """Row tuples as one array per column (views into one record array).
+
+    The fast path packs every row with :mod:`struct`, which copies floats bit for bit and
+    integers exactly. If a row does not fit (wrong length, a non-integer or out-of-range value in
+    an integer column), it falls back to reading every value as a float64 and casting, the
+    original conversion, so the result never depends on which path ran.
+    """
+    try:
+        packed = b"".join(itertools.starmap(_ROW_STRUCT.pack, rows))
+    except (struct.error, TypeError, ValueError, OverflowError):
+        n = len(rows)
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64,
+                           count=n * len(COLUMNS)).reshape(n, len(COLUMNS))
+        return {c: flat[:, i].astype(d) for i, (c, d) in enumerate(zip(COLUMNS, _DTYPES,
+                                                                       strict=True))}
+    records = np.frombuffer(packed, dtype=_ROW_RECORD)
+    return {c: records[c] for c in COLUMNS}
 
 
 def _labels(codes: np.ndarray, names: list[str]) -> Any:

@@ -10,12 +10,14 @@ across replications is the probability of a breach.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pandas as pd
 
-from sla_sim.calendar import BusinessCalendar
+from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE, EventLog
-from sla_sim.metrics.capacity import level_mean_max, rep_busy_hours
+from sla_sim.metrics.capacity import AttemptSpans, Level
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import build_episodes, episode_keys
@@ -33,12 +35,36 @@ def window_for(scenario: Scenario) -> Window:
     return month_window(origin, start_h, end_h)
 
 
+_CALENDARS: dict[tuple[str, datetime, float], BusinessCalendar] = {}
+_CALENDARS_MAX = 32
+
+
+def _calendar(spec: CalendarSpec, origin: datetime, horizon_h: float) -> BusinessCalendar:
+    """``BusinessCalendar(spec, origin, horizon_h)``, built once per distinct content.
+
+    The intervals depend only on the spec's content, the origin's instant and the horizon,
+    which make up the cache key, so a cached calendar can never be stale (its ``origin``
+    attribute may be another datetime of the same instant). Callers must not modify it.
+    """
+    key = (spec.model_dump_json(), origin.astimezone(UTC), float(horizon_h))
+    cal = _CALENDARS.get(key)
+    if cal is None:
+        if len(_CALENDARS) >= _CALENDARS_MAX:
+            _CALENDARS.clear()
+        cal = _CALENDARS[key] = BusinessCalendar(spec, origin, horizon_h)
+    return cal
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else float("nan")
 
 
-def _pct(x: np.ndarray, q: float) -> float:
-    return float(np.percentile(x, q)) if len(x) else float("nan")
+def _p50_p90(x: np.ndarray) -> tuple[float, float]:
+    """Median and 90th percentile of ``x`` (NaN if empty), from one partition of ``x``."""
+    if not len(x):
+        return float("nan"), float("nan")
+    p50, p90 = np.percentile(x, [50, 90])
+    return float(p50), float(p90)
 
 
 def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> pd.DataFrame:
@@ -47,9 +73,10 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     win = window or window_for(scenario)
     sla = scenario.sla
     cols = log.columns(sort=False)  # every computation below is order-independent
-    ev, t, val = cols["event"], cols["time_h"], cols["value"]
-    cals = [BusinessCalendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
-    ep = build_episodes(cols, sla.attempts_required)
+    by_event = log.event_rows()  # positions of each event code's rows, in log order
+    t, val = cols["time_h"], cols["value"]
+    cals = [_calendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
+    ep = build_episodes(cols, sla.attempts_required, by_event)
     outcomes = evaluate(ep, sla, cals, observed_until=win.end_h)
     response_clock = ep.first_attempt - ep.mql
     response_bh = np.full(len(ep), np.nan)
@@ -61,18 +88,28 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     ae_slots = scenario.ae.count * scenario.ae.max_open_opportunities
 
     def times(code: str) -> np.ndarray:
-        return t[ev == CODE[code]]
+        """Times of the rows of an event, in log order."""
+        return t[by_event[CODE[code]]]
 
-    opp_open_t = times("opp_open")
-    close_mask = np.isin(ev, [CODE["won"], CODE["lost"]])
+    opp_rows = by_event[CODE["opp_open"]]
+    opp_open_t = t[opp_rows]
+    close_rows = np.sort(np.concatenate([by_event[CODE["won"]], by_event[CODE["lost"]]]))
     # opportunity open time per closing row, for cycle lengths
-    opp_key = episode_keys(cols, ev == CODE["opp_open"])
-    close_key = episode_keys(cols, close_mask)
+    opp_key = episode_keys(cols, opp_rows)
+    close_key = episode_keys(cols, close_rows)
     okey_order = np.argsort(opp_key, kind="stable")
     pos = np.searchsorted(opp_key[okey_order], close_key)
     pos = np.minimum(pos, max(len(opp_key) - 1, 0))
     close_open_t = opp_open_t[okey_order][pos] if len(opp_key) else np.empty(0)
-    close_t = t[close_mask]
+    close_t = t[close_rows]
+    won_t, won_value = times("won"), val[by_event[CODE["won"]]]
+    counted = ("created", "mql", "sql", "opp_open", "won", "lost", "disqualified", "recycled",
+               "nurture_expired")
+    event_t = {code: times(code) for code in counted}
+    busy = AttemptSpans(cols, cals, by_event[CODE["attempt"]])
+    sdr_queue = Level(times("routed"), times("assigned"))
+    ae_open = Level(opp_open_t, close_t)
+    ae_queue = Level(times("sql"), opp_open_t)
 
     rows: list[tuple[str, str, float]] = []
     for p in win.periods:
@@ -82,14 +119,14 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
             rows.append((p.label, metric, float(value)))
 
         def count(code: str, p: Period = p) -> int:
-            m = (ev == CODE[code]) & (t >= p.start_h) & (t < p.end_h)
-            return int(m.sum())
+            """Number of rows of an event in the period."""
+            tc = event_t[code]
+            return int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
 
-        in_p = (t >= p.start_h) & (t < p.end_h)
         mqls, sqls = count("mql"), count("sql")
         disq, recyc = count("disqualified"), count("recycled")
         wins, losses = count("won"), count("lost")
-        revenue = float(val[in_p & (ev == CODE["won"])].sum())
+        revenue = float(won_value[(won_t >= p.start_h) & (won_t < p.end_h)].sum())
         add("leads_created", count("created"))
         add("mqls", mqls)
         add("sqls", sqls)
@@ -133,20 +170,22 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         m = (ep.mql >= p.start_h) & (ep.mql < p.end_h) & ~np.isnan(response_clock)
         rc, rb = response_clock[m], response_bh[m]
         add("response_hours_mean", float(rc.mean()) if len(rc) else float("nan"))
-        add("response_hours_p50", _pct(rc, 50))
-        add("response_hours_p90", _pct(rc, 90))
-        add("response_business_hours_p50", _pct(rb, 50))
-        add("response_business_hours_p90", _pct(rb, 90))
+        rc50, rc90 = _p50_p90(rc)
+        rb50, rb90 = _p50_p90(rb)
+        add("response_hours_p50", rc50)
+        add("response_hours_p90", rc90)
+        add("response_business_hours_p50", rb50)
+        add("response_business_hours_p90", rb90)
         # capacity
         avail = sum(n * cal.business_hours_between(p.start_h, p.end_h) for cal, n in reps)
-        add("sdr_utilization", _ratio(rep_busy_hours(cols, p.start_h, p.end_h, cals), avail))
-        qmean, qmax = level_mean_max(times("routed"), times("assigned"), p.start_h, p.end_h)
+        add("sdr_utilization", _ratio(busy.busy_hours(p.start_h, p.end_h), avail))
+        qmean, qmax = sdr_queue.mean_max(p.start_h, p.end_h)
         add("sdr_queue_mean", qmean)
         add("sdr_queue_max", qmax)
-        omean, _ = level_mean_max(opp_open_t, close_t, p.start_h, p.end_h)
+        omean, _ = ae_open.mean_max(p.start_h, p.end_h)
         add("ae_open_mean", omean)
         add("ae_utilization", _ratio(omean, ae_slots))
-        aq, _ = level_mean_max(times("sql"), opp_open_t, p.start_h, p.end_h)
+        aq, _ = ae_queue.mean_max(p.start_h, p.end_h)
         add("ae_queue_mean", aq)
     return pd.DataFrame(rows, columns=["period", "metric", "value"])
 

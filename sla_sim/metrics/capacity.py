@@ -8,22 +8,72 @@ from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
 
 
+class Level:
+    """A count that rises by one at each ``up_t`` and falls by one at each ``down_t`` (e.g.
+    leads waiting: routed up, assigned down), sorted once to be measured over many windows."""
+
+    def __init__(self, up_t: np.ndarray, down_t: np.ndarray) -> None:
+        """Sort the changes once: their times and the count just after each."""
+        times = np.concatenate([up_t, down_t])
+        delta = np.concatenate([np.ones(len(up_t)), -np.ones(len(down_t))])
+        order = np.lexsort((delta, times))  # at equal times, count the fall first
+        self.times: np.ndarray = times[order]  # change times, ascending (NaN last)
+        self.level: np.ndarray = np.cumsum(delta[order])  # the count just after each change
+
+    def mean_max(self, t0: float, t1: float) -> tuple[float, float]:
+        """Time-weighted mean and max of the count over [t0, t1)."""
+        # the changes before t0, then those inside [t0, t1), are runs of the sorted times
+        i0 = int(np.searchsorted(self.times, t0, side="left"))
+        i1 = max(int(np.searchsorted(self.times, t1, side="left")), i0)
+        start_level = self.level[i0 - 1] if i0 > 0 else 0.0
+        ts = np.concatenate([[t0], self.times[i0:i1], [t1]])
+        lv = np.concatenate([[start_level], self.level[i0:i1]])
+        span = t1 - t0
+        mean = float(np.sum(lv * np.diff(ts)) / span) if span > 0 else float("nan")
+        return mean, float(lv.max()) if len(lv) else 0.0
+
+
 def level_mean_max(
     up_t: np.ndarray, down_t: np.ndarray, t0: float, t1: float
 ) -> tuple[float, float]:
     """Time-weighted mean and max over [t0, t1) of a count that rises at ``up_t`` and falls
     at ``down_t`` (e.g. leads waiting: routed up, assigned down)."""
-    times = np.concatenate([up_t, down_t])
-    delta = np.concatenate([np.ones(len(up_t)), -np.ones(len(down_t))])
-    order = np.lexsort((delta, times))  # at equal times, count the fall first
-    times, level = times[order], np.cumsum(delta[order])
-    start_level = level[times < t0][-1] if np.any(times < t0) else 0.0
-    inside = (times >= t0) & (times < t1)
-    ts = np.concatenate([[t0], times[inside], [t1]])
-    lv = np.concatenate([[start_level], level[inside]])
-    span = t1 - t0
-    mean = float(np.sum(lv * np.diff(ts)) / span) if span > 0 else float("nan")
-    return mean, float(lv.max()) if len(lv) else 0.0
+    return Level(up_t, down_t).mean_max(t0, t1)
+
+
+class AttemptSpans:
+    """The [start, end) clock spans of the attempts of each team, in log order, to measure the
+    rep hours spent on attempts over many windows."""
+
+    def __init__(self, cols: dict[str, np.ndarray], calendars: list[BusinessCalendar],
+                 rows: np.ndarray | None = None) -> None:  # fmt: skip
+        """``rows`` selects the attempt rows of ``cols`` (found from the event codes if
+        omitted); ``calendars`` are the teams' calendars, by team index."""
+        if rows is None:
+            rows = cols["event"] == CODE["attempt"]
+        start = cols["time_h"][rows]
+        end = start + cols["value"][rows]
+        team = cols["team"][rows]
+        self.calendars = calendars
+        self.spans: list[tuple[np.ndarray, np.ndarray]] = []
+        for ti in range(len(calendars)):
+            of_team = team == ti
+            self.spans.append((start[of_team], end[of_team]))
+
+    def busy_hours(self, t0: float, t1: float) -> float:
+        """Rep hours spent on attempts inside [t0, t1), counting only the team's working hours.
+
+        An attempt still running at closing time is finished by the model (overtime); that part
+        is not counted, so utilisation (busy / working hours) stays within [0, 1].
+        """
+        total = 0.0
+        for cal, (start, end) in zip(self.calendars, self.spans, strict=True):
+            s = np.maximum(start, t0)
+            e = np.minimum(end, t1)
+            k = e > s
+            if k.any():
+                total += float(cal.business_hours_between_many(s[k], e[k]).sum())
+        return total
 
 
 def rep_busy_hours(cols: dict[str, np.ndarray], t0: float, t1: float,
@@ -33,13 +83,4 @@ def rep_busy_hours(cols: dict[str, np.ndarray], t0: float, t1: float,
     An attempt still running at closing time is finished by the model (overtime); that part is
     not counted, so utilisation (busy / working hours) stays within [0, 1].
     """
-    m = cols["event"] == CODE["attempt"]
-    s = np.maximum(cols["time_h"][m], t0)
-    e = np.minimum(cols["time_h"][m] + cols["value"][m], t1)
-    team = cols["team"][m]
-    total = 0.0
-    for ti, cal in enumerate(calendars):
-        k = (team == ti) & (e > s)
-        if k.any():
-            total += float(cal.business_hours_between_many(s[k], e[k]).sum())
-    return total
+    return AttemptSpans(cols, calendars).busy_hours(t0, t1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sla_sim.events import CODE
+from sla_sim.events import CODE, rows_by_event
 
 EP_BASE = 1 << 16  # key = lead * EP_BASE + episode
 
@@ -32,67 +32,125 @@ class Episodes:
         return len(self.key)
 
 
-def episode_keys(cols: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """(lead, episode) of the masked rows as one sortable int64 key."""
-    return cols["lead"][mask].astype(np.int64) * EP_BASE + cols["episode"][mask].astype(np.int64)
+def episode_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """(lead, episode) of the selected rows (a boolean mask or positions) as one sortable
+    int64 key."""
+    return cols["lead"][rows].astype(np.int64) * EP_BASE + cols["episode"][rows].astype(np.int64)
 
 
-def _first_time(ep_key: np.ndarray, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Earliest time per episode key (NaN where the key has no row)."""
-    out = np.full(len(ep_key), np.nan)
-    if len(keys) == 0 or len(ep_key) == 0:
+class _KeyIndex:
+    """Finds episode keys in a sorted key array: the position of each key's first occurrence,
+    as a binary search would, or -1 where it is absent.
+
+    When the keys are compact in (lead, episode), as the lead ids 0..n-1 of a log are, a dense
+    table over that grid answers each look-up in O(1); otherwise binary search is used. Both
+    give the same positions.
+    """
+
+    def __init__(self, sorted_keys: np.ndarray) -> None:
+        self.keys = sorted_keys
+        self.table: np.ndarray | None = None
+        n = len(sorted_keys)
+        if n == 0:
+            return
+        lead, ep = np.divmod(sorted_keys, EP_BASE)
+        self.lead0, self.ep0 = int(lead.min()), int(ep.min())
+        self.n_lead = int(lead.max()) - self.lead0 + 1
+        self.width = int(ep.max()) - self.ep0 + 1
+        if self.n_lead * self.width > 32 * n + (1 << 18):  # too sparse for a table
+            return
+        first = np.ones(n, dtype=bool)
+        first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        at = np.flatnonzero(first)
+        self.table = np.full(self.n_lead * self.width, -1, dtype=np.intp)
+        self.table[(lead[at] - self.lead0) * self.width + (ep[at] - self.ep0)] = at
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Position in the sorted keys of the first occurrence of each of ``keys``, -1 if none."""
+        n = len(self.keys)
+        if n == 0:
+            return np.full(len(keys), -1, dtype=np.intp)
+        if self.table is None:
+            idx = np.searchsorted(self.keys, keys)
+            found = (idx < n) & (self.keys[np.minimum(idx, n - 1)] == keys)
+            return np.where(found, idx, -1)
+        lead, ep = np.divmod(keys, EP_BASE)
+        lead -= self.lead0
+        ep -= self.ep0
+        inside = (lead >= 0) & (lead < self.n_lead) & (ep >= 0) & (ep < self.width)
+        return np.where(inside, self.table[np.where(inside, lead * self.width + ep, 0)], -1)
+
+
+def _earliest(n: int, pos: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Earliest time per episode, from rows with episode positions ``pos`` (-1: no episode)
+    and times ``times``; NaN where an episode has no row, or a non-finite earliest time."""
+    out = np.full(n, np.nan)
+    found = pos >= 0
+    idx, t = pos[found], times[found]
+    if len(idx) == 0:
         return out
-    idx = np.searchsorted(ep_key, keys)
-    ok = (idx < len(ep_key)) & (ep_key[np.minimum(idx, len(ep_key) - 1)] == keys)
-    idx, t = idx[ok], times[ok]
-    earliest = np.full(len(ep_key), np.inf)
-    np.minimum.at(earliest, idx, t)  # order-independent: rows need not be sorted
+    earliest = np.full(n, np.inf)
+    if np.bincount(idx).max() <= 1:
+        earliest[idx] = t  # one row per episode: the minimum with inf is the time itself
+    else:
+        np.minimum.at(earliest, idx, t)  # order-independent: rows need not be sorted
     hit = np.isfinite(earliest)
     out[hit] = earliest[hit]
     return out
 
 
-def build_episodes(cols: dict[str, np.ndarray], attempts_required: int) -> Episodes:
-    """Join mql, routed, assigned, attempts and disposition rows on (lead, episode)."""
+def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
+                   by_event: list[np.ndarray] | None = None) -> Episodes:  # fmt: skip
+    """Join mql, routed, assigned, attempts and disposition rows on (lead, episode).
+
+    ``by_event`` is :func:`sla_sim.events.rows_by_event` of ``cols["event"]`` when the caller
+    has it already (e.g. :meth:`EventLog.event_rows`); it is computed otherwise.
+    """
+    if by_event is None:
+        by_event = rows_by_event(cols["event"])
     ev, t = cols["event"], cols["time_h"]
-    is_mql = ev == CODE["mql"]
-    key = episode_keys(cols, is_mql)
+    mql_rows = by_event[CODE["mql"]]
+    key = episode_keys(cols, mql_rows)
     order = np.argsort(key, kind="stable")
     key = key[order]
-    mql_t = t[is_mql][order]
-    team = cols["team"][is_mql][order].astype(np.int64)
+    mql_t = t[mql_rows][order]
+    team = cols["team"][mql_rows][order].astype(np.int64)
 
-    def first(code: str, extra: np.ndarray | None = None) -> np.ndarray:
-        m = ev == CODE[code]
-        if extra is not None:
-            m &= extra
-        return _first_time(key, episode_keys(cols, m), t[m])
+    index = _KeyIndex(key)
 
-    att = ev == CODE["attempt"]
-    disp_mask = np.isin(ev, [CODE["sql"], CODE["disqualified"], CODE["recycled"]])
-    dk = episode_keys(cols, disp_mask)
-    disposition = _first_time(key, dk, t[disp_mask])
+    def first(rows: np.ndarray) -> np.ndarray:
+        """Earliest time per episode of the given rows."""
+        return _earliest(len(key), index.find(episode_keys(cols, rows)), t[rows])
+
+    att = by_event[CODE["attempt"]]
+    att_number = cols["attempt"][att]
+    att_pos = index.find(episode_keys(cols, att))
+    att_t = t[att]
+
+    def first_attempt(number: int) -> np.ndarray:
+        """Start per episode of its attempt number ``number`` (0-based; earliest if repeated)."""
+        nth = att_number == number
+        return _earliest(len(key), att_pos[nth], att_t[nth])
+
+    n_att = np.bincount(att_pos[att_pos >= 0], minlength=len(key))
+    # rows of the three dispositions, in log order (as a mask over the columns selects them)
+    disp_rows = np.sort(np.concatenate([by_event[CODE[c]]
+                                        for c in ("sql", "disqualified", "recycled")]))
+    disp_pos = index.find(episode_keys(cols, disp_rows))
+    disposition = _earliest(len(key), disp_pos, t[disp_rows])
     disp_code = np.full(len(key), -1, dtype=np.int64)
-    if len(dk) and len(key):
-        idx = np.searchsorted(key, dk)
-        ok = (idx < len(key)) & (key[np.minimum(idx, len(key) - 1)] == dk)
-        disp_code[idx[ok]] = ev[disp_mask][ok]
-    ak = episode_keys(cols, att)
-    n_att = np.zeros(len(key), dtype=np.int64)
-    if len(ak) and len(key):
-        idx = np.searchsorted(key, ak)
-        ok = (idx < len(key)) & (key[np.minimum(idx, len(key) - 1)] == ak)
-        n_att = np.bincount(idx[ok], minlength=len(key))
+    found = disp_pos >= 0
+    disp_code[disp_pos[found]] = ev[disp_rows][found]
     return Episodes(
         key=key,
         lead=key // EP_BASE,
         team=team,
         mql=mql_t,
-        routed=first("routed"),
-        assigned=first("assigned"),
-        first_attempt=first("attempt", cols["attempt"] == 0),
-        kth_attempt=first("attempt", cols["attempt"] == attempts_required - 1),
-        contact=first("contact"),
+        routed=first(by_event[CODE["routed"]]),
+        assigned=first(by_event[CODE["assigned"]]),
+        first_attempt=first_attempt(0),
+        kth_attempt=first_attempt(attempts_required - 1),
+        contact=first(by_event[CODE["contact"]]),
         disposition=disposition,
         disposition_code=disp_code,
         n_attempts=n_att,

@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 # state index (see funnel.IN_FLIGHT ...) -> terminal event code
 _STATE_EVENT = {1: CODE["won"], 2: CODE["lost"], 3: CODE["disqualified"],
                 4: CODE["nurture_expired"]}  # fmt: skip
+# the same as a lookup table indexed by state (-1: in flight, no terminal event expected)
+_EXPECTED_CODE = np.array([_STATE_EVENT.get(s, -1) for s in range(len(TERMINAL_STATES))])
+
+
+def _all_distinct(values: np.ndarray) -> bool:
+    """Whether the integer ``values`` are pairwise distinct (a count per value when they lie
+    in ``[0, len(values))``, as lead ids do; a sort otherwise)."""
+    n = len(values)
+    if n == 0:
+        return True
+    if values.min() >= 0 and values.max() < n:
+        return bool(np.bincount(values, minlength=n).max() <= 1)
+    return len(np.unique(values)) == n
 
 
 def terminal_counts(states: np.ndarray) -> dict[str, int]:
@@ -32,21 +45,22 @@ def reconcile(model: FunnelModel) -> dict[str, int]:
     n = model.n_leads
     if len(states) != n or (n and (states.min() < 0 or states.max() >= len(TERMINAL_STATES))):
         raise ReconciliationError("a lead has no valid terminal state")
-    cols = model.log.columns(sort=False)
-    created = cols["lead"][cols["event"] == CODE["created"]]
-    if len(created) != n or len(np.unique(created)) != n:
+    log = model.log
+    leads = log.columns(sort=False)["lead"]
+    by_event = log.event_rows()
+    created = leads[by_event[CODE["created"]]]
+    if len(created) != n or not _all_distinct(created):
         raise ReconciliationError(f"{len(created)} 'created' events for {n} leads")
-    expected = np.full(n, -1)
-    for state, code in _STATE_EVENT.items():
-        expected[states == state] = code
-    is_term = np.isin(cols["event"], list(_STATE_EVENT.values()))
-    term_leads = cols["lead"][is_term]
+    expected = _EXPECTED_CODE[states]
+    term_rows = [by_event[code] for code in _STATE_EVENT.values()]
+    term_leads = np.concatenate([leads[rows] for rows in term_rows])
     per_lead = np.bincount(term_leads, minlength=n)
     if n and per_lead.max() > 1:
         bad = int(np.argmax(per_lead))
         raise ReconciliationError(f"lead {bad} has {per_lead[bad]} terminal events")
     got = np.full(n, -1)
-    got[term_leads] = cols["event"][is_term]
+    for code, rows in zip(_STATE_EVENT.values(), term_rows, strict=True):
+        got[leads[rows]] = code  # each lead has at most one terminal row (checked above)
     mismatch = np.flatnonzero(got != expected)
     if len(mismatch):
         lead = int(mismatch[0])
