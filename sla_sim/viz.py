@@ -50,19 +50,25 @@ FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
 
 
 def _style(chart: Chart) -> Chart:
-    """Apply the house style (font, colours, axes, titles) to a top-level chart."""
-    return (
-        chart.configure(font=FONT, background="white", padding=12)
-        .configure_view(stroke=None)
-        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID, domainColor=MUTED,
-                        tickColor=MUTED, labelFontSize=11, titleFontSize=12,
-                        titleFontWeight="normal", titlePadding=8)
-        .configure_title(fontSize=15, fontWeight="bold", color=INK, anchor="start",
-                         subtitleColor=MUTED, subtitleFontSize=11, offset=12)
-        .configure_header(labelFont=FONT, titleFont=FONT)
-        .configure_legend(labelColor=INK, titleColor=INK, labelFontSize=11, titleFontSize=11,
-                          orient="bottom", symbolStrokeWidth=2)
-    )  # fmt: skip
+    """Apply the house style (font, colours, axes, titles) to a top-level chart built by this
+    module, in place, and return it.
+
+    One top-level ``config`` is set: the chained ``configure_*`` calls would deep-copy the
+    chart, inline data included, once per call.
+    """
+    chart.config = alt.Config(
+        font=FONT, background="white", padding=12,
+        view=alt.ViewConfig(stroke=None),
+        axis=alt.AxisConfig(labelColor=INK, titleColor=INK, gridColor=GRID, domainColor=MUTED,
+                            tickColor=MUTED, labelFontSize=11, titleFontSize=12,
+                            titleFontWeight="normal", titlePadding=8),
+        title=alt.TitleConfig(fontSize=15, fontWeight="bold", color=INK, anchor="start",
+                              subtitleColor=MUTED, subtitleFontSize=11, offset=12),
+        header=alt.HeaderConfig(labelFont=FONT, titleFont=FONT),
+        legend=alt.LegendConfig(labelColor=INK, titleColor=INK, labelFontSize=11,
+                                titleFontSize=11, orient="bottom", symbolStrokeWidth=2),
+    )
+    return chart
 
 
 def _title(text: str, *subtitle: str) -> alt.TitleParams:
@@ -105,7 +111,7 @@ def revenue_fan(results: Results) -> alt.LayerChart:
     ])[["period", "series", "value"]]  # fmt: skip
     x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
     area = alt.Chart(band).mark_area(opacity=0.55).encode(
-        x=x, y=alt.Y("p10:Q", axis=_money_axis(f"Revenue booked ({cur})")), y2="p90:Q",
+        x=x, y=alt.Y("p10:Q", axis=_money_axis(f"Revenue booked ({cur})")), y2=alt.Y2("p90:Q"),
         fill=alt.Fill("band:N", scale=alt.Scale(range=[BAND]), legend=alt.Legend(title=None)),
         tooltip=[alt.Tooltip("period:O", title="Month")] + [
             alt.Tooltip(f"{c}:Q", title=f"{c.upper()} ({cur})", format=",.0f")
@@ -118,7 +124,8 @@ def revenue_fan(results: Results) -> alt.LayerChart:
                         legend=alt.Legend(title=None, symbolType="stroke")),
         strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(
             domain=series, range=[[1, 0], [6, 4], [2, 3]]), legend=alt.Legend(title=None)),
-        tooltip=["period:O", "series:N", alt.Tooltip("value:Q", format=",.0f", title=cur)],
+        tooltip=[alt.Tooltip("period:O"), alt.Tooltip("series:N"),
+                 alt.Tooltip("value:Q", format=",.0f", title=cur)],
     )  # fmt: skip
     chart = alt.layer(area, line).properties(
         width=520, height=300,
@@ -146,7 +153,8 @@ def breach_probabilities(results: Results, period: str = "total") -> alt.FacetCh
     bars = base.mark_bar(height=16, cornerRadiusEnd=2).encode(
         color=alt.Color("side:N", legend=None, scale=alt.Scale(
             domain=list(SIDE_COLORS), range=list(SIDE_COLORS.values()))),
-        tooltip=["side:N", "commitment:N", alt.Tooltip("p_breach:Q", format=".1~%")])
+        tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
+                 alt.Tooltip("p_breach:Q", format=".1~%")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
         text=alt.Text("p_breach:Q", format=".1~%"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
@@ -176,17 +184,20 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
     y = alt.Y("clause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
     x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", title="Share of MQLs meeting clause"))
-    rng = alt.Chart(q).mark_bar(height=14, color=BAND, cornerRadius=2).encode(y=y, x=x, x2="p90")
+    rng = alt.Chart(q).mark_bar(height=14, color=BAND, cornerRadius=2).encode(
+        y=y, x=x, x2=alt.X2("p90"))
     ticks = alt.Chart(t).mark_tick(color=BLUE, thickness=1.5, size=20, opacity=0.7).encode(
         y=y, x=alt.X("value:Q", scale=xs),
-        tooltip=["clause:N", "replication:O", alt.Tooltip("value:Q", format=".1%")])
+        tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("replication:O"),
+                 alt.Tooltip("value:Q", format=".1%")])
     med = alt.Chart(q).mark_point(filled=True, size=70, color=INK, shape="diamond").encode(
-        y=y, x="p50:Q", tooltip=["clause:N", alt.Tooltip("p50:Q", format=".1%", title="P50")])
+        y=y, x=alt.X("p50:Q"),
+        tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("p50:Q", format=".1%", title="P50")])
     ref = pd.DataFrame({"target": [target], "label": [f"Target {target:.0%}"]})
     rule = alt.Chart(ref).mark_rule(color=RED, strokeDash=[5, 3], strokeWidth=2).encode(
-        x="target:Q")
+        x=alt.X("target:Q"))
     rtext = alt.Chart(ref).mark_text(color=RED, align="left", dx=4, dy=-6, y=0).encode(
-        x="target:Q", text="label:N")
+        x=alt.X("target:Q"), text=alt.Text("label:N"))
     chart = alt.layer(rng, ticks, med, rule, rtext).properties(
         width=420, height=alt.Step(36), title=_title(
             "SLA clause compliance across replications",
@@ -222,13 +233,13 @@ def response_time_hist(event_log_df: pd.DataFrame, scenario: Scenario) -> alt.La
     bars = alt.Chart(bins).mark_bar(color=BLUE, opacity=0.85, binSpacing=1).encode(
         x=alt.X("start:Q", bin="binned", title="Clock hours from MQL to first attempt",
                 scale=alt.Scale(domain=[0, float(edges[-1])], nice=False)),
-        x2="end:Q", y=alt.Y("count:Q", title="MQLs"),
+        x2=alt.X2("end:Q"), y=alt.Y("count:Q", title="MQLs"),
         tooltip=[alt.Tooltip("start:Q", title="from h"), alt.Tooltip("end:Q", title="to h"),
                  alt.Tooltip("count:Q", title="MQLs")])  # fmt: skip
     names = [f"SLA: {sla:g} business h", f"Median: {p50:.1f} h", f"P90: {p90:.1f} h"]
     marks = pd.DataFrame({"x": [sla, p50, p90], "marker": names})
     rules = alt.Chart(marks).mark_rule(strokeWidth=2).encode(
-        x="x:Q", tooltip=["marker:N"],
+        x=alt.X("x:Q"), tooltip=[alt.Tooltip("marker:N")],
         color=alt.Color("marker:N", sort=names, legend=alt.Legend(title=None, symbolType="stroke"),
                         scale=alt.Scale(domain=names, range=[RED, INK, SLATE])),
         strokeDash=alt.StrokeDash("marker:N", sort=names, legend=alt.Legend(title=None),
@@ -255,11 +266,12 @@ def funnel_chart(results: Results, period: str = "total") -> alt.LayerChart:
     base = alt.Chart(df).encode(y=y)
     bars = base.mark_bar(color=BLUE, cornerRadiusEnd=2).encode(
         x=alt.X("mean:Q", title="Mean count per replication"),
-        tooltip=["stage:N", alt.Tooltip("mean:Q", format=",.1f")])
+        tooltip=[alt.Tooltip("stage:N"), alt.Tooltip("mean:Q", format=",.1f")])
     counts = base.mark_text(align="left", dx=5, color=INK, fontSize=11, fontWeight="bold").encode(
-        x="mean:Q", text=alt.Text("mean:Q", format=",.0f"))
+        x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=",.0f"))
     conv = base.mark_text(align="left", dx=4, dy=-25, color=SLATE, fontSize=11,
-                          fontStyle="italic").encode(x=alt.value(0), text="conversion:N")
+                          fontStyle="italic").encode(x=alt.XValue(0),
+                                                           text=alt.Text("conversion:N"))
     chart = alt.layer(bars, counts, conv).properties(width=480, height=alt.Step(56), title=_title(
         "Funnel: mean volume per stage", f"{_period_text(period)}; {results.replications}"
         " replications; % = stage volume over the previous stage's volume"))
@@ -271,8 +283,8 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
     names = {"sdr_utilization": "SDR", "ae_utilization": "AE", "sdr_queue_mean": "SDR queue"}
     s = _stats(results, list(names)).assign(role=lambda d: d["metric"].map(names))
     x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
-    tip = ["period:O", "role:N"] + [alt.Tooltip(f"{c}:Q", format=".3~f") for c in
-                                    ("p10", "p50", "p90")]  # fmt: skip
+    tip = [alt.Tooltip("period:O"), alt.Tooltip("role:N")] + [
+        alt.Tooltip(f"{c}:Q", format=".3~f") for c in ("p10", "p50", "p90")]  # fmt: skip
     colour = alt.Color("role:N", title=None, scale=alt.Scale(
         domain=list(ROLE_COLORS), range=list(ROLE_COLORS.values())))
     u = s[s["role"] != "SDR queue"]
@@ -281,8 +293,8 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
         "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
     util = alt.layer(
         util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
-            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2="p90:Q"),
-        util.mark_point(filled=True, size=80, opacity=1).encode(y="p50:Q"),
+            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2=alt.Y2("p90:Q")),
+        util.mark_point(filled=True, size=80, opacity=1).encode(y=alt.Y("p50:Q")),
     ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
     q = s[s["role"] == "SDR queue"]
     qmax = max(1.0, float(q["p90"].max()) * 1.1) if len(q) else 1.0
@@ -290,8 +302,8 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
     queue = alt.layer(
         queue.mark_rule(strokeWidth=2, color=SLATE).encode(y=alt.Y(
             "p10:Q", title="MQLs waiting for an SDR (time-weighted mean)",
-            scale=alt.Scale(domain=[0, qmax])), y2="p90:Q"),
-        queue.mark_point(filled=True, size=80, color=SLATE, opacity=1).encode(y="p50:Q"),
+            scale=alt.Scale(domain=[0, qmax])), y2=alt.Y2("p90:Q")),
+        queue.mark_point(filled=True, size=80, color=SLATE, opacity=1).encode(y=alt.Y("p50:Q")),
     ).properties(width=220, height=240, title=_subtitle("SDR queue"))  # fmt: skip
     chart = alt.hconcat(util, queue, spacing=40, title=_title(
         "Capacity by month", f"Dot = P50, whisker = P10–P90 across {results.replications}"
