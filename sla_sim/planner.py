@@ -23,6 +23,7 @@ from sla_sim.scenario import Scenario
 from sla_sim.scenario_io import set_path, validate
 from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
 
+WORKER_NICE = 5  # how much lower the planner's workers run than the process showing results
 STANDARD_CADENCE = [0.0, 1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0]
 HANDOFF_CHOICES = {
     "real time": {"mode": "realtime", "batch_every_hours": None, "batch_local_hours": []},
@@ -183,9 +184,15 @@ class Planner:
 
     @property
     def pool(self) -> ProcessPoolExecutor:
-        """The worker pool, started on first use."""
+        """The worker pool, started on first use.
+
+        Workers run at a lower CPU priority (``nice`` +:data:`WORKER_NICE`) than the process
+        that shows the results, so drawing charts is not slowed by the simulations running
+        beside it; on an otherwise idle machine the workers still get every spare cycle.
+        """
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context())
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
+                                             initializer=_lower_priority)  # fmt: skip
         return self._pool
 
     def warm_up(self) -> None:
@@ -266,6 +273,15 @@ class Planner:
     def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None]) -> None:
         """The same, blocking (for scripts, tests and benchmarks)."""
         asyncio.run(self.evaluate(scenario, on_update))
+
+
+def _lower_priority() -> None:
+    """Worker initializer: lower this process's CPU priority (where the OS allows it)."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
+        os.nice(WORKER_NICE)
 
 
 def _noop() -> int:

@@ -251,6 +251,18 @@ class PlannerPanel:
         n = update.results.replications
         first, self._fresh = self._fresh, False
         self._seen = 1 if first else self._seen + 1
+        # The numbers first (instant), then the charts (tenths of a second each).
+        since = time.perf_counter() - self._changed_at if self._changed_at else update.elapsed
+        state = "final" if update.final else "refining"
+        src = " (cached)" if update.from_cache else ""
+        color = "#3a9b6b" if update.final else "#e08a2c"
+        self.status.value = (
+            f"<span data-reps='{n}' data-final='{int(update.final)}' style='font-size:15px'>"
+            f"<mark style='background:{color};color:white;border-radius:4px;padding:1px 6px'>"
+            f"{state}{src}</mark> <b>{n}</b> / {self.planner.reps} replications after"
+            f" {since:.1f} s</span>"
+        )
+        self.headline.value = headline_html(update.results)
         # Rendering runs in this process while the workers use the cores: draw the headline
         # charts at every step, all six only at the second step and at the end.
         names = CHARTS if update.final or self._seen == 2 else FIRST
@@ -263,17 +275,6 @@ class PlannerPanel:
             for name in CHARTS:
                 if name not in FIRST and not self.charts[name].value:
                     self.charts[name].value = "<p>computing...</p>"
-        since = time.perf_counter() - self._changed_at if self._changed_at else update.elapsed
-        state = "final" if update.final else "refining"
-        src = " (cached)" if update.from_cache else ""
-        color = "#3a9b6b" if update.final else "#e08a2c"
-        self.status.value = (
-            f"<span data-reps='{n}' data-final='{int(update.final)}' style='font-size:15px'>"
-            f"<mark style='background:{color};color:white;border-radius:4px;padding:1px 6px'>"
-            f"{state}{src}</mark> <b>{n}</b> / {self.planner.reps} replications after"
-            f" {since:.1f} s</span>"
-        )
-        self.headline.value = headline_html(update.results)
         if update.final:
             self._changed_at = 0.0
             self._update_compare()

@@ -158,6 +158,31 @@ def test_refresh_draws_every_chart_and_finishes(panel: PlannerPanel) -> None:
     assert panel.results.replications == REPS
 
 
+def test_status_is_shown_before_the_charts_are_drawn(panel: PlannerPanel) -> None:
+    """Each update's numbers (status and headline) appear before its charts are drawn."""
+    order: list[str] = []
+    panel.status.observe(lambda _c: order.append("status"), names="value")
+    panel.headline.observe(lambda _c: order.append("headline"), names="value")
+    for name in CHARTS:
+        panel.charts[name].observe(lambda _c, n=name: order.append(n), names="value")
+    panel.set_values(ae_count=panel.values()["ae_count"] + 1)
+    panel.refresh()
+    assert order[:2] == ["status", "headline"], order
+    final = max(i for i, x in enumerate(order) if x == "status")
+    assert set(order[final + 2:]) == set(CHARTS), order  # the final update draws all six
+
+
+def test_planner_workers_run_at_lower_priority(planner: Planner) -> None:
+    """The simulations yield the CPU to the process drawing charts (nice + WORKER_NICE)."""
+    import os
+
+    from sla_sim.planner import WORKER_NICE
+
+    mine = os.nice(0)
+    theirs = planner.pool.submit(os.nice, 0).result()
+    assert theirs == min(19, mine + WORKER_NICE)
+
+
 def test_more_sdrs_lower_sdr_utilisation(panel: PlannerPanel) -> None:
     """Raising SDR headcount lowers SDR utilisation in every paired replication."""
     panel.refresh()
