@@ -118,6 +118,7 @@ class PlannerPanel:
         self._changed_at = 0.0
         self._fresh = True
         self._seen = 0
+        self._response: tuple[Any, str] = (None, "")  # (key, SVG) of the response-time chart
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         self.preset_picker.observe(self._on_preset, names="value")
@@ -268,7 +269,7 @@ class PlannerPanel:
         names = CHARTS if update.final or self._seen == 2 else FIRST
         for name in names:
             try:
-                self.charts[name].value = render_chart(name, update.results)
+                self.charts[name].value = self._render(name, update.results)
             except Exception as err:  # a chart must never take the panel down
                 self.charts[name].value = f"<p>chart unavailable: {html.escape(str(err))}</p>"
         if not update.final and first:
@@ -278,6 +279,17 @@ class PlannerPanel:
         if update.final:
             self._changed_at = 0.0
             self._update_compare()
+
+    def _render(self, name: str, results: Results) -> str:
+        """SVG of one chart. The response-time chart shows one replication's event log, which
+        is the same at every update of an evaluation: it is drawn once per scenario and seed."""
+        if name != "response" or results.event_log is None:
+            return render_chart(name, results)
+        key = (results.meta["scenario_hash"], results.meta["seed"],
+               int(results.event_log["replication"].iloc[0]) if len(results.event_log) else -1)
+        if self._response[0] != key:
+            self._response = (key, render_chart(name, results))
+        return self._response[1]
 
     # ------------------------------------------------------------------ compare and save
     def set_baseline(self) -> None:

@@ -242,6 +242,35 @@ def test_updates_arrive_progressively_and_end_final(fast: Scenario) -> None:
     assert finals == [False] * (len(finals) - 1) + [True]
 
 
+def test_response_chart_is_drawn_once_per_scenario(fast: Scenario,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The response-time chart shows replication 0's log, the same at every update: it is drawn
+    once per evaluated scenario although two updates redraw every chart."""
+    import sla_sim.widgets as widgets
+
+    calls: list[str] = []
+    real = widgets.render_chart
+
+    def counting(name: str, results: Any) -> str:
+        calls.append(name)
+        return real(name, results)
+
+    monkeypatch.setattr(widgets, "render_chart", counting)
+    planner = Planner(reps=6, workers=2, first_batch=1)  # updates at 1, 3 and 6 replications
+    try:
+        p = PlannerPanel(scenario=fast, planner=planner)
+        p.refresh()
+        assert calls.count("revenue") == 3
+        assert calls.count("response") == 1
+        first = p.charts["response"].value
+        p.set_values(sdr_count=p.values()["sdr_count"] + 4)
+        p.refresh()
+    finally:
+        planner.close()
+    assert calls.count("response") == 2
+    assert p.charts["response"].value != first
+
+
 def test_save_charts_writes_png_svg_and_html(panel: PlannerPanel, tmp_path: Path) -> None:
     """save_charts writes every chart as PNG, SVG and HTML, none of them empty."""
     assert panel.save_charts(tmp_path / "none") == []  # nothing evaluated yet
