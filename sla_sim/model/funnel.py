@@ -253,9 +253,10 @@ class FunnelModel:
         self.rows.append((lead, ep, now, self.C_RECYCLED, rep.team, rep.index, -1, self.NAN))
         self.rows.append((lead, ep, now, self.C_NURTURE, -1, -1, -1, self.NAN))
         A = self.n_attempts
-        delay, u, work, ops = self.recycle.next()
+        delay, handle = self.recycle.next()
         t_mql = now + delay
         if t_mql < self.end_h:
+            u, work, ops = self.recycle.episode(handle)
             ep += 1
             self.episode[lead] = ep
             self.mql_t[s] = t_mql

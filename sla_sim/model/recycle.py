@@ -28,16 +28,22 @@ class RecycleDraws:
         sc, rng, A = self.sc, self.rng, self.A
         start = np.full(CHUNK, sc.mql_threshold_points - sc.nurture.recycle_score_points)
         self.delay = nurture_delays(start, sc.mql_threshold_points, sc.nurture, rng).tolist()
-        self.u = rng.random((CHUNK, A + 2)).tolist()
-        self.work = (sc.follow_up.attempt_minutes.sample(rng, CHUNK * A) / 60.0).reshape(
-            CHUNK, A).tolist()
-        self.ops = np.asarray(sc.handoff.ops_delay_hours.sample(rng, CHUNK)).tolist()
+        # drawn now (the stream's order is fixed), read only for the few leads that re-qualify
+        self.u = rng.random((CHUNK, A + 2))
+        self.work = (sc.follow_up.attempt_minutes.sample(rng, CHUNK * A) / 60.0).reshape(CHUNK, A)
+        self.ops = np.asarray(sc.handoff.ops_delay_hours.sample(rng, CHUNK))
         self.i = 0
 
-    def next(self) -> tuple[float, list[float], list[float], float]:
-        """(nurture delay h, A+2 uniforms [contact x A, qualify, disqualify], work h x A, ops h)."""
+    def next(self) -> tuple[float, int]:
+        """The next recycled lead's nurture delay (hours; ``inf`` if it never re-qualifies)
+        and the handle of its episode draws (see :meth:`episode`)."""
         if self.i == CHUNK:
             self._refill()
         i = self.i
         self.i += 1
-        return self.delay[i], self.u[i], self.work[i], self.ops[i]
+        return self.delay[i], i
+
+    def episode(self, handle: int) -> tuple[list[float], list[float], float]:
+        """For a lead that re-qualifies (``handle`` from the latest :meth:`next`): A+2
+        uniforms [contact x A, qualify, disqualify], work hours x A, and the ops delay (h)."""
+        return self.u[handle].tolist(), self.work[handle].tolist(), float(self.ops[handle])
