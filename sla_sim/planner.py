@@ -229,8 +229,10 @@ class Planner:
             n = max(n + 1, n * 3)
         return [*marks, self.reps]
 
-    async def evaluate(self, scenario: Scenario, on_update: Callable[[Update], None]) -> None:
-        """Call ``on_update`` as results refine (first after ``first_batch`` replications).
+    async def evaluate(self, scenario: Scenario, on_update: Callable[[Update], None],
+                       on_progress: Callable[[int, int], None] | None = None) -> None:
+        """Call ``on_update`` as results refine (first after ``first_batch`` replications), and
+        ``on_progress(done, total)`` as each replication finishes (cheap: no results built).
 
         Starting another evaluation cancels this one: it returns without further updates.
         """
@@ -238,6 +240,8 @@ class Planner:
         gen = self._generation
         key = self.key(scenario)
         if key in self.cache:
+            if on_progress is not None:
+                on_progress(self.reps, self.reps)
             on_update(Update(self.cache[key], True, 0.0, from_cache=True))
             return
         t0 = time.perf_counter()
@@ -256,6 +260,8 @@ class Planner:
                 else:
                     done.append(outcome)
                 n = len(done) + len(failures)
+                if on_progress is not None:
+                    on_progress(n, self.reps)
                 if n in marks and done:
                     res = self._assemble(scenario, done, t0)
                     final = n == self.reps
@@ -270,9 +276,10 @@ class Planner:
 
             raise ReplicationError(failures)
 
-    def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None]) -> None:
+    def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None],
+                      on_progress: Callable[[int, int], None] | None = None) -> None:
         """The same, blocking (for scripts, tests and benchmarks)."""
-        asyncio.run(self.evaluate(scenario, on_update))
+        asyncio.run(self.evaluate(scenario, on_update, on_progress))
 
 
 def _lower_priority() -> None:

@@ -94,6 +94,10 @@ class PlannerPanel:
             w.add_class(f"sla-chart-{n}")
         self.status = W.HTML(value="")
         self.status.add_class("sla-status")
+        self.progress = W.IntProgress(value=0, min=0, max=self.planner.reps,
+                                      description="Replications", bar_style="info",
+                                      layout=W.Layout(width="360px"))  # fmt: skip
+        self.progress.add_class("sla-progress")
         self.headline = W.HTML(value="")
         self.headline.add_class("sla-headline")
         self.message = W.HTML(value="")
@@ -140,7 +144,8 @@ class PlannerPanel:
         head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
                       "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
                       " within about a second and refines as replications finish.</p>")
-        return W.VBox([head, source, W.HBox([sliders, W.VBox([self.status, self.message])]),
+        side = W.VBox([self.status, self.progress, self.message])
+        return W.VBox([head, source, W.HBox([sliders, side]),
                        tools, self.headline, self.compare_table, grid])  # fmt: skip
 
     def _ipython_display_(self) -> None:
@@ -223,11 +228,12 @@ class PlannerPanel:
         self.message.value = ""
         self.scenario = scenario
         self._fresh = True
+        self._progress(0, self.planner.reps)
         self._changed_at = self._changed_at or time.perf_counter()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.planner.evaluate_sync(scenario, self._show)
+            self.planner.evaluate_sync(scenario, self._show, self._progress)
             return
         if self._task is not None and not self._task.done():
             self._task.cancel()
@@ -235,7 +241,7 @@ class PlannerPanel:
 
     async def _run(self, scenario: Scenario) -> None:
         try:
-            await self.planner.evaluate(scenario, self._show)
+            await self.planner.evaluate(scenario, self._show, self._progress)
         except asyncio.CancelledError:
             raise
         except SlaSimError as err:
@@ -245,6 +251,12 @@ class PlannerPanel:
         """Wait until the current evaluation has finished."""
         while self._pending is not None or (self._task is not None and not self._task.done()):
             await asyncio.sleep(0.05)
+
+    def _progress(self, done: int, total: int) -> None:
+        """Replications finished so far for the current settings (the bar between updates)."""
+        self.progress.max = total
+        self.progress.value = done
+        self.progress.bar_style = "success" if done >= total else "info"
 
     def _show(self, update: Update) -> None:
         self.updates.append(update)
@@ -348,13 +360,14 @@ def headline_html(results: Results) -> str:
     labels = commitment_labels(results.scenario)
     worst = max(((float(results.column(f"{k}_breach").mean()), labels[k])
                  for _, k in COMMITMENTS if k != "revenue_target"), default=(0.0, "-"))
+    risk = (f"most at risk: <b>{html.escape(worst[1])}</b> (P(breach) {worst[0]:.0%})"
+            if worst[0] > 0 else "no SLA commitment breached in any replication")
     return (
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
         f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
         f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{p_meet:.0%}</b>"
-        f" &nbsp;·&nbsp; most at risk: <b>{html.escape(worst[1])}</b>"
-        f" (P(breach) {worst[0]:.0%})</div>"
+        f" &nbsp;·&nbsp; {risk}</div>"
     )
 
 

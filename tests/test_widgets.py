@@ -172,6 +172,38 @@ def test_status_is_shown_before_the_charts_are_drawn(panel: PlannerPanel) -> Non
     assert set(order[final + 2:]) == set(CHARTS), order  # the final update draws all six
 
 
+def test_headline_names_the_commitment_most_at_risk(panel: PlannerPanel) -> None:
+    """The headline quotes median revenue vs target and the most-breached commitment, or says
+    that none was breached."""
+    import numpy as np
+
+    from sla_sim.labels import COMMITMENTS, commitment_labels
+    from sla_sim.widgets import headline_html
+
+    panel.refresh()
+    res = panel.results
+    assert res is not None
+    text = headline_html(res)
+    assert f"{np.median(res.column('revenue')):,.0f}" in text
+    labels = commitment_labels(res.scenario)
+    odds = {labels[k]: float(res.column(f"{k}_breach").mean())
+            for _, k in COMMITMENTS if k != "revenue_target"}
+    worst = max(odds.values())
+    if worst > 0:
+        assert "most at risk" in text
+        assert any(f"{name}</b> (P(breach) {p:.0%})" in text for name, p in odds.items()
+                   if p == worst)
+    else:
+        assert "no SLA commitment breached in any replication" in text
+    zero = res.table.copy()
+    zero.loc[zero["metric"].str.endswith("_breach") & (zero["metric"] != "revenue_target_breach"),
+             "value"] = 0.0
+    from sla_sim.results import Results
+
+    calm = Results.from_table(res.scenario, zero, res.terminal, res.meta)
+    assert "no SLA commitment breached in any replication" in headline_html(calm)
+
+
 def test_planner_workers_run_at_lower_priority(planner: Planner) -> None:
     """The simulations yield the CPU to the process drawing charts (nice + WORKER_NICE)."""
     import os
@@ -227,17 +259,23 @@ def test_same_settings_again_come_from_the_cache(panel: PlannerPanel) -> None:
 
 
 def test_updates_arrive_progressively_and_end_final(fast: Scenario) -> None:
-    """Updates come in increasing replication counts; only the last is final, at full count."""
+    """Updates come in increasing replication counts; only the last is final, at full count;
+    the progress bar counts every replication in between."""
     planner = Planner(reps=6, workers=2, first_batch=1)
     try:
         p = PlannerPanel(scenario=fast, planner=planner)
+        bar: list[int] = []
+        p.progress.observe(lambda c: bar.append(c["new"]), names="value")
         p.refresh()
+        assert bar == [1, 2, 3, 4, 5, 6], bar  # one step per replication (from 0 at the start)
         counts = [u.results.replications for u in p.updates]
         finals = [u.final for u in p.updates]
     finally:
         planner.close()
     assert len(counts) >= 2, counts
     assert counts == sorted(set(counts)), counts
+    assert p.progress.value == p.progress.max == 6
+    assert p.progress.bar_style == "success"
     assert counts[-1] == 6
     assert finals == [False] * (len(finals) - 1) + [True]
 
