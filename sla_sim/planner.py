@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -172,13 +173,18 @@ class Planner:
     """Progressive evaluation of scenarios on a persistent pool of worker processes."""
 
     def __init__(self, reps: int = 100, seed: int = 20260101, workers: int = 2,
-                 first_batch: int = 2) -> None:  # fmt: skip
-        if reps < 1 or workers < 1 or first_batch < 1:
-            raise ScenarioError([Issue("planner", "reps, workers and first_batch must be >= 1",
-                                       (reps, workers, first_batch))])  # fmt: skip
+                 first_batch: int = 2, cache_size: int = 32) -> None:  # fmt: skip
+        """``cache_size``: how many finished settings to keep (least recently used dropped
+        first; each holds its metrics and one replication's event log, about 7 MB on the
+        default scenario)."""
+        if reps < 1 or workers < 1 or first_batch < 1 or cache_size < 1:
+            raise ScenarioError([Issue("planner", "reps, workers, first_batch and cache_size"
+                                       " must be >= 1",
+                                       (reps, workers, first_batch, cache_size))])  # fmt: skip
         self.reps, self.seed, self.workers = reps, seed, workers
         self.first_batch = min(first_batch, reps)
-        self.cache: dict[str, Results] = {}
+        self.cache_size = cache_size
+        self.cache: OrderedDict[str, Results] = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
 
@@ -240,6 +246,7 @@ class Planner:
         gen = self._generation
         key = self.key(scenario)
         if key in self.cache:
+            self.cache.move_to_end(key)  # most recently used
             if on_progress is not None:
                 on_progress(self.reps, self.reps)
             on_update(Update(self.cache[key], True, 0.0, from_cache=True))
@@ -267,6 +274,8 @@ class Planner:
                     final = n == self.reps
                     if final and not failures:
                         self.cache[key] = res
+                        while len(self.cache) > self.cache_size:
+                            self.cache.popitem(last=False)  # the least recently used
                     on_update(Update(res, final, time.perf_counter() - t0))
         finally:
             for f in futures:

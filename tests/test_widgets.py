@@ -258,6 +258,24 @@ def test_same_settings_again_come_from_the_cache(panel: PlannerPanel) -> None:
     assert "(cached)" in panel.status.value
 
 
+def test_cache_keeps_the_most_recently_used_settings(fast: Scenario) -> None:
+    """The cache is bounded: beyond cache_size settings the least recently used is dropped,
+    and a hit counts as a use."""
+    planner = Planner(reps=2, workers=2, cache_size=2)
+    try:
+        scenarios = [set_path(fast, "ae.count", n) for n in (6, 7, 8)]
+        seen: list[Any] = []
+        for sc in (scenarios[0], scenarios[1], scenarios[0], scenarios[2]):
+            planner.evaluate_sync(sc, seen.append)
+        keys = [planner.key(sc) for sc in scenarios]
+        assert list(planner.cache) == [keys[0], keys[2]]  # 1 was least recently used
+        assert [u.from_cache for u in seen if u.final] == [False, False, True, False]
+    finally:
+        planner.close()
+    with pytest.raises(ScenarioError, match="cache_size"):
+        Planner(cache_size=0)
+
+
 def test_updates_arrive_progressively_and_end_final(fast: Scenario) -> None:
     """Updates come in increasing replication counts; only the last is final, at full count;
     the progress bar counts every replication in between."""
