@@ -336,12 +336,15 @@ class PlannerPanel:
             self._error("nothing to save yet")
             return []
         out = Path(folder)
+        res = self.results
         builders = {"revenue": viz.revenue_fan, "breach": viz.breach_probabilities,
                     "funnel": viz.funnel_chart, "capacity": viz.capacity_chart,
                     "compliance": viz.compliance_distribution}  # fmt: skip
+        if res.event_log is not None:
+            builders["response"] = lambda r: viz.response_time_hist(r.event_log, r.scenario)
         paths = []
         for name, build in builders.items():
-            chart = build(self.results)
+            chart = build(res)
             for fmt in formats:
                 paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
         self.status.value += f"<br>saved {len(paths)} files to {html.escape(str(out))}"

@@ -335,6 +335,7 @@ def test_save_charts_writes_png_svg_and_html(panel: PlannerPanel, tmp_path: Path
     paths = panel.save_charts(tmp_path / "charts")
     assert paths
     assert {p.suffix for p in paths} == {".png", ".svg", ".html"}
+    assert {p.stem for p in paths} == set(CHARTS)  # every chart on the panel
     for p in paths:
         assert p.is_file()
         assert p.stat().st_size > 0, p
