@@ -386,3 +386,34 @@ def test_longer_sla_window_never_adds_breaches(
     long = _breaches(log, always_open, k, hours[1], bh[1], days[1], disp_days[1])
     for name in CLAUSES:
         assert long[name] <= short[name], name
+
+
+# ---------------------------------------------------------------------- re-measuring an SLA
+SLA_CHANGES: list[dict[str, Any]] = [
+    {"first_touch_within_business_hours": 1.5},
+    {"first_touch_from": "assignment"},
+    {"attempts_required": 1},
+    {"attempts_required": 5, "attempts_within_days": 12.0},
+    {"attempts_required": 4, "attempts_within_days": 4.0},
+    {"disposition_within_days": 3.0, "handoff_within_hours": 0.25},
+    {"lead_compliance_target": 0.99, "acceptance_rate_min": 0.6},
+    {"mql_commitment_per_month": 900.0, "revenue_target_per_month": 1.0e6},
+]
+
+
+@pytest.mark.parametrize("change", SLA_CHANGES, ids=lambda c: ",".join(c))
+def test_a_measurement_gives_the_metrics_of_any_sla(change: dict[str, Any]) -> None:
+    """measure(log, sc).table(sla) is exactly compute(log, sc with that SLA): only the
+    clauses, breach flags and targets depend on the SLA, and they are judged per call."""
+    from sla_sim.metrics import measure
+    from sla_sim.worker import run_one
+
+    sc = preset("default")
+    for path, value in {"horizon.warmup_days": 30, "horizon.measure_months": 2}.items():
+        sc = set_path(sc, path, value)
+    log = run_one(sc, 5, 0, keep_log=True).log
+    other = Scenario.model_validate(sc.model_dump() | {"sla": sc.sla.model_dump() | change})
+    got = measure(log, sc).table(other.sla)
+    want = compute(log, other)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert not got.equals(compute(log, sc)), "the change must move some metric"

@@ -10,6 +10,7 @@ across replications is the probability of a breach.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -20,11 +21,11 @@ from sla_sim.events import CODE, EventLog
 from sla_sim.metrics.capacity import AttemptSpans, Level
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.metrics.episodes import build_episodes, episode_keys
+from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
 from sla_sim.metrics.periods import TOTAL, Period, Window, month_window
-from sla_sim.scenario import Scenario
+from sla_sim.scenario import Scenario, SLASpec
 
-__all__ = ["METRIC_DOCS", "TOTAL", "Window", "compute", "window_for"]
+__all__ = ["METRIC_DOCS", "TOTAL", "Measurement", "Window", "compute", "measure", "window_for"]
 
 
 def window_for(scenario: Scenario) -> Window:
@@ -70,14 +71,117 @@ def _p50_p90(x: np.ndarray) -> tuple[float, float]:
 def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> pd.DataFrame:
     """Every KPI and SLA clause per period of the window, as a tidy (period, metric, value)
     DataFrame."""
+    return measure(log, scenario, window).table(scenario.sla)
+
+
+@dataclass
+class _PeriodFacts:
+    """What a period's metrics need that no SLA setting changes."""
+
+    period: Period
+    months: float
+    counts: dict[str, int]  # rows per event in the period
+    revenue: float
+    sales_cycle_days_mean: float
+    response: tuple[float, float, float, float, float]  # clock mean, p50, p90; business p50, p90
+    capacity: tuple[float, float, float, float, float, float]  # sdr util, queue mean, max; ae...
+
+
+@dataclass
+class Measurement:
+    """An event log measured up to its SLA: :meth:`table` gives the metrics under any
+    :class:`~sla_sim.scenario.SLASpec` without reading the log again.
+
+    Everything that depends only on the log, the calendars and the capacity (counts, revenue,
+    response times, utilisation, the episodes) is computed once by :func:`measure`; the SLA
+    clauses, breach flags and targets are judged per call. ``measure(log, sc).table(sla)``
+    equals ``compute(log, sc')`` for ``sc'`` = ``sc`` with that SLA.
+    """
+
+    window: Window
+    calendars: list[BusinessCalendar]
+    episodes: Episodes
+    periods: list[_PeriodFacts]
+    attempts_required: int  # what ``episodes.kth_attempt`` was built for
+
+    def table(self, sla: SLASpec) -> pd.DataFrame:
+        """The tidy (period, metric, value) table under ``sla``."""
+        ep = self.episodes
+        if sla.attempts_required != self.attempts_required:
+            ep = ep.with_attempts_required(sla.attempts_required)
+        outcomes = evaluate(ep, sla, self.calendars, observed_until=self.window.end_h)
+        rows: list[tuple[str, str, float]] = []
+        for f in self.periods:
+            p, c = f.period, f.counts
+
+            def add(metric: str, value: float, p: Period = p) -> None:
+                rows.append((p.label, metric, float(value)))
+
+            mqls, sqls = c["mql"], c["sql"]
+            disq, recyc = c["disqualified"], c["recycled"]
+            wins, losses = c["won"], c["lost"]
+            add("leads_created", c["created"])
+            add("mqls", mqls)
+            add("sqls", sqls)
+            add("opportunities", c["opp_open"])
+            add("wins", wins)
+            add("losses", losses)
+            add("disqualified", disq)
+            add("recycled", recyc)
+            add("nurture_expired", c["nurture_expired"])
+            add("lead_to_mql_rate", _ratio(mqls, c["created"]))
+            commitment = sla.mql_commitment_per_month * f.months
+            add("mql_commitment", commitment)
+            add("mql_volume_breach", float(mqls < commitment))
+            acceptance = _ratio(sqls, sqls + disq + recyc)
+            add("acceptance_rate", acceptance)
+            add("acceptance_breach", float(acceptance < sla.acceptance_rate_min)
+                if not np.isnan(acceptance) else float("nan"))
+            target = sla.revenue_target_per_month * f.months
+            add("revenue", f.revenue)
+            add("revenue_target", target)
+            add("revenue_attainment", _ratio(f.revenue, target))
+            add("revenue_target_breach", float(f.revenue < target))
+            add("deal_closure_rate", _ratio(wins, wins + losses))
+            add("sales_cycle_days_mean", f.sales_cycle_days_mean)
+            # per-lead clauses, by the period in which the clause started
+            for name in CLAUSES:
+                oc = outcomes[name]
+                m = (oc.start >= p.start_h) & (oc.start < p.end_h)
+                st = oc.status[m]
+                met, br, pe = int((st == MET).sum()), int((st == BREACHED).sum()), int(
+                    (st == PENDING).sum())
+                comp = _ratio(met, met + br)
+                add(f"{name}_met", met)
+                add(f"{name}_breached", br)
+                add(f"{name}_pending", pe)
+                add(f"{name}_compliance", comp)
+                add(f"{name}_breach", float(comp < sla.lead_compliance_target)
+                    if not np.isnan(comp) else float("nan"))
+            for name, value in zip(_RESPONSE, f.response, strict=True):
+                add(name, value)
+            for name, value in zip(_CAPACITY, f.capacity, strict=True):
+                add(name, value)
+        return pd.DataFrame(rows, columns=["period", "metric", "value"])
+
+
+_RESPONSE = ("response_hours_mean", "response_hours_p50", "response_hours_p90",
+             "response_business_hours_p50", "response_business_hours_p90")  # fmt: skip
+_CAPACITY = ("sdr_utilization", "sdr_queue_mean", "sdr_queue_max", "ae_open_mean",
+             "ae_utilization", "ae_queue_mean")  # fmt: skip
+_COUNTED = ("created", "mql", "sql", "opp_open", "won", "lost", "disqualified", "recycled",
+            "nurture_expired")  # fmt: skip
+
+
+def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> Measurement:
+    """Measure an event log up to its SLA (see :class:`Measurement`)."""
     win = window or window_for(scenario)
-    sla = scenario.sla
+    k = scenario.sla.attempts_required
     cols = log.columns(sort=False)  # every computation below is order-independent
     by_event = log.event_rows()  # positions of each event code's rows, in log order
     t, val = cols["time_h"], cols["value"]
     cals = [_calendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
-    ep = build_episodes(cols, sla.attempts_required, by_event)
-    outcomes = evaluate(ep, sla, cals, observed_until=win.end_h)
+    ep = build_episodes(cols, k, by_event)
     response_clock = ep.first_attempt - ep.mql
     response_bh = np.full(len(ep), np.nan)
     for ti, cal in enumerate(cals):
@@ -103,91 +207,34 @@ def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     close_open_t = opp_open_t[okey_order][pos] if len(opp_key) else np.empty(0)
     close_t = t[close_rows]
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
-    counted = ("created", "mql", "sql", "opp_open", "won", "lost", "disqualified", "recycled",
-               "nurture_expired")
-    event_t = {code: times(code) for code in counted}
+    event_t = {code: times(code) for code in _COUNTED}
     busy = AttemptSpans(cols, cals, by_event[CODE["attempt"]])
     sdr_queue = Level(times("routed"), times("assigned"))
     ae_open = Level(opp_open_t, close_t)
     ae_queue = Level(times("sql"), opp_open_t)
 
-    rows: list[tuple[str, str, float]] = []
+    facts: list[_PeriodFacts] = []
     for p in win.periods:
         months = win.n_months if p.label == TOTAL else _months_in(win, p)
-
-        def add(metric: str, value: float, p: Period = p) -> None:
-            rows.append((p.label, metric, float(value)))
-
-        def count(code: str, p: Period = p) -> int:
-            """Number of rows of an event in the period."""
-            tc = event_t[code]
-            return int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
-
-        mqls, sqls = count("mql"), count("sql")
-        disq, recyc = count("disqualified"), count("recycled")
-        wins, losses = count("won"), count("lost")
+        counts = {code: int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
+                  for code, tc in event_t.items()}  # fmt: skip
         revenue = float(won_value[(won_t >= p.start_h) & (won_t < p.end_h)].sum())
-        add("leads_created", count("created"))
-        add("mqls", mqls)
-        add("sqls", sqls)
-        add("opportunities", count("opp_open"))
-        add("wins", wins)
-        add("losses", losses)
-        add("disqualified", disq)
-        add("recycled", recyc)
-        add("nurture_expired", count("nurture_expired"))
-        add("lead_to_mql_rate", _ratio(mqls, count("created")))
-        commitment = sla.mql_commitment_per_month * months
-        add("mql_commitment", commitment)
-        add("mql_volume_breach", float(mqls < commitment))
-        acceptance = _ratio(sqls, sqls + disq + recyc)
-        add("acceptance_rate", acceptance)
-        add("acceptance_breach", float(acceptance < sla.acceptance_rate_min)
-            if not np.isnan(acceptance) else float("nan"))
-        target = sla.revenue_target_per_month * months
-        add("revenue", revenue)
-        add("revenue_target", target)
-        add("revenue_attainment", _ratio(revenue, target))
-        add("revenue_target_breach", float(revenue < target))
-        add("deal_closure_rate", _ratio(wins, wins + losses))
         cm = (close_t >= p.start_h) & (close_t < p.end_h)
         cyc = (close_t[cm] - close_open_t[cm]) / 24.0
-        add("sales_cycle_days_mean", float(cyc.mean()) if len(cyc) else float("nan"))
-        # per-lead clauses, by the period in which the clause started
-        for name in CLAUSES:
-            oc = outcomes[name]
-            m = (oc.start >= p.start_h) & (oc.start < p.end_h)
-            st = oc.status[m]
-            met, br, pe = int((st == MET).sum()), int((st == BREACHED).sum()), int(
-                (st == PENDING).sum())
-            comp = _ratio(met, met + br)
-            add(f"{name}_met", met)
-            add(f"{name}_breached", br)
-            add(f"{name}_pending", pe)
-            add(f"{name}_compliance", comp)
-            add(f"{name}_breach", float(comp < sla.lead_compliance_target)
-                if not np.isnan(comp) else float("nan"))
         m = (ep.mql >= p.start_h) & (ep.mql < p.end_h) & ~np.isnan(response_clock)
         rc, rb = response_clock[m], response_bh[m]
-        add("response_hours_mean", float(rc.mean()) if len(rc) else float("nan"))
         rc50, rc90 = _p50_p90(rc)
         rb50, rb90 = _p50_p90(rb)
-        add("response_hours_p50", rc50)
-        add("response_hours_p90", rc90)
-        add("response_business_hours_p50", rb50)
-        add("response_business_hours_p90", rb90)
-        # capacity
         avail = sum(n * cal.business_hours_between(p.start_h, p.end_h) for cal, n in reps)
-        add("sdr_utilization", _ratio(busy.busy_hours(p.start_h, p.end_h), avail))
         qmean, qmax = sdr_queue.mean_max(p.start_h, p.end_h)
-        add("sdr_queue_mean", qmean)
-        add("sdr_queue_max", qmax)
         omean, _ = ae_open.mean_max(p.start_h, p.end_h)
-        add("ae_open_mean", omean)
-        add("ae_utilization", _ratio(omean, ae_slots))
         aq, _ = ae_queue.mean_max(p.start_h, p.end_h)
-        add("ae_queue_mean", aq)
-    return pd.DataFrame(rows, columns=["period", "metric", "value"])
+        facts.append(_PeriodFacts(
+            p, months, counts, revenue, float(cyc.mean()) if len(cyc) else float("nan"),
+            (float(rc.mean()) if len(rc) else float("nan"), rc50, rc90, rb50, rb90),
+            (_ratio(busy.busy_hours(p.start_h, p.end_h), avail), qmean, qmax, omean,
+             _ratio(omean, ae_slots), aq)))  # fmt: skip
+    return Measurement(win, cals, ep, facts, k)
 
 
 def _months_in(win: Window, p: Period) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,9 +27,30 @@ class Episodes:
     disposition: np.ndarray  # sql, disqualified or recycled
     disposition_code: np.ndarray  # event code of the disposition, -1 if none
     n_attempts: np.ndarray
+    attempts: AttemptRows  # every attempt row, for kth_attempt under another requirement
 
     def __len__(self) -> int:
         return len(self.key)
+
+    def with_attempts_required(self, attempts_required: int) -> Episodes:
+        """The same episodes with ``kth_attempt`` for another number of attempts owed."""
+        return replace(self, kth_attempt=self.attempts.first(attempts_required - 1))
+
+
+@dataclass
+class AttemptRows:
+    """The attempt rows of a log: episode position (-1: none), 0-based number, start time."""
+
+    n_episodes: int
+    pos: np.ndarray
+    number: np.ndarray
+    time: np.ndarray
+
+    def first(self, number: int) -> np.ndarray:
+        """Start per episode of its attempt number ``number`` (earliest if repeated; NaN if
+        none)."""
+        nth = self.number == number
+        return _earliest(self.n_episodes, self.pos[nth], self.time[nth])
 
 
 def episode_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -123,15 +144,8 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
         return _earliest(len(key), index.find(episode_keys(cols, rows)), t[rows])
 
     att = by_event[CODE["attempt"]]
-    att_number = cols["attempt"][att]
     att_pos = index.find(episode_keys(cols, att))
-    att_t = t[att]
-
-    def first_attempt(number: int) -> np.ndarray:
-        """Start per episode of its attempt number ``number`` (0-based; earliest if repeated)."""
-        nth = att_number == number
-        return _earliest(len(key), att_pos[nth], att_t[nth])
-
+    attempts = AttemptRows(len(key), att_pos, cols["attempt"][att], t[att])
     n_att = np.bincount(att_pos[att_pos >= 0], minlength=len(key))
     # rows of the three dispositions, in log order (as a mask over the columns selects them)
     disp_rows = np.sort(np.concatenate([by_event[CODE[c]]
@@ -148,10 +162,11 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
         mql=mql_t,
         routed=first(by_event[CODE["routed"]]),
         assigned=first(by_event[CODE["assigned"]]),
-        first_attempt=first_attempt(0),
-        kth_attempt=first_attempt(attempts_required - 1),
+        first_attempt=attempts.first(0),
+        kth_attempt=attempts.first(attempts_required - 1),
         contact=first(by_event[CODE["contact"]]),
         disposition=disposition,
         disposition_code=disp_code,
         n_attempts=n_att,
+        attempts=attempts,
     )
