@@ -167,6 +167,7 @@ class Update:
     final: bool
     elapsed: float
     from_cache: bool = False
+    remembered: int = 0  # replications re-judged on a worker's remembered measurement
 
 
 class Planner:
@@ -185,33 +186,39 @@ class Planner:
         self.first_batch = min(first_batch, reps)
         self.cache_size = cache_size
         self.cache: OrderedDict[str, Results] = OrderedDict()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor] | None = None
         self._generation = 0
 
     @property
-    def pool(self) -> ProcessPoolExecutor:
-        """The worker pool, started on first use.
+    def pools(self) -> list[ProcessPoolExecutor]:
+        """One single-process pool per worker, started on first use.
+
+        Replication ``r`` always runs on worker ``r % workers``, which remembers what it
+        measured (``run_one(remember=True)``): when only SLA settings change, the model is not
+        run again and a worker re-judges its replications in milliseconds.
 
         Workers run at a lower CPU priority (``nice`` +:data:`WORKER_NICE`) than the process
         that shows the results, so drawing charts is not slowed by the simulations running
         beside it; on an otherwise idle machine the workers still get every spare cycle.
         """
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
-                                             initializer=_lower_priority)  # fmt: skip
-        return self._pool
+        if self._pools is None:
+            self._pools = [ProcessPoolExecutor(1, mp_context=mp_context(),
+                                               initializer=_lower_priority)
+                           for _ in range(self.workers)]  # fmt: skip
+        return self._pools
 
     def warm_up(self) -> None:
         """Start the workers (and their imports) ahead of the first request."""
-        futs = [self.pool.submit(_noop) for _ in range(self.workers)]
+        futs = [pool.submit(_noop) for pool in self.pools]
         for f in futs:
             f.result()
 
     def close(self) -> None:
         """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        if self._pools is not None:
+            for pool in self._pools:
+                pool.shutdown(wait=False, cancel_futures=True)
+            self._pools = None
 
     def key(self, scenario: Scenario) -> str:
         """Cache key: scenario content, seed and replication count."""
@@ -219,7 +226,9 @@ class Planner:
 
     def _submit(self, scenario: Scenario) -> list[Future[list[Any]]]:
         payload = scenario.model_dump_json()
-        return [self.pool.submit(run_chunk, payload, self.seed, [r], 0 if r == 0 else None)
+        pools = self.pools
+        return [pools[r % len(pools)].submit(run_chunk, payload, self.seed, [r],
+                                             0 if r == 0 else None, None, True)
                 for r in range(self.reps)]  # fmt: skip
 
     def _assemble(self, scenario: Scenario, done: list[ReplicationResult], t0: float
@@ -276,7 +285,8 @@ class Planner:
                         self.cache[key] = res
                         while len(self.cache) > self.cache_size:
                             self.cache.popitem(last=False)  # the least recently used
-                    on_update(Update(res, final, time.perf_counter() - t0))
+                    on_update(Update(res, final, time.perf_counter() - t0,
+                                     remembered=sum(r.remembered for r in done)))
         finally:
             for f in futures:
                 f.cancel()

@@ -267,7 +267,8 @@ class PlannerPanel:
         # The numbers first (instant), then the charts (tenths of a second each).
         since = time.perf_counter() - self._changed_at if self._changed_at else update.elapsed
         state = "final" if update.final else "refining"
-        src = " (cached)" if update.from_cache else ""
+        src = (" (cached)" if update.from_cache else
+               " (SLA re-judged, no new simulation)" if update.remembered == n else "")
         color = "#3a9b6b" if update.final else "#e08a2c"
         self.status.value = (
             f"<span data-reps='{n}' data-final='{int(update.final)}' style='font-size:15px'>"

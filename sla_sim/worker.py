@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class ReplicationResult:
     terminal: dict[str, int]
     seconds: float
     log: Any = field(default=None, repr=False)  # EventLog when kept
+    remembered: bool = False  # re-judged on a remembered measurement, not simulated
 
     @property
     def metrics(self) -> Any:
@@ -47,21 +49,40 @@ class ReplicationFailure:
 
 
 def run_one(scenario: Any, seed: int, replication: int, keep_log: bool = False,
-            tag: Any = None) -> ReplicationResult:  # fmt: skip
+            tag: Any = None, remember: bool = False) -> ReplicationResult:  # fmt: skip
     """Simulate one replication of a validated Scenario and compute its metrics.
 
     Automatic garbage collection is paused for the whole replication: the model leaves no
     reference cycles, so everything it allocates is freed by reference counting when this
     returns.
+
+    ``remember=True`` keeps the replication's :class:`~sla_sim.metrics.Measurement` in this
+    process (a few recent ones, see :data:`REMEMBERED`): asked again for the same scenario up
+    to its SLA, seed and replication, it re-judges the SLA without simulating, since the model
+    never reads the SLA. Results are identical either way.
     """
     from sla_sim.model.calls import gc_paused
 
     with gc_paused():
-        return _run_one(scenario, seed, replication, keep_log, tag)
+        return _run_one(scenario, seed, replication, keep_log, tag, remember)
 
 
-def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: Any
-             ) -> ReplicationResult:  # fmt: skip
+#: How many measured replications a process remembers (``run_one(remember=True)``); each is
+#: about 1.5 MB on the default scenario. The planner gives each worker the same replication
+#: numbers every time, so a worker remembers its share of a whole evaluation.
+REMEMBERED = 64
+_MEMORY: OrderedDict[tuple[str, int, int], tuple[Any, dict[str, int], Any]] = OrderedDict()
+
+
+def simulation_key(scenario: Any) -> str:
+    """What the simulation of a scenario depends on: everything but its SLA."""
+    import hashlib
+
+    return hashlib.sha256(scenario.model_dump_json(exclude={"sla"}).encode()).hexdigest()
+
+
+def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: Any,
+             remember: bool) -> ReplicationResult:  # fmt: skip
     import numpy as np
 
     from sla_sim import metrics
@@ -70,24 +91,38 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
     from sla_sim.streams import Streams, replication_seed
 
     t0 = time.perf_counter()
-    model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
-    log = model.run()
-    table = metrics.compute(log, scenario)
+    key = (simulation_key(scenario), seed, replication) if remember else None
+    known = _MEMORY.get(key) if key is not None else None
+    remembered = known is not None and (known[2] is not None or not keep_log)
+    if remembered:
+        _MEMORY.move_to_end(key)
+        measured, terminal, log = known  # type: ignore[misc]
+    else:
+        model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
+        log = model.run()
+        measured = metrics.measure(log, scenario)
+        terminal = terminal_counts(np.asarray(model.state, dtype=np.int64))
+        if key is not None:
+            _MEMORY[key] = (measured, terminal, log if keep_log else None)
+            while len(_MEMORY) > REMEMBERED:
+                _MEMORY.popitem(last=False)
+    table = measured.table(scenario.sla)
     keys = tuple(zip(table["period"].tolist(), table["metric"].tolist(), strict=True))
-    terminal = terminal_counts(np.asarray(model.state, dtype=np.int64))
     return ReplicationResult(tag, replication, keys, table["value"].to_numpy(np.float64),
-                             terminal, time.perf_counter() - t0,
-                             log if keep_log else None)  # fmt: skip
+                             dict(terminal), time.perf_counter() - t0,
+                             log if keep_log else None, remembered)  # fmt: skip
 
 
 _SCENARIO_CACHE: dict[str, Any] = {}
 
 
 def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: int | None,
-              tag: Any = None) -> list[ReplicationResult | ReplicationFailure]:  # fmt: skip
+              tag: Any = None, remember: bool = False
+              ) -> list[ReplicationResult | ReplicationFailure]:  # fmt: skip
     """Worker entry point: several replications of a scenario given as JSON.
 
     A replication that raises becomes a ReplicationFailure; the others still run.
+    ``remember``: see :func:`run_one`.
     """
     from sla_sim.scenario import Scenario
 
@@ -98,7 +133,8 @@ def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: in
     out: list[ReplicationResult | ReplicationFailure] = []
     for r in indices:
         try:
-            out.append(run_one(scenario, seed, r, keep_log=(r == keep_log_of), tag=tag))
+            out.append(run_one(scenario, seed, r, keep_log=(r == keep_log_of), tag=tag,
+                               remember=remember))  # fmt: skip
         except Exception as err:  # reported with its seed, never swallowed
             out.append(ReplicationFailure(tag, r, seed, f"{type(err).__name__}: {err}",
                                           traceback.format_exc()))  # fmt: skip

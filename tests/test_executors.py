@@ -128,12 +128,12 @@ def _failing_at(replication: int, how: str = "raise") -> Any:
     real = worker.run_one
 
     def run_one(scenario: Any, seed: int, r: int, keep_log: bool = False,
-                tag: Any = None) -> ReplicationResult:  # fmt: skip
+                tag: Any = None, remember: bool = False) -> ReplicationResult:  # fmt: skip
         if r == replication:
             if how == "exit":
                 os._exit(3)  # the worker process dies
             raise RuntimeError(f"boom in replication {r}")
-        return real(scenario, seed, r, keep_log=keep_log, tag=tag)
+        return real(scenario, seed, r, keep_log=keep_log, tag=tag, remember=remember)
 
     return run_one
 

@@ -14,6 +14,7 @@ from sla_sim.errors import ScenarioError
 from sla_sim.montecarlo import run_replication, run_replications
 from sla_sim.results import Results
 from sla_sim.scenario import Scenario
+from sla_sim.scenario_io import set_path
 from sla_sim.streams import Streams, replication_seed
 
 SEED = 5
@@ -135,3 +136,32 @@ def test_replication_seeds_are_distinct_and_stable() -> None:
     streams = Streams(replication_seed(1, 0))
     assert streams("a") is streams("a")
     assert not np.array_equal(streams("a").random(4), streams("b").random(4))
+
+
+# ---------------------------------------------------------------------- remembered measurements
+def test_run_one_remembers_a_measurement_and_rejudges_only_the_sla(
+    tiny_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With remember=True, the same scenario up to its SLA is not simulated again: the SLA is
+    re-judged on the remembered measurement, with results identical to a fresh run."""
+    import sla_sim.model.funnel as funnel
+    from sla_sim import worker
+
+    monkeypatch.setattr(worker, "_MEMORY", type(worker._MEMORY)())
+    first = worker.run_one(tiny_scenario, 3, 1, remember=True)
+    stricter = set_path(tiny_scenario, "sla.first_touch_within_business_hours", 1.0)
+    fresh = worker.run_one(stricter, 3, 1)
+
+    def no_simulation(*_a: Any, **_k: Any) -> None:
+        raise AssertionError("simulated although only the SLA changed")
+
+    monkeypatch.setattr(funnel.FunnelModel, "run", no_simulation)
+    again = worker.run_one(stricter, 3, 1, remember=True)
+    assert again.keys == fresh.keys
+    assert np.array_equal(again.values, fresh.values, equal_nan=True)
+    assert again.terminal == fresh.terminal == first.terminal
+    assert not np.array_equal(again.values, first.values, equal_nan=True)
+    with pytest.raises(AssertionError, match="simulated"):  # another replication: simulated
+        worker.run_one(stricter, 3, 2, remember=True)
+    with pytest.raises(AssertionError, match="simulated"):  # a capacity change: simulated
+        worker.run_one(set_path(stricter, "teams[sdr].reps", 12), 3, 1, remember=True)

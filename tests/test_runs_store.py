@@ -180,10 +180,11 @@ def test_failed_replication_leaves_an_incomplete_run_that_resumes(
 
     real = worker.run_one
 
-    def flaky(sc: Any, seed: int, r: int, keep_log: bool = False, tag: Any = None) -> Any:
+    def flaky(sc: Any, seed: int, r: int, keep_log: bool = False, tag: Any = None,
+              remember: bool = False) -> Any:  # fmt: skip
         if r == 7:
             raise RuntimeError("boom")
-        return real(sc, seed, r, keep_log=keep_log, tag=tag)
+        return real(sc, seed, r, keep_log=keep_log, tag=tag, remember=remember)
 
     store = RunStore(tmp_path)
     monkeypatch.setattr(worker, "run_one", flaky)

@@ -211,8 +211,8 @@ def test_planner_workers_run_at_lower_priority(planner: Planner) -> None:
     from sla_sim.planner import WORKER_NICE
 
     mine = os.nice(0)
-    theirs = planner.pool.submit(os.nice, 0).result()
-    assert theirs == min(19, mine + WORKER_NICE)
+    theirs = [pool.submit(os.nice, 0).result() for pool in planner.pools]
+    assert theirs == [min(19, mine + WORKER_NICE)] * planner.workers
 
 
 def test_more_sdrs_lower_sdr_utilisation(panel: PlannerPanel) -> None:
@@ -256,6 +256,39 @@ def test_same_settings_again_come_from_the_cache(panel: PlannerPanel) -> None:
     assert panel.updates[-1].final
     assert panel.results is first
     assert "(cached)" in panel.status.value
+
+
+def test_an_sla_only_change_is_rejudged_by_the_workers_without_simulating(
+    fast: Scenario,
+) -> None:
+    """Each replication goes to the same worker every time; a change of SLA settings only is
+    re-judged on what the workers remember, with results identical to a fresh evaluation."""
+    planner = Planner(reps=4, workers=2)
+    fresh = Planner(reps=4, workers=2)
+    try:
+        p = PlannerPanel(scenario=fast, planner=planner)
+        p.refresh()
+        assert p.updates[-1].remembered == 0
+        p.set_values(first_touch=1.0, disposition_days=5)
+        p.refresh()
+        final = p.updates[-1]
+        assert final.final
+        assert final.remembered == 4
+        assert "SLA re-judged" in p.status.value
+        p.set_values(sdr_count=p.values()["sdr_count"] + 1)  # capacity: simulated again
+        p.refresh()
+        assert p.updates[-1].remembered == 0
+        got: list[Any] = []
+        fresh.evaluate_sync(set_path(set_path(fast, "sla.first_touch_within_business_hours",
+                                              1.0), "sla.disposition_within_days", 5),
+                            got.append)  # fmt: skip
+    finally:
+        planner.close()
+        fresh.close()
+    assert got[-1].remembered == 0
+    import numpy as np
+
+    assert np.array_equal(final.results.values, got[-1].results.values, equal_nan=True)
 
 
 def test_cache_keeps_the_most_recently_used_settings(fast: Scenario) -> None:
