@@ -282,7 +282,7 @@ class PlannerPanel:
         names = CHARTS if update.final or self._seen == 2 else FIRST
         for name in names:
             try:
-                self.charts[name].value = self._render(name, update.results)
+                self.charts[name].value = self._render(name, update.results, update.final)
             except Exception as err:  # a chart must never take the panel down
                 self.charts[name].value = f"<p>chart unavailable: {html.escape(str(err))}</p>"
         if not update.final and first:
@@ -293,11 +293,14 @@ class PlannerPanel:
             self._changed_at = 0.0
             self._update_compare()
 
-    def _render(self, name: str, results: Results) -> str:
-        """SVG of one chart. The response-time chart shows one replication's event log, which
-        is the same at every update of an evaluation: it is drawn once per scenario and seed."""
-        if name != "response" or results.event_log is None:
+    def _render(self, name: str, results: Results, final: bool) -> str:
+        """SVG of one chart. The response-time chart shows replication 0's event log, which
+        is the same at every update of an evaluation: it is drawn once per scenario and seed
+        (until replication 0 has arrived it says so)."""
+        if name != "response":
             return render_chart(name, results)
+        if results.event_log is None:
+            return render_chart(name, results) if final else "<p>computing...</p>"
         key = (results.meta["scenario_hash"], results.meta["seed"],
                int(results.event_log["replication"].iloc[0]) if len(results.event_log) else -1)
         if self._response[0] != key:
