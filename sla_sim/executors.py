@@ -31,15 +31,22 @@ class Job:
     seed: int
     indices: tuple[int, ...]
     keep_log_of: int | None = None
+    also: tuple[tuple[Any, str], ...] = ()  # (tag, scenario JSON) differing in SLA only
+
+    @property
+    def outcomes(self) -> int:
+        """How many outcomes the job yields: one per replication and scenario."""
+        return len(self.indices) * (1 + len(self.also))
 
 
 def _chunks(jobs: list[Job], workers: int) -> list[Job]:
-    total = sum(len(j.indices) for j in jobs)
+    total = sum(len(j.indices) for j in jobs)  # simulations: a job's ``also`` are judged only
     size = max(1, min(10, total // max(1, workers * 4)))
     out = []
     for j in jobs:
         for i in range(0, len(j.indices), size):
-            out.append(Job(j.tag, j.scenario_json, j.seed, j.indices[i:i + size], j.keep_log_of))
+            out.append(Job(j.tag, j.scenario_json, j.seed, j.indices[i:i + size], j.keep_log_of,
+                           j.also))  # fmt: skip
     return out
 
 
@@ -52,7 +59,8 @@ def execute(jobs: list[Job], workers: int = 1, dask: str | None = None) -> Itera
     elif workers == 1:
         for job in jobs:
             for r in job.indices:
-                yield from run_chunk(job.scenario_json, job.seed, [r], job.keep_log_of, job.tag)
+                yield from run_chunk(job.scenario_json, job.seed, [r], job.keep_log_of, job.tag,
+                                     False, job.also)  # fmt: skip
     else:
         yield from _processes(jobs, workers)
 
@@ -66,7 +74,7 @@ def mp_context() -> mp.context.BaseContext:
 def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
     futures = {pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices), c.keep_log_of,
-                           c.tag): c for c in _chunks(jobs, workers)}  # fmt: skip
+                           c.tag, False, c.also): c for c in _chunks(jobs, workers)}  # fmt: skip
     try:
         for fut in as_completed(futures):
             chunk = futures.pop(fut)  # release each chunk's results once yielded
@@ -74,8 +82,9 @@ def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
                 yield from fut.result()
             except BrokenProcessPool as err:
                 for r in chunk.indices:
-                    yield ReplicationFailure(chunk.tag, r, chunk.seed,
-                                             f"worker process died: {err}")  # fmt: skip
+                    for tag in [chunk.tag, *(t for t, _ in chunk.also)]:
+                        yield ReplicationFailure(tag, r, chunk.seed,
+                                                 f"worker process died: {err}")  # fmt: skip
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -120,7 +129,8 @@ def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
     try:
         chunks = _chunks(jobs, max(workers, len(client.scheduler_info()["workers"]) or 1))
         futures = {client.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
-                                 c.keep_log_of, c.tag, pure=False): c for c in chunks}
+                                 c.keep_log_of, c.tag, False, c.also, pure=False): c
+                   for c in chunks}  # fmt: skip
         for fut in dask_completed(list(futures)):
             chunk = futures.pop(fut)  # drop the reference so the cluster can free the result
             try:
@@ -128,8 +138,8 @@ def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
                 fut.release()
             except Exception as err:  # a lost worker: report it, keep the rest
                 for r in chunk.indices:
-                    yield ReplicationFailure(chunk.tag, r, chunk.seed,
-                                             f"dask task failed: {err}")
+                    for tag in [chunk.tag, *(t for t, _ in chunk.also)]:
+                        yield ReplicationFailure(tag, r, chunk.seed, f"dask task failed: {err}")
     finally:
         client.close()
         if cluster is not None:

@@ -116,26 +116,40 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
 _SCENARIO_CACHE: dict[str, Any] = {}
 
 
-def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: int | None,
-              tag: Any = None, remember: bool = False
-              ) -> list[ReplicationResult | ReplicationFailure]:  # fmt: skip
-    """Worker entry point: several replications of a scenario given as JSON.
-
-    A replication that raises becomes a ReplicationFailure; the others still run.
-    ``remember``: see :func:`run_one`.
-    """
+def _scenario(scenario_json: str) -> Any:
+    """The validated Scenario of a JSON text (a few recent ones are kept parsed)."""
     from sla_sim.scenario import Scenario
 
     scenario = _SCENARIO_CACHE.get(scenario_json)
     if scenario is None:
-        _SCENARIO_CACHE.clear()
+        if len(_SCENARIO_CACHE) >= 16:
+            _SCENARIO_CACHE.clear()
         scenario = _SCENARIO_CACHE[scenario_json] = Scenario.model_validate_json(scenario_json)
+    return scenario
+
+
+def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: int | None,
+              tag: Any = None, remember: bool = False,
+              also: tuple[tuple[Any, str], ...] = ()
+              ) -> list[ReplicationResult | ReplicationFailure]:  # fmt: skip
+    """Worker entry point: several replications of a scenario given as JSON.
+
+    A replication that raises becomes a ReplicationFailure; the others still run.
+    ``remember``: see :func:`run_one`. ``also``: (tag, scenario JSON) of scenarios that
+    differ from this one in their SLA only; each replication is simulated once and judged
+    under every one of them too (one result per tag and replication).
+    """
+    scenario = _scenario(scenario_json)
+    others = [(t, _scenario(j)) for t, j in also]
     out: list[ReplicationResult | ReplicationFailure] = []
     for r in indices:
-        try:
-            out.append(run_one(scenario, seed, r, keep_log=(r == keep_log_of), tag=tag,
-                               remember=remember))  # fmt: skip
-        except Exception as err:  # reported with its seed, never swallowed
-            out.append(ReplicationFailure(tag, r, seed, f"{type(err).__name__}: {err}",
-                                          traceback.format_exc()))  # fmt: skip
+        for t, sc in [(tag, scenario), *others]:
+            try:
+                out.append(run_one(sc, seed, r, keep_log=(r == keep_log_of and t == tag),
+                                   tag=t, remember=remember or bool(others)))  # fmt: skip
+            except Exception as err:  # reported with its seed, never swallowed
+                out.append(ReplicationFailure(t, r, seed, f"{type(err).__name__}: {err}",
+                                              traceback.format_exc()))  # fmt: skip
+        if others and not remember:  # remembered only to judge the others: forget it now
+            _MEMORY.pop((simulation_key(scenario), seed, r), None)
     return out

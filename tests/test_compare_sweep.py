@@ -261,6 +261,37 @@ def test_sweep_point_equals_a_plain_run_of_that_scenario(swept: pd.DataFrame) ->
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_exact=True)
 
 
+def test_sweep_simulates_once_for_points_that_differ_only_in_sla(
+    swept: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Points that differ only in SLA settings are simulated once per replication and judged
+    under each SLA; their values are those of simulating each point on its own."""
+    import sla_sim.model.funnel as funnel
+
+    runs: list[int] = []
+    real = funnel.FunnelModel.run
+
+    def counted(self: Any) -> Any:
+        runs.append(1)
+        return real(self)
+
+    monkeypatch.setattr(funnel.FunnelModel, "run", counted)
+    params = {"teams[sdr].reps": [3], "sla.first_touch_within_business_hours": [2, 4],
+              "sla.attempts_required": [2, 3]}  # fmt: skip
+    table = sweep(small(), params, reps=2, seed=SEED, progress=False)
+    assert len(runs) == 2  # 4 points x 2 replications, one simulation per replication
+    assert table["point"].nunique() == 4
+    for ft in (2, 4):  # the same points in the 2 x 2 grid, simulated one by one
+        mine = table[(table["sla.first_touch_within_business_hours"] == ft)
+                     & (table["sla.attempts_required"] == 3)]
+        ref = swept[(swept["teams[sdr].reps"] == 3)
+                    & (swept["sla.first_touch_within_business_hours"] == ft)]
+        key = ["replication", "period", "metric"]
+        pd.testing.assert_series_equal(mine.set_index(key)["value"].sort_index(),
+                                       ref.set_index(key)["value"].sort_index(),
+                                       check_exact=True)  # fmt: skip
+
+
 def test_sweep_points_share_common_random_numbers(swept: pd.DataFrame) -> None:
     """Every point sees the same arrivals: leads created per replication agree across points."""
     created = swept[swept["metric"] == "leads_created"]
