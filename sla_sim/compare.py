@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sla_sim.executors import Job, execute
+from sla_sim.executors import execute, jobs_for
 from sla_sim.montecarlo import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.results import Results
 from sla_sim.scenario import Scenario
@@ -34,7 +34,7 @@ def run_pair(a: Scenario, b: Scenario, reps: int = 50, seed: int = DEFAULT_SEED,
     """Run A and B on the same seeds (common random numbers)."""
     check_request(reps, workers, seed)
     idx = tuple(range(reps))
-    jobs = [Job("a", a.model_dump_json(), seed, idx), Job("b", b.model_dump_json(), seed, idx)]
+    jobs = jobs_for([("a", a), ("b", b)], seed, idx)  # one simulation if only the SLA differs
     done, failed = collect(execute(jobs, min(workers, 2 * reps), dask), progress=progress,
                            total=2 * reps, desc="compare")  # fmt: skip
     if failed:

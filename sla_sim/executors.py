@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
+from sla_sim.scenario import Scenario
+from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk, simulation_key
 
 Outcome = ReplicationResult | ReplicationFailure
 
@@ -37,6 +38,20 @@ class Job:
     def outcomes(self) -> int:
         """How many outcomes the job yields: one per replication and scenario."""
         return len(self.indices) * (1 + len(self.also))
+
+
+def jobs_for(tagged: list[tuple[Any, Scenario]], seed: int, indices: tuple[int, ...]
+             ) -> list[Job]:  # fmt: skip
+    """Jobs running replications ``indices`` of every (tag, scenario), one job per distinct
+    simulation: scenarios that differ only in SLA settings share their replications, simulated
+    once and judged under each SLA (the model never reads the SLA, so the results are those of
+    simulating each scenario)."""
+    groups: dict[str, list[tuple[Any, Scenario]]] = {}
+    for tag, sc in tagged:
+        groups.setdefault(simulation_key(sc), []).append((tag, sc))
+    return [Job(tag, sc.model_dump_json(), seed, indices,
+                also=tuple((t, s.model_dump_json()) for t, s in rest))
+            for (tag, sc), *rest in groups.values()]  # fmt: skip
 
 
 def _chunks(jobs: list[Job], workers: int) -> list[Job]:

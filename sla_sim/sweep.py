@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.executors import Job, execute
+from sla_sim.executors import execute, jobs_for
 from sla_sim.montecarlo import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.scenario import Scenario
 from sla_sim.scenario_io import set_path
@@ -126,7 +126,7 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
         variants.append(sc)
     if issues:
         raise ScenarioError(issues, "sweep request")
-    jobs = _jobs(variants, seed, tuple(range(reps)))
+    jobs = jobs_for(list(enumerate(variants)), seed, tuple(range(reps)))
     done, failed = collect(execute(jobs, min(workers, len(jobs) * reps), dask),
                            progress=progress, total=sum(j.outcomes for j in jobs),
                            desc="sweep")  # fmt: skip
@@ -141,20 +141,6 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
     table = pd.concat(frames, ignore_index=True)
     pts = points.reset_index(names="point")
     return pts.merge(table, on="point", how="right")
-
-
-def _jobs(variants: list[Scenario], seed: int, indices: tuple[int, ...]) -> list[Job]:
-    """One job per distinct simulation: points that differ only in SLA settings share their
-    replications, simulated once and judged under each point's SLA (the model never reads
-    the SLA, so the results are the same as simulating every point)."""
-    from sla_sim.worker import simulation_key
-
-    groups: dict[str, list[int]] = {}
-    for i, sc in enumerate(variants):
-        groups.setdefault(simulation_key(sc), []).append(i)
-    return [Job(first, variants[first].model_dump_json(), seed, indices,
-                also=tuple((i, variants[i].model_dump_json()) for i in rest))
-            for first, *rest in groups.values()]  # fmt: skip
 
 
 def _plain(v: Any) -> Any:

@@ -292,6 +292,30 @@ def test_sweep_simulates_once_for_points_that_differ_only_in_sla(
                                        check_exact=True)  # fmt: skip
 
 
+def test_compare_of_two_slas_simulates_each_replication_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A and B differing only in their SLA share one simulation per replication; each side
+    equals a plain run of its scenario."""
+    import sla_sim.model.funnel as funnel
+
+    a = small()
+    b = set_path(a, "sla.disposition_within_days", 3)
+    plain = run_replications(b, reps=3, seed=SEED, progress=False, keep_log_of=None)
+    runs: list[int] = []
+    real = funnel.FunnelModel.run
+
+    def counted(self: Any) -> Any:
+        runs.append(1)
+        return real(self)
+
+    monkeypatch.setattr(funnel.FunnelModel, "run", counted)
+    ra, rb = run_pair(a, b, reps=3, seed=SEED, progress=False)
+    assert len(runs) == 3
+    assert np.array_equal(rb.values, plain.values, equal_nan=True)
+    assert not np.array_equal(ra.values, rb.values, equal_nan=True)
+
+
 def test_sweep_points_share_common_random_numbers(swept: pd.DataFrame) -> None:
     """Every point sees the same arrivals: leads created per replication agree across points."""
     created = swept[swept["metric"] == "leads_created"]
