@@ -14,10 +14,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from sla_sim.errors import Issue, ScenarioError
+from sla_sim.errors import Issue, ScenarioError, SlaSimError
 from sla_sim.executors import mp_context
 from sla_sim.results import Results, scenario_hash
 from sla_sim.scenario import Scenario
@@ -261,14 +262,22 @@ class Planner:
             on_update(Update(self.cache[key], True, 0.0, from_cache=True))
             return
         t0 = time.perf_counter()
-        futures = self._submit(scenario)
+        try:
+            futures = self._submit(scenario)
+        except BrokenProcessPool:
+            self._lost_worker()
         wrapped = [asyncio.wrap_future(f) for f in futures]
         done: list[ReplicationResult] = []
         failures: list[ReplicationFailure] = []
         marks = self._milestones()
         try:
             for coro in asyncio.as_completed(wrapped):
-                outcome = (await coro)[0]
+                try:
+                    outcome = (await coro)[0]
+                except BrokenProcessPool:
+                    if gen != self._generation:
+                        return
+                    self._lost_worker()
                 if gen != self._generation:
                     return
                 if isinstance(outcome, ReplicationFailure):
@@ -294,6 +303,13 @@ class Planner:
             from sla_sim.montecarlo import ReplicationError
 
             raise ReplicationError(failures)
+
+    def _lost_worker(self) -> NoReturn:
+        """A worker process died (killed, or out of memory): start fresh ones next time and
+        say so."""
+        self.close()
+        raise SlaSimError("a planner worker process died (killed, or out of memory?); new"
+                          " workers start with the next change — move a lever to try again")
 
     def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None],
                       on_progress: Callable[[int, int], None] | None = None) -> None:

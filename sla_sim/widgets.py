@@ -233,7 +233,10 @@ class PlannerPanel:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.planner.evaluate_sync(scenario, self._show, self._progress)
+            try:
+                self.planner.evaluate_sync(scenario, self._show, self._progress)
+            except SlaSimError as err:  # as in the background: beside the controls
+                self._error(str(err))
             return
         if self._task is not None and not self._task.done():
             self._task.cancel()

@@ -291,6 +291,31 @@ def test_an_sla_only_change_is_rejudged_by_the_workers_without_simulating(
     assert np.array_equal(final.results.values, got[-1].results.values, equal_nan=True)
 
 
+def test_a_dead_worker_is_reported_and_replaced(fast: Scenario) -> None:
+    """If a worker process dies, the evaluation ends with a clear message beside the controls,
+    the last good result stays, and the next change starts new workers."""
+    import os
+
+    planner = Planner(reps=2, workers=2)
+    try:
+        p = PlannerPanel(scenario=fast, planner=planner)
+        p.refresh()
+        good = p.results
+        dead = planner.pools[1].submit(os._exit, 3)  # the worker process exits at once
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the pool reports it broken
+            dead.result()
+        p.set_values(ae_count=p.values()["ae_count"] + 1)
+        p.refresh()
+        assert "worker process died" in p.message.value
+        assert p.results is good
+        p.set_values(ae_count=p.values()["ae_count"] + 1)
+        p.refresh()
+        assert p.message.value == ""
+        assert p.updates[-1].final
+    finally:
+        planner.close()
+
+
 def test_cache_keeps_the_most_recently_used_settings(fast: Scenario) -> None:
     """The cache is bounded: beyond cache_size settings the least recently used is dropped,
     and a hit counts as a use."""
