@@ -501,8 +501,14 @@ SHORT = {"horizon.warmup_days": 20, "horizon.measure_months": 1}
     ("default", {"teams[sdr].reps": 1, "teams[sdr].max_active_leads": 4,  # attempts run past
                  "follow_up.attempt_minutes": {"kind": "lognormal", "mean": 90.0, "cv": 0.5}}),
     ("smb_inbound", {"teams[sdr].calendar.always_open": True}),  # never closed: no hand-over
+    # one attempt per lead, attempts running past closing while a rep has one free slot and
+    # leads arrive in the evening: only the "no rep mid-attempt" condition keeps this exact
+    ("default", {"sla.attempts_required": 1, "follow_up.cadence_days": [0.0],
+                 "teams[sdr].reps": 3, "teams[sdr].max_active_leads": 2, "volume": 0.09,
+                 "follow_up.attempt_minutes": {"kind": "lognormal", "mean": 150.0, "cv": 0.2},
+                 "seed": 2}),
 ], ids=["default", "enterprise", "hourly-batches", "full-reps", "past-closing",
-        "always-open"])  # fmt: skip
+        "always-open", "busy-at-closing"])  # fmt: skip
 def test_routes_handed_over_together_match_routing_each_at_its_instant(
     name: str, overrides: dict[str, Any]
 ) -> None:
@@ -510,15 +516,21 @@ def test_routes_handed_over_together_match_routing_each_at_its_instant(
     in one callback: the event log and lead states are exactly those of routing each lead at
     its own instant, with fewer callbacks whenever a calendar closes."""
     sc = preset(name)
-    for path, value in {**SHORT, **overrides}.items():
+    settings = {**SHORT, **overrides}
+    seed = settings.pop("seed", SEED)
+    for c in sc.channels:
+        sc = set_path(sc, f"channels[{c.name}].leads_per_month",
+                      c.leads_per_month * settings.get("volume", 1.0))  # fmt: skip
+    settings.pop("volume", None)
+    for path, value in settings.items():
         if "." not in path:  # a section's fields that are only valid together
             data = sc.model_dump()
             data[path].update(value)
             sc = Scenario.model_validate(data)
         else:
             sc = set_path(sc, path, value)
-    together = _CountingModel(sc, Streams(replication_seed(SEED, 0)))
-    each = _RouteEachInstant(sc, Streams(replication_seed(SEED, 0)))
+    together = _CountingModel(sc, Streams(replication_seed(seed, 0)))
+    each = _RouteEachInstant(sc, Streams(replication_seed(seed, 0)))
     together.run()
     each.run()
     a, b = _sorted_rows(together), _sorted_rows(each)
@@ -529,7 +541,7 @@ def test_routes_handed_over_together_match_routing_each_at_its_instant(
     if name == "smb_inbound":
         assert together.feeds == each.feeds
     else:
-        assert together.feeds < 0.8 * each.feeds, (together.feeds, each.feeds)
+        assert together.feeds < each.feeds, (together.feeds, each.feeds)
 
 
 def test_a_replication_leaves_no_reference_cycles(tiny_factory: Factory) -> None:
