@@ -91,8 +91,8 @@ class FunnelModel:
     # ------------------------------------------------------------------ set-up (vectorised)
     def _setup(self) -> None:
         sc = self.sc
-        self.draws = draws = draw_leads(sc, self.streams, self.segments, self.threshold,
-                                        self.n_attempts, self.origin, self.end_h)  # fmt: skip
+        draws = draw_leads(sc, self.streams, self.segments, self.threshold, self.n_attempts,
+                           self.origin, self.end_h)  # fmt: skip
         d = draws.lead
         n = self.n_leads = draws.n
         ids = np.arange(n)
