@@ -4,7 +4,8 @@ No widgets here (see :mod:`sla_sim.widgets`): a :class:`Lever` maps one control 
 scenario changes, :func:`levers_for` lists the levers of a scenario, and :class:`Planner` turns
 a set of lever values into Results that arrive progressively — a first estimate from a couple
 of replications, refined batch by batch to the full count. A newer request cancels stale work,
-and finished settings are served from a cache.
+finished settings are served from a cache, and settings that differ from earlier ones only in
+the SLA are re-judged by the workers on the replications they remember, without simulating.
 """
 
 from __future__ import annotations
