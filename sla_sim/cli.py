@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -253,7 +254,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise ScenarioError([Issue("--preset", "give a scenario file or --preset, not both",
                                    args.preset)])  # fmt: skip
     return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
-                 reps=args.reps, open_browser=args.open)  # fmt: skip
+                 reps=args.reps, open_browser=args.open,
+                 workers=args.workers if args.workers is not None else os.cpu_count() or 1
+                 )  # fmt: skip
 
 
 cmp_func = cmd_compare
@@ -353,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--preset", help="built-in scenario name (default: default)")
     dash.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
     dash.add_argument("--reps", type=int, default=100, help="replications (default 100)")
+    dash.add_argument("--workers", type=int, default=None,
+                      help="simulation worker processes (default: all cores)")
     dash.add_argument("--open", action="store_true", help="open the page in a web browser")
     dash.set_defaults(func=cmd_dashboard)
     return p

@@ -52,7 +52,7 @@ class DashboardError(SlaSimError):
 
 
 def notebook(preset: str = "default", scenario_path: str | Path | None = None, reps: int = 100,
-             workdir: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+             workdir: str | Path | None = None, workers: int = 2) -> dict[str, Any]:  # fmt: skip
     """The generated notebook (nbformat 4 JSON): create the panel with these options, show it.
 
     ``workdir`` (default: the current directory) becomes the kernel's working directory, so
@@ -63,10 +63,11 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
         source = str(Path(scenario_path).resolve())
         make = (
             f"from sla_sim import load_scenario\n"
-            f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)})"
+            f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)},"
+            f" workers={int(workers)})"
         )
     else:
-        make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)})"
+        make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)}, workers={int(workers)})"
     setup = f"import os\n\nfrom sla_sim.widgets import PlannerPanel\n\nos.chdir({workdir!r})"
 
     def cell(i: int, text: str) -> dict[str, Any]:
@@ -106,13 +107,16 @@ def voila_command(notebook_path: str | Path, port: int) -> list[str]:
             str(notebook_path)]  # fmt: skip
 
 
-def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int) -> None:
+def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
+           workers: int = 2) -> None:  # fmt: skip
     """Fail before starting anything: bad options or scenario, Voilà missing, port taken."""
     issues = []
     if not 1 <= port <= 65535:
         issues.append(Issue("--port", "must be in 1..65535", port))
     if reps < 1:
         issues.append(Issue("--reps", "must be >= 1", reps))
+    if workers < 1:
+        issues.append(Issue("--workers", "must be >= 1", workers))
     if issues:
         raise ScenarioError(issues, "dashboard request")
     if scenario_path is not None:
@@ -166,18 +170,18 @@ def _shutdown(proc: subprocess.Popen[bytes]) -> None:
 
 
 def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
-          reps: int = 100, open_browser: bool = False) -> int:  # fmt: skip
+          reps: int = 100, open_browser: bool = False, workers: int = 2) -> int:  # fmt: skip
     """Serve the planner panel on http://127.0.0.1:PORT/ until Ctrl-C; returns an exit code.
 
     ``scenario_path`` (a YAML, TOML or JSON scenario) wins over ``preset``. Raises
     ScenarioError for invalid options and DashboardError when Voilà is missing, the port is
     taken or the server does not start.
     """
-    _check(port, preset, scenario_path, reps)
+    _check(port, preset, scenario_path, reps, workers)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
-    nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps), indent=1),
-                       encoding="utf-8")  # fmt: skip
+    nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps, workers=workers),
+                                  indent=1), encoding="utf-8")  # fmt: skip
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[1])  # the kernel imports this same sla_sim
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)

@@ -186,10 +186,10 @@ def test_generated_notebook_only_creates_and_shows_the_panel(tmp_path: Path) -> 
     """The served notebook imports PlannerPanel with the options given and displays it."""
     from sla_sim.dashboard import notebook
 
-    nb = notebook(preset="smb_inbound", reps=7, workdir=tmp_path)
+    nb = notebook(preset="smb_inbound", reps=7, workdir=tmp_path, workers=3)
     code = "\n".join(c["source"] for c in nb["cells"])
     assert "from sla_sim.widgets import PlannerPanel" in code
-    assert "PlannerPanel(preset='smb_inbound', reps=7)" in code
+    assert "PlannerPanel(preset='smb_inbound', reps=7, workers=3)" in code
     assert code.rstrip().endswith("panel")
     assert repr(str(tmp_path.resolve())) in code
     assert all(c["outputs"] == [] for c in nb["cells"])
@@ -215,10 +215,11 @@ def test_dashboard_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     from sla_sim import dashboard
     from sla_sim.cli import main
 
-    assert main(["dashboard", "--port", "0", "--reps", "0"]) == 2
+    assert main(["dashboard", "--port", "0", "--reps", "0", "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert "--port" in err
     assert "--reps" in err
+    assert "--workers" in err
     assert main(["dashboard", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml" in capsys.readouterr().err
     assert main(["dashboard", "x.yaml", "--preset", "default"]) == 2
