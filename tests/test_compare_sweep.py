@@ -261,21 +261,27 @@ def test_sweep_point_equals_a_plain_run_of_that_scenario(swept: pd.DataFrame) ->
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_exact=True)
 
 
-def test_sweep_simulates_once_for_points_that_differ_only_in_sla(
-    swept: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Points that differ only in SLA settings are simulated once per replication and judged
-    under each SLA; their values are those of simulating each point on its own."""
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per model run (in this process) from here on."""
     import sla_sim.model.funnel as funnel
 
-    runs: list[int] = []
+    out: list[int] = []
     real = funnel.FunnelModel.run
 
     def counted(self: Any) -> Any:
-        runs.append(1)
+        out.append(1)
         return real(self)
 
     monkeypatch.setattr(funnel.FunnelModel, "run", counted)
+    return out
+
+
+def test_sweep_simulates_once_for_points_that_differ_only_in_sla(
+    swept: pd.DataFrame, runs: list[int]
+) -> None:
+    """Points that differ only in SLA settings are simulated once per replication and judged
+    under each SLA; their values are those of simulating each point on its own."""
     params = {"teams[sdr].reps": [3], "sla.first_touch_within_business_hours": [2, 4],
               "sla.attempts_required": [2, 3]}  # fmt: skip
     table = sweep(small(), params, reps=2, seed=SEED, progress=False)
@@ -292,24 +298,13 @@ def test_sweep_simulates_once_for_points_that_differ_only_in_sla(
                                        check_exact=True)  # fmt: skip
 
 
-def test_compare_of_two_slas_simulates_each_replication_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_compare_of_two_slas_simulates_each_replication_once(runs: list[int]) -> None:
     """A and B differing only in their SLA share one simulation per replication; each side
     equals a plain run of its scenario."""
-    import sla_sim.model.funnel as funnel
-
     a = small()
     b = set_path(a, "sla.disposition_within_days", 3)
     plain = run_replications(b, reps=3, seed=SEED, progress=False, keep_log_of=None)
-    runs: list[int] = []
-    real = funnel.FunnelModel.run
-
-    def counted(self: Any) -> Any:
-        runs.append(1)
-        return real(self)
-
-    monkeypatch.setattr(funnel.FunnelModel, "run", counted)
+    runs.clear()
     ra, rb = run_pair(a, b, reps=3, seed=SEED, progress=False)
     assert len(runs) == 3
     assert np.array_equal(rb.values, plain.values, equal_nan=True)
