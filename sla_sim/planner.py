@@ -185,6 +185,7 @@ class Planner:
                                        " must be >= 1",
                                        (reps, workers, first_batch, cache_size))])  # fmt: skip
         self.reps, self.seed, self.workers = reps, seed, workers
+        self._first_batch = first_batch
         self.first_batch = min(first_batch, reps)
         self.cache_size = cache_size
         self.cache: OrderedDict[str, Results] = OrderedDict()
@@ -222,6 +223,14 @@ class Planner:
                 pool.shutdown(wait=False, cancel_futures=True)
             self._pools = None
 
+    def set_reps(self, reps: int) -> None:
+        """Change the replication count of the next evaluations (precision vs waiting time);
+        what the workers remember and the cache of finished settings stay valid."""
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+            raise ScenarioError([Issue("replications", "must be an integer >= 1", reps)])
+        self.reps = reps
+        self.first_batch = min(self._first_batch, reps)
+
     def key(self, scenario: Scenario) -> str:
         """Cache key: scenario content, seed and replication count."""
         return f"{scenario_hash(scenario)}:{self.seed}:{self.reps}"
@@ -255,11 +264,11 @@ class Planner:
         """
         self._generation += 1
         gen = self._generation
-        key = self.key(scenario)
+        key, reps = self.key(scenario), self.reps
         if key in self.cache:
             self.cache.move_to_end(key)  # most recently used
             if on_progress is not None:
-                on_progress(self.reps, self.reps)
+                on_progress(reps, reps)
             on_update(Update(self.cache[key], True, 0.0, from_cache=True))
             return
         t0 = time.perf_counter()
@@ -287,10 +296,10 @@ class Planner:
                     done.append(outcome)
                 n = len(done) + len(failures)
                 if on_progress is not None:
-                    on_progress(n, self.reps)
+                    on_progress(n, reps)
                 if n in marks and done:
                     res = self._assemble(scenario, done, t0)
-                    final = n == self.reps
+                    final = n == reps
                     if final and not failures:
                         self.cache[key] = res
                         while len(self.cache) > self.cache_size:

@@ -113,6 +113,11 @@ class PlannerPanel:
                                         icon="thumb-tack")
         self.save_button = W.Button(description="Save charts")
         self.save_dir = W.Text(value="planner_charts", description="Folder")
+        counts = sorted({10, 20, 50, 100, 200, 500, self.planner.reps})
+        self.reps_picker = W.Dropdown(options=counts, value=self.planner.reps,
+                                      description="Replications",
+                                      layout=W.Layout(width="220px"))  # fmt: skip
+        self.reps_picker.observe(self._on_reps, names="value")
         self.results: Results | None = None
         self.baseline: Results | None = None
         self.scenario: Scenario = self.base
@@ -135,7 +140,8 @@ class PlannerPanel:
     def _layout(self) -> W.Widget:
         source = W.HBox([self.preset_picker, self.file_box, self.load_button])
         sliders = W.VBox([self.controls[lv.name] for lv in self.levers])
-        tools = W.HBox([self.baseline_button, self.save_dir, self.save_button])
+        tools = W.HBox([self.baseline_button, self.save_dir, self.save_button,
+                        self.reps_picker])  # fmt: skip
         grid = W.GridBox(
             [self.charts[n] for n in CHARTS],
             layout=W.Layout(grid_template_columns="repeat(2, minmax(420px, 1fr))",
@@ -183,6 +189,11 @@ class PlannerPanel:
         if self._pending is not None:
             self._pending.cancel()
         self._pending = loop.call_later(DEBOUNCE_S, self.refresh)
+
+    def _on_reps(self, change: Any) -> None:
+        """Fewer replications: a faster full picture with wider ranges; more: the reverse."""
+        self.planner.set_reps(int(change["new"]))
+        self._on_change(change)
 
     def _on_preset(self, change: Any) -> None:
         if change["new"] and change["new"] != CURRENT:

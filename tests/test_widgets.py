@@ -316,6 +316,29 @@ def test_a_dead_worker_is_reported_and_replaced(fast: Scenario) -> None:
         planner.close()
 
 
+def test_replication_count_can_be_changed_from_the_panel(fast: Scenario) -> None:
+    """The Replications picker sets the count of the next evaluations; fewer replications of
+    settings already simulated are re-judged from what the workers remember."""
+    planner = Planner(reps=20, workers=2)
+    try:
+        p = PlannerPanel(scenario=fast, planner=planner)
+        assert p.reps_picker.value == 20
+        p.refresh()
+        assert p.results is not None
+        assert p.results.replications == 20
+        p.reps_picker.value = 10  # as a user would pick it (no event loop: refresh by hand)
+        p.refresh()
+        assert p.results.replications == 10
+        assert p.updates[-1].remembered == 10  # replications 0..9 were simulated before
+        assert p.progress.max == 10
+        assert "data-reps='10'" in p.status.value
+        assert "/ 10 replications" in p.status.value
+    finally:
+        planner.close()
+    with pytest.raises(ScenarioError, match="replications"):
+        planner.set_reps(0)
+
+
 def test_cache_keeps_the_most_recently_used_settings(fast: Scenario) -> None:
     """The cache is bounded: beyond cache_size settings the least recently used is dropped,
     and a hit counts as a use."""
