@@ -292,8 +292,14 @@ class PlannerPanel:
         )
         self.headline.value = headline_html(update.results)
         # Rendering runs in this process while the workers use the cores: draw the headline
-        # charts at every step, all six only at the second step and at the end.
-        names = CHARTS if update.final or self._seen == 2 else FIRST
+        # charts at every step but the second, the other four at the second step (their
+        # first), and all six at the end.
+        if update.final:
+            names = CHARTS
+        elif self._seen == 2:
+            names = tuple(c for c in CHARTS if c not in FIRST)
+        else:
+            names = FIRST
         for name in names:
             try:
                 self.charts[name].value = self._render(name, update.results, update.final)
