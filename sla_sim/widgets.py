@@ -36,25 +36,29 @@ def _svg(chart: Any) -> str:
     return vlc.vegalite_to_svg(chart.to_dict(validate=False))
 
 
-def render_chart(name: str, results: Results) -> str:
-    """SVG markup of one named chart for these results."""
+def build_chart(name: str, results: Results) -> Any:
+    """The Altair chart of one named panel chart for these results (None for the response-time
+    chart when the results carry no event log)."""
     from sla_sim import viz
 
-    if name == "revenue":
-        return _svg(viz.revenue_fan(results))
-    if name == "breach":
-        return _svg(viz.breach_probabilities(results))
-    if name == "response":
-        if results.event_log is None:
-            return "<p>no event log</p>"
-        return _svg(viz.response_time_hist(results.event_log, results.scenario))
-    if name == "funnel":
-        return _svg(viz.funnel_chart(results))
-    if name == "capacity":
-        return _svg(viz.capacity_chart(results))
-    if name == "compliance":
-        return _svg(viz.compliance_distribution(results))
-    raise ValueError(f"chart must be one of {CHARTS}, got {name!r}")
+    builders = {
+        "revenue": viz.revenue_fan,
+        "breach": viz.breach_probabilities,
+        "response": lambda r: (None if r.event_log is None
+                               else viz.response_time_hist(r.event_log, r.scenario)),
+        "funnel": viz.funnel_chart,
+        "capacity": viz.capacity_chart,
+        "compliance": viz.compliance_distribution,
+    }  # fmt: skip
+    if name not in builders:
+        raise ValueError(f"chart must be one of {CHARTS}, got {name!r}")
+    return builders[name](results)
+
+
+def render_chart(name: str, results: Results) -> str:
+    """SVG markup of one named chart for these results."""
+    chart = build_chart(name, results)
+    return "<p>no event log</p>" if chart is None else _svg(chart)
 
 
 def _control(lever: Lever) -> W.Widget:
@@ -360,15 +364,11 @@ class PlannerPanel:
             self._error("nothing to save yet")
             return []
         out = Path(folder)
-        res = self.results
-        builders = {"revenue": viz.revenue_fan, "breach": viz.breach_probabilities,
-                    "funnel": viz.funnel_chart, "capacity": viz.capacity_chart,
-                    "compliance": viz.compliance_distribution}  # fmt: skip
-        if res.event_log is not None:
-            builders["response"] = lambda r: viz.response_time_hist(r.event_log, r.scenario)
         paths = []
-        for name, build in builders.items():
-            chart = build(res)
+        for name in CHARTS:
+            chart = build_chart(name, self.results)
+            if chart is None:  # no event log: no response-time chart
+                continue
             for fmt in formats:
                 paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
         self.status.value += f"<br>saved {len(paths)} files to {html.escape(str(out))}"
