@@ -35,9 +35,14 @@ class Job:
     also: tuple[tuple[Any, str], ...] = ()  # (tag, scenario JSON) differing in SLA only
 
     @property
+    def tags(self) -> list[Any]:
+        """The tag of every scenario the job judges: its own, then those of ``also``."""
+        return [self.tag, *(t for t, _ in self.also)]
+
+    @property
     def outcomes(self) -> int:
         """How many outcomes the job yields: one per replication and scenario."""
-        return len(self.indices) * (1 + len(self.also))
+        return len(self.indices) * len(self.tags)
 
 
 def jobs_for(tagged: list[tuple[Any, Scenario]], seed: int, indices: tuple[int, ...]
@@ -97,7 +102,7 @@ def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
                 yield from fut.result()
             except BrokenProcessPool as err:
                 for r in chunk.indices:
-                    for tag in [chunk.tag, *(t for t, _ in chunk.also)]:
+                    for tag in chunk.tags:
                         yield ReplicationFailure(tag, r, chunk.seed,
                                                  f"worker process died: {err}")  # fmt: skip
     finally:
@@ -153,7 +158,7 @@ def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
                 fut.release()
             except Exception as err:  # a lost worker: report it, keep the rest
                 for r in chunk.indices:
-                    for tag in [chunk.tag, *(t for t, _ in chunk.also)]:
+                    for tag in chunk.tags:
                         yield ReplicationFailure(tag, r, chunk.seed, f"dask task failed: {err}")
     finally:
         client.close()

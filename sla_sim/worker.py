@@ -141,6 +141,7 @@ def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: in
     """
     scenario = _scenario(scenario_json)
     others = [(t, _scenario(j)) for t, j in also]
+    forget = simulation_key(scenario) if others and not remember else None
     out: list[ReplicationResult | ReplicationFailure] = []
     for r in indices:
         for t, sc in [(tag, scenario), *others]:
@@ -150,6 +151,6 @@ def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: in
             except Exception as err:  # reported with its seed, never swallowed
                 out.append(ReplicationFailure(t, r, seed, f"{type(err).__name__}: {err}",
                                               traceback.format_exc()))  # fmt: skip
-        if others and not remember:  # remembered only to judge the others: forget it now
-            _MEMORY.pop((simulation_key(scenario), seed, r), None)
+        if forget is not None:  # remembered only to judge the others: forget it now
+            _MEMORY.pop((forget, seed, r), None)
     return out
