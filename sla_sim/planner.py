@@ -186,7 +186,6 @@ class Planner:
                                        (reps, workers, first_batch, cache_size))])  # fmt: skip
         self.reps, self.seed, self.workers = reps, seed, workers
         self._first_batch = first_batch
-        self.first_batch = min(first_batch, reps)
         self.cache_size = cache_size
         self.cache: OrderedDict[str, Results] = OrderedDict()
         self._pools: list[ProcessPoolExecutor] | None = None
@@ -229,7 +228,11 @@ class Planner:
         if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
             raise ScenarioError([Issue("replications", "must be an integer >= 1", reps)])
         self.reps = reps
-        self.first_batch = min(self._first_batch, reps)
+
+    @property
+    def first_batch(self) -> int:
+        """Replications behind the first estimate (at most the replication count)."""
+        return min(self._first_batch, self.reps)
 
     def key(self, scenario: Scenario) -> str:
         """Cache key: scenario content, seed and replication count."""
