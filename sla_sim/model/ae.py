@@ -11,6 +11,8 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
+from sla_sim.model.calls import Call
+
 if TYPE_CHECKING:
     from sla_sim.model.funnel import FunnelModel
 
@@ -39,7 +41,7 @@ class AEPool:
         m.log_row(lead, m.episode[lead], now, m.C_OPP_OPEN, -1, ae, -1, m.NAN)
         cycle_h = m.cycle_h[m.slot[lead]]
         if now + cycle_h < m.end_h:
-            m.env.timeout(cycle_h).callbacks.append(lambda _e: self._close(ae, lead))
+            Call(m.env, cycle_h, lambda _e: self._close(ae, lead))
 
     def _close(self, ae: int, lead: int) -> None:
         m = self.model
