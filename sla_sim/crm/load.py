@@ -1,0 +1,440 @@
+"""Read a CRM export (lead table, optional activity table) into canonical frames.
+
+Rows are checked against the bad-export rules; every problem becomes an
+:class:`~sla_sim.errors.Issue` naming the row (1-based data row, header not counted), the
+column and the value, and the first :data:`MAX_LISTED` are raised together as one
+:class:`~sla_sim.errors.ScenarioError`:
+
+- the mapping names a column the export does not have;
+- a date that does not parse (or a score / amount that is not a number);
+- events out of order: a timestamp before ``created_at`` (or after ``exported_at``), a
+  first touch / SQL / disposition before the MQL, a close before the opportunity opened;
+- a lead id seen twice;
+- a stage (or activity outcome) value the mapping does not list.
+
+Rows that are merely incomplete (no channel, a won lead without a close date, an activity of a
+lead not in the lead table...) are counted in :attr:`CrmExport.incomplete` and reported, never
+dropped silently. Owners are replaced by salted-hash pseudonyms here, so no owner name goes
+further than this module; lead ids are replaced by row positions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sla_sim.crm.mapping import ACTIVITY_FIELDS, TIMESTAMPS, CrmMapping, load_mapping
+from sla_sim.errors import Issue, ScenarioError
+
+__all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
+
+MAX_LISTED = 20
+MISSING_LABEL = "(none)"
+# timestamp pairs (later, earlier): the later event may not precede the earlier one
+_ORDER = [(t, "created_at") for t in TIMESTAMPS if t != "created_at"] + [
+    ("first_touch_at", "mql_at"), ("sql_at", "mql_at"), ("disqualified_at", "mql_at"),
+    ("recycled_at", "mql_at"), ("closed_at", "opportunity_opened_at"),
+]  # fmt: skip
+
+
+@dataclass
+class CrmExport:
+    """A CRM export in canonical form.
+
+    ``leads``: one row per lead (position = lead id in the event log) with the canonical columns
+    that were mapped: timestamps as ``datetime64[ns, UTC]``, ``channel``/``segment``/``team``
+    strings, ``owner``/``opportunity_owner`` pseudonyms, ``score``/``amount`` floats and
+    ``stage`` in canonical values. ``activities`` (or None): ``lead`` (position), ``at``,
+    ``outcome`` (canonical or missing), ``owner`` (pseudonym), ``duration_minutes``.
+    """
+
+    mapping: CrmMapping
+    leads: pd.DataFrame
+    activities: pd.DataFrame | None
+    exported_at: pd.Timestamp
+    incomplete: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def n_leads(self) -> int:
+        """Number of leads."""
+        return len(self.leads)
+
+    def has(self, name: str) -> bool:
+        """Whether the canonical lead field exists (mapped, or derived like ``stage``)."""
+        return name in self.leads.columns
+
+    def report(self) -> dict[str, Any]:
+        """Aggregates only: counts, what is missing and what it costs, incomplete rows."""
+        return {
+            "leads": self.n_leads,
+            "activities": 0 if self.activities is None else len(self.activities),
+            "exported_at": self.exported_at.isoformat(),
+            "first_created_at": self.leads["created_at"].min().isoformat()
+            if self.n_leads else None,
+            "incomplete": dict(self.incomplete),
+            "missing_fields": self.mapping.missing_costs(self.activities is not None),
+        }
+
+    def cut(self, at: pd.Timestamp) -> CrmExport:
+        """The export as it would have looked at ``at``: leads created before it, every later
+        timestamp erased (and stages after it back to ``open``), activities before it."""
+        at = pd.Timestamp(at)
+        at = at.tz_localize(self.mapping.timezone) if at.tzinfo is None else at
+        at = at.tz_convert("UTC")
+        keep = (self.leads["created_at"] < at).to_numpy()
+        leads = self.leads.loc[keep].reset_index(drop=True)
+        for t in TIMESTAMPS:
+            if t in leads.columns:
+                leads[t] = leads[t].where(leads[t] < at)
+        if "stage" in leads.columns:
+            closed = leads["closed_at"].notna() if "closed_at" in leads.columns else False
+            gone = leads["stage"].isin(["won", "lost", "expired"]) & ~closed
+            if "disqualified_at" in leads.columns:
+                gone |= (leads["stage"] == "disqualified") & leads["disqualified_at"].isna()
+            leads.loc[gone, "stage"] = "open"
+        acts = None
+        if self.activities is not None:
+            new_pos = np.full(len(self.leads), -1, dtype=np.int64)
+            new_pos[keep] = np.arange(int(keep.sum()))
+            a = self.activities
+            m = (a["at"] < at).to_numpy() & keep[a["lead"].to_numpy()]
+            acts = a.loc[m].reset_index(drop=True)
+            acts["lead"] = new_pos[acts["lead"].to_numpy()]
+        return CrmExport(self.mapping, leads, acts, at, dict(self.incomplete), self.source)
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A CSV or Parquet table, every CSV column read as text (parsed per field later)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError([Issue("export", "file not found", str(p))], source="export")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pd.read_parquet(p, columns=columns)
+        if suffix in {".csv", ".txt", ".gz"} or suffix.endswith("csv"):
+            return pd.read_csv(p, usecols=columns, dtype=str, engine="pyarrow")
+    except (OSError, ValueError) as err:
+        raise ScenarioError([Issue("export", f"cannot be read: {err}", str(p))],
+                            source="export") from None  # fmt: skip
+    raise ScenarioError([Issue("export", "must be a .csv or .parquet file", str(p))],
+                        source="export")  # fmt: skip
+
+
+def _header(path: Path) -> list[str]:
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    return list(pd.read_csv(path, nrows=0).columns)
+
+
+def pseudonym(value: str, salt: str) -> str:
+    """A stable pseudonym of an owner: ``owner-`` and 10 hex digits of a salted SHA-256."""
+    return "owner-" + hashlib.sha256(f"{salt}\x00{value}".encode()).hexdigest()[:10]
+
+
+def _pseudonyms(s: pd.Series, salt: str) -> pd.Series:
+    """Owner column -> pseudonyms (hashing each distinct value once); missing stays missing."""
+    text = s.astype("string").str.strip()
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    names = np.array([pseudonym(str(u), salt) for u in uniques], dtype=object)
+    out = pd.Series(np.where(codes >= 0, names[np.maximum(codes, 0)] if len(names) else None,
+                             None), index=s.index, dtype="string")  # fmt: skip
+    return out
+
+
+class _Problems:
+    """Collects issues; counts every one, keeps the first MAX_LISTED per kind in row order."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int, Issue]] = []
+        self.total = 0
+
+    def add_mask(self, table: str, col: str, mask: np.ndarray, values: pd.Series,
+                 rule: str, order: int) -> None:  # fmt: skip
+        idx = np.flatnonzero(mask)
+        self.total += len(idx)
+        for i in idx[:MAX_LISTED]:
+            v = values.iloc[i]
+            self.items.append((int(i), order, Issue(f"{table} row {i + 1}, column {col!r}",
+                                                    rule, None if pd.isna(v) else str(v))))
+
+    def raise_if_any(self, label: str) -> None:
+        if not self.total:
+            return
+        self.items.sort(key=lambda x: (x[0], x[1]))
+        shown = [it for _, _, it in self.items[:MAX_LISTED]]
+        if self.total > len(shown):
+            shown.append(Issue("export", f"{self.total - len(shown)} more problem(s) not listed",
+                               self.total))  # fmt: skip
+        raise ScenarioError(shown, source=f"export {label}")
+
+
+def _parse_times(s: pd.Series, fmt: str, tz: str) -> pd.Series:
+    """Text (or datetime) column -> datetime64[ns, UTC]; unparseable values become NaT."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        parsed = s
+    else:
+        text = s.astype("string").str.strip()
+        text = text.where(text != "")
+        kw: dict[str, Any] = {"errors": "coerce"}
+        if fmt != "mixed":
+            kw["format"] = fmt
+        else:
+            kw["format"] = "mixed"
+        try:
+            parsed = pd.to_datetime(text, **kw)
+        except (ValueError, TypeError):  # mixed UTC offsets
+            parsed = pd.to_datetime(text, utc=True, **kw)
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(tz, ambiguous=np.zeros(len(parsed), dtype=bool),
+                                       nonexistent="shift_forward")  # fmt: skip
+    return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
+def _present(s: pd.Series) -> np.ndarray:
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        return (s.notna() & (s.astype("string").str.strip() != "")).to_numpy(bool)
+    return s.notna().to_numpy(bool)
+
+
+def load_export(path: str | Path, mapping: Any, activities: str | Path | None = None,
+                salt: str | None = None) -> CrmExport:  # fmt: skip
+    """Read and check an export through a mapping (file, ``preset:NAME``, dict or CrmMapping).
+
+    ``activities`` overrides the mapping's ``activity_file``. ``salt`` overrides the mapping's
+    pseudonym salt (empty: a random one, so pseudonyms are stable within this export only).
+    """
+    mp = load_mapping(mapping)
+    path = Path(path)
+    salt = mp.salt if salt is None else salt
+    salt = salt or secrets.token_hex(16)
+    label = path.name
+    lead_cols = {k: v for k, v in mp.columns.items() if k not in ACTIVITY_FIELDS}
+    raw = _read_leads(path, mp, lead_cols)
+    probs = _Problems()
+    incomplete: dict[str, int] = {}
+
+    # ids: missing ids and created dates cannot be placed; duplicates are errors
+    lid = raw[lead_cols["lead_id"]].astype("string").str.strip()
+    no_id = ~_present(raw[lead_cols["lead_id"]])
+    dup = lid.duplicated(keep="first").to_numpy(bool) & ~no_id
+    probs.add_mask("leads", lead_cols["lead_id"], dup, lid, "duplicate lead id", 0)
+
+    out = pd.DataFrame(index=raw.index)
+    for t in TIMESTAMPS:
+        if t not in lead_cols:
+            continue
+        col = lead_cols[t]
+        parsed = _parse_times(raw[col], mp.date_format, mp.timezone)
+        bad = _present(raw[col]) & parsed.isna().to_numpy()
+        probs.add_mask("leads", col, bad, raw[col], "unparseable date"
+                       + ("" if mp.date_format in {"ISO8601", "mixed"} else
+                          f" (format {mp.date_format!r})"), 1)  # fmt: skip
+        out[t] = parsed
+    for num in ("score", "amount"):
+        if num in lead_cols:
+            col = lead_cols[num]
+            vals = pd.to_numeric(raw[col], errors="coerce")
+            bad = _present(raw[col]) & vals.isna().to_numpy()
+            probs.add_mask("leads", col, bad, raw[col], "not a number", 1)
+            out[num] = vals.astype(float)
+    no_created = out["created_at"].isna().to_numpy() & ~no_id
+    if no_created.any():
+        incomplete["leads without created_at (not placed)"] = int(no_created.sum())
+    if no_id.any():
+        incomplete["rows without lead_id (not placed)"] = int(no_id.sum())
+
+    # stage
+    if "stage" in lead_cols:
+        col = lead_cols["stage"]
+        rev = mp.reverse_values("stage")
+        text = raw[col].astype("string").str.strip()
+        stage = text.map(rev)
+        bad = _present(raw[col]) & stage.isna().to_numpy()
+        probs.add_mask("leads", col, bad, raw[col],
+                       f"unknown stage value (values.stage lists {sorted(rev)})", 2)
+        no_stage = ~_present(raw[col])
+        if no_stage.any():
+            incomplete["leads without stage (taken as open)"] = int(no_stage.sum())
+        out["stage"] = stage.fillna("open").astype("string")
+    elif mp.closed_means and "closed_at" in out.columns:
+        out["stage"] = pd.Series(np.where(out["closed_at"].notna(), mp.closed_means, "open"),
+                                 index=out.index, dtype="string")  # fmt: skip
+
+    # exported_at and order
+    latest = max((out[t].max() for t in TIMESTAMPS if t in out.columns
+                  and out[t].notna().any()), default=pd.NaT)  # fmt: skip
+    if mp.exported_at is not None:
+        ex = pd.Timestamp(mp.exported_at)
+        exported = (ex.tz_localize(mp.timezone) if ex.tzinfo is None else ex).tz_convert("UTC")
+    else:
+        exported = latest
+    for later, earlier in _ORDER:
+        if later in out.columns and earlier in out.columns:
+            bad = (out[later] < out[earlier]).to_numpy(bool)
+            probs.add_mask("leads", lead_cols[later], bad, raw[lead_cols[later]],
+                           f"is before {earlier} ({lead_cols[earlier]}) of the same row", 3)
+    if mp.exported_at is not None:
+        for t in TIMESTAMPS:
+            if t in out.columns:
+                bad = (out[t] > exported).to_numpy(bool)
+                probs.add_mask("leads", lead_cols[t], bad, raw[lead_cols[t]],
+                               f"is after exported_at ({exported.isoformat()})", 3)
+
+    # attributes
+    for attr, default in (("channel", None), ("segment", mp.segment_default),
+                          ("team", mp.team_default)):  # fmt: skip
+        if attr in lead_cols:
+            text = raw[lead_cols[attr]].astype("string").str.strip()
+            miss = ~_present(raw[lead_cols[attr]])
+            if attr == "team" and "mql_at" in out.columns:  # a team owns MQLs only
+                miss_mql = miss & out["mql_at"].notna().to_numpy()
+            else:
+                miss_mql = miss
+            if miss_mql.any():
+                incomplete[f"leads without {attr}"] = int(miss_mql.sum())
+            out[attr] = text.where(~miss, default if default is not None else MISSING_LABEL)
+        else:
+            out[attr] = pd.Series(default, index=out.index, dtype="string")
+    for own in ("owner", "opportunity_owner"):
+        if own in lead_cols:
+            out[own] = _pseudonyms(raw[lead_cols[own]], salt)
+            if own == "owner":
+                miss = out[own].isna().to_numpy().copy()
+                if "mql_at" in out.columns:  # owners are owed to MQLs
+                    miss &= out["mql_at"].notna().to_numpy()
+                if miss.any():
+                    incomplete["MQLs without owner"] = int(miss.sum())
+
+    acts = None
+    act_path = activities or (path.parent / mp.activity_file if mp.activity_file else None)
+    keep = ~(no_id | no_created)
+    if act_path is not None:
+        acts = _read_activities(Path(act_path), mp, lid, keep, out, exported, probs, incomplete,
+                                salt)  # fmt: skip
+    probs.raise_if_any(label)
+
+    if "stage" in out.columns:
+        st = out["stage"]
+        if "closed_at" in out.columns:
+            m = st.isin(["won", "lost", "expired"]) & out["closed_at"].isna()
+            if m.any():
+                incomplete["closed stage without closed_at (taken as open)"] = int(m.sum())
+                out.loc[m, "stage"] = "open"
+        else:
+            m = st.isin(["won", "lost", "expired"])
+            if m.any():
+                incomplete["closed stage without closed_at (taken as open)"] = int(m.sum())
+                out.loc[m, "stage"] = "open"
+    leads = out.loc[keep].reset_index(drop=True)
+    if pd.isna(exported):
+        raise ScenarioError([Issue("exported_at", "no timestamp in the export to censor at",
+                                   None)], source=f"export {label}")  # fmt: skip
+    return CrmExport(mp, leads, acts, exported, incomplete, label)
+
+
+def _read_leads(path: Path, mp: CrmMapping, lead_cols: dict[str, str]) -> pd.DataFrame:
+    header = _header(path) if path.is_file() else None
+    if header is None:
+        raise ScenarioError([Issue("export", "file not found", str(path))], source="export")
+    tables = [(path, header)]
+    for j in mp.join:
+        jp = (path.parent / j.file) if not Path(j.file).is_absolute() else Path(j.file)
+        if not jp.is_file():
+            raise ScenarioError([Issue("join.file", "file not found", str(jp))],
+                                source=f"export {path.name}")  # fmt: skip
+        tables.append((jp, _header(jp)))
+    cols_all = [c for _, h in tables for c in h]
+    missing = [Issue(f"columns.{k}", f"names a column that is not in the export"
+                     f" ({', '.join(p.name for p, _ in tables)})", v)
+               for k, v in lead_cols.items() if v not in cols_all]  # fmt: skip
+    for j in mp.join:
+        for p, h in tables:
+            if j.on not in h:
+                missing.append(Issue("join.on", f"names a column that is not in {p.name}", j.on))
+    if missing:
+        raise ScenarioError(missing, source=f"mapping (export {path.name})")
+    want = set(lead_cols.values())
+    base_cols = [c for c in header if c in want or any(j.on == c for j in mp.join)]
+    df = read_table(path, base_cols)
+    for j, (jp, h) in zip(mp.join, tables[1:], strict=True):
+        extra = [c for c in h if c in want and c not in df.columns]
+        right = read_table(jp, [j.on, *extra]).drop_duplicates(j.on, keep="first")
+        df = df.merge(right, on=j.on, how="left")
+    return df
+
+
+def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarray,
+                     leads: pd.DataFrame, exported: pd.Timestamp, probs: _Problems,
+                     incomplete: dict[str, int], salt: str) -> pd.DataFrame:  # fmt: skip
+    cols = {k: v for k, v in mp.columns.items() if k in ACTIVITY_FIELDS}
+    need = [f for f in ("activity_lead_id", "activity_at") if f not in cols]
+    if need:
+        raise ScenarioError([Issue(f"columns.{f}", "must be mapped to read an activity table",
+                                   None) for f in need], source="mapping")  # fmt: skip
+    header = _header(path) if path.is_file() else []
+    if not path.is_file():
+        raise ScenarioError([Issue("activities", "file not found", str(path))], source="export")
+    missing = [Issue(f"columns.{k}", f"names a column that is not in the activity table"
+                     f" ({path.name})", v) for k, v in cols.items() if v not in header]
+    if missing:
+        raise ScenarioError(missing, source=f"mapping (activities {path.name})")
+    raw = read_table(path, list(dict.fromkeys(cols.values())))
+    at = _parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
+    bad = _present(raw[cols["activity_at"]]) & at.isna().to_numpy()
+    probs.add_mask("activities", cols["activity_at"], bad, raw[cols["activity_at"]],
+                   "unparseable date", 1)
+    # lead positions after dropping unplaceable leads
+    unique_rows = np.flatnonzero(keep & ~lid.duplicated(keep="first").to_numpy(bool))
+    j = pd.Index(lid.to_numpy()[unique_rows]).get_indexer(
+        raw[cols["activity_lead_id"]].astype("string").str.strip().to_numpy())
+    new_pos = np.full(len(lid), -1, dtype=np.int64)
+    new_pos[keep] = np.arange(int(keep.sum()))
+    lead = np.where(j >= 0, new_pos[unique_rows[np.maximum(j, 0)]] if len(unique_rows)
+                    else -1, -1)
+    unknown = lead < 0
+    if unknown.any():
+        incomplete["activities of leads not in the lead table (ignored)"] = int(unknown.sum())
+    created = leads["created_at"].to_numpy()[keep]
+    at_np = at.to_numpy()
+    early = ~unknown & (at_np < created[np.maximum(lead, 0)])
+    probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
+                   "is before created_at of its lead", 3)
+    if mp.exported_at is not None:
+        late = (at > exported).to_numpy(bool)
+        probs.add_mask("activities", cols["activity_at"], late, raw[cols["activity_at"]],
+                       f"is after exported_at ({exported.isoformat()})", 3)
+    out = pd.DataFrame({"lead": lead, "at": at})
+    if "activity_outcome" in cols:
+        c = cols["activity_outcome"]
+        rev = mp.reverse_values("activity_outcome")
+        oc = raw[c].astype("string").str.strip().map(rev)
+        badv = _present(raw[c]) & oc.isna().to_numpy()
+        probs.add_mask("activities", c, badv, raw[c],
+                       f"unknown activity outcome (values.activity_outcome lists {sorted(rev)})",
+                       2)  # fmt: skip
+        out["outcome"] = oc.astype("string")
+    if "activity_owner" in cols:
+        out["owner"] = _pseudonyms(raw[cols["activity_owner"]], salt)
+    if "activity_duration_minutes" in cols:
+        c = cols["activity_duration_minutes"]
+        d = pd.to_numeric(raw[c], errors="coerce")
+        badd = _present(raw[c]) & (d.isna() | (d < 0)).to_numpy()
+        probs.add_mask("activities", c, badd, raw[c], "not a number of minutes >= 0", 1)
+        out["duration_minutes"] = d.astype(float)
+    no_time = at.isna().to_numpy() & ~bad
+    if no_time.any():
+        incomplete["activities without a time (ignored)"] = int(no_time.sum())
+    good = ~unknown & ~at.isna().to_numpy()
+    return out.loc[good].reset_index(drop=True)

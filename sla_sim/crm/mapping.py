@@ -1,0 +1,252 @@
+"""The mapping file: which export column holds each canonical field, and how to read it.
+
+A CRM export is read through a YAML mapping::
+
+    columns: {lead_id: "Lead ID", created_at: "Created Date", channel: "Lead Source", ...}
+    values:  {stage: {won: ["Closed Won"], lost: ["Closed Lost"], open: ["Open"]}}
+    timezone: America/New_York        # of naive timestamps in the export
+    exported_at: 2025-07-01T00:00:00  # the censoring instant (default: latest timestamp seen)
+    calendar: {working_days: [0,1,2,3,4], start_hour: 9, end_hour: 17, holidays: []}
+
+Only ``lead_id``, ``created_at`` and ``channel`` are required; :data:`COSTS` says what each
+missing field costs (which metrics and which calibrated parameters). Presets for common exports
+ship as package data (:func:`preset_names`, ``--map preset:NAME``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from sla_sim._base import Spec
+from sla_sim.calendar import CalendarSpec
+from sla_sim.errors import Issue, ScenarioError
+
+__all__ = [
+    "ACTIVITY_FIELDS",
+    "COSTS",
+    "LEAD_FIELDS",
+    "OUTCOMES",
+    "REQUIRED",
+    "STAGES",
+    "TIMESTAMPS",
+    "CrmMapping",
+    "load_mapping",
+    "preset_names",
+]
+
+# canonical fields of the lead table
+IDS = ("lead_id", "created_at", "channel", "segment", "owner", "team", "score")
+TIMESTAMPS = ("created_at", "mql_at", "routed_at", "assigned_at", "first_touch_at", "sql_at",
+              "disqualified_at", "recycled_at", "opportunity_opened_at", "closed_at")  # fmt: skip
+OUTCOME_FIELDS = ("stage", "amount", "opportunity_owner")
+LEAD_FIELDS = tuple(dict.fromkeys((*IDS, *TIMESTAMPS, *OUTCOME_FIELDS)))
+# canonical fields of the activity table
+ACTIVITY_FIELDS = ("activity_lead_id", "activity_at", "activity_outcome", "activity_owner",
+                   "activity_duration_minutes")  # fmt: skip
+REQUIRED = ("lead_id", "created_at", "channel")
+# canonical stage and activity-outcome values
+STAGES = ("open", "won", "lost", "disqualified", "expired")
+OUTCOMES = ("reached", "no_answer", "email")
+
+# What a missing field costs: the metrics it makes unmeasurable and the parameters it leaves at
+# the base scenario's value. Reported by ``measure`` and ``calibrate``.
+COSTS: dict[str, tuple[str, str]] = {
+    "segment": ("nothing (one segment)", "segment mix"),
+    "owner": ("per-owner breakdown", "SDR headcount (unless activity owners exist)"),
+    "team": ("per-team breakdown (one team)", "-"),
+    "score": ("-", "score distribution"),
+    "mql_at": ("lead_to_mql_rate (every lead counts as an MQL at created_at)", "MQL share"),
+    "routed_at": ("handoff clause", "handoff ops delay"),
+    "assigned_at": ("first touch from assignment, SDR queue", "-"),
+    "first_touch_at": ("first-touch clause, response times (unless activities exist)",
+                       "first-touch delay"),
+    "sql_at": ("sqls, acceptance rate, disposition clause", "SQL rate"),
+    "disqualified_at": ("disqualified count, acceptance rate", "disqualify share"),
+    "recycled_at": ("recycled count", "-"),
+    "opportunity_opened_at": ("opportunities, cycle length, AE load", "cycle length"),
+    "closed_at": ("wins, losses, revenue, cycle length", "win rate, cycle length"),
+    "stage": ("wins and losses (unless closed_means is set)", "win rate"),
+    "amount": ("revenue", "deal value"),
+    "opportunity_owner": ("-", "AE headcount"),
+    "activity table": ("attempts clause, contact, SDR utilisation", "contact decay,"
+                       " SDR working hours"),
+    "activity_outcome": ("contact (attempts clause counts attempts only)", "contact decay"),
+    "activity_owner": ("-", "SDR headcount from activities"),
+    "activity_duration_minutes": ("SDR utilisation", "attempt minutes"),
+}  # fmt: skip
+
+
+class JoinSpec(Spec):
+    """A second table merged into the lead table (left join on a key), e.g. closed deals."""
+
+    file: str = Field(description="Path of the table (CSV or Parquet), relative to the export.")
+    on: str = Field(description="Key column, present in both tables.")
+
+
+class CrmMapping(Spec):
+    """How to read one CRM export (see the module docstring)."""
+
+    columns: dict[str, str] = Field(description="Canonical field -> export column name.")
+    values: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Canonical value -> export values, for 'stage' (open, won, lost,"
+        " disqualified, expired) and 'activity_outcome' (reached, no_answer, email).",
+    )
+    timezone: str = Field(default="UTC", description="IANA zone of naive timestamps.")
+    exported_at: dt.datetime | None = Field(
+        default=None, description="Censoring instant (naive: in `timezone`); default: the"
+        " latest timestamp in the export.",
+    )
+    calendar: CalendarSpec | None = Field(
+        default=None, description="Working calendar of the sales team (its timezone defaults"
+        " to `timezone`). Default: Monday-Friday 09:00-17:00.",
+    )
+    date_format: str = Field(
+        default="ISO8601", description="strftime format of date columns, or ISO8601 / mixed."
+    )
+    closed_means: Literal["won", "lost"] | None = Field(
+        default=None, description="With no stage column: a lead with closed_at is won (or"
+        " lost); e.g. a table of closed deals.",
+    )
+    join: list[JoinSpec] = Field(default_factory=list, description="Tables joined to the leads.")
+    activity_file: str | None = Field(
+        default=None, description="Activity table, relative to the export (or --activities)."
+    )
+    salt: str = Field(
+        default="", description="Salt of owner pseudonyms; empty: a fresh random salt per run"
+        " (pseudonyms then differ between runs).",
+    )
+    segment_default: str = Field(default="all", description="Segment when none is mapped.")
+    team_default: str = Field(default="sdr", description="Team when none is mapped.")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        known = set(LEAD_FIELDS) | set(ACTIVITY_FIELDS)
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ValueError(f"unknown canonical field(s) {unknown}; known: {sorted(known)}")
+        missing = [k for k in REQUIRED if k not in value]
+        if missing:
+            raise ValueError(f"the required field(s) {missing} are not mapped")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _known_values(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+        allowed = {"stage": STAGES, "activity_outcome": OUTCOMES}
+        for fld, table in value.items():
+            if fld not in allowed:
+                raise ValueError(f"values for {fld!r}: only 'stage' and 'activity_outcome'")
+            bad = [k for k in table if k not in allowed[fld]]
+            if bad:
+                raise ValueError(f"values.{fld}: unknown canonical value(s) {bad};"
+                                 f" allowed: {list(allowed[fld])}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time-zone name such as 'Europe/London'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _stage_values(self) -> CrmMapping:
+        if "stage" in self.columns and "stage" not in self.values:
+            raise ValueError("'stage' is mapped but values.stage does not list its values")
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def team_calendar(self) -> CalendarSpec:
+        """The working calendar, in the mapping's zone unless the calendar names one."""
+        if self.calendar is None:
+            return CalendarSpec(timezone=self.timezone)
+        if "timezone" not in self.calendar.model_fields_set:
+            return self.calendar.model_copy(update={"timezone": self.timezone})
+        return self.calendar
+
+    def has(self, field: str) -> bool:
+        """Whether a canonical field is mapped."""
+        return field in self.columns
+
+    def reverse_values(self, field: str) -> dict[str, str]:
+        """Export value -> canonical value for ``stage`` or ``activity_outcome``."""
+        return {v: k for k, vs in self.values.get(field, {}).items() for v in vs}
+
+    def missing_costs(self, has_activities: bool) -> list[dict[str, str]]:
+        """What each unmapped optional field costs (metrics and parameters)."""
+        out = []
+        for f, (metrics, params) in COSTS.items():
+            if f == "activity table":
+                absent = not has_activities
+            elif f.startswith("activity_"):
+                absent = has_activities and f not in self.columns
+            else:
+                absent = f not in self.columns
+            if f == "stage" and self.closed_means:
+                absent = False
+            if absent:
+                out.append({"field": f, "metrics": metrics, "parameters": params})
+        return out
+
+
+def preset_names() -> list[str]:
+    """Names of the mapping presets shipped with sla_sim (``--map preset:NAME``)."""
+    files = resources.files("sla_sim.crm").joinpath("presets")
+    return sorted(p.name.removesuffix(".yaml") for p in files.iterdir()
+                  if p.name.endswith(".yaml"))  # fmt: skip
+
+
+def preset_text(name: str) -> str:
+    """The YAML text of a shipped mapping preset."""
+    if name not in preset_names():
+        raise ScenarioError([Issue("--map", f"preset must be one of {', '.join(preset_names())}",
+                                   name)], source="mapping")  # fmt: skip
+    return resources.files("sla_sim.crm").joinpath("presets", f"{name}.yaml").read_text()
+
+
+def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping:
+    """A validated mapping from a YAML file, ``preset:NAME``, a dict or a mapping.
+
+    Problems are one :class:`ScenarioError` naming each field, rule and value.
+    """
+    if isinstance(source, CrmMapping):
+        return source
+    label = "mapping"
+    if isinstance(source, dict):
+        data: Any = source
+    else:
+        text_src = str(source)
+        if text_src.startswith("preset:"):
+            label = f"mapping {text_src}"
+            text = preset_text(text_src.removeprefix("preset:"))
+        else:
+            path = Path(text_src)
+            label = f"mapping {path.name}"
+            if not path.is_file():
+                raise ScenarioError([Issue("--map", "file not found", text_src)], source=label)
+            text = path.read_text()
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ScenarioError([Issue("(mapping)", f"not valid YAML: {err}", None)],
+                                source=label) from None  # fmt: skip
+    if not isinstance(data, dict):
+        raise ScenarioError([Issue("(mapping)", "must be a YAML mapping of sections",
+                                   type(data).__name__)], source=label)  # fmt: skip
+    try:
+        return CrmMapping.model_validate(data)
+    except ValidationError as err:
+        from sla_sim.scenario.io import issues_from_validation_error
+
+        raise ScenarioError(issues_from_validation_error(err), source=label) from None
