@@ -283,6 +283,10 @@ def load_export(path: str | Path, mapping: Any, activities: str | Path | None = 
     for later, earlier in _ORDER:
         if later in out.columns and earlier in out.columns:
             bad = (out[later] < out[earlier]).to_numpy(bool)
+            if mp.out_of_order == "count" and bad.any():
+                incomplete[f"{later} before {earlier} (dropped)"] = int(bad.sum())
+                out.loc[bad, later] = pd.NaT
+                continue
             probs.add_mask("leads", lead_cols[later], bad, raw[lead_cols[later]],
                            f"is before {earlier} ({lead_cols[earlier]}) of the same row", 3)
     if mp.exported_at is not None:
@@ -361,17 +365,17 @@ def _read_leads(path: Path, mp: CrmMapping, lead_cols: dict[str, str]) -> pd.Dat
                for k, v in lead_cols.items() if v not in cols_all]  # fmt: skip
     for j in mp.join:
         for p, h in tables:
-            if j.on not in h:
-                missing.append(Issue("join.on", f"names a column that is not in {p.name}", j.on))
+            if j.key not in h:
+                missing.append(Issue("join.key", f"names a column that is not in {p.name}", j.key))
     if missing:
         raise ScenarioError(missing, source=f"mapping (export {path.name})")
     want = set(lead_cols.values())
-    base_cols = [c for c in header if c in want or any(j.on == c for j in mp.join)]
+    base_cols = [c for c in header if c in want or any(j.key == c for j in mp.join)]
     df = read_table(path, base_cols)
     for j, (jp, h) in zip(mp.join, tables[1:], strict=True):
         extra = [c for c in h if c in want and c not in df.columns]
-        right = read_table(jp, [j.on, *extra]).drop_duplicates(j.on, keep="first")
-        df = df.merge(right, on=j.on, how="left")
+        right = read_table(jp, [j.key, *extra]).drop_duplicates(j.key, keep="first")
+        df = df.merge(right, on=j.key, how="left")
     return df
 
 

@@ -87,7 +87,7 @@ class JoinSpec(Spec):
     """A second table merged into the lead table (left join on a key), e.g. closed deals."""
 
     file: str = Field(description="Path of the table (CSV or Parquet), relative to the export.")
-    on: str = Field(description="Key column, present in both tables.")
+    key: str = Field(description="Key column, present in both tables.")
 
 
 class CrmMapping(Spec):
@@ -114,6 +114,10 @@ class CrmMapping(Spec):
     closed_means: Literal["won", "lost"] | None = Field(
         default=None, description="With no stage column: a lead with closed_at is won (or"
         " lost); e.g. a table of closed deals.",
+    )
+    out_of_order: Literal["error", "count"] = Field(
+        default="error", description="Events out of order: an error (default), or counted as"
+        " incomplete with the offending timestamp dropped (for a known slip in real data).",
     )
     join: list[JoinSpec] = Field(default_factory=list, description="Tables joined to the leads.")
     activity_file: str | None = Field(
