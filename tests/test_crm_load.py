@@ -52,7 +52,8 @@ def test_good_export_reads_and_maps(tmp_path: Path) -> None:
     for fmt in ("csv", "parquet"):
         p, m = _write(tmp_path, GOOD, fmt=fmt)
         ex = load_export(p, m, salt="s")
-        assert ex.n_leads == 3 and ex.incomplete == {}
+        assert ex.n_leads == 3
+        assert ex.incomplete == {}
         # naive local times read in the mapping's zone: 10:00 New York (EST) is 15:00 UTC
         assert ex.leads["created_at"][0] == pd.Timestamp("2025-03-03 15:00", tz="UTC")
         assert ex.exported_at == pd.Timestamp("2025-04-01 16:00", tz="UTC")  # latest seen
@@ -64,7 +65,8 @@ def test_good_export_reads_and_maps(tmp_path: Path) -> None:
                  ("created", "mql", "attempt", "sql", "opp_open", "won")}  # fmt: skip
         assert count == {"created": 3, "mql": 2, "attempt": 1, "sql": 1, "opp_open": 1,
                          "won": 1}  # fmt: skip
-        assert mapped.terminal["won"] == 1 and mapped.terminal["in_flight"] == 2
+        assert mapped.terminal["won"] == 1
+        assert mapped.terminal["in_flight"] == 2
 
 
 def test_unparseable_date_names_row_column_value(tmp_path: Path) -> None:
@@ -163,14 +165,16 @@ def test_mapping_errors_are_clear() -> None:
         load_mapping({"columns": {"lead_id": "Id", "created": "C"}, "timezone": "Mars/Base"})
     text = str(err.value)
     assert "unknown canonical field(s) ['created']" in text
-    assert "timezone" in text and "IANA" in text
-    with pytest.raises(ScenarioError, match="values.stage"):
+    assert "timezone" in text
+    assert "IANA" in text
+    with pytest.raises(ScenarioError, match=r"values\.stage"):
         load_mapping({"columns": {"lead_id": "I", "created_at": "C", "channel": "S",
                                   "stage": "St"}})  # fmt: skip
 
 
 def test_presets_load() -> None:
     names = preset_names()
-    assert "olist" in names and len(names) >= 3
+    assert "olist" in names
+    assert len(names) >= 3
     for name in names:
         load_mapping(f"preset:{name}")

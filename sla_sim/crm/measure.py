@@ -46,9 +46,10 @@ class MeasuredExport:
     results: Results
     export_report: dict[str, Any]
 
-    def save(self, out_dir: str | Path, report: bool = True) -> Path:
-        """Write the results folder plus ``breakdown.csv`` and ``export.json``."""
-        out = self.results.save(out_dir, report=report)
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the results folder plus ``breakdown.csv`` and ``export.json`` (the report
+        and charts are drawn by the report layer, e.g. ``sla-sim measure``)."""
+        out = self.results.save(out_dir)
         self.breakdown.to_csv(out / "breakdown.csv", index=False)
         (out / "export.json").write_text(json.dumps(self.export_report, indent=2,
                                                     default=str) + "\n")  # fmt: skip
@@ -160,3 +161,27 @@ def _breakdown(m: Measurement, sc: Scenario, mapped: MappedLog) -> pd.DataFrame:
                                       "pending", "compliance"])  # fmt: skip
     out["period"] = pd.Categorical(out["period"], [p.label for p in m.window.periods])
     return out.sort_values(["period", "clause", "team", "owner"], ignore_index=True)
+
+
+def store_measured(me: MeasuredExport, store: Any = None, out: str | Path | None = None
+                   ) -> tuple[str, Path]:  # fmt: skip
+    """Save a measured export as a complete run of the run store (``kind: measured``), so
+    that ``runs list`` shows it and ``runs compare`` sets it beside simulated runs."""
+    from sla_sim.batch.store import COMPLETE, RunFolder, RunStore
+
+    store = store or RunStore()
+    run_id, path = store.new_run_dir(f"measured-{me.scenario.name}", out)
+    folder = RunFolder(path)
+    me.results.meta["run_id"] = run_id
+    me.save(path)
+    meta = {
+        "id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": COMPLETE, "scenario_name": me.scenario.name,
+        "scenario_hash": scenario_hash(me.scenario), "seed": None, "reps_requested": 1,
+        "reps_done": 1, "path": str(path), "version": package_version(), "wall_seconds": None,
+        "note": f"measured from CRM export ({me.export_report['leads']} leads, exported"
+                f" {me.export_report['exported_at']})", "kind": "measured",
+    }  # fmt: skip
+    folder.write_meta(meta)
+    store.register(meta)
+    return run_id, path
