@@ -3,7 +3,7 @@
     python benchmarks/planner_latency.py [--preset default] [--reps 100] [--workers 2]
                                          [--json out.json]
 
-Drives the real panel (``sla_sim.widgets.PlannerPanel``, the object behind notebook 01 and
+Drives the real panel (``sla_sim.planner.panel.PlannerPanel``, the object behind notebook 01 and
 ``sla-sim dashboard``) without a browser: its widgets are plain Python objects, so setting a
 control and calling ``refresh()`` runs exactly what a slider change runs in the kernel — the
 debounce (``DEBOUNCE_S``, waited here), the scenario rebuild, the progressive evaluation on the
@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a source checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from sla_sim.planner import Planner  # noqa: E402
-from sla_sim.presets import preset  # noqa: E402
-from sla_sim.widgets import CHARTS, DEBOUNCE_S, FIRST, PlannerPanel  # noqa: E402
+from sla_sim.planner.engine import Planner  # noqa: E402
+from sla_sim.planner.panel import CHARTS, DEBOUNCE_S, FIRST, PlannerPanel  # noqa: E402
+from sla_sim.scenario.presets import preset  # noqa: E402
 
 CHANGES: tuple[tuple[str, Any], ...] = (
     ("sdr_count", 12),

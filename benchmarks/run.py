@@ -8,7 +8,7 @@
     of ``--repeats`` runs each, reported as leads per second and the ratio sla_sim / idiomatic.
 (b) Replications of the default preset, seconds per replication split into simulation
     (``FunnelModel.run``) and metrics (``sla_sim.metrics.compute``), plus the wall time of
-    ``sla_sim.montecarlo.run_replication``; means over ``--reps-default`` replications.
+    ``sla_sim.batch.replications.run_replication``; means over ``--reps-default`` replications.
 (c) Memory: the tracemalloc peak of one default replication, and the process's maximum
     resident set size (``resource.getrusage``) after each section.
 
@@ -44,11 +44,12 @@ from sla_sim.analysis.reductions import (  # noqa: E402
     measure_span_hours,
     mmc_scenario,
 )
+from sla_sim.batch.replications import run_replication  # noqa: E402
 from sla_sim.events import CODE  # noqa: E402
-from sla_sim.model.funnel import FunnelModel, horizon_hours  # noqa: E402
-from sla_sim.montecarlo import run_replication  # noqa: E402
-from sla_sim.presets import preset  # noqa: E402
-from sla_sim.scenario import Scenario  # noqa: E402
+from sla_sim.horizon import horizon_hours  # noqa: E402
+from sla_sim.model.funnel import FunnelModel  # noqa: E402
+from sla_sim.scenario.presets import preset  # noqa: E402
+from sla_sim.scenario.schema import Scenario  # noqa: E402
 from sla_sim.streams import Streams, replication_seed  # noqa: E402
 
 LAM, MU, C = 9.0, 1.0, 10

@@ -4,7 +4,8 @@
 
 (1) Parallel efficiency from 1 to 2 local worker processes, T1 / (2 T2), on the same ``--reps``
     replications (``run_replications``; results are identical, checked).
-(2) Memory flatness of a stored run (``sla_sim.runs.stored_run``, streamed to a run folder): the
+(2) Memory flatness of a stored run (``sla_sim.batch.runs.stored_run``, streamed to a run folder):
+the
     peak RSS of one child process per measurement, read with ``getrusage(RUSAGE_CHILDREN)`` in a
     thin wrapper process around it (so no other process is counted), for 100 vs 2,000
     replications (5,000 with ``--full``; the goal is a ratio <= 1.5 at 5,000 vs 100). The child
@@ -44,9 +45,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 import numpy as np  # noqa: E402
 
-from sla_sim.presets import preset  # noqa: E402
-from sla_sim.scenario import Scenario  # noqa: E402
-from sla_sim.scenario_io import set_path  # noqa: E402
+from sla_sim.scenario.io import set_path  # noqa: E402
+from sla_sim.scenario.presets import preset  # noqa: E402
+from sla_sim.scenario.schema import Scenario  # noqa: E402
 
 SEED = 20260101
 TARGET_REPS, TARGET_WORKERS = 1_000_000, 100
@@ -77,14 +78,14 @@ def scenario_for(kind: str) -> tuple[Scenario, str]:
 # ---------------------------------------------------------------------------- (2) memory
 def memory_child(kind: str, reps: int, workers: int, out_json: str) -> None:
     """Run inside the measured child: one stored run, then report its own numbers."""
-    from sla_sim.runs import stored_run
-    from sla_sim.store import RunStore
+    from sla_sim.batch.runs import stored_run
+    from sla_sim.batch.store import RunStore
 
     sc, _ = scenario_for(kind)
     with tempfile.TemporaryDirectory() as store:
         t0 = time.perf_counter()
         _, _, res = stored_run(sc, reps=reps, seed=SEED, workers=workers,
-                               store=RunStore(store), progress=False, report=False)  # fmt: skip
+                               store=RunStore(store), progress=False)  # fmt: skip
         seconds = time.perf_counter() - t0
     Path(out_json).write_text(json.dumps({
         "reps": reps, "replications_done": res.replications, "seconds": seconds,
@@ -133,14 +134,14 @@ def _noop(x: int) -> int:
 def _warm() -> bool:
     import sla_sim.metrics
     import sla_sim.model.funnel
-    import sla_sim.scenario  # noqa: F401
+    import sla_sim.scenario.schema  # noqa: F401
 
     return True
 
 
 def bench_executors(sc: Scenario, reps: int, repeats: int) -> dict[str, Any]:
     """Serial vs 2 processes vs Dask (with and without start-up) and Dask task overhead."""
-    from sla_sim.montecarlo import run_replications
+    from sla_sim.batch.replications import run_replications
 
     kw = {"reps": reps, "seed": SEED, "progress": False, "keep_log_of": None}
     run_replications(sc, reps=2, seed=SEED + 1, progress=False)  # warm caches and imports
@@ -164,7 +165,7 @@ def bench_executors(sc: Scenario, reps: int, repeats: int) -> dict[str, Any]:
     out["dask_including_startup_seconds"] = t_incl
     out["dask_identical_to_serial"] = bool(np.array_equal(serial.values, dres.values,
                                                           equal_nan=True))  # fmt: skip
-    from sla_sim.executors import local_cluster
+    from sla_sim.batch.executors import local_cluster
 
     t_start, cluster = timed(lambda: local_cluster(2))
     try:
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     sc, desc = scenario_for(exec_kind)
     executors = bench_executors(sc, args.reps, args.repeats)
 
-    from sla_sim.worker import run_one
+    from sla_sim.batch.worker import run_one
 
     default, _ = scenario_for("default")
     run_one(default, SEED, 0)

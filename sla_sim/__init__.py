@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from importlib import metadata as _metadata
 
+from sla_sim.batch.replications import run_replication, run_replications
+from sla_sim.batch.results import Results
 from sla_sim.errors import ReconciliationError, ScenarioError, SlaSimError
-from sla_sim.montecarlo import run_replication, run_replications
-from sla_sim.presets import preset, preset_names
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import load as load_scenario
-from sla_sim.scenario_io import save as save_scenario
+from sla_sim.scenario.io import load as load_scenario
+from sla_sim.scenario.io import save as save_scenario
+from sla_sim.scenario.presets import preset, preset_names
+from sla_sim.scenario.schema import Scenario
 
 try:
     __version__ = _metadata.version("sla_sim")

@@ -2,6 +2,6 @@
 
 import sys
 
-from sla_sim.cli import main
+from sla_sim.cli.main import main
 
 sys.exit(main())

@@ -1,9 +1,17 @@
-"""The measured window and its periods (calendar months in the scenario's time zone)."""
+"""Model time: its origin, the warm-up end, the horizon end, and the measured months.
+
+Built once from a scenario and read by the model and the metrics alike: times inside the model
+are elapsed hours from :func:`horizon_hours`'s origin; the measured window is split into
+calendar months of the scenario's time zone (:func:`window_for`).
+"""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 TOTAL = "total"
 
@@ -76,3 +84,27 @@ def month_window(origin: datetime, start_h: float, end_h: float) -> Window:
         t = t1
         y, m = nxt.year, nxt.month
     return Window(origin, start_h, end_h, tuple(months))
+
+
+def horizon_hours(sc: Any) -> tuple[datetime, float, float]:
+    """(origin, warm-up end, horizon end) of a scenario: origin aware, the others elapsed hours.
+
+    ``sc`` is a :class:`~sla_sim.scenario.Scenario` (only its ``horizon`` is read). The measured
+    period runs from ``measure_start`` for ``measure_months`` calendar months; a start day beyond
+    the end month's length (e.g. the 31st) ends on that month's last day.
+    """
+    tz = ZoneInfo(sc.horizon.timezone)
+    m0 = sc.horizon.measure_start
+    start = datetime(m0.year, m0.month, m0.day, tzinfo=tz)
+    origin = datetime.combine(m0 - timedelta(days=sc.horizon.warmup_days), datetime.min.time(),
+                              tzinfo=tz)
+    months = m0.month - 1 + sc.horizon.measure_months
+    y, m = m0.year + months // 12, months % 12 + 1
+    end = datetime(y, m, min(m0.day, calendar.monthrange(y, m)[1]), tzinfo=tz)
+    return origin, elapsed_hours(origin, start), elapsed_hours(origin, end)
+
+
+def window_for(sc: Any) -> Window:
+    """The measured window of a scenario: after the warm-up, to the end of the horizon."""
+    origin, start_h, end_h = horizon_hours(sc)
+    return month_window(origin, start_h, end_h)

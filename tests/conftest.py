@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sla_sim.presets import preset
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
+from sla_sim.scenario.schema import Scenario
 
 SEED = 12345
 

@@ -76,7 +76,7 @@ def _answers(port: int) -> bool:
 def dashboard(tmp_path: Path) -> Iterator[str]:
     """The URL of `sla-sim dashboard` on a fast scenario; the server is stopped by PID after."""
     _require_browser()
-    from sla_sim.cli import main
+    from sla_sim.cli.main import main
 
     scenario = tmp_path / "fast.yaml"
     assert main(["init", "--out", str(scenario)]) == 0
@@ -184,11 +184,11 @@ def test_dashboard_redraws_when_a_lever_moves(dashboard: str) -> None:
 # ---------------------------------------------------------------------- without a browser
 def test_generated_notebook_only_creates_and_shows_the_panel(tmp_path: Path) -> None:
     """The served notebook imports PlannerPanel with the options given and displays it."""
-    from sla_sim.dashboard import notebook
+    from sla_sim.planner.dashboard import notebook
 
     nb = notebook(preset="smb_inbound", reps=7, workdir=tmp_path, workers=3)
     code = "\n".join(c["source"] for c in nb["cells"])
-    assert "from sla_sim.widgets import PlannerPanel" in code
+    assert "from sla_sim.planner.panel import PlannerPanel" in code
     assert "PlannerPanel(preset='smb_inbound', reps=7, workers=3)" in code
     assert code.rstrip().endswith("panel")
     assert repr(str(tmp_path.resolve())) in code
@@ -201,7 +201,7 @@ def test_generated_notebook_only_creates_and_shows_the_panel(tmp_path: Path) -> 
 
 def test_voila_listens_on_loopback_only() -> None:
     """Voilà is started without a browser, on 127.0.0.1, on exactly the port asked for."""
-    from sla_sim.dashboard import voila_command
+    from sla_sim.planner.dashboard import voila_command
 
     cmd = voila_command("x.ipynb", 8999)
     assert cmd[:3] == [sys.executable, "-m", "voila"]
@@ -212,8 +212,8 @@ def test_voila_listens_on_loopback_only() -> None:
 def test_dashboard_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     """Bad options exit 2 naming them; a busy port or a missing Voilà exit 1 saying what to do."""
-    from sla_sim import dashboard
-    from sla_sim.cli import main
+    from sla_sim.cli.main import main
+    from sla_sim.planner import dashboard
 
     assert main(["dashboard", "--port", "0", "--reps", "0", "--workers", "0"]) == 2
     err = capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sla_sim.cli import main
+from sla_sim.cli.main import main
 
 
 def _small_scenario(path: Path) -> Path:

@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sla_sim import sweep as sweep_mod
-from sla_sim.analysis.breach import SIDES, breach_distributions, revenue_distribution
-from sla_sim.cli import main
-from sla_sim.compare import HEADLINE, paired_differences, run_pair
+from sla_sim.batch import sweep as sweep_mod
+from sla_sim.batch.breach import SIDES, breach_distributions, revenue_distribution
+from sla_sim.batch.compare import HEADLINE, paired_differences, run_pair
+from sla_sim.batch.replications import run_replications
+from sla_sim.batch.results import Results
+from sla_sim.batch.sweep import design, parse_param, sweep
+from sla_sim.cli.main import main
 from sla_sim.errors import ScenarioError
-from sla_sim.montecarlo import run_replications
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import save, set_path
-from sla_sim.sweep import design, parse_param, sweep
+from sla_sim.scenario.io import save, set_path
+from sla_sim.scenario.schema import Scenario
 from tests.conftest import make_tiny
 
 SEED = 31337

@@ -1,4 +1,5 @@
-"""Tests of sla_sim.defaults_data: shapes and invariants, plus a second, independent derivation."""
+"""Tests of sla_sim.scenario.defaults_data: shapes and invariants, plus a second, independent
+derivation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_sim import defaults_data as dd
+from sla_sim.scenario import defaults_data as dd
 
 DATA = Path(__file__).resolve().parents[1] / "sla_sim" / "data"
 MQL = DATA / "olist" / "olist_marketing_qualified_leads_dataset.csv"

@@ -1,4 +1,5 @@
-"""Tests for sla_sim.distributions: analytic moments, sampling, validation and round-trips."""
+"""Tests for sla_sim.scenario.distributions: analytic moments, sampling, validation and
+round-trips."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from sla_sim._base import Spec
-from sla_sim.distributions import (
+from sla_sim.scenario.distributions import (
     Constant,
     Distribution,
     Empirical,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sla_sim.reference import END, START, reference_markdown
+from sla_sim.scenario.reference import END, START, reference_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -14,7 +14,8 @@ def test_readme_reference_matches_schema():
     """The README's scenario reference equals what the schema generates (regenerate if not)."""
     text = README.read_text(encoding="utf-8")
     section = text[text.index(START): text.index(END) + len(END)]
-    assert section == reference_markdown(), "run: python -m sla_sim.reference --write README.md"
+    assert section == reference_markdown(), (
+        "run: python -m sla_sim.scenario.reference --write README.md")
 
 
 def test_reference_documents_every_leaf_field():

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_sim import worker
+from sla_sim.batch import worker
+from sla_sim.batch.executors import Job, _chunks, execute, mp_context
+from sla_sim.batch.replications import ReplicationError, run_replications
+from sla_sim.batch.results import Results
+from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk
 from sla_sim.errors import ScenarioError
-from sla_sim.executors import Job, _chunks, execute, mp_context
-from sla_sim.montecarlo import ReplicationError, run_replications
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
+from sla_sim.scenario.schema import Scenario
 from tests.conftest import make_tiny
 
 SEED = 4242
@@ -28,7 +28,7 @@ FAIL_SEED = 99
 def _small() -> Scenario:
     """The tiny scenario with a 5-day warm-up, a tenth of the leads and 2 SDRs (~25 ms/rep)."""
     sc = make_tiny({"horizon.warmup_days": 5, "teams[sdr].reps": 2})
-    from sla_sim.scenario_io import set_path
+    from sla_sim.scenario.io import set_path
 
     for c in sc.channels:
         sc = set_path(sc, f"channels[{c.name}].leads_per_month", c.leads_per_month / 10)

@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import event_logs, window_pairs
 
+from sla_sim.batch.replications import run_replication
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE, EventLog
 from sla_sim.metrics import METRIC_DOCS, compute, window_for
 from sla_sim.metrics.capacity import level_mean_max
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, evaluate
 from sla_sim.metrics.episodes import build_episodes
-from sla_sim.montecarlo import run_replication
-from sla_sim.presets import preset
-from sla_sim.scenario import Scenario, SLASpec
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
+from sla_sim.scenario.schema import Scenario, SLASpec
 
 NY = ZoneInfo("America/New_York")
 JAN_H = 31 * 24.0  # January 2026: model hours 0..744 (no DST change)
@@ -405,8 +405,8 @@ SLA_CHANGES: list[dict[str, Any]] = [
 def test_a_measurement_gives_the_metrics_of_any_sla(change: dict[str, Any]) -> None:
     """measure(log, sc).table(sla) is exactly compute(log, sc with that SLA): only the
     clauses, breach flags and targets depend on the SLA, and they are judged per call."""
+    from sla_sim.batch.worker import run_one
     from sla_sim.metrics import measure
-    from sla_sim.worker import run_one
 
     sc = preset("default")
     for path, value in {"horizon.warmup_days": 30, "horizon.measure_months": 2}.items():

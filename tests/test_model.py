@@ -18,15 +18,16 @@ import pytest
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.errors import ReconciliationError, ScenarioError
 from sla_sim.events import CODE, TERMINAL_EVENT_CODES, TERMINAL_STATES
-from sla_sim.model.funnel import FunnelModel, horizon_hours
+from sla_sim.horizon import horizon_hours
+from sla_sim.model.funnel import FunnelModel
 from sla_sim.model.handoff import HandoffSchedule
 from sla_sim.model.nurture import nurture_delays
 from sla_sim.model.reconcile import reconcile, terminal_counts
 from sla_sim.model.routing import Team
 from sla_sim.model.sdr import contact_curve
-from sla_sim.presets import preset
-from sla_sim.scenario import ContactSpec, HandoffSpec, NurtureSpec, Scenario
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
+from sla_sim.scenario.schema import ContactSpec, HandoffSpec, NurtureSpec, Scenario
 from sla_sim.streams import Streams, replication_seed
 
 SEED = 7
@@ -549,7 +550,7 @@ def test_a_replication_leaves_no_reference_cycles(tiny_factory: Factory) -> None
     the only cycle left is SimPy's Environment binding its own methods, a handful of objects."""
     import gc
 
-    from sla_sim.worker import run_one
+    from sla_sim.batch.worker import run_one
 
     sc = tiny_factory(None)
     run_one(sc, SEED, 0)

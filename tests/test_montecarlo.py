@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sla_sim.batch.replications import run_replication, run_replications
+from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError
-from sla_sim.montecarlo import run_replication, run_replications
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.schema import Scenario
 from sla_sim.streams import Streams, replication_seed
 
 SEED = 5
@@ -84,7 +84,7 @@ def test_metric_rejects_unknown_name(serial: Results) -> None:
 
 def test_save_and_load_round_trip(serial: Results, tmp_path: Path) -> None:
     """Results saved without a report load back with an equal table, scenario and lead states."""
-    out = serial.save(tmp_path / "run", report=False)
+    out = serial.save(tmp_path / "run")
     assert (out / "summary.json").is_file()
     assert not (out / "report.md").exists()
     back = Results.load(out)
@@ -145,7 +145,7 @@ def test_run_one_remembers_a_measurement_and_rejudges_only_the_sla(
     """With remember=True, the same scenario up to its SLA is not simulated again: the SLA is
     re-judged on the remembered measurement, with results identical to a fresh run."""
     import sla_sim.model.funnel as funnel
-    from sla_sim import worker
+    from sla_sim.batch import worker
 
     monkeypatch.setattr(worker, "_MEMORY", type(worker._MEMORY)())
     first = worker.run_one(tiny_scenario, 3, 1, remember=True)

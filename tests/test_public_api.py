@@ -32,7 +32,7 @@ EXPECTED = {
 # Modules that only the report, the notebooks or the CLI need: importing sla_sim must not pay
 # for them (nor for the simulation engine, which run_replication imports on first use).
 HEAVY = ("altair", "vl_convert", "ipywidgets", "anywidget", "tqdm", "simpy", "dask",
-         "duckdb", "sla_sim.report", "sla_sim.viz", "sla_sim.model")
+         "duckdb", "sla_sim.report.document", "sla_sim.report.charts", "sla_sim.model")
 
 
 def test_all_is_the_expected_set() -> None:
@@ -51,7 +51,7 @@ def test_every_public_name_is_importable(name: str) -> None:
 
 def test_public_objects_are_what_they_claim() -> None:
     """The public errors subclass the right builtins, and the aliases point at scenario_io."""
-    from sla_sim import scenario_io
+    from sla_sim.scenario import io as scenario_io
 
     assert issubclass(sla_sim.ScenarioError, ValueError)
     assert issubclass(sla_sim.ScenarioError, sla_sim.SlaSimError)

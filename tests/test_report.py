@@ -1,4 +1,5 @@
-"""Tests of the chart builders (sla_sim.viz) and the results report (sla_sim.report)."""
+"""Tests of the chart builders (sla_sim.report.charts) and the results report
+(sla_sim.report.document)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_sim import run_replications, viz
+from sla_sim import run_replications
+from sla_sim.batch.results import Results
 from sla_sim.metrics.clauses import CLAUSES
-from sla_sim.report import headline_table, write_report
-from sla_sim.results import Results
+from sla_sim.report import charts as viz
+from sla_sim.report.document import headline_table, write_report
 
 URL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*https?://""", re.IGNORECASE)
 
@@ -211,8 +213,11 @@ def test_report_without_event_log_skips_response_chart(results, tmp_path):
     assert (tmp_path / "report.html").read_text().count("<svg") == 5
 
 
-def test_results_save_writes_the_report(results, tmp_path):
-    """Results.save writes report.md and report.html through write_report."""
+def test_results_save_leaves_the_report_to_the_caller(results, tmp_path):
+    """Results.save writes the data files only; write_report adds report.md and report.html."""
     results.save(tmp_path / "run")
+    assert (tmp_path / "run" / "summary.json").exists()
+    assert not (tmp_path / "run" / "report.md").exists()
+    write_report(results, tmp_path / "run")
     assert (tmp_path / "run" / "report.md").exists()
     assert (tmp_path / "run" / "report.html").exists()

@@ -11,9 +11,10 @@ from sla_sim.analysis.reductions import unlimited_capacity_scenario
 from sla_sim.analysis.reverse_funnel import forward, mean_sql_probability, p_mql, p_reach, reverse
 from sla_sim.errors import ScenarioError
 from sla_sim.events import CODE
-from sla_sim.model import FunnelModel, horizon_hours
-from sla_sim.presets import preset
-from sla_sim.scenario_io import set_path
+from sla_sim.horizon import horizon_hours
+from sla_sim.model import FunnelModel
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
 from sla_sim.streams import Streams, replication_seed
 
 Z = 3.5

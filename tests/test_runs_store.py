@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sla_sim import runs
-from sla_sim.cli import main
+from sla_sim.batch import runs
+from sla_sim.batch.replications import run_replications
+from sla_sim.batch.results import Results
+from sla_sim.batch.runs import FLUSH_EVERY, parse_precision, stored_run
+from sla_sim.batch.store import RunFolder, RunStore
+from sla_sim.cli.main import main
 from sla_sim.errors import ScenarioError
-from sla_sim.montecarlo import run_replications
-from sla_sim.results import Results
-from sla_sim.runs import FLUSH_EVERY, parse_precision, stored_run
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import load, save, set_path
-from sla_sim.store import RunFolder, RunStore
+from sla_sim.scenario.io import load, save, set_path
+from sla_sim.scenario.schema import Scenario
 from tests.conftest import make_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def small(leads_divisor: float = 10, sdrs: int = 2) -> Scenario:
 
 def _run(sc: Scenario, store: RunStore, reps: int = REPS, **kw: Any) -> tuple[str, Path, Results]:
     return stored_run(sc, reps=reps, seed=kw.pop("seed", SEED), store=store, progress=False,
-                      report=False, **kw)  # fmt: skip
+                      **kw)  # fmt: skip
 
 
 def _meta(folder: Path) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def test_complete_run_folder_has_every_final_file(completed: Any) -> None:
         assert (folder / name).is_file(), name
     assert not (folder / "chunks").exists()
     assert not list(folder.rglob(".*tmp-*"))
-    assert not (folder / "report.md").exists()  # report=False
+    assert not (folder / "report.md").exists()  # no finish hook: no report
 
 
 def test_catalog_lists_the_run_and_sql_counts_its_rows(completed: Any) -> None:
@@ -120,7 +120,7 @@ def test_resuming_a_complete_run_is_refused(completed: Any) -> None:
     """``resume`` of a complete run raises ScenarioError naming --resume."""
     store, run_id, _, _ = completed
     with pytest.raises(ScenarioError, match="--resume"):
-        stored_run(resume=run_id, store=store, progress=False, report=False)
+        stored_run(resume=run_id, store=store, progress=False)
 
 
 # ---------------------------------------------------------------------------- interruption
@@ -160,8 +160,7 @@ def test_interrupted_run_keeps_chunks_and_resume_equals_fresh_run(
     assert wide["replication"].tolist() == list(range(k))
     assert not (folder / "replications.parquet").exists()
 
-    run_id, folder2, res = stored_run(resume=row["id"], store=store, progress=False,
-                                      report=False)  # fmt: skip
+    run_id, folder2, res = stored_run(resume=row["id"], store=store, progress=False)  # fmt: skip
     assert (run_id, folder2) == (row["id"], folder)
     assert _meta(folder)["status"] == "complete"
     assert _meta(folder)["reps_done"] == REPS
@@ -175,8 +174,8 @@ def test_failed_replication_leaves_an_incomplete_run_that_resumes(
         scenario: Scenario, completed: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A raising replication keeps the others in chunks; after the fix, resume completes it."""
-    from sla_sim import worker
-    from sla_sim.montecarlo import ReplicationError
+    from sla_sim.batch import worker
+    from sla_sim.batch.replications import ReplicationError
 
     real = worker.run_one
 
@@ -199,7 +198,7 @@ def test_failed_replication_leaves_an_incomplete_run_that_resumes(
     (row,) = store.list().to_dict("records")
     assert (row["status"], row["reps_done"]) == ("incomplete", REPS - 1)
     assert "1 replication(s) failed" in _meta(Path(row["path"]))["note"]
-    _, _, res = stored_run(resume=row["id"], store=store, progress=False, report=False)
+    _, _, res = stored_run(resume=row["id"], store=store, progress=False)
     np.testing.assert_array_equal(res.values, completed[3].values)
 
 
@@ -420,7 +419,7 @@ def test_flushed_replications_are_released(scenario: Scenario, tmp_path: Path,
 def test_runs_with_out_folders_get_distinct_ids(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Two runs written to different --out folders within one second get different ids."""
-    import sla_sim.store as store_mod
+    import sla_sim.batch.store as store_mod
 
     class Frozen(datetime):
         @classmethod
@@ -489,7 +488,7 @@ def test_runs_show_prints_facts_and_headline(two_runs: Any,
 def test_runs_compare_prints_paired_differences(two_runs: Any,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """`sla-sim runs compare A B` says the runs are paired and prints B - A per metric."""
-    from sla_sim.compare import paired_differences
+    from sla_sim.batch.compare import paired_differences
 
     root, a, b = two_runs
     assert main(["runs", "--store", str(root), "compare", a, b]) == 0

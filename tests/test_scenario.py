@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
-from sla_sim.presets import preset, preset_names
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import dump_yaml, load, save, set_path, validate
+from sla_sim.scenario.io import dump_yaml, load, save, set_path, validate
+from sla_sim.scenario.presets import preset, preset_names
+from sla_sim.scenario.schema import Scenario
 
 Data = dict[str, Any]
 

@@ -31,10 +31,11 @@ from sla_sim.analysis.reductions import (
     unlimited_capacity_scenario,
 )
 from sla_sim.events import CODE, TERMINAL_EVENT_CODES
-from sla_sim.model.funnel import IN_FLIGHT, FunnelModel, horizon_hours
+from sla_sim.horizon import horizon_hours
+from sla_sim.model.funnel import IN_FLIGHT, FunnelModel
 from sla_sim.model.reconcile import terminal_counts
-from sla_sim.presets import preset, preset_names
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset, preset_names
 from sla_sim.streams import Streams, replication_seed
 
 Z = 3.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sla_sim.viz import sweep_heatmap
+from sla_sim.report.charts import sweep_heatmap
 
 
 def _table() -> pd.DataFrame:

@@ -18,10 +18,10 @@ pytest.importorskip("ipywidgets", reason="the planner panel needs ipywidgets (pi
                     " -e .[notebook])")  # fmt: skip
 
 from sla_sim.errors import ScenarioError
-from sla_sim.planner import Lever, Planner
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import set_path
-from sla_sim.widgets import CHARTS, PlannerPanel
+from sla_sim.planner.engine import Lever, Planner
+from sla_sim.planner.panel import CHARTS, PlannerPanel
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.schema import Scenario
 
 REPS = 4
 
@@ -177,8 +177,8 @@ def test_headline_names_the_commitment_most_at_risk(panel: PlannerPanel) -> None
     that none was breached."""
     import numpy as np
 
-    from sla_sim.labels import COMMITMENTS, commitment_labels
-    from sla_sim.widgets import headline_html
+    from sla_sim.planner.panel import headline_html
+    from sla_sim.report.labels import COMMITMENTS, commitment_labels
 
     panel.refresh()
     res = panel.results
@@ -198,7 +198,7 @@ def test_headline_names_the_commitment_most_at_risk(panel: PlannerPanel) -> None
     zero = res.table.copy()
     zero.loc[zero["metric"].str.endswith("_breach") & (zero["metric"] != "revenue_target_breach"),
              "value"] = 0.0
-    from sla_sim.results import Results
+    from sla_sim.batch.results import Results
 
     calm = Results.from_table(res.scenario, zero, res.terminal, res.meta)
     assert "no SLA commitment breached in any replication" in headline_html(calm)
@@ -208,7 +208,7 @@ def test_planner_workers_run_at_lower_priority(planner: Planner) -> None:
     """The simulations yield the CPU to the process drawing charts (nice + WORKER_NICE)."""
     import os
 
-    from sla_sim.planner import WORKER_NICE
+    from sla_sim.planner.engine import WORKER_NICE
 
     mine = os.nice(0)
     theirs = [pool.submit(os.nice, 0).result() for pool in planner.pools]
@@ -383,7 +383,7 @@ def test_response_chart_is_drawn_once_per_scenario(fast: Scenario,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The response-time chart shows replication 0's log, the same at every update: it is drawn
     once per evaluated scenario although two updates draw it."""
-    import sla_sim.widgets as widgets
+    import sla_sim.planner.panel as widgets
 
     calls: list[str] = []
     real = widgets.render_chart

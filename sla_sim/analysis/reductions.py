@@ -9,7 +9,8 @@
   qualification rates, cadence, sales economics) but removes every capacity limit, so that
   conversions can be checked against the product of the stage rates.
 
-Both return ordinary validated :class:`~sla_sim.scenario.Scenario` objects, run like any other.
+Both return ordinary validated :class:`~sla_sim.scenario.schema.Scenario` objects, run like
+any other.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from numbers import Integral, Real
 from typing import Any
 
 from sla_sim.calendar import CalendarSpec
-from sla_sim.distributions import Constant, Exponential
 from sla_sim.model.arrivals import HOURS_PER_MONTH
-from sla_sim.scenario import (
+from sla_sim.scenario.distributions import Constant, Exponential
+from sla_sim.scenario.io import validate
+from sla_sim.scenario.schema import (
     AESpec,
     ArrivalProfile,
     ChannelSpec,
@@ -34,7 +36,6 @@ from sla_sim.scenario import (
     SLASpec,
     TeamSpec,
 )
-from sla_sim.scenario_io import validate
 
 __all__ = [
     "MMC_MEASURE_START",

@@ -20,7 +20,7 @@ from scipy.special import expit, logit
 
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.model.sdr import contact_curve
-from sla_sim.scenario import ChannelSpec, Scenario
+from sla_sim.scenario.schema import ChannelSpec, Scenario
 
 
 def p_mql(ch: ChannelSpec, threshold: float) -> float:

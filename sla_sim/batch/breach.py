@@ -13,11 +13,15 @@ These are the numbers the notebooks chart and the recommendation exports:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from sla_sim.metrics.periods import TOTAL
-from sla_sim.results import Results
+from sla_sim.horizon import TOTAL
+
+if TYPE_CHECKING:
+    from sla_sim.batch.results import Results
 
 SIDES = {
     "mql_volume": "marketing", "acceptance": "marketing", "handoff": "handoff",

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sla_sim.executors import execute, jobs_for
-from sla_sim.montecarlo import DEFAULT_SEED, ReplicationError, check_request, collect
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
+from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
+from sla_sim.batch.results import Results
+from sla_sim.scenario.schema import Scenario
+from sla_sim.stats import t_interval
 
 HEADLINE = (
     "revenue", "revenue_target_breach", "wins", "mqls", "sqls", "acceptance_rate",
@@ -44,23 +45,6 @@ def run_pair(a: Scenario, b: Scenario, reps: int = 50, seed: int = DEFAULT_SEED,
     return ra, rb
 
 
-def t_half_width(x: np.ndarray, level: float = 0.95) -> float:
-    """Half-width of the t confidence interval of the mean of ``x`` (NaNs ignored; NaN when
-    fewer than two values)."""
-    x = x[~np.isnan(x)]
-    if len(x) < 2:
-        return math.nan
-    return float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-
-
-def _ci(x: np.ndarray, level: float) -> tuple[float, float]:
-    hw = t_half_width(x, level)
-    if math.isnan(hw):
-        return math.nan, math.nan
-    mean = float(np.nanmean(x))
-    return mean - hw, mean + hw
-
-
 def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None = None,
                        period: str = "total", level: float = 0.95) -> pd.DataFrame:  # fmt: skip
     """Per metric: means of A and B, the paired difference B - A with its CI, and the CI an
@@ -74,7 +58,7 @@ def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None
         ok = ~np.isnan(xa) & ~np.isnan(xb)
         xa, xb = xa[ok], xb[ok]
         d = xb - xa
-        lo, hi = _ci(d, level)
+        lo, hi = t_interval(d, level)
         n = len(d)
         if n >= 2:
             va, vb = xa.var(ddof=1) / n, xb.var(ddof=1) / n

@@ -1,6 +1,6 @@
 """Where replications run: in this process, in local worker processes, or on a Dask cluster.
 
-Every executor runs the same task (:func:`sla_sim.worker.run_chunk`) on the same replication
+Every executor runs the same task (:func:`sla_sim.batch.worker.run_chunk`) on the same replication
 indices with the same seed, so results are identical whichever is used. Results are yielded as
 they complete; a replication that raises is yielded as a ReplicationFailure (with its seed) and
 the others go on.
@@ -16,9 +16,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk, simulation_key
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.scenario import Scenario
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk, simulation_key
+from sla_sim.scenario.schema import Scenario
 
 Outcome = ReplicationResult | ReplicationFailure
 

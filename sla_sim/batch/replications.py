@@ -6,7 +6,7 @@ the same seed share common random numbers (see :mod:`sla_sim.streams`).
 
 Worker processes are started with ``fork`` on Linux and ``spawn`` elsewhere, chosen per call and
 never at import. With ``spawn`` (macOS, Windows) a script must guard its entry point with
-``if __name__ == "__main__":``; the task function lives in :mod:`sla_sim.worker`, so notebooks
+``if __name__ == "__main__":``; the task function lives in :mod:`sla_sim.batch.worker`, so notebooks
 work either way. Results stream in and are aggregated as they arrive: per-lead event logs are
 not kept, except the one of ``keep_log_of``.
 """
@@ -17,11 +17,11 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
+from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.results import Results
+from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
-from sla_sim.executors import Job, execute
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_one
+from sla_sim.scenario.schema import Scenario
 
 __all__ = [
     "DEFAULT_SEED",

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from sla_sim.worker import ReplicationResult
+    from sla_sim.batch.worker import ReplicationResult
 
 __all__ = ["Results", "package_version", "scenario_hash"]
 
@@ -194,7 +194,7 @@ class Results:
             stats = {k: _num(getattr(row, k)) for k in ("n", "mean", "std", "sem", "p10",
                                                         "p50", "p90")}  # fmt: skip
             periods.setdefault(row.period, {})[row.metric] = stats
-        from sla_sim.analysis.breach import breach_distributions, revenue_distribution
+        from sla_sim.batch.breach import breach_distributions, revenue_distribution
 
         states = self.terminal.drop(columns="replication").mean().round(2).to_dict()
         return {
@@ -206,10 +206,11 @@ class Results:
         }
 
     # ------------------------------------------------------------------ persistence
-    def save(self, out_dir: str | Path, report: bool = True) -> Path:
-        """Write the results folder: summary.json, replications (Parquet), events (Parquet),
-        scenario.yaml and, if ``report``, report.md and report.html."""
-        from sla_sim.scenario_io import save as save_scenario
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the results folder: summary.json, replications (Parquet), events (Parquet)
+        and scenario.yaml (the report is written by
+        :func:`sla_sim.report.document.write_report`)."""
+        from sla_sim.scenario.io import save as save_scenario
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -219,16 +220,12 @@ class Results:
         self.terminal.to_parquet(out / "lead_states.parquet", index=False)
         if self.event_log is not None:
             self.event_log.to_parquet(out / "events.parquet", index=False)
-        if report:
-            from sla_sim.report import write_report
-
-            write_report(self, out)
         return out
 
     @classmethod
     def load(cls, out_dir: str | Path) -> Results:
         """Read a results folder written by :meth:`save`."""
-        from sla_sim.scenario_io import load as load_scenario
+        from sla_sim.scenario.io import load as load_scenario
 
         d = Path(out_dir)
         scenario = load_scenario(d / "scenario.yaml")

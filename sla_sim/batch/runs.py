@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.compare import t_half_width
+from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.replications import ReplicationError, check_request, collect
+from sla_sim.batch.results import Results, package_version, scenario_hash
+from sla_sim.batch.store import COMPLETE, INCOMPLETE, RUNNING, RunFolder, RunStore
+from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.executors import Job, execute
-from sla_sim.montecarlo import ReplicationError, check_request, collect
-from sla_sim.results import Results, package_version, scenario_hash
-from sla_sim.scenario import Scenario
-from sla_sim.store import COMPLETE, INCOMPLETE, RUNNING, RunFolder, RunStore
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_one
+from sla_sim.scenario.schema import Scenario
+from sla_sim.stats import t_half_width
 
 FLUSH_EVERY = 25  # replications per chunk file
 FLUSH_SECONDS = 10.0
@@ -139,17 +140,21 @@ def stored_run(
     precision: list[PrecisionTarget] | None = None,
     max_reps: int = 10_000,
     progress: bool = True,
-    report: bool = True,
     resume: str | None = None,
+    finish: Callable[[Results, Path], None] | None = None,
 ) -> tuple[str, Path, Results]:
-    """Run (or resume) a stored run; returns (run id, folder, Results)."""
+    """Run (or resume) a stored run; returns (run id, folder, Results).
+
+    ``finish(results, folder)``, if given, runs after the results are saved and before the run
+    is marked complete (the CLI writes the report there).
+    """
     store = store or RunStore()
     if resume:
         folder = RunFolder(store.path_of(resume))
         meta = folder.read_meta()
         if meta.get("status") == COMPLETE:
             raise ScenarioError([Issue("--resume", "run is already complete", resume)])
-        from sla_sim.scenario_io import load
+        from sla_sim.scenario.io import load
 
         scenario = load(folder.path / "scenario.yaml")
         seed, reps = int(meta["seed"]), int(meta["reps_requested"])
@@ -167,7 +172,7 @@ def stored_run(
             _check_metric(t, scenario)
         run_id, path = store.new_run_dir(scenario.name, out)
         folder = RunFolder(path)
-        from sla_sim.scenario_io import save
+        from sla_sim.scenario.io import save
 
         save(scenario, folder.path / "scenario.yaml")
         meta = {
@@ -199,7 +204,9 @@ def stored_run(
                                                               dask, precision))  # fmt: skip
         res.event_log = run_one(scenario, seed, 0, keep_log=True).log.to_frame().assign(
             replication=0)
-        res.save(folder.path, report=report)
+        res.save(folder.path)
+        if finish is not None:
+            finish(res, folder.path)
     except ReplicationError:
         raise
     except BaseException as err:  # Ctrl-C or any failure: keep what finished, say so

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.executors import execute, jobs_for
-from sla_sim.montecarlo import DEFAULT_SEED, ReplicationError, check_request, collect
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import set_path
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.schema import Scenario
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 

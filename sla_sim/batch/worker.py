@@ -118,7 +118,7 @@ _SCENARIO_CACHE: dict[str, Any] = {}
 
 def _scenario(scenario_json: str) -> Any:
     """The validated Scenario of a JSON text (a few recent ones are kept parsed)."""
-    from sla_sim.scenario import Scenario
+    from sla_sim.scenario.schema import Scenario
 
     scenario = _SCENARIO_CACHE.get(scenario_json)
     if scenario is None:

@@ -18,22 +18,14 @@ import pandas as pd
 
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE, EventLog
+from sla_sim.horizon import TOTAL, Period, Window, window_for
 from sla_sim.metrics.capacity import AttemptSpans, Level
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
-from sla_sim.metrics.periods import TOTAL, Period, Window, month_window
-from sla_sim.scenario import Scenario, SLASpec
+from sla_sim.scenario.schema import Scenario, SLASpec
 
 __all__ = ["METRIC_DOCS", "TOTAL", "Measurement", "Window", "compute", "measure", "window_for"]
-
-
-def window_for(scenario: Scenario) -> Window:
-    """The measured window of a scenario: after the warm-up, to the end of the horizon."""
-    from sla_sim.model.funnel import horizon_hours
-
-    origin, start_h, end_h = horizon_hours(scenario)
-    return month_window(origin, start_h, end_h)
 
 
 _CALENDARS: dict[tuple[str, datetime, float], BusinessCalendar] = {}
@@ -90,7 +82,7 @@ class _PeriodFacts:
 @dataclass
 class Measurement:
     """An event log measured up to its SLA: :meth:`table` gives the metrics under any
-    :class:`~sla_sim.scenario.SLASpec` without reading the log again.
+    :class:`~sla_sim.scenario.schema.SLASpec` without reading the log again.
 
     Everything that depends only on the log, the calendars and the capacity (counts, revenue,
     response times, utilisation, the episodes) is computed once by :func:`measure`; the SLA
@@ -238,6 +230,6 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
 
 
 def _months_in(win: Window, p: Period) -> float:
-    from sla_sim.metrics.periods import month_hours
+    from sla_sim.horizon import month_hours
 
     return p.hours / month_hours(win.origin, p)

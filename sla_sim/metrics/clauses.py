@@ -15,7 +15,7 @@ import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.metrics.episodes import Episodes
-from sla_sim.scenario import SLASpec
+from sla_sim.scenario.schema import SLASpec
 
 CLAUSES = ("handoff", "first_touch", "attempts", "disposition")
 MET, BREACHED, PENDING, NOT_STARTED = 0, 1, 2, 3

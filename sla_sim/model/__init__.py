@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from sla_sim.model.funnel import FunnelModel, horizon_hours
+from sla_sim.model.funnel import FunnelModel
 
-__all__ = ["FunnelModel", "horizon_hours"]
+__all__ = ["FunnelModel"]

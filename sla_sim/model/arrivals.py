@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 from sla_sim.streams import Streams
 
 HOURS_PER_MONTH = 365.25 / 12 * 24

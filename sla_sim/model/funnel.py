@@ -9,14 +9,11 @@ and AE opportunity slots.
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import math
 from bisect import bisect_left
-from datetime import datetime, timedelta
 from heapq import heappop, heappush
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import simpy
@@ -24,7 +21,7 @@ from scipy.special import expit, logit
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE, EventLog
-from sla_sim.metrics.periods import elapsed_hours
+from sla_sim.horizon import horizon_hours
 from sla_sim.model import nurture
 from sla_sim.model.ae import AEPool
 from sla_sim.model.calls import Call, gc_paused
@@ -33,27 +30,10 @@ from sla_sim.model.leads import draw_leads
 from sla_sim.model.recycle import RecycleDraws
 from sla_sim.model.routing import Team, segment_names, team_table
 from sla_sim.model.sdr import Rep, contact_curve
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 from sla_sim.streams import Streams
 
 IN_FLIGHT, WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = range(5)
-
-
-def horizon_hours(sc: Scenario) -> tuple[datetime, float, float]:
-    """(origin, warm-up end, horizon end): origin aware, the others in elapsed model hours.
-
-    The measured period runs from ``measure_start`` for ``measure_months`` calendar months; a
-    start day beyond the end month's length (e.g. the 31st) ends on that month's last day.
-    """
-    tz = ZoneInfo(sc.horizon.timezone)
-    m0 = sc.horizon.measure_start
-    start = datetime(m0.year, m0.month, m0.day, tzinfo=tz)
-    origin = datetime.combine(m0 - timedelta(days=sc.horizon.warmup_days), datetime.min.time(),
-                              tzinfo=tz)
-    months = m0.month - 1 + sc.horizon.measure_months
-    y, m = m0.year + months // 12, months % 12 + 1
-    end = datetime(y, m, min(m0.day, calendar.monthrange(y, m)[1]), tzinfo=tz)
-    return origin, elapsed_hours(origin, start), elapsed_hours(origin, end)
 
 
 class FunnelModel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
-from sla_sim.scenario import HandoffSpec
+from sla_sim.scenario.schema import HandoffSpec
 
 
 class HandoffSchedule:

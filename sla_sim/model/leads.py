@@ -21,7 +21,7 @@ from datetime import datetime
 import numpy as np
 
 from sla_sim.model import arrivals, nurture
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 from sla_sim.streams import Streams
 
 #: per-lead draws, sorted by creation time

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sla_sim.scenario import NurtureSpec
+from sla_sim.scenario.schema import NurtureSpec
 
 
 def nurture_delays(

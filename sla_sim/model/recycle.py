@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sla_sim.model.nurture import nurture_delays
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 
 CHUNK = 1024
 

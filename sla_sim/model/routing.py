@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from sla_sim.model.sdr import Rep

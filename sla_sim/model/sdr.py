@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
 from sla_sim.model.calls import Call
-from sla_sim.scenario import ContactSpec
+from sla_sim.scenario.schema import ContactSpec
 
 if TYPE_CHECKING:
     from simpy.events import Event

@@ -1,12 +1,12 @@
 """``sla-sim dashboard``: the planner panel as a web page, served by Voilà on 127.0.0.1 only.
 
-:func:`serve` writes a two-cell notebook (create a :class:`sla_sim.widgets.PlannerPanel` with
+:func:`serve` writes a two-cell notebook (create a :class:`sla_sim.planner.panel.PlannerPanel` with
 the given options, display it) into a temporary folder and runs Voilà on it. Voilà hides the
 code and shows the widgets; every browser tab gets its own kernel. The server listens on the
 loopback interface only, so the page is reachable from this machine and nowhere else. Ctrl-C
 (or SIGTERM) stops Voilà, which shuts its kernels and their worker processes down.
 
-    from sla_sim.dashboard import serve
+    from sla_sim.planner.dashboard import serve
     serve(port=8866, preset="smb_inbound", reps=100)   # blocks until Ctrl-C
 """
 
@@ -68,7 +68,7 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
         )
     else:
         make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)}, workers={int(workers)})"
-    setup = f"import os\n\nfrom sla_sim.widgets import PlannerPanel\n\nos.chdir({workdir!r})"
+    setup = f"import os\n\nfrom sla_sim.planner.panel import PlannerPanel\n\nos.chdir({workdir!r})"
 
     def cell(i: int, text: str) -> dict[str, Any]:
         return {"cell_type": "code", "execution_count": None, "id": f"cell-{i}",
@@ -120,11 +120,11 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
     if issues:
         raise ScenarioError(issues, "dashboard request")
     if scenario_path is not None:
-        from sla_sim.scenario_io import load
+        from sla_sim.scenario.io import load
 
         load(scenario_path)  # a ScenarioError naming the file and every problem
     else:
-        from sla_sim.presets import preset as get_preset
+        from sla_sim.scenario.presets import preset as get_preset
 
         get_preset(preset)
     if importlib.util.find_spec("voila") is None:
@@ -183,7 +183,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps, workers=workers),
                                   indent=1), encoding="utf-8")  # fmt: skip
     env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[1])  # the kernel imports this same sla_sim
+    here = str(Path(__file__).resolve().parents[2])  # the kernel imports this same sla_sim
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     write_template(folder / "jupyter")
     env["JUPYTER_PATH"] = os.pathsep.join(

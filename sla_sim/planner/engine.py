@@ -1,6 +1,6 @@
 """The planner's engine: levers bound to scenario fields, and progressive, cancellable results.
 
-No widgets here (see :mod:`sla_sim.widgets`): a :class:`Lever` maps one control value to
+No widgets here (see :mod:`sla_sim.planner.panel`): a :class:`Lever` maps one control value to
 scenario changes, :func:`levers_for` lists the levers of a scenario, and :class:`Planner` turns
 a set of lever values into Results that arrive progressively — a first estimate from a couple
 of replications, refined batch by batch to the full count. A newer request cancels stale work,
@@ -19,12 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from sla_sim.batch.executors import mp_context
+from sla_sim.batch.results import Results, scenario_hash
+from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
-from sla_sim.executors import mp_context
-from sla_sim.results import Results, scenario_hash
-from sla_sim.scenario import Scenario
-from sla_sim.scenario_io import set_path, validate
-from sla_sim.worker import ReplicationFailure, ReplicationResult, run_chunk
+from sla_sim.scenario.io import set_path, validate
+from sla_sim.scenario.schema import Scenario
 
 WORKER_NICE = 5  # how much lower the planner's workers run than the process showing results
 STANDARD_CADENCE = [0.0, 1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0]
@@ -313,7 +313,7 @@ class Planner:
             for f in futures:
                 f.cancel()
         if failures:
-            from sla_sim.montecarlo import ReplicationError
+            from sla_sim.batch.replications import ReplicationError
 
             raise ReplicationError(failures)
 

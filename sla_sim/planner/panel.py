@@ -1,10 +1,11 @@
 """The planner panel: ipywidgets controls bound to scenario levers, charts that refine live.
 
-Thin by design: levers and progressive evaluation live in :mod:`sla_sim.planner`, charts in
-:mod:`sla_sim.viz`. Charts are rendered in the kernel to SVG (vl-convert) and shown in HTML
+Thin by design: levers and progressive evaluation live in :mod:`sla_sim.planner.engine`, charts in
+:mod:`sla_sim.report.charts`. Charts are rendered in the kernel to SVG (vl-convert) and shown in
+HTML
 widgets, so they work offline in JupyterLab and Voilà with no JavaScript bundle or CDN.
 
-    from sla_sim.widgets import PlannerPanel
+    from sla_sim.planner.panel import PlannerPanel
     PlannerPanel()            # in a notebook cell: shows the panel
 """
 
@@ -19,10 +20,10 @@ from typing import Any
 import ipywidgets as W  # noqa: N812 - the conventional short name
 import numpy as np
 
+from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
-from sla_sim.planner import Lever, Planner, Update, apply_levers, levers_for
-from sla_sim.results import Results
-from sla_sim.scenario import Scenario
+from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
+from sla_sim.scenario.schema import Scenario
 
 CHARTS = ("revenue", "breach", "response", "funnel", "capacity", "compliance")
 CURRENT = "(scenario given)"
@@ -39,7 +40,7 @@ def _svg(chart: Any) -> str:
 def build_chart(name: str, results: Results) -> Any:
     """The Altair chart of one named panel chart for these results (None for the response-time
     chart when the results carry no event log)."""
-    from sla_sim import viz
+    from sla_sim.report import charts as viz
 
     builders = {
         "revenue": viz.revenue_fan,
@@ -84,8 +85,8 @@ class PlannerPanel:
     def __init__(self, scenario: Scenario | None = None, preset: str = "default",
                  reps: int = 100, seed: int = 20260101, workers: int = 2,
                  first_batch: int = 2, planner: Planner | None = None) -> None:  # fmt: skip
-        from sla_sim.presets import preset as get_preset
-        from sla_sim.presets import preset_names
+        from sla_sim.scenario.presets import preset as get_preset
+        from sla_sim.scenario.presets import preset_names
 
         self.planner = planner or Planner(reps=reps, seed=seed, workers=workers,
                                           first_batch=first_batch)  # fmt: skip
@@ -201,12 +202,12 @@ class PlannerPanel:
 
     def _on_preset(self, change: Any) -> None:
         if change["new"] and change["new"] != CURRENT:
-            from sla_sim.presets import preset
+            from sla_sim.scenario.presets import preset
 
             self.load_scenario(preset(change["new"]))
 
     def _on_load(self, _b: Any) -> None:
-        from sla_sim.scenario_io import load
+        from sla_sim.scenario.io import load
 
         try:
             self.load_scenario(load(self.file_box.value))
@@ -341,7 +342,7 @@ class PlannerPanel:
         if self.baseline is None or self.results is None or self.baseline is self.results:
             self.compare_table.value = ""
             return
-        from sla_sim.compare import paired_differences
+        from sla_sim.batch.compare import paired_differences
 
         t = paired_differences(self.baseline, self.results)
         rows = "".join(
@@ -358,7 +359,7 @@ class PlannerPanel:
     def save_charts(self, folder: str | Path, formats: tuple[str, ...] = ("png", "svg", "html")
                     ) -> list[Path]:  # fmt: skip
         """Save every chart of the current results (offline) and return the paths."""
-        from sla_sim import viz
+        from sla_sim.report import charts as viz
 
         if self.results is None:
             self._error("nothing to save yet")
@@ -378,7 +379,7 @@ class PlannerPanel:
 def headline_html(results: Results) -> str:
     """One line of the numbers a planner reads first: revenue vs target, the odds of making
     it, and the commitment most likely to be breached."""
-    from sla_sim.labels import COMMITMENTS, commitment_labels
+    from sla_sim.report.labels import COMMITMENTS, commitment_labels
 
     cur = results.scenario.currency
     rev = results.column("revenue")

@@ -15,12 +15,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sla_sim.labels import COMMITMENTS, commitment_labels
 from sla_sim.metrics.clauses import CLAUSES
+from sla_sim.report.labels import COMMITMENTS, commitment_labels
 
 if TYPE_CHECKING:
-    from sla_sim.results import Results
-    from sla_sim.scenario import Scenario
+    from sla_sim.batch.results import Results
+    from sla_sim.scenario.schema import Scenario
 
 __all__ = [
     "COMMITMENTS",
@@ -330,7 +330,7 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
     """Heatmap over two swept parameters of a 0/1 metric's mean for the whole period:
     P(breach), or P(met) = 1 - mean when ``met`` (e.g. P(revenue >= target)).
 
-    ``table`` is a sweep table (sla_sim.sweep.sweep): parameter columns ``x`` and ``y``, then
+    ``table`` is a sweep table (sla_sim.batch.sweep.sweep): parameter columns ``x`` and ``y``, then
     period, metric, value. Combine two heatmaps with ``.resolve_scale(color="independent")``.
     """
     t = table[(table["period"] == "total") & (table["metric"] == metric)]

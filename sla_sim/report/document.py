@@ -1,7 +1,7 @@
 """The results report: report.md, a self-contained report.html and the charts behind them.
 
 One list of blocks (headings, paragraphs, lists, tables, charts) is built from a
-:class:`~sla_sim.results.Results` and rendered twice: as Markdown that links ``charts/*.png``,
+:class:`~sla_sim.batch.results.Results` and rendered twice: as Markdown that links ``charts/*.png``,
 and as one HTML page with inline CSS and the SVG charts inlined, so that it opens offline with
 no external request and no JavaScript. :func:`headline_table` is the short table the CLI prints.
 """
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.labels import commitment_labels
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
+from sla_sim.report.labels import commitment_labels
 
 if TYPE_CHECKING:
-    from sla_sim.results import Results
+    from sla_sim.batch.results import Results
 
 __all__ = ["headline_table", "write_report"]
 
@@ -148,7 +148,7 @@ def _glossary() -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------- content
 def _charts(results: Results) -> list[tuple[str, str, Callable[[], Any]]]:
-    from sla_sim import viz  # plotting is imported only when charts are drawn
+    from sla_sim.report import charts as viz  # plotting is imported only when charts are drawn
 
     r = results
     out = [("revenue_fan", "Revenue by month", lambda: viz.revenue_fan(r)),
@@ -276,7 +276,7 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
 def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write charts/*.svg and charts/*.png, report.md and a self-contained report.html into
     ``out_dir``; return the written files keyed by their path relative to it."""
-    from sla_sim import viz
+    from sla_sim.report import charts as viz
 
     out = Path(out_dir)
     written: dict[str, Path] = {}

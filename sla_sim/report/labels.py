@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sla_sim.scenario import Scenario
+    from sla_sim.scenario.schema import Scenario
 
 #: SLA commitments by side: (side, commitment key); ``<key>_breach`` is the 0/1 metric.
 COMMITMENTS: tuple[tuple[str, str], ...] = (

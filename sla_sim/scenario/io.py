@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from sla_sim.errors import MISSING, Issue, ScenarioError
-from sla_sim.scenario import Scenario
+from sla_sim.scenario.schema import Scenario
 
 __all__ = ["dump_yaml", "load", "save", "set_path", "validate"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sla_sim.calendar import CalendarSpec
-from sla_sim.distributions import Gamma, LogNormal
 from sla_sim.errors import Issue, ScenarioError
-from sla_sim.scenario import (
+from sla_sim.scenario.distributions import Gamma, LogNormal
+from sla_sim.scenario.schema import (
     AESpec,
     ChannelSpec,
     FollowUpSpec,

@@ -1,7 +1,7 @@
 """The scenario reference: every field with its type, default and description, from the schema.
 
 The README's reference section is generated from here and a test keeps the two in sync:
-``python -m sla_sim.reference --write README.md`` rewrites the section between its markers.
+``python -m sla_sim.scenario.reference --write README.md`` rewrites the section between its markers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ END = "<!-- scenario-reference:end -->"
 
 
 def _type_name(annotation: Any) -> str:
-    from sla_sim.distributions import Distribution
+    from sla_sim.scenario.distributions import Distribution
 
     if annotation == Distribution or annotation == get_args(Distribution)[0]:
         return "distribution"
@@ -46,7 +46,7 @@ def _spec_type(annotation: Any) -> type[Spec] | None:
     """The Spec class a field holds (directly or as list items), if any."""
     for cand in (annotation, *get_args(annotation)):
         if isinstance(cand, type) and issubclass(cand, Spec) and cand.__module__ != (
-            "sla_sim.distributions"
+            "sla_sim.scenario.distributions"
         ):
             return cand
     return None
@@ -78,8 +78,8 @@ def rows(model: type[Spec], example: Any, prefix: str = "") -> list[tuple[str, s
 
 def reference_markdown() -> str:
     """The scenario reference table, with defaults taken from the default preset."""
-    from sla_sim.presets import preset
-    from sla_sim.scenario import Scenario
+    from sla_sim.scenario.presets import preset
+    from sla_sim.scenario.schema import Scenario
 
     example = preset("default")
     lines = [
@@ -112,8 +112,9 @@ def replace_section(text: str, section: str) -> str:
 
 
 def main() -> None:
-    """``python -m sla_sim.reference [--write README.md]``: print or update the reference."""
-    ap = argparse.ArgumentParser(prog="python -m sla_sim.reference")
+    """``python -m sla_sim.scenario.reference [--write README.md]``: print or update the
+    reference."""
+    ap = argparse.ArgumentParser(prog="python -m sla_sim.scenario.reference")
     ap.add_argument("--write", metavar="FILE", help="rewrite the section inside FILE")
     args = ap.parse_args()
     section = reference_markdown()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sla_sim.errors import Issue
 
 if TYPE_CHECKING:
-    from sla_sim.scenario import Scenario
+    from sla_sim.scenario.schema import Scenario
 
 SUM_TOLERANCE = 1e-6
 

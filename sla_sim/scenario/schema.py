@@ -20,8 +20,8 @@ from pydantic import Field, field_validator, model_validator
 
 from sla_sim._base import Spec
 from sla_sim.calendar import CalendarSpec
-from sla_sim.distributions import Distribution, Exponential, Gamma, LogNormal
 from sla_sim.errors import ScenarioError
+from sla_sim.scenario.distributions import Distribution, Exponential, Gamma, LogNormal
 
 __all__ = [
     "AESpec",
@@ -40,12 +40,12 @@ __all__ = [
 ]
 
 # Relative MQL volume by weekday (Mon..Sun) and calendar month (Jan..Dec), mean 1.0, derived
-# from the Olist marketing-funnel sample (sla_sim/data/olist) by sla_sim.defaults_data;
+# from the Olist marketing-funnel sample (sla_sim/data/olist) by sla_sim.scenario.defaults_data;
 # tests/test_defaults_data.py checks these literals against the shipped data.
 OLIST_WEEKDAY_WEIGHTS = [1.30, 1.27, 1.30, 1.18, 1.02, 0.460, 0.463]
 OLIST_DAILY_VOLUME_CV = 0.242
 # Success of a telemarketing contact by attempt number, relative to the first attempt: a
-# geometric factor fitted to UCI Bank Marketing (Moro et al. 2014), sla_sim.defaults_data.
+# geometric factor fitted to UCI Bank Marketing (Moro et al. 2014), sla_sim.scenario.defaults_data.
 UCI_ATTEMPT_DECAY = 0.920
 
 # Hour-of-day profile of inbound B2B lead creation (local time, 0..23, mean 1.0). No dataset
@@ -384,7 +384,7 @@ class Scenario(Spec):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Scenario:
-        from sla_sim.scenario_rules import cross_field_issues
+        from sla_sim.scenario.rules import cross_field_issues
 
         problems = cross_field_issues(self)
         if problems:

@@ -1,0 +1,34 @@
+"""``sla-sim dashboard``: the planner panel in a browser."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from sla_sim.errors import Issue, ScenarioError
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the planner panel as a web page (Voilà on 127.0.0.1) until Ctrl-C."""
+    from sla_sim.planner.dashboard import serve
+
+    if args.scenario and args.preset:
+        raise ScenarioError([Issue("--preset", "give a scenario file or --preset, not both",
+                                   args.preset)])  # fmt: skip
+    return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
+                 reps=args.reps, open_browser=args.open,
+                 workers=args.workers if args.workers is not None else os.cpu_count() or 1
+                 )  # fmt: skip
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the ``sla-sim`` parser."""
+    dash = sub.add_parser("dashboard", help="the planner panel in a browser (this machine only)")
+    dash.add_argument("scenario", nargs="?", help="scenario file (default: --preset)")
+    dash.add_argument("--preset", help="built-in scenario name (default: default)")
+    dash.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    dash.add_argument("--reps", type=int, default=100, help="replications (default 100)")
+    dash.add_argument("--workers", type=int, default=None,
+                      help="simulation worker processes (default: all cores)")
+    dash.add_argument("--open", action="store_true", help="open the page in a web browser")
+    dash.set_defaults(func=cmd_dashboard)

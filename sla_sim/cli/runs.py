@@ -1,0 +1,71 @@
+"""``sla-sim runs list | show ID | compare ID ID``: the run store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sla_sim.cli.common import EXIT_OK
+from sla_sim.errors import Issue, ScenarioError
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List, show or compare stored runs."""
+    from sla_sim.batch.store import RunStore
+
+    store = RunStore(args.store)
+    if args.runs_command == "list":
+        df = store.list()
+        if df.empty:
+            print(f"no runs in {store.root}")
+        else:
+            cols = ["id", "status", "scenario_name", "seed", "reps_done", "reps_requested",
+                    "created", "path"]  # fmt: skip
+            print(df[cols].to_string(index=False))
+        return EXIT_OK
+    from sla_sim.batch.results import Results
+
+    if args.runs_command == "show":
+        folder = store.path_of(args.id)
+        meta = json.loads((folder / "run.json").read_text())
+        print(json.dumps({k: meta[k] for k in meta if k != "path"}, indent=2))
+        if meta["status"] == "complete":
+            from sla_sim.report.document import headline_table
+
+            print(headline_table(Results.load(folder)).to_string(index=False))
+        return EXIT_OK
+    from sla_sim.batch.compare import paired_differences
+
+    ra, rb = (Results.load(_complete(store, i)) for i in (args.id_a, args.id_b))
+    table = paired_differences(ra, rb)
+    same = ra.meta.get("seed") == rb.meta.get("seed")
+    print(f"{args.id_b} - {args.id_a}" + (" (same seed: paired)" if same else
+                                          " (different seeds: read the unpaired CI)"))
+    print(table[["metric", "mean_a", "mean_b", "diff", "paired_low", "paired_high",
+                 "unpaired_low", "unpaired_high"]].to_string(
+        index=False, float_format=lambda v: f"{v:,.4g}"))  # fmt: skip
+    return EXIT_OK
+
+
+def _complete(store, run_id: str) -> Path:  # type: ignore[no-untyped-def]
+    folder = store.path_of(run_id)
+    meta = json.loads((folder / "run.json").read_text())
+    if meta.get("status") != "complete":
+        raise ScenarioError([Issue("run id", f"run is {meta.get('status')}, not complete",
+                                   run_id)])  # fmt: skip
+    return folder
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the ``sla-sim`` parser."""
+    runs = sub.add_parser("runs", help="stored runs: list, show ID, compare ID ID")
+    runs.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    rsub.add_parser("list", help="every run in the catalog")
+    show = rsub.add_parser("show", help="one run's facts and headline numbers")
+    show.add_argument("id")
+    rc = rsub.add_parser("compare", help="paired differences between two complete runs")
+    rc.add_argument("id_a")
+    rc.add_argument("id_b")
+    runs.set_defaults(func=cmd_runs)

@@ -1,0 +1,1 @@
+"""Recommended targets for both sides, with the confidence behind every number."""
