@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from pydantic import ValidationError
 from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.scenario.schema import Scenario
 
-__all__ = ["dump_yaml", "load", "save", "set_path", "validate"]
+__all__ = ["apply_assignments", "diff", "dump_yaml", "expand_base", "load",
+           "parse_assignment", "save", "set_path", "validate"]
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -60,6 +62,7 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
     if not isinstance(data, dict):
         issue = Issue("(scenario)", "must be a mapping of fields", type(data).__name__)
         raise ScenarioError([issue], source)
+    data = expand_base(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -113,8 +116,70 @@ def set_path(scenario: Scenario, path: str, value: Any) -> Scenario:
     The result is fully re-validated; a bad path or value raises ScenarioError naming it.
     """
     data = scenario.model_dump(mode="python")
+    _assign(data, path, value)
+    return validate(data)
+
+
+def _split(path: str) -> list[str]:
+    parts: list[str] = []
+    for chunk in path.replace("]", "").split("."):
+        parts += [p for p in chunk.split("[") if p != ""]
+    return parts
+
+
+def _index(items: list[Any], key: str) -> int | None:
+    if key.lstrip("-").isdigit():
+        idx = int(key)
+        return idx if -len(items) <= idx < len(items) else None
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    return None
+
+
+# ------------------------------------------------------------------ overrides, bases, diffs
+def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
+    """``PATH=VALUE`` -> (path, value). The value is read as YAML: ``12`` is a number,
+    ``[0, 1, 3]`` a list, ``null`` None, ``'12'`` a string; anything else a string."""
+    path, sep, raw = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ScenarioError([Issue(option, "must be PATH=VALUE (e.g. teams[sdr].reps=12)",
+                                   text)])  # fmt: skip
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw.strip()
+    return path, value
+
+
+def apply_assignments(scenario: Scenario, assignments: Iterable[str | tuple[str, Any]],
+                      option: str = "--set") -> Scenario:  # fmt: skip
+    """The scenario with every ``PATH=VALUE`` (or ``(path, value)``) applied in order, fully
+    re-validated once. Every bad path or value is reported at once, naming the path."""
+    data = scenario.model_dump(mode="python")
+    issues: list[Issue] = []
+    for item in assignments:
+        path, value = parse_assignment(item, option) if isinstance(item, str) else item
+        try:
+            _assign(data, path, value)
+        except ScenarioError as err:
+            issues += [Issue(f"{option} {i.path}", i.rule, i.value) for i in err.issues]
+    if issues:
+        raise ScenarioError(issues, f"{option} overrides")
+    try:
+        return validate(data)
+    except ScenarioError as err:
+        raise ScenarioError([Issue(f"{option} {i.path}", i.rule, i.value) for i in err.issues],
+                            f"{option} overrides") from None  # fmt: skip
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set one field of a scenario mapping in place; ScenarioError naming a bad path."""
     node: Any = data
     parts = _split(path)
+    if not parts:
+        raise ScenarioError([Issue(path or "(empty path)", "is not a scenario field", value)])
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, dict):
@@ -134,21 +199,79 @@ def set_path(scenario: Scenario, path: str, value: Any) -> Scenario:
                 node = node[idx]
         else:
             raise ScenarioError([Issue(path, "is not a scenario field", value)])
-    return validate(data)
 
 
-def _split(path: str) -> list[str]:
-    parts: list[str] = []
-    for chunk in path.replace("]", "").split("."):
-        parts += [p for p in chunk.split("[") if p != ""]
-    return parts
+BASE_KEY = "base"
 
 
-def _index(items: list[Any], key: str) -> int | None:
-    if key.lstrip("-").isdigit():
-        idx = int(key)
-        return idx if -len(items) <= idx < len(items) else None
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and item.get("name") == key:
-            return i
-    return None
+def expand_base(data: dict[str, Any], source: str | None = None) -> dict[str, Any]:
+    """A scenario mapping that names a base preset (``base: default``) as the full mapping:
+    the preset's fields, overridden by the ones given. Nested sections merge key by key; lists
+    of named items (``channels``, ``teams``) merge item by item on ``name`` (a new name adds
+    an item); other lists are replaced whole."""
+    if BASE_KEY not in data:
+        return data
+    from sla_sim.scenario.presets import preset, preset_names
+
+    name = data[BASE_KEY]
+    if not isinstance(name, str) or name not in preset_names():
+        raise ScenarioError([Issue(BASE_KEY, f"must name a preset: one of "
+                                   f"{', '.join(preset_names())}", name)], source)  # fmt: skip
+    rest = {k: v for k, v in data.items() if k != BASE_KEY}
+    return _merge(preset(name).model_dump(mode="json"), rest)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    if (isinstance(base, list) and isinstance(over, list) and over
+            and all(isinstance(x, dict) and "name" in x for x in over)
+            and all(isinstance(x, dict) and "name" in x for x in base)):
+        merged = [dict(x) for x in base]
+        names = [x["name"] for x in merged]
+        for item in over:
+            if item["name"] in names:
+                i = names.index(item["name"])
+                merged[i] = _merge(merged[i], item)
+            else:
+                merged.append(item)
+        return merged
+    return over
+
+
+def diff(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
+    """Every field where two scenarios differ: (path, value in A, value in B), paths as
+    :func:`set_path` reads them (list items by ``name`` where they have one)."""
+    out: list[tuple[str, Any, Any]] = []
+    _diff(a.model_dump(mode="json"), b.model_dump(mode="json"), "", out)
+    return out
+
+
+def _diff(x: Any, y: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(x, dict) and isinstance(y, dict):
+        if x.get("kind") != y.get("kind") and "kind" in x and "kind" in y:
+            out.append((path, x, y))  # another distribution family: show it whole
+            return
+        for k in [*x, *(k for k in y if k not in x)]:
+            sub = f"{path}.{k}" if path else k
+            if k not in x or k not in y:
+                out.append((sub, x.get(k), y.get(k)))
+            else:
+                _diff(x[k], y[k], sub, out)
+        return
+    named = (isinstance(x, list) and isinstance(y, list) and x and y
+             and all(isinstance(i, dict) and "name" in i for i in [*x, *y]))  # fmt: skip
+    if named:
+        xs, ys = {i["name"]: i for i in x}, {i["name"]: i for i in y}
+        for n in [*xs, *(n for n in ys if n not in xs)]:
+            sub = f"{path}[{n}]"
+            if n not in xs or n not in ys:
+                out.append((sub, xs.get(n), ys.get(n)))
+            else:
+                _diff(xs[n], ys[n], sub, out)
+        return
+    if x != y:
+        out.append((path, x, y))

@@ -1,0 +1,294 @@
+"""Numbers in human units, one place for every console table, panel and report cell.
+
+``USD 6.99M``, ``87.4 %``, ``2.5 h``, ``1,234``: never ``6.988e+06``. Every function takes a
+plain number (NaN or None print as an en dash) and returns text; :func:`metric_value` and
+:func:`metric_diff` pick the format from the metric's unit in
+:data:`sla_sim.metrics.docs.METRIC_DOCS`, :func:`field_value` from a scenario field's name
+(units are in the field names: ``_hours``, ``_days``, ``_per_month``, ``_points``...).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "comparison_table",
+    "count",
+    "days",
+    "field_unit",
+    "field_value",
+    "hours",
+    "metric_diff",
+    "metric_label",
+    "metric_value",
+    "money",
+    "percent",
+    "period_span",
+    "prob",
+    "significant",
+]
+
+DASH = "–"
+
+#: Readable names of metrics shown in tables (everything else: underscores become spaces).
+METRIC_LABELS: dict[str, str] = {
+    "revenue": "Revenue",
+    "revenue_target": "Revenue target",
+    "revenue_attainment": "Revenue / target",
+    "revenue_target_breach": "P(revenue below target)",
+    "leads_created": "Leads created",
+    "mqls": "MQLs",
+    "sqls": "SQLs",
+    "opportunities": "Opportunities",
+    "wins": "Deals won",
+    "losses": "Deals lost",
+    "acceptance_rate": "Acceptance rate",
+    "deal_closure_rate": "Deal closure rate",
+    "sales_cycle_days_mean": "Sales cycle (mean)",
+    "response_hours_mean": "Response, clock hours (mean)",
+    "response_hours_p50": "Response, clock hours (median)",
+    "response_hours_p90": "Response, clock hours (P90)",
+    "response_business_hours_p50": "Response, business hours (median)",
+    "response_business_hours_p90": "Response, business hours (P90)",
+    "sdr_utilization": "SDR utilisation",
+    "ae_utilization": "AE utilisation",
+    "sdr_queue_mean": "SDR queue (mean MQLs waiting)",
+    "sdr_queue_max": "SDR queue (max MQLs waiting)",
+    "ae_queue_mean": "AE queue (mean SQLs waiting)",
+    "mql_volume_breach": "P(MQL volume breach)",
+    "acceptance_breach": "P(acceptance breach)",
+}
+_CLAUSE_NAMES = {"handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
+                 "disposition": "Disposition"}  # fmt: skip
+for _k, _v in _CLAUSE_NAMES.items():
+    METRIC_LABELS[f"{_k}_compliance"] = f"{_v} compliance"
+    METRIC_LABELS[f"{_k}_breach"] = f"P({_v.lower()} breach)"
+    METRIC_LABELS[f"{_k}_pending"] = f"{_v} pending (MQLs)"
+
+
+def _num(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def money(x: Any, currency: str = "", signed: bool = False) -> str:
+    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.20B`` (three significant digits
+    from a thousand up; ``signed`` adds ``+`` to positive values)."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    sign = "-" if v < 0 else "+" if signed and v > 0 else ""
+    a = abs(v)
+    if a >= 1e9:
+        body = f"{a / 1e9:.3g}B"
+    elif a >= 1e6:
+        body = f"{a / 1e6:.3g}M"
+    elif a >= 1e4:
+        body = f"{a / 1e3:.3g}k"
+    else:
+        body = f"{a:,.0f}"
+    return f"{sign}{currency} {body}".strip() if currency else f"{sign}{body}"
+
+
+def percent(x: Any, digits: int = 1, signed: bool = False) -> str:
+    """A ratio as a percentage: 0.874 -> ``87.4 %``."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    return f"{v * 100:{'+' if signed else ''}.{digits}f} %"
+
+
+def prob(x: Any) -> str:
+    """A probability: ``75 %``, ``12.5 %``; never a rare event rounded to 0 % or a likely one
+    to 100 % (``<0.1 %``, ``>99.9 %``)."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    if 0 < v < 0.0005:
+        return "<0.1 %"
+    if 0.9995 <= v < 1:
+        return ">99.9 %"
+    return f"{v * 100:.1f}".removesuffix(".0") + " %"
+
+
+def points(x: Any, signed: bool = False) -> str:
+    """A difference of two ratios in percentage points: ``+3.1 pp``."""
+    v = _num(x)
+    return DASH if v is None else f"{v * 100:{'+' if signed else ''}.1f} pp"
+
+
+def hours(x: Any, unit: str = "h", signed: bool = False) -> str:
+    """``2.5 h`` (one decimal below 100, none above; ``unit`` e.g. ``business h``)."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    s = "+" if signed else ""
+    return f"{v:{s},.1f} {unit}" if abs(v) < 100 else f"{v:{s},.0f} {unit}"
+
+
+def days(x: Any, signed: bool = False) -> str:
+    """``12.3 days``."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    return f"{v:{'+' if signed else ''},.1f} days"
+
+
+def count(x: Any, signed: bool = False, unit: str = "") -> str:
+    """``1,234`` (one decimal below 10 for means of small counts)."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    s = "+" if signed else ""
+    text = f"{v:{s},.1f}" if abs(v) < 10 and not float(v).is_integer() else f"{v:{s},.0f}"
+    return f"{text} {unit}".rstrip()
+
+
+def _unit(metric: str) -> str:
+    from sla_sim.metrics.docs import METRIC_DOCS
+
+    return METRIC_DOCS.get(metric, ("", ""))[0]
+
+
+def metric_label(metric: str) -> str:
+    """A readable name of a metric (``first_touch_compliance`` -> ``First touch
+    compliance``)."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+
+
+def metric_value(metric: str, x: Any, currency: str = "") -> str:
+    """A metric's value (or mean across replications) in its unit: money for revenue,
+    a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
+    unit = _unit(metric)
+    if unit == "currency":
+        return money(x, currency)
+    if unit == "0/1":
+        return prob(x)
+    if unit == "ratio":
+        return percent(x)
+    if unit == "hours":
+        return hours(x)
+    if unit == "business hours":
+        return hours(x, "business h")
+    if unit == "days":
+        return days(x)
+    return count(x)
+
+
+def metric_diff(metric: str, x: Any, currency: str = "") -> str:
+    """A difference B - A of a metric, signed, in its unit (ratios and probabilities in
+    percentage points)."""
+    unit = _unit(metric)
+    if unit == "currency":
+        return money(x, currency, signed=True)
+    if unit in ("0/1", "ratio"):
+        return points(x, signed=True)
+    if unit == "hours":
+        return hours(x, signed=True)
+    if unit == "business hours":
+        return hours(x, "business h", signed=True)
+    if unit == "days":
+        return days(x, signed=True)
+    return count(x, signed=True)
+
+
+def period_span(scenario: Any) -> str:
+    """Which months the whole measured period covers: ``quarter 2026-01..03``,
+    ``month 2026-02``, ``6 months 2026-11..2027-04``."""
+    from sla_sim.horizon import window_for
+
+    labels = [p.label for p in window_for(scenario).months]
+    if not labels:
+        return "no measured month"
+    first, last = labels[0], labels[-1]
+    if len(labels) == 1:
+        return f"month {first}"
+    end = last[5:] if last[:4] == first[:4] else last
+    what = "quarter" if len(labels) == 3 else f"{len(labels)} months"
+    return f"{what} {first}..{end}"
+
+
+# ------------------------------------------------------------------ scenario fields
+_MONEY_FIELDS = ("revenue_target_per_month", "deal_value")
+
+
+def field_unit(path: str) -> str:
+    """The unit of a scenario field from its path (the units are in the field names)."""
+    parts = [p for p in path.replace("]", "").replace("[", ".").split(".") if p]
+    names = [p for p in parts if not p.lstrip("-").isdigit()]
+    leaf = names[-1] if names else path
+    owner = next((n for n in reversed(names) if n in _MONEY_FIELDS), None)
+    if leaf in _MONEY_FIELDS or (owner and leaf in ("mean", "low", "high", "mode", "scale",
+                                                    "values")):  # fmt: skip
+        return "currency"
+    for suffix, unit in (("_business_hours", "business h"), ("_hours", "h"), ("_days", "days"),
+                         ("_minutes", "min"), ("_points", "points"),
+                         ("_per_month", "per month")):  # fmt: skip
+        if leaf.endswith(suffix) or suffix.strip("_") == leaf:
+            return unit
+        if any(n.endswith(suffix) for n in names[:-1]) and leaf in ("mean", "low", "high",
+                                                                    "mode", "scale"):
+            return unit
+    if leaf.endswith(("_rate", "_share", "_min", "_target")) and "revenue" not in leaf:
+        return "ratio"
+    if leaf in ("reps", "count", "max_active_leads", "max_open_opportunities"):
+        return "people" if leaf in ("reps", "count") else "count"
+    return ""
+
+
+def field_value(path: str, value: Any, currency: str = "") -> str:
+    """A scenario field's value with its unit (``4 business h``, ``USD 24k``, ``25 %``)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return repr(value) if isinstance(value, str) else str(value).lower()
+    if isinstance(value, (list, tuple)):
+        unit = field_unit(path)
+        inner = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in value)
+        return f"[{inner}]" + (f" {unit}" if unit and unit not in ("ratio", "currency") else "")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    unit = field_unit(path)
+    if unit == "currency":
+        return money(value, currency)
+    if unit == "ratio":
+        return percent(value)
+    v = float(value)
+    text = f"{v:,.0f}" if v.is_integer() else f"{v:,.4g}"
+    return f"{text} {unit}" if unit and unit != "count" else text
+
+
+# ------------------------------------------------------------------ comparisons
+def _interval(metric: str, lo: Any, hi: Any, currency: str) -> str:
+    if _num(lo) is None or _num(hi) is None:
+        return DASH
+    return f"{metric_diff(metric, lo, currency)} .. {metric_diff(metric, hi, currency)}"
+
+
+def significant(low: Any, high: Any) -> bool:
+    """Whether a 95% interval of a difference excludes zero."""
+    lo, hi = _num(low), _num(high)
+    return lo is not None and hi is not None and (lo > 0 or hi < 0)
+
+
+def comparison_table(table: Any, currency: str = "") -> Any:
+    """A paired-differences table (``sla_sim.batch.compare.paired_differences``) as text in
+    human units: metric label, A, B, B - A, the paired and unpaired 95% intervals, and a
+    ``significant`` flag (paired interval excludes 0)."""
+    import pandas as pd
+
+    rows = []
+    for r in table.itertuples(index=False):
+        m = r.metric
+        rows.append({
+            "Metric": metric_label(m),
+            "A": metric_value(m, r.mean_a, currency),
+            "B": metric_value(m, r.mean_b, currency),
+            "B − A": metric_diff(m, r.diff, currency),
+            "95% CI, paired": _interval(m, r.paired_low, r.paired_high, currency),
+            "95% CI, unpaired": _interval(m, r.unpaired_low, r.unpaired_high, currency),
+            "significant": significant(r.paired_low, r.paired_high),
+        })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -1,0 +1,73 @@
+"""Human units: one formatting module for the console, the panel and the report."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sla_sim.report import units as u
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(6_988_123.4, "USD 6.99M"), (850_000, "USD 850k"), (1_234, "USD 1,234"),
+     (1.2e9, "USD 1.2B"), (-25_000, "-USD 25k"), (0, "USD 0"), (math.nan, "–"),
+     (None, "–")],
+)  # fmt: skip
+def test_money(value: float, text: str) -> None:
+    assert u.money(value, "USD") == text
+
+
+def test_signed_and_other_units() -> None:
+    assert u.money(120_000, "EUR", signed=True) == "+EUR 120k"
+    assert u.percent(0.874) == "87.4 %"
+    assert u.prob(0.75) == "75 %"
+    assert u.prob(0.125) == "12.5 %"
+    assert u.prob(0.0001) == "<0.1 %"
+    assert u.prob(0.9999) == ">99.9 %"
+    assert u.prob(1.0) == "100 %"
+    assert u.prob(0.0) == "0 %"
+    assert u.hours(2.5) == "2.5 h"
+    assert u.hours(250.4) == "250 h"
+    assert u.days(12.34) == "12.3 days"
+    assert u.count(1234.4) == "1,234"
+
+
+def test_metric_formats_follow_the_metric_unit() -> None:
+    assert u.metric_value("revenue", 6_988_000, "USD") == "USD 6.99M"
+    assert u.metric_value("first_touch_breach", 0.75) == "75 %"
+    assert u.metric_value("acceptance_rate", 0.3123) == "31.2 %"
+    assert u.metric_value("response_hours_p50", 2.46) == "2.5 h"
+    assert u.metric_value("response_business_hours_p90", 3.0) == "3.0 business h"
+    assert u.metric_value("sales_cycle_days_mean", 41.26) == "41.3 days"
+    assert u.metric_value("wins", 272.4) == "272"
+    assert u.metric_diff("revenue", 120_000, "USD") == "+USD 120k"
+    assert u.metric_diff("first_touch_compliance", -0.031) == "-3.1 pp"
+    assert u.metric_diff("response_hours_p50", -0.5) == "-0.5 h"
+    assert u.metric_label("first_touch_compliance") == "First touch compliance"
+    assert u.metric_label("response_hours_p50") == "Response, clock hours (median)"
+
+
+def test_period_span_names_the_measured_months() -> None:
+    sc = preset("default")
+    assert u.period_span(sc) == "quarter 2026-01..03"
+    assert u.period_span(set_path(sc, "horizon.measure_months", 1)) == "month 2026-01"
+    late = set_path(set_path(sc, "horizon.measure_start", "2026-11-01"),
+                    "horizon.measure_months", 6)  # fmt: skip
+    assert u.period_span(late) == "6 months 2026-11..2027-04"
+
+
+def test_field_units_come_from_the_field_names() -> None:
+    assert u.field_value("sla.first_touch_within_business_hours", 4.0) == "4 business h"
+    assert u.field_value("sla.revenue_target_per_month", 2_500_000, "USD") == "USD 2.5M"
+    assert u.field_value("channels[paid].deal_value.mean", 20_000, "USD") == "USD 20k"
+    assert u.field_value("channels[paid].leads_per_month", 1600) == "1,600 per month"
+    assert u.field_value("sla.acceptance_rate_min", 0.25) == "25.0 %"
+    assert u.field_value("teams[sdr].reps", 12) == "12 people"
+    assert u.field_value("follow_up.cadence_days", [0, 1, 3]) == "[0, 1, 3] days"
+    assert u.field_value("horizon.warmup_days", 90) == "90 days"
+    assert u.field_value("mql_threshold_points", 55) == "55 points"
+    assert u.field_value("name", "x") == "'x'"
