@@ -36,6 +36,9 @@ EVENTS: tuple[str, ...] = (
     "won",              # terminal; value = deal value in the scenario currency
     "lost",             # terminal
     "nurture_expired",  # terminal: left nurture after its maximum stay
+    "reassigned",       # taken back untouched from its rep (team/rep: the one losing it);
+                        # value = the episode's reassignment count so far
+    "escalated",        # a reassigned lead sent to the overflow team (team = that team)
 )  # fmt: skip
 CODE = {name: i for i, name in enumerate(EVENTS)}
 TERMINAL_STATES: tuple[str, ...] = ("in_flight", "won", "lost", "disqualified", "nurture_expired")

@@ -19,6 +19,7 @@ import pandas as pd
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import TOTAL, Period, Window, window_for
+from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import AttemptSpans, Level
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
@@ -77,6 +78,7 @@ class _PeriodFacts:
     sales_cycle_days_mean: float
     response: tuple[float, float, float, float, float]  # clock mean, p50, p90; business p50, p90
     capacity: tuple[float, float, float, float, float, float]  # sdr util, queue mean, max; ae...
+    backlog: tuple[float, float, float]  # untouched assigned MQLs: mean, max; age P90 (h)
 
 
 @dataclass
@@ -154,6 +156,12 @@ class Measurement:
                 add(name, value)
             for name, value in zip(_CAPACITY, f.capacity, strict=True):
                 add(name, value)
+            for name, value in zip(_BACKLOG, f.backlog, strict=True):
+                add(name, value)
+            add("sdr_reassigned", c["reassigned"])
+            add("sdr_reassigned_rate", _ratio(c["reassigned"], c["assigned"]))
+            add("sdr_escalated", c["escalated"])
+            add("sdr_escalated_rate", _ratio(c["escalated"], c["assigned"]))
         return pd.DataFrame(rows, columns=["period", "metric", "value"])
 
 
@@ -161,8 +169,9 @@ _RESPONSE = ("response_hours_mean", "response_hours_p50", "response_hours_p90",
              "response_business_hours_p50", "response_business_hours_p90")  # fmt: skip
 _CAPACITY = ("sdr_utilization", "sdr_queue_mean", "sdr_queue_max", "ae_open_mean",
              "ae_utilization", "ae_queue_mean")  # fmt: skip
+_BACKLOG = ("sdr_backlog_mean", "sdr_backlog_max", "sdr_backlog_age_p90")
 _COUNTED = ("created", "mql", "sql", "opp_open", "won", "lost", "disqualified", "recycled",
-            "nurture_expired")  # fmt: skip
+            "nurture_expired", "assigned", "reassigned", "escalated")  # fmt: skip
 
 
 def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> Measurement:
@@ -202,6 +211,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     event_t = {code: times(code) for code in _COUNTED}
     busy = AttemptSpans(cols, cals, by_event[CODE["attempt"]])
     sdr_queue = Level(times("routed"), times("assigned"))
+    backlog = Backlog(assignments(cols, by_event), win.end_h)
     ae_open = Level(opp_open_t, close_t)
     ae_queue = Level(times("sql"), opp_open_t)
 
@@ -221,11 +231,13 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         qmean, qmax = sdr_queue.mean_max(p.start_h, p.end_h)
         omean, _ = ae_open.mean_max(p.start_h, p.end_h)
         aq, _ = ae_queue.mean_max(p.start_h, p.end_h)
+        bmean, bmax = backlog.mean_max(p.start_h, p.end_h)
         facts.append(_PeriodFacts(
             p, months, counts, revenue, float(cyc.mean()) if len(cyc) else float("nan"),
             (float(rc.mean()) if len(rc) else float("nan"), rc50, rc90, rb50, rb90),
             (_ratio(busy.busy_hours(p.start_h, p.end_h), avail), qmean, qmax, omean,
-             _ratio(omean, ae_slots), aq)))  # fmt: skip
+             _ratio(omean, ae_slots), aq),
+            (bmean, bmax, backlog.age_p90(p.start_h, p.end_h))))  # fmt: skip
     return Measurement(win, cals, ep, facts, k)
 
 

@@ -44,6 +44,19 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
                         " hours / SDR working hours (overtime to finish an attempt excluded)"),
     "sdr_queue_mean": ("MQLs", "time-weighted mean of MQLs routed but waiting for a rep slot"),
     "sdr_queue_max": ("MQLs", "maximum of the same"),
+    "sdr_backlog_mean": ("MQLs", "time-weighted mean of MQLs assigned to a rep but not yet"
+                         " touched (assigned, first attempt not started): the private backlog"
+                         " that sdr_queue_mean, which counts only MQLs waiting for a slot,"
+                         " does not see"),
+    "sdr_backlog_max": ("MQLs", "maximum of the same"),
+    "sdr_backlog_age_p90": ("hours", "90th percentile of clock hours from assignment to first"
+                            " attempt (or to being taken back), over assignments made in the"
+                            " period; one still untouched at the end counts with its age then"),
+    "sdr_reassigned": ("MQLs", "leads taken back untouched from their rep after"
+                       " teams[].reassign_after_business_hours (event reassigned)"),
+    "sdr_reassigned_rate": ("ratio", "sdr_reassigned / assignments made in the period"),
+    "sdr_escalated": ("MQLs", "reassigned leads sent to the overflow team (event escalated)"),
+    "sdr_escalated_rate": ("ratio", "sdr_escalated / assignments made in the period"),
     "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),
     "ae_utilization": ("ratio", "ae_open_mean / (AEs x max_open_opportunities)"),
     "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE slot"),
