@@ -13,10 +13,10 @@ import pytest
 from sla_sim import preset, preset_names, run_replications
 
 PINNED = {
-    "default": "0a2a140d6ae0dd15dbec945b3fa6fc9631a36d6c821eac36dd561478ee56307e",
-    "mid_market": "0a2a140d6ae0dd15dbec945b3fa6fc9631a36d6c821eac36dd561478ee56307e",
-    "smb_inbound": "ad0e3a4754477734f00bcffa05a02cada6395c6d8e226ec92b9c90ba98b200d9",
-    "enterprise": "63c76778badabde4c29c69b5aa9a6061883612dfe4fa8e45e730907a6ba8869c",
+    "default": "4e8e74e5e3abacd779261dd3e0bdeeffc3e15c521baaeafee5b002ebbee73feb",
+    "mid_market": "4e8e74e5e3abacd779261dd3e0bdeeffc3e15c521baaeafee5b002ebbee73feb",
+    "smb_inbound": "9a2f69988d2726c39796a5e9a2562b4050f8c89b766c53eb712f6336995aaa44",
+    "enterprise": "07133593afd0fe740a541ea0842fead42ec5fc9350bfeb78d1e56019c2aef0c9",
 }
 
 
