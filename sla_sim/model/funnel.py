@@ -27,6 +27,7 @@ from sla_sim.model.ae import AEPool
 from sla_sim.model.calls import Call, gc_paused
 from sla_sim.model.handoff import HandoffSchedule
 from sla_sim.model.leads import draw_leads
+from sla_sim.model.policies import PolicyState, build_policy_team, has_policy, priority_classes
 from sla_sim.model.recycle import RecycleDraws
 from sla_sim.model.routing import Team, segment_names, team_table
 from sla_sim.model.sdr import Rep, contact_curve
@@ -126,8 +127,19 @@ class FunnelModel:
         self._next_route = 0
         self.reroutes: list[float] = []  # times of scheduled re-routes (a heap)
         # capacity
-        self.teams: list[Team] = []
+        self.teams: list[Any] = []  # Team, or PolicyTeam for a team with policies
+        policy = [has_policy(sc, ti) for ti in range(len(sc.teams))]
+        if any(policy):
+            self.policy_state = PolicyState(self, len(worked))
+            if sc.routing.priority_by != "none" and sc.routing.priority_order:
+                self.policy_state.cls = priority_classes(sc, d["channel"], d["segment"],
+                                                         self.segments)  # fmt: skip
+        names = sc.team_names()
         for ti, ts in enumerate(sc.teams):
+            if policy[ti]:
+                ov = names.index(ts.overflow_team) if ts.overflow_team is not None else None
+                self.teams.append(build_policy_team(self, ti, ov))
+                continue
             reps = [Rep(self, ti, r, ts.max_active_leads, self.calendars[ti])
                     for r in range(ts.reps)]
             self.teams.append(Team(ti, reps, sc.routing.rep_rule, self.calendars[ti]))
@@ -174,12 +186,17 @@ class FunnelModel:
             if opens <= now or any(rep.busy for rep in team.reps):
                 return now
             until = min(until, opens)
+            if team.policy:  # a pending reassignment check
+                until = min(until, team.next_event(now))
         return until
 
     def route(self, lead: int, t: float) -> None:
         """Routing at time ``t``: log the handoff, then give the lead to a rep with a free slot
         or queue it."""
         team = self.teams[self.team_l[lead]]
+        if team.policy:
+            team.route_in(lead, t)
+            return
         self.rows.append((lead, self.episode[lead], t, self.C_ROUTED, team.index, -1, -1,
                           self.NAN))  # fmt: skip
         rep = team.pick_rep()

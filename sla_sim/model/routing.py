@@ -44,6 +44,8 @@ class Team:
     """A team's reps, its queue of routed MQLs waiting for a free slot, its rep rule and its
     calendar."""
 
+    policy = False  # see sla_sim.model.policies.PolicyTeam
+
     def __init__(self, index: int, reps: list[Rep], rule: str, cal: BusinessCalendar) -> None:
         self.index = index
         self.reps = reps

@@ -49,6 +49,7 @@ def cross_field_issues(sc: Scenario) -> list[Issue]:
     elif rule == "by_segment":
         issues += _coverage(sc, "segments", segments)
 
+    issues += _policy_issues(sc, channel_set, segments)
     n_attempts = len(sc.follow_up.cadence_days)
     if sc.sla.attempts_required > n_attempts:
         issues.append(
@@ -64,6 +65,39 @@ def cross_field_issues(sc: Scenario) -> list[Issue]:
             issues.append(
                 Issue("marketing_calendar.working_days", "batches need a working day", [])
             )
+    return issues
+
+
+def _policy_issues(sc: Scenario, channels: set[str], segments: set[str]) -> list[Issue]:
+    """Work-order, priority, pull and reassignment fields that only make sense together."""
+    issues: list[Issue] = []
+    names = sc.team_names()
+    for i, team in enumerate(sc.teams):
+        if team.overflow_team is not None:
+            if team.overflow_team not in names or team.overflow_team == team.name:
+                issues.append(Issue(f"teams[{i}].overflow_team", "must name another team",
+                                    team.overflow_team))  # fmt: skip
+            if team.reassign_after_business_hours is None:
+                issues.append(Issue(f"teams[{i}].overflow_team",
+                                    "needs reassign_after_business_hours", team.overflow_team))
+        if team.reassign_after_business_hours is not None and team.assignment != "immediate":
+            issues.append(Issue(f"teams[{i}].reassign_after_business_hours",
+                                "applies to assignment: immediate (a pulled lead is touched"
+                                " at once)", team.reassign_after_business_hours))  # fmt: skip
+    r = sc.routing
+    if r.priority_order:
+        if r.priority_by == "none":
+            issues.append(Issue("routing.priority_order", "needs routing.priority_by"
+                                " (channel or segment)", r.priority_order))  # fmt: skip
+        else:
+            known = channels if r.priority_by == "channel" else segments
+            for name in r.priority_order:
+                if name not in known:
+                    issues.append(Issue("routing.priority_order",
+                                        f"names an unknown {r.priority_by}", name))
+            dupes = sorted({n for n in r.priority_order if r.priority_order.count(n) > 1})
+            if dupes:
+                issues.append(Issue("routing.priority_order", "names must be unique", dupes))
     return issues
 
 

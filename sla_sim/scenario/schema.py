@@ -204,6 +204,36 @@ class TeamSpec(Spec):
     )
     channels: list[str] = Field(default_factory=list, description="by_channel routing.")
     segments: list[str] = Field(default_factory=list, description="by_segment routing.")
+    assignment: Literal["immediate", "pull"] = Field(
+        default="immediate",
+        description="immediate: a routed MQL takes a rep's slot at once and waits in that rep's"
+        " private backlog (CRM round-robin assignment; the default, today's behaviour). pull:"
+        " MQLs wait in one team queue and a free rep takes the next when it starts it (a"
+        " shared queue: M/M/c).",
+    )
+    work_order: Literal["due_first", "new_first", "deadline_first"] = Field(
+        default="due_first",
+        description="Which due attempt a free rep starts: the earliest due (due_first, the"
+        " default), first attempts before follow-ups (new_first), or the earliest SLA deadline"
+        " (deadline_first: the first-touch deadline, then the attempts deadline). Never"
+        " pre-emptive.",
+    )
+    reassign_after_business_hours: float | None = Field(
+        default=None,
+        gt=0,
+        description="Take a lead back from its rep when its first attempt has not started this"
+        " many business hours (team calendar) after assignment, and route it again. Default"
+        " none: never (today's behaviour).",
+    )
+    max_reassignments: int = Field(
+        default=1, ge=1, le=20, description="Reassignments of one MQL episode, at most."
+    )
+    overflow_team: str | None = Field(
+        default=None,
+        description="Team (e.g. a manager or a backup pool) that takes a reassigned lead when no"
+        " other rep of this team has a free slot (event escalated). Default none: the lead"
+        " goes back to this team's queue.",
+    )
 
 
 class RoutingSpec(Spec):
@@ -215,6 +245,15 @@ class RoutingSpec(Spec):
     rep_rule: Literal["round_robin", "least_loaded"] = Field(
         default="round_robin",
         description="Next rep with a free slot in turn, or the rep with fewest active leads.",
+    )
+    priority_by: Literal["none", "channel", "segment"] = Field(
+        default="none", description="What priority_order lists (none: no priority classes)."
+    )
+    priority_order: list[str] = Field(
+        default_factory=list,
+        description="Channels or segments, highest priority first; unlisted ones come after."
+        " Higher classes are served first in the team queue and among a rep's due attempts"
+        " (non-pre-emptive). Default empty: one class.",
     )
 
 
