@@ -270,3 +270,19 @@ def test_reassignment_lowers_first_touch_p90_when_one_rep_is_overloaded() -> Non
     assert re[("total", "sdr_reassigned")] == re[("total", "sdr_escalated")]  # nobody else
     assert re[("total", "response_business_hours_p90")] < 0.5 * base[
         ("total", "response_business_hours_p90")]
+
+
+def test_deadline_first_reads_the_sla_so_sla_changes_are_simulated_again(tiny_scenario) -> None:
+    """SLA terms change deadline_first's order: such scenarios are not 'SLA-only' variants of
+    each other (their simulation keys differ) and simulate differently; other scenarios that
+    differ in the SLA share one simulation."""
+    from sla_sim.batch.worker import simulation_key
+
+    loose = set_path(tiny_scenario, "sla.first_touch_within_business_hours", 40.0)
+    assert simulation_key(tiny_scenario) == simulation_key(loose)
+    edf = set_path(tiny_scenario, "teams[0].work_order", "deadline_first")
+    edf_loose = set_path(edf, "sla.first_touch_within_business_hours", 40.0)
+    assert reads_sla(edf)
+    assert simulation_key(edf) != simulation_key(edf_loose)
+    a, b = run(edf)[1], run(edf_loose)[1]
+    assert len(a["time_h"]) != len(b["time_h"]) or not np.array_equal(a["time_h"], b["time_h"])

@@ -6,6 +6,9 @@ happen inside the functions, once per worker process.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -75,10 +78,14 @@ _MEMORY: OrderedDict[tuple[str, int, int], tuple[Any, dict[str, int], Any]] = Or
 
 
 def simulation_key(scenario: Any) -> str:
-    """What the simulation of a scenario depends on: everything but its SLA."""
+    """What the simulation of a scenario depends on: everything but its SLA, unless a team
+    orders its work by SLA deadlines (:func:`sla_sim.model.policies.reads_sla`)."""
     import hashlib
 
-    return hashlib.sha256(scenario.model_dump_json(exclude={"sla"}).encode()).hexdigest()
+    from sla_sim.model.policies import reads_sla
+
+    exclude = None if reads_sla(scenario) else {"sla"}
+    return hashlib.sha256(scenario.model_dump_json(exclude=exclude).encode()).hexdigest()
 
 
 def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: Any,
@@ -154,3 +161,52 @@ def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: in
         if forget is not None:  # remembered only to judge the others: forget it now
             _MEMORY.pop((forget, seed, r), None)
     return out
+
+
+# ---------------------------------------------------------------------------- process lifetime
+#: How often a worker process checks that the process that started it is still there (s).
+PARENT_CHECK_S = 0.5
+
+
+def die_with_parent(interval: float = PARENT_CHECK_S) -> None:
+    """Exit this (worker) process as soon as its parent is gone.
+
+    A daemon thread compares ``os.getppid()`` with the parent seen at start: when the parent
+    dies (``kill -9``, a crash, a Jupyter kernel being culled) the worker is re-parented and
+    exits within ``interval`` seconds instead of waiting for work forever on a dead pipe.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sla-sim-parent-watch", daemon=True).start()
+
+
+class _ForkWorker(mp.get_context("fork").Process if hasattr(os, "fork")  # type: ignore[misc]
+                  else mp.get_context("spawn").Process):  # fmt: skip
+    """A fork-started worker process that dies with its parent."""
+
+    def run(self) -> None:
+        die_with_parent()
+        super().run()
+
+
+class _SpawnWorker(mp.get_context("spawn").Process):  # type: ignore[misc]
+    """A spawn-started worker process that dies with its parent."""
+
+    def run(self) -> None:
+        die_with_parent()
+        super().run()
+
+
+def worker_context(method: str) -> mp.context.BaseContext:
+    """A multiprocessing context (``fork`` or ``spawn``) whose processes die with their parent
+    (see :func:`die_with_parent`); pools made from it need no other clean-up on a crash."""
+    base = mp.get_context(method)
+    proc = _ForkWorker if method == "fork" else _SpawnWorker
+    ctx_type = type(f"{type(base).__name__}DyingWithParent", (type(base),), {"Process": proc})
+    return ctx_type()  # type: ignore[no-any-return]

@@ -44,6 +44,7 @@ BLUE, BAND, SLATE, RED = "#2f6db5", "#b7cfee", "#52606d", "#c43c39"
 SIDE_COLORS = {"Marketing": "#2f6db5", "Handoff": "#e08a2c", "Sales": "#3a9b6b",
                "Revenue": "#8a5fb0"}  # fmt: skip
 ROLE_COLORS = {"SDR": "#2f6db5", "AE": "#e08a2c"}
+WAITING = {"SDR queue": "#616e7c", "SDR backlog": "#b5452f"}  # MQLs waiting, two kinds
 
 FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
           ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
@@ -279,15 +280,17 @@ def funnel_chart(results: Results, period: str = "total") -> alt.LayerChart:
 
 
 def capacity_chart(results: Results) -> alt.HConcatChart:
-    """SDR and AE utilisation by month (P50, P10–P90 whiskers) beside the SDR queue."""
-    names = {"sdr_utilization": "SDR", "ae_utilization": "AE", "sdr_queue_mean": "SDR queue"}
+    """SDR and AE utilisation by month (P50, P10–P90 whiskers) beside the MQLs waiting for an
+    SDR: for a free slot (queue) and assigned but untouched (backlog, if measured)."""
+    names = {"sdr_utilization": "SDR", "ae_utilization": "AE", "sdr_queue_mean": "SDR queue",
+             "sdr_backlog_mean": "SDR backlog"}  # fmt: skip
     s = _stats(results, list(names)).assign(role=lambda d: d["metric"].map(names))
     x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
     tip = [alt.Tooltip("period:O"), alt.Tooltip("role:N")] + [
         alt.Tooltip(f"{c}:Q", format=".3~f") for c in ("p10", "p50", "p90")]  # fmt: skip
     colour = alt.Color("role:N", title=None, scale=alt.Scale(
         domain=list(ROLE_COLORS), range=list(ROLE_COLORS.values())))
-    u = s[s["role"] != "SDR queue"]
+    u = s[~s["role"].isin(WAITING)]
     umax = max(1.0, float(u["p90"].max())) if len(u) else 1.0  # over 1: stretched by shrinkage
     util = alt.Chart(u).encode(x=x, xOffset=alt.XOffset(
         "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
@@ -296,15 +299,19 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
             scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2=alt.Y2("p90:Q")),
         util.mark_point(filled=True, size=80, opacity=1).encode(y=alt.Y("p50:Q")),
     ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
-    q = s[s["role"] == "SDR queue"]
+    q = s[s["role"].isin(WAITING)]
     qmax = max(1.0, float(q["p90"].max()) * 1.1) if len(q) else 1.0
-    queue = alt.Chart(q).encode(x=x, tooltip=tip)
+    wait_colour = alt.Color("role:N", title=None, scale=alt.Scale(
+        domain=list(WAITING), range=list(WAITING.values())))
+    queue = alt.Chart(q).encode(x=x, xOffset=alt.XOffset("role:N", sort=list(WAITING)),
+                                color=wait_colour, tooltip=tip)
     queue = alt.layer(
-        queue.mark_rule(strokeWidth=2, color=SLATE).encode(y=alt.Y(
+        queue.mark_rule(strokeWidth=2).encode(y=alt.Y(
             "p10:Q", title="MQLs waiting for an SDR (time-weighted mean)",
             scale=alt.Scale(domain=[0, qmax])), y2=alt.Y2("p90:Q")),
-        queue.mark_point(filled=True, size=80, color=SLATE, opacity=1).encode(y=alt.Y("p50:Q")),
-    ).properties(width=220, height=240, title=_subtitle("SDR queue"))  # fmt: skip
+        queue.mark_point(filled=True, size=80, opacity=1).encode(y=alt.Y("p50:Q")),
+    ).properties(width=220, height=240, title=_subtitle(
+        "SDR queue (no free slot) and backlog (assigned, untouched)"))  # fmt: skip
     chart = alt.hconcat(util, queue, spacing=40, title=_title(
         "Capacity by month", f"Dot = P50, whisker = P10–P90 across {results.replications}"
         " replications")).resolve_scale(color="independent")

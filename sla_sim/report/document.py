@@ -35,7 +35,11 @@ KPIS = (
     ("response_business_hours_p90", "Response, business hours, P90", "num2"),
     ("sdr_utilization", "SDR utilisation", "pct"),
     ("ae_utilization", "AE utilisation", "pct"),
-    ("sdr_queue_mean", "SDR queue, MQLs (time-weighted mean)", "num2"),
+    ("sdr_queue_mean", "SDR queue, MQLs waiting for a free slot (time-weighted mean)", "num2"),
+    ("sdr_backlog_mean", "SDR backlog, MQLs assigned but untouched (time-weighted mean)",
+     "num2"),
+    ("sdr_backlog_age_p90", "SDR backlog age, hours to first attempt, P90", "num2"),
+    ("sdr_reassigned_rate", "Assignments taken back untouched (reassigned)", "pct"),
     ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)", "num2"),
 )
 SHORT = {"mql_volume": "MQL volume", "acceptance": "Acceptance", "handoff": "Handoff",
