@@ -1,4 +1,4 @@
-"""The run store: streamed chunks, catalog, resume after Ctrl-C, precision targets, `runs` CLI."""
+"""The run store: streamed chunks, listing and SQL over run folders, resume after Ctrl-C, precision targets, `runs` CLI."""
 
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ def test_interrupted_run_keeps_chunks_and_resume_equals_fresh_run(
     (row,) = store.list().to_dict("records")
     folder = Path(row["path"])
     meta = _meta(folder)
-    assert (row["status"], meta["status"]) == ("incomplete", "incomplete")
+    assert (row["status"], meta["status"]) == ("interrupted", "interrupted")
     assert meta["reps_done"] == row["reps_done"] == k
     assert f"resume with: sla-sim run --resume {row['id']}" in meta["note"]
     assert len(list((folder / "chunks").glob("part-*.parquet"))) == 2
@@ -234,7 +234,7 @@ def test_real_ctrl_c_exits_130_and_resume_completes(tmp_path: Path) -> None:
     assert "Traceback" not in err
     (folder,) = [p.parent for p in store.glob("*/run.json")]
     meta = _meta(folder)
-    assert meta["status"] == "incomplete"
+    assert meta["status"] == "interrupted"
     assert FLUSH_EVERY <= meta["reps_done"] < reps
 
     done = subprocess.run([*base, "--resume", meta["id"], "--store", str(store), "--quiet",
@@ -487,8 +487,12 @@ def test_runs_show_prints_facts_and_headline(two_runs: Any,
 
 def test_runs_compare_prints_paired_differences(two_runs: Any,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """`sla-sim runs compare A B` says the runs are paired and prints B - A per metric."""
+    """`sla-sim runs compare A B` says the runs are paired and prints B - A per metric, in
+    human units."""
+    import re
+
     from sla_sim.batch.compare import paired_differences
+    from sla_sim.report.units import metric_diff, metric_label
 
     root, a, b = two_runs
     assert main(["runs", "--store", str(root), "compare", a, b]) == 0
@@ -496,10 +500,11 @@ def test_runs_compare_prints_paired_differences(two_runs: Any,
     assert lines[0] == f"{b} - {a} (same seed: paired)"
     store = RunStore(root)
     table = paired_differences(Results.load(store.path_of(a)), Results.load(store.path_of(b)))
-    printed = {ln.split()[0]: ln.split() for ln in lines[2:]}
-    assert set(printed) == set(table["metric"])
-    for row in table.itertuples():
-        assert printed[row.metric][3] == f"{row.diff:,.4g}"
+    body = "\n".join(lines[1:])
+    for row in table.itertuples():  # each metric by its label, B - A in its unit
+        line = next(ln for ln in lines if ln.startswith(metric_label(row.metric) + " "))
+        assert metric_diff(row.metric, row.diff, "USD") in line, line
+    assert not re.search(r"\d[eE][+-]\d", body)
 
 
 @pytest.mark.parametrize("action", [["show", "nope-123"], ["compare", "A", "nope-123"]])
@@ -527,5 +532,5 @@ def test_runs_compare_refuses_an_incomplete_run(scenario: Scenario, tmp_path: Pa
     b = next(i for i in store.list()["id"] if i != a)
     assert main(["runs", "--store", str(tmp_path), "compare", a, b]) == 2
     err = capsys.readouterr().err
-    assert "run is incomplete, not complete" in err
+    assert "run is interrupted, not complete" in err
     assert b in err

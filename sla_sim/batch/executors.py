@@ -8,6 +8,7 @@ the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk, simulation_key
+from sla_sim.batch.worker import (
+    ReplicationFailure,
+    ReplicationResult,
+    run_chunk,
+    simulation_key,
+    worker_context,
+)
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.scenario.schema import Scenario
 
@@ -87,26 +94,64 @@ def execute(jobs: list[Job], workers: int = 1, dask: str | None = None) -> Itera
 
 def mp_context() -> mp.context.BaseContext:
     """Start method chosen per call: ``fork`` on Linux (the caller's script is not re-imported,
-    so scripts and notebooks need no ``__main__`` guard), ``spawn`` elsewhere."""
-    return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    so scripts and notebooks need no ``__main__`` guard), ``spawn`` elsewhere. Its processes die
+    with their parent (:func:`sla_sim.batch.worker.die_with_parent`), so a killed run or a
+    culled notebook kernel leaves no worker behind."""
+    return worker_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+#: How many times a run rebuilds its process pool after a worker died (killed, out of memory)
+#: before the replications still to do are reported as failed.
+MAX_POOL_RESTARTS = 3
 
 
 def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
-    futures = {pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices), c.keep_log_of,
-                           c.tag, False, c.also): c for c in _chunks(jobs, workers)}  # fmt: skip
-    try:
-        for fut in as_completed(futures):
-            chunk = futures.pop(fut)  # release each chunk's results once yielded
-            try:
-                yield from fut.result()
-            except BrokenProcessPool as err:
-                for r in chunk.indices:
-                    for tag in chunk.tags:
-                        yield ReplicationFailure(tag, r, chunk.seed,
-                                                 f"worker process died: {err}")  # fmt: skip
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    """Run chunks on a process pool. A worker that dies (``kill -9``, out of memory) breaks
+    the pool: the chunks not finished are run again on a fresh pool (replications are
+    deterministic, so results are identical), up to :data:`MAX_POOL_RESTARTS` times."""
+    pending = _chunks(jobs, workers)
+    restarts = 0
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
+                                   mp_context=mp_context())  # fmt: skip
+        futures = {pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
+                               c.keep_log_of, c.tag, False, c.also): c
+                   for c in pending}  # fmt: skip
+        pending, died = [], None
+        clean = False
+        try:
+            for fut in as_completed(futures):
+                chunk = futures.pop(fut)  # release each chunk's results once yielded
+                try:
+                    outcomes = fut.result()
+                except BrokenProcessPool as err:
+                    pending.append(chunk)
+                    died = err
+                    continue
+                yield from outcomes
+            clean = True
+        finally:
+            if not clean:  # interrupted (Ctrl-C, SIGTERM, the consumer stopped): stop at once
+                _terminate(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+        if pending:
+            restarts += 1
+            if restarts > MAX_POOL_RESTARTS:
+                for chunk in pending:
+                    for r in chunk.indices:
+                        for tag in chunk.tags:
+                            yield ReplicationFailure(tag, r, chunk.seed, "worker process died"
+                                                     f" {restarts} times: {died}")  # fmt: skip
+                return
+            pending.sort(key=lambda c: c.indices[0])
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes now (their running replications are lost; finished ones
+    were already handed over)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
 
 
 #: Dask settings for local clusters. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=64 KiB in its

@@ -210,16 +210,20 @@ class Results:
         """Write the results folder: summary.json, replications (Parquet), events (Parquet)
         and scenario.yaml (the report is written by
         :func:`sla_sim.report.document.write_report`)."""
-        from sla_sim.scenario.io import save as save_scenario
+        from sla_sim.batch.store import atomic_write_bytes, atomic_write_parquet
+        from sla_sim.scenario.io import dump_yaml
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        save_scenario(self.scenario, out / "scenario.yaml")
-        (out / "summary.json").write_text(json.dumps(self.summary_json(), indent=2) + "\n")
-        self.table.to_parquet(out / "replications.parquet", index=False)
-        self.terminal.to_parquet(out / "lead_states.parquet", index=False)
+        # each file goes to a temporary name, is flushed and renamed: an error (a full disk)
+        # names the file and leaves no partial file under its final name
+        atomic_write_bytes(out / "scenario.yaml", dump_yaml(self.scenario).encode("utf-8"))
+        atomic_write_bytes(out / "summary.json",
+                           (json.dumps(self.summary_json(), indent=2) + "\n").encode())
+        atomic_write_parquet(self.table, out / "replications.parquet")
+        atomic_write_parquet(self.terminal, out / "lead_states.parquet")
         if self.event_log is not None:
-            self.event_log.to_parquet(out / "events.parquet", index=False)
+            atomic_write_parquet(self.event_log, out / "events.parquet")
         return out
 
     @classmethod

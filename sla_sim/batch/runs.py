@@ -1,14 +1,19 @@
 """Stored runs: replications streamed to a run folder, sequential precision, resume.
 
-``stored_run`` is what ``sla-sim run`` does: it registers the run in the catalog, streams
-finished replications to Parquet chunks as they arrive (memory stays flat however many
-replications), keeps going until the requested replications are done or every ``--precision``
-target is met, then writes the final results folder. Ctrl-C or a failed replication leaves the
-finished chunks in place; ``stored_run(..., resume=ID)`` completes the run.
+``stored_run`` is what ``sla-sim run`` does: it creates the run folder, streams finished
+replications to Parquet chunks as they arrive (memory stays flat however many replications),
+keeps going until the requested replications are done or every ``--precision`` target is met,
+then writes the final results folder. Ctrl-C (or SIGTERM, which the CLI turns into Ctrl-C), a
+failed replication or a full disk leaves the finished chunks in place;
+``stored_run(..., resume=ID)`` completes the run. A resume reads only chunks stamped with the
+run's scenario hash and seed, with its metric set and replication numbers, and checks that
+replication 0 computed afresh equals the stored one; ``force=True`` over an existing ``out``
+folder removes the previous run's files first, so nothing of it is reused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import time
@@ -22,9 +27,21 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.limits import check_cost
 from sla_sim.batch.replications import ReplicationError, check_request, collect
 from sla_sim.batch.results import Results, package_version, scenario_hash
-from sla_sim.batch.store import COMPLETE, INCOMPLETE, RUNNING, RunFolder, RunStore
+from sla_sim.batch.store import (
+    COMPLETE,
+    INCOMPLETE,
+    INTERRUPTED,
+    RUNNING,
+    RunFolder,
+    RunStore,
+    is_alive,
+    metric_set_hash,
+    staged,
+    this_process,
+)
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.scenario.schema import Scenario
@@ -95,16 +112,23 @@ def _next_total(done: int, targets: list[PrecisionTarget], res: Results, cap: in
 
 
 class _Sink:
-    """Buffers finished replications and flushes them to chunk files."""
+    """Buffers finished replications and flushes them to chunk files (stamped with the run's
+    scenario hash and seed); after each flush ``on_flush`` runs (the heartbeat)."""
 
-    def __init__(self, folder: RunFolder) -> None:
+    def __init__(self, folder: RunFolder, stamp: dict[str, Any] | None = None,
+                 on_flush: Callable[[], None] | None = None) -> None:  # fmt: skip
         self.folder = folder
+        self.stamp = stamp
+        self.on_flush = on_flush
         self.buf: list[ReplicationResult] = []
         self.last = time.monotonic()
         self.keys: list[tuple[str, str]] | None = None
 
     def add(self, r: ReplicationResult) -> None:
         self.keys = self.keys or list(r.keys)
+        if list(r.keys) != self.keys:
+            raise ScenarioError([Issue("replication", "produced another metric set than the"
+                                       " run's first replication", r.replication)], "run")
         self.buf.append(r)
         if len(self.buf) >= FLUSH_EVERY or time.monotonic() - self.last > FLUSH_SECONDS:
             self.flush()
@@ -114,7 +138,9 @@ class _Sink:
             self.folder.write_chunk(self.keys, [r.replication for r in self.buf],
                                     np.vstack([r.values for r in self.buf]),
                                     [r.terminal for r in self.buf],
-                                    [r.seconds for r in self.buf])  # fmt: skip
+                                    [r.seconds for r in self.buf], self.stamp)  # fmt: skip
+            if self.on_flush is not None:
+                self.on_flush()
         self.buf = []
         self.last = time.monotonic()
 
@@ -142,11 +168,17 @@ def stored_run(
     progress: bool = True,
     resume: str | None = None,
     finish: Callable[[Results, Path], None] | None = None,
+    force: bool = False,
 ) -> tuple[str, Path, Results]:
     """Run (or resume) a stored run; returns (run id, folder, Results).
 
     ``finish(results, folder)``, if given, runs after the results are saved and before the run
-    is marked complete (the CLI writes the report there).
+    is marked complete (the CLI writes the report there); what it writes is staged and moved
+    into the run folder file by file, so it is never left half-written. ``out`` must not hold
+    another run unless ``force``, which first removes that run's files. The request's cost is
+    checked against the limits (:mod:`sla_sim.batch.limits`) before anything runs.
+
+    An exception raised by the run carries its id as ``err.run_id`` (for a resume message).
     """
     store = store or RunStore()
     if resume:
@@ -154,13 +186,23 @@ def stored_run(
         meta = folder.read_meta()
         if meta.get("status") == COMPLETE:
             raise ScenarioError([Issue("--resume", "run is already complete", resume)])
+        if meta.get("status") == RUNNING and is_alive(meta):
+            raise ScenarioError([Issue("--resume", f"run is still running (pid {meta.get('pid')}"
+                                       f" on {meta.get('host')})", resume)])  # fmt: skip
+        from sla_sim.batch.results import scenario_hash as hash_of
         from sla_sim.scenario.io import load
 
         scenario = load(folder.path / "scenario.yaml")
+        if hash_of(scenario) != meta.get("scenario_hash"):
+            raise ScenarioError([Issue("--resume", "the run's scenario.yaml was changed since the"
+                                       f" run started (hash {hash_of(scenario)}, the run's"
+                                       f" {meta.get('scenario_hash')}); start a new run instead",
+                                       resume)])  # fmt: skip
         seed, reps = int(meta["seed"]), int(meta["reps_requested"])
         precision = [parse_precision(p) for p in meta.get("precision", [])]
         max_reps = int(meta.get("max_reps", max_reps))
         run_id = meta["id"]
+        check_cost(scenario, max_reps if precision else reps, min(workers, reps), field="--resume")
     else:
         if scenario is None:
             raise ScenarioError([Issue("scenario", "is required unless resuming", None)])
@@ -170,6 +212,9 @@ def stored_run(
             raise ScenarioError([Issue("--max-reps", f"must be >= --reps ({reps})", max_reps)])
         for t in precision:  # fail before running anything on an unknown metric or period
             _check_metric(t, scenario)
+        check_cost(scenario, max_reps if precision else reps, min(workers, reps))
+        if out is not None:
+            _take_over(store, Path(out), force)
         run_id, path = store.new_run_dir(scenario.name, out)
         folder = RunFolder(path)
         from sla_sim.scenario.io import save
@@ -184,58 +229,117 @@ def stored_run(
             "precision": [f"{t.metric}@{t.period}={t.value * (100 if t.relative else 1):g}"
                           f"{'%' if t.relative else ''}" for t in precision],
         }  # fmt: skip
-        folder.write_meta(meta)
-    store.register(meta)
     assert scenario is not None
+    meta.update(this_process(), status=RUNNING, note="")
+    folder.write_meta(meta)
+    store.register(meta)
     t0 = time.perf_counter()
-    sink = _Sink(folder)
+    before = float(meta.get("wall_seconds") or 0)
+    expect = {"scenario_hash": meta["scenario_hash"], "seed": seed,
+              "max_replication": max(reps, max_reps if precision else reps)}  # fmt: skip
+
+    def heartbeat() -> None:
+        meta["reps_done"] = folder.count_chunked(default=meta.get("reps_done"))
+        meta["heartbeat"] = this_process()["heartbeat"]
+        meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
+        folder.write_meta(meta)
+
+    sink = _Sink(folder, {"scenario_hash": meta["scenario_hash"], "seed": seed}, heartbeat)
     try:
         failures = _replicate(scenario, seed, reps, workers, dask, precision, max_reps,
-                              progress, folder, sink, run_id, meta)  # fmt: skip
-        wide = folder.read_chunks()
+                              progress, folder, sink, run_id, meta, expect)  # fmt: skip
+        wide = folder.read_chunks(expect)
         meta["reps_done"] = 0 if wide is None else len(wide)
-        meta["wall_seconds"] = round(time.perf_counter() - t0
-                                     + float(meta.get("wall_seconds") or 0), 3)  # fmt: skip
+        meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
         if failures or wide is None:
-            _finish_incomplete(store, folder, meta, f"{len(failures)} replication(s) failed")
+            _finish_incomplete(folder, meta, f"{len(failures)} replication(s) failed")
             partial = results_from_chunks(scenario, wide, meta) if wide is not None else None
             raise ReplicationError(failures, partial)
         res = results_from_chunks(scenario, wide, _final_meta(meta, scenario, seed, workers,
                                                               dask, precision))  # fmt: skip
-        res.event_log = run_one(scenario, seed, 0, keep_log=True).log.to_frame().assign(
-            replication=0)
+        first = run_one(scenario, seed, 0, keep_log=True)
+        _check_reproduces(res, first, folder)
+        res.event_log = first.log.to_frame().assign(replication=0)
         res.save(folder.path)
         if finish is not None:
-            finish(res, folder.path)
-    except ReplicationError:
+            with staged(folder.path) as stage:
+                finish(res, stage)
+        meta["status"] = COMPLETE
+        meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
+        meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
+        folder.write_meta(meta)
+    except ReplicationError as err:
+        err.run_id = run_id  # type: ignore[attr-defined]
         raise
     except BaseException as err:  # Ctrl-C or any failure: keep what finished, say so
-        sink.flush()
-        why = ("interrupted (Ctrl-C)" if isinstance(err, KeyboardInterrupt)
-               else f"failed: {type(err).__name__}: {err}")  # fmt: skip
-        _finish_incomplete(store, folder, meta, why)
+        err.run_id = run_id  # type: ignore[attr-defined]
+        with contextlib.suppress(OSError):  # a full disk: the resume runs these again
+            sink.flush()
+        meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
+        if isinstance(err, KeyboardInterrupt):
+            _finish_incomplete(folder, meta, "interrupted", INTERRUPTED)
+        elif isinstance(err, OSError):
+            _finish_incomplete(folder, meta, f"failed: {err.strerror or err}: {err.filename}")
+        else:
+            _finish_incomplete(folder, meta, f"failed: {type(err).__name__}: {err}")
         raise
-    meta["status"] = COMPLETE
-    meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
-    folder.write_meta(meta)
-    store.register(meta)
-    for f in folder.chunks.glob("part-*.parquet"):
+    for f in folder.chunk_files():
         f.unlink()
     if folder.chunks.is_dir() and not any(folder.chunks.iterdir()):
         folder.chunks.rmdir()
     return run_id, folder.path, res
 
 
+def _take_over(store: RunStore, out: Path, force: bool) -> None:
+    """Make ``out`` ready for a new run: refuse a folder holding another run unless ``force``,
+    which removes that run's files (so none of its chunks is counted as done)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ScenarioError([Issue("--out", "is a file, not a folder", str(out))], "run request")
+    folder = RunFolder(out)
+    if not force and any(out.iterdir()):
+        raise ScenarioError([Issue("--out", "folder exists and is not empty (use --force to"
+                                   " start afresh)", str(out))], "run request")  # fmt: skip
+    old = None
+    if (out / "run.json").is_file():
+        try:
+            old = folder.read_meta()
+        except ScenarioError:
+            old = None
+    if old is not None and old.get("status") == RUNNING and is_alive(old):
+        raise ScenarioError([Issue("--out", f"holds a run that is still running (pid"
+                                   f" {old.get('pid')})", str(out))], "run request")  # fmt: skip
+    folder.clear()
+    if old is not None and old.get("id"):
+        store.forget(str(old["id"]))
+
+
+def _check_reproduces(res: Results, first: ReplicationResult, folder: RunFolder) -> None:
+    """Replication 0 computed afresh must have the stored metric set and, when stored, the
+    same values: chunks of another version, scenario or seed are never mixed in silently."""
+    if metric_set_hash(list(first.keys)) != metric_set_hash(list(res.keys)):
+        raise ScenarioError([Issue(f"chunks in {folder.chunks}", "hold another metric set than"
+                                   " this version of sla_sim computes; start the run again with"
+                                   " --force", None)], "run")  # fmt: skip
+    hit = np.flatnonzero(res.replication_ids == 0)
+    if len(hit) and not np.array_equal(res.values[hit[0]], first.values, equal_nan=True):
+        raise ScenarioError([Issue(f"chunks in {folder.chunks}", "replication 0 stored there"
+                                   " differs from replication 0 computed now (another version,"
+                                   " scenario or seed); start the run again with --force",
+                                   None)], "run")  # fmt: skip
+
+
 def _replicate(scenario: Scenario, seed: int, reps: int, workers: int, dask: str | None,
                precision: list[PrecisionTarget], max_reps: int, progress: bool,
-               folder: RunFolder, sink: _Sink, run_id: str, meta: dict[str, Any]
-               ) -> list[ReplicationFailure]:  # fmt: skip
+               folder: RunFolder, sink: _Sink, run_id: str, meta: dict[str, Any],
+               expect: dict[str, Any]) -> list[ReplicationFailure]:  # fmt: skip
     """Run missing replications (and more while a precision target is unmet)."""
     failures: list[ReplicationFailure] = []
     payload = scenario.model_dump_json()
     target = reps
     while True:
-        wide = folder.read_chunks()
+        wide = folder.read_chunks(expect)
         done_ids = set() if wide is None else set(wide["replication"].tolist())
         todo = [r for r in range(target) if r not in done_ids]
         if todo:
@@ -247,7 +351,7 @@ def _replicate(scenario: Scenario, seed: int, reps: int, workers: int, dask: str
             failures += failed
             if failed:
                 return failures
-        wide = folder.read_chunks()
+        wide = folder.read_chunks(expect)
         if wide is None or not precision:
             return failures
         res = results_from_chunks(scenario, wide, meta)
@@ -271,14 +375,16 @@ def _final_meta(meta: dict[str, Any], scenario: Scenario, seed: int, workers: in
     return out
 
 
-def _finish_incomplete(store: RunStore, folder: RunFolder, meta: dict[str, Any], note: str
-                       ) -> None:  # fmt: skip
-    wide = folder.read_chunks()
-    meta["reps_done"] = 0 if wide is None else len(wide)
-    meta["status"] = INCOMPLETE
+def _finish_incomplete(folder: RunFolder, meta: dict[str, Any], note: str,
+                       status: str = INCOMPLETE) -> None:  # fmt: skip
+    """Mark the run incomplete (or interrupted) with the replications on disk and a note.
+    If even run.json cannot be written (a full disk), it keeps saying ``running`` and the
+    listing shows the run as interrupted once this process is gone."""
+    meta["reps_done"] = folder.count_chunked(default=0)
+    meta["status"] = status
     meta["note"] = f"{note}; resume with: sla-sim run --resume {meta['id']}"
-    folder.write_meta(meta)
-    store.register(meta)
+    with contextlib.suppress(OSError):
+        folder.write_meta(meta)
 
 
 def _check_metric(t: PrecisionTarget, scenario: Scenario) -> None:

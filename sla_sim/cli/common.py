@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Iterator
 
 from sla_sim.errors import Issue, ScenarioError
 
@@ -10,25 +15,70 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def scenario_from(args: argparse.Namespace):  # -> Scenario
+    """The scenario a command names: its scenario file or ``--preset`` (default: the default
+    preset), then its ``--set PATH=VALUE`` overrides, if the command has that option."""
     from sla_sim.scenario.io import load
     from sla_sim.scenario.presets import preset
 
     if args.scenario and args.preset:
         raise ScenarioError([Issue("--preset", "give a scenario file or --preset, not both",
                                    args.preset)])  # fmt: skip
-    if args.scenario:
-        return load(args.scenario)
-    return preset(args.preset or "default")
+    scenario = load(args.scenario) if args.scenario else preset(args.preset or "default")
+    return with_overrides(scenario, getattr(args, "set", None))
+
+
+def with_overrides(scenario, assignments, option: str = "--set"):  # -> Scenario
+    """The scenario with ``--set PATH=VALUE`` overrides applied in order (none: unchanged).
+    A bad path or value is a ScenarioError naming the option and the path (exit 2)."""
+    if not assignments:
+        return scenario
+    from sla_sim.scenario.io import apply_assignments
+
+    return apply_assignments(scenario, assignments, option)
 
 
 def workers_for(args: argparse.Namespace, reps: int) -> int:
     from sla_sim.batch.replications import default_workers
 
+    cores = default_workers()
     if args.workers is not None:
         if args.workers < 1:
-            raise ScenarioError([Issue("--workers", "must be >= 1", args.workers)])
+            raise ScenarioError([Issue("--workers", "must be >= 1", args.workers)], "option")
+        if args.workers > cores and not getattr(args, "dask", None):
+            print(f"sla-sim: warning: {args.workers} workers on {cores} core(s): each worker"
+                  " takes memory and the extra ones add no speed", file=sys.stderr)  # fmt: skip
         return args.workers
-    return max(1, min(default_workers(), reps))
+    return max(1, min(cores, reps))
+
+
+@contextlib.contextmanager
+def limits_from(args: argparse.Namespace) -> Iterator[None]:
+    """While a command runs, ``--max-memory-gb`` / ``--max-cpu-hours`` override the limit
+    settings (:mod:`sla_sim.batch.limits`); the environment is restored afterwards."""
+    from sla_sim.batch.limits import CPU_ENV, MEMORY_ENV
+
+    given = {MEMORY_ENV: getattr(args, "max_memory_gb", None),
+             CPU_ENV: getattr(args, "max_cpu_hours", None)}  # fmt: skip
+    old = {k: os.environ.get(k) for k in given}
+    try:
+        for (k, v), flag in zip(given.items(), ("--max-memory-gb", "--max-cpu-hours"),
+                                strict=True):  # fmt: skip
+            if v is not None:
+                if not (math.isfinite(v) and v > 0):
+                    raise_option(flag, "must be a positive number", v)
+                os.environ[k] = repr(v)
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def raise_option(flag: str, rule: str, value: object) -> None:
+    """Raise the ScenarioError of one bad command-line option."""
+    raise ScenarioError([Issue(flag, rule, value)], "option")
 
 
 def add_common(p: argparse.ArgumentParser, reps: int) -> None:
@@ -40,9 +90,37 @@ def add_common(p: argparse.ArgumentParser, reps: int) -> None:
                    help="run on Dask: 'local' or a scheduler address tcp://host:8786")
     p.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
+                   help="refuse requests estimated to need more memory (default"
+                   " $SLA_SIM_MAX_MEMORY_GB, or 80%% of this machine's, at most 16)")
+    p.add_argument("--max-cpu-hours", type=float, default=None, metavar="H",
+                   help="refuse requests estimated to need more CPU time (default"
+                   " $SLA_SIM_MAX_CPU_HOURS, or 24)")
 
 
-def add_scenario_args(p: argparse.ArgumentParser) -> None:
-    """The positional scenario file and ``--preset`` (give one or neither)."""
-    p.add_argument("scenario", nargs="?", help="scenario file (.yaml, .toml, .json)")
-    p.add_argument("--preset", help="built-in scenario name (see: sla-sim presets)")
+SET_HELP = ("change one scenario field, e.g. teams[sdr].reps=12 or"
+            " sla.first_touch_within_business_hours=1; list items by name or index; the value"
+            " is read as YAML (12, 0.5, [0, 1, 3], null, text); repeatable, applied in order;"
+            " a bad path or value exits 2 naming it")
+
+
+def add_scenario_args(p: argparse.ArgumentParser, overrides: bool = True) -> None:
+    """The positional scenario file and ``--preset`` (give one or neither), and, unless told
+    not to, ``--set PATH=VALUE`` (read back by :func:`scenario_from`). Every command group
+    that takes a scenario calls this (run, compare, sweep, funnel, recommend, measure...)."""
+    p.add_argument("scenario", nargs="?",
+                   help="scenario file (.yaml, .toml, .json); it may name a built-in scenario"
+                   " to start from with 'base: NAME' and give only what differs (default:"
+                   " --preset)")  # fmt: skip
+    p.add_argument("--preset", metavar="NAME",
+                   help="built-in scenario instead of a file: default, mid_market,"
+                   " smb_inbound, enterprise (see: sla-sim presets; default: default)")
+    if overrides:
+        add_set_args(p)
+
+
+def add_set_args(p: argparse.ArgumentParser, flag: str = "--set", help_text: str = SET_HELP
+                 ) -> None:  # fmt: skip
+    """A repeatable ``PATH=VALUE`` option (``--set``; ``compare`` adds ``--set-b``)."""
+    p.add_argument(flag, dest=flag.lstrip("-").replace("-", "_"), action="append", default=[],
+                   metavar="PATH=VALUE", help=help_text)

@@ -8,11 +8,15 @@ interrupted. Errors are one clear message on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from sla_sim.cli import dashboard, runs, scenario, simulate
-from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, limits_from
 from sla_sim.errors import ScenarioError, SlaSimError
 
 # Each group's register(sub) adds its commands; the order is the order of `sla-sim --help`.
@@ -40,7 +44,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sla-sim`` command; returns the exit code."""
+    """Entry point of the ``sla-sim`` command; returns the exit code.
+
+    SIGTERM is handled like Ctrl-C (finished replications are kept, workers stop, exit 130);
+    a closed output pipe (``sla-sim ... | head``) ends the command quietly.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -48,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return func(args)
+        with _sigterm_as_interrupt(), limits_from(args):
+            return func(args)
     except ScenarioError as err:
         print(f"sla-sim: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -58,9 +67,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sla-sim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
     except OSError as err:
         print(f"sla-sim: error: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
         return EXIT_USAGE
+    except RecursionError:
+        print("sla-sim: error: input nested too deep", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away: send what is left to /dev/null (Python would otherwise
+    complain about the pipe once more at exit)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises KeyboardInterrupt (as Ctrl-C does)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,10 +30,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
         folder = store.path_of(args.id)
         meta = json.loads((folder / "run.json").read_text())
         print(json.dumps({k: meta[k] for k in meta if k != "path"}, indent=2))
-        if meta["status"] == "complete":
-            from sla_sim.report.document import headline_table
+        if meta["status"] == "complete" and (folder / "summary.json").is_file():
+            from sla_sim.cli.tables import breach_by_month, headline
 
-            print(headline_table(Results.load(folder)).to_string(index=False))
+            results = Results.load(folder)
+            print(headline(results))
+            print()
+            print(breach_by_month(results))
         return EXIT_OK
     from sla_sim.batch.compare import paired_differences
 
@@ -42,9 +45,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     same = ra.meta.get("seed") == rb.meta.get("seed")
     print(f"{args.id_b} - {args.id_a}" + (" (same seed: paired)" if same else
                                           " (different seeds: read the unpaired CI)"))
-    print(table[["metric", "mean_a", "mean_b", "diff", "paired_low", "paired_high",
-                 "unpaired_low", "unpaired_high"]].to_string(
-        index=False, float_format=lambda v: f"{v:,.4g}"))  # fmt: skip
+    from sla_sim.cli.tables import comparison
+
+    print(comparison(table, ra.scenario.currency, ra.scenario))
     return EXIT_OK
 
 
@@ -53,19 +56,24 @@ def _complete(store, run_id: str) -> Path:  # type: ignore[no-untyped-def]
     meta = json.loads((folder / "run.json").read_text())
     if meta.get("status") != "complete":
         raise ScenarioError([Issue("run id", f"run is {meta.get('status')}, not complete",
-                                   run_id)])  # fmt: skip
+                                   run_id)], "run id")  # fmt: skip
     return folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``sla-sim`` parser."""
+    store_help = "store folder (default $SLA_SIM_STORE or ./sla_sim_runs)"
     runs = sub.add_parser("runs", help="stored runs: list, show ID, compare ID ID")
-    runs.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
+    runs.add_argument("--store", help=store_help)
     rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
-    rsub.add_parser("list", help="every run in the catalog")
+    # --store is accepted after the action too (runs list --store DIR); SUPPRESS keeps a value
+    # given before the action when none is given after it
+    ls = rsub.add_parser("list", help="every run in the store")
     show = rsub.add_parser("show", help="one run's facts and headline numbers")
-    show.add_argument("id")
+    show.add_argument("id", help="run id (see: sla-sim runs list)")
     rc = rsub.add_parser("compare", help="paired differences between two complete runs")
-    rc.add_argument("id_a")
-    rc.add_argument("id_b")
+    rc.add_argument("id_a", metavar="ID_A", help="run id of A (see: sla-sim runs list)")
+    rc.add_argument("id_b", metavar="ID_B", help="run id of B; B - A is printed")
+    for p in (ls, show, rc):
+        p.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
     runs.set_defaults(func=cmd_runs)

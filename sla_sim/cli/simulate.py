@@ -11,7 +11,10 @@ from sla_sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     add_common,
+    add_scenario_args,
+    add_set_args,
     scenario_from,
+    with_overrides,
     workers_for,
 )
 from sla_sim.errors import Issue, ScenarioError
@@ -27,12 +30,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     issues = []
     if args.reps < 1:
         issues.append(Issue("--reps", "must be >= 1", args.reps))
-    if args.seed < 0:
-        issues.append(Issue("--seed", "must be >= 0", args.seed))
+    if not 0 <= args.seed < 2**63:
+        issues.append(Issue("--seed", "must be in 0 .. 2**63-1", args.seed))
     if args.workers is not None and args.workers < 1:
         issues.append(Issue("--workers", "must be >= 1", args.workers))
+    max_reps = args.max_reps if args.max_reps is not None else max(10_000, args.reps)
+    if args.max_reps is not None and args.max_reps < args.reps:
+        issues.append(Issue("--max-reps", f"must be >= --reps ({args.reps})", args.max_reps))
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and any(out.iterdir()) and not args.force:
+    if out is not None and out.exists() and not out.is_dir():
+        issues.append(Issue("--out", "is a file, not a folder", str(out)))
+    elif out is not None and out.exists() and any(out.iterdir()) and not args.force:
         issues.append(Issue("--out", "folder exists and is not empty (use --force)", str(out)))
     if issues:
         raise ScenarioError(issues, "run request")
@@ -45,25 +53,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         where = f"dask {args.dask}" if args.dask else f"{workers} worker(s)"
         print(f"sla-sim: {what}, {where}", file=sys.stderr)
     store = RunStore(args.store)
+    resume_hint = "resume with: sla-sim run --resume {id}" + (
+        f" --store {args.store}" if args.store else "")
     try:
         run_id, folder, results = stored_run(
             scenario, reps=args.reps, seed=args.seed, workers=workers, dask=args.dask,
-            store=store, out=out, precision=precision, max_reps=args.max_reps,
+            store=store, out=out, precision=precision, max_reps=max_reps,
             progress=not args.quiet, resume=args.resume,
-            finish=None if args.no_report else write_report,
+            finish=None if args.no_report else write_report, force=args.force,
         )  # fmt: skip
-    except KeyboardInterrupt:
-        print("sla-sim: interrupted; finished replications are kept. Resume with:"
-              " sla-sim run --resume <id> (see: sla-sim runs list)", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        rid = getattr(err, "run_id", None)
+        hint = resume_hint.format(id=rid) if rid else "see: sla-sim runs list"
+        print(f"sla-sim: interrupted; finished replications are kept; {hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except ReplicationError as err:
+        rid = getattr(err, "run_id", None)
+        hint = resume_hint.format(id=rid) if rid else "see: sla-sim runs list"
         print(f"sla-sim: failed: {err}\nfinished replications are kept; after fixing the cause"
-              " resume with: sla-sim run --resume <id> (see: sla-sim runs list)",
+              f" {hint}", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    except OSError as err:
+        rid = getattr(err, "run_id", None)
+        if rid is None:
+            raise
+        hint = resume_hint.format(id=rid)
+        print(f"sla-sim: failed: {err.strerror or err}: {err.filename or ''}\nthe run is kept"
+              f" incomplete; once the cause is fixed (e.g. space freed) {hint}",
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
-    from sla_sim.report.document import headline_table
+    from sla_sim.cli.tables import breach_by_month, headline
 
-    print(headline_table(results).to_string(index=False))
+    print(headline(results))
+    print()
+    print(breach_by_month(results))
     targets = precision or [parse_precision(p) for p in results.meta.get("precision", [])]
     for t in targets:
         print(t.describe(results.column(t.metric, t.period)))
@@ -72,84 +95,145 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    """Run two scenarios with common random numbers and print paired differences."""
-    from sla_sim.batch.compare import paired_differences, run_pair
+def _pair(args: argparse.Namespace):  # -> tuple[Scenario, Scenario]
+    """A and B of ``compare``: A is the file or preset; B is the B file, else A; ``--set``
+    changes both, ``--set-b`` only B. B identical to A is refused (nothing to compare)."""
+    from sla_sim.batch.results import scenario_hash
     from sla_sim.scenario.io import load
 
-    a, b = load(args.a), load(args.b)
+    a = scenario_from(args)
+    b = with_overrides(load(args.b), args.set) if args.b else a
+    b = with_overrides(b, args.set_b, "--set-b")
+    if scenario_hash(a) == scenario_hash(b):
+        raise ScenarioError([Issue("--set-b", "B is the same scenario as A: give a B file or"
+                                   " change B with --set-b PATH=VALUE (e.g. --set-b"
+                                   " 'teams[sdr].reps=12')", args.b or "(none)")],
+                            "compare request")  # fmt: skip
+    return a, b
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run two scenarios with common random numbers, print paired differences in human
+    units and keep both sides in the run store."""
+    from sla_sim.batch.compare import paired_differences, run_pair
+    from sla_sim.batch.keep import keep_results
+    from sla_sim.batch.store import RunStore
+    from sla_sim.cli.tables import comparison
+
     if args.reps < 2:
         raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
                                    args.reps)])  # fmt: skip
+    a, b = _pair(args)
     ra, rb = run_pair(a, b, reps=args.reps, seed=args.seed,
                       workers=workers_for(args, 2 * args.reps), dask=args.dask,
                       progress=not args.quiet)  # fmt: skip
     table = paired_differences(ra, rb)
+    store = RunStore(args.store)
+    finish = None
+    if args.report:
+        from sla_sim.report.document import write_report
+
+        finish = write_report
+    id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish, kind="compare")
+    id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
+                                  finish=finish, kind="compare")  # fmt: skip
+    from sla_sim.batch.store import atomic_write_bytes
+
+    atomic_write_bytes(folder_b / "comparison.csv", table.to_csv(index=False).encode())
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
-    show = table[["metric", "mean_a", "mean_b", "diff", "paired_low", "paired_high",
-                  "unpaired_low", "unpaired_high"]]  # fmt: skip
     print(f"B - A over {args.reps} paired replications (common random numbers), 95% CIs:")
-    print(show.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(comparison(table, a.currency, a))
+    print(f"\nkept in the store {store.root}: A = {id_a}, B = {id_b} (table:"
+          f" {folder_b / 'comparison.csv'}); again with: sla-sim runs compare {id_a} {id_b}")
     return EXIT_OK
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run a grid or Latin hypercube over scenario fields; write one tidy table."""
+    """Run a grid or Latin hypercube over scenario fields; keep the tidy table in the store
+    (and write it to --out if given)."""
+    import time
+
+    from sla_sim.batch.keep import keep_sweep
+    from sla_sim.batch.store import RunStore
     from sla_sim.batch.sweep import parse_param, sweep
+    from sla_sim.cli.tables import sweep_summary
 
     scenario = scenario_from(args)
     params = dict(parse_param(p) for p in args.param or [])
+    t0 = time.perf_counter()
     table = sweep(scenario, params, reps=args.reps, seed=args.seed, samples=args.samples,
                   workers=workers_for(args, args.reps * 4), dask=args.dask,
                   progress=not args.quiet)  # fmt: skip
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        table.to_csv(out, index=False)
-    else:
-        table.to_parquet(out, index=False)
+    request = {"params": list(args.param or []), "reps": args.reps, "seed": args.seed,
+               "samples": args.samples}  # fmt: skip
+    run_id, folder = keep_sweep(table, scenario, RunStore(args.store), request,
+                                round(time.perf_counter() - t0, 3))  # fmt: skip
     names = list(params)
-    tot = table[(table["period"] == "total") & (table["metric"].isin(
-        ["revenue", "first_touch_breach", "revenue_target_breach"]))]
-    print(tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
-                          observed=True).to_string(float_format=lambda v: f"{v:,.4g}"))
-    print(f"\n{len(table):,} rows -> {out}")
+    print(sweep_summary(table, names, scenario.currency, scenario))
+    print(f"\n{len(table):,} rows -> {folder / 'sweep.parquet'} (store entry {run_id})")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            table.to_csv(out, index=False)
+        else:
+            table.to_parquet(out, index=False)
+        print(f"{len(table):,} rows -> {out}")
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``sla-sim`` parser."""
     run = sub.add_parser("run", help="simulate a scenario (default: the built-in default)")
-    run.add_argument("scenario", nargs="?", help="scenario file (.yaml, .toml, .json)")
-    run.add_argument("--preset", help="built-in scenario name (see: sla-sim presets)")
+    add_scenario_args(run)
     add_common(run, reps=20)
     run.add_argument("--out", help="results folder (default: a new folder in the store)")
-    run.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    run.add_argument("--force", action="store_true",
+                     help="start afresh in a non-empty --out (the run there is removed)")
     run.add_argument("--precision", action="append", metavar="METRIC=TARGET",
                      help="add replications until the 95%% CI half-width of METRIC is within"
                      " TARGET (e.g. revenue=2%%); repeatable")
-    run.add_argument("--max-reps", type=int, default=10_000,
-                     help="cap on replications with --precision (default 10000)")
-    run.add_argument("--resume", metavar="ID", help="complete an interrupted run")
+    run.add_argument("--max-reps", type=int, default=None,
+                     help="cap on replications with --precision (default 10000, or --reps)")
+    run.add_argument("--resume", metavar="ID",
+                     help="complete an interrupted run (its id: see sla-sim runs list)")
     run.add_argument("--no-report", action="store_true", help="skip report.md/report.html")
     run.set_defaults(func=cmd_run)
 
-    cmp_ = sub.add_parser("compare", help="scenario A vs B with common random numbers")
-    cmp_.add_argument("a")
-    cmp_.add_argument("b")
+    cmp_ = sub.add_parser(
+        "compare", help="scenario A vs B with common random numbers",
+        description="Run A and B on the same seeds and print B - A with paired and unpaired"
+        " 95%% intervals. B defaults to A: `sla-sim compare --preset default --set-b"
+        " 'teams[sdr].reps=12'` compares the default with 12 SDRs. Both sides are kept in the"
+        " run store (sla-sim runs list).")  # fmt: skip
+    cmp_.add_argument("scenario", nargs="?", metavar="A",
+                      help="scenario file of A (default: --preset)")
+    cmp_.add_argument("b", nargs="?", metavar="B",
+                      help="scenario file of B (default: A, changed by --set-b)")
+    cmp_.add_argument("--preset", metavar="NAME",
+                      help="built-in scenario for A instead of a file (see: sla-sim presets;"
+                      " default: default)")  # fmt: skip
+    add_set_args(cmp_, help_text="change a field of both A and B, e.g."
+                 " horizon.measure_months=1 (value read as YAML); repeatable")
+    add_set_args(cmp_, "--set-b", help_text="change a field of B only, e.g."
+                 " teams[sdr].reps=12 or sla.first_touch_within_business_hours=1; repeatable")
     add_common(cmp_, reps=50)
-    cmp_.add_argument("--out", help="also write the table as CSV")
+    cmp_.add_argument("--out", help="also write the table of differences as CSV here")
+    cmp_.add_argument("--report", action="store_true",
+                      help="also write report.md/report.html for A and B in the store")
     cmp_.set_defaults(func=cmd_compare)
 
     swp = sub.add_parser("sweep", help="grid or Latin hypercube over scenario fields")
-    swp.add_argument("scenario", nargs="?")
-    swp.add_argument("--preset")
+    add_scenario_args(swp)
     swp.add_argument("--param", action="append", metavar="PATH=VALUES",
                      help="e.g. teams[sdr].reps=6:14 or sla.first_touch_within_business_hours"
                      "=1,2,4,8; repeatable")
-    swp.add_argument("--samples", type=int, help="Latin-hypercube points instead of a grid")
+    swp.add_argument("--samples", type=int,
+                     help="this many Latin-hypercube points instead of the full grid")
     add_common(swp, reps=10)
-    swp.add_argument("--out", default="sweep.parquet", help="table (.parquet or .csv)")
+    swp.add_argument("--out", default=None,
+                     help="also write the table here (.parquet or .csv); default: only in the"
+                     " store, as <store>/<time>-sweep-<scenario>/sweep.parquet")
     swp.set_defaults(func=cmd_sweep)
