@@ -1,0 +1,804 @@
+"""Calibrate a scenario from a CRM export, with right-censoring handled.
+
+Every parameter the export identifies is fitted with a 95% interval and its provenance (the
+fields and counts it rests on, the method); every other parameter keeps the base scenario's
+value and is listed as such. Leads still open at ``exported_at`` are censored observations:
+
+- conversion of opportunities to won / lost / still open is a competing-risks problem:
+  Aalen-Johansen cumulative incidence (:func:`~sla_sim.crm.survival.aalen_johansen`); the win
+  rate is the won share of the closed incidence at the longest follow-up;
+- durations (sales cycle, handoff delay) are censored maximum-likelihood fits
+  (:func:`~sla_sim.crm.survival.censored_fit`); with no lost outcomes at all (a table of won
+  deals only), a mixture cure model gives P(ever won) and the time to win;
+- the naive estimates (won / all SQLs, cycle of closed deals only) are computed too and shown
+  beside the censored ones in ``calibration.json`` - never used.
+
+What comes from where (scenario path: export fields):
+
+=====================================  ===========================================
+channels[*].leads_per_month            created_at, channel (exposure to exported_at)
+arrivals.weekday/hour_weights          created_at (local time)
+arrivals.daily_volume_cv               created_at per day and channel
+channels[*].score_alpha/beta           score;  mql_threshold_points: score, mql_at
+channels[*].segment_mix                segment
+handoff.ops_delay_hours                mql_at, routed_at (realtime handoff)
+follow_up.contact.*                    activities: time since MQL, attempt number, outcome
+follow_up.attempt_minutes              activity_duration_minutes
+channels[*].sql_rate, score slope      reached leads' dispositions (sql_at vs disqualified /
+                                       recycled), score
+follow_up.disqualify_share             disqualified_at vs recycled_at of reached leads
+channels[*].win_rate                   opportunity_opened_at, closed_at, stage
+channels[*].cycle_days                 opportunity_opened_at, closed_at (censored)
+channels[*].deal_value                 amount of won deals
+teams[*].reps, calendar hours          activity owners and times (or lead owners)
+ae.count                               opportunity_owner
+=====================================  ===========================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from sla_sim.crm.load import CrmExport
+from sla_sim.crm.survival import Z95, _hessian, _safe_inv, aalen_johansen, censored_fit, cure_fit
+from sla_sim.scenario import Scenario
+from sla_sim.scenario.distributions import Exponential, Gamma, LogNormal
+from sla_sim.stats import wilson_interval
+
+__all__ = ["Calibration", "Estimate", "calibrate"]
+
+HOURS_PER_MONTH = 365.25 / 12 * 24
+_NS_PER_H = 3_600_000_000_000
+MIN_EVENTS = 20  # fewer events than this in a channel: the channel uses the pooled estimate
+
+
+@dataclass
+class Estimate:
+    """One fitted parameter: scenario path, value, 95% interval, unit, method, data used."""
+
+    path: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    method: str
+    n: int
+    fields: str
+    exact: bool = False  # identified exactly (counts, observed hours), no sampling interval
+
+    def covers(self, truth: float) -> bool:
+        """Whether ``truth`` lies inside the interval."""
+        return self.low - 1e-12 <= truth <= self.high + 1e-12
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (rounded) form."""
+        def r(v: float | None) -> float | None:
+            return None if v is None or not np.isfinite(v) else float(f"{v:.6g}")
+
+        return {"path": self.path, "value": r(self.value), "low": r(self.low),
+                "high": r(self.high), "unit": self.unit, "method": self.method, "n": self.n,
+                "fields": self.fields, "exact": self.exact}  # fmt: skip
+
+
+@dataclass
+class Calibration:
+    """The calibrated scenario and everything needed to trust it."""
+
+    scenario: Scenario
+    estimates: list[Estimate]
+    not_identified: list[dict[str, str]]
+    naive: dict[str, Any]
+    export: dict[str, Any]
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, path: str) -> Estimate:
+        """The estimate of one scenario path."""
+        for e in self.estimates:
+            if e.path == path:
+                return e
+        raise KeyError(path)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``calibration.json``: aggregates only."""
+        return {"scenario": self.scenario.name, "export": self.export,
+                "estimates": [e.as_dict() for e in self.estimates],
+                "not_identified": self.not_identified, "naive_estimates": self.naive,
+                "checks": self.checks}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _h(a: pd.Series | np.ndarray) -> np.ndarray:
+    """datetime64[ns, UTC] -> float hours since the epoch (NaN where missing)."""
+    s = pd.Series(a) if not isinstance(a, pd.Series) else a
+    v = s.to_numpy(dtype="datetime64[ns]")
+    out = v.astype(np.int64) / _NS_PER_H
+    out[np.isnat(v)] = np.nan
+    return out
+
+
+def _lognormal_fit(x: np.ndarray) -> tuple[float, float, tuple[float, float], tuple[float, float]]:
+    """Log-normal (mean, cv) by maximum likelihood, with 95% intervals: the cv from the exact
+    chi-square interval of the log variance, the mean by Cox's method (t quantile)."""
+    lx = np.log(x)
+    n = len(lx)
+    mu, s2 = float(lx.mean()), float(lx.var())
+    S2 = float(lx.var(ddof=1))
+    mean = math.exp(mu + s2 / 2)
+    cv = math.sqrt(math.expm1(s2))
+    se = math.sqrt(S2 / n + S2 * S2 / (2 * (n - 1)))
+    tq = float(stats.t.ppf(0.975, n - 1))
+    centre = mu + S2 / 2
+    lo2 = (n - 1) * S2 / float(stats.chi2.ppf(0.975, n - 1))
+    hi2 = (n - 1) * S2 / float(stats.chi2.ppf(0.025, n - 1))
+    return (mean, cv, (math.exp(centre - tq * se), math.exp(centre + tq * se)),
+            (math.sqrt(math.expm1(lo2)), math.sqrt(math.expm1(hi2))))
+
+
+def _dist(kind: str, mean: float, cv: float) -> Any:
+    if kind == "lognormal":
+        return LogNormal(mean=mean, cv=cv)
+    if kind == "exponential":
+        return Exponential(mean=mean)
+    return Gamma(mean=mean, cv=cv)
+
+
+def _fit_kind(base_dist: Any) -> str:
+    kind = getattr(base_dist, "kind", "gamma")
+    return kind if kind in ("gamma", "lognormal", "exponential") else "gamma"
+
+
+# ---------------------------------------------------------------------------------- calibrate
+def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Calibration:
+    """Fit every parameter ``export`` identifies onto a copy of ``base`` (see the module doc)."""
+    cal = _Calibrator(export, base)
+    cal.run()
+    sc = cal.build(name or f"{base.name}_calibrated")
+    return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)
+
+
+class _Calibrator:
+    def __init__(self, export: CrmExport, base: Scenario) -> None:
+        self.x = export
+        self.base = base
+        self.L = export.leads
+        self.C = export.exported_at.value / _NS_PER_H  # hours since epoch
+        self.tz = export.mapping.timezone
+        self.est: list[Estimate] = []
+        self.naive: dict[str, Any] = {}
+        self.checks: dict[str, Any] = {}
+        self.updates: dict[str, Any] = {}  # scenario path -> value
+        self.channels = sorted(self.L["channel"].astype(str).unique())
+        self.ch = pd.Categorical(self.L["channel"].astype(str), self.channels).codes
+        self.H = {c: _h(self.L[c]) for c in self.L.columns if c.endswith("_at")}
+        base_ch = {c.name: c for c in base.channels}
+        self.base_ch = {c: base_ch.get(c, base.channels[0]) for c in self.channels}
+
+    def add(self, path: str, value: float, ci: tuple[float, float], unit: str, method: str,
+            n: int, fields: str, exact: bool = False, apply: Any = None) -> None:  # fmt: skip
+        self.est.append(Estimate(path, float(value), float(ci[0]), float(ci[1]), unit, method,
+                                 int(n), fields, exact))  # fmt: skip
+        if isinstance(apply, (Gamma, LogNormal, Exponential)):  # the whole distribution
+            self.updates[path.rsplit(".", 1)[0]] = apply
+        else:
+            self.updates[path] = value if apply is None else apply
+
+    # ------------------------------------------------------------------ steps
+    def run(self) -> None:
+        self.volumes()
+        self.scores()
+        self.handoff()
+        self.contact()
+        self.qualification()
+        self.sales()
+        self.capacity()
+
+    def volumes(self) -> None:
+        created = self.L["created_at"].dt.tz_convert(self.tz)
+        day = created.dt.normalize()
+        first_day = day.min()
+        last_full = (pd.Timestamp(self.x.exported_at).tz_convert(self.tz).normalize())
+        hours = (self.x.exported_at - first_day.tz_convert("UTC")).total_seconds() / 3600
+        self.exposure_h = hours
+        days = pd.date_range(first_day, last_full, freq="D", inclusive="left")
+        nd = len(days)
+        self.checks["exposure_days"] = round(hours / 24, 2)
+        if nd < 7:
+            return
+        # local calendar days (a day across a DST change is 23 or 25 hours long)
+        d_idx = ((day.dt.tz_localize(None) - first_day.tz_localize(None)).dt.days).to_numpy()
+        full = d_idx < nd
+        counts = np.zeros((len(self.channels), nd))
+        np.add.at(counts, (self.ch[full], d_idx[full]), 1)
+        wd = np.asarray(days.day_of_week)
+        # weekday weights: mean daily count per weekday / mean of the seven; bootstrap of days
+        rng = np.random.default_rng(0)
+        tot = counts.sum(0)
+
+        def wd_weights(t: np.ndarray, w: np.ndarray) -> np.ndarray:
+            m = np.array([t[w == k].mean() if (w == k).any() else np.nan for k in range(7)])
+            return m / np.nanmean(m)
+
+        ww = wd_weights(tot, wd)
+        # delta method for r_k = 7 M_k / sum_j M_j with independent weekday means M_j (their
+        # variances from the days' own spread), t quantile for the few days per weekday
+        M = np.array([tot[wd == k].mean() if (wd == k).any() else np.nan for k in range(7)])
+        nk = np.array([(wd == k).sum() for k in range(7)])
+        vM = np.array([tot[wd == k].var(ddof=1) / nk[k] if nk[k] > 1 else np.inf
+                       for k in range(7)])  # fmt: skip
+        S = np.nansum(M)
+        bq = np.empty((2, 7))
+        for k in range(7):
+            g = -7 * M[k] / S**2 * np.ones(7)
+            g[k] = 7 * (S - M[k]) / S**2
+            se = math.sqrt(float(np.sum(g * g * vM)))
+            tq = float(stats.t.ppf(0.975, max(nk[k] - 1, 1)))
+            bq[:, k] = (ww[k] - tq * se, ww[k] + tq * se)
+        if np.all(np.isfinite(ww)) and nd >= 14:
+            for k in range(7):
+                self.add(f"arrivals.weekday_weights[{k}]", ww[k], (bq[0, k], bq[1, k]),
+                         "relative (mean 1)", "mean daily leads by weekday, delta method",
+                         int(tot[wd == k].sum()), "created_at")  # fmt: skip
+            self.updates["arrivals.weekday_weights"] = [float(v) for v in ww]
+        # hour weights: share of leads by local hour (multinomial given the day totals)
+        hr = created.dt.hour.to_numpy()
+        hc = np.bincount(hr, minlength=24)
+        N = int(hc.sum())
+        hw = 24 * hc / N
+        for h in range(24):
+            lo, hi = wilson_interval(int(hc[h]), N)
+            self.add(f"arrivals.hour_weights[{h}]", hw[h], (24 * lo, 24 * hi),
+                     "relative (mean 1)", "share of leads by local hour, Wilson", N,
+                     "created_at")  # fmt: skip
+        if hc.min() > 0:
+            self.updates["arrivals.hour_weights"] = [float(v) for v in hw]
+        else:  # a weight of 0 stays allowed, but keep a trace of each hour
+            self.updates["arrivals.hour_weights"] = [float(max(v, 1e-3)) for v in hw]
+        # daily over-dispersion: x ~ Poisson(m G), G ~ Gamma(1, cv^2) per channel and day
+        rate = counts.sum(1) / nd  # per channel, per day (weekday-weighted mean)
+        m = rate[:, None] * (ww[wd] if np.all(np.isfinite(ww)) else 1.0)[None, :]
+
+        def cv2(c: np.ndarray, mm: np.ndarray) -> float:
+            return float(((c - mm) ** 2 - c).sum() / (mm**2).sum())
+
+        v = cv2(counts, m)
+        bcv = []
+        for _ in range(200):
+            pick = rng.integers(0, nd, nd)
+            bcv.append(cv2(counts[:, pick], m[:, pick]))
+        lo2, hi2 = np.percentile(bcv, [2.5, 97.5])
+        cv = math.sqrt(max(v, 0.0))
+        self.add("arrivals.daily_volume_cv", cv, (math.sqrt(max(lo2, 0)), math.sqrt(max(hi2, 0))),
+                 "coefficient of variation", "moments of daily counts per channel (gamma-"
+                 "Poisson), day bootstrap", nd, "created_at, channel")  # fmt: skip
+        # volumes per channel: count / exposure; variance N + cv^2 sum m_d^2
+        mql_identified = "mql_at" in self.H
+        for c, name in enumerate(self.channels):
+            n_c = int((self.ch == c).sum())
+            lpm = n_c / hours * HOURS_PER_MONTH
+            # variance of the total from the days themselves (around their expected counts)
+            var = max(float(((counts[c] - m[c]) ** 2).sum()),
+                      n_c + max(v, 0.0) * float((m[c] ** 2).sum()))
+            se = math.sqrt(var) / hours * HOURS_PER_MONTH
+            scale, how = 1.0, "leads / exposure"
+            if not mql_identified:  # every row is an MQL: leads = MQLs / P(MQL) of the base
+                bc = self.base_ch[name]
+                p_mql = float(stats.beta.sf(self.base.mql_threshold_points / 100,
+                                            bc.score_alpha, bc.score_beta))  # fmt: skip
+                scale = 1.0 / p_mql
+                how = (f"MQLs / exposure / P(MQL)={p_mql:.3f} of the base score distribution"
+                       " (every row is an MQL)")  # fmt: skip
+            self.add(f"channels[{name}].leads_per_month", lpm * scale,
+                     ((lpm - Z95 * se) * scale, (lpm + Z95 * se) * scale), "leads per month",
+                     how + "; interval with the daily over-dispersion", n_c,
+                     "created_at, channel")  # fmt: skip
+
+    def scores(self) -> None:
+        if "score" not in self.L.columns:
+            return
+        s = self.L["score"].to_numpy(float) / 100.0
+        for c, name in enumerate(self.channels):
+            x = s[(self.ch == c) & np.isfinite(s)]
+            x = np.clip(x, 1e-6, 1 - 1e-6)
+            if len(x) < MIN_EVENTS:
+                continue
+
+            s1, s2, nx = float(np.log(x).sum()), float(np.log1p(-x).sum()), len(x)
+
+            def nll(p: np.ndarray, s1: float = s1, s2: float = s2, nx: int = nx) -> float:
+                a, b = math.exp(p[0]), math.exp(p[1])
+                return float(-((a - 1) * s1 + (b - 1) * s2 - nx * special.betaln(a, b)))
+
+            mx, vx = float(x.mean()), float(x.var())
+            common = max(mx * (1 - mx) / max(vx, 1e-9) - 1, 1e-3)  # method of moments start
+            res = optimize.minimize(nll, np.log([mx * common, (1 - mx) * common]),
+                                    method="BFGS")
+            cov = _safe_inv(_hessian(nll, res.x))
+            for i, par in enumerate(("score_alpha", "score_beta")):
+                v = math.exp(res.x[i])
+                se = math.sqrt(cov[i, i])
+                self.add(f"channels[{name}].{par}", v, (v * math.exp(-Z95 * se),
+                                                        v * math.exp(Z95 * se)),
+                         "Beta parameter of score/100", "maximum likelihood", len(x),
+                         "score")  # fmt: skip
+        if "mql_at" in self.H:
+            imm = np.abs(self.H["mql_at"] - self.H["created_at"]) < 1 / 60
+            sc = self.L["score"].to_numpy(float)
+            ok = np.isfinite(sc)
+            if (imm & ok).sum() and (~imm & ok).sum():
+                lo_v = float(sc[~imm & ok & (sc < sc[imm & ok].min())].max(initial=0.0))
+                hi_v = float(sc[imm & ok].min())
+                self.add("mql_threshold_points", hi_v, (lo_v, hi_v), "points",
+                         "lowest score of leads that were MQLs at creation (bracketed by the"
+                         " highest score below it that was not)", int(ok.sum()),
+                         "score, mql_at, created_at", exact=True)  # fmt: skip
+                self.checks["mql_share_at_creation"] = round(float(imm.mean()), 4)
+        if "segment" in self.L.columns and self.L["segment"].nunique() > 1:
+            for c, name in enumerate(self.channels):
+                seg = self.L.loc[self.ch == c, "segment"].astype(str)
+                vc = seg.value_counts()
+                mix = {str(k): float(v / vc.sum()) for k, v in vc.items()}
+                self.updates[f"channels[{name}].segment_mix"] = mix
+
+    def handoff(self) -> None:
+        if "routed_at" not in self.H or "mql_at" not in self.H:
+            return
+        if self.base.handoff.mode != "realtime":
+            return
+        mql, routed = self.H["mql_at"], self.H["routed_at"]
+        m = np.isfinite(mql)
+        obs = np.isfinite(routed[m])
+        t = np.where(obs, routed[m] - mql[m], self.C - mql[m])
+        kind = _fit_kind(self.base.handoff.ops_delay_hours)
+        if obs.sum() < MIN_EVENTS:
+            return
+        f = censored_fit(t, obs, kind)
+        self.add("handoff.ops_delay_hours.mean", f.mean, f.mean_ci, "hours",
+                 f"censored {kind} MLE of MQL to routed (unrouted MQLs censored at export)",
+                 f.events, "mql_at, routed_at", apply=_dist(kind, f.mean, f.cv))  # fmt: skip
+        if kind != "exponential":
+            self.add("handoff.ops_delay_hours.cv", f.cv, f.cv_ci, "-", "same fit", f.events,
+                     "mql_at, routed_at", apply=None)  # fmt: skip
+            self.updates.pop("handoff.ops_delay_hours.cv")
+
+    def _attempts(self) -> pd.DataFrame | None:
+        A = self.x.activities
+        if A is None or not len(A):
+            return None
+        mql = self.H.get("mql_at", self.H["created_at"])
+        lead = A["lead"].to_numpy(np.int64)
+        at = _h(A["at"])
+        keep = np.isfinite(mql[lead]) & (at >= mql[lead])
+        df = pd.DataFrame({"lead": lead[keep], "at": at[keep],
+                           "age": at[keep] - mql[lead[keep]]})  # fmt: skip
+        for c in ("outcome", "owner", "duration_minutes"):
+            if c in A.columns:
+                df[c] = A[c].to_numpy(dtype=object if c != "duration_minutes" else float)[keep]
+        df = df.sort_values(["lead", "at"], kind="stable")
+        df["k"] = df.groupby("lead").cumcount()
+        return df.reset_index(drop=True)
+
+    def contact(self) -> None:
+        self.att = att = self._attempts()
+        if att is None:
+            return
+        if "duration_minutes" in att.columns:
+            d = att["duration_minutes"].to_numpy(float)
+            d = d[np.isfinite(d) & (d > 0)]
+            if len(d) >= MIN_EVENTS:
+                # an activity lasts work / (1 - shrinkage) rep minutes in the model
+                keep = 1.0 - self.base.teams[0].shrinkage
+                mean, cv, mci, cci = _lognormal_fit(d * keep)
+                self.add("follow_up.attempt_minutes.mean", mean, mci, "minutes",
+                         f"log-normal MLE of activity durations x (1 - shrinkage {1 - keep:g}"
+                         f" of {self.base.name}, not identified)", len(d),
+                         "activity_duration_minutes", apply=LogNormal(mean=mean, cv=cv))
+                self.add("follow_up.attempt_minutes.cv", cv, cci, "-", "same fit", len(d),
+                         "activity_duration_minutes")  # fmt: skip
+                self.updates.pop("follow_up.attempt_minutes.cv")
+        if "outcome" not in att.columns:
+            return
+        o = att["outcome"]
+        known = o.isin(["reached", "no_answer"]).to_numpy()
+        y = (o == "reached").to_numpy()[known].astype(float)
+        age = att["age"].to_numpy(float)[known]
+        k = att["k"].to_numpy(float)[known]
+        if len(y) < 50 or y.sum() < MIN_EVENTS:
+            return
+        spec = self.base.follow_up.contact
+        shape = spec.shape
+
+        def prob(p: np.ndarray) -> np.ndarray:
+            p0, pf, hl, dec = p
+            f = np.exp2(-age / hl) if shape == "exponential" else 1.0 / (1.0 + age / hl)
+            return np.clip(dec**k * (pf + (p0 - pf) * f), 1e-12, 1 - 1e-12)
+
+        def nll(p: np.ndarray) -> float:
+            pr = prob(p)
+            return float(-(y * np.log(pr) + (1 - y) * np.log1p(-pr)).sum())
+
+        x0 = np.array([spec.p_initial, spec.p_floor, spec.half_life_hours, spec.attempt_decay])
+        bounds = [(1e-4, 1.0), (0.0, 1.0), (1e-3, 1e4), (1e-3, 1.0)]
+        res = optimize.minimize(nll, x0, method="L-BFGS-B", bounds=bounds)
+        p = res.x
+        cov = _safe_inv(_hessian(nll, p, h=1e-5 * np.maximum(np.abs(p), 1e-2).min()))
+        names = [("follow_up.contact.p_initial", "probability"),
+                 ("follow_up.contact.p_floor", "probability"),
+                 ("follow_up.contact.half_life_hours", "hours"),
+                 ("follow_up.contact.attempt_decay", "factor per attempt")]  # fmt: skip
+        p = p.copy()
+        p[1] = min(p[1], p[0])
+        for i, (path, unit) in enumerate(names):
+            se = math.sqrt(cov[i, i]) if np.isfinite(cov[i, i]) else math.inf
+            lo, hi = p[i] - Z95 * se, p[i] + Z95 * se
+            lo, hi = max(lo, bounds[i][0] if i != 1 else 0.0), min(hi, bounds[i][1])
+            self.add(path, p[i], (lo, hi), unit, f"Bernoulli MLE of attempt outcomes on age"
+                     f" since MQL and attempt number ({shape} curve), Wald interval",
+                     len(y), "activity_at, activity_outcome, mql_at")  # fmt: skip
+
+    def qualification(self) -> None:
+        H = self.H
+        if "sql_at" not in H:
+            return
+        n = len(self.L)
+        sql = np.isfinite(H["sql_at"])
+        disq = np.isfinite(H.get("disqualified_at", np.full(n, np.nan)))
+        rec = np.isfinite(H.get("recycled_at", np.full(n, np.nan)))
+        att = getattr(self, "att", None)
+        reached = np.zeros(n, bool)
+        if att is not None and "outcome" in att.columns:
+            reached[att.loc[att["outcome"] == "reached", "lead"].to_numpy(np.int64)] = True
+        self.naive["sql_rate_of_all_mqls"] = round(float(sql.mean()), 6)
+        if reached.sum() >= MIN_EVENTS:
+            disp = reached & (sql | disq | rec)
+            y = sql[disp].astype(float)
+            chn = self.ch[disp]
+            fu = self.base.follow_up
+            if "score" in self.L.columns:
+                z = (self.L["score"].to_numpy(float)[disp] - fu.reference_score_points) / 10
+                z = np.nan_to_num(z)
+                fit_slope = True
+            else:
+                z = np.zeros(int(disp.sum()))
+                fit_slope = False
+            used = [c for c in range(len(self.channels)) if (chn == c).sum() >= MIN_EVENTS]
+            groups = np.array([used.index(c) if c in used else len(used) for c in chn])
+            ng = len(used) + (1 if (groups == len(used)).any() else 0)
+            X = np.zeros((len(y), ng + fit_slope))
+            X[np.arange(len(y)), groups] = 1.0
+            if fit_slope:
+                X[:, -1] = z
+            beta = np.zeros(X.shape[1])
+            for _ in range(50):  # Newton-Raphson for the logistic regression
+                eta = X @ beta
+                pr = special.expit(eta)
+                W = pr * (1 - pr)
+                g = X.T @ (y - pr)
+                Hm = X.T @ (X * W[:, None])
+                step = np.linalg.solve(Hm + 1e-9 * np.eye(len(beta)), g)
+                beta += step
+                if np.abs(step).max() < 1e-10:
+                    break
+            cov = _safe_inv(Hm)
+            for gi in range(ng):
+                names = ([self.channels[used[gi]]] if gi < len(used) else
+                         [self.channels[c] for c in range(len(self.channels)) if c not in used])
+                se = math.sqrt(cov[gi, gi])
+                v = float(special.expit(beta[gi]))
+                ci = (float(special.expit(beta[gi] - Z95 * se)),
+                      float(special.expit(beta[gi] + Z95 * se)))  # fmt: skip
+                for nm in names:
+                    self.add(f"channels[{nm}].sql_rate", v, ci, "probability",
+                             "logistic regression of SQL vs disqualified/recycled among"
+                             " reached MQLs (channel intercept at the reference score)"
+                             + ("" if gi < len(used) else "; pooled: few events"),
+                             int((groups == gi).sum()), "sql_at, disqualified_at,"
+                             " recycled_at, activity outcomes, score")  # fmt: skip
+            if fit_slope:
+                se = math.sqrt(cov[-1, -1])
+                self.add("follow_up.score_slope_per_10_points", beta[-1],
+                         (beta[-1] - Z95 * se, beta[-1] + Z95 * se), "log-odds per 10 points",
+                         "same logistic regression", len(y), "score")  # fmt: skip
+            nd = reached & ~sql & (disq | rec)
+            k_d = int((reached & disq & ~sql).sum())
+            lo, hi = wilson_interval(k_d, int(nd.sum()))
+            if nd.sum() >= MIN_EVENTS:
+                self.add("follow_up.disqualify_share", k_d / nd.sum(), (lo, hi), "probability",
+                         "disqualified / (disqualified + recycled) among reached non-SQL"
+                         " MQLs, Wilson", int(nd.sum()), "disqualified_at, recycled_at")
+        # competing risks from MQL (reported): SQL / disqualified / recycled / still open
+        mql = H.get("mql_at", H["created_at"])
+        m = np.isfinite(mql)
+        if m.sum() >= MIN_EVENTS:
+            end = np.fmin(np.fmin(H["sql_at"], H.get("disqualified_at", np.full(n, np.nan))),
+                          H.get("recycled_at", np.full(n, np.nan)))[m]
+            cause = np.where(np.isfinite(end), np.where(sql[m] & (H["sql_at"][m] == end), 1,
+                                                        2), 0)  # fmt: skip
+            t = np.where(np.isfinite(end), end - mql[m], self.C - mql[m]) / 24
+            aj = aalen_johansen(np.maximum(t, 0), cause, 2, bin_width=1.0, draws=100)
+            tau = float(np.percentile(t, 99))
+            v = aj.at(tau)
+            b = np.percentile(aj.boot_at(tau), [2.5, 97.5], axis=0)
+            self.checks["mql_outcomes_cumulative_incidence"] = {
+                "at_days": round(tau, 1), "sql": round(float(v[0]), 4),
+                "sql_ci": [round(float(b[0, 0]), 4), round(float(b[1, 0]), 4)],
+                "disqualified_or_recycled": round(float(v[1]), 4),
+                "never_dispositioned_by_then": round(float(1 - v.sum()), 4),
+                "method": "Aalen-Johansen, still-open MQLs censored at export"}
+
+    def sales(self) -> None:
+        H, L = self.H, self.L
+        if "closed_at" not in H or "stage" not in L.columns:
+            return
+        stage = L["stage"].to_numpy(dtype=object)
+        won = (stage == "won") & np.isfinite(H["closed_at"])
+        lost = (stage == "lost") & np.isfinite(H["closed_at"])
+        if "opportunity_opened_at" in H:
+            opened = H["opportunity_opened_at"].copy()
+            start_field = "opportunity_opened_at"
+        elif "sql_at" in H:
+            opened = H["sql_at"].copy()
+            start_field = "sql_at"
+        else:
+            opened = H.get("mql_at", H["created_at"]).copy()
+            start_field = "mql_at" if "mql_at" in H else "created_at"
+        closed = H["closed_at"]
+        opp = np.isfinite(opened)
+        if not lost.any():
+            self._cure(opened, won, closed, start_field)
+            return
+        if "sql_at" in H:
+            sqls = np.isfinite(H["sql_at"])
+            self.naive["win_rate_won_over_all_sqls"] = round(float(won[sqls].sum()
+                                                                 / max(sqls.sum(), 1)), 6)
+        dur = np.where(won | lost, closed - opened, self.C - opened)[opp] / 24
+        cause = np.where(won, 1, np.where(lost, 2, 0))[opp]
+        chn = self.ch[opp]
+        closed_mask = (cause > 0)
+        self.naive["cycle_days_mean_closed_only"] = round(float(dur[closed_mask].mean()), 4) \
+            if closed_mask.any() else None
+        self.naive["win_rate_won_over_closed"] = round(float((cause == 1).sum()
+                                                             / max(closed_mask.sum(), 1)), 6)
+        pooled = [c for c in range(len(self.channels)) if (chn == c).sum() == 0 or
+                  (cause[chn == c] > 0).sum() < MIN_EVENTS]  # fmt: skip
+        for c, name in enumerate(self.channels):
+            sel = (chn == c) if c not in pooled else np.isin(chn, pooled)
+            tag = "" if c not in pooled else "; pooled over channels with few closes"
+            if (cause[sel] > 0).sum() < 5:
+                continue
+            aj = aalen_johansen(np.maximum(dur[sel], 0), cause[sel], 2, bin_width=1.0,
+                                draws=200, seed=c)  # fmt: skip
+            tau = float(dur[sel].max())
+            v = aj.at(tau)
+            bt = aj.boot_at(tau)
+            ratio = v[0] / max(v.sum(), 1e-12)
+            br = bt[:, 0] / np.maximum(bt.sum(1), 1e-12)
+            lo, hi = np.percentile(br, [2.5, 97.5])
+            self.add(f"channels[{name}].win_rate", ratio, (lo, hi), "probability",
+                     "Aalen-Johansen cumulative incidence of won / (won + lost) at the longest"
+                     " follow-up, open opportunities censored; Poisson bootstrap" + tag,
+                     int(sel.sum()), f"{start_field}, closed_at, stage")  # fmt: skip
+            kind = _fit_kind(self.base_ch[name].cycle_days)
+            try:
+                f = censored_fit(np.maximum(dur[sel], 1e-6), cause[sel] > 0, kind)
+            except ValueError:
+                continue
+            self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",
+                     f"censored {kind} MLE of {start_field} to close (open opportunities"
+                     " censored at export)" + tag, f.events + f.censored,
+                     f"{start_field}, closed_at", apply=_dist(kind, f.mean, f.cv))
+            if kind != "exponential":
+                self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
+                         f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
+                self.updates.pop(f"channels[{name}].cycle_days.cv")
+        self._deals(won)
+
+    def _deals(self, won: np.ndarray) -> None:
+        if "amount" not in self.L.columns:
+            return
+        amt = self.L["amount"].to_numpy(float)
+        good = won & np.isfinite(amt) & (amt > 0)
+        pooled = [c for c in range(len(self.channels))
+                  if (good & (self.ch == c)).sum() < MIN_EVENTS]  # fmt: skip
+        for c, name in enumerate(self.channels):
+            sel = good & ((self.ch == c) if c not in pooled else np.isin(self.ch, pooled))
+            if sel.sum() < 5:
+                continue
+            mean, cv, mci, cci = _lognormal_fit(amt[sel])
+            tag = "" if c not in pooled else "; pooled over channels with few wins"
+            self.add(f"channels[{name}].deal_value.mean", mean, mci, "currency",
+                     "log-normal MLE of won amounts" + tag, int(sel.sum()), "amount, stage",
+                     apply=LogNormal(mean=mean, cv=cv))  # fmt: skip
+            self.add(f"channels[{name}].deal_value.cv", cv, cci, "-", "same fit",
+                     int(sel.sum()), "amount, stage")  # fmt: skip
+            self.updates.pop(f"channels[{name}].deal_value.cv")
+
+    def _cure(self, opened: np.ndarray, won: np.ndarray, closed: np.ndarray,
+              start_field: str) -> None:  # fmt: skip
+        """Won deals only (no lost outcome): a mixture cure model of the time to win."""
+        m = np.isfinite(opened)
+        t = np.where(won, closed - opened, self.C - opened)[m] / 24
+        obs = won[m]
+        kind = "gamma"
+        try:
+            f = cure_fit(np.maximum(t, 1e-3), obs, kind)
+        except ValueError:
+            return
+        self.cure = f
+        self.checks["won_cure_model"] = {
+            "p_ever_won": round(f.pi, 5), "p_ever_won_ci": [round(f.pi_ci[0], 5),
+                                                            round(f.pi_ci[1], 5)],
+            "never_converts": round(1 - f.pi, 5), "time_to_win_days_mean": round(f.mean, 3),
+            "time_to_win_days_cv": round(f.cv, 3), "from": start_field, "events": f.events,
+            "censored": f.censored}  # fmt: skip
+        self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
+        for name in self.channels:
+            self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",
+                     f"mixture cure model (gamma) of {start_field} to won: no lost outcome in"
+                     " the export, leads not won are censored; pooled over channels",
+                     f.events + f.censored, f"{start_field}, closed_at",
+                     apply=Gamma(mean=f.mean, cv=f.cv))  # fmt: skip
+            self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
+                     f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
+            self.updates.pop(f"channels[{name}].cycle_days.cv")
+        # P(ever won | MQL) per channel: cure fraction scaled by the channel's won share
+        for c, name in enumerate(self.channels):
+            sel = self.ch[m] == c
+            if sel.sum() < MIN_EVENTS or obs[sel].sum() < 3:
+                continue
+            try:
+                fc = cure_fit(np.maximum(t[sel], 1e-3), obs[sel], kind)
+            except ValueError:
+                continue
+            self.checks.setdefault("p_ever_won_by_channel", {})[name] = {
+                "value": round(fc.pi, 5), "ci": [round(fc.pi_ci[0], 5), round(fc.pi_ci[1], 5)],
+                "n": int(sel.sum())}  # fmt: skip
+
+    def capacity(self) -> None:
+        L = self.L
+        att = getattr(self, "att", None)
+        teams = sorted(L["team"].astype(str).unique())
+        self.teams = teams
+        team_of = pd.Categorical(L["team"].astype(str), teams).codes
+        for ti, tname in enumerate(teams):
+            owners: set[str] = set()
+            src = ""
+            if att is not None and "owner" in att.columns:
+                sel = team_of[att["lead"].to_numpy(np.int64)] == ti
+                owners = set(att.loc[sel, "owner"].dropna().astype(str))
+                src = "activity_owner"
+            if not owners and "owner" in L.columns:
+                owners = set(L.loc[team_of == ti, "owner"].dropna().astype(str))
+                src = "owner"
+            if owners:
+                self.add(f"teams[{tname}].reps", len(owners), (len(owners), len(owners)),
+                         "SDRs", "distinct owners seen", len(owners), src, exact=True)
+        if "opportunity_owner" in L.columns:
+            ae = L["opportunity_owner"].dropna().astype(str).nunique()
+            if ae:
+                self.add("ae.count", ae, (ae, ae), "AEs", "distinct opportunity owners", ae,
+                         "opportunity_owner", exact=True)  # fmt: skip
+        if att is not None and len(att) >= 50:
+            local = pd.to_datetime(att["at"] * _NS_PER_H, utc=True).dt.tz_convert(self.tz)
+            hour = (local.dt.hour + local.dt.minute / 60 + local.dt.second / 3600).to_numpy()
+            wd = local.dt.day_of_week.to_numpy()
+            share = np.bincount(wd, minlength=7) / len(wd)
+            days = [d for d in range(7) if share[d] >= 0.01]
+            start = float(math.floor(np.quantile(hour, 0.002)))
+            end = float(min(math.ceil(np.quantile(hour, 0.998)), 24))
+            if end > start:
+                for tname in teams:
+                    self.add(f"teams[{tname}].calendar.start_hour", start, (start, start),
+                             "local hour", "earliest activity hour (0.2% quantile, floored)",
+                             len(att), "activity_at", exact=True)  # fmt: skip
+                    self.add(f"teams[{tname}].calendar.end_hour", end, (end, end),
+                             "local hour", "latest activity hour (99.8% quantile, ceiled)",
+                             len(att), "activity_at", exact=True)  # fmt: skip
+                    self.updates[f"teams[{tname}].calendar.working_days"] = days
+                    self.updates[f"teams[{tname}].calendar.timezone"] = self.tz
+
+    # ------------------------------------------------------------------ the scenario
+    def build(self, name: str) -> Scenario:
+        base = self.base
+        data = base.model_dump(mode="python")
+        base_ch = {c["name"]: c for c in data["channels"]}
+        channels = []
+        for ch in self.channels:
+            spec = dict(base_ch.get(ch, data["channels"][0]))
+            spec["name"] = ch
+            channels.append(spec)
+        data["channels"] = channels
+        base_teams = {t["name"]: t for t in data["teams"]}
+        teams = []
+        for t in self.teams:
+            spec = dict(base_teams.get(t, data["teams"][0]))
+            spec["name"], spec["channels"], spec["segments"] = t, [], []
+            teams.append(spec)
+        data["teams"] = teams
+        if len(teams) == 1:
+            data["routing"]["team_rule"] = "single"
+        else:
+            data["routing"]["team_rule"] = "by_channel"
+            major = (pd.DataFrame({"c": self.L["channel"].astype(str),
+                                   "t": self.L["team"].astype(str)})
+                     .groupby("c")["t"].agg(lambda s: s.value_counts().index[0]))  # fmt: skip
+            for spec in teams:
+                spec["channels"] = [c for c in self.channels if major.get(c) == spec["name"]]
+        data["horizon"]["timezone"] = self.tz
+        for path, value in self.updates.items():
+            _set(data, path, value)
+        n_est = len(self.est)
+        data["name"] = name
+        data["description"] = (
+            f"Calibrated from the CRM export {self.x.source} ({len(self.L):,} leads to"
+            f" {self.x.exported_at.date()}): {n_est} estimates with 95% intervals and their"
+            f" provenance in calibration.json; parameters not identified keep the values of"
+            f" {base.name}. {base.description}")  # fmt: skip
+        from sla_sim.scenario.io import validate
+
+        return validate(data, source="calibrated scenario")
+
+    def kept(self) -> list[dict[str, str]]:
+        """Parameters left at the base scenario's value, with the reason."""
+        done = {e.path.split(".mean")[0].split(".cv")[0] for e in self.est}
+        reasons = {
+            "channels[*].sql_rate": "needs sql_at and reached activities",
+            "channels[*].win_rate": "needs closed_at with won and lost stages",
+            "channels[*].cycle_days": "needs closed_at",
+            "channels[*].deal_value": "needs amount of won deals",
+            "channels[*].score_alpha/beta": "needs score",
+            "follow_up.contact": "needs activity outcomes",
+            "follow_up.attempt_minutes": "needs activity_duration_minutes",
+            "follow_up.cadence_days": "a policy, not identified from outcomes",
+            "handoff.ops_delay_hours": "needs routed_at and a realtime handoff",
+            "nurture": "not identified (nurture touches are not exported)",
+            "teams[*].shrinkage, max_active_leads": "not identified",
+            "ae.max_open_opportunities": "not identified",
+            "arrivals.month_weights": "needs more than a year of data; kept",
+            "sla": "an agreement, not a parameter: kept",
+        }  # fmt: skip
+        out = []
+        for key, why in reasons.items():
+            stem = key.replace("channels[*].", "").split("/")[0]
+            if any(stem in d for d in done):
+                continue
+            out.append({"parameter": key, "kept_from": self.base.name, "reason": why})
+        return out
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b[name].c`` (list items by name, or by index) in a scenario dict."""
+    import re
+
+    parts = re.findall(r"[^.\[\]]+|\[[^\]]+\]", path)
+    cur: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part.startswith("["):
+            key = part[1:-1]
+            if key.isdigit():
+                idx = int(key)
+                if last:
+                    cur[idx] = value
+                    return
+                cur = cur[idx]
+            else:
+                match = [x for x in cur if x.get("name") == key]
+                if not match:
+                    return
+                cur = match[0]
+            continue
+        if last:
+            if isinstance(value, (Gamma, LogNormal, Exponential)):
+                value = value.model_dump(mode="python")
+            cur[part] = value
+            return
+        if part not in cur:
+            return
+        cur = cur[part]
+
