@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from ci_env import require
 
 from sla_sim.batch import worker
 from sla_sim.batch.executors import Job, _chunks, execute, mp_context
@@ -62,7 +63,7 @@ def by_processes(scenario: Scenario) -> Results:
 @pytest.fixture(scope="module")
 def by_dask(scenario: Scenario) -> Results:
     """The same replications on a local Dask cluster of 2 workers (started once)."""
-    pytest.importorskip("dask.distributed")
+    require("dask.distributed", "pip install -e .[dask]")  # skipped locally, fails on CI
     return run_replications(scenario, reps=REPS, seed=SEED, workers=2, dask="local",
                             progress=False)  # fmt: skip
 

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_env import require
 
-pytest.importorskip("ipywidgets", reason="the planner panel needs ipywidgets (pip install"
-                    " -e .[notebook])")  # fmt: skip
+require("ipywidgets", "the planner panel needs it: pip install -e .[notebook]")  # fails on CI
 
-from sla_sim.errors import ScenarioError
-from sla_sim.planner.engine import Lever, Planner
-from sla_sim.planner.panel import CHARTS, PlannerPanel
-from sla_sim.scenario.io import set_path
-from sla_sim.scenario.schema import Scenario
+# the planner modules import ipywidgets: imported only once it is known to be there
+from sla_sim.errors import ScenarioError  # noqa: E402
+from sla_sim.planner.engine import Lever, Planner  # noqa: E402
+from sla_sim.planner.panel import CHARTS, PlannerPanel  # noqa: E402
+from sla_sim.scenario.io import set_path  # noqa: E402
+from sla_sim.scenario.schema import Scenario  # noqa: E402
 
 REPS = 4
 
