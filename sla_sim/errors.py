@@ -7,11 +7,21 @@ problems so that a CLI or a notebook can show all of them at once.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
 
+
+def _short_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 3, 6, 6, 6, 6
+    r.maxstring, r.maxother, r.maxlong = 80, 80, 40
+    return r
+
+
+_SHORT = _short_repr()
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
@@ -31,7 +41,7 @@ class Issue:
     def __str__(self) -> str:
         if self.value is MISSING:
             return f"{self.path}: {self.rule}"
-        shown = repr(self.value)
+        shown = _SHORT.repr(self.value)  # bounded work however big or nested the value
         if len(shown) > 80:
             shown = shown[:77] + "..."
         return f"{self.path}: {self.rule} (got {shown})"
@@ -44,7 +54,13 @@ class ScenarioError(SlaSimError, ValueError):
         self.issues = list(issues)
         self.source = source
         if source is None:
-            head = "invalid scenario"
+            paths = {i.path for i in self.issues}
+            if paths and all(p.startswith("--") for p in paths):
+                head = "invalid option"
+            elif paths == {"run id"}:
+                head = "invalid run id"
+            else:
+                head = "invalid scenario"
         elif source.lower().endswith((".yaml", ".yml", ".toml", ".json")):
             head = f"invalid scenario {source}"
         else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from sla_sim.errors import MISSING, Issue, ScenarioError
+from sla_sim.scenario.reading import raw_issues, read_data, runnable_issues
 from sla_sim.scenario.schema import Scenario
 
 __all__ = ["apply_assignments", "diff", "dump_yaml", "expand_base", "load",
@@ -63,10 +62,15 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
         issue = Issue("(scenario)", "must be a mapping of fields", type(data).__name__)
         raise ScenarioError([issue], source)
     data = expand_base(data, source)
+    if bad := raw_issues(data):  # .inf / .nan: named as such, not as a range rule
+        raise ScenarioError(bad, source)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(issues_from_validation_error(err), source) from None
+    if bad := runnable_issues(data, scenario):
+        raise ScenarioError(bad, source)
+    return scenario
 
 
 def load(path: str | Path) -> Scenario:
@@ -74,18 +78,7 @@ def load(path: str | Path) -> Scenario:
     p = Path(path)
     if not p.is_file():
         raise ScenarioError([Issue("file", "must be an existing scenario file", str(p))])
-    text = p.read_text(encoding="utf-8")
-    try:
-        if p.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif p.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ScenarioError([Issue("file", f"must be valid {p.suffix[1:] or 'yaml'}", first)],
-                            str(p)) from None
+    data = read_data(p)  # size cap, UTF-8, no duplicate keys, bounded nesting and aliases
     return validate(data if data is not None else {}, source=str(p))
 
 
