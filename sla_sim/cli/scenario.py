@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from sla_sim.cli.common import EXIT_OK, scenario_from
+from sla_sim.cli.common import EXIT_OK, add_scenario_args, scenario_from
 from sla_sim.errors import Issue, ScenarioError
 
 
@@ -70,18 +71,64 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scenario_or_preset(text: str):  # -> Scenario
+    """A scenario file, or the name of a built-in scenario when no such file exists."""
+    from sla_sim.scenario.io import load
+    from sla_sim.scenario.presets import preset, preset_names
+
+    if not Path(text).exists() and text in preset_names():
+        return preset(text)
+    return load(text)
+
+
+def cmd_scenario_show(args: argparse.Namespace) -> int:
+    """Print the scenario a file or preset and ``--set`` overrides describe, as YAML with every
+    field (the scenario hash on stderr)."""
+    from sla_sim.batch.results import scenario_hash
+    from sla_sim.scenario.io import dump_yaml
+
+    sc = scenario_from(args)
+    sys.stdout.write(dump_yaml(sc))
+    print(f"# scenario hash {scenario_hash(sc)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_scenario_diff(args: argparse.Namespace) -> int:
+    """Print every field where scenario B differs from A: path, A's value, B's value, in the
+    fields' units."""
+    from sla_sim.report.units import field_value
+    from sla_sim.scenario.io import diff
+
+    a, b = _scenario_or_preset(args.a), _scenario_or_preset(args.b)
+    rows = diff(a, b)
+    if not rows:
+        print(f"no field differs between {args.a} and {args.b}")
+        return EXIT_OK
+    def short(text: str, width: int = 48) -> str:
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    table = [(path, short(field_value(path, va, a.currency)),
+              short(field_value(path, vb, b.currency))) for path, va, vb in rows]  # fmt: skip
+    w0 = max(len("field"), *(len(r[0]) for r in table))
+    w1 = max(len(f"A: {args.a}"), *(len(r[1]) for r in table))
+    print(f"{'field':<{w0}}  {'A: ' + args.a:<{w1}}  B: {args.b}")
+    for path, va, vb in table:
+        print(f"{path:<{w0}}  {va:<{w1}}  {vb}")
+    print(f"\n{len(rows)} field differs" if len(rows) == 1 else f"\n{len(rows)} fields differ")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``sla-sim`` parser."""
     fun = sub.add_parser("funnel", help="analytic funnel: volumes, and what a target needs")
-    fun.add_argument("scenario", nargs="?")
-    fun.add_argument("--preset")
+    add_scenario_args(fun)
     fun.add_argument("--target", type=float, help="revenue per month (default: the SLA's)")
     fun.add_argument("--response-hours", type=float, default=0.0,
                      help="hours from MQL to the first attempt (default 0)")
     fun.set_defaults(func=cmd_funnel)
 
     val = sub.add_parser("validate", help="check a scenario file")
-    val.add_argument("file")
+    val.add_argument("file", help="scenario file (.yaml, .toml, .json) to check")
     val.set_defaults(func=cmd_validate)
 
     sch = sub.add_parser("schema", help="print the scenario JSON Schema")
@@ -91,7 +138,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     pre.set_defaults(func=cmd_presets)
 
     ini = sub.add_parser("init", help="write a preset to a YAML file to edit")
-    ini.add_argument("--preset", default="default")
-    ini.add_argument("--out", required=True)
-    ini.add_argument("--force", action="store_true")
+    ini.add_argument("--preset", default="default", metavar="NAME",
+                     help="built-in scenario to write out (see: sla-sim presets; default:"
+                     " default)")  # fmt: skip
+    ini.add_argument("--out", required=True,
+                     help="file to write (.yaml, .yml or .json); a short alternative is a file"
+                     " of just 'base: NAME' plus the fields that differ")  # fmt: skip
+    ini.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     ini.set_defaults(func=cmd_init)
+
+    scn = sub.add_parser("scenario", help="scenario files: show one resolved, diff two")
+    ssub = scn.add_subparsers(dest="scenario_command", metavar="ACTION", required=True)
+    show = ssub.add_parser("show", help="print the scenario a file or preset and --set"
+                           " overrides describe, every field as YAML (hash on stderr)")
+    add_scenario_args(show)
+    show.set_defaults(func=cmd_scenario_show)
+    dif = ssub.add_parser("diff", help="which fields differ between two scenarios, with units")
+    dif.add_argument("a", metavar="A", help="scenario file, or a built-in scenario's name")
+    dif.add_argument("b", metavar="B", help="scenario file, or a built-in scenario's name")
+    dif.set_defaults(func=cmd_scenario_diff)

@@ -152,10 +152,11 @@ def apply_assignments(scenario: Scenario, assignments: Iterable[str | tuple[str,
     re-validated once. Every bad path or value is reported at once, naming the path."""
     data = scenario.model_dump(mode="python")
     issues: list[Issue] = []
+    given: dict[str, str] = {}  # canonical path (teams[0].reps) -> the path as given
     for item in assignments:
         path, value = parse_assignment(item, option) if isinstance(item, str) else item
         try:
-            _assign(data, path, value)
+            given[_assign(data, path, value)] = path
         except ScenarioError as err:
             issues += [Issue(f"{option} {i.path}", i.rule, i.value) for i in err.issues]
     if issues:
@@ -163,13 +164,24 @@ def apply_assignments(scenario: Scenario, assignments: Iterable[str | tuple[str,
     try:
         return validate(data)
     except ScenarioError as err:
-        raise ScenarioError([Issue(f"{option} {i.path}", i.rule, i.value) for i in err.issues],
-                            f"{option} overrides") from None  # fmt: skip
+        raise ScenarioError([Issue(_as_given(i.path, given, option), i.rule, i.value)
+                             for i in err.issues], f"{option} overrides") from None
 
 
-def _assign(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set one field of a scenario mapping in place; ScenarioError naming a bad path."""
+def _as_given(path: str, given: dict[str, str], option: str) -> str:
+    """An issue's path in the words of the override that caused it (``teams[sdr].reps``, not
+    ``teams[0].reps``); a rule across fields keeps its own path and names the overrides."""
+    for canonical, as_given in given.items():
+        if path == canonical or path.startswith((canonical + ".", canonical + "[")):
+            return f"{option} {as_given}{path[len(canonical):]}"
+    return f"{path} (after {option} {', '.join(given.values())})"
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> str:
+    """Set one field of a scenario mapping in place and return its canonical path (list
+    items by index); ScenarioError naming a bad path."""
     node: Any = data
+    canonical = ""
     parts = _split(path)
     if not parts:
         raise ScenarioError([Issue(path or "(empty path)", "is not a scenario field", value)])
@@ -178,6 +190,7 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
         if isinstance(node, dict):
             if part not in node:
                 raise ScenarioError([Issue(path, "is not a scenario field", value)])
+            canonical += f".{part}" if canonical else part
             if last:
                 node[part] = value
             else:
@@ -186,12 +199,14 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
             idx = _index(node, part)
             if idx is None:
                 raise ScenarioError([Issue(path, "names no item of that list", value)])
+            canonical += f"[{idx % len(node)}]"
             if last:
                 node[idx] = value
             else:
                 node = node[idx]
         else:
             raise ScenarioError([Issue(path, "is not a scenario field", value)])
+    return canonical
 
 
 BASE_KEY = "base"
