@@ -3,6 +3,8 @@
 #   bash dev.sh run   [sla-sim run options]   set up .venv, simulate the default scenario
 #   bash dev.sh test  [pytest options]        set up .venv, run the whole test suite
 #   bash dev.sh bench [benchmark options]     set up .venv, run the speed benchmarks
+#   bash dev.sh mutate [GROUP ...] [--jobs N] mutation testing (mutmut) of calendar, model,
+#                                             metrics, scenario_rules; slow, never part of test
 # Set-up is skipped when .venv already matches pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -64,8 +66,12 @@ case "$cmd" in
     ensure_venv
     exec "$VENV/bin/python" benchmarks/run.py "$@"
     ;;
+  mutate)
+    ensure_venv
+    exec "$VENV/bin/python" tests/mutate.py "$@"
+    ;;
   *)
-    echo "usage: bash dev.sh {run|test|bench} [options]" >&2
+    echo "usage: bash dev.sh {run|test|bench|mutate} [options]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,157 @@
+"""Mutation testing of sla_sim, one module group at a time (``bash dev.sh mutate [MODULE ...]``).
+
+The tool is mutmut 3 (see the README's "Mutation testing" section for why). Each module group
+named in ``[tool.sla_sim.mutation.modules]`` of ``pyproject.toml`` lists the source files to
+mutate and the fast test files that judge them. For each group this script:
+
+1. copies ``sla_sim/``, ``tests/`` and ``pyproject.toml`` into a scratch directory
+   ``build/mutation/<group>/`` (mutmut writes its mutants under the directory it runs in, so
+   the shared working tree is never modified);
+2. appends a ``[tool.mutmut]`` table for that group to the scratch ``pyproject.toml``;
+3. runs ``mutmut run`` there, then reads every mutant's status with ``mutmut results --all``;
+4. writes ``build/mutation/<group>/summary.json`` and prints one Markdown table row, plus the
+   names of the surviving mutants (``mutmut show NAME`` in that directory shows each diff).
+
+Not part of ``bash dev.sh test``: a group takes minutes to tens of minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KILLED = {"killed", "timeout", "caught by type check"}  # mutmut statuses that kill a mutant
+
+
+def load_config(path: Path) -> dict:
+    """The ``[tool.sla_sim.mutation]`` table of ``path``."""
+    data = tomllib.loads(path.read_text("utf-8"))
+    try:
+        return data["tool"]["sla_sim"]["mutation"]
+    except KeyError:
+        sys.exit(f"mutate: no [tool.sla_sim.mutation] table in {path}")
+
+
+def toml_list(values: list[str]) -> str:
+    """A TOML array of strings (JSON string syntax is valid TOML basic-string syntax)."""
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def prepare(group: str, spec: dict, cfg: dict, workdir: Path, fresh: bool) -> None:
+    """Fill the scratch directory of ``group`` with the sources, tests and its config."""
+    if fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for name in ("sla_sim", "tests"):
+        if (workdir / name).exists():
+            shutil.rmtree(workdir / name)
+        shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    text += (
+        f"\n# written by tests/mutate.py for the group {group!r}\n[tool.mutmut]\n"
+        f'source_paths = ["sla_sim"]\n'
+        f"only_mutate = {toml_list(spec['mutate'])}\n"
+        f"do_not_mutate = {toml_list(spec.get('do_not_mutate', []))}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(spec['tests'])}\n"
+        f"pytest_add_cli_args = {toml_list(cfg.get('pytest_args', []))}\n"
+        f"use_git_change_detection = false\n"
+    )
+    (workdir / "pyproject.toml").write_text(text, "utf-8")
+
+
+def statuses(workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    """Mutant name -> mutmut status, from ``mutmut results --all true``."""
+    cmd = [sys.executable, "-m", "mutmut", "results", "--all", "true"]
+    out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=True)
+    found = {}
+    for line in out.stdout.splitlines():
+        m = re.match(r"\s+(\S+): (.+)$", line)
+        if m:
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
+    """Counts and score of one group (score = killed / (mutants - not run))."""
+    counts: dict[str, int] = {}
+    for status in found.values():
+        counts[status] = counts.get(status, 0) + 1
+    killed = sum(n for s, n in counts.items() if s in KILLED)
+    not_run = counts.get("skipped", 0) + counts.get("check was interrupted by user", 0)
+    judged = len(found) - not_run
+    return {
+        "group": group,
+        "mutants": len(found),
+        "killed": killed,
+        "survived": counts.get("survived", 0),
+        "no_tests": counts.get("no tests", 0),
+        "other": {s: n for s, n in counts.items() if s not in KILLED | {"survived", "no tests"}},
+        "score": killed / judged if judged else float("nan"),
+        "seconds": round(seconds),
+        "surviving": sorted(k for k, s in found.items() if s in {"survived", "no tests"}),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dev.sh mutate", description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help="module groups (default: all)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")),
+                        help="mutants tested in parallel (default 2, or $MUTATE_JOBS)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep earlier results of unchanged functions (default: start afresh)")
+    parser.add_argument("--list", action="store_true", help="list the groups and exit")
+    parser.add_argument("--config", type=Path, default=ROOT / "pyproject.toml")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    modules: dict[str, dict] = cfg["modules"]
+    if args.list:
+        for name, spec in modules.items():
+            print(f"{name}: mutate {' '.join(spec['mutate'])}; tests {' '.join(spec['tests'])}")
+        return 0
+    unknown = [g for g in args.groups if g not in modules]
+    if unknown:
+        print(f"mutate: unknown group(s) {unknown}; known: {sorted(modules)}", file=sys.stderr)
+        return 2
+    env = dict(os.environ, SLA_SIM_HYPOTHESIS_PROFILE="ci", PYTHONHASHSEED="0")
+    rows = []
+    for group in args.groups or list(modules):
+        spec = modules[group]
+        workdir = ROOT / cfg.get("workdir", "build/mutation") / group
+        prepare(group, spec, cfg, workdir, fresh=not args.resume)
+        print(f"mutate: {group}: mutmut run in {workdir.relative_to(ROOT)}", flush=True)
+        t0 = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
+                              str(args.jobs)], cwd=workdir, env=env)  # fmt: skip
+        if run.returncode != 0:
+            print(f"mutate: mutmut run failed for {group} (exit {run.returncode})",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        summary = summarise(group, statuses(workdir, env), time.monotonic() - t0)
+        (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        rows.append(summary)
+    print("\n| group | mutants | killed | survived | no tests | score | minutes |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for s in rows:
+        print(f"| {s['group']} | {s['mutants']} | {s['killed']} | {s['survived']} | "
+              f"{s['no_tests']} | {100 * s['score']:.1f}% | {s['seconds'] / 60:.0f} |")  # fmt: skip
+    for s in rows:
+        if s["surviving"]:
+            print(f"\n{s['group']}: {len(s['surviving'])} surviving (see `mutmut show NAME` in "
+                  f"build/mutation/{s['group']}):")  # fmt: skip
+            for name in s["surviving"]:
+                print(f"  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
