@@ -39,6 +39,8 @@ EVENTS: tuple[str, ...] = (
     "reassigned",       # taken back untouched from its rep (team/rep: the one losing it);
                         # value = the episode's reassignment count so far
     "escalated",        # a reassigned lead sent to the overflow team (team = that team)
+    "rep_on",           # lead -1: a rep of a staffing plan starts working (value = ramp share)
+    "rep_off",          # lead -1: ... stops (shift end, day off, departure, ramp step)
 )  # fmt: skip
 CODE = {name: i for i, name in enumerate(EVENTS)}
 TERMINAL_STATES: tuple[str, ...] = ("in_flight", "won", "lost", "disqualified", "nurture_expired")
@@ -151,8 +153,10 @@ class EventLog:
         df["event"] = pd.Categorical.from_codes(cols["event"], categories=list(EVENTS))
         df["team"] = _labels(cols["team"], self.teams)
         if len(self.leads["lead"]):
-            ch = self.leads["channel"][cols["lead"]]
-            seg = self.leads["segment"][cols["lead"]]
+            lead = cols["lead"]
+            about_lead = lead >= 0  # rows about a rep (staffing plans) have lead -1
+            ch = np.where(about_lead, self.leads["channel"][lead], -1)
+            seg = np.where(about_lead, self.leads["segment"][lead], -1)
         else:
             ch = seg = np.empty(0, dtype=np.int16)
         df.insert(4, "channel", _labels(ch, self.channels))

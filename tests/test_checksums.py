@@ -13,10 +13,10 @@ import pytest
 from sla_sim import preset, preset_names, run_replications
 
 PINNED = {
-    "default": "4e8e74e5e3abacd779261dd3e0bdeeffc3e15c521baaeafee5b002ebbee73feb",
-    "mid_market": "4e8e74e5e3abacd779261dd3e0bdeeffc3e15c521baaeafee5b002ebbee73feb",
-    "smb_inbound": "9a2f69988d2726c39796a5e9a2562b4050f8c89b766c53eb712f6336995aaa44",
-    "enterprise": "07133593afd0fe740a541ea0842fead42ec5fc9350bfeb78d1e56019c2aef0c9",
+    "default": "ac9d4b451c0262819ae570524136763aa9f46fe9b192bd419a9c078f2045eacc",
+    "mid_market": "ac9d4b451c0262819ae570524136763aa9f46fe9b192bd419a9c078f2045eacc",
+    "smb_inbound": "e27a6d972007e1311f73b469e590c90132a29ae973596408e7cc1dbe15f55f7a",
+    "enterprise": "162bb96d2cbac71788c2956735494e03bf9f2c6c164c2fa24173fd83c0de006b",
 }
 
 

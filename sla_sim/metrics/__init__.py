@@ -20,7 +20,7 @@ from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import TOTAL, Period, Window, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
-from sla_sim.metrics.capacity import AttemptSpans, Level
+from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
@@ -47,6 +47,12 @@ def _calendar(spec: CalendarSpec, origin: datetime, horizon_h: float) -> Busines
             _CALENDARS.clear()
         cal = _CALENDARS[key] = BusinessCalendar(spec, origin, horizon_h)
     return cal
+
+
+def _clock() -> BusinessCalendar:
+    """An always-open calendar: business hours between two times are clock hours."""
+    return _calendar(CalendarSpec(timezone="UTC", always_open=True),
+                     datetime(2000, 1, 1, tzinfo=UTC), 0.0)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -79,6 +85,7 @@ class _PeriodFacts:
     response: tuple[float, float, float, float, float]  # clock mean, p50, p90; business p50, p90
     capacity: tuple[float, float, float, float, float, float]  # sdr util, queue mean, max; ae...
     backlog: tuple[float, float, float]  # untouched assigned MQLs: mean, max; age P90 (h)
+    capacity_hours: float  # rep working hours x ramp share
 
 
 @dataclass
@@ -158,6 +165,7 @@ class Measurement:
                 add(name, value)
             for name, value in zip(_BACKLOG, f.backlog, strict=True):
                 add(name, value)
+            add("sdr_capacity_hours", f.capacity_hours)
             add("sdr_reassigned", c["reassigned"])
             add("sdr_reassigned_rate", _ratio(c["reassigned"], c["assigned"]))
             add("sdr_escalated", c["escalated"])
@@ -189,7 +197,9 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         m = (ep.team == ti) & ~np.isnan(ep.first_attempt)
         if m.any():
             response_bh[m] = cal.business_hours_between_many(ep.mql[m], ep.first_attempt[m])
-    reps = [(cal, team.reps) for cal, team in zip(cals, scenario.teams, strict=True)]
+    shifts = RepShifts(cols, by_event)  # staffing plans: reps' own working intervals
+    reps = [(cal, team.reps) for ti, (cal, team) in enumerate(zip(cals, scenario.teams,
+            strict=True)) if ti not in shifts.teams]  # fmt: skip
     ae_slots = scenario.ae.count * scenario.ae.max_open_opportunities
 
     def times(code: str) -> np.ndarray:
@@ -209,7 +219,8 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     close_t = t[close_rows]
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
-    busy = AttemptSpans(cols, cals, by_event[CODE["attempt"]])
+    busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
+                               for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
     sdr_queue = Level(times("routed"), times("assigned"))
     backlog = Backlog(assignments(cols, by_event), win.end_h)
     ae_open = Level(opp_open_t, close_t)
@@ -228,6 +239,10 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         rc50, rc90 = _p50_p90(rc)
         rb50, rb90 = _p50_p90(rb)
         avail = sum(n * cal.business_hours_between(p.start_h, p.end_h) for cal, n in reps)
+        capacity_h = avail
+        if shifts.teams:  # staffed teams: their reps' own hours (share-weighted for capacity)
+            hours, weighted = shifts.hours(p.start_h, p.end_h)
+            avail, capacity_h = avail + hours, avail + weighted
         qmean, qmax = sdr_queue.mean_max(p.start_h, p.end_h)
         omean, _ = ae_open.mean_max(p.start_h, p.end_h)
         aq, _ = ae_queue.mean_max(p.start_h, p.end_h)
@@ -237,7 +252,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
             (float(rc.mean()) if len(rc) else float("nan"), rc50, rc90, rb50, rb90),
             (_ratio(busy.busy_hours(p.start_h, p.end_h), avail), qmean, qmax, omean,
              _ratio(omean, ae_slots), aq),
-            (bmean, bmax, backlog.age_p90(p.start_h, p.end_h))))  # fmt: skip
+            (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h))  # fmt: skip
     return Measurement(win, cals, ep, facts, k)
 
 

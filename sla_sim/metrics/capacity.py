@@ -41,6 +41,29 @@ def level_mean_max(
     return Level(up_t, down_t).mean_max(t0, t1)
 
 
+class RepShifts:
+    """The working intervals of reps under a staffing plan, from their ``rep_on`` / ``rep_off``
+    rows (value of ``rep_on``: the ramp share); ``teams`` holds the teams that have any."""
+
+    def __init__(self, cols: dict[str, np.ndarray], by_event: list[np.ndarray]) -> None:
+        on, off = by_event[CODE["rep_on"]], by_event[CODE["rep_off"]]
+        rows = np.concatenate([on, off])
+        kind = np.concatenate([np.ones(len(on)), np.zeros(len(off))])  # off first at a tie
+        team, rep, t = cols["team"][rows], cols["rep"][rows], cols["time_h"][rows]
+        order = np.lexsort((kind, t, rep, team))
+        t, kind, rows = t[order], kind[order], rows[order]
+        if len(t) and not (np.all(kind[0::2] == 1) and np.all(kind[1::2] == 0)):
+            raise ValueError("rep_on / rep_off rows do not alternate per rep")
+        self.start, self.end = t[0::2], t[1::2]
+        self.share = cols["value"][rows[0::2]]
+        self.teams = set(np.unique(cols["team"][on]).tolist())
+
+    def hours(self, t0: float, t1: float) -> tuple[float, float]:
+        """Rep working hours inside [t0, t1), and the same weighted by ramp share."""
+        d = np.clip(np.minimum(self.end, t1) - np.maximum(self.start, t0), 0.0, None)
+        return float(d.sum()), float((d * self.share).sum())
+
+
 class AttemptSpans:
     """The [start, end) clock spans of the attempts of each team, in log order, to measure the
     rep hours spent on attempts over many windows."""

@@ -57,6 +57,9 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "sdr_reassigned_rate": ("ratio", "sdr_reassigned / assignments made in the period"),
     "sdr_escalated": ("MQLs", "reassigned leads sent to the overflow team (event escalated)"),
     "sdr_escalated_rate": ("ratio", "sdr_escalated / assignments made in the period"),
+    "sdr_capacity_hours": ("rep hours", "SDR working hours in the period: reps x team business"
+                           " hours, or under a staffing plan (hires, attrition, days off, own"
+                           " calendars) each rep's own hours on the team x its ramp share"),
     "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),
     "ae_utilization": ("ratio", "ae_open_mean / (AEs x max_open_opportunities)"),
     "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE slot"),

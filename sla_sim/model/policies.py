@@ -34,12 +34,14 @@ With ``deadline_first`` the model reads the SLA's first-touch and attempts terms
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from sla_sim.events import CODE
 from sla_sim.model.calls import Call
 from sla_sim.model.sdr import ATTEMPT, Rep
+from sla_sim.model.staffing import RepCalendar, Staffing, has_staffing_plan, log_rows
 
 if TYPE_CHECKING:
     from simpy.events import Event
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 Item = tuple[int, float, float, int, int, int]
 C_ASSIGNED, C_ROUTED = CODE["assigned"], CODE["routed"]
 C_REASSIGNED, C_ESCALATED = CODE["reassigned"], CODE["escalated"]
+C_REP_ON, C_REP_OFF = CODE["rep_on"], CODE["rep_off"]
 NAN = math.nan
 
 
@@ -61,7 +64,8 @@ def has_policy(sc: Scenario, team: int) -> bool:
     return (t.assignment != "immediate" or t.work_order != "due_first"
             or t.reassign_after_business_hours is not None
             or bool(sc.routing.priority_order and sc.routing.priority_by != "none")
-            or any(o.overflow_team == t.name for o in sc.teams))  # fmt: skip
+            or any(o.overflow_team == t.name for o in sc.teams)
+            or has_staffing_plan(t) or sc.routing.skip_unavailable)  # fmt: skip
 
 
 def reads_sla(sc: Scenario) -> bool:
@@ -158,6 +162,16 @@ class PolicyTeam:
         self.episode = model.episode
         self.owner_cal = [model.calendars[i] for i in range(len(sc.teams))]
         self.team_l = model.team_l
+        self.staffed = False  # reps with their own presence and calendars (see staffing)
+        self.skip_unavailable = sc.routing.skip_unavailable
+
+    def _next_rep_open(self, t: float) -> float:
+        """Staffed team: the earliest time at or after ``t`` when one of its reps works."""
+        return min((rep.next_open(t) for rep in self.reps), default=math.inf)
+
+    def item_due(self, item: Item) -> float:
+        """The due time of a ready item."""
+        return item[1] if self.order == "due_first" else item[2]
 
     # ---------------------------------------------------------------- order
     def item(self, due: float, seq: int, lead: int, k: int) -> Item:
@@ -186,22 +200,50 @@ class PolicyTeam:
         return math.inf
 
     # ---------------------------------------------------------------- routing
-    def pick_rep(self, exclude: Rep | None = None) -> PolicyRep | None:
-        """A rep with a free slot by the team's rule (other than ``exclude``), or None."""
+    def pick_rep(self, exclude: Rep | None = None, ignore_cap: bool = False
+                 ) -> PolicyRep | None:  # fmt: skip
+        """A rep with a free slot by the team's rule (other than ``exclude``), or None.
+
+        Staffed teams consider only reps on the team now (joined, not left); with
+        ``routing.skip_unavailable`` the reps on shift now come first (the others only when
+        none on shift has a free slot). ``ignore_cap``: any such rep, free slot or not.
+        """
+        if self.staffed or self.skip_unavailable:
+            return self._pick_available(exclude, ignore_cap)
         reps = [r for r in self.reps if r is not exclude] if exclude is not None else self.reps
         if not reps:
             return None
         if self.least_loaded:
             best = min(reps, key=_load)
-            return best if best.active < best.cap else None
+            return best if best.active < best.cap or ignore_cap else None
         n = len(self.reps)
         for i in range(n):
             j = (self._next + i) % n
             rep = self.reps[j]
-            if rep is not exclude and rep.active < rep.cap:
+            if rep is not exclude and (rep.active < rep.cap or ignore_cap):
                 self._next = (j + 1) % n
                 return rep
         return None
+
+    def _pick_available(self, exclude: Rep | None, ignore_cap: bool) -> PolicyRep | None:
+        now = self.env.now
+        ok = [r for r in self.reps if r is not exclude and r.present(now)
+              and (ignore_cap or r.active < r.cap)]  # fmt: skip
+        if self.skip_unavailable:
+            on = [r for r in ok if r.is_on(now)]
+            ok = on or ok
+        if not ok:
+            return None
+        if self.least_loaded:
+            return min(ok, key=_load)
+        n = len(self.reps)
+        allowed = set(map(id, ok))
+        for i in range(n):
+            j = (self._next + i) % n
+            if id(self.reps[j]) in allowed:
+                self._next = (j + 1) % n
+                return self.reps[j]
+        return None  # unreachable: ok is not empty
 
     def route_in(self, lead: int, t: float) -> None:
         """A lead reaches this team at ``t``: log ``routed``, then assign, queue or pool it."""
@@ -290,7 +332,8 @@ class PolicyRep(Rep):
     away stays in the heap, void (its seq no longer matches), and is skipped when reached.
     """
 
-    __slots__ = ("first_seq", "future", "pteam", "ready")
+    __slots__ = ("first_seq", "future", "gone", "is_on", "join_h", "leave_h", "pteam",
+                 "ramp_s", "ramp_t", "ready")
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -299,6 +342,71 @@ class PolicyRep(Rep):
         self.ready: list[Item] = []
         self.first_seq = model.policy_state.first_seq
         self.pteam: PolicyTeam | None = None  # set once the team exists
+        self.join_h, self.leave_h = -math.inf, math.inf
+        self.gone = False
+        self.is_on = cal.is_open
+        self.ramp_t: list[float] | None = None  # ramp: share ramp_s[i] from ramp_t[i]
+        self.ramp_s: list[float] = [1.0]
+
+    def present(self, t: float) -> bool:
+        """Whether the rep is on the team at ``t`` (joined, not left)."""
+        return self.join_h <= t < self.leave_h and not self.gone
+
+    def set_availability(self, cal: RepCalendar, join_h: float, leave_h: float,
+                         ramp: tuple[list[float], list[float]]) -> None:  # fmt: skip
+        """Work only inside ``cal``; on the team over [join_h, leave_h); ramp (times, shares)."""
+        self.next_open, self.close_of, self.is_on = cal.next_open, cal.close_of, cal.is_open
+        self.open_from, self.open_until = 0.0, 0.0
+        self.join_h, self.leave_h = join_h, leave_h
+        if ramp[1] != [1.0]:
+            self.ramp_t, self.ramp_s = ramp
+
+    def join(self) -> None:
+        """First day on the team: take queued leads into the free slots."""
+        pt, m = self.pteam, self.model
+        while pt.queue and self.active < self.cap:
+            m.assign(self, pt.queue.popleft(), self.env.now)
+        if pt.pull:
+            self.dispatch()
+
+    def leave(self) -> None:
+        """The rep leaves (after the attempt in progress, if any): hand its leads over."""
+        self.gone = True
+        if not self.busy:
+            self.hand_over()
+
+    def hand_over(self) -> None:
+        """Give every held lead to the team: an untouched one is routed again (``reassigned``
+        and ``routed`` rows, not counted against ``max_reassignments``); one mid-cadence goes
+        with its next attempt (same number and due time) to a rep on the team by the rep
+        rule, free slot or not. With nobody left on the team, touched leads stay unworked."""
+        pt, m, now = self.pteam, self.model, self.env.now
+        items = sorted(self.ready + [x[2] for x in self.future], key=lambda it: it[3])
+        self.ready, self.future = [], []
+        ps = pt.ps
+        for item in items:
+            lead, k, seq = item[4], item[5], item[3]
+            s = self.slot[lead]
+            if k == 0:
+                if self.first_seq[s] != seq:
+                    continue  # void: reassigned earlier
+                self.first_seq[s] = -1
+                self.active -= 1
+                ep = self.episode[lead]
+                n = ps.re_n[s] if ps.re_ep[s] == ep else 0
+                m.rows.append((lead, ep, now, C_REASSIGNED, pt.index, self.index, -1, float(n)))
+                pt.route_in(lead, now)
+                continue
+            target = pt.pick_rep(exclude=self, ignore_cap=True)
+            if target is None:
+                self.future.append((math.inf, seq, item))  # kept, never worked
+                continue
+            self.active -= 1
+            target.active += 1
+            due = pt.item_due(item)
+            target._queue(pt.item(due, next(self.seq), lead, k), due)
+            if not target.busy:
+                target.dispatch()
 
     def push(self, task: tuple[float, int, int, int]) -> None:
         """Take a lead's first attempt at assignment (``task`` as :class:`Rep` takes it)."""
@@ -362,6 +470,8 @@ class PolicyRep(Rep):
     def _start(self, lead: int, k: int, now: float) -> None:
         s = self.slot[lead]
         work_h = self.work_h[s * self.A + k] * self.stretch
+        if self.ramp_t is not None:  # a ramping rep: attempts take 1 / share as long
+            work_h /= self.ramp_s[bisect_right(self.ramp_t, now) - 1]
         self.busy = True
         self.current = (lead, s, k, now)
         if k == 0:
@@ -382,6 +492,9 @@ class PolicyRep(Rep):
         else:
             self.model.on_reached(self, lead, s, k)
         self.busy = False
+        if self.gone:
+            self.hand_over()
+            return
         self.dispatch()
 
 
@@ -389,11 +502,38 @@ def build_policy_team(model: FunnelModel, index: int, overflow: int | None) -> P
     """The reps and the :class:`PolicyTeam` of team ``index`` of the model's scenario."""
     spec = model.sc.teams[index]
     cal = model.calendars[index]
-    reps = [PolicyRep(model, index, r, spec.max_active_leads, cal) for r in range(spec.reps)]
+    staffing = None
+    n_reps = spec.reps
+    if has_staffing_plan(spec):
+        staffing = Staffing(model.sc, index, model.origin, model.end_h, model.streams)
+        n_reps = len(staffing.plans)
+    reps = [PolicyRep(model, index, r, spec.max_active_leads, cal) for r in range(n_reps)]
     team = PolicyTeam(model, index, spec, reps, cal, overflow)
     for rep in reps:
         rep.pteam = team
+    if staffing is not None:
+        _staff(model, team, staffing)
     return team
+
+
+def _staff(model: FunnelModel, team: PolicyTeam, staffing: Staffing) -> None:
+    """Give each rep its calendar, presence and ramp; log them; schedule joins and leaves."""
+    team.staffed = True
+    team.always_open = False
+    team.next_open = team._next_rep_open
+    env, end_h = model.env, model.end_h
+    for r, rep in enumerate(team.reps):
+        plan = staffing.plans[r]
+        starts, ends = staffing.intervals(r)
+        ramp = staffing.ramp_steps(r)
+        rep.set_availability(RepCalendar(starts, ends), plan.join_h, plan.leave_h, ramp)
+        model.rows.extend(log_rows(team.index, r, starts, ends, ramp, C_REP_ON, C_REP_OFF))
+        if 0.0 < plan.join_h < end_h:
+            heappush(team.checks, plan.join_h)
+            Call(env, plan.join_h, lambda _e, rep=rep: rep.join())
+        if plan.leave_h < end_h:
+            heappush(team.checks, plan.leave_h)
+            Call(env, plan.leave_h, lambda _e, rep=rep: rep.leave())
 
 
 __all__ = ["PolicyRep", "PolicyState", "PolicyTeam", "TeamQueue", "build_policy_team",

@@ -80,6 +80,9 @@ def _policy_issues(sc: Scenario, channels: set[str], segments: set[str]) -> list
             if team.reassign_after_business_hours is None:
                 issues.append(Issue(f"teams[{i}].overflow_team",
                                     "needs reassign_after_business_hours", team.overflow_team))
+        if team.rep_calendars and len(team.rep_calendars) != team.reps:
+            issues.append(Issue(f"teams[{i}].rep_calendars", f"needs one calendar per rep"
+                                f" ({team.reps})", len(team.rep_calendars)))  # fmt: skip
         if team.reassign_after_business_hours is not None and team.assignment != "immediate":
             issues.append(Issue(f"teams[{i}].reassign_after_business_hours",
                                 "applies to assignment: immediate (a pulled lead is touched"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -31,6 +31,7 @@ __all__ = [
     "ContactSpec",
     "FollowUpSpec",
     "HandoffSpec",
+    "HireSpec",
     "HorizonSpec",
     "NurtureSpec",
     "RoutingSpec",
@@ -186,6 +187,13 @@ class HandoffSpec(Spec):
         return self
 
 
+class HireSpec(Spec):
+    """Reps who join a team on a date (staffing plan)."""
+
+    start: dt.date = Field(description="First day on the team (local midnight, team calendar).")
+    reps: int = Field(default=1, ge=1, le=500, description="Number of reps joining that day.")
+
+
 class TeamSpec(Spec):
     """A team of SDRs sharing a calendar and a queue."""
 
@@ -228,6 +236,44 @@ class TeamSpec(Spec):
     max_reassignments: int = Field(
         default=1, ge=1, le=20, description="Reassignments of one MQL episode, at most."
     )
+    hires: list[HireSpec] = Field(
+        default_factory=list,
+        description="Staffing plan: reps who join on a date, on the team calendar, ramping up"
+        " per ramp_by_tenure_month. Default none.",
+    )
+    ramp_by_tenure_month: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=list,
+        description="Share of full speed of a hire (or backfill) in its 1st, 2nd, ... calendar"
+        " month on the team (attempts take 1/share as long); full speed after the list. E.g."
+        " [0.25, 0.5, 0.75], a common SDR ramp of about three months (Bridge Group SDR"
+        " metrics reports put ramp at about 3 months). Default empty: no ramp.",
+    )
+    attrition_per_month: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="Probability that a rep leaves in a month (exponential time to leave)."
+        " Default 0: no attrition (today's behaviour). SDR attrition of 30-40% a year, i.e."
+        " about 0.03 a month, is commonly reported (Bridge Group).",
+    )
+    backfill_delay_days: float | None = Field(
+        default=None,
+        ge=0,
+        description="A leaver is replaced by a new rep this many days later (who ramps like a"
+        " hire). Default none: not backfilled.",
+    )
+    pto_days_per_year: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="Days off per rep per year, drawn as whole absent working days. Default 0"
+        " (shrinkage covers average absence); 15-25 is typical of US paid time off.",
+    )
+    rep_calendars: list[CalendarSpec] = Field(
+        default_factory=list,
+        description="One calendar per rep (follow-the-sun teams: own hours and time zone);"
+        " empty: every rep on the team calendar. SLA clocks stay on the team calendar.",
+    )
     overflow_team: str | None = Field(
         default=None,
         description="Team (e.g. a manager or a backup pool) that takes a reassigned lead when no"
@@ -254,6 +300,11 @@ class RoutingSpec(Spec):
         description="Channels or segments, highest priority first; unlisted ones come after."
         " Higher classes are served first in the team queue and among a rep's due attempts"
         " (non-pre-emptive). Default empty: one class.",
+    )
+    skip_unavailable: bool = Field(
+        default=False,
+        description="Round-robin and least-loaded pick among reps on shift and present now"
+        " (others only when none of them has a free slot). Default false: today's behaviour.",
     )
 
 
