@@ -286,3 +286,23 @@ def test_deadline_first_reads_the_sla_so_sla_changes_are_simulated_again(tiny_sc
     assert simulation_key(edf) != simulation_key(edf_loose)
     a, b = run(edf)[1], run(edf_loose)[1]
     assert len(a["time_h"]) != len(b["time_h"]) or not np.array_equal(a["time_h"], b["time_h"])
+
+
+def test_compare_says_when_only_sla_terms_differ(tiny_scenario) -> None:
+    """SLA terms only vs policy vs capacity, said plainly."""
+    from sla_sim.batch.difference import SLA_ONLY, describe_difference
+
+    a = tiny_scenario
+    sla = set_path(a, "sla.first_touch_within_business_hours", 1.0)
+    assert describe_difference(a, sla).startswith(SLA_ONLY)
+    assert "sla.first_touch_within_business_hours" in describe_difference(a, sla)
+    policy = set_path(sla, "teams[0].reassign_after_business_hours", 1.0)
+    text = describe_difference(a, policy)
+    assert text.startswith("Behaviour differs: policy (teams[0].reassign_after_business_hours)")
+    assert "SLA terms (sla.first_touch_within_business_hours)" in text
+    hires = set_path(a, "teams[0].reps", 14)
+    assert describe_difference(a, hires) == "Behaviour differs: capacity (teams[0].reps)."
+    edf = set_path(a, "teams[0].work_order", "deadline_first")
+    edf_sla = set_path(edf, "sla.first_touch_within_business_hours", 1.0)
+    assert "behaviour differs too" in describe_difference(edf, edf_sla)
+    assert describe_difference(a, a).startswith("A and B are the same scenario")

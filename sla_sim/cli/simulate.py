@@ -143,6 +143,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
+    from sla_sim.batch.difference import describe_difference
+
+    print(describe_difference(a, b))
     print(f"B - A over {args.reps} paired replications (common random numbers), 95% CIs:")
     print(comparison(table, a.currency, a))
     print(f"\nkept in the store {store.root}: A = {id_a}, B = {id_b} (table:"
