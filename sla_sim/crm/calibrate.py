@@ -47,6 +47,7 @@ from scipy import optimize, special, stats
 
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.survival import Z95, _hessian, _safe_inv, aalen_johansen, censored_fit, cure_fit
+from sla_sim.events import CODE
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.distributions import Exponential, Gamma, LogNormal
 from sla_sim.stats import wilson_interval
@@ -159,6 +160,8 @@ def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Cal
     cal = _Calibrator(export, base)
     cal.run()
     sc = cal.build(name or f"{base.name}_calibrated")
+    if getattr(cal, "cure", None) is not None and "sql_at" not in cal.H:
+        sc = cal.match_won_curve(sc, name or f"{base.name}_calibrated")
     return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)
 
 
@@ -200,18 +203,20 @@ class _Calibrator:
 
     def volumes(self) -> None:
         created = self.L["created_at"].dt.tz_convert(self.tz)
-        day = created.dt.normalize()
+        day = created.dt.tz_localize(None).dt.normalize()  # local calendar days (naive)
         first_day = day.min()
-        last_full = (pd.Timestamp(self.x.exported_at).tz_convert(self.tz).normalize())
-        hours = (self.x.exported_at - first_day.tz_convert("UTC")).total_seconds() / 3600
+        last_full = pd.Timestamp(self.x.exported_at).tz_convert(self.tz).tz_localize(
+            None).normalize()
+        start = first_day.tz_localize(self.tz, nonexistent="shift_forward",
+                                      ambiguous=False).tz_convert("UTC")
+        hours = (self.x.exported_at - start).total_seconds() / 3600
         self.exposure_h = hours
         days = pd.date_range(first_day, last_full, freq="D", inclusive="left")
         nd = len(days)
         self.checks["exposure_days"] = round(hours / 24, 2)
         if nd < 7:
             return
-        # local calendar days (a day across a DST change is 23 or 25 hours long)
-        d_idx = ((day.dt.tz_localize(None) - first_day.tz_localize(None)).dt.days).to_numpy()
+        d_idx = ((day - first_day).dt.days).to_numpy()
         full = d_idx < nd
         counts = np.zeros((len(self.channels), nd))
         np.add.at(counts, (self.ch[full], d_idx[full]), 1)
@@ -259,12 +264,32 @@ class _Calibrator:
             self.updates["arrivals.hour_weights"] = [float(v) for v in hw]
         else:  # a weight of 0 stays allowed, but keep a trace of each hour
             self.updates["arrivals.hour_weights"] = [float(max(v, 1e-3)) for v in hw]
-        # daily over-dispersion: x ~ Poisson(m G), G ~ Gamma(1, cv^2) per channel and day
-        rate = counts.sum(1) / nd  # per channel, per day (weekday-weighted mean)
-        m = rate[:, None] * (ww[wd] if np.all(np.isfinite(ww)) else 1.0)[None, :]
+        # daily over-dispersion: x ~ Poisson(m G), G ~ Gamma(1, cv^2) per channel and day.
+        # A trend (growth) would count as dispersion: if the last third of the days differs
+        # from the first third by more than 4 standard errors, the expected count of a day is
+        # the centred 57-day mean around it, and volumes come from the last 91 days.
+        adj = tot / ww[wd] if np.all(np.isfinite(ww)) else tot
+        third = max(nd // 3, 1)
+        a, b = adj[:third], adj[-third:]
+        se_diff = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if third > 1 else 0
+        self.trend = bool(third > 7 and abs(b.mean() - a.mean()) > 4 * se_diff)
+        wdw = ww[wd] if np.all(np.isfinite(ww)) else np.ones(nd)
+        if self.trend:
+            base_rate = np.array([pd.Series(counts[c] / wdw).rolling(57, center=True,
+                                  min_periods=15).mean().to_numpy() for c in
+                                  range(len(self.channels))])  # fmt: skip
+            m = base_rate * wdw[None, :]
+            self.checks["volume_trend"] = {
+                "first_third_daily_mean": round(float(a.mean()), 2),
+                "last_third_daily_mean": round(float(b.mean()), 2),
+                "note": "dispersion measured around a centred 57-day mean; volumes from the"
+                        " last 91 days"}  # fmt: skip
+        else:
+            rate = counts.sum(1) / nd  # per channel, per day (weekday-weighted mean)
+            m = rate[:, None] * wdw[None, :]
 
         def cv2(c: np.ndarray, mm: np.ndarray) -> float:
-            return float(((c - mm) ** 2 - c).sum() / (mm**2).sum())
+            return float(np.nansum((c - mm) ** 2 - c) / np.nansum(mm**2))
 
         v = cv2(counts, m)
         bcv = []
@@ -275,27 +300,36 @@ class _Calibrator:
         cv = math.sqrt(max(v, 0.0))
         self.add("arrivals.daily_volume_cv", cv, (math.sqrt(max(lo2, 0)), math.sqrt(max(hi2, 0))),
                  "coefficient of variation", "moments of daily counts per channel (gamma-"
-                 "Poisson), day bootstrap", nd, "created_at, channel")  # fmt: skip
-        # volumes per channel: count / exposure; variance N + cv^2 sum m_d^2
-        mql_identified = "mql_at" in self.H
+                 "Poisson)" + (", around a 57-day trend" if self.trend else "")
+                 + ", day bootstrap", nd, "created_at, channel")  # fmt: skip
+        # volumes per channel: count / exposure; variance from the days around their means
+        imm = None
+        if "mql_at" in self.H:
+            imm = float(np.mean(np.abs(self.H["mql_at"] - self.H["created_at"]) < 1 / 60))
+        every_row_mql = "mql_at" not in self.H or (imm is not None and imm > 0.999)
+        self.every_row_mql = every_row_mql
+        sel_days = np.arange(nd) >= (nd - 91 if self.trend and nd > 91 else 0)
+        span_h = hours if not self.trend or nd <= 91 else 91 * 24.0
         for c, name in enumerate(self.channels):
-            n_c = int((self.ch == c).sum())
-            lpm = n_c / hours * HOURS_PER_MONTH
-            # variance of the total from the days themselves (around their expected counts)
-            var = max(float(((counts[c] - m[c]) ** 2).sum()),
-                      n_c + max(v, 0.0) * float((m[c] ** 2).sum()))
-            se = math.sqrt(var) / hours * HOURS_PER_MONTH
+            n_c = int(counts[c, sel_days].sum()) if self.trend and nd > 91 else int(
+                (self.ch == c).sum())
+            lpm = n_c / span_h * HOURS_PER_MONTH
+            var = max(float(((counts[c, sel_days] - m[c, sel_days]) ** 2).sum()),
+                      n_c + max(v, 0.0) * float((m[c, sel_days] ** 2).sum()))
+            se = math.sqrt(var) / span_h * HOURS_PER_MONTH
             scale, how = 1.0, "leads / exposure"
-            if not mql_identified:  # every row is an MQL: leads = MQLs / P(MQL) of the base
+            if self.trend and nd > 91:
+                how = "leads / exposure over the last 91 days (volume trend)"
+            if every_row_mql:  # every row is an MQL: leads = MQLs / P(MQL) of the base
                 bc = self.base_ch[name]
                 p_mql = float(stats.beta.sf(self.base.mql_threshold_points / 100,
                                             bc.score_alpha, bc.score_beta))  # fmt: skip
                 scale = 1.0 / p_mql
-                how = (f"MQLs / exposure / P(MQL)={p_mql:.3f} of the base score distribution"
-                       " (every row is an MQL)")  # fmt: skip
+                how += (f"; every row is an MQL: divided by P(MQL)={p_mql:.3f} of the base"
+                        " score distribution")  # fmt: skip
             self.add(f"channels[{name}].leads_per_month", lpm * scale,
                      ((lpm - Z95 * se) * scale, (lpm + Z95 * se) * scale), "leads per month",
-                     how + "; interval with the daily over-dispersion", n_c,
+                     how + "; interval from the daily counts", n_c,
                      "created_at, channel")  # fmt: skip
 
     def scores(self) -> None:
@@ -622,9 +656,14 @@ class _Calibrator:
               start_field: str) -> None:  # fmt: skip
         """Won deals only (no lost outcome): a mixture cure model of the time to win."""
         m = np.isfinite(opened)
+        if getattr(self, "trend", False):  # conversion drifts with volume: recent cohorts
+            recent = opened >= self.C - 91 * 24.0
+            if (won & recent).sum() >= MIN_EVENTS:
+                m &= recent
+                self.checks["cohorts_used_for_conversion"] = "MQLs of the last 91 days"
         t = np.where(won, closed - opened, self.C - opened)[m] / 24
         obs = won[m]
-        kind = "gamma"
+        kind = "lognormal"  # a fast early mass and a long tail
         try:
             f = cure_fit(np.maximum(t, 1e-3), obs, kind)
         except ValueError:
@@ -639,10 +678,10 @@ class _Calibrator:
         self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
         for name in self.channels:
             self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",
-                     f"mixture cure model (gamma) of {start_field} to won: no lost outcome in"
+                     f"mixture cure model ({kind}) of {start_field} to won: no lost outcome in"
                      " the export, leads not won are censored; pooled over channels",
                      f.events + f.censored, f"{start_field}, closed_at",
-                     apply=Gamma(mean=f.mean, cv=f.cv))  # fmt: skip
+                     apply=_dist(kind, f.mean, f.cv))  # fmt: skip
             self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
                      f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
             self.updates.pop(f"channels[{name}].cycle_days.cv")
@@ -658,6 +697,96 @@ class _Calibrator:
             self.checks.setdefault("p_ever_won_by_channel", {})[name] = {
                 "value": round(fc.pi, 5), "ci": [round(fc.pi_ci[0], 5), round(fc.pi_ci[1], 5)],
                 "n": int(sel.sum())}  # fmt: skip
+
+    def match_won_curve(self, sc: Scenario, name: str) -> Scenario:
+        """Only won outcomes (no SQL or lost dates): P(ever won | MQL) per channel and the time
+        to win come from the cure model; the scenario's ``sql_rate`` and ``cycle_days`` are
+        set so that one simulated replication of the calibrated scenario reproduces them,
+        with the base win rates and contact curve (which the export cannot separate)."""
+        from sla_sim.model.funnel import FunnelModel
+        from sla_sim.streams import Streams, replication_seed
+
+        horizon = sc.horizon.model_copy(update={"measure_months": 4})
+        probe = sc.model_copy(update={"horizon": horizon})
+        log = FunnelModel(probe, Streams(replication_seed(97, 0))).run()
+        cols = log.columns(sort=False)
+        rows = log.event_rows()
+        n = len(log.leads["lead"])
+        lead, t = cols["lead"], cols["time_h"]
+
+        def first(code: str) -> np.ndarray:
+            out = np.full(n, np.inf)
+            r = rows[CODE[code]]
+            r = r[cols["episode"][r] == 1]
+            np.minimum.at(out, lead[r], t[r])
+            return out
+
+        mql, contact, opp = first("mql"), first("contact"), first("opp_open")
+        ch = log.leads["channel"]
+        score = log.leads["score"]
+        fu = sc.follow_up
+        z = (score - fu.reference_score_points) / 10.0
+        by_name = {c.name: c for c in sc.channels}
+        data = sc.model_dump(mode="python")
+        pooled = self.checks.get("won_cure_model", {})
+        per_ch = self.checks.get("p_ever_won_by_channel", {})
+        for ci, cname in enumerate(log.channels):
+            m = (ch == ci) & np.isfinite(mql)
+            reached = m & np.isfinite(contact)
+            if m.sum() < 20 or reached.sum() < 10:
+                continue
+            r = float(reached.sum() / m.sum())
+            zc = z[reached]
+            win = by_name[cname].win_rate
+            src = per_ch.get(cname, {"value": pooled.get("p_ever_won"),
+                                     "ci": pooled.get("p_ever_won_ci"), "n": 0})
+            if src.get("value") is None:
+                continue
+
+            def solve(target: float, zc: np.ndarray = zc, r: float = r,
+                      win: float = win) -> float:  # fmt: skip
+                goal = target / (r * win)
+                if goal >= 0.99:
+                    return 0.99
+                if goal <= 1e-4:
+                    return 1e-4
+                def gap(b: float) -> float:
+                    q = special.expit(special.logit(b) + fu.score_slope_per_10_points * zc)
+                    return float(q.mean()) - goal
+
+                return float(optimize.brentq(gap, 1e-6, 1 - 1e-6))
+
+            v = solve(src["value"])
+            lo, hi = solve(src["ci"][0]), solve(src["ci"][1])
+            self.add(f"channels[{cname}].sql_rate", v, (lo, hi), "probability",
+                     f"P(ever won | MQL)={src['value']:.4f} from a mixture cure model"
+                     + ("" if cname in per_ch else " (pooled)") + f", divided by the simulated"
+                     f" reach {r:.3f} and the base win rate {win:g}, solved for the rate at"
+                     " the reference score", int(src.get("n") or 0),
+                     "mql_at, closed_at (won)")  # fmt: skip
+            _set(data, f"channels[{cname}].sql_rate", v)
+        # cycle: time to win minus the simulated MQL -> opportunity delay
+        f = self.cure
+        ok = np.isfinite(opp) & np.isfinite(mql)
+        d = (opp[ok] - mql[ok]) / 24.0
+        if len(d) >= 10:
+            mu, var = float(d.mean()), float(d.var())
+            mean = max(f.mean - mu, 0.5)
+            sd = math.sqrt(max((f.cv * f.mean) ** 2 - var, (0.2 * mean) ** 2))
+            self.checks["won_cure_model"]["simulated_mql_to_opportunity_days"] = round(mu, 3)
+            for cname in log.channels:
+                self.est = [e for e in self.est if not e.path.startswith(
+                    f"channels[{cname}].cycle_days")]
+                self.add(f"channels[{cname}].cycle_days.mean", mean,
+                         (max(f.mean_ci[0] - mu, 0.1), max(f.mean_ci[1] - mu, 0.2)), "days",
+                         f"time to win (mixture cure model, mean {f.mean:.2f} d) minus the"
+                         f" simulated MQL-to-opportunity delay ({mu:.2f} d); pooled",
+                         f.events + f.censored, "mql_at, closed_at (won)")  # fmt: skip
+                _set(data, f"channels[{cname}].cycle_days", _dist(f.kind, mean, sd / mean))
+        data["name"] = name
+        from sla_sim.scenario.io import validate
+
+        return validate(data, source="calibrated scenario")
 
     def capacity(self) -> None:
         L = self.L
