@@ -131,6 +131,25 @@ def _breach_by_month(results: Results) -> pd.DataFrame:
     return out
 
 
+#: Lead outcomes counted in the measured window, in funnel order: (metric, label).
+OUTCOMES = (("leads_created", "Leads created"), ("mqls", "MQL episodes started"),
+            ("sqls", "Accepted as SQL"), ("opportunities", "Opportunities opened"),
+            ("wins", "Won"), ("losses", "Lost"), ("disqualified", "Disqualified after contact"),
+            ("recycled", "Recycled to nurture"), ("nurture_expired", "Left nurture (expired)"))
+
+
+def _outcomes(results: Results) -> pd.DataFrame:
+    """What happened to leads inside the measured window (warm-up excluded): the same counts
+    as the funnel and the headline, mean and P10-P90 per replication."""
+    s = results.summary()
+    tot = s[s["period"] == "total"].set_index("metric")
+    rows = [{"Outcome": label, "Metric": metric,
+             **{c.upper() if c != "mean" else "Mean": fmt(tot.loc[metric, c], "count")
+                for c in ("mean", "p10", "p90")}}
+            for metric, label in OUTCOMES if metric in tot.index]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def _terminal(results: Results) -> pd.DataFrame:
     mean = results.terminal.drop(columns="replication").mean()
     total = float(mean.sum())
@@ -197,8 +216,16 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
               " the end of observation are pending and count in neither compliance nor breach."),
         ("h2", "KPIs: whole measured period"), ("table", _stats_table(results, KPIS)),
         ("h2", "P(breach) by month"), ("table", _breach_by_month(results)),
-        ("h2", "Lead terminal states"),
-        ("p", "Mean over replications of every lead created in the run, warm-up included."),
+        ("h2", "Lead outcomes in the measured window"),
+        ("p", "Events inside the measured window only (the warm-up is simulated but not"
+              " counted), mean over replications: the same numbers as the funnel chart and the"
+              " headline. A deal won in the window may come from a lead created in the warm-up."),
+        ("table", _outcomes(results)),
+        ("h2", "Final state of every simulated lead (warm-up included)"),
+        ("p", "For the conservation check, not for planning: every lead created in the whole"
+              f" run ({h.warmup_days} warm-up days plus the measured months) ends in exactly one"
+              " of these states at the end of the horizon, so these counts are larger than the"
+              " measured window's."),
         ("table", _terminal(results)),
         ("h2", "Charts"),
     ]  # fmt: skip
@@ -216,11 +243,11 @@ def _to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     for kind, body in blocks:
         if kind in ("h1", "h2"):
-            out.append(f"{'#' * int(kind[1])} {body}")
+            out.append(f"{'#' * int(kind[1])} {_md_text(body)}")
         elif kind == "p":
-            out.append(body)
+            out.append(_md_text(body))
         elif kind == "ul":
-            out.append("\n".join(f"- {item}" for item in body))
+            out.append("\n".join(f"- {_md_text(item)}" for item in body))
         elif kind == "table":
             lines = ["| " + " | ".join(map(_md_cell, body.columns)) + " |",
                      "|" + "|".join("---" for _ in body.columns) + "|"]  # fmt: skip
@@ -231,6 +258,12 @@ def _to_markdown(blocks: list[Block]) -> str:
             out.append(f"### {title}\n\n![{title}](charts/{name}.png)\n\n"
                        f"[SVG](charts/{name}.svg)")  # fmt: skip
     return "\n\n".join(out) + "\n"
+
+
+def _md_text(text: str) -> str:
+    """Text for Markdown with HTML's special characters as entities: a scenario's name or
+    description such as ``<script>`` is shown, never run by a viewer that renders HTML."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def inline_svg(svg: str, prefix: str) -> str:
@@ -248,9 +281,14 @@ h1{font-size:1.7rem;margin-bottom:.3rem}h2{font-size:1.25rem;margin-top:2.2rem;
 border-bottom:2px solid #e4e7eb;padding-bottom:.3rem}h3{font-size:1.05rem;margin-top:1.6rem}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem}
 th,td{padding:.35rem .7rem;border-bottom:1px solid #e4e7eb;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f5f7fa;font-weight:600}
+th:first-child,td:first-child,td.text,th.text{text-align:left}
+th{background:#f5f7fa;font-weight:600}
 tr:hover td{background:#fafbfc}ul{padding-left:1.2rem}p{max-width:60rem}
 figure{margin:1rem 0 2rem}code{font-size:.85rem}"""
+
+
+#: Table columns holding words, not numbers: aligned left in the HTML report.
+TEXT_COLUMNS = ("Meaning", "Unit", "Metric", "Outcome", "State", "KPI", "Commitment", "Period")
 
 
 def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
@@ -263,9 +301,12 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
             out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in body) + "</ul>")
         elif kind == "table":
             code = list(body.columns[:1]) == ["Metric"]  # glossary: metric names as code
-            head = "".join(f"<th>{e(str(c))}</th>" for c in body.columns)
+            text = [c in TEXT_COLUMNS for c in body.columns]  # prose reads left-aligned
+            head = "".join(f"<th class='text'>{e(str(c))}</th>" if t else f"<th>{e(str(c))}</th>"
+                           for c, t in zip(body.columns, text, strict=True))  # fmt: skip
             rows = "".join("<tr>" + "".join(
-                f"<td><code>{e(str(v))}</code></td>" if j == 0 and code else f"<td>{e(str(v))}</td>"
+                f"<td><code>{e(str(v))}</code></td>" if j == 0 and code
+                else f"<td class='text'>{e(str(v))}</td>" if text[j] else f"<td>{e(str(v))}</td>"
                 for j, v in enumerate(row)) + "</tr>" for row in body.to_numpy())  # fmt: skip
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif kind == "chart":
