@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.limits import check_cost, leads_per_replication
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.batch.results import Results
 from sla_sim.scenario.schema import Scenario
@@ -34,6 +35,7 @@ def run_pair(a: Scenario, b: Scenario, reps: int = 50, seed: int = DEFAULT_SEED,
              ) -> tuple[Results, Results]:  # fmt: skip
     """Run A and B on the same seeds (common random numbers)."""
     check_request(reps, workers, seed)
+    check_cost(max((a, b), key=leads_per_replication), reps, workers, scenarios=2)
     idx = tuple(range(reps))
     jobs = jobs_for([("a", a), ("b", b)], seed, idx)  # one simulation if only the SLA differs
     done, failed = collect(execute(jobs, min(workers, 2 * reps), dask), progress=progress,

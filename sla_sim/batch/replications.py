@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.limits import check_cost
 from sla_sim.batch.results import Results
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
@@ -59,6 +60,7 @@ def run_replication(
 ) -> ReplicationResult:
     """Simulate one replication and compute its metrics (``.metrics`` is a tidy table)."""
     check_request(1, 1, seed)
+    check_cost(scenario, 1, 1)
     return run_one(scenario, seed, replication, keep_log=keep_log)
 
 
@@ -69,8 +71,8 @@ def check_request(reps: int, workers: int, seed: int) -> None:
         issues.append(Issue("reps", "must be >= 1", reps))
     if workers < 1:
         issues.append(Issue("workers", "must be >= 1", workers))
-    if seed < 0:
-        issues.append(Issue("seed", "must be >= 0", seed))
+    if not 0 <= seed < 2**63:
+        issues.append(Issue("seed", "must be in 0 .. 2**63-1", seed))
     if issues:
         raise ScenarioError(issues, "run request")
 
@@ -123,6 +125,7 @@ def run_replications(
     raise, a ReplicationError lists them with their seeds and carries the others as ``.results``.
     """
     check_request(reps, workers, seed)
+    check_cost(scenario, reps, min(workers, reps))
     workers = min(workers, reps)
     t0 = time.perf_counter()
     job = Job(None, scenario.model_dump_json(), seed, tuple(range(start, start + reps)),

@@ -10,6 +10,7 @@ differ only in SLA settings are simulated once and judged under each SLA.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from typing import Any
 
@@ -17,12 +18,16 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.limits import check_cost
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+#: Most values one stepped axis (``a:b:step``) may list; bigger grids are refused before any
+#: value is made (ranges ``a:b`` are never listed until the grid's cost has been checked).
+MAX_AXIS_VALUES = 100_000
 
 
 def parse_param(spec: str) -> tuple[str, list[Any] | tuple[float, float, bool]]:
@@ -48,6 +53,12 @@ def parse_param(spec: str) -> tuple[str, list[Any] | tuple[float, float, bool]]:
             s = float(step)
             if s <= 0:
                 raise ScenarioError([Issue(f"--param {path}", "step must be > 0", raw)])
+            count = math.floor((b - a) / s + 0.5) + 1  # before making any of them
+            if count > MAX_AXIS_VALUES:
+                raise ScenarioError([Issue(f"--param {path}", f"gives {count:,} values; a sweep"
+                                           f" axis may have at most {MAX_AXIS_VALUES:,} (raise"
+                                           " the cost limit with --max-cpu-hours /"
+                                           " --max-memory-gb only helps below that)", raw)])
             vals = np.arange(a, b + s / 2, s)
             return path, [int(np.rint(v)) if integer else float(v) for v in vals]
         return path, (a, b, integer)
@@ -64,6 +75,14 @@ def _number(v: str) -> Any:
     if re.fullmatch(_NUM, v):
         return float(v)
     return v
+
+
+def grid_size(params: dict[str, list[Any] | tuple[float, float, bool]]) -> int:
+    """How many points the full grid of ``params`` has (computed, not listed)."""
+    n = 1
+    for spec in params.values():
+        n *= int(spec[1] - spec[0]) + 1 if isinstance(spec, tuple) else len(spec)
+    return n
 
 
 def design(params: dict[str, list[Any] | tuple[float, float, bool]], samples: int | None = None,
@@ -111,6 +130,11 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
     if not params:
         raise ScenarioError([Issue("--param", "a sweep needs at least one parameter", None)])
     specs = {p: (v if isinstance(v, tuple) else list(v)) for p, v in params.items()}
+    n_points = grid_size(specs) if samples is None else samples
+    if samples is not None and samples < 1:
+        raise ScenarioError([Issue("--samples", "must be >= 1", samples)])
+    check_cost(scenario, reps, workers, scenarios=n_points, points=n_points,
+               field="--param (grid size)" if samples is None else "--samples")  # fmt: skip
     points = design(specs, samples, seed)
     variants, issues = [], []
     for _, row in points.iterrows():

@@ -14,8 +14,18 @@ from sla_sim.errors import Issue, ScenarioError
 
 def cmd_funnel(args: argparse.Namespace) -> int:
     """Print the analytic funnel: expected monthly volumes, and what a revenue target needs."""
+    import math
+
     from sla_sim.analysis.reverse_funnel import forward, reverse
 
+    issues = []
+    if not (math.isfinite(args.response_hours) and args.response_hours >= 0):
+        issues.append(Issue("--response-hours", "must be a finite number >= 0",
+                            args.response_hours))  # fmt: skip
+    if args.target is not None and not (math.isfinite(args.target) and args.target >= 0):
+        issues.append(Issue("--target", "must be a finite number >= 0", args.target))
+    if issues:
+        raise ScenarioError(issues, "option")
     scenario = scenario_from(args)
     fmt = {"float_format": lambda v: f"{v:,.1f}"}
     print(f"Expected per month at the scenario's rates (first MQL episode, no capacity limits,"

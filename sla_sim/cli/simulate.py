@@ -163,6 +163,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sla_sim.batch.sweep import parse_param, sweep
     from sla_sim.cli.tables import sweep_summary
 
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ScenarioError([Issue("--out", "must end in .parquet or .csv (the table's format)",
+                                   str(out))], "option")  # fmt: skip
     scenario = scenario_from(args)
     params = dict(parse_param(p) for p in args.param or [])
     t0 = time.perf_counter()
