@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -931,3 +932,17 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
             return
         cur = cur[part]
 
+
+
+def write_calibration(cal: Calibration, out: str | Path) -> tuple[Path, Path]:
+    """Write the calibrated scenario (YAML) and ``calibration.json`` beside it."""
+    import json
+
+    from sla_sim.scenario.io import save
+
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(cal.scenario, path)
+    js = path.with_name("calibration.json")
+    js.write_text(json.dumps(cal.as_dict(), indent=2, default=str) + "\n")
+    return path, js

@@ -197,7 +197,8 @@ class CrmMapping(Spec):
                 absent = has_activities and f not in self.columns
             else:
                 absent = f not in self.columns
-            if f == "stage" and self.closed_means:
+            if (f == "stage" and self.closed_means) or (f == "first_touch_at"
+                                                        and has_activities):
                 absent = False
             if absent:
                 out.append({"field": f, "metrics": metrics, "parameters": params})

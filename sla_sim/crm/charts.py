@@ -1,0 +1,62 @@
+"""Charts of the CRM commands (Altair, saved offline through vl-convert)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["backtest_chart", "review_chart", "save"]
+
+
+def backtest_chart(table: pd.DataFrame) -> Any:
+    """Per metric (small multiples): the simulated P10-P90 band and P50, and the observation."""
+    import altair as alt
+
+    df = table.copy()
+    df["label"] = df["metric"] + " " + df["period"]
+    df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
+        "not judged")
+    base = alt.Chart(df).encode(y=alt.Y("period:N", title=None))
+    band = base.mark_rule(strokeWidth=6, opacity=0.35).encode(
+        x=alt.X("p10:Q", title="value", scale=alt.Scale(zero=False)), x2="p90:Q")
+    mid = base.mark_tick(thickness=2, size=14).encode(x="p50:Q")
+    obs = base.mark_point(filled=True, size=70).encode(
+        x="observed:Q", color=alt.Color("inside:N", title="observed"))
+    return (alt.layer(band, mid, obs, data=df).properties(width=220, height=60)
+            .facet(facet=alt.Facet("metric:N", title=None), columns=3)
+            .resolve_scale(x="independent")
+            .properties(title="Backtest: observed against the simulated P10-P90"))
+
+
+def review_chart(review: Any) -> Any:
+    """Per clause and KPI: the simulated months (ticks) and the actual month (red rule)."""
+    import altair as alt
+
+    sims = review.simulated.assign(kind="simulated")
+    act = review.table.dropna(subset=["actual"])[["metric", "actual"]].rename(
+        columns={"actual": "value"}).assign(kind="actual")
+    df = pd.concat([sims[["metric", "value", "kind"]], act], ignore_index=True)
+    x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False))
+    ticks = alt.Chart().mark_tick(opacity=0.4).encode(x=x).transform_filter(
+        alt.datum.kind == "simulated")
+    rule = alt.Chart().mark_rule(color="#d62728", strokeWidth=2).encode(x=x).transform_filter(
+        alt.datum.kind == "actual")
+    return (alt.layer(ticks, rule, data=df).properties(width=200, height=40)
+            .facet(facet=alt.Facet("metric:N", title=None), columns=3)
+            .resolve_scale(x="independent")
+            .properties(title=f"Monthly review {review.month}: actual (red) among simulated"
+                        " months"))
+
+
+def save(chart: Any, path: str | Path) -> list[Path]:
+    """Save as SVG and PNG beside each other (offline)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext in ("svg", "png"):
+        q = p.with_suffix(f".{ext}")
+        chart.save(str(q))
+        out.append(q)
+    return out
