@@ -7,21 +7,35 @@ problems so that a CLI or a notebook can show all of them at once.
 
 from __future__ import annotations
 
-import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
 
 
-def _short_repr() -> reprlib.Repr:
-    r = reprlib.Repr()
-    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 3, 6, 6, 6, 6
-    r.maxstring, r.maxother, r.maxlong = 80, 80, 40
-    return r
+def _short(value: Any, limit: int = 80, depth: int = 4) -> str:
+    """``repr(value)`` cut after about ``limit`` characters, without building the whole repr
+    of a huge or deeply nested value (a YAML alias bomb): containers stop once long enough."""
+    if isinstance(value, str):
+        return repr(value[: limit + 1])
+    if isinstance(value, (dict, list, tuple)):
+        is_dict = isinstance(value, dict)
+        ends = "{}" if is_dict else "[]" if isinstance(value, list) else "()"
+        if depth == 0:
+            return f"{ends[0]}...{ends[1]}"
+        parts: list[str] = []
+        used = 0
+        for item in value.items() if is_dict else value:
+            text = (f"{_short(item[0], limit, depth - 1)}: {_short(item[1], limit, depth - 1)}"
+                    if is_dict else _short(item, limit, depth - 1))  # fmt: skip
+            parts.append(text)
+            used += len(text) + 2
+            if used > limit:
+                parts.append("...")
+                break
+        return ends[0] + ", ".join(parts) + ends[1]
+    return repr(value)
 
-
-_SHORT = _short_repr()
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
@@ -41,7 +55,7 @@ class Issue:
     def __str__(self) -> str:
         if self.value is MISSING:
             return f"{self.path}: {self.rule}"
-        shown = _SHORT.repr(self.value)  # bounded work however big or nested the value
+        shown = _short(self.value)  # bounded work however big or nested the value
         if len(shown) > 80:
             shown = shown[:77] + "..."
         return f"{self.path}: {self.rule} (got {shown})"
