@@ -237,7 +237,8 @@ def test_mql_volume_breach_against_commitment(n_mqls: int, breach: float) -> Non
     """Marketing breaches when the month's MQLs fall short of the monthly commitment."""
     rows = [ev(i, 10.0 * (i + 1), "mql") for i in range(n_mqls)]
     rows += [ev(i, 5.0, "created", episode=0) for i in range(10)]
-    get = metrics(scenario(sla__mql_commitment_per_month=3.0), rows)
+    get = metrics(scenario(sla__mql_commitment_per_month=3.0, sla__mql_commitment_basis="month"),
+                  rows)
     assert get("mql_commitment") == 3.0
     assert get("mqls") == n_mqls
     assert get("mql_volume_breach") == breach

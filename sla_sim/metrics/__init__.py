@@ -86,6 +86,7 @@ class _PeriodFacts:
     capacity: tuple[float, float, float, float, float, float]  # sdr util, queue mean, max; ae...
     backlog: tuple[float, float, float]  # untouched assigned MQLs: mean, max; age P90 (h)
     capacity_hours: float  # rep working hours x ramp share
+    basis_months: dict[str, float]  # the period in months per commitment basis
 
 
 @dataclass
@@ -131,7 +132,8 @@ class Measurement:
             add("recycled", recyc)
             add("nurture_expired", c["nurture_expired"])
             add("lead_to_mql_rate", _ratio(mqls, c["created"]))
-            commitment = sla.mql_commitment_per_month * f.months
+            commitment = sla.mql_commitment_per_month * f.basis_months[
+                sla.mql_commitment_basis]
             add("mql_commitment", commitment)
             add("mql_volume_breach", float(mqls < commitment))
             acceptance = _ratio(sqls, sqls + disq + recyc)
@@ -252,8 +254,44 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
             (float(rc.mean()) if len(rc) else float("nan"), rc50, rc90, rb50, rb90),
             (_ratio(busy.busy_hours(p.start_h, p.end_h), avail), qmean, qmax, omean,
              _ratio(omean, ae_slots), aq),
-            (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h))  # fmt: skip
+            (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h,
+            {}))  # fmt: skip
+    for f in facts:  # the total is the sum of its months
+        f.basis_months.update(basis_months(win, scenario, f.period) if f.period.label != TOTAL
+                              else {b: sum(g.basis_months[b] for g in facts[:-1])
+                                    for b in BASES})  # fmt: skip
     return Measurement(win, cals, ep, facts, k)
+
+
+#: Commitment bases of ``sla.mql_commitment_basis``.
+BASES = ("month", "day", "working_day")
+#: Mean days per month (365.25 / 12), the unit of ``leads_per_month`` and of the 'day' basis.
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def basis_months(win: Window, scenario: Scenario, p: Period) -> dict[str, float]:
+    """How many 'months' of commitment period ``p`` (a month of the window) owes per basis:
+    ``month`` — the share of the calendar month covered (1 for a whole month); ``day`` — its
+    clock days / 30.44; ``working_day`` — the marketing calendar's working days in it (holidays
+    excluded) / the calendar's mean working days per month (working weekdays x 365.25 / 84).
+    Days are local calendar days, so a daylight-saving change does not shift them."""
+    import datetime as dt
+
+    from sla_sim.horizon import local_at
+
+    cal = scenario.marketing_calendar
+    start, end = local_at(win.origin, p.start_h), local_at(win.origin, p.end_h)
+    local_days = (end.replace(tzinfo=None) - start.replace(tzinfo=None)).total_seconds() / 86400
+    first, last = start.date(), local_at(win.origin, p.end_h - 1e-6).date()
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    if cal.always_open:
+        working, per_month = len(days), DAYS_PER_MONTH
+    else:
+        hol = set(cal.holidays)
+        working = sum(1 for d in days if d.weekday() in cal.working_days and d not in hol)
+        per_month = len(cal.working_days) * 365.25 / 7 / 12
+    return {"month": _months_in(win, p), "day": local_days / DAYS_PER_MONTH,
+            "working_day": working / per_month}
 
 
 def _months_in(win: Window, p: Period) -> float:
