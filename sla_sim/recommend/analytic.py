@@ -1,0 +1,243 @@
+"""The analytic first guess: volumes from the reverse funnel, SDRs from Erlang C, AEs from
+Little's law.
+
+Everything here is closed-form and takes milliseconds; the simulation then confirms and refines
+it (:mod:`sla_sim.recommend.search`). The approximations, stated so the output can explain them:
+
+* **Volumes.** :func:`sla_sim.analysis.reverse_funnel.reverse` scales every channel's leads so
+  that the expected revenue of first MQL episodes equals the target. It ignores nurtured and
+  recycled MQLs, so the simulation corrects the scale once (see the engine).
+* **SDRs (first touch).** All MQLs of a month are offered to the team during its working hours
+  (a lead arriving at night waits for the opening, and its business-hour clock has not started).
+  Arrival rate ``lam`` = MQLs per working hour; each MQL brings the expected attempts of the
+  cadence (until reached) of ``attempt_minutes / (1 - shrinkage)`` each, so the offered load is
+  ``a = lam * work_h``. The fewest agents with Erlang C service level
+  ``P(wait <= T) >= lead_compliance_target`` is the queueing guess. A second bound comes from
+  the lead slots: active leads (Little's law: MQLs per day x days a lead stays with its SDR)
+  must fit in ``reps * max_active_leads`` with probability ``coverage`` (Poisson). The guess is
+  the larger of the two.
+* **AEs.** Open opportunities = SQLs per day x mean cycle days (Little); the AEs whose
+  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from sla_sim.analysis import reverse_funnel, staffing
+from sla_sim.model.sdr import contact_curve
+from sla_sim.scenario.schema import Scenario
+
+#: Mean days per month (the unit of ``leads_per_month``).
+DAYS_PER_MONTH = 365.25 / 12
+WEEKS_PER_MONTH = DAYS_PER_MONTH / 7
+
+
+@dataclass(frozen=True)
+class SdrGuess:
+    """The analytic SDR headcount of one team and the numbers behind it."""
+
+    team: str
+    mqls_per_month: float
+    working_hours_per_month: float
+    attempts_per_mql: float
+    work_hours_per_mql: float
+    offered_load_erlangs: float
+    erlang_c_agents: int
+    service_level_at_guess: float
+    active_days_per_lead: float
+    slot_agents: int
+    fluid_agents: int
+    fluid_compliance_at_guess: float
+    agents: int
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        """Plain fields, for the JSON export."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AeGuess:
+    """The analytic AE headcount and the numbers behind it."""
+
+    sqls_per_month: float
+    cycle_days_mean: float
+    open_opportunities_mean: float
+    agents: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain fields, for the JSON export."""
+        return asdict(self)
+
+
+def attempts_and_active_days(sc: Scenario, response_hours: float) -> tuple[float, float]:
+    """Expected attempts per MQL and days a lead stays with its SDR, when attempt k happens
+    ``response_hours + 24 cadence_days[k]`` hours after the MQL and the cadence stops at the
+    first reach."""
+    curve = contact_curve(sc.follow_up.contact)
+    cadence = sc.follow_up.cadence_days
+    still, attempts, days = 1.0, 0.0, 0.0
+    for k, day in enumerate(cadence):
+        attempts += still
+        p = curve(response_hours + 24.0 * day, k)
+        days += still * p * day
+        still *= 1.0 - p
+    days += still * cadence[-1]
+    return attempts, days + response_hours / 24.0
+
+
+def team_shares(sc: Scenario) -> list[float]:
+    """Share of the MQL flow each team receives (by channel or segment routing; even split of
+    a team rule's ambiguity)."""
+    n = len(sc.teams)
+    if n == 1 or sc.routing.team_rule == "single":
+        return [1.0] + [0.0] * (n - 1)
+    fwd = reverse_funnel.forward(sc)
+    by_ch = dict(zip(fwd["channel"], fwd["mqls"], strict=True))
+    total = sum(by_ch[c.name] for c in sc.channels) or 1.0
+    shares = [0.0] * n
+    for ch in sc.channels:
+        if sc.routing.team_rule == "by_channel":
+            owners = [i for i, t in enumerate(sc.teams) if ch.name in t.channels] or [0]
+            for i in owners:
+                shares[i] += by_ch[ch.name] / total / len(owners)
+        else:
+            for seg, w in ch.segment_mix.items():
+                owners = [i for i, t in enumerate(sc.teams) if seg in t.segments] or [0]
+                for i in owners:
+                    shares[i] += by_ch[ch.name] / total * w / len(owners)
+    return shares
+
+
+def sdr_guess(sc: Scenario, coverage: float) -> list[SdrGuess]:
+    """The analytic SDRs per team for the scenario's first-touch clause."""
+    sla = sc.sla
+    fwd = reverse_funnel.forward(sc)
+    mqls = float(fwd.loc[fwd["channel"] == "total", "mqls"].iloc[0])
+    minutes = sc.follow_up.attempt_minutes.mean
+    out = []
+    for team, share in zip(sc.teams, team_shares(sc), strict=True):
+        m = mqls * share
+        hours = team.calendar.weekly_hours * WEEKS_PER_MONTH
+        attempts, active_days = attempts_and_active_days(sc, sla.first_touch_within_business_hours)
+        work_h = attempts * minutes / 60.0 / (1.0 - team.shrinkage)
+        if m <= 0:
+            out.append(SdrGuess(team.name, 0.0, hours, attempts, work_h, 0.0, 1, 1.0,
+                                active_days, 1, 1, 1.0, 1))  # fmt: skip
+            continue
+        lam = m / hours
+        load = staffing.offered_load(lam, work_h)
+        n_q = staffing.agents_for_service_level(load, sla.first_touch_within_business_hours,
+                                                work_h, sla.lead_compliance_target)  # fmt: skip
+        active = staffing.littles_law_open(m / DAYS_PER_MONTH, active_days)
+        n_s = staffing.servers_for_open_items(active, team.max_active_leads, coverage)
+        attempt_h = minutes / 60.0 / (1.0 - team.shrinkage)
+        def fluid_ok(n: int, team: Any = team, m: float = m, ah: float = attempt_h,
+                     k: float = attempts) -> bool:
+            return weekly_fluid_compliance(sc, team, m, n, ah, k,
+                                           sla.first_touch_within_business_hours
+                                           ) >= sla.lead_compliance_target  # fmt: skip
+
+        n_f = _smallest(fluid_ok, max(n_q, n_s))
+        n = max(n_q, n_s, n_f)
+        out.append(SdrGuess(team.name, m, hours, attempts, work_h, load, n_q,
+                            staffing.service_level(load, n, sla.first_touch_within_business_hours,
+                                                   work_h), active_days, n_s, n_f,
+                            weekly_fluid_compliance(sc, team, m, n, attempt_h, attempts,
+                                                    sla.first_touch_within_business_hours), n))
+
+    return out
+
+
+def _smallest(ok: Callable[[int], bool], start: int, cap: int = 5000) -> int:
+    n = max(1, start)
+    while not ok(n):
+        if n >= cap:
+            return cap
+        n += 1 if n < 50 else max(1, n // 20)
+    return n
+
+
+#: Time step of the fluid week, hours.
+FLUID_STEP_H = 0.1
+
+
+def weekly_fluid_compliance(sc: Scenario, team: Any, mqls_per_month: float, reps: int,
+                            attempt_h: float, attempts: float, within_bh: float) -> float:
+    """Share of first touches within ``within_bh`` business hours in a deterministic (fluid)
+    week: MQLs arrive at the scenario's weekday x hour profile, the team works its calendar's
+    weekly hours, follow-up attempts take their share of the capacity, and first touches are
+    served first come first served. This is what Erlang C misses: the MQLs of nights and
+    weekends waiting for the opening. Four weeks are run so the backlog is periodic; the third
+    is measured (the fourth serves its weekend)."""
+    a = sc.arrivals
+    cal = team.calendar
+    step = FLUID_STEP_H
+    t = np.arange(0.0, 4 * 168.0, step)
+    wd = (t // 24).astype(int) % 7
+    hr = (t % 24).astype(int)
+    w = np.asarray(a.weekday_weights)[wd] / np.mean(a.weekday_weights) * (
+        np.asarray(a.hour_weights)[hr] / np.mean(a.hour_weights))
+    rate = mqls_per_month / (DAYS_PER_MONTH * 24.0) * w  # MQLs per hour
+    if cal.always_open:
+        open_ = np.ones_like(t, dtype=bool)
+    else:
+        hod = t % 24
+        open_ = np.isin(wd, cal.working_days) & (hod >= cal.start_hour) & (hod < cal.end_hour)
+    open_h = open_.sum() * step / 4
+    follow_rate = mqls_per_month / DAYS_PER_MONTH * 7 * max(attempts - 1.0, 0.0) / max(
+        open_h, 1e-9)  # follow-up attempts per open hour
+    cap = np.where(open_, np.maximum(reps / attempt_h - follow_rate, 0.0), 0.0) * step
+    arrived = np.cumsum(rate * step)
+    served = np.zeros_like(arrived)
+    backlog, done = 0.0, 0.0
+    for i in range(len(t)):
+        backlog += rate[i] * step
+        s = min(backlog, cap[i])
+        backlog -= s
+        done += s
+        served[i] = done
+    bh = np.cumsum(open_ * step)  # business hours elapsed
+    week = (t >= 2 * 168.0) & (t < 3 * 168.0)
+    # the lead that arrived when the cumulative count reached x is served when served hits x
+    idx = np.searchsorted(served, arrived[week], side="left")
+    ok = idx < len(t)
+    wait = np.full(int(week.sum()), np.inf)
+    wait[ok] = bh[idx[ok]] - bh[week][ok]
+    weights = rate[week]
+    return float(np.sum(weights * (wait <= within_bh)) / np.sum(weights))
+
+
+def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
+    """The analytic AE count: Little's law on open opportunities, Poisson quantile."""
+    fwd = reverse_funnel.forward(sc)
+    by = fwd.set_index("channel")
+    sqls = float(by.loc["total", "sqls"])
+    cycle = sum(float(by.loc[c.name, "sqls"]) * c.cycle_days.mean for c in sc.channels)
+    cycle = cycle / sqls if sqls > 0 else 0.0
+    open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
+    n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
+    return AeGuess(sqls, cycle, open_mean, n)
+
+
+def volume_scale(sc: Scenario, revenue_per_month: float) -> float:
+    """The reverse funnel's scale on every channel's leads for a monthly revenue target."""
+    rev = reverse_funnel.reverse(sc, revenue_per_month)
+    return float(rev["scale_vs_scenario"].iloc[0])
+
+
+def sdr_guess_for(sc: Scenario, hours: float, coverage: float) -> int:
+    """Total analytic SDRs for a first-touch clause of ``hours`` business hours."""
+    alt = sc.model_copy(update={"sla": sc.sla.model_copy(
+        update={"first_touch_within_business_hours": hours})})
+    return sum(g.agents for g in sdr_guess(alt, coverage))
+
+
+def safe_ceil(x: float) -> int:
+    """``ceil`` that tolerates float noise just above an integer."""
+    return math.ceil(x - 1e-9)
