@@ -145,6 +145,19 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                    help="activity table (default: the mapping's activity_file, if any)")
 
 
+class _Intermixed(argparse.ArgumentParser):
+    """A parser that accepts positionals after options (``measure EXPORT --map M SCENARIO``)."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        if getattr(self, "_inside", False):
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add measure, calibrate, backtest, review and crm (template)."""
     m = sub.add_parser("measure", help="real SLA compliance of a CRM export (a 'measured' run)")
@@ -156,6 +169,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
     m.add_argument("--no-report", action="store_true", help="skip report.md/html and charts")
     m.set_defaults(func=cmd_measure)
+    m.__class__ = _Intermixed
 
     c = sub.add_parser("calibrate", help="fit a scenario to a CRM export (censoring handled)")
     _export_args(c)
