@@ -125,6 +125,7 @@ def levers_for(sc: Scenario) -> list[Lever]:
         Lever("ae_count", "AEs", ("ae.count",), sc.ae.count, 1, max(30, sc.ae.count * 3), 1,
               integer=True),
     ]  # fmt: skip
+    out += _policy_levers(sc)
     for other in sc.teams[1:]:
         out.append(Lever(f"sdr_count:{other.name}", f"SDRs: {other.name}",
                          (f"teams[{other.name}].reps",), other.reps, 1, max(30, other.reps * 3),
@@ -135,6 +136,65 @@ def levers_for(sc: Scenario) -> list[Lever]:
                          (f"channels[{ch.name}].leads_per_month",), ch.leads_per_month, 0, top,
                          50))  # fmt: skip
     return out
+
+
+WORK_ORDERS = ("due_first", "new_first", "deadline_first")
+RAMPS = {"no ramp": [], "2 months (50%, then full)": [0.5],
+         "3 months (25/50/75%)": [0.25, 0.5, 0.75]}  # fmt: skip
+
+
+def _policy_levers(sc: Scenario) -> list[Lever]:
+    """Policy and capacity-over-time levers of the first team: work order, reassignment time,
+    hires per month and their ramp."""
+    team = sc.teams[0]
+    t = f"teams[{team.name}]"
+    ramp = next((k for k, v in RAMPS.items() if v == list(team.ramp_by_tenure_month)),
+                None)  # fmt: skip
+    out = [
+        Lever("work_order", "Work order", (f"{t}.work_order",), team.work_order,
+              choices=WORK_ORDERS),
+        Lever("reassign_after", "Reassign untouched after (business h, 0 = never)",
+              (f"{t}.reassign_after_business_hours",),
+              team.reassign_after_business_hours or 0.0, 0.0, 24.0, 0.5,
+              apply=lambda s, v, t=t: set_path(s, f"{t}.reassign_after_business_hours",
+                                               float(v) if v > 0 else None)),
+        Lever("hires_per_month", "SDR hires per month (from month 2)", (f"{t}.hires",),
+              _hires_per_month(sc), 0, 10, 1, integer=True, apply=_set_hires),
+    ]  # fmt: skip
+    if ramp is not None:  # a ramp the picker cannot show is left alone
+        out.append(Lever("ramp", "Ramp of new SDRs", (f"{t}.ramp_by_tenure_month",), ramp,
+                         choices=tuple(RAMPS),
+                         apply=lambda s, v, t=t: set_path(s, f"{t}.ramp_by_tenure_month",
+                                                          RAMPS[v])))  # fmt: skip
+    return out
+
+
+def _hire_dates(sc: Scenario) -> list[Any]:
+    """The first day of each measured month after the first (or of the only one)."""
+    import datetime as dt
+
+    m0 = sc.horizon.measure_start
+    out = []
+    for k in range(1, sc.horizon.measure_months):
+        m = m0.month - 1 + k
+        out.append(dt.date(m0.year + m // 12, m % 12 + 1, 1))
+    return out or [m0]  # one measured month: the hires join on its first day
+
+
+def _hires_per_month(sc: Scenario) -> int:
+    """n if the first team hires n SDRs on the first of every measured month after the first
+    (as this lever sets it), else 0."""
+    hires = sc.teams[0].hires
+    dates = _hire_dates(sc)
+    if hires and [h.start for h in hires] == dates and len({h.reps for h in hires}) == 1:
+        return hires[0].reps
+    return 0
+
+
+def _set_hires(sc: Scenario, n: int) -> Scenario:
+    data = sc.model_dump()
+    data["teams"][0]["hires"] = [{"start": d, "reps": int(n)} for d in _hire_dates(sc)] if n else []
+    return validate(data, "planner settings")
 
 
 def apply_levers(base: Scenario, levers: list[Lever], values: dict[str, Any]) -> Scenario:

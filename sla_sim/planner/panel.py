@@ -25,16 +25,30 @@ from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
 from sla_sim.scenario.schema import Scenario
 
-CHARTS = ("revenue", "breach", "response", "funnel", "capacity", "compliance")
+CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "compliance")
 CURRENT = "(scenario given)"
 FIRST = ("revenue", "breach")  # drawn first, so the first update lands fast
 DEBOUNCE_S = 0.15
 
 
+#: Lever groups of the panel, in order: (title, test on the lever's name). The first group is
+#: open; levers no other group claims (policies included) belong to it.
+TARGETS = ("revenue_target", "mql_commitment", "acceptance_min", "compliance_target")
+LEVER_GROUPS: tuple[tuple[str, Any], ...] = (
+    ("SLA, capacity and policies", lambda n: True),
+    ("Targets both sides sign", lambda n: n in TARGETS),
+    ("Channels: volume, win rate, deal value",
+     lambda n: n.startswith(("volume:", "win_rate:", "deal_value:"))),
+)  # fmt: skip
+
+
 def _svg(chart: Any) -> str:
+    """The chart drawn to SVG in this process, made to fit its column at any width: it keeps
+    its aspect ratio and never grows past its natural size nor past the column."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict(validate=False))
+    svg = vlc.vegalite_to_svg(chart.to_dict(validate=False))
+    return svg.replace("<svg ", '<svg style="max-width:100%;height:auto;display:block" ', 1)
 
 
 def build_chart(name: str, results: Results) -> Any:
@@ -49,6 +63,7 @@ def build_chart(name: str, results: Results) -> Any:
                                else viz.response_time_hist(r.event_log, r.scenario)),
         "funnel": viz.funnel_chart,
         "capacity": viz.capacity_chart,
+        "monthly": viz.breach_heatmap,
         "compliance": viz.compliance_distribution,
     }  # fmt: skip
     if name not in builders:
@@ -76,7 +91,8 @@ def _control(lever: Lever) -> W.Widget:
     return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
                          step=lever.step, description=lever.label, continuous_update=False,
                          style=style, layout=layout,
-                         readout_format=",.0f" if whole else ".1f")  # fmt: skip
+                         readout_format=",.0f" if whole else ".1f" if (lever.step or 1) >= 0.1
+                         else ".2f")  # fmt: skip
 
 
 class PlannerPanel:
@@ -93,7 +109,8 @@ class PlannerPanel:
         self.base = scenario or get_preset(preset)
         self.levers = levers_for(self.base)
         self.controls: dict[str, W.Widget] = {lv.name: _control(lv) for lv in self.levers}
-        self.charts = {n: W.HTML(value="", layout=W.Layout(min_height="60px"))
+        self.charts = {n: W.HTML(value="", layout=W.Layout(min_height="60px", width="auto",
+                                                           min_width="0", overflow="hidden"))
                        for n in CHARTS}  # fmt: skip
         for n, w in self.charts.items():
             w.add_class(f"sla-chart-{n}")
@@ -116,8 +133,19 @@ class PlannerPanel:
         self.load_button = W.Button(description="Load file")
         self.baseline_button = W.Button(description="Set as baseline", button_style="primary",
                                         icon="thumb-tack")
-        self.save_button = W.Button(description="Save charts")
-        self.save_dir = W.Text(value="planner_charts", description="Folder")
+        self.save_button = W.Button(description="Save charts", icon="save")
+        self.save_dir = W.Text(value=str(default_charts_folder()), description="Folder",
+                               layout=W.Layout(width="440px"))  # fmt: skip
+        self.save_dir.add_class("sla-save-folder")
+        self.save_progress = W.IntProgress(value=0, min=0, max=1, description="Saving",
+                                           layout=W.Layout(width="300px", display="none"))
+        self.save_progress.add_class("sla-save-progress")
+        self.save_note = W.HTML(value="")
+        self.save_note.add_class("sla-save-note")
+        self.scenario_button = W.Button(description="Save as scenario", icon="download",
+                                        tooltip="the current levers as a YAML scenario file")
+        self.scenario_link = W.HTML(value="")
+        self.scenario_link.add_class("sla-scenario-download")
         counts = sorted({10, 20, 50, 100, 200, 500, self.planner.reps})
         self.reps_picker = W.Dropdown(options=counts, value=self.planner.reps,
                                       description="Replications",
@@ -139,18 +167,26 @@ class PlannerPanel:
         self.load_button.on_click(self._on_load)
         self.baseline_button.on_click(lambda _b: self.set_baseline())
         self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
+        self.scenario_button.on_click(lambda _b: self.scenario_download())
         self.widget = self._layout()
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> W.Widget:
         source = W.HBox([self.preset_picker, self.file_box, self.load_button])
-        sliders = W.VBox([self.controls[lv.name] for lv in self.levers])
-        tools = W.HBox([self.baseline_button, self.save_dir, self.save_button,
-                        self.reps_picker])  # fmt: skip
+        sliders = self._lever_groups()
+        tools = W.VBox([
+            W.HBox([self.baseline_button, self.reps_picker, self.scenario_button,
+                    self.scenario_link], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.save_dir, self.save_button, self.save_progress],
+                   layout=W.Layout(flex_flow="row wrap")),
+            self.save_note,
+        ])  # fmt: skip
+        # as many columns of at least 440 px as fit, one column below that: no chart is ever
+        # wider than its column (the SVGs scale down, see _svg)
         grid = W.GridBox(
             [self.charts[n] for n in CHARTS],
-            layout=W.Layout(grid_template_columns="repeat(2, minmax(420px, 1fr))",
-                            grid_gap="12px"),
+            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 440px),"
+                            " 1fr))", grid_gap="12px", width="100%"),
         )  # fmt: skip
         head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
                       "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
@@ -158,6 +194,19 @@ class PlannerPanel:
         side = W.VBox([self.status, self.progress, self.message])
         return W.VBox([head, source, W.HBox([sliders, side]),
                        tools, self.headline, self.compare_table, grid])  # fmt: skip
+
+    def _lever_groups(self) -> W.Widget:
+        """The levers in collapsible groups (:data:`LEVER_GROUPS`), the first one open."""
+        groups: dict[str, list[W.Widget]] = {title: [] for title, _ in LEVER_GROUPS}
+        for lv in self.levers:
+            title = next((t for t, test in LEVER_GROUPS[1:] if test(lv.name)),
+                         LEVER_GROUPS[0][0])  # fmt: skip
+            groups[title].append(self.controls[lv.name])
+        shown = [(t, ws) for t, ws in groups.items() if ws]
+        box = W.Accordion(children=[W.VBox(ws) for _, ws in shown],
+                          titles=tuple(t for t, _ in shown), selected_index=0)  # fmt: skip
+        box.add_class("sla-levers")
+        return box
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -343,37 +392,117 @@ class PlannerPanel:
             self.compare_table.value = ""
             return
         from sla_sim.batch.compare import paired_differences
+        from sla_sim.batch.difference import describe_difference
 
         t = paired_differences(self.baseline, self.results)
-        rows = "".join(
-            f"<tr><td>{r.metric}</td><td>{r.mean_a:,.4g}</td><td>{r.mean_b:,.4g}</td>"
-            f"<td>{r.diff:+,.4g}</td><td>[{r.paired_low:,.4g}, {r.paired_high:,.4g}]</td></tr>"
-            for r in t.itertuples()
-        )
-        self.compare_table.value = (
-            "<h4>Current vs baseline (same seeds: paired, 95% CI)</h4><table>"
-            "<tr><th>metric</th><th>baseline</th><th>current</th><th>difference</th>"
-            f"<th>95% CI</th></tr>{rows}</table>"
-        )
+        what = describe_difference(self.baseline.scenario, self.results.scenario)
+        self.compare_table.value = comparison_html(t, self.results, what)
 
-    def save_charts(self, folder: str | Path, formats: tuple[str, ...] = ("png", "svg", "html")
-                    ) -> list[Path]:  # fmt: skip
-        """Save every chart of the current results (offline) and return the paths."""
+    def save_charts(self, folder: str | Path | None = None,
+                    formats: tuple[str, ...] = ("png", "svg", "html")) -> list[Path]:
+        """Save every chart of the current results (offline) into ``folder`` (default: the
+        folder box, which starts at :func:`default_charts_folder`, in the run store), showing
+        progress and saying where the files went; returns the paths."""
         from sla_sim.report import charts as viz
 
         if self.results is None:
             self._error("nothing to save yet")
             return []
-        out = Path(folder)
-        paths = []
-        for name in CHARTS:
-            chart = build_chart(name, self.results)
-            if chart is None:  # no event log: no response-time chart
-                continue
-            for fmt in formats:
-                paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
-        self.status.value += f"<br>saved {len(paths)} files to {html.escape(str(out))}"
+        out = Path(folder if folder is not None else self.save_dir.value).expanduser()
+        out = out if out.is_absolute() else Path.cwd() / out
+        results = self.results
+        charts = [(n, c) for n in CHARTS if (c := build_chart(n, results)) is not None]
+        bar = self.save_progress
+        bar.max, bar.value, bar.bar_style = len(charts) * len(formats), 0, "info"
+        bar.layout.display = None
+        self.save_note.value = (f"<span>saving {bar.max} files to"
+                                f" <code>{html.escape(str(out))}</code>...</span>")
+        paths: list[Path] = []
+        try:
+            for name, chart in charts:
+                for fmt in formats:
+                    paths.append(viz.save_chart(chart, out / f"{name}.{fmt}"))
+                    bar.value = len(paths)
+        except OSError as err:
+            bar.bar_style = "danger"
+            self._error(f"could not save the charts to {out}: {err.strerror or err}")
+            return paths
+        bar.bar_style = "success"
+        self.save_note.value = (f"<span data-saved='{len(paths)}'>saved {len(paths)} files"
+                                f" ({', '.join(formats)}) to"
+                                f" <code>{html.escape(str(out))}</code></span>")
         return paths
+
+    def scenario_yaml(self) -> tuple[str, str]:
+        """The current levers as a complete scenario: (file name, YAML text) that ``sla-sim
+        run FILE`` accepts. A ScenarioError when the levers are inconsistent."""
+        from sla_sim.scenario.io import dump_yaml
+
+        sc = self.current_scenario()
+        stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in sc.name) or "scenario"
+        return f"{stem}-planner.yaml", dump_yaml(sc)
+
+    def scenario_download(self) -> str:
+        """Offer the current levers as a YAML file: a download link beside the button (a
+        data: URL, so nothing leaves the machine). Returns the YAML text ('' on error)."""
+        import base64
+
+        try:
+            name, text = self.scenario_yaml()
+        except ScenarioError as err:
+            self._error(f"{err}\n(nothing to save: fix the levers first)")
+            return ""
+        data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        self.scenario_link.value = (
+            f"<a download='{html.escape(name)}' href='data:application/x-yaml;base64,{data}'"
+            f" style='margin-left:8px'>Download {html.escape(name)}</a>"
+            f" <span style='color:#616e7c'>then: sla-sim run {html.escape(name)}</span>")
+        return text
+
+    def save_scenario(self, path: str | Path) -> Path:
+        """Write the current levers as a scenario file (.yaml, .yml or .json)."""
+        from sla_sim.scenario.io import save
+
+        return save(self.current_scenario(), path)
+
+
+def default_charts_folder() -> Path:
+    """Where "Save charts" writes unless told otherwise: ``planner_charts`` in the run store
+    (``$SLA_SIM_STORE`` or ``./sla_sim_runs``), never the server's working folder."""
+    from sla_sim.batch.store import RunStore
+
+    return RunStore().root / "planner_charts"
+
+
+def comparison_html(table: Any, results: Results, what: str = "") -> str:
+    """The paired differences of current vs baseline as a readable, collapsible table:
+    metric labels, values in their units, significant differences (paired 95% interval
+    excluding 0) highlighted."""
+    from sla_sim.report.units import comparison_table, period_span
+
+    cur = results.scenario.currency
+    df = comparison_table(table, cur)
+    n_sig = int(df["significant"].sum())
+    rows = []
+    for r in df.to_dict("records"):
+        sig = bool(r["significant"])
+        style = " style='background:#fff4e0;font-weight:600'" if sig else ""
+        cells = "".join(f"<td style='text-align:right;padding:2px 10px'>{html.escape(v)}</td>"
+                        for v in (r["A"], r["B"], r["B − A"], r["95% CI, paired"]))
+        rows.append(f"<tr data-significant='{int(sig)}'{style}><td style='padding:2px 10px'>"
+                    f"{html.escape(r['Metric'])}</td>{cells}</tr>")
+    head = "".join(f"<th style='text-align:{a};padding:2px 10px'>{t}</th>" for t, a in (
+        ("Metric", "left"), ("Baseline", "right"), ("Current", "right"),
+        ("Difference", "right"), ("95% interval (paired)", "right")))  # fmt: skip
+    note = f"<p class='sla-difference' style='margin:4px 0'>{html.escape(what)}</p>" if what else ""
+    return (
+        "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
+        f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
+        f" same seeds, paired 95% intervals; {n_sig} significant"
+        f" difference{'s' if n_sig != 1 else ''} highlighted</summary>{note}"
+        f"<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>"
+        f"{''.join(rows)}</table></details>"
+    )
 
 
 def headline_html(results: Results) -> str:
