@@ -17,7 +17,9 @@ from sla_sim import preset, preset_names, run_replications
 PINNED = {
     "default": "676360651ae975bdae4590eeaeb0cd6ac134950afcd121506a4ad24f6de4da2e",
     "mid_market": "676360651ae975bdae4590eeaeb0cd6ac134950afcd121506a4ad24f6de4da2e",
-    "smb_inbound": "7c467c199c2711e7c27035f1437cc5fa57f4ea2409576fa76fe2b16427ac3cb8",
+    # re-pinned for issue 11: smb_inbound's won curve re-derived from the Olist data
+    # (sql/win rates, cycle, AE pipeline; see tests/test_crm_presets.py)
+    "smb_inbound": "5669944e155e2cc07822718f4aa1441bc7b66f670b96c4a8fb1f9a92dca611e9",
     "enterprise": "5c88dc973d675efc9965fafed7ac83e7597d96a4365bbb7061afe0cc06bb1935",
 }
 

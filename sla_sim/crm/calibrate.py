@@ -946,3 +946,75 @@ def write_calibration(cal: Calibration, out: str | Path) -> tuple[Path, Path]:
     js = path.with_name("calibration.json")
     js.write_text(json.dumps(cal.as_dict(), indent=2, default=str) + "\n")
     return path, js
+
+
+def fit_won_curve(export: CrmExport, cohort_from: str, cohort_to: str,
+                  kind: str = "lognormal") -> Any:
+    """Mixture cure fit of MQL -> won for the MQLs of [cohort_from, cohort_to) (local dates),
+    censored at ``exported_at``: P(ever won) and the time to win (days)."""
+    L = export.leads
+    tz = export.mapping.timezone
+    mql = _h(L["mql_at"] if "mql_at" in L.columns else L["created_at"])
+    lo = pd.Timestamp(cohort_from).tz_localize(tz).value / _NS_PER_H
+    hi = pd.Timestamp(cohort_to).tz_localize(tz).value / _NS_PER_H
+    m = (mql >= lo) & (mql < hi)
+    won = (L["stage"].to_numpy(dtype=object) == "won") & np.isfinite(_h(L["closed_at"]))
+    C = export.exported_at.value / _NS_PER_H
+    t = np.where(won, _h(L["closed_at"]) - mql, C - mql)[m] / 24
+    return cure_fit(np.maximum(t, 1e-3), won[m], kind)
+
+
+def match_won_curve(sc: Scenario, p_won: float, days_mean: float, days_cv: float,
+                    kind: str = "lognormal", seed: int = 97) -> tuple[Scenario, dict[str, Any]]:
+    """``sc`` with every channel's ``sql_rate`` scaled (keeping their ratios) so that
+    P(ever won | MQL) is ``p_won``, and ``cycle_days`` set so that MQL -> won takes
+    ``days_mean`` (cv ``days_cv``) on average: one probe replication of ``sc`` gives the reach,
+    the score mix of reached MQLs and the MQL -> opportunity delay (win rates kept)."""
+    from sla_sim.model.funnel import FunnelModel
+    from sla_sim.streams import Streams, replication_seed
+
+    log = FunnelModel(sc, Streams(replication_seed(seed, 0))).run()
+    cols, rows = log.columns(sort=False), log.event_rows()
+    n = len(log.leads["lead"])
+
+    def first(code: str) -> np.ndarray:
+        out = np.full(n, np.inf)
+        r = rows[CODE[code]]
+        r = r[cols["episode"][r] == 1]
+        np.minimum.at(out, cols["lead"][r], cols["time_h"][r])
+        return out
+
+    mql, contact, opp = first("mql"), first("contact"), first("opp_open")
+    fu = sc.follow_up
+    z = (log.leads["score"] - fu.reference_score_points) / 10.0
+    is_mql = np.isfinite(mql)
+    ch = log.leads["channel"]
+
+    def p_won_at(scale: float) -> float:
+        """P(ever won | MQL) with sql_rate and win_rate both multiplied by ``scale``: the
+        export cannot separate qualification from winning, so the factor is shared evenly."""
+        tot = 0.0
+        for ci, c in enumerate(sc.channels):
+            reached = is_mql & (ch == ci) & np.isfinite(contact)
+            base = min(c.sql_rate * scale, 1 - 1e-9)
+            q = special.expit(special.logit(base) + fu.score_slope_per_10_points * z[reached])
+            tot += float(q.sum()) * min(c.win_rate * scale, 1.0)
+        return tot / max(int(is_mql.sum()), 1)
+
+    hi = 1.0 / max(max(c.sql_rate, c.win_rate) for c in sc.channels) - 1e-6
+    scale = float(optimize.brentq(lambda s: p_won_at(s) - p_won, 1e-4, hi))
+    ok = np.isfinite(opp) & is_mql
+    d = (opp[ok] - mql[ok]) / 24.0
+    mean = max(days_mean - float(d.mean()), 0.5)
+    sd = math.sqrt(max((days_cv * days_mean) ** 2 - float(d.var()), (0.2 * mean) ** 2))
+    data = sc.model_dump(mode="python")
+    for c in data["channels"]:
+        c["sql_rate"] = min(c["sql_rate"] * scale, 0.99)
+        c["win_rate"] = min(c["win_rate"] * scale, 1.0)
+        c["cycle_days"] = _dist(kind, mean, sd / mean).model_dump(mode="python")
+    from sla_sim.scenario.io import validate
+
+    info = {"sql_rate_scale": scale, "mql_to_opportunity_days_mean": float(d.mean()),
+            "cycle_days_mean": mean, "cycle_days_cv": sd / mean,
+            "reach": float((is_mql & np.isfinite(contact)).sum() / max(is_mql.sum(), 1))}
+    return validate(data, source="matched scenario"), info
