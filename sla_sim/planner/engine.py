@@ -135,6 +135,44 @@ def levers_for(sc: Scenario) -> list[Lever]:
         out.append(Lever(f"volume:{ch.name}", f"Leads/month: {ch.name}",
                          (f"channels[{ch.name}].leads_per_month",), ch.leads_per_month, 0, top,
                          50))  # fmt: skip
+    out += _plan_levers(sc)
+    return out
+
+
+def _nice_step(value: float) -> float:
+    """A round slider step near a hundredth of ``value`` (1, 2 or 5 x 10^k)."""
+    import math
+
+    raw = max(abs(value) / 100.0, 1e-9)
+    k = 10.0 ** math.floor(math.log10(raw))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= raw)
+
+
+def _plan_levers(sc: Scenario) -> list[Lever]:
+    """The targets both sides sign up to (revenue target, MQL commitment, acceptance-rate
+    minimum, compliance target) and, per channel, the win rate and the mean deal value."""
+    s, cur = sc.sla, sc.currency
+    rev_step = _nice_step(s.revenue_target_per_month)
+    out = [
+        Lever("revenue_target", f"Revenue target per month ({cur})",
+              ("sla.revenue_target_per_month",), s.revenue_target_per_month, 0,
+              max(3 * s.revenue_target_per_month, 100 * rev_step), rev_step),
+        Lever("mql_commitment", "MQL commitment per month", ("sla.mql_commitment_per_month",),
+              s.mql_commitment_per_month, 0, max(3 * s.mql_commitment_per_month, 100), 10),
+        Lever("acceptance_min", "Acceptance rate minimum (share of MQLs)",
+              ("sla.acceptance_rate_min",), s.acceptance_rate_min, 0.0, 1.0, 0.01),
+        Lever("compliance_target", "Compliance target (share of MQLs per clause)",
+              ("sla.lead_compliance_target",), s.lead_compliance_target, 0.5, 1.0, 0.01),
+    ]  # fmt: skip
+    for ch in sc.channels:
+        out.append(Lever(f"win_rate:{ch.name}", f"Win rate: {ch.name}",
+                         (f"channels[{ch.name}].win_rate",), ch.win_rate, 0.01, 1.0, 0.01))
+        mean = getattr(ch.deal_value, "mean", None)
+        if mean is not None:  # distributions given by their mean (lognormal, gamma, ...)
+            step = _nice_step(mean)
+            out.append(Lever(f"deal_value:{ch.name}", f"Deal value, mean ({cur}): {ch.name}",
+                             (f"channels[{ch.name}].deal_value.mean",), mean, step,
+                             max(3 * mean, 100 * step), step))  # fmt: skip
     return out
 
 

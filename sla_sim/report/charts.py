@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMITMENTS",
+    "breach_heatmap",
     "breach_probabilities",
     "capacity_chart",
     "commitment_labels",
@@ -32,6 +33,7 @@ __all__ = [
     "response_hours",
     "response_time_hist",
     "revenue_fan",
+    "risk_colour",
     "save_chart",
     "sweep_heatmap",
 ]
@@ -137,13 +139,15 @@ def revenue_fan(results: Results) -> alt.LayerChart:
 
 
 def breach_probabilities(results: Results, period: str = "total") -> alt.FacetChart:
-    """Horizontal bars of P(breach) for every SLA commitment, coloured by side."""
+    """Horizontal bars of P(breach) for every SLA commitment, grouped by side and coloured
+    by risk (:data:`RISK_BANDS`: below 10 %, 10 to 50 %, 50 % or more)."""
     labels = commitment_labels(results.scenario)
     means = _stats(results, [f"{k}_breach" for _, k in COMMITMENTS], period)
     means = means.set_index("metric")["mean"]
     df = pd.DataFrame([{"side": side, "commitment": labels[k], "metric": f"{k}_breach",
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
+    df["risk"] = [risk_band(p) for p in df["p_breach"]]
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
@@ -152,10 +156,11 @@ def breach_probabilities(results: Results, period: str = "total") -> alt.FacetCh
     base = alt.Chart().encode(y=y, x=x)
     track = base.mark_bar(height=16, color="#f0f2f5").encode(x=alt.datum(1), x2=alt.datum(0))
     bars = base.mark_bar(height=16, cornerRadiusEnd=2).encode(
-        color=alt.Color("side:N", legend=None, scale=alt.Scale(
-            domain=list(SIDE_COLORS), range=list(SIDE_COLORS.values()))),
+        color=alt.Color("risk:N", title="Risk of breach", scale=alt.Scale(
+            domain=[b[1] for b in RISK_BANDS], range=[b[2] for b in RISK_BANDS]),
+            legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square")),
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
-                 alt.Tooltip("p_breach:Q", format=".1~%")])
+                 alt.Tooltip("p_breach:Q", format=".1~%"), alt.Tooltip("risk:N")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
         text=alt.Text("p_breach:Q", format=".1~%"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
@@ -358,3 +363,52 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
         text=alt.Text("p:Q", format=".0%"),
         color=alt.condition("datum.p > 0.6", alt.value("white"), alt.value("black")))
     return (cells + text).properties(width=300, height=220, title=title)
+
+
+#: Risk bands of a breach probability: (upper bound, label, colour); a bar is coloured by the
+#: band its P(breach) falls in, whatever side of the SLA it belongs to.
+RISK_BANDS = ((0.10, "low: below 10 %", "#3a9b6b"), (0.50, "medium: 10 to 50 %", "#e08a2c"),
+              (float("inf"), "high: 50 % or more", "#c43c39"))  # fmt: skip
+
+
+def risk_band(p: float) -> str:
+    """The risk band label of a breach probability (``low``/``medium``/``high``...)."""
+    if p != p:  # NaN: no data
+        return RISK_BANDS[0][1]
+    return next(label for upper, label, _ in RISK_BANDS if p < upper)
+
+
+def risk_colour(p: float) -> str:
+    """The colour a breach probability is drawn in."""
+    return {label: colour for _, label, colour in RISK_BANDS}[risk_band(p)]
+
+
+def breach_heatmap(results: Results) -> alt.LayerChart:
+    """P(breach) of every SLA commitment in each measured month: a commitment x month grid,
+    darker = likelier (a commitment met over the whole period can still break in one month)."""
+    labels = commitment_labels(results.scenario)
+    s = _stats(results, [f"{k}_breach" for _, k in COMMITMENTS])
+    means = s.set_index(["period", "metric"])["mean"]
+    months = sorted(s["period"].unique())
+    df = pd.DataFrame([{"commitment": labels[k], "side": side, "month": m,
+                        "p_breach": float(means.get((m, f"{k}_breach"), np.nan))}
+                       for side, k in COMMITMENTS for m in months])  # fmt: skip
+    base = alt.Chart(df).encode(
+        x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("commitment:N", sort=[labels[k] for _, k in COMMITMENTS], title=None,
+                axis=alt.Axis(labelLimit=260)))  # fmt: skip
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("p_breach:Q", title="P(breach)", scale=alt.Scale(
+            domain=[0, 0.1, 0.5, 1], range=["#f4f6f8", "#fbe3c2", "#eb9a5a", "#c43c39"]),
+            legend=alt.Legend(format="%", values=[0, 0.1, 0.5, 1], gradientLength=160)),
+        tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"), alt.Tooltip("month:O"),
+                 alt.Tooltip("p_breach:Q", title="P(breach)", format=".1~%")])  # fmt: skip
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("p_breach:Q", format=".0%"),
+        color=alt.condition("datum.p_breach >= 0.5", alt.value("white"), alt.value(INK)))
+    chart = alt.layer(cells, text).properties(
+        width=alt.Step(64), height=alt.Step(26), title=_title(
+            "Probability of breach by month",
+            f"share of {results.replications} replications in which the commitment was missed"
+            " that month"))  # fmt: skip
+    return _style(chart)

@@ -1,0 +1,137 @@
+"""The panel at a glance, without a browser: breach bars coloured by risk, a monthly heatmap,
+the baseline comparison in units, new levers, "Save as scenario" and "Save charts" into the
+run store with progress, charts that scale to their column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+pytest.importorskip("ipywidgets")
+
+from sla_sim.batch.compare import paired_differences
+from sla_sim.batch.replications import run_replications
+from sla_sim.batch.results import Results
+from sla_sim.planner.panel import (
+    CHARTS,
+    PlannerPanel,
+    comparison_html,
+    default_charts_folder,
+    render_chart,
+)
+from sla_sim.report import charts
+from sla_sim.scenario.io import apply_assignments, diff, validate
+from sla_sim.scenario.presets import preset
+
+SHORT = ["horizon.warmup_days=20", "horizon.measure_months=2"]
+RED, GREEN = "#c43c39", "#3a9b6b"
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[Results, Results]:
+    a = apply_assignments(preset("default"), SHORT)
+    b = apply_assignments(a, ["teams[sdr].reps=6"])
+    ra = run_replications(a, reps=3, seed=3, workers=1, progress=False, keep_log_of=None)
+    rb = run_replications(b, reps=3, seed=3, workers=1, progress=False, keep_log_of=None)
+    return ra, rb
+
+
+def _forced(results: Results, metric: str, value: float) -> Results:
+    """The same results with one 0/1 metric set to ``value`` in every period."""
+    t = results.table.copy()
+    t.loc[t["metric"] == metric, "value"] = value
+    return Results.from_table(results.scenario, t, results.terminal, results.meta)
+
+
+def _bar_fill(svg: str, label_part: str) -> str:
+    """Fill of the risk-coloured bar (not its grey track) whose label mentions
+    ``label_part``."""
+    m = re.search(r'<path aria-label="[^"]*' + re.escape(label_part) + r'[^"]*; risk: [^"]*"'
+                  r' role="graphics-symbol" aria-roledescription="bar"[^>]*fill="(#\w+)"',
+                  svg)  # fmt: skip
+    assert m, label_part
+    return m.group(1)
+
+
+def test_breach_bars_are_coloured_by_risk_not_side(pair: tuple[Results, Results]) -> None:
+    """A 100% first-touch breach is red (it was the Sales green before); 0% is green."""
+    sure = _forced(_forced(pair[0], "first_touch_breach", 1.0), "handoff_breach", 0.0)
+    svg = render_chart("breach", sure)
+    assert _bar_fill(svg, "commitment: First touch") == RED
+    assert _bar_fill(svg, "commitment: Handoff") == GREEN
+    assert charts.risk_colour(0.05) == GREEN
+    assert charts.risk_colour(0.3) == "#e08a2c"
+    assert charts.risk_colour(0.5) == RED
+    assert "Risk of breach" in svg
+
+
+def test_monthly_heatmap_has_a_cell_per_commitment_and_month(pair: tuple[Results, Results]
+                                                              ) -> None:  # fmt: skip
+    """P(breach) by clause x month, with the share printed in each cell."""
+    r = _forced(pair[0], "attempts_breach", 0.0)
+    t = r.table.copy()
+    feb = (t["metric"] == "attempts_breach") & (t["period"] == "2026-02")
+    t.loc[feb, "value"] = [1.0, 1.0, 0.0]  # February breached in 2 of 3 replications
+    r = Results.from_table(r.scenario, t, r.terminal, r.meta)
+    assert "monthly" in CHARTS
+    svg = render_chart("monthly", r)
+    cells = re.findall(r'aria-label="([^"]*commitment: 3 attempts[^"]*)"', svg)
+    assert any("Month: 2026-02" in c and "P(breach): 66.66" in c for c in cells), cells
+    assert any("Month: 2026-01" in c and "P(breach): 0.0" in c for c in cells), cells
+    assert "p_breach: 67%" in svg  # the share printed in the cell
+    assert "max-width:100%" in svg  # scales down to its column
+
+
+def test_comparison_table_is_readable(pair: tuple[Results, Results]) -> None:
+    """Labels, units, significant rows highlighted, collapsible."""
+    ra, rb = pair
+    page = comparison_html(paired_differences(ra, rb), rb, "SDRs 10 -> 6")
+    assert page.startswith("<details")
+    assert "<summary" in page
+    assert "First touch compliance" in page
+    assert "first_touch_compliance" not in page
+    assert re.search(r"USD \d+(\.\d+)?[kM]", page)
+    assert " pp" in page
+    assert not re.search(r"\d[eE][+-]\d", page)
+    sig = page.count("data-significant='1'")
+    assert sig >= 1  # 6 SDRs instead of 10 moves first-touch compliance for sure
+    assert f"{sig} significant difference" in page
+
+
+def test_new_levers_and_save_as_scenario(tmp_path: Path) -> None:
+    """Targets, win rate and deal value are levers; the saved scenario validates and differs
+    from the base only where the levers moved."""
+    panel = PlannerPanel(apply_assignments(preset("default"), SHORT), reps=2, workers=1)
+    names = set(panel.controls)
+    assert {"revenue_target", "mql_commitment", "acceptance_min", "compliance_target",
+            "win_rate:paid", "deal_value:paid"} <= names  # fmt: skip
+    panel.set_values(revenue_target=3_000_000, **{"win_rate:paid": 0.3})
+    text = panel.scenario_download()
+    sc = validate(yaml.safe_load(text))
+    assert diff(panel.base, sc) == [("channels[paid].win_rate", 0.22, 0.3),
+                                    ("sla.revenue_target_per_month", 2_200_000.0, 3_000_000.0)]
+    link = panel.scenario_link.value
+    assert "download='mid_market-planner.yaml'" in link
+    assert "href='data:application/x-yaml;base64," in link
+    assert panel.save_scenario(tmp_path / "s.yaml").is_file()
+    panel.planner.close()
+
+
+def test_save_charts_goes_to_the_store_with_progress(pair: tuple[Results, Results]) -> None:
+    """By default into the run store (never the working folder), saying where, counting."""
+    panel = PlannerPanel(pair[0].scenario, reps=2, workers=1)
+    panel.results = pair[0]
+    folder = default_charts_folder()
+    assert str(folder).startswith(str(Path(__import__("os").environ["SLA_SIM_STORE"])))
+    paths = panel.save_charts(formats=("svg",))
+    assert {p.parent for p in paths} == {folder}
+    assert len(paths) == len(CHARTS) - 1  # no event log: no response-time chart
+    assert panel.save_progress.value == panel.save_progress.max == len(paths)
+    assert f"saved {len(paths)} files" in panel.save_note.value
+    assert str(folder) in panel.save_note.value
+    assert np.all([p.stat().st_size > 0 for p in paths])
+    panel.planner.close()
