@@ -1,0 +1,89 @@
+"""Charts of a recommendation (Altair, drawn offline by vl-convert): the trade-off menu, the
+tornado, and P(met) per clause per month with its interval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from sla_sim.recommend.engine import Recommendation
+
+
+def menu_chart(rec: Recommendation) -> alt.Chart:
+    """SDRs needed per first-touch window (bars) with P(met) in the worst month (labels)."""
+    import altair as alt
+
+    df = pd.DataFrame([{"window": f"{r['first_touch_hours']:g} h", "hours": r["first_touch_hours"],
+                        "sdrs": r["sdrs"] if r["sdrs"] is not None else r.get("sdrs_more_than"),
+                        "label": (f"P(met) {r['p_met']:.0%}" if r["sdrs"] is not None
+                                  else f"> {r.get('sdrs_more_than')}"),
+                        "requested": "requested" if r["requested"] else "menu"}
+                       for r in rec.menu])  # fmt: skip
+    base = alt.Chart(df).encode(x=alt.X("window:N", sort=alt.SortField("hours"),
+                                        title="first touch within (business hours)"))
+    bars = base.mark_bar().encode(y=alt.Y("sdrs:Q", title="SDRs needed"),
+                                  color=alt.Color("requested:N", title=None))
+    text = base.mark_text(dy=-6).encode(y="sdrs:Q", text="label:N")
+    return (bars + text).properties(title="Trade-off menu: SDRs per first-touch window",
+                                    width=360, height=220)
+
+
+def tornado_chart(rec: Recommendation) -> alt.Chart:
+    """Revenue P50 at -20 % and +20 % of each input, around the base."""
+    import altair as alt
+
+    rows = []
+    for t in rec.tornado:
+        for d in ("low", "high"):
+            if f"revenue_p50_{d}" in t:
+                rows.append({"input": t["input"], "move": "-20%" if d == "low" else "+20%",
+                             "revenue_p50": t[f"revenue_p50_{d}"],
+                             "base": t["revenue_p50_base"]})  # fmt: skip
+    df = pd.DataFrame(rows)
+    order = [t["input"] for t in rec.tornado]
+    bars = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("input:N", sort=order, title=None),
+        x=alt.X("revenue_p50:Q", title=f"monthly revenue P50 ({rec.recommended.currency})"),
+        x2="base:Q", color=alt.Color("move:N", title=None))
+    return bars.properties(title="Sensitivity (tornado), each input alone", width=360,
+                           height=22 * max(1, len(order)))
+
+
+def pmet_chart(rec: Recommendation) -> alt.Chart:
+    """P(met) per clause per month with 95 % Wilson intervals and the confidence line."""
+    import altair as alt
+
+    rows = [{"clause": c.clause, "month": m, "p_met": x.p, "low": x.low, "high": x.high}
+            for c in rec.commitments for m, x in zip(c.months, c.p_met, strict=True) if x.n]
+    df = pd.DataFrame(rows)
+    base = alt.Chart(df).encode(y=alt.Y("clause:N", title=None),
+                                yOffset="month:N", color=alt.Color("month:N"))
+    points = base.mark_point(filled=True).encode(
+        x=alt.X("p_met:Q", title="P(met in the month)", scale=alt.Scale(domain=[0, 1])))
+    rules = base.mark_rule().encode(x="low:Q", x2="high:Q")
+    line = alt.Chart(pd.DataFrame({"c": [rec.request.confidence]})).mark_rule(
+        strokeDash=[4, 3], color="black").encode(x="c:Q")
+    return (rules + points + line).properties(title="P(met) per clause and month", width=360,
+                                              height=40 * max(1, len(rec.commitments)))
+
+
+CHARTS = {"menu": menu_chart, "tornado": tornado_chart, "p_met": pmet_chart}
+
+
+def save_charts(rec: Recommendation, out_dir: Path) -> dict[str, str]:
+    """Save every chart as SVG and PNG into ``out_dir``; returns the SVG texts by name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    svgs: dict[str, str] = {}
+    for name, build in CHARTS.items():
+        if name == "tornado" and not rec.tornado:
+            continue
+        chart: Any = build(rec)
+        chart.save(str(out_dir / f"{name}.svg"))
+        chart.save(str(out_dir / f"{name}.png"))
+        svgs[name] = (out_dir / f"{name}.svg").read_text(encoding="utf-8")
+    return svgs
