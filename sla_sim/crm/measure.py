@@ -101,8 +101,11 @@ def measure_export(export: CrmExport, base: Scenario, start: str | None = None,
                                    f"{start} .. {end}")])  # fmt: skip
     window = month_window(mapped.origin, start_h, end_h)
     m = measure_log(mapped.log, sc, window)
-    table = m.table(sc.sla)
+    table = _mask_unmeasurable(m.table(sc.sla), export)
+    skip = tuple(unmeasurable(export))
     breakdown = _breakdown(m, sc, mapped)
+    breakdown = breakdown[~(breakdown["clause"] + "_").str.startswith(skip)].reset_index(
+        drop=True) if skip else breakdown
     keys = list(zip(table["period"].astype(str), table["metric"].astype(str), strict=True))
     terminal = pd.DataFrame([{"replication": 0, **mapped.terminal}])
     rep = export.report()
@@ -118,6 +121,41 @@ def measure_export(export: CrmExport, base: Scenario, start: str | None = None,
     res = Results(sc, keys, np.array([0]), table["value"].to_numpy(np.float64)[None, :],
                   terminal, meta)  # fmt: skip
     return MeasuredExport(sc, mapped, m, window, table, breakdown, res, rep)
+
+
+def unmeasurable(export: CrmExport) -> list[str]:
+    """Metric name prefixes the export cannot measure (they would read as 0 or as breaches)."""
+    acts = export.activities is not None
+    touch = acts or export.has("first_touch_at")
+    out = []
+    if not export.has("routed_at"):
+        out += ["handoff_", "sdr_queue"]
+    if not touch:
+        out += ["first_touch_", "attempts_", "response_", "sdr_utilization"]
+    if not export.has("sql_at"):
+        out += ["sqls", "acceptance_", "disposition_"]
+    if not export.has("stage"):
+        out += ["wins", "losses", "revenue", "deal_closure", "sales_cycle"]
+    if not export.has("amount"):
+        out += ["revenue"]
+    if not export.has("disqualified_at"):
+        out += ["disqualified"]
+    if not export.has("recycled_at"):
+        out += ["recycled"]
+    if "stage" in export.leads.columns and not (export.leads["stage"] == "lost").any():
+        out += ["losses", "deal_closure_rate"]
+    if not export.has("mql_at"):
+        out += ["lead_to_mql_rate"]
+    return out
+
+
+def _mask_unmeasurable(table: pd.DataFrame, export: CrmExport) -> pd.DataFrame:
+    """NaN for the metrics the export cannot measure (a missing field is not a breach)."""
+    prefixes = tuple(unmeasurable(export))
+    if prefixes:
+        table = table.copy()
+        table.loc[table["metric"].str.startswith(prefixes), "value"] = np.nan
+    return table
 
 
 def _when(text: str, export: CrmExport, flag: str) -> pd.Timestamp:
