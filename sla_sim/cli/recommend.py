@@ -36,7 +36,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     rec = recommend(scenario, revenue_target=args.revenue_target, confidence=args.confidence,
                     keep=keep, reps=args.reps, seed=args.seed, workers=workers, dask=args.dask,
                     progress=not args.quiet, sensitivity_reps=args.sensitivity_reps,
-                    tornado=not args.no_sensitivity)  # fmt: skip
+                    tornado=not args.no_sensitivity,
+                    max_headcount=args.max_headcount)  # fmt: skip
     run_id, folder = exports.keep(rec, RunStore(args.store), round(time.perf_counter() - t0, 3))
     print(summary(rec))
     print(f"\nexports -> {folder} (store entry {run_id})")
@@ -111,6 +112,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="also write the exports into this folder")
     p.add_argument("--sensitivity-reps", type=int, default=None, metavar="N",
                    help="replications per sensitivity move (default 8)")
+    p.add_argument("--max-headcount", type=int, default=500, metavar="N",
+                   help="largest SDR team or AE count a search may reach before the request"
+                   " is declared infeasible (default 500)")
     p.add_argument("--no-sensitivity", action="store_true", help="skip the tornado")
     p.add_argument("--schema", action="store_true",
                    help="print the JSON Schema of recommendation.json and exit")

@@ -63,6 +63,8 @@ SENSITIVITY_REPS = 8
 #: Tighter first-touch windows of the menu are searched up to this many times the SDRs of
 #: the requested window; beyond it the menu reports "more than".
 MENU_CAP_FACTOR = 2
+#: The schema's largest team and AE count.
+SCHEMA_MAX = 500
 #: Headcount a search may reach before the request is declared infeasible.
 MAX_HEADCOUNT = 500
 #: Levers the recommender sets, and what ``--keep`` of each freezes.
@@ -259,8 +261,11 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
               workers: int = 1, dask: str | None = None, progress: bool = True,
               sensitivity_reps: int | None = None, min_reps: int | None = None,
               first_touch_menu: tuple[float, ...] = FIRST_TOUCH_MENU,
-              tornado: bool = True) -> Recommendation:  # fmt: skip
-    """Recommend volumes, commitments and headcount (see the module docstring)."""
+              tornado: bool = True, max_headcount: int = MAX_HEADCOUNT) -> Recommendation:
+    """Recommend volumes, commitments and headcount (see the module docstring).
+
+    A search that would need more than ``max_headcount`` SDRs (per team) or AEs raises a
+    ScenarioError naming the lever that runs out."""
     from tqdm.auto import tqdm
 
     check(sc, revenue_target, confidence, keep, reps, seed, workers)
@@ -308,8 +313,9 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     sim_first: float | None = None
     if not kept["volumes"] and target > 0:
         # generous staffing, so that capacity does not hold revenue back
-        probe = _with(sc0, sdr={k: max(2 * v, v + 2) for k, v in guess_sdr.items()},
-                      ae=max(2, math.ceil(1.5 * guess_ae)))
+        probe = _with(sc0, sdr={k: min(SCHEMA_MAX, max(2 * v, v + 2))
+                                for k, v in guess_sdr.items()},
+                      ae=min(SCHEMA_MAX, max(2, math.ceil(1.5 * guess_ae))))
         ev.ensure([(probe, [probe.sla])], mn, desc="volumes")
         vals = ev.values(probe, probe.sla, mn)
         monthly = np.column_stack([ev.column(vals, "revenue", m) for m in ev.months()])
@@ -357,7 +363,7 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
         return decisions[(d, h)][0]
 
     lo_d = 1 - min((guess1[n] for n in free), default=1)
-    hi_d = MAX_HEADCOUNT - max((guess1[n] for n in free), default=0)
+    hi_d = max_headcount - max((guess1[n] for n in free), default=0)
     sdr_delta: dict[float, int | None] = dict.fromkeys(menu_t, 0)
     menu_cap: int | None = None
     if free:
@@ -409,7 +415,7 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     if kept["ae"]:
         ae_star = sc1.ae.count
     else:
-        ae_star = _search_min(met_ae, ae_g1.agents, 1, MAX_HEADCOUNT, "ae.count",
+        ae_star = _search_min(met_ae, ae_g1.agents, 1, max_headcount, "ae.count",
                               f"the AE capacity clause at confidence {c:g}")  # fmt: skip
     final = _with(sc1, sdr=sdr_star, ae=ae_star)
     ev.ensure([(final, wanted_slas)], reps, desc="final")

@@ -1,0 +1,270 @@
+"""sla-sim recommend on a small scenario: exports, minimality, held-out check, bad requests.
+
+One recommendation is computed once per module (a scaled-down default scenario: ~1,000 leads a
+month, 30 days of warm-up, two measured months) and every test reads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sla_sim.batch.replications import run_replications
+from sla_sim.cli.main import main
+from sla_sim.errors import ScenarioError
+from sla_sim.recommend import exports
+from sla_sim.recommend.engine import AE_WAIT_DAYS, recommend
+from sla_sim.scenario.io import load, set_path
+from sla_sim.scenario.presets import preset
+
+SEED, REPS, CONF = 11, 16, 0.8
+SMALL = {"horizon.warmup_days": 30, "horizon.measure_months": 2}
+
+
+def small():
+    sc = preset("default")
+    for path, value in SMALL.items():
+        sc = set_path(sc, path, value)
+    for ch in sc.channels:
+        sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month * 0.2)
+    return sc
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return recommend(small(), revenue_target=450_000, confidence=CONF, reps=REPS, seed=SEED,
+                     workers=2, progress=False, sensitivity_reps=3, min_reps=8)
+
+
+@pytest.fixture(scope="module")
+def out(rec, tmp_path_factory):
+    d = tmp_path_factory.mktemp("rec")
+    exports.write(rec, d)
+    return d
+
+
+def test_json_validates_against_its_schema(out: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = json.loads((out / "recommendation.json").read_text())
+    jsonschema.validate(doc, exports.JSON_SCHEMA)
+    assert doc["schema_version"] == exports.SCHEMA_VERSION
+    bad = dict(doc, commitments=[dict(doc["commitments"][0], p_met=1.5)])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, exports.JSON_SCHEMA)
+
+
+def test_json_has_what_the_issue_lists(out: Path) -> None:
+    doc = json.loads((out / "recommendation.json").read_text())
+    clauses = {c["clause"] for c in doc["commitments"]}
+    assert {"mql_volume", "acceptance", "handoff", "first_touch", "attempts",
+            "disposition"} <= clauses
+    for c in doc["commitments"]:
+        assert c["p_met_low"] <= (c["p_met"] or 0) <= c["p_met_high"] or c["p_met"] is None
+        assert len(c["p_met_per_month"]) == 2
+    roles = {h["role"] for h in doc["headcount"]}
+    assert roles == {"SDR", "AE"}
+    assert all({"analytic", "simulated"} <= set(h) for h in doc["headcount"])
+    assert {"p10", "p50", "p90", "p_ge_target"} <= set(doc["revenue"][0])
+    assert [v["channel"] for v in doc["volumes"]][-1] == "total"
+    assert len(doc["sensitivity"]["inputs"]) == 10
+    assert {"seed", "replications", "scenario_hash", "sla_sim_version"} <= set(doc["run"])
+
+
+def test_csv_round_trips(rec, out: Path) -> None:
+    with (out / "recommendation.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == exports.CSV_COLUMNS
+    want = exports.csv_rows(rec)
+    assert len(rows) == len(want)
+    for got, w in zip(rows, want, strict=True):
+        for k in exports.CSV_COLUMNS:
+            if isinstance(w[k], float):
+                assert float(got[k]) == pytest.approx(w[k], rel=1e-12)
+            else:
+                assert got[k] == str(w[k])
+
+
+def test_sla_md_states_every_commitment_with_its_number(rec, out: Path) -> None:
+    md = (out / "sla.md").read_text()
+    for c in rec.commitments:
+        assert c.statement in md
+        w = c.p_met_min
+        assert f"met in {w.p:.0%} of simulated months" in md
+    for section in ("Definitions", "Marketing's commitments", "The handoff",
+                    "Lead distribution rules", "Sales' follow-up", "How compliance is measured",
+                    "Review cadence", "The reverse funnel"):
+        assert section in md
+    html = (out / "sla.html").read_text()
+    assert "<svg" in html
+    assert "http" not in re.sub(r'xmlns(:\w+)?="[^"]*"', "", html)  # nothing fetched online
+
+
+def test_recommended_yaml_is_valid_input_with_the_recommendation(rec, out: Path) -> None:
+    sc = load(out / "recommended.yaml")
+    assert sc == rec.recommended
+    hc = {h["team"]: h["simulated"] for h in rec.headcount}
+    assert sc.teams[0].reps == hc[sc.teams[0].name]
+    assert sc.ae.count == hc["ae"]
+    by = {c.clause: c.target for c in rec.commitments}
+    assert sc.sla.mql_commitment_per_month == by["mql_volume"]
+    assert sc.sla.acceptance_rate_min == by["acceptance"]
+    assert sc.sla.handoff_within_hours == by["handoff"]
+
+
+def test_both_answers_and_the_binding_clause_are_reported(rec) -> None:
+    assert rec.binding in {c.clause for c in rec.commitments}
+    worst = min(c.p_met_min.p for c in rec.commitments if c.p_met_min.n)
+    assert {c.clause: c.p_met_min.p for c in rec.commitments}[rec.binding] == worst
+    f = rec.facts
+    assert f["replications_simulated"] < f["replications_judged"]  # SLA variants re-judged
+
+
+def test_every_commitment_is_met_in_sample(rec) -> None:
+    for c in rec.commitments:
+        for cell in c.p_met:
+            if cell.n:
+                assert cell.p >= CONF, (c.clause, cell)
+
+
+def _p_met_by_month(results, sc) -> dict[str, list[float]]:
+    """P(met) per clause and month from a Results, the AE capacity clause included."""
+    months = [p for p in dict.fromkeys(p for p, _ in results.keys) if p != "total"]
+    out = {}
+    for cl in ("mql_volume", "acceptance", "handoff", "first_touch", "attempts", "disposition"):
+        ps = []
+        for m in months:
+            x = results.column(f"{cl}_breach", m)
+            x = x[~np.isnan(x)]
+            ps.append(float(1 - x.mean()) if len(x) else math.nan)
+        out[cl] = ps
+    from sla_sim.horizon import window_for
+
+    days = {p.label: p.hours / 24 for p in window_for(sc).months}
+    out["ae_capacity"] = [float(np.mean(np.where(
+        results.column("sqls", m) > 0, results.column("ae_queue_mean", m) * days[m]
+        / np.maximum(results.column("sqls", m), 1), 0.0) <= AE_WAIT_DAYS)) for m in months]
+    return out
+
+
+@pytest.mark.slow
+def test_held_out_seed_meets_every_clause_within_three_standard_errors(rec) -> None:
+    n = 40
+    res = run_replications(rec.recommended, reps=n, seed=SEED + 987_654, workers=2,
+                           progress=False, keep_log_of=None)  # fmt: skip
+    floor = CONF - 3 * math.sqrt(CONF * (1 - CONF) / n)
+    for clause, ps in _p_met_by_month(res, rec.recommended).items():
+        for p in ps:
+            assert math.isnan(p) or p >= floor, (clause, ps, floor)
+
+
+def test_one_sdr_or_ae_fewer_drops_a_clause_below_confidence(rec) -> None:
+    """Minimal: with the same seeds (common random numbers), one SDR fewer breaks a sales
+    clause in some month, and one AE fewer breaks the AE capacity clause."""
+    sc = rec.recommended
+    team = sc.teams[0].name
+    sdr_k = max(d["replications"] for d in rec.facts["sdr_decisions"]
+                if d["sdrs"] == sc.teams[0].reps - 1
+                and d["first_touch_hours"] == sc.sla.first_touch_within_business_hours)
+    if sc.teams[0].reps > 1:
+        fewer = set_path(sc, f"teams[{team}].reps", sc.teams[0].reps - 1)
+        res = run_replications(fewer, reps=sdr_k, seed=SEED, workers=2, progress=False,
+                               keep_log_of=None)  # fmt: skip
+        p = _p_met_by_month(res, fewer)
+        worst = min(min(p[c]) for c in ("first_touch", "attempts", "disposition"))
+        assert worst < CONF
+    if sc.ae.count > 1:
+        fewer = set_path(sc, "ae.count", sc.ae.count - 1)
+        res = run_replications(fewer, reps=REPS, seed=SEED, workers=2, progress=False,
+                               keep_log_of=None)  # fmt: skip
+        assert min(_p_met_by_month(res, fewer)["ae_capacity"]) < CONF
+
+
+def test_menu_never_needs_fewer_sdrs_for_a_tighter_window(rec) -> None:
+    menu = sorted(rec.menu, key=lambda r: r["first_touch_hours"])
+    need = [r["sdrs"] if r["sdrs"] is not None else math.inf for r in menu]
+    assert need == sorted(need, reverse=True)
+    assert [r["first_touch_hours"] for r in menu if r["requested"]] == [4.0]
+
+
+@pytest.mark.slow
+def test_higher_revenue_target_never_lowers_volume_or_headcount() -> None:
+    kw = {"confidence": CONF, "reps": 12, "seed": SEED, "workers": 2, "progress": False,
+          "tornado": False, "min_reps": 6}
+    lo = recommend(small(), revenue_target=300_000, **kw)
+    hi = recommend(small(), revenue_target=600_000, **kw)
+    for a, b in zip(lo.recommended.channels, hi.recommended.channels, strict=True):
+        assert b.leads_per_month >= a.leads_per_month
+    assert hi.recommended.teams[0].reps >= lo.recommended.teams[0].reps
+    assert hi.recommended.ae.count >= lo.recommended.ae.count
+    by_lo = {c.clause: c.target for c in lo.commitments}
+    by_hi = {c.clause: c.target for c in hi.commitments}
+    assert by_hi["mql_volume"] >= by_lo["mql_volume"]
+
+
+@pytest.mark.slow
+def test_tighter_first_touch_never_lowers_the_sdr_count() -> None:
+    kw = {"revenue_target": 450_000, "confidence": CONF, "reps": 12, "seed": SEED,
+          "workers": 2, "progress": False, "tornado": False, "min_reps": 6,
+          "first_touch_menu": ()}
+    loose = recommend(small(), **kw)
+    tight = recommend(set_path(small(), "sla.first_touch_within_business_hours", 1.0), **kw)
+    assert tight.recommended.teams[0].reps >= loose.recommended.teams[0].reps
+
+
+def test_kept_lever_is_not_changed() -> None:
+    sc = set_path(small(), "teams[sdr].reps", 4)
+    r = recommend(sc, revenue_target=450_000, confidence=CONF, reps=8, seed=SEED, workers=2,
+                  progress=False, tornado=False, min_reps=8, first_touch_menu=(),
+                  keep=("teams[sdr].reps", "ae.count"))  # fmt: skip
+    assert r.recommended.teams[0].reps == 4
+    assert r.recommended.ae.count == sc.ae.count
+    assert all(h["kept"] for h in r.headcount)
+    assert "p_ge_target" in r.revenue[-1]
+
+
+def test_infeasible_request_names_the_lever_that_runs_out() -> None:
+    sc = set_path(small(), "sla.first_touch_within_business_hours", 0.05)
+    with pytest.raises(ScenarioError, match=r"teams\[sdr\]\.reps: runs out"):
+        recommend(sc, confidence=CONF, reps=6, seed=SEED, workers=2, progress=False,
+                  tornado=False, min_reps=6, first_touch_menu=(), max_headcount=3,
+                  keep=("channels",))  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--revenue-target", "-1"], "--revenue-target: must be a finite amount"),
+    (["--confidence", "0.5"], "--confidence: must be strictly between 0.5 and 0.999"),
+    (["--confidence", "0.999"], "--confidence"),
+    (["--keep", "teams[nobody].reps"], "--keep teams[nobody].reps: names no scenario field"),
+    (["--keep", "sla.no_such_field"], "names no scenario field"),
+    (["--reps", "1"], "--reps: must be >= 2"),
+])
+def test_bad_requests_exit_2_with_a_clear_message(argv, words, capsys) -> None:
+    assert main(["recommend", "--quiet", *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert "Traceback" not in err
+
+
+def test_infeasible_request_exits_2_from_the_cli(tmp_path, capsys) -> None:
+    sets = [f"{k}={v}" for k, v in SMALL.items()] + [
+        "sla.first_touch_within_business_hours=0.05"]
+    argv = ["recommend", "--quiet", "--reps", "6", "--seed", "3", "--workers", "2",
+            "--max-headcount", "2", "--keep", "channels", "--no-sensitivity",
+            "--store", str(tmp_path / "store")]
+    for s in sets:
+        argv += ["--set", s]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "runs out" in err
+    assert "teams[sdr].reps" in err
+
+
+def test_schema_option_prints_the_schema(capsys) -> None:
+    assert main(["recommend", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == exports.JSON_SCHEMA
