@@ -135,3 +135,36 @@ def test_save_charts_goes_to_the_store_with_progress(pair: tuple[Results, Result
     assert str(folder) in panel.save_note.value
     assert np.all([p.stat().st_size > 0 for p in paths])
     panel.planner.close()
+
+
+def test_starting_scenario_is_kept_on_disk_for_the_next_page(tmp_path: Path) -> None:
+    """A persisted evaluation is written under the disk cache (scenario hash, seed, reps,
+    version) and a fresh planner - a new page's kernel - shows it at once, identical."""
+    from sla_sim.planner.engine import Planner, Update
+
+    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
+                                               "horizon.measure_months=1"])  # fmt: skip
+    first = Planner(reps=2, workers=1)
+    first.disk_cache = tmp_path / "cache"
+    got: list[Update] = []
+    try:
+        first.evaluate_sync(sc, got.append, persist=True)
+    finally:
+        first.close()
+    kept = first.disk_path(sc)
+    assert kept is not None
+    assert (kept / "summary.json").is_file()
+    assert got[-1].final
+    assert not got[-1].from_cache
+    again = Planner(reps=2, workers=1)
+    again.disk_cache = tmp_path / "cache"
+    shown: list[Update] = []
+    again.evaluate_sync(sc, shown.append, persist=True)
+    assert again._pools is None  # nothing simulated: no worker was started
+    assert len(shown) == 1
+    assert shown[0].final
+    assert shown[0].from_cache
+    assert np.array_equal(shown[0].results.values, got[-1].results.values, equal_nan=True)
+    other = Planner(reps=3, workers=1)  # another replication count: another key
+    other.disk_cache = tmp_path / "cache"
+    assert other.disk_path(sc) != kept

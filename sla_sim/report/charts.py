@@ -407,7 +407,7 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
         text=alt.Text("p_breach:Q", format=".0%"),
         color=alt.condition("datum.p_breach >= 0.5", alt.value("white"), alt.value(INK)))
     chart = alt.layer(cells, text).properties(
-        width=alt.Step(64), height=alt.Step(26), title=_title(
+        width=alt.Step(76), height=alt.Step(26), title=_title(
             "Probability of breach by month",
             f"share of {results.replications} replications in which the commitment was missed"
             " that month"))  # fmt: skip

@@ -1,0 +1,200 @@
+"""The dashboard read at a glance, in headless Chromium: a 100% breach bar in the risk colour,
+the baseline comparison in units, "Save as scenario" downloading a file that validates, charts
+that fit their column at two page widths, and the first estimate soon after page load.
+
+Starts the real ``sla-sim dashboard`` (Voilà, one pre-heated kernel) on a fast scenario whose
+first-touch clause is breached in every replication. Timings are asserted loosely (the page
+load is measured properly by benchmarks/planner_latency.py --page-load). Skipped without
+Chromium, Playwright or Voilà unless CI is set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("SLA_SIM_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL = "http://127.0.0.1"
+REPS = 4
+RED = "#c43c39"
+FIRST_ESTIMATE_LOOSE_S = 60.0  # the benchmark measures it; here only "not absurdly late"
+
+
+def _require_browser() -> None:
+    missing = [] if CHROMIUM.is_file() else [f"Chromium ({CHROMIUM})"]
+    missing += [m for m in ("playwright", "voila") if importlib.util.find_spec(m) is None]
+    if missing:
+        reason = "browser test needs " + ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: required on CI")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`sla-sim dashboard FILE` on a one-month scenario with a first-touch SLA that every
+    replication breaches; stopped by its process group after the test."""
+    _require_browser()
+    scenario = tmp_path / "breached.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "base": "default", "name": "breached",
+        "horizon": {"warmup_days": 30, "measure_months": 2},
+        "sla": {"first_touch_within_business_hours": 0.5, "lead_compliance_target": 0.99},
+    }))  # fmt: skip
+    port = _free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    log = (tmp_path / "dashboard.log").open("wb")
+    cmd = [sys.executable, "-m", "sla_sim", "dashboard", str(scenario), "--reps", str(REPS),
+           "--port", str(port), "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(port):
+            if proc.poll() is not None:
+                pytest.fail("the dashboard exited:\n" + (tmp_path / "dashboard.log").read_text())
+            if time.monotonic() > deadline:
+                pytest.fail("the dashboard did not answer within 120 s")
+            time.sleep(0.25)
+        yield f"{LOCAL}:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+FIT = """() => Array.from(document.querySelectorAll('[class*="sla-chart-"] svg')).map(svg => {
+    const cell = svg.closest('[class*="sla-chart-"]');
+    return {name: cell.className, svg: svg.getBoundingClientRect().width,
+            cell: cell.getBoundingClientRect().width,
+            page: document.documentElement.clientWidth};
+})"""
+
+
+def _charts_fit(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    sizes = page.evaluate(FIT)
+    assert len(sizes) >= 7, sizes
+    return [s for s in sizes if s["svg"] > s["cell"] + 1 or s["svg"] > s["page"]]
+
+
+def test_dashboard_reads_at_a_glance(served: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from sla_sim.scenario.io import load
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2400},
+                                    accept_downloads=True)  # fmt: skip
+            page.on("request", lambda r: None if r.url.startswith((LOCAL, "data:", "blob:"))
+                    else outside.append(r.url))  # fmt: skip
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL)
+                       else r.abort())  # fmt: skip
+            t0 = time.monotonic()
+            page.goto(served)
+            page.wait_for_selector(".sla-status span[data-reps]", timeout=180_000)
+            first_estimate_s = time.monotonic() - t0
+            page.wait_for_selector(".sla-status [data-final='1']", timeout=180_000)
+            page.wait_for_function(  # the final update draws all seven charts
+                "() => document.querySelectorAll('[class*=\"sla-chart-\"] svg').length >= 7",
+                timeout=60_000)  # fmt: skip
+            page.screenshot(path=str(ARTIFACTS / "glance-1400.png"), full_page=True)
+
+            # a 100% first-touch breach is drawn in the risk colour (not the Sales green)
+            bar = page.locator(".sla-chart-breach path[aria-roledescription='bar']"
+                               "[aria-label*='First touch'][aria-label*='risk:']")  # fmt: skip
+            assert bar.count() == 1
+            assert "p_breach: 100" in (bar.get_attribute("aria-label") or "")
+            assert bar.get_attribute("fill") == RED
+
+            # every chart fits its column, at 1400 px and at 700 px
+            assert _charts_fit(page) == []
+            page.set_viewport_size({"width": 700, "height": 2400})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "glance-700.png"), full_page=True)
+            assert _charts_fit(page) == []
+            page.set_viewport_size({"width": 1400, "height": 2400})
+
+            # "Save as scenario" downloads a YAML file that `sla-sim run` accepts
+            page.get_by_role("button", name="Save as scenario").click()
+            link = page.locator(".sla-scenario-download a")
+            link.wait_for(timeout=30_000)
+            with page.expect_download() as info:
+                link.click()
+            saved = tmp_path / info.value.suggested_filename
+            info.value.save_as(saved)
+
+            # the baseline comparison: labels and units, collapsible
+            page.get_by_role("button", name="Set as baseline").click()
+            before = page.locator(".sla-status span").inner_text()
+            sdr = page.locator(".widget-slider", has=page.locator(".widget-label",
+                                                                  has_text="SDRs"))  # fmt: skip
+            sdr.locator(".noUi-handle").first.focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowLeft")
+            page.wait_for_function(
+                "([b]) => { const s = document.querySelector('.sla-status span');"
+                " return s && s.dataset.final === '1' && s.innerText !== b; }",
+                arg=[before], timeout=180_000)  # fmt: skip
+            table = page.locator(".sla-compare details table")
+            table.wait_for(timeout=60_000)
+            text = table.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "glance-compare.png"), full_page=True)
+            summary = page.locator(".sla-compare details summary")
+            summary.click()  # collapses
+            collapsed = not table.is_visible()
+        finally:
+            browser.close()
+    assert first_estimate_s < FIRST_ESTIMATE_LOOSE_S, first_estimate_s
+    sc = load(saved)
+    assert sc.name == "breached"
+    assert sc.sla.first_touch_within_business_hours == 0.5
+    assert "First touch compliance" in text
+    assert re.search(r"USD \d+(\.\d+)?[kM]", text), text
+    assert " pp" in text
+    assert not re.search(r"\d[eE][+-]\d", text), text
+    assert collapsed
+    assert not outside, outside
