@@ -75,7 +75,7 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
                 "metadata": {}, "outputs": [], "source": text}  # fmt: skip
 
     return {
-        "cells": [cell(0, setup), cell(1, f"{make}\npanel")],
+        "cells": [cell(0, setup), cell(1, f"{make}\n{_keep_on_disk()}panel")],
         "metadata": {
             "kernelspec": {
                 "display_name": "Python 3 (ipykernel)",
@@ -99,12 +99,23 @@ def write_template(jupyter_dir: Path) -> Path:
     return folder
 
 
+def _keep_on_disk() -> str:
+    """The notebook line that keeps the starting scenario's finished results in the run store
+    (``<store>/planner_cache``), so that a restarted server or a new page shows them at once."""
+    from sla_sim.batch.store import RunStore
+
+    folder = str(RunStore().root / "planner_cache")
+    return f"panel.planner.disk_cache = __import__('pathlib').Path({folder!r})\n"
+
+
 def voila_command(notebook_path: str | Path, port: int) -> list[str]:
     """The Voilà command line: this Python, no browser, loopback only, exactly this port, the
-    offline template (see :func:`write_template`)."""
+    offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
+    panel's notebook when the server starts, so its workers are up and the first estimate is
+    computing before anyone opens the page (Voilà starts the next one as a page takes it)."""
     return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
             f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
-            str(notebook_path)]  # fmt: skip
+            "--preheat_kernel=True", "--pool_size=1", str(notebook_path)]  # fmt: skip
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,

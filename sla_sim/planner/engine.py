@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sla_sim.batch.executors import mp_context
@@ -286,6 +287,10 @@ class Planner:
         self._first_batch = first_batch
         self.cache_size = cache_size
         self.cache: OrderedDict[str, Results] = OrderedDict()
+        #: a folder keeping finished results across kernels and server restarts, for the
+        #: evaluations asked to persist (the panel's starting scenario): a new page shows them
+        #: at once instead of simulating again (None: memory only)
+        self.disk_cache: Path | None = None
         self._pools: list[ProcessPoolExecutor] | None = None
         self._generation = 0
 
@@ -356,16 +361,58 @@ class Planner:
             n = max(n + 1, n * 3)
         return [*marks, self.reps]
 
+    def disk_path(self, scenario: Scenario) -> Path | None:
+        """Where finished results of these settings are kept on disk: keyed by scenario hash,
+        seed, replications and sla_sim version (None without a :attr:`disk_cache`)."""
+        if self.disk_cache is None:
+            return None
+        from sla_sim.batch.results import package_version
+
+        return Path(self.disk_cache) / (f"{self.key(scenario).replace(':', '-')}"
+                                        f"-v{package_version()}")  # fmt: skip
+
+    def _from_disk(self, scenario: Scenario) -> Results | None:
+        path = self.disk_path(scenario)
+        if path is None or not (path / "summary.json").is_file():
+            return None
+        try:
+            res = Results.load(path)
+        except (OSError, ValueError, KeyError, SlaSimError):
+            return None  # unreadable (an older layout, a half-copied folder): simulate again
+        return res if res.replications == self.reps else None
+
+    def _to_disk(self, scenario: Scenario, res: Results) -> None:
+        """Keep finished results on disk (written aside, then renamed into place)."""
+        import os
+        import shutil
+
+        path = self.disk_path(scenario)
+        if path is None or path.exists():
+            return
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            res.save(tmp)
+            os.replace(tmp, path)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # a cache: never fail the panel for it
+
     async def evaluate(self, scenario: Scenario, on_update: Callable[[Update], None],
-                       on_progress: Callable[[int, int], None] | None = None) -> None:
+                       on_progress: Callable[[int, int], None] | None = None,
+                       persist: bool = False) -> None:
         """Call ``on_update`` as results refine (first after ``first_batch`` replications), and
         ``on_progress(done, total)`` as each replication finishes (cheap: no results built).
+        With ``persist`` (and a :attr:`disk_cache`), finished results are read from and kept
+        on disk.
 
         Starting another evaluation cancels this one: it returns without further updates.
         """
         self._generation += 1
         gen = self._generation
         key, reps = self.key(scenario), self.reps
+        if persist and key not in self.cache:
+            kept = self._from_disk(scenario)
+            if kept is not None:
+                self.cache[key] = kept
         if key in self.cache:
             self.cache.move_to_end(key)  # most recently used
             if on_progress is not None:
@@ -407,6 +454,8 @@ class Planner:
                             self.cache.popitem(last=False)  # the least recently used
                     on_update(Update(res, final, time.perf_counter() - t0,
                                      remembered=sum(r.remembered for r in done)))
+                    if final and not failures and persist:
+                        self._to_disk(scenario, res)
         finally:
             for f in futures:
                 f.cancel()
@@ -423,9 +472,10 @@ class Planner:
                           " workers start with the next change — move a lever to try again")
 
     def evaluate_sync(self, scenario: Scenario, on_update: Callable[[Update], None],
-                      on_progress: Callable[[int, int], None] | None = None) -> None:
+                      on_progress: Callable[[int, int], None] | None = None,
+                      persist: bool = False) -> None:
         """The same, blocking (for scripts, tests and benchmarks)."""
-        asyncio.run(self.evaluate(scenario, on_update, on_progress))
+        asyncio.run(self.evaluate(scenario, on_update, on_progress, persist))
 
 
 def _lower_priority() -> None:

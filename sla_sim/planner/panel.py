@@ -100,12 +100,18 @@ class PlannerPanel:
 
     def __init__(self, scenario: Scenario | None = None, preset: str = "default",
                  reps: int = 100, seed: int = 20260101, workers: int = 2,
-                 first_batch: int = 2, planner: Planner | None = None) -> None:  # fmt: skip
+                 first_batch: int = 2, planner: Planner | None = None,
+                 cache_dir: str | Path | None = None) -> None:  # fmt: skip
+        """``cache_dir``: a folder where the starting scenario's finished results are kept
+        (by scenario hash, seed, replications and version), so that the next page or kernel
+        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``)."""
         from sla_sim.scenario.presets import preset as get_preset
         from sla_sim.scenario.presets import preset_names
 
         self.planner = planner or Planner(reps=reps, seed=seed, workers=workers,
                                           first_batch=first_batch)  # fmt: skip
+        if cache_dir is not None:
+            self.planner.disk_cache = Path(cache_dir)
         self.base = scenario or get_preset(preset)
         self.levers = levers_for(self.base)
         self.controls: dict[str, W.Widget] = {lv.name: _control(lv) for lv in self.levers}
@@ -181,11 +187,11 @@ class PlannerPanel:
                    layout=W.Layout(flex_flow="row wrap")),
             self.save_note,
         ])  # fmt: skip
-        # as many columns of at least 440 px as fit, one column below that: no chart is ever
+        # as many columns of at least 560 px as fit, one column below that: no chart is ever
         # wider than its column (the SVGs scale down, see _svg)
         grid = W.GridBox(
             [self.charts[n] for n in CHARTS],
-            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 440px),"
+            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 560px),"
                             " 1fr))", grid_gap="12px", width="100%"),
         )  # fmt: skip
         head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
@@ -299,7 +305,8 @@ class PlannerPanel:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             try:
-                self.planner.evaluate_sync(scenario, self._show, self._progress)
+                self.planner.evaluate_sync(scenario, self._show, self._progress,
+                                           persist=scenario == self.base)
             except SlaSimError as err:  # as in the background: beside the controls
                 self._error(str(err))
             return
@@ -309,7 +316,8 @@ class PlannerPanel:
 
     async def _run(self, scenario: Scenario) -> None:
         try:
-            await self.planner.evaluate(scenario, self._show, self._progress)
+            await self.planner.evaluate(scenario, self._show, self._progress,
+                                        persist=scenario == self.base)
         except asyncio.CancelledError:
             raise
         except SlaSimError as err:
