@@ -136,14 +136,16 @@ def _check(raw: bytes, suffix: str) -> Scenario | None:
         f = Path(d) / f"sc{suffix}"
         f.write_bytes(raw)
         t = time.perf_counter()
+        error: ScenarioError | None = None
         try:
             sc = load(f)
         except ScenarioError as err:
-            assert err.issues
-            assert all(i.path for i in err.issues), err
-            str(err)
-            sc = None
+            error, sc = err, None
         assert time.perf_counter() - t < 10
+        if error is not None:
+            assert error.issues
+            assert all(i.path for i in error.issues), error
+            assert str(error)
         return sc
 
 

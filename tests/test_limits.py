@@ -33,9 +33,12 @@ import resource, sys
 from sla_sim.cli.main import main
 code = main(sys.argv[1:])
 me = resource.getrusage(resource.RUSAGE_SELF)
-kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-rss = max(me.ru_maxrss, kids.ru_maxrss) / 1024
+cpu = me.ru_utime + me.ru_stime
+# VmHWM (peak RSS of this program) rather than ru_maxrss, which keeps the peak of the forked
+# test process from before exec
+status = open("/proc/self/status").read() if sys.platform.startswith("linux") else ""
+hwm = [int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM:")]
+rss = (hwm[0] if hwm else me.ru_maxrss) / 1024
 print(f"RESULT {code} {cpu:.3f} {rss:.0f}", file=sys.stderr)
 """
 
@@ -101,7 +104,8 @@ def test_oversized_request_is_refused_fast_and_small(case: str, tmp_path: Path) 
     code, secs, mb, err = _measured(args, tmp_path)
     assert code == 2, err
     assert "Traceback" not in err
-    assert "limit" in err and ("--max-memory-gb" in err or "--max-cpu-hours" in err), err
+    assert "limit" in err
+    assert "--max-memory-gb" in err or "--max-cpu-hours" in err, err
     assert secs < 2.0, (secs, err)
     assert mb < 300, (mb, err)
     assert not list((tmp_path / "store").glob("*/run.json"))
@@ -155,7 +159,8 @@ def test_billion_laughs_is_refused_fast(tmp_path: Path) -> None:
     code, secs, mb, err = _measured(["validate", str(f)], tmp_path)
     assert code == 2, err
     assert "alias" in err.lower()
-    assert secs < 2.0 and mb < 300, (secs, mb)
+    assert secs < 2.0, secs
+    assert mb < 300, mb
 
 
 def test_a_huge_file_is_refused_fast(tmp_path: Path) -> None:
@@ -171,7 +176,8 @@ def test_a_huge_file_is_refused_fast(tmp_path: Path) -> None:
     code, secs, mb, err = _measured(["validate", str(f)], tmp_path)
     assert code == 2, err
     assert "SLA_SIM_MAX_SCENARIO_MB" in err
-    assert secs < 2.0 and mb < 300, (secs, mb)
+    assert secs < 2.0, secs
+    assert mb < 300, mb
 
 
 def _exit2(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -242,7 +248,8 @@ def test_duplicate_keys_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     f = tmp_path / "dup.yaml"
     f.write_text(dump_yaml(make_tiny()).replace("name: mid_market", "name: a\nname: b", 1))
     err = _exit2(["validate", str(f)], capsys)
-    assert "name" in err and "twice" in err
+    assert "name" in err
+    assert "twice" in err
 
 
 def test_boolean_for_a_number_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -289,9 +296,11 @@ def test_option_and_run_id_errors_are_not_called_scenario_errors(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A wrong run id or option is headed as such, not "invalid scenario"."""
     err = _exit2(["runs", "show", "no-such-run", "--store", str(tmp_path)], capsys)
-    assert "invalid scenario" not in err and "run id" in err
+    assert "invalid scenario" not in err
+    assert "run id" in err
     err = _exit2(["run", "--reps", "0", "--store", str(tmp_path)], capsys)
-    assert "invalid scenario" not in err and "--reps" in err
+    assert "invalid scenario" not in err
+    assert "--reps" in err
 
 
 def test_runs_subcommands_take_store_after_the_action(tmp_path: Path,
@@ -310,14 +319,16 @@ def test_more_workers_than_cores_is_said(tmp_path: Path,
     assert main(["run", str(sc), "--reps", "2", "--workers", str(cores + 30), "--quiet",
                  "--no-report", "--store", str(tmp_path / "st")]) == 0  # fmt: skip
     err = capsys.readouterr().err
-    assert f"{cores + 30} workers" in err and f"{cores} core" in err
+    assert f"{cores + 30} workers" in err
+    assert f"{cores} core" in err
 
 
 def test_broken_pipe_is_silent(tmp_path: Path) -> None:
     """`sla-sim schema | head -c 10`: no error message when the reader goes away."""
     proc = subprocess.Popen([sys.executable, "-m", "sla_sim", "schema"], cwd=tmp_path,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     proc.stdout.read(10)
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -347,5 +358,6 @@ def test_report_escapes_html_in_scenario_text(tmp_path: Path) -> None:
 def test_scenario_error_for_huge_values_lists_every_problem() -> None:
     """A ScenarioError built from huge values still prints quickly and names every field."""
     err = ScenarioError([Issue("a", "r", "x" * 10**7), Issue("b", "r", list(range(10**6)))])
-    assert "a: r" in str(err) and "b: r" in str(err)
+    assert "a: r" in str(err)
+    assert "b: r" in str(err)
     assert len(str(err)) < 500

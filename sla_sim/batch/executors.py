@@ -103,6 +103,8 @@ def mp_context() -> mp.context.BaseContext:
 #: How many times a run rebuilds its process pool after a worker died (killed, out of memory)
 #: before the replications still to do are reported as failed.
 MAX_POOL_RESTARTS = 3
+#: How the failure of a replication lost with its worker process begins.
+WORKER_DIED = "worker process died"
 
 
 def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
@@ -140,7 +142,7 @@ def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
                 for chunk in pending:
                     for r in chunk.indices:
                         for tag in chunk.tags:
-                            yield ReplicationFailure(tag, r, chunk.seed, "worker process died"
+                            yield ReplicationFailure(tag, r, chunk.seed, f"{WORKER_DIED}"
                                                      f" {restarts} times: {died}")  # fmt: skip
                 return
             pending.sort(key=lambda c: c.indices[0])

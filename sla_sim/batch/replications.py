@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
-from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.executors import WORKER_DIED, Job, execute
 from sla_sim.batch.limits import check_cost
 from sla_sim.batch.results import Results
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
@@ -49,9 +49,14 @@ class ReplicationError(SlaSimError, RuntimeError):
             lines.append(f"  replication {f.replication} (seed {f.seed}): {f.error}")
         if len(failures) > 10:
             lines.append(f"  ... and {len(failures) - 10} more")
-        f0 = failures[0]
-        lines.append(f"  reproduce one alone: sla_sim.run_replication(scenario, seed={f0.seed},"
-                     f" replication={f0.replication})")  # fmt: skip
+        raised = [f for f in failures if not f.error.startswith(WORKER_DIED)]
+        if raised:
+            f0 = raised[0]
+            lines.append(f"  reproduce one alone: sla_sim.run_replication(scenario,"
+                         f" seed={f0.seed}, replication={f0.replication})")  # fmt: skip
+        else:
+            lines.append("  worker processes kept dying (killed, or out of memory?): try fewer"
+                         " --workers or a smaller scenario, then resume")  # fmt: skip
         super().__init__("\n".join(lines))
 
 

@@ -22,10 +22,7 @@ from sla_sim.errors import Issue, ScenarioError
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate a scenario (or resume a stored run) and write its results folder."""
-    from sla_sim.batch.replications import ReplicationError
-    from sla_sim.batch.runs import parse_precision, stored_run
-    from sla_sim.batch.store import RunStore
-    from sla_sim.report.document import write_report
+    from sla_sim.batch.limits import check_cost
 
     issues = []
     if args.reps < 1:
@@ -44,9 +41,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         issues.append(Issue("--out", "folder exists and is not empty (use --force)", str(out)))
     if issues:
         raise ScenarioError(issues, "run request")
-    precision = [parse_precision(p) for p in args.precision or []]
     scenario = None if args.resume else scenario_from(args)
     workers = workers_for(args, args.reps)
+    if scenario is not None:  # refuse an oversized request before the heavy imports
+        check_cost(scenario, max_reps if args.precision else args.reps, min(workers, args.reps))
+    from sla_sim.batch.replications import ReplicationError
+    from sla_sim.batch.runs import parse_precision, stored_run
+    from sla_sim.batch.store import RunStore
+    from sla_sim.report.document import write_report
+
+    precision = [parse_precision(p) for p in args.precision or []]
     if not args.quiet:
         what = f"resuming {args.resume}" if args.resume else (
             f"{scenario.name}: {args.reps} replications, seed {args.seed}")  # type: ignore[union-attr]
@@ -115,15 +119,20 @@ def _pair(args: argparse.Namespace):  # -> tuple[Scenario, Scenario]
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run two scenarios with common random numbers, print paired differences in human
     units and keep both sides in the run store."""
-    from sla_sim.batch.compare import paired_differences, run_pair
-    from sla_sim.batch.keep import keep_results
-    from sla_sim.batch.store import RunStore
-    from sla_sim.cli.tables import comparison
+    from sla_sim.batch.limits import check_cost, leads_per_replication
 
     if args.reps < 2:
         raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
                                    args.reps)])  # fmt: skip
     a, b = _pair(args)
+    # refuse an oversized request before the heavy imports (run_pair checks it again)
+    check_cost(max((a, b), key=leads_per_replication), args.reps,
+               workers_for(args, 2 * args.reps), scenarios=2)  # fmt: skip
+    from sla_sim.batch.compare import paired_differences, run_pair
+    from sla_sim.batch.keep import keep_results
+    from sla_sim.batch.store import RunStore
+    from sla_sim.cli.tables import comparison
+
     ra, rb = run_pair(a, b, reps=args.reps, seed=args.seed,
                       workers=workers_for(args, 2 * args.reps), dask=args.dask,
                       progress=not args.quiet)  # fmt: skip
