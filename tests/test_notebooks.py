@@ -29,6 +29,8 @@ FAST = {
         "SWEEP_REPS": 2,
     },
     "03_compare_scenarios.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 3, "WORKERS": 2},
+    "05_from_crm.ipynb": {"BACKTEST_REPS": 3, "REVIEW_REPS": 4, "STORE": "store",
+                          "OUT": "crm_out"},
 }  # fmt: skip
 
 
@@ -158,3 +160,18 @@ def test_compare_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
     assert "paired_low" in plain
     assert "width_ratio" in plain
+
+
+def test_from_crm_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """05: the Olist export measured, calibrated (cure model), backtested and reviewed."""
+    nb = _execute(ROOT / "notebooks" / "05_from_crm.ipynb", tmp_path, monkeypatch)
+    _no_errors_or_cdn(nb)
+    svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) == 2  # backtest and review small multiples
+    text = str(_outputs(nb))
+    assert "coverage P10-P90" in text
+    assert "cure model P(ever won)" in text
+    assert "within normal variation" in text or "outside" in text
+    assert list((tmp_path / "store").glob("*/summary.json"))  # the measured run
+    assert {"olist_calibrated.yaml", "calibration.json", "backtest.svg", "review.png"} <= {
+        p.name for p in (tmp_path / "crm_out").iterdir()}

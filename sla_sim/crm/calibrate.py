@@ -206,11 +206,17 @@ class _Calibrator:
         created = self.L["created_at"].dt.tz_convert(self.tz)
         day = created.dt.tz_localize(None).dt.normalize()  # local calendar days (naive)
         first_day = day.min()
-        last_full = pd.Timestamp(self.x.exported_at).tz_convert(self.tz).tz_localize(
-            None).normalize()
+        vol_end = self.x.exported_at
+        until = self.x.mapping.created_until
+        if until is not None:  # a sample of the leads created before ``until``
+            u = pd.Timestamp(until)
+            u = (u.tz_localize(self.tz) if u.tzinfo is None else u).tz_convert("UTC")
+            vol_end = min(vol_end, u)
+        last_full = pd.Timestamp(vol_end).tz_convert(self.tz).tz_localize(None).normalize()
         start = first_day.tz_localize(self.tz, nonexistent="shift_forward",
                                       ambiguous=False).tz_convert("UTC")
-        hours = (self.x.exported_at - start).total_seconds() / 3600
+        hours = (vol_end - start).total_seconds() / 3600
+        self.vol_end_h = vol_end.value / _NS_PER_H
         self.exposure_h = hours
         days = pd.date_range(first_day, last_full, freq="D", inclusive="left")
         nd = len(days)
@@ -440,11 +446,20 @@ class _Calibrator:
             return
         o = att["outcome"]
         known = o.isin(["reached", "no_answer"]).to_numpy()
-        y = (o == "reached").to_numpy()[known].astype(float)
-        age = att["age"].to_numpy(float)[known]
-        k = att["k"].to_numpy(float)[known]
-        if len(y) < 50 or y.sum() < MIN_EVENTS:
+        y_all = (o == "reached").to_numpy()[known].astype(float)
+        age_all = np.maximum(att["age"].to_numpy(float)[known], 0.0)
+        k_all = att["k"].to_numpy(np.int64)[known]
+        n_obs = len(y_all)
+        if n_obs < 50 or y_all.sum() < MIN_EVENTS:
             return
+        # binomial cells: attempt number x age on a 0.5%-relative grid (the curve is smooth;
+        # millions of attempts become a few thousand cells)
+        age_bin = np.round(np.log1p(age_all / 0.01) * 200).astype(np.int64)
+        cell, inv = np.unique(k_all * 1_000_000 + age_bin, return_inverse=True)
+        trials = np.bincount(inv).astype(float)
+        y = np.bincount(inv, weights=y_all)
+        age = np.bincount(inv, weights=age_all) / trials
+        k = (cell // 1_000_000).astype(float)
         spec = self.base.follow_up.contact
         shape = spec.shape
 
@@ -455,7 +470,7 @@ class _Calibrator:
 
         def nll(p: np.ndarray) -> float:
             pr = prob(p)
-            return float(-(y * np.log(pr) + (1 - y) * np.log1p(-pr)).sum())
+            return float(-(y * np.log(pr) + (trials - y) * np.log1p(-pr)).sum())
 
         x0 = np.array([spec.p_initial, spec.p_floor, spec.half_life_hours, spec.attempt_decay])
         bounds = [(1e-4, 1.0), (0.0, 1.0), (1e-3, 1e4), (1e-3, 1.0)]
@@ -474,7 +489,7 @@ class _Calibrator:
             lo, hi = max(lo, bounds[i][0] if i != 1 else 0.0), min(hi, bounds[i][1])
             self.add(path, p[i], (lo, hi), unit, f"Bernoulli MLE of attempt outcomes on age"
                      f" since MQL and attempt number ({shape} curve), Wald interval",
-                     len(y), "activity_at, activity_outcome, mql_at")  # fmt: skip
+                     n_obs, "activity_at, activity_outcome, mql_at")  # fmt: skip
 
     def qualification(self) -> None:
         H = self.H
@@ -658,7 +673,7 @@ class _Calibrator:
         """Won deals only (no lost outcome): a mixture cure model of the time to win."""
         m = np.isfinite(opened)
         if getattr(self, "trend", False):  # conversion drifts with volume: recent cohorts
-            recent = opened >= self.C - 91 * 24.0
+            recent = opened >= self.vol_end_h - 91 * 24.0
             if (won & recent).sum() >= MIN_EVENTS:
                 m &= recent
                 self.checks["cohorts_used_for_conversion"] = "MQLs of the last 91 days"

@@ -104,6 +104,11 @@ class CrmMapping(Spec):
         default=None, description="Censoring instant (naive: in `timezone`); default: the"
         " latest timestamp in the export.",
     )
+    created_until: dt.datetime | None = Field(
+        default=None, description="End of the window the leads were drawn from, if the export"
+        " is a sample of leads created before it (naive: in `timezone`); volumes are measured"
+        " up to it. Default: exported_at.",
+    )
     calendar: CalendarSpec | None = Field(
         default=None, description="Working calendar of the sales team (its timezone defaults"
         " to `timezone`). Default: Monday-Friday 09:00-17:00.",
