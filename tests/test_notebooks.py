@@ -29,6 +29,8 @@ FAST = {
         "SWEEP_REPS": 2,
     },
     "03_compare_scenarios.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 3, "WORKERS": 2},
+    "04_recommend.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 6, "MIN_REPS": 6, "SENS_REPS": 2,
+                           "WORKERS": 2, "OUT": "recommendation"},
     "05_from_crm.ipynb": {"BACKTEST_REPS": 3, "REVIEW_REPS": 4, "STORE": "store",
                           "OUT": "crm_out"},
 }  # fmt: skip
@@ -160,6 +162,21 @@ def test_compare_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
     assert "paired_low" in plain
     assert "width_ratio" in plain
+
+
+def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """04: a recommendation, its menu and tornado as SVG, a second confidence, the exports."""
+    nb = _execute(ROOT / "notebooks" / "04_recommend.ipynb", tmp_path, monkeypatch)
+    _no_errors_or_cdn(nb)
+    svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) == 3  # menu, P(met) per clause and month, tornado
+    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
+    assert "binding clause" in str(_outputs(nb))
+    assert "first_touch_hours" in plain
+    assert "p_met_worst_month @0.9" in plain
+    out = tmp_path / "recommendation"
+    assert {"recommendation.json", "recommendation.csv", "sla.md", "sla.html",
+            "recommended.yaml"} <= {p.name for p in out.iterdir()}
 
 
 def test_from_crm_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,9 +15,11 @@ Method (explained in every export):
    The answer is the smallest headcount met, with one fewer simulated and not met.
 4. **AE search** the same way on the AE capacity clause (SQLs wait on average at most
    :data:`AE_WAIT_DAYS` day for an opportunity slot, each month).
-5. **Commitments** at the final staffing: MQL volume and acceptance rate at the quantile that
-   gives P(met) >= c in every month (volume per the commitment basis), handoff as the tightest
-   window of the menu met with P >= c; then P(met) per clause and month with Wilson intervals.
+5. **Commitments** at the final staffing: MQL volume and acceptance rate at a 90 % lower
+   confidence bound of the (1 - c) quantile of the worst month (volume per the commitment
+   basis), handoff as the tightest window of the menu whose one-sided 90 % Wilson lower bound
+   of P(met) clears c in every month (choosing by point estimates among many windows would
+   pick one that passed by luck); then P(met) per clause and month with Wilson intervals.
 6. **Sensitivity**: a tornado at +-20 % (:mod:`sla_sim.recommend.sensitivity`).
 """
 
@@ -434,13 +436,13 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
         mql_c = sc1.sla.mql_commitment_per_month
     else:
         norm = mqls / basis_factor
-        mql_c = float(math.floor(min(np.quantile(norm[:, j], 1 - c, method="lower")
+        mql_c = float(math.floor(min(quantile_lower_bound(norm[:, j], 1 - c)
                                      for j in range(len(months)))))  # fmt: skip
     acc = np.column_stack([ev.column(vals, "acceptance_rate", m) for m in months])
     if kept["acceptance"]:
         acc_c = sc1.sla.acceptance_rate_min
     else:
-        acc_c = math.floor(100 * min(np.nanquantile(acc[:, j], 1 - c, method="lower")
+        acc_c = math.floor(100 * min(quantile_lower_bound(acc[:, j], 1 - c)
                                      for j in range(len(months)))) / 100  # fmt: skip
     hand_met = {h: per_month(met_matrix(ev, ev.values(final, s, reps), "handoff"))
                 for h, s in hand_slas.items()}  # fmt: skip
@@ -448,7 +450,10 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
         hand_c = sc1.sla.handoff_within_hours
         hand_cells = per_month(met_matrix(ev, vals, "handoff"))
     else:
-        ok = [h for h in HANDOFF_MENU if all(x.p >= c for x in hand_met[h] if x.n)]
+        # the tightest window whose one-sided lower bound clears c in every month (a point
+        # estimate would pick, among many windows, one that passed by luck)
+        ok = [h for h in HANDOFF_MENU if all(x.low >= c for x in per_month(met_matrix(
+            ev, ev.values(final, hand_slas[h], reps), "handoff"), STOP_LEVEL) if x.n)]
         hand_c = ok[0] if ok else HANDOFF_MENU[-1]
         if not ok:
             notes.append(f"No handoff window up to {HANDOFF_MENU[-1]:g} h is met with P >= {c:g};"
@@ -467,16 +472,19 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
                    f"Marketing delivers at least {mql_c:,.0f} MQLs per month"
                    f" (scaled to each month by the '{basis}' basis).", mql_c, "MQLs", "calendar",
                    "month", basis, per_month(mql_ind), months,
-                   f"the {1 - c:.0%} quantile of simulated monthly MQLs, worst month"),
+                   f"90% lower confidence bound of the {1 - c:.0%} quantile of simulated"
+                   " monthly MQLs (per the basis), worst month"),
         Commitment("marketing", "acceptance",
                    f"At least {acc_c:.0%} of the MQLs sales dispositions in a month are accepted"
                    " as SQLs.", acc_c, "share", "calendar", "month", "share of dispositioned"
                    " MQLs", per_month(acc_ind), months,
-                   f"the {1 - c:.0%} quantile of simulated monthly acceptance, worst month"),
+                   f"90% lower confidence bound of the {1 - c:.0%} quantile of simulated"
+                   " monthly acceptance, worst month"),
         Commitment("handoff", "handoff",
                    f"{sla.lead_compliance_target:.0%} of MQLs are routed to sales within"
                    f" {hand_c:g} clock hours.", hand_c, "hours", "clock hours", "month",
-                   "per lead", hand_cells, months, "tightest window of the menu met with P >= c"),
+                   "per lead", hand_cells, months, "tightest window of the menu whose one-sided"
+                   " 90% Wilson lower bound of P(met) is >= c in every month"),
     ]
     for cl, tgt, unit, clock, text in (
         ("first_touch", sla.first_touch_within_business_hours, "business hours", clk_ft,
@@ -569,6 +577,22 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     }
     return Recommendation(req, sc, recommended, comms, headcount, volumes, revenue, menu,
                           tornado_rows, binding, months, facts, notes)
+
+
+def quantile_lower_bound(x: np.ndarray, q: float, level: float = 0.9) -> float:
+    """A distribution-free lower confidence bound (at ``level``) of the ``q`` quantile of the
+    values ``x`` (NaN ignored): the k-th smallest, with the largest k such that
+    P(Binomial(n, q) >= k) >= level, so that with probability >= level it lies below the
+    true quantile. Falls back to the smallest value when n is too small for that level."""
+    from scipy import stats
+
+    v = np.sort(x[~np.isnan(x)])
+    if not len(v):
+        return float("nan")
+    k = 1
+    while k < len(v) and stats.binom.sf(k, len(v), q) >= level:  # P(B >= k+1)
+        k += 1
+    return float(v[k - 1])
 
 
 def _ae_met(ev: Evaluator, vals: np.ndarray, days: np.ndarray) -> np.ndarray:

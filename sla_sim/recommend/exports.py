@@ -120,9 +120,10 @@ METHOD = [
     " first-touch window of the menu and every handoff window judged on the same replications"
     " without re-simulating; each candidate stops on one-sided 90% Wilson bounds of P(met) per"
     " clause and month, or at the replication cap (then the point estimate decides).",
-    "Commitments that are distributions (MQL volume, acceptance rate) are set at the (1 - c)"
-    " quantile of the worst month; P(met) per clause and month is reported with 95% Wilson"
-    " intervals.",
+    "Commitments that are distributions (MQL volume, acceptance rate) are set at a 90% lower"
+    " confidence bound of the (1 - c) quantile of the worst month (an order statistic); the"
+    " handoff window is the tightest whose one-sided 90% Wilson lower bound of P(met) clears c;"
+    " P(met) per clause and month is reported with 95% Wilson intervals.",
     "Sensitivity: each input moved -20% and +20% alone, same seeds.",
 ]
 
