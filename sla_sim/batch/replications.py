@@ -99,7 +99,13 @@ def collect(
 
     done: list[ReplicationResult] = []
     failed: list[ReplicationFailure] = []
-    with tqdm(total=total, desc=desc, unit="rep", disable=not progress, leave=False) as bar:
+    # In a notebook the bar is a widget: one closed when done (leave=False) stays in the saved
+    # notebook as "model not found"; there it is left in place, finished. In a terminal it is
+    # cleared when done.
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    leave = issubclass(tqdm, notebook_tqdm)
+    with tqdm(total=total, desc=desc, unit="rep", disable=not progress, leave=leave) as bar:
         for out in outcomes:
             if isinstance(out, ReplicationFailure):
                 failed.append(out)

@@ -1,0 +1,88 @@
+"""Notebooks 01-03 speak the dashboard's words, write nothing into notebooks/ and reopen
+without "model not found": every widget an output shows is in the saved widget state."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "notebooks"
+OURS = ("01_what_if.ipynb", "02_monte_carlo.ipynb", "03_compare_scenarios.ipynb")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def _cells(name: str) -> list[dict[str, Any]]:
+    return json.loads((NB / name).read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict[str, Any]) -> str:
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_outputs_default_to_the_store_not_the_notebook_folder(name: str) -> None:
+    """No parameter points a folder into notebooks/: charts and runs go to the run store."""
+    params = _source(next(c for c in _cells(name) if c["cell_type"] == "code"))
+    for folder in ('"planner_charts"', '"sla_sim_runs"', "'planner_charts'", "'sla_sim_runs'"):
+        assert folder not in params, (name, folder)
+
+
+def test_notebooks_use_the_dashboards_words() -> None:
+    """The panel's picker is "Scenario", and the notebook says so (it said "Preset")."""
+    pytest.importorskip("ipywidgets")
+    from sla_sim.planner.panel import PlannerPanel
+
+    panel = PlannerPanel(reps=2, workers=1)
+    labels = {panel.preset_picker.description, panel.baseline_button.description,
+              panel.save_button.description, panel.scenario_button.description}  # fmt: skip
+    assert labels == {"Scenario", "Set as baseline", "Save charts", "Save as scenario"}
+    text = "\n".join(_source(c) for c in _cells("01_what_if.ipynb") if c["cell_type"] == "markdown")
+    assert "**Preset**" not in text
+    for label in labels:
+        assert f"**{label}**" in text, label
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+def test_monte_carlo_notebook_writes_nothing_beside_it_and_reopens(tmp_path: Path) -> None:
+    """02 run as a user runs it (kernel in the notebook's folder, no $SLA_SIM_STORE): the folder
+    holds only the notebook afterwards, the run lands in sla_sim_runs/ beside it, and every
+    widget shown in an output (progress bars included) is in the saved widget state."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    folder = tmp_path / "project" / "notebooks"
+    folder.mkdir(parents=True)
+    shutil.copy(NB / "02_monte_carlo.ipynb", folder)
+    nb = nbformat.read(folder / "02_monte_carlo.ipynb", as_version=4)
+    nb.cells[1].source += ('\nOVERRIDES = {"horizon.warmup_days": 30, "horizon.measure_months": 1}'
+                           "\nREPS = 3\nWORKERS = 1\nSWEEP_REPS = 1\n"
+                           'SWEEP = {"teams[sdr].reps": [8, 12],'
+                           ' "sla.first_touch_within_business_hours": [1, 4]}\n')  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "SLA_SIM_STORE"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)  # the kernel inherits this environment
+        client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                         resources={"metadata": {"path": str(folder)}})
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert sorted(p.name for p in folder.iterdir()) == ["02_monte_carlo.ipynb"]
+    assert list((tmp_path / "project" / "sla_sim_runs").glob("*/run.json"))
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = set(state.get("state", {}))
+    shown = [o["data"][WIDGET]["model_id"] for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", []) if WIDGET in o.get("data", {})]  # fmt: skip
+    assert shown, "the run shows a progress bar"
+    missing = [m for m in shown if m not in models]
+    assert not missing, f"{len(missing)} widget(s) would reopen as 'model not found'"
