@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import deque
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ def has_policy(sc: Scenario, team: int) -> bool:
             or t.reassign_after_business_hours is not None
             or bool(sc.routing.priority_order and sc.routing.priority_by != "none")
             or any(o.overflow_team == t.name for o in sc.teams)
-            or has_staffing_plan(t) or sc.routing.skip_unavailable)  # fmt: skip
+            or has_staffing_plan(t))  # fmt: skip
 
 
 def reads_sla(sc: Scenario) -> bool:
@@ -154,7 +155,9 @@ class PolicyTeam:
         self.reassign_h = spec.reassign_after_business_hours
         self.max_re = spec.max_reassignments
         self.overflow = overflow
-        self.checks: list[float] = []  # times of pending reassignment checks (a heap)
+        self.checks: list[float] = []  # times of armed timers: checks, joins, leaves (a heap)
+        self.pending: deque[tuple[float, PolicyRep, int, int, int, int]] = deque()
+        self.check_at = math.inf  # when the armed reassignment timer fires
         self.ps: PolicyState = model.policy_state
         self.cls = self.ps.cls
         self.mql_t = model.mql_t
@@ -163,7 +166,13 @@ class PolicyTeam:
         self.owner_cal = [model.calendars[i] for i in range(len(sc.teams))]
         self.team_l = model.team_l
         self.staffed = False  # reps with their own presence and calendars (see staffing)
-        self.skip_unavailable = sc.routing.skip_unavailable
+        self.skip_unavailable = False  # set with the staffing plan (see _staff)
+        self.n_busy = 0  # reps mid-attempt
+        self.offer_at = math.inf  # pull, team closed: when the armed offer timer fires
+        if self.cls is None and self.order == "due_first":  # the common cases, without tests
+            self.item = self._item_due_first  # type: ignore[method-assign]
+        elif self.cls is None and self.order == "new_first":
+            self.item = self._item_new_first  # type: ignore[method-assign]
 
     def _next_rep_open(self, t: float) -> float:
         """Staffed team: the earliest time at or after ``t`` when one of its reps works."""
@@ -175,7 +184,8 @@ class PolicyTeam:
 
     # ---------------------------------------------------------------- order
     def item(self, due: float, seq: int, lead: int, k: int) -> Item:
-        """The ready-heap item of attempt ``k`` of ``lead``, due at ``due``."""
+        """The ready-heap item of attempt ``k`` of ``lead``, due at ``due`` (this method is
+        replaced at set-up by the variant for the team's order)."""
         cls = self.cls[lead] if self.cls is not None else 0
         order = self.order
         if order == "due_first":
@@ -183,6 +193,12 @@ class PolicyTeam:
         if order == "new_first":
             return (cls, 0.0 if k == 0 else 1.0, due, seq, lead, k)
         return (cls, self.deadline(lead, k, due), due, seq, lead, k)
+
+    def _item_due_first(self, due: float, seq: int, lead: int, k: int) -> Item:
+        return (0, due, 0.0, seq, lead, k)
+
+    def _item_new_first(self, due: float, seq: int, lead: int, k: int) -> Item:
+        return (0, 0.0 if k == 0 else 1.0, due, seq, lead, k)
 
     def deadline(self, lead: int, k: int, due: float) -> float:
         """The SLA deadline attempt ``k`` of ``lead`` serves (``inf``: none)."""
@@ -226,24 +242,29 @@ class PolicyTeam:
         return None
 
     def _pick_available(self, exclude: Rep | None, ignore_cap: bool) -> PolicyRep | None:
-        now = self.env.now
-        ok = [r for r in self.reps if r is not exclude and r.present(now)
-              and (ignore_cap or r.active < r.cap)]  # fmt: skip
-        if self.skip_unavailable:
-            on = [r for r in ok if r.is_on(now)]
-            ok = on or ok
-        if not ok:
-            return None
+        now, reps, skip = self.env.now, self.reps, self.skip_unavailable
         if self.least_loaded:
-            return min(ok, key=_load)
-        n = len(self.reps)
-        allowed = set(map(id, ok))
+            ok = [r for r in reps if r is not exclude and r.on_team
+                  and (ignore_cap or r.active < r.cap)]  # fmt: skip
+            if skip:
+                ok = [r for r in ok if r.is_on(now)] or ok
+            return min(ok, key=_load) if ok else None
+        n = len(reps)
+        fallback = -1  # round robin: the first eligible rep in turn, on shift if asked
         for i in range(n):
             j = (self._next + i) % n
-            if id(self.reps[j]) in allowed:
+            r = reps[j]
+            if r is exclude or not r.on_team or not (ignore_cap or r.active < r.cap):
+                continue
+            if not skip or r.is_on(now):
                 self._next = (j + 1) % n
-                return self.reps[j]
-        return None  # unreachable: ok is not empty
+                return r
+            if fallback < 0:
+                fallback = j
+        if fallback < 0:
+            return None
+        self._next = (fallback + 1) % n
+        return reps[fallback]
 
     def route_in(self, lead: int, t: float) -> None:
         """A lead reaches this team at ``t``: log ``routed``, then assign, queue or pool it."""
@@ -262,6 +283,17 @@ class PolicyTeam:
     def offer(self) -> None:
         """Pull: let free reps look at the shared queue, in the team's rule order."""
         heap, reps = self.pool, self.reps
+        if self.n_busy == len(reps):
+            return  # every rep is mid-attempt: the first to finish looks at the queue
+        if not self.staffed and not self.always_open:
+            now = self.env.now
+            if not self.cal.is_open(now):  # nobody works now: one wake-up at the opening
+                opens = self.cal.next_open(now)
+                if opens < self.offer_at:
+                    self.offer_at = opens
+                    heappush(self.checks, opens)
+                    Call(self.env, opens - now, self._offer_timer)
+                return
         order = sorted(reps, key=_load) if self.least_loaded else reps[self._next:] + reps[
             :self._next]  # fmt: skip
         for rep in order:
@@ -273,6 +305,10 @@ class PolicyTeam:
                 if len(heap) < before and not self.least_loaded:
                     self._next = (rep.index + 1) % len(reps)
 
+    def _offer_timer(self, _event: Event) -> None:
+        self.offer_at = math.inf
+        self.offer()
+
     def next_event(self, now: float) -> float:
         """The earliest pending reassignment check at or after ``now`` (``inf``: none)."""
         checks = self.checks
@@ -282,15 +318,35 @@ class PolicyTeam:
 
     # ---------------------------------------------------------------- reassignment
     def schedule_check(self, rep: PolicyRep, lead: int, s: int, seq: int, t: float) -> None:
-        """A lead assigned at ``t``: check it ``reassign_h`` business hours later."""
+        """A lead assigned at ``t``: check it ``reassign_h`` business hours later.
+
+        Checks are kept in assignment order, which is also the order of their times (adding
+        business hours is monotone), and one timer is armed, for the first check whose lead
+        is still untouched: most leads are touched before their check is due and cost no
+        event at all."""
         at = self.cal.add_business_hours(t, self.reassign_h)
-        m = self.model
-        if at >= m.end_h:
+        if at >= self.model.end_h:
             return
-        ep = self.episode[lead]
+        self.pending.append((at, rep, lead, s, self.episode[lead], seq))
+        if self.check_at == math.inf:
+            self._arm(at)
+
+    def _arm(self, at: float) -> None:
+        self.check_at = at
         heappush(self.checks, at)
-        Call(self.env, at - self.env.now,
-             lambda _e: self._check(rep, lead, s, ep, seq))  # fmt: skip
+        Call(self.env, at - self.env.now, self._on_check)
+
+    def _on_check(self, _event: Event) -> None:
+        now, pending, first_seq = self.env.now, self.pending, self.ps.first_seq
+        self.check_at = -math.inf  # checking: new assignments queue up without a timer
+        while pending and pending[0][0] <= now:
+            _, rep, lead, s, ep, seq = pending.popleft()
+            self._check(rep, lead, s, ep, seq)
+        while pending and first_seq[pending[0][3]] != pending[0][5]:
+            pending.popleft()  # touched (or moved) since: nothing to check
+        self.check_at = math.inf
+        if pending:
+            self._arm(pending[0][0])
 
     def _check(self, rep: PolicyRep, lead: int, s: int, ep: int, seq: int) -> None:
         ps, m = self.ps, self.model
@@ -332,8 +388,8 @@ class PolicyRep(Rep):
     away stays in the heap, void (its seq no longer matches), and is skipped when reached.
     """
 
-    __slots__ = ("first_seq", "future", "gone", "is_on", "join_h", "leave_h", "pteam",
-                 "ramp_s", "ramp_t", "ready")
+    __slots__ = ("first_seq", "future", "gone", "is_on", "join_h", "leave_h", "on_team",
+                 "pteam", "ramp_s", "ramp_t", "ready")
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -344,13 +400,10 @@ class PolicyRep(Rep):
         self.pteam: PolicyTeam | None = None  # set once the team exists
         self.join_h, self.leave_h = -math.inf, math.inf
         self.gone = False
+        self.on_team = True  # joined and not left (set by join() and leave())
         self.is_on = cal.is_open
         self.ramp_t: list[float] | None = None  # ramp: share ramp_s[i] from ramp_t[i]
         self.ramp_s: list[float] = [1.0]
-
-    def present(self, t: float) -> bool:
-        """Whether the rep is on the team at ``t`` (joined, not left)."""
-        return self.join_h <= t < self.leave_h and not self.gone
 
     def set_availability(self, cal: RepCalendar, join_h: float, leave_h: float,
                          ramp: tuple[list[float], list[float]]) -> None:  # fmt: skip
@@ -358,12 +411,14 @@ class PolicyRep(Rep):
         self.next_open, self.close_of, self.is_on = cal.next_open, cal.close_of, cal.is_open
         self.open_from, self.open_until = 0.0, 0.0
         self.join_h, self.leave_h = join_h, leave_h
+        self.on_team = join_h <= 0.0 < leave_h
         if ramp[1] != [1.0]:
             self.ramp_t, self.ramp_s = ramp
 
     def join(self) -> None:
         """First day on the team: take queued leads into the free slots."""
         pt, m = self.pteam, self.model
+        self.on_team = True
         while pt.queue and self.active < self.cap:
             m.assign(self, pt.queue.popleft(), self.env.now)
         if pt.pull:
@@ -372,6 +427,7 @@ class PolicyRep(Rep):
     def leave(self) -> None:
         """The rep leaves (after the attempt in progress, if any): hand its leads over."""
         self.gone = True
+        self.on_team = False
         if not self.busy:
             self.hand_over()
 
@@ -457,26 +513,24 @@ class PolicyRep(Rep):
                 return
         if pool and (not ready or pool[0] < ready[0]):
             item = heappop(pool)
-            lead = item[4]
+            lead, k = item[4], 0
             self.active += 1
-            first_seq[slot[lead]] = item[3]
             self.log_row((lead, self.episode[lead], now, C_ASSIGNED, self.team, self.index, -1,
                           NAN))  # fmt: skip
-            self._start(lead, 0, now)
         else:
             item = heappop(ready)
-            self._start(item[4], item[5], now)
-
-    def _start(self, lead: int, k: int, now: float) -> None:
-        s = self.slot[lead]
+            lead, k = item[4], item[5]
+        # start attempt k of the lead
+        s = slot[lead]
         work_h = self.work_h[s * self.A + k] * self.stretch
         if self.ramp_t is not None:  # a ramping rep: attempts take 1 / share as long
             work_h /= self.ramp_s[bisect_right(self.ramp_t, now) - 1]
         self.busy = True
+        pt.n_busy += 1
         self.current = (lead, s, k, now)
         if k == 0:
             self.first_t[s] = now
-            self.first_seq[s] = -1  # touched: no longer reassignable
+            first_seq[s] = -1  # touched: no longer reassignable
         self.log_row((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k, work_h))
         Call(self.env, work_h, self._on_done)
 
@@ -486,12 +540,17 @@ class PolicyRep(Rep):
             k += 1
             if k < self.A:
                 due = self.first_t[s] + self.cadence_h[k]
-                self._queue(self.pteam.item(due, next(self.seq), lead, k), due)
+                item = self.pteam.item(due, next(self.seq), lead, k)
+                if due <= self.env.now:
+                    heappush(self.ready, item)
+                else:
+                    heappush(self.future, (due, item[3], item))
             else:
                 self.model.on_exhausted(self, lead, s)
         else:
             self.model.on_reached(self, lead, s, k)
         self.busy = False
+        self.pteam.n_busy -= 1
         if self.gone:
             self.hand_over()
             return
@@ -519,6 +578,7 @@ def build_policy_team(model: FunnelModel, index: int, overflow: int | None) -> P
 def _staff(model: FunnelModel, team: PolicyTeam, staffing: Staffing) -> None:
     """Give each rep its calendar, presence and ramp; log them; schedule joins and leaves."""
     team.staffed = True
+    team.skip_unavailable = model.sc.routing.skip_unavailable
     team.always_open = False
     team.next_open = team._next_rep_open
     env, end_h = model.env, model.end_h
