@@ -78,6 +78,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     path, js = write_calibration(cal, args.out)
     print(f"calibrated {len(cal.estimates)} parameters from {exp.n_leads:,} leads -> {path}"
           f" and {js.name}")  # fmt: skip
+    for path, b in cal.checks.get("applied_at_the_schema_bound", {}).items():
+        print(f"  {path}: estimate {b['estimate']:g} outside the allowed range {b['allowed']};"
+              f" applied {b['applied']:g}", file=sys.stderr)
     for k in cal.not_identified:
         print(f"  kept from {k['kept_from']}: {k['parameter']} ({k['reason']})")
     return EXIT_OK

@@ -876,6 +876,13 @@ class _Calibrator:
                 spec["channels"] = [c for c in self.channels if major.get(c) == spec["name"]]
         data["horizon"]["timezone"] = self.tz
         for path, value in self.updates.items():
+            lo_hi = _BOUNDS.get(path)
+            if lo_hi is not None and not lo_hi[0] <= value <= lo_hi[1]:
+                inside = min(max(value, lo_hi[0]), lo_hi[1])
+                self.checks.setdefault("applied_at_the_schema_bound", {})[path] = {
+                    "estimate": round(float(value), 6), "applied": inside,
+                    "allowed": list(lo_hi)}  # fmt: skip
+                value = inside
             _set(data, path, value)
         n_est = len(self.est)
         data["name"] = name
@@ -914,6 +921,12 @@ class _Calibrator:
                 continue
             out.append({"parameter": key, "kept_from": self.base.name, "reason": why})
         return out
+
+
+# schema ranges of fitted scalars: an estimate outside is applied at the bound and reported
+# under checks.applied_at_the_schema_bound in calibration.json (never silently)
+_BOUNDS = {"follow_up.score_slope_per_10_points": (0.0, 3.0),
+           "arrivals.daily_volume_cv": (0.0, 3.0)}  # fmt: skip
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> None:

@@ -410,9 +410,9 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     unknown = lead < 0
     if unknown.any():
         incomplete["activities of leads not in the lead table (ignored)"] = int(unknown.sum())
-    created = leads["created_at"].to_numpy()[keep]
-    at_np = at.to_numpy()
-    early = ~unknown & (at_np < created[np.maximum(lead, 0)])
+    created = leads["created_at"].to_numpy(dtype="datetime64[ns]")[keep]
+    at_np = at.to_numpy(dtype="datetime64[ns]")
+    early = ~unknown & (at_np < created[np.maximum(lead, 0)]) if len(created) else unknown & False
     probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
                    "is before created_at of its lead", 3)
     if mp.exported_at is not None:
