@@ -117,7 +117,8 @@ def test_run_with_set_runs_the_changed_scenario(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------- base: NAME
-def test_scenario_file_names_a_base_preset(tmp_path: Path) -> None:
+def test_scenario_file_names_a_base_preset(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     """`base: default` plus only what differs: lists of named items merge by name."""
     f = tmp_path / "twelve.yaml"
     f.write_text("base: default\nname: twelve_sdrs\nteams:\n  - name: sdr\n    reps: 12\n"
@@ -128,14 +129,16 @@ def test_scenario_file_names_a_base_preset(tmp_path: Path) -> None:
         ("teams[sdr].reps", 10, 12),
         ("sla.first_touch_within_business_hours", 4.0, 1.0),
     ]
-    assert sla_sim("validate", str(f)).returncode == 0
     assert shown(str(f), "--set", "ae.count=9").ae.count == 9
+    from sla_sim.cli.main import main
+
+    assert main(["validate", str(f)]) == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text("base: gigantic\nteams:\n  - name: sdr\n    reps: 12\n")
-    proc = sla_sim("validate", str(bad))
-    assert proc.returncode == 2
-    assert "base" in proc.stderr
-    assert "gigantic" in proc.stderr
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "base" in err
+    assert "gigantic" in err
 
 
 # ------------------------------------------------------------------------------ compare
@@ -163,11 +166,12 @@ def test_compare_default_against_default_with_more_sdrs(tmp_path: Path) -> None:
     assert any((p / "comparison.csv").is_file() for p in folders)
 
 
-def test_compare_refuses_b_identical_to_a(tmp_path: Path) -> None:
+def test_compare_refuses_b_identical_to_a(capsys: pytest.CaptureFixture[str]) -> None:
     """Without a B file or --set-b, B is A: nothing to compare, exit 2 saying how."""
-    proc = sla_sim("compare", "--preset", "default", "--reps", "2", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "--set-b" in proc.stderr
+    from sla_sim.cli.main import main
+
+    assert main(["compare", "--preset", "default", "--reps", "2"]) == 2
+    assert "--set-b" in capsys.readouterr().err
 
 
 # -------------------------------------------------------------------------------- sweep

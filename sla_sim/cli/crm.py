@@ -186,11 +186,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backtest", help="calibrate before a date, simulate after, compare")
     _export_args(b)
-    b.add_argument("--train-until", required=True, metavar="DATE")
-    b.add_argument("--test-months", type=int, default=1, metavar="N")
-    b.add_argument("--base", metavar="PRESET_OR_FILE")
-    b.add_argument("--reps", type=int, default=40)
-    b.add_argument("--seed", type=int, default=20260101)
+    b.add_argument("--train-until", required=True, metavar="DATE",
+                   help="calibrate on leads created before this date (YYYY-MM-DD)")
+    b.add_argument("--test-months", type=int, default=1, metavar="N",
+                   help="months after --train-until to simulate and compare (default 1)")
+    b.add_argument("--base", metavar="PRESET_OR_FILE",
+                   help="scenario whose values are kept where the export says nothing"
+                   " (default: default)")  # fmt: skip
+    b.add_argument("--reps", type=int, default=40, help="replications (default 40)")
+    b.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
     b.add_argument("--out", help="output folder (default ./backtest)")
     b.add_argument("--force", action="store_true", help="write into a non-empty --out")
     b.add_argument("--quiet", action="store_true", help="no progress output")
@@ -199,9 +203,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
     _export_args(r)
     r.add_argument("--scenario", required=True, help="scenario file to hold the month to")
-    r.add_argument("--month", required=True, metavar="YYYY-MM")
-    r.add_argument("--reps", type=int, default=100)
-    r.add_argument("--seed", type=int, default=20260101)
+    r.add_argument("--month", required=True, metavar="YYYY-MM",
+                   help="the month of the export to review")
+    r.add_argument("--reps", type=int, default=100, help="replications (default 100)")
+    r.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
     r.add_argument("--out", help="output folder (default ./review-YYYY-MM)")
     r.add_argument("--force", action="store_true", help="write into a non-empty --out")
     r.add_argument("--quiet", action="store_true", help="no progress output")

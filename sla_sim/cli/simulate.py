@@ -172,8 +172,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sla_sim.batch.sweep import parse_param, sweep
     from sla_sim.cli.tables import sweep_summary
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".parquet"):
+    out = Path(args.out) if args.out is not None else None  # default: only in the store
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise ScenarioError([Issue("--out", "must end in .parquet or .csv (the table's format)",
                                    str(out))], "option")  # fmt: skip
     scenario = scenario_from(args)
