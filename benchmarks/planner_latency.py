@@ -1,7 +1,7 @@
 """Planner latency: how long a planner waits after moving a lever.
 
     python benchmarks/planner_latency.py [--preset default] [--reps 100] [--workers 2]
-                                         [--json out.json]
+                                         [--json out.json] [--page-load]
 
 Drives the real panel (``sla_sim.planner.panel.PlannerPanel``, the object behind notebook 01 and
 ``sla-sim dashboard``) without a browser: its widgets are plain Python objects, so setting a
@@ -98,6 +98,110 @@ def measure(panel: PlannerPanel, lever: str, value: Any) -> dict[str, Any]:
     return marks
 
 
+PAGE_FIRST_GOAL_S, PAGE_FULL_GOAL_S = 3.0, 20.0
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def page_load(preset_name: str, reps: int, workers: int, store: Path, delay_s: float = 0.0,
+              chromium: str = "/usr/bin/chromium") -> dict[str, float]:  # fmt: skip
+    """One cold ``sla-sim dashboard`` start, then the page opened in headless Chromium as soon
+    as the server answers: seconds from the command's start to the server answering, and from
+    page load (``goto``) to the first estimate (the status line shows replications) and to the
+    full picture (final status and every chart drawn). ``store`` is the run store (and its
+    ``planner_cache``): empty for a first start, kept for a restart. ``delay_s``: how long
+    after the server answers the page is opened (a planner rarely opens it at once)."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, SLA_SIM_STORE=str(store))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "sla_sim", "dashboard", "--preset", preset_name, "--reps",
+           str(reps), "--workers", str(workers), "--port", str(port)]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}voila/static/", timeout=2).close()
+                break
+            except urllib.error.HTTPError:
+                break
+            except (urllib.error.URLError, OSError):
+                if proc.poll() is not None or time.perf_counter() - t0 > 180:
+                    raise RuntimeError("the dashboard did not start") from None
+                time.sleep(0.1)
+        server_s = time.perf_counter() - t0
+        time.sleep(delay_s)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 2400})
+                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+                    "http://127.0.0.1") else r.abort())  # fmt: skip
+                t1 = time.perf_counter()
+                page.goto(url, timeout=180_000)
+                page.wait_for_selector(".sla-status span[data-reps]", timeout=300_000)
+                first_s = time.perf_counter() - t1
+                first_reps = int(page.locator(".sla-status span").get_attribute("data-reps"))
+                page.wait_for_selector(".sla-status [data-final='1']", timeout=300_000)
+                page.wait_for_function(
+                    f"() => document.querySelectorAll('[class*=\"sla-chart-\"] svg').length"
+                    f" >= {len(CHARTS)}", timeout=300_000)  # fmt: skip
+                full_s = time.perf_counter() - t1
+            finally:
+                browser.close()
+        deadline = time.perf_counter() + 120  # let the kernel finish keeping the results
+        while not any((store / "planner_cache").glob(f"*-{reps}-v*/summary.json")):
+            if time.perf_counter() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+    return {"server_s": round(server_s, 2), "first_estimate_s": round(first_s, 2),
+            "first_estimate_reps": first_reps, "full_picture_s": round(full_s, 2)}
+
+
+def page_load_report(preset_name: str, reps: int, workers: int) -> tuple[list[str], list[Any]]:
+    """A cold start on an empty store, then a restart that finds the kept results."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sla-sim-bench-store-") as store:
+        for label, delay in (("first start (empty store), page opened at once", 0.0),
+                             ("restart (results kept in the store's planner_cache), page"
+                              " opened at once", 0.0)):  # fmt: skip
+            rows.append({"start": label, **page_load(preset_name, reps, workers, Path(store),
+                                                     delay)})  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="sla-sim-bench-store-") as store:
+        label = "first start (empty store), page opened 30 s after the server answers"
+        rows.append({"start": label, **page_load(preset_name, reps, workers, Path(store), 30.0)})
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [f"Page load of `sla-sim dashboard --preset {preset_name} --reps {reps} --workers"
+             f" {workers}` in headless Chromium; {os.cpu_count()} CPUs, load average"
+             f" {load:.1f} at the end", "",
+             "| start | server answers | page load → first estimate (reps) | page load → full"
+             " picture |", "|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        lines.append(f"| {r['start']} | {r['server_s']:.1f} s | {r['first_estimate_s']:.1f} s"
+                     f" ({r['first_estimate_reps']}) | {r['full_picture_s']:.1f} s |")
+    lines += ["", f"Goals: first estimate <= {PAGE_FIRST_GOAL_S:g} s and full picture <="
+              f" {PAGE_FULL_GOAL_S:g} s after page load."]  # fmt: skip
+    return lines, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the measurements, print the table, optionally write JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -105,7 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", metavar="PATH", help="also write the raw numbers as JSON")
+    ap.add_argument("--page-load", action="store_true",
+                    help="measure a cold `sla-sim dashboard` start in headless Chromium instead"
+                    " (needs Chromium, Playwright and Voila)")
     args = ap.parse_args(argv)
+    if args.page_load:
+        lines, rows = page_load_report(args.preset, args.reps, args.workers)
+        print("\n".join(lines))
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+        return 0
 
     planner = Planner(reps=args.reps, workers=args.workers)
     panel = PlannerPanel(preset(args.preset), planner=planner)
