@@ -306,3 +306,45 @@ def test_compare_says_when_only_sla_terms_differ(tiny_scenario) -> None:
     edf_sla = set_path(edf, "sla.first_touch_within_business_hours", 1.0)
     assert "behaviour differs too" in describe_difference(edf, edf_sla)
     assert describe_difference(a, a).startswith("A and B are the same scenario")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(assignment=st.sampled_from(["immediate", "pull"]),
+       order=st.sampled_from(["due_first", "new_first", "deadline_first"]),
+       priority=st.sampled_from(["none", "channel", "segment"]),
+       rule=st.sampled_from(["round_robin", "least_loaded"]),
+       reassign=st.sampled_from([None, 0.5, 2.0]), staffed=st.booleans(),
+       seed=st.integers(0, 1000))  # fmt: skip
+def test_any_policy_mix_conserves_leads_and_never_double_books_a_rep(
+        assignment: str, order: str, priority: str, rule: str, reassign: float | None,
+        staffed: bool, seed: int) -> None:  # fmt: skip
+    """Whatever the mix of policies and staffing: every lead ends in one terminal state (run()
+    reconciles), a rep never starts an attempt before its previous one ended, and pull never
+    leaves a lead assigned but untouched."""
+    raw = preset("default").model_dump(mode="json")
+    raw["horizon"] |= {"warmup_days": 2, "measure_months": 1, "measure_start": "2026-03-01"}
+    team = raw["teams"][0]
+    team |= {"reps": 4, "assignment": assignment, "work_order": order, "max_active_leads": 30}
+    if reassign is not None and assignment == "immediate":
+        team["reassign_after_business_hours"] = reassign
+    if staffed:
+        team |= {"hires": [{"start": "2026-03-10", "reps": 2}], "ramp_by_tenure_month": [0.5],
+                 "attrition_per_month": 0.2, "backfill_delay_days": 5, "pto_days_per_year": 20}
+    raw["routing"]["rep_rule"] = rule
+    if priority == "channel":
+        raw["routing"] |= {"priority_by": "channel", "priority_order": ["partner", "inbound"]}
+    elif priority == "segment":
+        seg = next(iter(raw["channels"][0]["segment_mix"]))
+        raw["routing"] |= {"priority_by": "segment", "priority_order": [seg]}
+    sc = validate(raw)
+    model = FunnelModel(sc, Streams(replication_seed(seed, 0)))
+    log = model.run()
+    cols = log.columns()
+    att = cols["event"] == CODE["attempt"]
+    for r in np.unique(cols["rep"][att]):
+        mine = att & (cols["rep"] == r) & (cols["team"] == 0)
+        start, length = cols["time_h"][mine], cols["value"][mine]
+        assert (start[1:] >= start[:-1] + length[:-1] - 1e-9).all(), f"rep {r} double-booked"
+    if assignment == "pull":
+        table = compute(log, sc).set_index(["period", "metric"])["value"]
+        assert table[("total", "sdr_backlog_max")] == 0.0
