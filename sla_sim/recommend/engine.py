@@ -229,10 +229,23 @@ def _search_min(met: Callable[[int], bool], start: int, lo: int, hi: int, lever:
     """Smallest n in [lo, hi] with met(n), starting at ``start``; met(n-1) is evaluated and
     false (unless n == lo). Raises ScenarioError naming the lever when hi is not enough."""
     n = min(max(start, lo), hi)
-    if met(n):
-        while n > lo and met(n - 1):
-            n -= 1
-        return n
+    if met(n):  # down in doubling steps to a failing value (or lo), then bisect
+        good, step = n, 1
+        while True:
+            m = max(lo, good - step)
+            if m == good:
+                return good
+            if not met(m):
+                bad = m
+                break
+            good, step = m, step * 2
+        while good - bad > 1:
+            mid = (good + bad) // 2
+            if met(mid):
+                good = mid
+            else:
+                bad = mid
+        return good
     bad, step = n, 1
     while True:
         m = bad + step
@@ -455,7 +468,11 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
         ok = [h for h in HANDOFF_MENU if all(x.low >= c for x in per_month(met_matrix(
             ev, ev.values(final, hand_slas[h], reps), "handoff"), STOP_LEVEL) if x.n)]
         hand_c = ok[0] if ok else HANDOFF_MENU[-1]
-        if not ok:
+        if not ok and all(x.p >= c for x in hand_met[hand_c] if x.n):
+            notes.append(f"The handoff window of {hand_c:g} h is met in every simulated month, but"
+                         f" {reps} replications cannot show P(met) >= {c:g} with 90% confidence:"
+                         " increase --reps for a tighter handoff commitment.")
+        elif not ok:
             notes.append(f"No handoff window up to {HANDOFF_MENU[-1]:g} h is met with P >= {c:g};"
                          " the ops delay (handoff.ops_delay_hours) or batch cadence binds.")
         hand_cells = hand_met[hand_c]

@@ -1,0 +1,81 @@
+"""The recommender's search machinery on its own: headcount search, sequential stop,
+quantile bounds, sensitivity moves (no simulation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sla_sim.errors import ScenarioError
+from sla_sim.recommend import sensitivity
+from sla_sim.recommend.engine import _search_min, quantile_lower_bound
+from sla_sim.recommend.search import cell_p, decide
+from sla_sim.scenario.presets import preset
+
+
+@pytest.mark.parametrize("start", [1, 4, 9, 25, 60])
+@pytest.mark.parametrize("need", [1, 2, 7, 30, 59])
+def test_search_finds_the_smallest_met_and_evaluates_one_fewer(start: int, need: int) -> None:
+    calls: list[int] = []
+
+    def met(n: int) -> bool:
+        calls.append(n)
+        return n >= need
+
+    assert _search_min(met, start, 1, 60, "lever", "the clause") == need
+    assert need == 1 or need - 1 in calls
+    assert len(set(calls)) <= 2 * np.log2(60) + 3  # doubling and bisection, not a scan
+
+
+def test_search_names_the_lever_that_runs_out() -> None:
+    with pytest.raises(ScenarioError, match=r"teams\[sdr\]\.reps: runs out: no value up to 9"):
+        _search_min(lambda n: n >= 50, 3, 1, 9, "teams[sdr].reps", "first touch")
+
+
+def test_sequential_stop_is_monotone_and_stops_early() -> None:
+    rng = np.random.default_rng(1)
+    u = rng.random((40, 2))
+    loose, tight = (u < 0.97).astype(float), (u < 0.7).astype(float)
+    tight = np.minimum(tight, loose)  # a tighter clause is met only where the looser is
+
+    def at(ind):
+        return lambda k: [cell_p(ind[:k, j], 0.8) for j in range(ind.shape[1])]
+
+    met_l, _ = decide(at(loose), 0.9, 10, 40, 10)
+    met_t, k_t = decide(at(tight), 0.9, 10, 40, 10)
+    assert met_l
+    assert not met_t
+    assert k_t == 10  # clearly failing: stopped at the first look
+    # every subset prefix: tight met implies loose met
+    for k in range(10, 41, 10):
+        t = decide(at(tight[:k]), 0.9, 10, k, 10)[0]
+        lo = decide(at(loose[:k]), 0.9, 10, k, 10)[0]
+        assert lo or not t
+
+
+def test_quantile_lower_bound_is_below_the_quantile_with_the_stated_confidence() -> None:
+    """Coverage by simulation: the bound is <= the true 10% quantile in >= ~90% of samples."""
+    rng = np.random.default_rng(5)
+    q_true = stats.norm.ppf(0.1)
+    hits = [quantile_lower_bound(rng.standard_normal(40), 0.1) <= q_true for _ in range(2000)]
+    assert np.mean(hits) >= 0.9 - 3 * np.sqrt(0.09 / 2000)
+    assert quantile_lower_bound(np.arange(1.0, 41.0), 0.1) == 2.0  # P(Bin(40,.1) >= 2) = 0.92
+    assert quantile_lower_bound(np.array([np.nan, 3.0]), 0.1) == 3.0
+
+
+def test_sensitivity_moves_every_input_both_ways() -> None:
+    sc = preset("default")
+    moves = sensitivity.moves(sc)
+    assert {m.name for m in moves} == set(sensitivity.INPUTS)
+    assert len(moves) == 2 * len(sensitivity.INPUTS)
+    by = {(m.name, m.direction): m for m in moves}
+    assert all(m.scenario is not None for m in moves)
+    up = by[("lead volume", "high")].scenario
+    assert up.channels[0].leads_per_month == pytest.approx(1.2 * sc.channels[0].leads_per_month)
+    share = by[("MQL share", "low")]
+    assert share.factor == pytest.approx(0.8, rel=1e-4)
+    dv = by[("deal value", "high")].scenario.channels[0].deal_value
+    assert dv.mean == pytest.approx(1.2 * sc.channels[0].deal_value.mean)
+    sh = by[("shrinkage", "low")].scenario.teams[0].shrinkage
+    assert sh == pytest.approx(0.8 * sc.teams[0].shrinkage)
