@@ -67,6 +67,8 @@ def bench_api(workers: int, reps: int) -> dict:
         "load_average_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)],
         "within_limit": (t2 - t0) <= LIMIT_S,
         "answer": {"sdrs": [h["simulated"] for h in rec.headcount if h["role"] == "SDR"],
+                   "sdrs_analytic": [h["analytic"] for h in rec.headcount if h["role"] == "SDR"],
+                   "aes_analytic": [h["analytic"] for h in rec.headcount if h["role"] == "AE"],
                    "aes": [h["simulated"] for h in rec.headcount if h["role"] == "AE"],
                    "binding": rec.binding},
         "python": platform.python_version(), "cores": os.cpu_count(),
