@@ -815,10 +815,10 @@ class _Calibrator:
             src = ""
             if att is not None and "owner" in att.columns:
                 sel = team_of[att["lead"].to_numpy(np.int64)] == ti
-                owners = set(att.loc[sel, "owner"].dropna().astype(str))
+                owners = set(pd.unique(att.loc[sel, "owner"].dropna()).tolist())
                 src = "activity_owner"
             if not owners and "owner" in L.columns:
-                owners = set(L.loc[team_of == ti, "owner"].dropna().astype(str))
+                owners = set(pd.unique(L.loc[team_of == ti, "owner"].dropna()).tolist())
                 src = "owner"
             if owners:
                 self.add(f"teams[{tname}].reps", len(owners), (len(owners), len(owners)),
@@ -829,7 +829,8 @@ class _Calibrator:
                 self.add("ae.count", ae, (ae, ae), "AEs", "distinct opportunity owners", ae,
                          "opportunity_owner", exact=True)  # fmt: skip
         if att is not None and len(att) >= 50:
-            local = pd.to_datetime(att["at"] * _NS_PER_H, utc=True).dt.tz_convert(self.tz)
+            ns = np.round(att["at"].to_numpy(float) * _NS_PER_H).astype(np.int64)
+            local = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz)
             hour = (local.dt.hour + local.dt.minute / 60 + local.dt.second / 3600).to_numpy()
             wd = local.dt.day_of_week.to_numpy()
             share = np.bincount(wd, minlength=7) / len(wd)

@@ -177,23 +177,33 @@ def _breakdown(m: Measurement, sc: Scenario, mapped: MappedLog) -> pd.DataFrame:
     team = ep.team.astype(np.int64)
     rep = mapped.lead_owner[lead] if len(lead) else np.empty(0, np.int64)
     owner_names = [[*o, "(no owner)"] for o in mapped.owners]
+    n_team = len(mapped.teams) + 1  # the last: no team
+    n_rep = max((len(o) for o in owner_names), default=1) + 1  # the last: no owner
+    t_idx = np.where(team >= 0, team, n_team - 1)
+    r_idx = np.where(rep >= 0, rep, n_rep - 1)
     rows = []
-    for p in m.window.periods:
-        for name in CLAUSES:
-            o = oc[name]
+    for name in CLAUSES:
+        o = oc[name]
+        for p in m.window.periods:  # one bincount per period and status
             inp = (o.start >= p.start_h) & (o.start < p.end_h)
             if not inp.any():
                 continue
-            df = pd.DataFrame({"team": team[inp], "rep": rep[inp], "status": o.status[inp]})
-            for (ti, ri), g in df.groupby(["team", "rep"], sort=True):
-                st = g["status"].to_numpy()
-                met, br, pe = (int((st == MET).sum()), int((st == BREACHED).sum()),
-                               int((st == PENDING).sum()))  # fmt: skip
+            key = t_idx[inp] * n_rep + r_idx[inp]
+            st = o.status[inp]
+            size = n_team * n_rep
+            met = np.bincount(key[st == MET], minlength=size)
+            br = np.bincount(key[st == BREACHED], minlength=size)
+            pe = np.bincount(key[st == PENDING], minlength=size)
+            for k in np.flatnonzero(met + br + pe):
+                ti, ri = divmod(int(k), n_rep)
+                has_team = ti < n_team - 1
+                names = owner_names[ti] if has_team else []
                 rows.append({
-                    "period": p.label, "team": mapped.teams[ti] if ti >= 0 else "(none)",
-                    "owner": owner_names[ti][ri] if ti >= 0 else "(no owner)",
-                    "clause": name, "met": met, "breached": br, "pending": pe,
-                    "compliance": met / (met + br) if met + br else float("nan"),
+                    "period": p.label, "team": mapped.teams[ti] if has_team else "(none)",
+                    "owner": names[ri] if has_team and ri < len(names) - 1 else "(no owner)",
+                    "clause": name, "met": int(met[k]), "breached": int(br[k]),
+                    "pending": int(pe[k]),
+                    "compliance": met[k] / (met[k] + br[k]) if met[k] + br[k] else float("nan"),
                 })  # fmt: skip
     out = pd.DataFrame(rows, columns=["period", "team", "owner", "clause", "met", "breached",
                                       "pending", "compliance"])  # fmt: skip

@@ -110,26 +110,38 @@ def to_log(export: CrmExport, channels: list[str] | None = None,
     seg = pd.Categorical(L["segment"], categories=seg_names).codes.astype(np.int16)
     team = pd.Categorical(L["team"], categories=team_names).codes.astype(np.int64)
 
-    # owners per team: lead owners and the owners of the activities on the team's leads
+    # owners per team: lead owners and the owners of the activities on the team's leads,
+    # as integer codes (one factorize over both), rep index = rank of the name in the team
     acts = export.activities
-    own_lead = L["owner"] if "owner" in L.columns else pd.Series(pd.NA, index=L.index,
-                                                                 dtype="string")
-    pairs = [pd.DataFrame({"team": team, "owner": own_lead.to_numpy(dtype=object)})]
-    if acts is not None and "owner" in acts.columns:
-        pairs.append(pd.DataFrame({"team": team[acts["lead"].to_numpy()],
-                                   "owner": acts["owner"].to_numpy(dtype=object)}))
-    allp = pd.concat(pairs, ignore_index=True).dropna().drop_duplicates()
-    owners = [sorted(allp.loc[allp["team"] == ti, "owner"].astype(str)) for ti in
-              range(len(team_names))]  # fmt: skip
-    rep_of = {(ti, o): r for ti, os_ in enumerate(owners) for r, o in enumerate(os_)}
+    n_act = 0 if acts is None else len(acts)
+    lead_names = (L["owner"].astype("string") if "owner" in L.columns
+                  else pd.Series(pd.NA, index=range(n), dtype="string"))  # fmt: skip
+    act_names = (acts["owner"].astype("string") if acts is not None and "owner" in acts.columns
+                 else pd.Series(pd.NA, index=range(n_act), dtype="string"))  # fmt: skip
+    codes, names = pd.factorize(pd.concat([lead_names, act_names], ignore_index=True),
+                                use_na_sentinel=True)  # fmt: skip
+    lead_code, act_code = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    act_team = team[acts["lead"].to_numpy(np.int64)] if acts is not None else np.empty(0, int)
+    pairs = pd.DataFrame({"team": np.concatenate([team, act_team]), "code": codes})
+    pairs = pairs[pairs["code"] >= 0].drop_duplicates()
+    pairs["name"] = np.asarray(names, dtype=object)[pairs["code"].to_numpy()]
+    pairs = pairs.sort_values(["team", "name"], kind="stable")
+    pairs["rep"] = pairs.groupby("team").cumcount()
+    owners = [pairs.loc[pairs["team"] == ti, "name"].astype(str).tolist()
+              for ti in range(len(team_names))]  # fmt: skip
+    width = len(names) + 1
+    index = pd.Index(pairs["team"].to_numpy(np.int64) * width + pairs["code"].to_numpy())
+    rep_values = pairs["rep"].to_numpy(np.int32)
 
-    def rep_index(tm: np.ndarray, ow: np.ndarray) -> np.ndarray:
-        key = pd.Series(list(zip(tm.tolist(), ow.tolist(), strict=True)), dtype=object)
-        return key.map(rep_of).fillna(-1).to_numpy(np.int32) if len(key) else np.empty(0,
-                                                                                    np.int32)
+    def rep_index(tm: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """Rep index of owner codes in their teams (-1: no owner)."""
+        if not len(tm):
+            return np.empty(0, np.int32)
+        pos = index.get_indexer(np.asarray(tm, np.int64) * width + np.asarray(code, np.int64))
+        return np.where((pos >= 0) & (np.asarray(code) >= 0), rep_values[np.maximum(pos, 0)]
+                        if len(rep_values) else -1, -1).astype(np.int32)
 
-    lead_rep = (rep_index(team, own_lead.to_numpy(dtype=object)) if n
-                else np.empty(0, np.int32))  # fmt: skip
+    lead_rep = rep_index(team, lead_code)
 
     log = EventLog(ch_names, seg_names, team_names)
     created = H["created_at"]
@@ -156,19 +168,22 @@ def to_log(export: CrmExport, channels: list[str] | None = None,
 
     lead_event("routed", "routed_at", with_rep=False)
     lead_event("assigned", "assigned_at")
-    _attempts(log, export, H, o_ns, mql, team, ep, rep_index, notes)
+    _attempts(log, export, H, o_ns, mql, team, ep, rep_index, notes, lead_code, act_code)
     lead_event("sql", "sql_at")
     lead_event("disqualified", "disqualified_at")
     rec = lead_event("recycled", "recycled_at")
     if rec.any():
         _add(log, "nurture", ids[rec], ep[rec], H["recycled_at"][rec])
 
-    stage = L["stage"].to_numpy(dtype=object) if "stage" in L.columns else np.full(n, "open",
-                                                                                  dtype=object)
+    stage = L["stage"] if "stage" in L.columns else pd.Series("open", index=L.index)
+
+    def is_stage(name: str) -> np.ndarray:
+        return (stage == name).fillna(False).to_numpy(bool)
+
     closed = H.get("closed_at", np.full(n, np.nan))
-    won = (stage == "won") & ~np.isnan(closed)
-    lost = (stage == "lost") & ~np.isnan(closed)
-    expired = (stage == "expired") & ~np.isnan(closed)
+    won = is_stage("won") & ~np.isnan(closed)
+    lost = is_stage("lost") & ~np.isnan(closed)
+    expired = is_stage("expired") & ~np.isnan(closed)
     opened = H.get("opportunity_opened_at", np.full(n, np.nan)).copy()
     # a closed deal needs an opening time for its cycle: SQL time, else MQL time
     fallback = (won | lost) & np.isnan(opened)
@@ -190,7 +205,7 @@ def to_log(export: CrmExport, channels: list[str] | None = None,
     _add(log, "lost", ids[lost], ep[lost], closed[lost], -1, ae_rep[lost])
     _add(log, "nurture_expired", ids[expired], ep[expired], closed[expired])
 
-    disq = (stage == "disqualified") | (~np.isnan(H.get("disqualified_at", np.full(n, np.nan)))
+    disq = is_stage("disqualified") | (~np.isnan(H.get("disqualified_at", np.full(n, np.nan)))
                                         & ~won & ~lost & ~expired)  # fmt: skip
     state = np.zeros(n, dtype=np.int64)
     state[won], state[lost], state[expired] = 1, 2, 4
@@ -211,7 +226,8 @@ def _order(first: list[str] | None, values: pd.Series) -> list[str]:
 
 def _attempts(log: EventLog, export: CrmExport, H: dict[str, np.ndarray], origin_ns: int,
               mql: np.ndarray, team: np.ndarray, ep: np.ndarray, rep_index: Callable[
-                  [np.ndarray, np.ndarray], np.ndarray], notes: dict[str, int]) -> None:
+                  [np.ndarray, np.ndarray], np.ndarray], notes: dict[str, int],
+              lead_code: np.ndarray, act_code: np.ndarray) -> None:
     """Attempt and contact rows from the activities (plus ``first_touch_at`` when it is
     earlier than a lead's first activity, or the lead has none).
 
@@ -223,16 +239,15 @@ def _attempts(log: EventLog, export: CrmExport, H: dict[str, np.ndarray], origin
     lead = np.empty(0, np.int64)
     t = dur = np.empty(0)
     reach = np.empty(0, bool)
-    own = np.empty(0, dtype=object)
+    own = np.empty(0, dtype=np.int64)
     if acts is not None and len(acts):
         lead = acts["lead"].to_numpy(np.int64)
         t = _hours(acts["at"], origin_ns)
         dur = (acts["duration_minutes"].to_numpy(float) / 60.0 if "duration_minutes" in
                acts.columns else np.full(len(acts), np.nan))  # fmt: skip
-        reach = (acts["outcome"].to_numpy(dtype=object) == "reached" if "outcome" in
+        reach = ((acts["outcome"] == "reached").fillna(False).to_numpy(bool) if "outcome" in
                  acts.columns else np.zeros(len(acts), dtype=bool))  # fmt: skip
-        own = (acts["owner"].to_numpy(dtype=object) if "owner" in acts.columns
-               else np.full(len(acts), None, dtype=object))  # fmt: skip
+        own = act_code
         before = np.isnan(mql[lead]) | (t < mql[lead])
         if before.any():
             notes["activities before the lead's MQL (not attempts)"] = int(before.sum())
@@ -243,8 +258,7 @@ def _attempts(log: EventLog, export: CrmExport, H: dict[str, np.ndarray], origin
         first_act = np.full(n, np.inf)
         np.minimum.at(first_act, lead, t)
         extra = ~np.isnan(ft) & (ft < first_act)
-        own_lead = (export.leads["owner"].to_numpy(dtype=object) if "owner" in
-                    export.leads.columns else np.full(n, None, dtype=object))  # fmt: skip
+        own_lead = lead_code
         lead = np.concatenate([lead, np.flatnonzero(extra)])
         t = np.concatenate([t, ft[extra]])
         dur = np.concatenate([dur, np.full(int(extra.sum()), np.nan)])
