@@ -33,8 +33,8 @@ def menu_chart(rec: Recommendation) -> alt.Chart:
                                     width=360, height=220)
 
 
-def tornado_chart(rec: Recommendation) -> alt.Chart:
-    """Revenue P50 at -20 % and +20 % of each input, around the base."""
+def tornado_chart(rec: Recommendation) -> alt.HConcatChart:
+    """Revenue P50 and P(first touch met) at -20 % and +20 % of each input, around the base."""
     import altair as alt
 
     rows = []
@@ -43,15 +43,23 @@ def tornado_chart(rec: Recommendation) -> alt.Chart:
             if f"revenue_p50_{d}" in t:
                 rows.append({"input": t["input"], "move": "-20%" if d == "low" else "+20%",
                              "revenue_p50": t[f"revenue_p50_{d}"],
-                             "base": t["revenue_p50_base"]})  # fmt: skip
+                             "base": t["revenue_p50_base"],
+                             "p_ft": t[f"p_first_touch_met_{d}"],
+                             "p_ft_base": t["p_first_touch_met_base"]})  # fmt: skip
     df = pd.DataFrame(rows)
     order = [t["input"] for t in rec.tornado]
-    bars = alt.Chart(df).mark_bar().encode(
-        y=alt.Y("input:N", sort=order, title=None),
-        x=alt.X("revenue_p50:Q", title=f"monthly revenue P50 ({rec.recommended.currency})"),
-        x2="base:Q", color=alt.Color("move:N", title=None))
-    return bars.properties(title="Sensitivity (tornado), each input alone", width=360,
-                           height=22 * max(1, len(order)))
+    height = 22 * max(1, len(order))
+    y = alt.Y("input:N", sort=order, title=None)
+    color = alt.Color("move:N", title=None)
+    rev = alt.Chart(df).mark_bar().encode(
+        y=y, x=alt.X("revenue_p50:Q", title=f"monthly revenue P50 ({rec.recommended.currency})"),
+        x2="base:Q", color=color).properties(width=300, height=height)
+    ft = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("input:N", sort=order, axis=None),
+        x=alt.X("p_ft:Q", title="P(first touch met in a month)", scale=alt.Scale(domain=[0, 1])),
+        x2="p_ft_base:Q", color=color).properties(width=200, height=height)
+    return alt.hconcat(rev, ft).properties(
+        title="Sensitivity (tornado): each input alone at -20 % and +20 %, same seeds")
 
 
 def pmet_chart(rec: Recommendation) -> alt.Chart:
