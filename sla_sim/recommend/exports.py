@@ -281,7 +281,7 @@ def sla_document(rec: Recommendation) -> list[tuple[str, list[Any]]]:
     ]))
     sections.append(("Review cadence", [
         "Monthly: both sides review each clause's compliance for the month just closed"
-        " (`sla-sim crm measure` on the CRM export) against the P(met) stated here.",
+        " (`sla-sim measure` on the CRM export) against the P(met) stated here.",
         "Quarterly: renegotiate targets and headcount (`sla-sim recommend` again with the"
         " recalibrated scenario).",
     ]))
