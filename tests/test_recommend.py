@@ -195,7 +195,7 @@ def test_menu_never_needs_fewer_sdrs_for_a_tighter_window(rec) -> None:
 @pytest.mark.slow
 def test_higher_revenue_target_never_lowers_volume_or_headcount() -> None:
     kw = {"confidence": CONF, "reps": 12, "seed": SEED, "workers": 2, "progress": False,
-          "tornado": False, "min_reps": 6}
+          "tornado": False, "min_reps": 6, "first_touch_menu": ()}
     lo = recommend(small(), revenue_target=300_000, **kw)
     hi = recommend(small(), revenue_target=600_000, **kw)
     for a, b in zip(lo.recommended.channels, hi.recommended.channels, strict=True):
