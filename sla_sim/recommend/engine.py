@@ -281,9 +281,25 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
 
     A search that would need more than ``max_headcount`` SDRs (per team) or AEs raises a
     ScenarioError naming the lever that runs out."""
+    check(sc, revenue_target, confidence, keep, reps, seed, workers)
+    ev = Evaluator(seed, workers, dask, progress)
+    ok = False
+    try:
+        rec = _recommend(ev, sc, revenue_target, confidence, keep, reps, seed, progress,
+                         sensitivity_reps, min_reps, first_touch_menu, tornado, max_headcount)
+        ok = True
+        return rec
+    finally:
+        ev.close(now=not ok)
+
+
+def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confidence: float,
+               keep: tuple[str, ...], reps: int, seed: int, progress: bool,
+               sensitivity_reps: int | None, min_reps: int | None,
+               first_touch_menu: tuple[float, ...], tornado: bool,
+               max_headcount: int) -> Recommendation:  # fmt: skip
     from tqdm.auto import tqdm
 
-    check(sc, revenue_target, confidence, keep, reps, seed, workers)
     c = float(confidence)
     target = sc.sla.revenue_target_per_month if revenue_target is None else float(revenue_target)
     mn = min(reps, min_reps or 10)
@@ -293,7 +309,6 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     menu_t = tuple(sorted(set(first_touch_menu) | {ft_req}))
     req = Request(target, c, tuple(keep), reps, seed, mn, step, sreps, menu_t)
     kept = _kept(tuple(keep), sc)
-    ev = Evaluator(seed, workers, dask, progress)
     notes: list[str] = []
     timings: dict[str, float] = {}
     stages = ["analytic", "volumes", "sdr", "ae", "commitments"] + (

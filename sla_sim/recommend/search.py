@@ -11,14 +11,23 @@ only where their settings differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.executors import Job, execute, jobs_for, mp_context
+from sla_sim.batch.executors import _chunks as chunks_of
+from sla_sim.batch.executors import _terminate as terminate
 from sla_sim.batch.replications import ReplicationError, collect
-from sla_sim.batch.worker import simulation_key
+from sla_sim.batch.worker import (
+    ReplicationFailure,
+    ReplicationResult,
+    run_chunk,
+    simulation_key,
+)
 from sla_sim.metrics import TOTAL
 from sla_sim.scenario.schema import Scenario, SLASpec
 from sla_sim.stats import wilson_interval
@@ -63,6 +72,7 @@ class Evaluator:
         self._data: dict[tuple[str, str], dict[int, np.ndarray]] = {}
         self.counter = Counter()
         self.stage = "search"
+        self._pool: ProcessPoolExecutor | None = None
 
     @staticmethod
     def tag(sc: Scenario, sla: SLASpec) -> tuple[str, str]:
@@ -99,8 +109,17 @@ class Evaluator:
             return
         total = sum(j.outcomes for j in jobs)
         simulated = sum(len(j.indices) for j in jobs)
-        done, failed = collect(execute(jobs, min(self.workers, max(1, simulated)), self.dask),
-                               progress=self.progress, total=total, desc=desc)  # fmt: skip
+        if self.dask or self.workers == 1:
+            outcomes = execute(jobs, min(self.workers, max(1, simulated)), self.dask)
+            done, failed = collect(outcomes, progress=self.progress, total=total, desc=desc)
+        else:
+            try:
+                done, failed = collect(self._pooled(jobs), progress=self.progress, total=total,
+                                       desc=desc)  # fmt: skip
+            except BrokenProcessPool:  # a worker died: the executors' own restart logic
+                self.close()
+                done, failed = collect(execute(jobs, self.workers), progress=self.progress,
+                                       total=total, desc=desc)  # fmt: skip
         if failed:
             raise ReplicationError(failed)
         for r in done:
@@ -109,6 +128,32 @@ class Evaluator:
                 self._col = {k: i for i, k in enumerate(self.keys)}
             self._data[r.tag][r.replication] = r.values
         self.counter.add(self.stage, simulated, total)
+
+    def _pooled(self, jobs: list[Job]) -> Iterator[ReplicationResult | ReplicationFailure]:
+        """Run jobs on one process pool kept for the whole recommendation (a search makes
+        dozens of small requests; a pool per request would fork the workers each time)."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context())
+        futures = [self._pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
+                                     c.keep_log_of, c.tag, False, c.also)
+                   for c in chunks_of(jobs, self.workers)]  # fmt: skip
+        clean = False
+        try:
+            for fut in as_completed(futures):
+                yield from fut.result()
+            clean = True
+        finally:
+            if not clean:
+                for fut in futures:
+                    fut.cancel()
+
+    def close(self, now: bool = False) -> None:
+        """Shut the kept process pool down (``now``: stop its workers at once)."""
+        if self._pool is not None:
+            if now:
+                terminate(self._pool)
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def values(self, sc: Scenario, sla: SLASpec, reps: int | None = None) -> np.ndarray:
         """(replications x keys) metrics of the first ``reps`` replications (all available)."""
