@@ -15,12 +15,12 @@ from sla_sim import preset, preset_names, run_replications
 # re-pinned for sla.mql_commitment_basis (default "day"): mql_commitment and
 # mql_volume_breach change; with basis "month" the previous checksums are reproduced exactly.
 PINNED = {
-    "default": "676360651ae975bdae4590eeaeb0cd6ac134950afcd121506a4ad24f6de4da2e",
-    "mid_market": "676360651ae975bdae4590eeaeb0cd6ac134950afcd121506a4ad24f6de4da2e",
+    "default": "a4239d88016fe9a04cd9bd5b30af24da10a9390c0629e5a7407fc33bf2882688",
+    "mid_market": "a4239d88016fe9a04cd9bd5b30af24da10a9390c0629e5a7407fc33bf2882688",
     # re-pinned for issue 11: smb_inbound's won curve re-derived from the Olist data
     # (sql/win rates, cycle, AE pipeline; see tests/test_crm_presets.py)
-    "smb_inbound": "5669944e155e2cc07822718f4aa1441bc7b66f670b96c4a8fb1f9a92dca611e9",
-    "enterprise": "5c88dc973d675efc9965fafed7ac83e7597d96a4365bbb7061afe0cc06bb1935",
+    "smb_inbound": "71d707c8e42d00d5b11342f460436363907833af8385dc828a9c233a138741a0",
+    "enterprise": "c82ce159bd75512e99a68bdda17683cba3864e7ca05a47dd7af3695f4891cd3c",
 }
 
 

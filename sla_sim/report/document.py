@@ -150,12 +150,27 @@ def _outcomes(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+MEASURED = "measured_"  # prefix of the counts of leads created in the measured window
+
+
 def _terminal(results: Results) -> pd.DataFrame:
+    """Mean final state of the leads created in the measured window (adding up to the funnel's
+    leads created) beside that of every lead of the run, warm-up included."""
     mean = results.terminal.drop(columns="replication").mean()
-    total = float(mean.sum())
-    return pd.DataFrame({"State": [STATES.get(k, k) for k in mean.index],
-                         "Mean leads": [fmt(v, "count") for v in mean],
-                         "Share": [fmt(v / total if total else np.nan, "pct") for v in mean]})
+    whole = mean[[k for k in mean.index if not str(k).startswith(MEASURED)]]
+    inside = mean[[k for k in mean.index if str(k).startswith(MEASURED)]]
+    inside.index = [str(k).removeprefix(MEASURED) for k in inside.index]
+    out = pd.DataFrame({"State": [STATES.get(k, k) for k in whole.index]})
+    if len(inside):
+        n_in = float(inside.sum())
+        out["Leads created in the measured window"] = [fmt(inside.get(k, np.nan), "count")
+                                                       for k in whole.index]
+        out["Share"] = [fmt(inside.get(k, np.nan) / n_in if n_in else np.nan, "pct")
+                        for k in whole.index]
+    n_all = float(whole.sum())
+    out["All leads of the run (warm-up included)"] = [fmt(v, "count") for v in whole]
+    out["Share of all"] = [fmt(v / n_all if n_all else np.nan, "pct") for v in whole]
+    return out
 
 
 def _glossary() -> pd.DataFrame:
@@ -221,11 +236,12 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
               " counted), mean over replications: the same numbers as the funnel chart and the"
               " headline. A deal won in the window may come from a lead created in the warm-up."),
         ("table", _outcomes(results)),
-        ("h2", "Final state of every simulated lead (warm-up included)"),
-        ("p", "For the conservation check, not for planning: every lead created in the whole"
-              f" run ({h.warmup_days} warm-up days plus the measured months) ends in exactly one"
-              " of these states at the end of the horizon, so these counts are larger than the"
-              " measured window's."),
+        ("h2", "Lead terminal states"),
+        ("p", "Every lead ends in exactly one of these states at the end of the horizon (mean"
+              " over replications). The leads created in the measured window add up to the"
+              " funnel's leads created; the last columns count every lead of the run, the"
+              f" {h.warmup_days} warm-up days' included, so they are larger. A lead created late"
+              " in the window may still be in flight."),
         ("table", _terminal(results)),
         ("h2", "Charts"),
     ]  # fmt: skip
