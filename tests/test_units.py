@@ -71,3 +71,12 @@ def test_field_units_come_from_the_field_names() -> None:
     assert u.field_value("horizon.warmup_days", 90) == "90 days"
     assert u.field_value("mql_threshold_points", 55) == "55 points"
     assert u.field_value("name", "x") == "'x'"
+
+
+def test_field_values_of_whole_items_and_absent_fields() -> None:
+    from sla_sim.errors import MISSING
+
+    assert u.field_value("channels[tv]", MISSING) == "(absent)"
+    assert u.field_value("channels[tv]", {"name": "tv", "leads_per_month": 10}) == "item 'tv'"
+    assert (u.field_value("channels[paid].cycle_days", {"kind": "gamma", "mean": 38.0, "cv": 0.6})
+            == "gamma(mean=38, cv=0.6)")

@@ -246,7 +246,12 @@ def field_unit(path: str) -> str:
 
 
 def field_value(path: str, value: Any, currency: str = "") -> str:
-    """A scenario field's value with its unit (``4 business h``, ``USD 24k``, ``25 %``)."""
+    """A scenario field's value with its unit (``4 business h``, ``USD 24k``, ``25 %``);
+    ``(absent)`` for a field or list item that scenario does not have."""
+    from sla_sim.errors import MISSING
+
+    if value is MISSING:
+        return "(absent)"
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return repr(value) if isinstance(value, str) else str(value).lower()
     if isinstance(value, (list, tuple)):
@@ -254,6 +259,12 @@ def field_value(path: str, value: Any, currency: str = "") -> str:
         inner = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in value)
         return f"[{inner}]" + (f" {unit}" if unit and unit not in ("ratio", "currency") else "")
     if isinstance(value, dict):
+        if "name" in value:  # a whole list item (a channel, a team) only one side has
+            return f"item {value['name']!r}"
+        if "kind" in value:  # a distribution of another family: lognormal(mean=24000, cv=0.9)
+            args = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
+                             for k, v in value.items() if k != "kind")  # fmt: skip
+            return f"{value['kind']}({args})"
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
     unit = field_unit(path)
     if unit == "currency":

@@ -252,7 +252,8 @@ def _merge(base: Any, over: Any) -> Any:
 
 def diff(a: Scenario, b: Scenario) -> list[tuple[str, Any, Any]]:
     """Every field where two scenarios differ: (path, value in A, value in B), paths as
-    :func:`set_path` reads them (list items by ``name`` where they have one)."""
+    :func:`set_path` reads them (list items by ``name`` where they have one); a field or item
+    only one side has is :data:`~sla_sim.errors.MISSING` on the other."""
     out: list[tuple[str, Any, Any]] = []
     _diff(a.model_dump(mode="json"), b.model_dump(mode="json"), "", out)
     return out
@@ -266,7 +267,7 @@ def _diff(x: Any, y: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
         for k in [*x, *(k for k in y if k not in x)]:
             sub = f"{path}.{k}" if path else k
             if k not in x or k not in y:
-                out.append((sub, x.get(k), y.get(k)))
+                out.append((sub, x.get(k, MISSING), y.get(k, MISSING)))
             else:
                 _diff(x[k], y[k], sub, out)
         return
@@ -277,7 +278,7 @@ def _diff(x: Any, y: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
         for n in [*xs, *(n for n in ys if n not in xs)]:
             sub = f"{path}[{n}]"
             if n not in xs or n not in ys:
-                out.append((sub, xs.get(n), ys.get(n)))
+                out.append((sub, xs.get(n, MISSING), ys.get(n, MISSING)))
             else:
                 _diff(xs[n], ys[n], sub, out)
         return
