@@ -38,6 +38,7 @@ ae.count                               opportunity_owner
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,11 @@ class Calibration:
 def _h(a: pd.Series | np.ndarray) -> np.ndarray:
     """datetime64[ns, UTC] -> float hours since the epoch (NaN where missing)."""
     s = pd.Series(a) if not isinstance(a, pd.Series) else a
+    if isinstance(s.dtype, pd.DatetimeTZDtype):  # int64 view, no conversion through objects
+        i = s.astype("datetime64[ns, UTC]").array.asi8
+        out = i / _NS_PER_H
+        out[i == np.iinfo(np.int64).min] = np.nan
+        return out
     v = s.to_numpy(dtype="datetime64[ns]")
     out = v.astype(np.int64) / _NS_PER_H
     out[np.isnat(v)] = np.nan
@@ -198,6 +204,7 @@ class _Calibrator:
         self.scores()
         self.handoff()
         self.contact()
+        self.first_touch()
         self.qualification()
         self.sales()
         self.capacity()
@@ -408,6 +415,9 @@ class _Calibrator:
             self.updates.pop("handoff.ops_delay_hours.cv")
 
     def _attempts(self) -> pd.DataFrame | None:
+        """Activities on MQLs (at or after the MQL), numerically: lead, at and age (hours),
+        outcome code (1 reached, 0 no answer, -1 other or unknown), owner code, duration,
+        and ``k``, the attempt number per lead in time order."""
         A = self.x.activities
         if A is None or not len(A):
             return None
@@ -415,14 +425,24 @@ class _Calibrator:
         lead = A["lead"].to_numpy(np.int64)
         at = _h(A["at"])
         keep = np.isfinite(mql[lead]) & (at >= mql[lead])
-        df = pd.DataFrame({"lead": lead[keep], "at": at[keep],
-                           "age": at[keep] - mql[lead[keep]]})  # fmt: skip
-        for c in ("outcome", "owner", "duration_minutes"):
-            if c in A.columns:
-                df[c] = A[c].to_numpy(dtype=object if c != "duration_minutes" else float)[keep]
-        df = df.sort_values(["lead", "at"], kind="stable")
-        df["k"] = df.groupby("lead").cumcount()
-        return df.reset_index(drop=True)
+        cols: dict[str, np.ndarray] = {"lead": lead[keep], "at": at[keep],
+                                       "age": at[keep] - mql[lead[keep]]}  # fmt: skip
+        if "outcome" in A.columns:
+            reached = (A["outcome"] == "reached").fillna(False).to_numpy(bool)
+            no = (A["outcome"] == "no_answer").fillna(False).to_numpy(bool)
+            cols["outcome"] = np.where(reached, 1, np.where(no, 0, -1))[keep]
+        if "owner" in A.columns:
+            cols["owner"] = pd.factorize(A["owner"], use_na_sentinel=True)[0][keep]
+        if "duration_minutes" in A.columns:
+            cols["duration_minutes"] = A["duration_minutes"].to_numpy(float)[keep]
+        order = np.lexsort((cols["at"], cols["lead"]))
+        cols = {c: v[order] for c, v in cols.items()}
+        ld = cols["lead"]
+        start = np.ones(len(ld), dtype=bool)
+        start[1:] = ld[1:] != ld[:-1]
+        first = np.maximum.accumulate(np.where(start, np.arange(len(ld)), 0))
+        cols["k"] = np.arange(len(ld)) - first
+        return pd.DataFrame(cols)
 
     def contact(self) -> None:
         self.att = att = self._attempts()
@@ -444,9 +464,9 @@ class _Calibrator:
                 self.updates.pop("follow_up.attempt_minutes.cv")
         if "outcome" not in att.columns:
             return
-        o = att["outcome"]
-        known = o.isin(["reached", "no_answer"]).to_numpy()
-        y_all = (o == "reached").to_numpy()[known].astype(float)
+        o = att["outcome"].to_numpy()
+        known = o >= 0
+        y_all = (o == 1)[known].astype(float)
         age_all = np.maximum(att["age"].to_numpy(float)[known], 0.0)
         k_all = att["k"].to_numpy(np.int64)[known]
         n_obs = len(y_all)
@@ -491,6 +511,43 @@ class _Calibrator:
                      f" since MQL and attempt number ({shape} curve), Wald interval",
                      n_obs, "activity_at, activity_outcome, mql_at")  # fmt: skip
 
+    def first_touch(self) -> None:
+        """MQL -> first touch in clock hours: Kaplan-Meier (``scipy.stats.ecdf``), MQLs not
+        yet touched censored at the export. An outcome of capacity and policy, not a scenario
+        parameter: reported in ``checks`` as the target a calibrated run should reproduce."""
+        mql = self.H.get("mql_at", self.H["created_at"])
+        touch = self.H.get("first_touch_at", np.full(len(mql), np.nan)).copy()
+        att = getattr(self, "att", None)
+        if att is not None and len(att):
+            first = att[att["k"] == 0]
+            t_act = np.full(len(mql), np.nan)
+            t_act[first["lead"].to_numpy(np.int64)] = first["at"].to_numpy(float)
+            touch = np.fmin(touch, t_act)
+        m = np.isfinite(mql)
+        if not np.isfinite(touch[m]).sum() >= MIN_EVENTS:
+            return
+        obs = np.isfinite(touch[m])
+        t = np.maximum(np.where(obs, touch[m] - mql[m], self.C - mql[m]), 0.0)
+        from sla_sim.crm.survival import kaplan_meier
+
+        km = kaplan_meier(t, obs)
+        with warnings.catch_warnings():  # undefined (NaN) where the curve reaches 0: unused
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ci = km.sf.confidence_interval(0.95)
+        q, sf = km.sf.quantiles, km.sf.probabilities
+
+        def when(p: float, surv: np.ndarray) -> float | None:
+            hit = np.flatnonzero(surv <= 1 - p)
+            return None if not len(hit) else round(float(q[hit[0]]), 4)
+
+        self.checks["first_touch_delay_hours"] = {
+            "method": "Kaplan-Meier of MQL to first touch (clock hours), untouched MQLs"
+                      " censored at the export", "touched": int(obs.sum()),
+            "censored": int((~obs).sum()),
+            "median": when(0.5, sf), "median_ci": [when(0.5, ci.low.probabilities),
+                                                   when(0.5, ci.high.probabilities)],
+            "p90": when(0.9, sf)}  # fmt: skip
+
     def qualification(self) -> None:
         H = self.H
         if "sql_at" not in H:
@@ -502,7 +559,7 @@ class _Calibrator:
         att = getattr(self, "att", None)
         reached = np.zeros(n, bool)
         if att is not None and "outcome" in att.columns:
-            reached[att.loc[att["outcome"] == "reached", "lead"].to_numpy(np.int64)] = True
+            reached[att.loc[att["outcome"] == 1, "lead"].to_numpy(np.int64)] = True
         self.naive["sql_rate_of_all_mqls"] = round(float(sql.mean()), 6)
         if reached.sum() >= MIN_EVENTS:
             disp = reached & (sql | disq | rec)
@@ -815,7 +872,8 @@ class _Calibrator:
             src = ""
             if att is not None and "owner" in att.columns:
                 sel = team_of[att["lead"].to_numpy(np.int64)] == ti
-                owners = set(pd.unique(att.loc[sel, "owner"].dropna()).tolist())
+                codes = att.loc[sel, "owner"].to_numpy()
+                owners = {f"code-{c}" for c in np.unique(codes[codes >= 0])}
                 src = "activity_owner"
             if not owners and "owner" in L.columns:
                 owners = set(pd.unique(L.loc[team_of == ti, "owner"].dropna()).tolist())

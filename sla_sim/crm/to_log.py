@@ -62,6 +62,11 @@ def origin_of(export: CrmExport, start: pd.Timestamp | None = None) -> datetime:
 def _hours(ts: pd.Series | np.ndarray, origin_ns: int) -> np.ndarray:
     """datetime64[ns, UTC] values -> float hours from the origin (NaN where missing)."""
     a = pd.to_datetime(ts, utc=True) if not isinstance(ts, pd.Series) else ts
+    if isinstance(a, pd.Series) and isinstance(a.dtype, pd.DatetimeTZDtype):
+        i = a.astype("datetime64[ns, UTC]").array.asi8
+        out = (i - origin_ns) / _NS_PER_H
+        out[i == np.iinfo(np.int64).min] = np.nan
+        return out
     v = a.to_numpy(dtype="datetime64[ns]") if hasattr(a, "to_numpy") else np.asarray(a)
     i = v.astype("datetime64[ns]").astype(np.int64)
     out = (i - origin_ns) / _NS_PER_H
