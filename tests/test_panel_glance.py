@@ -137,6 +137,7 @@ def test_save_charts_goes_to_the_store_with_progress(pair: tuple[Results, Result
     panel.planner.close()
 
 
+@pytest.mark.slow  # worker processes started three times
 def test_starting_scenario_is_kept_on_disk_for_the_next_page(tmp_path: Path) -> None:
     """A persisted evaluation is written under the disk cache (scenario hash, seed, reps,
     version) and a fresh planner - a new page's kernel - shows it at once, identical."""
@@ -168,3 +169,66 @@ def test_starting_scenario_is_kept_on_disk_for_the_next_page(tmp_path: Path) -> 
     other = Planner(reps=3, workers=1)  # another replication count: another key
     other.disk_cache = tmp_path / "cache"
     assert other.disk_path(sc) != kept
+
+
+@pytest.mark.slow  # worker processes started three times
+def test_a_second_kernel_waits_for_the_first_instead_of_simulating_twice(tmp_path: Path
+                                                                          ) -> None:  # fmt: skip
+    """While another live process has claimed the starting scenario, a new planner waits for
+    the results it keeps on disk rather than simulating the same replications at once."""
+    import asyncio
+    import shutil
+    import subprocess
+    import sys
+
+    from sla_sim.planner.engine import Planner, Update
+
+    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
+                                               "horizon.measure_months=1"])  # fmt: skip
+    maker = Planner(reps=2, workers=1)
+    maker.disk_cache = tmp_path / "made"
+    try:
+        maker.evaluate_sync(sc, lambda _u: None, persist=True)
+    finally:
+        maker.close()
+    made = maker.disk_path(sc)
+    waiter = Planner(reps=2, workers=1)
+    waiter.disk_cache = tmp_path / "shared"
+    target = waiter.disk_path(sc)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        target.parent.mkdir(parents=True)
+        target.with_name(f"{target.name}.computing").write_text(str(other.pid))
+        shown: list[Update] = []
+
+        async def scenario_of_two_kernels() -> None:
+            async def first_kernel_finishes() -> None:
+                await asyncio.sleep(1.0)
+                shutil.copytree(made, target)
+
+            await asyncio.gather(waiter.evaluate(sc, shown.append, persist=True),
+                                 first_kernel_finishes())  # fmt: skip
+
+        asyncio.run(scenario_of_two_kernels())
+    finally:
+        other.kill()
+        other.wait()
+        waiter.close()
+    assert waiter._pools is None  # it never started a worker
+    assert [u.from_cache and u.final for u in shown] == [True]
+    # a claim by a process that is gone is ignored: this planner simulates
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    fresh = Planner(reps=2, workers=1)
+    fresh.disk_cache = tmp_path / "stale"
+    stale = fresh.disk_path(sc)
+    stale.parent.mkdir(parents=True)
+    stale.with_name(f"{stale.name}.computing").write_text(str(gone.pid))
+    got: list[Update] = []
+    try:
+        fresh.evaluate_sync(sc, got.append, persist=True)
+    finally:
+        fresh.close()
+    assert got[-1].final
+    assert not got[-1].from_cache
+    assert not stale.with_name(f"{stale.name}.computing").exists()  # released when done

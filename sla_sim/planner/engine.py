@@ -381,6 +381,46 @@ class Planner:
             return None  # unreadable (an older layout, a half-copied folder): simulate again
         return res if res.replications == self.reps else None
 
+    #: Longest wait for another process's results of the same settings before simulating them
+    #: here anyway (a claim older than this, or of a process that is gone, is ignored).
+    CLAIM_WAIT_S = 120.0
+
+    def _claim_path(self, scenario: Scenario) -> Path | None:
+        path = self.disk_path(scenario)
+        return None if path is None else path.with_name(f"{path.name}.computing")
+
+    def _claim(self, scenario: Scenario) -> Path | None:
+        """Say on disk that this process is computing these settings (its pid in a file)."""
+        import os
+
+        claim = self._claim_path(scenario)
+        if claim is None:
+            return None
+        try:
+            claim.parent.mkdir(parents=True, exist_ok=True)
+            claim.write_text(str(os.getpid()), encoding="utf-8")
+        except OSError:
+            return None
+        return claim
+
+    async def _wait_for_other(self, scenario: Scenario, gen: int) -> Results | None:
+        """Results of these settings kept by another live process that claimed them, once they
+        appear (None at once when nobody else is computing them, or after CLAIM_WAIT_S)."""
+        import os
+
+        claim = self._claim_path(scenario)
+        deadline = time.monotonic() + self.CLAIM_WAIT_S
+        while claim is not None and gen == self._generation and time.monotonic() < deadline:
+            try:
+                pid = int(claim.read_text(encoding="utf-8").strip())
+                age = time.time() - claim.stat().st_mtime
+            except (OSError, ValueError):
+                break  # no claim (or a half-written one): nobody else is computing
+            if pid == os.getpid() or age > self.CLAIM_WAIT_S or not _alive(pid):
+                break
+            await asyncio.sleep(0.25)
+        return self._from_disk(scenario)
+
     def _to_disk(self, scenario: Scenario, res: Results) -> None:
         """Keep finished results on disk (written aside, then renamed into place)."""
         import os
@@ -419,6 +459,20 @@ class Planner:
                 on_progress(reps, reps)
             on_update(Update(self.cache[key], True, 0.0, from_cache=True))
             return
+        claim = None
+        if persist and self.disk_cache is not None:
+            # another kernel (a page, or the dashboard's pre-heated one) may be computing the
+            # same settings: wait for its results instead of simulating them twice at once
+            kept = await self._wait_for_other(scenario, gen)
+            if gen != self._generation:
+                return
+            if kept is not None:
+                self.cache[key] = kept
+                if on_progress is not None:
+                    on_progress(reps, reps)
+                on_update(Update(kept, True, 0.0, from_cache=True))
+                return
+            claim = self._claim(scenario)
         t0 = time.perf_counter()
         try:
             futures = self._submit(scenario)
@@ -459,6 +513,8 @@ class Planner:
         finally:
             for f in futures:
                 f.cancel()
+            if claim is not None:
+                claim.unlink(missing_ok=True)
         if failures:
             from sla_sim.batch.replications import ReplicationError
 
@@ -476,6 +532,19 @@ class Planner:
                       persist: bool = False) -> None:
         """The same, blocking (for scripts, tests and benchmarks)."""
         asyncio.run(self.evaluate(scenario, on_update, on_progress, persist))
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists (on this machine)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _lower_priority() -> None:
