@@ -166,6 +166,7 @@ class PolicyTeam:
         self.owner_cal = [model.calendars[i] for i in range(len(sc.teams))]
         self.team_l = model.team_l
         self.staffed = False  # reps with their own presence and calendars (see staffing)
+        self.own_calendars = False  # some rep works outside the team calendar
         self.skip_unavailable = False  # set with the staffing plan (see _staff)
         self.n_busy = 0  # reps mid-attempt
         self.offer_at = math.inf  # pull, team closed: when the armed offer timer fires
@@ -285,7 +286,7 @@ class PolicyTeam:
         heap, reps = self.pool, self.reps
         if self.n_busy == len(reps):
             return  # every rep is mid-attempt: the first to finish looks at the queue
-        if not self.staffed and not self.always_open:
+        if not self.own_calendars and not self.always_open:
             now = self.env.now
             if not self.cal.is_open(now):  # nobody works now: one wake-up at the opening
                 opens = self.cal.next_open(now)
@@ -384,12 +385,14 @@ class PolicyRep(Rep):
     """An SDR of a :class:`PolicyTeam`: due attempts in the team's order, pulls under ``pull``.
 
     Attempts not yet due wait in ``future`` as (due, seq, item); at each decision those now due
-    move to ``ready``, a heap in the team's order. A first attempt whose lead was reassigned
-    away stays in the heap, void (its seq no longer matches), and is skipped when reached.
+    move to ``ready``, a heap in the team's order (with ``due_first`` and no priority classes
+    the due order is the team's order: ``future`` alone serves, its top being the next attempt
+    once due). A first attempt whose lead was reassigned away stays in the heap, void (its seq
+    no longer matches), and is skipped when reached.
     """
 
     __slots__ = ("first_seq", "future", "gone", "is_on", "join_h", "leave_h", "on_team",
-                 "pteam", "ramp_s", "ramp_t", "ready")
+                 "pteam", "ramp_s", "ramp_t", "ready", "single")
 
     def __init__(self, model: FunnelModel, team: int, index: int, cap: int,
                  cal: BusinessCalendar) -> None:  # fmt: skip
@@ -398,6 +401,7 @@ class PolicyRep(Rep):
         self.ready: list[Item] = []
         self.first_seq = model.policy_state.first_seq
         self.pteam: PolicyTeam | None = None  # set once the team exists
+        self.single = False  # due order, no classes: one heap (set with the team)
         self.join_h, self.leave_h = -math.inf, math.inf
         self.gone = False
         self.on_team = True  # joined and not left (set by join() and leave())
@@ -477,7 +481,7 @@ class PolicyRep(Rep):
             self.dispatch()
 
     def _queue(self, item: Item, due: float) -> None:
-        if due <= self.env.now:
+        if due <= self.env.now and not self.single:
             heappush(self.ready, item)
         else:
             heappush(self.future, (due, item[3], item))
@@ -491,14 +495,22 @@ class PolicyRep(Rep):
     def dispatch(self) -> None:
         """Start the first due attempt (or pull a lead) now if on shift; else set a timer."""
         now = self.env.now
-        future, ready, first_seq, slot = self.future, self.ready, self.first_seq, self.slot
-        while future and future[0][0] <= now:
-            heappush(ready, heappop(future)[2])
-        while ready and ready[0][5] == 0 and first_seq[slot[ready[0][4]]] != ready[0][3]:
-            heappop(ready)  # a void first attempt (the lead was reassigned)
+        future, first_seq, slot = self.future, self.first_seq, self.slot
+        if self.single:  # due order only: one heap, its top is the next attempt
+            while future and future[0][2][5] == 0 and first_seq[slot[future[0][2][4]]] != \
+                    future[0][1]:  # fmt: skip
+                heappop(future)  # a void first attempt (the lead was reassigned)
+            top = future[0][2] if future and future[0][0] <= now else None
+        else:
+            ready = self.ready
+            while future and future[0][0] <= now:
+                heappush(ready, heappop(future)[2])
+            while ready and ready[0][5] == 0 and first_seq[slot[ready[0][4]]] != ready[0][3]:
+                heappop(ready)  # a void first attempt (the lead was reassigned)
+            top = ready[0] if ready else None
         pt = self.pteam
         pool = pt.pool if pt.pull and self.active < self.cap else None
-        if not ready and not pool:
+        if top is None and not pool:
             if future:
                 due = future[0][0]
                 start = self.next_open(due)
@@ -511,15 +523,15 @@ class PolicyRep(Rep):
             if start > now:
                 self._wake(start, now)
                 return
-        if pool and (not ready or pool[0] < ready[0]):
+        if pool and (top is None or pool[0] < top):
             item = heappop(pool)
             lead, k = item[4], 0
             self.active += 1
             self.log_row((lead, self.episode[lead], now, C_ASSIGNED, self.team, self.index, -1,
                           NAN))  # fmt: skip
         else:
-            item = heappop(ready)
-            lead, k = item[4], item[5]
+            heappop(future if self.single else self.ready)
+            lead, k = top[4], top[5]
         # start attempt k of the lead
         s = slot[lead]
         work_h = self.work_h[s * self.A + k] * self.stretch
@@ -541,7 +553,7 @@ class PolicyRep(Rep):
             if k < self.A:
                 due = self.first_t[s] + self.cadence_h[k]
                 item = self.pteam.item(due, next(self.seq), lead, k)
-                if due <= self.env.now:
+                if due <= self.env.now and not self.single:
                     heappush(self.ready, item)
                 else:
                     heappush(self.future, (due, item[3], item))
@@ -570,6 +582,7 @@ def build_policy_team(model: FunnelModel, index: int, overflow: int | None) -> P
     team = PolicyTeam(model, index, spec, reps, cal, overflow)
     for rep in reps:
         rep.pteam = team
+        rep.single = team.order == "due_first" and team.cls is None
     if staffing is not None:
         _staff(model, team, staffing)
     return team
@@ -579,8 +592,11 @@ def _staff(model: FunnelModel, team: PolicyTeam, staffing: Staffing) -> None:
     """Give each rep its calendar, presence and ramp; log them; schedule joins and leaves."""
     team.staffed = True
     team.skip_unavailable = model.sc.routing.skip_unavailable
-    team.always_open = False
-    team.next_open = team._next_rep_open
+    if model.sc.teams[team.index].rep_calendars:  # reps' own hours: the earliest of them
+        team.own_calendars = True
+        team.always_open = False
+        team.next_open = team._next_rep_open
+    # else every rep works inside the team calendar: its openings are a safe (early) bound
     env, end_h = model.env, model.end_h
     for r, rep in enumerate(team.reps):
         plan = staffing.plans[r]
