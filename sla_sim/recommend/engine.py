@@ -282,6 +282,12 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     A search that would need more than ``max_headcount`` SDRs (per team) or AEs raises a
     ScenarioError naming the lever that runs out."""
     check(sc, revenue_target, confidence, keep, reps, seed, workers)
+    cluster = None
+    if dask == "local":  # one local cluster for the whole recommendation, not one per request
+        from sla_sim.batch.executors import local_cluster
+
+        cluster = local_cluster(workers)
+        dask = cluster.scheduler_address
     ev = Evaluator(seed, workers, dask, progress)
     ok = False
     try:
@@ -291,6 +297,8 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
         return rec
     finally:
         ev.close(now=not ok)
+        if cluster is not None:
+            cluster.close()
 
 
 def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confidence: float,
