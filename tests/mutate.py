@@ -9,8 +9,14 @@ mutate and the fast test files that judge them. For each group this script:
    the shared working tree is never modified);
 2. appends a ``[tool.mutmut]`` table for that group to the scratch ``pyproject.toml``;
 3. runs ``mutmut run`` there, then reads every mutant's status with ``mutmut results --all``;
-4. writes ``build/mutation/<group>/summary.json`` and prints one Markdown table row, plus the
-   names of the surviving mutants (``mutmut show NAME`` in that directory shows each diff).
+4. re-checks every survivor against the group's whole test list in a fresh pytest process
+   (``MUTANT_UNDER_TEST=<name>``): mutmut runs, per mutant, only the tests it saw calling the
+   mutated function, and objects the tests build once and cache (module-level calendars,
+   ``functools.cache``) hide later calls from that map, so some "survivors" are killed by
+   the same test files run in full;
+5. writes ``build/mutation/<group>/summary.json`` and prints one Markdown table row, plus the
+   names of the mutants that still survive (``mutmut show NAME`` in that directory shows each
+   diff).
 
 Not part of ``bash dev.sh test``: a group takes minutes to tens of minutes on two cores.
 """
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,24 +88,68 @@ def statuses(workdir: Path, env: dict[str, str]) -> dict[str, str]:
     return found
 
 
+def pytest_cmd(spec: dict, cfg: dict) -> list[str]:
+    """The pytest command of a group's whole test list."""
+    return [sys.executable, "-m", "pytest", *cfg.get("pytest_args", []), "-o", "addopts=",
+            *spec["tests"]]  # fmt: skip
+
+
+def recheck(workdir: Path, spec: dict, cfg: dict, names: list[str], env: dict[str, str],
+            jobs: int) -> dict[str, str]:  # fmt: skip
+    """Run the group's whole test list against each named mutant in a fresh process.
+
+    Returns name -> "killed on recheck", "timeout on recheck" or "survived"."""
+    cwd = workdir / "mutants"
+    cmd = pytest_cmd(spec, cfg)
+    t0 = time.monotonic()
+    clean = subprocess.run(cmd, cwd=cwd, env=dict(env, MUTANT_UNDER_TEST=""),
+                           capture_output=True, text=True)  # fmt: skip
+    if clean.returncode != 0:
+        sys.exit(f"mutate: the clean test run fails in {cwd}:\n{clean.stdout[-3000:]}")
+    limit = max(120.0, 10 * (time.monotonic() - t0))
+
+    def one(name: str) -> tuple[str, str]:
+        try:
+            r = subprocess.run(cmd, cwd=cwd, env=dict(env, MUTANT_UNDER_TEST=name),
+                               capture_output=True, timeout=limit)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return name, "timeout on recheck"
+        return name, "survived" if r.returncode == 0 else "killed on recheck"
+
+    out = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for i, (name, status) in enumerate(pool.map(one, names), 1):
+            out[name] = status
+            print(f"  recheck {i}/{len(names)}: {status}: {name}", flush=True)
+    return out
+
+
 def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
-    """Counts and score of one group (score = killed / (mutants - not run))."""
+    """Counts and score of one group (score = killed / (mutants - not run)); statuses from
+    :func:`recheck` override mutmut's."""
     counts: dict[str, int] = {}
     for status in found.values():
         counts[status] = counts.get(status, 0) + 1
-    killed = sum(n for s, n in counts.items() if s in KILLED)
-    not_run = counts.get("skipped", 0) + counts.get("check was interrupted by user", 0)
+    killed = sum(n for s, n in counts.items() if s in KILLED or s.endswith("on recheck"))
+    by_mutmut = sum(n for s, n in counts.items() if s in KILLED)
+    not_run = sum(counts.get(s, 0) for s in ("skipped", "check was interrupted by user",
+                                               "not checked"))  # fmt: skip
     judged = len(found) - not_run
     return {
         "group": group,
         "mutants": len(found),
         "killed": killed,
+        "killed_by_mutmut": by_mutmut,
+        "killed_on_recheck": killed - by_mutmut,
         "survived": counts.get("survived", 0),
         "no_tests": counts.get("no tests", 0),
-        "other": {s: n for s, n in counts.items() if s not in KILLED | {"survived", "no tests"}},
+        "other": {s: n for s, n in counts.items()
+                  if s not in KILLED | {"survived", "no tests"} and "recheck" not in s},
         "score": killed / judged if judged else float("nan"),
         "seconds": round(seconds),
+        "not_checked": counts.get("not checked", 0),
         "surviving": sorted(k for k, s in found.items() if s in {"survived", "no tests"}),
+        "rechecked": {k: s for k, s in found.items() if "recheck" in s},
     }
 
 
@@ -110,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="keep earlier results of unchanged functions (default: start afresh)")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
+    parser.add_argument("--recheck-only", action="store_true",
+                        help="skip mutmut run; re-check the survivors of an earlier run")
+    parser.add_argument("--no-recheck", action="store_true",
+                        help="report mutmut's statuses as they are (no re-check of survivors)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="skip mutmut run and re-check: summarise what an earlier (perhaps "
+                        "interrupted) run measured; untested mutants are counted apart")
     parser.add_argument("--config", type=Path, default=ROOT / "pyproject.toml")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
@@ -127,23 +185,35 @@ def main(argv: list[str] | None = None) -> int:
     for group in args.groups or list(modules):
         spec = modules[group]
         workdir = ROOT / cfg.get("workdir", "build/mutation") / group
-        prepare(group, spec, cfg, workdir, fresh=not args.resume)
-        print(f"mutate: {group}: mutmut run in {workdir.relative_to(ROOT)}", flush=True)
         t0 = time.monotonic()
-        run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                              str(args.jobs)], cwd=workdir, env=env)  # fmt: skip
-        if run.returncode != 0:
-            print(f"mutate: mutmut run failed for {group} (exit {run.returncode})",
-                  file=sys.stderr)  # fmt: skip
-            return 1
-        summary = summarise(group, statuses(workdir, env), time.monotonic() - t0)
+        if not (args.recheck_only or args.summary_only):
+            prepare(group, spec, cfg, workdir, fresh=not args.resume)
+            print(f"mutate: {group}: mutmut run in {workdir.relative_to(ROOT)}", flush=True)
+            run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
+                                  str(args.jobs)], cwd=workdir, env=env)  # fmt: skip
+            if run.returncode != 0:
+                print(f"mutate: mutmut run failed for {group} (exit {run.returncode})",
+                      file=sys.stderr)  # fmt: skip
+                return 1
+        found = statuses(workdir, env)
+        left = sorted(k for k, v in found.items() if v in {"survived", "no tests"})
+        if not (args.no_recheck or args.summary_only):
+            print(f"mutate: {group}: re-checking {len(left)} survivors", flush=True)
+            found |= recheck(workdir, spec, cfg, left, env, args.jobs)
+        elif args.summary_only:  # keep the re-check results an earlier run saved
+            old = workdir / "summary.json"
+            if old.exists():
+                found |= json.loads(old.read_text()).get("rechecked", {})
+        summary = summarise(group, found, time.monotonic() - t0)
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         rows.append(summary)
-    print("\n| group | mutants | killed | survived | no tests | score | minutes |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| group | mutants | not run | killed by mutmut | killed on re-check | survived |"
+          " no tests | score |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for s in rows:
-        print(f"| {s['group']} | {s['mutants']} | {s['killed']} | {s['survived']} | "
-              f"{s['no_tests']} | {100 * s['score']:.1f}% | {s['seconds'] / 60:.0f} |")  # fmt: skip
+        print(f"| {s['group']} | {s['mutants']} | {s['not_checked']} | {s['killed_by_mutmut']} |"
+              f" {s['killed_on_recheck']} | {s['survived']} | {s['no_tests']} |"
+              f" {100 * s['score']:.1f}% |")
     for s in rows:
         if s["surviving"]:
             print(f"\n{s['group']}: {len(s['surviving'])} surviving (see `mutmut show NAME` in "
