@@ -100,3 +100,30 @@ def test_measured_run_is_stored(simulated, tmp_path: Path) -> None:
     months = {p for p in summary["periods"] if p != "total"}
     assert months == {p.label for p in me.window.months}
     assert pd.read_csv(path / "breakdown.csv")["compliance"].between(0, 1).any()
+
+
+def test_two_teams_measured_and_calibrated_apart(simulated, tmp_path: Path) -> None:
+    """Teams come from the MQLs' team column: each gets its reps (owners seen), its rows in the
+    breakdown, and, in a calibrated scenario, the channels whose MQLs it works."""
+    from sla_sim.crm.calibrate import calibrate
+
+    sc, log, _ = simulated
+    origin, _, end_h = horizon_hours(sc)
+    frames = log_to_export(log, origin, end_h, sc.horizon.timezone)
+    east = frames.leads["Lead Source"].isin(["inbound", "paid"])
+    has = frames.leads["Team"].notna()
+    frames.leads.loc[has & east, "Team"] = "east"
+    frames.leads.loc[has & ~east, "Team"] = "west"
+    leads, _, mapping = write_export(frames, tmp_path, "parquet")
+    ex = load_export(leads, mapping)
+    me = measure_export(ex, sc)
+    assert me.scenario.team_names() == ["east", "west"]
+    assert [t.reps for t in me.scenario.teams] == [sc.teams[0].reps] * 2
+    t = me.table.set_index(["period", "metric"])["value"].xs("total", level=0)
+    b = me.breakdown[(me.breakdown["period"] == "total")
+                     & (me.breakdown["clause"] == "first_touch")]
+    assert b.groupby("team")["met"].sum().sum() == t["first_touch_met"]
+    assert set(b["team"]) == {"east", "west"}
+    cal = calibrate(ex, sc)
+    routes = {tm.name: set(tm.channels) for tm in cal.scenario.teams}
+    assert routes == {"east": {"inbound", "paid"}, "west": {"events", "outbound", "partner"}}

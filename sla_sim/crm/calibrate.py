@@ -864,9 +864,13 @@ class _Calibrator:
     def capacity(self) -> None:
         L = self.L
         att = getattr(self, "att", None)
-        teams = sorted(L["team"].astype(str).unique())
+        mql_rows = (np.isfinite(self.H["mql_at"]) if "mql_at" in self.H
+                    else np.ones(len(L), bool))  # a team owns MQLs
+        teams = sorted(L.loc[mql_rows, "team"].astype(str).unique()) or [
+            self.x.mapping.team_default]
         self.teams = teams
-        team_of = pd.Categorical(L["team"].astype(str), teams).codes
+        team_of = pd.Index(teams).get_indexer(L["team"].astype(str))
+        team_of = np.where(mql_rows, team_of, -1)
         for ti, tname in enumerate(teams):
             owners: set[str] = set()
             src = ""
@@ -928,8 +932,10 @@ class _Calibrator:
             data["routing"]["team_rule"] = "single"
         else:
             data["routing"]["team_rule"] = "by_channel"
-            major = (pd.DataFrame({"c": self.L["channel"].astype(str),
-                                   "t": self.L["team"].astype(str)})
+            mq = (np.isfinite(self.H["mql_at"]) if "mql_at" in self.H
+                  else np.ones(len(self.L), bool))
+            major = (pd.DataFrame({"c": self.L.loc[mq, "channel"].astype(str),
+                                   "t": self.L.loc[mq, "team"].astype(str)})
                      .groupby("c")["t"].agg(lambda s: s.value_counts().index[0]))  # fmt: skip
             for spec in teams:
                 spec["channels"] = [c for c in self.channels if major.get(c) == spec["name"]]

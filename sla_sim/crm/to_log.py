@@ -110,10 +110,15 @@ def to_log(export: CrmExport, channels: list[str] | None = None,
     H = {c: _hours(L[c], o_ns) for c in L.columns if c.endswith("_at")}
     ch_names = _order(channels, L["channel"])
     seg_names = _order(None, L["segment"])
-    team_names = _order(teams, L["team"])
+    # a team owns MQLs: teams come from the leads that became MQLs (the others carry the
+    # mapping's default team, which is no team at all)
+    mql_rows = L["mql_at"].notna() if "mql_at" in L.columns else pd.Series(True, index=L.index)
+    seen_teams = set(L.loc[mql_rows, "team"].dropna().astype(str))
+    team_names = _order([t for t in teams or [] if t in seen_teams] or None,
+                        L.loc[mql_rows, "team"])
     ch = pd.Categorical(L["channel"], categories=ch_names).codes.astype(np.int16)
     seg = pd.Categorical(L["segment"], categories=seg_names).codes.astype(np.int16)
-    team = pd.Categorical(L["team"], categories=team_names).codes.astype(np.int64)
+    team = pd.Index(team_names).get_indexer(L["team"].astype(str)).astype(np.int64)
 
     # owners per team: lead owners and the owners of the activities on the team's leads,
     # as integer codes (one factorize over both), rep index = rank of the name in the team
