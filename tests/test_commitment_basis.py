@@ -77,5 +77,5 @@ def test_judged_commitment_and_total(basis: str) -> None:
 def test_unknown_basis_is_rejected_naming_the_field() -> None:
     from sla_sim.errors import ScenarioError
 
-    with pytest.raises(ScenarioError, match="sla.mql_commitment_basis"):
+    with pytest.raises(ScenarioError, match=r"sla\.mql_commitment_basis"):
         set_path(preset("default"), "sla.mql_commitment_basis", "week")
