@@ -330,6 +330,8 @@ def test_killing_the_main_process_leaves_nothing_alive_and_resumes_exactly(
 
     (row,) = RunStore(store).list().to_dict("records")
     assert row["status"] == "interrupted"
+    if sig == signal.SIGTERM:
+        assert f"sla-sim run --resume {row['id']}" in err
     on_disk = RunFolder(Path(row["path"])).read_chunks()
     assert on_disk is not None
     assert row["reps_done"] == len(on_disk) > 0
@@ -467,3 +469,19 @@ def test_cli_disk_full_message_names_the_file(tmp_path: Path, sc_file: Path) -> 
     assert "replications.parquet" in done.stderr
     assert "--resume" in done.stderr
     assert "<id>" not in done.stderr
+
+
+# ---------------------------------------------------------------------------- 9. small ones
+def test_wall_seconds_add_up_over_a_resume(scenario: Scenario, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time spent before an interruption is kept and added to the resume's."""
+    store = RunStore(tmp_path)
+    folder = _interrupted(scenario, store, 3, monkeypatch)
+    before = _meta(folder)["wall_seconds"]
+    assert before is not None
+    assert before > 0
+    t = time.perf_counter()
+    _, _, res = stored_run(resume=_meta(folder)["id"], store=store, progress=False)
+    spent = time.perf_counter() - t
+    assert before < res.meta["wall_seconds"] <= before + spent + 0.01
+    assert res.meta["wall_seconds"] <= _meta(folder)["wall_seconds"] <= before + spent + 0.01

@@ -17,8 +17,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                                    args.preset)])  # fmt: skip
     return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
                  reps=args.reps, open_browser=args.open,
-                 workers=args.workers if args.workers is not None else os.cpu_count() or 1
-                 )  # fmt: skip
+                 workers=args.workers if args.workers is not None else os.cpu_count() or 1,
+                 cull_after=args.cull_after)  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,4 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     dash.add_argument("--workers", type=int, default=None,
                       help="simulation worker processes (default: all cores)")
     dash.add_argument("--open", action="store_true", help="open the page in a web browser")
+    dash.add_argument("--cull-after", type=float, default=60.0, metavar="SECONDS",
+                      help="shut down the kernel (and workers) of a closed page after this many"
+                      " idle seconds (default 60)")
     dash.set_defaults(func=cmd_dashboard)

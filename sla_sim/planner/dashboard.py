@@ -35,6 +35,9 @@ HOST = "127.0.0.1"
 NOTEBOOK_NAME = "sla_planner.ipynb"
 STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
+#: Seconds a kernel whose page was closed may sit idle before it is shut down (with its
+#: worker processes); ``sla-sim dashboard --cull-after``.
+CULL_AFTER_S = 60.0
 TEMPLATE = "sla_sim_offline"
 # Voilà's lab template links Font Awesome's CSS from a CDN. The panel uses no icons, so this
 # template (the lab template, with any jsdelivr stylesheet link turned into an inert data: URL)
@@ -108,14 +111,28 @@ def _keep_on_disk() -> str:
     return f"panel.planner.disk_cache = __import__('pathlib').Path({folder!r})\n"
 
 
-def voila_command(notebook_path: str | Path, port: int) -> list[str]:
+def voila_command(notebook_path: str | Path, port: int,
+                  cull_after: float = CULL_AFTER_S) -> list[str]:  # fmt: skip
     """The Voilà command line: this Python, no browser, loopback only, exactly this port, the
     offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
     panel's notebook when the server starts, so its workers are up and the first estimate is
-    computing before anyone opens the page (Voilà starts the next one as a page takes it)."""
+    computing before anyone opens the page (Voilà starts the next one as a page takes it).
+
+    Kernels whose page is gone (closed tab, no connection left) are shut down once idle for
+    ``cull_after`` seconds (Jupyter server's kernel culling; connected pages and the
+    pre-heated kernel are never culled, and a page gets a full ``cull_after`` to connect to the
+    kernel handed to it: :class:`sla_sim.planner.kernels.DashboardKernelManager`); their
+    simulation workers exit with them (they watch their parent process,
+    :func:`sla_sim.batch.worker.die_with_parent`)."""
+    interval = max(1, round(cull_after / 4))
     return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
             f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
-            "--preheat_kernel=True", "--pool_size=1", str(notebook_path)]  # fmt: skip
+            "--preheat_kernel=True", "--pool_size=1",
+            f"--MappingKernelManager.cull_idle_timeout={max(1, round(cull_after))}",
+            f"--MappingKernelManager.cull_interval={interval}",
+            "--MappingKernelManager.cull_connected=False",
+            "--VoilaConfiguration.multi_kernel_manager_class="
+            "sla_sim.planner.kernels.DashboardKernelManager", str(notebook_path)]  # fmt: skip
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
@@ -181,13 +198,18 @@ def _shutdown(proc: subprocess.Popen[bytes]) -> None:
 
 
 def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
-          reps: int = 100, open_browser: bool = False, workers: int = 2) -> int:  # fmt: skip
+          reps: int = 100, open_browser: bool = False, workers: int = 2,
+          cull_after: float = CULL_AFTER_S) -> int:  # fmt: skip
     """Serve the planner panel on http://127.0.0.1:PORT/ until Ctrl-C; returns an exit code.
 
     ``scenario_path`` (a YAML, TOML or JSON scenario) wins over ``preset``. Raises
     ScenarioError for invalid options and DashboardError when Voilà is missing, the port is
-    taken or the server does not start.
+    taken or the server does not start. A kernel whose page is closed is shut down, with its
+    workers, after ``cull_after`` idle seconds.
     """
+    if not (isinstance(cull_after, (int, float)) and 1 <= cull_after < 1e9):
+        raise ScenarioError([Issue("--cull-after", "must be a number of seconds >= 1",
+                                   cull_after)], "dashboard request")  # fmt: skip
     _check(port, preset, scenario_path, reps, workers)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
@@ -203,7 +225,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     url = f"http://{HOST}:{port}/"
     in_main = _is_main_thread()
     old = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
-    proc = subprocess.Popen(voila_command(nb_path, port), cwd=folder, env=env)
+    proc = subprocess.Popen(voila_command(nb_path, port, cull_after), cwd=folder, env=env)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _answers(port):
