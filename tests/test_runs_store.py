@@ -1,4 +1,5 @@
-"""The run store: streamed chunks, listing and SQL over run folders, resume after Ctrl-C, precision targets, `runs` CLI."""
+"""The run store: streamed chunks, listing and SQL over run folders, resume after Ctrl-C,
+precision targets, `runs` CLI."""
 
 from __future__ import annotations
 
