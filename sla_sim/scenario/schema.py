@@ -244,17 +244,17 @@ class TeamSpec(Spec):
     ramp_by_tenure_month: list[Annotated[float, Field(gt=0, le=1)]] = Field(
         default_factory=list,
         description="Share of full speed of a hire (or backfill) in its 1st, 2nd, ... calendar"
-        " month on the team (attempts take 1/share as long); full speed after the list. E.g."
-        " [0.25, 0.5, 0.75], a common SDR ramp of about three months (Bridge Group SDR"
-        " metrics reports put ramp at about 3 months). Default empty: no ramp.",
+        " month on the team (attempts take 1/share as long); full speed after the list, e.g."
+        " [0.25, 0.5, 0.75] for a three-month ramp. Default empty: no ramp (an assumption to"
+        " replace with the team's own onboarding data).",
     )
     attrition_per_month: float = Field(
         default=0.0,
         ge=0,
         lt=1,
-        description="Probability that a rep leaves in a month (exponential time to leave)."
-        " Default 0: no attrition (today's behaviour). SDR attrition of 30-40% a year, i.e."
-        " about 0.03 a month, is commonly reported (Bridge Group).",
+        description="Probability that a rep leaves in a month (exponential time to leave;"
+        " 0.03 a month is 1 - 0.97**12 = 31% a year). Default 0: no attrition (today's"
+        " behaviour).",
     )
     backfill_delay_days: float | None = Field(
         default=None,
@@ -266,8 +266,9 @@ class TeamSpec(Spec):
         default=0.0,
         ge=0,
         le=100,
-        description="Days off per rep per year, drawn as whole absent working days. Default 0"
-        " (shrinkage covers average absence); 15-25 is typical of US paid time off.",
+        description="Days off per rep per year, drawn as whole absent working days. Default 0:"
+        " average absence is left to shrinkage (today's behaviour); with PTO days set, lower"
+        " shrinkage by the same share to avoid counting absence twice.",
     )
     rep_calendars: list[CalendarSpec] = Field(
         default_factory=list,
