@@ -195,6 +195,7 @@ def test_aalen_johansen_matches_competing_exponentials() -> None:
         assert aj.at(x)[0] == pytest.approx(true, abs=0.01)
 
 
+@pytest.mark.slow
 def test_calibrated_scenario_and_json_hold_no_row_level_data(calibrations: list[Calibration],
                                                              tmp_path: Path) -> None:
     import json
