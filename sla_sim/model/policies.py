@@ -475,13 +475,13 @@ class PolicyRep(Rep):
         pt = self.pteam
         self.first_seq[s] = seq
         if pt.reassign_h is not None:
-            pt.schedule_check(self, lead, s, seq, self.env.now)
+            pt.schedule_check(self, lead, s, seq, due)  # assigned now: due now
         self._queue(pt.item(due, seq, lead, k), due)
         if not self.busy:
             self.dispatch()
 
     def _queue(self, item: Item, due: float) -> None:
-        if due <= self.env.now and not self.single:
+        if not self.single and due <= self.env.now:
             heappush(self.ready, item)
         else:
             heappush(self.future, (due, item[3], item))
@@ -553,7 +553,7 @@ class PolicyRep(Rep):
             if k < self.A:
                 due = self.first_t[s] + self.cadence_h[k]
                 item = self.pteam.item(due, next(self.seq), lead, k)
-                if due <= self.env.now and not self.single:
+                if not self.single and due <= self.env.now:
                     heappush(self.ready, item)
                 else:
                     heappush(self.future, (due, item[3], item))
