@@ -143,7 +143,7 @@ class EventLog:
         if self.rows:
             parts.append(_rows_to_columns(self.rows))
         if not parts:
-            return {c: np.empty(0) for c in COLUMNS}
+            return {c: np.empty(0, dtype=d) for c, d in zip(COLUMNS, _DTYPES, strict=True)}
         return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
 
     def to_frame(self) -> pd.DataFrame:
