@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,17 +104,18 @@ def test_no_log_is_kept_when_asked(small: Scenario) -> None:
     assert res.event_log is None
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"reps": 0}, "reps"),
-    ({"reps": -3}, "reps"),
-    ({"workers": 0}, "workers"),
-    ({"seed": -1}, "seed"),
+@pytest.mark.parametrize(("kwargs", "field", "rule"), [
+    ({"reps": 0}, "reps", "must be >= 1"),
+    ({"reps": -3}, "reps", "must be >= 1"),
+    ({"workers": 0}, "workers", "must be >= 1"),
+    ({"seed": -1}, "seed", "must be in 0 .. 2**63-1"),
 ])
 def test_invalid_run_request_names_the_field(small: Scenario, kwargs: dict[str, int],
-                                             field: str) -> None:
-    """A bad reps, workers or seed raises a ScenarioError naming the field and value."""
+                                             field: str, rule: str) -> None:
+    """A bad reps, workers or seed raises a ScenarioError naming the field, rule and value."""
     args = {"reps": 1, "seed": SEED, "workers": 1} | kwargs
-    with pytest.raises(ScenarioError, match=rf"{field}: must be >= [01] \(got {kwargs[field]}\)"):
+    with pytest.raises(ScenarioError,
+                       match=rf"{field}: {re.escape(rule)} \(got {kwargs[field]}\)"):
         run_replications(small, progress=False, **args)
 
 
