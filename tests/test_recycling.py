@@ -9,6 +9,8 @@ sales cycles, so that later episodes run their whole course inside the horizon.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,21 @@ def test_episodes_are_conserved_between_stages(
         assert owner[k] == rep
     later_routed = sum(1 for k in routed if k % EP >= 2)
     assert later_routed > 500
+
+
+def test_recycled_leads_requalify_after_the_nurture_law_delay() -> None:
+    """A lead recycled 15 points below the threshold needs ceil(15 / 8) = 2 engaging touches
+    (daily, each engaging with p = 0.5): its next MQL comes a whole number of days later, never
+    before day 2, and exactly on day 2 with probability p² = 0.25 (within 3.5 binomial SE)."""
+    sc = set_path(fast_recycling(), "nurture.recycle_score_points", 15.0)
+    assert sc.nurture.score_lift_points == 8.0
+    model = FunnelModel(sc, Streams(replication_seed(8, 0)))
+    cols = model.run().columns()
+    mql, recycled = times(cols, "mql"), times(cols, "recycled")
+    delay_days = np.array([mql[k] - recycled[k - 1] for k in mql if k % EP >= 2]) / 24.0
+    n = len(delay_days)
+    assert n > 400
+    np.testing.assert_allclose(delay_days, np.round(delay_days), atol=1e-9)
+    assert delay_days.min() == pytest.approx(2.0)
+    share = float(np.mean(np.round(delay_days) == 2))
+    assert abs(share - 0.25) < 3.5 * math.sqrt(0.25 * 0.75 / n), share
