@@ -268,3 +268,34 @@ def test_infeasible_request_exits_2_from_the_cli(tmp_path, capsys) -> None:
 def test_schema_option_prints_the_schema(capsys) -> None:
     assert main(["recommend", "--schema"]) == 0
     assert json.loads(capsys.readouterr().out) == exports.JSON_SCHEMA
+
+
+def test_planner_recommend_fills_the_levers(rec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panel's Recommend action loads the recommendation into the levers: SDR and AE
+    headcount, first touch and MQL commitment read what the recommender chose."""
+    pytest.importorskip("ipywidgets")
+    from sla_sim.planner.engine import Planner
+    from sla_sim.planner.panel import PlannerPanel
+
+    planner = Planner(reps=2, workers=1)
+    try:
+        panel = PlannerPanel(scenario=small(), planner=planner)
+        calls: list[tuple[float, int]] = []
+
+        def fake_now(confidence: float, reps: int):
+            calls.append((confidence, reps))
+            return rec
+
+        monkeypatch.setattr(panel, "_recommend_now", fake_now)
+        panel.recommend_button.click()  # no event loop here: runs synchronously
+        assert calls == [(0.9, 40)]
+        got = panel.values()
+        want = rec.recommended
+        assert got["sdr_count"] == next(t.reps for t in want.teams if t.name == "sdr")
+        assert got["ae_count"] == want.ae.count
+        assert got["first_touch"] == want.sla.first_touch_within_business_hours
+        assert got["mql_commitment"] == pytest.approx(want.sla.mql_commitment_per_month)
+        assert rec.binding in panel.recommend_note.value
+        assert panel.current_scenario() == want
+    finally:
+        planner.close()

@@ -95,6 +95,9 @@ def _control(lever: Lever) -> W.Widget:
                          else ".2f")  # fmt: skip
 
 
+RECOMMEND_CONFIDENCE = 0.9  # the Recommend button's confidence per clause and month
+RECOMMEND_REPS = 40  # its replications per candidate (sla-sim recommend's default)
+
 class PlannerPanel:
     """Sliders and pickers for the SLA and capacity levers, with live charts."""
 
@@ -152,6 +155,13 @@ class PlannerPanel:
                                         tooltip="the current levers as a YAML scenario file")
         self.scenario_link = W.HTML(value="")
         self.scenario_link.add_class("sla-scenario-download")
+        self.recommend_button = W.Button(
+            description="Recommend", icon="magic", button_style="success",
+            tooltip=f"fill the levers with the recommended SLA and headcount (every clause met"
+                    f" in at least {RECOMMEND_CONFIDENCE:.0%} of months)")  # fmt: skip
+        self.recommend_button.add_class("sla-recommend")
+        self.recommend_note = W.HTML(value="")
+        self.recommend_note.add_class("sla-recommend-note")
         counts = sorted({10, 20, 50, 100, 200, 500, self.planner.reps})
         self.reps_picker = W.Dropdown(options=counts, value=self.planner.reps,
                                       description="Replications",
@@ -174,6 +184,7 @@ class PlannerPanel:
         self.baseline_button.on_click(lambda _b: self.set_baseline())
         self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
         self.scenario_button.on_click(lambda _b: self.scenario_download())
+        self.recommend_button.on_click(lambda _b: self.start_recommend())
         self.widget = self._layout()
 
     # ------------------------------------------------------------------ layout
@@ -183,6 +194,8 @@ class PlannerPanel:
         tools = W.VBox([
             W.HBox([self.baseline_button, self.reps_picker, self.scenario_button,
                     self.scenario_link], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.recommend_button, self.recommend_note],
+                   layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.save_dir, self.save_button, self.save_progress],
                    layout=W.Layout(flex_flow="row wrap")),
             self.save_note,
@@ -472,6 +485,74 @@ class PlannerPanel:
         from sla_sim.scenario.io import save
 
         return save(self.current_scenario(), path)
+
+
+    # ------------------------------------------------------------------ recommend
+    def recommend(self, confidence: float = RECOMMEND_CONFIDENCE,
+                  reps: int = RECOMMEND_REPS) -> Any:
+        """Run ``sla-sim recommend`` on the current levers (no sensitivity) and fill the levers
+        with its answer; returns the :class:`~sla_sim.recommend.engine.Recommendation`."""
+        rec = self._recommend_now(confidence, reps)
+        self.apply_recommendation(rec)
+        return rec
+
+    def _recommend_now(self, confidence: float, reps: int) -> Any:
+        from sla_sim.recommend.engine import recommend
+
+        return recommend(self.current_scenario(), confidence=confidence, reps=reps,
+                         seed=self.planner.seed, workers=self.planner.workers, progress=False,
+                         tornado=False)  # fmt: skip
+
+    def apply_recommendation(self, rec: Any) -> None:
+        """Load the recommended scenario (levers at its values) and say what was recommended."""
+        self.load_scenario(rec.recommended)
+        self.recommend_note.value = recommendation_html(rec)
+
+    def start_recommend(self) -> None:
+        """The Recommend button: in the background when an event loop runs (Jupyter, Voilà),
+        else synchronously; errors are shown beside the controls, the levers kept."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                self.recommend()
+            except SlaSimError as err:
+                self._error(str(err))
+            return
+        self.recommend_button.disabled = True
+        self.recommend_note.value = ("<span style='color:#555'>Recommending: searching SDR and AE"
+                                     " headcount by simulation (a minute or two)…</span>")
+        try:
+            self.current_scenario()  # inconsistent levers: say so now, not from the thread
+        except ScenarioError as err:
+            self.recommend_button.disabled = False
+            self.recommend_note.value = ""
+            self._error(str(err))
+            return
+        fut = loop.run_in_executor(None, self._recommend_now, RECOMMEND_CONFIDENCE,
+                                   RECOMMEND_REPS)  # fmt: skip
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self.recommend_button.disabled = False
+            err = f.exception()
+            if err is None:
+                self.apply_recommendation(f.result())
+            else:
+                self.recommend_note.value = ""
+                self._error(str(err) if isinstance(err, SlaSimError)
+                            else f"recommend failed: {type(err).__name__}: {err}")
+
+        fut.add_done_callback(done)
+
+
+def recommendation_html(rec: Any) -> str:
+    """One line: the recommended headcount, the binding clause and the confidence."""
+    conf = rec.request.confidence
+    teams = ", ".join(f"{h['team']}: {h['simulated']} {h['role']}s" for h in rec.headcount)
+    return ("<span class='sla-recommended'>Recommended (every clause met in at least"
+            f" {conf:.0%} of months): {html.escape(teams)}; binding clause"
+            f" <b>{html.escape(str(rec.binding))}</b>. The levers now show it; export the SLA"
+            " with <code>sla-sim recommend</code>.</span>")
 
 
 def default_charts_folder() -> Path:
