@@ -22,6 +22,7 @@ Times and rates share one unit (hours in sla_sim) unless a name says otherwise.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Real
 
 from scipy import optimize, stats
@@ -86,7 +87,7 @@ def service_level(load_erlangs: float, agents: int, answer_within: float,
     return 1.0 - c * math.exp(-(agents - a) * t / h)
 
 
-def _smallest(ok, start: int) -> int:
+def _smallest(ok: Callable[[int], bool], start: int) -> int:
     """Smallest integer n >= start with ok(n), for ok monotone in n."""
     lo = max(1, start)
     if ok(lo):
@@ -96,13 +97,19 @@ def _smallest(ok, start: int) -> int:
         lo, hi = hi, min(MAX_AGENTS, 2 * hi)
         if lo >= MAX_AGENTS:
             raise ValueError(f"no staffing up to {MAX_AGENTS} agents meets the target")
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
+    return bisect_smallest(ok, lo, hi)
+
+
+def bisect_smallest(ok: Callable[[int], bool], bad: int, good: int) -> int:
+    """Smallest n in (bad, good] with ok(n), given ok(bad) false, ok(good) true and ok
+    monotone in n (bisection: about log2(good - bad) calls of ok)."""
+    while good - bad > 1:
+        mid = (good + bad) // 2
         if ok(mid):
-            hi = mid
+            good = mid
         else:
-            lo = mid
-    return hi
+            bad = mid
+    return good
 
 
 def agents_for_service_level(load_erlangs: float, answer_within: float, handle_time: float,

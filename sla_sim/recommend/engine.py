@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from sla_sim.analysis import reverse_funnel
+from sla_sim.analysis.staffing import bisect_smallest
 from sla_sim.batch.replications import DEFAULT_SEED, check_request
 from sla_sim.batch.results import package_version, scenario_hash
 from sla_sim.errors import MISSING, Issue, ScenarioError
@@ -236,16 +237,8 @@ def _search_min(met: Callable[[int], bool], start: int, lo: int, hi: int, lever:
             if m == good:
                 return good
             if not met(m):
-                bad = m
-                break
+                return bisect_smallest(met, m, good)
             good, step = m, step * 2
-        while good - bad > 1:
-            mid = (good + bad) // 2
-            if met(mid):
-                good = mid
-            else:
-                bad = mid
-        return good
     bad, step = n, 1
     while True:
         m = bad + step
@@ -258,14 +251,7 @@ def _search_min(met: Callable[[int], bool], start: int, lo: int, hi: int, lever:
         if met(m):
             break
         bad, step = m, step * 2
-    good = m
-    while good - bad > 1:
-        mid = (good + bad) // 2
-        if met(mid):
-            good = mid
-        else:
-            bad = mid
-    return good
+    return bisect_smallest(met, bad, m)
 
 
 # ------------------------------------------------------------------------------- engine
