@@ -151,3 +151,25 @@ def test_zero_horizon_and_margin_are_allowed(horizon: float, margin: int) -> Non
     last = datetime.combine(ORIGIN.date() + timedelta(days=margin + 1), datetime.min.time(), NY)
     assert cal.range_end == (last.astimezone(UTC) - ORIGIN.astimezone(UTC)) / timedelta(hours=1)
     assert cal.range_end == 24.0 * (1 + margin) - (1.0 if margin else 0.0)
+
+
+def test_vectorised_add_business_hours_ends_at_closing_time_and_beyond_the_range() -> None:
+    """Adding exactly a day's 8 hours at opening ends at that day's close (not the next
+    opening), like the scalar method; beyond the precomputed range the answer is infinite;
+    a negative amount is refused naming the rule."""
+    cal = BusinessCalendar(CalendarSpec(), ORIGIN, 24.0 * 7)
+    nine, five = float(cal.starts[0]), float(cal.ends[0])
+    assert cal.add_business_hours(nine, 8.0) == five
+    assert cal.add_business_hours_many([nine], [8.0]).tolist() == [five]
+    assert cal.add_business_hours_many([nine], [1e6]).tolist() == [math.inf]
+    with pytest.raises(ValueError, match=r"^h must be >= 0$"):
+        cal.add_business_hours_many([nine], [-1.0])
+
+
+def test_default_margin_is_120_days() -> None:
+    """By default the intervals extend 120 local days past the horizon's end."""
+    cal = BusinessCalendar(CalendarSpec(always_open=True), ORIGIN, 0.0)
+    assert cal.range_end == BusinessCalendar(CalendarSpec(always_open=True), ORIGIN, 0.0,
+                                             margin_days=120).range_end  # fmt: skip
+    assert cal.range_end != BusinessCalendar(CalendarSpec(always_open=True), ORIGIN, 0.0,
+                                             margin_days=121).range_end  # fmt: skip
