@@ -13,70 +13,35 @@ set: then their absence is a failure.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import signal
 import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from ci_env import on_ci
+from browser_env import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL,
+    dashboard_server,
+    free_port,
+    local_only,
+    require_browser,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path(os.environ.get("SLA_SIM_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
-LOCAL = "http://127.0.0.1"
 REPS = 6
-STARTUP_S, RESULT_S = 120, 180
-
-
-def _require_browser() -> None:
-    missing = []
-    if not CHROMIUM.is_file():
-        missing.append(f"Chromium ({CHROMIUM}; apt-get install -y chromium)")
-    for module, hint in (("playwright", "pip install playwright"),
-                         ("voila", "pip install voila")):  # fmt: skip
-        if importlib.util.find_spec(module) is None:
-            missing.append(f"{module} ({hint})")
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if on_ci():  # CI="" counts as CI
-            pytest.fail(f"{reason}: required on CI")
-        pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP status: the server is up (a page request would start a kernel)
-    except (urllib.error.URLError, OSError):
-        return False
+RESULT_S = 180
 
 
 @pytest.fixture
 def dashboard(tmp_path: Path) -> Iterator[str]:
     """The URL of `sla-sim dashboard` on a fast scenario; the server is stopped by PID after."""
-    _require_browser()
+    require_browser()
     from sla_sim.cli.main import main
 
     scenario = tmp_path / "fast.yaml"
@@ -85,32 +50,8 @@ def dashboard(tmp_path: Path) -> Iterator[str]:
     data["horizon"]["warmup_days"] = 30
     data["horizon"]["measure_months"] = 1
     scenario.write_text(yaml.safe_dump(data, sort_keys=False))
-    port = _free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    log = (tmp_path / "dashboard.log").open("wb")
-    cmd = [sys.executable, "-m", "sla_sim", "dashboard", str(scenario), "--reps", str(REPS),
-           "--port", str(port)]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while not _answers(port):
-            if proc.poll() is not None:
-                pytest.fail(f"the dashboard exited ({proc.returncode}):\n"
-                            + (tmp_path / "dashboard.log").read_text())  # fmt: skip
-            if time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not answer within {STARTUP_S} s")
-            time.sleep(0.25)
-        yield f"{LOCAL}:{port}/"
-    finally:
-        proc.terminate()  # SIGTERM: the command stops Voilà, which shuts its kernels down
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # its own process group, started above
-            proc.wait()
-        log.close()
+    with dashboard_server(tmp_path, scenario, "--reps", str(REPS)) as (url, _proc):
+        yield url
 
 
 def _response_median(svg: str) -> float:
@@ -133,8 +74,7 @@ def test_dashboard_redraws_when_a_lever_moves(dashboard: str) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 2400})
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL)
-                       else r.abort())  # fmt: skip
+            page.route("**/*", local_only)
             page.goto(dashboard)
             assert page.title() == "SLA planner"
             final = ".sla-status [data-final='1']"
@@ -232,7 +172,7 @@ def test_dashboard_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             assert main(["dashboard", "--port", str(port)]) == 1
             assert f"port {port}" in capsys.readouterr().err
     monkeypatch.setattr(dashboard.importlib.util, "find_spec", lambda name: None)
-    assert main(["dashboard", "--port", str(_free_port())]) == 1
+    assert main(["dashboard", "--port", str(free_port())]) == 1
     err = capsys.readouterr().err
     assert "Voilà" in err
     assert "pip install" in err

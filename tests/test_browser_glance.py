@@ -10,97 +10,43 @@ Chromium, Playwright or Voilà unless CI is set.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from browser_env import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL,
+    dashboard_server,
+    local_only,
+    require_browser,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path(os.environ.get("SLA_SIM_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL = "http://127.0.0.1"
 REPS = 4
 RED = "#c43c39"
 FIRST_ESTIMATE_LOOSE_S = 60.0  # the benchmark measures it; here only "not absurdly late"
-
-
-def _require_browser() -> None:
-    missing = [] if CHROMIUM.is_file() else [f"Chromium ({CHROMIUM})"]
-    missing += [m for m in ("playwright", "voila") if importlib.util.find_spec(m) is None]
-    if missing:
-        reason = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: required on CI")
-        pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`sla-sim dashboard FILE` on a one-month scenario with a first-touch SLA that every
     replication breaches; stopped by its process group after the test."""
-    _require_browser()
+    require_browser()
     scenario = tmp_path / "breached.yaml"
     scenario.write_text(yaml.safe_dump({
         "base": "default", "name": "breached",
         "horizon": {"warmup_days": 30, "measure_months": 2},
         "sla": {"first_touch_within_business_hours": 0.5, "lead_compliance_target": 0.99},
     }))  # fmt: skip
-    port = _free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    log = (tmp_path / "dashboard.log").open("wb")
-    cmd = [sys.executable, "-m", "sla_sim", "dashboard", str(scenario), "--reps", str(REPS),
-           "--port", str(port), "--workers", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not _answers(port):
-            if proc.poll() is not None:
-                pytest.fail("the dashboard exited:\n" + (tmp_path / "dashboard.log").read_text())
-            if time.monotonic() > deadline:
-                pytest.fail("the dashboard did not answer within 120 s")
-            time.sleep(0.25)
-        yield f"{LOCAL}:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+    with dashboard_server(tmp_path, scenario, "--reps", str(REPS), "--workers", "2") as (url, _p):
+        yield url
 
 
 FIT = """() => Array.from(document.querySelectorAll('[class*="sla-chart-"] svg')).map(svg => {
@@ -125,14 +71,13 @@ def test_dashboard_reads_at_a_glance(served: str, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2400},
                                     accept_downloads=True)  # fmt: skip
             page.on("request", lambda r: None if r.url.startswith((LOCAL, "data:", "blob:"))
                     else outside.append(r.url))  # fmt: skip
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL)
-                       else r.abort())  # fmt: skip
+            page.route("**/*", local_only)
             t0 = time.monotonic()
             page.goto(served)
             page.wait_for_selector(".sla-status span[data-reps]", timeout=180_000)

@@ -10,58 +10,25 @@ Skipped when Chromium, Playwright or Voilà is missing, unless on CI.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from browser_env import CHROMIUM, CHROMIUM_ARGS, dashboard_server, local_only, require_browser
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("SLA_SIM_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
-LOCAL = "http://127.0.0.1"
 CULL_S = 20  # a page must connect within this (slow on a loaded CI machine)
 VISITS = 10
 SETTLE_TIMEOUT_S = 240
 
 
-def _require_browser() -> None:
-    missing = [str(CHROMIUM)] if not CHROMIUM.is_file() else []
-    missing += [m for m in ("playwright", "voila") if importlib.util.find_spec(m) is None]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test needs {', '.join(missing)}: required on CI")
-        pytest.skip(f"browser test needs {', '.join(missing)}")
+def _require_proc() -> None:
+    require_browser()
     if not Path("/proc").is_dir():
         pytest.skip("needs /proc to measure the server's processes")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _tree(pid: int) -> dict[int, tuple[int, str]]:
@@ -124,7 +91,7 @@ def _settled(pid: int) -> dict[int, tuple[int, str]]:
 def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
     """Open and close the page 10 times: process count and total RSS of the server's tree
     come back within 10 % of what they were after the first visit."""
-    _require_browser()
+    _require_proc()
     from playwright.sync_api import sync_playwright
 
     from sla_sim.cli.main import main
@@ -135,30 +102,16 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
     data["horizon"]["warmup_days"] = 10
     data["horizon"]["measure_months"] = 1
     scenario.write_text(yaml.safe_dump(data, sort_keys=False))
-    port = _free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env["SLA_SIM_STORE"] = str(tmp_path / "store")
-    log = (tmp_path / "dashboard.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "sla_sim", "dashboard", str(scenario),
-                             "--reps", "4", "--workers", "2", "--port", str(port),
-                             "--cull-after", str(CULL_S)], cwd=tmp_path, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not _answers(port):
-            assert proc.poll() is None, (tmp_path / "dashboard.log").read_text()
-            assert time.monotonic() < deadline, "the dashboard did not answer"
-            time.sleep(0.25)
-        url = f"{LOCAL}:{port}/"
+    env = {**os.environ, "SLA_SIM_STORE": str(tmp_path / "store")}
+    with dashboard_server(tmp_path, scenario, "--reps", "4", "--workers", "2",
+                          "--cull-after", str(CULL_S), env=env) as (url, proc):  # fmt: skip
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 first = None
                 for visit in range(VISITS):
                     page = browser.new_page()
-                    page.route("**/*", lambda r: r.continue_()
-                               if r.request.url.startswith(LOCAL) else r.abort())  # fmt: skip
+                    page.route("**/*", local_only)
                     page.goto(url)
                     page.wait_for_selector(".sla-status", timeout=180_000, state="attached")
                     page.close()
@@ -167,14 +120,6 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
             finally:
                 browser.close()
         last = _settled(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
     assert first is not None
     n0, n1 = len(first), len(last)
     rss0 = sum(r for r, _ in first.values())

@@ -1,0 +1,108 @@
+"""What the browser tests share: Debian Chromium and its flags, and `sla-sim dashboard` started
+on a free port of 127.0.0.1 and stopped by its process group afterwards.
+
+Skipped when Chromium, Playwright or Voilà is missing, unless on CI (``ci_env.on_ci``): then
+their absence is a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from ci_env import on_ci
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("SLA_SIM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+LOCAL = "http://127.0.0.1"
+STARTUP_S = 120
+
+
+def require_browser() -> None:
+    """Skip (fail on CI) unless Chromium, Playwright and Voilà are all here."""
+    missing = []
+    if not CHROMIUM.is_file():
+        missing.append(f"Chromium ({CHROMIUM}; apt-get install -y chromium)")
+    for module, hint in (("playwright", "pip install playwright"),
+                         ("voila", "pip install voila")):  # fmt: skip
+        if importlib.util.find_spec(module) is None:
+            missing.append(f"{module} ({hint})")
+    if missing:
+        reason = "browser test needs " + ", ".join(missing)
+        if on_ci():  # CI="" counts as CI
+            pytest.fail(f"{reason}: required on CI")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def answers(port: int) -> bool:
+    """True once the server answers HTTP on ``port`` (a static path: no kernel started)."""
+    try:
+        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP status: the server is up
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def local_only(route) -> None:  # type: ignore[no-untyped-def]
+    """A Playwright route handler: requests for 127.0.0.1 go through, every other is aborted."""
+    if route.request.url.startswith(LOCAL):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@contextmanager
+def dashboard_server(tmp_path: Path, scenario: Path, *options: str,
+                     env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``python -m sla_sim dashboard SCENARIO --port P *options`` in ``tmp_path`` until it
+    answers; yield (page URL, process); stop it by SIGTERM, then its process group."""
+    port = free_port()
+    env = dict(env or os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    log_path = tmp_path / "dashboard.log"
+    log = log_path.open("wb")
+    cmd = [sys.executable, "-m", "sla_sim", "dashboard", str(scenario), "--port", str(port),
+           *options]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not answers(port):
+            if proc.poll() is not None:
+                pytest.fail(f"the dashboard exited ({proc.returncode}):\n"
+                            + log_path.read_text())  # fmt: skip
+            if time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not answer within {STARTUP_S} s")
+            time.sleep(0.25)
+        yield f"{LOCAL}:{port}/", proc
+    finally:
+        proc.terminate()  # SIGTERM: the command stops Voilà, which shuts its kernels down
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own process group, started above
+            proc.wait()
+        log.close()
