@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ci_env import require
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
@@ -35,7 +36,7 @@ def test_outputs_default_to_the_store_not_the_notebook_folder(name: str) -> None
 
 def test_notebooks_use_the_dashboards_words() -> None:
     """The panel's picker is "Scenario", and the notebook says so (it said "Preset")."""
-    pytest.importorskip("ipywidgets")
+    require("ipywidgets", "pip install -e .[notebook]")
     from sla_sim.planner.panel import PlannerPanel
 
     panel = PlannerPanel(reps=2, workers=1)
@@ -69,9 +70,9 @@ def test_monte_carlo_notebook_writes_nothing_beside_it_and_reopens(tmp_path: Pat
     """02 run as a user runs it (kernel in the notebook's folder, no $SLA_SIM_STORE): the folder
     holds only the notebook afterwards, the run lands in sla_sim_runs/ beside it, and every
     widget shown in an output (progress bars included) is in the saved widget state."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    nbformat = require("nbformat", "pip install -e .[dev]")
+    nbclient = require("nbclient", "pip install -e .[dev]")
+    require("ipykernel", "pip install -e .[dev]")
     folder = tmp_path / "project" / "notebooks"
     folder.mkdir(parents=True)
     shutil.copy(NB / "02_monte_carlo.ipynb", folder)

@@ -5,27 +5,29 @@ run store with progress, charts that scale to their column."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from ci_env import require
 
-pytest.importorskip("ipywidgets")
+require("ipywidgets", "pip install -e .[notebook]")
 
-from sla_sim.batch.compare import paired_differences
-from sla_sim.batch.replications import run_replications
-from sla_sim.batch.results import Results
-from sla_sim.planner.panel import (
+from sla_sim.batch.compare import paired_differences  # noqa: E402
+from sla_sim.batch.replications import run_replications  # noqa: E402
+from sla_sim.batch.results import Results  # noqa: E402
+from sla_sim.planner.panel import (  # noqa: E402
     CHARTS,
     PlannerPanel,
     comparison_html,
     default_charts_folder,
     render_chart,
 )
-from sla_sim.report import charts
-from sla_sim.scenario.io import apply_assignments, diff, validate
-from sla_sim.scenario.presets import preset
+from sla_sim.report import charts  # noqa: E402
+from sla_sim.scenario.io import apply_assignments, diff, validate  # noqa: E402
+from sla_sim.scenario.presets import preset  # noqa: E402
 
 SHORT = ["horizon.warmup_days=20", "horizon.measure_months=2"]
 RED, GREEN = "#c43c39", "#3a9b6b"
@@ -209,12 +211,16 @@ def test_a_second_kernel_waits_for_the_first_instead_of_simulating_twice(tmp_pat
             await asyncio.gather(waiter.evaluate(sc, shown.append, persist=True),
                                  first_kernel_finishes())  # fmt: skip
 
+        t0 = time.monotonic()
         asyncio.run(scenario_of_two_kernels())
+        waited = time.monotonic() - t0
     finally:
         other.kill()
         other.wait()
         waiter.close()
     assert waiter._pools is None  # it never started a worker
+    # it took the results as soon as they were kept, though the claim was never released
+    assert waited < Planner.CLAIM_WAIT_S / 2
     assert [u.from_cache and u.final for u in shown] == [True]
     # a claim by a process that is gone is ignored: this planner simulates
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

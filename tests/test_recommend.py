@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ci_env import require
 
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
@@ -50,7 +51,7 @@ def out(rec, tmp_path_factory):
 
 
 def test_json_validates_against_its_schema(out: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = require("jsonschema", "pip install -e .[dev]")
     doc = json.loads((out / "recommendation.json").read_text())
     jsonschema.validate(doc, exports.JSON_SCHEMA)
     assert doc["schema_version"] == exports.SCHEMA_VERSION
@@ -273,7 +274,7 @@ def test_schema_option_prints_the_schema(capsys) -> None:
 def test_planner_recommend_fills_the_levers(rec, monkeypatch: pytest.MonkeyPatch) -> None:
     """The panel's Recommend action loads the recommendation into the levers: SDR and AE
     headcount, first touch and MQL commitment read what the recommender chose."""
-    pytest.importorskip("ipywidgets")
+    require("ipywidgets", "pip install -e .[notebook]")
     from sla_sim.planner.engine import Planner
     from sla_sim.planner.panel import PlannerPanel
 

@@ -409,8 +409,11 @@ class Planner:
         import os
 
         claim = self._claim_path(scenario)
+        kept = self.disk_path(scenario)
         deadline = time.monotonic() + self.CLAIM_WAIT_S
         while claim is not None and gen == self._generation and time.monotonic() < deadline:
+            if kept is not None and kept.exists():
+                break  # the other process has kept its results (renamed into place whole)
             try:
                 pid = int(claim.read_text(encoding="utf-8").strip())
                 age = time.time() - claim.stat().st_mtime
