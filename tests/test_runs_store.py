@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from store_util import interrupting_collect
 
 from sla_sim.batch import runs
 from sla_sim.batch.replications import run_replications
@@ -125,27 +126,13 @@ def test_resuming_a_complete_run_is_refused(completed: Any) -> None:
 
 
 # ---------------------------------------------------------------------------- interruption
-def _interrupting_collect(after: int) -> Any:
-    """A stand-in for runs.collect that feeds ``after`` results to the sink, then Ctrl-C."""
-
-    def collect(outcomes: Any, on_result: Any = None, progress: bool = True,
-                total: int | None = None, desc: str = "", keep: bool = True) -> Any:  # fmt: skip
-        for i, out in enumerate(outcomes):
-            if i == after:
-                raise KeyboardInterrupt
-            on_result(out)
-        raise AssertionError("the run ended before the interruption")
-
-    return collect
-
-
 def test_interrupted_run_keeps_chunks_and_resume_equals_fresh_run(
         scenario: Scenario, completed: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C after k results leaves k replications in chunks; resume completes it identically."""
     k = FLUSH_EVERY + 2  # one flush while running, one at the interruption
     store = RunStore(tmp_path / "store")
-    monkeypatch.setattr(runs, "collect", _interrupting_collect(k))
+    monkeypatch.setattr(runs, "collect", interrupting_collect(k))
     with pytest.raises(KeyboardInterrupt):
         _run(scenario, store)
     monkeypatch.undo()
@@ -527,7 +514,7 @@ def test_runs_compare_refuses_an_incomplete_run(scenario: Scenario, tmp_path: Pa
     """`runs compare` with an incomplete run exits 2 saying it is not complete."""
     store = RunStore(tmp_path)
     a = _run(scenario, store, reps=2)[0]
-    monkeypatch.setattr(runs, "collect", _interrupting_collect(1))
+    monkeypatch.setattr(runs, "collect", interrupting_collect(1))
     with pytest.raises(KeyboardInterrupt):
         _run(scenario, store, reps=2)
     b = next(i for i in store.list()["id"] if i != a)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from store_util import interrupting_collect
 
 from sla_sim.batch import runs
 from sla_sim.batch import store as store_mod
@@ -73,25 +74,11 @@ def _summary(folder: Path) -> dict[str, Any]:
     return s
 
 
-def _interrupting_collect(after: int) -> Any:
-    """A stand-in for runs.collect that feeds ``after`` results to the sink, then Ctrl-C."""
-
-    def collect(outcomes: Any, on_result: Any = None, progress: bool = True,
-                total: int | None = None, desc: str = "", keep: bool = True) -> Any:  # fmt: skip
-        for i, out in enumerate(outcomes):
-            if i == after:
-                raise KeyboardInterrupt
-            on_result(out)
-        raise AssertionError("the run ended before the interruption")
-
-    return collect
-
-
 def _interrupted(sc: Scenario, store: RunStore, seed: int, monkeypatch: pytest.MonkeyPatch,
                  after: int = FLUSH_EVERY + 2, **kw: Any) -> Path:  # fmt: skip
     """The folder of a run of ``sc`` interrupted after ``after`` replications."""
     with monkeypatch.context() as m:
-        m.setattr(runs, "collect", _interrupting_collect(after))
+        m.setattr(runs, "collect", interrupting_collect(after))
         with pytest.raises(KeyboardInterrupt):
             stored_run(sc, reps=REPS, seed=seed, store=store, progress=False, **kw)
     (path,) = [p.parent for p in store.root.glob("*/run.json")] if "out" not in kw else [
