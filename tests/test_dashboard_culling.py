@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from browser_env import CHROMIUM, CHROMIUM_ARGS, dashboard_server, local_only, require_browser
+from proc_util import descendants, parent_map
 
 pytestmark = pytest.mark.browser
 
@@ -34,22 +35,8 @@ def _require_proc() -> None:
 def _tree(pid: int) -> dict[int, tuple[int, str]]:
     """Every live process under ``pid`` (itself included): pid -> (RSS in kB, command); the
     command of a kernel's forked worker is marked ``worker of``."""
-    parents: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[0] != "Z":
-                parents[int(d.name)] = int(fields[1])
-    family, todo = {pid}, [pid]
-    while todo:
-        p = todo.pop()
-        kids = [c for c, pp in parents.items() if pp == p]
-        family.update(kids)
-        todo += kids
+    parents = parent_map(zombies=False)
+    family = {pid} | descendants(pid, parents)
     out = {}
     for p in family:
         try:

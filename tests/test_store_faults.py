@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from proc_util import descendants
 from store_util import interrupting_collect
 
 from sla_sim.batch import runs
@@ -256,25 +257,6 @@ def test_catalog_file_of_old_versions_is_not_needed(scenario: Scenario, tmp_path
 
 
 # ---------------------------------------------------------------------------- 3. signals
-def _children(pid: int) -> set[int]:
-    """Every live descendant of ``pid`` (from /proc)."""
-    parents: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    out, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        kids = {c for c, pp in parents.items() if pp == p}
-        out |= kids
-        todo += list(kids)
-    return out
-
-
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -298,13 +280,13 @@ def test_killing_the_main_process_leaves_nothing_alive_and_resumes_exactly(
                              str(reps)], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while not list(store.glob("*/chunks/part-*.parquet")) or len(_children(proc.pid)) < 2:
+    while not list(store.glob("*/chunks/part-*.parquet")) or len(descendants(proc.pid)) < 2:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             out, err = proc.communicate()
             pytest.fail(f"no chunk before exit/timeout (rc {proc.returncode}):\n{out}\n{err}")
         time.sleep(0.01)
-    family = _children(proc.pid)
+    family = descendants(proc.pid)
     os.kill(proc.pid, sig)
     _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err
