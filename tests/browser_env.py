@@ -106,3 +106,19 @@ def dashboard_server(tmp_path: Path, scenario: Path, *options: str,
             os.killpg(proc.pid, signal.SIGKILL)  # its own process group, started above
             proc.wait()
         log.close()
+
+
+def fast_scenario(tmp_path: Path, warmup_days: int) -> Path:
+    """The default preset written to ``tmp_path/fast.yaml`` (as ``sla-sim init`` writes it) with
+    a short warm-up and one measured month, so a dashboard shows results quickly."""
+    import yaml
+
+    from sla_sim.cli.main import main
+
+    scenario = tmp_path / "fast.yaml"
+    assert main(["init", "--out", str(scenario)]) == 0
+    data = yaml.safe_load(scenario.read_text())
+    data["horizon"]["warmup_days"] = warmup_days
+    data["horizon"]["measure_months"] = 1
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    return scenario

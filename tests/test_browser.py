@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from browser_env import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     LOCAL,
     dashboard_server,
+    fast_scenario,
     free_port,
     local_only,
     require_browser,
@@ -42,14 +42,8 @@ RESULT_S = 180
 def dashboard(tmp_path: Path) -> Iterator[str]:
     """The URL of `sla-sim dashboard` on a fast scenario; the server is stopped by PID after."""
     require_browser()
-    from sla_sim.cli.main import main
 
-    scenario = tmp_path / "fast.yaml"
-    assert main(["init", "--out", str(scenario)]) == 0
-    data = yaml.safe_load(scenario.read_text())
-    data["horizon"]["warmup_days"] = 30
-    data["horizon"]["measure_months"] = 1
-    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    scenario = fast_scenario(tmp_path, warmup_days=30)
     with dashboard_server(tmp_path, scenario, "--reps", str(REPS)) as (url, _proc):
         yield url
 

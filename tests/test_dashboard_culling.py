@@ -15,8 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
-from browser_env import CHROMIUM, CHROMIUM_ARGS, dashboard_server, local_only, require_browser
+from browser_env import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    dashboard_server,
+    fast_scenario,
+    local_only,
+    require_browser,
+)
 from proc_util import descendants, parent_map
 
 pytestmark = pytest.mark.browser
@@ -81,14 +87,8 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
     _require_proc()
     from playwright.sync_api import sync_playwright
 
-    from sla_sim.cli.main import main
 
-    scenario = tmp_path / "fast.yaml"
-    assert main(["init", "--out", str(scenario)]) == 0
-    data = yaml.safe_load(scenario.read_text())
-    data["horizon"]["warmup_days"] = 10
-    data["horizon"]["measure_months"] = 1
-    scenario.write_text(yaml.safe_dump(data, sort_keys=False))
+    scenario = fast_scenario(tmp_path, warmup_days=10)
     env = {**os.environ, "SLA_SIM_STORE": str(tmp_path / "store")}
     with dashboard_server(tmp_path, scenario, "--reps", "4", "--workers", "2",
                           "--cull-after", str(CULL_S), env=env) as (url, proc):  # fmt: skip
