@@ -76,6 +76,30 @@ def prepare(group: str, spec: dict, cfg: dict, workdir: Path, fresh: bool) -> No
     (workdir / "pyproject.toml").write_text(text, "utf-8")
 
 
+def refresh_tests(group: str, workdir: Path) -> None:
+    """Copy today's tests into an earlier run's scratch directory, so that ``--recheck-only``
+    judges its survivors by tests written since. Refused when the sources changed since the
+    run (its mutants would no longer be mutants of today's code)."""
+    import filecmp
+
+    def differ(cmp: filecmp.dircmp) -> list[str]:
+        out = [f for f in cmp.diff_files + cmp.left_only + cmp.right_only
+               if not f.endswith((".pyc", "__pycache__"))]  # fmt: skip
+        for sub in cmp.subdirs.values():
+            out += differ(sub)
+        return out
+
+    changed = differ(filecmp.dircmp(ROOT / "sla_sim", workdir / "sla_sim",
+                                    ignore=["__pycache__"]))  # fmt: skip
+    if changed:
+        sys.exit(f"mutate: {group}: sla_sim changed since that run ({', '.join(changed[:5])});"
+                 " run the group afresh instead of --recheck-only")  # fmt: skip
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for dest in (workdir / "tests", workdir / "mutants" / "tests"):
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(ROOT / "tests", dest, ignore=ignore)
+
+
 def statuses(workdir: Path, env: dict[str, str]) -> dict[str, str]:
     """Mutant name -> mutmut status, from ``mutmut results --all true``."""
     cmd = [sys.executable, "-m", "mutmut", "results", "--all", "true"]
@@ -124,6 +148,63 @@ def recheck(workdir: Path, spec: dict, cfg: dict, names: list[str], env: dict[st
     return out
 
 
+EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.toml"
+
+
+def mutant_diff(workdir: Path, name: str, env: dict[str, str]) -> tuple[str, str]:
+    """(removed, added) source lines of one mutant, each stripped and joined by newlines."""
+    cmd = [sys.executable, "-m", "mutmut", "show", name]
+    out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True).stdout
+    lines = out.splitlines()
+    removed = [ln[1:].strip() for ln in lines if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:].strip() for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
+    return "\n".join(removed), "\n".join(added)
+
+
+def function_of(name: str) -> str:
+    """The mutated function of a mutant name (``module.x_func__mutmut_7`` -> ``module.x_func``)."""
+    return name.rsplit("__mutmut_", 1)[0]
+
+
+def load_equivalents(group: str) -> list[dict[str, str]]:
+    """The mutants of ``group`` judged equivalent, from tests/mutation_equivalents.toml: each
+    names the mutated function, the source line before and after, and a one-line reason."""
+    if not EQUIVALENTS.exists():
+        return []
+    entries = tomllib.loads(EQUIVALENTS.read_text("utf-8")).get(group, [])
+    for e in entries:
+        missing = {"function", "before", "after", "reason"} - set(e)
+        if missing:
+            sys.exit(f"mutate: {EQUIVALENTS.name}: an entry of [{group}] lacks {sorted(missing)}")
+    return entries
+
+
+def mark_equivalents(group: str, workdir: Path, found: dict[str, str], env: dict[str, str]
+                     ) -> dict[str, str]:  # fmt: skip
+    """Survivors matching a listed equivalent mutant -> "equivalent". A listed mutant that no
+    test run left alive is reported (it is killed, so it was not equivalent, or it is gone)."""
+    entries = load_equivalents(group)
+    if not entries:
+        return {}
+    keyed = {(e["function"], e["before"].strip(), e["after"].strip()): e for e in entries}
+    out, used = {}, set()
+    for name, status in found.items():
+        if status not in {"survived", "no tests"}:
+            continue
+        fn = function_of(name)
+        if not any(k[0] == fn for k in keyed):
+            continue
+        before, after = mutant_diff(workdir, name, env)
+        key = (fn, before, after)
+        if key in keyed:
+            out[name] = "equivalent"
+            used.add(key)
+    for key in keyed.keys() - used:
+        print(f"mutate: {group}: listed as equivalent but not a survivor of this run:"
+              f" {key[0]}: {key[1]!r} -> {key[2]!r}", file=sys.stderr)  # fmt: skip
+    return out
+
+
 def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
     """Counts and score of one group (score = killed / (mutants - not run)); statuses from
     :func:`recheck` override mutmut's."""
@@ -135,6 +216,7 @@ def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
     not_run = sum(counts.get(s, 0) for s in ("skipped", "check was interrupted by user",
                                                "not checked"))  # fmt: skip
     judged = len(found) - not_run
+    equivalent = counts.get("equivalent", 0)
     return {
         "group": group,
         "mutants": len(found),
@@ -144,8 +226,12 @@ def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
         "survived": counts.get("survived", 0),
         "no_tests": counts.get("no tests", 0),
         "other": {s: n for s, n in counts.items()
-                  if s not in KILLED | {"survived", "no tests"} and "recheck" not in s},
+                  if s not in KILLED | {"survived", "no tests", "equivalent"}
+                  and "recheck" not in s},
+        "equivalent": equivalent,
         "score": killed / judged if judged else float("nan"),
+        "score_non_equivalent": (killed / (judged - equivalent) if judged > equivalent
+                                 else float("nan")),
         "seconds": round(seconds),
         "not_checked": counts.get("not checked", 0),
         "surviving": sorted(k for k, s in found.items() if s in {"survived", "no tests"}),
@@ -162,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep earlier results of unchanged functions (default: start afresh)")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
     parser.add_argument("--recheck-only", action="store_true",
-                        help="skip mutmut run; re-check the survivors of an earlier run")
+                        help="skip mutmut run; re-check the survivors of an earlier run against"
+                        " today's tests (the sources must be unchanged since that run)")
     parser.add_argument("--no-recheck", action="store_true",
                         help="report mutmut's statuses as they are (no re-check of survivors)")
     parser.add_argument("--summary-only", action="store_true",
@@ -195,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"mutate: mutmut run failed for {group} (exit {run.returncode})",
                       file=sys.stderr)  # fmt: skip
                 return 1
+        if args.recheck_only:
+            refresh_tests(group, workdir)
         found = statuses(workdir, env)
         left = sorted(k for k, v in found.items() if v in {"survived", "no tests"})
         if not (args.no_recheck or args.summary_only):
@@ -204,16 +293,18 @@ def main(argv: list[str] | None = None) -> int:
             old = workdir / "summary.json"
             if old.exists():
                 found |= json.loads(old.read_text()).get("rechecked", {})
+        found |= mark_equivalents(group, workdir, found, env)
         summary = summarise(group, found, time.monotonic() - t0)
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         rows.append(summary)
     print("\n| group | mutants | not run | killed by mutmut | killed on re-check | survived |"
-          " no tests | score |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          " no tests | equivalent | score | score of non-equivalent |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for s in rows:
         print(f"| {s['group']} | {s['mutants']} | {s['not_checked']} | {s['killed_by_mutmut']} |"
               f" {s['killed_on_recheck']} | {s['survived']} | {s['no_tests']} |"
-              f" {100 * s['score']:.1f}% |")
+              f" {s['equivalent']} | {100 * s['score']:.1f}% |"
+              f" {100 * s['score_non_equivalent']:.1f}% |")
     for s in rows:
         if s["surviving"]:
             print(f"\n{s['group']}: {len(s['surviving'])} surviving (see `mutmut show NAME` in "
