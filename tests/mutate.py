@@ -76,21 +76,20 @@ def prepare(group: str, spec: dict, cfg: dict, workdir: Path, fresh: bool) -> No
     (workdir / "pyproject.toml").write_text(text, "utf-8")
 
 
-def refresh_tests(group: str, workdir: Path) -> None:
+def refresh_tests(group: str, spec: dict, workdir: Path) -> None:
     """Copy today's tests into an earlier run's scratch directory, so that ``--recheck-only``
-    judges its survivors by tests written since. Refused when the sources changed since the
-    run (its mutants would no longer be mutants of today's code)."""
+    judges its survivors by tests written since. Refused when a mutated file changed since the
+    run (its mutants would no longer be mutants of today's code); other changed sources make
+    the clean test run fail, which stops the re-check too."""
     import filecmp
 
-    def differ(cmp: filecmp.dircmp) -> list[str]:
-        out = [f for f in cmp.diff_files + cmp.left_only + cmp.right_only
-               if not f.endswith((".pyc", "__pycache__"))]  # fmt: skip
-        for sub in cmp.subdirs.values():
-            out += differ(sub)
-        return out
-
-    changed = differ(filecmp.dircmp(ROOT / "sla_sim", workdir / "sla_sim",
-                                    ignore=["__pycache__"]))  # fmt: skip
+    changed = []
+    for pattern in spec["mutate"]:
+        for path in sorted(ROOT.glob(pattern)):
+            if path.is_file() and path.suffix == ".py":
+                copy = workdir / path.relative_to(ROOT)
+                if not copy.exists() or not filecmp.cmp(path, copy, shallow=False):
+                    changed.append(str(path.relative_to(ROOT)))
     if changed:
         sys.exit(f"mutate: {group}: sla_sim changed since that run ({', '.join(changed[:5])});"
                  " run the group afresh instead of --recheck-only")  # fmt: skip
@@ -148,7 +147,8 @@ def recheck(workdir: Path, spec: dict, cfg: dict, names: list[str], env: dict[st
     return out
 
 
-EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.toml"
+#: One TOML file per group, ``<group>.toml``, listing its equivalent mutants.
+EQUIVALENTS = ROOT / "tests" / "mutation_equivalents"
 
 
 def mutant_diff(workdir: Path, name: str, env: dict[str, str]) -> tuple[str, str]:
@@ -167,15 +167,18 @@ def function_of(name: str) -> str:
 
 
 def load_equivalents(group: str) -> list[dict[str, str]]:
-    """The mutants of ``group`` judged equivalent, from tests/mutation_equivalents.toml: each
-    names the mutated function, the source line before and after, and a one-line reason."""
-    if not EQUIVALENTS.exists():
+    """The mutants of ``group`` judged equivalent, from tests/mutation_equivalents/<group>.toml
+    (an array of tables ``[[equivalent]]``): each names the mutated function (as in mutmut's
+    mutant names, without ``__mutmut_N``), the source line before and after (as ``mutmut show``
+    prints them, stripped) and a one-line reason."""
+    path = EQUIVALENTS / f"{group}.toml"
+    if not path.exists():
         return []
-    entries = tomllib.loads(EQUIVALENTS.read_text("utf-8")).get(group, [])
+    entries = tomllib.loads(path.read_text("utf-8")).get("equivalent", [])
     for e in entries:
         missing = {"function", "before", "after", "reason"} - set(e)
         if missing:
-            sys.exit(f"mutate: {EQUIVALENTS.name}: an entry of [{group}] lacks {sorted(missing)}")
+            sys.exit(f"mutate: {path}: an entry lacks {sorted(missing)}: {e}")
     return entries
 
 
@@ -283,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)  # fmt: skip
                 return 1
         if args.recheck_only:
-            refresh_tests(group, workdir)
+            refresh_tests(group, spec, workdir)
         found = statuses(workdir, env)
         left = sorted(k for k, v in found.items() if v in {"survived", "no tests"})
         if not (args.no_recheck or args.summary_only):
