@@ -125,7 +125,11 @@ def test_generated_notebook_only_creates_and_shows_the_panel(tmp_path: Path) -> 
     code = "\n".join(c["source"] for c in nb["cells"])
     assert "from sla_sim.planner.panel import PlannerPanel" in code
     assert "PlannerPanel(preset='smb_inbound', reps=7, workers=3)" in code
-    assert code.rstrip().endswith("panel")
+    assert nb["cells"][1]["source"].rstrip().endswith("panel")
+    assert len(nb["cells"]) == 2  # no ready file asked for: create and show, nothing else
+    ready = tmp_path / "ready"
+    nb = notebook(preset="smb_inbound", reps=7, workdir=tmp_path, ready_file=ready)
+    assert nb["cells"][-1]["source"] == f"__import__('pathlib').Path({str(ready)!r}).touch()"
     assert repr(str(tmp_path.resolve())) in code
     assert all(c["outputs"] == [] for c in nb["cells"])
     (tmp_path / "s.yaml").write_text("")

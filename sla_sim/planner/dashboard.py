@@ -34,6 +34,10 @@ __all__ = ["DashboardError", "notebook", "serve", "voila_command", "write_templa
 HOST = "127.0.0.1"
 NOTEBOOK_NAME = "sla_planner.ipynb"
 STARTUP_TIMEOUT_S = 120.0
+#: Longest wait, once Voilà answers, for its pre-heated kernel to show the panel before the
+#: address is printed anyway.
+READY_TIMEOUT_S = 120.0
+READY_NAME = "kernel-ready"
 STOP_TIMEOUT_S = 15.0
 #: Seconds a kernel whose page was closed may sit idle before it is shut down (with its
 #: worker processes); ``sla-sim dashboard --cull-after``.
@@ -55,11 +59,15 @@ class DashboardError(SlaSimError):
 
 
 def notebook(preset: str = "default", scenario_path: str | Path | None = None, reps: int = 100,
-             workdir: str | Path | None = None, workers: int = 2) -> dict[str, Any]:  # fmt: skip
+             workdir: str | Path | None = None, workers: int = 2,
+             ready_file: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
     """The generated notebook (nbformat 4 JSON): create the panel with these options, show it.
 
     ``workdir`` (default: the current directory) becomes the kernel's working directory, so
     relative scenario files typed in the panel and "Save charts" resolve where the command ran.
+    ``ready_file``: a file the notebook's last cell creates once the panel is shown (its
+    evaluation started): :func:`serve` prints the page's address when the pre-heated kernel
+    has created it, so a page opened then finds the first estimate computed or computing.
     """
     workdir = str(Path(workdir or os.getcwd()).resolve())
     if scenario_path is not None:
@@ -77,8 +85,11 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
         return {"cell_type": "code", "execution_count": None, "id": f"cell-{i}",
                 "metadata": {}, "outputs": [], "source": text}  # fmt: skip
 
+    cells = [cell(0, setup), cell(1, f"{make}\n{_keep_on_disk()}panel")]
+    if ready_file is not None:
+        cells.append(cell(2, f"__import__('pathlib').Path({str(ready_file)!r}).touch()"))
     return {
-        "cells": [cell(0, setup), cell(1, f"{make}\n{_keep_on_disk()}panel")],
+        "cells": cells,
         "metadata": {
             "kernelspec": {
                 "display_name": "Python 3 (ipykernel)",
@@ -213,8 +224,10 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     _check(port, preset, scenario_path, reps, workers)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
-    nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps, workers=workers),
-                                  indent=1), encoding="utf-8")  # fmt: skip
+    ready = folder / READY_NAME
+    nb_path.write_text(json.dumps(notebook(preset, scenario_path, reps, workers=workers,
+                                           ready_file=ready), indent=1),
+                       encoding="utf-8")  # fmt: skip
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[2])  # the kernel imports this same sla_sim
     env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
@@ -236,6 +249,9 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
                 raise DashboardError(f"Voilà did not answer on {url} within"
                                      f" {STARTUP_TIMEOUT_S:.0f} s")  # fmt: skip
             time.sleep(0.25)
+        print("sla-sim dashboard: server up; starting the planner (its first estimate is"
+              " computing)", file=sys.stderr, flush=True)  # fmt: skip
+        _wait_ready(proc, ready, url)
         print(f"sla-sim dashboard: {url}  (this machine only; Ctrl-C to stop)", flush=True)
         if open_browser:
             import webbrowser
@@ -250,6 +266,23 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
         if old is not None:
             signal.signal(signal.SIGTERM, old)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], ready: Path, url: str) -> None:
+    """Wait until the pre-heated kernel has shown the panel (``ready`` exists), so the address
+    is printed when a page opened at once gets a planner that is already computing. After
+    :data:`READY_TIMEOUT_S` (a very busy machine) the address is printed anyway."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise DashboardError(f"Voilà exited with code {proc.returncode} before serving"
+                                 f" {url} (its messages are above)")  # fmt: skip
+        if time.monotonic() > deadline:
+            print(f"sla-sim dashboard: the planner kernel is not ready after"
+                  f" {READY_TIMEOUT_S:.0f} s; the page will show it when it is",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return
+        time.sleep(0.1)
 
 
 def _is_main_thread() -> bool:
