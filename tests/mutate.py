@@ -72,6 +72,7 @@ def prepare(group: str, spec: dict, cfg: dict, workdir: Path, fresh: bool) -> No
         f"pytest_add_cli_args_test_selection = {toml_list(spec['tests'])}\n"
         f"pytest_add_cli_args = {toml_list(cfg.get('pytest_args', []))}\n"
         f"use_git_change_detection = false\n"
+        f"timeout_multiplier = {float(cfg.get('timeout_multiplier', 4.0))}\n"
     )
     (workdir / "pyproject.toml").write_text(text, "utf-8")
 
