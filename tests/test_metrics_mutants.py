@@ -1,0 +1,88 @@
+"""Metrics on small hand-built event logs whose every number is known: the backlog per holder,
+assignments in order, staffed teams' busy time and capacity, commitment bases, and the pieces
+the period table is assembled from.
+
+Written to kill metrics mutants that survived ``bash dev.sh mutate metrics`` (README,
+"Mutation testing"); each test names the rule it checks. Helpers and hand-built-log
+conventions are those of test_metrics.py (default preset from 2026-01-01 00:00 New York, no
+warm-up, one team of two reps, 24/7 unless said otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_metrics import JAN_H, ev, make_log, scenario
+
+from sla_sim.metrics.backlog import Backlog, assignments
+
+FEB_H = 28 * 24.0
+
+
+def _backlog(rows: list, observed_until: float = JAN_H) -> Backlog:
+    log = make_log(scenario(), rows)
+    return Backlog(assignments(log.columns(sort=False), log.event_rows()), observed_until)
+
+
+# ---------------------------------------------------------------------- assignments
+
+
+def test_order_in_episode_counts_the_assignments_before_each_in_its_episode() -> None:
+    """Lead 0 is assigned three times (two reassignments), lead 1 once in each of two
+    episodes: orders 0, 1, 2 then 0 and 0."""
+    rows = [ev(0, 1.0, "assigned"), ev(0, 2.0, "reassigned"), ev(0, 2.0, "assigned", rep=1),
+            ev(0, 3.0, "reassigned", rep=1), ev(0, 3.0, "assigned"),
+            ev(1, 5.0, "assigned"), ev(1, 50.0, "assigned", episode=2)]
+    log = make_log(scenario(), rows)
+    a = assignments(log.columns(sort=False), log.event_rows())
+    assert a.start.tolist() == [1.0, 2.0, 3.0, 5.0, 50.0]
+    assert a.order_in_episode().tolist() == [0, 1, 2, 0, 0]
+    assert len(a) == 5
+
+
+# ---------------------------------------------------------------------- backlog per holder
+
+# team 0 rep 0: [0, 10) and [100, 130) (ages 10, 30); team 0 rep 1: [20, 60) (age 40);
+# team 1 rep 0: [200, 204) (age 4) and one from 744 - 2 still open at 744 (age 2)
+HOLDER_ROWS = [
+    ev(0, 0.0, "assigned"), ev(0, 10.0, "attempt", attempt=0, value=0.1),
+    ev(1, 100.0, "assigned"), ev(1, 130.0, "attempt", attempt=0, value=0.1),
+    ev(2, 20.0, "assigned", rep=1), ev(2, 60.0, "attempt", rep=1, attempt=0, value=0.1),
+    ev(3, 200.0, "assigned", team=1), ev(3, 204.0, "attempt", team=1, attempt=0, value=0.1),
+    ev(4, JAN_H - 2.0, "assigned", team=1),
+]
+
+
+def test_backlog_by_rep_names_each_team_and_rep_with_its_level_and_ages() -> None:
+    """Per rep: (team, rep, time-weighted mean, max, age P90) over January."""
+    got = _backlog(HOLDER_ROWS).by_holder(0.0, JAN_H, per_rep=True)
+    want = [(0, 0, 40.0 / JAN_H, 1.0, 10.0 + 0.9 * 20.0),
+            (0, 1, 40.0 / JAN_H, 1.0, 40.0),
+            (1, 0, 6.0 / JAN_H, 1.0, 2.0 + 0.9 * 2.0)]
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    for g, w in zip(got, want, strict=True):
+        assert g[2:] == pytest.approx(w[2:], rel=1e-12)
+
+
+def test_backlog_by_team_merges_its_reps_and_reports_rep_minus_one() -> None:
+    """Per team: the rep is -1, the level adds up the team's reps (team 0 holds one MQL over
+    [0, 10), [20, 60) and [100, 130): 80 h) and the ages are those of all its assignments."""
+    got = _backlog(HOLDER_ROWS).by_holder(0.0, JAN_H, per_rep=False)
+    assert [g[:2] for g in got] == [(0, -1), (1, -1)]
+    assert got[0][2:] == pytest.approx((80.0 / JAN_H, 1.0, float(np.percentile([10, 30, 40],
+                                                                                  90))))
+    assert got[1][2:] == pytest.approx((6.0 / JAN_H, 1.0, 2.0 + 0.9 * 2.0))
+
+
+def test_backlog_age_p90_by_holder_counts_assignments_made_in_t0_t1() -> None:
+    """The age P90 of a holder counts the assignments it received in [t0, t1): one made
+    exactly at t0 counts, one made exactly at t1 does not, and a holder that received none
+    has an undefined (NaN) P90 even when it still holds a lead."""
+    got = {g[:2]: g for g in _backlog(HOLDER_ROWS).by_holder(100.0, 200.0, per_rep=True)}
+    assert got[(0, 0)][4] == 30.0  # made at 100: counts; the one made at 0 does not
+    assert got[(0, 0)][2] == pytest.approx(30.0 / 100.0)
+    assert math.isnan(got[(0, 1)][4])  # nothing made in [100, 200)
+    assert math.isnan(got[(1, 0)][4])  # made at 200 = t1: not in the period
+    assert got[(1, 0)][2:4] == (0.0, 0.0)
