@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 import pytest
-from test_metrics import JAN_H, ev, make_log, scenario
+from test_metrics import JAN_H, ev, make_log, metrics, scenario
 
+from sla_sim.events import CODE
 from sla_sim.metrics.backlog import Backlog, assignments
 
 FEB_H = 28 * 24.0
@@ -86,3 +87,31 @@ def test_backlog_age_p90_by_holder_counts_assignments_made_in_t0_t1() -> None:
     assert math.isnan(got[(0, 1)][4])  # nothing made in [100, 200)
     assert math.isnan(got[(1, 0)][4])  # made at 200 = t1: not in the period
     assert got[(1, 0)][2:4] == (0.0, 0.0)
+
+
+# ---------------------------------------------------------------------- staffed teams
+
+# a staffing plan's rows (lead -1): rep 0 works [0, 100) at half speed (ramp share 0.5), rep 1
+# works [24, 48) at full speed: 124 working hours, 74 share-weighted
+SHIFT_ROWS = [
+    (-1, 0, 0.0, CODE["rep_on"], 0, 0, -1, 0.5), (-1, 0, 100.0, CODE["rep_off"], 0, 0, -1, 0.5),
+    (-1, 0, 24.0, CODE["rep_on"], 0, 1, -1, 1.0), (-1, 0, 48.0, CODE["rep_off"], 0, 1, -1, 1.0),
+]
+
+
+def test_staffed_team_capacity_is_its_reps_own_hours_weighted_by_ramp_share() -> None:
+    """Under a staffing plan the team's capacity is its reps' logged working hours, each
+    weighted by its ramp share (0.5 x 100 + 1 x 24 = 74 h), not reps x calendar hours."""
+    get = metrics(scenario(), [ev(0, 10.0, "mql"), *SHIFT_ROWS])
+    assert get("sdr_capacity_hours") == 74.0
+    assert get("sdr_capacity_hours", "2026-01") == 74.0
+
+
+def test_staffed_team_busy_time_is_counted_on_the_clock() -> None:
+    """A staffed team's attempts count in full, on the clock (the reps' own shifts say when
+    they work), over the unweighted working hours: two attempts of 1 h and 0.5 h at 02:00 and
+    26:00 give 1.5 / 124."""
+    rows = [ev(0, 2.0, "attempt", attempt=0, value=1.0),
+            ev(1, 26.0, "attempt", attempt=0, value=0.5, rep=1), *SHIFT_ROWS]
+    get = metrics(scenario(), rows)
+    assert get("sdr_utilization") == pytest.approx(1.5 / 124.0, rel=1e-12)
