@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 from test_metrics import JAN_H, ev, make_log, metrics, scenario
 
+from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE
+from sla_sim.metrics import measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
+from sla_sim.metrics.capacity import RepShifts, rep_busy_hours
 
 FEB_H = 28 * 24.0
 
@@ -115,3 +118,70 @@ def test_staffed_team_busy_time_is_counted_on_the_clock() -> None:
             ev(1, 26.0, "attempt", attempt=0, value=0.5, rep=1), *SHIFT_ROWS]
     get = metrics(scenario(), rows)
     assert get("sdr_utilization") == pytest.approx(1.5 / 124.0, rel=1e-12)
+
+
+def test_rep_shifts_reject_a_rep_whose_on_and_off_rows_do_not_alternate() -> None:
+    """A rep switched off twice after one rep_on is an inconsistent plan: the error says
+    which rows are wrong."""
+    rows = [ev(0, 10.0, "mql"), (-1, 0, 0.0, CODE["rep_on"], 0, 0, -1, 1.0),
+            (-1, 0, 10.0, CODE["rep_off"], 0, 0, -1, 1.0),
+            (-1, 0, 20.0, CODE["rep_off"], 0, 0, -1, 1.0)]
+    log = make_log(scenario(), rows)
+    with pytest.raises(ValueError, match=r"^rep_on / rep_off rows do not alternate per rep$"):
+        RepShifts(log.columns(sort=False), log.event_rows())
+
+
+# ---------------------------------------------------------------------- backlog ages
+
+
+def test_backlog_age_p90_counts_assignments_made_in_t0_t1() -> None:
+    """Over [100, 200) the age P90 counts the assignment made at 100 (age 30), not the one
+    made at 200 = t1 nor the one made at 0; a period with no assignment has NaN."""
+    b = _backlog(HOLDER_ROWS)
+    assert b.age_p90(100.0, 200.0) == 30.0
+    assert b.age_p90(0.0, 100.0) == pytest.approx(10.0 + 0.9 * 30.0)  # ages 10 and 40
+    assert math.isnan(b.age_p90(300.0, 400.0))
+
+
+def test_backlog_counts_an_open_assignment_up_to_the_end_of_observation() -> None:
+    """An assignment still untouched when observation ends (at 500 here) counts with its age
+    then: made at 200, 300 h; one made after that end counts with age 0."""
+    rows = [ev(0, 200.0, "assigned"), ev(1, 600.0, "assigned")]
+    b = _backlog(rows, observed_until=500.0)
+    assert b.observed_until == 500.0
+    assert b.age.tolist() == [300.0, 0.0]
+
+
+# ---------------------------------------------------------------------- busy time
+
+
+def test_rep_busy_hours_reads_the_attempt_rows_of_the_log() -> None:
+    """Without explicit rows, busy time comes from the attempt rows only (not from other rows
+    that carry a value, such as a won deal's amount): 1 h + 0.5 h inside the window."""
+    rows = [ev(0, 10.0, "attempt", attempt=0, value=1.0), ev(0, 12.0, "won", value=1000.0),
+            ev(1, 20.0, "attempt", attempt=0, value=0.5), ev(1, 30.0, "mql")]
+    cols = make_log(scenario(), rows).columns()
+    cal = BusinessCalendar(CalendarSpec(always_open=True), window_for(scenario()).origin, JAN_H)
+    assert rep_busy_hours(cols, 0.0, JAN_H, [cal]) == 1.5
+    assert rep_busy_hours(cols, 10.5, 20.25, [cal]) == 0.75
+
+
+# ---------------------------------------------------------------------- the calendar cache
+
+
+def test_a_calendar_is_built_once_per_content_and_the_cache_is_bounded() -> None:
+    """Measuring two scenarios whose team calendars have the same content (and origins at the
+    same instant) shares one calendar object; the cache never holds more than 32 calendars."""
+    from sla_sim import metrics as m
+
+    sc = scenario()
+    log = make_log(sc, [ev(0, 10.0, "mql")])
+    first = measure(log, sc).calendars[0]
+    again = measure(log, scenario()).calendars[0]
+    assert again is first
+    origin = window_for(sc).origin
+    m._CALENDARS.clear()
+    for i in range(40):
+        m._calendar(CalendarSpec(always_open=True), origin, float(i))
+        assert len(m._CALENDARS) <= 32
+    assert len(m._CALENDARS) == 40 - 32
