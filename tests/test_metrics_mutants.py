@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from test_metrics import JAN_H, ev, make_log, metrics, scenario
+from test_metrics import JAN_H, clause, ev, make_log, metrics, scenario
 
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE
@@ -174,10 +174,13 @@ def test_a_calendar_is_built_once_per_content_and_the_cache_is_bounded() -> None
     same instant) shares one calendar object; the cache never holds more than 32 calendars."""
     from sla_sim import metrics as m
 
-    sc = scenario()
+    sc = scenario(always_open=False)
     log = make_log(sc, [ev(0, 10.0, "mql")])
+    m._CALENDARS.clear()
     first = measure(log, sc).calendars[0]
-    again = measure(log, scenario()).calendars[0]
+    assert (first.spec, first.origin, first.horizon_hours) == (
+        sc.teams[0].calendar, window_for(sc).origin, JAN_H)
+    again = measure(log, scenario(always_open=False)).calendars[0]
     assert again is first
     origin = window_for(sc).origin
     m._CALENDARS.clear()
@@ -185,3 +188,20 @@ def test_a_calendar_is_built_once_per_content_and_the_cache_is_bounded() -> None
         m._calendar(CalendarSpec(always_open=True), origin, float(i))
         assert len(m._CALENDARS) <= 32
     assert len(m._CALENDARS) == 40 - 32
+
+
+# ---------------------------------------------------------------------- responses
+
+
+def test_an_mql_with_no_owning_team_has_no_business_hour_response() -> None:
+    """An MQL owned by no team (team -1, as a CRM export maps an unowned lead) has a clock
+    response (3 h) but no calendar to count business hours on: that response is undefined
+    (NaN) and its first-touch clause is not judged."""
+    rows = [ev(0, 10.0, "mql", team=-1), ev(0, 13.0, "attempt", attempt=0, value=0.1, team=-1)]
+    get = metrics(scenario(), rows)
+    assert get("response_hours_mean") == 3.0
+    assert get("response_hours_p50") == 3.0
+    assert math.isnan(get("response_business_hours_p50"))
+    assert math.isnan(get("response_business_hours_p90"))
+    assert clause(get, "first_touch") == (0, 0, 0)
+    assert clause(get, "handoff") == (0, 1, 0)
