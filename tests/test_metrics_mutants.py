@@ -205,3 +205,36 @@ def test_an_mql_with_no_owning_team_has_no_business_hour_response() -> None:
     assert math.isnan(get("response_business_hours_p90"))
     assert clause(get, "first_touch") == (0, 0, 0)
     assert clause(get, "handoff") == (0, 1, 0)
+
+
+def test_staffed_team_busy_time_ignores_the_team_calendar() -> None:
+    """A staffed team on office hours still counts its attempts on the clock: an attempt at
+    02:00 on 1 January, outside the team's Mon-Fri 9-17 calendar, counts its full hour."""
+    rows = [ev(0, 2.0, "attempt", attempt=0, value=1.0), *SHIFT_ROWS]
+    get = metrics(scenario(always_open=False), rows)
+    assert get("sdr_utilization") == pytest.approx(1.0 / 124.0, rel=1e-12)
+    assert get("sdr_capacity_hours") == 74.0
+
+
+# ---------------------------------------------------------------------- periods
+
+
+def test_events_exactly_on_a_period_boundary_belong_to_the_period_they_start() -> None:
+    """Periods are [start, end): rows at 0 h (the window start) are January's, rows at
+    February 1st 00:00 February's, and rows at the window end belong to no period. Counts,
+    revenue and the cycle of deals closed follow that rule."""
+    end = JAN_H + FEB_H
+    rows = [ev(0, 0.0, "created", episode=0), ev(0, -24.0, "opp_open"),
+            ev(0, 0.0, "won", value=100.0),                                # January, 1 day
+            ev(1, JAN_H, "created", episode=0), ev(1, JAN_H - 48.0, "opp_open"),
+            ev(1, JAN_H, "won", value=10.0),                               # February, 2 days
+            ev(2, end, "created", episode=0), ev(2, end - 72.0, "opp_open"),
+            ev(2, end, "won", value=1.0)]                                  # after the window
+    get = metrics(scenario(months=2), rows)
+    for period, created, revenue, cycle in (("2026-01", 1, 100.0, 1.0),
+                                            ("2026-02", 1, 10.0, 2.0),
+                                            ("total", 2, 110.0, 1.5)):
+        assert get("leads_created", period) == created, period
+        assert get("wins", period) == created, period
+        assert get("revenue", period) == revenue, period
+        assert get("sales_cycle_days_mean", period) == cycle, period
