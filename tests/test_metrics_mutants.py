@@ -222,7 +222,7 @@ def test_staffed_team_busy_time_ignores_the_team_calendar() -> None:
 def test_events_exactly_on_a_period_boundary_belong_to_the_period_they_start() -> None:
     """Periods are [start, end): rows at 0 h (the window start) are January's, rows at
     February 1st 00:00 February's, and rows at the window end belong to no period. Counts,
-    revenue and the cycle of deals closed follow that rule."""
+    revenue, the cycle of deals closed and the response of MQLs follow that rule."""
     end = JAN_H + FEB_H
     rows = [ev(0, 0.0, "created", episode=0), ev(0, -24.0, "opp_open"),
             ev(0, 0.0, "won", value=100.0),                                # January, 1 day
@@ -230,11 +230,31 @@ def test_events_exactly_on_a_period_boundary_belong_to_the_period_they_start() -
             ev(1, JAN_H, "won", value=10.0),                               # February, 2 days
             ev(2, end, "created", episode=0), ev(2, end - 72.0, "opp_open"),
             ev(2, end, "won", value=1.0)]                                  # after the window
+    rows += [ev(3, 0.0, "mql"), ev(3, 2.0, "attempt", attempt=0, value=0.1),
+             ev(4, JAN_H, "mql"), ev(4, JAN_H + 4.0, "attempt", attempt=0, value=0.1),
+             ev(5, end, "mql"), ev(5, end + 8.0, "attempt", attempt=0, value=0.1)]
     get = metrics(scenario(months=2), rows)
-    for period, created, revenue, cycle in (("2026-01", 1, 100.0, 1.0),
-                                            ("2026-02", 1, 10.0, 2.0),
-                                            ("total", 2, 110.0, 1.5)):
+    for period, created, revenue, cycle, response in (("2026-01", 1, 100.0, 1.0, 2.0),
+                                                      ("2026-02", 1, 10.0, 2.0, 4.0),
+                                                      ("total", 2, 110.0, 1.5, 3.0)):
         assert get("leads_created", period) == created, period
         assert get("wins", period) == created, period
         assert get("revenue", period) == revenue, period
         assert get("sales_cycle_days_mean", period) == cycle, period
+        assert get("mqls", period) == created, period
+        assert get("response_hours_mean", period) == response, period
+
+
+def test_a_measurement_records_the_attempts_its_episodes_were_built_for() -> None:
+    """measure() builds kth_attempt for the scenario's attempts_required (3: the third
+    attempt, at 30 h) and says so; a table under attempts_required 1 judges the first."""
+    sc = scenario()
+    rows = [ev(0, 0.5, "mql"), *[ev(0, t, "attempt", attempt=k, value=0.1)
+                                 for k, t in enumerate((1.0, 20.0, 30.0))]]
+    m = measure(make_log(sc, rows), sc)
+    assert m.attempts_required == sc.sla.attempts_required == 3
+    assert m.episodes.kth_attempt.tolist() == [30.0]
+    one = m.table(sc.sla.model_copy(update={"attempts_required": 1,
+                                            "attempts_within_days": 0.5}))
+    values = one.set_index(["period", "metric"])["value"]
+    assert values[("total", "attempts_met")] == 1.0
