@@ -10,6 +10,7 @@ warm-up, one team of two reps, 24/7 unless said otherwise).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -18,7 +19,8 @@ from test_metrics import JAN_H, clause, ev, make_log, metrics, scenario
 
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
 from sla_sim.events import CODE
-from sla_sim.metrics import measure, window_for
+from sla_sim.horizon import month_window
+from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import RepShifts, rep_busy_hours
 
@@ -258,3 +260,31 @@ def test_a_measurement_records_the_attempts_its_episodes_were_built_for() -> Non
                                             "attempts_within_days": 0.5}))
     values = one.set_index(["period", "metric"])["value"]
     assert values[("total", "attempts_met")] == 1.0
+
+
+# ---------------------------------------------------------------------- commitment bases
+
+
+def test_commitment_bases_of_january_count_its_days_and_working_days() -> None:
+    """January 2026 owes one month ('month'), 31 / 30.4375 ('day') and, on the Mon-Fri
+    marketing calendar with 19 January a holiday, 21 working days / the mean 21.74
+    ('working_day'); on an always-open marketing calendar every one of its 31 days works."""
+    sc = scenario(marketing_calendar__holidays=[dt.date(2026, 1, 19)])
+    win = window_for(sc)
+    (jan,) = win.months
+    assert basis_months(win, sc, jan) == {"month": 1.0, "day": 31 / DAYS_PER_MONTH,
+                                          "working_day": 21 / (5 * 365.25 / 7 / 12)}
+    sc = scenario(marketing_calendar__always_open=True)
+    assert basis_months(win, sc, jan)["working_day"] == 31 / DAYS_PER_MONTH
+
+
+def test_commitment_bases_of_a_partial_month_count_the_days_it_touches() -> None:
+    """A window ending at 00:30 on 11 January owes 240.5 h of local days for 'day' and, on an
+    always-open marketing calendar, the 11 days it touches for 'working_day'."""
+    sc = scenario(marketing_calendar__always_open=True)
+    win = month_window(window_for(sc).origin, 0.0, 240.5)
+    (p,) = win.months
+    got = basis_months(win, sc, p)
+    assert got["day"] == pytest.approx(240.5 / 24 / DAYS_PER_MONTH, rel=1e-15)
+    assert got["working_day"] == 11 / DAYS_PER_MONTH
+    assert got["month"] == 240.5 / JAN_H
