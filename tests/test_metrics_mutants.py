@@ -23,6 +23,7 @@ from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import RepShifts, rep_busy_hours
+from sla_sim.metrics.episodes import build_episodes
 
 FEB_H = 28 * 24.0
 
@@ -288,3 +289,47 @@ def test_commitment_bases_of_a_partial_month_count_the_days_it_touches() -> None
     assert got["day"] == pytest.approx(240.5 / 24 / DAYS_PER_MONTH, rel=1e-15)
     assert got["working_day"] == 11 / DAYS_PER_MONTH
     assert got["month"] == 240.5 / JAN_H
+
+
+# ---------------------------------------------------------------------- episodes
+
+
+@pytest.mark.parametrize("other", [1, 300_000], ids=["dense", "sparse"])
+def test_episodes_join_each_episodes_first_times(other: int) -> None:
+    """build_episodes gives, per (lead, episode) in key order, the earliest time of each event
+    (repeated attempt numbers and contacts: the earliest), the disposition and its code, and
+    the attempts made; rows of an episode that never became an MQL are ignored. Lead ids far
+    apart (``sparse``) are found by binary search instead of a dense table: same result."""
+    rows = [
+        ev(0, 1.0, "mql", team=1), ev(0, 1.5, "routed"), ev(0, 2.0, "assigned"),
+        ev(0, 3.0, "attempt", attempt=0, value=0.1), ev(0, 5.0, "attempt", attempt=1, value=0.1),
+        ev(0, 4.0, "attempt", attempt=1, value=0.1), ev(0, 6.0, "contact", attempt=1),
+        ev(0, 5.2, "contact", attempt=1), ev(0, 7.0, "sql"),
+        ev(other, 10.0, "mql"), ev(other, 12.0, "recycled"),
+        ev(other, 100.0, "mql", episode=2), ev(other, 101.0, "attempt", episode=2, attempt=0,
+                                                value=0.1),
+        ev(other, 102.0, "attempt", episode=3, attempt=0, value=0.1),  # no MQL: ignored
+        ev(other, 103.0, "disqualified", episode=3),
+        ev(2, 50.0, "attempt", attempt=0, value=0.1),  # lead 2 never became an MQL
+    ]
+    log = make_log(scenario(), rows)
+    ep = build_episodes(log.columns(sort=False), 2, log.event_rows())
+    nan = math.nan
+
+    def same(got: np.ndarray, want: list[float]) -> None:
+        np.testing.assert_array_equal(got, np.array(want, dtype=float))
+
+    assert ep.key.tolist() == [0 << 16 | 1, other << 16 | 1, other << 16 | 2]
+    assert ep.lead.tolist() == [0, other, other]
+    assert ep.team.tolist() == [1, 0, 0]
+    same(ep.mql, [1.0, 10.0, 100.0])
+    same(ep.routed, [1.5, nan, nan])
+    same(ep.assigned, [2.0, nan, nan])
+    same(ep.first_attempt, [3.0, nan, 101.0])
+    same(ep.kth_attempt, [4.0, nan, nan])
+    same(ep.contact, [5.2, nan, nan])
+    same(ep.disposition, [7.0, 12.0, nan])
+    assert ep.disposition_code.tolist() == [CODE["sql"], CODE["recycled"], -1]
+    assert ep.n_attempts.tolist() == [3, 0, 1]
+    same(ep.with_attempts_required(1).kth_attempt, [3.0, nan, 101.0])
+    assert len(ep) == 3
