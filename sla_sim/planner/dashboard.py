@@ -38,6 +38,11 @@ STARTUP_TIMEOUT_S = 120.0
 #: address is printed anyway.
 READY_TIMEOUT_S = 120.0
 READY_NAME = "kernel-ready"
+#: Seconds after a page takes the pre-heated kernel before Voilà starts the next one (its
+#: default is 1 s). The next kernel's start, imports and panel would otherwise compete for
+#: the cores with the page's first load and its kernel's simulations; a second page opened
+#: within this delay gets a kernel started on demand.
+REFILL_DELAY_S = 30.0
 STOP_TIMEOUT_S = 15.0
 #: Seconds a kernel whose page was closed may sit idle before it is shut down (with its
 #: worker processes); ``sla-sim dashboard --cull-after``.
@@ -127,7 +132,8 @@ def voila_command(notebook_path: str | Path, port: int,
     """The Voilà command line: this Python, no browser, loopback only, exactly this port, the
     offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
     panel's notebook when the server starts, so its workers are up and the first estimate is
-    computing before anyone opens the page (Voilà starts the next one as a page takes it).
+    computing before anyone opens the page (Voilà starts the next one :data:`REFILL_DELAY_S`
+    after a page takes it).
 
     Kernels whose page is gone (closed tab, no connection left) are shut down once idle for
     ``cull_after`` seconds (Jupyter server's kernel culling; connected pages and the
@@ -139,6 +145,7 @@ def voila_command(notebook_path: str | Path, port: int,
     return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
             f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
             "--preheat_kernel=True", "--pool_size=1",
+            f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S:g}",
             f"--MappingKernelManager.cull_idle_timeout={max(1, round(cull_after))}",
             f"--MappingKernelManager.cull_interval={interval}",
             "--MappingKernelManager.cull_connected=False",
