@@ -22,7 +22,7 @@ from sla_sim.events import CODE
 from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
-from sla_sim.metrics.capacity import RepShifts, rep_busy_hours
+from sla_sim.metrics.capacity import RepShifts, level_mean_max, rep_busy_hours
 from sla_sim.metrics.episodes import build_episodes
 
 FEB_H = 28 * 24.0
@@ -333,3 +333,16 @@ def test_episodes_join_each_episodes_first_times(other: int) -> None:
     assert ep.n_attempts.tolist() == [3, 0, 1]
     same(ep.with_attempts_required(1).kth_attempt, [3.0, nan, 101.0])
     assert len(ep) == 3
+
+
+# ---------------------------------------------------------------------- levels
+
+
+def test_level_over_a_window_starts_from_the_level_reached_before_it() -> None:
+    """One item up at 1 and down at 3: over [2, 10) the count starts at 1 (from before the
+    window) for 1 h of 8, over the half hour [2, 2.5) it is 1 throughout; an empty window
+    has an undefined mean."""
+    up, down = np.array([1.0]), np.array([3.0])
+    assert level_mean_max(up, down, 2.0, 10.0) == (1.0 / 8.0, 1.0)
+    assert level_mean_max(up, down, 2.0, 2.5) == (1.0, 1.0)
+    assert math.isnan(level_mean_max(up, down, 2.0, 2.0)[0])
