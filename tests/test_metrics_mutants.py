@@ -23,6 +23,7 @@ from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import RepShifts, level_mean_max, rep_busy_hours
+from sla_sim.metrics.clauses import BREACHED, MET, NOT_STARTED, PENDING, judge
 from sla_sim.metrics.episodes import build_episodes
 
 FEB_H = 28 * 24.0
@@ -346,3 +347,29 @@ def test_level_over_a_window_starts_from_the_level_reached_before_it() -> None:
     assert level_mean_max(up, down, 2.0, 10.0) == (1.0 / 8.0, 1.0)
     assert level_mean_max(up, down, 2.0, 2.5) == (1.0, 1.0)
     assert math.isnan(level_mean_max(up, down, 2.0, 2.0)[0])
+
+
+# ---------------------------------------------------------------------- clause judgement
+
+
+def test_judge_statuses_at_their_boundaries() -> None:
+    """A clause not started stays NOT_STARTED whatever its deadline and event; an event at
+    the deadline meets it; a deadline exactly at the end of observation, unsatisfied, is
+    breached (the deadline has passed), and one just after is pending."""
+    nan = math.nan
+    start = np.array([nan, nan, 0.0, 0.0, 0.0, 0.0])
+    deadline = np.array([5.0, 5.0, 5.0, 10.0, 10.0 + 1e-9, 5.0])
+    done = np.array([3.0, nan, 5.0, nan, nan, 5.5])
+    got = judge(start, deadline, done, observed_until=10.0)
+    assert got.tolist() == [NOT_STARTED, NOT_STARTED, MET, BREACHED, PENDING, BREACHED]
+
+
+def test_attempts_are_owed_within_days_of_24_clock_hours() -> None:
+    """attempts_within_days 7 is 168 clock hours: a third attempt 170 h after the MQL is
+    late, one at 168 h is in time."""
+    rows = [ev(0, 1.0, "mql"), ev(1, 1.0, "mql")]
+    for lead, last in ((0, 169.0), (1, 171.0)):
+        rows += [ev(lead, t, "attempt", attempt=k, value=0.1)
+                 for k, t in enumerate((2.0, 3.0, last))]
+    get = metrics(scenario(sla__attempts_within_days=7.0), rows)
+    assert clause(get, "attempts") == (1, 1, 0)
