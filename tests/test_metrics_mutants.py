@@ -18,7 +18,7 @@ import pytest
 from test_metrics import JAN_H, clause, ev, make_log, metrics, scenario
 
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
-from sla_sim.events import CODE
+from sla_sim.events import CODE, COLUMNS
 from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
@@ -336,6 +336,19 @@ def test_episodes_join_each_episodes_first_times(other: int) -> None:
     assert len(ep) == 3
 
 
+def test_episodes_of_lead_ids_far_apart_are_joined_without_a_dense_table() -> None:
+    """Episode keys spread over 7e9 lead ids and 30000 episodes (a grid of 2e14 keys, too
+    sparse for a table) are joined by binary search, in memory proportional to the rows."""
+    far = 7_000_000_000
+    rows = [(0, 1, 1.0, CODE["mql"], 0, -1, -1, math.nan),
+            (far, 30_001, 2.0, CODE["mql"], 0, -1, -1, math.nan),
+            (far, 30_001, 3.0, CODE["routed"], 0, -1, -1, math.nan)]
+    cols = {c: np.array([r[i] for r in rows]) for i, c in enumerate(COLUMNS)}
+    ep = build_episodes(cols, 1)
+    assert ep.lead.tolist() == [0, far]
+    np.testing.assert_array_equal(ep.routed, [math.nan, 3.0])
+
+
 # ---------------------------------------------------------------------- levels
 
 
@@ -364,12 +377,16 @@ def test_judge_statuses_at_their_boundaries() -> None:
     assert got.tolist() == [NOT_STARTED, NOT_STARTED, MET, BREACHED, PENDING, BREACHED]
 
 
-def test_attempts_are_owed_within_days_of_24_clock_hours() -> None:
+def test_clause_days_are_24_clock_hours() -> None:
     """attempts_within_days 7 is 168 clock hours: a third attempt 170 h after the MQL is
-    late, one at 168 h is in time."""
-    rows = [ev(0, 1.0, "mql"), ev(1, 1.0, "mql")]
+    late, one at 168 h is in time; disposition_within_days 14 is 336 h: a disposition 338 h
+    after the MQL is late, one at 336 h in time."""
+    rows = [ev(0, 1.0, "mql"), ev(1, 1.0, "mql"),
+            ev(0, 337.0, "sql"), ev(1, 339.0, "recycled")]
     for lead, last in ((0, 169.0), (1, 171.0)):
         rows += [ev(lead, t, "attempt", attempt=k, value=0.1)
                  for k, t in enumerate((2.0, 3.0, last))]
-    get = metrics(scenario(sla__attempts_within_days=7.0), rows)
+    get = metrics(scenario(sla__attempts_within_days=7.0, sla__disposition_within_days=14.0),
+                  rows)
     assert clause(get, "attempts") == (1, 1, 0)
+    assert clause(get, "disposition") == (1, 1, 0)
