@@ -24,7 +24,7 @@ from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import RepShifts, level_mean_max, rep_busy_hours
 from sla_sim.metrics.clauses import BREACHED, MET, NOT_STARTED, PENDING, judge
-from sla_sim.metrics.episodes import build_episodes
+from sla_sim.metrics.episodes import EP_BASE, _KeyIndex, build_episodes
 
 FEB_H = 28 * 24.0
 
@@ -334,6 +334,21 @@ def test_episodes_join_each_episodes_first_times(other: int) -> None:
     assert ep.n_attempts.tolist() == [3, 0, 1]
     same(ep.with_attempts_required(1).kth_attempt, [3.0, nan, 101.0])
     assert len(ep) == 3
+
+
+@pytest.mark.parametrize("far", [3, 7_000_000_000], ids=["table", "search"])
+def test_key_index_finds_the_first_occurrence_of_each_key(far: int) -> None:
+    """_KeyIndex gives the position of a key's first occurrence among repeated sorted keys
+    (as a binary search does), -1 for keys absent or outside the grid, whether it answers
+    from a dense table or by binary search."""
+    base = EP_BASE
+    keys = np.array([0 * base + 1, 1 * base + 1, 1 * base + 1, 1 * base + 1, far * base + 2])
+    index = _KeyIndex(keys)
+    assert (index.table is None) == (far > 3)
+    queries = np.array([1 * base + 1, 0 * base + 1, far * base + 2, 2 * base + 1, 9 * base + 1,
+                        0 * base + 5])
+    assert index.find(queries).tolist() == [1, 0, 4, -1, -1, -1]
+    assert _KeyIndex(keys[:0]).find(queries).tolist() == [-1] * 6
 
 
 def test_episodes_of_lead_ids_far_apart_are_joined_without_a_dense_table() -> None:
