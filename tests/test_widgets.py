@@ -423,3 +423,60 @@ def test_save_charts_writes_png_svg_and_html(panel: PlannerPanel, tmp_path: Path
         assert p.is_file()
         assert p.stat().st_size > 0, p
     assert all("<svg" in p.read_text() for p in paths if p.suffix == ".svg")
+
+
+def test_while_the_chart_renderer_warms_up_updates_show_numbers_only(
+        panel: PlannerPanel, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A page opened as the kernel starts: until the chart renderer is warm, refining updates
+    set the status and headline but draw no chart (the kernel stays free to answer the page);
+    the first update after it is warm draws the headline charts, and the final one draws all."""
+    import threading
+
+    from sla_sim.planner import panel as panel_module
+    from sla_sim.planner.engine import Update
+    from sla_sim.planner.panel import FIRST
+
+    panel.refresh()
+    results = panel.results
+    assert results is not None
+    warm = threading.Event()
+    monkeypatch.setattr(panel_module, "_WARM", warm)
+    assert not panel_module.charts_warm()
+    for name in CHARTS:
+        panel.charts[name].value = ""
+    drawn: list[str] = []
+    render = panel._render
+
+    def recording(name: str, res: Any, final: bool) -> str:
+        drawn.append(name)
+        return render(name, res, final)
+
+    monkeypatch.setattr(panel, "_render", recording)
+    panel._fresh = True  # a new evaluation begins
+    panel._show(Update(results, False, 0.1))
+    assert f"data-reps='{results.replications}'" in panel.status.value
+    assert drawn == []
+    assert all("computing" in panel.charts[n].value for n in CHARTS)
+    panel._show(Update(results, False, 0.2))
+    assert drawn == []  # still warming: numbers only
+    warm.set()
+    panel._show(Update(results, False, 0.3))
+    assert sorted(drawn) == sorted(FIRST)  # the first drawable update: the headline charts
+    drawn.clear()
+    panel._show(Update(results, False, 0.4))
+    assert sorted(drawn) == sorted(set(CHARTS) - set(FIRST))  # then the others
+    drawn.clear()
+    warm.clear()
+    panel._show(Update(results, True, 0.5))
+    assert sorted(drawn) == sorted(CHARTS)  # the final update draws all, warm or not
+    assert all("<svg" in panel.charts[n].value for n in CHARTS)
+
+
+def test_warm_charts_runs_once_and_finishes() -> None:
+    """The warm-up thread is started once per process and sets its event when done."""
+    from sla_sim.planner import panel as panel_module
+
+    first = panel_module.warm_charts()
+    assert panel_module.warm_charts() is first
+    assert first.wait(120)
+    assert panel_module.charts_warm()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,43 @@ LEVER_GROUPS: tuple[tuple[str, Any], ...] = (
     ("Channels: volume, win rate, deal value",
      lambda n: n.startswith(("volume:", "win_rate:", "deal_value:"))),
 )  # fmt: skip
+
+
+_WARM: threading.Event | None = None
+
+
+def warm_charts() -> threading.Event:
+    """Start, once per process and in a background thread, what the first chart would
+    otherwise do while the kernel waits: import Altair and the chart builders (seconds) and
+    start vl-convert's renderer (about a second). Returns an event set when that is done (or
+    failed: the first chart then does it, as before). Start it *after* the planner's workers
+    are forked (:meth:`Planner.warm_up`): a process forked mid-import could inherit a held
+    module lock."""
+    global _WARM
+    if _WARM is None:
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                import altair as alt
+
+                import sla_sim.report.charts  # noqa: F401 - the import is the warm-up
+
+                _svg(alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q"))
+            except Exception:  # a warm-up must never take the panel down
+                pass
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="sla-sim-warm-charts", daemon=True).start()
+        _WARM = done
+    return _WARM
+
+
+def charts_warm() -> bool:
+    """Whether drawing a chart now would not wait for :func:`warm_charts` (true when it was
+    never started: plain Python draws synchronously, as before)."""
+    return _WARM is None or _WARM.is_set()
 
 
 def _svg(chart: Any) -> str:
@@ -231,6 +269,8 @@ class PlannerPanel:
         from IPython.display import display
 
         display(self.widget)
+        self.planner.warm_up()  # fork the workers first, then warm the charts in a thread
+        warm_charts()
         self.refresh()
 
     # ------------------------------------------------------------------ values
@@ -369,8 +409,13 @@ class PlannerPanel:
         # Rendering runs in this process while the workers use the cores: draw the headline
         # charts at every step but the second, the other four at the second step (their
         # first), and all six at the end.
+        # While the chart renderer is still warming up (a page opened as the kernel starts),
+        # refining updates show their numbers only, so the kernel keeps answering the page.
         if update.final:
             names = CHARTS
+        elif not charts_warm():
+            names = ()
+            self._seen -= 1  # the next update draws what this one would have
         elif self._seen == 2:
             names = tuple(c for c in CHARTS if c not in FIRST)
         else:
@@ -382,7 +427,7 @@ class PlannerPanel:
                 self.charts[name].value = f"<p>chart unavailable: {html.escape(str(err))}</p>"
         if not update.final and first:
             for name in CHARTS:
-                if name not in FIRST and not self.charts[name].value:
+                if name not in names and not self.charts[name].value:
                     self.charts[name].value = "<p>computing...</p>"
         if update.final:
             self._changed_at = 0.0
