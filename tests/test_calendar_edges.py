@@ -173,3 +173,25 @@ def test_default_margin_is_120_days() -> None:
                                              margin_days=120).range_end  # fmt: skip
     assert cal.range_end != BusinessCalendar(CalendarSpec(always_open=True), ORIGIN, 0.0,
                                              margin_days=121).range_end  # fmt: skip
+
+
+@pytest.mark.parametrize("always_open", [True, False])
+def test_vectorised_methods_return_float_hours_for_integer_times(always_open: bool) -> None:
+    """Integer model hours (a numpy int array, as pandas gives for whole hours) come back as
+    float64 hours with the same values as float input: a result array never inherits the
+    caller's integer dtype (an int array would silently truncate any later arithmetic)."""
+    spec = CalendarSpec(always_open=True) if always_open else CalendarSpec()
+    cal = BusinessCalendar(spec, ORIGIN, 24.0 * 7, margin_days=1)
+    ints = np.array([0, 5, 13, 30, 100], dtype=np.int64)
+    floats = ints.astype(np.float64)
+    for name in ("next_open_many", "close_of_many", "cum_hours_many"):
+        got, want = getattr(cal, name)(ints), getattr(cal, name)(floats)
+        assert got.dtype == np.float64, name
+        assert got.tolist() == want.tolist(), name
+    later = ints + np.int64(7)
+    got = cal.business_hours_between_many(ints, later)
+    assert got.dtype == np.float64
+    assert got.tolist() == cal.business_hours_between_many(floats, later.astype(float)).tolist()
+    got = cal.add_business_hours_many(ints, np.int64(2))
+    assert got.dtype == np.float64
+    assert got.tolist() == cal.add_business_hours_many(floats, 2.0).tolist()
