@@ -290,6 +290,14 @@ def main(argv: list[str] | None = None) -> int:
             refresh_tests(group, spec, workdir)
         found = statuses(workdir, env)
         left = sorted(k for k, v in found.items() if v in {"survived", "no tests"})
+        if args.recheck_only:  # killed on an earlier re-check: the same tests still kill it
+            earlier = workdir / "summary.json"
+            if earlier.exists():
+                done = {k: s for k, s in json.loads(earlier.read_text()).get("rechecked",
+                                                                            {}).items()
+                        if s.startswith("killed")}  # fmt: skip
+                found |= done
+                left = [k for k in left if k not in done]
         if not (args.no_recheck or args.summary_only):
             print(f"mutate: {group}: re-checking {len(left)} survivors", flush=True)
             found |= recheck(workdir, spec, cfg, left, env, args.jobs)
