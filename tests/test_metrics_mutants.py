@@ -304,8 +304,8 @@ def test_episodes_join_each_episodes_first_times(other: int) -> None:
     rows = [
         ev(0, 1.0, "mql", team=1), ev(0, 1.5, "routed"), ev(0, 2.0, "assigned"),
         ev(0, 3.0, "attempt", attempt=0, value=0.1), ev(0, 5.0, "attempt", attempt=1, value=0.1),
-        ev(0, 4.0, "attempt", attempt=1, value=0.1), ev(0, 6.0, "contact", attempt=1),
-        ev(0, 5.2, "contact", attempt=1), ev(0, 7.0, "sql"),
+        ev(0, 4.0, "attempt", attempt=1, value=0.1), ev(0, 5.2, "contact", attempt=1),
+        ev(0, 6.0, "contact", attempt=1), ev(0, 7.0, "sql"),
         ev(other, 10.0, "mql"), ev(other, 12.0, "recycled"),
         ev(other, 100.0, "mql", episode=2), ev(other, 101.0, "attempt", episode=2, attempt=0,
                                                 value=0.1),
@@ -349,6 +349,7 @@ def test_key_index_finds_the_first_occurrence_of_each_key(far: int) -> None:
                         0 * base + 5])
     assert index.find(queries).tolist() == [1, 0, 4, -1, -1, -1]
     assert _KeyIndex(keys[:0]).find(queries).tolist() == [-1] * 6
+    assert _KeyIndex(keys[:1]).find(queries).tolist() == [-1, 0, -1, -1, -1, -1]
 
 
 def test_episodes_of_lead_ids_far_apart_are_joined_without_a_dense_table() -> None:
