@@ -50,6 +50,29 @@ def test_order_in_episode_counts_the_assignments_before_each_in_its_episode() ->
     assert len(a) == 5
 
 
+
+def test_assignments_end_at_the_first_attempt_or_a_reassignment() -> None:
+    """Each assigned row is paired with the row that ends it: the episode's first attempt
+    (even at the same instant), or its reassignment (which, at an equal time, ends the old
+    assignment before the new one starts); a follow-up attempt or a second assigned row does
+    not end one, rows ending no open assignment are ignored, and the team and rep are those
+    of the assigned row."""
+    rows = [ev(0, 10.0, "assigned", rep=1), ev(0, 10.0, "attempt", attempt=0, value=0.1),
+            ev(1, 25.0, "assigned", rep=1), ev(1, 25.0, "reassigned"),
+            ev(1, 20.0, "assigned"), ev(1, 31.0, "attempt", rep=1, attempt=1, value=0.1),
+            ev(1, 30.0, "attempt", rep=1, attempt=0, value=0.1),
+            ev(2, 40.0, "attempt", attempt=0, value=0.1), ev(2, 41.0, "reassigned"),
+            ev(3, 60.0, "assigned"), ev(3, 61.0, "assigned", rep=1),
+            ev(3, 62.0, "attempt", rep=1, attempt=0, value=0.1),
+            ev(4, 50.0, "assigned", team=1, rep=2)]
+    log = make_log(scenario(), rows)
+    a = assignments(log.columns(sort=False), log.event_rows())
+    assert a.key.tolist() == [(lead << 16) + 1 for lead in (0, 1, 1, 3, 3, 4)]
+    assert a.start.tolist() == [10.0, 20.0, 25.0, 60.0, 61.0, 50.0]
+    np.testing.assert_array_equal(a.end, [10.0, 25.0, 30.0, math.nan, 62.0, math.nan])
+    assert a.team.tolist() == [0, 0, 0, 0, 0, 1]
+    assert a.rep.tolist() == [1, 0, 1, 0, 1, 2]
+
 # ---------------------------------------------------------------------- backlog per holder
 
 # team 0 rep 0: [0, 10) and [100, 130) (ages 10, 30); team 0 rep 1: [20, 60) (age 40);
