@@ -1,0 +1,402 @@
+"""Hand-computed scenarios for the model's building blocks, written to pin exact behaviour
+(event times, counts, routing tables, the layout of the random streams).
+
+The event-loop tests replace the up-front lead draws (:func:`sla_sim.model.leads.draw_leads`)
+with a handful of hand-made leads and, where recycling matters, the recycled-episode draws, so
+every row of the event log can be worked out by hand: a UTC horizon starting on Monday
+5 January 2026 00:00 (model hour 0), one SDR working Mon-Fri 09:00-17:00 UTC, attempts of 30
+minutes stretched to 1 h by a shrinkage of 0.5, and a flat 50% chance of reaching a lead.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sla_sim.calendar import BusinessCalendar, CalendarSpec
+from sla_sim.events import EVENTS
+from sla_sim.model import funnel
+from sla_sim.model.funnel import FunnelModel
+from sla_sim.model.leads import LEAD_FIELDS, WORK_FIELDS, LeadDraws
+from sla_sim.scenario.distributions import Constant
+from sla_sim.scenario.schema import (
+    ChannelSpec,
+    ContactSpec,
+    FollowUpSpec,
+    HorizonSpec,
+    NurtureSpec,
+    Scenario,
+    SLASpec,
+    TeamSpec,
+)
+from sla_sim.streams import Streams, replication_seed
+
+UTC_CAL = CalendarSpec(timezone="UTC")
+END_H = (7 + 31) * 24.0  # warm-up week, then January 12 .. February 12
+HOUR_0 = "2026-01-05 00:00 UTC, a Monday"
+
+
+def channel(name: str, sql_rate: float, win_rate: float, cycle_days: float = 2.0,
+            deal: float = 1000.0, segments: dict[str, float] | None = None) -> ChannelSpec:
+    return ChannelSpec(name=name, leads_per_month=10.0, segment_mix=segments or {"smb": 1.0},
+                       score_alpha=2.0, score_beta=2.0, sql_rate=sql_rate, win_rate=win_rate,
+                       cycle_days=Constant(value=cycle_days), deal_value=Constant(value=deal))
+
+
+def hand_scenario(**changes: Any) -> Scenario:
+    """The hand-computable scenario (see the module docstring), with top-level fields
+    replaced by ``changes``."""
+    data: dict[str, Any] = {
+        "horizon": HorizonSpec(measure_start=date(2026, 1, 12), measure_months=1,
+                               warmup_days=7, timezone="UTC"),
+        "channels": [channel("web", 0.3, 0.5),
+                     channel("ads", 0.6, 0.25, cycle_days=3.0, deal=500.0)],
+        "teams": [TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                           max_active_leads=2)],
+        "marketing_calendar": UTC_CAL,
+        "follow_up": FollowUpSpec(cadence_days=[0.0, 1.0], attempt_minutes=Constant(value=30.0),
+                                  contact=ContactSpec(p_initial=0.5, p_floor=0.5,
+                                                      attempt_decay=1.0)),
+        "nurture": NurtureSpec(max_days=30.0),
+        "sla": SLASpec(attempts_required=1),
+    }
+    data.update(changes)
+    return Scenario(**data)
+
+
+# the per-lead fields of a hand-made lead and their defaults (ops 0: routed at its MQL)
+def lead(**fields: Any) -> dict[str, Any]:
+    """A hand-made lead: its creation time ``t`` and the draws that differ from the
+    defaults."""
+    return fields
+
+
+LEAD_DEFAULTS = lead(channel=0, segment=0, score=80.0, ops=0.0, nurture=math.inf,
+                     u_contact=(0.9, 0.9), work=(0.5, 0.5), u_q=0.99, u_d=0.99, cycle=48.0,
+                     u_win=0.0, deal=1000.0)
+
+
+def hand_draws(leads: list[dict[str, Any]]) -> LeadDraws:
+    """LeadDraws for hand-made leads (sorted by creation time ``t``); the work draws are kept
+    in reverse draw order, as ``order`` says, so that gathering by lead id is exercised."""
+    full = [{**LEAD_DEFAULTS, **lead} for lead in leads]
+    ts = [lead["t"] for lead in full]
+    assert ts == sorted(ts)
+    n = len(full)
+    lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
+                          else np.float64) for f in LEAD_FIELDS}
+    order = np.arange(n)[::-1].copy()
+    work = {f: np.asarray([x[f] for x in full][::-1], dtype=np.float64) for f in WORK_FIELDS}
+    return LeadDraws(lead, work, order)
+
+
+class FakeRecycle:
+    """Recycled-episode draws given by hand: ``(delay, u, work, ops)`` per recycled lead, in
+    the order leads are recycled."""
+
+    def __init__(self, episodes: list[tuple[float, list[float], list[float], float]]) -> None:
+        self.episodes = episodes
+        self.i = 0
+
+    def next(self) -> tuple[float, int]:
+        i = self.i
+        self.i += 1
+        return self.episodes[i][0], i
+
+    def episode(self, handle: int) -> tuple[list[float], list[float], float]:
+        _, u, work, ops = self.episodes[handle]
+        return list(u), list(work), ops
+
+
+def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+             recycle: FakeRecycle | None = None) -> FunnelModel:
+    """Run ``sc`` with the hand-made leads (and recycled episodes, if given)."""
+    draws = hand_draws(leads)
+    monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
+    if recycle is not None:
+        monkeypatch.setattr(funnel, "RecycleDraws", lambda *args, **kw: recycle)
+    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    model.run()
+    return model
+
+
+def log_rows(model: FunnelModel, *events: str) -> list[tuple[Any, ...]]:
+    """Rows (lead, episode, time_h, event name, team, rep, attempt, value) in log order,
+    of the given events (all if none); NaN values as None."""
+    cols = model.log.columns()
+    out = []
+    for i in range(len(cols["lead"])):
+        name = EVENTS[int(cols["event"][i])]
+        if events and name not in events:
+            continue
+        v = float(cols["value"][i])
+        out.append((int(cols["lead"][i]), int(cols["episode"][i]), float(cols["time_h"][i]), name,
+                    int(cols["team"][i]), int(cols["rep"][i]), int(cols["attempt"][i]),
+                    None if math.isnan(v) else v))
+    return out
+
+
+# ---------------------------------------------------------------------- the event loop by hand
+
+
+def test_one_rep_timeline_with_queue_recycling_and_opportunities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three leads on one rep holding at most 2 (cadence: days 0 and 1, each attempt 1 h of
+    rep time). Lead 0 (MQL 08:00, ops 0.5 h) waits for the 09:00 opening, is missed, and is
+    reached on its day-1 attempt (Tue 09:00 + 1 h... taken after lead 2's earlier-due attempt)
+    and qualifies; lead 1 is reached at once and disqualified; lead 2 queues (both slots
+    taken), takes lead 1's slot at 11:00, is reached and recycled; its episode 2 (20 h later,
+    ops 0.25 h) is routed at Tue 08:15, attempted at the 09:00 opening, reached the next day
+    and qualifies. Opportunities go to the least-loaded AE and close won after their cycle."""
+    leads = [lead(t=8.0, ops=0.5, u_contact=(0.9, 0.1), u_q=0.0, cycle=48.0, u_win=0.0),
+             lead(t=9.5, score=70.0, u_contact=(0.1, 0.9), u_q=0.99, u_d=0.0),
+             lead(t=10.5, score=65.0, u_contact=(0.1, 0.9), u_q=0.99, u_d=0.99, cycle=48.0,
+                  deal=700.0)]
+    recycle = FakeRecycle([(20.0, [0.9, 0.1, 0.0, 0.0], [0.5, 0.25], 0.25)])
+    model = run_hand(hand_scenario(), leads, monkeypatch, recycle)
+    assert log_rows(model) == [
+        (0, 0, 8.0, "created", -1, -1, -1, 80.0),
+        (0, 1, 8.0, "mql", 0, -1, -1, None),
+        (0, 1, 8.5, "routed", 0, -1, -1, None),
+        (0, 1, 8.5, "assigned", 0, 0, -1, None),
+        (0, 1, 9.0, "attempt", 0, 0, 0, 1.0),  # 30 min / (1 - 0.5)
+        (1, 0, 9.5, "created", -1, -1, -1, 70.0),
+        (1, 1, 9.5, "mql", 0, -1, -1, None),
+        (1, 1, 9.5, "routed", 0, -1, -1, None),
+        (1, 1, 9.5, "assigned", 0, 0, -1, None),
+        (1, 1, 10.0, "attempt", 0, 0, 0, 1.0),
+        (2, 0, 10.5, "created", -1, -1, -1, 65.0),
+        (2, 1, 10.5, "mql", 0, -1, -1, None),
+        (2, 1, 10.5, "routed", 0, -1, -1, None),  # both slots taken: queued
+        (1, 1, 11.0, "contact", 0, 0, 0, None),
+        (1, 1, 11.0, "disqualified", 0, 0, -1, None),
+        (2, 1, 11.0, "assigned", 0, 0, -1, None),  # the freed slot
+        (2, 1, 11.0, "attempt", 0, 0, 0, 1.0),
+        (2, 1, 12.0, "contact", 0, 0, 0, None),
+        (2, 1, 12.0, "recycled", 0, 0, -1, None),
+        (2, 1, 12.0, "nurture", -1, -1, -1, None),
+        (2, 2, 32.0, "mql", 0, -1, -1, None),
+        (2, 2, 32.25, "routed", 0, -1, -1, None),
+        (2, 2, 32.25, "assigned", 0, 0, -1, None),
+        (2, 2, 33.0, "attempt", 0, 0, 0, 1.0),  # due 32.25, before lead 0's day-1 attempt
+        (0, 1, 34.0, "attempt", 0, 0, 1, 1.0),  # due 9 + 24 = 33, the rep was busy
+        (0, 1, 35.0, "contact", 0, 0, 1, None),
+        (0, 1, 35.0, "sql", 0, 0, -1, None),
+        (0, 1, 35.0, "opp_open", -1, 0, -1, None),
+        (2, 2, 57.0, "attempt", 0, 0, 1, 0.5),  # the episode's own work draw
+        (2, 2, 57.5, "contact", 0, 0, 1, None),
+        (2, 2, 57.5, "sql", 0, 0, -1, None),
+        (2, 2, 57.5, "opp_open", -1, 1, -1, None),  # AE 0 holds one: AE 1
+        (0, 1, 83.0, "won", -1, 0, -1, 1000.0),
+        (2, 2, 105.5, "won", -1, 1, -1, 700.0),
+    ]
+    assert model.state == [1, 3, 1]  # won, disqualified, won
+    assert model.episode == [1, 1, 2]
+
+
+# ---------------------------------------------------------------------- recycled-episode draws
+
+
+def test_recycled_episode_draws_follow_the_recycle_streams_fixed_layout() -> None:
+    """RecycleDraws reads its generator in chunks of 1024 episodes, each chunk drawn in a fixed
+    order (the common-random-numbers contract): the nurture delays of leads starting
+    ``recycle_score_points`` below the threshold, then A + 2 uniforms per episode, then A work
+    times (minutes -> hours), then the ops delays; handles count 0, 1, ... within a chunk."""
+    from sla_sim.model.recycle import CHUNK, RecycleDraws
+    from sla_sim.scenario.distributions import LogNormal
+
+    nurture = NurtureSpec(touch_interval_days=2.0, engage_probability=0.3,
+                          score_lift_points=8.0, max_days=20.0, recycle_score_points=15.0)
+    sc = hand_scenario(nurture=nurture, follow_up=FollowUpSpec(
+        cadence_days=[0.0, 1.0, 3.0], attempt_minutes=LogNormal(mean=8.0, cv=0.6)))
+    A = 3
+    draws = RecycleDraws(sc, np.random.default_rng(5), A)
+    rng = np.random.default_rng(5)
+    expected = []
+    for _chunk in range(2):
+        need = 2  # ceil(15 / 8) engaging touches, at most 20 / 2 = 10 touches
+        touch = need + rng.negative_binomial(need, 0.3, CHUNK)
+        delay = np.where(touch <= 10, touch * 48.0, np.inf)
+        u = rng.random((CHUNK, A + 2))
+        work = sc.follow_up.attempt_minutes.sample(rng, CHUNK * A).reshape(CHUNK, A) / 60.0
+        ops = sc.handoff.ops_delay_hours.sample(rng, CHUNK)
+        expected += [(delay[i], i, u[i].tolist(), work[i].tolist(), ops[i]) for i in range(CHUNK)]
+    assert np.isfinite([e[0] for e in expected]).any()
+    for want in expected[:3] + expected[CHUNK - 2:CHUNK + 3]:
+        d, handle = draws.next()
+        assert (d, handle) == (want[0], want[1])
+        u, work, ops = draws.episode(handle)
+        assert u == want[2]
+        assert work == want[3]
+        assert ops == want[4]
+        if handle == 2:  # skip to the end of the first chunk
+            for _ in range(CHUNK - 5):
+                draws.next()
+
+
+# ---------------------------------------------------------------------- handoff schedules
+
+
+def _utc_calendar(spec: CalendarSpec, end_h: float = 72.0) -> BusinessCalendar:
+    from datetime import UTC, datetime
+
+    return BusinessCalendar(spec, datetime(2026, 1, 5, tzinfo=UTC), end_h)  # a Monday
+
+
+def test_daily_batches_cover_working_days_to_two_weeks_past_the_horizon() -> None:
+    """Daily batches at 09:00 and 14:30 on the marketing calendar's working days (not its
+    holidays), from the origin's local date through day floor((end + 14 d) / 24) + 1: for a
+    3-day horizon from Monday 5 January, days 0..18 (to Friday 23 January)."""
+    from sla_sim.model.handoff import HandoffSchedule
+    from sla_sim.scenario.schema import HandoffSpec
+
+    spec = HandoffSpec(mode="batch", batch_local_hours=[14.5, 9.0])
+    cal = _utc_calendar(CalendarSpec(timezone="UTC", holidays=[date(2026, 1, 7)]))
+    days = [d for d in range(19) if d % 7 < 5 and d != 2]  # Mon-Fri, not 7 January
+    expected = [24.0 * d + h for d in days for h in (9.0, 14.5)]
+    sched = HandoffSchedule(spec, cal, 72.0)
+    assert sched.batches is not None
+    assert sched.batches.tolist() == expected
+    assert sched.batches.dtype == np.float64
+    # an always-open marketing calendar batches every day, through day 18
+    every_day = HandoffSchedule(spec, _utc_calendar(CalendarSpec(timezone="UTC",
+                                                                 always_open=True)), 72.0)
+    assert every_day.batches is not None
+    assert every_day.batches.tolist() == [24.0 * d + h for d in range(19) for h in (9.0, 14.5)]
+    # after the last batch: never routed
+    assert sched.route_time(expected[-1] + 0.1) == math.inf
+    assert sched.route_time(expected[-1]) == expected[-1]
+    np.testing.assert_array_equal(sched.route_times(np.array([expected[-1] + 0.1, 9.0, 9.1])),
+                                  [math.inf, 9.0, 14.5])
+
+
+def test_daily_batches_start_on_the_origins_local_date_in_the_marketing_zone() -> None:
+    """The horizon starts at 00:00 UTC, 23:00 the day before in the Azores (UTC-1): that
+    local day's 23:30 batch is the first, half an hour after the origin."""
+    from sla_sim.model.handoff import HandoffSchedule
+    from sla_sim.scenario.schema import HandoffSpec
+
+    spec = HandoffSpec(mode="batch", batch_local_hours=[23.5])
+    cal = _utc_calendar(CalendarSpec(timezone="Atlantic/Azores", always_open=True))
+    sched = HandoffSchedule(spec, cal, 72.0)
+    assert sched.route_time(0.2) == 0.5
+    assert sched.route_times(np.array([0.2, 0.5, 0.6])).tolist() == [0.5, 0.5, 24.5]
+
+
+def test_every_n_hours_batches_run_two_weeks_past_the_horizon() -> None:
+    """Batches every 4 h from the origin through end + 14 days (inclusive), then none."""
+    from sla_sim.model.handoff import HandoffSchedule
+    from sla_sim.scenario.schema import HandoffSpec
+
+    spec = HandoffSpec(mode="batch", batch_every_hours=4.0)
+    sched = HandoffSchedule(spec, _utc_calendar(UTC_CAL), 24.0)
+    assert sched.batches is not None
+    assert sched.batches.tolist() == [4.0 * k for k in range(91)]  # 0 .. 360 = 24 + 336
+    assert sched.route_time(359.5) == 360.0
+    assert sched.route_time(360.5) == math.inf
+    assert sched.route_times(np.array([360.5, 0.0, 1.0])).tolist() == [math.inf, 0.0, 4.0]
+    assert HandoffSchedule(HandoffSpec(), _utc_calendar(UTC_CAL), 24.0).batches is None
+
+
+# ---------------------------------------------------------------------- routing table
+
+
+def test_team_table_by_channel_by_segment_and_single() -> None:
+    """The owning team of each (channel, segment): the team listing the channel
+    (by_channel) or the segment (by_segment); the one team for ``single``."""
+    from sla_sim.model.routing import segment_names, team_table
+    from sla_sim.scenario.schema import RoutingSpec
+
+    chans = [channel("web", 0.3, 0.5, segments={"smb": 0.5, "ent": 0.5}),
+             channel("ads", 0.3, 0.5, segments={"mid": 0.7, "smb": 0.3}),
+             channel("mail", 0.3, 0.5, segments={"ent": 1.0})]
+    by_channel = hand_scenario(
+        channels=chans, routing=RoutingSpec(team_rule="by_channel"),
+        teams=[TeamSpec(name="a", reps=1, channels=["ads"]),
+               TeamSpec(name="b", reps=1, channels=["web", "mail"])])
+    assert segment_names(by_channel) == ["smb", "ent", "mid"]
+    assert team_table(by_channel).tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]]
+    by_segment = hand_scenario(
+        channels=chans, routing=RoutingSpec(team_rule="by_segment"),
+        teams=[TeamSpec(name="a", reps=1, segments=["ent"]),
+               TeamSpec(name="b", reps=1, segments=["mid"]),
+               TeamSpec(name="c", reps=1, segments=["smb"])])
+    assert team_table(by_segment).tolist() == [[2, 0, 1]] * 3
+    single = hand_scenario(channels=chans, teams=[TeamSpec(name="a", reps=1)])
+    assert team_table(single).tolist() == [[0, 0, 0]] * 3
+    assert team_table(single).dtype == np.int64
+
+
+def test_team_table_marks_unserved_pairs_minus_one() -> None:
+    """A (channel, segment) pair that no team lists has owner -1 (a stand-in scenario: a
+    valid one serves every pair)."""
+    from types import SimpleNamespace
+
+    from sla_sim.model.routing import team_table
+
+    chans = [SimpleNamespace(name="web", segment_mix={"smb": 1.0, "ent": 0.0}),
+             SimpleNamespace(name="ads", segment_mix={"smb": 1.0})]
+    sc: Any = SimpleNamespace(channels=chans, routing=SimpleNamespace(team_rule="by_segment"),
+                              teams=[SimpleNamespace(channels=[], segments=["ent"])])
+    assert team_table(sc).tolist() == [[-1, 0], [-1, 0]]
+    sc.routing.team_rule = "by_channel"
+    sc.teams = [SimpleNamespace(channels=["ads"], segments=[])]
+    assert team_table(sc).tolist() == [[-1, -1], [0, 0]]
+
+
+# ---------------------------------------------------------------------- contact curve
+
+
+@pytest.mark.parametrize(("shape", "age", "expected_excess"), [
+    ("exponential", 20.0, 0.25),  # 2 ** (-20 / 10)
+    ("power", 30.0, 0.25),  # 1 / (1 + 30 / 10)
+])  # fmt: skip
+def test_contact_curve_exact_values(shape: str, age: float, expected_excess: float) -> None:
+    """p = decay**k * (floor + (initial - floor) * f(age)), also for k beyond the table of
+    precomputed powers (k >= 21)."""
+    from sla_sim.model.sdr import contact_curve
+
+    curve = contact_curve(ContactSpec(p_initial=0.6, p_floor=0.1, half_life_hours=10.0,
+                                      shape=shape, attempt_decay=0.8))
+    base = 0.1 + 0.5 * expected_excess
+    for k in (0, 2, 20, 21, 25):
+        assert curve(age, k) == pytest.approx(0.8**k * base, rel=1e-12), k
+
+
+# ---------------------------------------------------------------------- nurture
+
+
+def test_nurture_delays_replay_the_negative_binomial_touches() -> None:
+    """need = max(ceil((T - s) / lift), 1) engaging touches; the touch of the need-th
+    engagement is need + NegBin(need, p); within floor(max_days / interval) touches the delay
+    is touch * interval days, else infinite."""
+    from sla_sim.model.nurture import expiry_hours, nurture_delays
+
+    spec = NurtureSpec(touch_interval_days=2.0, engage_probability=0.3, score_lift_points=8.0,
+                       max_days=21.0)
+    scores = np.array([60.0, 59.99, 52.0, 44.0, 10.0] * 40)
+    delays = nurture_delays(scores, 60.0, spec, np.random.default_rng(3))
+    need = np.array([1, 1, 1, 2, 7] * 40)
+    touch = need + np.random.default_rng(3).negative_binomial(need, 0.3)
+    expected = np.where(touch <= 10, touch * 48.0, np.inf)
+    assert np.isinf(expected).any()
+    assert (expected == 480.0).any()  # the tenth touch still counts
+    np.testing.assert_array_equal(delays, expected)
+    assert expiry_hours(spec) == 21.0 * 24
+
+
+def test_nurture_touches_allowed_survive_float_rounding() -> None:
+    """max_days 0.3 with touches every 0.1 day allows 3 touches (0.3 / 0.1 is 2.9999...): a
+    lead needing 3 touches, each engaging, qualifies on the third (7.2 h)."""
+    from sla_sim.model.nurture import nurture_delays
+
+    spec = NurtureSpec(touch_interval_days=0.1, engage_probability=1.0, score_lift_points=8.0,
+                       max_days=0.3)
+    delays = nurture_delays(np.array([40.0, 35.0]), 60.0, spec, np.random.default_rng(0))
+    assert delays[0] == pytest.approx(7.2)
+    assert delays[1] == math.inf  # needs 4 touches: ceil(25 / 8)
