@@ -400,3 +400,104 @@ def test_nurture_touches_allowed_survive_float_rounding() -> None:
     delays = nurture_delays(np.array([40.0, 35.0]), 60.0, spec, np.random.default_rng(0))
     assert delays[0] == pytest.approx(7.2)
     assert delays[1] == math.inf  # needs 4 touches: ceil(25 / 8)
+
+
+def _q(sql_rate: float, score: float) -> float:
+    """P(qualify): sql_rate's log-odds plus 0.3 per 10 points above the reference 60."""
+    return 1.0 / (1.0 + math.exp(-(math.log(sql_rate / (1 - sql_rate)) + 0.03 * (score - 60))))
+
+
+def test_lead_fates_at_every_threshold_of_the_set_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten leads, one rep with room for all (attempts 1 h, reached on the first): the MQL
+    threshold is inclusive; nurtured leads qualify after their delay or expire after
+    max_days (30) unless that is at or after the horizon end (912 h); an MQL only counts,
+    and a lead is only routed, strictly before the end; leads are routed in order of their
+    routing time (ops delay), and the rep takes the earliest due attempt. Reached leads
+    qualify when their uniform is below the channel's qualification probability (its
+    sql_rate shifted by the score), else are disqualified below ``disqualify_share`` (0.5),
+    else recycled; opportunities are won below the channel's win rate (web 0.5, ads 0.25),
+    with the lead's deal value."""
+    reach = (0.1, 0.9)
+    leads = [lead(t=1.0, score=60.0, u_contact=reach),
+             lead(t=2.0, score=59.0, nurture=30.0, u_contact=reach, u_q=_q(0.3, 59) - 1e-9,
+                  u_win=0.49),
+             lead(t=3.0, score=50.0),
+             lead(t=4.0, score=90.0, ops=6.0, channel=1, u_contact=reach,
+                  u_q=_q(0.6, 90) - 1e-9, u_win=0.24, deal=500.0),
+             lead(t=5.0, score=90.0, u_contact=reach, u_q=_q(0.3, 90) + 1e-9, u_d=0.49),
+             lead(t=6.0, score=80.0, u_contact=reach, u_d=0.5),
+             lead(t=7.0, score=80.0, channel=1, u_contact=reach, u_q=0.0, u_win=0.25,
+                  cycle=30.0),
+             lead(t=192.0, score=50.0),
+             lead(t=200.0, score=50.0, nurture=712.0),
+             lead(t=900.0, score=80.0, ops=12.0)]
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=10)])
+    model = run_hand(sc, leads, monkeypatch, FakeRecycle([(math.inf, [], [], 0.0)] * 2))
+    assert log_rows(model) == [
+        (0, 0, 1.0, "created", -1, -1, -1, 60.0),
+        (0, 1, 1.0, "mql", 0, -1, -1, None),  # score == threshold: an MQL at once
+        (0, 1, 1.0, "routed", 0, -1, -1, None),
+        (0, 1, 1.0, "assigned", 0, 0, -1, None),
+        (1, 0, 2.0, "created", -1, -1, -1, 59.0),
+        (1, 0, 2.0, "nurture", -1, -1, -1, None),  # below: nurtured, an MQL 30 h later
+        (2, 0, 3.0, "created", -1, -1, -1, 50.0),
+        (2, 0, 3.0, "nurture", -1, -1, -1, None),
+        (3, 0, 4.0, "created", -1, -1, -1, 90.0),
+        (3, 1, 4.0, "mql", 0, -1, -1, None),  # ops 6 h: routed at 10:00, after lead 4
+        (4, 0, 5.0, "created", -1, -1, -1, 90.0),
+        (4, 1, 5.0, "mql", 0, -1, -1, None),
+        (4, 1, 5.0, "routed", 0, -1, -1, None),
+        (4, 1, 5.0, "assigned", 0, 0, -1, None),
+        (5, 0, 6.0, "created", -1, -1, -1, 80.0),
+        (5, 1, 6.0, "mql", 0, -1, -1, None),
+        (5, 1, 6.0, "routed", 0, -1, -1, None),
+        (5, 1, 6.0, "assigned", 0, 0, -1, None),
+        (6, 0, 7.0, "created", -1, -1, -1, 80.0),
+        (6, 1, 7.0, "mql", 0, -1, -1, None),
+        (6, 1, 7.0, "routed", 0, -1, -1, None),
+        (6, 1, 7.0, "assigned", 0, 0, -1, None),
+        (0, 1, 9.0, "attempt", 0, 0, 0, 1.0),  # earliest due first: leads 0, 4, 5, 6, then 3
+        (3, 1, 10.0, "routed", 0, -1, -1, None),
+        (3, 1, 10.0, "assigned", 0, 0, -1, None),
+        (0, 1, 10.0, "contact", 0, 0, 0, None),
+        (0, 1, 10.0, "recycled", 0, 0, -1, None),
+        (0, 1, 10.0, "nurture", -1, -1, -1, None),
+        (4, 1, 10.0, "attempt", 0, 0, 0, 1.0),
+        (4, 1, 11.0, "contact", 0, 0, 0, None),
+        (4, 1, 11.0, "disqualified", 0, 0, -1, None),  # u_q just above q, u_d 0.49 < 0.5
+        (5, 1, 11.0, "attempt", 0, 0, 0, 1.0),
+        (5, 1, 12.0, "contact", 0, 0, 0, None),
+        (5, 1, 12.0, "recycled", 0, 0, -1, None),  # u_d == disqualify_share: recycled
+        (5, 1, 12.0, "nurture", -1, -1, -1, None),
+        (6, 1, 12.0, "attempt", 0, 0, 0, 1.0),
+        (6, 1, 13.0, "contact", 0, 0, 0, None),
+        (6, 1, 13.0, "sql", 0, 0, -1, None),  # ads: sql_rate 0.6
+        (6, 1, 13.0, "opp_open", -1, 0, -1, None),
+        (3, 1, 13.0, "attempt", 0, 0, 0, 1.0),
+        (3, 1, 14.0, "contact", 0, 0, 0, None),
+        (3, 1, 14.0, "sql", 0, 0, -1, None),
+        (3, 1, 14.0, "opp_open", -1, 1, -1, None),
+        (1, 1, 32.0, "mql", 0, -1, -1, None),
+        (1, 1, 32.0, "routed", 0, -1, -1, None),
+        (1, 1, 32.0, "assigned", 0, 0, -1, None),
+        (1, 1, 33.0, "attempt", 0, 0, 0, 1.0),
+        (1, 1, 34.0, "contact", 0, 0, 0, None),
+        (1, 1, 34.0, "sql", 0, 0, -1, None),
+        (1, 1, 34.0, "opp_open", -1, 2, -1, None),
+        (6, 1, 43.0, "lost", -1, 0, -1, None),  # u_win == win_rate 0.25: lost
+        (3, 1, 62.0, "won", -1, 1, -1, 500.0),  # u_win 0.24 < 0.25
+        (1, 1, 82.0, "won", -1, 2, -1, 1000.0),  # u_win 0.49 < 0.5
+        (7, 0, 192.0, "created", -1, -1, -1, 50.0),
+        (7, 0, 192.0, "nurture", -1, -1, -1, None),  # expiry would be at 912 = end: none
+        (8, 0, 200.0, "created", -1, -1, -1, 50.0),
+        (8, 0, 200.0, "nurture", -1, -1, -1, None),  # an MQL at 912 = end: none
+        (2, 0, 723.0, "nurture_expired", -1, -1, -1, None),  # 3 + 30 days
+        (0, 1, 730.0, "nurture_expired", -1, -1, -1, None),  # recycled at 10, never re-qualifies
+        (5, 1, 732.0, "nurture_expired", -1, -1, -1, None),
+        (9, 0, 900.0, "created", -1, -1, -1, 80.0),
+        (9, 1, 900.0, "mql", 0, -1, -1, None),  # routed at 900 + 12 = end: never
+    ]
+    # expired, won, expired, won, disqualified, expired, lost; the last three in flight
+    assert model.state == [4, 1, 4, 1, 3, 4, 2, 0, 0, 0]
+    assert model.episode == [1, 1, 0, 1, 1, 1, 1, 0, 0, 1]
