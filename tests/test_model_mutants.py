@@ -501,3 +501,159 @@ def test_lead_fates_at_every_threshold_of_the_set_up(monkeypatch: pytest.MonkeyP
     # expired, won, expired, won, disqualified, expired, lost; the last three in flight
     assert model.state == [4, 1, 4, 1, 3, 4, 2, 0, 0, 0]
     assert model.episode == [1, 1, 0, 1, 1, 1, 1, 0, 0, 1]
+
+
+# ---------------------------------------------------------------------- arrivals and lead draws
+
+
+def test_hour_grid_across_the_spring_dst_change() -> None:
+    """From Saturday 7 March 2026 22:00 New York, 30 clock hours: local hours skip 02:00 on
+    Sunday (DST starts), weekdays Sat=5, Sun=6, Mon=0, local day index 0, 1, 2, month March
+    = 2 (0 = January)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sla_sim.model.arrivals import hour_grid
+
+    grid = hour_grid(datetime(2026, 3, 7, 22, tzinfo=ZoneInfo("America/New_York")), 30)
+    assert grid.hour.tolist() == [22, 23, 0, 1, *range(3, 24), 0, 1, 2, 3, 4]
+    assert grid.weekday.tolist() == [5] * 2 + [6] * 23 + [0] * 5
+    assert grid.day.tolist() == [0] * 2 + [1] * 23 + [2] * 5
+    assert grid.month.tolist() == [2] * 30
+    for a in (grid.hour, grid.weekday, grid.day, grid.month):
+        assert a.dtype == np.int64
+
+
+def test_base_profile_multiplies_the_normalised_weights() -> None:
+    """Rate factor of an hour = weekday weight / mean x hour weight / mean x month weight /
+    mean: Saturday (6 of mean 4) at 22:00 (1 of mean 25/24) in March (4 of mean 1.25) is
+    1.5 x 0.96 x 3.2."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sla_sim.model.arrivals import base_profile, hour_grid
+    from sla_sim.scenario.schema import ArrivalProfile
+
+    profile = ArrivalProfile(weekday_weights=[1, 2, 3, 4, 5, 6, 7],
+                             hour_weights=[1.0] * 23 + [2.0],
+                             month_weights=[1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    sc = hand_scenario(arrivals=profile)
+    grid = hour_grid(datetime(2026, 3, 7, 22, tzinfo=ZoneInfo("America/New_York")), 3)
+    # Sat 22:00, Sat 23:00 (hour weight 2), Sun 00:00 (weekday 7)
+    expected = [1.5 * 0.96 * 3.2, 1.5 * 1.92 * 3.2, 1.75 * 0.96 * 3.2]
+    np.testing.assert_allclose(base_profile(sc, grid), expected, rtol=1e-12)
+
+
+def test_channel_rate_applies_its_own_bursts_on_whole_hours() -> None:
+    """A burst multiplies the rate from the hour containing its start to the hour containing
+    its end (floor, ceil); another channel's burst does not apply."""
+    from sla_sim.model.arrivals import HOURS_PER_MONTH, channel_rate
+    from sla_sim.scenario.schema import ArrivalProfile, Burst
+
+    assert HOURS_PER_MONTH == 365.25 / 12 * 24
+    web = channel("web", 0.3, 0.5).model_copy(update={"leads_per_month": 2 * HOURS_PER_MONTH})
+    bursts = [Burst(channel="web", start_day=0.5, duration_days=0.3, multiplier=3.0),
+              Burst(channel="ads", start_day=0.0, duration_days=1.0, multiplier=9.0),
+              Burst(channel="web", start_day=1.1, duration_days=0.1, multiplier=0.5)]
+    sc = hand_scenario(channels=[web, channel("ads", 0.3, 0.5)],
+                       arrivals=ArrivalProfile(bursts=bursts))
+    rate = channel_rate(sc, 0, np.ones(36))
+    expected = np.full(36, 2.0)
+    expected[12:20] = 6.0  # hours 12 .. 19.2
+    expected[26:29] = 1.0  # hours 26.4 .. 28.8
+    np.testing.assert_allclose(rate, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cv", [0.0, 0.5])
+def test_channel_arrivals_replay_their_named_stream(cv: float) -> None:
+    """Arrivals of channel ``web`` come from stream ``arrivals:web``: a gamma(1/cv^2,
+    cv^2) multiplier per local day (only when cv > 0), Poisson counts per hour, uniform times
+    within the hour; sorted, and only those before the end."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sla_sim.model.arrivals import channel_rate, draw_channel_arrivals, hour_grid
+    from sla_sim.scenario.schema import ArrivalProfile
+
+    web = channel("web", 0.3, 0.5).model_copy(update={"leads_per_month": 3000.0})
+    sc = hand_scenario(channels=[web, channel("ads", 0.3, 0.5)],
+                       arrivals=ArrivalProfile(daily_volume_cv=cv))
+    grid = hour_grid(datetime(2026, 1, 5, 20, tzinfo=ZoneInfo("America/New_York")), 51)
+    profile = np.linspace(0.5, 1.5, 51)
+    times = draw_channel_arrivals(sc, 0, profile, grid,
+                                  Streams(replication_seed(4, 0)), 50.5)
+    rng = Streams(replication_seed(4, 0))("arrivals:web")
+    rate = channel_rate(sc, 0, profile)
+    if cv > 0:
+        mult = rng.gamma(1 / cv**2, cv**2, size=3)  # local days 0, 1, 2
+        rate = rate * mult[grid.day]
+    counts = rng.poisson(rate)
+    want = np.sort(np.repeat(np.arange(51.0), counts) + rng.random(counts.sum()))
+    assert want[-1] > 50.5  # some fall in the last half hour: cut
+    np.testing.assert_array_equal(times, want[want < 50.5])
+
+
+def test_lead_draws_replay_each_channels_named_streams() -> None:
+    """Every per-lead draw comes from the channel's own named stream (``score:web``,
+    ``segment:web``, ``nurture:web``, ``handoff:web``, ``contact:web``, ``work:web``,
+    ``qualify:web``, ``cycle:web``, ``win:web``, ``deal:web``); lead fields are sorted by
+    creation time (ties: channel order), work fields stay in draw order with ``order``."""
+    from datetime import UTC, datetime
+
+    from sla_sim.model import arrivals
+    from sla_sim.model.leads import draw_leads
+    from sla_sim.model.nurture import nurture_delays
+    from sla_sim.scenario.distributions import Gamma, LogNormal
+
+    web = channel("web", 0.3, 0.5, segments={"smb": 0.25, "ent": 0.75}).model_copy(
+        update={"leads_per_month": 2000.0, "cycle_days": Gamma(mean=30.0, cv=0.5),
+                "deal_value": LogNormal(mean=1000.0, cv=0.5)})
+    ads = channel("ads", 0.3, 0.5, segments={"ent": 1.0}).model_copy(
+        update={"leads_per_month": 1000.0, "score_alpha": 3.0, "score_beta": 2.0})
+    follow = FollowUpSpec(cadence_days=[0.0, 1.0, 2.0],
+                          attempt_minutes=LogNormal(mean=8.0, cv=0.6))
+    sc = hand_scenario(channels=[web, ads], follow_up=follow,
+                       nurture=NurtureSpec(engage_probability=0.5, max_days=30.0))
+    origin, end_h, A = datetime(2026, 1, 5, tzinfo=UTC), 100.0, 3
+    draws = draw_leads(sc, Streams(replication_seed(2, 0)), ["smb", "ent"], 60.0, A, origin,
+                       end_h)
+    st = Streams(replication_seed(2, 0))
+    grid = arrivals.hour_grid(origin, 100)
+    profile = arrivals.base_profile(sc, grid)
+    parts: dict[str, list[Any]] = {k: [] for k in (*LEAD_FIELDS, *WORK_FIELDS)}
+    for c, (ch, segs) in enumerate([(web, [0, 1]), (ads, [1])]):
+        n = len(t := arrivals.draw_channel_arrivals(sc, c, profile, grid, st, end_h))
+        score = 100.0 * st(f"score:{ch.name}").beta(ch.score_alpha, ch.score_beta, n)
+        probs = np.asarray(list(ch.segment_mix.values()))
+        nd = np.full(n, np.inf)
+        nd[score < 60] = nurture_delays(score[score < 60], 60.0, sc.nurture,
+                                        st(f"nurture:{ch.name}"))
+        uq = st(f"qualify:{ch.name}").random((n, 2))
+        new = {"t": t, "channel": np.full(n, c), "score": score, "nurture": nd,
+               "segment": st(f"segment:{ch.name}").choice(segs, size=n, p=probs),
+               "ops": sc.handoff.ops_delay_hours.sample(st(f"handoff:{ch.name}"), n),
+               "u_contact": st(f"contact:{ch.name}").random((n, A)),
+               "work": follow.attempt_minutes.sample(st(f"work:{ch.name}"), n * A)
+               .reshape(n, A) / 60.0,
+               "u_q": uq[:, 0], "u_d": uq[:, 1],
+               "cycle": ch.cycle_days.sample(st(f"cycle:{ch.name}"), n) * 24,
+               "u_win": st(f"win:{ch.name}").random(n),
+               "deal": ch.deal_value.sample(st(f"deal:{ch.name}"), n)}
+        for k, v in new.items():
+            parts[k].append(v)
+    cat = {k: np.concatenate(v) for k, v in parts.items()}
+    order = np.argsort(cat["t"], kind="stable")
+    assert draws.n == len(order) > 100
+    assert np.isfinite(cat["nurture"]).any()
+    assert set(cat["segment"].tolist()) == {0, 1}
+    np.testing.assert_array_equal(draws.order, order)
+    for k in LEAD_FIELDS:
+        np.testing.assert_array_equal(draws.lead[k], cat[k][order], err_msg=k)
+        assert draws.lead[k].dtype == (np.int64 if k in ("channel", "segment")
+                                       else np.float64), k
+    for k in WORK_FIELDS:
+        np.testing.assert_array_equal(draws.work[k], cat[k], err_msg=k)
+    some = np.array([5, 0, 17])
+    gathered = draws.gather(some)
+    for k in WORK_FIELDS:
+        np.testing.assert_array_equal(gathered[k], cat[k][order[some]], err_msg=k)
