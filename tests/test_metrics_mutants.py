@@ -18,7 +18,7 @@ import pytest
 from test_metrics import JAN_H, clause, ev, make_log, metrics, scenario
 
 from sla_sim.calendar import BusinessCalendar, CalendarSpec
-from sla_sim.events import CODE, COLUMNS
+from sla_sim.events import CODE, COLUMNS, rows_by_event
 from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
@@ -62,16 +62,40 @@ def test_assignments_end_at_the_first_attempt_or_a_reassignment() -> None:
             ev(1, 20.0, "assigned"), ev(1, 31.0, "attempt", rep=1, attempt=1, value=0.1),
             ev(1, 30.0, "attempt", rep=1, attempt=0, value=0.1),
             ev(2, 40.0, "attempt", attempt=0, value=0.1), ev(2, 41.0, "reassigned"),
-            ev(3, 60.0, "assigned"), ev(3, 61.0, "assigned", rep=1),
-            ev(3, 62.0, "attempt", rep=1, attempt=0, value=0.1),
-            ev(4, 50.0, "assigned", team=1, rep=2)]
+            ev(3, 50.0, "assigned", team=1, rep=2),
+            ev(4, 60.0, "assigned"), ev(4, 61.0, "assigned", rep=1),
+            ev(4, 62.0, "attempt", rep=1, attempt=0, value=0.1)]
     log = make_log(scenario(), rows)
     a = assignments(log.columns(sort=False), log.event_rows())
-    assert a.key.tolist() == [(lead << 16) + 1 for lead in (0, 1, 1, 3, 3, 4)]
-    assert a.start.tolist() == [10.0, 20.0, 25.0, 60.0, 61.0, 50.0]
-    np.testing.assert_array_equal(a.end, [10.0, 25.0, 30.0, math.nan, 62.0, math.nan])
-    assert a.team.tolist() == [0, 0, 0, 0, 0, 1]
-    assert a.rep.tolist() == [1, 0, 1, 0, 1, 2]
+    assert a.key.tolist() == [(lead << 16) + 1 for lead in (0, 1, 1, 3, 4, 4)]
+    assert a.start.tolist() == [10.0, 20.0, 25.0, 50.0, 60.0, 61.0]
+    np.testing.assert_array_equal(a.end, [10.0, 25.0, 30.0, math.nan, math.nan, 62.0])
+    assert a.team.tolist() == [0, 0, 0, 1, 0, 0]
+    assert a.rep.tolist() == [1, 0, 1, 2, 0, 1]
+
+
+def test_a_log_with_a_single_assignment_has_it_open() -> None:
+    """One assigned row and nothing else: one assignment, open at the end of the log."""
+    a = assignments(*_cols_rows([(7, 1, 5.0, CODE["assigned"], 0, 3, -1, math.nan)]))
+    assert a.start.tolist() == [5.0]
+    assert np.isnan(a.end).tolist() == [True]
+    assert a.rep.tolist() == [3]
+
+
+def test_assignment_keys_stay_exact_for_large_lead_ids() -> None:
+    """(lead, episode) keys are exact integers: for a lead id of 2**40 an assignment in
+    episode 1 is not ended by the first attempt of episode 2."""
+    lead = 1 << 40
+    a = assignments(*_cols_rows([(lead, 1, 1.0, CODE["assigned"], 0, 0, -1, math.nan),
+                                 (lead, 2, 3.0, CODE["attempt"], 0, 0, 0, 0.1)]))
+    assert a.key.tolist() == [(lead << 16) + 1]
+    np.testing.assert_array_equal(a.end, [math.nan])
+
+
+def _cols_rows(rows: list) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+    """Columns of raw rows (any lead ids, no lead table) and their rows by event."""
+    cols = {c: np.array([r[i] for r in rows]) for i, c in enumerate(COLUMNS)}
+    return cols, rows_by_event(cols["event"])
 
 # ---------------------------------------------------------------------- backlog per holder
 
