@@ -1,0 +1,385 @@
+"""Hand-computed cases for the policy and staffing machinery (sla_sim/model/policies.py and
+sla_sim/model/staffing.py), written to pin exact behaviour: work orders, priority classes,
+reassignment times on a known calendar, and staffing plans (joins, leaves, backfills, ramps,
+days off) on known dates.
+
+The horizon starts on Monday 5 January 2026 00:00 UTC (model hour 0): a warm-up week, then
+12 January to 12 February (end at hour 912). Staffing plans get their random draws from a
+fake stream source (the leave time and the day-off uniforms are chosen by hand); event-loop
+tests replace the lead draws with hand-made leads whose attempts take 30 minutes of work,
+stretched to 1 h by a shrinkage of 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sla_sim.calendar import CalendarSpec
+from sla_sim.events import EVENTS
+from sla_sim.model import funnel
+from sla_sim.model.funnel import FunnelModel
+from sla_sim.model.leads import LEAD_FIELDS, WORK_FIELDS, LeadDraws
+from sla_sim.model.staffing import (
+    DAYS_PER_MONTH,
+    RepCalendar,
+    RepPlan,
+    Staffing,
+    _add_months,
+    _subtract,
+    has_staffing_plan,
+    log_rows,
+)
+from sla_sim.scenario.distributions import Constant
+from sla_sim.scenario.schema import (
+    ChannelSpec,
+    ContactSpec,
+    FollowUpSpec,
+    HireSpec,
+    HorizonSpec,
+    NurtureSpec,
+    Scenario,
+    SLASpec,
+    TeamSpec,
+)
+from sla_sim.streams import Streams, replication_seed
+
+UTC_CAL = CalendarSpec(timezone="UTC")
+ALWAYS = CalendarSpec(timezone="UTC", always_open=True)
+NY_CAL = CalendarSpec(timezone="America/New_York")  # Mon-Fri 09-17 EST = 14-22 UTC in winter
+ORIGIN = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+END_H = (7 + 31) * 24.0
+
+
+def channel(name: str, leads_per_month: float = 10.0) -> ChannelSpec:
+    return ChannelSpec(name=name, leads_per_month=leads_per_month, segment_mix={"smb": 1.0},
+                       score_alpha=2.0, score_beta=2.0, sql_rate=0.3, win_rate=0.5,
+                       cycle_days=Constant(value=2.0), deal_value=Constant(value=1000.0))
+
+
+def scenario(team: TeamSpec | None = None, *, teams: list[TeamSpec] | None = None,
+             **changes: Any) -> Scenario:  # fmt: skip
+    """The hand-computable scenario: one team (``team``, or ``teams``), two channels."""
+    data: dict[str, Any] = {
+        "horizon": HorizonSpec(measure_start=date(2026, 1, 12), measure_months=1,
+                               warmup_days=7, timezone="UTC"),
+        "channels": [channel("web"), channel("ads")],
+        "teams": teams or [team or TeamSpec(name="sdr", reps=1, calendar=ALWAYS)],
+        "marketing_calendar": UTC_CAL,
+        "follow_up": FollowUpSpec(cadence_days=[0.0, 0.125], attempt_minutes=Constant(value=30.0),
+                                  contact=ContactSpec(p_initial=0.5, p_floor=0.5,
+                                                      attempt_decay=1.0)),
+        "nurture": NurtureSpec(max_days=30.0),
+        "sla": SLASpec(attempts_required=1),
+    }
+    data.update(changes)
+    return Scenario(**data)
+
+
+# ---------------------------------------------------------------------- fake random streams
+class FakeRng:
+    """A generator whose draws are given by hand: ``exponential`` returns ``leave`` hours (and
+    records the scale asked for), ``random(n)`` returns ``u`` padded with 0.99."""
+
+    def __init__(self, leave: float = math.inf, u: list[float] | None = None) -> None:
+        self.leave, self.u = leave, u or []
+        self.scales: list[float] = []
+        self.sizes: list[int] = []
+
+    def exponential(self, scale: float) -> float:
+        self.scales.append(scale)
+        return self.leave
+
+    def random(self, n: int) -> np.ndarray:
+        self.sizes.append(n)
+        return np.asarray((self.u + [0.99] * n)[:n])
+
+
+class FakeStreams:
+    """Stream source with hand-made generators by name (any other name: an error)."""
+
+    def __init__(self, rngs: dict[str, FakeRng]) -> None:
+        self.rngs = rngs
+
+    def __call__(self, name: str) -> FakeRng:
+        return self.rngs[name]
+
+
+def staffing(team: TeamSpec, rngs: dict[str, FakeRng] | None = None) -> Staffing:
+    return Staffing(scenario(team), 0, ORIGIN, END_H, FakeStreams(rngs or {}))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- hand-made leads
+LEAD_DEFAULTS: dict[str, Any] = {
+    "channel": 0, "segment": 0, "score": 80.0, "ops": 0.0, "nurture": math.inf,
+    "u_contact": (0.9, 0.1), "work": (0.5, 0.5), "u_q": 0.99, "u_d": 0.0, "cycle": 48.0,
+    "u_win": 0.0, "deal": 1000.0}  # fmt: skip
+# defaults: missed, then reached; an attempt takes 0.5 h x 2 = 1 h of rep time;
+# a reached lead is disqualified (u_d = 0)
+
+
+def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+             ) -> FunnelModel:  # fmt: skip
+    """Run ``sc`` with hand-made leads (``t``: creation = MQL time; other fields as
+    :data:`LEAD_DEFAULTS`)."""
+    full = [{**LEAD_DEFAULTS, **x} for x in leads]
+    assert [x["t"] for x in full] == sorted(x["t"] for x in full)
+    lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
+                          else np.float64) for f in LEAD_FIELDS}  # fmt: skip
+    work = {f: np.asarray([x[f] for x in full], dtype=np.float64) for f in WORK_FIELDS}
+    draws = LeadDraws(lead, work, np.arange(len(full)))
+    monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
+    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    model.run()
+    return model
+
+
+def rows(model: FunnelModel, *events: str, lead: int | None = None) -> list[tuple[Any, ...]]:
+    """(lead, time_h, event, team, rep, attempt, value or None) in log order, of the given
+    events (all if none), of one lead (all if None)."""
+    cols = model.log.columns()
+    out = []
+    for i in range(len(cols["lead"])):
+        name = EVENTS[int(cols["event"][i])]
+        if (events and name not in events) or (lead is not None and cols["lead"][i] != lead):
+            continue
+        v = float(cols["value"][i])
+        out.append((int(cols["lead"][i]), float(cols["time_h"][i]), name, int(cols["team"][i]),
+                    int(cols["rep"][i]), int(cols["attempt"][i]), None if math.isnan(v) else v))
+    return out
+
+
+def attempts(model: FunnelModel) -> list[tuple[int, float, int, int]]:
+    """(lead, start, rep, attempt number) of every attempt, in log order."""
+    return [(r[0], r[1], r[4], r[5]) for r in rows(model, "attempt")]
+
+
+# ---------------------------------------------------------------------- staffing: pure parts
+def test_has_staffing_plan_names_each_field_that_changes_capacity() -> None:
+    base = TeamSpec(name="sdr", reps=2)
+    assert not has_staffing_plan(base)
+    assert has_staffing_plan(base.model_copy(update={"hires": [HireSpec(start=date(2026, 2, 1))]}))
+    assert has_staffing_plan(base.model_copy(update={"attrition_per_month": 0.01}))
+    assert has_staffing_plan(base.model_copy(update={"pto_days_per_year": 1.0}))
+    assert has_staffing_plan(base.model_copy(update={"rep_calendars": [UTC_CAL, UTC_CAL]}))
+
+
+@pytest.mark.parametrize(("start", "months", "expected"), [
+    (date(2026, 1, 15), 1, date(2026, 2, 15)),
+    (date(2026, 1, 31), 1, date(2026, 2, 28)),  # clipped to the month's last day
+    (date(2028, 1, 31), 1, date(2028, 2, 29)),  # leap year
+    (date(2100, 1, 31), 1, date(2100, 2, 28)),  # century: not a leap year
+    (date(2000, 1, 31), 1, date(2000, 2, 29)),  # 400 years: a leap year
+    (date(2026, 11, 30), 2, date(2027, 1, 30)),  # across the year end
+    (date(2026, 12, 31), 12, date(2027, 12, 31)),
+    (date(2026, 8, 31), 1, date(2026, 9, 30)),
+])
+def test_add_months_keeps_the_day_or_the_months_last_day(start: date, months: int,
+                                                         expected: date) -> None:  # fmt: skip
+    assert _add_months(start, months) == expected
+
+
+def test_add_months_knows_every_months_length() -> None:
+    lengths = [_add_months(date(2026, 1, 31), k).day for k in range(12)]
+    assert lengths == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+def test_rep_calendar_queries_on_two_intervals() -> None:
+    """Intervals [1, 2) and [5, 8): open inside, closed at an end; next opening and the close
+    of the current (or next) interval; nothing after the last."""
+    cal = RepCalendar([1.0, 5.0], [2.0, 8.0])
+    assert cal.always_open is False
+    assert [cal.is_open(t) for t in (0.5, 1.0, 1.5, 2.0, 4.0, 5.0, 7.9, 8.0, 9.0)] == [
+        False, True, True, False, False, True, True, False, False]
+    assert [cal.next_open(t) for t in (0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0)] == [
+        1.0, 1.0, 1.5, 5.0, 5.0, 5.0, 6.0, math.inf, math.inf]
+    assert [cal.close_of(t) for t in (0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0)] == [
+        2.0, 2.0, 2.0, 8.0, 8.0, 8.0, 8.0, math.inf, math.inf]
+    empty = RepCalendar([], [])
+    assert (empty.is_open(0.0), empty.next_open(0.0), empty.close_of(0.0)) == (
+        False, math.inf, math.inf)
+
+
+def test_subtract_removes_a_window_from_intervals() -> None:
+    s, e = [0.0, 10.0, 20.0, 30.0], [5.0, 15.0, 25.0, 35.0]
+    # [12, 22) cuts the end of [10, 15) and the start of [20, 25); touching ends are kept
+    assert _subtract(s, e, 12.0, 22.0) == ([0.0, 10.0, 22.0, 30.0], [5.0, 12.0, 25.0, 35.0])
+    assert _subtract(s, e, 5.0, 10.0) == (s, e)  # only touches: nothing removed
+    assert _subtract(s, e, 11.0, 13.0) == ([0.0, 10.0, 13.0, 20.0, 30.0],
+                                           [5.0, 11.0, 15.0, 25.0, 35.0])  # a hole
+    assert _subtract(s, e, 10.0, 15.0) == ([0.0, 20.0, 30.0], [5.0, 25.0, 35.0])  # exact
+    assert _subtract(s, e, -1.0, 40.0) == ([], [])
+
+
+def test_log_rows_split_at_ramp_steps_with_the_share_as_value() -> None:
+    """Intervals [0, 5) and [10, 20); ramp 0.25 from -inf, 0.5 from 3, 0.75 from 12, 1 from
+    30: on/off pairs [0, 3) 0.25, [3, 5) 0.5, [10, 12) 0.5, [12, 20) 0.75."""
+    ramp = ([-math.inf, 3.0, 12.0, 30.0], [0.25, 0.5, 0.75, 1.0])
+    rows = log_rows(2, 4, [0.0, 10.0], [5.0, 20.0], ramp, 11, 12)
+    on = [(r[2], r[7]) for r in rows if r[3] == 11]
+    off = [r[2] for r in rows if r[3] == 12]
+    assert on == [(0.0, 0.25), (3.0, 0.5), (10.0, 0.5), (12.0, 0.75)]
+    assert off == [3.0, 5.0, 12.0, 20.0]
+    assert [r[3] for r in rows] == [11, 12] * 4  # each on row followed by its off row
+    assert {(r[0], r[1], r[4], r[5], r[6]) for r in rows} == {(-1, 0, 2, 4, -1)}
+    assert all(math.isnan(r[7]) for r in rows if r[3] == 12)
+    # a step exactly at an interval's start applies from that start, without a cut
+    at_start = log_rows(0, 0, [10.0], [20.0], ([-math.inf, 10.0], [0.5, 1.0]), 1, 2)
+    assert [(r[2], r[3], r[7]) for r in at_start][:1] == [(10.0, 1, 1.0)]
+    assert [(r[2], r[3]) for r in at_start] == [(10.0, 1), (20.0, 2)]
+    # before the first step: the first share
+    first = log_rows(0, 0, [0.0], [10.0], ([5.0, 8.0], [0.3, 0.6]), 1, 2)
+    assert [(r[2], r[7]) for r in first if r[3] == 1] == [(0.0, 0.3), (5.0, 0.3), (8.0, 0.6)]
+
+
+def test_rep_plan_days_off_are_not_shared() -> None:
+    a, b = RepPlan(UTC_CAL, 0.0, 1.0, None), RepPlan(UTC_CAL, 0.0, 1.0, None)
+    a.days_off.append(date(2026, 1, 5))
+    assert b.days_off == []
+
+
+# ---------------------------------------------------------------------- staffing: the plan
+def test_staffing_plan_joins_leaves_and_backfills_on_local_dates() -> None:
+    """Two reps from the origin, a hire on Wednesday 14 January (New York midnight = 05:00 UTC,
+    hour 221), attrition 30% a month, backfill 2.5 days -> 3 whole days after the local date of
+    the departure. Rep 0 leaves at hour 90 (Thursday 8 January, 13:00 New York): its backfill
+    joins at New York midnight of Sunday 11 January (hour 149) and leaves at 149 + 1000 (past
+    the end). The hire leaves at 221 + 500 = 721 (Tuesday 3 February, 20:00 in New York but
+    already the 4th in UTC): its backfill joins at midnight of Friday 6 February in New York
+    (hour 773). Rep 1 never leaves within the horizon."""
+    team = TeamSpec(name="sdr", reps=2, calendar=NY_CAL, attrition_per_month=0.3,
+                    backfill_delay_days=2.5, hires=[HireSpec(start=date(2026, 1, 14))])
+    rngs = {"staff:sdr:0": FakeRng(90.0), "staff:sdr:1": FakeRng(2000.0),
+            "staff:sdr:2": FakeRng(500.0), "staff:sdr:3": FakeRng(1000.0),
+            "staff:sdr:4": FakeRng(5000.0)}
+    st = staffing(team, rngs)
+    rate = -math.log(0.7) / (DAYS_PER_MONTH * 24.0)
+    assert DAYS_PER_MONTH == 365.25 / 12
+    assert st.leave_rate_h == pytest.approx(rate, rel=1e-12)
+    assert all(r.scales == [pytest.approx(1.0 / rate, rel=1e-12)] for r in rngs.values())
+    got = [(p.join_h, p.leave_h, p.join_date) for p in st.plans]
+    assert got == [(-math.inf, 90.0, None), (-math.inf, 2000.0, None),
+                   (221.0, 721.0, date(2026, 1, 14)), (149.0, 1149.0, date(2026, 1, 11)),
+                   (773.0, 5773.0, date(2026, 2, 6))]
+    assert all(p.spec == NY_CAL and p.days_off == [] for p in st.plans)
+
+
+def test_staffing_backfill_joining_after_the_horizon_is_dropped() -> None:
+    """A leaver at hour 850 (Monday 9 February 10:00 UTC): 3 days later is 12 February 00:00,
+    the end (hour 912), so its backfill is dropped; a leaver at hour 839 (Sunday 8 February
+    23:00) is backfilled at 11 February 00:00 (hour 888); a one-day delay after a departure at
+    hour 30 (Tuesday 6 January 06:00) joins on Wednesday 7 January 00:00 (hour 48); without a
+    backfill delay nobody is replaced."""
+    team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, attrition_per_month=0.3,
+                    backfill_delay_days=3.0)
+    st = staffing(team, {"staff:sdr:0": FakeRng(850.0)})
+    assert [(p.join_h, p.leave_h) for p in st.plans] == [(-math.inf, 850.0)]
+    # hour 840 is Thursday 9 February 00:00 UTC: + 3 days = 12 February 00:00 = hour 912
+    st = staffing(team, {"staff:sdr:0": FakeRng(839.0), "staff:sdr:1": FakeRng(1.0)})
+    assert [(p.join_h, p.leave_h) for p in st.plans] == [(-math.inf, 839.0), (888.0, 889.0)]
+    day = team.model_copy(update={"backfill_delay_days": 1.0})
+    st = staffing(day, {"staff:sdr:0": FakeRng(30.0), "staff:sdr:1": FakeRng(1000.0)})
+    assert [(p.join_h, p.leave_h) for p in st.plans] == [(-math.inf, 30.0), (48.0, 1048.0)]
+    none = team.model_copy(update={"backfill_delay_days": None})
+    st = staffing(none, {"staff:sdr:0": FakeRng(30.0)})
+    assert len(st.plans) == 1
+
+
+def test_staffing_without_attrition_draws_no_leave_time() -> None:
+    team = TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, backfill_delay_days=1.0,
+                    hires=[HireSpec(start=date(2026, 1, 7), reps=2)])
+    st = staffing(team)  # no stream may be asked for
+    assert st.leave_rate_h == 0.0
+    assert [(p.join_h, p.leave_h) for p in st.plans] == [
+        (-math.inf, math.inf), (-math.inf, math.inf), (48.0, math.inf), (48.0, math.inf)]
+
+
+def test_rep_calendars_give_each_rep_its_own_spec_and_hires_the_team_calendar() -> None:
+    london = CalendarSpec(timezone="Europe/London")
+    team = TeamSpec(name="sdr", reps=2, calendar=NY_CAL, rep_calendars=[london, UTC_CAL],
+                    hires=[HireSpec(start=date(2026, 1, 7))])
+    st = staffing(team)
+    assert [p.spec for p in st.plans] == [london, UTC_CAL, NY_CAL]
+
+
+def test_days_off_are_working_days_with_a_uniform_below_the_planned_rate() -> None:
+    """20 days a year on Mon-Fri: p = 20 / (5 x 365.25 / 7). One uniform per working day of
+    the rep's calendar from the origin's local date (Sunday 4 January in New York) for
+    38 + 2 days, holidays excluded (Wednesday 7 January): Monday 5 is working day 0, Tuesday 6
+    is 1, Thursday 8 is 2, Friday 9 is 3, Monday 12 is 4."""
+    p = 20.0 / (5 * 365.25 / 7.0)
+    cal = NY_CAL.model_copy(update={"holidays": [date(2026, 1, 7)]})
+    u = [0.0, p * (1 + 1e-6), p * (1 - 1e-6), 0.99, 0.5 * p]
+    rng = FakeRng(u=u)
+    team = TeamSpec(name="sdr", reps=1, calendar=cal, pto_days_per_year=20.0)
+    st = staffing(team, {"pto:sdr:0": rng})
+    working = [d for d in (date(2026, 1, 4) + np.timedelta64(k, "D").item() for k in range(40))
+               if d.weekday() < 5 and d != date(2026, 1, 7)]  # fmt: skip
+    assert rng.sizes == [len(working)] == [28]
+    assert st.plans[0].days_off == [date(2026, 1, 5), date(2026, 1, 8), date(2026, 1, 12)]
+
+
+def test_days_off_rate_counts_the_reps_own_working_days() -> None:
+    """A rep on a three-day week: p = 20 / (3 x 365.25 / 7); a 24/7 rep: p = 20 / 365.25 and
+    every day is a working day (from Monday 5 January in UTC)."""
+    three = CalendarSpec(timezone="UTC", working_days=[0, 2, 4])
+    p3 = 20.0 / (3 * 365.25 / 7.0)
+    rng = FakeRng(u=[p3 * (1 - 1e-6), p3 * (1 + 1e-6), 0.0])
+    team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, pto_days_per_year=20.0,
+                    rep_calendars=[three])
+    st = staffing(team, {"pto:sdr:0": rng})
+    assert st.plans[0].days_off == [date(2026, 1, 5), date(2026, 1, 9)]  # Mon, not Wed; Fri
+    assert rng.sizes == [40 // 7 * 3 + 3]  # 5 Jan .. 13 Feb: 17 Mondays, Wednesdays, Fridays
+    p7 = 20.0 / 365.25
+    rng = FakeRng(u=[p7 * (1 + 1e-6), p7 * (1 - 1e-6)])
+    st = staffing(team.model_copy(update={"rep_calendars": [ALWAYS]}), {"pto:sdr:0": rng})
+    assert rng.sizes == [40]
+    assert st.plans[0].days_off == [date(2026, 1, 6)]
+
+
+def test_intervals_clip_to_presence_and_drop_days_off() -> None:
+    """New York 09-17 is 14-22 UTC in January. Rep 0 leaves at hour 90 (Thursday 8 January
+    20:00 UTC) and is off on Tuesday 6 January (New York midnight to midnight): Monday
+    [14, 22), Wednesday [62, 70), Thursday [86, 90). The hire on Friday 9 January joins at
+    hour 101 (New York midnight) and works Friday [110, 118), then the next week."""
+    team = TeamSpec(name="sdr", reps=1, calendar=NY_CAL, attrition_per_month=0.1,
+                    pto_days_per_year=20.0, hires=[HireSpec(start=date(2026, 1, 9))])
+    rngs = {"staff:sdr:0": FakeRng(90.0), "pto:sdr:0": FakeRng(u=[0.99, 0.0]),
+            "staff:sdr:1": FakeRng(20.0), "pto:sdr:1": FakeRng()}
+    st = staffing(team, rngs)
+    assert st.intervals(0) == ([14.0, 62.0, 86.0], [22.0, 70.0, 90.0])
+    assert st.plans[1].join_h == 101.0
+    assert st.intervals(1) == ([110.0], [118.0])  # leaves at 121, Saturday
+
+
+def test_intervals_of_a_24_7_rep_and_of_a_rep_never_present() -> None:
+    """A 24/7 rep: one interval from its join (or the origin) to its leave (or the end),
+    minus whole UTC days off; a hire after the horizon works nothing."""
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, pto_days_per_year=20.0,
+                    hires=[HireSpec(start=date(2026, 1, 8)), HireSpec(start=date(2026, 3, 1))])
+    rngs = {"pto:sdr:0": FakeRng(u=[0.99, 0.0]), "pto:sdr:1": FakeRng(),
+            "pto:sdr:2": FakeRng()}
+    st = staffing(team, rngs)
+    assert st.intervals(0) == ([0.0, 48.0], [24.0, END_H])
+    assert st.intervals(1) == ([72.0], [END_H])
+    assert st.plans[2].join_h > END_H
+    assert st.intervals(2) == ([], [])
+
+
+def test_ramp_steps_follow_calendar_months_from_the_join_date() -> None:
+    """A hire on 31 January (New York midnight: hour 629) ramping 25/50%: 0.25 from its join,
+    0.5 from 28 February (one calendar month later, clipped), 1 from 31 March. A rep present at
+    the origin, or any rep without a ramp, works at full speed throughout."""
+    team = TeamSpec(name="sdr", reps=1, calendar=NY_CAL, ramp_by_tenure_month=[0.25, 0.5],
+                    hires=[HireSpec(start=date(2026, 1, 31))])
+    st = staffing(team)
+    feb28 = (31 + 23) * 24.0 + 5.0  # 28 February 00:00 New York (05:00 UTC)
+    mar31 = feb28 + 31 * 24.0 - 1.0  # daylight saving from 8 March: 04:00 UTC
+    assert st.ramp_steps(1) == ([629.0, feb28, mar31], [0.25, 0.5, 1.0])
+    assert st.ramp_steps(0) == ([-math.inf], [1.0])
+    flat = staffing(team.model_copy(update={"ramp_by_tenure_month": []}))
+    assert flat.ramp_steps(1) == ([-math.inf], [1.0])
