@@ -657,3 +657,46 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
     gathered = draws.gather(some)
     for k in WORK_FIELDS:
         np.testing.assert_array_equal(gathered[k], cat[k][order[some]], err_msg=k)
+
+
+def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two AEs with one open opportunity each; SQLs at 10, 11, 12, 13 h (one rep, reached
+    at the first 1-h attempt). The first two open at once (AE 0, then the least-loaded AE 1);
+    the next two wait, first come first served, and each opens when AE 0's opportunity
+    closes; later SQLs find the slots freed and go to AE 0 (the first of the least loaded).
+    An opportunity due to close exactly at the horizon end (912 h) stays open."""
+    from sla_sim.scenario.schema import AESpec
+
+    reach = (0.1, 0.9)
+    leads = [lead(t=9.0, u_contact=reach, u_q=0.0, cycle=5.0),
+             lead(t=9.1, u_contact=reach, u_q=0.0, cycle=20.0),
+             lead(t=9.2, u_contact=reach, u_q=0.0, cycle=1.0),
+             lead(t=9.3, u_contact=reach, u_q=0.0, cycle=2.0, u_win=0.9),
+             lead(t=33.0, u_contact=reach, u_q=0.0, cycle=2.0),
+             lead(t=57.0, u_contact=reach, u_q=0.0, cycle=854.0)]
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=10)],
+                       ae=AESpec(count=2, max_open_opportunities=1))
+    model = run_hand(sc, leads, monkeypatch)
+    assert log_rows(model, "sql", "opp_open", "won", "lost") == [
+        (0, 1, 10.0, "sql", 0, 0, -1, None),
+        (0, 1, 10.0, "opp_open", -1, 0, -1, None),
+        (1, 1, 11.0, "sql", 0, 0, -1, None),
+        (1, 1, 11.0, "opp_open", -1, 1, -1, None),
+        (2, 1, 12.0, "sql", 0, 0, -1, None),  # both AEs full: waits
+        (3, 1, 13.0, "sql", 0, 0, -1, None),
+        (0, 1, 15.0, "won", -1, 0, -1, 1000.0),
+        (2, 1, 15.0, "opp_open", -1, 0, -1, None),
+        (2, 1, 16.0, "won", -1, 0, -1, 1000.0),
+        (3, 1, 16.0, "opp_open", -1, 0, -1, None),
+        (3, 1, 18.0, "lost", -1, 0, -1, None),
+        (1, 1, 31.0, "won", -1, 1, -1, 1000.0),
+        (4, 1, 34.0, "sql", 0, 0, -1, None),
+        (4, 1, 34.0, "opp_open", -1, 0, -1, None),  # both free again
+        (4, 1, 36.0, "won", -1, 0, -1, 1000.0),
+        (5, 1, 58.0, "sql", 0, 0, -1, None),
+        (5, 1, 58.0, "opp_open", -1, 0, -1, None),  # closes at 58 + 854 = 912: never
+    ]
+    assert model.state == [1, 1, 1, 2, 1, 0]
+    assert model.ae.open == [1, 0]
+    assert not model.ae.queue
