@@ -700,3 +700,122 @@ def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> No
     assert model.state == [1, 1, 1, 2, 1, 0]
     assert model.ae.open == [1, 0]
     assert not model.ae.queue
+
+
+# ---------------------------------------------------------------------- reconciliation
+
+
+def _ledger(rows: list[tuple[int, str]], states: list[int], n: int | None = None) -> Any:
+    """A stand-in model for :func:`reconcile`: ``n`` leads (default: one per state), their
+    states and a log of (lead, event) rows."""
+    from types import SimpleNamespace
+
+    from sla_sim.events import CODE, EventLog
+
+    log = EventLog(["web"], ["smb"], ["sdr"])
+    log.rows = [(lead, 1, float(i), CODE[ev], -1, -1, -1, math.nan)
+                for i, (lead, ev) in enumerate(rows)]
+    return SimpleNamespace(state=states, n_leads=len(states) if n is None else n, log=log)
+
+
+def test_reconcile_counts_terminal_states() -> None:
+    """Leads won, in flight, lost, disqualified and expired reconcile to one count each."""
+    from sla_sim.model.reconcile import reconcile
+
+    rows = [(0, "created"), (1, "created"), (2, "created"), (3, "created"), (4, "created"),
+            (0, "won"), (2, "lost"), (3, "disqualified"), (4, "nurture_expired")]
+    assert reconcile(_ledger(rows, [1, 0, 2, 3, 4])) == {
+        "in_flight": 1, "won": 1, "lost": 1, "disqualified": 1, "nurture_expired": 1}
+    assert reconcile(_ledger([], [])) == dict.fromkeys(
+        ("in_flight", "won", "lost", "disqualified", "nurture_expired"), 0)
+
+
+@pytest.mark.parametrize(("rows", "states", "n", "message"), [
+    ([(0, "created")], [5], 1, "a lead has no valid terminal state"),
+    ([(0, "created")], [-1], 1, "a lead has no valid terminal state"),
+    ([(0, "created")], [0, 0], 1, "a lead has no valid terminal state"),
+    ([(0, "created"), (0, "created")], [0], 1, "2 'created' events for 1 leads"),
+    ([(0, "created"), (0, "created")], [0, 0], 2, "2 'created' events for 2 leads"),
+    ([(0, "created"), (1, "created")], [0], 1, "2 'created' events for 1 leads"),
+    ([(0, "created"), (1, "created"), (1, "lost"), (1, "won")], [0, 2], 2,
+     "lead 1 has 2 terminal events"),
+    ([(0, "created"), (1, "created"), (1, "lost")], [0, 1], 2,
+     "lead 1: state 'won' but terminal event code 12 in the log (1 leads disagree)"),
+    ([(0, "created"), (1, "created"), (0, "disqualified")], [4, 1], 2,
+     "lead 0: state 'nurture_expired' but terminal event code 8 in the log (2 leads "
+     "disagree)"),
+])  # fmt: skip
+def test_reconcile_names_the_first_inconsistency(rows: list[tuple[int, str]],
+                                                 states: list[int], n: int,
+                                                 message: str) -> None:
+    """Each inconsistency between lead states and the log raises ReconciliationError with
+    the exact message."""
+    from sla_sim.errors import ReconciliationError
+    from sla_sim.model.reconcile import reconcile
+
+    with pytest.raises(ReconciliationError) as err:
+        reconcile(_ledger(rows, states, n))
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("values", "distinct"), [
+    ([], True), ([2, 0, 1], True), ([0, 1, 1], False), ([0, 0], False), ([1, 2, 9], True),
+    ([9, 9, 0], False), ([-1, 0, 1], True), ([-1, -1, 0], False), ([2, 2, 2], False),
+])  # fmt: skip
+def test_all_distinct(values: list[int], distinct: bool) -> None:
+    """Pairwise distinct integers, in or out of [0, len)."""
+    from sla_sim.model.reconcile import _all_distinct
+
+    assert _all_distinct(np.asarray(values, dtype=np.int64)) is distinct
+
+
+def test_terminal_counts_name_every_state() -> None:
+    from sla_sim.model.reconcile import terminal_counts
+
+    assert terminal_counts(np.array([4, 4, 1, 0, 3])) == {
+        "in_flight": 1, "won": 1, "lost": 0, "disqualified": 1, "nurture_expired": 2}
+
+
+# ---------------------------------------------------------------------- event-loop plumbing
+
+
+def test_call_is_a_timeout_with_one_callback_and_a_value() -> None:
+    """A Call fires ``delay`` hours later with its value, in creation order at equal times,
+    like ``env.timeout``."""
+    import simpy
+
+    from sla_sim.model.calls import Call
+
+    env = simpy.Environment(initial_time=2.0)
+    seen: list[tuple[float, Any]] = []
+    Call(env, 3.0, lambda e: seen.append((env.now, e.value)), "b")
+    Call(env, 1.5, lambda e: seen.append((env.now, e.value)))
+    Call(env, 3.0, lambda e: seen.append((env.now, e.value)), "c")
+    env.timeout(3.0).callbacks.append(lambda e: seen.append((env.now, "timeout")))
+    env.run()
+    assert seen == [(3.5, None), (5.0, "b"), (5.0, "c"), (5.0, "timeout")]
+
+
+def test_gc_paused_restores_the_collector_state() -> None:
+    import gc
+
+    from sla_sim.model.calls import gc_paused
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        with pytest.raises(KeyError), gc_paused():
+            raise KeyError("x")
+        assert gc.isenabled()
+        gc.disable()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
