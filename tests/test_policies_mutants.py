@@ -383,3 +383,133 @@ def test_ramp_steps_follow_calendar_months_from_the_join_date() -> None:
     assert st.ramp_steps(0) == ([-math.inf], [1.0])
     flat = staffing(team.model_copy(update={"ramp_by_tenure_month": []}))
     assert flat.ramp_steps(1) == ([-math.inf], [1.0])
+
+
+# ---------------------------------------------------------------------- which teams, classes
+def test_has_policy_for_each_departure_from_the_defaults() -> None:
+    from sla_sim.model.policies import has_policy, reads_sla
+    from sla_sim.scenario.schema import RoutingSpec
+
+    base = TeamSpec(name="sdr", reps=1)
+    assert not has_policy(scenario(base), 0)
+    for change in ({"assignment": "pull"}, {"work_order": "new_first"},
+                   {"work_order": "deadline_first"}, {"reassign_after_business_hours": 2.0},
+                   {"pto_days_per_year": 5.0}):  # fmt: skip
+        assert has_policy(scenario(base.model_copy(update=change)), 0), change
+    prio = scenario(base, routing=RoutingSpec(priority_by="channel", priority_order=["ads"]))
+    assert has_policy(prio, 0)
+    # the overflow team runs on the policy classes too (it takes escalations)
+    two = scenario(teams=[base.model_copy(update={"reassign_after_business_hours": 1.0,
+                                                  "overflow_team": "backup",
+                                                  "channels": ["web", "ads"]}),
+                          TeamSpec(name="backup", reps=1), TeamSpec(name="other", reps=1)],
+                   routing=RoutingSpec(team_rule="by_channel"))  # fmt: skip
+    assert [has_policy(two, i) for i in range(3)] == [True, True, False]
+    assert not reads_sla(two)
+    assert reads_sla(scenario(teams=[base.model_copy(update={"channels": ["web"]}),
+                                     base.model_copy(update={"name": "b", "channels": ["ads"],
+                                                             "work_order": "deadline_first"})],
+                              routing=RoutingSpec(team_rule="by_channel")))
+    assert not reads_sla(scenario(base.model_copy(update={"work_order": "new_first"})))
+
+
+def test_priority_classes_listed_in_order_then_the_rest() -> None:
+    from sla_sim.model.policies import priority_classes
+    from sla_sim.scenario.schema import RoutingSpec
+
+    sc = scenario(channels=[channel("web"), channel("ads"), channel("mail")],
+                  routing=RoutingSpec(priority_by="channel", priority_order=["mail", "web"]))
+    codes = np.array([0, 1, 2, 2, 0])
+    assert priority_classes(sc, codes, np.zeros(5, dtype=np.int64), ["smb"]) == [1, 2, 0, 0, 1]
+    by_seg = sc.model_copy(update={"routing": RoutingSpec(priority_by="segment",
+                                                          priority_order=["ent"])})
+    assert priority_classes(by_seg, codes, np.array([0, 1, 2, 1, 0]),
+                            ["smb", "ent", "mid"]) == [1, 0, 1, 0, 1]  # fmt: skip
+
+
+# ---------------------------------------------------------------------- work order, priority
+# One rep 24/7 holding up to 4 leads; cadence 0 and 3 h; each attempt 1 h of rep time except
+# lead 1's first (3 h); every first attempt misses and every second reaches. Lead 0 (MQL 0)
+# is tried at 0, its follow-up due at 3; lead 1 (MQL 1.5) is tried over [1.5, 4.5), its
+# follow-up due at 4.5; leads 2 (MQL 3.5) and 3 (MQL 4.25, channel ads) wait. At 4.5 four
+# attempts are due: lead 0's follow-up (due 3), lead 2's first (3.5), lead 3's first (4.25),
+# lead 1's follow-up (4.5). SLA: first touch within 2 h, 2 attempts within 6 h, so the
+# deadlines are 5.5 (lead 2), 6 (lead 0's follow-up), 6.25 (lead 3), 7.5 (lead 1's).
+ORDER_LEADS: list[dict[str, Any]] = [{"t": 0.0}, {"t": 1.5, "work": (1.5, 0.5)}, {"t": 3.5},
+                                     {"t": 4.25, "channel": 1}]
+ORDER_SLA = SLASpec(attempts_required=2, first_touch_within_business_hours=2.0,
+                    attempts_within_days=0.25)
+HEAD = [(0, 0.0, 0, 0), (1, 1.5, 0, 0)]
+
+
+def order_team(order: str, cap: int = 4, **changes: Any) -> TeamSpec:
+    return TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, max_active_leads=cap,
+                    work_order=order, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("order", "tail"), [
+    # the earliest due; then the follow-ups of leads 2 and 3 at first touch + 3
+    ("due_first", [(0, 4.5, 0, 1), (2, 5.5, 0, 0), (3, 6.5, 0, 0), (1, 7.5, 0, 1)]),
+    # first attempts before follow-ups, each by due time
+    ("new_first", [(2, 4.5, 0, 0), (3, 5.5, 0, 0), (0, 6.5, 0, 1), (1, 7.5, 0, 1)]),
+    # the earliest SLA deadline
+    ("deadline_first", [(2, 4.5, 0, 0), (0, 5.5, 0, 1), (3, 6.5, 0, 0), (1, 7.5, 0, 1)]),
+])
+def test_work_order_picks_among_the_due_attempts(order: str, tail: list[tuple[int, ...]],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    model = run_hand(scenario(order_team(order), sla=ORDER_SLA), ORDER_LEADS, monkeypatch)
+    assert attempts(model) == HEAD + tail + [(2, 8.5, 0, 1), (3, 9.5, 0, 1)]
+
+
+@pytest.mark.parametrize(("order", "tail"), [
+    # lead 3 (ads, class 0) first at 4.5 and its follow-up (due 7.5) first at 7.5; the rest
+    # (class 1) in the team's order
+    ("due_first", [(3, 4.5, 0, 0), (0, 5.5, 0, 1), (2, 6.5, 0, 0), (3, 7.5, 0, 1),
+                   (1, 8.5, 0, 1), (2, 9.5, 0, 1)]),
+    ("new_first", [(3, 4.5, 0, 0), (2, 5.5, 0, 0), (0, 6.5, 0, 1), (3, 7.5, 0, 1),
+                   (1, 8.5, 0, 1), (2, 9.5, 0, 1)]),
+    ("deadline_first", [(3, 4.5, 0, 0), (2, 5.5, 0, 0), (0, 6.5, 0, 1), (3, 7.5, 0, 1),
+                        (1, 8.5, 0, 1), (2, 9.5, 0, 1)]),
+])
+def test_priority_class_comes_before_the_work_order(order: str, tail: list[tuple[int, ...]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sla_sim.scenario.schema import RoutingSpec
+
+    sc = scenario(order_team(order), sla=ORDER_SLA,
+                  routing=RoutingSpec(priority_by="channel", priority_order=["ads"]))
+    assert attempts(run_hand(sc, ORDER_LEADS, monkeypatch)) == HEAD + tail
+
+
+@pytest.mark.parametrize("order", ["due_first", "new_first", "deadline_first"])
+@pytest.mark.parametrize("prio", [False, True])
+def test_team_queue_gives_a_freed_slot_in_the_team_order(order: str, prio: bool,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:  # fmt: skip
+    """One slot: lead 0 holds it until its follow-up ends at 4; leads 1 (web, MQL 0.5) and 2
+    (ads, 1.0) wait in the team queue: lead 1 takes the slot at 4 and lead 2 at 8, unless ads
+    comes first by priority."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    routing = RoutingSpec(priority_by="channel", priority_order=["ads"]) if prio else \
+        RoutingSpec()  # fmt: skip
+    sc = scenario(order_team(order, cap=1), sla=ORDER_SLA, routing=routing)
+    model = run_hand(sc, [{"t": 0.0}, {"t": 0.5}, {"t": 1.0, "channel": 1}], monkeypatch)
+    a, b = (2, 1) if prio else (1, 2)
+    assert rows(model, "routed", "assigned") == [
+        (0, 0.0, "routed", 0, -1, -1, None), (0, 0.0, "assigned", 0, 0, -1, None),
+        (1, 0.5, "routed", 0, -1, -1, None), (2, 1.0, "routed", 0, -1, -1, None),
+        (a, 4.0, "assigned", 0, 0, -1, None), (b, 8.0, "assigned", 0, 0, -1, None)]
+    assert attempts(model)[2:] == [(a, 4.0, 0, 0), (a, 7.0, 0, 1), (b, 8.0, 0, 0),
+                                   (b, 11.0, 0, 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("start", "first"), [("mql", 1), ("assignment", 2)])
+def test_deadline_first_queue_counts_from_the_mql_or_the_assignment(
+        start: str, first: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lead 1 is an MQL at 0.2 but routed at 0.8 (ops delay); lead 2 an MQL and routed at
+    0.5. From the MQL lead 1's first-touch deadline (2.2) comes before lead 2's (2.5); from
+    the assignment (queued: the routing time) lead 2's (2.5) comes before lead 1's (2.8)."""
+    sla = ORDER_SLA.model_copy(update={"first_touch_from": start})
+    sc = scenario(order_team("deadline_first", cap=1), sla=sla)
+    model = run_hand(sc, [{"t": 0.0}, {"t": 0.2, "ops": 0.6}, {"t": 0.5}], monkeypatch)
+    assert [r[0] for r in rows(model, "assigned")] == [0, first, 3 - first]
