@@ -819,3 +819,37 @@ def test_gc_paused_restores_the_collector_state() -> None:
             gc.enable()
         else:
             gc.disable()
+
+
+def test_reach_depends_on_the_age_at_the_attempts_start_and_its_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """P(reach) = 0.5**k x 0.8 x 2**(-age / 12 h), age from the MQL to the attempt's start;
+    attempts k = 1, 2 fall due 1 and 2 days after the first attempt started. Lead 0 (MQL
+    1:00, attempt at 9:00, age 8 h: p 0.504) is reached with u = 0.48 (at age 9 h p would be
+    0.476); lead 2's second attempt (MQL 2:00, start 35:00, age 33 h: p 0.0595) with u =
+    0.059; lead 1 is never reached and is recycled when its last attempt ends."""
+    contact = ContactSpec(p_initial=0.8, p_floor=0.0, half_life_hours=12.0, attempt_decay=0.5)
+    follow = FollowUpSpec(cadence_days=[0.0, 1.0, 2.0], attempt_minutes=Constant(value=30.0),
+                          contact=contact)
+    sc = hand_scenario(follow_up=follow, teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL,
+                                                         shrinkage=0.5, max_active_leads=10)])
+    leads = [lead(t=1.0, u_contact=(0.48, 0.9, 0.9), u_q=0.0, work=(0.5, 0.5, 0.5)),
+             lead(t=1.5, u_contact=(0.9, 0.9, 0.9), work=(0.5, 0.25, 0.75)),
+             lead(t=2.0, u_contact=(0.9, 0.059, 0.9), u_q=0.0, work=(0.5, 0.5, 0.5))]
+    model = run_hand(sc, leads, monkeypatch, FakeRecycle([(math.inf, [], [], 0.0)]))
+    assert log_rows(model, "attempt", "contact", "sql", "recycled", "nurture_expired") == [
+        (0, 1, 9.0, "attempt", 0, 0, 0, 1.0),
+        (0, 1, 10.0, "contact", 0, 0, 0, None),
+        (0, 1, 10.0, "sql", 0, 0, -1, None),
+        (1, 1, 10.0, "attempt", 0, 0, 0, 1.0),
+        (2, 1, 11.0, "attempt", 0, 0, 0, 1.0),
+        (1, 1, 34.0, "attempt", 0, 0, 1, 0.5),  # due 10 + 24
+        (2, 1, 35.0, "attempt", 0, 0, 1, 1.0),  # due 11 + 24
+        (2, 1, 36.0, "contact", 0, 0, 1, None),
+        (2, 1, 36.0, "sql", 0, 0, -1, None),
+        (1, 1, 58.0, "attempt", 0, 0, 2, 1.5),  # due 10 + 48
+        (1, 1, 59.5, "recycled", 0, 0, -1, None),  # the cadence is exhausted
+        (1, 1, 779.5, "nurture_expired", -1, -1, -1, None),
+    ]
+    assert model.state == [1, 4, 1]
