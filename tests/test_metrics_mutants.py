@@ -410,6 +410,7 @@ def test_episodes_of_lead_ids_far_apart_are_joined_without_a_dense_table() -> No
     ep = build_episodes(cols, 1)
     assert ep.lead.tolist() == [0, far]
     np.testing.assert_array_equal(ep.routed, [math.nan, 3.0])
+    assert ep.n_attempts.tolist() == [0, 0]
 
 
 # ---------------------------------------------------------------------- levels
