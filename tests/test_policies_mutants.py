@@ -513,3 +513,95 @@ def test_deadline_first_queue_counts_from_the_mql_or_the_assignment(
     sc = scenario(order_team("deadline_first", cap=1), sla=sla)
     model = run_hand(sc, [{"t": 0.0}, {"t": 0.2, "ops": 0.6}, {"t": 0.5}], monkeypatch)
     assert [r[0] for r in rows(model, "assigned")] == [0, first, 3 - first]
+
+
+# ---------------------------------------------------------------------- reassignment
+# Team calendar Monday-Friday 09-17 UTC, reassignment after 1 business hour. Lead 0 (Monday
+# 16:00) keeps rep 0 busy for 20 h ([16, 36)); the lead held behind it by rep 0 at 16:30 is
+# still untouched 1 business hour later: Monday 16:30-17:00, then Tuesday 09:00-09:30, so it
+# is taken back at hour 24 + 9.5 = 33.5.
+RE_EVENTS = ("routed", "assigned", "attempt", "reassigned", "escalated")
+
+
+def re_team(**changes: Any) -> TeamSpec:
+    fields: dict[str, Any] = {"name": "sdr", "reps": 2, "calendar": UTC_CAL, "shrinkage": 0.5,
+                              "max_active_leads": 2, "reassign_after_business_hours": 1.0}
+    return TeamSpec(**(fields | changes))
+
+
+def test_untouched_lead_is_reassigned_after_business_hours_to_a_free_rep(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Lead 1 (16:15) goes to rep 1 and is reached at once (freeing rep 1); lead 2 (16:30)
+    goes to rep 0 by round robin, behind lead 0: at 33.5 it is reassigned (count 1), routed
+    again and assigned to rep 1, who starts it at once."""
+    leads = [{"t": 16.0, "work": (10.0, 0.5)}, {"t": 16.25, "u_contact": (0.1, 0.1)},
+             {"t": 16.5}]
+    model = run_hand(scenario(re_team()), leads, monkeypatch)
+    assert rows(model, *RE_EVENTS, lead=2) == [
+        (2, 16.5, "routed", 0, -1, -1, None), (2, 16.5, "assigned", 0, 0, -1, None),
+        (2, 33.5, "reassigned", 0, 0, -1, 1.0), (2, 33.5, "routed", 0, -1, -1, None),
+        (2, 33.5, "assigned", 0, 1, -1, None), (2, 33.5, "attempt", 0, 1, 0, 1.0),
+        (2, 36.5, "attempt", 0, 1, 1, 1.0)]
+    assert rows(model, "reassigned") == [(2, 33.5, "reassigned", 0, 0, -1, 1.0)]
+    # lead 0 kept by rep 0, its follow-up (due 19) taken when the long attempt ends
+    assert rows(model, "attempt", lead=0) == [(0, 16.0, "attempt", 0, 0, 0, 20.0),
+                                              (0, 36.0, "attempt", 0, 0, 1, 1.0)]
+
+
+@pytest.mark.parametrize("max_re", [1, 2])
+def test_reassignments_per_episode_stop_at_the_limit(max_re: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both reps busy for a day (rep 1 over [16.25, 40.25)): lead 2, moved to rep 1 at 33.5,
+    is untouched again at 34.5. With at most one reassignment it stays with rep 1, who
+    reaches it after lead 1's follow-up and the night (Wednesday 09:00, hour 57); with two it
+    goes back to rep 0 (count 2) and is tried at 37, after lead 0's follow-up."""
+    leads = [{"t": 16.0, "work": (10.0, 0.5)}, {"t": 16.25, "work": (12.0, 0.5)}, {"t": 16.5}]
+    model = run_hand(scenario(re_team(max_reassignments=max_re)), leads, monkeypatch)
+    head = [(2, 16.5, "routed", 0, -1, -1, None), (2, 16.5, "assigned", 0, 0, -1, None),
+            (2, 33.5, "reassigned", 0, 0, -1, 1.0), (2, 33.5, "routed", 0, -1, -1, None),
+            (2, 33.5, "assigned", 0, 1, -1, None)]
+    if max_re == 1:
+        tail = [(2, 57.0, "attempt", 0, 1, 0, 1.0), (2, 60.0, "attempt", 0, 1, 1, 1.0)]
+    else:
+        tail = [(2, 34.5, "reassigned", 0, 1, -1, 2.0), (2, 34.5, "routed", 0, -1, -1, None),
+                (2, 34.5, "assigned", 0, 0, -1, None), (2, 37.0, "attempt", 0, 0, 0, 1.0),
+                (2, 40.0, "attempt", 0, 0, 1, 1.0)]
+    assert rows(model, *RE_EVENTS, lead=2) == head + tail
+
+
+def test_reassigned_lead_without_a_free_rep_waits_for_the_next_freed_slot(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """One rep, no overflow team: lead 1, untouched at 33.5, is routed back to the team queue
+    and assigned when lead 0 is reached and frees its slot (37)."""
+    leads = [{"t": 16.0, "work": (10.0, 0.5)}, {"t": 16.5}]
+    model = run_hand(scenario(re_team(reps=1)), leads, monkeypatch)
+    assert rows(model, *RE_EVENTS, "contact") == [
+        (0, 16.0, "routed", 0, -1, -1, None), (0, 16.0, "assigned", 0, 0, -1, None),
+        (0, 16.0, "attempt", 0, 0, 0, 20.0),
+        (1, 16.5, "routed", 0, -1, -1, None), (1, 16.5, "assigned", 0, 0, -1, None),
+        (1, 33.5, "reassigned", 0, 0, -1, 1.0), (1, 33.5, "routed", 0, -1, -1, None),
+        (0, 36.0, "attempt", 0, 0, 1, 1.0), (0, 37.0, "contact", 0, 0, 1, None),
+        (1, 37.0, "assigned", 0, 0, -1, None), (1, 37.0, "attempt", 0, 0, 0, 1.0),
+        (1, 40.0, "attempt", 0, 0, 1, 1.0), (1, 41.0, "contact", 0, 0, 1, None)]
+
+
+def test_reassigned_lead_escalates_to_the_overflow_team_and_frees_a_slot(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """One rep holding two leads (web) and a backup team (ads, one rep). Lead 2 (16:45) waits
+    in the team queue; at 33.5 lead 1 is escalated to the backup team (routed, assigned and
+    tried there at once) and its freed slot takes lead 2, itself escalated 1 business hour
+    later (34.5)."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    a = re_team(reps=1, channels=["web"], overflow_team="backup")
+    b = TeamSpec(name="backup", reps=1, calendar=UTC_CAL, shrinkage=0.5, channels=["ads"])
+    sc = scenario(teams=[a, b], routing=RoutingSpec(team_rule="by_channel"))
+    leads = [{"t": 16.0, "work": (10.0, 0.5)}, {"t": 16.5}, {"t": 16.75}]
+    model = run_hand(sc, leads, monkeypatch)
+    assert rows(model, *RE_EVENTS)[5:15] == [
+        (2, 16.75, "routed", 0, -1, -1, None),
+        (1, 33.5, "reassigned", 0, 0, -1, 1.0), (1, 33.5, "escalated", 1, -1, -1, None),
+        (1, 33.5, "routed", 1, -1, -1, None), (1, 33.5, "assigned", 1, 0, -1, None),
+        (1, 33.5, "attempt", 1, 0, 0, 1.0), (2, 33.5, "assigned", 0, 0, -1, None),
+        (2, 34.5, "reassigned", 0, 0, -1, 1.0), (2, 34.5, "escalated", 1, -1, -1, None),
+        (2, 34.5, "routed", 1, -1, -1, None)]
