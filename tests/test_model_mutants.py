@@ -853,3 +853,33 @@ def test_reach_depends_on_the_age_at_the_attempts_start_and_its_number(
         (1, 1, 779.5, "nurture_expired", -1, -1, -1, None),
     ]
     assert model.state == [1, 4, 1]
+
+
+def test_recycled_leads_whose_next_step_falls_at_the_end_stay_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lead 0's 8-h attempt (Mon 16:00, run past closing) ends at 192 h and recycles it
+    never to re-qualify: it would expire 30 days later, at 912 h, the horizon end, so it
+    does not. Lead 1, recycled at 202 h, would re-qualify 710 h later, also at the end: no
+    new episode. Both end in flight."""
+    reach = (0.1, 0.9)
+    leads = [lead(t=184.0, u_contact=reach, work=(4.0, 0.5)),
+             lead(t=200.0, u_contact=reach)]
+    recycle = FakeRecycle([(math.inf, [], [], 0.0), (710.0, [0.9, 0.9, 0.0, 0.0], [0.5, 0.5],
+                                                     0.0)])
+    model = run_hand(hand_scenario(), leads, monkeypatch, recycle)
+    assert log_rows(model, "mql", "attempt", "contact", "recycled", "nurture",
+                    "nurture_expired") == [
+        (0, 1, 184.0, "mql", 0, -1, -1, None),
+        (0, 1, 184.0, "attempt", 0, 0, 0, 8.0),
+        (0, 1, 192.0, "contact", 0, 0, 0, None),
+        (0, 1, 192.0, "recycled", 0, 0, -1, None),
+        (0, 1, 192.0, "nurture", -1, -1, -1, None),
+        (1, 1, 200.0, "mql", 0, -1, -1, None),
+        (1, 1, 201.0, "attempt", 0, 0, 0, 1.0),
+        (1, 1, 202.0, "contact", 0, 0, 0, None),
+        (1, 1, 202.0, "recycled", 0, 0, -1, None),
+        (1, 1, 202.0, "nurture", -1, -1, -1, None),
+    ]
+    assert model.state == [0, 0]
+    assert model.episode == [1, 1]
