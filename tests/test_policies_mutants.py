@@ -605,3 +605,59 @@ def test_reassigned_lead_escalates_to_the_overflow_team_and_frees_a_slot(
         (1, 33.5, "attempt", 1, 0, 0, 1.0), (2, 33.5, "assigned", 0, 0, -1, None),
         (2, 34.5, "reassigned", 0, 0, -1, 1.0), (2, 34.5, "escalated", 1, -1, -1, None),
         (2, 34.5, "routed", 1, -1, -1, None)]
+
+
+# ---------------------------------------------------------------------- pull
+@pytest.mark.parametrize(("order", "tail"), [
+    # at 6 the pool's lead 2 (routed at 2) comes before the rep's own follow-ups of leads 0
+    # (due 3) and 1 (due 4); the pool's lead 3 (routed at 4.5) after them
+    ("due_first", [(2, 6.0, 0, 0), (0, 7.0, 0, 1), (1, 8.0, 0, 1), (3, 9.0, 0, 0)]),
+    # new leads from the pool before any follow-up
+    ("new_first", [(2, 6.0, 0, 0), (3, 7.0, 0, 0), (0, 8.0, 0, 1), (1, 9.0, 0, 1)]),
+])
+def test_pull_takes_the_pools_first_lead_when_it_comes_before_own_follow_ups(
+        order: str, tail: list[tuple[int, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rep 24/7 pulling from the team pool: lead 0 at once, lead 1 (routed 0.5) when the
+    rep is free at 1 (a 5 h attempt), leads 2 and 3 wait in the pool; each lead is assigned
+    when its first attempt starts."""
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, assignment="pull",
+                    work_order=order)  # type: ignore[arg-type]
+    leads = [{"t": 0.0}, {"t": 0.5, "work": (2.5, 0.5)}, {"t": 2.0}, {"t": 4.5}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    got = attempts(model)
+    assert got[:6] == [(0, 0.0, 0, 0), (1, 1.0, 0, 0), *tail]
+    firsts = [(a[0], a[1]) for a in got if a[3] == 0]
+    assert [(r[0], r[1]) for r in rows(model, "assigned")] == firsts
+
+
+def test_pull_on_a_closed_team_waits_for_the_opening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leads routed on Saturday 12:00 (hour 132) and 18:00 wait in the pool for Monday 09:00
+    (hour 177): assigned and tried at 177 and 178."""
+    team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5, assignment="pull")
+    model = run_hand(scenario(team), [{"t": 132.0}, {"t": 138.0}], monkeypatch)
+    assert rows(model, "routed", "assigned", "attempt") == [
+        (0, 132.0, "routed", 0, -1, -1, None), (1, 138.0, "routed", 0, -1, -1, None),
+        (0, 177.0, "assigned", 0, 0, -1, None), (0, 177.0, "attempt", 0, 0, 0, 1.0),
+        (1, 178.0, "assigned", 0, 0, -1, None), (1, 178.0, "attempt", 0, 0, 0, 1.0),
+        (0, 180.0, "attempt", 0, 0, 1, 1.0), (1, 181.0, "attempt", 0, 0, 1, 1.0)]
+
+
+@pytest.mark.parametrize(("rule", "last"), [("round_robin", [0, 1]),
+                                            ("least_loaded", [1, 0])])
+def test_pull_offers_the_pool_to_free_reps_in_the_rule_order(
+        rule: str, last: list[int], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two reps 24/7. Leads 0 and 1 go to reps 0 and 1 in turn (lead 1 is reached at once);
+    leads 2 and 3 wait until a rep finishes (rep 0 at 1, rep 1 at 1.25). At 2.5 both are free:
+    round robin offers lead 4 to rep 0 (next in turn), then lead 5 (2.6) to rep 1; least
+    loaded offers lead 4 to rep 1 (holding 1 lead against rep 0's 2), then lead 5 to rep 0
+    (2 each: the first in order)."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    team = TeamSpec(name="sdr", reps=2, calendar=ALWAYS, shrinkage=0.5, assignment="pull")
+    leads = [{"t": 0.0}, {"t": 0.25, "u_contact": (0.1, 0.1)}, {"t": 0.5}, {"t": 1.1},
+             {"t": 2.5}, {"t": 2.6}]
+    sc = scenario(team, routing=RoutingSpec(rep_rule=rule))  # type: ignore[arg-type]
+    model = run_hand(sc, leads, monkeypatch)
+    assert [(r[0], r[1], r[4]) for r in rows(model, "assigned")] == [
+        (0, 0.0, 0), (1, 0.25, 1), (2, 1.0, 0), (3, 1.25, 1), (4, 2.5, last[0]),
+        (5, 2.6, last[1])]
