@@ -597,7 +597,10 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
     """Every per-lead draw comes from the channel's own named stream (``score:web``,
     ``segment:web``, ``nurture:web``, ``handoff:web``, ``contact:web``, ``work:web``,
     ``qualify:web``, ``cycle:web``, ``win:web``, ``deal:web``); lead fields are sorted by
-    creation time (ties: channel order), work fields stay in draw order with ``order``."""
+    creation time (ties: channel order), work fields stay in draw order with ``order``.
+    Segment shares summing to 1 within the scenario's tolerance are normalised; a lead
+    scoring exactly the threshold is not nurtured (the threshold is set to the web
+    lead's score closest to 55)."""
     from datetime import UTC, datetime
 
     from sla_sim.model import arrivals
@@ -605,7 +608,7 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
     from sla_sim.model.nurture import nurture_delays
     from sla_sim.scenario.distributions import Gamma, LogNormal
 
-    web = channel("web", 0.3, 0.5, segments={"smb": 0.25, "ent": 0.75}).model_copy(
+    web = channel("web", 0.3, 0.5, segments={"smb": 0.25, "ent": 0.7500005}).model_copy(
         update={"leads_per_month": 2000.0, "cycle_days": Gamma(mean=30.0, cv=0.5),
                 "deal_value": LogNormal(mean=1000.0, cv=0.5)})
     ads = channel("ads", 0.3, 0.5, segments={"ent": 1.0}).model_copy(
@@ -615,22 +618,27 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
     sc = hand_scenario(channels=[web, ads], follow_up=follow,
                        nurture=NurtureSpec(engage_probability=0.5, max_days=30.0))
     origin, end_h, A = datetime(2026, 1, 5, tzinfo=UTC), 100.0, 3
-    draws = draw_leads(sc, Streams(replication_seed(2, 0)), ["smb", "ent"], 60.0, A, origin,
-                       end_h)
     st = Streams(replication_seed(2, 0))
     grid = arrivals.hour_grid(origin, 100)
     profile = arrivals.base_profile(sc, grid)
+    n_web = len(arrivals.draw_channel_arrivals(sc, 0, profile, grid,
+                                               Streams(replication_seed(2, 0)), end_h))
+    web_scores = 100.0 * Streams(replication_seed(2, 0))("score:web").beta(2.0, 2.0, n_web)
+    T = float(web_scores[np.argmin(abs(web_scores - 55.0))])
+    draws = draw_leads(sc, Streams(replication_seed(2, 0)), ["smb", "ent"], T, A, origin,
+                       end_h)
     parts: dict[str, list[Any]] = {k: [] for k in (*LEAD_FIELDS, *WORK_FIELDS)}
     for c, (ch, segs) in enumerate([(web, [0, 1]), (ads, [1])]):
         n = len(t := arrivals.draw_channel_arrivals(sc, c, profile, grid, st, end_h))
         score = 100.0 * st(f"score:{ch.name}").beta(ch.score_alpha, ch.score_beta, n)
         probs = np.asarray(list(ch.segment_mix.values()))
         nd = np.full(n, np.inf)
-        nd[score < 60] = nurture_delays(score[score < 60], 60.0, sc.nurture,
-                                        st(f"nurture:{ch.name}"))
+        nd[score < T] = nurture_delays(score[score < T], T, sc.nurture,
+                                       st(f"nurture:{ch.name}"))
         uq = st(f"qualify:{ch.name}").random((n, 2))
         new = {"t": t, "channel": np.full(n, c), "score": score, "nurture": nd,
-               "segment": st(f"segment:{ch.name}").choice(segs, size=n, p=probs),
+               "segment": st(f"segment:{ch.name}").choice(segs, size=n,
+                                                           p=probs / probs.sum()),
                "ops": sc.handoff.ops_delay_hours.sample(st(f"handoff:{ch.name}"), n),
                "u_contact": st(f"contact:{ch.name}").random((n, A)),
                "work": follow.attempt_minutes.sample(st(f"work:{ch.name}"), n * A)
@@ -645,6 +653,8 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
     order = np.argsort(cat["t"], kind="stable")
     assert draws.n == len(order) > 100
     assert np.isfinite(cat["nurture"]).any()
+    assert T in cat["score"]
+    assert 20 < (cat["score"] < T).sum() < len(order) - 20
     assert set(cat["segment"].tolist()) == {0, 1}
     np.testing.assert_array_equal(draws.order, order)
     for k in LEAD_FIELDS:
