@@ -661,3 +661,70 @@ def test_pull_offers_the_pool_to_free_reps_in_the_rule_order(
     assert [(r[0], r[1], r[4]) for r in rows(model, "assigned")] == [
         (0, 0.0, 0), (1, 0.25, 1), (2, 1.0, 0), (3, 1.25, 1), (4, 2.5, last[0]),
         (5, 2.6, last[1])]
+
+
+# ---------------------------------------------------------------------- staffing in the model
+def fake_staffing_draws(monkeypatch: pytest.MonkeyPatch, rngs: dict[str, FakeRng]) -> None:
+    """Teams built by the model draw their staffing plans from ``rngs``."""
+    from sla_sim.model import policies
+
+    real = policies.Staffing
+    monkeypatch.setattr(policies, "Staffing", lambda sc, i, origin, end_h, _streams: real(
+        sc, i, origin, end_h, FakeStreams(rngs)))  # type: ignore[arg-type]
+
+
+def test_leaver_hands_over_untouched_and_mid_cadence_leads(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two reps 24/7 holding 2 leads each; rep 0 leaves at 2, mid-attempt on lead 0 (3 h):
+    at 3 it hands over lead 2 (untouched: ``reassigned`` with count 0, routed again, assigned
+    to rep 1) and lead 0's follow-up (due 3, to rep 1 though its slots are full). Rep 1, busy
+    with lead 1 until 6.25, then works lead 2 (due 3, assigned first), lead 0's follow-up
+    (due 3) and lead 1's (due 3.25)."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(2.0),
+                                      "staff:sdr:1": FakeRng(math.inf)})
+    team = TeamSpec(name="sdr", reps=2, calendar=ALWAYS, shrinkage=0.5, max_active_leads=2,
+                    attrition_per_month=0.1)
+    leads = [{"t": 0.0, "work": (1.5, 0.5)}, {"t": 0.25, "work": (3.0, 0.5)}, {"t": 0.5}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    events = ("rep_on", "rep_off", "routed", "assigned", "reassigned", "attempt")
+    assert rows(model, *events) == [
+        (-1, 0.0, "rep_on", 0, 0, -1, 1.0), (-1, 0.0, "rep_on", 0, 1, -1, 1.0),
+        (0, 0.0, "routed", 0, -1, -1, None), (0, 0.0, "assigned", 0, 0, -1, None),
+        (0, 0.0, "attempt", 0, 0, 0, 3.0),
+        (1, 0.25, "routed", 0, -1, -1, None), (1, 0.25, "assigned", 0, 1, -1, None),
+        (1, 0.25, "attempt", 0, 1, 0, 6.0),
+        (2, 0.5, "routed", 0, -1, -1, None), (2, 0.5, "assigned", 0, 0, -1, None),
+        (-1, 2.0, "rep_off", 0, 0, -1, None),
+        (2, 3.0, "reassigned", 0, 0, -1, 0.0), (2, 3.0, "routed", 0, -1, -1, None),
+        (2, 3.0, "assigned", 0, 1, -1, None),
+        (2, 6.25, "attempt", 0, 1, 0, 1.0), (0, 7.25, "attempt", 0, 1, 1, 1.0),
+        (1, 8.25, "attempt", 0, 1, 1, 1.0), (2, 9.25, "attempt", 0, 1, 1, 1.0),
+        (-1, END_H, "rep_off", 0, 1, -1, None)]
+    reps = model.teams[0].reps
+    assert [r.active for r in reps] == [0, 0]
+    assert [r.on_team for r in reps] == [False, True]
+
+
+def test_hire_joins_takes_queued_leads_and_ramps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rep holding one lead, a hire on Tuesday 6 January (hour 24) at half speed in its
+    first month. Leads 1 and 2 wait in the team queue (the hire is not on the team yet); at
+    24 the hire joins and takes lead 1 (its attempts take 2 h), and lead 0, reached, frees
+    rep 0's slot for lead 2. The hire's capacity rows: share 0.5 from 24, 1 from 6 February
+    (hour 768)."""
+    fake_staffing_draws(monkeypatch, {})
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, max_active_leads=1,
+                    hires=[HireSpec(start=date(2026, 1, 6))], ramp_by_tenure_month=[0.5])
+    leads = [{"t": 20.0}, {"t": 20.5}, {"t": 21.0}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    assert rows(model, "routed", "assigned", "attempt", "rep_on", "rep_off") == [
+        (-1, 0.0, "rep_on", 0, 0, -1, 1.0),
+        (0, 20.0, "routed", 0, -1, -1, None), (0, 20.0, "assigned", 0, 0, -1, None),
+        (0, 20.0, "attempt", 0, 0, 0, 1.0),
+        (1, 20.5, "routed", 0, -1, -1, None), (2, 21.0, "routed", 0, -1, -1, None),
+        (0, 23.0, "attempt", 0, 0, 1, 1.0),
+        (-1, 24.0, "rep_on", 0, 1, -1, 0.5),
+        (1, 24.0, "assigned", 0, 1, -1, None), (1, 24.0, "attempt", 0, 1, 0, 2.0),
+        (2, 24.0, "assigned", 0, 0, -1, None), (2, 24.0, "attempt", 0, 0, 0, 1.0),
+        (2, 27.0, "attempt", 0, 0, 1, 1.0), (1, 27.0, "attempt", 0, 1, 1, 2.0),
+        (-1, 768.0, "rep_off", 0, 1, -1, None), (-1, 768.0, "rep_on", 0, 1, -1, 1.0),
+        (-1, END_H, "rep_off", 0, 0, -1, None), (-1, END_H, "rep_off", 0, 1, -1, None)]
