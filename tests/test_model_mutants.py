@@ -893,3 +893,32 @@ def test_recycled_leads_whose_next_step_falls_at_the_end_stay_in_flight(
     ]
     assert model.state == [0, 0]
     assert model.episode == [1, 1]
+
+
+def test_priority_channel_is_served_first_from_the_team_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``priority_by: channel`` and ads listed first, the team runs the policy code:
+    one rep holding one lead at a time; a web lead (9:12) and then an ads lead (9:24) wait;
+    when the first lead is disqualified at 10:00 the ads lead takes the slot."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    reach = (0.1, 0.9)
+    leads = [lead(t=9.0, u_contact=reach, u_d=0.0),
+             lead(t=9.2, u_contact=reach, u_d=0.0),
+             lead(t=9.4, channel=1, u_contact=reach, u_d=0.0)]
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=1)],
+                       routing=RoutingSpec(priority_by="channel", priority_order=["ads"]))
+    model = run_hand(sc, leads, monkeypatch)
+    assert log_rows(model, "routed", "assigned", "disqualified") == [
+        (0, 1, 9.0, "routed", 0, -1, -1, None),
+        (0, 1, 9.0, "assigned", 0, 0, -1, None),
+        (1, 1, 9.2, "routed", 0, -1, -1, None),
+        (2, 1, 9.4, "routed", 0, -1, -1, None),
+        (0, 1, 10.0, "disqualified", 0, 0, -1, None),
+        (2, 1, 10.0, "assigned", 0, 0, -1, None),  # ads first
+        (2, 1, 11.0, "disqualified", 0, 0, -1, None),
+        (1, 1, 11.0, "assigned", 0, 0, -1, None),
+        (1, 1, 12.0, "disqualified", 0, 0, -1, None),
+    ]
