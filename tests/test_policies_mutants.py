@@ -728,3 +728,43 @@ def test_hire_joins_takes_queued_leads_and_ramps(monkeypatch: pytest.MonkeyPatch
         (2, 27.0, "attempt", 0, 0, 1, 1.0), (1, 27.0, "attempt", 0, 1, 1, 2.0),
         (-1, 768.0, "rep_off", 0, 1, -1, None), (-1, 768.0, "rep_on", 0, 1, -1, 1.0),
         (-1, END_H, "rep_off", 0, 0, -1, None), (-1, END_H, "rep_off", 0, 1, -1, None)]
+
+
+LATE = CalendarSpec(timezone="UTC", start_hour=13.0, end_hour=21.0)  # Mon-Fri 13-21 UTC
+
+
+@pytest.mark.parametrize("rule", ["round_robin", "least_loaded"])
+@pytest.mark.parametrize("skip", [False, True])
+def test_skip_unavailable_routes_to_reps_on_shift_first(
+        rule: str, skip: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Rep 0 works 09-17, rep 1 13-21 (own calendars). Lead 1 (Monday 10:30) goes to rep 1 by
+    either rule (its turn; fewer leads), who starts at 13:00; with ``skip_unavailable`` it
+    goes to rep 0, on shift, and is tried at 11:00. At 14:00 both are on shift: rep 1. On
+    Saturday (hours 130, 131) nobody is on shift: every rep counts, in the rule's order."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    fake_staffing_draws(monkeypatch, {})
+    team = TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, shrinkage=0.5, max_active_leads=3,
+                    rep_calendars=[UTC_CAL, LATE])
+    sc = scenario(team, routing=RoutingSpec(rep_rule=rule, skip_unavailable=skip))  # type: ignore[arg-type]
+    leads = [{"t": 10.0}, {"t": 10.5}, {"t": 11.0}, {"t": 14.0}, {"t": 130.0}, {"t": 131.0}]
+    model = run_hand(sc, leads, monkeypatch)
+    lead1 = 0 if skip else 1
+    assert [r[4] for r in rows(model, "assigned")] == [0, lead1, 0, 1, 0, 1]
+    first1 = next(a for a in attempts(model) if a[0] == 1)
+    assert first1 == ((1, 11.0, 0, 0) if skip else (1, 13.0, 1, 0))
+    # Monday 09:00 next week for rep 0, 13:00 for rep 1
+    assert [a for a in attempts(model) if a[0] >= 4 and a[3] == 0] == [
+        (4, 177.0, 0, 0), (5, 181.0, 1, 0)]
+
+
+def test_pull_with_own_calendars_serves_when_any_rep_works(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Pull; the team calendar is 09-17 but rep 1 works 13-21: a lead routed at 18:00 on
+    Monday is pulled by rep 1 at once; one routed at 22:00 waits for rep 0 on Tuesday 09:00
+    (hour 33)."""
+    fake_staffing_draws(monkeypatch, {})
+    team = TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, shrinkage=0.5, assignment="pull",
+                    rep_calendars=[UTC_CAL, LATE])
+    model = run_hand(scenario(team), [{"t": 18.0}, {"t": 22.0}], monkeypatch)
+    assert [(r[0], r[1], r[4]) for r in rows(model, "assigned")] == [(0, 18.0, 1), (1, 33.0, 0)]
