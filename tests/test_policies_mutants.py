@@ -768,3 +768,60 @@ def test_pull_with_own_calendars_serves_when_any_rep_works(
                     rep_calendars=[UTC_CAL, LATE])
     model = run_hand(scenario(team), [{"t": 18.0}, {"t": 22.0}], monkeypatch)
     assert [(r[0], r[1], r[4]) for r in rows(model, "assigned")] == [(0, 18.0, 1), (1, 33.0, 0)]
+
+
+# ---------------------------------------------------------------------- SLA deadlines
+def set_up(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+           ) -> FunnelModel:  # fmt: skip
+    """A model with hand-made leads, set up (teams built) but not run."""
+    full = [{**LEAD_DEFAULTS, **x} for x in leads]
+    lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
+                          else np.float64) for f in LEAD_FIELDS}  # fmt: skip
+    work = {f: np.asarray([x[f] for x in full], dtype=np.float64) for f in WORK_FIELDS}
+    draws = LeadDraws(lead, work, np.arange(len(full)))
+    monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
+    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    model._setup()
+    return model
+
+
+@pytest.mark.parametrize(("start", "first"), [("mql", 35.0), ("assignment", 36.0)])
+def test_deadlines_of_first_attempts_and_owed_attempts(start: str, first: float,
+                                                       monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:  # fmt: skip
+    """MQL Monday 15:00, assigned at 16:00; first touch within 4 business hours (Monday-Friday
+    09-17): from the MQL Tuesday 11:00 (hour 35), from the assignment 12:00 (36). The
+    deadline is fixed for the episode (a later due time does not move it) and computed anew
+    for the next episode (MQL Thursday 08:00, due 13:00). Attempt 1 of the 2 owed is due
+    within 7 days of the MQL; attempt 2 serves no deadline."""
+    sla = SLASpec(attempts_required=2, attempts_within_days=7.0, first_touch_from=start,
+                  first_touch_within_business_hours=4.0)  # type: ignore[arg-type]
+    team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, work_order="deadline_first")
+    model = set_up(scenario(team, sla=sla), [{"t": 15.0}], monkeypatch)
+    t = model.teams[0]
+    assert t.deadline(0, 0, 16.0) == first
+    assert t.deadline(0, 0, 40.0) == first  # same episode: unchanged
+    model.episode[0] = 2
+    model.mql_t[0] = 80.0  # Thursday 08:00
+    assert t.deadline(0, 0, 85.0) == (85.0 if start == "mql" else 89.0)
+    assert [t.deadline(0, k, 85.0) for k in (1, 2)] == [80.0 + 168.0, math.inf]
+    ps = model.policy_state
+    assert (ps.ft_from_mql, ps.ft_hours, ps.att_required, ps.att_hours) == (
+        start == "mql", 4.0, 2, 168.0)
+
+
+def test_first_touch_deadline_runs_on_the_owning_teams_calendar(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A web lead owned by a team on office hours, escalated to a 24/7 backup team ordering by
+    deadline: the backup reads the deadline on the owner's calendar (MQL Monday 15:00 + 4
+    business hours = Tuesday 11:00), not its own (19:00)."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    a = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, channels=["web"],
+                 reassign_after_business_hours=1.0, overflow_team="backup")
+    b = TeamSpec(name="backup", reps=1, calendar=ALWAYS, channels=["ads"],
+                 work_order="deadline_first")
+    sla = SLASpec(attempts_required=1, first_touch_within_business_hours=4.0)
+    sc = scenario(teams=[a, b], routing=RoutingSpec(team_rule="by_channel"), sla=sla)
+    model = set_up(sc, [{"t": 15.0}], monkeypatch)
+    assert model.teams[1].deadline(0, 0, 20.0) == 35.0
