@@ -191,15 +191,22 @@ def mark_equivalents(group: str, workdir: Path, found: dict[str, str], env: dict
     if not entries:
         return {}
     keyed = {(e["function"], e["before"].strip(), e["after"].strip()): e for e in entries}
+    listed = {k[0] for k in keyed}
+    wanted = [name for name, status in found.items()
+              if status in {"survived", "no tests"} and function_of(name) in listed]  # fmt: skip
+    cache_path = workdir / "diffs.json"  # a run's mutants never change: keep their diffs
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    missing = [n for n in wanted if n not in cache]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for name, diff in zip(missing, pool.map(lambda n: mutant_diff(workdir, n, env), missing),
+                              strict=True):  # fmt: skip
+            cache[name] = list(diff)
+    if missing:
+        cache_path.write_text(json.dumps(cache))
     out, used = {}, set()
-    for name, status in found.items():
-        if status not in {"survived", "no tests"}:
-            continue
-        fn = function_of(name)
-        if not any(k[0] == fn for k in keyed):
-            continue
-        before, after = mutant_diff(workdir, name, env)
-        key = (fn, before, after)
+    for name in wanted:
+        before, after = cache[name]
+        key = (function_of(name), before, after)
         if key in keyed:
             out[name] = "equivalent"
             used.add(key)
