@@ -825,3 +825,32 @@ def test_first_touch_deadline_runs_on_the_owning_teams_calendar(
     sc = scenario(teams=[a, b], routing=RoutingSpec(team_rule="by_channel"), sla=sla)
     model = set_up(sc, [{"t": 15.0}], monkeypatch)
     assert model.teams[1].deadline(0, 0, 20.0) == 35.0
+
+
+def test_night_routes_around_a_join_go_to_the_reps_on_the_team_then(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Office hours; a hire joins at midnight (hour 24) while the team is closed. Leads
+    routed at 22:00 and 23:00 go to rep 0, the only rep on the team; the leads routed at
+    01:00 and 02:00 go to the hire and rep 0 in turn. Routes handed over together while the team is
+    closed must not jump over the join."""
+    fake_staffing_draws(monkeypatch, {})
+    team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                    hires=[HireSpec(start=date(2026, 1, 6))])
+    leads = [{"t": 22.0}, {"t": 23.0}, {"t": 25.0}, {"t": 26.0}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    assert [(r[0], r[1], r[4]) for r in rows(model, "assigned")] == [
+        (0, 22.0, 0), (1, 23.0, 0), (2, 25.0, 1), (3, 26.0, 0)]
+
+
+def test_night_routes_around_a_leave_skip_the_leaver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two reps on office hours; rep 1 leaves at hour 24 (midnight, team closed). The lead
+    routed at 22:00 goes to rep 1 (its turn) and is handed back at 24 (``reassigned``,
+    routed to rep 0); the lead routed at 01:00 goes straight to rep 0."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(math.inf),
+                                      "staff:sdr:1": FakeRng(24.0)})
+    team = TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, shrinkage=0.5,
+                    attrition_per_month=0.1)
+    model = run_hand(scenario(team), [{"t": 9.0}, {"t": 22.0}, {"t": 25.0}], monkeypatch)
+    assert [(r[0], r[1], r[2], r[4]) for r in rows(model, "assigned", "reassigned")] == [
+        (0, 9.0, "assigned", 0), (1, 22.0, "assigned", 1), (1, 24.0, "reassigned", 1),
+        (1, 24.0, "assigned", 0), (2, 25.0, "assigned", 0)]
