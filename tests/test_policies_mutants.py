@@ -189,16 +189,17 @@ def test_add_months_knows_every_months_length() -> None:
 
 
 def test_rep_calendar_queries_on_two_intervals() -> None:
-    """Intervals [1, 2) and [5, 8): open inside, closed at an end; next opening and the close
-    of the current (or next) interval; nothing after the last."""
-    cal = RepCalendar([1.0, 5.0], [2.0, 8.0])
+    """Intervals [1, 2), [5, 8) and [10, 12): open inside, closed at an end; next opening and
+    the close of the current (or next) interval; nothing after the last."""
+    cal = RepCalendar([1.0, 5.0, 10.0], [2.0, 8.0, 12.0])
     assert cal.always_open is False
     assert [cal.is_open(t) for t in (0.5, 1.0, 1.5, 2.0, 4.0, 5.0, 7.9, 8.0, 9.0)] == [
         False, True, True, False, False, True, True, False, False]
-    assert [cal.next_open(t) for t in (0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0)] == [
-        1.0, 1.0, 1.5, 5.0, 5.0, 5.0, 6.0, math.inf, math.inf]
-    assert [cal.close_of(t) for t in (0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0)] == [
-        2.0, 2.0, 2.0, 8.0, 8.0, 8.0, 8.0, math.inf, math.inf]
+    times = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 6.0, 8.0, 9.0, 11.0, 12.0, 13.0)
+    assert [cal.next_open(t) for t in times] == [
+        1.0, 1.0, 1.5, 5.0, 5.0, 5.0, 6.0, 10.0, 10.0, 11.0, math.inf, math.inf]
+    assert [cal.close_of(t) for t in times] == [
+        2.0, 2.0, 2.0, 8.0, 8.0, 8.0, 8.0, 12.0, 12.0, 12.0, math.inf, math.inf]
     empty = RepCalendar([], [])
     assert (empty.is_open(0.0), empty.next_open(0.0), empty.close_of(0.0)) == (
         False, math.inf, math.inf)
