@@ -530,14 +530,16 @@ def re_team(**changes: Any) -> TeamSpec:
     return TeamSpec(**(fields | changes))
 
 
+@pytest.mark.parametrize("order", ["due_first", "new_first"])
 def test_untouched_lead_is_reassigned_after_business_hours_to_a_free_rep(
-        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+        order: str, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """Lead 1 (16:15) goes to rep 1 and is reached at once (freeing rep 1); lead 2 (16:30)
     goes to rep 0 by round robin, behind lead 0: at 33.5 it is reassigned (count 1), routed
-    again and assigned to rep 1, who starts it at once."""
+    again and assigned to rep 1, who starts it at once. Rep 0 skips the void first attempt
+    of lead 2 left in its heap (first in new_first's order)."""
     leads = [{"t": 16.0, "work": (10.0, 0.5)}, {"t": 16.25, "u_contact": (0.1, 0.1)},
              {"t": 16.5}]
-    model = run_hand(scenario(re_team()), leads, monkeypatch)
+    model = run_hand(scenario(re_team(work_order=order)), leads, monkeypatch)
     assert rows(model, *RE_EVENTS, lead=2) == [
         (2, 16.5, "routed", 0, -1, -1, None), (2, 16.5, "assigned", 0, 0, -1, None),
         (2, 33.5, "reassigned", 0, 0, -1, 1.0), (2, 33.5, "routed", 0, -1, -1, None),
@@ -855,3 +857,84 @@ def test_night_routes_around_a_leave_skip_the_leaver(monkeypatch: pytest.MonkeyP
     assert [(r[0], r[1], r[2], r[4]) for r in rows(model, "assigned", "reassigned")] == [
         (0, 9.0, "assigned", 0), (1, 22.0, "assigned", 1), (1, 24.0, "reassigned", 1),
         (1, 24.0, "assigned", 0), (2, 25.0, "assigned", 0)]
+
+
+@pytest.mark.parametrize(("rule", "reps"), [("round_robin", [0, 1, 0, 1, 0, 1]),
+                                            ("least_loaded", [0, 1, 0, 0, 1, 1])])
+def test_immediate_assignment_by_the_rep_rule_and_the_slot_cap(
+        rule: str, reps: list[int], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two reps holding at most 2 leads each (a policy team: new_first). Lead 0 is reached at
+    1 and frees rep 0's slot. Round robin takes reps in turn; least loaded takes the rep with
+    fewest leads (the first on a tie): lead 3 (2.5) goes to rep 0 (1 lead each), lead 4 to
+    rep 1. Lead 5 (2.7) finds every slot taken and waits in the team queue for the first slot
+    freed (4.5: lead 1 reached by rep 1; 4.6: lead 4 reached by rep 1)."""
+    from sla_sim.scenario.schema import RoutingSpec
+
+    team = TeamSpec(name="sdr", reps=2, calendar=ALWAYS, shrinkage=0.5, max_active_leads=2,
+                    work_order="new_first")
+    sc = scenario(team, routing=RoutingSpec(rep_rule=rule))  # type: ignore[arg-type]
+    leads = [{"t": 0.0, "u_contact": (0.1, 0.1)}, {"t": 0.5}, {"t": 2.0}, {"t": 2.5},
+             {"t": 2.6}, {"t": 2.7}]
+    model = run_hand(sc, leads, monkeypatch)
+    got = [(r[0], r[1], r[4]) for r in rows(model, "assigned")]
+    times = [0.0, 0.5, 2.0, 2.5, 2.6, 4.5 if rule == "round_robin" else 4.6]
+    assert got == list(zip(range(6), times, reps, strict=True))
+
+
+def test_pull_rep_at_its_slot_cap_does_not_pull(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pull, one rep holding at most 1 lead: lead 1 (0.5) waits while the rep holds lead 0
+    (idle from 1 to 3, its follow-up not due), and is pulled when lead 0 is reached (4)."""
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, max_active_leads=1,
+                    assignment="pull")
+    model = run_hand(scenario(team), [{"t": 0.0}, {"t": 0.5}], monkeypatch)
+    assert attempts(model) == [(0, 0.0, 0, 0), (0, 3.0, 0, 1), (1, 4.0, 0, 0), (1, 7.0, 0, 1)]
+    assert [r[1] for r in rows(model, "assigned")] == [0.0, 4.0]
+
+
+def test_leaver_skips_a_lead_reassigned_away_and_an_idle_rep_takes_over_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """24/7, reassignment after 1 h. Rep 0 is busy with lead 0 over [0, 6); lead 2, held
+    behind it, is reassigned to rep 1 at 2 (its void first attempt stays in rep 0's heap).
+    Rep 0 leaves at 5: at 6 it hands over only lead 0's follow-up (due 3), which idle rep 1
+    starts at once; lead 2 is not reassigned again."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(5.0),
+                                      "staff:sdr:1": FakeRng(math.inf)})
+    team = TeamSpec(name="sdr", reps=2, calendar=ALWAYS, shrinkage=0.5, attrition_per_month=0.1,
+                    reassign_after_business_hours=1.0)
+    leads = [{"t": 0.0, "work": (3.0, 0.5)}, {"t": 0.5, "u_contact": (0.1, 0.1)},
+             {"t": 1.0, "u_contact": (0.1, 0.1)}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    assert rows(model, "assigned", "attempt", "reassigned")[5:] == [
+        (2, 2.0, "reassigned", 0, 0, -1, 1.0), (2, 2.0, "assigned", 0, 1, -1, None),
+        (2, 2.0, "attempt", 0, 1, 0, 1.0), (0, 6.0, "attempt", 0, 1, 1, 1.0)]
+    assert [r.active for r in model.teams[0].reps] == [0, 0]
+
+
+def test_last_rep_leaving_keeps_its_touched_lead_unworked(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The only rep leaves at 0.5, mid-attempt on lead 0: with nobody left, lead 0's
+    follow-up stays with it, never worked."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(0.5)})
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, attrition_per_month=0.1)
+    model = run_hand(scenario(team), [{"t": 0.0}], monkeypatch)
+    assert attempts(model) == [(0, 0.0, 0, 0)]
+    rep = model.teams[0].reps[0]
+    assert (rep.active, rep.gone, rep.on_team) == (1, True, False)
+    assert [(x[0], x[2][4], x[2][5]) for x in rep.future] == [(math.inf, 0, 1)]
+
+
+def test_hire_on_the_origin_date_works_from_the_start_and_a_pull_hire_pulls_at_join(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Pull. A hire starting on the origin's date (local midnight = hour 0) is on the team at
+    once, at half speed (lead 1: 30 h of work take 60 h); a hire on 6 January pulls the
+    waiting lead 2 when it joins (24)."""
+    fake_staffing_draws(monkeypatch, {})
+    team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, assignment="pull",
+                    hires=[HireSpec(start=date(2026, 1, 5)), HireSpec(start=date(2026, 1, 6))],
+                    ramp_by_tenure_month=[0.5])
+    leads = [{"t": 0.0, "work": (15.0, 0.5)}, {"t": 0.25, "work": (15.0, 0.5)}, {"t": 0.5}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    assert rows(model, "assigned", "attempt")[:6] == [
+        (0, 0.0, "assigned", 0, 0, -1, None), (0, 0.0, "attempt", 0, 0, 0, 30.0),
+        (1, 0.25, "assigned", 0, 1, -1, None), (1, 0.25, "attempt", 0, 1, 0, 60.0),
+        (2, 24.0, "assigned", 0, 2, -1, None), (2, 24.0, "attempt", 0, 2, 0, 2.0)]
