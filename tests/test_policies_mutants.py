@@ -249,24 +249,34 @@ def test_staffing_plan_joins_leaves_and_backfills_on_local_dates() -> None:
     hour 221), attrition 30% a month, backfill 2.5 days -> 3 whole days after the local date of
     the departure. Rep 0 leaves at hour 90 (Thursday 8 January, 13:00 New York): its backfill
     joins at New York midnight of Sunday 11 January (hour 149) and leaves at 149 + 1000 (past
-    the end). The hire leaves at 221 + 500 = 721 (Tuesday 3 February, 20:00 in New York but
-    already the 4th in UTC): its backfill joins at midnight of Friday 6 February in New York
-    (hour 773). Rep 1 never leaves within the horizon."""
+    the end). Rep 1 leaves at hour 300 (Saturday 17 January, 07:00 in New York): its
+    backfill joins on Tuesday 20 January (hour 365). The hire leaves at 221 + 500 = 721
+    (Tuesday 3 February, 20:00 in New York but already the 4th in UTC): its backfill joins at
+    midnight of Friday 6 February in New York (hour 773). Backfills leave after the end."""
     team = TeamSpec(name="sdr", reps=2, calendar=NY_CAL, attrition_per_month=0.3,
                     backfill_delay_days=2.5, hires=[HireSpec(start=date(2026, 1, 14))])
-    rngs = {"staff:sdr:0": FakeRng(90.0), "staff:sdr:1": FakeRng(2000.0),
+    rngs = {"staff:sdr:0": FakeRng(90.0), "staff:sdr:1": FakeRng(300.0),
             "staff:sdr:2": FakeRng(500.0), "staff:sdr:3": FakeRng(1000.0),
-            "staff:sdr:4": FakeRng(5000.0)}
+            "staff:sdr:4": FakeRng(5000.0), "staff:sdr:5": FakeRng(5000.0)}
     st = staffing(team, rngs)
     rate = -math.log(0.7) / (DAYS_PER_MONTH * 24.0)
     assert DAYS_PER_MONTH == 365.25 / 12
     assert st.leave_rate_h == pytest.approx(rate, rel=1e-12)
     assert all(r.scales == [pytest.approx(1.0 / rate, rel=1e-12)] for r in rngs.values())
     got = [(p.join_h, p.leave_h, p.join_date) for p in st.plans]
-    assert got == [(-math.inf, 90.0, None), (-math.inf, 2000.0, None),
+    assert got == [(-math.inf, 90.0, None), (-math.inf, 300.0, None),
                    (221.0, 721.0, date(2026, 1, 14)), (149.0, 1149.0, date(2026, 1, 11)),
-                   (773.0, 5773.0, date(2026, 2, 6))]
+                   (365.0, 5365.0, date(2026, 1, 20)), (773.0, 5773.0, date(2026, 2, 6))]
     assert all(p.spec == NY_CAL and p.days_off == [] for p in st.plans)
+
+
+def test_leaver_at_the_horizon_end_is_not_replaced() -> None:
+    """A rep leaving exactly at the end (hour 912, 11 February 19:00 in New York) is not
+    backfilled, even with no delay (New York midnight of the 11th is before the end)."""
+    team = TeamSpec(name="sdr", reps=1, calendar=NY_CAL, attrition_per_month=0.3,
+                    backfill_delay_days=0.0)
+    st = staffing(team, {"staff:sdr:0": FakeRng(END_H)})
+    assert [(p.join_h, p.leave_h) for p in st.plans] == [(-math.inf, END_H)]
 
 
 def test_staffing_backfill_joining_after_the_horizon_is_dropped() -> None:
@@ -300,11 +310,16 @@ def test_staffing_without_attrition_draws_no_leave_time() -> None:
 
 
 def test_rep_calendars_give_each_rep_its_own_spec_and_hires_the_team_calendar() -> None:
-    london = CalendarSpec(timezone="Europe/London")
-    team = TeamSpec(name="sdr", reps=2, calendar=NY_CAL, rep_calendars=[london, UTC_CAL],
+    """Rep 0 on New York hours (14-22 UTC), rep 1 on UTC hours, the hire (Wednesday 7
+    January) on the team's Tokyo hours (09-17 JST = 00-08 UTC; joins at Tokyo midnight, 15:00
+    UTC on the 6th)."""
+    tokyo = CalendarSpec(timezone="Asia/Tokyo")
+    team = TeamSpec(name="sdr", reps=2, calendar=tokyo, rep_calendars=[NY_CAL, UTC_CAL],
                     hires=[HireSpec(start=date(2026, 1, 7))])
     st = staffing(team)
-    assert [p.spec for p in st.plans] == [london, UTC_CAL, NY_CAL]
+    assert [p.spec for p in st.plans] == [NY_CAL, UTC_CAL, tokyo]
+    assert [(st.intervals(r)[0][0], st.intervals(r)[1][0]) for r in range(3)] == [
+        (14.0, 22.0), (9.0, 17.0), (48.0, 56.0)]
 
 
 def test_days_off_are_working_days_with_a_uniform_below_the_planned_rate() -> None:
