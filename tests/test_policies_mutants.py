@@ -329,7 +329,7 @@ def test_days_off_are_working_days_with_a_uniform_below_the_planned_rate() -> No
     is 1, Thursday 8 is 2, Friday 9 is 3, Monday 12 is 4."""
     p = 20.0 / (5 * 365.25 / 7.0)
     cal = NY_CAL.model_copy(update={"holidays": [date(2026, 1, 7)]})
-    u = [0.0, p * (1 + 1e-6), p * (1 - 1e-6), 0.99, 0.5 * p]
+    u = [0.0, p * (1 + 1e-6), p * (1 - 1e-6), p, 0.5 * p]  # u == p: not below, a working day
     rng = FakeRng(u=u)
     team = TeamSpec(name="sdr", reps=1, calendar=cal, pto_days_per_year=20.0)
     st = staffing(team, {"pto:sdr:0": rng})
@@ -337,6 +337,15 @@ def test_days_off_are_working_days_with_a_uniform_below_the_planned_rate() -> No
                if d.weekday() < 5 and d != date(2026, 1, 7)]  # fmt: skip
     assert rng.sizes == [len(working)] == [28]
     assert st.plans[0].days_off == [date(2026, 1, 5), date(2026, 1, 8), date(2026, 1, 12)]
+
+
+def test_days_off_start_on_the_local_date_at_the_origin() -> None:
+    """A 24/7 rep in the Azores (UTC-1): the origin (00:00 UTC) is 23:00 on Sunday 4 January
+    there, so the first uniform is Sunday 4 January's."""
+    azores = CalendarSpec(timezone="Atlantic/Azores", always_open=True)
+    team = TeamSpec(name="sdr", reps=1, calendar=azores, pto_days_per_year=20.0)
+    st = staffing(team, {"pto:sdr:0": FakeRng(u=[0.0, 0.99, 0.0])})
+    assert st.plans[0].days_off == [date(2026, 1, 4), date(2026, 1, 6)]
 
 
 def test_days_off_rate_counts_the_reps_own_working_days() -> None:
