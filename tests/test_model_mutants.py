@@ -922,3 +922,42 @@ def test_priority_channel_is_served_first_from_the_team_queue(
         (1, 1, 11.0, "assigned", 0, 0, -1, None),
         (1, 1, 12.0, "disqualified", 0, 0, -1, None),
     ]
+
+
+def test_recycled_episode_starts_untouched_and_with_its_own_draws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two reps (round robin, 2 slots each) that reassign a lead whose first attempt has not
+    started 1 business hour after assignment. Lead 0 is recycled at 10:00 and re-qualifies
+    at 11:00; its episode 2 goes to rep 1, busy with a 6-h attempt: at 12:00 it is
+    reassigned to rep 0 (its first attempt of the episode had not started, although the
+    first episode's had). Rep 0 reaches it at 16:00; the episode's own uniforms (contact
+    0.1, qualify 0.99, disqualify 0.2) disqualify it."""
+    reach = (0.1, 0.9)
+    leads = [lead(t=9.0, u_contact=reach),
+             lead(t=9.1, u_contact=reach, work=(3.0, 0.5), u_d=0.0),
+             lead(t=9.2, u_contact=reach, work=(3.0, 0.5), u_d=0.0)]
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=2, reassign_after_business_hours=1.0)])
+    recycle = FakeRecycle([(1.0, [0.1, 0.9, 0.99, 0.2], [0.5, 0.5], 0.0)])
+    model = run_hand(sc, leads, monkeypatch, recycle)
+    assert [r for r in log_rows(model) if r[0] == 0] == [
+        (0, 0, 9.0, "created", -1, -1, -1, 80.0),
+        (0, 1, 9.0, "mql", 0, -1, -1, None),
+        (0, 1, 9.0, "routed", 0, -1, -1, None),
+        (0, 1, 9.0, "assigned", 0, 0, -1, None),
+        (0, 1, 9.0, "attempt", 0, 0, 0, 1.0),
+        (0, 1, 10.0, "contact", 0, 0, 0, None),
+        (0, 1, 10.0, "recycled", 0, 0, -1, None),
+        (0, 1, 10.0, "nurture", -1, -1, -1, None),
+        (0, 2, 11.0, "mql", 0, -1, -1, None),
+        (0, 2, 11.0, "routed", 0, -1, -1, None),
+        (0, 2, 11.0, "assigned", 0, 1, -1, None),
+        (0, 2, 12.0, "reassigned", 0, 1, -1, 1.0),
+        (0, 2, 12.0, "routed", 0, -1, -1, None),
+        (0, 2, 12.0, "assigned", 0, 0, -1, None),
+        (0, 2, 16.0, "attempt", 0, 0, 0, 1.0),
+        (0, 2, 17.0, "contact", 0, 0, 0, None),
+        (0, 2, 17.0, "disqualified", 0, 0, -1, None),
+    ]
+    assert model.state == [3, 3, 3]
