@@ -962,3 +962,26 @@ def test_hire_on_the_origin_date_works_from_the_start_and_a_pull_hire_pulls_at_j
         (0, 0.0, "assigned", 0, 0, -1, None), (0, 0.0, "attempt", 0, 0, 0, 30.0),
         (1, 0.25, "assigned", 0, 1, -1, None), (1, 0.25, "attempt", 0, 1, 0, 60.0),
         (2, 24.0, "assigned", 0, 2, -1, None), (2, 24.0, "attempt", 0, 2, 0, 2.0)]
+
+
+def test_check_of_a_lead_handed_over_since_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Office hours, reassignment after 1 business hour. Lead 2, assigned to rep 0 at 16:30
+    (check due Tuesday 09:30, hour 33.5), is handed over to rep 1 when rep 0 leaves at 20:00
+    (new check at Tuesday 10:00, hour 34). The old check finds the lead moved and does
+    nothing; the new one finds it untouched (rep 1 is busy until 34.25) and, nobody else
+    being on the team, routes it back to the queue, whence it takes rep 1's slot freed by
+    lead 1 at 35.25."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(20.0),
+                                      "staff:sdr:1": FakeRng(math.inf)})
+    team = re_team(attrition_per_month=0.1)
+    leads = [{"t": 16.0, "u_contact": (0.1, 0.1)}, {"t": 16.25, "work": (9.0, 0.5)},
+             {"t": 16.5}]
+    model = run_hand(scenario(team), leads, monkeypatch)
+    assert rows(model, *RE_EVENTS, lead=2) == [
+        (2, 16.5, "routed", 0, -1, -1, None), (2, 16.5, "assigned", 0, 0, -1, None),
+        (2, 20.0, "reassigned", 0, 0, -1, 0.0), (2, 20.0, "routed", 0, -1, -1, None),
+        (2, 20.0, "assigned", 0, 1, -1, None),
+        (2, 34.0, "reassigned", 0, 1, -1, 1.0), (2, 34.0, "routed", 0, -1, -1, None),
+        (2, 35.25, "assigned", 0, 1, -1, None), (2, 35.25, "attempt", 0, 1, 0, 1.0),
+        (2, 38.25, "attempt", 0, 1, 1, 1.0)]
+    assert [r.active for r in model.teams[0].reps] == [0, 0]
