@@ -985,3 +985,16 @@ def test_check_of_a_lead_handed_over_since_does_nothing(monkeypatch: pytest.Monk
         (2, 35.25, "assigned", 0, 1, -1, None), (2, 35.25, "attempt", 0, 1, 0, 1.0),
         (2, 38.25, "attempt", 0, 1, 1, 1.0)]
     assert [r.active for r in model.teams[0].reps] == [0, 0]
+
+
+def test_reassignment_frees_the_slot_of_a_rep_off_shift(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rep 0 works 13-21, rep 1 09-17 (the team's hours). Lead 0 (10:00) goes to rep 0 (its
+    turn), who is off shift: at 11:00 it is reassigned to rep 1 and tried at once. Rep 0
+    holds nothing after it."""
+    fake_staffing_draws(monkeypatch, {})
+    team = re_team(rep_calendars=[LATE, UTC_CAL])
+    model = run_hand(scenario(team), [{"t": 10.0}], monkeypatch)
+    assert [(r[1], r[2], r[4]) for r in rows(model, *RE_EVENTS)] == [
+        (10.0, "routed", -1), (10.0, "assigned", 0), (11.0, "reassigned", 0),
+        (11.0, "routed", -1), (11.0, "assigned", 1), (11.0, "attempt", 1), (14.0, "attempt", 1)]
+    assert [r.active for r in model.teams[0].reps] == [0, 0]
