@@ -729,13 +729,15 @@ def _ledger(rows: list[tuple[int, str]], states: list[int], n: int | None = None
 
 
 def test_reconcile_counts_terminal_states() -> None:
-    """Leads won, in flight, lost, disqualified and expired reconcile to one count each."""
+    """Leads won, in flight, lost, disqualified and expired reconcile to one count each;
+    so do leads all in flight (no terminal row) and no leads at all."""
     from sla_sim.model.reconcile import reconcile
 
     rows = [(0, "created"), (1, "created"), (2, "created"), (3, "created"), (4, "created"),
             (0, "won"), (2, "lost"), (3, "disqualified"), (4, "nurture_expired")]
     assert reconcile(_ledger(rows, [1, 0, 2, 3, 4])) == {
         "in_flight": 1, "won": 1, "lost": 1, "disqualified": 1, "nurture_expired": 1}
+    assert reconcile(_ledger([(0, "created"), (1, "created")], [0, 0]))["in_flight"] == 2
     assert reconcile(_ledger([], [])) == dict.fromkeys(
         ("in_flight", "won", "lost", "disqualified", "nurture_expired"), 0)
 
@@ -961,3 +963,23 @@ def test_recycled_episode_starts_untouched_and_with_its_own_draws(
         (0, 2, 17.0, "disqualified", 0, 0, -1, None),
     ]
     assert model.state == [3, 3, 3]
+
+
+def test_leads_created_at_the_same_instant_are_numbered_in_channel_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lead ids follow creation time; leads created at the same instant keep draw order
+    (channel order, then each channel's own order): a stable sort."""
+    from datetime import UTC, datetime
+
+    from sla_sim.model import arrivals
+    from sla_sim.model.leads import draw_leads
+
+    tied = np.array([1.0] * 30 + [2.0] * 30)
+    monkeypatch.setattr(arrivals, "draw_channel_arrivals", lambda *args, **kw: tied.copy())
+    draws = draw_leads(hand_scenario(), Streams(replication_seed(1, 0)), ["smb"], 60.0, 2,
+                       datetime(2026, 1, 5, tzinfo=UTC), 24.0)
+    rows = np.arange(120)
+    expected = np.concatenate([rows[0:30], rows[60:90], rows[30:60], rows[90:120]])
+    np.testing.assert_array_equal(draws.order, expected)
+    assert draws.lead["channel"].tolist() == [0] * 30 + [1] * 30 + [0] * 30 + [1] * 30
