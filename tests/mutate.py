@@ -216,7 +216,41 @@ def mark_equivalents(group: str, workdir: Path, found: dict[str, str], env: dict
     return out
 
 
-def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
+def sample_estimate(found: dict[str, str], sampled: list[str]) -> dict:
+    """Score of non-equivalent mutants when the run tested only part of them: the mutants
+    mutmut tested (it tests the quickest functions first, so they are no random sample) count
+    exactly, and a random sample of the untested ones stands for the rest (stratified
+    estimate; the 95% range comes from the Wilson interval of the sample's kill rate)."""
+    import math
+
+    in_sample = set(sampled)
+    done = {k: s for k, s in found.items() if k not in in_sample and s != "not checked"}
+    n_rest = sum(1 for s in found.values() if s == "not checked") + len(in_sample)
+    killed_a = sum(1 for s in done.values() if s in KILLED or s.startswith(("killed", "timeout")))
+    noneq_a = sum(1 for s in done.values() if s != "equivalent")
+    ks = sum(1 for k in sampled if found[k] in KILLED or found[k].startswith(("killed",
+                                                                              "timeout")))
+    es = sum(1 for k in sampled if found[k] == "equivalent")
+    ns = len(sampled) - es  # non-equivalent mutants in the sample
+    if not sampled or ns == 0:
+        return {}
+    z = 1.959964
+    p = ks / ns
+    centre = (p + z * z / (2 * ns)) / (1 + z * z / ns)
+    half = z * math.sqrt(p * (1 - p) / ns + z * z / (4 * ns * ns)) / (1 + z * z / ns)
+    noneq_rest = n_rest * ns / len(sampled)
+
+    def total(rate: float) -> float:
+        return (killed_a + noneq_rest * rate) / (noneq_a + noneq_rest)
+
+    return {"tested_exactly": len(done), "untested": n_rest, "sample": len(sampled),
+            "sample_killed": ks, "sample_equivalent": es,
+            "estimate": total(p), "low": total(max(0.0, centre - half)),
+            "high": total(min(1.0, centre + half))}  # fmt: skip
+
+
+def summarise(group: str, found: dict[str, str], seconds: float,
+              sampled: list[str] | None = None) -> dict:  # fmt: skip
     """Counts and score of one group (score = killed / (mutants - not run)); statuses from
     :func:`recheck` override mutmut's."""
     counts: dict[str, int] = {}
@@ -246,7 +280,10 @@ def summarise(group: str, found: dict[str, str], seconds: float) -> dict:
         "seconds": round(seconds),
         "not_checked": counts.get("not checked", 0),
         "surviving": sorted(k for k, s in found.items() if s in {"survived", "no tests"}),
-        "rechecked": {k: s for k, s in found.items() if "recheck" in s},
+        "rechecked": {k: s for k, s in found.items() if "recheck" in s and k not in
+                      set(sampled or ())},
+        "sampled": {k: found[k] for k in sampled or ()},
+        "sample_estimate": sample_estimate(found, sampled or []),
     }
 
 
@@ -266,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary-only", action="store_true",
                         help="skip mutmut run and re-check: summarise what an earlier (perhaps "
                         "interrupted) run measured; untested mutants are counted apart")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="when mutants were never run (an interrupted run), test a random"
+                        " sample of N of them against the group's whole test list and estimate"
+                        " the score of the rest from it")
+    parser.add_argument("--sample-seed", type=int, default=20261129)
     parser.add_argument("--config", type=Path, default=ROOT / "pyproject.toml")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
@@ -293,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"mutate: mutmut run failed for {group} (exit {run.returncode})",
                       file=sys.stderr)  # fmt: skip
                 return 1
+        sampled_before: list[str] = []
         if args.recheck_only:
             refresh_tests(group, spec, workdir)
         found = statuses(workdir, env)
@@ -311,9 +354,22 @@ def main(argv: list[str] | None = None) -> int:
         elif args.summary_only:  # keep the re-check results an earlier run saved
             old = workdir / "summary.json"
             if old.exists():
-                found |= json.loads(old.read_text()).get("rechecked", {})
+                kept = json.loads(old.read_text())
+                found |= kept.get("rechecked", {})
+                found |= kept.get("sampled", {})
+                sampled_before = list(kept.get("sampled", {}))
+        sampled: list[str] = sampled_before
+        if args.sample:
+            untested = sorted(k for k, v in found.items() if v == "not checked")
+            import random
+
+            sampled = random.Random(args.sample_seed).sample(untested,
+                                                             min(args.sample, len(untested)))
+            print(f"mutate: {group}: {len(untested)} mutants never run; testing a random"
+                  f" sample of {len(sampled)} (seed {args.sample_seed})", flush=True)
+            found |= recheck(workdir, spec, cfg, sampled, env, args.jobs)
         found |= mark_equivalents(group, workdir, found, env)
-        summary = summarise(group, found, time.monotonic() - t0)
+        summary = summarise(group, found, time.monotonic() - t0, sampled)
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         rows.append(summary)
     print("\n| group | mutants | not run | killed by mutmut | killed on re-check | survived |"
@@ -324,6 +380,15 @@ def main(argv: list[str] | None = None) -> int:
               f" {s['killed_on_recheck']} | {s['survived']} | {s['no_tests']} |"
               f" {s['equivalent']} | {100 * s['score']:.1f}% |"
               f" {100 * s['score_non_equivalent']:.1f}% |")
+    for s in rows:
+        est = s.get("sample_estimate")
+        if est:
+            print(f"\n{s['group']}: {est['tested_exactly']} mutants tested in full,"
+                  f" {est['untested']} untested, of which a random {est['sample']} were"
+                  f" tested ({est['sample_killed']} killed, {est['sample_equivalent']}"
+                  f" equivalent): estimated score of non-equivalent mutants"
+                  f" {100 * est['estimate']:.1f}% (95% range {100 * est['low']:.1f}-"
+                  f"{100 * est['high']:.1f}%)")  # fmt: skip
     for s in rows:
         if s["surviving"]:
             print(f"\n{s['group']}: {len(s['surviving'])} surviving (see `mutmut show NAME` in "
