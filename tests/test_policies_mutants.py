@@ -232,6 +232,9 @@ def test_log_rows_split_at_ramp_steps_with_the_share_as_value() -> None:
     at_start = log_rows(0, 0, [10.0], [20.0], ([-math.inf, 10.0], [0.5, 1.0]), 1, 2)
     assert [(r[2], r[3], r[7]) for r in at_start][:1] == [(10.0, 1, 1.0)]
     assert [(r[2], r[3]) for r in at_start] == [(10.0, 1), (20.0, 2)]
+    # a step exactly at an interval's end starts no piece there
+    at_end = log_rows(0, 0, [0.0], [10.0], ([-math.inf, 10.0], [0.5, 1.0]), 1, 2)
+    assert [(r[2], r[3]) for r in at_end] == [(0.0, 1), (10.0, 2)]
     # before the first step: the first share
     first = log_rows(0, 0, [0.0], [10.0], ([5.0, 8.0], [0.3, 0.6]), 1, 2)
     assert [(r[2], r[7]) for r in first if r[3] == 1] == [(0.0, 0.3), (5.0, 0.3), (8.0, 0.6)]
@@ -423,6 +426,8 @@ def test_has_policy_for_each_departure_from_the_defaults() -> None:
         assert has_policy(scenario(base.model_copy(update=change)), 0), change
     prio = scenario(base, routing=RoutingSpec(priority_by="channel", priority_order=["ads"]))
     assert has_policy(prio, 0)
+    # priority by channel with no channel listed: no classes, no policy
+    assert not has_policy(scenario(base, routing=RoutingSpec(priority_by="channel")), 0)
     # the overflow team runs on the policy classes too (it takes escalations)
     two = scenario(teams=[base.model_copy(update={"reassign_after_business_hours": 1.0,
                                                   "overflow_team": "backup",
