@@ -392,7 +392,8 @@ def test_nurture_delays_replay_the_negative_binomial_touches() -> None:
 
 def test_nurture_touches_allowed_survive_float_rounding() -> None:
     """max_days 0.3 with touches every 0.1 day allows 3 touches (0.3 / 0.1 is 2.9999...): a
-    lead needing 3 touches, each engaging, qualifies on the third (7.2 h)."""
+    lead needing 3 touches, each engaging, qualifies on the third (7.2 h), also alone; with
+    one touch allowed, a lead needing one qualifies on it."""
     from sla_sim.model.nurture import nurture_delays
 
     spec = NurtureSpec(touch_interval_days=0.1, engage_probability=1.0, score_lift_points=8.0,
@@ -400,6 +401,12 @@ def test_nurture_touches_allowed_survive_float_rounding() -> None:
     delays = nurture_delays(np.array([40.0, 35.0]), 60.0, spec, np.random.default_rng(0))
     assert delays[0] == pytest.approx(7.2)
     assert delays[1] == math.inf  # needs 4 touches: ceil(25 / 8)
+    one = nurture_delays(np.array([40.0]), 60.0, spec, np.random.default_rng(0))
+    assert one.tolist() == [delays[0]]  # a single lead too
+    # one touch allowed (max_days = the interval): a lead one lift below qualifies on it
+    single = NurtureSpec(touch_interval_days=2.0, engage_probability=1.0, max_days=2.0)
+    assert nurture_delays(np.array([59.0, 40.0]), 60.0, single,
+                          np.random.default_rng(0)).tolist() == [48.0, math.inf]
 
 
 def _q(sql_rate: float, score: float) -> float:
@@ -564,7 +571,7 @@ def test_channel_rate_applies_its_own_bursts_on_whole_hours() -> None:
     np.testing.assert_allclose(rate, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("cv", [0.0, 0.5])
+@pytest.mark.parametrize("cv", [0.0, 0.25])
 def test_channel_arrivals_replay_their_named_stream(cv: float) -> None:
     """Arrivals of channel ``web`` come from stream ``arrivals:web``: a gamma(1/cv^2,
     cv^2) multiplier per local day (only when cv > 0), Poisson counts per hour, uniform times
@@ -983,3 +990,24 @@ def test_leads_created_at_the_same_instant_are_numbered_in_channel_order(
     expected = np.concatenate([rows[0:30], rows[60:90], rows[30:60], rows[90:120]])
     np.testing.assert_array_equal(draws.order, expected)
     assert draws.lead["channel"].tolist() == [0] * 30 + [1] * 30 + [0] * 30 + [1] * 30
+
+
+def test_an_arrival_exactly_at_the_end_is_cut() -> None:
+    """The horizon is [0, end_h): an arrival drawn exactly at end_h (hour 1 + 0.5 with end
+    1.5) is dropped, one just before it kept (a stub generator supplies the draws)."""
+    from datetime import UTC, datetime
+
+    from sla_sim.model.arrivals import draw_channel_arrivals, hour_grid
+    from sla_sim.scenario.schema import ArrivalProfile
+
+    class Stub:
+        def poisson(self, rate: np.ndarray) -> np.ndarray:
+            return np.array([1, 2])
+
+        def random(self, n: int) -> np.ndarray:
+            return np.array([0.25, 0.5, 0.4999])[:n]
+
+    sc = hand_scenario(arrivals=ArrivalProfile(daily_volume_cv=0.0))
+    grid = hour_grid(datetime(2026, 1, 5, tzinfo=UTC), 2)
+    times = draw_channel_arrivals(sc, 0, np.ones(2), grid, lambda name: Stub(), 1.5)
+    assert times.tolist() == [0.25, 1.4999]
