@@ -1003,3 +1003,36 @@ def test_reassignment_frees_the_slot_of_a_rep_off_shift(monkeypatch: pytest.Monk
         (10.0, "routed", -1), (10.0, "assigned", 0), (11.0, "reassigned", 0),
         (11.0, "routed", -1), (11.0, "assigned", 1), (11.0, "attempt", 1), (14.0, "attempt", 1)]
     assert [r.active for r in model.teams[0].reps] == [0, 0]
+
+
+class FakeRecycle:
+    """Recycled-episode draws by hand: (delay, uniforms, work, ops) per recycled lead."""
+
+    def __init__(self, episodes: list[tuple[float, list[float], list[float], float]]) -> None:
+        self.episodes, self.i = episodes, 0
+
+    def next(self) -> tuple[float, int]:
+        self.i += 1
+        return self.episodes[self.i - 1][0], self.i - 1
+
+    def episode(self, handle: int) -> tuple[list[float], list[float], float]:
+        _, u, work, ops = self.episodes[handle]
+        return list(u), list(work), ops
+
+
+def test_reassignment_limit_counts_per_episode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """24/7, reassignment after 1 h, at most once per episode. Lead 2, held by busy rep 0, is
+    reassigned at 2 to rep 1, reached and recycled at 3; its second episode (MQL 4) goes to
+    rep 0 again and, still untouched at 5, is reassigned again: the limit starts afresh."""
+    monkeypatch.setattr(funnel, "RecycleDraws", lambda *args, **kw: FakeRecycle(
+        [(1.0, [0.1, 0.1, 0.99, 0.0], [0.5, 0.5], 0.0)]))
+    leads = [{"t": 0.0, "work": (5.0, 0.5)}, {"t": 0.5, "u_contact": (0.1, 0.1)},
+             {"t": 1.0, "u_contact": (0.1, 0.1), "u_d": 0.99}]
+    model = run_hand(scenario(re_team(calendar=ALWAYS)), leads, monkeypatch)
+    assert [(r[1], r[2], r[4], r[6]) for r in rows(model, *RE_EVENTS, "mql", lead=2)] == [
+        (1.0, "mql", -1, None), (1.0, "routed", -1, None), (1.0, "assigned", 0, None),
+        (2.0, "reassigned", 0, 1.0), (2.0, "routed", -1, None), (2.0, "assigned", 1, None),
+        (2.0, "attempt", 1, 1.0),
+        (4.0, "mql", -1, None), (4.0, "routed", -1, None), (4.0, "assigned", 0, None),
+        (5.0, "reassigned", 0, 1.0), (5.0, "routed", -1, None), (5.0, "assigned", 1, None),
+        (5.0, "attempt", 1, 1.0)]
