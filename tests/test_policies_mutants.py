@@ -664,14 +664,17 @@ def test_pull_takes_the_pools_first_lead_when_it_comes_before_own_follow_ups(
 
 def test_pull_on_a_closed_team_waits_for_the_opening(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leads routed on Saturday 12:00 (hour 132) and 18:00 wait in the pool for Monday 09:00
-    (hour 177): assigned and tried at 177 and 178."""
+    (hour 177): assigned and tried at 177 and 178. One routed on Monday 20:00 (hour 188)
+    waits for Tuesday 09:00 (hour 201)."""
     team = TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5, assignment="pull")
-    model = run_hand(scenario(team), [{"t": 132.0}, {"t": 138.0}], monkeypatch)
+    model = run_hand(scenario(team), [{"t": 132.0}, {"t": 138.0}, {"t": 188.0}], monkeypatch)
     assert rows(model, "routed", "assigned", "attempt") == [
         (0, 132.0, "routed", 0, -1, -1, None), (1, 138.0, "routed", 0, -1, -1, None),
         (0, 177.0, "assigned", 0, 0, -1, None), (0, 177.0, "attempt", 0, 0, 0, 1.0),
         (1, 178.0, "assigned", 0, 0, -1, None), (1, 178.0, "attempt", 0, 0, 0, 1.0),
-        (0, 180.0, "attempt", 0, 0, 1, 1.0), (1, 181.0, "attempt", 0, 0, 1, 1.0)]
+        (0, 180.0, "attempt", 0, 0, 1, 1.0), (1, 181.0, "attempt", 0, 0, 1, 1.0),
+        (2, 188.0, "routed", 0, -1, -1, None), (2, 201.0, "assigned", 0, 0, -1, None),
+        (2, 201.0, "attempt", 0, 0, 0, 1.0), (2, 204.0, "attempt", 0, 0, 1, 1.0)]
 
 
 @pytest.mark.parametrize(("rule", "last"), [("round_robin", [0, 1]),
