@@ -454,3 +454,22 @@ def test_clause_days_are_24_clock_hours() -> None:
                   rows)
     assert clause(get, "attempts") == (1, 1, 0)
     assert clause(get, "disposition") == (1, 1, 0)
+
+
+# ---------------------------------------------------------------------- a fixed bug
+
+
+def test_a_deal_closed_without_an_opportunity_opening_has_no_cycle() -> None:
+    """A won deal whose episode has no opp_open row (from a CRM export: a deal with no
+    opening, SQL or MQL time) counts as a win with its revenue, but has no cycle: it is not
+    paired with another episode's opening. The mean cycle is that of the other deals, and
+    undefined when no deal has an opening (it used to raise an IndexError)."""
+    rows = [ev(0, 100.0, "won", value=2.0),                             # no opening
+            ev(1, 10.0, "opp_open"), ev(1, 58.0, "won", value=1.0),     # 2 days
+            ev(2, 200.0, "lost")]                                       # no opening
+    get = metrics(scenario(), rows)
+    assert (get("wins"), get("losses"), get("revenue")) == (2.0, 1.0, 3.0)
+    assert get("sales_cycle_days_mean") == 2.0
+    get = metrics(scenario(), [ev(0, 100.0, "won", value=2.0)])
+    assert get("wins") == 1.0
+    assert math.isnan(get("sales_cycle_days_mean"))

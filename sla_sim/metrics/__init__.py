@@ -217,7 +217,11 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     okey_order = np.argsort(opp_key, kind="stable")
     pos = np.searchsorted(opp_key[okey_order], close_key)
     pos = np.minimum(pos, max(len(opp_key) - 1, 0))
-    close_open_t = opp_open_t[okey_order][pos] if len(opp_key) else np.empty(0)
+    if len(opp_key):  # a close with no opp_open row of its episode has no cycle (NaN)
+        paired = opp_key[okey_order][pos] == close_key
+        close_open_t = np.where(paired, opp_open_t[okey_order][pos], np.nan)
+    else:
+        close_open_t = np.full(len(close_key), np.nan)
     close_t = t[close_rows]
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
@@ -236,6 +240,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         revenue = float(won_value[(won_t >= p.start_h) & (won_t < p.end_h)].sum())
         cm = (close_t >= p.start_h) & (close_t < p.end_h)
         cyc = (close_t[cm] - close_open_t[cm]) / 24.0
+        cyc = cyc[~np.isnan(cyc)]
         m = (ep.mql >= p.start_h) & (ep.mql < p.end_h) & ~np.isnan(response_clock)
         rc, rb = response_clock[m], response_bh[m]
         rc50, rc90 = _p50_p90(rc)
