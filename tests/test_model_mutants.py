@@ -148,11 +148,12 @@ def test_one_rep_timeline_with_queue_recycling_and_opportunities(
 ) -> None:
     """Three leads on one rep holding at most 2 (cadence: days 0 and 1, each attempt 1 h of
     rep time). Lead 0 (MQL 08:00, ops 0.5 h) waits for the 09:00 opening, is missed, and is
-    reached on its day-1 attempt (Tue 09:00 + 1 h... taken after lead 2's earlier-due attempt)
-    and qualifies; lead 1 is reached at once and disqualified; lead 2 queues (both slots
-    taken), takes lead 1's slot at 11:00, is reached and recycled; its episode 2 (20 h later,
-    ops 0.25 h) is routed at Tue 08:15, attempted at the 09:00 opening, reached the next day
-    and qualifies. Opportunities go to the least-loaded AE and close won after their cycle."""
+    reached on its day-1 attempt (due Tue 09:00, started at 10:00 after lead 2's
+    earlier-due attempt) and qualifies; lead 1 is reached at once and disqualified; lead 2
+    queues (both slots taken), takes lead 1's slot at 11:00, is reached and recycled; its
+    episode 2 (20 h later, ops 0.25 h) is routed at Tue 08:15, attempted at the 09:00
+    opening, reached the next day and qualifies. Opportunities go to the least-loaded AE and
+    close won after their cycle."""
     leads = [lead(t=8.0, ops=0.5, u_contact=(0.9, 0.1), u_q=0.0, cycle=48.0, u_win=0.0),
              lead(t=9.5, score=70.0, u_contact=(0.1, 0.9), u_q=0.99, u_d=0.0),
              lead(t=10.5, score=65.0, u_contact=(0.1, 0.9), u_q=0.99, u_d=0.99, cycle=48.0,
