@@ -877,18 +877,29 @@ def test_night_routes_around_a_join_go_to_the_reps_on_the_team_then(
         (0, 22.0, 0), (1, 23.0, 0), (2, 25.0, 1), (3, 26.0, 0)]
 
 
-def test_night_routes_around_a_leave_skip_the_leaver(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("rule", ["round_robin", "least_loaded"])
+def test_night_routes_around_a_leave_skip_the_leaver(rule: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Two reps on office hours; rep 1 leaves at hour 24 (midnight, team closed). The lead
-    routed at 22:00 goes to rep 1 (its turn) and is handed back at 24 (``reassigned``,
-    routed to rep 0); the lead routed at 01:00 goes straight to rep 0."""
+    routed at 22:00 goes to rep 1 by round robin (its turn) and is handed back at 24
+    (``reassigned``, routed to rep 0); the lead routed at 01:00 goes straight to rep 0, the
+    leaver's free slots notwithstanding."""
+    from sla_sim.scenario.schema import RoutingSpec
+
     fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(math.inf),
                                       "staff:sdr:1": FakeRng(24.0)})
     team = TeamSpec(name="sdr", reps=2, calendar=UTC_CAL, shrinkage=0.5,
                     attrition_per_month=0.1)
-    model = run_hand(scenario(team), [{"t": 9.0}, {"t": 22.0}, {"t": 25.0}], monkeypatch)
-    assert [(r[0], r[1], r[2], r[4]) for r in rows(model, "assigned", "reassigned")] == [
-        (0, 9.0, "assigned", 0), (1, 22.0, "assigned", 1), (1, 24.0, "reassigned", 1),
-        (1, 24.0, "assigned", 0), (2, 25.0, "assigned", 0)]
+    sc = scenario(team, routing=RoutingSpec(rep_rule=rule))  # type: ignore[arg-type]
+    model = run_hand(sc, [{"t": 9.0}, {"t": 22.0}, {"t": 25.0}], monkeypatch)
+    got = [(r[0], r[1], r[2], r[4]) for r in rows(model, "assigned", "reassigned")]
+    if rule == "round_robin":
+        assert got == [(0, 9.0, "assigned", 0), (1, 22.0, "assigned", 1),
+                       (1, 24.0, "reassigned", 1), (1, 24.0, "assigned", 0),
+                       (2, 25.0, "assigned", 0)]
+    else:  # lead 0 was reached at 13:00: both reps hold nothing at 22:00, rep 0 first
+        assert got == [(0, 9.0, "assigned", 0), (1, 22.0, "assigned", 0),
+                       (2, 25.0, "assigned", 0)]
 
 
 @pytest.mark.parametrize(("rule", "reps"), [("round_robin", [0, 1, 0, 1, 0, 1]),
@@ -915,12 +926,18 @@ def test_immediate_assignment_by_the_rep_rule_and_the_slot_cap(
 
 def test_pull_rep_at_its_slot_cap_does_not_pull(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pull, one rep holding at most 1 lead: lead 1 (0.5) waits while the rep holds lead 0
-    (idle from 1 to 3, its follow-up not due), and is pulled when lead 0 is reached (4)."""
+    (idle from 1 to 3, its follow-up not due), and is pulled when lead 0 is reached (4).
+    Lead 1 misses both attempts and is recycled (never to return)."""
+    monkeypatch.setattr(funnel, "RecycleDraws", lambda *args, **kw: FakeRecycle(
+        [(math.inf, [], [], 0.0)]))
     team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, max_active_leads=1,
                     assignment="pull")
-    model = run_hand(scenario(team), [{"t": 0.0}, {"t": 0.5}], monkeypatch)
+    model = run_hand(scenario(team), [{"t": 0.0}, {"t": 0.5, "u_contact": (0.9, 0.9)}],
+                     monkeypatch)
     assert attempts(model) == [(0, 0.0, 0, 0), (0, 3.0, 0, 1), (1, 4.0, 0, 0), (1, 7.0, 0, 1)]
     assert [r[1] for r in rows(model, "assigned")] == [0.0, 4.0]
+    assert [(r[0], r[1], r[2]) for r in rows(model, "contact", "recycled")] == [
+        (0, 4.0, "contact"), (1, 8.0, "recycled")]
 
 
 def test_leaver_skips_a_lead_reassigned_away_and_an_idle_rep_takes_over_at_once(
@@ -1039,3 +1056,16 @@ def test_reassignment_limit_counts_per_episode(monkeypatch: pytest.MonkeyPatch) 
         (4.0, "mql", -1, None), (4.0, "routed", -1, None), (4.0, "assigned", 0, None),
         (5.0, "reassigned", 0, 1.0), (5.0, "routed", -1, None), (5.0, "assigned", 1, None),
         (5.0, "attempt", 1, 1.0)]
+
+
+@pytest.mark.parametrize("order", ["due_first", "new_first"])
+def test_handed_over_follow_up_keeps_its_due_time(order: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """24/7; rep 0 leaves at 0.5 during lead 0's first attempt: at 1 its follow-up (due 3)
+    goes to idle rep 1, who starts it when due, not at once."""
+    fake_staffing_draws(monkeypatch, {"staff:sdr:0": FakeRng(0.5),
+                                      "staff:sdr:1": FakeRng(math.inf)})
+    team = TeamSpec(name="sdr", reps=2, calendar=ALWAYS, shrinkage=0.5, attrition_per_month=0.1,
+                    work_order=order)  # type: ignore[arg-type]
+    model = run_hand(scenario(team), [{"t": 0.0}], monkeypatch)
+    assert attempts(model) == [(0, 0.0, 0, 0), (0, 3.0, 1, 1)]
