@@ -927,12 +927,13 @@ def test_immediate_assignment_by_the_rep_rule_and_the_slot_cap(
 def test_pull_rep_at_its_slot_cap_does_not_pull(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pull, one rep holding at most 1 lead: lead 1 (0.5) waits while the rep holds lead 0
     (idle from 1 to 3, its follow-up not due), and is pulled when lead 0 is reached (4).
-    Lead 1 misses both attempts and is recycled (never to return)."""
+    Lead 1 misses both attempts (the first with a uniform equal to the 50% chance: not
+    below it) and is recycled (never to return)."""
     monkeypatch.setattr(funnel, "RecycleDraws", lambda *args, **kw: FakeRecycle(
         [(math.inf, [], [], 0.0)]))
     team = TeamSpec(name="sdr", reps=1, calendar=ALWAYS, shrinkage=0.5, max_active_leads=1,
                     assignment="pull")
-    model = run_hand(scenario(team), [{"t": 0.0}, {"t": 0.5, "u_contact": (0.9, 0.9)}],
+    model = run_hand(scenario(team), [{"t": 0.0}, {"t": 0.5, "u_contact": (0.5, 0.9)}],
                      monkeypatch)
     assert attempts(model) == [(0, 0.0, 0, 0), (0, 3.0, 0, 1), (1, 4.0, 0, 0), (1, 7.0, 0, 1)]
     assert [r[1] for r in rows(model, "assigned")] == [0.0, 4.0]
