@@ -812,6 +812,9 @@ def test_call_is_a_timeout_with_one_callback_and_a_value() -> None:
     Call(env, 1.5, lambda e: seen.append((env.now, e.value)))
     Call(env, 3.0, lambda e: seen.append((env.now, e.value)), "c")
     env.timeout(3.0).callbacks.append(lambda e: seen.append((env.now, "timeout")))
+    described = Call(env, 1.5, lambda e: None, "d")
+    assert described.env is env  # the same event attributes as env.timeout(1.5, "d")
+    assert repr(described).startswith("<Call(1.5, value=d) object")
     env.run()
     assert seen == [(3.5, None), (5.0, "b"), (5.0, "c"), (5.0, "timeout")]
 
