@@ -473,3 +473,14 @@ def test_a_deal_closed_without_an_opportunity_opening_has_no_cycle() -> None:
     get = metrics(scenario(), [ev(0, 100.0, "won", value=2.0)])
     assert get("wins") == 1.0
     assert math.isnan(get("sales_cycle_days_mean"))
+
+
+def test_a_level_that_changes_exactly_at_the_window_start_counts_from_its_new_value() -> None:
+    """A queue that drains exactly at the start of a month: that month's max is the drained
+    level, not the one just before the month began (and its mean is unchanged)."""
+    assert level_mean_max(np.array([0.0]), np.array([5.0]), 5.0, 10.0) == (0.0, 0.0)
+    # a rise exactly at t0 is in the window from its first instant
+    assert level_mean_max(np.array([5.0]), np.array([7.0]), 5.0, 10.0) == (
+        pytest.approx(2.0 / 5.0), 1.0)
+    # a fall and a rise at t0 (the fall counted first) leave the level as it was
+    assert level_mean_max(np.array([0.0, 5.0]), np.array([5.0]), 5.0, 10.0) == (1.0, 1.0)

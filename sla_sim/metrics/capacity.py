@@ -22,8 +22,10 @@ class Level:
 
     def mean_max(self, t0: float, t1: float) -> tuple[float, float]:
         """Time-weighted mean and max of the count over [t0, t1)."""
-        # the changes before t0, then those inside [t0, t1), are runs of the sorted times
-        i0 = int(np.searchsorted(self.times, t0, side="left"))
+        # the changes up to and at t0 set the level the window starts with; those inside
+        # (t0, t1) move it (a change exactly at t0 is the window's first level, not the one
+        # before it, which must not count toward the window's max)
+        i0 = int(np.searchsorted(self.times, t0, side="right"))
         i1 = max(int(np.searchsorted(self.times, t1, side="left")), i0)
         start_level = self.level[i0 - 1] if i0 > 0 else 0.0
         ts = np.concatenate([[t0], self.times[i0:i1], [t1]])
