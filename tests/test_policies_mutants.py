@@ -126,16 +126,22 @@ def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.Monk
              ) -> FunnelModel:  # fmt: skip
     """Run ``sc`` with hand-made leads (``t``: creation = MQL time; other fields as
     :data:`LEAD_DEFAULTS`)."""
+    assert [x["t"] for x in leads] == sorted(x["t"] for x in leads)
+    model = hand_model(sc, leads, monkeypatch)
+    model.run()
+    return model
+
+
+def hand_model(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+               ) -> FunnelModel:  # fmt: skip
+    """A model of ``sc`` whose lead draws are the hand-made ``leads`` (not set up, not run)."""
     full = [{**LEAD_DEFAULTS, **x} for x in leads]
-    assert [x["t"] for x in full] == sorted(x["t"] for x in full)
     lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
                           else np.float64) for f in LEAD_FIELDS}  # fmt: skip
     work = {f: np.asarray([x[f] for x in full], dtype=np.float64) for f in WORK_FIELDS}
     draws = LeadDraws(lead, work, np.arange(len(full)))
     monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
-    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
-    model.run()
-    return model
+    return FunnelModel(sc, Streams(replication_seed(1, 0)))
 
 
 def rows(model: FunnelModel, *events: str, lead: int | None = None) -> list[tuple[Any, ...]]:
@@ -809,13 +815,7 @@ def test_pull_with_own_calendars_serves_when_any_rep_works(
 def set_up(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
            ) -> FunnelModel:  # fmt: skip
     """A model with hand-made leads, set up (teams built) but not run."""
-    full = [{**LEAD_DEFAULTS, **x} for x in leads]
-    lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
-                          else np.float64) for f in LEAD_FIELDS}  # fmt: skip
-    work = {f: np.asarray([x[f] for x in full], dtype=np.float64) for f in WORK_FIELDS}
-    draws = LeadDraws(lead, work, np.arange(len(full)))
-    monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
-    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    model = hand_model(sc, leads, monkeypatch)
     model._setup()
     return model
 
