@@ -39,10 +39,10 @@ STARTUP_TIMEOUT_S = 120.0
 READY_TIMEOUT_S = 120.0
 READY_NAME = "kernel-ready"
 #: Seconds after a page takes the pre-heated kernel before Voilà starts the next one (its
-#: default is 1 s). The next kernel's start, imports and panel would otherwise compete for
-#: the cores with the page's first load and its kernel's simulations; a second page opened
-#: within this delay gets a kernel started on demand.
-REFILL_DELAY_S = 30.0
+#: default is 1 s): the next kernel's start and imports would otherwise compete for the cores
+#: with the first page's load. A second page opened within the delay waits for it (a few
+#: seconds at most).
+REFILL_DELAY_S = 5.0
 STOP_TIMEOUT_S = 15.0
 #: Seconds a kernel whose page was closed may sit idle before it is shut down (with its
 #: worker processes); ``sla-sim dashboard --cull-after``.
@@ -133,7 +133,7 @@ def voila_command(notebook_path: str | Path, port: int,
     offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
     panel's notebook when the server starts, so its workers are up and the first estimate is
     computing before anyone opens the page (Voilà starts the next one :data:`REFILL_DELAY_S`
-    after a page takes it).
+    after a page takes it; a second page opened meanwhile waits for that kernel).
 
     Kernels whose page is gone (closed tab, no connection left) are shut down once idle for
     ``cull_after`` seconds (Jupyter server's kernel culling; connected pages and the
