@@ -39,6 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 KILLED = {"killed", "timeout", "caught by type check"}  # mutmut statuses that kill a mutant
 
 
+def is_killed(status: str) -> bool:
+    """Whether a status (mutmut's, or a re-check's "... on recheck") counts as killed."""
+    return status in KILLED or status in {"killed on recheck", "timeout on recheck"}
+
+
 def load_config(path: Path) -> dict:
     """The ``[tool.sla_sim.mutation]`` table of ``path``."""
     data = tomllib.loads(path.read_text("utf-8"))
@@ -226,10 +231,9 @@ def sample_estimate(found: dict[str, str], sampled: list[str]) -> dict:
     in_sample = set(sampled)
     done = {k: s for k, s in found.items() if k not in in_sample and s != "not checked"}
     n_rest = sum(1 for s in found.values() if s == "not checked") + len(in_sample)
-    killed_a = sum(1 for s in done.values() if s in KILLED or s.startswith(("killed", "timeout")))
+    killed_a = sum(1 for s in done.values() if is_killed(s))
     noneq_a = sum(1 for s in done.values() if s != "equivalent")
-    ks = sum(1 for k in sampled if found[k] in KILLED or found[k].startswith(("killed",
-                                                                              "timeout")))
+    ks = sum(1 for k in sampled if is_killed(found[k]))
     es = sum(1 for k in sampled if found[k] == "equivalent")
     ns = len(sampled) - es  # non-equivalent mutants in the sample
     if not sampled or ns == 0:
@@ -256,7 +260,7 @@ def summarise(group: str, found: dict[str, str], seconds: float,
     counts: dict[str, int] = {}
     for status in found.values():
         counts[status] = counts.get(status, 0) + 1
-    killed = sum(n for s, n in counts.items() if s in KILLED or s.endswith("on recheck"))
+    killed = sum(n for s, n in counts.items() if is_killed(s))
     by_mutmut = sum(n for s, n in counts.items() if s in KILLED)
     not_run = sum(counts.get(s, 0) for s in ("skipped", "check was interrupted by user",
                                                "not checked"))  # fmt: skip
