@@ -75,7 +75,8 @@ def test_set_changes_exactly_that_field_and_the_hash() -> None:
     ("argv", "needles"),
     [
         (["run", "--set", "teams[sdr].repz=12"], ["teams[sdr].repz", "not a scenario field"]),
-        (["run", "--set", "teams[nobody].reps=12"], ["teams[nobody].reps", "names no item"]),
+        (["run", "--set", "teams[nobody].reps=12"], ["teams[nobody].reps", "names no item",
+                                                   "items: sdr", "'nobody'"]),
         (["run", "--set", "teams[sdr].reps=-3"], ["teams[sdr].reps", "-3"]),
         (["run", "--set", "teams[sdr].reps"], ["--set", "PATH=VALUE"]),
         (["sweep", "--set", "sla.nope=1", "--param", "teams[sdr].reps=9,10"], ["sla.nope"]),

@@ -198,7 +198,11 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> str:
         elif isinstance(node, list):
             idx = _index(node, part)
             if idx is None:
-                raise ScenarioError([Issue(path, "names no item of that list", value)])
+                names = [str(x["name"]) for x in node if isinstance(x, dict) and "name" in x]
+                known = (f"items: {', '.join(names)}, or an index 0..{len(node) - 1}" if names
+                         else f"an index 0..{len(node) - 1}" if node else "the list is empty")
+                raise ScenarioError([Issue(path, f"names no item of that list ({known})",
+                                           part)])  # fmt: skip
             canonical += f"[{idx % len(node)}]"
             if last:
                 node[idx] = value
