@@ -9,6 +9,7 @@ panel's charts as SVG in the saved widget state, SVG chart outputs, the tables.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,9 @@ def test_what_if_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert _widget(nb, "sla-message")["value"] == ""
     assert "Current vs baseline" in _widget(nb, "sla-compare")["value"]
     plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
-    assert "sdr_utilization" in plain  # the paired-differences table
+    assert "SDR utilisation" in plain  # the paired-differences table, in words and units
+    assert "sdr_utilization" not in plain
+    assert not re.search(r"\d[eE][+-]\d", plain), plain
     saved = {p.suffix for p in (tmp_path / "charts").iterdir()}
     assert saved == {".png", ".svg", ".html"}
 
