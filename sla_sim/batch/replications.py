@@ -95,17 +95,18 @@ def collect(
     Successes are returned only when ``keep`` (with ``keep=False`` each is handed to
     ``on_result`` and released, so memory stays flat however many replications run).
     """
-    from tqdm.auto import tqdm
+    from sla_sim.progress import progress_bar
 
     done: list[ReplicationResult] = []
     failed: list[ReplicationFailure] = []
-    # In a notebook the bar is a widget: one closed when done (leave=False) stays in the saved
-    # notebook as "model not found"; there it is left in place, finished. In a terminal it is
-    # cleared when done.
+    # in a notebook the finished bar is left as text, never as a widget (which a saved notebook
+    # reopens as "model not found"); in a terminal it is cleared when done
+    from tqdm.auto import tqdm
     from tqdm.notebook import tqdm as notebook_tqdm
 
     leave = issubclass(tqdm, notebook_tqdm)
-    with tqdm(total=total, desc=desc, unit="rep", disable=not progress, leave=leave) as bar:
+    with progress_bar(total=total, desc=desc, unit="rep", disable=not progress,
+                      leave=leave) as bar:  # fmt: skip
         for out in outcomes:
             if isinstance(out, ReplicationFailure):
                 failed.append(out)

@@ -74,10 +74,9 @@ def simulate_months(sc: Scenario, start: pd.Timestamp, months: int, reps: int, s
     """Simulate ``sc`` from ``start`` (a local date) for ``months`` measured months (plus
     ``extra_months`` of follow-up); tidy (replication, period, metric, value) of the metrics
     of the measured months plus the cohort shares (period ``cohort``)."""
-    from tqdm.auto import tqdm
-
     from sla_sim.batch.worker import run_one
     from sla_sim.horizon import horizon_hours
+    from sla_sim.progress import progress_bar
 
     horizon = sc.horizon.model_copy(update={"measure_start": start.date(),
                                             "measure_months": months + extra_months})
@@ -88,14 +87,17 @@ def simulate_months(sc: Scenario, start: pd.Timestamp, months: int, reps: int, s
     labels = [(_add_months(local, k)).strftime("%Y-%m") for k in range(months)]
     t1 = elapsed_hours(origin, _add_months(local, months).to_pydatetime())
     out = []
-    for r in tqdm(range(reps), desc=f"simulate {sc.name}", disable=not progress, leave=False):
-        res = run_one(sim, seed, r, keep_log=True)
-        tab = res.metrics
-        tab = tab[tab["period"].isin(labels)]
-        out.append(tab.assign(replication=r))
-        for d, v in cohort_won_within(res.log, start_h, t1).items():
-            out.append(pd.DataFrame({"replication": [r], "period": ["cohort"],
-                                     "metric": [f"won_within_{d}d"], "value": [v]}))
+    with progress_bar(total=reps, desc=f"simulate {sc.name}", unit="rep",
+                      disable=not progress, leave=False) as bar:  # fmt: skip
+        for r in range(reps):
+            res = run_one(sim, seed, r, keep_log=True)
+            tab = res.metrics
+            tab = tab[tab["period"].isin(labels)]
+            out.append(tab.assign(replication=r))
+            for d, v in cohort_won_within(res.log, start_h, t1).items():
+                out.append(pd.DataFrame({"replication": [r], "period": ["cohort"],
+                                         "metric": [f"won_within_{d}d"], "value": [v]}))
+            bar.update(1)
     return pd.concat(out, ignore_index=True)
 
 

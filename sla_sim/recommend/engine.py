@@ -292,7 +292,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                sensitivity_reps: int | None, min_reps: int | None,
                first_touch_menu: tuple[float, ...], tornado: bool,
                max_headcount: int) -> Recommendation:  # fmt: skip
-    from tqdm.auto import tqdm
+    from sla_sim.progress import progress_bar
 
     c = float(confidence)
     target = sc.sla.revenue_target_per_month if revenue_target is None else float(revenue_target)
@@ -307,7 +307,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     timings: dict[str, float] = {}
     stages = ["analytic", "volumes", "sdr", "ae", "commitments"] + (
         ["sensitivity"] if tornado else [])
-    bar = tqdm(total=len(stages), desc="recommend", unit="stage", disable=not progress)
+    bar = progress_bar(total=len(stages), desc="recommend", unit="stage", disable=not progress)
 
     def stage(name: str) -> None:
         ev.stage = name
