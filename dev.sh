@@ -36,6 +36,12 @@ ensure_venv() {
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi
+  # JupyterLab in this environment saves widget state with a notebook (a saved notebook 01
+  # reopens with its panel, not "model not found"); pip's editable install skips data-files
+  local lab_settings="$VENV/share/jupyter/lab/settings"
+  if ! cmp -s sla_sim/data/jupyterlab/overrides.json "$lab_settings/overrides.json"; then
+    mkdir -p "$lab_settings" && cp sla_sim/data/jupyterlab/overrides.json "$lab_settings/"
+  fi
 }
 
 ensure_browser() {
