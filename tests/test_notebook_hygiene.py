@@ -16,6 +16,7 @@ from ci_env import require
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
 OURS = ("01_what_if.ipynb", "02_monte_carlo.ipynb", "03_compare_scenarios.ipynb")
+ALL = (*OURS, "04_recommend.ipynb", "05_from_crm.ipynb")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
@@ -27,12 +28,18 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(cell["source"])
 
 
-@pytest.mark.parametrize("name", OURS)
+@pytest.mark.parametrize("name", ALL)
 def test_outputs_default_to_the_store_not_the_notebook_folder(name: str) -> None:
-    """No parameter points a folder into notebooks/: charts and runs go to the run store."""
+    """No parameter points a folder into notebooks/: charts, runs, exports go to the run store
+    (a relative folder name as a default would be created beside the notebook)."""
     params = _source(next(c for c in _cells(name) if c["cell_type"] == "code"))
-    for folder in ('"planner_charts"', '"sla_sim_runs"', "'planner_charts'", "'sla_sim_runs'"):
-        assert folder not in params, (name, folder)
+    for line in params.splitlines():
+        name_, _, value = line.partition("#")[0].partition("=")
+        if name_.strip() in {"OUT", "STORE", "CHARTS_DIR"}:
+            assert value.strip() == "None", (name, line)
+    for folder in ("planner_charts", "sla_sim_runs", "recommendation", "crm_out"):
+        assert f'"{folder}"' not in params, (name, folder)
+        assert f"'{folder}'" not in params, (name, folder)
 
 
 def test_notebooks_use_the_dashboards_words() -> None:

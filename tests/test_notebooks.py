@@ -31,9 +31,8 @@ FAST = {
     },
     "03_compare_scenarios.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 3, "WORKERS": 2},
     "04_recommend.ipynb": {"OVERRIDES": FAST_HORIZON, "REPS": 6, "MIN_REPS": 6, "SENS_REPS": 2,
-                           "WORKERS": 2, "OUT": "recommendation"},
-    "05_from_crm.ipynb": {"BACKTEST_REPS": 3, "REVIEW_REPS": 4, "STORE": "store",
-                          "OUT": "crm_out"},
+                           "WORKERS": 2},
+    "05_from_crm.ipynb": {"BACKTEST_REPS": 3, "REVIEW_REPS": 4},
 }  # fmt: skip
 
 
@@ -168,8 +167,12 @@ def test_compare_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """04: a recommendation, its menu and tornado as SVG, a second confidence, the exports."""
-    nb = _execute(ROOT / "notebooks" / "04_recommend.ipynb", tmp_path, monkeypatch)
+    """04: a recommendation, its menu and tornado as SVG, a second confidence, the exports (in
+    the run store by default, nothing beside the notebook)."""
+    here = tmp_path / "notebooks"
+    here.mkdir()
+    monkeypatch.setenv("SLA_SIM_STORE", str(tmp_path / "store"))
+    nb = _execute(ROOT / "notebooks" / "04_recommend.ipynb", here, monkeypatch)
     _no_errors_or_cdn(nb)
     svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
     assert len(svgs) == 3  # menu, P(met) per clause and month, tornado
@@ -177,14 +180,19 @@ def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "binding clause" in str(_outputs(nb))
     assert "first_touch_hours" in plain
     assert "p_met_worst_month @0.9" in plain
-    out = tmp_path / "recommendation"
+    assert list(here.iterdir()) == []
+    (out,) = (tmp_path / "store").glob("recommendation-*")
     assert {"recommendation.json", "recommendation.csv", "sla.md", "sla.html",
             "recommended.yaml"} <= {p.name for p in out.iterdir()}
 
 
 def test_from_crm_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """05: the Olist export measured, calibrated (cure model), backtested and reviewed."""
-    nb = _execute(ROOT / "notebooks" / "05_from_crm.ipynb", tmp_path, monkeypatch)
+    """05: the Olist export measured, calibrated (cure model), backtested and reviewed; runs
+    and files in the run store by default, nothing beside the notebook."""
+    here = tmp_path / "notebooks"
+    here.mkdir()
+    monkeypatch.setenv("SLA_SIM_STORE", str(tmp_path / "store"))
+    nb = _execute(ROOT / "notebooks" / "05_from_crm.ipynb", here, monkeypatch)
     _no_errors_or_cdn(nb)
     svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
     assert len(svgs) == 2  # backtest and review small multiples
@@ -192,6 +200,7 @@ def test_from_crm_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "coverage P10-P90" in text
     assert "cure model P(ever won)" in text
     assert "within normal variation" in text or "outside" in text
+    assert list(here.iterdir()) == []
     assert list((tmp_path / "store").glob("*/summary.json"))  # the measured run
     assert {"olist_calibrated.yaml", "calibration.json", "backtest.svg", "review.png"} <= {
-        p.name for p in (tmp_path / "crm_out").iterdir()}
+        p.name for p in (tmp_path / "store" / "crm_out").iterdir()}
