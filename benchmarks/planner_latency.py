@@ -170,10 +170,28 @@ def page_load(preset_name: str, reps: int, workers: int, store: Path, delay_s: f
             "first_estimate_reps": first_reps, "full_picture_s": round(full_s, 2)}
 
 
+def bare_simulation_s(preset_name: str, reps: int, workers: int) -> float:
+    """The reference: seconds for a bare ``Planner(reps, workers)`` in this process to simulate
+    the preset's replications (workers started and imports done first, untimed; no page, no
+    kernel, no charts). A page-load time divided by this says what the dashboard adds to the
+    simulation itself, whatever the machine's speed."""
+    planner = Planner(reps=reps, workers=workers)
+    try:
+        planner.warm_up()
+        t0 = time.perf_counter()
+        planner.evaluate_sync(preset(preset_name), lambda _u: None)
+        return time.perf_counter() - t0
+    finally:
+        planner.close()
+
+
 def page_load_report(preset_name: str, reps: int, workers: int) -> tuple[list[str], list[Any]]:
-    """A cold start on an empty store, then a restart that finds the kept results."""
+    """A cold start on an empty store, then a restart that finds the kept results; each row
+    also as a ratio to the bare simulation of the same replications (:func:`bare_simulation_s`,
+    measured first, in this process)."""
     import tempfile
 
+    bare = bare_simulation_s(preset_name, reps, workers)
     rows = []
     with tempfile.TemporaryDirectory(prefix="sla-sim-bench-store-") as store:
         for label, delay in (("first start (empty store), page opened at once", 0.0),
@@ -187,12 +205,15 @@ def page_load_report(preset_name: str, reps: int, workers: int) -> tuple[list[st
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [f"Page load of `sla-sim dashboard --preset {preset_name} --reps {reps} --workers"
              f" {workers}` in headless Chromium; {os.cpu_count()} CPUs, load average"
-             f" {load:.1f} at the end", "",
+             f" {load:.1f} at the end. Reference, the bare simulation of the same {reps}"
+             f" replications on {workers} workers in this process: {bare:.1f} s", "",
              "| start | address printed | page load → first estimate (reps) | page load → full"
-             " picture |", "|---|---|---|---|"]  # fmt: skip
+             " picture | full picture ÷ reference |", "|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
+        r["reference_s"] = round(bare, 2)
         lines.append(f"| {r['start']} | {r['server_s']:.1f} s | {r['first_estimate_s']:.1f} s"
-                     f" ({r['first_estimate_reps']}) | {r['full_picture_s']:.1f} s |")
+                     f" ({r['first_estimate_reps']}) | {r['full_picture_s']:.1f} s |"
+                     f" {r['full_picture_s'] / bare:.2f} |")  # fmt: skip
     lines += ["", f"Goals: first estimate <= {PAGE_FIRST_GOAL_S:g} s and full picture <="
               f" {PAGE_FULL_GOAL_S:g} s after page load."]  # fmt: skip
     return lines, rows

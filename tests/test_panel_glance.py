@@ -238,3 +238,57 @@ def test_a_second_kernel_waits_for_the_first_instead_of_simulating_twice(tmp_pat
     assert got[-1].final
     assert not got[-1].from_cache
     assert not stale.with_name(f"{stale.name}.computing").exists()  # released when done
+
+
+@pytest.mark.slow  # worker processes started twice
+def test_a_pre_heated_panel_starts_its_workers_once_the_other_kernel_is_done(
+        tmp_path: Path) -> None:  # fmt: skip
+    """A panel shown while another live kernel simulates its starting scenario (the dashboard's
+    next pre-heated kernel, while the first page computes) starts no worker and warms no chart
+    until those results are kept: it takes no CPU from that simulation. Then it shows them
+    from the disk cache and starts its workers for the next lever move."""
+    import asyncio
+    import shutil
+    import subprocess
+    import sys
+
+    from sla_sim.planner import panel as panel_module
+    from sla_sim.planner.engine import Planner
+
+    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
+                                               "horizon.measure_months=1"])  # fmt: skip
+    maker = Planner(reps=2, workers=1)
+    maker.disk_cache = tmp_path / "made"
+    try:
+        maker.evaluate_sync(sc, lambda _u: None, persist=True)
+    finally:
+        maker.close()
+    made = maker.disk_path(sc)
+    panel = PlannerPanel(sc, reps=2, workers=1, cache_dir=tmp_path / "shared")
+    target = panel.planner.disk_path(sc)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    warm_before = panel_module._WARM
+    during: list[tuple[bool, bool]] = []
+    try:
+        target.parent.mkdir(parents=True)
+        target.with_name(f"{target.name}.computing").write_text(str(other.pid))
+        assert panel.planner.claimed_elsewhere(sc)
+
+        async def pre_heated_kernel() -> None:
+            panel._ipython_display_()
+            await asyncio.sleep(1.0)
+            during.append((panel.planner._pools is None, panel_module._WARM is warm_before))
+            shutil.copytree(made, target)  # the first kernel keeps its results
+            await panel.wait_idle()
+
+        asyncio.run(pre_heated_kernel())
+        started = panel.planner._pools is not None
+    finally:
+        other.kill()
+        other.wait()
+        panel.planner.close()
+    assert during == [(True, True)]  # nothing started while the other kernel computed
+    assert panel.updates[-1].from_cache
+    assert panel.updates[-1].final
+    assert started  # then the workers, ready for the next lever move
+    assert not panel.planner.claimed_elsewhere(sc)  # kept: nobody is computing it any more

@@ -403,6 +403,21 @@ class Planner:
             return None
         return claim
 
+    def claimed_elsewhere(self, scenario: Scenario) -> bool:
+        """Whether another live process is computing these settings for the disk cache (its
+        claim is fresh and its results are not kept yet)."""
+        import os
+
+        claim, kept = self._claim_path(scenario), self.disk_path(scenario)
+        if claim is None or kept is None or kept.exists():
+            return False
+        try:
+            pid = int(claim.read_text(encoding="utf-8").strip())
+            age = time.time() - claim.stat().st_mtime
+        except (OSError, ValueError):
+            return False
+        return pid != os.getpid() and age <= self.CLAIM_WAIT_S and _alive(pid)
+
     async def _wait_for_other(self, scenario: Scenario, gen: int) -> Results | None:
         """Results of these settings kept by another live process that claimed them, once they
         appear (None at once when nobody else is computing them, or after CLAIM_WAIT_S)."""

@@ -211,6 +211,7 @@ class PlannerPanel:
         self.updates: list[Update] = []
         self._task: asyncio.Task[None] | None = None
         self._pending: asyncio.TimerHandle | None = None
+        self._deferred_warm_up = False  # workers started once another kernel has finished
         self._changed_at = 0.0
         self._fresh = True
         self._seen = 0
@@ -269,9 +270,19 @@ class PlannerPanel:
         from IPython.display import display
 
         display(self.widget)
+        if self.planner.claimed_elsewhere(self.base):
+            # another kernel (the page before this pre-heated one) is simulating the starting
+            # scenario for the disk cache: this one waits for its results, and starts its own
+            # workers only then instead of taking CPU from that simulation now
+            self._deferred_warm_up = True
+        else:
+            self._warm_up()
+        self.refresh()
+
+    def _warm_up(self) -> None:
+        self._deferred_warm_up = False
         self.planner.warm_up()  # fork the workers first, then warm the charts in a thread
         warm_charts()
-        self.refresh()
 
     # ------------------------------------------------------------------ values
     def values(self) -> dict[str, Any]:
@@ -375,6 +386,9 @@ class PlannerPanel:
             raise
         except SlaSimError as err:
             self._error(str(err))
+        finally:
+            if self._deferred_warm_up:  # the other kernel's results are in: start the workers
+                self._warm_up()
 
     async def wait_idle(self) -> None:
         """Wait until the current evaluation has finished."""
