@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -173,6 +174,24 @@ def test_starting_scenario_is_kept_on_disk_for_the_next_page(tmp_path: Path) -> 
     assert other.disk_path(sc) != kept
 
 
+def _kept_by_a_first_kernel(cache: Path) -> tuple[Any, Path]:
+    """A small scenario and the folder where a first kernel's planner kept its results (2
+    replications, 1 worker) under the disk cache ``cache``."""
+    from sla_sim.planner.engine import Planner
+
+    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
+                                               "horizon.measure_months=1"])  # fmt: skip
+    maker = Planner(reps=2, workers=1)
+    maker.disk_cache = cache
+    try:
+        maker.evaluate_sync(sc, lambda _u: None, persist=True)
+    finally:
+        maker.close()
+    made = maker.disk_path(sc)
+    assert made is not None
+    return sc, made
+
+
 @pytest.mark.slow  # worker processes started three times
 def test_a_second_kernel_waits_for_the_first_instead_of_simulating_twice(tmp_path: Path
                                                                           ) -> None:  # fmt: skip
@@ -185,15 +204,7 @@ def test_a_second_kernel_waits_for_the_first_instead_of_simulating_twice(tmp_pat
 
     from sla_sim.planner.engine import Planner, Update
 
-    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
-                                               "horizon.measure_months=1"])  # fmt: skip
-    maker = Planner(reps=2, workers=1)
-    maker.disk_cache = tmp_path / "made"
-    try:
-        maker.evaluate_sync(sc, lambda _u: None, persist=True)
-    finally:
-        maker.close()
-    made = maker.disk_path(sc)
+    sc, made = _kept_by_a_first_kernel(tmp_path / "made")
     waiter = Planner(reps=2, workers=1)
     waiter.disk_cache = tmp_path / "shared"
     target = waiter.disk_path(sc)
@@ -253,17 +264,8 @@ def test_a_pre_heated_panel_starts_its_workers_once_the_other_kernel_is_done(
     import sys
 
     from sla_sim.planner import panel as panel_module
-    from sla_sim.planner.engine import Planner
 
-    sc = apply_assignments(preset("default"), ["horizon.warmup_days=10",
-                                               "horizon.measure_months=1"])  # fmt: skip
-    maker = Planner(reps=2, workers=1)
-    maker.disk_cache = tmp_path / "made"
-    try:
-        maker.evaluate_sync(sc, lambda _u: None, persist=True)
-    finally:
-        maker.close()
-    made = maker.disk_path(sc)
+    sc, made = _kept_by_a_first_kernel(tmp_path / "made")
     panel = PlannerPanel(sc, reps=2, workers=1, cache_dir=tmp_path / "shared")
     target = panel.planner.disk_path(sc)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
