@@ -11,8 +11,6 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
-from sla_sim.model.calls import Call
-
 if TYPE_CHECKING:
     from sla_sim.model.funnel import FunnelModel
 
@@ -37,11 +35,11 @@ class AEPool:
     def _open(self, ae: int, lead: int) -> None:
         m = self.model
         self.open[ae] += 1
-        now = m.env.now
+        now = m.env._now
         m.log_row(lead, m.episode[lead], now, m.C_OPP_OPEN, -1, ae, -1, m.NAN)
         cycle_h = m.cycle_h[m.slot[lead]]
         if now + cycle_h < m.end_h:
-            Call(m.env, cycle_h, lambda _e: self._close(ae, lead))
+            m.env.call(cycle_h, lambda _arg: self._close(ae, lead))
 
     def _close(self, ae: int, lead: int) -> None:
         m = self.model

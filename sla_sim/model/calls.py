@@ -7,6 +7,13 @@ builds a bound method, a timeout and an empty callback list, then appends; :clas
 same :class:`simpy.events.Timeout`, built with its callback in one step. It is scheduled exactly
 like a timeout (``env.schedule`` at normal priority, ordered by time then creation), so
 results are the same as with ``env.timeout``.
+
+:class:`Loop` is the model's environment: the same scheduler, with cheaper heap entries. SimPy
+keeps ``(time, priority, id, event)`` entries and :meth:`simpy.Environment.step` runs the
+event's callbacks; a :class:`Loop` entry ``(time, priority, id, function, argument)`` names its
+callback itself, so :meth:`Loop.call` schedules a callback with no event object at all (no
+timeout, no callback list) and :meth:`Loop.run_until` is a bare pop-and-call loop. Ids come
+from the same counter, so entries are ordered exactly as SimPy orders events.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import Any
 
 from simpy import Environment
-from simpy.events import NORMAL, Event, Timeout
+from simpy.core import EmptySchedule
+from simpy.events import NORMAL, URGENT, Event, Timeout
 
 
 class Call(Timeout):
@@ -33,6 +42,69 @@ class Call(Timeout):
         self._delay = delay
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+def _fire(event: Event) -> None:
+    """Process a SimPy event taken off a :class:`Loop`'s heap, as ``Environment.step`` does."""
+    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+    for callback in callbacks:
+        callback(event)
+    if not event._ok and not hasattr(event, "_defused"):  # a failed event crashes the run
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc
+
+
+class _HorizonError(Exception):
+    """Raised by the entry :meth:`Loop.run_until` schedules at its end time."""
+
+
+def _reach_horizon(_arg: None) -> None:
+    raise _HorizonError
+
+
+class Loop(Environment):
+    """A SimPy environment whose heap entries carry their callback (see the module docstring).
+
+    SimPy events scheduled on it (a :class:`Call`, ``env.timeout``, ...) still work: their entry
+    calls :func:`_fire`. Generator processes are not supported by :meth:`run_until`'s caller
+    (the model has none); :meth:`step` and :meth:`run` work as in SimPy.
+    """
+
+    def schedule(self, event: Event, priority: Any = NORMAL, delay: float = 0) -> None:
+        """Schedule a SimPy event (its entry processes it with :func:`_fire`)."""
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), _fire, event))
+
+    def call(self, delay: float, function: Callable[[Any], None], argument: Any = None) -> None:
+        """Call ``function(argument)`` ``delay`` hours (>= 0, unchecked) from now: ordered like
+        ``Call(env, delay, ...)`` made at this point, at the cost of one tuple."""
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), function,
+                               argument))  # fmt: skip
+
+    def step(self) -> None:
+        """Process the next entry (raises :class:`simpy.core.EmptySchedule` if none)."""
+        try:
+            self._now, _, _, function, argument = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        function(argument)
+
+    def run_until(self, until: float) -> None:
+        """``run(until=until)`` for a number ``until`` > now: entries before ``until`` run, in
+        order; an entry at ``until`` itself does not (SimPy's end event is urgent). The end is
+        one more entry, whose callback raises to leave the loop."""
+        at = float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        queue = self._queue
+        heappush(queue, (self._now + (at - self._now), URGENT, next(self._eid),
+                         _reach_horizon, None))  # fmt: skip
+        try:
+            while True:
+                self._now, _, _, function, argument = heappop(queue)
+                function(argument)
+        except _HorizonError:
+            pass
 
 
 @contextmanager

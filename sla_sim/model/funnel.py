@@ -16,7 +16,6 @@ from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
-import simpy
 from scipy.special import expit, logit
 
 from sla_sim.calendar import BusinessCalendar
@@ -24,7 +23,7 @@ from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import horizon_hours
 from sla_sim.model import nurture
 from sla_sim.model.ae import AEPool
-from sla_sim.model.calls import Call, gc_paused
+from sla_sim.model.calls import Loop, gc_paused
 from sla_sim.model.handoff import HandoffSchedule
 from sla_sim.model.leads import draw_leads
 from sla_sim.model.policies import PolicyState, build_policy_team, has_policy, priority_classes
@@ -51,7 +50,7 @@ class FunnelModel:
         self.sc = sc = scenario
         self.streams = streams
         self.origin, self.warmup_h, self.end_h = horizon_hours(sc)
-        self.env = simpy.Environment()
+        self.env = Loop()
         self.segments = segment_names(sc)
         self.log = EventLog(sc.channel_names(), self.segments, sc.team_names())
         self.team_of = team_table(sc)
@@ -152,7 +151,7 @@ class FunnelModel:
         """Append one event row."""
         self.rows.append((lead, ep, t, code, team, rep, attempt, value))
 
-    def feed_routes(self, _event: Any = None) -> None:
+    def feed_routes(self, _arg: Any = None) -> None:
         """Hand pre-drawn first-episode MQLs to their teams at their routing times.
 
         A chain of SimPy timeouts: each callback routes every lead due by now (each at its own
@@ -162,7 +161,7 @@ class FunnelModel:
         the same assignments, rows and wake-ups as routing each one at its own instant.
         """
         env, times, leads, i = self.env, self.route_t, self.route_lead, self._next_route
-        now, n = env.now, len(times)
+        now, n = env._now, len(times)
         while i < n and times[i] <= now:
             self.route(leads[i], times[i])
             i += 1
@@ -172,7 +171,7 @@ class FunnelModel:
             quiet = self._quiet_until(now)
             if t < quiet:  # route everything due before ``quiet`` in one go
                 t = times[bisect_left(times, quiet, i) - 1]
-            Call(env, t - now, self.feed_routes)
+            env.call(t - now, self.feed_routes)
 
     def _quiet_until(self, now: float) -> float:
         """When something other than routing could next touch a team: ``now`` unless every
@@ -208,7 +207,7 @@ class FunnelModel:
     def _reroute(self, lead: int) -> None:
         """A recycled lead's new episode reaches routing (now)."""
         heappop(self.reroutes)
-        self.route(lead, self.env.now)
+        self.route(lead, self.env._now)
 
     def assign(self, rep: Rep, lead: int, t: float) -> None:
         """A lead takes a rep's slot at time ``t``; its first attempt is due then."""
@@ -220,7 +219,7 @@ class FunnelModel:
     def on_reached(self, rep: Rep, lead: int, s: int, k: int) -> None:
         """Attempt ``k`` reached the lead: qualified (SQL), disqualified or recycled; the rep's
         slot is freed."""
-        now, ep, rows = self.env.now, self.episode[lead], self.rows
+        now, ep, rows = self.env._now, self.episode[lead], self.rows
         team, ri, nan = rep.team, rep.index, self.NAN
         rows.append((lead, ep, now, self.C_CONTACT, team, ri, k, nan))
         if self.u_q[s] < self.q[s]:
@@ -242,11 +241,11 @@ class FunnelModel:
         rep.active -= 1
         queue = self.teams[rep.team].queue
         if queue:
-            self.assign(rep, queue.popleft(), self.env.now)
+            self.assign(rep, queue.popleft(), self.env._now)
 
     def _recycle(self, lead: int, s: int, rep: Rep) -> None:
         """Back to nurture; draw when (if ever) it re-qualifies as a new MQL episode."""
-        now, ep = self.env.now, self.episode[lead]
+        now, ep = self.env._now, self.episode[lead]
         self.rows.append((lead, ep, now, self.C_RECYCLED, rep.team, rep.index, -1, self.NAN))
         self.rows.append((lead, ep, now, self.C_NURTURE, -1, -1, -1, self.NAN))
         A = self.n_attempts
@@ -266,7 +265,7 @@ class FunnelModel:
             t_route = self.handoff.route_time(t_mql + ops)
             if t_route < self.end_h:
                 heappush(self.reroutes, t_route)
-                Call(self.env, t_route - now, lambda _e: self._reroute(lead))
+                self.env.call(t_route - now, self._reroute, lead)
         elif now + self.expiry_h < self.end_h:
             self.rows.append((lead, ep, now + self.expiry_h, self.C_EXPIRED, -1, -1, -1,
                               self.NAN))
@@ -276,10 +275,10 @@ class FunnelModel:
         """Close an opportunity won (revenue booked now) or lost."""
         ep, s = self.episode[lead], self.slot[lead]
         if self.u_win[s] < self.win[s]:
-            self.rows.append((lead, ep, self.env.now, self.C_WON, -1, ae, -1, self.deal[s]))
+            self.rows.append((lead, ep, self.env._now, self.C_WON, -1, ae, -1, self.deal[s]))
             self.state[lead] = WON
         else:
-            self.rows.append((lead, ep, self.env.now, self.C_LOST, -1, ae, -1, self.NAN))
+            self.rows.append((lead, ep, self.env._now, self.C_LOST, -1, ae, -1, self.NAN))
             self.state[lead] = LOST
 
     # ------------------------------------------------------------------ run
@@ -287,8 +286,8 @@ class FunnelModel:
         """Drop the events still scheduled past the horizon.
 
         They would never run, and they hold the only reference cycles of a run (environment ->
-        event -> callback -> rep -> environment): without them the run's objects are freed by
-        reference counting as soon as they are unused, with no garbage-collection pass over
+        heap entry -> callback -> rep -> environment): without them the run's objects are freed
+        by reference counting as soon as they are unused, with no garbage-collection pass over
         the hundreds of thousands of objects a replication allocates.
         """
         queue = getattr(self.env, "_queue", None)  # SimPy's event heap
@@ -303,7 +302,7 @@ class FunnelModel:
         with gc_paused():  # the run allocates many small objects, freed without cycles
             self._setup()
             self.feed_routes()
-            self.env.run(until=self.end_h)
+            self.env.run_until(self.end_h)
             self._drop_pending()
         from sla_sim.model.reconcile import reconcile
 

@@ -8,9 +8,10 @@ attempt reaches the lead decays with the hours since the lead became an MQL. A r
 qualified (SQL), disqualified, or recycled to nurture; an unreached one is recycled after the
 last attempt. Either way the rep's slot is freed and the next queued lead takes it.
 
-Reps use SimPy timeouts with callbacks rather than one generator process each: a rep has exactly
-one pending "next thing" (an attempt ending, or a wake-up at the next due/open time), and a
-callback avoids a generator resume per event, which is most of SimPy's per-event cost. This is
+Reps use scheduled callbacks rather than one generator process each: a rep has exactly one
+pending "next thing" (an attempt ending, or a wake-up at the next due/open time), and a callback
+avoids a generator resume per event, which is most of SimPy's per-event cost. The callbacks are
+scheduled with :meth:`sla_sim.model.calls.Loop.call` (a heap entry, no event object). This is
 the model's hot loop (about 30,000 attempts per default replication), so it reads the model's
 per-lead lists directly and keeps the common outcome (not reached, try again later) inline.
 
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
-from sla_sim.model.calls import Call
 from sla_sim.scenario.schema import ContactSpec
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class Rep:
         if not tasks:
             return
         env = self.env
-        now = env.now
+        now = env._now  # ``env.now`` without the property call (hot path)
         due = tasks[0][0]
         start = due if due > now else now
         if not self.open_from <= start < self.open_until:
@@ -102,7 +102,7 @@ class Rep:
             if start < self.timer_at:  # an earlier wake-up than the one already set
                 self.token += 1
                 self.timer_at = start
-                Call(env, start - now, self._on_timer, self.token)
+                env.call(start - now, self._on_wake, self.token)
             return
         _, _, lead, k = heappop(tasks)
         s = self.slot[lead]
@@ -112,15 +112,19 @@ class Rep:
         if k == 0:
             self.first_t[s] = now  # the cadence counts from the first attempt
         self.log_row((lead, self.episode[lead], now, ATTEMPT, self.team, self.index, k, work_h))
-        Call(env, work_h, self._on_done)
+        env.call(work_h, self._on_done)
 
     def _on_timer(self, event: Event) -> None:
-        if event.value == self.token:  # the live timer (older ones were superseded)
+        """A wake-up scheduled as a SimPy event (:class:`~sla_sim.model.calls.Call`)."""
+        self._on_wake(event.value)
+
+    def _on_wake(self, token: int) -> None:
+        if token == self.token:  # the live timer (older ones were superseded)
             self.timer_at = math.inf
             if not self.busy:
                 self.dispatch()
 
-    def _on_done(self, _event: Event) -> None:
+    def _on_done(self, _arg: object) -> None:
         """An attempt ends: not reached, the next one of the cadence is due later (inline);
         otherwise the model settles the outcome. Then the rep takes its next attempt."""
         lead, s, k, start = self.current
