@@ -27,7 +27,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sla_sim._base import Spec
 
-__all__ = ["BusinessCalendar", "CalendarSpec"]
+__all__ = ["BusinessCalendar", "CalendarSpec", "shared_calendar"]
 
 _HOUR = timedelta(hours=1)
 FloatArray = NDArray[np.float64]
@@ -299,3 +299,25 @@ class BusinessCalendar:
         s = np.maximum(ta, self._starts_pad[k] + (target - self._cum_pad[k]))
         s = np.where(k < len(self.starts), s, math.inf)
         return np.where(ha == 0, ta, s)
+
+
+_SHARED: dict[tuple[str, datetime, float], BusinessCalendar] = {}
+_SHARED_MAX = 32
+
+
+def shared_calendar(spec: CalendarSpec, origin: datetime, horizon_hours: float) -> BusinessCalendar:
+    """``BusinessCalendar(spec, origin, horizon_hours)``, built once per distinct content.
+
+    Expanding a calendar walks every local day of the horizon through time-zone conversions
+    (milliseconds); replications of one scenario all ask for the same ones. The intervals
+    depend only on the spec's content, the origin's instant and the horizon, which make up the
+    key, so a shared calendar is never stale (its ``origin`` attribute may be another datetime
+    of the same instant). Callers must not modify it.
+    """
+    key = (spec.model_dump_json(), origin.astimezone(UTC), float(horizon_hours))
+    cal = _SHARED.get(key)
+    if cal is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        cal = _SHARED[key] = BusinessCalendar(spec, origin, horizon_hours)
+    return cal

@@ -31,17 +31,34 @@ class HourGrid:
     day: np.ndarray  # local day index from 0
 
 
+_GRIDS: dict[tuple[str, str, int], HourGrid] = {}
+_GRIDS_MAX = 8
+
+
 def hour_grid(origin: datetime, n_hours: int) -> HourGrid:
-    """Local weekday, hour, month and day index of every hour bin from ``origin``."""
+    """Local weekday, hour, month and day index of every hour bin from ``origin``.
+
+    Built once per distinct (origin, zone, length) and shared (pandas takes milliseconds, and
+    every replication of a scenario asks for the same grid); its arrays are read-only.
+    """
+    key = (origin.isoformat(), str(origin.tzinfo), n_hours)  # the zone sets the local features
+    grid = _GRIDS.get(key)
+    if grid is None:
+        if len(_GRIDS) >= _GRIDS_MAX:
+            _GRIDS.clear()
+        grid = _GRIDS[key] = _build_hour_grid(origin, n_hours)
+    return grid
+
+
+def _build_hour_grid(origin: datetime, n_hours: int) -> HourGrid:
     idx = pd.date_range(origin, periods=n_hours, freq="h")  # aware, in the scenario zone
     days = idx.normalize()
     day_codes = pd.factorize(days)[0]
-    return HourGrid(
-        weekday=np.asarray(idx.day_of_week, dtype=np.int64),
-        hour=np.asarray(idx.hour, dtype=np.int64),
-        month=np.asarray(idx.month - 1, dtype=np.int64),
-        day=np.asarray(day_codes, dtype=np.int64),
-    )
+    arrays = [np.array(idx.day_of_week, dtype=np.int64), np.array(idx.hour, dtype=np.int64),
+              np.array(idx.month - 1, dtype=np.int64), np.array(day_codes, dtype=np.int64)]
+    for a in arrays:
+        a.flags.writeable = False
+    return HourGrid(*arrays)
 
 
 def base_profile(sc: Scenario, grid: HourGrid) -> np.ndarray:

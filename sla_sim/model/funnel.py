@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
-from sla_sim.calendar import BusinessCalendar
+from sla_sim.calendar import shared_calendar
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import horizon_hours
 from sla_sim.model import nurture
@@ -54,8 +54,8 @@ class FunnelModel:
         self.segments = segment_names(sc)
         self.log = EventLog(sc.channel_names(), self.segments, sc.team_names())
         self.team_of = team_table(sc)
-        self.calendars = [BusinessCalendar(t.calendar, self.origin, self.end_h) for t in sc.teams]
-        self.marketing_cal = BusinessCalendar(sc.marketing_calendar, self.origin, self.end_h)
+        self.calendars = [shared_calendar(t.calendar, self.origin, self.end_h) for t in sc.teams]
+        self.marketing_cal = shared_calendar(sc.marketing_calendar, self.origin, self.end_h)
         self.handoff = HandoffSchedule(sc.handoff, self.marketing_cal, self.end_h)
         self.stretch = [1.0 / (1.0 - t.shrinkage) for t in sc.teams]
         self.cadence_h = [d * 24.0 for d in sc.follow_up.cadence_days]
