@@ -39,7 +39,7 @@ class AEPool:
         m.log_row(lead, m.episode[lead], now, m.C_OPP_OPEN, -1, ae, -1, m.NAN)
         cycle_h = m.cycle_h[m.slot[lead]]
         if now + cycle_h < m.end_h:
-            m.env.call(cycle_h, lambda _arg: self._close(ae, lead))
+            m.env.call_far(cycle_h, lambda _arg: self._close(ae, lead))  # weeks ahead
 
     def _close(self, ae: int, lead: int) -> None:
         m = self.model

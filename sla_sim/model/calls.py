@@ -14,6 +14,12 @@ event's callbacks; a :class:`Loop` entry ``(time, priority, id, function, argume
 callback itself, so :meth:`Loop.call` schedules a callback with no event object at all (no
 timeout, no callback list) and :meth:`Loop.run_until` is a bare pop-and-call loop. Ids come
 from the same counter, so entries are ordered exactly as SimPy orders events.
+
+A :class:`Loop` keeps two heaps: callbacks due long after most others (AE closes weeks ahead,
+re-routes after nurture; several hundred pending) go to a second one with
+:meth:`Loop.call_far`, so the heap of the frequent events (attempt ends, wake-ups, routing;
+a few dozen pending) stays shallow. The loop always takes the smaller of the two tops, and
+entries are unique by id, so the order is the one a single heap would give.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 from simpy import Environment
-from simpy.core import EmptySchedule
+from simpy.core import EmptySchedule, Infinity
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
 
@@ -68,8 +74,12 @@ class Loop(Environment):
 
     SimPy events scheduled on it (a :class:`Call`, ``env.timeout``, ...) still work: their entry
     calls :func:`_fire`. Generator processes are not supported by :meth:`run_until`'s caller
-    (the model has none); :meth:`step` and :meth:`run` work as in SimPy.
+    (the model has none); :meth:`step`, :meth:`peek` and :meth:`run` work as in SimPy.
     """
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self._far: list[tuple[float, int, int, Callable[[Any], None], Any]] = []
 
     def schedule(self, event: Event, priority: Any = NORMAL, delay: float = 0) -> None:
         """Schedule a SimPy event (its entry processes it with :func:`_fire`)."""
@@ -81,13 +91,34 @@ class Loop(Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), function,
                                argument))  # fmt: skip
 
+    def call_far(self, delay: float, function: Callable[[Any], None],
+                 argument: Any = None) -> None:  # fmt: skip
+        """:meth:`call`, for a callback due long after most pending ones (same run order; it
+        keeps the heap of the frequent events small, see the module docstring)."""
+        heappush(self._far, (self._now + delay, NORMAL, next(self._eid), function, argument))
+
+    def _next_heap(self) -> list[Any]:
+        """The heap whose top entry runs next."""
+        queue, far = self._queue, self._far
+        return far if far and (not queue or far[0] < queue[0]) else queue
+
+    def peek(self) -> float:
+        """The time of the next entry (``inf`` if none)."""
+        heap = self._next_heap()
+        return heap[0][0] if heap else Infinity
+
     def step(self) -> None:
         """Process the next entry (raises :class:`simpy.core.EmptySchedule` if none)."""
         try:
-            self._now, _, _, function, argument = heappop(self._queue)
+            self._now, _, _, function, argument = heappop(self._next_heap())
         except IndexError:
             raise EmptySchedule from None
         function(argument)
+
+    def drop_pending(self) -> None:
+        """Forget every scheduled entry."""
+        self._queue.clear()
+        self._far.clear()
 
     def run_until(self, until: float) -> None:
         """``run(until=until)`` for a number ``until`` > now: entries before ``until`` run, in
@@ -96,12 +127,15 @@ class Loop(Environment):
         at = float(until)
         if at <= self._now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
-        queue = self._queue
+        queue, far = self._queue, self._far
         heappush(queue, (self._now + (at - self._now), URGENT, next(self._eid),
                          _reach_horizon, None))  # fmt: skip
-        try:
+        try:  # ``queue`` holds the end entry until the loop ends: never empty here
             while True:
-                self._now, _, _, function, argument = heappop(queue)
+                if far and far[0] < queue[0]:
+                    self._now, _, _, function, argument = heappop(far)
+                else:
+                    self._now, _, _, function, argument = heappop(queue)
                 function(argument)
         except _HorizonError:
             pass

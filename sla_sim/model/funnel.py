@@ -265,7 +265,7 @@ class FunnelModel:
             t_route = self.handoff.route_time(t_mql + ops)
             if t_route < self.end_h:
                 heappush(self.reroutes, t_route)
-                self.env.call(t_route - now, self._reroute, lead)
+                self.env.call_far(t_route - now, self._reroute, lead)
         elif now + self.expiry_h < self.end_h:
             self.rows.append((lead, ep, now + self.expiry_h, self.C_EXPIRED, -1, -1, -1,
                               self.NAN))
@@ -290,9 +290,7 @@ class FunnelModel:
         by reference counting as soon as they are unused, with no garbage-collection pass over
         the hundreds of thousands of objects a replication allocates.
         """
-        queue = getattr(self.env, "_queue", None)  # SimPy's event heap
-        if isinstance(queue, list):
-            queue.clear()
+        self.env.drop_pending()
 
     def run(self) -> EventLog:
         """Simulate the whole horizon once and return the event log (reconciled)."""
