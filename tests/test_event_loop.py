@@ -80,29 +80,51 @@ def test_callbacks_scheduled_while_running_keep_the_order() -> None:
                     "near-later"]  # fmt: skip
 
 
+def test_a_second_run_until_ends_at_its_own_time() -> None:
+    """Runs resume where the last one stopped, as the model's warm-up and window runs do."""
+    env = Loop()
+    seen: list[float] = []
+    for t in (1.0, 3.0, 4.0, 6.0, 7.5):
+        env.call(t, lambda _a: seen.append(env.now))
+    env.run_until(2.0)
+    env.run_until(5.0)
+    assert env.now == 5.0
+    assert seen == [1.0, 3.0, 4.0]
+    env.run_until(7.0)
+    assert seen == [1.0, 3.0, 4.0, 6.0]
+
+
 def test_peek_step_drop_and_bad_end() -> None:
     env = Loop()
     assert env.peek() == float("inf")
     with pytest.raises(EmptySchedule):
         env.step()
-    env.call_far(5.0, lambda _a: None)
-    env.call(7.0, lambda _a: None)
+    got: list[object] = []
+    env.call_far(5.0, got.append, "far")
+    env.call(7.0, got.append, "near")
+    env.call_far(9.0, got.append, "far later")
     assert env.peek() == 5.0  # the far heap's top is the next entry
     env.step()
-    assert env.now == 5.0
-    assert env.peek() == 7.0
+    assert (env.now, got) == (5.0, ["far"])  # step passes the entry's argument
+    assert env.peek() == 7.0  # now the near heap's, though the far heap is not empty
+    env.step()
+    assert (env.now, got) == (7.0, ["far", "near"])
     env.drop_pending()
     assert env.peek() == float("inf")
     with pytest.raises(ValueError, match="until"):
-        env.run_until(5.0)  # not after now
+        env.run_until(env.now)  # not after now
+    with pytest.raises(ValueError, match="until"):
+        env.run_until(env.now - 1.0)
 
 
 def test_a_failed_simpy_event_raises_as_in_simpy() -> None:
     env = Loop()
     ev = env.event()
-    ev.fail(KeyError("boom"))
-    with pytest.raises(KeyError, match="boom"):
+    cause = KeyError("boom")
+    ev.fail(cause)
+    with pytest.raises(KeyError, match="boom") as raised:
         env.run_until(1.0)
+    assert raised.value.__cause__ is cause  # SimPy's way: a copy, caused by the original
     env = Loop()  # (a loop that raised is not resumed: the model never does)
     defused = env.event()
     defused.fail(KeyError("quiet"))
