@@ -195,3 +195,30 @@ def test_vectorised_methods_return_float_hours_for_integer_times(always_open: bo
     got = cal.add_business_hours_many(ints, np.int64(2))
     assert got.dtype == np.float64
     assert got.tolist() == cal.add_business_hours_many(floats, 2.0).tolist()
+
+
+def test_shared_calendars_are_one_per_content_and_bounded() -> None:
+    """Replications of one scenario share its expanded calendar: the same spec content,
+    origin instant and horizon give the same object; anything else gives its own calendar,
+    equal to one built directly; the cache never holds more than its bound."""
+    from sla_sim import calendar as cal_module
+    from sla_sim.calendar import shared_calendar
+
+    cal_module._SHARED.clear()
+    spec = CalendarSpec()
+    first = shared_calendar(spec, ORIGIN, 24.0 * 14)
+    again = shared_calendar(CalendarSpec(), ORIGIN.astimezone(UTC), 24.0 * 14)
+    assert again is first  # same content, same instant
+    other_spec = CalendarSpec(start_hour=8.0)
+    for kind, made in (("spec", shared_calendar(other_spec, ORIGIN, 24.0 * 14)),
+                       ("horizon", shared_calendar(spec, ORIGIN, 24.0 * 21)),
+                       ("origin", shared_calendar(spec, ORIGIN + timedelta(days=1), 24.0 * 14))):
+        assert made is not first, kind
+    direct = BusinessCalendar(other_spec, ORIGIN, 24.0 * 14)
+    got = shared_calendar(other_spec, ORIGIN, 24.0 * 14)
+    assert np.array_equal(got.starts, direct.starts)
+    assert np.array_equal(got.ends, direct.ends)
+    for k in range(cal_module._SHARED_MAX + 1):
+        shared_calendar(spec, ORIGIN, 24.0 * (30 + k))
+        assert len(cal_module._SHARED) <= cal_module._SHARED_MAX
+    cal_module._SHARED.clear()
