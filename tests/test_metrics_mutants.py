@@ -220,25 +220,20 @@ def test_rep_busy_hours_reads_the_attempt_rows_of_the_log() -> None:
 # ---------------------------------------------------------------------- the calendar cache
 
 
-def test_a_calendar_is_built_once_per_content_and_the_cache_is_bounded() -> None:
+def test_measuring_shares_one_calendar_per_content() -> None:
     """Measuring two scenarios whose team calendars have the same content (and origins at the
-    same instant) shares one calendar object; the cache never holds more than 32 calendars."""
-    from sla_sim import metrics as m
+    same instant) shares one calendar object (the cache itself, and its bound, are tested in
+    test_calendar_edges.py)."""
+    from sla_sim import calendar as cal_module
 
     sc = scenario(always_open=False)
     log = make_log(sc, [ev(0, 10.0, "mql")])
-    m._CALENDARS.clear()
+    cal_module._SHARED.clear()
     first = measure(log, sc).calendars[0]
     assert (first.spec, first.origin, first.horizon_hours) == (
         sc.teams[0].calendar, window_for(sc).origin, JAN_H)
     again = measure(log, scenario(always_open=False)).calendars[0]
     assert again is first
-    origin = window_for(sc).origin
-    m._CALENDARS.clear()
-    for i in range(40):
-        m._calendar(CalendarSpec(always_open=True), origin, float(i))
-        assert len(m._CALENDARS) <= 32
-    assert len(m._CALENDARS) == 40 - 32
 
 
 # ---------------------------------------------------------------------- responses

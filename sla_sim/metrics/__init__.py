@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from sla_sim.calendar import BusinessCalendar, CalendarSpec
+from sla_sim.calendar import BusinessCalendar, CalendarSpec, shared_calendar
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import TOTAL, Period, Window, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
@@ -29,29 +29,9 @@ from sla_sim.scenario.schema import Scenario, SLASpec
 __all__ = ["METRIC_DOCS", "TOTAL", "Measurement", "Window", "compute", "measure", "window_for"]
 
 
-_CALENDARS: dict[tuple[str, datetime, float], BusinessCalendar] = {}
-_CALENDARS_MAX = 32
-
-
-def _calendar(spec: CalendarSpec, origin: datetime, horizon_h: float) -> BusinessCalendar:
-    """``BusinessCalendar(spec, origin, horizon_h)``, built once per distinct content.
-
-    The intervals depend only on the spec's content, the origin's instant and the horizon,
-    which make up the cache key, so a cached calendar can never be stale (its ``origin``
-    attribute may be another datetime of the same instant). Callers must not modify it.
-    """
-    key = (spec.model_dump_json(), origin.astimezone(UTC), float(horizon_h))
-    cal = _CALENDARS.get(key)
-    if cal is None:
-        if len(_CALENDARS) >= _CALENDARS_MAX:
-            _CALENDARS.clear()
-        cal = _CALENDARS[key] = BusinessCalendar(spec, origin, horizon_h)
-    return cal
-
-
 def _clock() -> BusinessCalendar:
     """An always-open calendar: business hours between two times are clock hours."""
-    return _calendar(CalendarSpec(timezone="UTC", always_open=True),
+    return shared_calendar(CalendarSpec(timezone="UTC", always_open=True),
                      datetime(2000, 1, 1, tzinfo=UTC), 0.0)
 
 
@@ -191,7 +171,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     cols = log.columns(sort=False)  # every computation below is order-independent
     by_event = log.event_rows()  # positions of each event code's rows, in log order
     t, val = cols["time_h"], cols["value"]
-    cals = [_calendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
+    cals = [shared_calendar(team.calendar, win.origin, win.end_h) for team in scenario.teams]
     ep = build_episodes(cols, k, by_event)
     response_clock = ep.first_attempt - ep.mql
     response_bh = np.full(len(ep), np.nan)
