@@ -404,8 +404,10 @@ class Planner:
         return claim
 
     def claimed_elsewhere(self, scenario: Scenario) -> bool:
-        """Whether another live process is computing these settings for the disk cache (its
-        claim is fresh and its results are not kept yet)."""
+        """Whether another live process is computing these settings for the disk cache: its
+        claim is fresh and its results are not kept yet (they are renamed into place whole).
+        A missing or half-written claim, one of this process, one older than CLAIM_WAIT_S or
+        of a process that is gone says nobody else is."""
         import os
 
         claim, kept = self._claim_path(scenario), self.disk_path(scenario)
@@ -421,21 +423,9 @@ class Planner:
     async def _wait_for_other(self, scenario: Scenario, gen: int) -> Results | None:
         """Results of these settings kept by another live process that claimed them, once they
         appear (None at once when nobody else is computing them, or after CLAIM_WAIT_S)."""
-        import os
-
-        claim = self._claim_path(scenario)
-        kept = self.disk_path(scenario)
         deadline = time.monotonic() + self.CLAIM_WAIT_S
-        while claim is not None and gen == self._generation and time.monotonic() < deadline:
-            if kept is not None and kept.exists():
-                break  # the other process has kept its results (renamed into place whole)
-            try:
-                pid = int(claim.read_text(encoding="utf-8").strip())
-                age = time.time() - claim.stat().st_mtime
-            except (OSError, ValueError):
-                break  # no claim (or a half-written one): nobody else is computing
-            if pid == os.getpid() or age > self.CLAIM_WAIT_S or not _alive(pid):
-                break
+        while (gen == self._generation and time.monotonic() < deadline
+               and self.claimed_elsewhere(scenario)):  # fmt: skip
             await asyncio.sleep(0.25)
         return self._from_disk(scenario)
 
