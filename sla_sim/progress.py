@@ -12,25 +12,30 @@ Text reopens as text.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
 def progress_bar(*, total: float | None = None, desc: str = "", unit: str = "it",
-                 disable: bool = False, leave: bool = True) -> Any:  # fmt: skip
+                 disable: bool = False, leave: bool | None = True) -> Any:  # fmt: skip
     """A tqdm bar (use it as a context manager, or call ``close()``).
 
     ``leave=False``: a terminal bar is erased when done; a notebook bar becomes an empty
-    output. ``leave=True``: the final state stays, as text in a notebook.
+    output. ``leave=True``: the final state stays, as text in a notebook. ``leave=None``: kept
+    (as text) in a notebook, erased in a terminal.
     """
     from tqdm.auto import tqdm
     from tqdm.notebook import tqdm as notebook_tqdm
 
-    kwargs = {"total": total, "desc": desc, "unit": unit, "disable": disable, "leave": leave}
-    if disable or not issubclass(tqdm, notebook_tqdm):
+    in_notebook = issubclass(tqdm, notebook_tqdm)
+    kwargs = {"total": total, "desc": desc, "unit": unit, "disable": disable,
+              "leave": in_notebook if leave is None else leave}  # fmt: skip
+    if disable or not in_notebook:
         return tqdm(**kwargs)
     return _notebook_bar()(**kwargs)
 
 
+@functools.cache
 def _notebook_bar() -> type:
     """tqdm's notebook bar, shown through a display handle so closing it can put text in its
     place (built on first use: importing IPython and ipywidgets is not free)."""

@@ -99,14 +99,9 @@ def collect(
 
     done: list[ReplicationResult] = []
     failed: list[ReplicationFailure] = []
-    # in a notebook the finished bar is left as text, never as a widget (which a saved notebook
-    # reopens as "model not found"); in a terminal it is cleared when done
-    from tqdm.auto import tqdm
-    from tqdm.notebook import tqdm as notebook_tqdm
-
-    leave = issubclass(tqdm, notebook_tqdm)
+    # in a notebook the finished bar is left as text; in a terminal it is cleared when done
     with progress_bar(total=total, desc=desc, unit="rep", disable=not progress,
-                      leave=leave) as bar:  # fmt: skip
+                      leave=None) as bar:  # fmt: skip
         for out in outcomes:
             if isinstance(out, ReplicationFailure):
                 failed.append(out)
