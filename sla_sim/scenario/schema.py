@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from sla_sim._base import Spec
 from sla_sim.calendar import CalendarSpec
 from sla_sim.errors import ScenarioError
+from sla_sim.scenario.costs import CostsSpec
 from sla_sim.scenario.distributions import Distribution, Exponential, Gamma, LogNormal
 
 __all__ = [
@@ -478,6 +479,11 @@ class Scenario(Spec):
     follow_up: FollowUpSpec = Field(default_factory=FollowUpSpec)
     ae: AESpec = Field(default_factory=AESpec)
     sla: SLASpec = Field(default_factory=SLASpec)
+    costs: CostsSpec = Field(
+        default_factory=CostsSpec,
+        description="What the plan costs, in currency (see sla_sim.scenario.costs); optional:"
+        " unlisted teams and channels are costed at published-benchmark defaults.",
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Scenario:
