@@ -13,7 +13,7 @@ from scipy import stats
 
 from sla_sim.batch import sweep as sweep_mod
 from sla_sim.batch.breach import SIDES, breach_distributions, revenue_distribution
-from sla_sim.batch.compare import HEADLINE, paired_differences, run_pair
+from sla_sim.batch.compare import HEADLINE, MONEY, paired_differences, run_pair
 from sla_sim.batch.replications import run_replications
 from sla_sim.batch.results import Results
 from sla_sim.batch.sweep import design, parse_param, sweep
@@ -101,7 +101,7 @@ def test_identical_scenarios_have_zero_paired_differences() -> None:
     ra, rb = run_pair(sc, sc, reps=3, seed=SEED, progress=False)
     np.testing.assert_array_equal(ra.values, rb.values)
     table = paired_differences(ra, rb)
-    assert list(table["metric"]) == list(HEADLINE)
+    assert list(table["metric"]) == [*HEADLINE, *MONEY]  # costs: both sides have them
     defined = table[table["n"] >= 2]
     assert len(defined) >= len(HEADLINE) - 2
     assert (defined[["diff", "paired_low", "paired_high"]] == 0).all().all()
@@ -248,7 +248,8 @@ def test_sweep_table_has_one_row_per_point_replication_period_metric(swept: pd.D
 
 
 def test_sweep_point_equals_a_plain_run_of_that_scenario(swept: pd.DataFrame) -> None:
-    """Each point's values equal run_replications of the scenario with those parameter values."""
+    """Each point's values (KPIs and costs) equal run_replications of the scenario with those
+    parameter values."""
     sdrs, ft = 3, 4
     sc = set_path(set_path(small(), "teams[sdr].reps", sdrs),
                   "sla.first_touch_within_business_hours", ft)  # fmt: skip
@@ -256,8 +257,8 @@ def test_sweep_point_equals_a_plain_run_of_that_scenario(swept: pd.DataFrame) ->
     mine = swept[(swept["teams[sdr].reps"] == sdrs)
                  & (swept["sla.first_touch_within_business_hours"] == ft)]
     got = mine.set_index(["replication", "period", "metric"])["value"]
-    want = res.table.astype({"period": str, "metric": str}).set_index(
-        ["replication", "period", "metric"])["value"]
+    want = pd.concat([t.astype({"period": str, "metric": str}) for t in (
+        res.table, res.costs.table)]).set_index(["replication", "period", "metric"])["value"]
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_exact=True)
 
 

@@ -28,6 +28,9 @@ HEADLINE = (
     "disposition_breach", "mql_volume_breach", "acceptance_breach", "response_hours_p50",
     "sdr_utilization",
 )  # fmt: skip
+#: Cost metrics compared when both sides have them (:mod:`sla_sim.metrics.costs`).
+MONEY = ("cost_total", "gross_profit", "cac", "return_on_spend", "cost_people",
+         "cost_marketing")  # fmt: skip
 
 
 def run_pair(a: Scenario, b: Scenario, reps: int = 50, seed: int = DEFAULT_SEED,
@@ -54,8 +57,10 @@ def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None
     common = np.intersect1d(ra.replication_ids, rb.replication_ids)
     ia = np.searchsorted(ra.replication_ids, common)
     ib = np.searchsorted(rb.replication_ids, common)
+    if metrics is None:
+        metrics = HEADLINE + (MONEY if ra.costs is not None and rb.costs is not None else ())
     rows = []
-    for m in metrics or HEADLINE:
+    for m in metrics:
         xa, xb = ra.column(m, period)[ia], rb.column(m, period)[ib]
         ok = ~np.isnan(xa) & ~np.isnan(xb)
         xa, xb = xa[ok], xb[ok]

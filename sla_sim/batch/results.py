@@ -167,10 +167,14 @@ class Results:
         return self._table
 
     def column(self, metric: str, period: str = "total") -> np.ndarray:
-        """Values of one metric for one period, one per replication (sorted by replication)."""
+        """Values of one metric for one period, one per replication (sorted by replication);
+        cost metrics (:attr:`costs`) too."""
         try:
             j = self.keys.index((period, metric))
         except ValueError:
+            costs = self.costs if (period, "revenue") in self.keys else None
+            if costs is not None and (period, metric) in costs.keys:
+                return costs.column(metric, period)
             from sla_sim.errors import Issue, ScenarioError
 
             periods = sorted({p for p, _ in self.keys})

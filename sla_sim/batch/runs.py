@@ -138,7 +138,8 @@ class _Sink:
             self.folder.write_chunk(self.keys, [r.replication for r in self.buf],
                                     np.vstack([r.values for r in self.buf]),
                                     [r.terminal for r in self.buf],
-                                    [r.seconds for r in self.buf], self.stamp)  # fmt: skip
+                                    [r.seconds for r in self.buf], self.stamp,
+                                    [r.drivers for r in self.buf])  # fmt: skip
             if self.on_flush is not None:
                 self.on_flush()
         self.buf = []
@@ -147,12 +148,21 @@ class _Sink:
 
 def results_from_chunks(scenario: Scenario, wide: pd.DataFrame, meta: dict[str, Any]) -> Results:
     """Results from the wide chunk table of a run folder."""
-    metric_cols = [c for c in wide.columns if "|" in c and not c.startswith("state|")]
+    from sla_sim.batch.store import COST_PREFIX, metric_columns
+
+    metric_cols = metric_columns(wide.columns)
     keys = [tuple(c.split("|", 1)) for c in metric_cols]
     terminal = wide[["replication"] + [c for c in wide.columns if c.startswith("state|")]]
     terminal = terminal.rename(columns=lambda c: c.removeprefix("state|"))
+    cost_cols = [c for c in wide.columns if c.startswith(COST_PREFIX)]
+    drivers = None
+    if cost_cols:  # back to one row per replication x period x driver
+        long = wide[["replication", *cost_cols]].melt(id_vars="replication", var_name="key")
+        parts = long["key"].str.removeprefix(COST_PREFIX).str.split("|", n=1, expand=True)
+        drivers = pd.DataFrame({"replication": long["replication"], "period": parts[0],
+                                "driver": parts[1], "value": long["value"]})  # fmt: skip
     return Results(scenario, keys, wide["replication"].to_numpy(),  # type: ignore[arg-type]
-                   wide[metric_cols].to_numpy(np.float64), terminal, meta)
+                   wide[metric_cols].to_numpy(np.float64), terminal, meta, drivers=drivers)
 
 
 def stored_run(

@@ -340,10 +340,12 @@ class RunFolder:
 
     def write_chunk(self, keys: list[tuple[str, str]], replications: list[int],
                     values: np.ndarray, terminal: list[dict[str, int]],
-                    seconds: list[float], stamp: dict[str, Any] | None = None
+                    seconds: list[float], stamp: dict[str, Any] | None = None,
+                    drivers: list[dict[tuple[str, str], float]] | None = None
                     ) -> Path:  # fmt: skip
         """Persist finished replications (wide: one row each) as one new chunk file, stamped
-        with ``stamp`` (scenario hash, seed) and the hash of its metric set."""
+        with ``stamp`` (scenario hash, seed) and the hash of its metric set; ``drivers`` (the
+        cost drivers of each replication) become ``cost|period|driver`` columns."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -353,6 +355,9 @@ class RunFolder:
         df.insert(1, "seconds", seconds)
         for k in terminal[0]:
             df[f"state|{k}"] = [t[k] for t in terminal]
+        if drivers and all(drivers):
+            for p, d in drivers[0]:
+                df[f"{COST_PREFIX}{p}|{d}"] = [x[(p, d)] for x in drivers]
         info = {"scenario_hash": (stamp or {}).get("scenario_hash"),
                 "seed": (stamp or {}).get("seed"), "metrics": metric_set_hash(keys)}  # fmt: skip
         table = pa.Table.from_pandas(df, preserve_index=False)
@@ -418,6 +423,15 @@ class RunFolder:
         return df.drop_duplicates("replication").sort_values("replication", ignore_index=True)
 
 
+#: Prefix of the cost-driver columns of a chunk (``cost|2026-01|leads_paid``).
+COST_PREFIX = "cost|"
+
+
+def metric_columns(columns: Any) -> list[str]:
+    """The ``period|metric`` columns of a chunk table (not lead states, not cost drivers)."""
+    return [c for c in columns if "|" in c and not c.startswith(("state|", COST_PREFIX))]
+
+
 def metric_set_hash(keys: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
     """A short hash of a replication's (period, metric) keys, in order."""
     return hashlib.sha256(json.dumps([list(k) for k in keys]).encode()).hexdigest()[:12]
@@ -437,7 +451,7 @@ def _check_chunk(f: Path, metadata: dict[bytes, bytes], df: pd.DataFrame,
             issues.append(Issue(f"chunk {f}", f"was made with {key.replace('_', ' ')}"
                                 f" {info.get(key)}, this run has {expect.get(key)}" + again,
                                 f.name))  # fmt: skip
-    keys = [tuple(c.split("|", 1)) for c in df.columns if "|" in c and not c.startswith("state|")]
+    keys = [tuple(c.split("|", 1)) for c in metric_columns(df.columns)]
     if info.get("metrics") != metric_set_hash(keys):
         issues.append(Issue(f"chunk {f}", "holds another metric set than it was written with"
                             + again, f.name))  # fmt: skip

@@ -156,9 +156,13 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
                            desc="sweep")  # fmt: skip
     if failed:
         raise ReplicationError(failed)
+    from sla_sim.metrics.costs import cost_table
+
     frames = []
     for r in sorted(done, key=lambda r: (r.tag, r.replication)):
         df = r.metrics
+        if r.drivers:  # the point's cost metrics (cost, profit, CAC ...) as rows too
+            df = pd.concat([df, cost_table(r.drivers, df, variants[r.tag])], ignore_index=True)
         df.insert(0, "replication", r.replication)
         df.insert(0, "point", r.tag)
         frames.append(df)

@@ -86,10 +86,13 @@ def cmd_run(args: argparse.Namespace) -> int:
               f" incomplete; once the cause is fixed (e.g. space freed) {hint}",
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
-    from sla_sim.cli.tables import breach_by_month, headline
+    from sla_sim.cli.tables import breach_by_month, headline, money
 
     print(headline(results))
     print()
+    if text := money(results):
+        print(text)
+        print()
     print(breach_by_month(results))
     targets = precision or [parse_precision(p) for p in results.meta.get("precision", [])]
     for t in targets:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sla_sim.scenario.schema import Scenario
 
 
-LEFT = ("Side", "Commitment", "Metric")  # label columns, aligned left; numbers right
+LEFT = ("Side", "Commitment", "Metric", "Money")  # label columns, aligned left; numbers right
 
 
 def _text(df: pd.DataFrame) -> str:
@@ -59,6 +59,18 @@ def headline(results: Results) -> str:
     return f"{title}\n{_text(pd.DataFrame(rows))}"
 
 
+def money(results: Results) -> str:
+    """Revenue, cost, gross profit, CAC and return on spend over the whole measured period
+    (empty when the run has no cost metrics)."""
+    from sla_sim.report.money import money_table
+
+    df = money_table(results)
+    if df is None:
+        return ""
+    return (f"Money, whole measured period ({results.scenario.currency}; costs from the"
+            f" scenario's costs section or its defaults):\n{_text(df)}")
+
+
 def breach_by_month(results: Results) -> str:
     """P(breach) of every commitment in each measured month and over the whole period: a
     commitment met over the quarter can still be breached in one month."""
@@ -87,8 +99,11 @@ def comparison(table: pd.DataFrame, currency: str, scenario: Scenario | None = N
     df["Metric"] = [f"{m} *" if s else m for m, s in zip(df["Metric"], df.pop("significant"),
                                                          strict=True)]  # fmt: skip
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
+    from sla_sim.report.money import profit_line
+
+    line = profit_line(table, currency)
     return (f"Whole measured period{span}; * = the paired 95% interval excludes 0\n"
-            + _text(df))
+            + _text(df) + (f"\n\n{line}" if line else ""))
 
 
 def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,
@@ -102,5 +117,35 @@ def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,
     out["Revenue (mean)"] = [u.money(v, currency) for v in wide.get("revenue", [])]
     out["P(revenue below target)"] = [u.prob(v) for v in wide.get("revenue_target_breach", [])]
     out["P(first-touch breach)"] = [u.prob(v) for v in wide.get("first_touch_breach", [])]
+    if "gross_profit" in set(table["metric"]):
+        out = pd.concat([out, _sweep_money(table, names, currency)], axis=1)
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
     return f"Whole measured period{span}, mean over replications per point\n{_text(out)}"
+
+
+def _sweep_money(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
+    """Per sweep point (in the order of ``sweep_summary``): mean cost and profit, and the
+    profit difference from the first point, paired on replications (common random numbers),
+    with its 95% interval."""
+    from sla_sim.stats import t_interval
+
+    tot = table[(table["period"] == "total")
+                & table["metric"].isin(["cost_total", "gross_profit"])]  # fmt: skip
+    wide = tot.pivot_table(index=[*names, "replication"], columns="metric", values="value",
+                           aggfunc="first", observed=True)  # fmt: skip
+    points = list(dict.fromkeys(wide.index.droplevel("replication")))
+    points.sort()
+    base = wide.loc[points[0]]["gross_profit"] if points else None
+    def sm(x: float) -> str:
+        return u.money(x, currency, signed=True)
+
+    rows = []
+    for pt in points:
+        w = wide.loc[pt]
+        d = (w["gross_profit"] - base).dropna()
+        lo, hi = t_interval(d.to_numpy(), 0.95) if len(d) else (math.nan, math.nan)
+        rows.append({"Cost (mean)": u.money(w["cost_total"].mean(), currency),
+                     "Profit (mean)": u.money(w["gross_profit"].mean(), currency),
+                     "Profit vs first point (95% CI)": u.DASH if pt == points[0] else
+                     f"{sm(d.mean())} ({sm(lo)} .. {sm(hi)})"})  # fmt: skip
+    return pd.DataFrame(rows)

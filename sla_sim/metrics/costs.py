@@ -34,13 +34,15 @@ import numpy as np
 from sla_sim.horizon import TOTAL, elapsed_hours, horizon_hours, month_hours, window_for
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sla_sim.events import EventLog
     from sla_sim.horizon import Window
     from sla_sim.scenario.schema import Scenario
     from sla_sim.streams import Streams
 
 __all__ = ["COST_METRICS", "Presence", "capacity_plan", "cost_drivers", "cost_keys",
-           "cost_rows", "expected_monthly_cost"]
+           "cost_rows", "cost_table", "expected_monthly_cost"]
 
 #: Metrics of every scenario (per team and per channel ones are named by :func:`cost_keys`).
 COST_METRICS = ("cost_ae", "cost_commission", "cost_people", "cost_marketing", "cost_total",
@@ -205,3 +207,18 @@ def expected_monthly_cost(scenario: Scenario, revenue_per_month: float = 0.0
     out["cost_commission"] = c.ae.commission_share * revenue_per_month
     out["cost_total"] = sum(out.values())
     return out
+
+
+def cost_table(drivers: Mapping[tuple[str, str], float], metrics: pd.DataFrame,
+               scenario: Scenario) -> pd.DataFrame:  # fmt: skip
+    """The cost metrics of one replication as a tidy (period, metric, value) table, from its
+    :func:`cost_drivers` and its KPI table (``metrics.compute``'s shape)."""
+    import pandas as pd
+
+    periods = list(dict.fromkeys(metrics["period"]))
+    kpi = dict(zip(zip(metrics["period"], metrics["metric"], strict=True),
+                   metrics["value"].to_numpy(np.float64), strict=True))  # fmt: skip
+    rows = cost_rows(drivers, kpi, scenario, periods)
+    keys = [(p, m) for p in periods for m in cost_keys(scenario)]
+    return pd.DataFrame({"period": [p for p, _ in keys], "metric": [m for _, m in keys],
+                         "value": [float(rows[k]) for k in keys]})  # fmt: skip

@@ -71,3 +71,43 @@ for _name, _text in _CLAUSE_TEXT.items():
                                        " yet satisfied: neither met nor breached")
     METRIC_DOCS[f"{_name}_compliance"] = ("ratio", "met / (met + breached)")
     METRIC_DOCS[f"{_name}_breach"] = ("0/1", "1 if compliance < sla.lead_compliance_target")
+
+#: The cost metrics (:mod:`sla_sim.metrics.costs`, ``Results.costs``): money in the scenario's
+#: currency; ``<team>`` and ``<channel>`` stand for each team's and channel's name.
+COST_METRIC_DOCS: dict[str, tuple[str, str]] = {
+    "cost_team_<team>": ("currency", "the team's rep-months on the payroll (capacity plan:"
+                         " join to departure) x costs.teams[].rep_cost_per_month_amount + its"
+                         " hires and backfills joining in the period x (hire_cost_amount +"
+                         " ramp_cost_amount)"),
+    "cost_channel_<channel>": ("currency", "leads created in the period x"
+                               " costs.channels[].cost_per_lead_amount + months x"
+                               " fixed_per_month_amount"),
+    "cost_ae": ("currency", "ae.count x months x costs.ae.rep_cost_per_month_amount"),
+    "cost_commission": ("currency", "costs.ae.commission_share x revenue booked in the period"),
+    "cost_people": ("currency", "SDR teams + AEs + commission"),
+    "cost_marketing": ("currency", "sum of the channels' costs"),
+    "cost_total": ("currency", "cost_people + cost_marketing"),
+    "gross_profit": ("currency", "revenue - cost_total"),
+    "return_on_spend": ("x", "revenue / cost_total, a multiple (1 = break-even)"),
+    "cost_per_mql": ("currency per MQL", "cost_total / MQLs of the period; undefined (NaN)"
+                     " with no MQL"),
+    "cost_per_sql": ("currency per SQL", "cost_total / SQLs of the period; undefined (NaN)"
+                     " with no SQL"),
+    "cac": ("currency per win", "customer acquisition cost: cost_total / wins of the period;"
+            " undefined (NaN, never infinite or 0) in a period with no win"),
+    "revenue_per_ae_month": ("currency per AE-month", "revenue / (ae.count x months)"),
+    "revenue_per_sdr_month": ("currency per rep-month", "revenue / SDR rep-months on the"
+                              " payroll (all teams)"),
+}
+METRIC_DOCS.update(COST_METRIC_DOCS)
+
+
+def metric_doc(metric: str) -> tuple[str, str]:
+    """(unit, meaning) of a metric, cost metrics named per team or channel included; ("", "")
+    for an unknown name."""
+    if metric in METRIC_DOCS:
+        return METRIC_DOCS[metric]
+    for prefix in ("cost_team_", "cost_channel_"):
+        if metric.startswith(prefix):
+            return METRIC_DOCS[prefix + ("<team>" if "team" in prefix else "<channel>")]
+    return ("", "")

@@ -229,6 +229,7 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
               f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. P(breach) is the share of"
               " replications in which the commitment was missed. MQLs whose deadline falls after"
               " the end of observation are pending and count in neither compliance nor breach."),
+        *_money_blocks(results),
         ("h2", "KPIs: whole measured period"), ("table", _stats_table(results, KPIS)),
         ("h2", "P(breach) by month"), ("table", _breach_by_month(results)),
         ("h2", "Lead outcomes in the measured window"),
@@ -248,6 +249,32 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
     blocks += [("chart", c) for c in charts]
     blocks += [("h2", "Glossary"), ("table", _glossary())]
     return blocks
+
+
+def _money_blocks(results: Results) -> list[Block]:
+    """Cost, profit and CAC (whole period, and cost by component per month), if known."""
+    from sla_sim.report.money import cost_by_month, money_table
+
+    table = money_table(results)
+    if table is None:
+        return []
+    cur = results.scenario.currency
+    by_month = cost_by_month(results)
+    wide = by_month.pivot_table(index="component", columns="period", values="cost",
+                                aggfunc="first", sort=False).reset_index()  # fmt: skip
+    for col in wide.columns[1:]:
+        wide[col] = [fmt(v, "money", cur) for v in wide[col]]
+    return [
+        ("h2", "Money: whole measured period"),
+        ("p", f"Costs in {cur} from the scenario's costs section (or its benchmark defaults):"
+              " SDR rep-months on the payroll and hires, AEs and commission on booked revenue,"
+              " and a price per lead and fixed spend per channel. Gross profit = revenue -"
+              " cost; CAC = cost / wins, undefined in a replication without a win (counted in"
+              " 'defined in')."),
+        ("table", table),
+        ("h2", "Cost per month by component (mean over replications)"),
+        ("table", wide.rename(columns={"component": "Cost of"})),
+    ]  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------- rendering

@@ -63,6 +63,18 @@ METRIC_LABELS: dict[str, str] = {
     "ae_queue_mean": "AE queue (mean SQLs waiting)",
     "mql_volume_breach": "P(MQL volume breach)",
     "acceptance_breach": "P(acceptance breach)",
+    "cost_total": "Cost",
+    "cost_people": "Cost of people (SDRs, AEs, commission)",
+    "cost_marketing": "Cost of leads (channels)",
+    "cost_ae": "Cost of AEs",
+    "cost_commission": "Commission",
+    "gross_profit": "Gross profit",
+    "return_on_spend": "Return on spend (revenue / cost)",
+    "cac": "CAC (cost per win)",
+    "cost_per_sql": "Cost per SQL",
+    "cost_per_mql": "Cost per MQL",
+    "revenue_per_sdr_month": "Revenue per SDR-month",
+    "revenue_per_ae_month": "Revenue per AE-month",
 }
 _CLAUSE_NAMES = {"handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
                  "disposition": "Disposition"}  # fmt: skip
@@ -154,14 +166,18 @@ def count(x: Any, signed: bool = False, unit: str = "") -> str:
 
 
 def _unit(metric: str) -> str:
-    from sla_sim.metrics.docs import METRIC_DOCS
+    from sla_sim.metrics.docs import metric_doc
 
-    return METRIC_DOCS.get(metric, ("", ""))[0]
+    unit = metric_doc(metric)[0]
+    return "currency" if unit.startswith("currency") else unit  # CAC: currency per win
 
 
 def metric_label(metric: str) -> str:
     """A readable name of a metric (``first_touch_compliance`` -> ``First touch
-    compliance``)."""
+    compliance``, ``cost_team_sdr`` -> ``Cost of team sdr``)."""
+    for prefix, what in (("cost_team_", "team"), ("cost_channel_", "channel")):
+        if metric.startswith(prefix):
+            return f"Cost of {what} {metric.removeprefix(prefix)}"
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
 
 
@@ -175,6 +191,9 @@ def metric_value(metric: str, x: Any, currency: str = "") -> str:
         return prob(x)
     if unit == "ratio":
         return percent(x)
+    if unit == "x":
+        v = _num(x)
+        return DASH if v is None else f"{v:.2f}x"
     if unit == "hours":
         return hours(x)
     if unit == "business hours":
@@ -192,6 +211,9 @@ def metric_diff(metric: str, x: Any, currency: str = "") -> str:
         return money(x, currency, signed=True)
     if unit in ("0/1", "ratio"):
         return points(x, signed=True)
+    if unit == "x":
+        v = _num(x)
+        return DASH if v is None else f"{v:+.2f}x"
     if unit == "hours":
         return hours(x, signed=True)
     if unit == "business hours":
