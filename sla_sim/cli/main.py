@@ -15,12 +15,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from sla_sim.cli import crm, dashboard, recommend, runs, scenario, simulate
+from sla_sim.cli import crm, dashboard, marginal, recommend, runs, scenario, simulate
 from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, limits_from
 from sla_sim.errors import ScenarioError, SlaSimError
 
 # Each group's register(sub) adds its commands; the order is the order of `sla-sim --help`.
-GROUPS = (simulate, runs, scenario, recommend, crm, dashboard)
+GROUPS = (simulate, marginal, runs, scenario, recommend, crm, dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:

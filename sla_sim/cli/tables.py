@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from sla_sim.scenario.schema import Scenario
 
 
-LEFT = ("Side", "Commitment", "Metric", "Money")  # label columns, aligned left; numbers right
+# label columns, aligned left; numbers right
+LEFT = ("Side", "Commitment", "Metric", "Money", "Change")
 
 
 def _text(df: pd.DataFrame) -> str:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from sla_sim.batch.results import Results
 
-__all__ = ["MONEY_ROWS", "cost_by_month", "cost_chart", "money_table", "profit_line"]
+__all__ = ["MONEY_ROWS", "cost_by_month", "cost_chart", "marginal_chart", "money_table",
+           "profit_line"]
 
 #: The rows of the money table: (metric, label); revenue comes from the KPIs, the rest from
 #: the cost metrics (:mod:`sla_sim.metrics.costs`).
@@ -100,3 +101,29 @@ def profit_line(table: pd.DataFrame, currency: str, what: str = "B - A") -> str:
     return (f"{what}: {m(t.loc['revenue', 'diff'])} revenue, {m(t.loc['cost_total', 'diff'])}"
             f" cost, profit {m(p['diff'])} (95% interval {m(p['paired_low'])} .."
             f" {m(p['paired_high'])})")
+
+
+def marginal_chart(table: pd.DataFrame, currency: str) -> alt.Chart:
+    """Change in revenue, cost and profit per lever and step (bars, means of the paired
+    differences), with the 95% interval of each (whiskers)."""
+    import altair as alt
+
+    from sla_sim.batch.marginal import MONEY
+
+    rows = []
+    for r in table.to_dict("records"):
+        change = f"{r['lever']} {r['step']:+g} ({r['from']:g} -> {r['to']:g})"
+        for _, name in MONEY:
+            rows.append({"change": change, "measure": name, "mean": r[name],
+                         "low": r[f"{name}_low"], "high": r[f"{name}_high"]})
+    data = pd.DataFrame(rows).dropna(subset=["mean"])
+    base = alt.Chart(data).encode(y=alt.Y("measure:N", title=None, sort=[n for _, n in MONEY]))
+    bars = base.mark_bar().encode(
+        x=alt.X("mean:Q", title=f"change over the measured period ({currency})"),
+        color=alt.Color("measure:N", title=None, sort=[n for _, n in MONEY]),
+        tooltip=["change", "measure", alt.Tooltip("mean:Q", format=",.0f"),
+                 alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("high:Q", format=",.0f")])
+    whiskers = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
+    return alt.layer(bars, whiskers).properties(width=380, height=70).facet(
+        row=alt.Row("change:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+        title=f"Marginal value (paired, 95% intervals; {currency})")  # fmt: skip
