@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sla_sim.batch.compare import paired_differences
 from sla_sim.batch.executors import execute, jobs_for
 from sla_sim.batch.limits import check_cost
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
@@ -23,7 +24,6 @@ from sla_sim.batch.results import Results
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
-from sla_sim.stats import t_interval
 
 __all__ = ["MONEY", "Marginal", "lever_value", "marginal"]
 
@@ -120,25 +120,17 @@ def marginal(scenario: Scenario, levers: list[str], step: float = 1, reps: int =
     for meta in rows_meta:
         row: dict[str, Any] = {k: meta[k] for k in ("lever", "step", "from", "to")}
         res = results.get(meta["tag"]) if meta["tag"] else None
+        diffs = paired_differences(base, res, tuple(m for m, _ in MONEY)).set_index(
+            "metric") if res is not None else None  # fmt: skip
         for metric, name in MONEY:
-            if res is None:
-                row.update({name: math.nan, f"{name}_low": math.nan, f"{name}_high": math.nan})
-                continue
-            d = res.column(metric) - base.column(metric)
-            d = d[~np.isnan(d)]
-            lo, hi = t_interval(d)
-            row.update({name: float(d.mean()) if len(d) else math.nan,
-                        f"{name}_low": lo, f"{name}_high": hi})  # fmt: skip
-        if res is not None:
-            gp = res.column("gross_profit") - base.column("gross_profit")
-            sd_b, sd_v = np.nanstd(base.column("gross_profit"), ddof=1), np.nanstd(
-                res.column("gross_profit"), ddof=1)  # fmt: skip
-            n = np.count_nonzero(~np.isnan(gp))
-            # the unpaired (independent samples) 95% half-width, to show what pairing buys
-            row["profit_unpaired_half_width"] = 1.96 * math.sqrt((sd_b**2 + sd_v**2) / n) if (
-                n > 1) else math.nan  # fmt: skip
-        else:
-            row["profit_unpaired_half_width"] = math.nan
+            d = diffs.loc[metric] if diffs is not None else None
+            row.update({name: d["diff"] if d is not None else math.nan,
+                        f"{name}_low": d["paired_low"] if d is not None else math.nan,
+                        f"{name}_high": d["paired_high"] if d is not None else math.nan})
+        # the unpaired (independent samples, Welch) 95% half-width, to show what pairing buys
+        row["profit_unpaired_half_width"] = ((diffs.loc["gross_profit", "unpaired_high"]
+                                              - diffs.loc["gross_profit", "unpaired_low"]) / 2
+                                             if diffs is not None else math.nan)  # fmt: skip
         for metric, label in CLAUSES:
             pb = float(np.nanmean(_p_met(base, metric)))
             pv = float(np.nanmean(_p_met(res, metric))) if res is not None else math.nan
