@@ -250,3 +250,24 @@ def test_marginal_rejects_a_lever_that_is_no_number(tiny_file: Path, capsys) -> 
     assert main(["marginal", str(tiny_file), "--lever", "routing.rep_rule", "--reps", "2",
                  "--quiet"]) == 2  # fmt: skip
     assert "--lever" in capsys.readouterr().err
+
+
+def test_planner_shows_cost_profit_and_the_cost_panel(plain_and_priced) -> None:
+    """The planner's headline puts cost and profit beside revenue, its compare block states the
+    profit of the change with its interval, and its cost panel stacks every team, the AEs,
+    commission and every channel per month."""
+    from sla_sim.batch.compare import paired_differences
+    from sla_sim.planner.panel import CHARTS, comparison_html, headline_html, render_chart
+
+    plain, _, other = plain_and_priced
+    head = headline_html(other)
+    assert "sla-money" in head
+    assert "profit <b>USD" in head
+    block = comparison_html(paired_differences(plain, other), other)
+    assert "sla-profit" in block
+    assert "Current - baseline: USD 0 revenue" in block  # same funnel, other prices
+    assert "cost" in CHARTS
+    svg = render_chart("cost", other)
+    assert "<svg" in svg
+    for part in ("SDR team sdr", "AEs", "commission", "channel paid"):
+        assert part in svg

@@ -26,7 +26,8 @@ from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
 from sla_sim.scenario.schema import Scenario
 
-CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "compliance")
+CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "compliance",
+          "cost")
 CURRENT = "(scenario given)"
 FIRST = ("revenue", "breach")  # drawn first, so the first update lands fast
 DEBOUNCE_S = 0.15
@@ -103,16 +104,27 @@ def build_chart(name: str, results: Results) -> Any:
         "capacity": viz.capacity_chart,
         "monthly": viz.breach_heatmap,
         "compliance": viz.compliance_distribution,
+        "cost": _cost_chart,
     }  # fmt: skip
     if name not in builders:
         raise ValueError(f"chart must be one of {CHARTS}, got {name!r}")
     return builders[name](results)
 
 
+def _cost_chart(results: Results) -> Any:
+    """The cost panel: mean cost per month stacked by team, AEs, commission and channel (None
+    when the results carry no cost metrics)."""
+    from sla_sim.report.money import cost_chart
+
+    return None if results.costs is None else cost_chart(results)
+
+
 def render_chart(name: str, results: Results) -> str:
     """SVG markup of one named chart for these results."""
     chart = build_chart(name, results)
-    return "<p>no event log</p>" if chart is None else _svg(chart)
+    if chart is None:
+        return "<p>no cost metrics</p>" if name == "cost" else "<p>no event log</p>"
+    return _svg(chart)
 
 
 def _control(lever: Lever) -> W.Widget:
@@ -643,6 +655,7 @@ def comparison_html(table: Any, results: Results, what: str = "") -> str:
         ("Metric", "left"), ("Baseline", "right"), ("Current", "right"),
         ("Difference", "right"), ("95% interval (paired)", "right")))  # fmt: skip
     note = f"<p class='sla-difference' style='margin:4px 0'>{html.escape(what)}</p>" if what else ""
+    note += _profit_note(table, cur)
     return (
         "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
         f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
@@ -653,10 +666,21 @@ def comparison_html(table: Any, results: Results, what: str = "") -> str:
     )
 
 
+def _profit_note(table: Any, currency: str) -> str:
+    """The profit of the change in one line (revenue, cost, profit with its paired 95%
+    interval), or nothing when the table holds no profit."""
+    from sla_sim.report.money import profit_line
+
+    line = profit_line(table, currency, "Current - baseline")
+    return (f"<p class='sla-profit' style='margin:4px 0;font-weight:600'>{html.escape(line)}</p>"
+            if line else "")
+
+
 def headline_html(results: Results) -> str:
     """One line of the numbers a planner reads first: revenue vs target, the odds of making
     it, and the commitment most likely to be breached."""
     from sla_sim.report.labels import COMMITMENTS, commitment_labels
+    from sla_sim.report.money import money_headline_html
 
     cur = results.scenario.currency
     rev = results.column("revenue")
@@ -671,8 +695,8 @@ def headline_html(results: Results) -> str:
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
         f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
-        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{p_meet:.0%}</b>"
-        f" &nbsp;·&nbsp; {risk}</div>"
+        f" {cur} {target:,.0f}{money_headline_html(results)} &nbsp;·&nbsp; P(revenue ≥"
+        f" target) <b>{p_meet:.0%}</b> &nbsp;·&nbsp; {risk}</div>"
     )
 
 

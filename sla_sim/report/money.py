@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from sla_sim.batch.results import Results
 
-__all__ = ["MONEY_ROWS", "cost_by_month", "cost_chart", "marginal_chart", "money_table",
-           "profit_line"]
+__all__ = ["MONEY_ROWS", "cost_by_month", "cost_chart", "marginal_chart",
+           "money_headline_html", "money_table", "profit_line"]
 
 #: The rows of the money table: (metric, label); revenue comes from the KPIs, the rest from
 #: the cost metrics (:mod:`sla_sim.metrics.costs`).
@@ -127,3 +127,20 @@ def marginal_chart(table: pd.DataFrame, currency: str) -> alt.Chart:
     return alt.layer(bars, whiskers).properties(width=380, height=70).facet(
         row=alt.Row("change:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         title=f"Marginal value (paired, 95% intervals; {currency})")  # fmt: skip
+
+
+def money_headline_html(results: Results) -> str:
+    """The money beside the revenue headline: median cost, gross profit and CAC over the whole
+    measured period (HTML fragment; empty without cost metrics)."""
+    import html
+
+    if results.costs is None:
+        return ""
+    cur = results.scenario.currency
+    cost, profit, cac = (results.column(m) for m in ("cost_total", "gross_profit", "cac"))
+    cac_ok = cac[~np.isnan(cac)]
+    cac_text = u.money(float(np.median(cac_ok)), cur) if len(cac_ok) else "undefined (no win)"
+    med_cost, med_profit = (html.escape(u.money(float(np.median(x)), cur)) for x in (cost,
+                                                                                   profit))
+    return (f" &nbsp;·&nbsp; <span class='sla-money'>cost <b>{med_cost}</b>, profit"
+            f" <b>{med_profit}</b>, CAC {html.escape(cac_text)} (medians)</span>")
