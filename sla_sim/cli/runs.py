@@ -31,11 +31,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
         meta = json.loads((folder / "run.json").read_text())
         print(json.dumps({k: meta[k] for k in meta if k != "path"}, indent=2))
         if meta["status"] == "complete" and (folder / "summary.json").is_file():
-            from sla_sim.cli.tables import breach_by_month, headline
+            from sla_sim.cli.tables import breach_by_month, headline, money
 
             results = Results.load(folder)
             print(headline(results))
             print()
+            if text := money(results):  # runs stored before costs existed have none
+                print(text)
+                print()
             print(breach_by_month(results))
         return EXIT_OK
     from sla_sim.batch.compare import paired_differences
