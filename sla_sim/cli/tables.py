@@ -35,7 +35,7 @@ def _text(df: pd.DataFrame) -> str:
 def headline(results: Results) -> str:
     """Revenue, marketing commitments and SLA clauses over the whole measured period, in
     human units, under a line naming the months and the replications."""
-    from sla_sim.report.document import headline_table
+    from sla_sim.report.document import headline_table, risk_cells
 
     sc = results.scenario
     cur = sc.currency
@@ -53,7 +53,7 @@ def headline(results: Results) -> str:
 
         rows.append({"Commitment": r["commitment"], "Mean": f(r["mean"]), "P10": f(r["p10"]),
                      "P50": f(r["p50"]), "P90": f(r["p90"]), "Target": f(r["target"]),
-                     "P(breach)": u.prob(r["p_breach"])})  # fmt: skip
+                     **risk_cells(r, u.prob)})  # fmt: skip
     title = (f"Whole measured period, {u.period_span(sc)} ({sc.horizon.timezone}):"
              f" {results.replications} replications")
     return f"{title}\n{_text(pd.DataFrame(rows))}"

@@ -655,18 +655,21 @@ def comparison_html(table: Any, results: Results, what: str = "") -> str:
 
 def headline_html(results: Results) -> str:
     """One line of the numbers a planner reads first: revenue vs target, the odds of making
-    it, and the commitment most likely to be breached."""
-    from sla_sim.report.labels import COMMITMENTS, commitment_labels
+    it, and the commitment most likely to be breached in some month (the risk model every
+    surface states: :func:`sla_sim.batch.breach.clause_risk`)."""
+    from sla_sim.batch.breach import clause_risk, riskiest
+    from sla_sim.report.labels import commitment_labels
+    from sla_sim.report.units import risk_sentence
 
     cur = results.scenario.currency
     rev = results.column("revenue")
     target = float(results.column("revenue_target")[0])
     p_meet = 1 - float(results.column("revenue_target_breach").mean())
     labels = commitment_labels(results.scenario)
-    worst = max(((float(results.column(f"{k}_breach").mean()), labels[k])
-                 for _, k in COMMITMENTS if k != "revenue_target"), default=(0.0, "-"))
-    risk = (f"most at risk: <b>{html.escape(worst[1])}</b> (P(breach) {worst[0]:.0%})"
-            if worst[0] > 0 else "no SLA commitment breached in any replication")
+    worst = riskiest(clause_risk(results))
+    risk = ("most at risk: <b>" + html.escape(risk_sentence(worst, labels[worst["clause"]]))
+            .replace(":", "</b>:", 1) if worst is not None
+            else "no SLA commitment breached in any month of any replication")
     return (
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"

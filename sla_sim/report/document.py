@@ -79,6 +79,9 @@ def _rows(results: Results) -> list[dict[str, Any]]:
     def stat(metric: str, col: str) -> float:
         return float(tot[col].get(metric, np.nan))
 
+    from sla_sim.batch.breach import clause_risk
+
+    risk = clause_risk(results).set_index("clause")
     labels = commitment_labels(sc)
     spec = [("Revenue", "revenue", stat("revenue_target", "mean"), "revenue_target", "money"),
             ("MQL volume", "mqls", stat("mql_commitment", "mean"), "mql_volume", "count"),
@@ -88,13 +91,32 @@ def _rows(results: Results) -> list[dict[str, Any]]:
               "pct") for c in CLAUSES]  # fmt: skip
     return [{"commitment": label, "metric": metric, "kind": kind,
              **{c: stat(metric, c) for c in ("mean", "p10", "p50", "p90")},
-             "target": target, "p_breach": stat(f"{key}_breach", "mean")}
+             "target": target, "p_breach": stat(f"{key}_breach", "mean"),
+             "p_any_month": float(risk.loc[key, "p_any_month"]),
+             "worst_month": risk.loc[key, "worst_month"],
+             "p_worst_month": float(risk.loc[key, "p_worst_month"])}
             for label, metric, target, key, kind in spec]  # fmt: skip
+
+
+#: Column titles of the risk model (:func:`sla_sim.batch.breach.clause_risk`), the same on
+#: every surface: a month's breach first, the whole window labelled as such.
+RISK_COLUMNS = ("P(some month breached)", "Worst month", "P(whole period breached)")
+
+
+def risk_cells(r: dict[str, Any], prob: Callable[[Any], str]) -> dict[str, str]:
+    """The three risk cells of a headline row, formatted by ``prob``."""
+    from sla_sim.report.units import month_name
+
+    worst = (f"{month_name(r['worst_month'])}: {prob(r['p_worst_month'])}"
+             if r["worst_month"] else "–")
+    return dict(zip(RISK_COLUMNS, (prob(r["p_any_month"]), worst, prob(r["p_breach"])),
+                    strict=True))
 
 
 def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     """Revenue, marketing commitments and SLA clauses over the whole measured period: mean,
-    P10, P50, P90, target or threshold and P(breach); formatted as text unless told not to."""
+    P10, P50, P90, target or threshold, and the risk: P(at least one month breaches), the worst
+    month, P(the whole period breaches); formatted as text unless told not to."""
     rows = _rows(results)
     if not formatted:
         return pd.DataFrame(rows)
@@ -102,7 +124,7 @@ def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90", "target": "Target"}
     out = [{"Commitment": r["commitment"],
             **{title: fmt(r[k], r["kind"], cur) for k, title in cols.items()},
-            "P(breach)": fmt(r["p_breach"], "prob")} for r in rows]  # fmt: skip
+            **risk_cells(r, lambda v: fmt(v, "prob"))} for r in rows]  # fmt: skip
     return pd.DataFrame(out)
 
 
@@ -226,8 +248,11 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
         ("table", headline_table(results)),
         ("p", "Marketing commits to the MQL volume and the acceptance rate (MQL quality); sales"
               " commits to the per-lead clauses, each met when at least"
-              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. P(breach) is the share of"
-              " replications in which the commitment was missed. MQLs whose deadline falls after"
+              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. An SLA is signed and reviewed"
+              " per month: P(some month breached) is the share of replications in which the"
+              " commitment was missed in at least one measured month, the worst month is the"
+              " month most likely to miss it, and P(whole period breached) judges the whole"
+              " measured period as one. MQLs whose deadline falls after"
               " the end of observation are pending and count in neither compliance nor breach."),
         ("h2", "KPIs: whole measured period"), ("table", _stats_table(results, KPIS)),
         ("h2", "P(breach) by month"), ("table", _breach_by_month(results)),

@@ -217,6 +217,29 @@ def period_span(scenario: Any) -> str:
     return f"{what} {first}..{end}"
 
 
+def month_name(label: Any) -> str:
+    """``2026-03`` -> ``March 2026`` (anything else unchanged)."""
+    import calendar
+
+    text = str(label)
+    try:
+        year, month = text.split("-")
+        return f"{calendar.month_name[int(month)]} {int(year)}"
+    except (ValueError, IndexError):
+        return text
+
+
+def risk_sentence(risk: Any, label: str) -> str:
+    """The one way every surface states a clause's risk: the chance that some month of the
+    window breaches it, and its worst month (``risk`` is a row of
+    :func:`sla_sim.batch.breach.clause_risk`)."""
+    text = f"{label}: breached in at least one month in {prob(risk['p_any_month'])} of replications"
+    if risk["worst_month"]:
+        text += (f" (worst month {month_name(risk['worst_month'])}:"
+                 f" {prob(risk['p_worst_month'])})")
+    return text
+
+
 # ------------------------------------------------------------------ scenario fields
 _MONEY_FIELDS = ("revenue_target_per_month", "deal_value")
 
