@@ -16,6 +16,7 @@ from sla_sim.batch.results import Results
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report import charts as viz
 from sla_sim.report.document import headline_table, write_report
+from sla_sim.report.units import percent, prob
 
 URL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*https?://""", re.IGNORECASE)
 
@@ -187,13 +188,13 @@ def test_report_md_headline_numbers_match_summary(results, report_dir):
         assert f"{cur} {tot.loc['revenue', q]:,.0f}" in md
     assert f"{cur} {tot.loc['revenue_target', 'mean']:,.0f}" in md
     p_hit = 1 - tot.loc["revenue_target_breach", "mean"]
-    assert f"P(revenue ≥ target) = {p_hit:.1%}".replace(".0%", "%") in md
+    assert f"P(revenue ≥ target) = {prob(p_hit)}" in md
     for clause in CLAUSES:
         row = next(line for line in md.splitlines() if line.startswith("| ")
                    and viz.commitment_labels(results.scenario)[clause] in line)  # fmt: skip
         for col in ("mean", "p10", "p90"):
-            assert f"{tot.loc[f'{clause}_compliance', col]:.1%}" in row
-    assert f"| {tot.loc['deal_closure_rate', 'mean']:.1%} |" in md
+            assert percent(tot.loc[f"{clause}_compliance", col]) in row
+    assert f"| {percent(tot.loc['deal_closure_rate', 'mean'])} |" in md
     for state, mean in results.terminal.drop(columns="replication").mean().items():
         assert f"{mean:,.0f}" in md, state
 

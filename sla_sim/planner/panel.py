@@ -659,7 +659,7 @@ def headline_html(results: Results) -> str:
     surface states: :func:`sla_sim.batch.breach.clause_risk`)."""
     from sla_sim.batch.breach import clause_risk, riskiest
     from sla_sim.report.labels import commitment_labels
-    from sla_sim.report.units import risk_sentence
+    from sla_sim.report.units import prob, risk_sentence
 
     cur = results.scenario.currency
     rev = results.column("revenue")
@@ -674,7 +674,7 @@ def headline_html(results: Results) -> str:
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
         f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
-        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{p_meet:.0%}</b>"
+        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{prob(p_meet)}</b>"
         f" &nbsp;·&nbsp; {risk}</div>"
     )
 

@@ -64,10 +64,11 @@ def fmt(x: Any, kind: str, currency: str = "") -> str:
         return "–"
     if kind == "money":
         return f"{currency} {v:,.0f}"
-    if kind == "prob":  # never round a rare breach to 0 % or a likely one to 100 %
-        text = "<0.1%" if 0 < v < 0.0005 else ">99.9%" if 0.9995 <= v < 1 else f"{v:.1%}"
-        return text.replace(".0%", "%")
-    formats = {"pct": "{:.1%}", "count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
+    if kind in ("prob", "pct"):  # the same words as every other surface (report.units)
+        from sla_sim.report import units
+
+        return units.prob(v) if kind == "prob" else units.percent(v)
+    formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
     return formats[kind].format(v)
 
 
