@@ -16,6 +16,7 @@ from sla_sim.batch.results import Results
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report import charts as viz
 from sla_sim.report.document import headline_table, write_report
+from sla_sim.report.labels import display_name
 from sla_sim.report.units import percent, prob
 
 URL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*https?://""", re.IGNORECASE)
@@ -183,7 +184,7 @@ def test_report_md_headline_numbers_match_summary(results, report_dir):
     """The numbers in report.md are the summary's, in the report's money and percent formats."""
     md = (report_dir[0] / "report.md").read_text()
     tot, cur = _summary(results), results.scenario.currency
-    assert results.scenario.name in md.splitlines()[0]
+    assert display_name(results.scenario.name) in md.splitlines()[0]
     for q in ("p10", "p50", "p90"):
         assert f"{cur} {tot.loc['revenue', q]:,.0f}" in md
     assert f"{cur} {tot.loc['revenue_target', 'mean']:,.0f}" in md

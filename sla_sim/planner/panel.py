@@ -24,6 +24,7 @@ import numpy as np
 from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
+from sla_sim.report.labels import choice_label, display_name
 from sla_sim.scenario.schema import Scenario
 
 CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "compliance")
@@ -119,7 +120,8 @@ def _control(lever: Lever) -> W.Widget:
     style = {"description_width": "230px"}
     layout = W.Layout(width="520px")
     if lever.choices is not None:
-        return W.Dropdown(options=list(lever.choices), value=lever.value,
+        return W.Dropdown(options=[(choice_label(c), c) for c in lever.choices],
+                          value=lever.value,
                           description=lever.label, style=style, layout=layout)
     if lever.integer:
         return W.IntSlider(value=int(lever.value), min=int(lever.low), max=int(lever.high),
@@ -173,7 +175,10 @@ class PlannerPanel:
         self.message.add_class("sla-message")
         self.compare_table = W.HTML(value="")
         self.compare_table.add_class("sla-compare")
-        options = preset_names() if scenario is None else [CURRENT, *preset_names()]
+        names = [n for n in preset_names() if n != "mid_market" or preset == n]  # = default
+        options = [(choice_label(n), n) for n in names]
+        if scenario is not None:
+            options.insert(0, (f"{display_name(scenario.name)} (as given)", CURRENT))
         self.preset_picker = W.Dropdown(options=options, description="Scenario",
                                         value=preset if scenario is None else CURRENT)
         self.file_box = W.Text(placeholder="path/to/scenario.yaml", description="File")

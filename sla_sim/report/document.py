@@ -19,7 +19,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.report.labels import commitment_labels
+from sla_sim.report.labels import commitment_labels, display_name
 
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
@@ -237,7 +237,7 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
              f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
              f"Measured: {h.measure_months} month(s) from {h.measure_start.isoformat()}"
              f" after {h.warmup_days} warm-up days ({h.timezone}); money in {cur}"]  # fmt: skip
-    blocks: list[Block] = [("h1", f"SLA simulation report: {sc.name}")]
+    blocks: list[Block] = [("h1", f"SLA simulation report: {display_name(sc.name)}")]
     if sc.description:
         blocks.append(("p", sc.description))
     blocks += [
@@ -333,6 +333,16 @@ figure{margin:1rem 0 2rem}code{font-size:.85rem}"""
 TEXT_COLUMNS = ("Meaning", "Unit", "Metric", "Outcome", "State", "KPI", "Commitment", "Period")
 
 
+_FIELD = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+|\[\])*(?:\.[a-z][a-z0-9_]*)*"
+                    r"(?:_[a-z0-9]+)(?![\w(])|(?<![\w.])[a-z]+(?:\[\])?\.[a-z_]+(?![\w(])")
+
+
+def _code_spans(escaped: str) -> str:
+    """The field and metric names of a glossary cell set as code (a reference for the fields
+    of summary.json and the tables), the words around them as text."""
+    return _FIELD.sub(lambda m: f"<code>{m.group(0)}</code>", escaped)
+
+
 def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
     e = html.escape
     out: list[str] = []
@@ -346,8 +356,10 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
             text = [c in TEXT_COLUMNS for c in body.columns]  # prose reads left-aligned
             head = "".join(f"<th class='text'>{e(str(c))}</th>" if t else f"<th>{e(str(c))}</th>"
                            for c, t in zip(body.columns, text, strict=True))  # fmt: skip
+            names = [c in ("Metric", "Meaning") for c in body.columns]
             rows = "".join("<tr>" + "".join(
                 f"<td><code>{e(str(v))}</code></td>" if j == 0 and code
+                else f"<td class='text'>{_code_spans(e(str(v)))}</td>" if names[j]
                 else f"<td class='text'>{e(str(v))}</td>" if text[j] else f"<td>{e(str(v))}</td>"
                 for j, v in enumerate(row)) + "</tr>" for row in body.to_numpy())  # fmt: skip
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
@@ -378,7 +390,7 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     blocks = _blocks(results, [(n, t) for n, t, _ in charts])
     md, page = out / "report.md", out / "report.html"
     md.write_text(_to_markdown(blocks), encoding="utf-8")
-    title = f"SLA simulation report: {results.scenario.name}"
+    title = f"SLA simulation report: {display_name(results.scenario.name)}"
     page.write_text(_to_html(blocks, svgs, title), encoding="utf-8")
     written["report.md"], written["report.html"] = md, page
     return written

@@ -1,0 +1,91 @@
+"""Words, not code, on every rendered surface: the panel's HTML and charts and the HTML report
+show no snake_case field name and no number in scientific notation; the scanner itself finds
+both; an invalid planner setting names the lever that was moved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from words import code_words, visible_text
+
+from sla_sim.batch.replications import run_replications
+from sla_sim.errors import ScenarioError
+from sla_sim.report.document import write_report
+
+
+def test_scanner_finds_code_and_scientific_notation():
+    page = ("<p>target = revenue_target_per_month, 2.277860e+06 and teams[0].reps;"
+            " <code>first_touch_breach</code> is a field</p><script>var a_b = 1e5</script>")
+    assert code_words(visible_text(page)) == ["2.277860e+06", "revenue_target_per_month",
+                                              "teams[0].reps"]
+    assert code_words("Revenue USD 7.02M, P(breach) 23 %, report.html, sla_sim_runs/") == []
+
+
+@pytest.fixture(scope="module")
+def results(tiny_factory: Any) -> Any:
+    return run_replications(tiny_factory(None), reps=3, seed=11, workers=1)
+
+
+def test_report_html_speaks_words(results, tmp_path):
+    page = write_report(results, tmp_path)["report.html"].read_text(encoding="utf-8")
+    assert code_words(visible_text(page)) == []
+
+
+def _texts(widget: Any) -> Iterator[str]:
+    """Every text a widget tree shows: HTML values (charts are inline SVG), descriptions,
+    placeholders and the labels of the options of pickers."""
+    import ipywidgets as w
+
+    if isinstance(widget, w.HTML | w.HTMLMath | w.Label):
+        yield widget.value
+    for attr in ("description", "placeholder", "tooltip"):
+        value = getattr(widget, attr, None)
+        if isinstance(value, str):
+            yield value
+    labels = getattr(widget, "_options_labels", None)
+    if labels:
+        yield from labels
+    for child in getattr(widget, "children", ()):
+        yield from _texts(child)
+
+
+def test_panel_speaks_words(tiny_factory):
+    """The panel after a full evaluation: headline, charts, levers, pickers, status."""
+    pytest.importorskip("ipywidgets")
+    from sla_sim.planner.engine import Planner
+    from sla_sim.planner.panel import PlannerPanel
+
+    planner = Planner(reps=3, workers=1)
+    try:
+        panel = PlannerPanel(scenario=tiny_factory(None), planner=planner)
+        panel.refresh()
+        assert panel.results is not None
+        text = "\n".join(visible_text(t) for t in _texts(panel.widget))
+        assert "Revenue" in text
+        assert code_words(text) == []
+    finally:
+        planner.close()
+
+
+def test_invalid_setting_names_the_moved_lever():
+    """Moving the cadence below the attempts the SLA owes names the cadence lever (and the
+    value it was moved to), and the lever it conflicts with by its label."""
+    from sla_sim.planner.engine import apply_levers, levers_for
+    from sla_sim.scenario.presets import preset
+
+    sc = preset("default")
+    levers = levers_for(sc)
+    owed = sc.sla.attempts_required
+    with pytest.raises(ScenarioError) as err:
+        apply_levers(sc, levers, {"attempts": owed - 1})
+    (issue,) = err.value.issues
+    assert issue.path == "Attempts in the cadence"
+    assert issue.value == owed - 1
+    assert f"Attempts owed by the SLA (now {owed})" in issue.rule
+    with pytest.raises(ScenarioError) as err:
+        apply_levers(sc, levers, {"attempts_required": 9})
+    (issue,) = err.value.issues
+    assert issue.path.startswith("Attempts owed by the SLA")
+    assert issue.value == 9
