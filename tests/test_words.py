@@ -89,3 +89,29 @@ def test_invalid_setting_names_the_moved_lever():
     (issue,) = err.value.issues
     assert issue.path.startswith("Attempts owed by the SLA")
     assert issue.value == 9
+
+
+def test_material_difference_is_detectable_and_large():
+    """A compare row is highlighted only when its paired interval excludes zero and the change
+    is material: 0.8 fewer MQLs out of 5,000 is detectable but not material; 1 pp of first-touch
+    compliance, or 2 % of revenue, is."""
+    import pandas as pd
+
+    from sla_sim.report.units import comparison_table, material
+
+    assert not material("mqls", -0.8, 5_000)
+    assert material("mqls", -60, 5_000)
+    assert material("first_touch_compliance", 0.012, 0.9)
+    assert not material("first_touch_compliance", 0.004, 0.9)
+    assert material("revenue", 140_000, 7_000_000)
+    rows = pd.DataFrame([
+        {"metric": "mqls", "mean_a": 5_000.0, "mean_b": 4_999.2, "diff": -0.8,
+         "paired_low": -1.0, "paired_high": -0.6, "unpaired_low": -90.0, "unpaired_high": 88.0},
+        {"metric": "revenue", "mean_a": 7e6, "mean_b": 7.14e6, "diff": 1.4e5,
+         "paired_low": 1e5, "paired_high": 1.8e5, "unpaired_low": -2e5, "unpaired_high": 4.8e5},
+        {"metric": "revenue", "mean_a": 7e6, "mean_b": 7.14e6, "diff": 1.4e5,
+         "paired_low": -1e4, "paired_high": 2.9e5, "unpaired_low": -2e5, "unpaired_high": 4.8e5},
+    ])  # fmt: skip
+    table = comparison_table(rows, "USD")
+    assert list(table["significant"]) == [True, True, False]
+    assert list(table["material"]) == [False, True, False]

@@ -629,31 +629,33 @@ def default_charts_folder() -> Path:
 
 def comparison_html(table: Any, results: Results, what: str = "") -> str:
     """The paired differences of current vs baseline as a readable, collapsible table:
-    metric labels, values in their units, significant differences (paired 95% interval
-    excluding 0) highlighted."""
+    metric labels, means in their units, material differences (paired 95% interval excluding
+    0 and at least the size that matters, :func:`sla_sim.report.units.material`)
+    highlighted."""
     from sla_sim.report.units import comparison_table, period_span
 
     cur = results.scenario.currency
     df = comparison_table(table, cur)
-    n_sig = int(df["significant"].sum())
+    n_sig = int(df["material"].sum())
     rows = []
     for r in df.to_dict("records"):
-        sig = bool(r["significant"])
+        sig = bool(r["material"])
         style = " style='background:#fff4e0;font-weight:600'" if sig else ""
         cells = "".join(f"<td style='text-align:right;padding:2px 10px'>{html.escape(v)}</td>"
                         for v in (r["A"], r["B"], r["B − A"], r["95% CI, paired"]))
         rows.append(f"<tr data-significant='{int(sig)}'{style}><td style='padding:2px 10px'>"
                     f"{html.escape(r['Metric'])}</td>{cells}</tr>")
     head = "".join(f"<th style='text-align:{a};padding:2px 10px'>{t}</th>" for t, a in (
-        ("Metric", "left"), ("Baseline", "right"), ("Current", "right"),
-        ("Difference", "right"), ("95% interval (paired)", "right")))  # fmt: skip
+        ("Metric", "left"), ("Baseline (mean)", "right"), ("Current (mean)", "right"),
+        ("Difference (mean)", "right"), ("95% interval (paired)", "right")))  # fmt: skip
     note = f"<p class='sla-difference' style='margin:4px 0'>{html.escape(what)}</p>" if what else ""
     return (
         "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
         f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
-        f" same seeds, paired 95% intervals; {n_sig} significant"
-        f" difference{'s' if n_sig != 1 else ''} highlighted</summary>{note}"
-        f"<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>"
+        f" means over the same seeds, paired 95% intervals; {n_sig} material"
+        f" difference{'s' if n_sig != 1 else ''} highlighted (interval excludes 0 and the"
+        " change is at least 1 percentage point, or 1 % of the baseline)</summary>"
+        f"{note}<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>"
         f"{''.join(rows)}</table></details>"
     )
 
