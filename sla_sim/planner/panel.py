@@ -117,8 +117,8 @@ def render_chart(name: str, results: Results) -> str:
 
 
 def _control(lever: Lever) -> W.Widget:
-    style = {"description_width": "230px"}
-    layout = W.Layout(width="520px")
+    style = {"description_width": "150px"}
+    layout = W.Layout(width="100%", max_width="390px")
     if lever.choices is not None:
         return W.Dropdown(options=[(choice_label(c), c) for c in lever.choices],
                           value=lever.value,
@@ -133,6 +133,14 @@ def _control(lever: Lever) -> W.Widget:
                          style=style, layout=layout,
                          readout_format=",.0f" if whole else ".1f" if (lever.step or 1) >= 0.1
                          else ".2f")  # fmt: skip
+
+
+#: Width of the side panel of levers and tools (px).
+SIDE_PX = 400
+#: Lever labels wrap instead of being cut short; controls fill the side panel.
+PANEL_CSS = (".sla-side .widget-label{white-space:normal;line-height:1.15;height:auto;"
+             "overflow:visible;text-overflow:clip}"
+             ".sla-side .widget-inline-hbox,.sla-side .widget-hbox{max-width:100%}")
 
 
 RECOMMEND_CONFIDENCE = 0.9  # the Recommend button's confidence per clause and month
@@ -187,7 +195,7 @@ class PlannerPanel:
                                         icon="thumb-tack")
         self.save_button = W.Button(description="Save charts", icon="save")
         self.save_dir = W.Text(value=str(default_charts_folder()), description="Folder",
-                               layout=W.Layout(width="440px"))  # fmt: skip
+                               layout=W.Layout(width="100%"))  # fmt: skip
         self.save_dir.add_class("sla-save-folder")
         self.save_progress = W.IntProgress(value=0, min=0, max=1, description="Saving",
                                            layout=W.Layout(width="300px", display="none"))
@@ -233,7 +241,8 @@ class PlannerPanel:
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> W.Widget:
-        source = W.HBox([self.preset_picker, self.file_box, self.load_button])
+        source = W.HBox([self.preset_picker, self.file_box, self.load_button],
+                        layout=W.Layout(flex_flow="row wrap"))
         sliders = self._lever_groups()
         tools = W.VBox([
             W.HBox([self.baseline_button, self.reps_picker, self.scenario_button,
@@ -244,19 +253,31 @@ class PlannerPanel:
                    layout=W.Layout(flex_flow="row wrap")),
             self.save_note,
         ])  # fmt: skip
-        # as many columns of at least 560 px as fit, one column below that: no chart is ever
+        # as many columns of at least 420 px as fit, one column below that: no chart is ever
         # wider than its column (the SVGs scale down, see _svg)
         grid = W.GridBox(
             [self.charts[n] for n in CHARTS],
-            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 560px),"
+            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 420px),"
                             " 1fr))", grid_gap="12px", width="100%"),
         )  # fmt: skip
         head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
                       "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
-                      " within about a second and refines as replications finish.</p>")
-        side = W.VBox([self.status, self.progress, self.message])
-        return W.VBox([head, source, W.HBox([sliders, side]),
-                       tools, self.headline, self.compare_table, grid])  # fmt: skip
+                      " within about a second and refines as replications finish.</p>"
+                      f"<style>{PANEL_CSS}</style>")
+        # levers and tools in a side panel; the headline, the status and the charts (revenue
+        # and breach risk first) beside it, so that they are read without scrolling; below
+        # SIDE_PX + 420 px of page the two stack
+        levers = W.VBox([source, sliders, tools],
+                        layout=W.Layout(flex=f"0 0 {SIDE_PX}px", width=f"{SIDE_PX}px",
+                                        min_width="0", margin="0 12px 0 0"))  # fmt: skip
+        levers.add_class("sla-side")
+        main = W.VBox([W.HBox([self.status, self.progress], layout=W.Layout(
+                       flex_flow="row wrap", align_items="center")), self.message,
+                       self.headline, self.compare_table, grid],
+                      layout=W.Layout(flex="1 1 420px", min_width="0"))  # fmt: skip
+        main.add_class("sla-main")
+        return W.VBox([head, W.HBox([levers, main], layout=W.Layout(
+            flex_flow="row wrap", align_items="flex-start", width="100%"))])
 
     def _lever_groups(self) -> W.Widget:
         """The levers in collapsible groups (:data:`LEVER_GROUPS`), the first one open."""

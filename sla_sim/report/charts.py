@@ -105,7 +105,7 @@ def revenue_fan(results: Results) -> alt.LayerChart:
     """Monthly revenue: P10–P90 band, P50 line, mean (dashed) and revenue target."""
     cur, n = results.scenario.currency, results.replications
     s = _stats(results, ["revenue", "revenue_target"])
-    band = s[s["metric"] == "revenue"].assign(band="P10–P90 of replications")
+    band = s[s["metric"] == "revenue"].assign(band="Middle 80 % of replications (P10–P90)")
     target = s[s["metric"] == "revenue_target"].set_index("period")["mean"]
     lines = pd.concat([
         band.assign(series="Median (P50)", value=band["p50"]),
