@@ -51,8 +51,9 @@ def _texts(widget: Any) -> Iterator[str]:
         yield from _texts(child)
 
 
-def test_panel_speaks_words(tiny_factory):
-    """The panel after a full evaluation: headline, charts, levers, pickers, status."""
+@pytest.fixture(scope="module")
+def panel(tiny_factory: Any) -> Iterator[Any]:
+    """A panel on the short default scenario after a full evaluation (3 replications)."""
     pytest.importorskip("ipywidgets")
     from sla_sim.planner.engine import Planner
     from sla_sim.planner.panel import PlannerPanel
@@ -61,12 +62,50 @@ def test_panel_speaks_words(tiny_factory):
     try:
         panel = PlannerPanel(scenario=tiny_factory(None), planner=planner)
         panel.refresh()
-        assert panel.results is not None
-        text = "\n".join(visible_text(t) for t in _texts(panel.widget))
-        assert "Revenue" in text
-        assert code_words(text) == []
+        yield panel
     finally:
         planner.close()
+
+
+def test_panel_speaks_words(panel):
+    """The panel after a full evaluation: headline, charts, levers, pickers, status."""
+    assert panel.results is not None
+    text = "\n".join(visible_text(t) for t in _texts(panel.widget))
+    assert "Revenue" in text
+    assert code_words(text) == []
+
+
+def test_an_sla_lever_says_which_policy_acts(panel):
+    """Moving only an SLA term re-judges the same leads (revenue cannot change): the panel says
+    so and names the policy levers that would make the SLA act; a headcount change does not."""
+    revenue = panel.results.column("revenue").copy()
+    panel.set_values(first_touch=panel.controls["first_touch"].value + 1)
+    panel.refresh()
+    assert (panel.results.column("revenue") == revenue).all()
+    assert "a policy acts" in panel.hint.value
+    assert "Work order" in panel.hint.value
+    panel.set_values(sdr_count=panel.controls["sdr_count"].value + 2)
+    panel.refresh()
+    assert panel.hint.value == ""
+
+
+def test_progress_gives_the_time_left(panel, monkeypatch):
+    """Between updates the status counts replications and estimates the time left from the
+    pace so far; nothing is shown once the evaluation is complete."""
+    import sla_sim.planner.panel as mod
+
+    now = [1000.0]
+    monkeypatch.setattr(mod.time, "perf_counter", lambda: now[0])
+    panel._changed_at = 990.0  # 10 s since the change
+    panel._progress(20, 100)
+    assert "20 / 100 replications" in panel.eta.value
+    assert "about 40 s left" in panel.eta.value
+    now[0] = 1100.0
+    panel._show_eta()  # the one-second ticker: the estimate follows the clock
+    assert "about 7 min left" in panel.eta.value
+    panel._progress(100, 100)
+    assert panel.eta.value == ""
+    assert mod.time_left(3 * 3600 + 120) == "3 h 2 min"
 
 
 def test_invalid_setting_names_the_moved_lever():

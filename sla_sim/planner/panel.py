@@ -143,6 +143,28 @@ PANEL_CSS = (".sla-side .widget-label{white-space:normal;line-height:1.15;height
              ".sla-side .widget-inline-hbox,.sla-side .widget-hbox{max-width:100%}")
 
 
+#: Shown when only SLA terms moved: the same simulated leads were re-judged, so revenue
+#: cannot change; a policy is what makes the SLA act.
+POLICY_HINT = (
+    "<div style='margin:4px 0;padding:4px 8px;background:#eef4fb;border-left:3px solid"
+    " #2f6db5;max-width:720px'><b>The SLA measures; a policy acts.</b> Moving an SLA term"
+    " re-judges the same simulated leads, so revenue and the funnel cannot change. To make"
+    " reps work to the SLA, change a policy: <i>Work order</i> (new MQLs before follow-ups, or"
+    " the nearest SLA deadline first), <i>Reassign untouched after</i>, or the number of"
+    " SDRs.</div>"
+)
+
+
+def time_left(seconds: float) -> str:
+    """``12 s``, ``3 min``, ``1 h 5 min``."""
+    s = max(0.0, seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60)} min"
+
+
 RECOMMEND_CONFIDENCE = 0.9  # the Recommend button's confidence per clause and month
 RECOMMEND_REPS = 40  # its replications per candidate (sla-sim recommend's default)
 
@@ -177,6 +199,11 @@ class PlannerPanel:
                                       description="Replications", bar_style="info",
                                       layout=W.Layout(width="360px"))  # fmt: skip
         self.progress.add_class("sla-progress")
+        self.eta = W.HTML(value="")
+        self.eta.add_class("sla-eta")
+        self.hint = W.HTML(value="")
+        self.hint.add_class("sla-hint")
+        self._done = (0, self.planner.reps)
         self.headline = W.HTML(value="")
         self.headline.add_class("sla-headline")
         self.message = W.HTML(value="")
@@ -271,8 +298,8 @@ class PlannerPanel:
                         layout=W.Layout(flex=f"0 0 {SIDE_PX}px", width=f"{SIDE_PX}px",
                                         min_width="0", margin="0 12px 0 0"))  # fmt: skip
         levers.add_class("sla-side")
-        main = W.VBox([W.HBox([self.status, self.progress], layout=W.Layout(
-                       flex_flow="row wrap", align_items="center")), self.message,
+        main = W.VBox([W.HBox([self.status, self.progress, self.eta], layout=W.Layout(
+                       flex_flow="row wrap", align_items="center")), self.message, self.hint,
                        self.headline, self.compare_table, grid],
                       layout=W.Layout(flex="1 1 420px", min_width="0"))  # fmt: skip
         main.add_class("sla-main")
@@ -405,6 +432,7 @@ class PlannerPanel:
         self._task = loop.create_task(self._run(scenario))
 
     async def _run(self, scenario: Scenario) -> None:
+        ticker = asyncio.get_running_loop().create_task(self._tick())
         try:
             await self.planner.evaluate(scenario, self._show, self._progress,
                                         persist=scenario == self.base)
@@ -413,6 +441,7 @@ class PlannerPanel:
         except SlaSimError as err:
             self._error(str(err))
         finally:
+            ticker.cancel()
             if self._deferred_warm_up:  # the other kernel's results are in: start the workers
                 self._warm_up()
 
@@ -422,10 +451,32 @@ class PlannerPanel:
             await asyncio.sleep(0.05)
 
     def _progress(self, done: int, total: int) -> None:
-        """Replications finished so far for the current settings (the bar between updates)."""
+        """Replications finished so far for the current settings (the bar between updates),
+        with an estimate of the time left."""
         self.progress.max = total
         self.progress.value = done
         self.progress.bar_style = "success" if done >= total else "info"
+        self._done = (done, total)
+        self._show_eta()
+
+    def _show_eta(self) -> None:
+        """``7 / 100 replications · about 40 s left``, from the pace since the change (refreshed
+        by each finished replication and, while waiting, every second: :meth:`_tick`)."""
+        done, total = self._done
+        if done >= total or not self._changed_at:
+            self.eta.value = ""
+            return
+        elapsed = time.perf_counter() - self._changed_at
+        left = (f"about {time_left(elapsed / done * (total - done))} left" if done
+                else f"{elapsed:.0f} s so far, estimating the time left")
+        self.eta.value = (f"<span style='color:#555'>{done} / {total} replications ·"
+                          f" {left}</span>")
+
+    async def _tick(self) -> None:
+        """While an evaluation runs, the time left is refreshed at least every second."""
+        while True:
+            await asyncio.sleep(1.0)
+            self._show_eta()
 
     def _show(self, update: Update) -> None:
         self.updates.append(update)
@@ -446,6 +497,7 @@ class PlannerPanel:
             f" {since:.1f} s</span>"
         )
         self.headline.value = headline_html(update.results)
+        self.hint.value = POLICY_HINT if update.remembered == n and not update.from_cache else ""
         # Rendering runs in this process while the workers use the cores: draw the headline
         # charts at every step but the second, the other four at the second step (their
         # first), and all six at the end.
