@@ -551,9 +551,11 @@ class PlannerPanel:
             return
         from sla_sim.batch.compare import paired_differences
         from sla_sim.batch.difference import describe_difference
+        from sla_sim.report.units import field_label
 
         t = paired_differences(self.baseline, self.results)
-        what = describe_difference(self.baseline.scenario, self.results.scenario)
+        what = describe_difference(self.baseline.scenario, self.results.scenario,
+                                   label=field_label)
         self.compare_table.value = comparison_html(t, self.results, what)
 
     def save_charts(self, folder: str | Path | None = None,
