@@ -271,3 +271,17 @@ def test_planner_shows_cost_profit_and_the_cost_panel(plain_and_priced) -> None:
     assert "<svg" in svg
     for part in ("SDR team sdr", "AEs", "commission", "channel paid"):
         assert part in svg
+
+
+def test_rebuilt_teams_and_channels_drop_stale_cost_entries() -> None:
+    """A mapping whose channels and teams were rebuilt (a calibration) keeps only the cost
+    entries of the ones it still has; the rest are costed at the defaults."""
+    from sla_sim.scenario.costs import keep_known_costs
+
+    data = preset("smb_inbound").model_dump(mode="python")
+    data["channels"][0]["name"] = "organic_search"
+    data["costs"]["teams"] = [{"name": "sdr"}, {"name": "gone"}]
+    sc = validate(keep_known_costs(data))
+    assert [c.name for c in sc.costs.channels] == ["paid", "social"]
+    assert [t.name for t in sc.costs.teams] == ["sdr"]
+    assert sc.costs.channel("organic_search").cost_per_lead_amount == 135.0

@@ -857,9 +857,10 @@ class _Calibrator:
                          f.events + f.censored, "mql_at, closed_at (won)")  # fmt: skip
                 _set(data, f"channels[{cname}].cycle_days", _dist(f.kind, mean, sd / mean))
         data["name"] = name
+        from sla_sim.scenario.costs import keep_known_costs
         from sla_sim.scenario.io import validate
 
-        return validate(data, source="calibrated scenario")
+        return validate(keep_known_costs(data), source="calibrated scenario")
 
     def capacity(self) -> None:
         L = self.L
@@ -956,9 +957,10 @@ class _Calibrator:
             f" {self.x.exported_at.date()}): {n_est} estimates with 95% intervals and their"
             f" provenance in calibration.json; parameters not identified keep the values of"
             f" {base.name}. {base.description}")  # fmt: skip
+        from sla_sim.scenario.costs import keep_known_costs
         from sla_sim.scenario.io import validate
 
-        return validate(data, source="calibrated scenario")
+        return validate(keep_known_costs(data), source="calibrated scenario")
 
     def kept(self) -> list[dict[str, str]]:
         """Parameters left at the base scenario's value, with the reason."""

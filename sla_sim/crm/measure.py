@@ -79,7 +79,9 @@ def measurement_scenario(base: Scenario, mapped: MappedLog, export: CrmExport) -
                            f" calendar from the export; SLA from {base.name}. The channel and"
                            " sales parameters are the base scenario's and are not used by"
                            " the measurement.")  # fmt: skip
-    return Scenario.model_validate(data)
+    from sla_sim.scenario.costs import keep_known_costs
+
+    return Scenario.model_validate(keep_known_costs(data))
 
 
 def measure_export(export: CrmExport, base: Scenario, start: str | None = None,

@@ -16,7 +16,8 @@ from pydantic import Field, model_validator
 from sla_sim._base import Spec
 from sla_sim.scenario import defaults_data as bench
 
-__all__ = ["AECostSpec", "ChannelCostSpec", "CostsSpec", "TeamCostSpec", "channel_cost_per_lead"]
+__all__ = ["AECostSpec", "ChannelCostSpec", "CostsSpec", "TeamCostSpec", "channel_cost_per_lead",
+           "keep_known_costs"]
 
 
 def channel_cost_per_lead(name: str) -> float:
@@ -122,3 +123,17 @@ class CostsSpec(Spec):
         """The costs of channel ``name``: as listed, or the defaults for its kind."""
         return (next((c for c in self.channels if c.name == name), None)
                 or ChannelCostSpec(name=name))  # fmt: skip
+
+
+def keep_known_costs(data: dict[str, Any]) -> dict[str, Any]:
+    """A scenario mapping whose teams or channels were rebuilt (a calibration, a measured
+    export) with the cost entries of teams and channels it no longer has left out (in place;
+    returned): the others are then costed at the defaults, and nothing names a missing item."""
+    costs = data.get("costs")
+    if isinstance(costs, dict):
+        for attr in ("teams", "channels"):
+            names = {x.get("name") for x in data.get(attr, []) if isinstance(x, dict)}
+            if isinstance(costs.get(attr), list):
+                costs[attr] = [c for c in costs[attr]
+                               if not isinstance(c, dict) or c.get("name") in names]
+    return data
