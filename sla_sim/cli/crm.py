@@ -81,9 +81,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for path, b in cal.checks.get("applied_at_the_schema_bound", {}).items():
         print(f"  {path}: estimate {b['estimate']:g} outside the allowed range {b['allowed']};"
               f" applied {b['applied']:g}", file=sys.stderr)
+    _print_models(cal)
     for k in cal.not_identified:
-        print(f"  kept from {k['kept_from']}: {k['parameter']} ({k['reason']})")
+        how = "derived with values of" if k["reason"].startswith("derived") else "kept from"
+        print(f"  {how} {k['kept_from']}: {k['parameter']} ({k['reason']})")
     return EXIT_OK
+
+
+def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
+    """Which models the calibration used, and any parameter at a bound (what it means)."""
+    c = cal.checks
+    if "won_cure_model" in c:
+        w = c["won_cure_model"]
+        print(f"  won model: mixture cure model from {w['from']} (P(ever won) {w['p_ever_won']:g},"
+              f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
+    if "nurture" in c:
+        print(f"  nurture: {c['nurture']}")
+    for b in c.get("at_bound", []):
+        print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
+              file=sys.stderr)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -93,8 +109,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sla_sim.crm.calibrate import write_calibration
 
     exp = _export(args)
+    if args.origins:
+        return _rolling(args, exp)
     bt = backtest(exp, _base(args.base), args.train_until, args.test_months, reps=args.reps,
-                  seed=args.seed, progress=not args.quiet)  # fmt: skip
+                  seed=args.seed, progress=not args.quiet,
+                  predictive=not args.fixed_parameters)  # fmt: skip
     out = _out_dir(args, "backtest")
     write_calibration(bt.calibration, out / "calibrated.yaml")
     (out / "backtest.json").write_text(json.dumps(bt.as_dict(), indent=2) + "\n")
@@ -107,6 +126,47 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
         print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
               f"  P10-P90 [{r.p10:.4g}, {r.p90:.4g}]  {flag}")
+    return EXIT_OK
+
+
+# ---- rolling-origin backtest (backtest --origins) ----
+def _rolling_args(b: argparse.ArgumentParser, when: argparse._MutuallyExclusiveGroup) -> None:
+    when.add_argument("--origins", metavar="START:END",
+                      help="rolling origins: every first of a month from START to END, each"
+                      " calibrated on what was known before it, tested on --test-months")
+    b.add_argument("--fixed-parameters", action="store_true",
+                   help="bands from the simulation's noise only (no parameter or trend draws)")
+
+
+def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-def]
+    from sla_sim.crm import charts
+    from sla_sim.crm.backtest import monthly_origins, rolling_backtest
+    from sla_sim.crm.calibrate import write_calibration
+
+    origins = monthly_origins(args.origins)
+    rb = rolling_backtest(exp, _base(args.base), origins, args.test_months, reps=args.reps,
+                          seed=args.seed, progress=not args.quiet,
+                          predictive=not args.fixed_parameters)  # fmt: skip
+    out = _out_dir(args, "backtest")
+    for bt in rb.backtests:
+        write_calibration(bt.calibration, out / f"calibrated-{bt.meta['train_until']}.yaml")
+    d = rb.as_dict()
+    (out / "backtest.json").write_text(json.dumps(d, indent=2) + "\n")
+    charts.save(charts.rolling_chart(rb.table), out / "backtest")
+    sc = d["scores"]
+    cov = sc["coverage_p10_p90"]
+    print(f"backtest from {len(origins)} origins ({origins[0]} .. {origins[-1]}),"
+          f" {args.test_months} test month(s) each -> {out}")
+    print(f"  coverage of P10-P90: {'-' if cov is None else f'{cov:.0%}'} of {sc['judged']}"
+          f" judged (80% expected, binomial SE {sc['coverage_binomial_se'] or 0:.0%})")
+    mse = sc["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {sc['skill']}")
+    print(f"  band sources (share of variance): {d['band_sources']}")
+    for r in rb.table.itertuples():
+        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        print(f"  {r.origin} {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
+              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}  {flag}")
     return EXIT_OK
 
 
@@ -186,8 +246,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backtest", help="calibrate before a date, simulate after, compare")
     _export_args(b)
-    b.add_argument("--train-until", required=True, metavar="DATE",
-                   help="calibrate on leads created before this date (YYYY-MM-DD)")
+    when = b.add_mutually_exclusive_group(required=True)
+    when.add_argument("--train-until", metavar="DATE",
+                      help="calibrate on leads created before this date (YYYY-MM-DD)")
+    _rolling_args(b, when)
     b.add_argument("--test-months", type=int, default=1, metavar="N",
                    help="months after --train-until to simulate and compare (default 1)")
     b.add_argument("--base", metavar="PRESET_OR_FILE",

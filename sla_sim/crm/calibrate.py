@@ -48,7 +48,15 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from sla_sim.crm.load import CrmExport
-from sla_sim.crm.survival import Z95, _hessian, _safe_inv, aalen_johansen, censored_fit, cure_fit
+from sla_sim.crm.mql_share import NURTURE_EVIDENCE, alpha_for_share, mql_counts, p_mql
+from sla_sim.crm.survival import (
+    Z95,
+    _hessian,
+    _safe_inv,
+    aalen_johansen,
+    best_censored_fit,
+    cure_fit,
+)
 from sla_sim.events import CODE
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.distributions import Exponential, Gamma, LogNormal
@@ -59,6 +67,7 @@ __all__ = ["Calibration", "Estimate", "calibrate"]
 HOURS_PER_MONTH = 365.25 / 12 * 24
 _NS_PER_H = 3_600_000_000_000
 MIN_EVENTS = 20  # fewer events than this in a channel: the channel uses the pooled estimate
+SQL_RATE_CAP = 0.99  # highest sql_rate a derived split applies (beyond it: the win rate)
 
 
 @dataclass
@@ -74,6 +83,7 @@ class Estimate:
     n: int
     fields: str
     exact: bool = False  # identified exactly (counts, observed hours), no sampling interval
+    derived: bool = False  # not identified: solved from identified ones and kept base values
 
     def covers(self, truth: float) -> bool:
         """Whether ``truth`` lies inside the interval."""
@@ -86,7 +96,8 @@ class Estimate:
 
         return {"path": self.path, "value": r(self.value), "low": r(self.low),
                 "high": r(self.high), "unit": self.unit, "method": self.method, "n": self.n,
-                "fields": self.fields, "exact": self.exact}  # fmt: skip
+                "fields": self.fields, "exact": self.exact,
+                "derived": self.derived}  # fmt: skip
 
 
 @dataclass
@@ -188,11 +199,13 @@ class _Calibrator:
         self.H = {c: _h(self.L[c]) for c in self.L.columns if c.endswith("_at")}
         base_ch = {c.name: c for c in base.channels}
         self.base_ch = {c: base_ch.get(c, base.channels[0]) for c in self.channels}
+        self.trend = self.every_row_mql = False  # set by volumes() when there are days enough
 
     def add(self, path: str, value: float, ci: tuple[float, float], unit: str, method: str,
-            n: int, fields: str, exact: bool = False, apply: Any = None) -> None:  # fmt: skip
+            n: int, fields: str, exact: bool = False, apply: Any = None,
+            derived: bool = False) -> None:  # fmt: skip
         self.est.append(Estimate(path, float(value), float(ci[0]), float(ci[1]), unit, method,
-                                 int(n), fields, exact))  # fmt: skip
+                                 int(n), fields, exact, derived))  # fmt: skip
         if isinstance(apply, (Gamma, LogNormal, Exponential)):  # the whole distribution
             self.updates[path.rsplit(".", 1)[0]] = apply
         else:
@@ -202,6 +215,7 @@ class _Calibrator:
     def run(self) -> None:
         self.volumes()
         self.scores()
+        self.mql_share()
         self.handoff()
         self.contact()
         self.first_touch()
@@ -331,18 +345,17 @@ class _Calibrator:
             var = max(float(((counts[c, sel_days] - m[c, sel_days]) ** 2).sum()),
                       n_c + max(v, 0.0) * float((m[c, sel_days] ** 2).sum()))
             se = math.sqrt(var) / span_h * HOURS_PER_MONTH
-            scale, how = 1.0, "leads / exposure"
+            how = "leads / exposure"
             if self.trend and nd > 91:
                 how = "leads / exposure over the last 91 days (volume trend)"
-            if every_row_mql:  # every row is an MQL: leads = MQLs / P(MQL) of the base
-                bc = self.base_ch[name]
-                p_mql = float(stats.beta.sf(self.base.mql_threshold_points / 100,
-                                            bc.score_alpha, bc.score_beta))  # fmt: skip
-                scale = 1.0 / p_mql
-                how += (f"; every row is an MQL: divided by P(MQL)={p_mql:.3f} of the base"
-                        " score distribution")  # fmt: skip
-            self.add(f"channels[{name}].leads_per_month", lpm * scale,
-                     ((lpm - Z95 * se) * scale, (lpm + Z95 * se) * scale), "leads per month",
+            ci = (lpm - Z95 * se, lpm + Z95 * se)
+            if every_row_mql:  # the export identifies MQLs per month, not raw leads
+                self.add(f"channels[{name}].mqls_per_month", lpm, ci, "MQLs per month",
+                         how.replace("leads", "MQLs", 1) + "; every row is an MQL; interval"
+                         " from the daily counts", n_c, "created_at, channel")  # fmt: skip
+                self.updates.pop(f"channels[{name}].mqls_per_month")
+                continue
+            self.add(f"channels[{name}].leads_per_month", lpm, ci, "leads per month",
                      how + "; interval from the daily counts", n_c,
                      "created_at, channel")  # fmt: skip
 
@@ -393,6 +406,50 @@ class _Calibrator:
                 mix = {str(k): float(v / vc.sum()) for k, v in vc.items()}
                 self.updates[f"channels[{name}].segment_mix"] = mix
 
+    def mql_share(self) -> None:
+        """MQLs at creation per channel (see :mod:`sla_sim.crm.mql_share`); nurture
+        re-qualification only where the export shows MQLs dated after creation."""
+        if "mql_at" not in self.H:
+            return
+        thr = self.base.mql_threshold_points
+        n, k, later = mql_counts(self.H["created_at"], self.H["mql_at"], self.ch,
+                                 len(self.channels))  # fmt: skip
+        mqls = int(k.sum()) + later
+        self.checks["mqls_dated_after_creation"] = {"count": later, "of_mqls": mqls}
+        if mqls and later / mqls < NURTURE_EVIDENCE:
+            self.updates["nurture.engage_probability"] = 0.0
+            self.checks["nurture"] = ("off: no MQL in the export came later than its creation"
+                                      f" ({later} of {mqls:,}), so the model adds none")
+        elif mqls:
+            self.checks["nurture"] = (f"kept from {self.base.name}: {later:,} of {mqls:,} MQLs"
+                                      " came after their creation (re-qualification)")
+        for c, name in enumerate(self.channels):
+            bc = self.base_ch[name]
+            if self.every_row_mql:  # leads = MQLs / P(MQL) of the kept score distribution
+                est = next((e for e in self.est
+                            if e.path == f"channels[{name}].mqls_per_month"), None)
+                if est is None:
+                    continue
+                pm = p_mql(bc.score_alpha, bc.score_beta, thr)
+                self.updates[f"channels[{name}].leads_per_month"] = est.value / pm
+                self.checks.setdefault("leads_from_mqls", {})[name] = round(pm, 4)
+                continue
+            if "score" in self.L.columns or n[c] < MIN_EVENTS or not 0 < k[c] < n[c]:
+                continue
+            lo, hi = wilson_interval(int(k[c]), int(n[c]))
+            share = k[c] / n[c]
+            self.add(f"channels[{name}].mql_share", share, (lo, hi), "probability",
+                     "MQLs at creation / leads (MQL dated within a minute of creation),"
+                     " Wilson; applied through score_alpha (score_beta and the threshold"
+                     " kept)", int(n[c]), "created_at, mql_at, channel")  # fmt: skip
+            self.updates.pop(f"channels[{name}].mql_share")
+            self.updates[f"channels[{name}].score_alpha"] = alpha_for_share(
+                share, bc.score_beta, thr)
+        if self.every_row_mql:
+            self.checks["leads_from_mqls_note"] = (
+                "every row is an MQL: the scenario's leads_per_month is MQLs per month divided"
+                " by P(MQL) of the kept score distribution (listed above per channel)")
+
     def handoff(self) -> None:
         if "routed_at" not in self.H or "mql_at" not in self.H:
             return
@@ -402,10 +459,10 @@ class _Calibrator:
         m = np.isfinite(mql)
         obs = np.isfinite(routed[m])
         t = np.where(obs, routed[m] - mql[m], self.C - mql[m])
-        kind = _fit_kind(self.base.handoff.ops_delay_hours)
         if obs.sum() < MIN_EVENTS:
             return
-        f = censored_fit(t, obs, kind)
+        f = best_censored_fit(t, obs)
+        kind = f.kind
         self.add("handoff.ops_delay_hours.mean", f.mean, f.mean_ci, "hours",
                  f"censored {kind} MLE of MQL to routed (unrouted MQLs censored at export)",
                  f.events, "mql_at, routed_at", apply=_dist(kind, f.mean, f.cv))  # fmt: skip
@@ -454,13 +511,20 @@ class _Calibrator:
             if len(d) >= MIN_EVENTS:
                 # an activity lasts work / (1 - shrinkage) rep minutes in the model
                 keep = 1.0 - self.base.teams[0].shrinkage
-                mean, cv, mci, cci = _lognormal_fit(d * keep)
-                self.add("follow_up.attempt_minutes.mean", mean, mci, "minutes",
-                         f"log-normal MLE of activity durations x (1 - shrinkage {1 - keep:g}"
-                         f" of {self.base.name}, not identified)", len(d),
-                         "activity_duration_minutes", apply=LogNormal(mean=mean, cv=cv))
+                mean, cv, mci, cci = _lognormal_fit(d)
+                for par, v, ci in (("mean", mean, mci), ("cv", cv, cci)):
+                    self.add(f"activity_minutes.{par}", v, ci, "minutes" if par == "mean"
+                             else "-", "log-normal MLE of activity durations", len(d),
+                             "activity_duration_minutes", apply=False)  # fmt: skip
+                    self.updates.pop(f"activity_minutes.{par}")
+                self.add("follow_up.attempt_minutes.mean", mean * keep,
+                         (mci[0] * keep, mci[1] * keep), "minutes",
+                         f"derived: activity duration x (1 - shrinkage {1 - keep:g} of"
+                         f" {self.base.name}, not identified)", len(d),
+                         "activity_duration_minutes", apply=LogNormal(mean=mean * keep, cv=cv),
+                         derived=True)  # fmt: skip
                 self.add("follow_up.attempt_minutes.cv", cv, cci, "-", "same fit", len(d),
-                         "activity_duration_minutes")  # fmt: skip
+                         "activity_duration_minutes", derived=True)  # fmt: skip
                 self.updates.pop("follow_up.attempt_minutes.cv")
         if "outcome" not in att.columns:
             return
@@ -492,7 +556,10 @@ class _Calibrator:
             pr = prob(p)
             return float(-(y * np.log(pr) + (trials - y) * np.log1p(-pr)).sum())
 
-        x0 = np.array([spec.p_initial, spec.p_floor, spec.half_life_hours, spec.attempt_decay])
+        # a start from the data, not from the base (the maximum must not depend on it)
+        p_first = float(y_all[k_all == 0].mean()) if (k_all == 0).any() else float(y_all.mean())
+        p_first = min(max(p_first, 0.01), 0.99)
+        x0 = np.array([p_first, 0.5 * p_first, 24.0, 0.9])
         bounds = [(1e-4, 1.0), (0.0, 1.0), (1e-3, 1e4), (1e-3, 1.0)]
         res = optimize.minimize(nll, x0, method="L-BFGS-B", bounds=bounds)
         p = res.x
@@ -690,11 +757,11 @@ class _Calibrator:
                      "Aalen-Johansen cumulative incidence of won / (won + lost) at the longest"
                      " follow-up, open opportunities censored; Poisson bootstrap" + tag,
                      int(sel.sum()), f"{start_field}, closed_at, stage")  # fmt: skip
-            kind = _fit_kind(self.base_ch[name].cycle_days)
             try:
-                f = censored_fit(np.maximum(dur[sel], 1e-6), cause[sel] > 0, kind)
+                f = best_censored_fit(np.maximum(dur[sel], 1e-6), cause[sel] > 0)
             except ValueError:
                 continue
+            kind = f.kind
             self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",
                      f"censored {kind} MLE of {start_field} to close (open opportunities"
                      " censored at export)" + tag, f.events + f.censored,
@@ -773,37 +840,21 @@ class _Calibrator:
 
     def match_won_curve(self, sc: Scenario, name: str) -> Scenario:
         """Only won outcomes (no SQL or lost dates): P(ever won | MQL) per channel and the time
-        to win come from the cure model; the scenario's ``sql_rate`` and ``cycle_days`` are
-        set so that one simulated replication of the calibrated scenario reproduces them,
-        with the base win rates and contact curve (which the export cannot separate)."""
-        from sla_sim.model.funnel import FunnelModel
-        from sla_sim.streams import Streams, replication_seed
-
+        to win come from the cure model (identified); the scenario's ``sql_rate`` (and, when
+        that is not enough, ``win_rate``) and ``cycle_days`` are derived so that one simulated
+        replication of the calibrated scenario reproduces them, with the contact curve and
+        capacity of the base (which the export cannot separate). Derived values are listed as
+        such; one at a schema bound is flagged under ``checks.at_bound``."""
         horizon = sc.horizon.model_copy(update={"measure_months": 4})
         probe = sc.model_copy(update={"horizon": horizon})
-        log = FunnelModel(probe, Streams(replication_seed(97, 0))).run()
-        cols = log.columns(sort=False)
-        rows = log.event_rows()
-        n = len(log.leads["lead"])
-        lead, t = cols["lead"], cols["time_h"]
-
-        def first(code: str) -> np.ndarray:
-            out = np.full(n, np.inf)
-            r = rows[CODE[code]]
-            r = r[cols["episode"][r] == 1]
-            np.minimum.at(out, lead[r], t[r])
-            return out
-
-        mql, contact, opp = first("mql"), first("contact"), first("opp_open")
-        ch = log.leads["channel"]
-        score = log.leads["score"]
+        mql, contact, opp, ch, score, channels = _probe_firsts(probe)
         fu = sc.follow_up
         z = (score - fu.reference_score_points) / 10.0
         by_name = {c.name: c for c in sc.channels}
         data = sc.model_dump(mode="python")
         pooled = self.checks.get("won_cure_model", {})
         per_ch = self.checks.get("p_ever_won_by_channel", {})
-        for ci, cname in enumerate(log.channels):
+        for ci, cname in enumerate(channels):
             m = (ch == ci) & np.isfinite(mql)
             reached = m & np.isfinite(contact)
             if m.sum() < 20 or reached.sum() < 10:
@@ -815,46 +866,79 @@ class _Calibrator:
                                      "ci": pooled.get("p_ever_won_ci"), "n": 0})
             if src.get("value") is None:
                 continue
+            self.add(f"channels[{cname}].p_won_given_mql", src["value"], tuple(src["ci"]),
+                     "probability", "P(ever won | MQL), mixture cure model (lognormal), MQLs"
+                     " not won censored at the export" + ("" if cname in per_ch else
+                                                          "; pooled over channels"),
+                     int(src.get("n") or 0), "mql_at, closed_at (won)", apply=False)
+            self.updates.pop(f"channels[{cname}].p_won_given_mql")
 
-            def solve(target: float, zc: np.ndarray = zc, r: float = r,
-                      win: float = win) -> float:  # fmt: skip
+            def split(target: float, zc: np.ndarray = zc, r: float = r,
+                      win: float = win) -> tuple[float, float]:  # fmt: skip
+                """(sql_rate, win_rate) with reach x E[q(score)] x win = target."""
+                def mean_q(b: float) -> float:
+                    return float(special.expit(special.logit(b)
+                                               + fu.score_slope_per_10_points * zc).mean())
+
                 goal = target / (r * win)
-                if goal >= 0.99:
-                    return 0.99
                 if goal <= 1e-4:
-                    return 1e-4
-                def gap(b: float) -> float:
-                    q = special.expit(special.logit(b) + fu.score_slope_per_10_points * zc)
-                    return float(q.mean()) - goal
+                    return 1e-4, win
+                if goal < SQL_RATE_CAP:
+                    return float(optimize.brentq(lambda b: mean_q(b) - goal, 1e-6,
+                                                 1 - 1e-6)), win  # fmt: skip
+                # the cap binds: qualification at the cap, the rest carried by the win rate
+                w = target / (r * mean_q(SQL_RATE_CAP))
+                return SQL_RATE_CAP, min(w, 1.0)
 
-                return float(optimize.brentq(gap, 1e-6, 1 - 1e-6))
-
-            v = solve(src["value"])
-            lo, hi = solve(src["ci"][0]), solve(src["ci"][1])
-            self.add(f"channels[{cname}].sql_rate", v, (lo, hi), "probability",
-                     f"P(ever won | MQL)={src['value']:.4f} from a mixture cure model"
-                     + ("" if cname in per_ch else " (pooled)") + f", divided by the simulated"
-                     f" reach {r:.3f} and the base win rate {win:g}, solved for the rate at"
-                     " the reference score", int(src.get("n") or 0),
-                     "mql_at, closed_at (won)")  # fmt: skip
-            _set(data, f"channels[{cname}].sql_rate", v)
+            q, w = split(src["value"])
+            (q_lo, w_lo), (q_hi, w_hi) = split(src["ci"][0]), split(src["ci"][1])
+            how = (f"derived: P(ever won | MQL)={src['value']:.4f} divided by the simulated"
+                   f" reach {r:.3f} and the win rate, solved for the rate at the reference"
+                   " score (the export does not separate qualification from winning)")
+            self.add(f"channels[{cname}].sql_rate", q, (q_lo, q_hi), "probability", how,
+                     int(src.get("n") or 0), "mql_at, closed_at (won)",
+                     derived=True)  # fmt: skip
+            _set(data, f"channels[{cname}].sql_rate", q)
+            if w != win:
+                self.add(f"channels[{cname}].win_rate", w, (w_lo, w_hi), "probability",
+                         how + f"; sql_rate at its cap {SQL_RATE_CAP}, the rest carried by"
+                         " the win rate", int(src.get("n") or 0), "mql_at, closed_at (won)",
+                         derived=True)  # fmt: skip
+                _set(data, f"channels[{cname}].win_rate", w)
+            if q >= SQL_RATE_CAP:
+                got = r * float(special.expit(special.logit(SQL_RATE_CAP) + fu.
+                                              score_slope_per_10_points * zc).mean()) * w
+                self.checks.setdefault("at_bound", []).append({
+                    "parameter": f"channels[{cname}].sql_rate", "value": SQL_RATE_CAP,
+                    "meaning": (f"P(ever won | MQL) {src['value']:.3f} needs more than the base"
+                                f" win rate {win:g} after reach {r:.2f}: win_rate raised to"
+                                f" {w:.3f}" + ("" if w < 1.0 else f" (its bound 1: the"
+                                f" simulated P(won | MQL) is {got:.3f}, below the data's)"))})
         # cycle: time to win minus the simulated MQL -> opportunity delay
         f = self.cure
+        for par, v, ci, unit in (("mean", f.mean, f.mean_ci, "days"), ("cv", f.cv, f.cv_ci, "-")):
+            self.add(f"time_to_win_days.{par}", v, ci, unit, "mixture cure model (lognormal) of"
+                     " MQL to won, MQLs not won censored at the export; pooled over channels",
+                     f.events + f.censored, "mql_at, closed_at (won)", apply=False)
+            self.updates.pop(f"time_to_win_days.{par}")
         ok = np.isfinite(opp) & np.isfinite(mql)
         d = (opp[ok] - mql[ok]) / 24.0
         if len(d) >= 10:
-            mu, var = float(d.mean()), float(d.var())
-            mean = max(f.mean - mu, 0.5)
-            sd = math.sqrt(max((f.cv * f.mean) ** 2 - var, (0.2 * mean) ** 2))
+            mu = float(d.mean())
+            mean, cv = cycle_for_time_to_win(d, f.mean, f.cv)
+            shift = mean / f.mean
             self.checks["won_cure_model"]["simulated_mql_to_opportunity_days"] = round(mu, 3)
-            for cname in log.channels:
+            for cname in channels:
                 self.est = [e for e in self.est if not e.path.startswith(
                     f"channels[{cname}].cycle_days")]
                 self.add(f"channels[{cname}].cycle_days.mean", mean,
-                         (max(f.mean_ci[0] - mu, 0.1), max(f.mean_ci[1] - mu, 0.2)), "days",
-                         f"time to win (mixture cure model, mean {f.mean:.2f} d) minus the"
-                         f" simulated MQL-to-opportunity delay ({mu:.2f} d); pooled",
-                         f.events + f.censored, "mql_at, closed_at (won)")  # fmt: skip
+                         (f.mean_ci[0] * shift, f.mean_ci[1] * shift), "days",
+                         f"derived: log-normal whose sum with the simulated MQL-to-opportunity"
+                         f" delay (mean {mu:.2f} d) has the quantiles of the time to win"
+                         f" (mixture cure model, mean {f.mean:.2f} d); pooled",
+                         f.events + f.censored, "mql_at, closed_at (won)",
+                         derived=True)  # fmt: skip
+                sd = cv * mean
                 _set(data, f"channels[{cname}].cycle_days", _dist(f.kind, mean, sd / mean))
         data["name"] = name
         from sla_sim.scenario.io import validate
@@ -961,8 +1045,14 @@ class _Calibrator:
         return validate(data, source="calibrated scenario")
 
     def kept(self) -> list[dict[str, str]]:
-        """Parameters left at the base scenario's value, with the reason."""
-        done = {e.path.split(".mean")[0].split(".cv")[0] for e in self.est}
+        """Parameters left at the base scenario's value, with the reason; and the ones derived
+        from identified quantities together with kept values (said so, not 'kept')."""
+        ident = {e.path for e in self.est if not e.derived}
+        derived = {e.path for e in self.est if e.derived}
+
+        def has(stem: str, paths: set[str]) -> bool:
+            return any(stem in p for p in paths)
+
         reasons = {
             "channels[*].sql_rate": "needs sql_at and reached activities",
             "channels[*].win_rate": "needs closed_at with won and lost stages",
@@ -979,11 +1069,28 @@ class _Calibrator:
             "arrivals.month_weights": "needs more than a year of data; kept",
             "sla": "an agreement, not a parameter: kept",
         }  # fmt: skip
+        if has("mql_share", ident):
+            reasons["channels[*].score_alpha/beta"] = (
+                "shape needs score; the MQL share per channel is identified (mql_share) and"
+                " applied through score_alpha")
+        if self.every_row_mql:
+            reasons["channels[*].score_alpha/beta"] = (
+                "needs score; MQLs per month are identified, leads_per_month is MQLs / P(MQL)"
+                " of this score distribution")
+        if "nurture.engage_probability" in self.updates:
+            reasons.pop("nurture")
         out = []
         for key, why in reasons.items():
             stem = key.replace("channels[*].", "").split("/")[0]
-            if any(stem in d for d in done):
+            if has(stem, derived):
+                how = next(e.method for e in self.est if e.derived and stem in e.path)
+                out.append({"parameter": key, "kept_from": self.base.name, "reason": how})
                 continue
+            if has(stem, ident):
+                continue
+            if stem == "win_rate" and has("p_won_given_mql", ident):
+                why = ("not separable from sql_rate in this export: their product is fitted"
+                       " through P(ever won | MQL); kept unless sql_rate reaches its cap")
             out.append({"parameter": key, "kept_from": self.base.name, "reason": why})
         return out
 
@@ -1027,6 +1134,48 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 
+def cycle_for_time_to_win(delay_days: np.ndarray, mean: float, cv: float,
+                          seed: int = 5) -> tuple[float, float]:  # fmt: skip
+    """(mean, cv) of a log-normal cycle whose sum with ``delay_days`` (resampled) has the
+    5%..95% quantiles of a log-normal time to win (``mean``, ``cv``), least relative squares."""
+    rng = np.random.default_rng(seed)
+    dd = rng.choice(np.asarray(delay_days, float), 4000)
+    zz = rng.standard_normal(4000)
+    probs = np.linspace(0.05, 0.95, 19)
+    s0 = math.sqrt(math.log1p(cv * cv))
+    target = np.exp(math.log(mean) - s0 * s0 / 2 + s0 * stats.norm.ppf(probs))
+
+    def loss(p: np.ndarray) -> float:
+        sim = dd + np.exp(p[0] + math.exp(p[1]) * zz)
+        return float((((np.quantile(sim, probs) - target) / target) ** 2).sum())
+
+    x0 = np.array([math.log(max(mean - dd.mean(), 0.5)) - s0 * s0 / 2, math.log(s0)])
+    res = optimize.minimize(loss, x0, method="Nelder-Mead", options={"xatol": 1e-6,
+                                                                     "fatol": 1e-9})
+    s = math.exp(res.x[1])
+    return float(math.exp(res.x[0] + s * s / 2)), float(math.sqrt(math.expm1(s * s)))
+
+
+def _probe_firsts(sc: Scenario, seed: int = 97) -> tuple[np.ndarray, ...]:
+    """One replication of ``sc`` (through the batch layer): per lead the first MQL, contact and
+    opportunity times (inf if none), channel code and score; and the channel names."""
+    from sla_sim.batch.replications import run_replication
+
+    log = run_replication(sc, seed, 0, keep_log=True).log
+    cols, rows = log.columns(sort=False), log.event_rows()
+    n = len(log.leads["lead"])
+
+    def first(code: str) -> np.ndarray:
+        out = np.full(n, np.inf)
+        r = rows[CODE[code]]
+        r = r[cols["episode"][r] == 1]
+        np.minimum.at(out, cols["lead"][r], cols["time_h"][r])
+        return out
+
+    return (first("mql"), first("contact"), first("opp_open"), log.leads["channel"],
+            log.leads["score"], log.channels)
+
+
 def write_calibration(cal: Calibration, out: str | Path) -> tuple[Path, Path]:
     """Write the calibrated scenario (YAML) and ``calibration.json`` beside it."""
     import json
@@ -1063,25 +1212,10 @@ def match_won_curve(sc: Scenario, p_won: float, days_mean: float, days_cv: float
     P(ever won | MQL) is ``p_won``, and ``cycle_days`` set so that MQL -> won takes
     ``days_mean`` (cv ``days_cv``) on average: one probe replication of ``sc`` gives the reach,
     the score mix of reached MQLs and the MQL -> opportunity delay (win rates kept)."""
-    from sla_sim.model.funnel import FunnelModel
-    from sla_sim.streams import Streams, replication_seed
-
-    log = FunnelModel(sc, Streams(replication_seed(seed, 0))).run()
-    cols, rows = log.columns(sort=False), log.event_rows()
-    n = len(log.leads["lead"])
-
-    def first(code: str) -> np.ndarray:
-        out = np.full(n, np.inf)
-        r = rows[CODE[code]]
-        r = r[cols["episode"][r] == 1]
-        np.minimum.at(out, cols["lead"][r], cols["time_h"][r])
-        return out
-
-    mql, contact, opp = first("mql"), first("contact"), first("opp_open")
+    mql, contact, opp, ch, score, _ = _probe_firsts(sc, seed)
     fu = sc.follow_up
-    z = (log.leads["score"] - fu.reference_score_points) / 10.0
+    z = (score - fu.reference_score_points) / 10.0
     is_mql = np.isfinite(mql)
-    ch = log.leads["channel"]
 
     def p_won_at(scale: float) -> float:
         """P(ever won | MQL) with sql_rate and win_rate both multiplied by ``scale``: the

@@ -234,3 +234,20 @@ def cure_fit(t: np.ndarray, observed: np.ndarray, kind: str = "gamma") -> Durati
     return DurationFit(kind, mean, cv, _ci_log(mean, math.sqrt(cov[1, 1])),
                        _ci_log(cv, math.sqrt(cov[2, 2])), int(obs.sum()), int((~obs).sum()),
                        pi, pi_ci)  # fmt: skip
+
+
+def censored_loglik(fit: DurationFit, t: np.ndarray, observed: np.ndarray) -> float:
+    """Log-likelihood of right-censored durations under a plain (non-cure) fit."""
+    t = np.maximum(np.asarray(t, float), 1e-9)
+    obs = np.asarray(observed, bool)
+    lp, _ = _logpdf_logsf(fit.kind, t[obs], fit.mean, fit.cv)
+    _, ls = _logpdf_logsf(fit.kind, t[~obs], fit.mean, fit.cv)
+    return float(lp.sum() + ls.sum())
+
+
+def best_censored_fit(t: np.ndarray, observed: np.ndarray,
+                      kinds: tuple[str, ...] = ("gamma", "lognormal")) -> DurationFit:  # fmt: skip
+    """The censored fit of the family (same number of parameters) with the highest
+    likelihood: the data, not a base scenario, chooses the shape."""
+    fits = [censored_fit(t, observed, k) for k in kinds]
+    return max(fits, key=lambda f: censored_loglik(f, t, observed))
