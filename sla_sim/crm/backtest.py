@@ -128,6 +128,7 @@ class Backtest:
     table: pd.DataFrame  # metric, period, observed, p10, p50, p90, inside, naive, shares
     calibration: Calibration
     meta: dict[str, Any]
+    simulated: pd.DataFrame | None = None  # replication, period, metric, value (judged ones)
 
     def as_dict(self) -> dict[str, Any]:
         """``backtest.json``: aggregates only."""
@@ -216,7 +217,8 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
             "volume_trend": None if trend is None else trend.as_dict(),
             "parameters_drawn": len(draws.drawn),
             "band_sources": _mean_sources(table)}  # fmt: skip
-    return Backtest(table, cal, meta)
+    keep = sims["metric"].isin(table["metric"]) & sims["period"].isin(table["period"])
+    return Backtest(table, cal, meta, sims.loc[keep].reset_index(drop=True))
 
 
 def _mean_sources(table: pd.DataFrame) -> dict[str, float | None]:
