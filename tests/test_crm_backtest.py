@@ -68,3 +68,41 @@ def test_olist_review_places_the_month(olist) -> None:
                                         "outside (high)"}  # fmt: skip
     assert 0 <= v.loc["wins", "percentile"] <= 1
     assert set(v["side"]) == {"marketing", "handoff", "sales"}
+
+
+ORIGINS = ("2018-01-01", "2018-02-01", "2018-04-01")
+
+
+@pytest.fixture(scope="module")
+def rolling(olist):
+    from sla_sim.crm.backtest import rolling_backtest
+
+    return rolling_backtest(olist, preset("default"), list(ORIGINS), 1, reps=20,
+                            progress=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_olist_rolling_origins_beat_the_naive_forecast(rolling) -> None:
+    """At every origin the simulation's mean scaled error is at most the naive forecast's
+    (both made from what was known before the origin); recorded in docs/forecasts.md."""
+    d = rolling.as_dict()
+    assert d["origins"] == list(ORIGINS)
+    for bo in d["by_origin"]:
+        mse = bo["scores"]["mean_scaled_error"]
+        print(bo["train_until"], mse, "inside", bo["coverage_p10_p90"], bo["band_sources"])
+        assert bo["scores"]["compared_with_naive"] == 7
+        assert mse["simulation"] <= mse["naive"], bo["train_until"]
+    # the rows keep the per-metric form of a single backtest, with their origin
+    assert {"origin", "observed", "p10", "p50", "p90", "inside", "naive"} <= set(
+        d["metrics"][0])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="measured 0, 3 and 3 of 7 inside P10-P90 at the three"
+                   " origins (docs/forecasts.md): January follows a regime change (wins start"
+                   " in December 2017), February's and April's cohorts convert faster than any"
+                   " cohort before them")  # fmt: skip
+def test_olist_rolling_origins_bands_hold(rolling) -> None:
+    for bt in rolling.backtests:
+        judged = bt.table.dropna(subset=["inside"])
+        assert int(judged["inside"].astype(bool).sum()) >= 4, bt.meta["train_until"]

@@ -55,6 +55,7 @@ from sla_sim.crm.survival import (
     _safe_inv,
     aalen_johansen,
     best_censored_fit,
+    cohort_spread,
     cure_fit,
 )
 from sla_sim.events import CODE
@@ -815,6 +816,17 @@ class _Calibrator:
             "never_converts": round(1 - f.pi, 5), "time_to_win_days_mean": round(f.mean, 3),
             "time_to_win_days_cv": round(f.cv, 3), "from": start_field, "events": f.events,
             "censored": f.censored}  # fmt: skip
+        ns = np.round(opened[m] * _NS_PER_H).astype(np.int64)
+        month = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz).dt.strftime(
+            "%Y-%m").to_numpy()
+        spread = cohort_spread(t, obs, month, f)
+        self.checks["won_cohorts"] = {
+            "p_ever_won": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
+            "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
+            "method": "cure fraction per monthly cohort (time to win held at the pooled fit);"
+                      " DerSimonian-Laird between-cohort variance of the logits: forecasts of a"
+                      " new cohort draw P(ever won) with it"}  # fmt: skip
+        self.cohort_sd_logit = math.sqrt(spread["tau2_logit"])
         self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
         for name in self.channels:
             self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",

@@ -7,7 +7,10 @@
    the logit scale for probabilities, on the log scale for positive quantities, centred on the
    estimate). The draws are made once, up front, from the intervals the calibration already
    computed: the calibration is never re-run per replication. Parameters are drawn
-   independently (their correlations are not kept).
+   independently (their correlations are not kept). A forecast is about a *new* cohort: where
+   the calibration measured how P(ever won) varies between monthly cohorts beyond sampling
+   error (``checks.won_cohorts``), each replication also draws one cohort shock of that size,
+   common to all channels.
 3. **Volume trend**: a log-linear trend of the weekly counts of the last :data:`TREND_WEEKS`
    weeks before the origin (the 91 days the calibrated volume comes from under a trend), and
    its prediction interval (Student t: the fitted line's uncertainty at the test window's
@@ -149,6 +152,24 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
         v = special.expit(x) if scale == "logit" else np.exp(x)
         for r in range(reps):
             values[r][e.path] = float(v[r])
+    # a new cohort's conversion: one shock per replication, common to every channel, with the
+    # between-cohort spread of P(ever won) (the derived rate that carries it moves)
+    tau = float(cal.checks.get("won_cohorts", {}).get("between_cohort_sd_logit", 0.0))
+    if parameters and tau > 0:
+        carriers = {}
+        for e in cal.estimates:
+            if e.derived and e.path.endswith(("].sql_rate", "].win_rate")):
+                name = e.path.split("]")[0].removeprefix("channels[")
+                if e.path.endswith("win_rate") or name not in carriers:
+                    carriers[name] = e
+        u = rng.standard_normal(reps)
+        z["cohort conversion"] = u
+        for e in carriers.values():
+            for r in range(reps):
+                v = values[r].get(e.path, e.value)
+                values[r][e.path] = float(special.expit(special.logit(min(max(v, 1e-9),
+                                                                          1 - 1e-9))
+                                                        + tau * u[r]))  # fmt: skip
     if trend is not None:
         t = stats.t.rvs(trend.df, size=reps, random_state=rng)
         log_m = math.log(trend.multiplier) + trend.se * t
