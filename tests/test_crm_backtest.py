@@ -41,7 +41,7 @@ def test_olist_backtest_april_2018(olist) -> None:
     assert t.loc[("wins", "2018-04"), "observed"] == 207
     assert t.loc[("won_within_90d", "cohort"), "observed"] == pytest.approx(0.1265, abs=1e-3)
     # the export has no first-touch or SQL dates: not judged, and said so
-    assert set(d["not_measurable"]) == {"first_touch_compliance", "sqls"}
+    assert set(d["not_measurable"]) == {"first_touch_compliance", "sqls", "opportunities"}
     judged = bt.table.dropna(subset=["inside"])
     assert len(judged) == 7
     assert (bt.table["p10"] <= bt.table["p90"]).all()

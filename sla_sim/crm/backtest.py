@@ -34,7 +34,7 @@ __all__ = ["COHORT_DAYS", "MONTHLY", "Backtest", "RollingBacktest", "backtest",
            "simulate_months"]  # fmt: skip
 
 COHORT_DAYS = (7, 14, 30, 60, 90)
-MONTHLY = ("mqls", "first_touch_compliance", "sqls", "wins")
+MONTHLY = ("mqls", "first_touch_compliance", "sqls", "opportunities", "wins")
 FOLLOW_UP_MONTHS = 3  # simulated beyond the test window so the cohort's 90 days are seen
 
 
@@ -286,6 +286,7 @@ def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
 def _measurable(export: CrmExport) -> dict[str, bool]:
     has_touch = export.has("first_touch_at") or export.activities is not None
     return {"first_touch_compliance": has_touch, "sqls": export.has("sql_at"),
+            "opportunities": export.has("opportunity_opened_at"),
             "wins": export.has("stage") and export.has("closed_at")}  # fmt: skip
 
 
