@@ -149,7 +149,7 @@ def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-d
                           predictive=not args.fixed_parameters)  # fmt: skip
     out = _out_dir(args, "backtest")
     for bt in rb.backtests:
-        write_calibration(bt.calibration, out / f"calibrated-{bt.meta['train_until']}.yaml")
+        write_calibration(bt.calibration, out / bt.meta["train_until"] / "calibrated.yaml")
     d = rb.as_dict()
     (out / "backtest.json").write_text(json.dumps(d, indent=2) + "\n")
     charts.save(charts.rolling_chart(rb.table), out / "backtest")
