@@ -122,6 +122,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print(f"backtest: trained until {d['train_until']}, tested {', '.join(d['test_months'])};"
           f" observed inside P10-P90 for {d['coverage_p10_p90']:.0%} of the judged metrics"
           f" -> {out}")  # fmt: skip
+    mse = d["scores"]["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {d['scores']['skill']}; band sources {d['band_sources']}")
     for r in bt.table.itertuples():
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
         print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
