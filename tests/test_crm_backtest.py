@@ -106,3 +106,22 @@ def test_olist_rolling_origins_bands_hold(rolling) -> None:
     for bt in rolling.backtests:
         judged = bt.table.dropna(subset=["inside"])
         assert int(judged["inside"].astype(bool).sum()) >= 4, bt.meta["train_until"]
+
+
+def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None:
+    from sla_sim.crm.calibrate import calibrate
+
+    cal = calibrate(olist, preset("default"))
+    kept = {k["parameter"]: k["reason"] for k in cal.not_identified}
+    # the censored won model is used: the log does not claim the win rate was simply kept
+    assert "won_cure_model" in cal.checks
+    assert "needs closed_at" not in kept.get("channels[*].win_rate", "")
+    assert kept["channels[*].sql_rate"].startswith("derived")
+    # every sql_rate at its cap is flagged with what it means, and only those
+    capped = {e.path for e in cal.estimates if e.path.endswith("sql_rate") and e.value >= 0.99}
+    flagged = {b["parameter"] for b in cal.checks.get("at_bound", [])}
+    assert capped == flagged
+    assert all("win_rate raised" in b["meaning"] for b in cal.checks.get("at_bound", []))
+    # MQLs only: MQLs per month identified, no nurture MQLs added
+    assert cal.get("channels[organic_search].mqls_per_month").value > 0
+    assert cal.scenario.nurture.engage_probability == 0.0
