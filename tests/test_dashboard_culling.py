@@ -103,7 +103,7 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
                 for visit in range(VISITS):
                     page = browser.new_page()
                     page.route("**/*", local_only)
-                    page.goto(url)
+                    page.goto(url, timeout=180_000)  # a loaded machine: kernel start is slow
                     page.wait_for_selector(".sla-status", timeout=180_000, state="attached")
                     page.close()
                     if visit == 0:

@@ -496,11 +496,11 @@ class PlannerPanel:
         """Save every chart of the current results (offline) into ``folder`` (default: the
         folder box, which starts at :func:`default_charts_folder`, in the run store), showing
         progress and saying where the files went; returns the paths."""
-        from sla_sim.report import charts as viz
-
-        out = Path(folder if folder is not None else self.save_dir.value).expanduser()
+        typed = folder if folder is not None else self.save_dir.value
+        out = Path(typed).expanduser()
         out = out if out.is_absolute() else Path.cwd() / out
         try:
+            self._confined(typed, "Save charts folder")
             for name in CHARTS:  # every file: a symbolic link inside may point elsewhere
                 for fmt in formats:
                     self._confined(out / f"{name}.{fmt}", "Save charts folder")
@@ -510,6 +510,8 @@ class PlannerPanel:
         if self.results is None:
             self._error("nothing to save yet")
             return []
+        from sla_sim.report import charts as viz
+
         results = self.results
         charts = [(n, c) for n in CHARTS if (c := build_chart(n, results)) is not None]
         bar = self.save_progress

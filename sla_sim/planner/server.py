@@ -61,7 +61,7 @@ def busy_page(max_kernels: int, cull_after_s: float) -> str:
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>SLA planner: busy</title>"
         "</head><body style='font-family:sans-serif;max-width:640px;margin:40px auto'>"
         "<h1 class='sla-busy'>The SLA planner is busy</h1>"
-        f"<p>{max_kernels} planner kernel{'s' if max_kernels != 1 else ''} already run, the"
+        f"<p>{max_kernels} planner kernel{'s are' if max_kernels != 1 else ' is'} running, the"
         f" most this dashboard allows (<code>sla-sim dashboard --max-kernels"
         f" {max_kernels}</code>). Each open page holds one.</p>"
         f"<p>Close a planner page you no longer need: its kernel is shut down after"
