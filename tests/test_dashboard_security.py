@@ -265,3 +265,16 @@ def test_the_token_reaches_the_server_by_environment_not_command_line(
         assert len(other.token) >= 32
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def test_the_command_line_defaults_are_the_documented_ones() -> None:
+    """``sla-sim dashboard`` without flags: cap 4 and culling after 60 s, as the planner module
+    and docs/security.md say."""
+    from sla_sim.cli.main import build_parser
+    from sla_sim.planner.dashboard import CULL_AFTER_S, MAX_KERNELS
+
+    args = build_parser().parse_args(["dashboard"])
+    assert args.max_kernels == MAX_KERNELS == 4
+    assert args.cull_after == CULL_AFTER_S == 60
+    args = build_parser().parse_args(["dashboard", "--max-kernels", "9"])
+    assert args.max_kernels == 9
