@@ -278,3 +278,24 @@ def test_the_command_line_defaults_are_the_documented_ones() -> None:
     assert args.cull_after == CULL_AFTER_S == 60
     args = build_parser().parse_args(["dashboard", "--max-kernels", "9"])
     assert args.max_kernels == 9
+
+
+def test_open_hands_the_browser_a_private_redirect_not_the_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``--open`` gives the browser a file only this user can read, which redirects to the
+    address with the token: the token never appears on the browser's command line."""
+    import stat
+    import webbrowser
+
+    from sla_sim.planner.dashboard import _open_in_browser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    page = "http://127.0.0.1:8866/?token=secret-token"
+    _open_in_browser(tmp_path, page)
+    assert len(opened) == 1
+    assert opened[0].startswith("file://")
+    assert "secret-token" not in opened[0]
+    redirect = Path(opened[0].removeprefix("file://"))
+    assert stat.S_IMODE(redirect.stat().st_mode) == 0o600
+    assert f"url={page}" in redirect.read_text()

@@ -290,9 +290,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
         page = f"{url}?token={token}"
         print(f"sla-sim dashboard: {page}  (this machine only; Ctrl-C to stop)", flush=True)
         if open_browser:
-            import webbrowser
-
-            webbrowser.open(page)
+            _open_in_browser(folder, page)
         return proc.wait()
     except (KeyboardInterrupt, _StopRequestedError):
         print("sla-sim dashboard: stopping", file=sys.stderr, flush=True)
@@ -302,6 +300,20 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
         if old is not None:
             signal.signal(signal.SIGTERM, old)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_in_browser(folder: Path, page: str) -> None:
+    """Open ``page`` through a redirect file in ``folder`` (readable by this user only), as
+    Jupyter does, so the token is not on the browser's command line for every user to see."""
+    import html
+    import webbrowser
+
+    redirect = folder / "open.html"
+    redirect.write_text(f"<!DOCTYPE html><meta http-equiv='refresh' content='0;url="
+                        f"{html.escape(page)}'><a href='{html.escape(page)}'>SLA planner</a>",
+                        encoding="utf-8")  # fmt: skip
+    redirect.chmod(0o600)
+    webbrowser.open(redirect.as_uri())
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], ready: Path, url: str) -> None:
