@@ -76,6 +76,23 @@ def limits_from(args: argparse.Namespace) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def check_reps_seed(reps: int, seed: int, minimum: int = 1, what: str = "request") -> None:
+    """Refuse ``--reps`` below ``minimum`` and a ``--seed`` outside 0 .. 2**63-1 (exit 2)."""
+    issues = []
+    if reps < minimum:
+        issues.append(Issue("--reps", f"must be >= {minimum}", reps))
+    if not 0 <= seed < 2**63:
+        issues.append(Issue("--seed", "must be in 0 .. 2**63-1", seed))
+    if issues:
+        raise ScenarioError(issues, what)
+
+
+def with_months(scenario, months: int):  # -> Scenario
+    """The scenario measured over ``months`` months (for a cost estimate: not validated)."""
+    return scenario.model_copy(update={"horizon": scenario.horizon.model_copy(
+        update={"measure_months": months})})
+
+
 def raise_option(flag: str, rule: str, value: object) -> None:
     """Raise the ScenarioError of one bad command-line option."""
     raise ScenarioError([Issue(flag, rule, value)], "option")
