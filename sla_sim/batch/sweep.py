@@ -1,8 +1,9 @@
 """Parameter sweeps: a grid or a Latin hypercube over scenario fields, one tidy table out.
 
 Parameters are scenario field paths (``teams[sdr].reps``, ``teams.sdr.reps`` or
-``teams[0].reps``) with values ``a:b`` (integers a..b), ``a:b:step``, or ``v1,v2,...``. Every
-point is validated before anything runs. All points use the same seed, so they share common
+``teams[0].reps``) with values ``a:b`` (integers a..b), ``a:b:step``, or ``v1,v2,...``. The
+grid is generated lazily (a point is computed from its number); every point is validated before
+anything runs. All points use the same seed, so they share common
 random numbers and differences between points are not blurred by sampling noise. Points that
 differ only in SLA settings are simulated once and judged under each SLA.
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sla_sim.batch.executors import execute, jobs_for
+from sla_sim.batch.executors import Job, execute, jobs_for
 from sla_sim.batch.limits import check_cost
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.errors import Issue, ScenarioError
@@ -85,23 +87,37 @@ def grid_size(params: dict[str, list[Any] | tuple[float, float, bool]]) -> int:
     return n
 
 
+def _axes(params: dict[str, list[Any] | tuple[float, float, bool]]) -> list[Sequence[Any]]:
+    """The values of each grid axis (an integer range stays a ``range``: never listed)."""
+    axes: list[Sequence[Any]] = []
+    for p, spec in params.items():
+        if isinstance(spec, tuple):
+            a, b, integer = spec
+            if not integer:
+                raise ScenarioError([Issue(f"--param {p}", "a float range a:b needs a step"
+                                           " (a:b:step) or --samples", f"{a}:{b}")])
+            axes.append(range(int(a), int(b) + 1))
+        else:
+            axes.append(spec)
+    return axes
+
+
+def grid_point(axes: list[Sequence[Any]], i: int) -> tuple[Any, ...]:
+    """Point ``i`` of the full grid, in ``itertools.product`` order (last axis fastest)."""
+    out = []
+    for ax in reversed(axes):
+        i, k = divmod(i, len(ax))
+        out.append(ax[k])
+    return tuple(reversed(out))
+
+
 def design(params: dict[str, list[Any] | tuple[float, float, bool]], samples: int | None = None,
            seed: int = DEFAULT_SEED) -> pd.DataFrame:  # fmt: skip
-    """The sweep points: a full grid, or ``samples`` Latin-hypercube points."""
+    """The sweep points as a table: the full grid, or ``samples`` Latin-hypercube points.
+    (:func:`sweep` itself walks the grid lazily, point by point.)"""
     names = list(params)
     if samples is None:
-        axes = []
-        for p in names:
-            spec = params[p]
-            if isinstance(spec, tuple):
-                a, b, integer = spec
-                if not integer:
-                    raise ScenarioError([Issue(f"--param {p}", "a float range a:b needs a step"
-                                               " (a:b:step) or --samples", f"{a}:{b}")])
-                axes.append(list(range(int(a), int(b) + 1)))
-            else:
-                axes.append(spec)
-        return pd.DataFrame(list(itertools.product(*axes)), columns=names)
+        return pd.DataFrame(list(itertools.product(*_axes(params))), columns=names)
     if samples < 1:
         raise ScenarioError([Issue("--samples", "must be >= 1", samples)])
     from scipy.stats import qmc
@@ -119,12 +135,19 @@ def design(params: dict[str, list[Any] | tuple[float, float, bool]], samples: in
     return pd.DataFrame(cols)
 
 
+#: Points turned into jobs together: SLA-only variants among them share their simulations.
+POINTS_PER_BLOCK = 256
+
+
 def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int = DEFAULT_SEED,
           samples: int | None = None, workers: int = 1, dask: str | None = None,
           progress: bool = True) -> pd.DataFrame:  # fmt: skip
     """Run every point; one row per point x replication x period x metric, params as columns.
 
-    ``params`` maps paths to value lists or to ``parse_param`` specs.
+    ``params`` maps paths to value lists or to ``parse_param`` specs. A full grid is generated
+    lazily: its points are validated one by one (nothing runs unless all are valid), then
+    made into jobs a block at a time as the workers take them, so neither the grid nor its
+    scenarios are held in memory at once.
     """
     check_request(reps, workers, seed)
     if not params:
@@ -135,25 +158,31 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
         raise ScenarioError([Issue("--samples", "must be >= 1", samples)])
     check_cost(scenario, reps, workers, scenarios=n_points, points=n_points,
                field="--param (grid size)" if samples is None else "--samples")  # fmt: skip
-    points = design(specs, samples, seed)
-    variants, issues = [], []
-    for _, row in points.iterrows():
-        sc = scenario
-        try:
-            for p in points.columns:
-                sc = set_path(sc, p, _plain(row[p]))
-        except ScenarioError as err:
-            for x in err.issues:
-                if not any(y.path == f"--param {p}" and y.rule == x.rule for y in issues):
-                    issues.append(Issue(f"--param {p}", x.rule, x.value))
-            continue
-        variants.append(sc)
+    names = list(specs)
+    if samples is None:
+        axes = _axes(specs)
+
+        def point(i: int) -> tuple[Any, ...]:
+            return grid_point(axes, i)
+    else:
+        rows = design(specs, samples, seed)[names].itertuples(index=False, name=None)
+        table_points = [tuple(_plain(v) for v in r) for r in rows]
+        point = table_points.__getitem__
+    issues: list[Issue] = []
+    for i in range(n_points):  # every point is validated before anything runs
+        _variant(scenario, names, point(i), issues)
     if issues:
         raise ScenarioError(issues, "sweep request")
-    jobs = jobs_for(list(enumerate(variants)), seed, tuple(range(reps)))
-    done, failed = collect(execute(jobs, min(workers, len(jobs) * reps), dask),
-                           progress=progress, total=sum(j.outcomes for j in jobs),
-                           desc="sweep")  # fmt: skip
+
+    def jobs() -> Iterator[Job]:
+        for lo in range(0, n_points, POINTS_PER_BLOCK):
+            block = [(i, _variant(scenario, names, point(i), []))
+                     for i in range(lo, min(n_points, lo + POINTS_PER_BLOCK))]
+            yield from jobs_for(block, seed, tuple(range(reps)))  # type: ignore[arg-type]
+
+    done, failed = collect(execute(jobs(), min(workers, n_points * reps), dask,
+                                   total=n_points * reps),
+                           progress=progress, total=n_points * reps, desc="sweep")  # fmt: skip
     if failed:
         raise ReplicationError(failed)
     frames = []
@@ -163,8 +192,26 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
         df.insert(0, "point", r.tag)
         frames.append(df)
     table = pd.concat(frames, ignore_index=True)
-    pts = points.reset_index(names="point")
+    tags = sorted({r.tag for r in done})
+    pts = pd.DataFrame([point(i) for i in tags], columns=names)
+    pts.insert(0, "point", tags)
     return pts.merge(table, on="point", how="right")
+
+
+def _variant(scenario: Scenario, names: list[str], values: tuple[Any, ...],
+             issues: list[Issue]) -> Scenario | None:  # fmt: skip
+    """The scenario of one point, or None with its problems added to ``issues`` (each rule
+    once per parameter)."""
+    sc = scenario
+    for p, v in zip(names, values, strict=True):
+        try:
+            sc = set_path(sc, p, _plain(v))
+        except ScenarioError as err:
+            for x in err.issues:
+                if not any(y.path == f"--param {p}" and y.rule == x.rule for y in issues):
+                    issues.append(Issue(f"--param {p}", x.rule, x.value))
+            return None
+    return sc
 
 
 def _plain(v: Any) -> Any:
