@@ -219,8 +219,11 @@ def check_cost(scenario: object, replications: float, workers: int = 1, scenario
                       got)  # fmt: skip
     elif est.memory_bytes > mem_cap:
         what = "--workers" if workers > 1 and one_mem * workers > mem_cap / 2 else field
-        issue = Issue(what, f"the request would need {est.describe()}; {raise_mem}",
-                      workers if what == "--workers" else value)  # fmt: skip
+        most = _biggest(scenario, BYTES_PER_LEAD * est.leads_per_replication
+                        >= BYTES_PER_REP_DAY * est.rep_days)[0]  # fmt: skip
+        issue = Issue(what, f"the request would need {est.describe()}, one replication about"
+                      f" {one_mem / 2**30:,.3g} GB (most of it from {most}); lower them, or"
+                      f" {raise_mem}", workers if what == "--workers" else value)  # fmt: skip
     elif est.cpu_seconds > cpu_cap:
         issue = Issue(field, f"the request would need {est.describe()}; {raise_cpu}", value)
     if issue is not None:
