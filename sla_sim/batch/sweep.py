@@ -27,16 +27,46 @@ from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
 
 _NUM = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
-#: Most values one stepped axis (``a:b:step``) may list; bigger grids are refused before any
-#: value is made (ranges ``a:b`` are never listed until the grid's cost has been checked).
-MAX_AXIS_VALUES = 100_000
 
 
-def parse_param(spec: str) -> tuple[str, list[Any] | tuple[float, float, bool]]:
+class Stepped(Sequence[Any]):
+    """The values ``a, a + step, ...`` up to ``b`` of a stepped axis (``a:b:step``), computed
+    when asked for, never listed (so the grid's cost is checked before anything is made)."""
+
+    def __init__(self, a: float, step: float, count: int, integer: bool) -> None:
+        self.a, self.step, self.count, self.integer = a, step, count, integer
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self.count))]
+        if k < 0:
+            k += self.count
+        if not 0 <= k < self.count:
+            raise IndexError(k)
+        v = self.a + k * self.step
+        return round(v) if self.integer else float(v)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, Stepped)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.a, self.step, self.count, self.integer))
+
+    def __repr__(self) -> str:
+        return f"Stepped({self.a!r}, {self.step!r}, {self.count!r}, {self.integer!r})"
+
+
+def parse_param(spec: str) -> tuple[str, Sequence[Any] | tuple[float, float, bool]]:
     """``PATH=VALUES`` → (path, explicit values) or (path, (low, high, integer)) for ranges.
 
-    ``a:b`` with integers is every integer from a to b; ``a:b:step`` a stepped range; a
-    comma list its values (numbers where they parse, else strings).
+    ``a:b`` with integers is every integer from a to b; ``a:b:step`` a stepped range
+    (:class:`Stepped`, computed, never listed); a comma list its values (numbers where they
+    parse, else strings).
     """
     if "=" not in spec:
         raise ScenarioError([Issue("--param", "must be PATH=a:b, PATH=a:b:step or PATH=v1,v2",
@@ -55,14 +85,8 @@ def parse_param(spec: str) -> tuple[str, list[Any] | tuple[float, float, bool]]:
             s = float(step)
             if s <= 0:
                 raise ScenarioError([Issue(f"--param {path}", "step must be > 0", raw)])
-            count = math.floor((b - a) / s + 0.5) + 1  # before making any of them
-            if count > MAX_AXIS_VALUES:
-                raise ScenarioError([Issue(f"--param {path}", f"gives {count:,} values; a sweep"
-                                           f" axis may have at most {MAX_AXIS_VALUES:,} (raise"
-                                           " the cost limit with --max-cpu-hours /"
-                                           " --max-memory-gb only helps below that)", raw)])
-            vals = np.arange(a, b + s / 2, s)
-            return path, [int(np.rint(v)) if integer else float(v) for v in vals]
+            count = math.floor((b - a) / s + 0.5) + 1  # counted, never listed
+            return path, Stepped(a, s, count, bool(integer))
         return path, (a, b, integer)
     values: list[Any] = []
     for v in raw.split(","):
@@ -79,7 +103,7 @@ def _number(v: str) -> Any:
     return v
 
 
-def grid_size(params: dict[str, list[Any] | tuple[float, float, bool]]) -> int:
+def grid_size(params: dict[str, Sequence[Any] | tuple[float, float, bool]]) -> int:
     """How many points the full grid of ``params`` has (computed, not listed)."""
     n = 1
     for spec in params.values():
@@ -87,7 +111,7 @@ def grid_size(params: dict[str, list[Any] | tuple[float, float, bool]]) -> int:
     return n
 
 
-def _axes(params: dict[str, list[Any] | tuple[float, float, bool]]) -> list[Sequence[Any]]:
+def _axes(params: dict[str, Sequence[Any] | tuple[float, float, bool]]) -> list[Sequence[Any]]:
     """The values of each grid axis (an integer range stays a ``range``: never listed)."""
     axes: list[Sequence[Any]] = []
     for p, spec in params.items():
@@ -111,7 +135,7 @@ def grid_point(axes: list[Sequence[Any]], i: int) -> tuple[Any, ...]:
     return tuple(reversed(out))
 
 
-def design(params: dict[str, list[Any] | tuple[float, float, bool]], samples: int | None = None,
+def design(params: dict[str, Sequence[Any] | tuple[float, float, bool]], samples: int | None = None,
            seed: int = DEFAULT_SEED) -> pd.DataFrame:  # fmt: skip
     """The sweep points as a table: the full grid, or ``samples`` Latin-hypercube points.
     (:func:`sweep` itself walks the grid lazily, point by point.)"""
@@ -152,7 +176,7 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
     check_request(reps, workers, seed)
     if not params:
         raise ScenarioError([Issue("--param", "a sweep needs at least one parameter", None)])
-    specs = {p: (v if isinstance(v, tuple) else list(v)) for p, v in params.items()}
+    specs = {p: (v if isinstance(v, (tuple, Stepped)) else list(v)) for p, v in params.items()}
     n_points = grid_size(specs) if samples is None else samples
     if samples is not None and samples < 1:
         raise ScenarioError([Issue("--samples", "must be >= 1", samples)])
