@@ -173,3 +173,21 @@ def test_bad_options_exit_2_naming_them(args: list[str], named: str, tmp_path: P
     assert "Traceback" not in err
     assert not (tmp_path / "o").exists()
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("command", ["review", "backtest"])
+def test_review_and_backtest_take_the_limit_flags(command: str, tmp_path: Path,
+                                                  crm_files: tuple[Path, Path],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``--max-cpu-hours`` sets the limit of review and backtest too (here lowered below one
+    replication, so the request is refused before the export is read)."""
+    args = [command, str(crm_files[0]), "--map", str(crm_files[1]), "--out",
+            str(tmp_path / "o"), "--reps", "3", "--max-cpu-hours", "0.0000001", "--quiet"]
+    if command == "review":
+        args += ["--month", "2026-02", "--scenario", str(_raw(tmp_path, "s.yaml", lambda d: None))]
+    else:
+        args += ["--train-until", "2026-02-01"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "1e-07 CPU-hours" in err, err
+    assert not (tmp_path / "o").exists()

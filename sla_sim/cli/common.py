@@ -107,6 +107,12 @@ def add_common(p: argparse.ArgumentParser, reps: int) -> None:
                    help="run on Dask: 'local' or a scheduler address tcp://host:8786")
     p.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(p)
+
+
+def add_limit_args(p: argparse.ArgumentParser) -> None:
+    """``--max-memory-gb`` and ``--max-cpu-hours``: raise the cost limits for one command
+    (read by :func:`limits_from`)."""
     p.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
                    help="refuse requests estimated to need more memory (default"
                    " $SLA_SIM_MAX_MEMORY_GB, or 80%% of this machine's, at most 16)")

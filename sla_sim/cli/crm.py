@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sla_sim.cli.common import (
     EXIT_OK,
+    add_limit_args,
     add_scenario_args,
     check_reps_seed,
     raise_option,
@@ -225,6 +226,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", help="output folder (default ./backtest)")
     b.add_argument("--force", action="store_true", help="write into a non-empty --out")
     b.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(b)
     b.set_defaults(func=cmd_backtest)
 
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
@@ -237,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", help="output folder (default ./review-YYYY-MM)")
     r.add_argument("--force", action="store_true", help="write into a non-empty --out")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(r)
     r.set_defaults(func=cmd_review)
 
     g = sub.add_parser("crm", help="CRM helpers: 'crm template' writes an example mapping"
