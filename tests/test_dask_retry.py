@@ -61,8 +61,8 @@ def test_a_task_lost_with_its_worker_is_run_again() -> None:
     require("dask.distributed", "pip install -e .[dask]")
     import dask
 
-    # replications of about 3 CPU-seconds, one per worker
-    sc = make_tiny({"horizon.warmup_days": 365, "horizon.measure_months": 6})
+    # replications of about 2 CPU-seconds, one per worker
+    sc = make_tiny({"horizon.warmup_days": 240, "horizon.measure_months": 4})
     found: dict[str, object] = {}
     stop = threading.Event()
     killer = threading.Thread(target=_kill_a_busy_worker, args=(found, stop), daemon=True)
