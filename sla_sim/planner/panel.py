@@ -131,8 +131,15 @@ def _control(lever: Lever) -> W.Widget:
     return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
                          step=lever.step, description=lever.label, continuous_update=False,
                          style=style, layout=layout,
-                         readout_format=",.0f" if whole else ".1f" if (lever.step or 1) >= 0.1
-                         else ".2f")  # fmt: skip
+                         readout_format=",.0f" if whole else ".0%" if _share(lever)
+                         else ".1f" if (lever.step or 1) >= 0.1 else ".2f")  # fmt: skip
+
+
+def _share(lever: Lever) -> bool:
+    """A lever whose value is a share of 1 (win rate, acceptance minimum, compliance target):
+    read out as a percentage, like every other surface shows shares."""
+    return lever.low is not None and lever.high == 1.0 and (lever.low or 0) >= 0 and (
+        lever.step is not None and lever.step <= 0.01)
 
 
 #: Width of the side panel of levers and tools (px).
@@ -551,9 +558,11 @@ class PlannerPanel:
             return
         from sla_sim.batch.compare import paired_differences
         from sla_sim.batch.difference import describe_difference
+        from sla_sim.report.units import field_label
 
         t = paired_differences(self.baseline, self.results)
-        what = describe_difference(self.baseline.scenario, self.results.scenario)
+        what = describe_difference(self.baseline.scenario, self.results.scenario,
+                                   label=field_label)
         self.compare_table.value = comparison_html(t, self.results, what)
 
     def save_charts(self, folder: str | Path | None = None,
