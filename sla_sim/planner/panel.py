@@ -193,10 +193,14 @@ class PlannerPanel:
     def __init__(self, scenario: Scenario | None = None, preset: str = "default",
                  reps: int = 100, seed: int = 20260101, workers: int = 2,
                  first_batch: int = 2, planner: Planner | None = None,
-                 cache_dir: str | Path | None = None) -> None:  # fmt: skip
+                 cache_dir: str | Path | None = None,
+                 allowed_folders: list[str | Path] | None = None) -> None:  # fmt: skip
         """``cache_dir``: a folder where the starting scenario's finished results are kept
         (by scenario hash, seed, replications and version), so that the next page or kernel
-        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``)."""
+        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``).
+        ``allowed_folders``: when given, "Load file" and "Save charts" refuse any path outside
+        them (:func:`sla_sim.planner.folders.confine`; ``sla-sim dashboard`` gives the folder
+        it was started in and the run store)."""
         from sla_sim.scenario.presets import preset as get_preset
         from sla_sim.scenario.presets import preset_names
 
@@ -283,7 +287,16 @@ class PlannerPanel:
         self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
         self.scenario_button.on_click(lambda _b: self.scenario_download())
         self.recommend_button.on_click(lambda _b: self.start_recommend())
+        self.allowed_folders = allowed_folders
         self.widget = self._layout()
+
+    def _confined(self, path: str | Path, field: str) -> Path:
+        """``path`` itself, or resolved and checked against :attr:`allowed_folders`."""
+        from sla_sim.planner.folders import confine
+
+        if self.allowed_folders is None:
+            return Path(path)
+        return confine(path, self.allowed_folders, field)
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> W.Widget:
@@ -401,7 +414,7 @@ class PlannerPanel:
         from sla_sim.scenario.io import load
 
         try:
-            self.load_scenario(load(self.file_box.value))
+            self.load_scenario(load(self._confined(self.file_box.value, "File")))
         except SlaSimError as err:
             self._error(str(err))
 
@@ -582,13 +595,22 @@ class PlannerPanel:
         """Save every chart of the current results (offline) into ``folder`` (default: the
         folder box, which starts at :func:`default_charts_folder`, in the run store), showing
         progress and saying where the files went; returns the paths."""
-        from sla_sim.report import charts as viz
-
+        typed = folder if folder is not None else self.save_dir.value
+        out = Path(typed).expanduser()
+        out = out if out.is_absolute() else Path.cwd() / out
+        try:
+            self._confined(typed, "Save charts folder")
+            for name in CHARTS:  # every file: a symbolic link inside may point elsewhere
+                for fmt in formats:
+                    self._confined(out / f"{name}.{fmt}", "Save charts folder")
+        except ScenarioError as err:
+            self._error(str(err))
+            return []
         if self.results is None:
             self._error("nothing to save yet")
             return []
-        out = Path(folder if folder is not None else self.save_dir.value).expanduser()
-        out = out if out.is_absolute() else Path.cwd() / out
+        from sla_sim.report import charts as viz
+
         results = self.results
         charts = [(n, c) for n in CHARTS if (c := build_chart(n, results)) is not None]
         bar = self.save_progress
