@@ -111,8 +111,11 @@ def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
     """Run chunks on a process pool. A worker that dies (``kill -9``, out of memory) breaks
     the pool: the chunks not finished are run again on a fresh pool (replications are
     deterministic, so results are identical), up to :data:`MAX_POOL_RESTARTS` times."""
+    from sla_sim.model.funnel import warm_up
+
     pending = _chunks(jobs, workers)
     restarts = 0
+    warm_up()  # load the compiled event loop once, before the workers fork (they inherit it)
     while pending:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
                                    mp_context=mp_context())  # fmt: skip

@@ -50,21 +50,6 @@ def describe(sc: Scenario) -> str:
     return engine if not why else f"{engine} ({why})"
 
 
-def warm_up() -> None:
-    """Load (or, the first time on a machine, compile and cache) the fast engine's code.
-
-    Runs one tiny replication; a worker or the planner calls it at set-up so that no
-    replication pays the compile or cache-load cost."""
-    from sla_sim.model.funnel import FunnelModel
-    from sla_sim.scenario.presets import preset
-    from sla_sim.streams import Streams
-
-    sc = preset("default").model_copy(deep=True)
-    sc.horizon.months = 1
-    sc.horizon.warmup_days = 0
-    FunnelModel(sc, Streams(0)).run()
-
-
 def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | None
                    ) -> list[np.ndarray]:  # fmt: skip
     """``have`` (delay, u, work, ops) extended by ``chunks`` more chunks of the recycle stream,
@@ -84,7 +69,7 @@ def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | Non
 def run_fast(model: FunnelModel) -> None:
     """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
     log and the lead states to ``model.state``."""
-    from sla_sim.model import kernel as K
+    from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
     from sla_sim.model.recycle import CHUNK
 
     sc, a, A = model.sc, model.arrays, model.n_attempts
@@ -148,15 +133,20 @@ def run_fast(model: FunnelModel) -> None:
     RT = np.ascontiguousarray(a["route_t"], dtype=np.float64)
     RL = np.ascontiguousarray(a["route_lead"], dtype=np.int64)
     rows_hint = 64 + n_slots * (A + 8)
-    draws = _recycle_draws(model, 1 + n_slots // CHUNK, None)
-    while True:  # runs again, with more recycle draws, in the rare case they ran out
-        LI = LI0.copy()
-        AO = np.zeros(sc.ae.count, dtype=np.int64)
-        status, R, RV, nrows = K.run_loop(RT, RL, TM.copy(), CS, CE, RP.copy(), RF0.copy(), LI,
-                                          SF0.copy(), UC0.copy(), WK0.copy(), PF, PW, CAD, AO,
-                                          *draws, BT, rows_hint)  # fmt: skip
+    TD, TI, NT, HT, HI, FR, R, RV, st = K.new_state(n_reps, max(rep_cap, default=1), n,
+                                                    rows_hint)  # fmt: skip
+    draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
+    AO = np.zeros(sc.ae.count, dtype=np.int64)
+    LI = LI0
+    now, first = 0.0, True
+    while True:  # resumes, with one more chunk of recycle draws, when they ran out
+        status, now, R, RV, HT, HI = K.run_loop(RT, RL, TM, CS, CE, RP, RF0, LI, SF0, UC0, WK0,
+                                                PF, PW, CAD, AO, *draws, BT, TD, TI, NT, HT, HI,
+                                                FR, R, RV, st, now, first)  # fmt: skip
         if status == 0:
             break
-        draws = _recycle_draws(model, 1 + len(draws[0]) // CHUNK, draws)
-    model.state = LI[:, K.L_STATE]
+        first = False
+        draws = _recycle_draws(model, 1, draws)
+    nrows = st[K.S_NROWS]
+    model.state = LI[:, K.L_STATE].tolist()
     model.log.add_columns(R[:nrows], RV[:nrows])

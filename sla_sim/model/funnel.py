@@ -31,7 +31,7 @@ from sla_sim.model.recycle import RecycleDraws
 from sla_sim.model.routing import Team, segment_names, team_table
 from sla_sim.model.sdr import Rep, contact_curve
 from sla_sim.scenario.schema import Scenario
-from sla_sim.streams import Streams
+from sla_sim.streams import Streams, replication_seed
 
 IN_FLIGHT, WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = range(5)
 
@@ -70,6 +70,12 @@ class FunnelModel:
 
     # ------------------------------------------------------------------ set-up (vectorised)
     def _setup(self) -> None:
+        """The whole set-up of the SimPy path: the vectorised draws, then the loop's state."""
+        self._draw()
+        self._setup_loop()
+
+    def _draw(self) -> None:
+        """Everything drawn up front (vectorised), as arrays both engines read."""
         sc = self.sc
         draws = draw_leads(sc, self.streams, self.segments, self.threshold, self.n_attempts,
                            self.origin, self.end_h)  # fmt: skip
@@ -319,7 +325,7 @@ class FunnelModel:
 
         self.engine, self.engine_note = engine_for(self.sc)
         with gc_paused():  # the run allocates many small objects, freed without cycles
-            self._setup()
+            self._draw()
             if self.engine == "fast":
                 run_fast(self)
             else:
@@ -331,3 +337,16 @@ class FunnelModel:
 
         reconcile(self)
         return self.log
+
+
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile and cache) the fast engine's code.
+
+    Runs one tiny replication; a worker or the planner calls it at set-up so that no
+    replication pays the compile or cache-load cost."""
+    from sla_sim.scenario.presets import preset
+
+    sc = preset("default").model_copy(deep=True)
+    sc.horizon.measure_months = 1
+    sc.horizon.warmup_days = 0
+    FunnelModel(sc, Streams(replication_seed(0, 0))).run()

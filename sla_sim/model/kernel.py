@@ -13,7 +13,10 @@ Growth: the log rows and the event heap are doubled by :func:`run_loop` itself b
 (each event or routed lead needs at most a few rows and pushes). If the pre-drawn recycle draws
 run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
 
-Compilation is cached on disk (``cache=True``) and paid by :func:`sla_sim.model.engine.warm_up`.
+Every helper is inlined into :func:`run_loop` at numba's IR level (``inline="always"``: a call
+with twenty array arguments per event costs more than the event's work), so only
+:func:`run_loop` is compiled, once per machine (about a minute of CPU time and 2 GB of memory),
+and cached on disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads it at set-up.
 """
 
 from __future__ import annotations
@@ -34,10 +37,13 @@ WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
 ROOM_ROWS, ROOM_EVENTS = 24, 8  # most rows / pushes one event or one routed lead can add
 # scalar state slots (``st``)
 S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
+# the step of the creation and sequence counters that break ties between equal times (1:
+# first come, first served, as SimPy; a test sets -1 to check that a changed order is caught)
+S_STEP = 9
 
 
 # ---------------------------------------------------------------------------------- rows
-@njit(cache=True)
+@njit(inline="always")
 def _row(R: np.ndarray, RV: np.ndarray, st: np.ndarray, lead: int, ep: int, t: float,
          code: int, team: int, rep: int, att: int, value: float) -> None:  # fmt: skip
     n = st[S_NROWS]
@@ -53,19 +59,19 @@ def _row(R: np.ndarray, RV: np.ndarray, st: np.ndarray, lead: int, ep: int, t: f
 
 
 # ---------------------------------------------------------------------------------- event heap
-@njit(cache=True)
+@njit(inline="always")
 def _less(HT: np.ndarray, HI: np.ndarray, i: int, j: int) -> bool:
     return HT[i] < HT[j] or (HT[i] == HT[j] and HI[i, 0] < HI[j, 0])
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _swap(HT: np.ndarray, HI: np.ndarray, i: int, j: int) -> None:
     HT[i], HT[j] = HT[j], HT[i]
     for c in range(4):
         HI[i, c], HI[j, c] = HI[j, c], HI[i, c]
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a: int,
           b: int) -> None:  # fmt: skip
     """Schedule an event at absolute time ``t`` (creation number from the shared counter)."""
@@ -73,7 +79,7 @@ def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a
     st[S_NHEAP] = i + 1
     HT[i] = t
     HI[i, 0] = st[S_EID]
-    st[S_EID] += 1
+    st[S_EID] += st[S_STEP]
     HI[i, 1] = kind
     HI[i, 2] = a
     HI[i, 3] = b
@@ -86,7 +92,7 @@ def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a
             break
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
     """Remove the top event (read it first at index 0)."""
     n = st[S_NHEAP] - 1
@@ -112,7 +118,7 @@ def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------------------- float heap
-@njit(cache=True)
+@njit(inline="always")
 def _fpush(F: np.ndarray, st: np.ndarray, x: float) -> None:
     i = st[S_NRR]
     st[S_NRR] = i + 1
@@ -126,7 +132,7 @@ def _fpush(F: np.ndarray, st: np.ndarray, x: float) -> None:
             break
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _fpop(F: np.ndarray, st: np.ndarray) -> None:
     n = st[S_NRR] - 1
     st[S_NRR] = n
@@ -147,19 +153,19 @@ def _fpop(F: np.ndarray, st: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------------------- rep tasks
-@njit(cache=True)
+@njit(inline="always")
 def _tless(TD: np.ndarray, TI: np.ndarray, r: int, i: int, j: int) -> bool:
     return TD[r, i] < TD[r, j] or (TD[r, i] == TD[r, j] and TI[r, i, 0] < TI[r, j, 0])
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _tswap(TD: np.ndarray, TI: np.ndarray, r: int, i: int, j: int) -> None:
     TD[r, i], TD[r, j] = TD[r, j], TD[r, i]
     for c in range(3):
         TI[r, i, c], TI[r, j, c] = TI[r, j, c], TI[r, i, c]
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int, due: float,
            lead: int, k: int) -> None:  # fmt: skip
     """Queue (due, seq, lead, attempt) on rep ``r``'s task heap."""
@@ -167,7 +173,7 @@ def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: in
     NT[r] = i + 1
     TD[r, i] = due
     TI[r, i, 0] = st[S_SEQ]
-    st[S_SEQ] += 1
+    st[S_SEQ] += st[S_STEP]
     TI[r, i, 1] = lead
     TI[r, i, 2] = k
     while i > 0:
@@ -179,7 +185,7 @@ def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: in
             break
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
     n = NT[r] - 1
     NT[r] = n
@@ -202,7 +208,7 @@ def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
 
 
 # ---------------------------------------------------------------------------------- calendars
-@njit(cache=True)
+@njit(inline="always")
 def _next_open(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> float:
     """``BusinessCalendar.next_open`` over the intervals ``CS[lo:hi]``, ``CE[lo:hi]``."""
     i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
@@ -211,7 +217,7 @@ def _next_open(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> fl
     return CS[i + 1] if i + 1 < hi else math.inf
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _close_of(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> float:
     """``BusinessCalendar.close_of``."""
     i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
@@ -235,7 +241,7 @@ M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL = range(9)
 P_END, P_EXPIRY, P_DQ, P_SHAPE, P_FLOOR, P_SPAN, P_RATE, P_HL, P_AECAP = range(9)
 # more scalar state slots
 S_NEXT_ROUTE, S_AQH, S_AQT = 6, 7, 8
-N_STATE = 9
+N_STATE = 10
 
 
 class Arrays:
@@ -245,21 +251,21 @@ class Arrays:
              "CAD", "AO", "RD", "RU", "RW", "RO", "BT")  # fmt: skip
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _team_open_at(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
     if TM[team, T_OPEN]:
         return t
     return _next_open(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _team_close_of(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
     if TM[team, T_OPEN]:
         return math.inf
     return _close_of(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _curve(PF: np.ndarray, PW: np.ndarray, age: float, k: int) -> float:
     """``sdr.contact_curve``: the same expression, term for term."""
     if PF[P_SHAPE] == 0.0:
@@ -282,7 +288,7 @@ def _grow1(a: np.ndarray, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- behaviour
-@njit(cache=True)
+@njit(inline="always")
 def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
     """``Team.pick_rep``: a rep with a free slot by the team's rule, or -1."""
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
@@ -304,7 +310,7 @@ def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
               st) -> None:  # fmt: skip
     """``Rep.dispatch``."""
@@ -340,7 +346,7 @@ def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT
     _push(HT, HI, st, now + work, DONE, r, 0)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI,
             NT, HT, HI, R, RV, st) -> None:  # fmt: skip
     """``FunnelModel.assign`` (``t``: the assignment time; ``now``: the loop's clock)."""
@@ -351,7 +357,7 @@ def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF,
         _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _route(lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI,
            R, RV, st) -> None:  # fmt: skip
     """``FunnelModel.route``: log the handoff; a rep with a free slot, or the team queue."""
@@ -369,7 +375,7 @@ def _route(lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, 
         _assign(r, lead, t, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _release(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
              st) -> None:  # fmt: skip
     """``FunnelModel._release``: free the slot; the team queue's first lead takes it."""
@@ -382,7 +388,7 @@ def _release(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT,
                 st)  # fmt: skip
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _route_time(BT: np.ndarray, x: float) -> float:
     """``HandoffSchedule.route_time`` (no batch instants: realtime)."""
     if BT.shape[0] == 0:
@@ -391,7 +397,7 @@ def _route_time(BT: np.ndarray, x: float) -> float:
     return BT[i] if i < BT.shape[0] else math.inf
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT,
              FR, HT, HI, R, RV, st) -> None:  # fmt: skip
     """``FunnelModel._recycle``: back to nurture; a new episode if it re-qualifies in time."""
@@ -423,7 +429,7 @@ def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, 
         LI[lead, L_STATE] = NURTURE_EXPIRED
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
     """``AEPool._open``."""
     AO[ae] += 1
@@ -433,7 +439,7 @@ def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) 
         _push(HT, HI, st, now + cycle, AE_CLOSE, ae, lead)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
     """``AEPool.submit``: the least-loaded AE (the first of equals), or the AE queue."""
     ae = 0
@@ -451,7 +457,7 @@ def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None
         st[S_AQT] = lead
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
     """``AEPool._close`` with ``FunnelModel.close_opportunity``."""
     s = LI[lead, L_SLOT]
@@ -469,7 +475,7 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st)
         _ae_open(ae, nxt, now, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW,
           RO, BT, FR, TD, TI, NT, HT, HI, R, RV, st) -> None:  # fmt: skip
     """``Rep._on_done`` with ``FunnelModel.on_reached`` / ``on_exhausted``."""
@@ -503,7 +509,7 @@ def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, A
     _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
     """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps)."""
     until = FR[0] if st[S_NRR] > 0 else math.inf
@@ -520,31 +526,20 @@ def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
 
 @njit(cache=True)
 def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT,
-             rows_hint):  # fmt: skip
-    """Run the event loop to the horizon. Returns (status, int rows, float rows, row count):
-    status 0, or -1 when the recycle draws ``RD``... ran out (call again with more).
+             TD, TI, NT, HT, HI, FR, R, RV, st, now, first):  # fmt: skip
+    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI) (the row and
+    event arrays may have grown). Status 0: done; -1: the recycle draws ``RD``, ``RU``, ``RW``,
+    ``RO`` ran out before the next event: call again with more (every other argument as
+    returned, ``first`` False) and the loop resumes where it stopped.
 
-    Int rows: (lead, episode, event, team, rep, attempt); float rows: (time_h, value)."""
-    n_reps = RP.shape[0]
-    cap = 1
-    for r in range(n_reps):
-        cap = max(cap, RP[r, R_CAP])
-    TD = np.empty((n_reps, cap))
-    TI = np.empty((n_reps, cap, 3), dtype=np.int64)
-    NT = np.zeros(n_reps, dtype=np.int64)
-    HT = np.empty(64 + 4 * n_reps)
-    HI = np.empty((64 + 4 * n_reps, 4), dtype=np.int64)
-    FR = np.empty(LI.shape[0] + 1)
-    R = np.empty((rows_hint, 6), dtype=np.int64)
-    RV = np.empty((rows_hint, 2))
-    st = np.zeros(N_STATE, dtype=np.int64)
-    st[S_AQH] = -1
-    st[S_AQT] = -1
+    ``first``: call ``feed_routes`` at time 0 first (a fresh run). Int rows ``R``: (lead,
+    episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
+    scalar state (see ``S_*``). :func:`new_state` makes the loop's own arrays."""
+    a = 0
+    b = 0
     end = PF[P_END]
     n_rec = RD.shape[0]
     n_route = RT.shape[0]
-    now = 0.0
-    first = True
     while True:
         if first:  # ``feed_routes`` is called once directly at time 0
             kind = FEED
@@ -559,7 +554,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
             if st[S_REC] >= n_rec:
-                return -1, R, RV, st[S_NROWS]
+                return -1, now, R, RV, HT, HI
             now = HT[0]
             kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
             _pop(HT, HI, st)
@@ -596,4 +591,17 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
         else:
             _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
-    return 0, R, RV, st[S_NROWS]
+    return 0, now, R, RV, HT, HI
+
+
+def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.ndarray, ...]:
+    """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
+    re-route times (FR), the rows (R, RV) and the scalar state (st)."""
+    cap = max(cap, 1)
+    st = np.zeros(N_STATE, dtype=np.int64)
+    st[S_AQH] = st[S_AQT] = -1
+    st[S_STEP] = 1
+    return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
+            np.zeros(n_reps, dtype=np.int64), np.empty(64 + 4 * n_reps),
+            np.empty((64 + 4 * n_reps, 4), dtype=np.int64), np.empty(n_leads + 1),
+            np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)), st)
