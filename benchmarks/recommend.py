@@ -48,8 +48,8 @@ def bench_api(workers: int, reps: int, engine: str = "fast") -> dict:
 
     load0, cpu0 = os.getloadavg()[0], _cpu()
     t0 = time.perf_counter()
-    rec = recommend(preset("default").model_copy(update={"engine": engine}), confidence=0.9, reps=reps, workers=workers,
-                    progress=False)  # fmt: skip
+    sc = preset("default").model_copy(update={"engine": engine})
+    rec = recommend(sc, confidence=0.9, reps=reps, workers=workers, progress=False)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         exports.write(rec, d)
