@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sla_sim import preset, preset_names, run_replications
+from sla_sim.model import engine as engine_module
 from sla_sim.model import kernel
-from sla_sim.model.engine import describe, engine_for
+from sla_sim.model.engine import describe, engine_for, unknown_fields
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
@@ -182,3 +183,19 @@ def test_simpy_is_selected_and_a_policy_falls_back_saying_so(tiny_factory: Any) 
     assert r.meta["engine"].startswith("simpy (fallback: the fast engine does not cover")
     r = run_replications(plain, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
+
+
+def test_a_field_the_fast_engine_does_not_know_falls_back(monkeypatch: pytest.MonkeyPatch,
+                                                          tiny_factory: Any) -> None:  # fmt: skip
+    """A scenario field added after the fast engine was written (here: the AE slot cap, as if
+    it were new) makes a scenario that sets it run on SimPy, naming the field; at its default
+    nothing changes. Today every preset uses only fields the fast engine knows."""
+    assert all(unknown_fields(preset(name)) == [] for name in preset_names())
+    monkeypatch.setitem(engine_module.KNOWN, "ae", ("count",))
+    sc = tiny_factory({"ae.max_open_opportunities": 3})
+    assert engine_for(sc) == (
+        "simpy", "fallback: the fast engine does not cover ae.max_open_opportunities")
+    default_cap = type(sc.ae).model_fields["max_open_opportunities"].default
+    assert engine_for(tiny_factory({"ae.max_open_opportunities": default_cap}))[0] == "fast"
+    model = run(sc, "fast", 1)
+    assert model.engine == "simpy"

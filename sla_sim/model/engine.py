@@ -18,7 +18,7 @@ the fast engine when it covers the scenario and falls back to SimPy otherwise, s
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,45 @@ if TYPE_CHECKING:
 #: the engines a scenario may name
 ENGINES = ("fast", "simpy")
 
+#: The scenario fields the fast engine was written against, per section that shapes the event
+#: loop. A field added later (a new feature of the SimPy model) and set away from its default
+#: makes the scenario fall back to SimPy until the fast engine learns it.
+KNOWN: dict[str, tuple[str, ...]] = {
+    "": ("name", "description", "currency", "horizon", "channels", "arrivals",
+         "mql_threshold_points", "nurture", "handoff", "marketing_calendar", "routing", "teams",
+         "follow_up", "ae", "sla", "engine"),
+    "ae": ("count", "max_open_opportunities"),
+    "channels": ("name", "leads_per_month", "segment_mix", "score_alpha", "score_beta",
+                 "sql_rate", "win_rate", "cycle_days", "deal_value"),
+    "routing": ("team_rule", "rep_rule", "priority_by", "priority_order", "skip_unavailable"),
+    "follow_up": ("cadence_days", "attempt_minutes", "contact", "score_slope_per_10_points",
+                  "reference_score_points", "disqualify_share"),
+    "follow_up.contact": ("p_initial", "p_floor", "half_life_hours", "shape", "attempt_decay"),
+    "handoff": ("mode", "ops_delay_hours", "batch_every_hours", "batch_local_hours"),
+    "nurture": ("touch_interval_days", "engage_probability", "score_lift_points", "max_days",
+                "recycle_score_points"),
+    "teams": ("name", "reps", "calendar", "shrinkage", "max_active_leads", "channels",
+              "segments", "assignment", "work_order", "reassign_after_business_hours",
+              "max_reassignments", "hires", "ramp_by_tenure_month", "attrition_per_month",
+              "backfill_delay_days", "pto_days_per_year", "rep_calendars", "overflow_team"),
+}  # fmt: skip
+
+
+def unknown_fields(sc: Scenario) -> list[str]:
+    """Fields of ``sc`` set away from their defaults that the fast engine does not know."""
+    out = []
+    for section, known in KNOWN.items():
+        specs: Any = sc
+        for part in section.split(".") if section else []:
+            specs = getattr(specs, part)
+        for i, spec in enumerate(specs if isinstance(specs, list) else [specs]):
+            where = f"{section}[{i}]" if isinstance(specs, list) else section
+            for name, field in type(spec).model_fields.items():
+                if name not in known and getattr(spec, name) != field.get_default(
+                        call_default_factory=True):  # fmt: skip
+                    out.append(f"{where}.{name}" if where else name)
+    return out
+
 
 def engine_for(sc: Scenario) -> tuple[str, str]:
     """(engine that runs ``sc``, why SimPy runs: ``""`` when the fast engine runs)."""
@@ -37,6 +76,9 @@ def engine_for(sc: Scenario) -> tuple[str, str]:
 
     if sc.engine == "simpy":
         return "simpy", "selected (engine: simpy)"
+    new = unknown_fields(sc)
+    if new:
+        return "simpy", f"fallback: the fast engine does not cover {', '.join(new)}"
     policy = [t.name for i, t in enumerate(sc.teams) if has_policy(sc, i)]
     if policy:
         return "simpy", ("fallback: the fast engine does not cover team policies or staffing "
@@ -133,7 +175,7 @@ def run_fast(model: FunnelModel) -> None:
     RT = np.ascontiguousarray(a["route_t"], dtype=np.float64)
     RL = np.ascontiguousarray(a["route_lead"], dtype=np.int64)
     rows_hint = 64 + n_slots * (A + 8)
-    TD, TI, NT, HT, HI, FR, R, RV, st = K.new_state(n_reps, max(rep_cap, default=1), n,
+    TD, TI, NT, HT, HI, FR, FI, R, RV, st = K.new_state(n_reps, max(rep_cap, default=1), n,
                                                     rows_hint)  # fmt: skip
     draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
     AO = np.zeros(sc.ae.count, dtype=np.int64)
@@ -142,7 +184,7 @@ def run_fast(model: FunnelModel) -> None:
     while True:  # resumes, with one more chunk of recycle draws, when they ran out
         status, now, R, RV, HT, HI = K.run_loop(RT, RL, TM, CS, CE, RP, RF0, LI, SF0, UC0, WK0,
                                                 PF, PW, CAD, AO, *draws, BT, TD, TI, NT, HT, HI,
-                                                FR, R, RV, st, now, first)  # fmt: skip
+                                                FR, FI, R, RV, st, now, first)  # fmt: skip
         if status == 0:
             break
         first = False

@@ -58,17 +58,55 @@ def _row(R: np.ndarray, RV: np.ndarray, st: np.ndarray, lead: int, ep: int, t: f
     st[S_NROWS] = n + 1
 
 
-# ---------------------------------------------------------------------------------- event heap
+# ---------------------------------------------------------------------------------- heaps
+# A heap is a float key array K and an int array I whose column 0 breaks ties (the creation or
+# sequence number); the other columns travel with the entry. The event heap is (HT, HI), each
+# rep's task heap (TD[r], TI[r]), the heap of re-route times (FR, FI: no payload, ties moot).
 @njit(inline="always")
-def _less(HT: np.ndarray, HI: np.ndarray, i: int, j: int) -> bool:
-    return HT[i] < HT[j] or (HT[i] == HT[j] and HI[i, 0] < HI[j, 0])
+def _lt(K: np.ndarray, I: np.ndarray, i: int, j: int) -> bool:  # noqa: E741
+    return K[i] < K[j] or (K[i] == K[j] and I[i, 0] < I[j, 0])
 
 
 @njit(inline="always")
-def _swap(HT: np.ndarray, HI: np.ndarray, i: int, j: int) -> None:
-    HT[i], HT[j] = HT[j], HT[i]
-    for c in range(4):
-        HI[i, c], HI[j, c] = HI[j, c], HI[i, c]
+def _swap(K: np.ndarray, I: np.ndarray, i: int, j: int) -> None:  # noqa: E741
+    K[i], K[j] = K[j], K[i]
+    for c in range(I.shape[1]):
+        I[i, c], I[j, c] = I[j, c], I[i, c]
+
+
+@njit(inline="always")
+def _sift_up(K: np.ndarray, I: np.ndarray, i: int) -> None:  # noqa: E741
+    """Restore the heap after an entry was written at the end, position ``i``."""
+    while i > 0:
+        p = (i - 1) >> 1
+        if _lt(K, I, i, p):
+            _swap(K, I, i, p)
+            i = p
+        else:
+            break
+
+
+@njit(inline="always")
+def _remove_top(K: np.ndarray, I: np.ndarray, n: int) -> None:  # noqa: E741
+    """Remove the top entry of a heap of ``n + 1`` entries (read it first at index 0)."""
+    if n == 0:
+        return
+    K[0] = K[n]
+    for c in range(I.shape[1]):
+        I[0, c] = I[n, c]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and _lt(K, I, left + 1, left):
+            m = left + 1
+        if _lt(K, I, m, i):
+            _swap(K, I, m, i)
+            i = m
+        else:
+            break
 
 
 @njit(inline="always")
@@ -83,86 +121,28 @@ def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a
     HI[i, 1] = kind
     HI[i, 2] = a
     HI[i, 3] = b
-    while i > 0:
-        p = (i - 1) >> 1
-        if _less(HT, HI, i, p):
-            _swap(HT, HI, i, p)
-            i = p
-        else:
-            break
+    _sift_up(HT, HI, i)
 
 
 @njit(inline="always")
 def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
     """Remove the top event (read it first at index 0)."""
-    n = st[S_NHEAP] - 1
-    st[S_NHEAP] = n
-    if n == 0:
-        return
-    HT[0] = HT[n]
-    for c in range(4):
-        HI[0, c] = HI[n, c]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        m = left
-        if left + 1 < n and _less(HT, HI, left + 1, left):
-            m = left + 1
-        if _less(HT, HI, m, i):
-            _swap(HT, HI, m, i)
-            i = m
-        else:
-            break
+    st[S_NHEAP] -= 1
+    _remove_top(HT, HI, st[S_NHEAP])
 
 
-# ---------------------------------------------------------------------------------- float heap
 @njit(inline="always")
-def _fpush(F: np.ndarray, st: np.ndarray, x: float) -> None:
+def _fpush(FR: np.ndarray, FI: np.ndarray, st: np.ndarray, x: float) -> None:
     i = st[S_NRR]
     st[S_NRR] = i + 1
-    F[i] = x
-    while i > 0:
-        p = (i - 1) >> 1
-        if F[i] < F[p]:
-            F[i], F[p] = F[p], F[i]
-            i = p
-        else:
-            break
+    FR[i] = x
+    _sift_up(FR, FI, i)
 
 
 @njit(inline="always")
-def _fpop(F: np.ndarray, st: np.ndarray) -> None:
-    n = st[S_NRR] - 1
-    st[S_NRR] = n
-    F[0] = F[n]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        m = left
-        if left + 1 < n and F[left + 1] < F[left]:
-            m = left + 1
-        if F[m] < F[i]:
-            F[m], F[i] = F[i], F[m]
-            i = m
-        else:
-            break
-
-
-# ---------------------------------------------------------------------------------- rep tasks
-@njit(inline="always")
-def _tless(TD: np.ndarray, TI: np.ndarray, r: int, i: int, j: int) -> bool:
-    return TD[r, i] < TD[r, j] or (TD[r, i] == TD[r, j] and TI[r, i, 0] < TI[r, j, 0])
-
-
-@njit(inline="always")
-def _tswap(TD: np.ndarray, TI: np.ndarray, r: int, i: int, j: int) -> None:
-    TD[r, i], TD[r, j] = TD[r, j], TD[r, i]
-    for c in range(3):
-        TI[r, i, c], TI[r, j, c] = TI[r, j, c], TI[r, i, c]
+def _fpop(FR: np.ndarray, FI: np.ndarray, st: np.ndarray) -> None:
+    st[S_NRR] -= 1
+    _remove_top(FR, FI, st[S_NRR])
 
 
 @njit(inline="always")
@@ -176,35 +156,13 @@ def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: in
     st[S_SEQ] += st[S_STEP]
     TI[r, i, 1] = lead
     TI[r, i, 2] = k
-    while i > 0:
-        p = (i - 1) >> 1
-        if _tless(TD, TI, r, i, p):
-            _tswap(TD, TI, r, i, p)
-            i = p
-        else:
-            break
+    _sift_up(TD[r], TI[r], i)
 
 
 @njit(inline="always")
 def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
-    n = NT[r] - 1
-    NT[r] = n
-    TD[r, 0] = TD[r, n]
-    for c in range(3):
-        TI[r, 0, c] = TI[r, n, c]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        m = left
-        if left + 1 < n and _tless(TD, TI, r, left + 1, left):
-            m = left + 1
-        if _tless(TD, TI, r, m, i):
-            _tswap(TD, TI, r, m, i)
-            i = m
-        else:
-            break
+    NT[r] -= 1
+    _remove_top(TD[r], TI[r], NT[r])
 
 
 # ---------------------------------------------------------------------------------- calendars
@@ -399,7 +357,7 @@ def _route_time(BT: np.ndarray, x: float) -> float:
 
 @njit(inline="always")
 def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT,
-             FR, HT, HI, R, RV, st) -> None:  # fmt: skip
+             FR, FI, HT, HI, R, RV, st) -> None:  # fmt: skip
     """``FunnelModel._recycle``: back to nurture; a new episode if it re-qualifies in time."""
     ep = LI[lead, L_EP]
     _row(R, RV, st, lead, ep, now, C_RECYCLED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
@@ -422,7 +380,7 @@ def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, 
         SF[s, M_UD] = RU[j, A + 1]
         t_route = _route_time(BT, t_mql + RO[j])
         if t_route < end:
-            _fpush(FR, st, t_route)
+            _fpush(FR, FI, st, t_route)
             _push(HT, HI, st, now + (t_route - now), REROUTE, lead, 0)
     elif now + PF[P_EXPIRY] < end:
         _row(R, RV, st, lead, ep, now + PF[P_EXPIRY], C_EXPIRED, -1, -1, -1, np.nan)
@@ -477,7 +435,7 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 @njit(inline="always")
 def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW,
-          RO, BT, FR, TD, TI, NT, HT, HI, R, RV, st) -> None:  # fmt: skip
+          RO, BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st) -> None:  # fmt: skip
     """``Rep._on_done`` with ``FunnelModel.on_reached`` / ``on_exhausted``."""
     lead, s, k = RP[r, R_LEAD], RP[r, R_S], RP[r, R_K]
     start = RF[r, F_START]
@@ -487,7 +445,7 @@ def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, A
         if k < A:
             _tpush(TD, TI, NT, st, r, SF[s, M_FIRST] + CAD[k], lead, k)
         else:
-            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, HT, HI, R,
+            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
                      RV, st)  # fmt: skip
             _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
     else:
@@ -501,7 +459,7 @@ def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, A
             _row(R, RV, st, lead, ep, now, C_DISQ, team, ri, -1, np.nan)
             LI[lead, L_STATE] = DISQUALIFIED
         else:
-            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, HT, HI, R,
+            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
                      RV, st)  # fmt: skip
         _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
     RP[r, R_BUSY] = 0
@@ -526,7 +484,7 @@ def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
 
 @njit(cache=True)
 def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT,
-             TD, TI, NT, HT, HI, FR, R, RV, st, now, first):  # fmt: skip
+             TD, TI, NT, HT, HI, FR, FI, R, RV, st, now, first):  # fmt: skip
     """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI) (the row and
     event arrays may have grown). Status 0: done; -1: the recycle draws ``RD``, ``RU``, ``RW``,
     ``RO`` ran out before the next event: call again with more (every other argument as
@@ -579,7 +537,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                 _push(HT, HI, st, now + (t - now), FEED, 0, 0)
         elif kind == DONE:
             _done(a, now, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO,
-                  BT, FR, TD, TI, NT, HT, HI, R, RV, st)  # fmt: skip
+                  BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st)  # fmt: skip
         elif kind == WAKE:
             if b == RP[a, R_TOKEN]:
                 RF[a, F_TIMER] = math.inf
@@ -587,7 +545,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                     _dispatch(a, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
                               st)  # fmt: skip
         elif kind == REROUTE:
-            _fpop(FR, st)
+            _fpop(FR, FI, st)
             _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
         else:
             _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
@@ -596,7 +554,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
 
 def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.ndarray, ...]:
     """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
-    re-route times (FR), the rows (R, RV) and the scalar state (st)."""
+    re-route times (FR, FI), the rows (R, RV) and the scalar state (st)."""
     cap = max(cap, 1)
     st = np.zeros(N_STATE, dtype=np.int64)
     st[S_AQH] = st[S_AQT] = -1
@@ -604,4 +562,5 @@ def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.n
     return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
             np.zeros(n_reps, dtype=np.int64), np.empty(64 + 4 * n_reps),
             np.empty((64 + 4 * n_reps, 4), dtype=np.int64), np.empty(n_leads + 1),
+            np.zeros((n_leads + 1, 1), dtype=np.int64),
             np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)), st)
