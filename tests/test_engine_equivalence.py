@@ -199,3 +199,26 @@ def test_a_field_the_fast_engine_does_not_know_falls_back(monkeypatch: pytest.Mo
     assert engine_for(tiny_factory({"ae.max_open_opportunities": default_cap}))[0] == "fast"
     model = run(sc, "fast", 1)
     assert model.engine == "simpy"
+
+
+def test_memory_follows_the_leads_not_the_slot_cap() -> None:
+    """'Unlimited' capacity (500 reps, a million slots each) takes memory for the leads the
+    reps hold, not for the cap: one shortened replication allocates well under 200 MiB (a
+    task heap sized by the cap would ask for gigabytes), and its log is SimPy's."""
+    import tracemalloc
+
+    from sla_sim.analysis.reductions import unlimited_capacity_scenario
+
+    sc = unlimited_capacity_scenario(preset("default"))
+    for path, value in {"horizon.warmup_days": 0, "horizon.measure_months": 1}.items():
+        sc = set_path(sc, path, value)
+    ref = run(sc, "simpy", 5)
+    tracemalloc.start()
+    try:
+        fast = run(sc, "fast", 5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fast.engine == "fast"
+    assert peak < 200 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    assert differences(ref, fast) == []

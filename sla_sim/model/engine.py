@@ -182,9 +182,9 @@ def run_fast(model: FunnelModel) -> None:
     LI = LI0
     now, first = 0.0, True
     while True:  # resumes, with one more chunk of recycle draws, when they ran out
-        status, now, R, RV, HT, HI = K.run_loop(RT, RL, TM, CS, CE, RP, RF0, LI, SF0, UC0, WK0,
-                                                PF, PW, CAD, AO, *draws, BT, TD, TI, NT, HT, HI,
-                                                FR, FI, R, RV, st, now, first)  # fmt: skip
+        status, now, R, RV, HT, HI, TD, TI = K.run_loop(
+            RT, RL, TM, CS, CE, RP, RF0, LI, SF0, UC0, WK0, PF, PW, CAD, AO, *draws, BT, TD, TI,
+            NT, HT, HI, FR, FI, R, RV, st, now, first)  # fmt: skip
         if status == 0:
             break
         first = False

@@ -34,7 +34,8 @@ C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
 C_WON, C_LOST, C_EXPIRED = 11, 12, 13
 # lead states (see sla_sim.model.funnel)
 WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
-ROOM_ROWS, ROOM_EVENTS = 24, 8  # most rows / pushes one event or one routed lead can add
+# most rows, event pushes and pushes on one rep's task heap one event or one routed lead adds
+ROOM_ROWS, ROOM_EVENTS, ROOM_TASKS = 24, 8, 4
 # scalar state slots (``st``)
 S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
 # the step of the creation and sequence counters that break ties between equal times (1:
@@ -151,6 +152,8 @@ def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: in
     """Queue (due, seq, lead, attempt) on rep ``r``'s task heap."""
     i = NT[r]
     NT[r] = i + 1
+    if i + 1 > st[S_MAXNT]:
+        st[S_MAXNT] = i + 1
     TD[r, i] = due
     TI[r, i, 0] = st[S_SEQ]
     st[S_SEQ] += st[S_STEP]
@@ -198,8 +201,8 @@ M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL = range(9)
 # parameters (PF)
 P_END, P_EXPIRY, P_DQ, P_SHAPE, P_FLOOR, P_SPAN, P_RATE, P_HL, P_AECAP = range(9)
 # more scalar state slots
-S_NEXT_ROUTE, S_AQH, S_AQT = 6, 7, 8
-N_STATE = 10
+S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the fullest task heap yet
+N_STATE = 11
 
 
 class Arrays:
@@ -243,6 +246,27 @@ def _grow1(a: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(2 * a.shape[0] + 16, dtype=a.dtype)
     out[:n] = a[:n]
     return out
+
+
+@njit(inline="always")
+def _room(R, RV, HT, HI, TD, TI, st):  # fmt: skip
+    """The row, event and task arrays, grown (doubled) where the next event or routed lead
+    might not fit. Task heaps start narrow and widen with the fullest one, so their memory
+    follows the leads a rep holds, not its cap (an 'unlimited' cap is a million)."""
+    if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
+        R = _grow2(R, st[S_NROWS])
+        RV = _grow2(RV, st[S_NROWS])
+    if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
+        HT = _grow1(HT, st[S_NHEAP])
+        HI = _grow2(HI, st[S_NHEAP])
+    w = TD.shape[1]
+    if w - st[S_MAXNT] < ROOM_TASKS:
+        TD2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS))
+        TI2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS, 3), dtype=np.int64)
+        TD2[:, :w] = TD
+        TI2[:, :w] = TI
+        TD, TI = TD2, TI2
+    return R, RV, HT, HI, TD, TI
 
 
 # ---------------------------------------------------------------------------------- behaviour
@@ -485,10 +509,10 @@ def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
 @njit(cache=True)
 def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT,
              TD, TI, NT, HT, HI, FR, FI, R, RV, st, now, first):  # fmt: skip
-    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI) (the row and
-    event arrays may have grown). Status 0: done; -1: the recycle draws ``RD``, ``RU``, ``RW``,
-    ``RO`` ran out before the next event: call again with more (every other argument as
-    returned, ``first`` False) and the loop resumes where it stopped.
+    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI, TD, TI) (the
+    row, event and task arrays may have grown). Status 0: done; -1: the recycle draws ``RD``,
+    ``RU``, ``RW``, ``RO`` ran out before the next event: call again with more (every other
+    argument as returned, ``first`` False) and the loop resumes where it stopped.
 
     ``first``: call ``feed_routes`` at time 0 first (a fresh run). Int rows ``R``: (lead,
     episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
@@ -503,28 +527,18 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             kind = FEED
             first = False
         else:
-            if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
-                R = _grow2(R, st[S_NROWS])
-                RV = _grow2(RV, st[S_NROWS])
-            if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
-                HT = _grow1(HT, st[S_NHEAP])
-                HI = _grow2(HI, st[S_NHEAP])
+            R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
             if st[S_REC] >= n_rec:
-                return -1, now, R, RV, HT, HI
+                return -1, now, R, RV, HT, HI, TD, TI
             now = HT[0]
             kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
             _pop(HT, HI, st)
         if kind == FEED:
             i = st[S_NEXT_ROUTE]
             while i < n_route and RT[i] <= now:
-                if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
-                    R = _grow2(R, st[S_NROWS])
-                    RV = _grow2(RV, st[S_NROWS])
-                if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
-                    HT = _grow1(HT, st[S_NHEAP])
-                    HI = _grow2(HI, st[S_NHEAP])
+                R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
                 _route(RL[i], RT[i], now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R,
                        RV, st)  # fmt: skip
                 i += 1
@@ -549,13 +563,13 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
         else:
             _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
-    return 0, now, R, RV, HT, HI
+    return 0, now, R, RV, HT, HI, TD, TI
 
 
 def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.ndarray, ...]:
     """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
     re-route times (FR, FI), the rows (R, RV) and the scalar state (st)."""
-    cap = max(cap, 1)
+    cap = max(min(cap, 8), 1)  # the task heaps' first width (they widen as needed)
     st = np.zeros(N_STATE, dtype=np.int64)
     st[S_AQH] = st[S_AQT] = -1
     st[S_STEP] = 1
