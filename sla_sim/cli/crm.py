@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,12 +15,46 @@ from sla_sim.cli.common import EXIT_OK, add_scenario_args, raise_option
 __all__ = ["register"]
 
 
+SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist")}
+
+
+def _sample_args(args: argparse.Namespace) -> None:
+    """``--sample NAME``: the shipped export and its preset, from any folder."""
+    if getattr(args, "sample", None) is None:
+        if not args.export:
+            raise_option("EXPORT", "give an export file (or --sample olist), e.g. sla-sim"
+                         f" {args.command} leads.csv --map preset:salesforce", None)
+        if args.map is None:
+            raise_option("--map", "is required: a mapping file or preset:NAME, e.g. --map"
+                         " preset:salesforce (write a draft with: sla-sim crm map EXPORT)", None)
+        return
+    from importlib import resources
+
+    if args.export:
+        raise_option("--sample", "is an export itself: give no EXPORT file with it",
+                     " ".join(args.export))  # fmt: skip
+    file, mapping = SAMPLES[args.sample]
+    folder = resources.files("sla_sim.data").joinpath(args.sample)
+    args.export = [str(folder.joinpath(file))]
+    args.map = args.map or mapping
+
+
 def _export(args: argparse.Namespace):  # -> CrmExport
     from sla_sim.crm.load import load_export
+    from sla_sim.crm.read import INPUT_ENV
 
-    exp = load_export(args.export, args.map, activities=args.activities)
+    _sample_args(args)
+    if args.max_input_mb is not None:
+        if not args.max_input_mb > 0:
+            raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
+        os.environ[INPUT_ENV] = str(args.max_input_mb)
+    exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
     for what, n in exp.incomplete.items():
         print(f"sla-sim: note: {n:,} {what}", file=sys.stderr)
+    if exp.exported_from != "mapping":
+        print(f"sla-sim: note: exported_at {exp.exported_at:%Y-%m-%d %H:%M} UTC, from"
+              f" {exp.exported_from} (set exported_at in the mapping to fix it)",
+              file=sys.stderr)  # fmt: skip
     return exp
 
 
@@ -48,14 +83,21 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from sla_sim.cli.common import scenario_from
     from sla_sim.crm.measure import measure_export, store_measured
 
+    if args.scenario is None and args.export and Path(args.export[-1]).suffix.lower() in {
+            ".yaml", ".yml", ".toml", ".json"}:  # measure EXPORT... SCENARIO
+        args.scenario = args.export.pop()
     sc = scenario_from(args)
     exp = _export(args)
     me = measure_export(exp, sc, start=args.start, end=args.end)
     run_id, path = store_measured(me, RunStore(args.store), out=args.out)
     if not args.no_report:
+        import warnings
+
         from sla_sim.report.document import write_report
 
-        write_report(me.results, path)
+        with warnings.catch_warnings():  # empty slices of unmeasurable clauses are expected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            write_report(me.results, path)
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
@@ -64,8 +106,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
         print(f"  {clause:12s} compliance {c:7.1%}   met {t[f'{clause}_met']:,.0f}"
               f"  breached {t[f'{clause}_breached']:,.0f}  pending {t[f'{clause}_pending']:,.0f}"
               if c == c else f"  {clause:12s} not measurable from this export")
-    for m in exp.mapping.missing_costs(exp.activities is not None):
-        print(f"  missing {m['field']}: no {m['metrics']}", file=sys.stderr)
+    for m in exp.report()["missing_fields"]:
+        if m["metrics"] not in ("-", "nothing (one segment)"):
+            print(f"  missing {m['field']}: no {m['metrics']}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -73,6 +116,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit a scenario to an export (censoring handled); write it and calibration.json."""
     from sla_sim.crm.calibrate import calibrate, write_calibration
 
+    if not args.out:
+        raise_option("--out", "is required: the calibrated scenario to write, e.g. --out"
+                     " calibrated.yaml (calibration.json goes beside it)", None)
+    target = Path(args.out)
+    taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
+    if taken and not args.force:
+        raise_option("--out", f"{', '.join(p.name for p in taken)} already exist(s) in"
+                     f" {target.parent}: choose another --out or add --force", str(target))
     exp = _export(args)
     cal = calibrate(exp, _base(args.base), name=args.name)
     path, js = write_calibration(cal, args.out)
@@ -92,6 +143,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sla_sim.crm.backtest import backtest
     from sla_sim.crm.calibrate import write_calibration
 
+    if not args.train_until:
+        raise_option("--train-until", "is required: calibrate on leads created before this"
+                     " date, e.g. --train-until 2025-06-01", None)
+    if not 1 <= args.test_months <= 24:
+        raise_option("--test-months", "must be an int in [1, 24]", args.test_months)
+    if not 1 <= args.reps <= 10_000:
+        raise_option("--reps", "must be an int in [1, 10000]", args.reps)
     exp = _export(args)
     bt = backtest(exp, _base(args.base), args.train_until, args.test_months, reps=args.reps,
                   seed=args.seed, progress=not args.quiet)  # fmt: skip
@@ -116,6 +174,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     from sla_sim.crm.review import review
     from sla_sim.scenario.io import load
 
+    for flag, value, example in (("--scenario", args.scenario, "--scenario calibrated.yaml"),
+                                 ("--month", args.month, "--month 2025-06")):
+        if not value:
+            raise_option(flag, f"is required, e.g. {example}", None)
+    if not 1 <= args.reps <= 10_000:
+        raise_option("--reps", "must be an int in [1, 10000]", args.reps)
     exp = _export(args)
     rv = review(exp, load(args.scenario), args.month, reps=args.reps, seed=args.seed,
                 progress=not args.quiet)  # fmt: skip
@@ -141,11 +205,22 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("export", help="lead table (.csv or .parquet)")
-    p.add_argument("--map", required=True, metavar="M",
-                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot)")
+    p.add_argument("export", nargs="*", metavar="EXPORT",
+                   help="lead table file(s) (.csv, .csv.gz or .parquet; several files of one"
+                   " table are read as one)")
+    p.add_argument("--map", metavar="M",
+                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot);"
+                   " draft one with 'sla-sim crm map EXPORT'")
+    p.add_argument("--join", action="append", metavar="FILE",
+                   help="file of the mapping's next join table, e.g. the opportunity report"
+                   " (repeatable)")
     p.add_argument("--activities", metavar="FILE",
                    help="activity table (default: the mapping's activity_file, if any)")
+    p.add_argument("--sample", choices=sorted(SAMPLES),
+                   help="a shipped sample export instead of EXPORT (with its preset)")
+    p.add_argument("--max-input-mb", type=float, metavar="MB",
+                   help="bound on each input file's size and decompressed size (default"
+                   " 1024, or $SLA_SIM_MAX_INPUT_MB)")
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -176,8 +251,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("calibrate", help="fit a scenario to a CRM export (censoring handled)")
     _export_args(c)
-    c.add_argument("--out", required=True, help="scenario YAML to write (calibration.json"
-                   " goes beside it)")
+    c.add_argument("--out", help="scenario YAML to write, e.g. calibrated.yaml"
+                   " (calibration.json goes beside it)")
+    c.add_argument("--force", action="store_true",
+                   help="overwrite an existing --out and calibration.json")
     c.add_argument("--base", metavar="PRESET_OR_FILE",
                    help="scenario whose values are kept where the export says nothing"
                    " (default: default)")
@@ -186,7 +263,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backtest", help="calibrate before a date, simulate after, compare")
     _export_args(b)
-    b.add_argument("--train-until", required=True, metavar="DATE",
+    b.add_argument("--train-until", metavar="DATE",
                    help="calibrate on leads created before this date (YYYY-MM-DD)")
     b.add_argument("--test-months", type=int, default=1, metavar="N",
                    help="months after --train-until to simulate and compare (default 1)")
@@ -202,8 +279,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
     _export_args(r)
-    r.add_argument("--scenario", required=True, help="scenario file to hold the month to")
-    r.add_argument("--month", required=True, metavar="YYYY-MM",
+    r.add_argument("--scenario", help="scenario file to hold the month to")
+    r.add_argument("--month", metavar="YYYY-MM",
                    help="the month of the export to review")
     r.add_argument("--reps", type=int, default=100, help="replications (default 100)")
     r.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")

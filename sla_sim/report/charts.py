@@ -183,8 +183,9 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
         clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
-    q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
-    q.columns = ["clause", "p10", "p50", "p90"]
+    g = t.groupby("clause")["value"]  # no measurable clause: an empty frame, not a crash
+    q = pd.DataFrame({"clause": list(g.groups), "p10": g.quantile(0.1).to_numpy(),
+                      "p50": g.quantile(0.5).to_numpy(), "p90": g.quantile(0.9).to_numpy()})
     order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
