@@ -204,6 +204,24 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """Write a draft mapping guessed from the headers and a sample of the files' values."""
+    from sla_sim.crm.guess import draft_mapping
+    from sla_sim.crm.mapping import load_mapping
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise_option("--out", "exists: choose another file or add --force", str(out))
+    text, outside = draft_mapping(args.files, out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    load_mapping(out)  # the draft is a valid mapping
+    print(text, end="")
+    joins = "".join(f" --join {f}" for f in outside)
+    print(f"wrote {out}; next: sla-sim measure {args.files[0]}{joins} --map {out}")
+    return EXIT_OK
+
+
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("export", nargs="*", metavar="EXPORT",
                    help="lead table file(s) (.csv, .csv.gz or .parquet; several files of one"
@@ -289,10 +307,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=cmd_review)
 
-    g = sub.add_parser("crm", help="CRM helpers: 'crm template' writes an example mapping"
-                       " and export")  # fmt: skip
+    g = sub.add_parser("crm", help="CRM helpers: 'crm map' drafts a mapping from an export,"
+                       " 'crm template' writes an example mapping and export")  # fmt: skip
     gs = g.add_subparsers(dest="crm_command", metavar="SUBCOMMAND")
     t = gs.add_parser("template", help="write an example mapping and a small example export")
     t.add_argument("--out", help="folder (default ./crm_template)")
     t.add_argument("--force", action="store_true", help="write into a non-empty --out")
     t.set_defaults(func=cmd_template)
+    mp = gs.add_parser("map", help="draft a mapping from an export's headers and values")
+    mp.add_argument("files", nargs="+", metavar="FILE",
+                    help="the lead table, then optionally the opportunity table")
+    mp.add_argument("--out", default="mapping.yaml", help="mapping to write (default"
+                    " ./mapping.yaml)")
+    mp.add_argument("--force", action="store_true", help="overwrite --out")
+    mp.set_defaults(func=cmd_map)

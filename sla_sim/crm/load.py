@@ -261,7 +261,7 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
     # order: a date-only value on the day of the earlier event is placed at its time
     for later, earlier in _ORDER:
         if later in out.columns and earlier in out.columns:
-            bad = (out[later] < out[earlier]).to_numpy(bool)
+            bad = (out[later] < out[earlier]).to_numpy(bool).copy()
             same_day = bad & date_only[later] & (
                 out[later] + pd.Timedelta(days=1) > out[earlier]).to_numpy(bool)
             if same_day.any():
