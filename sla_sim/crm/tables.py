@@ -162,7 +162,8 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         matched = (pos >= 0) & lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy()
         unmatched = lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy() & ~matched
         if unmatched.any():
-            notes[f"leads whose {lefts[i]} is not in {t.path.name}"] = int(unmatched.sum())
+            notes[f"leads with no row in {t.path.name} (joined on {lefts[i]})"] = int(
+                unmatched.sum())
         for k, c in fields.items():
             vals = pd.Series(right[c].to_numpy(dtype=object)[np.maximum(pos, 0)] if len(right)
                              else None, index=df.index, dtype=object).where(matched)
