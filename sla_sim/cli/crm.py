@@ -49,6 +49,8 @@ def _export(args: argparse.Namespace):  # -> CrmExport
             raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
         os.environ[INPUT_ENV] = str(args.max_input_mb)
     exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
+    for what in exp.messages:
+        print(f"sla-sim: note: {what}", file=sys.stderr)
     for what, n in exp.incomplete.items():
         print(f"sla-sim: note: {n:,} {what}", file=sys.stderr)
     if exp.exported_from != "mapping":

@@ -157,7 +157,7 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
     if "amount" in cols or (opp is not None and "join" in data):
         comments.append("money strings such as $12,345.00 are read as numbers")
     for r in raws:
-        for what in r.notes:
+        for what in r.messages:
             comments.append(f"note: {what}")
     data["timezone"] = "UTC"
     comments.append("timezone: UTC assumed for times without an offset: set the zone the"

@@ -71,6 +71,7 @@ class CrmExport:
     incomplete: dict[str, int] = field(default_factory=dict)
     source: str = ""
     exported_from: str = "mapping"  # where exported_at came from (printed by the commands)
+    messages: list[str] = field(default_factory=list)  # how the files were read
     skipped: list[str] = field(default_factory=list)  # mapped fields whose column is absent
 
     @property
@@ -124,7 +125,7 @@ class CrmExport:
             acts = a.loc[m].reset_index(drop=True)
             acts["lead"] = new_pos[acts["lead"].to_numpy()]
         return CrmExport(self.mapping, leads, acts, at, dict(self.incomplete), self.source,
-                         self.exported_from, list(self.skipped))
+                         self.exported_from, list(self.messages), list(self.skipped))
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -335,7 +336,7 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                                    " set exported_at in the mapping", None)],
                             source=f"export {label}")  # fmt: skip
     return CrmExport(mp, leads, acts, exported, incomplete, label, exported_from,
-                     list(table.skipped))
+                     list(table.messages), list(table.skipped))
 
 
 def _exported_at(mp: CrmMapping, out: pd.DataFrame, generated: str | None

@@ -337,6 +337,17 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
     return p
 
 
+def svg_file_to_png(svg: str, path: str | Path, scale: float = 2.0) -> Path:
+    """Rasterise an SVG drawn by :func:`save_chart` into a PNG (scale 2, as ``save_chart``),
+    without compiling the chart a second time."""
+    import vl_convert as vlc
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(vlc.svg_to_png(svg, scale=scale))
+    return p
+
+
 def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
                   x_title: str | None = None, y_title: str | None = None,
                   met: bool = False) -> alt.LayerChart:  # fmt: skip
