@@ -16,6 +16,7 @@ import pytest
 
 from sla_sim.cli.main import main
 from sla_sim.crm.load import load_export
+from sla_sim.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,8 +139,11 @@ def test_attempts_not_measurable_without_activity_table(files, tmp_path: Path,
     assert "attempts     not measurable" in out
     assert "first_touch  compliance" in out
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    text = json.dumps(summary)
-    assert '"attempts_compliance": 0.0' not in text
+    total = summary["periods"]["total"]
+    assert total["attempts_compliance"]["mean"] is None
+    assert total["acceptance_rate"]["mean"] is None  # no disqualified_at: not 100%
+    judged = {b["clause"]: b for b in summary["breach"] if b["period"] == "total"}
+    assert judged["attempts"]["p_breach"] is None
 
 
 def test_hubspot_other_is_not_open(files) -> None:
@@ -191,3 +195,23 @@ def test_readme_olist_commands_run_from_elsewhere(tmp_path: Path, monkeypatch: p
     for line in lines:
         assert main(shlex.split(line)[1:]) == 0, line
     assert list((tmp_path / "store").rglob("report.md"))
+
+
+def test_api_export_custom_stage_read_from_flags(files, tmp_path: Path) -> None:
+    """An API-style opportunity export (StageName, IsClosed, IsWon, CloseDate) with a custom
+    stage the preset does not list: the flags say won / lost / open; an unlisted stage with
+    no flags is still refused."""
+    leads, opps = files["lightning"]
+    o = pd.read_csv(opps, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    api = pd.DataFrame({"Id": o["Opportunity ID"], "StageName": o["Stage"].replace(
+        {"Prospecting": "Verbal Commit", "Closed Won": "Signed"}),
+        "IsWon": (o["Stage"] == "Closed Won").map({True: "true", False: "false"}),
+        "IsClosed": o["Stage"].str.startswith("Closed").map({True: "true", False: "false"}),
+        "CloseDate": o["Close Date"], "CreatedDate": o["Created Date"], "Amount": o["Amount"]})
+    api.to_csv(tmp_path / "opps.csv", index=False)
+    exp = load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
+    ref = load_export(leads, "preset:salesforce", joins=[opps])
+    assert (exp.leads["stage"] == ref.leads["stage"]).all()
+    api.drop(columns=["IsWon", "IsClosed"]).to_csv(tmp_path / "bare.csv", index=False)
+    with pytest.raises(ScenarioError, match="StageName.*unknown stage value"):
+        load_export(leads, "preset:salesforce", joins=[tmp_path / "bare.csv"])

@@ -235,18 +235,26 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
     if no_id.any():
         incomplete["rows without lead_id (not placed)"] = int(no_id.sum())
 
-    # stage
-    if "stage" in raw.columns:
+    # stage: the listed values, else (for a value not listed) the IsWon / IsClosed flags
+    flags = _stage_flags(raw, names, probs)
+    if "stage" in raw.columns or flags is not None:
         rev = mp.reverse_values("stage")
-        text = raw["stage"].astype("string").str.strip()
-        stage = text.map(rev)
-        bad = _present(raw["stage"]) & stage.isna().to_numpy()
-        probs.add_mask("leads", names["stage"], bad, raw["stage"],
-                       f"unknown stage value: add it under values.stage.<{'|'.join(STAGES)}>"
-                       f" (listed now: {sorted(rev)})", 2)  # fmt: skip
-        no_stage = ~_present(raw["stage"])
-        if no_stage.any():
-            incomplete["leads without stage (taken as open)"] = int(no_stage.sum())
+        present = (_present(raw["stage"]) if "stage" in raw.columns
+                   else np.zeros(len(raw), dtype=bool))  # fmt: skip
+        stage = (raw["stage"].astype("string").str.strip().map(rev) if "stage" in raw.columns
+                 else pd.Series(pd.NA, index=raw.index, dtype="string"))  # fmt: skip
+        if flags is not None:
+            fill = stage.isna().to_numpy() & ~np.isnan(flags[1])
+            stage[fill] = np.where(flags[0][fill] == 1, "won",
+                                   np.where(flags[1][fill] == 1, "lost", "open"))
+            present |= fill
+        if "stage" in raw.columns:
+            bad = _present(raw["stage"]) & stage.isna().to_numpy()
+            probs.add_mask("leads", names["stage"], bad, raw["stage"], "unknown stage value:"
+                           f" add it under values.stage.<{'|'.join(STAGES)}> in the mapping"
+                           " (or map is_won / is_closed)", 2)  # fmt: skip
+        if (~present).any():
+            incomplete["leads without stage (taken as open)"] = int((~present).sum())
         out["stage"] = stage.fillna("open").astype("string")
         if "closed_at" in out.columns:  # an open deal's close date is an expectation
             expected = (out["stage"] == "open").to_numpy(bool) & out["closed_at"].notna(
@@ -337,6 +345,31 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                             source=f"export {label}")  # fmt: skip
     return CrmExport(mp, leads, acts, exported, incomplete, label, exported_from,
                      list(table.messages), list(table.skipped))
+
+
+_TRUE, _FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
+
+
+def _stage_flags(raw: pd.DataFrame, names: dict[str, str], probs: _Problems
+                 ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """IsWon / IsClosed as floats (1, 0, NaN: absent), or None when neither is mapped."""
+    if "is_won" not in raw.columns and "is_closed" not in raw.columns:
+        return None
+    out = []
+    for f in ("is_won", "is_closed"):
+        if f not in raw.columns:
+            out.append(np.full(len(raw), np.nan))
+            continue
+        text = raw[f].astype("string").str.strip().str.lower()
+        v = np.where(text.isin(_TRUE).fillna(False), 1.0,
+                     np.where(text.isin(_FALSE).fillna(False), 0.0, np.nan))
+        bad = _present(raw[f]) & np.isnan(v)
+        probs.add_mask("leads", names[f], bad, raw[f], "not a boolean (true/false, 1/0,"
+                       " yes/no)", 1)  # fmt: skip
+        out.append(v)
+    won, closed = out
+    closed = np.where(won == 1, 1.0, closed)  # a won deal is closed
+    return won, closed
 
 
 def _exported_at(mp: CrmMapping, out: pd.DataFrame, generated: str | None

@@ -57,7 +57,7 @@ __all__ = [
 IDS = ("lead_id", "created_at", "channel", "segment", "owner", "team", "score")
 TIMESTAMPS = ("created_at", "mql_at", "routed_at", "assigned_at", "first_touch_at", "sql_at",
               "disqualified_at", "recycled_at", "opportunity_opened_at", "closed_at")  # fmt: skip
-OUTCOME_FIELDS = ("stage", "amount", "opportunity_owner")
+OUTCOME_FIELDS = ("stage", "amount", "opportunity_owner", "is_won", "is_closed")
 LEAD_FIELDS = tuple(dict.fromkeys((*IDS, *TIMESTAMPS, *OUTCOME_FIELDS)))
 # canonical fields of the activity table
 ACTIVITY_FIELDS = ("activity_lead_id", "activity_at", "activity_outcome", "activity_owner",
@@ -84,7 +84,8 @@ COSTS: dict[str, tuple[str, str]] = {
     "recycled_at": ("recycled count", "-"),
     "opportunity_opened_at": ("opportunities, cycle length, AE load", "cycle length"),
     "closed_at": ("wins, losses, revenue, cycle length", "win rate, cycle length"),
-    "stage": ("wins and losses (unless closed_means is set)", "win rate"),
+    "stage": ("wins and losses (unless closed_means or is_won/is_closed is set)",
+              "win rate"),
     "amount": ("revenue", "deal value"),
     "opportunity_owner": ("-", "AE headcount"),
     "activity table": ("attempts clause, contact, SDR utilisation", "contact decay,"

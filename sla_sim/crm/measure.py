@@ -140,8 +140,8 @@ def unmeasurable(export: CrmExport) -> list[str]:
         out += ["wins", "losses", "revenue", "deal_closure", "sales_cycle"]
     if not export.has("amount"):
         out += ["revenue"]
-    if not export.has("disqualified_at"):
-        out += ["disqualified"]
+    if not export.has("disqualified_at"):  # SQLs over SQLs + (unseen) disqualifications
+        out += ["disqualified", "acceptance_"]
     if not export.has("recycled_at"):
         out += ["recycled"]
     if "stage" in export.leads.columns and not (export.leads["stage"] == "lost").any():
