@@ -44,11 +44,18 @@ def _export(args: argparse.Namespace):  # -> CrmExport
     from sla_sim.crm.read import INPUT_ENV
 
     _sample_args(args)
+    before = os.environ.get(INPUT_ENV)
     if args.max_input_mb is not None:
         if not args.max_input_mb > 0:
             raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
         os.environ[INPUT_ENV] = str(args.max_input_mb)
-    exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
+    try:
+        exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
+    finally:  # the bound is this command's, not the process's
+        if before is None:
+            os.environ.pop(INPUT_ENV, None)
+        else:
+            os.environ[INPUT_ENV] = before
     for what in exp.messages:
         print(f"sla-sim: note: {what}", file=sys.stderr)
     for what, n in exp.incomplete.items():

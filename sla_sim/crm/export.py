@@ -171,8 +171,12 @@ def _as_a_crm_writes(df: pd.DataFrame, timezone: str) -> pd.DataFrame:
 
 
 def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
-                 calendar: dict[str, Any] | None = None) -> tuple[Path, Path, Path]:  # fmt: skip
-    """Write ``leads.<fmt>``, ``activities.<fmt>`` and ``mapping.yaml`` into ``folder``."""
+                 calendar: dict[str, Any] | None = None, as_crm: bool = False
+                 ) -> tuple[Path, Path, Path]:  # fmt: skip
+    """Write ``leads.<fmt>``, ``activities.<fmt>`` and ``mapping.yaml`` into ``folder``.
+
+    A CSV keeps every nanosecond (an exact round trip) unless ``as_crm``: then it holds local
+    times to the second and numbers to two decimals, as a CRM writes them."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -182,9 +186,9 @@ def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
         if fmt == "parquet":
             df.to_parquet(p, index=False)
         else:
-            _as_a_crm_writes(df, mapping["timezone"]).to_csv(p, index=False)
+            (_as_a_crm_writes(df, mapping["timezone"]) if as_crm else df).to_csv(p, index=False)
         paths.append(p)
-    if fmt != "parquet":
+    if fmt != "parquet" and as_crm:
         ex = pd.Timestamp(mapping["exported_at"]).ceil("s").tz_convert(mapping["timezone"])
         mapping["exported_at"] = ex.strftime("%Y-%m-%d %H:%M:%S")
     mapping["activity_file"] = paths[1].name

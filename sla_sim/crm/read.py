@@ -97,6 +97,8 @@ def _read_bounded(path: Path) -> bytes:
         raise _error(path, f"is {size / (1 << 20):,.0f} MB, above {_limit_text(limit)}")
     with path.open("rb") as fh:
         magic = fh.read(4)
+    if magic == b"PAR1":  # read column by column later, never as a whole
+        return magic
     if magic[:2] != b"\x1f\x8b":
         return path.read_bytes()
     out = bytearray()
