@@ -213,5 +213,5 @@ def test_api_export_custom_stage_read_from_flags(files, tmp_path: Path) -> None:
     ref = load_export(leads, "preset:salesforce", joins=[opps])
     assert (exp.leads["stage"] == ref.leads["stage"]).all()
     api.drop(columns=["IsWon", "IsClosed"]).to_csv(tmp_path / "bare.csv", index=False)
-    with pytest.raises(ScenarioError, match="StageName.*unknown stage value"):
+    with pytest.raises(ScenarioError, match=r"StageName.*unknown stage value"):
         load_export(leads, "preset:salesforce", joins=[tmp_path / "bare.csv"])
