@@ -183,8 +183,8 @@ def test_calibration_not_overwritten_without_force(files, tmp_path: Path,
     assert json.loads((tmp_path / "calibration.json").read_text()) == {"mine": 1}
 
 
-def test_documented_olist_commands_run_from_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_documented_olist_commands_run_from_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Olist commands of docs/crm.md (the README's CRM page) run as written from a folder
     outside the repository, and measure writes its report."""
     pages = [ROOT / "README.md", ROOT / "docs" / "crm.md"]
