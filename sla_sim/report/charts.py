@@ -368,9 +368,11 @@ def svg_file_to_png(svg: str, path: str | Path, scale: float = 2.0) -> Path:
     without compiling the chart a second time."""
     import vl_convert as vlc
 
+    from sla_sim.batch.store import atomic_write_bytes
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(vlc.svg_to_png(svg, scale=scale))
+    atomic_write_bytes(p, vlc.svg_to_png(svg, scale=scale))  # never a truncated PNG
     return p
 
 
