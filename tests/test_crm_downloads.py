@@ -68,7 +68,7 @@ def test_preset_recovers_truth_without_edits(files, kind: str, tmp_path: Path,
     _no_secrets(tmp_path, console)
 
 
-@pytest.mark.parametrize("kind", ["lightning", "hubspot"])
+@pytest.mark.parametrize("kind", ["lightning", "classic", "hubspot"])
 def test_crm_map_draft_is_accepted_unchanged(files, kind: str, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """`crm map` on the downloads writes a mapping that calibrate accepts as written."""
@@ -217,3 +217,22 @@ def test_api_export_custom_stage_read_from_flags(files, tmp_path: Path) -> None:
     api.drop(columns=["IsWon", "IsClosed"]).to_csv(tmp_path / "bare.csv", index=False)
     with pytest.raises(ScenarioError, match=r"StageName.*unknown stage value"):
         load_export(leads, "preset:salesforce", joins=[tmp_path / "bare.csv"])
+
+
+def test_several_files_of_one_table(files, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A lead report in two parts reads as the whole; parts with other columns are refused."""
+    leads, opps = files["lightning"]
+    df = pd.read_csv(leads, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    half = len(df) // 2
+    df.iloc[:half].to_csv(tmp_path / "q1.csv", index=False)
+    df.iloc[half:].to_csv(tmp_path / "q2.csv", index=False)
+    parts = load_export([tmp_path / "q1.csv", tmp_path / "q2.csv"], "preset:salesforce",
+                        joins=[opps])  # fmt: skip
+    whole = load_export(leads, "preset:salesforce", joins=[opps])
+    assert parts.n_leads == whole.n_leads
+    assert (parts.leads["stage"] == whole.leads["stage"]).all()
+    df.iloc[half:].drop(columns=["Title"]).to_csv(tmp_path / "q3.csv", index=False)
+    assert main(["measure", str(tmp_path / "q1.csv"), str(tmp_path / "q3.csv"), "--map",
+                 "preset:salesforce", "--no-report", "--store", str(tmp_path / "st")]) == 2
+    assert "q3.csv" in capsys.readouterr().err
