@@ -197,6 +197,8 @@ def test_documented_olist_commands_run_from_elsewhere(
     for line in lines:
         assert main(shlex.split(line)[1:]) == 0, line
     assert list((tmp_path / "store").rglob("report.md"))
+    chart = next((tmp_path / "store").rglob("breach_probabilities.svg")).read_text()
+    assert "not measurable" in chart  # Olist has no handoff: no bar that reads as 0 %
 
 
 def test_api_export_custom_stage_read_from_flags(files, tmp_path: Path) -> None:

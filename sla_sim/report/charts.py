@@ -158,6 +158,11 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
     df["risk"] = [risk_band(p) for p in df["p_breach"]]
+    # a commitment the data cannot judge (a CRM export without its fields) says so: no bar
+    # that could read as 0 %
+    df["label"] = [f"{100 * p:.1f}".removesuffix(".0") + "%" if p == p else "not measurable"
+                   for p in df["p_breach"]]  # fmt: skip
+    df["label_at"] = df["p_breach"].fillna(0.0)
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
@@ -172,7 +177,7 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
                  alt.Tooltip("p_breach:Q", format=".1~%"), alt.Tooltip("risk:N")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
-        text=alt.Text("p_breach:Q", format=".1~%"))
+        x=alt.X("label_at:Q"), text=alt.Text("label:N"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
                         labelFontSize=12, labelFontWeight="bold", labelColor=INK, labelPadding=0)
     chart = alt.layer(track, bars, text, data=df).properties(
