@@ -31,6 +31,7 @@ _FORMATS: list[tuple[str, list[str]]] = [
     ("day first (31/12/2025 16:05 or 31/12/2025)", ["%d/%m/%Y %H:%M", "%d/%m/%Y"]),
     ("day first with dots (31.12.2025 16:05)", ["%d.%m.%Y %H:%M", "%d.%m.%Y"]),
 ]
+LEAD_OPTIONAL = [f for f in COSTS if not f.startswith("activity") and f not in REQUIRED]
 _STAGE_WORDS = [("won", r"won|customer|evangelist"), ("lost", r"lost"),
                 ("disqualified", r"not converted|unqualified|disqualified|junk|^other$"),
                 ("open", r".")]  # fmt: skip
@@ -174,6 +175,3 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
     head = "".join(f"# {c}\n" for c in comments)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return head + body, on_command_line
-
-
-LEAD_OPTIONAL = [f for f in COSTS if not f.startswith("activity") and f not in REQUIRED]
