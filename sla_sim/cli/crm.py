@@ -10,7 +10,14 @@ import os
 import sys
 from pathlib import Path
 
-from sla_sim.cli.common import EXIT_OK, add_scenario_args, raise_option
+from sla_sim.cli.common import (
+    EXIT_OK,
+    add_limit_args,
+    add_scenario_args,
+    check_reps_seed,
+    raise_option,
+    with_months,
+)
 
 __all__ = ["register"]
 
@@ -141,27 +148,57 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for path, b in cal.checks.get("applied_at_the_schema_bound", {}).items():
         print(f"  {path}: estimate {b['estimate']:g} outside the allowed range {b['allowed']};"
               f" applied {b['applied']:g}", file=sys.stderr)
+    _print_models(cal)
     for k in cal.not_identified:
-        print(f"  kept from {k['kept_from']}: {k['parameter']} ({k['reason']})")
+        how = "derived with values of" if k["reason"].startswith("derived") else "kept from"
+        print(f"  {how} {k['kept_from']}: {k['parameter']} ({k['reason']})")
     return EXIT_OK
+
+
+def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
+    """Which models the calibration used, and any parameter at a bound (what it means)."""
+    c = cal.checks
+    if "won_cure_model" in c:
+        w = c["won_cure_model"]
+        print(f"  won model: mixture cure model from {w['from']} (P(ever won) {w['p_ever_won']:g},"
+              f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
+    if "nurture" in c:
+        print(f"  nurture: {c['nurture']}")
+    for b in c.get("at_bound", []):
+        print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
+              file=sys.stderr)
+
+
+#: Most months ``backtest --test-months`` may simulate (the schema's measured-months bound).
+MAX_TEST_MONTHS = 24
+
+
+def _check_simulation(sc, reps: int, seed: int, months: int) -> None:  # sc: Scenario
+    """Refuse bad --reps/--seed and a simulation over the cost limits before the export is
+    read (the estimate uses the scenario's volumes over ``months`` measured months)."""
+    from sla_sim.batch.limits import check_cost
+
+    check_reps_seed(reps, seed, 2, "simulation request")
+    check_cost(with_months(sc, months), reps, 1)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Calibrate before a date, simulate after it, compare with what happened."""
+    if not 1 <= args.test_months <= MAX_TEST_MONTHS:
+        raise_option("--test-months", f"must be in 1 .. {MAX_TEST_MONTHS}", args.test_months)
+    base = _base(args.base)
+    _check_simulation(base, args.reps, args.seed, args.test_months)  # before the heavy imports
     from sla_sim.crm import charts
-    from sla_sim.crm.backtest import backtest
+    from sla_sim.crm.backtest import FOLLOW_UP_MONTHS, backtest
     from sla_sim.crm.calibrate import write_calibration
 
-    if not args.train_until:
-        raise_option("--train-until", "is required: calibrate on leads created before this"
-                     " date, e.g. --train-until 2025-06-01", None)
-    if not 1 <= args.test_months <= 24:
-        raise_option("--test-months", "must be an int in [1, 24]", args.test_months)
-    if not 1 <= args.reps <= 10_000:
-        raise_option("--reps", "must be an int in [1, 10000]", args.reps)
+    _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS)
     exp = _export(args)
-    bt = backtest(exp, _base(args.base), args.train_until, args.test_months, reps=args.reps,
-                  seed=args.seed, progress=not args.quiet)  # fmt: skip
+    if args.origins:
+        return _rolling(args, exp)
+    bt = backtest(exp, base, args.train_until, args.test_months, reps=args.reps,
+                  seed=args.seed, progress=not args.quiet,
+                  predictive=not args.fixed_parameters)  # fmt: skip
     out = _out_dir(args, "backtest")
     write_calibration(bt.calibration, out / "calibrated.yaml")
     (out / "backtest.json").write_text(json.dumps(bt.as_dict(), indent=2) + "\n")
@@ -170,6 +207,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print(f"backtest: trained until {d['train_until']}, tested {', '.join(d['test_months'])};"
           f" observed inside P10-P90 for {d['coverage_p10_p90']:.0%} of the judged metrics"
           f" -> {out}")  # fmt: skip
+    mse = d["scores"]["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {d['scores']['skill']}; band sources {d['band_sources']}")
     for r in bt.table.itertuples():
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
         print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
@@ -177,20 +217,62 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- rolling-origin backtest (backtest --origins) ----
+def _rolling_args(b: argparse.ArgumentParser, when: argparse._MutuallyExclusiveGroup) -> None:
+    when.add_argument("--origins", metavar="START:END",
+                      help="rolling origins: every first of a month from START to END, each"
+                      " calibrated on what was known before it, tested on --test-months")
+    b.add_argument("--fixed-parameters", action="store_true",
+                   help="bands from the simulation's noise only (no parameter or trend draws)")
+
+
+def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-def]
+    from sla_sim.crm import charts
+    from sla_sim.crm.backtest import monthly_origins, rolling_backtest
+    from sla_sim.crm.calibrate import write_calibration
+
+    origins = monthly_origins(args.origins)
+    rb = rolling_backtest(exp, _base(args.base), origins, args.test_months, reps=args.reps,
+                          seed=args.seed, progress=not args.quiet,
+                          predictive=not args.fixed_parameters)  # fmt: skip
+    out = _out_dir(args, "backtest")
+    for bt in rb.backtests:
+        write_calibration(bt.calibration, out / bt.meta["train_until"] / "calibrated.yaml")
+    d = rb.as_dict()
+    (out / "backtest.json").write_text(json.dumps(d, indent=2) + "\n")
+    charts.save(charts.rolling_chart(rb.table), out / "backtest")
+    sc = d["scores"]
+    cov = sc["coverage_p10_p90"]
+    print(f"backtest from {len(origins)} origins ({origins[0]} .. {origins[-1]}),"
+          f" {args.test_months} test month(s) each -> {out}")
+    print(f"  coverage of P10-P90: {'-' if cov is None else f'{cov:.0%}'} of {sc['judged']}"
+          f" judged (80% expected, binomial SE {sc['coverage_binomial_se'] or 0:.0%})")
+    mse = sc["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {sc['skill']}")
+    print(f"  band sources (share of variance): {d['band_sources']}")
+    for r in rb.table.itertuples():
+        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        print(f"  {r.origin} {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
+              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}  {flag}")
+    return EXIT_OK
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """A month's actual compliance placed in the simulated distribution."""
-    from sla_sim.crm import charts
-    from sla_sim.crm.review import review
     from sla_sim.scenario.io import load
 
     for flag, value, example in (("--scenario", args.scenario, "--scenario calibrated.yaml"),
                                  ("--month", args.month, "--month 2025-06")):
         if not value:
             raise_option(flag, f"is required, e.g. {example}", None)
-    if not 1 <= args.reps <= 10_000:
-        raise_option("--reps", "must be an int in [1, 10000]", args.reps)
+    sc = load(args.scenario)
+    _check_simulation(sc, args.reps, args.seed, 1)
+    from sla_sim.crm import charts
+    from sla_sim.crm.review import review
+
     exp = _export(args)
-    rv = review(exp, load(args.scenario), args.month, reps=args.reps, seed=args.seed,
+    rv = review(exp, sc, args.month, reps=args.reps, seed=args.seed,
                 progress=not args.quiet)  # fmt: skip
     out = _out_dir(args, f"review-{rv.month}")
     (out / "review.json").write_text(json.dumps(rv.as_dict(), indent=2) + "\n")
@@ -290,8 +372,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backtest", help="calibrate before a date, simulate after, compare")
     _export_args(b)
-    b.add_argument("--train-until", metavar="DATE",
-                   help="calibrate on leads created before this date (YYYY-MM-DD)")
+    when = b.add_mutually_exclusive_group(required=True)
+    when.add_argument("--train-until", metavar="DATE",
+                      help="calibrate on leads created before this date (YYYY-MM-DD)")
+    _rolling_args(b, when)
     b.add_argument("--test-months", type=int, default=1, metavar="N",
                    help="months after --train-until to simulate and compare (default 1)")
     b.add_argument("--base", metavar="PRESET_OR_FILE",
@@ -302,6 +386,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", help="output folder (default ./backtest)")
     b.add_argument("--force", action="store_true", help="write into a non-empty --out")
     b.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(b)
     b.set_defaults(func=cmd_backtest)
 
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
@@ -314,6 +399,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", help="output folder (default ./review-YYYY-MM)")
     r.add_argument("--force", action="store_true", help="write into a non-empty --out")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(r)
     r.set_defaults(func=cmd_review)
 
     g = sub.add_parser("crm", help="CRM helpers: 'crm map' drafts a mapping from an export,"

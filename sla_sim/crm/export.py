@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sla_sim.batch.safe_csv import write_csv
 from sla_sim.events import CODE, EventLog
 
 __all__ = ["EXPORT_COLUMNS", "ExportFrames", "log_to_export", "write_export"]
@@ -186,7 +187,7 @@ def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
         if fmt == "parquet":
             df.to_parquet(p, index=False)
         else:
-            (_as_a_crm_writes(df, mapping["timezone"]) if as_crm else df).to_csv(p, index=False)
+            write_csv(_as_a_crm_writes(df, mapping["timezone"]) if as_crm else df, p)
         paths.append(p)
     if fmt != "parquet" and as_crm:
         ex = pd.Timestamp(mapping["exported_at"]).ceil("s").tz_convert(mapping["timezone"])
