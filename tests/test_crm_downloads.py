@@ -6,7 +6,6 @@ right or refused."""
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from pathlib import Path
 
@@ -61,9 +60,8 @@ def test_preset_recovers_truth_without_edits(files, kind: str, tmp_path: Path,
     for ch in t.leads_per_month:
         _close(est[f"channels[{ch}].win_rate"], t.win_rate)
         _close(est[f"channels[{ch}].cycle_days.mean"], t.cycle_days_mean)
-        vol = est[f"channels[{ch}].leads_per_month"]
-        m = re.search(r"P\(MQL\)=([\d.]+)", vol["method"])  # every row is an MQL
-        _close(vol, t.leads_per_month[ch], float(m.group(1)) if m else 1.0)
+        # every row is an MQL (no MQL date): the export's volume is MQLs per month
+        _close(est[f"channels[{ch}].mqls_per_month"], t.leads_per_month[ch])
     assert "exported_at 2025-09-01" in console
     _no_secrets(tmp_path, console)
 
