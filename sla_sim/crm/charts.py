@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["backtest_chart", "review_chart", "save"]
+__all__ = ["backtest_chart", "review_chart", "rolling_chart", "save"]
 
 
 def backtest_chart(table: pd.DataFrame) -> Any:
@@ -28,6 +28,30 @@ def backtest_chart(table: pd.DataFrame) -> Any:
             .facet(facet=alt.Facet("metric:N", title=None), columns=3)
             .resolve_scale(x="independent")
             .properties(title="Backtest: observed against the simulated P10-P90"))
+
+
+def rolling_chart(table: pd.DataFrame) -> Any:
+    """Per metric, by origin: the simulated P10-P90 band and P50, the naive forecast (cross)
+    and the observation (dot, coloured by inside / outside the band)."""
+    import altair as alt
+
+    df = table.dropna(subset=["observed"]).copy()
+    df["label"] = df["metric"] + " " + df["period"].where(df["period"] == "cohort", "")
+    df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
+        "not judged")
+    x = alt.X("origin:N", title="origin")
+    base = alt.Chart().encode(x=x)
+    band = base.mark_rule(strokeWidth=8, opacity=0.3).encode(
+        y=alt.Y("p10:Q", title=None, scale=alt.Scale(zero=False)), y2="p90:Q")
+    mid = base.mark_tick(thickness=2, size=16).encode(y="p50:Q")
+    naive = base.mark_point(shape="cross", size=70, color="#7f7f7f").encode(y="naive:Q")
+    obs = base.mark_point(filled=True, size=60).encode(
+        y="observed:Q", color=alt.Color("inside:N", title="observed"))
+    return (alt.layer(band, mid, naive, obs, data=df).properties(width=200, height=140)
+            .facet(facet=alt.Facet("metric:N", title=None), columns=4)
+            .resolve_scale(y="independent")
+            .properties(title="Rolling-origin backtest: simulation P10-P90 and P50 (tick),"
+                        " naive forecast (cross), observed (dot)"))
 
 
 def review_chart(review: Any) -> Any:

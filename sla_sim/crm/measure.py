@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.results import Results, package_version, scenario_hash
+from sla_sim.batch.safe_csv import write_csv
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.to_log import MappedLog, to_log
 from sla_sim.errors import Issue, ScenarioError
@@ -50,7 +51,7 @@ class MeasuredExport:
         """Write the results folder plus ``breakdown.csv`` and ``export.json`` (the report
         and charts are drawn by the report layer, e.g. ``sla-sim measure``)."""
         out = self.results.save(out_dir)
-        self.breakdown.to_csv(out / "breakdown.csv", index=False)
+        write_csv(self.breakdown, out / "breakdown.csv")
         (out / "export.json").write_text(json.dumps(self.export_report, indent=2,
                                                     default=str) + "\n")  # fmt: skip
         return out
@@ -131,15 +132,17 @@ def unmeasurable(export: CrmExport) -> list[str]:
     if not export.has("routed_at"):
         out += ["handoff_", "sdr_queue"]
     if not touch:
-        out += ["first_touch_", "attempts_", "response_", "sdr_utilization"]
+        out += ["first_touch_", "response_", "sdr_utilization"]
+    if not acts:  # a first-touch date is one touch, not a count of attempts
+        out += ["attempts_", "sdr_utilization"]
     if not export.has("sql_at"):
         out += ["sqls", "acceptance_", "disposition_"]
     if not export.has("stage"):
         out += ["wins", "losses", "revenue", "deal_closure", "sales_cycle"]
     if not export.has("amount"):
         out += ["revenue"]
-    if not export.has("disqualified_at"):
-        out += ["disqualified"]
+    if not export.has("disqualified_at"):  # SQLs over SQLs + (unseen) disqualifications
+        out += ["disqualified", "acceptance_"]
     if not export.has("recycled_at"):
         out += ["recycled"]
     if "stage" in export.leads.columns and not (export.leads["stage"] == "lost").any():

@@ -158,6 +158,11 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
     df["risk"] = [risk_band(p) for p in df["p_breach"]]
+    # a commitment the data cannot judge (a CRM export without its fields) says so: no bar
+    # that could read as 0 %
+    df["label"] = [f"{100 * p:.1f}".removesuffix(".0") + "%" if p == p else "not measurable"
+                   for p in df["p_breach"]]  # fmt: skip
+    df["label_at"] = df["p_breach"].fillna(0.0)
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
@@ -172,7 +177,7 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
                  alt.Tooltip("p_breach:Q", format=".1~%"), alt.Tooltip("risk:N")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
-        text=alt.Text("p_breach:Q", format=".1~%"))
+        x=alt.X("label_at:Q"), text=alt.Text("label:N"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
                         labelFontSize=12, labelFontWeight="bold", labelColor=INK, labelPadding=0)
     chart = alt.layer(track, bars, text, data=df).properties(
@@ -195,8 +200,9 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
         clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
-    q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
-    q.columns = ["clause", "p10", "p50", "p90"]
+    g = t.groupby("clause")["value"]  # no measurable clause: an empty frame, not a crash
+    q = pd.DataFrame({"clause": list(g.groups), "p10": g.quantile(0.1).to_numpy(),
+                      "p50": g.quantile(0.5).to_numpy(), "p90": g.quantile(0.9).to_numpy()})
     order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
@@ -239,9 +245,22 @@ def _nice_step(raw: float) -> float:
     return float(next(m * k for m in (1, 2, 2.5, 5, 10) if m * k >= raw))
 
 
+def measured_only(event_log_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The events of the MQL episodes that began inside the measured window (the warm-up is
+    simulated, never reported), as the funnel and the headline count them."""
+    from sla_sim.horizon import window_for
+
+    w = window_for(scenario)
+    keys = [c for c in ("replication", "lead", "episode") if c in event_log_df.columns]
+    mql = event_log_df[event_log_df["event"].astype(str) == "mql"]
+    inside = mql[(mql["time_h"] >= w.start_h) & (mql["time_h"] < w.end_h)][keys]
+    return event_log_df.merge(inside.drop_duplicates(), on=keys, how="inner")
+
+
 def response_time_hist(event_log_df: pd.DataFrame, scenario: Scenario) -> alt.LayerChart:
-    """Histogram of clock hours MQL → first attempt, with median, P90 and the SLA marked."""
-    h = response_hours(event_log_df)
+    """Histogram of clock hours MQL → first attempt, with median, P90 and the SLA marked: the
+    MQLs of the measured window in the first replication."""
+    h = response_hours(measured_only(event_log_df, scenario))
     sla = scenario.sla.first_touch_within_business_hours
     p50, p90, p99 = (float(h.quantile(q)) if len(h) else 0.0 for q in (0.5, 0.9, 0.99))
     step = _nice_step(max(p99, sla, 1e-3) / 40)
@@ -264,7 +283,8 @@ def response_time_hist(event_log_df: pd.DataFrame, scenario: Scenario) -> alt.La
                                   scale=alt.Scale(domain=names, range=[[6, 3], [1, 0], [2, 2]])))
     chart = alt.layer(bars, rules).properties(width=520, height=260, title=_title(
         "Response time, MQL → first attempt (clock hours)",
-        f"{len(h):,} touched MQLs in one replication; median {p50:.1f} h, P90 {p90:.1f} h"
+        f"{len(h):,} touched MQLs of the measured window in one replication; median"
+        f" {p50:.1f} h, P90 {p90:.1f} h"
         f" (clock hours); axis cut at P99 = {p99:.0f} h",
         "The SLA is in business hours on the team calendar: nights and weekends count here"
         " but not there."))
@@ -348,6 +368,19 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
     return p
 
 
+def svg_file_to_png(svg: str, path: str | Path, scale: float = 2.0) -> Path:
+    """Rasterise an SVG drawn by :func:`save_chart` into a PNG (scale 2, as ``save_chart``),
+    without compiling the chart a second time."""
+    import vl_convert as vlc
+
+    from sla_sim.batch.store import atomic_write_bytes
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(p, vlc.svg_to_png(svg, scale=scale))  # never a truncated PNG
+    return p
+
+
 def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
                   x_title: str | None = None, y_title: str | None = None,
                   met: bool = False) -> alt.LayerChart:  # fmt: skip
@@ -363,17 +396,21 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
     g = t.groupby([x, y], as_index=False)["value"].mean()
     g = g.rename(columns={x: "x", y: "y"})
     g["p"] = 1 - g["value"] if met else g["value"]
+    # coloured by the risk of a miss, with the bands of the planner's breach bars: a 60 %
+    # chance of meeting the target is a 40 % risk (medium), never a reassuring dark green
+    g["risk"] = [risk_band(v) for v in g["value"]]
     x_title, y_title = x_title or x, y_title or y
     base = alt.Chart(g).encode(x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
                                y=alt.Y("y:O", title=y_title, sort="descending"))
     cells = base.mark_rect().encode(
-        color=alt.Color("p:Q", title=None, legend=alt.Legend(format="%"),
-                        scale=alt.Scale(domain=[0, 1], scheme="greens" if met else "orangered")),
+        color=alt.Color("risk:N", title="Risk of a miss", scale=alt.Scale(
+            domain=[b[1] for b in RISK_BANDS], range=[b[2] for b in RISK_BANDS]),
+            legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square")),
         tooltip=[alt.Tooltip("x:O", title=x_title), alt.Tooltip("y:O", title=y_title),
-                 alt.Tooltip("p:Q", format=".0%", title=title)])  # fmt: skip
-    text = base.mark_text(fontSize=12).encode(
-        text=alt.Text("p:Q", format=".0%"),
-        color=alt.condition("datum.p > 0.6", alt.value("white"), alt.value("black")))
+                 alt.Tooltip("p:Q", format=".0%", title=title),
+                 alt.Tooltip("risk:N", title="Risk of a miss")])  # fmt: skip
+    text = base.mark_text(fontSize=12, color="white", fontWeight="bold").encode(
+        text=alt.Text("p:Q", format=".0%"))
     return (cells + text).properties(width=300, height=220, title=title)
 
 
