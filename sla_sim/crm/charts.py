@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from sla_sim.metrics.docs import metric_label
+
 __all__ = ["backtest_chart", "review_chart", "rolling_chart", "save"]
 
 
@@ -16,6 +18,7 @@ def backtest_chart(table: pd.DataFrame) -> Any:
 
     df = table.copy()
     df["label"] = df["metric"] + " " + df["period"]
+    df["metric"] = df["metric"].map(metric_label)
     df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
         "not judged")
     base = alt.Chart(df).encode(y=alt.Y("period:N", title=None))
@@ -37,6 +40,7 @@ def rolling_chart(table: pd.DataFrame) -> Any:
 
     df = table.dropna(subset=["observed"]).copy()
     df["label"] = df["metric"] + " " + df["period"].where(df["period"] == "cohort", "")
+    df["metric"] = df["metric"].map(metric_label)
     df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
         "not judged")
     x = alt.X("origin:N", title="origin")
@@ -58,16 +62,19 @@ def review_chart(review: Any) -> Any:
     """Per clause and KPI: the simulated months (ticks) and the actual month (red rule)."""
     import altair as alt
 
-    sims = review.simulated.assign(kind="simulated")
+    # only what the export measured: a clause without its fields has no actual to place
     act = review.table.dropna(subset=["actual"])[["metric", "actual"]].rename(
         columns={"actual": "value"}).assign(kind="actual")
+    sims = review.simulated[review.simulated["metric"].isin(act["metric"])].assign(
+        kind="simulated")
     df = pd.concat([sims[["metric", "value", "kind"]], act], ignore_index=True)
+    df["metric"] = df["metric"].map(metric_label)
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False))
     ticks = alt.Chart().mark_tick(opacity=0.4).encode(x=x).transform_filter(
         alt.datum.kind == "simulated")
     rule = alt.Chart().mark_rule(color="#d62728", strokeWidth=2).encode(x=x).transform_filter(
         alt.datum.kind == "actual")
-    return (alt.layer(ticks, rule, data=df).properties(width=200, height=40)
+    return (alt.layer(ticks, rule, data=df).properties(width=260, height=50)
             .facet(facet=alt.Facet("metric:N", title=None), columns=3)
             .resolve_scale(x="independent")
             .properties(title=f"Monthly review {review.month}: actual (red) among simulated"

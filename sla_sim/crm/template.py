@@ -43,6 +43,6 @@ def write_template(folder: str | Path, seed: int = 1) -> list[Path]:
     origin, _, end_h = horizon_hours(sc)
     frames = log_to_export(log, origin, end_h, sc.horizon.timezone)
     cal = sc.teams[0].calendar.model_dump(mode="json", exclude={"always_open"})
-    leads, acts, mapping = write_export(frames, folder, "csv", calendar=cal)
+    leads, acts, mapping = write_export(frames, folder, "csv", calendar=cal, as_crm=True)
     mapping.write_text(_HEADER + mapping.read_text())
     return [mapping, leads, acts]
