@@ -34,8 +34,16 @@ def _base(spec: str | None):  # -> Scenario
     return preset(spec)
 
 
+def _not_in_a_run(args: argparse.Namespace, folder: str | Path) -> None:
+    """Refuse an output inside a run's folder (no command writes into another run's)."""
+    from sla_sim.batch.store import RunStore
+
+    RunStore(getattr(args, "store", None)).check_out(Path(folder) / "_", "--out")
+
+
 def _out_dir(args: argparse.Namespace, default: str) -> Path:
     out = Path(args.out or default)
+    _not_in_a_run(args, out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
     out.mkdir(parents=True, exist_ok=True)
@@ -47,15 +55,15 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from sla_sim.batch.store import RunStore
     from sla_sim.cli.common import scenario_from
     from sla_sim.crm.measure import measure_export, store_measured
+    from sla_sim.report.document import write_report
 
+    if args.out:  # refused before the export is read
+        RunStore(args.store).check_out(args.out)
     sc = scenario_from(args)
     exp = _export(args)
     me = measure_export(exp, sc, start=args.start, end=args.end)
-    run_id, path = store_measured(me, RunStore(args.store), out=args.out)
-    if not args.no_report:
-        from sla_sim.report.document import write_report
-
-        write_report(me.results, path)
+    run_id, path = store_measured(me, RunStore(args.store), out=args.out,
+                                  finish=None if args.no_report else write_report)
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
@@ -73,6 +81,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit a scenario to an export (censoring handled); write it and calibration.json."""
     from sla_sim.crm.calibrate import calibrate, write_calibration
 
+    _not_in_a_run(args, Path(args.out).resolve().parent)
     exp = _export(args)
     cal = calibrate(exp, _base(args.base), name=args.name)
     path, js = write_calibration(cal, args.out)

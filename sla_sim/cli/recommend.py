@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -28,6 +27,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from sla_sim.batch.store import RunStore
     from sla_sim.recommend.engine import check, recommend
 
+    store = RunStore(args.store)
+    if args.out:  # refused before anything runs: never into a run's folder
+        store.check_out(Path(args.out) / "_")
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
@@ -38,20 +40,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
                     progress=not args.quiet, sensitivity_reps=args.sensitivity_reps,
                     tornado=not args.no_sensitivity,
                     max_headcount=args.max_headcount)  # fmt: skip
-    run_id, folder = exports.keep(rec, RunStore(args.store), round(time.perf_counter() - t0, 3))
+    run_id, folder = exports.keep(rec, store, round(time.perf_counter() - t0, 3))
     print(summary(rec))
     print(f"\nexports -> {folder} (store entry {run_id})")
     if args.out:
+        from sla_sim.batch.files import atomic_write_bytes
+
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for item in folder.iterdir():
-            if item.name in ("run.json",):
-                continue
-            dest = out / item.name
-            if item.is_dir():
-                shutil.copytree(item, dest, dirs_exist_ok=True)
-            else:
-                shutil.copy2(item, dest)
+        for item in sorted(folder.rglob("*")):
+            if item.is_file() and item.name != "run.json":
+                atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
         print(f"exports -> {out}")
     return EXIT_OK
 

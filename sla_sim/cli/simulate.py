@@ -125,6 +125,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
                                    args.reps)])  # fmt: skip
     a, b = _pair(args)
+    if args.out:  # never into a run's folder
+        from sla_sim.batch.store import RunStore
+
+        RunStore(args.store).check_out(args.out)
     # refuse an oversized request before the heavy imports (run_pair checks it again)
     check_cost(max((a, b), key=leads_per_replication), args.reps,
                workers_for(args, 2 * args.reps), scenarios=2)  # fmt: skip
@@ -138,20 +142,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       progress=not args.quiet)  # fmt: skip
     table = paired_differences(ra, rb)
     store = RunStore(args.store)
-    finish = None
-    if args.report:
-        from sla_sim.report.document import write_report
+    from sla_sim.batch.files import atomic_write_text
+    from sla_sim.batch.results import Results
 
-        finish = write_report
-    id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish, kind="compare")
+    def finish_a(res: Results, folder: Path) -> None:
+        if args.report:
+            from sla_sim.report.document import write_report
+
+            write_report(res, folder)
+
+    def finish_b(res: Results, folder: Path) -> None:
+        finish_a(res, folder)
+        atomic_write_text(folder / "comparison.csv", table.to_csv(index=False))
+
+    id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish_a, kind="compare")
     id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
-                                  finish=finish, kind="compare")  # fmt: skip
-    from sla_sim.batch.store import atomic_write_bytes
-
-    atomic_write_bytes(folder_b / "comparison.csv", table.to_csv(index=False).encode())
+                                  finish=finish_b, kind="compare")  # fmt: skip
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+        atomic_write_text(args.out, table.to_csv(index=False))
     from sla_sim.batch.difference import describe_difference
 
     print(describe_difference(a, b))
@@ -176,6 +184,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise ScenarioError([Issue("--out", "must end in .parquet or .csv (the table's format)",
                                    str(out))], "option")  # fmt: skip
+    if out is not None:  # never into a run's folder
+        RunStore(args.store).check_out(out)
     scenario = scenario_from(args)
     params = dict(parse_param(p) for p in args.param or [])
     t0 = time.perf_counter()
@@ -189,13 +199,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     names = list(params)
     print(sweep_summary(table, names, scenario.currency, scenario))
     print(f"\n{len(table):,} rows -> {folder / 'sweep.parquet'} (store entry {run_id})")
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            table.to_csv(out, index=False)
+    if out is not None:
+        from sla_sim.batch.files import atomic_write_parquet, atomic_write_text
+
+        if out.suffix.lower() == ".csv":
+            atomic_write_text(out, table.to_csv(index=False))
         else:
-            table.to_parquet(out, index=False)
+            atomic_write_parquet(table, out)
         print(f"{len(table):,} rows -> {out}")
     return EXIT_OK
 

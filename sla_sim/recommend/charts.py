@@ -85,13 +85,15 @@ CHARTS = {"menu": menu_chart, "tornado": tornado_chart, "p_met": pmet_chart}
 
 def save_charts(rec: Recommendation, out_dir: Path) -> dict[str, str]:
     """Save every chart as SVG and PNG into ``out_dir``; returns the SVG texts by name."""
+    from sla_sim.batch.files import atomic_write
+
     out_dir.mkdir(parents=True, exist_ok=True)
     svgs: dict[str, str] = {}
     for name, build in CHARTS.items():
         if name == "tornado" and not rec.tornado:
             continue
         chart: Any = build(rec)
-        chart.save(str(out_dir / f"{name}.svg"))
-        chart.save(str(out_dir / f"{name}.png"))
+        for ext in ("svg", "png"):  # a temporary name, renamed into place
+            atomic_write(out_dir / f"{name}.{ext}", lambda tmp, c=chart: c.save(str(tmp)))
         svgs[name] = (out_dir / f"{name}.svg").read_text(encoding="utf-8")
     return svgs

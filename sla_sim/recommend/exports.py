@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 from sla_sim.recommend.engine import FIRST_TOUCH_MENU, Recommendation
-from sla_sim.scenario.io import save
 
 #: Version of the recommendation.json layout; bump on any incompatible change.
 SCHEMA_VERSION = "1.0"
@@ -359,38 +359,34 @@ def to_html(rec: Recommendation, svgs: dict[str, str] | None = None) -> str:
 
 
 def write(rec: Recommendation, out_dir: str | Path, charts: bool = True) -> dict[str, Path]:
-    """Write every export into ``out_dir``; returns the paths by name."""
+    """Write every export into ``out_dir``; returns the paths by name. Each file is written to
+    a temporary name and renamed into place (a full disk leaves no partial file under a final
+    name, and the error names the file)."""
+    from sla_sim.batch.files import atomic_write_text
+    from sla_sim.scenario.io import dump_yaml
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     doc = to_json(rec)
-    paths["json"] = _atomic(out / "recommendation.json", json.dumps(doc, indent=2))
-    paths["schema"] = _atomic(out / "recommendation.schema.json",
-                              json.dumps(JSON_SCHEMA, indent=2))  # fmt: skip
-    tmp = out / "recommendation.csv.tmp"
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        w.writeheader()
-        w.writerows(csv_rows(rec))
-    tmp.replace(out / "recommendation.csv")
-    paths["csv"] = out / "recommendation.csv"
-    paths["yaml"] = save(rec.recommended, out / "recommended.yaml")
+    paths["json"] = atomic_write_text(out / "recommendation.json", json.dumps(doc, indent=2))
+    paths["schema"] = atomic_write_text(out / "recommendation.schema.json",
+                                        json.dumps(JSON_SCHEMA, indent=2))  # fmt: skip
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    w.writeheader()
+    w.writerows(csv_rows(rec))
+    paths["csv"] = atomic_write_text(out / "recommendation.csv", buf.getvalue())
+    paths["yaml"] = atomic_write_text(out / "recommended.yaml", dump_yaml(rec.recommended))
     svgs: dict[str, str] = {}
     if charts:
         from sla_sim.recommend.charts import save_charts
 
         svgs = save_charts(rec, out / "charts")
         paths["charts"] = out / "charts"
-    paths["md"] = _atomic(out / "sla.md", to_markdown(rec))
-    paths["html"] = _atomic(out / "sla.html", to_html(rec, svgs))
+    paths["md"] = atomic_write_text(out / "sla.md", to_markdown(rec))
+    paths["html"] = atomic_write_text(out / "sla.html", to_html(rec, svgs))
     return paths
-
-
-def _atomic(path: Path, text: str) -> Path:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 __all__ = ["CSV_COLUMNS", "FIRST_TOUCH_MENU", "JSON_SCHEMA", "SCHEMA_VERSION", "csv_rows",
@@ -401,21 +397,19 @@ def keep(rec: Recommendation, store: Any, wall_seconds: float | None = None
          ) -> tuple[str, Path]:  # fmt: skip
     """Write the exports into a new folder of the run store (kind ``recommend``), with the
     input scenario, and register it; returns (id, folder)."""
-    from sla_sim.batch.keep import _meta
-    from sla_sim.batch.store import RunFolder
+    from sla_sim.batch.files import atomic_write_text
+    from sla_sim.batch.keep import new_entry
+    from sla_sim.scenario.io import dump_yaml
 
-    run_id, path = store.new_run_dir(f"recommend-{rec.scenario.name}")
-    write(rec, path)
-    save(rec.scenario, path / "scenario.yaml")
     req = rec.request
-    binding = rec.binding
-    note = (f"recommend at confidence {req.confidence:g}: binding clause {binding};"
+    note = (f"recommend at confidence {req.confidence:g}: binding clause {rec.binding};"
             f" {rec.facts['replications_simulated']} replications simulated")
-    meta = _meta(run_id, path, rec.scenario, req.seed, req.reps, wall_seconds, note,
-                 kind="recommend", request={"revenue_target": req.revenue_target,
-                                            "confidence": req.confidence,
-                                            "keep": list(req.keep)},
-                 table="recommendation.json")  # fmt: skip
-    RunFolder(path).write_meta(meta)
-    store.register(meta)
+    with new_entry(store, f"recommend-{rec.scenario.name}", rec.scenario, req.seed, req.reps,
+                   note, kind="recommend", table="recommendation.json",
+                   request={"revenue_target": req.revenue_target,
+                            "confidence": req.confidence,
+                            "keep": list(req.keep)}) as (run_id, path, meta):  # fmt: skip
+        meta["wall_seconds"] = wall_seconds
+        write(rec, path)
+        atomic_write_text(path / "scenario.yaml", dump_yaml(rec.scenario))
     return run_id, path

@@ -183,8 +183,11 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
         clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
-    q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
-    q.columns = ["clause", "p10", "p50", "p90"]
+    # a clause with no MQL in any replication is undefined: no row (not a crash)
+    q = pd.DataFrame([(c, *np.quantile(v.to_numpy(np.float64), [0.1, 0.5, 0.9]))
+                      for c, v in t.groupby("clause", observed=True)["value"]],
+                     columns=["clause", "p10", "p50", "p90"]
+                     ).astype({"p10": float, "p50": float, "p90": float})  # fmt: skip
     order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
@@ -331,9 +334,10 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
     if ext not in options:
         raise ValueError(f"unsupported chart file extension {ext or '(none)'!r} for {p}:"
                          " use .png, .svg or .html")  # fmt: skip
-    p.parent.mkdir(parents=True, exist_ok=True)
-    chart.save(str(p), **options[ext])
-    return p
+    from sla_sim.batch.files import atomic_write
+
+    # a temporary name keeping the extension, renamed into place (never a partial chart)
+    return atomic_write(p, lambda tmp: chart.save(str(tmp), **options[ext]))
 
 
 def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,

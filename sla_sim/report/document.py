@@ -337,6 +337,7 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
 def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write charts/*.svg and charts/*.png, report.md and a self-contained report.html into
     ``out_dir``; return the written files keyed by their path relative to it."""
+    from sla_sim.batch.files import atomic_write_text
     from sla_sim.report import charts as viz
 
     out = Path(out_dir)
@@ -351,8 +352,8 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
         svgs[name] = inline_svg(written[f"charts/{name}.svg"].read_text(encoding="utf-8"), name)
     blocks = _blocks(results, [(n, t) for n, t, _ in charts])
     md, page = out / "report.md", out / "report.html"
-    md.write_text(_to_markdown(blocks), encoding="utf-8")
+    atomic_write_text(md, _to_markdown(blocks))
     title = f"SLA simulation report: {results.scenario.name}"
-    page.write_text(_to_html(blocks, svgs, title), encoding="utf-8")
+    atomic_write_text(page, _to_html(blocks, svgs, title))
     written["report.md"], written["report.html"] = md, page
     return written
