@@ -74,6 +74,8 @@ def new_entry(store: RunStore, name: str, scenario: Scenario, seed: int | None, 
         store.register(meta)
         try:
             yield run_id, path, meta
+            folder.write_meta({**meta, "status": COMPLETE, "reps_done": reps,
+                               "files": folder.written()})  # last, after every file
         except BaseException as err:
             if isinstance(err, KeyboardInterrupt):
                 meta.update(status=INTERRUPTED, note=f"interrupted; {note}")
@@ -88,7 +90,6 @@ def new_entry(store: RunStore, name: str, scenario: Scenario, seed: int | None, 
                 folder.write_meta(meta)
             raise
         meta.update(status=COMPLETE, reps_done=reps, files=folder.written())
-        folder.write_meta(meta)
 
 
 def keep_results(results: Results, store: RunStore, note: str = "",

@@ -235,7 +235,7 @@ def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int
             _check_metric(t, scenario)
         check_cost(scenario, max_reps if precision else reps, min(workers, reps))
         if out is not None:
-            out = store.check_out(out)
+            out = store.check_out(out, take_over=True)
             hold.enter_context(RunFolder(out).claim("--out"))
             _take_over(store, out, force)
         run_id, path = store.new_run_dir(scenario.name, out)

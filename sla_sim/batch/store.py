@@ -225,9 +225,13 @@ class RunStore:
         (a ``running`` run whose process is gone is ``interrupted``) and, for runs not
         complete, ``reps_done`` counted from the chunks on disk. A damaged run is skipped,
         named in :attr:`damaged` and in a warning."""
+        df = self._list()
+        self._warn_damaged()
+        return df
+
+    def _list(self) -> pd.DataFrame:
         self.damaged = []
         rows = [r for rid, p in self._folders().items() if (r := self._row(rid, p)) is not None]
-        self._warn_damaged()
         return _frame(rows)
 
     def path_of(self, run_id: str) -> Path:
@@ -266,17 +270,20 @@ class RunStore:
         """Drop a run's id file (its folder was taken over by another run)."""
         (self.ids / run_id).unlink(missing_ok=True)
 
-    def check_out(self, out: str | Path, option: str = "--out") -> Path:
-        """Refuse an output folder that is the store itself, its id folder, or inside another
-        run's folder (no command writes into another run's folder); returns it resolved."""
+    def check_out(self, out: str | Path, option: str = "--out", take_over: bool = False
+                  ) -> Path:  # fmt: skip
+        """Refuse an output folder that is the store itself, its id folder, a run's folder
+        (unless ``take_over``: ``run --out DIR --force``) or inside one (no command writes into
+        another run's folder); returns it resolved."""
         path = Path(out).resolve()
         for up in [path, *path.parents]:
             if up == self.root and path in (self.root, self.ids):
                 raise ScenarioError([Issue(option, "is the run store itself; choose a folder"
                                            " of its own", str(out))], "option")  # fmt: skip
-            if up != path and (up / "run.json").is_file():
-                raise ScenarioError([Issue(option, f"is inside the run folder {up}; no command"
-                                           " writes into another run's folder", str(out))],
+            if (up != path or not take_over) and (up / "run.json").is_file():
+                where = "is the" if up == path else f"is inside the run folder {up}, a"
+                raise ScenarioError([Issue(option, f"{where} run folder; no command writes into"
+                                           " another run's folder", str(out))],
                                     "option")  # fmt: skip
         return path
 
@@ -290,7 +297,7 @@ class RunStore:
         import duckdb
 
         for attempt in range(3):
-            runs = self.list()
+            runs = self._list()
             parts = self._replication_parts(runs)
             self._warn_damaged()
             con = duckdb.connect()
