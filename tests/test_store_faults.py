@@ -28,8 +28,8 @@ import pytest
 from proc_util import descendants
 from store_util import interrupting_collect
 
-from sla_sim.batch import runs
 from sla_sim.batch import files as files_mod
+from sla_sim.batch import runs
 from sla_sim.batch.replications import run_replications
 from sla_sim.batch.results import Results
 from sla_sim.batch.runs import FLUSH_EVERY, stored_run

@@ -7,7 +7,8 @@ reported together as one :class:`~sla_sim.errors.ScenarioError` listing field pa
 
 Units are in the field names (``_hours``, ``_days``, ``_minutes``, ``_points``, ``per_month``)
 or, for distributions, in the name of the field that holds them. Money is in ``currency``.
-Sources for defaults are given in each field's description and collected in the README.
+Sources for defaults are given in each field's description and collected in docs/model.md
+(Defaults and their sources).
 """
 
 from __future__ import annotations
