@@ -274,7 +274,7 @@ def test_no_command_writes_into_another_runs_folder(
     assert main([*args, "--store", str(store)] if args[0] != "calibrate" else args) == 2
     err = capsys.readouterr().err
     assert "--out" in err
-    assert "run folder" in err
+    assert "the folder of a run" in err
     assert _snapshot(folder) == before
 
 

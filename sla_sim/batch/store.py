@@ -281,10 +281,10 @@ class RunStore:
                 raise ScenarioError([Issue(option, "is the run store itself; choose a folder"
                                            " of its own", str(out))], "option")  # fmt: skip
             if (up != path or not take_over) and (up / "run.json").is_file():
-                where = "is the" if up == path else f"is inside the run folder {up}, a"
-                raise ScenarioError([Issue(option, f"{where} run folder; no command writes into"
-                                           " another run's folder", str(out))],
-                                    "option")  # fmt: skip
+                where = "is" if up == path else f"is inside ({up})"
+                raise ScenarioError([Issue(option, f"{where} the folder of a run (it holds"
+                                           " run.json); no command writes into another run's"
+                                           " folder", str(out))], "option")  # fmt: skip
         return path
 
     def sql(self, query: str) -> pd.DataFrame:

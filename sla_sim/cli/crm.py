@@ -38,7 +38,7 @@ def _not_in_a_run(args: argparse.Namespace, folder: str | Path) -> None:
     """Refuse an output inside a run's folder (no command writes into another run's)."""
     from sla_sim.batch.store import RunStore
 
-    RunStore(getattr(args, "store", None)).check_out(Path(folder) / "_", "--out")
+    RunStore(getattr(args, "store", None)).check_out(folder, "--out")
 
 
 def _out_dir(args: argparse.Namespace, default: str) -> Path:

@@ -29,7 +29,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     store = RunStore(args.store)
     if args.out:  # refused before anything runs: never into a run's folder
-        store.check_out(Path(args.out) / "_")
+        store.check_out(args.out)
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
