@@ -18,17 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from sla_sim.batch import store as st
 from sla_sim.batch.files import atomic_write_parquet, atomic_write_text, is_environmental
 from sla_sim.batch.results import Results, package_version, scenario_hash
-from sla_sim.batch.store import (
-    COMPLETE,
-    INCOMPLETE,
-    INTERRUPTED,
-    RUNNING,
-    RunFolder,
-    RunStore,
-    this_process,
-)
 from sla_sim.scenario.schema import Scenario
 
 __all__ = ["SWEEP_TABLE", "keep_results", "keep_sweep", "new_entry"]
@@ -39,14 +31,14 @@ SWEEP_TABLE = "sweep.parquet"
 def _meta(run_id: str, path: Path, scenario: Scenario, seed: int | None, reps: int,
           wall_seconds: float | None, note: str, **extra: Any) -> dict[str, Any]:  # fmt: skip
     return {"id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "status": COMPLETE, "scenario_name": scenario.name,
+            "status": st.COMPLETE, "scenario_name": scenario.name,
             "scenario_hash": scenario_hash(scenario), "seed": seed, "reps_requested": reps,
             "reps_done": reps, "path": str(path), "version": package_version(),
             "wall_seconds": wall_seconds, "note": note, **extra}  # fmt: skip
 
 
 @contextlib.contextmanager
-def new_entry(store: RunStore, name: str, scenario: Scenario, seed: int | None, reps: int,
+def new_entry(store: st.RunStore, name: str, scenario: Scenario, seed: int | None, reps: int,
               note: str, out: str | Path | None = None, **extra: Any
               ) -> Iterator[tuple[str, Path, dict[str, Any]]]:  # fmt: skip
     """A new store entry written by a command that computed its results in memory (compare,
@@ -66,33 +58,33 @@ def new_entry(store: RunStore, name: str, scenario: Scenario, seed: int | None, 
             raise ScenarioError([Issue("--out", "must be a new or empty folder", str(out))],
                                 "option")  # fmt: skip
     run_id, path = store.new_run_dir(name, out)
-    folder = RunFolder(path)
+    folder = st.RunFolder(path)
     with folder.claim("--out"):
         meta = _meta(run_id, path, scenario, seed, reps, None, note, **extra)
-        meta.update(this_process(), status=RUNNING, reps_done=0)
+        meta.update(st.this_process(), status=st.RUNNING, reps_done=0)
         folder.write_meta(meta)
         store.register(meta)
         try:
             yield run_id, path, meta
-            folder.write_meta({**meta, "status": COMPLETE, "reps_done": reps,
+            folder.write_meta({**meta, "status": st.COMPLETE, "reps_done": reps,
                                "files": folder.written()})  # last, after every file
         except BaseException as err:
             if isinstance(err, KeyboardInterrupt):
-                meta.update(status=INTERRUPTED, note=f"interrupted; {note}")
+                meta.update(status=st.INTERRUPTED, note=f"interrupted; {note}")
             elif isinstance(err, OSError):
                 what = "environmental failure" if is_environmental(err) else "failed"
-                meta.update(status=INCOMPLETE, note=f"{what}: {err.strerror or err}:"
+                meta.update(status=st.INCOMPLETE, note=f"{what}: {err.strerror or err}:"
                             f" {err.filename or ''}")  # fmt: skip
             else:
-                meta.update(status=INCOMPLETE, note=f"failed: {type(err).__name__}: {err}")
+                meta.update(status=st.INCOMPLETE, note=f"failed: {type(err).__name__}: {err}")
             meta["files"] = folder.written()
             with contextlib.suppress(OSError):
                 folder.write_meta(meta)
             raise
-        meta.update(status=COMPLETE, reps_done=reps, files=folder.written())
+        meta.update(status=st.COMPLETE, reps_done=reps, files=folder.written())
 
 
-def keep_results(results: Results, store: RunStore, note: str = "",
+def keep_results(results: Results, store: st.RunStore, note: str = "",
                  finish: Callable[[Results, Path], None] | None = None,
                  kind: str = "run") -> tuple[str, Path]:  # fmt: skip
     """Write finished Results as a complete run of the store (the same files as ``sla-sim
@@ -110,7 +102,7 @@ def keep_results(results: Results, store: RunStore, note: str = "",
     return run_id, path
 
 
-def keep_sweep(table: pd.DataFrame, scenario: Scenario, store: RunStore,
+def keep_sweep(table: pd.DataFrame, scenario: Scenario, store: st.RunStore,
                request: dict[str, Any], wall_seconds: float | None = None
                ) -> tuple[str, Path]:  # fmt: skip
     """Write a sweep's tidy table (``sweep.parquet``), its base scenario and its request
