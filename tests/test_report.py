@@ -107,9 +107,17 @@ def test_response_hours_on_a_hand_made_log():
 
 
 def test_response_time_hist_counts_responses_up_to_p99(results):
-    """The histogram counts every touched MQL up to the 99th percentile and marks the SLA."""
+    """The histogram counts every touched MQL of the measured window (as the funnel does) up to
+    the 99th percentile and marks the SLA."""
     d = _data(viz.response_time_hist(results.event_log, results.scenario))
-    h = viz.response_hours(results.event_log)
+    h = viz.response_hours(viz.measured_only(results.event_log, results.scenario))
+    everything = viz.response_hours(results.event_log)
+    assert 0 < len(h) < len(everything)  # the warm-up's MQLs are left out
+    rep = int(results.event_log["replication"].iloc[0])
+    table = results.table
+    mqls_in_window = table[(table["metric"] == "mqls") & (table["period"] == "total")
+                           & (table["replication"] == rep)]  # fmt: skip
+    assert len(h) <= float(mqls_in_window["value"].iloc[0])
     assert (h >= 0).all()
     assert d["count"].sum() == int((h <= h.quantile(0.99)).sum())
     sla = results.scenario.sla.first_touch_within_business_hours

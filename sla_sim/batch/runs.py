@@ -237,8 +237,10 @@ def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int
         if out is not None:
             out = store.check_out(out, take_over=True)
             hold.enter_context(RunFolder(out).claim("--out"))
-            _take_over(store, out, force)
+            replaced = _take_over(store, out, force)
         run_id, path = store.new_run_dir(scenario.name, out)
+        if out is not None and replaced:
+            store.forget(replaced)  # after the new id is reserved: never the same id again
         folder = RunFolder(path)
         if out is None:
             hold.enter_context(folder.claim("--out"))
@@ -323,13 +325,13 @@ def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int
     return run_id, folder.path, res
 
 
-def _take_over(store: RunStore, out: Path, force: bool) -> None:
+def _take_over(store: RunStore, out: Path, force: bool) -> str | None:
     """Make ``out`` ready for a new run. Without ``force`` it must be empty. With ``force``,
     the files an earlier run of this tool listed in its run.json are removed (so none of its
     chunks is counted as done); anything else stays, and a file the new run would write over
-    that no earlier run listed is refused, naming it."""
+    that no earlier run listed is refused, naming it. Returns the id of the run replaced."""
     if not out.exists():
-        return
+        return None
     if not out.is_dir():
         raise ScenarioError([Issue("--out", "is a file, not a folder", str(out))], "run request")
     folder = RunFolder(out)
@@ -358,8 +360,7 @@ def _take_over(store: RunStore, out: Path, force: bool) -> None:
                                    " only an earlier run's own files)", str(out))],
                             "run request")  # fmt: skip
     folder.remove_own(old)
-    if old is not None and old.get("id"):
-        store.forget(str(old["id"]))
+    return str(old["id"]) if old is not None and old.get("id") else None
 
 
 def _check_reproduces(res: Results, first: ReplicationResult, folder: RunFolder) -> None:
@@ -391,9 +392,9 @@ def _replicate(scenario: Scenario, seed: int, reps: int, workers: int, dask: str
         todo = [r for r in range(target) if r not in done_ids]
         if todo:
             job = Job(None, payload, seed, tuple(todo))
+            label = f"{scenario.name.replace('_', ' ')} [{run_id}]"
             _, failed = collect(execute([job], min(workers, len(todo)), dask), sink.add,
-                                progress, len(todo), f"{scenario.name} [{run_id}]",
-                                keep=False)  # fmt: skip
+                                progress, len(todo), label, keep=False)  # fmt: skip
             sink.flush()
             failures += failed
             if failed:

@@ -142,8 +142,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       progress=not args.quiet)  # fmt: skip
     table = paired_differences(ra, rb)
     store = RunStore(args.store)
-    from sla_sim.batch.files import atomic_write_text
     from sla_sim.batch.results import Results
+    from sla_sim.batch.safe_csv import write_csv
 
     def finish_a(res: Results, folder: Path) -> None:
         if args.report:
@@ -153,13 +153,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     def finish_b(res: Results, folder: Path) -> None:
         finish_a(res, folder)
-        atomic_write_text(folder / "comparison.csv", table.to_csv(index=False))
+        write_csv(table, folder / "comparison.csv")
 
     id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish_a, kind="compare")
     id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
                                   finish=finish_b, kind="compare")  # fmt: skip
     if args.out:
-        atomic_write_text(args.out, table.to_csv(index=False))
+        write_csv(table, args.out)
     from sla_sim.batch.difference import describe_difference
 
     print(describe_difference(a, b))
@@ -176,6 +176,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
     from sla_sim.batch.keep import keep_sweep
+    from sla_sim.batch.safe_csv import write_csv
     from sla_sim.batch.store import RunStore
     from sla_sim.batch.sweep import parse_param, sweep
     from sla_sim.cli.tables import sweep_summary
@@ -200,10 +201,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(sweep_summary(table, names, scenario.currency, scenario))
     print(f"\n{len(table):,} rows -> {folder / 'sweep.parquet'} (store entry {run_id})")
     if out is not None:
-        from sla_sim.batch.files import atomic_write_parquet, atomic_write_text
+        from sla_sim.batch.files import atomic_write_parquet
+        from sla_sim.batch.safe_csv import write_csv
 
         if out.suffix.lower() == ".csv":
-            atomic_write_text(out, table.to_csv(index=False))
+            write_csv(table, out)
         else:
             atomic_write_parquet(table, out)
         print(f"{len(table):,} rows -> {out}")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.results import Results, package_version, scenario_hash
+from sla_sim.batch.safe_csv import write_csv
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.to_log import MappedLog, to_log
 from sla_sim.errors import Issue, ScenarioError
@@ -53,7 +54,7 @@ class MeasuredExport:
         from sla_sim.batch.files import atomic_write_text
 
         out = self.results.save(out_dir)
-        atomic_write_text(out / "breakdown.csv", self.breakdown.to_csv(index=False))
+        write_csv(self.breakdown, out / "breakdown.csv")
         atomic_write_text(out / "export.json", json.dumps(self.export_report, indent=2,
                                                           default=str) + "\n")  # fmt: skip
         return out

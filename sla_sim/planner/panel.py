@@ -131,8 +131,15 @@ def _control(lever: Lever) -> W.Widget:
     return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
                          step=lever.step, description=lever.label, continuous_update=False,
                          style=style, layout=layout,
-                         readout_format=",.0f" if whole else ".1f" if (lever.step or 1) >= 0.1
-                         else ".2f")  # fmt: skip
+                         readout_format=",.0f" if whole else ".0%" if _share(lever)
+                         else ".1f" if (lever.step or 1) >= 0.1 else ".2f")  # fmt: skip
+
+
+def _share(lever: Lever) -> bool:
+    """A lever whose value is a share of 1 (win rate, acceptance minimum, compliance target):
+    read out as a percentage, like every other surface shows shares."""
+    return lever.low is not None and lever.high == 1.0 and (lever.low or 0) >= 0 and (
+        lever.step is not None and lever.step <= 0.01)
 
 
 #: Width of the side panel of levers and tools (px).
@@ -174,10 +181,14 @@ class PlannerPanel:
     def __init__(self, scenario: Scenario | None = None, preset: str = "default",
                  reps: int = 100, seed: int = 20260101, workers: int = 2,
                  first_batch: int = 2, planner: Planner | None = None,
-                 cache_dir: str | Path | None = None) -> None:  # fmt: skip
+                 cache_dir: str | Path | None = None,
+                 allowed_folders: list[str | Path] | None = None) -> None:  # fmt: skip
         """``cache_dir``: a folder where the starting scenario's finished results are kept
         (by scenario hash, seed, replications and version), so that the next page or kernel
-        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``)."""
+        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``).
+        ``allowed_folders``: when given, "Load file" and "Save charts" refuse any path outside
+        them (:func:`sla_sim.planner.folders.confine`; ``sla-sim dashboard`` gives the folder
+        it was started in and the run store)."""
         from sla_sim.scenario.presets import preset as get_preset
         from sla_sim.scenario.presets import preset_names
 
@@ -264,7 +275,16 @@ class PlannerPanel:
         self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
         self.scenario_button.on_click(lambda _b: self.scenario_download())
         self.recommend_button.on_click(lambda _b: self.start_recommend())
+        self.allowed_folders = allowed_folders
         self.widget = self._layout()
+
+    def _confined(self, path: str | Path, field: str) -> Path:
+        """``path`` itself, or resolved and checked against :attr:`allowed_folders`."""
+        from sla_sim.planner.folders import confine
+
+        if self.allowed_folders is None:
+            return Path(path)
+        return confine(path, self.allowed_folders, field)
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> W.Widget:
@@ -382,7 +402,7 @@ class PlannerPanel:
         from sla_sim.scenario.io import load
 
         try:
-            self.load_scenario(load(self.file_box.value))
+            self.load_scenario(load(self._confined(self.file_box.value, "File")))
         except SlaSimError as err:
             self._error(str(err))
 
@@ -551,9 +571,11 @@ class PlannerPanel:
             return
         from sla_sim.batch.compare import paired_differences
         from sla_sim.batch.difference import describe_difference
+        from sla_sim.report.units import field_label
 
         t = paired_differences(self.baseline, self.results)
-        what = describe_difference(self.baseline.scenario, self.results.scenario)
+        what = describe_difference(self.baseline.scenario, self.results.scenario,
+                                   label=field_label)
         self.compare_table.value = comparison_html(t, self.results, what)
 
     def save_charts(self, folder: str | Path | None = None,
@@ -561,13 +583,22 @@ class PlannerPanel:
         """Save every chart of the current results (offline) into ``folder`` (default: the
         folder box, which starts at :func:`default_charts_folder`, in the run store), showing
         progress and saying where the files went; returns the paths."""
-        from sla_sim.report import charts as viz
-
+        typed = folder if folder is not None else self.save_dir.value
+        out = Path(typed).expanduser()
+        out = out if out.is_absolute() else Path.cwd() / out
+        try:
+            self._confined(typed, "Save charts folder")
+            for name in CHARTS:  # every file: a symbolic link inside may point elsewhere
+                for fmt in formats:
+                    self._confined(out / f"{name}.{fmt}", "Save charts folder")
+        except ScenarioError as err:
+            self._error(str(err))
+            return []
         if self.results is None:
             self._error("nothing to save yet")
             return []
-        out = Path(folder if folder is not None else self.save_dir.value).expanduser()
-        out = out if out.is_absolute() else Path.cwd() / out
+        from sla_sim.report import charts as viz
+
         results = self.results
         charts = [(n, c) for n in CHARTS if (c := build_chart(n, results)) is not None]
         bar = self.save_progress

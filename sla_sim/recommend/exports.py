@@ -4,14 +4,13 @@ document), recommended.yaml (valid input to ``sla-sim run``) and charts (offline
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+from sla_sim.batch.safe_csv import write_rows
 from sla_sim.recommend.engine import FIRST_TOUCH_MENU, Recommendation
 
 #: Version of the recommendation.json layout; bump on any incompatible change.
@@ -372,11 +371,7 @@ def write(rec: Recommendation, out_dir: str | Path, charts: bool = True) -> dict
     paths["json"] = atomic_write_text(out / "recommendation.json", json.dumps(doc, indent=2))
     paths["schema"] = atomic_write_text(out / "recommendation.schema.json",
                                         json.dumps(JSON_SCHEMA, indent=2))  # fmt: skip
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    w.writeheader()
-    w.writerows(csv_rows(rec))
-    paths["csv"] = atomic_write_text(out / "recommendation.csv", buf.getvalue())
+    paths["csv"] = write_rows(out / "recommendation.csv", CSV_COLUMNS, csv_rows(rec))
     paths["yaml"] = atomic_write_text(out / "recommended.yaml", dump_yaml(rec.recommended))
     svgs: dict[str, str] = {}
     if charts:

@@ -244,6 +244,33 @@ def risk_sentence(risk: Any, label: str) -> str:
 _MONEY_FIELDS = ("revenue_target_per_month", "deal_value")
 
 
+#: Readable names of the scenario fields planners sweep and compare most.
+FIELD_LABELS: dict[str, str] = {
+    "ae.count": "AEs",
+    "mql_threshold_points": "MQL score threshold (points)",
+    "sla.first_touch_within_business_hours": "First-touch SLA (business hours)",
+    "sla.attempts_required": "Attempts owed by the SLA",
+    "sla.disposition_within_days": "Disposition window (days)",
+    "sla.handoff_within_hours": "Handoff window (hours)",
+    "sla.revenue_target_per_month": "Revenue target per month",
+    "sla.mql_commitment_per_month": "MQL commitment per month",
+}
+
+
+def field_label(path: str) -> str:
+    """A scenario field's readable name: ``teams[sdr].reps`` -> ``SDRs (team sdr)``,
+    ``channels[paid].leads_per_month`` -> ``Leads per month (channel paid)``."""
+    if path in FIELD_LABELS:
+        return FIELD_LABELS[path]
+    import re
+
+    m = re.fullmatch(r"(teams|channels)\[([^\]]+)\]\.(\w+)", path)
+    if m:
+        what = "SDRs" if m.group(3) == "reps" else m.group(3).replace("_", " ").capitalize()
+        return f"{what} ({m.group(1)[:-1]} {m.group(2)})"
+    return path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
 def field_unit(path: str) -> str:
     """The unit of a scenario field from its path (the units are in the field names)."""
     parts = [p for p in path.replace("]", "").replace("[", ".").split(".") if p]
