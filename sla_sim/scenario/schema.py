@@ -486,6 +486,12 @@ class Scenario(Spec):
     follow_up: FollowUpSpec = Field(default_factory=FollowUpSpec)
     ae: AESpec = Field(default_factory=AESpec)
     sla: SLASpec = Field(default_factory=SLASpec)
+    engine: Literal["fast", "simpy"] = Field(
+        default="fast",
+        description="Event-loop engine: 'fast' (compiled; falls back to SimPy, saying so, for "
+        "team policies and staffing plans) or 'simpy' (the reference model). Both write the "
+        "same event log, row for row.",
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Scenario:
