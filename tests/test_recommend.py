@@ -43,7 +43,7 @@ def small():
 def rec():
     return recommend(small(), revenue_target=450_000, confidence=CONF, reps=REPS, seed=SEED,
                      workers=2, progress=False, sensitivity_reps=3, min_reps=8,
-                     first_touch_menu=(2.0, 8.0))
+                     first_touch_menu=(2.0,))
 
 
 @pytest.fixture(scope="module")

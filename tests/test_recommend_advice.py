@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from ci_env import require
 
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
@@ -137,3 +138,34 @@ def test_readme_keep_paths_run_and_an_understaffed_team_is_reported(tmp_path, ca
                  "--keep", "channels[paid].leads_per_month", "--keep",
                  "teams[sdr].work_order"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_cancelled_recommendation_stops_and_says_which_stage(pair) -> None:
+    """A set cancel event stops the search at its first batch of replications with
+    CancelledError; the stage callback has seen the stages started before it."""
+    import threading
+
+    from sla_sim.recommend.search import CancelledError
+
+    stop, seen = threading.Event(), []
+    stop.set()
+    with pytest.raises(CancelledError):
+        recommend(micro(), confidence=0.8, reps=4, min_reps=4, first_touch_menu=(), cancel=stop,
+                  on_stage=lambda name, done, total: seen.append((name, done, total)), **FAST)
+    assert seen == [("analytic", 0, 5), ("volumes", 1, 5)]
+
+
+def test_panel_note_lists_what_changed_on_both_sides_and_the_cost(pair) -> None:
+    """The planner's Recommend note names the marketing and sales changes and the cost."""
+    require("ipywidgets", "pip install -e .[notebook]")
+    from sla_sim.planner.panel import recommendation_changes, recommendation_html
+
+    four, _ = pair
+    changes = recommendation_changes(four.scenario, four.recommended)
+    assert any("leads/month" in c for c in changes["marketing"])
+    assert any("MQL commitment" in c for c in changes["marketing"])
+    assert any("SDRs" in c or "policy" in c for c in changes["sales"])
+    note = recommendation_html(four)
+    assert "per month" in note
+    assert "<b>marketing</b>" in note
+    assert "<b>sales</b>" in note
