@@ -242,14 +242,11 @@ def _fifo_compliance(t: np.ndarray, step: float, rate: np.ndarray, other: np.nda
     (per hour) and the capacity ``cap`` per step; the third of four weeks is measured."""
     total = rate + other
     arrived = np.cumsum(total * step)
-    served = np.zeros_like(arrived)
-    backlog, done = 0.0, 0.0
-    for i in range(len(t)):
-        backlog += total[i] * step
-        s = min(backlog, cap[i])
-        backlog -= s
-        done += s
-        served[i] = done
+    # the backlog after each step, b_i = max(0, b_(i-1) + arrivals_i - capacity_i) (Lindley),
+    # in closed form: S_i - min(0, min_(k<=i) S_k) with S the cumulative arrivals - capacity
+    net = np.cumsum(total * step - cap)
+    backlog = net - np.minimum.accumulate(np.minimum(net, 0.0))
+    served = arrived - backlog  # served so far = arrived so far - still waiting
     bh = np.cumsum(open_ * step)  # business hours elapsed
     week = (t >= 2 * 168.0) & (t < 3 * 168.0)
     # the lead that arrived when the cumulative count reached x is served when served hits x
