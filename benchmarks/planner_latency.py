@@ -135,6 +135,7 @@ def page_load(preset_name: str, reps: int, workers: int, store: Path, delay_s: f
         assert proc.stdout is not None
         for line in proc.stdout:  # the command prints the address when the page can be opened
             if url in line:
+                url = line.split()[2]  # with this start's token
                 break
         else:
             raise RuntimeError(f"the dashboard exited ({proc.wait()}) without printing {url}")

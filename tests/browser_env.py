@@ -1,5 +1,6 @@
 """What the browser tests share: Debian Chromium and its flags, and `sla-sim dashboard` started
-on a free port of 127.0.0.1 and stopped by its process group afterwards.
+on a free port of 127.0.0.1, opened at the address it prints (with this start's token) and
+stopped by its process group afterwards.
 
 Skipped when Chromium, Playwright or Voilà is missing, unless on CI (``ci_env.on_ci``): then
 their absence is a failure.
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 LOCAL = "http://127.0.0.1"
-STARTUP_S = 120
+READY_S = 240  # until the command prints the page's address (after its kernel is ready)
 
 
 def require_browser() -> None:
@@ -55,17 +55,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def answers(port: int) -> bool:
-    """True once the server answers HTTP on ``port`` (a static path: no kernel started)."""
-    try:
-        with urllib.request.urlopen(f"{LOCAL}:{port}/voila/static/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP status: the server is up
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def local_only(route) -> None:  # type: ignore[no-untyped-def]
     """A Playwright route handler: requests for 127.0.0.1 go through, every other is aborted."""
     if route.request.url.startswith(LOCAL):
@@ -74,11 +63,19 @@ def local_only(route) -> None:  # type: ignore[no-untyped-def]
         route.abort()
 
 
+def printed_address(log_path: Path, port: int) -> str | None:
+    """The page's address the command printed (``http://127.0.0.1:PORT/?token=...``), if yet."""
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    m = re.search(rf"^sla-sim dashboard: ({LOCAL}:{port}/\?token=[\w-]+) ", text, re.M)
+    return m.group(1) if m else None
+
+
 @contextmanager
 def dashboard_server(tmp_path: Path, scenario: Path, *options: str,
                      env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``python -m sla_sim dashboard SCENARIO --port P *options`` in ``tmp_path`` until it
-    answers; yield (page URL, process); stop it by SIGTERM, then its process group."""
+    prints the page's address; yield (that address, process); stop it by SIGTERM, then its
+    process group. The command's output goes to ``tmp_path/dashboard.log``."""
     port = free_port()
     env = dict(env or os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
@@ -89,15 +86,16 @@ def dashboard_server(tmp_path: Path, scenario: Path, *options: str,
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while not answers(port):
+        deadline = time.monotonic() + READY_S
+        while (url := printed_address(log_path, port)) is None:
             if proc.poll() is not None:
                 pytest.fail(f"the dashboard exited ({proc.returncode}):\n"
                             + log_path.read_text())  # fmt: skip
             if time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not answer within {STARTUP_S} s")
+                pytest.fail(f"the dashboard printed no address within {READY_S} s:\n"
+                            + log_path.read_text(errors="replace")[-3000:])  # fmt: skip
             time.sleep(0.25)
-        yield f"{LOCAL}:{port}/", proc
+        yield url, proc
     finally:
         proc.terminate()  # SIGTERM: the command stops Voilà, which shuts its kernels down
         try:

@@ -63,6 +63,27 @@ def _charts_fit(page) -> list[dict]:  # type: ignore[no-untyped-def]
     return [s for s in sizes if s["svg"] > s["cell"] + 1 or s["svg"] > s["page"]]
 
 
+DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+
+def _screenshots(page) -> None:  # type: ignore[no-untyped-def]
+    """The planner's first screen at 1400 x 900 and at 900 x 900, kept in the test artifacts;
+    with SLA_SIM_UPDATE_SCREENSHOTS=1 also written to docs/img for docs/planner.md."""
+    import os
+
+    shots = []
+    for width in (1400, 900):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(500)
+        path = ARTIFACTS / f"planner-{width}.png"
+        page.screenshot(path=str(path))
+        shots.append(path)
+    if os.environ.get("SLA_SIM_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(exist_ok=True)
+        for path in shots:
+            (DOCS_IMG / path.name).write_bytes(path.read_bytes())
+
+
 def test_dashboard_reads_at_a_glance(served: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -87,6 +108,16 @@ def test_dashboard_reads_at_a_glance(served: str, tmp_path: Path) -> None:
                 "() => document.querySelectorAll('[class*=\"sla-chart-\"] svg').length >= 7",
                 timeout=60_000)  # fmt: skip
             page.screenshot(path=str(ARTIFACTS / "glance-1400.png"), full_page=True)
+
+            # at 1400 x 900 the headline, the revenue chart and the breach risk are read
+            # without scrolling (the levers sit in a side panel); the docs' screenshots
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.wait_for_timeout(500)
+            first_screen = {name: page.locator(sel).first.bounding_box() for name, sel in (
+                ("headline", ".sla-headline"), ("revenue", ".sla-chart-revenue svg"),
+                ("breach", ".sla-chart-breach svg"))}  # fmt: skip
+            _screenshots(page)
+            page.set_viewport_size({"width": 1400, "height": 2400})
 
             # a 100% first-touch breach is drawn in the risk colour (not the Sales green)
             bar = page.locator(".sla-chart-breach path[aria-roledescription='bar']"
@@ -134,6 +165,11 @@ def test_dashboard_reads_at_a_glance(served: str, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert first_estimate_s < FIRST_ESTIMATE_LOOSE_S, first_estimate_s
+    for name, box in first_screen.items():
+        assert box is not None, name
+        assert box["y"] >= 0, (name, box)
+        assert box["y"] + box["height"] <= 900, (name, box)
+        assert box["x"] + box["width"] <= 1400, (name, box)
     sc = load(saved)
     assert sc.name == "breached"
     assert sc.sla.first_touch_within_business_hours == 0.5

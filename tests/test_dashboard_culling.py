@@ -29,6 +29,9 @@ pytestmark = pytest.mark.browser
 
 CULL_S = 20  # a page must connect within this (slow on a loaded CI machine)
 VISITS = 10
+# Visits come faster than closed pages' kernels are culled: allow every visit a kernel (the
+# default cap, 4, would answer some visits with the busy page; tests/test_browser.py checks it)
+MAX_KERNELS = VISITS + 1
 SETTLE_TIMEOUT_S = 240
 
 
@@ -91,7 +94,8 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
     scenario = fast_scenario(tmp_path, warmup_days=10)
     env = {**os.environ, "SLA_SIM_STORE": str(tmp_path / "store")}
     with dashboard_server(tmp_path, scenario, "--reps", "4", "--workers", "2",
-                          "--cull-after", str(CULL_S), env=env) as (url, proc):  # fmt: skip
+                          "--cull-after", str(CULL_S), "--max-kernels", str(MAX_KERNELS),
+                          env=env) as (url, proc):  # fmt: skip
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -99,7 +103,7 @@ def test_closed_pages_leave_no_kernel_or_worker_behind(tmp_path: Path) -> None:
                 for visit in range(VISITS):
                     page = browser.new_page()
                     page.route("**/*", local_only)
-                    page.goto(url)
+                    page.goto(url, timeout=180_000)  # a loaded machine: kernel start is slow
                     page.wait_for_selector(".sla-status", timeout=180_000, state="attached")
                     page.close()
                     if visit == 0:

@@ -1,21 +1,32 @@
-"""The README stays true: its generated reference and its Python example."""
+"""The docs stay true: the generated scenario reference, the Python examples, every `sla-sim`
+command line they show (it must parse with today's command line), the quick ones run, and every
+link between the pages resolves."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shlex
 from pathlib import Path
 
+import pytest
+
+from sla_sim.cli.main import build_parser, main
 from sla_sim.scenario.reference import END, START, reference_markdown
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
 
 
-def test_readme_reference_matches_schema():
-    """The README's scenario reference equals what the schema generates (regenerate if not)."""
-    text = README.read_text(encoding="utf-8")
+def test_reference_page_matches_schema():
+    """docs/scenario.md's reference equals what the schema generates (regenerate if not)."""
+    text = (DOCS / "scenario.md").read_text(encoding="utf-8")
     section = text[text.index(START): text.index(END) + len(END)]
     assert section == reference_markdown(), (
-        "run: python -m sla_sim.scenario.reference --write README.md")
+        "run: python -m sla_sim.scenario.reference --write docs/scenario.md")
 
 
 def test_reference_documents_every_leaf_field():
@@ -26,14 +37,107 @@ def test_reference_documents_every_leaf_field():
     assert not undocumented
 
 
-def test_readme_python_example_runs(tmp_path, monkeypatch):
-    """The README's Python example runs as written (with fewer replications)."""
+def test_readme_is_a_front_page():
+    """The README is a front page a newcomer reads: short, the two commands, links to docs/."""
     text = README.read_text(encoding="utf-8")
-    code = re.search(r"## From Python\n\n```python\n(.*?)```", text, re.S).group(1)
-    code = code.replace("reps=50", "reps=2").replace("workers=2", "workers=1")
-    code = code.replace('load_scenario("my_scenario.yaml")', "None")
+    assert len(text.splitlines()) <= 250
+    assert "bash dev.sh run" in text
+    assert "bash dev.sh test" in text
+    for page in DOCS.glob("*.md"):
+        assert f"(docs/{page.name})" in text, f"README does not link docs/{page.name}"
+
+
+def test_links_between_pages_resolve():
+    """Every relative Markdown link of the README and docs/ names a file that exists."""
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            if not (page.parent / target).resolve().exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken
+
+
+def _python_example(page: Path, reps: str) -> str:
+    text = page.read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    code = re.sub(r"reps=\d+", f"reps={reps}", code).replace("workers=2", "workers=1")
+    return code.replace('load_scenario("my_scenario.yaml")', "None")
+
+
+@pytest.mark.parametrize("page", [README, DOCS / "python.md"], ids=["README", "python.md"])
+def test_python_examples_run(page, tmp_path, monkeypatch):
+    """The first Python example of the page runs as written (with two replications)."""
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # the README's own example code
-    assert (tmp_path / "results" / "variant" / "summary.json").is_file()
+    exec(compile(_python_example(page, "2"), str(page), "exec"), namespace)  # the page's own code
     assert namespace["variant"].teams[0].reps == 12
+    if page.name == "python.md":
+        assert (tmp_path / "results" / "variant" / "summary.json").is_file()
+
+
+def _command_lines(text: str) -> list[str]:
+    """Every `sla-sim ...` command of a page: lines of its shell blocks (continuations joined)
+    and inline code spans that start with `sla-sim `."""
+    found = []
+    for block in re.findall(r"```(?:bash|sh|console|text)?\n(.*?)```", text, re.S):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
+            line = line.strip().removeprefix("$ ")
+            line = re.sub(r"^(\.venv/bin/|bash dev\.sh run)", "", line).strip()
+            if line.startswith("sla-sim ") or line == "sla-sim":
+                found.append(line)
+    found += [m for m in re.findall(r"`(sla-sim [^`]+)`", text) if "..." not in m]
+    return found
+
+
+def _argv(line: str) -> list[str]:
+    """The arguments of one documented command line: comments, redirections and the optional
+    brackets of a usage line removed."""
+    line = re.sub(r"(^|\s)\[([^\]\[]*(?:\[[^\]]*\][^\]\[]*)*)\]", r"\1\2", line)
+    words = shlex.split(line, comments=True)[1:]
+    for stop in (">", "|", "&&", ";"):
+        if stop in words:
+            words = words[: words.index(stop)]
+    return words
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    return [(page.relative_to(ROOT).as_posix(), line) for page in PAGES
+            for line in _command_lines(page.read_text(encoding="utf-8"))]
+
+
+def test_docs_show_commands():
+    """The pages do show commands (the parse check below would pass on none)."""
+    commands = _documented_commands()
+    assert len(commands) > 40
+    assert {line.split()[1] for _, line in commands if len(line.split()) > 1} >= {
+        "run", "compare", "sweep", "recommend", "measure", "calibrate", "backtest", "runs"}
+
+
+@pytest.mark.parametrize(("page", "line"), _documented_commands())
+def test_documented_command_parses(page, line):
+    """Each documented `sla-sim` command line is accepted by today's parser."""
+    parser = build_parser()
+    err = io.StringIO()
+    code: object = 0
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            parser.parse_args(_argv(line))
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 0, f"{page}: `{line}` no longer parses: {err.getvalue().strip()}"
+
+
+@pytest.mark.parametrize("argv", [
+    ["presets"],
+    ["funnel", "--target", "3000000"],
+    ["scenario", "show", "--preset", "default", "--set", "teams[sdr].reps=12"],
+    ["scenario", "diff", "default", "smb_inbound"],
+], ids=" ".join)
+def test_quick_documented_commands_run(argv, capsys):
+    """The quick commands the docs show run and print something."""
+    assert any(" ".join(argv[:2]) in line for _, line in _documented_commands())
+    assert main(argv) == 0
+    assert capsys.readouterr().out.strip()

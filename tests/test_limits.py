@@ -26,10 +26,13 @@ from tests.conftest import make_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Runs main() in a child process; prints the exit code, the CPU seconds the process spent
-#: (imports included: wall time is noise on a shared 2-core machine) and its peak RSS in MB.
+#: Runs main() in a child process whose address space is capped at 1 GB; prints the exit code,
+#: the CPU seconds the process spent (imports included: wall time is noise on a shared 2-core
+#: machine) and its peak RSS in MB.
 MEASURE = """
 import resource, sys
+# address space capped at 1 GB: a request that is not refused dies on the cap, not the machine
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
 from sla_sim.cli.main import main
 code = main(sys.argv[1:])
 me = resource.getrusage(resource.RUSAGE_SELF)
@@ -139,8 +142,8 @@ def test_limit_setting_must_be_a_positive_number(monkeypatch: pytest.MonkeyPatch
 def test_reps_alone_do_not_blame_max_reps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """`--reps 20000` without --max-reps is not refused for --max-reps (only, here, for a
-    deliberately tiny CPU limit)."""
-    monkeypatch.setenv("SLA_SIM_MAX_CPU_HOURS", "0.00001")
+    CPU limit one replication fits in)."""
+    monkeypatch.setenv("SLA_SIM_MAX_CPU_HOURS", "1")
     assert main(["run", "--reps", "20000", "--quiet", "--store", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--max-reps" not in err

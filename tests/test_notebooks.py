@@ -109,6 +109,29 @@ def _no_errors_or_cdn(nb: Any) -> None:
         assert bad not in text, f"an output needs the network: {bad}"
 
 
+def _speaks_words(nb: Any) -> None:
+    """What a reader sees in the outputs (HTML tables, SVG charts, printed text, the saved
+    panel's HTML) holds no code name and no scientific notation, and no warning was printed."""
+    from words import code_words, visible_text
+
+    seen = []
+    for out in _outputs(nb):
+        data = out.get("data", {})
+        if out.output_type == "stream":
+            assert out.name != "stderr" or "Warning" not in out.text, out.text
+            seen.append(out.text)
+        for kind in ("text/html", "image/svg+xml"):
+            if kind in data:
+                seen.append(visible_text(data[kind]))
+        if "text/html" not in data and "text/plain" in data:
+            seen.append(data["text/plain"])
+    for state in _widget_states(nb):
+        if isinstance(state.get("value"), str) and "sla-" in str(state.get("_dom_classes")):
+            seen.append(visible_text(state["value"]))
+    found = code_words("\n".join(seen))
+    assert not found, f"code names or scientific notation on screen: {found}"
+
+
 def _widget_states(nb: Any) -> list[dict[str, Any]]:
     saved = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     return [m["state"] for m in saved.get("state", {}).values()]
@@ -137,6 +160,7 @@ def test_what_if_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert not re.search(r"\d[eE][+-]\d", plain), plain
     saved = {p.suffix for p in (tmp_path / "charts").iterdir()}
     assert saved == {".png", ".svg", ".html"}
+    _speaks_words(nb)
 
 
 def test_monte_carlo_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,11 +172,13 @@ def test_monte_carlo_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert all("<svg" in s for s in svgs)
     assert "P(revenue ≥ target)" in svgs[-1]
     assert "P(first-touch SLA breached)" in svgs[-1]
-    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
-    assert "p_meet_target" in plain
-    assert "complete" in plain  # the runs query
-    assert "revenue_target_breach" in plain  # the replications query
+    shown = str(_outputs(nb))
+    assert "P(revenue ≥ target)" in shown  # the revenue table
+    assert "P(some month breached)" in shown  # the one risk model
+    assert "complete" in shown  # the runs query
+    assert "P(revenue below target)" in shown  # the replications query
     assert list((tmp_path / "store").glob("*/run.json"))  # the run folder is the record
+    _speaks_words(nb)
 
 
 @pytest.mark.skipif(not (ROOT / "notebooks" / "03_compare_scenarios.ipynb").exists(),
@@ -161,9 +187,10 @@ def test_compare_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """03: paired differences of A and B, with both intervals."""
     nb = _execute(ROOT / "notebooks" / "03_compare_scenarios.ipynb", tmp_path, monkeypatch)
     _no_errors_or_cdn(nb)
-    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
-    assert "paired_low" in plain
-    assert "width_ratio" in plain
+    shown = str(_outputs(nb))
+    assert "95 % interval, paired" in shown
+    assert "Paired width ÷ unpaired" in shown
+    _speaks_words(nb)
 
 
 def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -102,7 +102,8 @@ def test_comparison_table_is_readable(pair: tuple[Results, Results]) -> None:
     assert not re.search(r"\d[eE][+-]\d", page)
     sig = page.count("data-significant='1'")
     assert sig >= 1  # 6 SDRs instead of 10 moves first-touch compliance for sure
-    assert f"{sig} significant difference" in page
+    assert f"{sig} material difference" in page
+    assert "AE utilisation" in page  # shown whenever headcount changes
 
 
 def test_new_levers_and_save_as_scenario(tmp_path: Path) -> None:

@@ -298,14 +298,19 @@ def test_compare_says_when_only_sla_terms_differ(tiny_scenario) -> None:
     assert "sla.first_touch_within_business_hours" in describe_difference(a, sla)
     policy = set_path(sla, "teams[0].reassign_after_business_hours", 1.0)
     text = describe_difference(a, policy)
-    assert text.startswith("Behaviour differs: policy (teams[0].reassign_after_business_hours)")
+    assert text.startswith("Behaviour differs: policy (teams[sdr].reassign_after_business_hours)")
     assert "SLA terms (sla.first_touch_within_business_hours)" in text
     hires = set_path(a, "teams[0].reps", 14)
-    assert describe_difference(a, hires) == "Behaviour differs: capacity (teams[0].reps)."
+    assert describe_difference(a, hires) == "Behaviour differs: capacity (teams[sdr].reps)."
     edf = set_path(a, "teams[0].work_order", "deadline_first")
     edf_sla = set_path(edf, "sla.first_touch_within_business_hours", 1.0)
     assert "behaviour differs too" in describe_difference(edf, edf_sla)
     assert describe_difference(a, a).startswith("A and B are the same scenario")
+    # the planner names fields in words, with both values
+    from sla_sim.report.units import field_label
+
+    assert describe_difference(a, hires, label=field_label) == (
+        "Behaviour differs: capacity (SDRs (team sdr) 10 → 14).")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

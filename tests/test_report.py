@@ -16,6 +16,8 @@ from sla_sim.batch.results import Results
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report import charts as viz
 from sla_sim.report.document import headline_table, write_report
+from sla_sim.report.labels import display_name
+from sla_sim.report.units import percent, prob
 
 URL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*https?://""", re.IGNORECASE)
 
@@ -62,12 +64,20 @@ def test_revenue_fan_holds_summary_quantiles(results):
 
 
 def test_breach_probabilities_are_breach_means(results):
-    """Each bar of the breach chart is the mean of its 0/1 breach metric."""
+    """Each bar of the breach chart is the share of replications with a breach in at least one
+    month (by default), or the mean of its 0/1 breach metric for the period asked."""
+    months = [p for p in dict.fromkeys(results.table["period"]) if p != "total"]
     d = _data(viz.breach_probabilities(results)).set_index("metric")
-    tot = _summary(results)
     assert set(d["side"]) == {"Marketing", "Handoff", "Sales", "Revenue"}
     for _, key in viz.COMMITMENTS:
-        assert d.loc[f"{key}_breach", "p_breach"] == pytest.approx(tot.loc[f"{key}_breach", "mean"])
+        per_month = np.column_stack([results.column(f"{key}_breach", m) for m in months])
+        any_month = np.nanmax(np.nan_to_num(per_month, nan=0.0), axis=1).mean()
+        assert d.loc[f"{key}_breach", "p_breach"] == pytest.approx(any_month)
+    whole = _data(viz.breach_probabilities(results, "total")).set_index("metric")
+    tot = _summary(results)
+    for _, key in viz.COMMITMENTS:
+        assert whole.loc[f"{key}_breach", "p_breach"] == pytest.approx(
+            tot.loc[f"{key}_breach", "mean"])
 
 
 def test_compliance_distribution_has_every_replication_and_the_target(results):
@@ -97,9 +107,17 @@ def test_response_hours_on_a_hand_made_log():
 
 
 def test_response_time_hist_counts_responses_up_to_p99(results):
-    """The histogram counts every touched MQL up to the 99th percentile and marks the SLA."""
+    """The histogram counts every touched MQL of the measured window (as the funnel does) up to
+    the 99th percentile and marks the SLA."""
     d = _data(viz.response_time_hist(results.event_log, results.scenario))
-    h = viz.response_hours(results.event_log)
+    h = viz.response_hours(viz.measured_only(results.event_log, results.scenario))
+    everything = viz.response_hours(results.event_log)
+    assert 0 < len(h) < len(everything)  # the warm-up's MQLs are left out
+    rep = int(results.event_log["replication"].iloc[0])
+    table = results.table
+    mqls_in_window = table[(table["metric"] == "mqls") & (table["period"] == "total")
+                           & (table["replication"] == rep)]  # fmt: skip
+    assert len(h) <= float(mqls_in_window["value"].iloc[0])
     assert (h >= 0).all()
     assert d["count"].sum() == int((h <= h.quantile(0.99)).sum())
     sla = results.scenario.sla.first_touch_within_business_hours
@@ -174,18 +192,18 @@ def test_report_md_headline_numbers_match_summary(results, report_dir):
     """The numbers in report.md are the summary's, in the report's money and percent formats."""
     md = (report_dir[0] / "report.md").read_text()
     tot, cur = _summary(results), results.scenario.currency
-    assert results.scenario.name in md.splitlines()[0]
+    assert display_name(results.scenario.name) in md.splitlines()[0]
     for q in ("p10", "p50", "p90"):
         assert f"{cur} {tot.loc['revenue', q]:,.0f}" in md
     assert f"{cur} {tot.loc['revenue_target', 'mean']:,.0f}" in md
     p_hit = 1 - tot.loc["revenue_target_breach", "mean"]
-    assert f"P(revenue ≥ target) = {p_hit:.1%}".replace(".0%", "%") in md
+    assert f"P(revenue ≥ target) = {prob(p_hit)}" in md
     for clause in CLAUSES:
         row = next(line for line in md.splitlines() if line.startswith("| ")
                    and viz.commitment_labels(results.scenario)[clause] in line)  # fmt: skip
         for col in ("mean", "p10", "p90"):
-            assert f"{tot.loc[f'{clause}_compliance', col]:.1%}" in row
-    assert f"| {tot.loc['deal_closure_rate', 'mean']:.1%} |" in md
+            assert percent(tot.loc[f"{clause}_compliance", col]) in row
+    assert f"| {percent(tot.loc['deal_closure_rate', 'mean'])} |" in md
     for state, mean in results.terminal.drop(columns="replication").mean().items():
         assert f"{mean:,.0f}" in md, state
 
@@ -199,7 +217,9 @@ def test_headline_table_numbers_and_text(results):
     assert raw.loc["first_touch_compliance", "target"] == (
         results.scenario.sla.lead_compliance_target)
     text = headline_table(results)
-    assert list(text.columns) == ["Commitment", "Mean", "P10", "P50", "P90", "Target", "P(breach)"]
+    assert list(text.columns) == ["Commitment", "Mean", "P10", "P50", "P90", "Target",
+                                  "P(some month breached)", "Worst month",
+                                  "P(whole period breached)"]
     assert len(text) == 3 + len(CLAUSES)
     assert text.iloc[0]["P50"] == f"{results.scenario.currency} {tot.loc['revenue', 'p50']:,.0f}"
 

@@ -29,6 +29,11 @@ def test_heatmap_cells_are_breach_probabilities_or_their_complement():
     met = next(iter(sweep_heatmap(t, "a", "b", "x_breach", "P", met=True).to_dict()
                     ["datasets"].values()))  # fmt: skip
     assert {(c["x"], c["y"]): c["p"] for c in met}[(1, 10)] == pytest.approx(0.75)
+    # coloured by the risk of a miss with the planner's bands, whichever way it is shown: a
+    # 75 % chance of meeting is a 25 % risk (medium), not a reassuring colour
+    risk = {(c["x"], c["y"]): c["risk"] for c in met}
+    assert risk[(1, 10)] == "medium: 10 to 50 %"
+    assert risk[(2, 20)] == "high: 50 % or more"
 
 
 def test_heatmap_rejects_a_metric_not_in_the_table():

@@ -6,6 +6,10 @@ These are the numbers the notebooks chart and the recommendation exports:
   handoff, sales), ``p_breach`` (P(at least one breach of the clause in the period) — the mean of
   the 0/1 indicator), ``p_met`` (1 - p_breach; for period ``total``, P(clause met for the
   quarter)), and P10/P50/P90 and mean of the compliance rate and of the breach count.
+* ``clause_risk(results)`` — the one risk model every surface states: per SLA clause, the
+  probability that a month breaches it (each month, and the worst month), and the probability
+  that at least one month of the measured window breaches it. An SLA is signed and reviewed per
+  month, so a clause met over the whole window can still break in one month.
 * ``revenue_distribution(results)`` — one row per period: revenue P10/P50/P90 and mean, the
   same for cumulative revenue from the first measured month, the target and cumulative target,
   and ``p_meet_target`` / ``p_meet_cumulative_target`` (P(revenue >= target)).
@@ -63,6 +67,48 @@ def breach_distributions(results: Results) -> pd.DataFrame:
                         "breached_p90": b90, "breached_mean": bm}  # fmt: skip
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def clause_risk(results: Results) -> pd.DataFrame:
+    """Per clause: ``p_month`` (dict month -> P(the month breaches)), ``worst_month`` and
+    ``p_worst_month`` (the month most likely to breach), ``p_any_month`` (P(at least one month of
+    the window breaches): the share of replications with a breach in any month) and
+    ``p_window`` (P(breach) of the whole window judged as one period, labelled as such).
+
+    A month whose clause has nothing to judge in a replication (no MQLs) counts as not
+    breached in that replication; a clause with nothing to judge in any month is NaN."""
+    months = [p for p in periods_of(results) if p != TOTAL]
+    rows = []
+    for clause, side in SIDES.items():
+        ind = (np.column_stack([results.column(f"{clause}_breach", m) for m in months])
+               if months else np.empty((results.replications, 0)))  # fmt: skip
+        judged = ~np.isnan(ind)
+        with np.errstate(invalid="ignore"):
+            p_month = {m: (float(ind[judged[:, j], j].mean()) if judged[:, j].any() else np.nan)
+                       for j, m in enumerate(months)}  # fmt: skip
+        known = [m for m in months if not np.isnan(p_month[m])]
+        worst = max(known, key=lambda m: p_month[m]) if known else None
+        any_rep = judged.any(axis=1)
+        p_any = (float(np.where(judged, ind, 0).max(axis=1)[any_rep].mean())
+                 if any_rep.any() else np.nan)  # fmt: skip
+        whole = results.column(f"{clause}_breach", TOTAL)
+        whole = whole[~np.isnan(whole)]
+        rows.append({"clause": clause, "side": side, "p_month": p_month, "worst_month": worst,
+                     "p_worst_month": p_month[worst] if worst else np.nan,
+                     "p_any_month": p_any,
+                     "p_window": float(whole.mean()) if len(whole) else np.nan,
+                     "n": int(any_rep.sum())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def riskiest(risk: pd.DataFrame,
+             exclude: tuple[str, ...] = ("revenue_target",)) -> pd.Series | None:
+    """The clause most likely to breach in some month (then in its worst month); None when no
+    clause is breached in any month of any replication."""
+    df = risk[~risk["clause"].isin(exclude)].fillna({"p_any_month": 0.0, "p_worst_month": 0.0})
+    if df.empty or float(df["p_any_month"].max()) <= 0:
+        return None
+    return df.sort_values(["p_any_month", "p_worst_month"], ascending=False).iloc[0]
 
 
 def revenue_distribution(results: Results) -> pd.DataFrame:

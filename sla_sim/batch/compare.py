@@ -26,7 +26,7 @@ HEADLINE = (
     "handoff_compliance", "first_touch_compliance", "attempts_compliance",
     "disposition_compliance", "handoff_breach", "first_touch_breach", "attempts_breach",
     "disposition_breach", "mql_volume_breach", "acceptance_breach", "response_hours_p50",
-    "sdr_utilization",
+    "sdr_utilization", "ae_utilization",
 )  # fmt: skip
 
 

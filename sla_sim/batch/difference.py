@@ -11,6 +11,7 @@ behaviour too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sla_sim.batch.worker import simulation_key
@@ -64,9 +65,27 @@ def _kind(path: str) -> str:
     return "other settings"
 
 
-def describe_difference(a: Scenario, b: Scenario) -> str:
+def _named(path: str, sc: Scenario) -> str:
+    """``teams[0].reps`` -> ``teams[sdr].reps`` (list items by their name, as ``--set`` takes
+    them)."""
+    import re
+
+    m = re.match(r"(teams|channels)\[(\d+)\](.*)", path)
+    if m:
+        items = getattr(sc, m.group(1))
+        i = int(m.group(2))
+        if i < len(items):
+            return f"{m.group(1)}[{items[i].name}]{m.group(3)}"
+    return path
+
+
+def describe_difference(a: Scenario, b: Scenario,
+                        label: Callable[[str], str] | None = None) -> str:
     """One sentence on what B changes from A: "SLA terms only: the simulated behaviour is
-    identical (...)" or which policy, capacity and other fields change the behaviour."""
+    identical (...)" or which policy, capacity and other fields change the behaviour.
+
+    Fields are named by path (``teams[sdr].reps``), or by ``label(path)`` when given (the
+    planner passes readable names), each with its values in A and B."""
     paths = changed_paths(a, b)
     if not paths:
         return "A and B are the same scenario (labels aside)."
@@ -74,16 +93,29 @@ def describe_difference(a: Scenario, b: Scenario) -> str:
     for p in paths:
         groups.setdefault(_kind(p), []).append(p)
 
+    def shown_value(sc: Scenario, path: str) -> str:
+        flat: dict[str, Any] = {}
+        _flatten(sc.model_dump(mode="json"), "", flat)
+        value = flat.get(path, "none")
+        many = isinstance(value, list) and len(value) > 4
+        return f"{len(value)} items" if many else str(value)
+
+    def name(path: str) -> str:
+        readable = _named(path, b)
+        if label is None:
+            return readable
+        return f"{label(readable)} {shown_value(a, path)} → {shown_value(b, path)}"
+
     def listed(kind: str) -> str:
-        names = groups[kind]
+        names = [name(p) for p in groups[kind]]
         shown = ", ".join(names[:6]) + (f", +{len(names) - 6} more" if len(names) > 6 else "")
         return f"{kind} ({shown})"
 
     if list(groups) == ["SLA terms"]:
         if simulation_key(a) == simulation_key(b):
             return f"{SLA_ONLY}; only the judgement differs: {listed('SLA terms')}."
-        return ("SLA terms only, but a team orders its work by SLA deadlines (work_order:"
-                " deadline_first), so the simulated behaviour differs too: "
+        return ("SLA terms only, but a team orders its work by the nearest SLA deadline, so"
+                " the simulated behaviour differs too: "
                 f"{listed('SLA terms')}.")  # fmt: skip
     order = [k for k in ("policy", "capacity", "other settings", "SLA terms") if k in groups]
     return "Behaviour differs: " + "; ".join(listed(k) for k in order) + "."

@@ -9,9 +9,10 @@ the others go on.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing as mp
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -66,30 +67,46 @@ def jobs_for(tagged: list[tuple[Any, Scenario]], seed: int, indices: tuple[int, 
             for (tag, sc), *rest in groups.values()]  # fmt: skip
 
 
-def _chunks(jobs: list[Job], workers: int) -> list[Job]:
-    total = sum(len(j.indices) for j in jobs)  # simulations: a job's ``also`` are judged only
-    size = max(1, min(10, total // max(1, workers * 4)))
-    out = []
+def chunk_size(total: int, workers: int) -> int:
+    """Replications per task: about four tasks per worker, at most ten replications each."""
+    return max(1, min(10, total // max(1, workers * 4)))
+
+
+def iter_chunks(jobs: Iterable[Job], size: int) -> Iterator[Job]:
+    """The jobs cut into tasks of at most ``size`` replications, made as they are asked for."""
     for j in jobs:
         for i in range(0, len(j.indices), size):
-            out.append(Job(j.tag, j.scenario_json, j.seed, j.indices[i:i + size], j.keep_log_of,
-                           j.also))  # fmt: skip
-    return out
+            yield Job(j.tag, j.scenario_json, j.seed, j.indices[i:i + size], j.keep_log_of,
+                      j.also)  # fmt: skip
 
 
-def execute(jobs: list[Job], workers: int = 1, dask: str | None = None) -> Iterator[Outcome]:
-    """Run every replication of every job; yield outcomes as they complete."""
+def _chunks(jobs: list[Job], workers: int) -> list[Job]:
+    total = sum(len(j.indices) for j in jobs)  # simulations: a job's ``also`` are judged only
+    return list(iter_chunks(jobs, chunk_size(total, workers)))
+
+
+def execute(jobs: Iterable[Job], workers: int = 1, dask: str | None = None,
+            total: int | None = None) -> Iterator[Outcome]:
+    """Run every replication of every job; yield outcomes as they complete.
+
+    ``jobs`` may be a lazy iterable (a sweep's grid): tasks are made and submitted a few per
+    worker at a time, as earlier ones complete. ``total``: the simulations the jobs hold
+    (counted from a list when not given), which sets the size of a task.
+    """
     if workers < 1:
         raise ScenarioError([Issue("workers", "must be >= 1", workers)], "run request")
+    if total is None:
+        jobs = list(jobs)
+        total = sum(len(j.indices) for j in jobs)
     if dask:
-        yield from _dask(jobs, dask, workers)
+        yield from _dask(jobs, dask, workers, total)
     elif workers == 1:
         for job in jobs:
             for r in job.indices:
                 yield from run_chunk(job.scenario_json, job.seed, [r], job.keep_log_of, job.tag,
                                      False, job.also)  # fmt: skip
     else:
-        yield from _processes(jobs, workers)
+        yield from _processes(iter_chunks(jobs, chunk_size(total, workers)), workers)
 
 
 def mp_context() -> mp.context.BaseContext:
@@ -107,45 +124,69 @@ MAX_POOL_RESTARTS = 3
 WORKER_DIED = "worker process died"
 
 
-def _processes(jobs: list[Job], workers: int) -> Iterator[Outcome]:
-    """Run chunks on a process pool. A worker that dies (``kill -9``, out of memory) breaks
-    the pool: the chunks not finished are run again on a fresh pool (replications are
-    deterministic, so results are identical), up to :data:`MAX_POOL_RESTARTS` times."""
-    pending = _chunks(jobs, workers)
+#: Tasks kept submitted per worker while more are made (a lazy job list is not materialised).
+IN_FLIGHT_PER_WORKER = 4
+
+
+def _processes(chunks: Iterator[Job], workers: int) -> Iterator[Outcome]:
+    """Run tasks on a process pool, a few per worker in flight. A worker that dies (``kill
+    -9``, out of memory) breaks the pool: the tasks not finished are run again on a fresh pool
+    (replications are deterministic, so results are identical), up to
+    :data:`MAX_POOL_RESTARTS` times."""
+    retry: list[Job] = []
     restarts = 0
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                   mp_context=mp_context())  # fmt: skip
-        futures = {pool.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
-                               c.keep_log_of, c.tag, False, c.also): c
-                   for c in pending}  # fmt: skip
-        pending, died = [], None
+    window = workers * IN_FLIGHT_PER_WORKER
+    while True:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
+        futures: dict[Any, Job] = {}
+        died = None
         clean = False
         try:
-            for fut in as_completed(futures):
-                chunk = futures.pop(fut)  # release each chunk's results once yielded
+            _fill(pool, futures, retry, chunks, window)
+            while futures:
+                fut = next(as_completed(futures))
+                chunk = futures.pop(fut)  # release each task's results once yielded
                 try:
                     outcomes = fut.result()
                 except BrokenProcessPool as err:
-                    pending.append(chunk)
                     died = err
-                    continue
+                    retry.append(chunk)
+                    retry.extend(futures.values())
+                    futures.clear()
+                    break
                 yield from outcomes
+                _fill(pool, futures, retry, chunks, window)
             clean = True
         finally:
             if not clean:  # interrupted (Ctrl-C, SIGTERM, the consumer stopped): stop at once
                 _terminate(pool)
             pool.shutdown(wait=True, cancel_futures=True)
-        if pending:
-            restarts += 1
-            if restarts > MAX_POOL_RESTARTS:
-                for chunk in pending:
-                    for r in chunk.indices:
-                        for tag in chunk.tags:
-                            yield ReplicationFailure(tag, r, chunk.seed, f"{WORKER_DIED}"
-                                                     f" {restarts} times: {died}")  # fmt: skip
-                return
-            pending.sort(key=lambda c: c.indices[0])
+        if died is None:
+            return
+        restarts += 1
+        retry.sort(key=lambda c: c.indices[0])
+        if restarts > MAX_POOL_RESTARTS:
+            for chunk in [*retry, *chunks]:
+                yield from _lost(chunk, f"{WORKER_DIED} {restarts} times: {died}")
+            return
+
+
+def _fill(pool: ProcessPoolExecutor, futures: dict[Any, Job], retry: list[Job],
+          chunks: Iterator[Job], window: int) -> None:
+    """Submit tasks (those to run again first) until ``window`` are in flight."""
+    while len(futures) < window:
+        chunk = retry.pop(0) if retry else next(chunks, None)
+        if chunk is None:
+            return
+        futures[pool.submit(run_chunk, chunk.scenario_json, chunk.seed, list(chunk.indices),
+                            chunk.keep_log_of, chunk.tag, False, chunk.also)] = chunk
+
+
+def _lost(chunk: Job, why: str) -> Iterator[ReplicationFailure]:
+    """Every replication of a task that could not be run, as failures."""
+    for r in chunk.indices:
+        for tag in chunk.tags:
+            yield ReplicationFailure(tag, r, chunk.seed, why)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -167,16 +208,32 @@ LOCAL_DASK_CONFIG = {
 
 
 def local_cluster(workers: int) -> Any:
-    """A Dask LocalCluster of single-threaded worker processes, tuned for replications."""
+    """A Dask LocalCluster of single-threaded worker processes, tuned for replications, whose
+    workers die with this process and leave Ctrl-C to it (like the process pool's)."""
     import dask
-    from dask.distributed import LocalCluster
+    from dask.distributed import Client, LocalCluster
+
+    from sla_sim.batch.dask_plugin import LikePoolWorkers
 
     with dask.config.set(LOCAL_DASK_CONFIG):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None)  # fmt: skip
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+    # every worker, also one restarted later (a worker lost meanwhile gets it on restart)
+    with Client(cluster) as client, contextlib.suppress(OSError):
+        client.register_plugin(LikePoolWorkers())
+    return cluster
 
 
-def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
+#: How many times a Dask task lost with its worker (killed, out of memory, a dropped
+#: connection) is submitted again before its replications are reported as failed.
+MAX_DASK_RETRIES = MAX_POOL_RESTARTS
+
+
+def _dask(jobs: Iterable[Job], address: str, workers: int, total: int) -> Iterator[Outcome]:
+    """Run tasks on Dask, a few per worker in flight. A task lost with its worker is submitted
+    again (up to :data:`MAX_DASK_RETRIES` times; replications are deterministic, so results
+    are identical); the workers of a local cluster die with this process and leave Ctrl-C
+    to it (:func:`sla_sim.batch.worker.leave_signals_to_parent`)."""
     try:
         from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
@@ -194,19 +251,33 @@ def _dask(jobs: list[Job], address: str, workers: int) -> Iterator[Outcome]:
             raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
                                        address)]) from None  # fmt: skip
     try:
-        chunks = _chunks(jobs, max(workers, len(client.scheduler_info()["workers"]) or 1))
-        futures = {client.submit(run_chunk, c.scenario_json, c.seed, list(c.indices),
-                                 c.keep_log_of, c.tag, False, c.also, pure=False): c
-                   for c in chunks}  # fmt: skip
-        for fut in dask_completed(list(futures)):
-            chunk = futures.pop(fut)  # drop the reference so the cluster can free the result
+        n = max(workers, len(client.scheduler_info()["workers"]) or 1)
+        chunks = iter_chunks(jobs, chunk_size(total, n))
+        futures: dict[Any, tuple[Job, int]] = {}
+
+        def submit(chunk: Job, tries: int) -> Any:
+            fut = client.submit(run_chunk, chunk.scenario_json, chunk.seed, list(chunk.indices),
+                                chunk.keep_log_of, chunk.tag, False, chunk.also, pure=False)
+            futures[fut] = (chunk, tries)
+            return fut
+
+        first = [submit(c, 0) for c in itertools.islice(chunks, n * IN_FLIGHT_PER_WORKER)]
+        running = dask_completed(first)
+        for fut in running:
+            chunk, tries = futures.pop(fut)  # drop the reference so the cluster can free it
             try:
-                yield from fut.result()
-                fut.release()
-            except Exception as err:  # a lost worker: report it, keep the rest
-                for r in chunk.indices:
-                    for tag in chunk.tags:
-                        yield ReplicationFailure(tag, r, chunk.seed, f"dask task failed: {err}")
+                outcomes = fut.result()
+            except Exception as err:  # run_chunk reports its own errors: the task was lost
+                if tries < MAX_DASK_RETRIES:
+                    running.add(submit(chunk, tries + 1))
+                else:
+                    yield from _lost(chunk, f"dask task lost {tries + 1} times: {err}")
+                continue
+            fut.release()
+            yield from outcomes
+            nxt = next(chunks, None)
+            if nxt is not None:
+                running.add(submit(nxt, 0))
     finally:
         client.close()
         if cluster is not None:

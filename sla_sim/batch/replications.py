@@ -138,7 +138,7 @@ def run_replications(
     job = Job(None, scenario.model_dump_json(), seed, tuple(range(start, start + reps)),
               keep_log_of)  # fmt: skip
     done, failed = collect(execute([job], workers, dask), progress=progress, total=reps,
-                           desc=scenario.name)  # fmt: skip
+                           desc=scenario.name.replace("_", " "))  # fmt: skip
     results = None
     if done:
         results = Results.from_replications(

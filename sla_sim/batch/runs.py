@@ -344,9 +344,9 @@ def _replicate(scenario: Scenario, seed: int, reps: int, workers: int, dask: str
         todo = [r for r in range(target) if r not in done_ids]
         if todo:
             job = Job(None, payload, seed, tuple(todo))
+            label = f"{scenario.name.replace('_', ' ')} [{run_id}]"
             _, failed = collect(execute([job], min(workers, len(todo)), dask), sink.add,
-                                progress, len(todo), f"{scenario.name} [{run_id}]",
-                                keep=False)  # fmt: skip
+                                progress, len(todo), label, keep=False)  # fmt: skip
             sink.flush()
             failures += failed
             if failed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 import traceback
@@ -204,19 +205,35 @@ def die_with_parent(interval: float = PARENT_CHECK_S) -> None:
     threading.Thread(target=watch, name="sla-sim-parent-watch", daemon=True).start()
 
 
+def leave_signals_to_parent() -> None:
+    """In a worker process: ignore SIGINT and take SIGTERM's default action.
+
+    Ctrl-C in a terminal sends SIGINT to the whole process group; the parent alone decides
+    to stop (it keeps finished replications and terminates its workers), so a worker neither
+    raises KeyboardInterrupt nor prints its traceback. A fork-started worker also inherits the
+    parent's Python SIGTERM handler (which raises KeyboardInterrupt): SIGTERM from the parent
+    ends it quietly instead.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class _ForkWorker(mp.get_context("fork").Process if hasattr(os, "fork")  # type: ignore[misc]
                   else mp.get_context("spawn").Process):  # fmt: skip
-    """A fork-started worker process that dies with its parent."""
+    """A fork-started worker process that dies with its parent and leaves Ctrl-C to it."""
 
     def run(self) -> None:
+        leave_signals_to_parent()
         die_with_parent()
         super().run()
 
 
 class _SpawnWorker(mp.get_context("spawn").Process):  # type: ignore[misc]
-    """A spawn-started worker process that dies with its parent."""
+    """A spawn-started worker process that dies with its parent and leaves Ctrl-C to it."""
 
     def run(self) -> None:
+        leave_signals_to_parent()
         die_with_parent()
         super().run()
 

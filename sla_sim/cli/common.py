@@ -76,6 +76,23 @@ def limits_from(args: argparse.Namespace) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def check_reps_seed(reps: int, seed: int, minimum: int = 1, what: str = "request") -> None:
+    """Refuse ``--reps`` below ``minimum`` and a ``--seed`` outside 0 .. 2**63-1 (exit 2)."""
+    issues = []
+    if reps < minimum:
+        issues.append(Issue("--reps", f"must be >= {minimum}", reps))
+    if not 0 <= seed < 2**63:
+        issues.append(Issue("--seed", "must be in 0 .. 2**63-1", seed))
+    if issues:
+        raise ScenarioError(issues, what)
+
+
+def with_months(scenario, months: int):  # -> Scenario
+    """The scenario measured over ``months`` months (for a cost estimate: not validated)."""
+    return scenario.model_copy(update={"horizon": scenario.horizon.model_copy(
+        update={"measure_months": months})})
+
+
 def raise_option(flag: str, rule: str, value: object) -> None:
     """Raise the ScenarioError of one bad command-line option."""
     raise ScenarioError([Issue(flag, rule, value)], "option")
@@ -90,6 +107,12 @@ def add_common(p: argparse.ArgumentParser, reps: int) -> None:
                    help="run on Dask: 'local' or a scheduler address tcp://host:8786")
     p.add_argument("--store", help="store folder (default $SLA_SIM_STORE or ./sla_sim_runs)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(p)
+
+
+def add_limit_args(p: argparse.ArgumentParser) -> None:
+    """``--max-memory-gb`` and ``--max-cpu-hours``: raise the cost limits for one command
+    (read by :func:`limits_from`)."""
     p.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
                    help="refuse requests estimated to need more memory (default"
                    " $SLA_SIM_MAX_MEMORY_GB, or 80%% of this machine's, at most 16)")

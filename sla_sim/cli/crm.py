@@ -9,7 +9,14 @@ import json
 import sys
 from pathlib import Path
 
-from sla_sim.cli.common import EXIT_OK, add_scenario_args, raise_option
+from sla_sim.cli.common import (
+    EXIT_OK,
+    add_limit_args,
+    add_scenario_args,
+    check_reps_seed,
+    raise_option,
+    with_months,
+)
 
 __all__ = ["register"]
 
@@ -86,14 +93,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Most months ``backtest --test-months`` may simulate (the schema's measured-months bound).
+MAX_TEST_MONTHS = 24
+
+
+def _check_simulation(sc, reps: int, seed: int, months: int) -> None:  # sc: Scenario
+    """Refuse bad --reps/--seed and a simulation over the cost limits before the export is
+    read (the estimate uses the scenario's volumes over ``months`` measured months)."""
+    from sla_sim.batch.limits import check_cost
+
+    check_reps_seed(reps, seed, 2, "simulation request")
+    check_cost(with_months(sc, months), reps, 1)
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Calibrate before a date, simulate after it, compare with what happened."""
+    if not 1 <= args.test_months <= MAX_TEST_MONTHS:
+        raise_option("--test-months", f"must be in 1 .. {MAX_TEST_MONTHS}", args.test_months)
+    base = _base(args.base)
+    _check_simulation(base, args.reps, args.seed, args.test_months)  # before the heavy imports
     from sla_sim.crm import charts
-    from sla_sim.crm.backtest import backtest
+    from sla_sim.crm.backtest import FOLLOW_UP_MONTHS, backtest
     from sla_sim.crm.calibrate import write_calibration
 
+    _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS)
     exp = _export(args)
-    bt = backtest(exp, _base(args.base), args.train_until, args.test_months, reps=args.reps,
+    bt = backtest(exp, base, args.train_until, args.test_months, reps=args.reps,
                   seed=args.seed, progress=not args.quiet)  # fmt: skip
     out = _out_dir(args, "backtest")
     write_calibration(bt.calibration, out / "calibrated.yaml")
@@ -112,12 +137,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """A month's actual compliance placed in the simulated distribution."""
-    from sla_sim.crm import charts
-    from sla_sim.crm.review import review
     from sla_sim.scenario.io import load
 
+    sc = load(args.scenario)
+    _check_simulation(sc, args.reps, args.seed, 1)
+    from sla_sim.crm import charts
+    from sla_sim.crm.review import review
+
     exp = _export(args)
-    rv = review(exp, load(args.scenario), args.month, reps=args.reps, seed=args.seed,
+    rv = review(exp, sc, args.month, reps=args.reps, seed=args.seed,
                 progress=not args.quiet)  # fmt: skip
     out = _out_dir(args, f"review-{rv.month}")
     (out / "review.json").write_text(json.dumps(rv.as_dict(), indent=2) + "\n")
@@ -198,6 +226,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", help="output folder (default ./backtest)")
     b.add_argument("--force", action="store_true", help="write into a non-empty --out")
     b.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(b)
     b.set_defaults(func=cmd_backtest)
 
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
@@ -210,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", help="output folder (default ./review-YYYY-MM)")
     r.add_argument("--force", action="store_true", help="write into a non-empty --out")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    add_limit_args(r)
     r.set_defaults(func=cmd_review)
 
     g = sub.add_parser("crm", help="CRM helpers: 'crm template' writes an example mapping"

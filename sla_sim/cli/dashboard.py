@@ -9,7 +9,8 @@ from sla_sim.errors import Issue, ScenarioError
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the planner panel as a web page (Voilà on 127.0.0.1) until Ctrl-C."""
+    """Serve the planner panel as a web page (Voilà on 127.0.0.1) until Ctrl-C: the page's
+    address carries a token made for this start; see docs/security.md."""
     from sla_sim.planner.dashboard import serve
 
     if args.scenario and args.preset:
@@ -18,7 +19,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
                  reps=args.reps, open_browser=args.open,
                  workers=args.workers if args.workers is not None else os.cpu_count() or 1,
-                 cull_after=args.cull_after)  # fmt: skip
+                 cull_after=args.cull_after, max_kernels=args.max_kernels)  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,4 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     dash.add_argument("--cull-after", type=float, default=60.0, metavar="SECONDS",
                       help="shut down the kernel (and workers) of a closed page after this many"
                       " idle seconds (default 60)")
+    dash.add_argument("--max-kernels", type=int, default=4, metavar="N",
+                      help="most planner kernels alive at once, the pre-heated one included;"
+                      " each open page holds one (about 0.5 GB); further pages get a 'busy'"
+                      " page (default 4)")
     dash.set_defaults(func=cmd_dashboard)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from sla_sim.cli import crm, dashboard, recommend, runs, scenario, simulate
 from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, limits_from
+from sla_sim.cli.terminal import safe_terminal
 from sla_sim.errors import ScenarioError, SlaSimError
 
 # Each group's register(sub) adds its commands; the order is the order of `sla-sim --help`.
@@ -47,8 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sla-sim`` command; returns the exit code.
 
     SIGTERM is handled like Ctrl-C (finished replications are kept, workers stop, exit 130);
-    a closed output pipe (``sla-sim ... | head``) ends the command quietly.
+    a closed output pipe (``sla-sim ... | head``) ends the command quietly; control characters
+    in anything printed (a scenario name, a value in a message) are shown escaped
+    (:mod:`sla_sim.cli.terminal`).
     """
+    with safe_terminal():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import time
 from pathlib import Path
@@ -13,24 +14,79 @@ from sla_sim.cli.common import (
     EXIT_OK,
     add_common,
     add_scenario_args,
+    check_reps_seed,
+    raise_option,
     scenario_from,
     workers_for,
 )
 
+#: Largest --max-headcount (the schema's bound on a team's reps and on ae.count).
+MAX_HEADCOUNT_BOUND = 500
+
+
+def simulations(max_headcount: int) -> int:
+    """Scenarios a recommendation may simulate up to ``--reps`` times each, for its cost
+    estimate: the volumes probe, the SDR search and the AE search (each doubling, then
+    bisecting, up to ``max_headcount``: at most 2 log2(max) candidates), the commitments."""
+    return 2 + 2 * 2 * math.ceil(math.log2(max_headcount + 1))
+
+
+def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> None:
+    """Refuse bad options and a recommendation over the cost limits before anything runs:
+    --reps x the candidates it may simulate, at the volumes the revenue target scales the
+    channels to. A floor of that scale (every lead won, at the channel's mean deal) refuses the
+    clearly oversized at once; the reverse funnel's scale (scipy: about a second to import)
+    then decides the rest."""
+    check_reps_seed(args.reps, args.seed, 2, "recommend request")
+    target = args.revenue_target
+    if target is not None and not (math.isfinite(target) and 0 <= target <= 1e15):
+        raise_option("--revenue-target", "must be a finite amount per month in 0 .. 1e15",
+                     target)  # fmt: skip
+    if not 1 <= args.max_headcount <= MAX_HEADCOUNT_BOUND:
+        raise_option("--max-headcount", f"must be in 1 .. {MAX_HEADCOUNT_BOUND}",
+                     args.max_headcount)  # fmt: skip
+    if args.sensitivity_reps is not None and args.sensitivity_reps < 1:
+        raise_option("--sensitivity-reps", "must be >= 1", args.sensitivity_reps)
+    if any(k.startswith("channels") for k in args.keep or ()):  # volumes frozen
+        _check_scaled(scenario, 1.0, args, workers)
+        return
+    goal = scenario.sla.revenue_target_per_month if target is None else target
+    best = sum(c.leads_per_month * c.win_rate * c.deal_value.mean for c in scenario.channels)
+    _check_scaled(scenario, goal / best if best > 0 else 1.0, args, workers)
+    from sla_sim.analysis.reverse_funnel import reverse
+
+    _check_scaled(scenario, float(reverse(scenario, goal)["scale_vs_scenario"].iloc[0]), args,
+                  workers)  # fmt: skip
+
+
+def _check_scaled(scenario, scale: float, args: argparse.Namespace, workers: int) -> None:
+    from sla_sim.batch.limits import check_cost
+
+    scaled = scenario if scale == 1.0 else scenario.model_copy(update={"channels": [
+        c.model_copy(update={"leads_per_month": c.leads_per_month * scale})
+        for c in scenario.channels]})  # fmt: skip
+    target = args.revenue_target
+    size = (("--revenue-target", target) if target is not None else
+            ("sla.revenue_target_per_month", scenario.sla.revenue_target_per_month))
+    check_cost(scaled, args.reps * simulations(args.max_headcount), workers, size=size,
+               value=args.reps)
+
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Recommend volumes, commitments and headcount; write the exports."""
-    from sla_sim.recommend import exports
-
     if args.schema:
-        print(json.dumps(exports.JSON_SCHEMA, indent=2))
-        return EXIT_OK
-    from sla_sim.batch.store import RunStore
-    from sla_sim.recommend.engine import check, recommend
+        from sla_sim.recommend.exports import JSON_SCHEMA
 
+        print(json.dumps(JSON_SCHEMA, indent=2))
+        return EXIT_OK
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
+    check_recommend_cost(scenario, args, workers)
+    from sla_sim.batch.store import RunStore
+    from sla_sim.recommend import exports
+    from sla_sim.recommend.engine import check, recommend
+
     check(scenario, args.revenue_target, args.confidence, keep, args.reps, args.seed, workers,
           args.revenue_confidence)
     mapping = None
@@ -138,7 +194,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replications per sensitivity move (default 8)")
     p.add_argument("--max-headcount", type=int, default=500, metavar="N",
                    help="largest SDR team or AE count a search may reach before the request"
-                   " is declared infeasible (default 500)")
+                   " is declared infeasible, 1 .. 500 (default 500)")
     p.add_argument("--no-sensitivity", action="store_true", help="skip the tornado")
     p.add_argument("--schema", action="store_true",
                    help="print the JSON Schema of recommendation.json and exit")

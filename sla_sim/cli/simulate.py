@@ -146,12 +146,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish, kind="compare")
     id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
                                   finish=finish, kind="compare")  # fmt: skip
-    from sla_sim.batch.store import atomic_write_bytes
+    from sla_sim.batch.safe_csv import write_csv
 
-    atomic_write_bytes(folder_b / "comparison.csv", table.to_csv(index=False).encode())
+    write_csv(table, folder_b / "comparison.csv")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+        write_csv(table, args.out)
     from sla_sim.batch.difference import describe_difference
 
     print(describe_difference(a, b))
@@ -168,6 +168,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
     from sla_sim.batch.keep import keep_sweep
+    from sla_sim.batch.safe_csv import write_csv
     from sla_sim.batch.store import RunStore
     from sla_sim.batch.sweep import parse_param, sweep
     from sla_sim.cli.tables import sweep_summary
@@ -193,7 +194,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".csv":
-            table.to_csv(out, index=False)
+            write_csv(table, out)
         else:
             table.to_parquet(out, index=False)
         print(f"{len(table):,} rows -> {out}")

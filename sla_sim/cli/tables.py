@@ -35,7 +35,7 @@ def _text(df: pd.DataFrame) -> str:
 def headline(results: Results) -> str:
     """Revenue, marketing commitments and SLA clauses over the whole measured period, in
     human units, under a line naming the months and the replications."""
-    from sla_sim.report.document import headline_table
+    from sla_sim.report.document import headline_table, risk_cells
 
     sc = results.scenario
     cur = sc.currency
@@ -53,7 +53,7 @@ def headline(results: Results) -> str:
 
         rows.append({"Commitment": r["commitment"], "Mean": f(r["mean"]), "P10": f(r["p10"]),
                      "P50": f(r["p50"]), "P90": f(r["p90"]), "Target": f(r["target"]),
-                     "P(breach)": u.prob(r["p_breach"])})  # fmt: skip
+                     **risk_cells(r, u.prob)})  # fmt: skip
     title = (f"Whole measured period, {u.period_span(sc)} ({sc.horizon.timezone}):"
              f" {results.replications} replications")
     return f"{title}\n{_text(pd.DataFrame(rows))}"
@@ -82,13 +82,17 @@ def breach_by_month(results: Results) -> str:
 
 def comparison(table: pd.DataFrame, currency: str, scenario: Scenario | None = None) -> str:
     """Paired differences B - A (from :func:`sla_sim.batch.compare.paired_differences`) in
-    human units; ``*`` marks a difference whose paired 95% interval excludes zero."""
+    human units; ``*`` marks a material difference: its paired 95% interval excludes zero and
+    it is at least as large as :func:`sla_sim.report.units.material` asks."""
     df = u.comparison_table(table, currency)
-    df["Metric"] = [f"{m} *" if s else m for m, s in zip(df["Metric"], df.pop("significant"),
+    df.pop("significant")
+    df["Metric"] = [f"{m} *" if s else m for m, s in zip(df["Metric"], df.pop("material"),
                                                          strict=True)]  # fmt: skip
+    df = df.rename(columns={"A": "A (mean)", "B": "B (mean)"})
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
-    return (f"Whole measured period{span}; * = the paired 95% interval excludes 0\n"
-            + _text(df))
+    return (f"Whole measured period{span}, means over replications; * = material: the paired"
+            " 95% interval excludes 0 and the change is at least 1 percentage point (or 1 % of"
+            " A)\n" + _text(df))
 
 
 def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,

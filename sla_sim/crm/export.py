@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sla_sim.batch.safe_csv import write_csv
 from sla_sim.events import CODE, EventLog
 
 __all__ = ["EXPORT_COLUMNS", "ExportFrames", "log_to_export", "write_export"]
@@ -167,7 +168,7 @@ def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
         if fmt == "parquet":
             df.to_parquet(p, index=False)
         else:
-            df.to_csv(p, index=False)
+            write_csv(df, p)
         paths.append(p)
     mapping = dict(frames.mapping)
     mapping["activity_file"] = paths[1].name

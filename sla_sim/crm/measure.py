@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.results import Results, package_version, scenario_hash
+from sla_sim.batch.safe_csv import write_csv
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.to_log import MappedLog, to_log
 from sla_sim.errors import Issue, ScenarioError
@@ -50,7 +51,7 @@ class MeasuredExport:
         """Write the results folder plus ``breakdown.csv`` and ``export.json`` (the report
         and charts are drawn by the report layer, e.g. ``sla-sim measure``)."""
         out = self.results.save(out_dir)
-        self.breakdown.to_csv(out / "breakdown.csv", index=False)
+        write_csv(self.breakdown, out / "breakdown.csv")
         (out / "export.json").write_text(json.dumps(self.export_report, indent=2,
                                                     default=str) + "\n")  # fmt: skip
         return out

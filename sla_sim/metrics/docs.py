@@ -1,4 +1,4 @@
-"""What each metric means, with its unit: the reference for reports, exports and the README."""
+"""What each metric means, with its unit: the reference for reports, exports and the docs."""
 
 from __future__ import annotations
 

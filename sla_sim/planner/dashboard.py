@@ -3,8 +3,12 @@
 :func:`serve` writes a two-cell notebook (create a :class:`sla_sim.planner.panel.PlannerPanel` with
 the given options, display it) into a temporary folder and runs Voilà on it. Voilà hides the
 code and shows the widgets; every browser tab gets its own kernel. The server listens on the
-loopback interface only, so the page is reachable from this machine and nowhere else. Ctrl-C
-(or SIGTERM) stops Voilà, which shuts its kernels and their worker processes down.
+loopback interface only, answers only requests addressed to this machine by name
+(``localhost``, ``127.0.0.1``, ``[::1]`` with its port), shows the panel only with the random
+token of this start (printed in the address), runs at most ``max_kernels`` kernels, and the
+panel reads and writes files only in the folder the command was started in and the run store
+(:mod:`sla_sim.planner.server`, :mod:`sla_sim.planner.folders`; docs/security.md). Ctrl-C (or
+SIGTERM) stops Voilà, which shuts its kernels and their worker processes down.
 
     from sla_sim.planner.dashboard import serve
     serve(port=8866, preset="smb_inbound", reps=100)   # blocks until Ctrl-C
@@ -15,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,7 +34,8 @@ from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
 
-__all__ = ["DashboardError", "notebook", "serve", "voila_command", "write_template"]
+__all__ = ["TOKEN_ENV", "DashboardError", "notebook", "serve", "voila_command",
+           "write_template"]
 
 HOST = "127.0.0.1"
 NOTEBOOK_NAME = "sla_planner.ipynb"
@@ -47,6 +53,12 @@ STOP_TIMEOUT_S = 15.0
 #: Seconds a kernel whose page was closed may sit idle before it is shut down (with its
 #: worker processes); ``sla-sim dashboard --cull-after``.
 CULL_AFTER_S = 60.0
+#: Default of ``sla-sim dashboard --max-kernels``: kernels alive at once, the pre-heated one
+#: included (each about 0.5 GB with one worker; :mod:`sla_sim.planner.kernels` enforces it).
+MAX_KERNELS = 4
+#: The environment variable that hands the start's token to the server process (the command
+#: line of a process is readable by every user of the machine, its environment is not).
+TOKEN_ENV = "SLA_SIM_DASHBOARD_TOKEN"
 TEMPLATE = "sla_sim_offline"
 # Voilà's lab template links Font Awesome's CSS from a CDN. The panel uses no icons, so this
 # template (the lab template, with any jsdelivr stylesheet link turned into an inert data: URL)
@@ -69,21 +81,26 @@ def notebook(preset: str = "default", scenario_path: str | Path | None = None, r
     """The generated notebook (nbformat 4 JSON): create the panel with these options, show it.
 
     ``workdir`` (default: the current directory) becomes the kernel's working directory, so
-    relative scenario files typed in the panel and "Save charts" resolve where the command ran.
+    relative scenario files typed in the panel and "Save charts" resolve where the command ran;
+    the panel reads and writes files only there and in the run store (``allowed_folders``).
     ``ready_file``: a file the notebook's last cell creates once the panel is shown (its
     evaluation started): :func:`serve` prints the page's address when the pre-heated kernel
     has created it, so a page opened then finds the first estimate computed or computing.
     """
+    from sla_sim.batch.store import RunStore
+
     workdir = str(Path(workdir or os.getcwd()).resolve())
+    folders = f"allowed_folders=[{workdir!r}, {str(RunStore().root)!r}]"
     if scenario_path is not None:
         source = str(Path(scenario_path).resolve())
         make = (
             f"from sla_sim import load_scenario\n"
             f"panel = PlannerPanel(scenario=load_scenario({source!r}), reps={int(reps)},"
-            f" workers={int(workers)})"
+            f" workers={int(workers)}, {folders})"
         )
     else:
-        make = f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)}, workers={int(workers)})"
+        make = (f"panel = PlannerPanel(preset={preset!r}, reps={int(reps)},"
+                f" workers={int(workers)}, {folders})")  # fmt: skip
     setup = f"import os\n\nfrom sla_sim.planner.panel import PlannerPanel\n\nos.chdir({workdir!r})"
 
     def cell(i: int, text: str) -> dict[str, Any]:
@@ -127,9 +144,11 @@ def _keep_on_disk() -> str:
     return f"panel.planner.disk_cache = __import__('pathlib').Path({folder!r})\n"
 
 
-def voila_command(notebook_path: str | Path, port: int,
-                  cull_after: float = CULL_AFTER_S) -> list[str]:  # fmt: skip
-    """The Voilà command line: this Python, no browser, loopback only, exactly this port, the
+def voila_command(notebook_path: str | Path, port: int, cull_after: float = CULL_AFTER_S,
+                  max_kernels: int = MAX_KERNELS) -> list[str]:  # fmt: skip
+    """The Voilà command line: this Python running Voilà with the dashboard's guards
+    (:mod:`sla_sim.planner.server`: Host allow-list, token, busy page beyond ``max_kernels``
+    kernels), no browser, loopback only, exactly this port, the
     offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
     panel's notebook when the server starts, so its workers are up and the first estimate is
     computing before anyone opens the page (Voilà starts the next one :data:`REFILL_DELAY_S`
@@ -142,21 +161,24 @@ def voila_command(notebook_path: str | Path, port: int,
     simulation workers exit with them (they watch their parent process,
     :func:`sla_sim.batch.worker.die_with_parent`)."""
     interval = max(1, round(cull_after / 4))
-    return [sys.executable, "-m", "voila", "--no-browser", f"--port={int(port)}",
+    return [sys.executable, "-m", "sla_sim.planner.server", "--no-browser", f"--port={int(port)}",
             f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
             "--preheat_kernel=True", "--pool_size=1",
             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S:g}",
             f"--MappingKernelManager.cull_idle_timeout={max(1, round(cull_after))}",
             f"--MappingKernelManager.cull_interval={interval}",
             "--MappingKernelManager.cull_connected=False",
+            f"--DashboardKernelManager.max_kernels={int(max_kernels)}",
             "--VoilaConfiguration.multi_kernel_manager_class="
             "sla_sim.planner.kernels.DashboardKernelManager", str(notebook_path)]  # fmt: skip
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
-           workers: int = 2) -> None:  # fmt: skip
+           workers: int = 2, max_kernels: int = MAX_KERNELS) -> None:  # fmt: skip
     """Fail before starting anything: bad options or scenario, Voilà missing, port taken."""
     issues = []
+    if not (isinstance(max_kernels, int) and max_kernels >= 1):
+        issues.append(Issue("--max-kernels", "must be an integer >= 1", max_kernels))
     if not 1 <= port <= 65535:
         issues.append(Issue("--port", "must be in 1..65535", port))
     if reps < 1:
@@ -217,18 +239,21 @@ def _shutdown(proc: subprocess.Popen[bytes]) -> None:
 
 def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
           reps: int = 100, open_browser: bool = False, workers: int = 2,
-          cull_after: float = CULL_AFTER_S) -> int:  # fmt: skip
-    """Serve the planner panel on http://127.0.0.1:PORT/ until Ctrl-C; returns an exit code.
+          cull_after: float = CULL_AFTER_S, max_kernels: int = MAX_KERNELS) -> int:  # fmt: skip
+    """Serve the planner panel on http://127.0.0.1:PORT/?token=... until Ctrl-C (the address,
+    with a token made for this start, is printed once the panel is ready); returns an exit
+    code.
 
     ``scenario_path`` (a YAML, TOML or JSON scenario) wins over ``preset``. Raises
     ScenarioError for invalid options and DashboardError when Voilà is missing, the port is
     taken or the server does not start. A kernel whose page is closed is shut down, with its
-    workers, after ``cull_after`` idle seconds.
+    workers, after ``cull_after`` idle seconds; at most ``max_kernels`` kernels live at once
+    (further pages get a "busy" page).
     """
     if not (isinstance(cull_after, (int, float)) and 1 <= cull_after < 1e9):
         raise ScenarioError([Issue("--cull-after", "must be a number of seconds >= 1",
                                    cull_after)], "dashboard request")  # fmt: skip
-    _check(port, preset, scenario_path, reps, workers)
+    _check(port, preset, scenario_path, reps, workers, max_kernels)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
     ready = folder / READY_NAME
@@ -242,10 +267,13 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     env["JUPYTER_PATH"] = os.pathsep.join(
         p for p in (str(folder / "jupyter"), env.get("JUPYTER_PATH")) if p
     )
+    token = secrets.token_urlsafe(24)
+    env[TOKEN_ENV] = token
     url = f"http://{HOST}:{port}/"
     in_main = _is_main_thread()
     old = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
-    proc = subprocess.Popen(voila_command(nb_path, port, cull_after), cwd=folder, env=env)
+    proc = subprocess.Popen(voila_command(nb_path, port, cull_after, max_kernels), cwd=folder,
+                            env=env)  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while not _answers(port):
@@ -259,11 +287,10 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
         print("sla-sim dashboard: server up; starting the planner (its first estimate is"
               " computing)", file=sys.stderr, flush=True)  # fmt: skip
         _wait_ready(proc, ready, url)
-        print(f"sla-sim dashboard: {url}  (this machine only; Ctrl-C to stop)", flush=True)
+        page = f"{url}?token={token}"
+        print(f"sla-sim dashboard: {page}  (this machine only; Ctrl-C to stop)", flush=True)
         if open_browser:
-            import webbrowser
-
-            webbrowser.open(url)
+            _open_in_browser(folder, page)
         return proc.wait()
     except (KeyboardInterrupt, _StopRequestedError):
         print("sla-sim dashboard: stopping", file=sys.stderr, flush=True)
@@ -273,6 +300,20 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
         if old is not None:
             signal.signal(signal.SIGTERM, old)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_in_browser(folder: Path, page: str) -> None:
+    """Open ``page`` through a redirect file in ``folder`` (readable by this user only), as
+    Jupyter does, so the token is not on the browser's command line for every user to see."""
+    import html
+    import webbrowser
+
+    redirect = folder / "open.html"
+    redirect.write_text(f"<!DOCTYPE html><meta http-equiv='refresh' content='0;url="
+                        f"{html.escape(page)}'><a href='{html.escape(page)}'>SLA planner</a>",
+                        encoding="utf-8")  # fmt: skip
+    redirect.chmod(0o600)
+    webbrowser.open(redirect.as_uri())
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], ready: Path, url: str) -> None:

@@ -62,18 +62,21 @@ class Lever:
         """The scenario with this lever at ``value`` (validated; ScenarioError names the
         lever)."""
         if self.choices is not None and value not in self.choices:
-            raise ScenarioError([Issue(self.name, f"must be one of {list(self.choices)}", value)])
+            raise ScenarioError([Issue(self.label, f"must be one of {list(self.choices)}",
+                                       value)])  # fmt: skip
         if self.choices is None and self.low is not None and self.high is not None and not (
             self.low <= value <= self.high
         ):
-            raise ScenarioError([Issue(self.name, f"must be in [{self.low}, {self.high}]",
+            raise ScenarioError([Issue(self.label, f"must be in [{self.low}, {self.high}]",
                                        value)])  # fmt: skip
         try:
             if self.apply is not None:
                 return self.apply(scenario, value)
             return set_path(scenario, self.paths[0], int(value) if self.integer else value)
         except ScenarioError as err:
-            issues = [Issue(f"{self.label} ({i.path})", i.rule, i.value) for i in err.issues]
+            issues = [Issue(f"{self.label} ({i.path})", i.rule, i.value) if i.path in self.paths
+                      else Issue(self.label, f"conflicts with {i.path} (now {i.value!r}): {i.rule}",
+                                 value) for i in err.issues]  # fmt: skip
             raise ScenarioError(issues, "planner settings") from None
 
 
@@ -254,10 +257,21 @@ def apply_levers(base: Scenario, levers: list[Lever], values: dict[str, Any]) ->
         try:
             sc = lever.set(sc, value)
         except ScenarioError as err:
-            issues += err.issues
+            issues += [_in_words(i, levers) for i in err.issues]
     if issues:
         raise ScenarioError(issues, "planner settings")
     return sc
+
+
+def _in_words(issue: Issue, levers: list[Lever]) -> Issue:
+    """An issue whose rule names another lever's field: that field by its lever's label (a
+    planner moves levers, not fields)."""
+    rule = issue.rule
+    for lv in sorted(levers, key=lambda lv: -max(len(p) for p in lv.paths)):
+        for path in lv.paths:
+            rule = rule.replace(f"{path} (now", f"{lv.label} (now").replace(
+                f"of {path}", f"of {lv.label.lower()}")
+    return Issue(issue.path, rule, issue.value)
 
 
 @dataclass

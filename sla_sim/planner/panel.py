@@ -24,6 +24,7 @@ import numpy as np
 from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
+from sla_sim.report.labels import choice_label, display_name
 from sla_sim.scenario.schema import Scenario
 
 CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "compliance")
@@ -116,10 +117,11 @@ def render_chart(name: str, results: Results) -> str:
 
 
 def _control(lever: Lever) -> W.Widget:
-    style = {"description_width": "230px"}
-    layout = W.Layout(width="520px")
+    style = {"description_width": "150px"}
+    layout = W.Layout(width="100%", max_width="390px")
     if lever.choices is not None:
-        return W.Dropdown(options=list(lever.choices), value=lever.value,
+        return W.Dropdown(options=[(choice_label(c), c) for c in lever.choices],
+                          value=lever.value,
                           description=lever.label, style=style, layout=layout)
     if lever.integer:
         return W.IntSlider(value=int(lever.value), min=int(lever.low), max=int(lever.high),
@@ -129,8 +131,45 @@ def _control(lever: Lever) -> W.Widget:
     return W.FloatSlider(value=float(lever.value), min=lever.low, max=lever.high,
                          step=lever.step, description=lever.label, continuous_update=False,
                          style=style, layout=layout,
-                         readout_format=",.0f" if whole else ".1f" if (lever.step or 1) >= 0.1
-                         else ".2f")  # fmt: skip
+                         readout_format=",.0f" if whole else ".0%" if _share(lever)
+                         else ".1f" if (lever.step or 1) >= 0.1 else ".2f")  # fmt: skip
+
+
+def _share(lever: Lever) -> bool:
+    """A lever whose value is a share of 1 (win rate, acceptance minimum, compliance target):
+    read out as a percentage, like every other surface shows shares."""
+    return lever.low is not None and lever.high == 1.0 and (lever.low or 0) >= 0 and (
+        lever.step is not None and lever.step <= 0.01)
+
+
+#: Width of the side panel of levers and tools (px).
+SIDE_PX = 400
+#: Lever labels wrap instead of being cut short; controls fill the side panel.
+PANEL_CSS = (".sla-side .widget-label{white-space:normal;line-height:1.15;height:auto;"
+             "overflow:visible;text-overflow:clip}"
+             ".sla-side .widget-inline-hbox,.sla-side .widget-hbox{max-width:100%}")
+
+
+#: Shown when only SLA terms moved: the same simulated leads were re-judged, so revenue
+#: cannot change; a policy is what makes the SLA act.
+POLICY_HINT = (
+    "<div style='margin:4px 0;padding:4px 8px;background:#eef4fb;border-left:3px solid"
+    " #2f6db5;max-width:720px'><b>The SLA measures; a policy acts.</b> Moving an SLA term"
+    " re-judges the same simulated leads, so revenue and the funnel cannot change. To make"
+    " reps work to the SLA, change a policy: <i>Work order</i> (new MQLs before follow-ups, or"
+    " the nearest SLA deadline first), <i>Reassign untouched after</i>, or the number of"
+    " SDRs.</div>"
+)
+
+
+def time_left(seconds: float) -> str:
+    """``12 s``, ``3 min``, ``1 h 5 min``."""
+    s = max(0.0, seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60)} min"
 
 
 RECOMMEND_CONFIDENCE = 0.9  # the Recommend button's confidence per clause and month
@@ -142,10 +181,14 @@ class PlannerPanel:
     def __init__(self, scenario: Scenario | None = None, preset: str = "default",
                  reps: int = 100, seed: int = 20260101, workers: int = 2,
                  first_batch: int = 2, planner: Planner | None = None,
-                 cache_dir: str | Path | None = None) -> None:  # fmt: skip
+                 cache_dir: str | Path | None = None,
+                 allowed_folders: list[str | Path] | None = None) -> None:  # fmt: skip
         """``cache_dir``: a folder where the starting scenario's finished results are kept
         (by scenario hash, seed, replications and version), so that the next page or kernel
-        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``)."""
+        shows them at once (``sla-sim dashboard`` uses the run store's ``planner_cache``).
+        ``allowed_folders``: when given, "Load file" and "Save charts" refuse any path outside
+        them (:func:`sla_sim.planner.folders.confine`; ``sla-sim dashboard`` gives the folder
+        it was started in and the run store)."""
         from sla_sim.scenario.presets import preset as get_preset
         from sla_sim.scenario.presets import preset_names
 
@@ -167,13 +210,21 @@ class PlannerPanel:
                                       description="Replications", bar_style="info",
                                       layout=W.Layout(width="360px"))  # fmt: skip
         self.progress.add_class("sla-progress")
+        self.eta = W.HTML(value="")
+        self.eta.add_class("sla-eta")
+        self.hint = W.HTML(value="")
+        self.hint.add_class("sla-hint")
+        self._done = (0, self.planner.reps)
         self.headline = W.HTML(value="")
         self.headline.add_class("sla-headline")
         self.message = W.HTML(value="")
         self.message.add_class("sla-message")
         self.compare_table = W.HTML(value="")
         self.compare_table.add_class("sla-compare")
-        options = preset_names() if scenario is None else [CURRENT, *preset_names()]
+        names = [n for n in preset_names() if n != "mid_market" or preset == n]  # = default
+        options = [(choice_label(n), n) for n in names]
+        if scenario is not None:
+            options.insert(0, (f"{display_name(scenario.name)} (as given)", CURRENT))
         self.preset_picker = W.Dropdown(options=options, description="Scenario",
                                         value=preset if scenario is None else CURRENT)
         self.file_box = W.Text(placeholder="path/to/scenario.yaml", description="File")
@@ -182,7 +233,7 @@ class PlannerPanel:
                                         icon="thumb-tack")
         self.save_button = W.Button(description="Save charts", icon="save")
         self.save_dir = W.Text(value=str(default_charts_folder()), description="Folder",
-                               layout=W.Layout(width="440px"))  # fmt: skip
+                               layout=W.Layout(width="100%"))  # fmt: skip
         self.save_dir.add_class("sla-save-folder")
         self.save_progress = W.IntProgress(value=0, min=0, max=1, description="Saving",
                                            layout=W.Layout(width="300px", display="none"))
@@ -225,11 +276,21 @@ class PlannerPanel:
         self.save_button.on_click(lambda _b: self.save_charts(self.save_dir.value))
         self.scenario_button.on_click(lambda _b: self.scenario_download())
         self.recommend_button.on_click(lambda _b: self.start_recommend())
+        self.allowed_folders = allowed_folders
         self.widget = self._layout()
+
+    def _confined(self, path: str | Path, field: str) -> Path:
+        """``path`` itself, or resolved and checked against :attr:`allowed_folders`."""
+        from sla_sim.planner.folders import confine
+
+        if self.allowed_folders is None:
+            return Path(path)
+        return confine(path, self.allowed_folders, field)
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> W.Widget:
-        source = W.HBox([self.preset_picker, self.file_box, self.load_button])
+        source = W.HBox([self.preset_picker, self.file_box, self.load_button],
+                        layout=W.Layout(flex_flow="row wrap"))
         sliders = self._lever_groups()
         tools = W.VBox([
             W.HBox([self.baseline_button, self.reps_picker, self.scenario_button,
@@ -240,19 +301,31 @@ class PlannerPanel:
                    layout=W.Layout(flex_flow="row wrap")),
             self.save_note,
         ])  # fmt: skip
-        # as many columns of at least 560 px as fit, one column below that: no chart is ever
+        # as many columns of at least 420 px as fit, one column below that: no chart is ever
         # wider than its column (the SVGs scale down, see _svg)
         grid = W.GridBox(
             [self.charts[n] for n in CHARTS],
-            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 560px),"
+            layout=W.Layout(grid_template_columns="repeat(auto-fit, minmax(min(100%, 420px),"
                             " 1fr))", grid_gap="12px", width="100%"),
         )  # fmt: skip
         head = W.HTML("<h2 style='margin:4px 0'>SLA planner</h2>"
                       "<p style='margin:0;color:#555'>Move a lever: a first estimate appears"
-                      " within about a second and refines as replications finish.</p>")
-        side = W.VBox([self.status, self.progress, self.message])
-        return W.VBox([head, source, W.HBox([sliders, side]),
-                       tools, self.headline, self.compare_table, grid])  # fmt: skip
+                      " within about a second and refines as replications finish.</p>"
+                      f"<style>{PANEL_CSS}</style>")
+        # levers and tools in a side panel; the headline, the status and the charts (revenue
+        # and breach risk first) beside it, so that they are read without scrolling; below
+        # SIDE_PX + 420 px of page the two stack
+        levers = W.VBox([source, sliders, tools],
+                        layout=W.Layout(flex=f"0 0 {SIDE_PX}px", width=f"{SIDE_PX}px",
+                                        min_width="0", margin="0 12px 0 0"))  # fmt: skip
+        levers.add_class("sla-side")
+        main = W.VBox([W.HBox([self.status, self.progress, self.eta], layout=W.Layout(
+                       flex_flow="row wrap", align_items="center")), self.message, self.hint,
+                       self.headline, self.compare_table, grid],
+                      layout=W.Layout(flex="1 1 420px", min_width="0"))  # fmt: skip
+        main.add_class("sla-main")
+        return W.VBox([head, W.HBox([levers, main], layout=W.Layout(
+            flex_flow="row wrap", align_items="flex-start", width="100%"))])
 
     def _lever_groups(self) -> W.Widget:
         """The levers in collapsible groups (:data:`LEVER_GROUPS`), the first one open."""
@@ -330,7 +403,7 @@ class PlannerPanel:
         from sla_sim.scenario.io import load
 
         try:
-            self.load_scenario(load(self.file_box.value))
+            self.load_scenario(load(self._confined(self.file_box.value, "File")))
         except SlaSimError as err:
             self._error(str(err))
 
@@ -380,6 +453,7 @@ class PlannerPanel:
         self._task = loop.create_task(self._run(scenario))
 
     async def _run(self, scenario: Scenario) -> None:
+        ticker = asyncio.get_running_loop().create_task(self._tick())
         try:
             await self.planner.evaluate(scenario, self._show, self._progress,
                                         persist=scenario == self.base)
@@ -388,6 +462,7 @@ class PlannerPanel:
         except SlaSimError as err:
             self._error(str(err))
         finally:
+            ticker.cancel()
             if self._deferred_warm_up:  # the other kernel's results are in: start the workers
                 self._warm_up()
 
@@ -397,10 +472,32 @@ class PlannerPanel:
             await asyncio.sleep(0.05)
 
     def _progress(self, done: int, total: int) -> None:
-        """Replications finished so far for the current settings (the bar between updates)."""
+        """Replications finished so far for the current settings (the bar between updates),
+        with an estimate of the time left."""
         self.progress.max = total
         self.progress.value = done
         self.progress.bar_style = "success" if done >= total else "info"
+        self._done = (done, total)
+        self._show_eta()
+
+    def _show_eta(self) -> None:
+        """``7 / 100 replications · about 40 s left``, from the pace since the change (refreshed
+        by each finished replication and, while waiting, every second: :meth:`_tick`)."""
+        done, total = self._done
+        if done >= total or not self._changed_at:
+            self.eta.value = ""
+            return
+        elapsed = time.perf_counter() - self._changed_at
+        left = (f"about {time_left(elapsed / done * (total - done))} left" if done
+                else f"{elapsed:.0f} s so far, estimating the time left")
+        self.eta.value = (f"<span style='color:#555'>{done} / {total} replications ·"
+                          f" {left}</span>")
+
+    async def _tick(self) -> None:
+        """While an evaluation runs, the time left is refreshed at least every second."""
+        while True:
+            await asyncio.sleep(1.0)
+            self._show_eta()
 
     def _show(self, update: Update) -> None:
         self.updates.append(update)
@@ -421,6 +518,7 @@ class PlannerPanel:
             f" {since:.1f} s</span>"
         )
         self.headline.value = headline_html(update.results)
+        self.hint.value = POLICY_HINT if update.remembered == n and not update.from_cache else ""
         # Rendering runs in this process while the workers use the cores: draw the headline
         # charts at every step but the second, the other four at the second step (their
         # first), and all six at the end.
@@ -474,9 +572,11 @@ class PlannerPanel:
             return
         from sla_sim.batch.compare import paired_differences
         from sla_sim.batch.difference import describe_difference
+        from sla_sim.report.units import field_label
 
         t = paired_differences(self.baseline, self.results)
-        what = describe_difference(self.baseline.scenario, self.results.scenario)
+        what = describe_difference(self.baseline.scenario, self.results.scenario,
+                                   label=field_label)
         self.compare_table.value = comparison_html(t, self.results, what)
 
     def save_charts(self, folder: str | Path | None = None,
@@ -484,13 +584,22 @@ class PlannerPanel:
         """Save every chart of the current results (offline) into ``folder`` (default: the
         folder box, which starts at :func:`default_charts_folder`, in the run store), showing
         progress and saying where the files went; returns the paths."""
-        from sla_sim.report import charts as viz
-
+        typed = folder if folder is not None else self.save_dir.value
+        out = Path(typed).expanduser()
+        out = out if out.is_absolute() else Path.cwd() / out
+        try:
+            self._confined(typed, "Save charts folder")
+            for name in CHARTS:  # every file: a symbolic link inside may point elsewhere
+                for fmt in formats:
+                    self._confined(out / f"{name}.{fmt}", "Save charts folder")
+        except ScenarioError as err:
+            self._error(str(err))
+            return []
         if self.results is None:
             self._error("nothing to save yet")
             return []
-        out = Path(folder if folder is not None else self.save_dir.value).expanduser()
-        out = out if out.is_absolute() else Path.cwd() / out
+        from sla_sim.report import charts as viz
+
         results = self.results
         charts = [(n, c) for n in CHARTS if (c := build_chart(n, results)) is not None]
         bar = self.save_progress
@@ -707,54 +816,59 @@ def default_charts_folder() -> Path:
 
 def comparison_html(table: Any, results: Results, what: str = "") -> str:
     """The paired differences of current vs baseline as a readable, collapsible table:
-    metric labels, values in their units, significant differences (paired 95% interval
-    excluding 0) highlighted."""
+    metric labels, means in their units, material differences (paired 95% interval excluding
+    0 and at least the size that matters, :func:`sla_sim.report.units.material`)
+    highlighted."""
     from sla_sim.report.units import comparison_table, period_span
 
     cur = results.scenario.currency
     df = comparison_table(table, cur)
-    n_sig = int(df["significant"].sum())
+    n_sig = int(df["material"].sum())
     rows = []
     for r in df.to_dict("records"):
-        sig = bool(r["significant"])
+        sig = bool(r["material"])
         style = " style='background:#fff4e0;font-weight:600'" if sig else ""
         cells = "".join(f"<td style='text-align:right;padding:2px 10px'>{html.escape(v)}</td>"
                         for v in (r["A"], r["B"], r["B − A"], r["95% CI, paired"]))
         rows.append(f"<tr data-significant='{int(sig)}'{style}><td style='padding:2px 10px'>"
                     f"{html.escape(r['Metric'])}</td>{cells}</tr>")
     head = "".join(f"<th style='text-align:{a};padding:2px 10px'>{t}</th>" for t, a in (
-        ("Metric", "left"), ("Baseline", "right"), ("Current", "right"),
-        ("Difference", "right"), ("95% interval (paired)", "right")))  # fmt: skip
+        ("Metric", "left"), ("Baseline (mean)", "right"), ("Current (mean)", "right"),
+        ("Difference (mean)", "right"), ("95% interval (paired)", "right")))  # fmt: skip
     note = f"<p class='sla-difference' style='margin:4px 0'>{html.escape(what)}</p>" if what else ""
     return (
         "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
         f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
-        f" same seeds, paired 95% intervals; {n_sig} significant"
-        f" difference{'s' if n_sig != 1 else ''} highlighted</summary>{note}"
-        f"<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>"
+        f" means over the same seeds, paired 95% intervals; {n_sig} material"
+        f" difference{'s' if n_sig != 1 else ''} highlighted (interval excludes 0 and the"
+        " change is at least 1 percentage point, or 1 % of the baseline)</summary>"
+        f"{note}<table style='border-collapse:collapse;font-size:13px'><tr>{head}</tr>"
         f"{''.join(rows)}</table></details>"
     )
 
 
 def headline_html(results: Results) -> str:
     """One line of the numbers a planner reads first: revenue vs target, the odds of making
-    it, and the commitment most likely to be breached."""
-    from sla_sim.report.labels import COMMITMENTS, commitment_labels
+    it, and the commitment most likely to be breached in some month (the risk model every
+    surface states: :func:`sla_sim.batch.breach.clause_risk`)."""
+    from sla_sim.batch.breach import clause_risk, riskiest
+    from sla_sim.report.labels import commitment_labels
+    from sla_sim.report.units import prob, risk_sentence
 
     cur = results.scenario.currency
     rev = results.column("revenue")
     target = float(results.column("revenue_target")[0])
     p_meet = 1 - float(results.column("revenue_target_breach").mean())
     labels = commitment_labels(results.scenario)
-    worst = max(((float(results.column(f"{k}_breach").mean()), labels[k])
-                 for _, k in COMMITMENTS if k != "revenue_target"), default=(0.0, "-"))
-    risk = (f"most at risk: <b>{html.escape(worst[1])}</b> (P(breach) {worst[0]:.0%})"
-            if worst[0] > 0 else "no SLA commitment breached in any replication")
+    worst = riskiest(clause_risk(results))
+    risk = ("most at risk: <b>" + html.escape(risk_sentence(worst, labels[worst["clause"]]))
+            .replace(":", "</b>:", 1) if worst is not None
+            else "no SLA commitment breached in any month of any replication")
     return (
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
         f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
-        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{p_meet:.0%}</b>"
+        f" {cur} {target:,.0f} &nbsp;·&nbsp; P(revenue ≥ target) <b>{prob(p_meet)}</b>"
         f" &nbsp;·&nbsp; {risk}</div>"
     )
 

@@ -4,13 +4,13 @@ document), recommended.yaml (valid input to ``sla-sim run``) and charts (offline
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+from sla_sim.batch.safe_csv import write_rows
 from sla_sim.recommend.document import sections
 from sla_sim.recommend.engine import FIRST_TOUCH_MENU, Recommendation
 from sla_sim.scenario.io import save
@@ -280,13 +280,7 @@ def write(rec: Recommendation, out_dir: str | Path, charts: bool = True,
     paths["json"] = _atomic(out / "recommendation.json", json.dumps(doc, indent=2))
     paths["schema"] = _atomic(out / "recommendation.schema.json",
                               json.dumps(JSON_SCHEMA, indent=2))  # fmt: skip
-    tmp = out / "recommendation.csv.tmp"
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        w.writeheader()
-        w.writerows(csv_rows(rec))
-    tmp.replace(out / "recommendation.csv")
-    paths["csv"] = out / "recommendation.csv"
+    paths["csv"] = write_rows(out / "recommendation.csv", CSV_COLUMNS, csv_rows(rec))
     paths["yaml"] = save(recommended_scenario(rec), out / "recommended.yaml")
     svgs: dict[str, str] = {}
     if charts:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.report.labels import commitment_labels
+from sla_sim.report.labels import commitment_labels, display_name
 
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
@@ -64,10 +64,11 @@ def fmt(x: Any, kind: str, currency: str = "") -> str:
         return "–"
     if kind == "money":
         return f"{currency} {v:,.0f}"
-    if kind == "prob":  # never round a rare breach to 0 % or a likely one to 100 %
-        text = "<0.1%" if 0 < v < 0.0005 else ">99.9%" if 0.9995 <= v < 1 else f"{v:.1%}"
-        return text.replace(".0%", "%")
-    formats = {"pct": "{:.1%}", "count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
+    if kind in ("prob", "pct"):  # the same words as every other surface (report.units)
+        from sla_sim.report import units
+
+        return units.prob(v) if kind == "prob" else units.percent(v)
+    formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
     return formats[kind].format(v)
 
 
@@ -79,6 +80,9 @@ def _rows(results: Results) -> list[dict[str, Any]]:
     def stat(metric: str, col: str) -> float:
         return float(tot[col].get(metric, np.nan))
 
+    from sla_sim.batch.breach import clause_risk
+
+    risk = clause_risk(results).set_index("clause")
     labels = commitment_labels(sc)
     spec = [("Revenue", "revenue", stat("revenue_target", "mean"), "revenue_target", "money"),
             ("MQL volume", "mqls", stat("mql_commitment", "mean"), "mql_volume", "count"),
@@ -88,13 +92,32 @@ def _rows(results: Results) -> list[dict[str, Any]]:
               "pct") for c in CLAUSES]  # fmt: skip
     return [{"commitment": label, "metric": metric, "kind": kind,
              **{c: stat(metric, c) for c in ("mean", "p10", "p50", "p90")},
-             "target": target, "p_breach": stat(f"{key}_breach", "mean")}
+             "target": target, "p_breach": stat(f"{key}_breach", "mean"),
+             "p_any_month": float(risk.loc[key, "p_any_month"]),
+             "worst_month": risk.loc[key, "worst_month"],
+             "p_worst_month": float(risk.loc[key, "p_worst_month"])}
             for label, metric, target, key, kind in spec]  # fmt: skip
+
+
+#: Column titles of the risk model (:func:`sla_sim.batch.breach.clause_risk`), the same on
+#: every surface: a month's breach first, the whole window labelled as such.
+RISK_COLUMNS = ("P(some month breached)", "Worst month", "P(whole period breached)")
+
+
+def risk_cells(r: dict[str, Any], prob: Callable[[Any], str]) -> dict[str, str]:
+    """The three risk cells of a headline row, formatted by ``prob``."""
+    from sla_sim.report.units import month_name
+
+    worst = (f"{month_name(r['worst_month'])}: {prob(r['p_worst_month'])}"
+             if r["worst_month"] else "–")
+    return dict(zip(RISK_COLUMNS, (prob(r["p_any_month"]), worst, prob(r["p_breach"])),
+                    strict=True))
 
 
 def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     """Revenue, marketing commitments and SLA clauses over the whole measured period: mean,
-    P10, P50, P90, target or threshold and P(breach); formatted as text unless told not to."""
+    P10, P50, P90, target or threshold, and the risk: P(at least one month breaches), the worst
+    month, P(the whole period breaches); formatted as text unless told not to."""
     rows = _rows(results)
     if not formatted:
         return pd.DataFrame(rows)
@@ -102,7 +125,7 @@ def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90", "target": "Target"}
     out = [{"Commitment": r["commitment"],
             **{title: fmt(r[k], r["kind"], cur) for k, title in cols.items()},
-            "P(breach)": fmt(r["p_breach"], "prob")} for r in rows]  # fmt: skip
+            **risk_cells(r, lambda v: fmt(v, "prob"))} for r in rows]  # fmt: skip
     return pd.DataFrame(out)
 
 
@@ -214,7 +237,7 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
              f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
              f"Measured: {h.measure_months} month(s) from {h.measure_start.isoformat()}"
              f" after {h.warmup_days} warm-up days ({h.timezone}); money in {cur}"]  # fmt: skip
-    blocks: list[Block] = [("h1", f"SLA simulation report: {sc.name}")]
+    blocks: list[Block] = [("h1", f"SLA simulation report: {display_name(sc.name)}")]
     if sc.description:
         blocks.append(("p", sc.description))
     blocks += [
@@ -226,8 +249,11 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
         ("table", headline_table(results)),
         ("p", "Marketing commits to the MQL volume and the acceptance rate (MQL quality); sales"
               " commits to the per-lead clauses, each met when at least"
-              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. P(breach) is the share of"
-              " replications in which the commitment was missed. MQLs whose deadline falls after"
+              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. An SLA is signed and reviewed"
+              " per month: P(some month breached) is the share of replications in which the"
+              " commitment was missed in at least one measured month, the worst month is the"
+              " month most likely to miss it, and P(whole period breached) judges the whole"
+              " measured period as one. MQLs whose deadline falls after"
               " the end of observation are pending and count in neither compliance nor breach."),
         ("h2", "KPIs: whole measured period"), ("table", _stats_table(results, KPIS)),
         ("h2", "P(breach) by month"), ("table", _breach_by_month(results)),
@@ -307,6 +333,16 @@ figure{margin:1rem 0 2rem}code{font-size:.85rem}"""
 TEXT_COLUMNS = ("Meaning", "Unit", "Metric", "Outcome", "State", "KPI", "Commitment", "Period")
 
 
+_FIELD = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+|\[\])*(?:\.[a-z][a-z0-9_]*)*"
+                    r"(?:_[a-z0-9]+)(?![\w(])|(?<![\w.])[a-z]+(?:\[\])?\.[a-z_]+(?![\w(])")
+
+
+def _code_spans(escaped: str) -> str:
+    """The field and metric names of a glossary cell set as code (a reference for the fields
+    of summary.json and the tables), the words around them as text."""
+    return _FIELD.sub(lambda m: f"<code>{m.group(0)}</code>", escaped)
+
+
 def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
     e = html.escape
     out: list[str] = []
@@ -320,8 +356,10 @@ def _to_html(blocks: list[Block], svgs: dict[str, str], title: str) -> str:
             text = [c in TEXT_COLUMNS for c in body.columns]  # prose reads left-aligned
             head = "".join(f"<th class='text'>{e(str(c))}</th>" if t else f"<th>{e(str(c))}</th>"
                            for c, t in zip(body.columns, text, strict=True))  # fmt: skip
+            names = [c in ("Metric", "Meaning") for c in body.columns]
             rows = "".join("<tr>" + "".join(
                 f"<td><code>{e(str(v))}</code></td>" if j == 0 and code
+                else f"<td class='text'>{_code_spans(e(str(v)))}</td>" if names[j]
                 else f"<td class='text'>{e(str(v))}</td>" if text[j] else f"<td>{e(str(v))}</td>"
                 for j, v in enumerate(row)) + "</tr>" for row in body.to_numpy())  # fmt: skip
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
@@ -352,7 +390,7 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     blocks = _blocks(results, [(n, t) for n, t, _ in charts])
     md, page = out / "report.md", out / "report.html"
     md.write_text(_to_markdown(blocks), encoding="utf-8")
-    title = f"SLA simulation report: {results.scenario.name}"
+    title = f"SLA simulation report: {display_name(results.scenario.name)}"
     page.write_text(_to_html(blocks, svgs, title), encoding="utf-8")
     written["report.md"], written["report.html"] = md, page
     return written

@@ -217,8 +217,58 @@ def period_span(scenario: Any) -> str:
     return f"{what} {first}..{end}"
 
 
+def month_name(label: Any) -> str:
+    """``2026-03`` -> ``March 2026`` (anything else unchanged)."""
+    import calendar
+
+    text = str(label)
+    try:
+        year, month = text.split("-")
+        return f"{calendar.month_name[int(month)]} {int(year)}"
+    except (ValueError, IndexError):
+        return text
+
+
+def risk_sentence(risk: Any, label: str) -> str:
+    """The one way every surface states a clause's risk: the chance that some month of the
+    window breaches it, and its worst month (``risk`` is a row of
+    :func:`sla_sim.batch.breach.clause_risk`)."""
+    text = f"{label}: breached in at least one month in {prob(risk['p_any_month'])} of replications"
+    if risk["worst_month"]:
+        text += (f" (worst month {month_name(risk['worst_month'])}:"
+                 f" {prob(risk['p_worst_month'])})")
+    return text
+
+
 # ------------------------------------------------------------------ scenario fields
 _MONEY_FIELDS = ("revenue_target_per_month", "deal_value")
+
+
+#: Readable names of the scenario fields planners sweep and compare most.
+FIELD_LABELS: dict[str, str] = {
+    "ae.count": "AEs",
+    "mql_threshold_points": "MQL score threshold (points)",
+    "sla.first_touch_within_business_hours": "First-touch SLA (business hours)",
+    "sla.attempts_required": "Attempts owed by the SLA",
+    "sla.disposition_within_days": "Disposition window (days)",
+    "sla.handoff_within_hours": "Handoff window (hours)",
+    "sla.revenue_target_per_month": "Revenue target per month",
+    "sla.mql_commitment_per_month": "MQL commitment per month",
+}
+
+
+def field_label(path: str) -> str:
+    """A scenario field's readable name: ``teams[sdr].reps`` -> ``SDRs (team sdr)``,
+    ``channels[paid].leads_per_month`` -> ``Leads per month (channel paid)``."""
+    if path in FIELD_LABELS:
+        return FIELD_LABELS[path]
+    import re
+
+    m = re.fullmatch(r"(teams|channels)\[([^\]]+)\]\.(\w+)", path)
+    if m:
+        what = "SDRs" if m.group(3) == "reps" else m.group(3).replace("_", " ").capitalize()
+        return f"{what} ({m.group(1)[:-1]} {m.group(2)})"
+    return path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
 
 
 def field_unit(path: str) -> str:
@@ -289,10 +339,29 @@ def significant(low: Any, high: Any) -> bool:
     return lo is not None and hi is not None and (lo > 0 or hi < 0)
 
 
+#: How large a difference must be to matter to a planner (docs/metrics.md, "Material
+#: differences"): ratios and probabilities by at least 1 percentage point; money, counts,
+#: hours and days by at least 1 % of the baseline's value. A difference is highlighted only when
+#: it is material *and* its paired interval excludes zero: detectable is not the same as large.
+MATERIAL_POINTS = 0.01
+MATERIAL_SHARE = 0.01
+
+
+def material(metric: str, diff: Any, baseline: Any) -> bool:
+    """Whether a difference B - A is large enough to matter (see :data:`MATERIAL_POINTS`)."""
+    d, a = _num(diff), _num(baseline)
+    if d is None:
+        return False
+    if _unit(metric) in ("0/1", "ratio"):
+        return abs(d) >= MATERIAL_POINTS - 1e-12
+    return abs(d) >= MATERIAL_SHARE * abs(a) if a else d != 0
+
+
 def comparison_table(table: Any, currency: str = "") -> Any:
     """A paired-differences table (``sla_sim.batch.compare.paired_differences``) as text in
-    human units: metric label, A, B, B - A, the paired and unpaired 95% intervals, and a
-    ``significant`` flag (paired interval excludes 0)."""
+    human units: metric label, A, B, B - A, the paired and unpaired 95% intervals, a
+    ``significant`` flag (paired interval excludes 0) and a ``material`` flag (significant and
+    at least as large as :func:`material` asks)."""
     import pandas as pd
 
     rows = []
@@ -306,5 +375,7 @@ def comparison_table(table: Any, currency: str = "") -> Any:
             "95% CI, paired": _interval(m, r.paired_low, r.paired_high, currency),
             "95% CI, unpaired": _interval(m, r.unpaired_low, r.unpaired_high, currency),
             "significant": significant(r.paired_low, r.paired_high),
+            "material": significant(r.paired_low, r.paired_high)
+            and material(m, r.diff, r.mean_a),
         })  # fmt: skip
     return pd.DataFrame(rows)

@@ -1,7 +1,8 @@
 """The scenario reference: every field with its type, default and description, from the schema.
 
-The README's reference section is generated from here and a test keeps the two in sync:
-``python -m sla_sim.scenario.reference --write README.md`` rewrites the section between its markers.
+The reference page (docs/scenario.md) is generated from here and a test keeps the two in
+sync: ``python -m sla_sim.scenario.reference --write docs/scenario.md`` rewrites the section
+between its markers.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def replace_section(text: str, section: str) -> str:
 
 
 def main() -> None:
-    """``python -m sla_sim.scenario.reference [--write README.md]``: print or update the
+    """``python -m sla_sim.scenario.reference [--write docs/scenario.md]``: print or update the
     reference."""
     ap = argparse.ArgumentParser(prog="python -m sla_sim.scenario.reference")
     ap.add_argument("--write", metavar="FILE", help="rewrite the section inside FILE")

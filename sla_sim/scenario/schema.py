@@ -7,7 +7,8 @@ reported together as one :class:`~sla_sim.errors.ScenarioError` listing field pa
 
 Units are in the field names (``_hours``, ``_days``, ``_minutes``, ``_points``, ``per_month``)
 or, for distributions, in the name of the field that holds them. Money is in ``currency``.
-Sources for defaults are given in each field's description and collected in the README.
+Sources for defaults are given in each field's description and collected in docs/model.md
+(Defaults and their sources).
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class Burst(Spec):
     channel: str = Field(description="Name of the channel the burst applies to.")
     start_day: float = Field(ge=0, description="Start, in days since the horizon origin.")
     duration_days: float = Field(gt=0, description="Length of the burst in days.")
-    multiplier: float = Field(ge=0, description="Rate multiplier during the burst (1 = none).")
+    multiplier: float = Field(
+        ge=0, le=1000, description="Rate multiplier during the burst (1 = none), at most 1,000."
+    )
 
 
 class ArrivalProfile(Spec):
@@ -98,7 +101,9 @@ class ArrivalProfile(Spec):
         description="Over-dispersion: coefficient of variation of a gamma day multiplier on"
         " the Poisson rate (0 = pure Poisson). Default: fitted to Olist daily MQL counts.",
     )
-    bursts: list[Burst] = Field(default_factory=list, description="Campaign bursts.")
+    bursts: list[Burst] = Field(
+        default_factory=list, max_length=500, description="Campaign bursts (at most 500)."
+    )
 
     @field_validator("weekday_weights", "hour_weights", "month_weights")
     @classmethod
@@ -239,11 +244,13 @@ class TeamSpec(Spec):
     )
     hires: list[HireSpec] = Field(
         default_factory=list,
+        max_length=1000,
         description="Staffing plan: reps who join on a date, on the team calendar, ramping up"
-        " per ramp_by_tenure_month. Default none.",
+        " per ramp_by_tenure_month (at most 1,000 entries). Default none.",
     )
     ramp_by_tenure_month: list[Annotated[float, Field(gt=0, le=1)]] = Field(
         default_factory=list,
+        max_length=60,
         description="Share of full speed of a hire (or backfill) in its 1st, 2nd, ... calendar"
         " month on the team (attempts take 1/share as long); full speed after the list, e.g."
         " [0.25, 0.5, 0.75] for a three-month ramp. Default empty: no ramp (an assumption to"
@@ -273,6 +280,7 @@ class TeamSpec(Spec):
     )
     rep_calendars: list[CalendarSpec] = Field(
         default_factory=list,
+        max_length=500,
         description="One calendar per rep (follow-the-sun teams: own hours and time zone);"
         " empty: every rep on the team calendar. SLA clocks stay on the team calendar.",
     )
@@ -467,7 +475,7 @@ class Scenario(Spec):
         default="USD", min_length=3, max_length=3, description="ISO 4217 code of all money."
     )
     horizon: HorizonSpec = Field(default_factory=HorizonSpec)
-    channels: list[ChannelSpec] = Field(min_length=1)
+    channels: list[ChannelSpec] = Field(min_length=1, max_length=200)
     arrivals: ArrivalProfile = Field(default_factory=ArrivalProfile)
     mql_threshold_points: float = Field(
         default=60.0, ge=0, le=100, description="Score at or above which a lead is an MQL."
@@ -476,7 +484,7 @@ class Scenario(Spec):
     handoff: HandoffSpec = Field(default_factory=HandoffSpec)
     marketing_calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     routing: RoutingSpec = Field(default_factory=RoutingSpec)
-    teams: list[TeamSpec] = Field(min_length=1)
+    teams: list[TeamSpec] = Field(min_length=1, max_length=200)
     follow_up: FollowUpSpec = Field(default_factory=FollowUpSpec)
     ae: AESpec = Field(default_factory=AESpec)
     sla: SLASpec = Field(default_factory=SLASpec)

@@ -1,0 +1,150 @@
+"""The Voilà server of ``sla-sim dashboard``: it answers only requests addressed to this machine
+by name, shows the panel only to a browser holding the start's token, and answers "busy"
+rather than start more kernels than allowed.
+
+- **Host allow-list.** A request whose ``Host`` header is not ``localhost``, ``127.0.0.1`` or
+  ``[::1]`` with the server's port gets 403 before any handler runs: no page, no kernel, no
+  websocket. This stops DNS rebinding (a site whose name is made to resolve to 127.0.0.1 sends
+  its own name as the Host). Voilà itself switches Jupyter's own Host check off.
+- **Token.** The page (and every kernel request) needs the random token that
+  :func:`sla_sim.planner.dashboard.serve` made for this start and printed in the address
+  (Jupyter's token login: the first request carries ``?token=``, later ones a cookie).
+  The token reaches this process in the environment variable
+  :data:`~sla_sim.planner.dashboard.TOKEN_ENV` (not the command line, which other users of the
+  machine can read), which is removed before any kernel starts.
+- **Busy page.** When ``max_kernels`` kernels are alive
+  (:class:`sla_sim.planner.kernels.DashboardKernelManager`), a page gets HTTP 503 with a page
+  saying so and what to do, instead of a kernel.
+
+The websocket Origin check of Jupyter server is kept. Run as ``python -m
+sla_sim.planner.server [Voilà options] NOTEBOOK`` (what
+:func:`sla_sim.planner.dashboard.voila_command` builds); imported only by that process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import tornado.web
+from tornado.httputil import HTTPServerRequest
+from tornado.log import app_log
+from tornado.routing import Matcher
+from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
+
+from sla_sim.planner.dashboard import TOKEN_ENV
+from sla_sim.planner.kernels import KernelCapError
+
+__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "host_allowed", "main"]
+
+#: The names a browser on this machine may use for the dashboard (with its port).
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+#: Seconds a busy page asks the browser to wait before trying again.
+RETRY_AFTER_S = 30
+
+
+def host_allowed(host: str, port: int) -> bool:
+    """Whether a request's ``Host`` header names this machine and this server's port: one of
+    :data:`LOCAL_NAMES` followed by ``:port`` (the port may be left out only when it is 80,
+    as browsers do). Case does not matter; anything else is refused."""
+    names = {f"{n}:{port}" for n in LOCAL_NAMES}
+    if port == 80:
+        names.update(LOCAL_NAMES)
+    return host.strip().lower() in names
+
+
+def busy_page(max_kernels: int, cull_after_s: float) -> str:
+    """The HTML of the answer to a page opened while ``max_kernels`` kernels are alive."""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>SLA planner: busy</title>"
+        "</head><body style='font-family:sans-serif;max-width:640px;margin:40px auto'>"
+        "<h1 class='sla-busy'>The SLA planner is busy</h1>"
+        f"<p>{max_kernels} planner kernel{'s are' if max_kernels != 1 else ' is'} running, the"
+        f" most this dashboard allows (<code>sla-sim dashboard --max-kernels"
+        f" {max_kernels}</code>). Each open page holds one.</p>"
+        f"<p>Close a planner page you no longer need: its kernel is shut down after"
+        f" {cull_after_s:g} s without it. Then reload this page. To allow more pages at once,"
+        " restart the dashboard with a larger <code>--max-kernels</code> (about 0.5 GB of"
+        " memory each).</p></body></html>"
+    )
+
+
+class _ForeignHost(Matcher):
+    """Matches every request whose Host is not allowed (:func:`host_allowed`)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
+        return None if host_allowed(request.host, self.port) else {}
+
+
+class _RefusedHandler(tornado.web.RequestHandler):
+    """403 for any request to a foreign Host; nothing of the dashboard is reached."""
+
+    def prepare(self) -> None:
+        app_log.warning("refused a request for Host %r (not this machine's name and port)",
+                        self.request.host[:100])  # fmt: skip
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish("403 Forbidden: this dashboard answers only requests addressed to"
+                    " localhost, 127.0.0.1 or [::1] with its port.\n")  # fmt: skip
+
+
+class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
+    """Voilà's page, or the busy page when no kernel may be started for it."""
+
+    @tornado.web.authenticated  # type: ignore[misc]
+    async def get(self, path: str | None = None) -> None:
+        if not self.kernel_manager.room_for_page():
+            self._busy()
+            return
+        await super().get(path)
+
+    def _busy(self) -> None:
+        km = self.kernel_manager
+        self.set_status(503)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Retry-After", str(RETRY_AFTER_S))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(busy_page(km.max_kernels, float(km.cull_idle_timeout)))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A start refused for the cap while Voilà was serving the page: the busy page."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, KernelCapError) and not self._headers_written:
+            self._busy()
+            return
+        super().write_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, KernelCapError):
+            app_log.warning("busy page served: %s", value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+class DashboardVoila(Voila):  # type: ignore[misc]
+    """Voilà with the Host allow-list, the token taken from the environment, and the busy
+    page (see the module's docstring)."""
+
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        # never without a token: one made here if the launcher gave none
+        self.token = os.environ.pop(TOKEN_ENV, "") or secrets.token_urlsafe(32)
+
+    def init_handlers(self) -> list[Any]:
+        handlers: list[Any] = [(_ForeignHost(int(self.port)), _RefusedHandler)]
+        for rule in super().init_handlers():
+            if rule[1] is TornadoVoilaHandler:
+                rule = (rule[0], _PageHandler, *rule[2:])
+            handlers.append(rule)
+        return handlers
+
+
+main = DashboardVoila.launch_instance
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Tables for people: the distributions the notebooks show, in words and units.
+
+Each function returns a small pandas DataFrame of text (readable labels as the index, numbers
+in their units, probabilities as ``23 %``), in the same words and with the same risk model as
+the planner and the report. The raw numbers stay in :mod:`sla_sim.batch.breach`,
+:class:`sla_sim.batch.results.Results` and the run store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sla_sim.report import units as u
+from sla_sim.report.labels import COMMITMENTS, commitment_labels
+
+if TYPE_CHECKING:
+    from sla_sim.batch.results import Results
+
+__all__ = ["comparison", "revenue_table", "risk_table", "sweep_table"]
+
+
+def _period(label: str) -> str:
+    return "Whole period" if label == "total" else u.month_name(label)
+
+
+def revenue_table(results: Results) -> pd.DataFrame:
+    """Per month and for the whole period: revenue P10 / P50 / P90, the target and
+    P(revenue ≥ target)."""
+    from sla_sim.batch.breach import revenue_distribution
+
+    cur = results.scenario.currency
+    rows = [{"Period": _period(r["period"]),
+             "Revenue P10": u.money(r["revenue_p10"], cur),
+             "Median (P50)": u.money(r["revenue_p50"], cur),
+             "Revenue P90": u.money(r["revenue_p90"], cur),
+             "Target": u.money(r["target"], cur),
+             "P(revenue ≥ target)": u.prob(r["p_meet_target"])}
+            for r in revenue_distribution(results).to_dict("records")]  # fmt: skip
+    return pd.DataFrame(rows).set_index("Period")
+
+
+def risk_table(results: Results) -> pd.DataFrame:
+    """The one risk model per commitment: P(some month breached), the worst month, P(the whole
+    period breached), and for per-lead clauses the middle 80 % of the compliance rate."""
+    from sla_sim.batch.breach import breach_distributions, clause_risk
+
+    labels = commitment_labels(results.scenario)
+    risk = clause_risk(results).set_index("clause")
+    spread = breach_distributions(results).query("period == 'total'").set_index("clause")
+    rows = []
+    for side, key in COMMITMENTS:
+        r = risk.loc[key]
+        worst = (f"{u.month_name(r['worst_month'])}: {u.prob(r['p_worst_month'])}"
+                 if r["worst_month"] else u.DASH)
+        low, high = (spread.loc[key].get("compliance_p10"), spread.loc[key].get("compliance_p90"))
+        rows.append({"Commitment": labels[key], "Side": side,
+                     "P(some month breached)": u.prob(r["p_any_month"]),
+                     "Worst month": worst,
+                     "P(whole period breached)": u.prob(r["p_window"]),
+                     "Compliance, middle 80 %": (f"{u.percent(low)} – {u.percent(high)}"
+                                                 if pd.notna(low) else u.DASH)})  # fmt: skip
+    return pd.DataFrame(rows).set_index("Commitment")
+
+
+def sweep_table(table: pd.DataFrame, names: list[str], currency: str,
+                titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per sweep point (whole period, mean over its replications): revenue, P(revenue below
+    target) and P(first-touch breach); parameters under ``titles`` (their readable names)."""
+    tot = table[(table["period"] == "total") & table["metric"].isin(
+        ["revenue", "first_touch_breach", "revenue_target_breach"])]
+    wide = tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
+                           observed=True).reset_index()  # fmt: skip
+    titles = titles or {}
+    out = pd.DataFrame({titles.get(n, u.field_label(n)): [u.field_value(n, v, currency)
+                                                           for v in wide[n]] for n in names})
+    out["Revenue (mean)"] = [u.money(v, currency) for v in wide["revenue"]]
+    out["P(revenue below target)"] = [u.prob(v) for v in wide["revenue_target_breach"]]
+    out["P(first-touch breach)"] = [u.prob(v) for v in wide["first_touch_breach"]]
+    return out
+
+
+def comparison(table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Paired differences B − A in units, with what common random numbers bought: the paired
+    interval's width as a share of the unpaired one's, and whether the change is material."""
+    df = u.comparison_table(table, currency)
+    out = pd.DataFrame({
+        "A (mean)": df["A"], "B (mean)": df["B"], "B − A": df["B − A"],
+        "95 % interval, paired": df["95% CI, paired"],
+        "95 % interval, unpaired": df["95% CI, unpaired"],
+        "Paired width ÷ unpaired": [u.percent(x, 0) for x in table["width_ratio"]],
+        "Material": ["yes" if m else "" for m in df["material"]],
+    })  # fmt: skip
+    out.index = pd.Index(df["Metric"], name="Metric")
+    return out

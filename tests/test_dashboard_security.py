@@ -1,0 +1,301 @@
+"""The dashboard's security model without a browser (docs/security.md): which paths the panel
+may read or write (resolved through '..', '~' and symbolic links), the panel's "File" and "Save
+charts" refusing the rest without a line of the file, which Host headers the server answers,
+and the kernel cap refusing a start before anything is launched.
+
+The same guards are checked end to end on a real server in tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ci_env import require
+
+from sla_sim.planner.folders import allowed_path
+
+SECRET = "api_key: hunter2-never-shown"  # a scenario error would quote the value of this key
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    """A start folder and a store (allowed), a sibling whose name extends the start folder's,
+    and an outside folder holding a secret; symbolic links from inside to outside."""
+    work, store, outside = tmp_path / "plans", tmp_path / "store", tmp_path / "outside"
+    sibling = tmp_path / "plans2"
+    for d in (work, store, outside, sibling):
+        d.mkdir()
+    (outside / "secrets.yaml").write_text(SECRET + "\n")
+    (work / "ok.yaml").write_text("base: default\n")
+    (work / "to_secret.yaml").symlink_to(outside / "secrets.yaml")
+    (work / "to_outside").symlink_to(outside, target_is_directory=True)
+    (outside / "to_work").symlink_to(work, target_is_directory=True)
+    return {"work": work, "store": store, "outside": outside, "sibling": sibling}
+
+
+def test_paths_inside_the_folders_are_allowed_resolved(tree: dict[str, Path]) -> None:
+    """Inside (absolute, relative, not yet existing, the folder itself, through a link that
+    leads back inside): allowed, and the answer is the resolved path."""
+    work, store = tree["work"], tree["store"]
+    roots = [work, store]
+    assert allowed_path(work / "ok.yaml", roots) == work / "ok.yaml"
+    assert allowed_path("ok.yaml", roots, base=work) == work / "ok.yaml"
+    assert allowed_path("sub/../ok.yaml", roots, base=work) == work / "ok.yaml"
+    assert allowed_path(store / "planner_charts" / "x.png", roots) == store / "planner_charts/x.png"
+    assert allowed_path(work, roots) == work
+    assert allowed_path(tree["outside"] / "to_work" / "ok.yaml", roots) == work / "ok.yaml"
+
+
+@pytest.mark.parametrize("typed", [
+    "../outside/secrets.yaml",   # '..' out of the start folder
+    "to_secret.yaml",            # a file link inside pointing outside
+    "to_outside/new/x.png",      # a folder link inside, to a file not yet there
+    "../plans2/x.yaml",          # a sibling whose name starts like the start folder's
+    "/etc/passwd",
+    "~/x.yaml",                  # the home folder (outside here)
+    "",                          # the working folder, when it is not a root
+    "bad\0name",                 # not a path the system accepts
+])  # fmt: skip
+def test_paths_outside_the_folders_are_refused(
+        tree: dict[str, Path], typed: str, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("HOME", str(tree["outside"]))
+    roots = [tree["work"], tree["store"]]
+    base = tree["work"] if typed != "" else tree["outside"]
+    assert allowed_path(typed, roots, base=base) is None
+
+
+def test_a_link_loop_is_refused_not_raised(tree: dict[str, Path]) -> None:
+    loop = tree["work"] / "loop"
+    loop.symlink_to(loop)
+    assert allowed_path(loop / "x", [tree["work"]]) in (None, loop / "x")  # never raises
+    assert allowed_path(loop / "x", [tree["store"]]) is None
+
+
+# ---------------------------------------------------------------------- the panel, headless
+@pytest.fixture
+def panel(tree: dict[str, Path], tiny_factory: Any,
+          monkeypatch: pytest.MonkeyPatch) -> Any:  # fmt: skip
+    """A panel as the dashboard builds it: confined to the start folder and the store, the
+    kernel's working folder being the start folder."""
+    require("ipywidgets", "the planner panel needs it: pip install -e .[notebook]")
+    from sla_sim.planner.panel import PlannerPanel
+
+    monkeypatch.chdir(tree["work"])
+    p = PlannerPanel(scenario=tiny_factory(None), reps=2, workers=1,
+                     allowed_folders=[tree["work"], tree["store"]])  # fmt: skip
+    yield p
+    p.planner.close()
+
+
+@pytest.mark.parametrize("typed", ["../outside/secrets.yaml", "to_secret.yaml", "ABS"])
+def test_panel_file_outside_is_refused_without_its_lines(panel: Any, tree: dict[str, Path],
+                                                         typed: str) -> None:  # fmt: skip
+    """"Load file" on a path outside: refused naming the field and the folders; the levers
+    stay; no line of the file in the message (unconfined, the scenario error quotes it)."""
+    typed = str(tree["outside"] / "secrets.yaml") if typed == "ABS" else typed
+    base = panel.base
+    panel.file_box.value = typed
+    panel._on_load(None)
+    shown = panel.message.value
+    assert "File: must be inside the folders this dashboard may read or write" in shown
+    assert str(tree["work"]) in shown
+    assert "hunter2" not in shown
+    assert panel.base is base
+
+
+def test_panel_file_inside_is_loaded(panel: Any, tree: dict[str, Path]) -> None:
+    """A scenario in the start folder loads (its name appears as the new base)."""
+    (tree["work"] / "mine.yaml").write_text("base: default\nname: mine-inside\n"
+                                            "horizon: {warmup_days: 10, measure_months: 1}\n")
+    panel.file_box.value = "mine.yaml"
+    panel.refresh = lambda: None  # the levers are rebuilt; no evaluation needed here
+    panel._on_load(None)
+    assert panel.message.value == ""
+    assert panel.base.name == "mine-inside"
+
+
+@pytest.mark.parametrize("folder", ["../outside/charts", "to_outside", "ABS"])
+def test_panel_save_charts_outside_is_refused(panel: Any, tree: dict[str, Path],
+                                              folder: str) -> None:  # fmt: skip
+    """"Save charts" into a folder outside (typed, through '..' or a link): refused, nothing
+    written there."""
+    folder = str(tree["outside"]) if folder == "ABS" else folder
+    assert panel.save_charts(folder, formats=("svg",)) == []
+    assert "Save charts folder: must be inside the folders" in panel.message.value
+    assert sorted(p.name for p in tree["outside"].iterdir()) == ["secrets.yaml", "to_work"]
+
+
+def test_panel_save_charts_refuses_a_link_planted_inside(panel: Any,
+                                                         tree: dict[str, Path]) -> None:
+    """A chart file name inside the folder that is a link to a file outside: refused before
+    any file is written (the link's target is left as it was)."""
+    charts = tree["work"] / "charts"
+    charts.mkdir()
+    victim = tree["outside"] / "victim.txt"
+    victim.write_text("keep me\n")
+    (charts / "revenue.svg").symlink_to(victim)
+    assert panel.save_charts(charts, formats=("svg",)) == []
+    assert "must be inside the folders" in panel.message.value
+    assert victim.read_text() == "keep me\n"
+    assert sorted(p.name for p in charts.iterdir()) == ["revenue.svg"]
+
+
+def test_panel_save_charts_inside_passes_the_check(panel: Any, tree: dict[str, Path]) -> None:
+    """Into the store (where the default folder is) and the start folder the check lets the
+    save go on: with nothing evaluated yet it says so instead of refusing."""
+    for folder in (tree["store"] / "planner_charts", "charts", tree["work"]):
+        assert panel.save_charts(folder, formats=("svg",)) == []
+        assert "nothing to save yet" in panel.message.value
+        assert "must be inside" not in panel.message.value
+    target = tree["store"] / "planner_charts" / "revenue.svg"
+    assert panel._confined(target, "Save charts folder") == target
+
+
+def test_an_unconfined_panel_is_what_a_notebook_gets(tiny_factory: Any,
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    """Without ``allowed_folders`` (a notebook user's own kernel) nothing is refused."""
+    require("ipywidgets", "the planner panel needs it: pip install -e .[notebook]")
+    from sla_sim.planner.panel import PlannerPanel
+
+    p = PlannerPanel(scenario=tiny_factory(None), reps=2, workers=1)
+    try:
+        assert p.allowed_folders is None
+        assert p._confined(tmp_path / "x", "File") == tmp_path / "x"
+    finally:
+        p.planner.close()
+
+
+# ---------------------------------------------------------------------- the server's guards
+@pytest.mark.parametrize(("host", "port", "allowed"), [
+    ("127.0.0.1:8866", 8866, True),
+    ("localhost:8866", 8866, True),
+    ("LocalHost:8866", 8866, True),
+    ("[::1]:8866", 8866, True),
+    ("127.0.0.1:8867", 8866, False),      # another port
+    ("127.0.0.1", 8866, False),           # no port (only right for port 80)
+    ("localhost", 80, True),
+    ("evil.example:8866", 8866, False),   # DNS rebinding: the attacker's own name
+    ("localhost.evil.example:8866", 8866, False),
+    ("127.0.0.2:8866", 8866, False),
+    ("0.0.0.0:8866", 8866, False),
+    ("::1:8866", 8866, False),            # IPv6 without brackets is not a Host form
+    ("", 8866, False),
+])  # fmt: skip
+def test_host_allow_list(host: str, port: int, allowed: bool) -> None:
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    from sla_sim.planner.server import host_allowed
+
+    assert host_allowed(host, port) is allowed
+
+
+def test_busy_page_names_the_flag_and_what_to_do() -> None:
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    from sla_sim.planner.server import busy_page
+
+    page = busy_page(3, 60.0)
+    assert "The SLA planner is busy" in page
+    assert "--max-kernels 3" in page
+    assert "after 60 s" in page
+
+
+def test_kernel_cap_refuses_a_start_before_launching_anything() -> None:
+    """At ``max_kernels`` live (or starting) kernels a start raises KernelCapError at once,
+    and a page finds no room unless a pre-heated kernel is waiting for it."""
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    from sla_sim.planner.kernels import DashboardKernelManager, KernelCapError
+
+    km = DashboardKernelManager(max_kernels=2)
+    assert km.room_for_page()
+    km._kernels["a"] = object()
+    loop = asyncio.new_event_loop()
+    try:
+        pending = loop.create_future()  # a kernel still starting counts
+        km._pending_kernels["b"] = pending
+        assert km.live_kernels() == 2
+        assert not km.room_for_page()
+        with pytest.raises(KernelCapError, match="--max-kernels 2"):
+            loop.run_until_complete(km.start_kernel(kernel_name="python3"))
+        pending.set_exception(RuntimeError("failed start"))  # a failed start does not count
+        pending.exception()
+        assert km.live_kernels() == 1
+        assert km.room_for_page()
+        km._kernels["b"] = object()
+        ready = loop.create_future()
+        ready.set_result({"kernel_id": "b"})
+        km._pools = {"nb": [ready]}  # a pre-heated kernel waits: the page gets it
+        assert km.room_for_page()
+        failed = loop.create_future()
+        failed.set_exception(KernelCapError("refill refused"))
+        km._pools = {"nb": [failed]}  # a refill the cap refused is dropped, not handed out
+        assert not km.room_for_page()
+        assert km._pools == {"nb": []}
+    finally:
+        km._kernels.clear()
+        km._pending_kernels.clear()
+        loop.close()
+
+
+def test_the_token_reaches_the_server_by_environment_not_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The command line (readable by every user of the machine) holds no token; the server
+    takes it from the environment and removes it there before any kernel inherits it, and
+    makes one of its own when none is given (never tokenless)."""
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    import signal
+
+    from sla_sim.planner.dashboard import TOKEN_ENV, notebook, voila_command
+    from sla_sim.planner.server import DashboardVoila
+
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text(__import__("json").dumps(notebook(workdir=tmp_path)))
+    assert "token" not in " ".join(voila_command(nb, 8866)[:-1]).lower()  # all but the file
+    old = signal.getsignal(signal.SIGTERM)  # Voilà's initialize installs its own handler
+    try:
+        monkeypatch.setenv(TOKEN_ENV, "the-start-token")
+        app = DashboardVoila()
+        app.initialize([str(nb)])
+        assert app.token == "the-start-token"
+        assert TOKEN_ENV not in os.environ
+        other = DashboardVoila()
+        other.initialize([str(nb)])
+        assert len(other.token) >= 32
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def test_the_command_line_defaults_are_the_documented_ones() -> None:
+    """``sla-sim dashboard`` without flags: cap 4 and culling after 60 s, as the planner module
+    and docs/security.md say."""
+    from sla_sim.cli.main import build_parser
+    from sla_sim.planner.dashboard import CULL_AFTER_S, MAX_KERNELS
+
+    args = build_parser().parse_args(["dashboard"])
+    assert args.max_kernels == MAX_KERNELS == 4
+    assert args.cull_after == CULL_AFTER_S == 60
+    args = build_parser().parse_args(["dashboard", "--max-kernels", "9"])
+    assert args.max_kernels == 9
+
+
+def test_open_hands_the_browser_a_private_redirect_not_the_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``--open`` gives the browser a file only this user can read, which redirects to the
+    address with the token: the token never appears on the browser's command line."""
+    import stat
+    import webbrowser
+
+    from sla_sim.planner.dashboard import _open_in_browser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    page = "http://127.0.0.1:8866/?token=secret-token"
+    _open_in_browser(tmp_path, page)
+    assert len(opened) == 1
+    assert opened[0].startswith("file://")
+    assert "secret-token" not in opened[0]
+    redirect = Path(opened[0].removeprefix("file://"))
+    assert stat.S_IMODE(redirect.stat().st_mode) == 0o600
+    assert f"url={page}" in redirect.read_text()

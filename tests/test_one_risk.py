@@ -1,0 +1,77 @@
+"""One risk model on every surface: a clause breached in some months but never over the whole
+measured period is reported with a non-zero risk by the panel headline, the report, the console
+and the breach chart, all in the same words and the same number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sla_sim.batch.breach import clause_risk, riskiest
+from sla_sim.batch.replications import run_replications
+from sla_sim.batch.results import Results
+from sla_sim.report.units import month_name, prob
+
+REPS = 4
+
+
+@pytest.fixture(scope="module")
+def monthly_only(tiny_factory: Any) -> tuple[Results, str]:
+    """Two measured months; first touch breached in the second month of replications 0 and 1
+    (and in no other month), while every other clause and the whole period are never breached."""
+    sc = tiny_factory({"horizon.measure_months": 2})
+    res = run_replications(sc, reps=REPS, seed=3, workers=1)
+    table = res.table.copy()
+    breach = table["metric"].str.endswith("_breach") & (table["metric"] != "revenue_target_breach")
+    table.loc[breach, "value"] = 0.0
+    months = [p for p in dict.fromkeys(table["period"]) if p != "total"]
+    second = months[1]
+    hit = ((table["metric"] == "first_touch_breach") & (table["period"] == second)
+           & (table["replication"].isin([0, 1])))  # fmt: skip
+    table.loc[hit, "value"] = 1.0
+    return Results.from_table(sc, table, res.terminal, res.meta), second
+
+
+def test_clause_risk_separates_month_and_whole_period(monthly_only):
+    res, second = monthly_only
+    risk = clause_risk(res).set_index("clause")
+    ft = risk.loc["first_touch"]
+    assert ft["p_any_month"] == pytest.approx(0.5)
+    assert ft["worst_month"] == second
+    assert ft["p_worst_month"] == pytest.approx(0.5)
+    assert ft["p_window"] == 0.0
+    assert risk.loc["attempts", "p_any_month"] == 0.0
+    assert riskiest(clause_risk(res))["clause"] == "first_touch"
+
+
+def test_every_surface_reports_the_monthly_risk(monthly_only, tmp_path, capsys):
+    """Panel headline, report (Markdown), console headline and the breach bars all carry the
+    50 % monthly risk of first touch, though the whole period was never breached."""
+    pytest.importorskip("ipywidgets")
+    from sla_sim.cli.tables import headline
+    from sla_sim.planner.panel import headline_html
+    from sla_sim.report import charts as viz
+    from sla_sim.report.document import write_report
+
+    res, second = monthly_only
+    words = f"breached in at least one month in {prob(0.5)}"
+    assert words in headline_html(res)
+    assert f"(worst month {month_name(second)}: {prob(0.5)})" in headline_html(res)
+
+    console = headline(res)
+    row = next(line for line in console.splitlines() if line.startswith("First touch"))
+    assert f"{month_name(second)}: {prob(0.5)}" in row
+    assert "P(some month breached)" in console
+    assert "P(whole period breached)" in console
+
+    md = write_report(res, tmp_path)["report.md"].read_text(encoding="utf-8")
+    ft_row = next(line for line in md.splitlines() if line.startswith("| First touch"))
+    assert prob(0.5) in ft_row
+
+    bars = viz.breach_probabilities(res).to_dict()["datasets"]
+    values = next(v for v in bars.values() if any("commitment" in r for r in v))
+    ft = next(r for r in values if r["metric"] == "first_touch_breach")
+    assert ft["p_breach"] == pytest.approx(0.5)
+    assert np.isclose(next(r for r in values if r["metric"] == "attempts_breach")["p_breach"], 0)

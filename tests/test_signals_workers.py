@@ -1,0 +1,51 @@
+"""Ctrl-C in a terminal sends SIGINT to the whole process group: the command exits 130 with
+one line, and its worker processes (which ignore SIGINT and leave the stop to their parent)
+print no KeyboardInterrupt traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sla_sim.scenario.io import save
+from tests.conftest import make_tiny
+from tests.proc_util import descendants
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ctrl_c_to_the_process_group_exits_130_without_worker_tracebacks(tmp_path: Path
+                                                                         ) -> None:  # fmt: skip
+    """SIGINT to the group of ``sla-sim run --workers 2`` while both workers simulate: exit
+    130, no traceback on stderr, no worker left."""
+    sc = save(make_tiny({"horizon.warmup_days": 60, "horizon.measure_months": 3}),
+              tmp_path / "sc.yaml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "sla_sim", "run", str(sc), "--reps", "40",
+                             "--workers", "2", "--no-report", "--store", str(tmp_path / "st")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = descendants(proc.pid)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(1.0)  # both inside a replication
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+    time.sleep(0.5)
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()
+                and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]]
