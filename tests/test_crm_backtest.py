@@ -3,12 +3,12 @@
 Train on the leads created before 2018-04-01 (censored there), test April 2018. The test
 documents the coverage reached; it is not tuned to pass: it checks that every metric the export
 can measure is judged, that the observed values are the data's, and records the verdicts.
-With seed 20260101 and 20 replications, the run at the time of writing judged 7 metrics and
-found 2 of them inside P10-P90 (coverage 0.29: the cohort's MQLs won within 60 and 90 days).
-April's MQLs (1,352) and wins (207) are above the simulated P90 (volume grew month on month,
-and April's wins come from a pipeline that grew faster than a steady-state warm-up builds),
-and the simulated won curve rises more slowly in its first month (2.9% within 7 days against
-5.7%, 9.4% within 30 days against 10.9%).
+With seed 20260101 and 20 replications (bands from simulation noise, parameter draws and the
+volume trend, base smb_inbound), the run at the time of writing judged 7 metrics and found 4 of
+them inside P10-P90 (the won curve at 14 to 90 days); April's MQLs (1,352) and wins (207) are
+above P90 (April jumped above the 13-week trend), and the simulated won curve rises more slowly
+in its first week (April's cohort converted faster than those before it). The rolling origins
+below are recorded in docs/forecasts.md.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def test_olist_backtest_april_2018(olist) -> None:
     assert t.loc[("wins", "2018-04"), "observed"] == 207
     assert t.loc[("won_within_90d", "cohort"), "observed"] == pytest.approx(0.1265, abs=1e-3)
     # the export has no first-touch or SQL dates: not judged, and said so
-    assert set(d["not_measurable"]) == {"first_touch_compliance", "sqls"}
+    assert set(d["not_measurable"]) == {"first_touch_compliance", "sqls", "opportunities"}
     judged = bt.table.dropna(subset=["inside"])
     assert len(judged) == 7
     assert (bt.table["p10"] <= bt.table["p90"]).all()
@@ -68,3 +68,60 @@ def test_olist_review_places_the_month(olist) -> None:
                                         "outside (high)"}  # fmt: skip
     assert 0 <= v.loc["wins", "percentile"] <= 1
     assert set(v["side"]) == {"marketing", "handoff", "sales"}
+
+
+ORIGINS = ("2018-01-01", "2018-02-01", "2018-04-01")
+
+
+@pytest.fixture(scope="module")
+def rolling(olist):
+    from sla_sim.crm.backtest import rolling_backtest
+
+    return rolling_backtest(olist, preset("default"), list(ORIGINS), 1, reps=20,
+                            progress=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_olist_rolling_origins_beat_the_naive_forecast(rolling) -> None:
+    """At every origin the simulation's mean scaled error is at most the naive forecast's
+    (both made from what was known before the origin); recorded in docs/forecasts.md."""
+    d = rolling.as_dict()
+    assert d["origins"] == list(ORIGINS)
+    for bo in d["by_origin"]:
+        mse = bo["scores"]["mean_scaled_error"]
+        print(bo["train_until"], mse, "inside", bo["coverage_p10_p90"], bo["band_sources"])
+        assert bo["scores"]["compared_with_naive"] == 7
+        assert mse["simulation"] <= mse["naive"], bo["train_until"]
+    # the rows keep the per-metric form of a single backtest, with their origin
+    assert {"origin", "observed", "p10", "p50", "p90", "inside", "naive"} <= set(
+        d["metrics"][0])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="measured 0, 3 and 3 of 7 inside P10-P90 at the three"
+                   " origins (docs/forecasts.md): January follows a regime change (wins start"
+                   " in December 2017), February's and April's cohorts convert faster than any"
+                   " cohort before them")  # fmt: skip
+def test_olist_rolling_origins_bands_hold(rolling) -> None:
+    for bt in rolling.backtests:
+        judged = bt.table.dropna(subset=["inside"])
+        assert int(judged["inside"].astype(bool).sum()) >= 4, bt.meta["train_until"]
+
+
+def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None:
+    from sla_sim.crm.calibrate import calibrate
+
+    cal = calibrate(olist, preset("default"))
+    kept = {k["parameter"]: k["reason"] for k in cal.not_identified}
+    # the censored won model is used: the log does not claim the win rate was simply kept
+    assert "won_cure_model" in cal.checks
+    assert "needs closed_at" not in kept.get("channels[*].win_rate", "")
+    assert kept["channels[*].sql_rate"].startswith("derived")
+    # every sql_rate at its cap is flagged with what it means, and only those
+    capped = {e.path for e in cal.estimates if e.path.endswith("sql_rate") and e.value >= 0.99}
+    flagged = {b["parameter"] for b in cal.checks.get("at_bound", [])}
+    assert capped == flagged
+    assert all("win_rate raised" in b["meaning"] for b in cal.checks.get("at_bound", []))
+    # MQLs only: MQLs per month identified, no nurture MQLs added
+    assert cal.get("channels[organic_search].mqls_per_month").value > 0
+    assert cal.scenario.nurture.engage_probability == 0.0

@@ -70,6 +70,8 @@ def _grep(folder: Path, secrets: list[str]) -> list[str]:
 def test_template_measure_calibrate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     tpl = tmp_path / "tpl"
     assert main(["crm", "template", "--out", str(tpl)]) == 0
+    created = pd.read_csv(tpl / "leads.csv", dtype=str)["Created Date"]
+    assert created.str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()  # as a CRM writes
     store = tmp_path / "store"
     assert main(["measure", str(tpl / "leads.csv"), "--map", str(tpl / "mapping.yaml"),
                  "--store", str(store), "--no-report"]) == 0  # fmt: skip

@@ -115,7 +115,7 @@ def test_mapping_names_missing_column(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         load_export(p, m)
     (msg,) = _problems(err)
-    assert msg.startswith("columns.sql_at: names a column that is not in the export")
+    assert msg.startswith("columns.sql_at: names a column that is not in leads.csv")
     assert "'SQL Date'" in msg
 
 

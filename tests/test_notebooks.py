@@ -231,3 +231,4 @@ def test_from_crm_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert list((tmp_path / "store").glob("*/summary.json"))  # the measured run
     assert {"olist_calibrated.yaml", "calibration.json", "backtest.svg", "review.png"} <= {
         p.name for p in (tmp_path / "store" / "crm_out").iterdir()}
+    _speaks_words(nb)

@@ -128,10 +128,24 @@ def revenue_distribution(results: Results) -> pd.DataFrame:
         c10, c50, c90, cm = _q(c)
         rows.append({
             "period": p, "revenue_p10": r10, "revenue_p50": r50, "revenue_p90": r90,
-            "revenue_mean": rm, "target": float(np.nanmean(t)),
-            "p_meet_target": float(np.mean(r >= t)),
+            "revenue_mean": rm, "target": _mean(t), "p_meet_target": _p_meet(r, t),
             "cumulative_p10": c10, "cumulative_p50": c50, "cumulative_p90": c90,
-            "cumulative_mean": cm, "cumulative_target": float(np.nanmean(ct)),
-            "p_meet_cumulative_target": float(np.mean(c >= ct)),
+            "cumulative_mean": cm, "cumulative_target": _mean(ct),
+            "p_meet_cumulative_target": _p_meet(c, ct),
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean of the finite values; NaN (no warning) when there are none (not measured)."""
+    x = np.asarray(x, dtype=float)
+    return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
+
+
+def _p_meet(r: np.ndarray, t: np.ndarray) -> float:
+    """Share of replications meeting the target; NaN when revenue or target is unmeasured
+    (a measured export without amounts: blank, never a 0% chance)."""
+    r, t = np.asarray(r, dtype=float), np.asarray(t, dtype=float)
+    if not (np.isfinite(r).any() and np.isfinite(t).any()):
+        return float("nan")
+    return float(np.mean(r >= t))

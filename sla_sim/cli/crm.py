@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,12 +22,55 @@ from sla_sim.cli.common import (
 __all__ = ["register"]
 
 
+SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist")}
+
+
+def _sample_args(args: argparse.Namespace) -> None:
+    """``--sample NAME``: the shipped export and its preset, from any folder."""
+    if getattr(args, "sample", None) is None:
+        if not args.export:
+            raise_option("EXPORT", "give an export file (or --sample olist), e.g. sla-sim"
+                         f" {args.command} leads.csv --map preset:salesforce", None)
+        if args.map is None:
+            raise_option("--map", "is required: a mapping file or preset:NAME, e.g. --map"
+                         " preset:salesforce (write a draft with: sla-sim crm map EXPORT)", None)
+        return
+    from importlib import resources
+
+    if args.export:
+        raise_option("--sample", "is an export itself: give no EXPORT file with it",
+                     " ".join(args.export))  # fmt: skip
+    file, mapping = SAMPLES[args.sample]
+    folder = resources.files("sla_sim.data").joinpath(args.sample)
+    args.export = [str(folder.joinpath(file))]
+    args.map = args.map or mapping
+
+
 def _export(args: argparse.Namespace):  # -> CrmExport
     from sla_sim.crm.load import load_export
+    from sla_sim.crm.read import INPUT_ENV
 
-    exp = load_export(args.export, args.map, activities=args.activities)
+    _sample_args(args)
+    before = os.environ.get(INPUT_ENV)
+    if args.max_input_mb is not None:
+        if not args.max_input_mb > 0:
+            raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
+        os.environ[INPUT_ENV] = str(args.max_input_mb)
+    try:
+        exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
+    finally:  # the bound is this command's, not the process's
+        if before is None:
+            os.environ.pop(INPUT_ENV, None)
+        else:
+            os.environ[INPUT_ENV] = before
+    for what in exp.messages:
+        print(f"sla-sim: note: {what}", file=sys.stderr)
     for what, n in exp.incomplete.items():
         print(f"sla-sim: note: {n:,} {what}", file=sys.stderr)
+    if exp.exported_from != "mapping":
+        print(f"sla-sim: note: exported_at {exp.exported_at:%Y-%m-%d %H:%M} UTC, from"
+              f" {exp.exported_from} (set exported_at in the mapping to fix it)",
+              file=sys.stderr)  # fmt: skip
     return exp
 
 
@@ -55,14 +99,21 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from sla_sim.cli.common import scenario_from
     from sla_sim.crm.measure import measure_export, store_measured
 
+    if args.scenario is None and args.export and Path(args.export[-1]).suffix.lower() in {
+            ".yaml", ".yml", ".toml", ".json"}:  # measure EXPORT... SCENARIO
+        args.scenario = args.export.pop()
     sc = scenario_from(args)
     exp = _export(args)
     me = measure_export(exp, sc, start=args.start, end=args.end)
     run_id, path = store_measured(me, RunStore(args.store), out=args.out)
     if not args.no_report:
+        import warnings
+
         from sla_sim.report.document import write_report
 
-        write_report(me.results, path)
+        with warnings.catch_warnings():  # empty slices of unmeasurable clauses are expected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            write_report(me.results, path)
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
@@ -71,8 +122,9 @@ def cmd_measure(args: argparse.Namespace) -> int:
         print(f"  {clause:12s} compliance {c:7.1%}   met {t[f'{clause}_met']:,.0f}"
               f"  breached {t[f'{clause}_breached']:,.0f}  pending {t[f'{clause}_pending']:,.0f}"
               if c == c else f"  {clause:12s} not measurable from this export")
-    for m in exp.mapping.missing_costs(exp.activities is not None):
-        print(f"  missing {m['field']}: no {m['metrics']}", file=sys.stderr)
+    for m in exp.report()["missing_fields"]:
+        if m["metrics"] not in ("-", "nothing (one segment)"):
+            print(f"  missing {m['field']}: no {m['metrics']}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -80,6 +132,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit a scenario to an export (censoring handled); write it and calibration.json."""
     from sla_sim.crm.calibrate import calibrate, write_calibration
 
+    if not args.out:
+        raise_option("--out", "is required: the calibrated scenario to write, e.g. --out"
+                     " calibrated.yaml (calibration.json goes beside it)", None)
+    target = Path(args.out)
+    taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
+    if taken and not args.force:
+        raise_option("--out", f"{', '.join(p.name for p in taken)} already exist(s) in"
+                     f" {target.parent}: choose another --out or add --force", str(target))
     exp = _export(args)
     cal = calibrate(exp, _base(args.base), name=args.name)
     path, js = write_calibration(cal, args.out)
@@ -88,9 +148,25 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for path, b in cal.checks.get("applied_at_the_schema_bound", {}).items():
         print(f"  {path}: estimate {b['estimate']:g} outside the allowed range {b['allowed']};"
               f" applied {b['applied']:g}", file=sys.stderr)
+    _print_models(cal)
     for k in cal.not_identified:
-        print(f"  kept from {k['kept_from']}: {k['parameter']} ({k['reason']})")
+        how = "derived with values of" if k["reason"].startswith("derived") else "kept from"
+        print(f"  {how} {k['kept_from']}: {k['parameter']} ({k['reason']})")
     return EXIT_OK
+
+
+def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
+    """Which models the calibration used, and any parameter at a bound (what it means)."""
+    c = cal.checks
+    if "won_cure_model" in c:
+        w = c["won_cure_model"]
+        print(f"  won model: mixture cure model from {w['from']} (P(ever won) {w['p_ever_won']:g},"
+              f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
+    if "nurture" in c:
+        print(f"  nurture: {c['nurture']}")
+    for b in c.get("at_bound", []):
+        print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
+              file=sys.stderr)
 
 
 #: Most months ``backtest --test-months`` may simulate (the schema's measured-months bound).
@@ -118,8 +194,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS)
     exp = _export(args)
+    if args.origins:
+        return _rolling(args, exp)
     bt = backtest(exp, base, args.train_until, args.test_months, reps=args.reps,
-                  seed=args.seed, progress=not args.quiet)  # fmt: skip
+                  seed=args.seed, progress=not args.quiet,
+                  predictive=not args.fixed_parameters)  # fmt: skip
     out = _out_dir(args, "backtest")
     write_calibration(bt.calibration, out / "calibrated.yaml")
     (out / "backtest.json").write_text(json.dumps(bt.as_dict(), indent=2) + "\n")
@@ -128,6 +207,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print(f"backtest: trained until {d['train_until']}, tested {', '.join(d['test_months'])};"
           f" observed inside P10-P90 for {d['coverage_p10_p90']:.0%} of the judged metrics"
           f" -> {out}")  # fmt: skip
+    mse = d["scores"]["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {d['scores']['skill']}; band sources {d['band_sources']}")
     for r in bt.table.itertuples():
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
         print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
@@ -135,10 +217,55 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- rolling-origin backtest (backtest --origins) ----
+def _rolling_args(b: argparse.ArgumentParser, when: argparse._MutuallyExclusiveGroup) -> None:
+    when.add_argument("--origins", metavar="START:END",
+                      help="rolling origins: every first of a month from START to END, each"
+                      " calibrated on what was known before it, tested on --test-months")
+    b.add_argument("--fixed-parameters", action="store_true",
+                   help="bands from the simulation's noise only (no parameter or trend draws)")
+
+
+def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-def]
+    from sla_sim.crm import charts
+    from sla_sim.crm.backtest import monthly_origins, rolling_backtest
+    from sla_sim.crm.calibrate import write_calibration
+
+    origins = monthly_origins(args.origins)
+    rb = rolling_backtest(exp, _base(args.base), origins, args.test_months, reps=args.reps,
+                          seed=args.seed, progress=not args.quiet,
+                          predictive=not args.fixed_parameters)  # fmt: skip
+    out = _out_dir(args, "backtest")
+    for bt in rb.backtests:
+        write_calibration(bt.calibration, out / bt.meta["train_until"] / "calibrated.yaml")
+    d = rb.as_dict()
+    (out / "backtest.json").write_text(json.dumps(d, indent=2) + "\n")
+    charts.save(charts.rolling_chart(rb.table), out / "backtest")
+    sc = d["scores"]
+    cov = sc["coverage_p10_p90"]
+    print(f"backtest from {len(origins)} origins ({origins[0]} .. {origins[-1]}),"
+          f" {args.test_months} test month(s) each -> {out}")
+    print(f"  coverage of P10-P90: {'-' if cov is None else f'{cov:.0%}'} of {sc['judged']}"
+          f" judged (80% expected, binomial SE {sc['coverage_binomial_se'] or 0:.0%})")
+    mse = sc["mean_scaled_error"]
+    print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
+          f" skill {sc['skill']}")
+    print(f"  band sources (share of variance): {d['band_sources']}")
+    for r in rb.table.itertuples():
+        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        print(f"  {r.origin} {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
+              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}  {flag}")
+    return EXIT_OK
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """A month's actual compliance placed in the simulated distribution."""
     from sla_sim.scenario.io import load
 
+    for flag, value, example in (("--scenario", args.scenario, "--scenario calibrated.yaml"),
+                                 ("--month", args.month, "--month 2025-06")):
+        if not value:
+            raise_option(flag, f"is required, e.g. {example}", None)
     sc = load(args.scenario)
     _check_simulation(sc, args.reps, args.seed, 1)
     from sla_sim.crm import charts
@@ -168,12 +295,41 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """Write a draft mapping guessed from the headers and a sample of the files' values."""
+    from sla_sim.crm.guess import draft_mapping
+    from sla_sim.crm.mapping import load_mapping
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise_option("--out", "exists: choose another file or add --force", str(out))
+    text, outside = draft_mapping(args.files, out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    load_mapping(out)  # the draft is a valid mapping
+    print(text, end="")
+    joins = "".join(f" --join {f}" for f in outside)
+    print(f"wrote {out}; next: sla-sim measure {args.files[0]}{joins} --map {out}")
+    return EXIT_OK
+
+
 def _export_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("export", help="lead table (.csv or .parquet)")
-    p.add_argument("--map", required=True, metavar="M",
-                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot)")
+    p.add_argument("export", nargs="*", metavar="EXPORT",
+                   help="lead table file(s) (.csv, .csv.gz or .parquet; several files of one"
+                   " table are read as one)")
+    p.add_argument("--map", metavar="M",
+                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot);"
+                   " draft one with 'sla-sim crm map EXPORT'")
+    p.add_argument("--join", action="append", metavar="FILE",
+                   help="file of the mapping's next join table, e.g. the opportunity report"
+                   " (repeatable)")
     p.add_argument("--activities", metavar="FILE",
                    help="activity table (default: the mapping's activity_file, if any)")
+    p.add_argument("--sample", choices=sorted(SAMPLES),
+                   help="a shipped sample export instead of EXPORT (with its preset)")
+    p.add_argument("--max-input-mb", type=float, metavar="MB",
+                   help="bound on each input file's size and decompressed size (default"
+                   " 1024, or $SLA_SIM_MAX_INPUT_MB)")
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -204,8 +360,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("calibrate", help="fit a scenario to a CRM export (censoring handled)")
     _export_args(c)
-    c.add_argument("--out", required=True, help="scenario YAML to write (calibration.json"
-                   " goes beside it)")
+    c.add_argument("--out", help="scenario YAML to write, e.g. calibrated.yaml"
+                   " (calibration.json goes beside it)")
+    c.add_argument("--force", action="store_true",
+                   help="overwrite an existing --out and calibration.json")
     c.add_argument("--base", metavar="PRESET_OR_FILE",
                    help="scenario whose values are kept where the export says nothing"
                    " (default: default)")
@@ -214,8 +372,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backtest", help="calibrate before a date, simulate after, compare")
     _export_args(b)
-    b.add_argument("--train-until", required=True, metavar="DATE",
-                   help="calibrate on leads created before this date (YYYY-MM-DD)")
+    when = b.add_mutually_exclusive_group(required=True)
+    when.add_argument("--train-until", metavar="DATE",
+                      help="calibrate on leads created before this date (YYYY-MM-DD)")
+    _rolling_args(b, when)
     b.add_argument("--test-months", type=int, default=1, metavar="N",
                    help="months after --train-until to simulate and compare (default 1)")
     b.add_argument("--base", metavar="PRESET_OR_FILE",
@@ -231,8 +391,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("review", help="a month's compliance in the simulated distribution")
     _export_args(r)
-    r.add_argument("--scenario", required=True, help="scenario file to hold the month to")
-    r.add_argument("--month", required=True, metavar="YYYY-MM",
+    r.add_argument("--scenario", help="scenario file to hold the month to")
+    r.add_argument("--month", metavar="YYYY-MM",
                    help="the month of the export to review")
     r.add_argument("--reps", type=int, default=100, help="replications (default 100)")
     r.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
@@ -242,10 +402,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_limit_args(r)
     r.set_defaults(func=cmd_review)
 
-    g = sub.add_parser("crm", help="CRM helpers: 'crm template' writes an example mapping"
-                       " and export")  # fmt: skip
+    g = sub.add_parser("crm", help="CRM helpers: 'crm map' drafts a mapping from an export,"
+                       " 'crm template' writes an example mapping and export")  # fmt: skip
     gs = g.add_subparsers(dest="crm_command", metavar="SUBCOMMAND")
     t = gs.add_parser("template", help="write an example mapping and a small example export")
     t.add_argument("--out", help="folder (default ./crm_template)")
     t.add_argument("--force", action="store_true", help="write into a non-empty --out")
     t.set_defaults(func=cmd_template)
+    mp = gs.add_parser("map", help="draft a mapping from an export's headers and values")
+    mp.add_argument("files", nargs="+", metavar="FILE",
+                    help="the lead table, then optionally the opportunity table")
+    mp.add_argument("--out", default="mapping.yaml", help="mapping to write (default"
+                    " ./mapping.yaml)")
+    mp.add_argument("--force", action="store_true", help="overwrite --out")
+    mp.set_defaults(func=cmd_map)

@@ -20,17 +20,21 @@ import pandas as pd
 from sla_sim.crm.calibrate import Calibration, calibrate
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.measure import measure_export
+from sla_sim.crm.naive import naive_forecast, weekly_counts
+from sla_sim.crm.predictive import TREND_WEEKS, band_sources, draw_scenarios, volume_trend
+from sla_sim.crm.scoring import add_errors, summarise
 from sla_sim.crm.to_log import to_log
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import elapsed_hours
 from sla_sim.scenario import Scenario
 
-__all__ = ["COHORT_DAYS", "MONTHLY", "Backtest", "backtest", "cohort_won_within",
+__all__ = ["COHORT_DAYS", "MONTHLY", "Backtest", "RollingBacktest", "backtest",
+           "cohort_won_within", "monthly_origins", "rolling_backtest",
            "simulate_months"]  # fmt: skip
 
 COHORT_DAYS = (7, 14, 30, 60, 90)
-MONTHLY = ("mqls", "first_touch_compliance", "sqls", "wins")
+MONTHLY = ("mqls", "first_touch_compliance", "sqls", "opportunities", "wins")
 FOLLOW_UP_MONTHS = 3  # simulated beyond the test window so the cohort's 90 days are seen
 
 
@@ -68,29 +72,36 @@ def _add_months(ts: pd.Timestamp, k: int) -> pd.Timestamp:
         ts.tz, nonexistent="shift_forward", ambiguous=False)
 
 
-def simulate_months(sc: Scenario, start: pd.Timestamp, months: int, reps: int, seed: int,
-                    progress: bool = True, extra_months: int = FOLLOW_UP_MONTHS
-                    ) -> pd.DataFrame:  # fmt: skip
-    """Simulate ``sc`` from ``start`` (a local date) for ``months`` measured months (plus
-    ``extra_months`` of follow-up); tidy (replication, period, metric, value) of the metrics
-    of the measured months plus the cohort shares (period ``cohort``)."""
-    from sla_sim.batch.worker import run_one
+def simulate_months(sc: Scenario | list[Scenario], start: pd.Timestamp, months: int,
+                    reps: int, seed: int, progress: bool = True,
+                    extra_months: int = FOLLOW_UP_MONTHS) -> pd.DataFrame:  # fmt: skip
+    """Simulate from ``start`` (a local date) for ``months`` measured months (plus
+    ``extra_months`` of follow-up), replication ``r`` with ``sc[r]`` (a list: predictive draws)
+    or ``sc``; tidy (replication, period, metric, value) of the metrics of the measured months
+    plus the cohort shares (period ``cohort``). Replications run through the batch layer; no
+    lead arrives in the follow-up months (they only let the test cohort mature)."""
+    from sla_sim.batch.replications import run_replication
     from sla_sim.horizon import horizon_hours
     from sla_sim.progress import progress_bar
 
-    horizon = sc.horizon.model_copy(update={"measure_start": start.date(),
-                                            "measure_months": months + extra_months})
-    sim = sc.model_copy(update={"horizon": horizon})
-    origin, start_h, _ = horizon_hours(sim)
-    local = pd.Timestamp(start.date()).tz_localize(sc.horizon.timezone,
-                                                   nonexistent="shift_forward", ambiguous=False)
+    scs = sc if isinstance(sc, list) else [sc] * reps
+    horizon = scs[0].horizon.model_copy(update={"measure_start": start.date(),
+                                                "measure_months": months + extra_months})
+    origin, start_h, end_h = horizon_hours(scs[0].model_copy(update={"horizon": horizon}))
+    tz = scs[0].horizon.timezone
+    local = pd.Timestamp(start.date()).tz_localize(tz, nonexistent="shift_forward",
+                                                   ambiguous=False)  # fmt: skip
     labels = [(_add_months(local, k)).strftime("%Y-%m") for k in range(months)]
     t1 = elapsed_hours(origin, _add_months(local, months).to_pydatetime())
+    # the follow-up months only let the test cohort mature: no lead arrives in them
+    quiet = [{"channel": c.name, "start_day": t1 / 24, "duration_days": (end_h - t1) / 24 + 1,
+              "multiplier": 0.0} for c in scs[0].channels] if extra_months else []
     out = []
-    with progress_bar(total=reps, desc=f"simulate {sc.name}", unit="rep",
+    with progress_bar(total=reps, desc=f"simulate {scs[0].name}", unit="rep",
                       disable=not progress, leave=False) as bar:  # fmt: skip
         for r in range(reps):
-            res = run_one(sim, seed, r, keep_log=True)
+            sim = _with_quiet_follow_up(scs[r], horizon, quiet)
+            res = run_replication(sim, seed, r, keep_log=True)
             tab = res.metrics
             tab = tab[tab["period"].isin(labels)]
             out.append(tab.assign(replication=r))
@@ -101,32 +112,53 @@ def simulate_months(sc: Scenario, start: pd.Timestamp, months: int, reps: int, s
     return pd.concat(out, ignore_index=True)
 
 
+def _with_quiet_follow_up(sc: Scenario, horizon: Any, quiet: list[dict[str, Any]]) -> Scenario:
+    from sla_sim.scenario.io import validate
+
+    data = sc.model_dump(mode="python")
+    data["horizon"] = horizon.model_dump(mode="python")
+    data["arrivals"]["bursts"] = data["arrivals"]["bursts"] + quiet
+    return validate(data, source="backtest simulation")
+
+
 @dataclass
 class Backtest:
-    """Observed against predicted, per metric and test month."""
+    """Observed against predicted (and the naive forecast), per metric and test month."""
 
-    table: pd.DataFrame  # metric, period, observed, p10, p50, p90, inside
+    table: pd.DataFrame  # metric, period, observed, p10, p50, p90, inside, naive, shares
     calibration: Calibration
     meta: dict[str, Any]
+    simulated: pd.DataFrame | None = None  # replication, period, metric, value (judged ones)
 
     def as_dict(self) -> dict[str, Any]:
         """``backtest.json``: aggregates only."""
-        rows = []
-        for r in self.table.to_dict("records"):
-            rows.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
-                             (round(v, 6) if isinstance(v, float) else v))
-                         for k, v in r.items()})  # fmt: skip
         judged = self.table["inside"].dropna()
         return {**self.meta, "coverage_p10_p90": None if judged.empty else
-                round(float(judged.astype(bool).mean()), 4), "metrics": rows}  # fmt: skip
+                round(float(judged.astype(bool).mean()), 4),
+                "scores": summarise(add_errors(self.table)),
+                "metrics": _records(self.table)}  # fmt: skip
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for r in table.to_dict("records"):
+        rows.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
+                         (round(v, 6) if isinstance(v, float) else v))
+                     for k, v in r.items()})  # fmt: skip
+    return rows
 
 
 def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: int = 1,
-             reps: int = 40, seed: int = 20260101, progress: bool = True) -> Backtest:  # fmt: skip
+             reps: int = 40, seed: int = 20260101, progress: bool = True,
+             predictive: bool = True) -> Backtest:  # fmt: skip
     """Calibrate on leads created before ``train_until`` (censored there), simulate the next
-    ``test_months`` months and compare them with the export."""
+    ``test_months`` months and compare them with the export and with the naive forecast.
+    ``predictive``: each replication draws its parameters and the volume trend
+    (:mod:`sla_sim.crm.predictive`); otherwise only the simulation's noise varies."""
     if test_months < 1:
         raise ScenarioError([Issue("--test-months", "must be >= 1", test_months)])
+    if reps < 2:
+        raise ScenarioError([Issue("--reps", "must be >= 2 (a band needs replications)", reps)])
     cut = pd.Timestamp(train_until)
     cut = cut.tz_localize(export.mapping.timezone) if cut.tzinfo is None else cut
     if not export.leads["created_at"].min() < cut.tz_convert("UTC") < export.exported_at:
@@ -138,7 +170,15 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
     sc = cal.scenario
     start_local = _local_midnight(cut.tz_convert(export.mapping.timezone))
     end_local = _add_months(start_local, test_months)
-    sims = simulate_months(sc, start_local, test_months, reps, seed, progress)
+    origin_naive = start_local.tz_localize(None)
+    trend = None
+    if predictive:
+        per_month = sum(e.value for e in cal.estimates if not e.derived and e.path.endswith(
+            ("].leads_per_month", "].mqls_per_month")))
+        days = (end_local - start_local).total_seconds() / 86400
+        trend = volume_trend(weekly_counts(train, origin_naive, TREND_WEEKS), days, per_month)
+    draws = draw_scenarios(cal, reps, seed, trend, parameters=predictive)
+    sims = simulate_months(draws.scenarios, start_local, test_months, reps, seed, progress)
     # observed: the full export, measured over the test window under the same scenario
     me = measure_export(export, sc, start=str(start_local.date()), end=str(end_local.date()))
     obs = me.table.set_index(["period", "metric"])["value"]
@@ -147,27 +187,106 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
     t1 = elapsed_hours(mapped.origin, end_local.to_pydatetime())
     cohort = cohort_won_within(mapped.log, t0, t1)
     follow = (export.exported_at - end_local.tz_convert("UTC")).total_seconds() / 86400
-    rows = []
     labels = [(_add_months(start_local, k)).strftime("%Y-%m") for k in range(test_months)]
+    naive = naive_forecast(export, origin_naive, labels, COHORT_DAYS)
     measurable = _measurable(export)
+    rows = []
+
+    def row(metric: str, period: str, o: float) -> None:
+        v = sims[(sims["metric"] == metric) & (sims["period"] == period)].sort_values(
+            "replication")
+        r = _row(metric, period, o, v["value"])
+        r["naive"] = float(naive.get((metric, period), np.nan))
+        src = band_sources(v["value"].to_numpy(float), draws) if len(v) == reps else None
+        for k in ("trend", "parameters", "simulation"):
+            r[f"share_{k}"] = np.nan if src is None else src[k]
+        rows.append(r)
+
     for metric in MONTHLY:
         for p in labels:
-            o = float(obs.get((p, metric), np.nan)) if measurable.get(metric, True) else np.nan
-            rows.append(_row(metric, p, o, sims[(sims["metric"] == metric)
-                                                & (sims["period"] == p)]["value"]))
+            row(metric, p, float(obs.get((p, metric), np.nan))
+                if measurable.get(metric, True) else np.nan)
     for d in COHORT_DAYS:
-        o = cohort[d] if follow >= d else np.nan  # an immature cohort is not judged
-        rows.append(_row(f"won_within_{d}d", "cohort", o,
-                         sims[sims["metric"] == f"won_within_{d}d"]["value"]))
+        row(f"won_within_{d}d", "cohort", cohort[d] if follow >= d else np.nan)
+    table = pd.DataFrame(rows)
     meta = {"train_until": str(cut.date()), "test_months": labels, "replications": reps,
             "seed": seed, "scenario": sc.name, "train_leads": train.n_leads,
-            "not_measurable": [m for m, ok in measurable.items() if not ok]}  # fmt: skip
-    return Backtest(pd.DataFrame(rows), cal, meta)
+            "not_measurable": [m for m, ok in measurable.items() if not ok],
+            "bands": ("simulation noise, parameter draws and the volume trend" if predictive
+                      else "simulation noise only (parameters fixed)"),
+            "volume_trend": None if trend is None else trend.as_dict(),
+            "parameters_drawn": len(draws.drawn),
+            "band_sources": _mean_sources(table)}  # fmt: skip
+    keep = sims["metric"].isin(table["metric"]) & sims["period"].isin(table["period"])
+    return Backtest(table, cal, meta, sims.loc[keep].reset_index(drop=True))
+
+
+def _mean_sources(table: pd.DataFrame) -> dict[str, float | None]:
+    """Mean share of the forecast variance per source over the judged metrics."""
+    j = table.dropna(subset=["observed", "share_simulation"])
+    return {k: (None if j.empty else round(float(j[f"share_{k}"].mean()), 3))
+            for k in ("trend", "parameters", "simulation")}
+
+
+@dataclass
+class RollingBacktest:
+    """Backtests from monthly origins, their table (one row per origin and metric) and scores."""
+
+    backtests: list[Backtest]
+    table: pd.DataFrame
+
+    def as_dict(self) -> dict[str, Any]:
+        """``backtest.json``: aggregates only; ``metrics`` keeps one row per origin x metric."""
+        by_origin = []
+        for bt in self.backtests:
+            d = bt.as_dict()
+            by_origin.append({k: d[k] for k in ("train_until", "test_months", "train_leads",
+                                                "coverage_p10_p90", "scores", "volume_trend",
+                                                "band_sources", "parameters_drawn")})
+        b0 = self.backtests[0].meta
+        return {"origins": [bt.meta["train_until"] for bt in self.backtests],
+                "replications": b0["replications"], "seed": b0["seed"], "bands": b0["bands"],
+                "not_measurable": b0["not_measurable"],
+                "scores": summarise(add_errors(self.table)),
+                "band_sources": _mean_sources(self.table), "by_origin": by_origin,
+                "metrics": _records(self.table)}  # fmt: skip
+
+
+def monthly_origins(spec: str) -> list[str]:
+    """``START:END`` (dates, both included) -> the first days of the months from START's."""
+    start, sep, end = spec.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        a, b = pd.Timestamp(start), pd.Timestamp(end)
+    except ValueError:
+        raise ScenarioError([Issue("--origins", "must be START:END (YYYY-MM-DD:YYYY-MM-DD)",
+                                   spec)]) from None  # fmt: skip
+    if b < a:
+        raise ScenarioError([Issue("--origins", "END must not come before START", spec)])
+    first = a.to_period("M").to_timestamp()
+    first = first if first == a.normalize() else first + pd.DateOffset(months=1)
+    out = [str(d.date()) for d in pd.date_range(first, b, freq="MS")]
+    if not out:
+        raise ScenarioError([Issue("--origins", "holds no first day of a month", spec)])
+    return out
+
+
+def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
+                     test_months: int = 1, reps: int = 40, seed: int = 20260101,
+                     progress: bool = True, predictive: bool = True) -> RollingBacktest:
+    """:func:`backtest` from each origin (calibrated on what was known before it)."""
+    bts = [backtest(export, base, o, test_months, reps, seed, progress, predictive)
+           for o in origins]
+    table = pd.concat([bt.table.assign(origin=bt.meta["train_until"]) for bt in bts],
+                      ignore_index=True)  # fmt: skip
+    return RollingBacktest(bts, table)
 
 
 def _measurable(export: CrmExport) -> dict[str, bool]:
     has_touch = export.has("first_touch_at") or export.activities is not None
     return {"first_touch_compliance": has_touch, "sqls": export.has("sql_at"),
+            "opportunities": export.has("opportunity_opened_at"),
             "wins": export.has("stage") and export.has("closed_at")}  # fmt: skip
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["backtest_chart", "review_chart", "save"]
+from sla_sim.metrics.docs import metric_label
+
+__all__ = ["backtest_chart", "review_chart", "rolling_chart", "save"]
 
 
 def backtest_chart(table: pd.DataFrame) -> Any:
@@ -16,6 +18,7 @@ def backtest_chart(table: pd.DataFrame) -> Any:
 
     df = table.copy()
     df["label"] = df["metric"] + " " + df["period"]
+    df["metric"] = df["metric"].map(metric_label)
     df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
         "not judged")
     base = alt.Chart(df).encode(y=alt.Y("period:N", title=None))
@@ -30,20 +33,48 @@ def backtest_chart(table: pd.DataFrame) -> Any:
             .properties(title="Backtest: observed against the simulated P10-P90"))
 
 
+def rolling_chart(table: pd.DataFrame) -> Any:
+    """Per metric, by origin: the simulated P10-P90 band and P50, the naive forecast (cross)
+    and the observation (dot, coloured by inside / outside the band)."""
+    import altair as alt
+
+    df = table.dropna(subset=["observed"]).copy()
+    df["label"] = df["metric"] + " " + df["period"].where(df["period"] == "cohort", "")
+    df["metric"] = df["metric"].map(metric_label)
+    df["inside"] = df["inside"].map({True: "inside P10-P90", False: "outside"}).fillna(
+        "not judged")
+    x = alt.X("origin:N", title="origin")
+    base = alt.Chart().encode(x=x)
+    band = base.mark_rule(strokeWidth=8, opacity=0.3).encode(
+        y=alt.Y("p10:Q", title=None, scale=alt.Scale(zero=False)), y2="p90:Q")
+    mid = base.mark_tick(thickness=2, size=16).encode(y="p50:Q")
+    naive = base.mark_point(shape="cross", size=70, color="#7f7f7f").encode(y="naive:Q")
+    obs = base.mark_point(filled=True, size=60).encode(
+        y="observed:Q", color=alt.Color("inside:N", title="observed"))
+    return (alt.layer(band, mid, naive, obs, data=df).properties(width=200, height=140)
+            .facet(facet=alt.Facet("metric:N", title=None), columns=4)
+            .resolve_scale(y="independent")
+            .properties(title="Rolling-origin backtest: simulation P10-P90 and P50 (tick),"
+                        " naive forecast (cross), observed (dot)"))
+
+
 def review_chart(review: Any) -> Any:
     """Per clause and KPI: the simulated months (ticks) and the actual month (red rule)."""
     import altair as alt
 
-    sims = review.simulated.assign(kind="simulated")
+    # only what the export measured: a clause without its fields has no actual to place
     act = review.table.dropna(subset=["actual"])[["metric", "actual"]].rename(
         columns={"actual": "value"}).assign(kind="actual")
+    sims = review.simulated[review.simulated["metric"].isin(act["metric"])].assign(
+        kind="simulated")
     df = pd.concat([sims[["metric", "value", "kind"]], act], ignore_index=True)
+    df["metric"] = df["metric"].map(metric_label)
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False))
     ticks = alt.Chart().mark_tick(opacity=0.4).encode(x=x).transform_filter(
         alt.datum.kind == "simulated")
     rule = alt.Chart().mark_rule(color="#d62728", strokeWidth=2).encode(x=x).transform_filter(
         alt.datum.kind == "actual")
-    return (alt.layer(ticks, rule, data=df).properties(width=200, height=40)
+    return (alt.layer(ticks, rule, data=df).properties(width=260, height=50)
             .facet(facet=alt.Facet("metric:N", title=None), columns=3)
             .resolve_scale(x="independent")
             .properties(title=f"Monthly review {review.month}: actual (red) among simulated"

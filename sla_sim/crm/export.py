@@ -157,20 +157,41 @@ def log_to_export(log: EventLog, origin: datetime, exported_at_h: float, timezon
     return ExportFrames(leads, acts, mapping, later)
 
 
+def _as_a_crm_writes(df: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Local times to the second (``2025-12-18 11:06:31``, in the mapping's zone, no offset)
+    and numbers to two decimals, as a CRM writes a CSV; rounding keeps every order."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            local = s.dt.round("s").dt.tz_convert(timezone)
+            out[c] = local.dt.strftime("%Y-%m-%d %H:%M:%S").where(s.notna(), "")
+        elif pd.api.types.is_float_dtype(s.dtype):
+            out[c] = s.round(2)
+    return out
+
+
 def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
-                 calendar: dict[str, Any] | None = None) -> tuple[Path, Path, Path]:  # fmt: skip
-    """Write ``leads.<fmt>``, ``activities.<fmt>`` and ``mapping.yaml`` into ``folder``."""
+                 calendar: dict[str, Any] | None = None, as_crm: bool = False
+                 ) -> tuple[Path, Path, Path]:  # fmt: skip
+    """Write ``leads.<fmt>``, ``activities.<fmt>`` and ``mapping.yaml`` into ``folder``.
+
+    A CSV keeps every nanosecond (an exact round trip) unless ``as_crm``: then it holds local
+    times to the second and numbers to two decimals, as a CRM writes them."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    mapping = dict(frames.mapping)
     for name, df in (("leads", frames.leads), ("activities", frames.activities)):
         p = out / f"{name}.{fmt}"
         if fmt == "parquet":
             df.to_parquet(p, index=False)
         else:
-            write_csv(df, p)
+            write_csv(_as_a_crm_writes(df, mapping["timezone"]) if as_crm else df, p)
         paths.append(p)
-    mapping = dict(frames.mapping)
+    if fmt != "parquet" and as_crm:
+        ex = pd.Timestamp(mapping["exported_at"]).ceil("s").tz_convert(mapping["timezone"])
+        mapping["exported_at"] = ex.strftime("%Y-%m-%d %H:%M:%S")
     mapping["activity_file"] = paths[1].name
     if calendar is not None:
         mapping["calendar"] = calendar

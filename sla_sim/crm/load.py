@@ -29,7 +29,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.crm.mapping import ACTIVITY_FIELDS, TIMESTAMPS, CrmMapping, load_mapping
+from sla_sim.crm.mapping import (
+    ACTIVITY_FIELDS,
+    STAGES,
+    TIMESTAMPS,
+    CrmMapping,
+    candidates,
+    load_mapping,  # fmt: skip
+)
+from sla_sim.crm.read import read_raw
+from sla_sim.crm.tables import read_lead_table, resolve_path
+from sla_sim.crm.values import parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
@@ -60,6 +70,9 @@ class CrmExport:
     exported_at: pd.Timestamp
     incomplete: dict[str, int] = field(default_factory=dict)
     source: str = ""
+    exported_from: str = "mapping"  # where exported_at came from (printed by the commands)
+    messages: list[str] = field(default_factory=list)  # how the files were read
+    skipped: list[str] = field(default_factory=list)  # mapped fields whose column is absent
 
     @property
     def n_leads(self) -> int:
@@ -79,7 +92,11 @@ class CrmExport:
             "first_created_at": self.leads["created_at"].min().isoformat()
             if self.n_leads else None,
             "incomplete": dict(self.incomplete),
-            "missing_fields": self.mapping.missing_costs(self.activities is not None),
+            "exported_at_from": self.exported_from,
+            "missing_fields": self.mapping.missing_costs(
+                self.activities is not None, set(self.leads.columns) | (
+                    set() if self.activities is None else {
+                        f"activity_{c}" for c in self.activities.columns})),
         }
 
     def cut(self, at: pd.Timestamp) -> CrmExport:
@@ -107,33 +124,15 @@ class CrmExport:
             m = (a["at"] < at).to_numpy() & keep[a["lead"].to_numpy()]
             acts = a.loc[m].reset_index(drop=True)
             acts["lead"] = new_pos[acts["lead"].to_numpy()]
-        return CrmExport(self.mapping, leads, acts, at, dict(self.incomplete), self.source)
+        return CrmExport(self.mapping, leads, acts, at, dict(self.incomplete), self.source,
+                         self.exported_from, list(self.messages), list(self.skipped))
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A CSV or Parquet table, every CSV column read as text (parsed per field later)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioError([Issue("export", "file not found", str(p))], source="export")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in {".parquet", ".pq"}:
-            return pd.read_parquet(p, columns=columns)
-        if suffix in {".csv", ".txt", ".gz"} or suffix.endswith("csv"):
-            return pd.read_csv(p, usecols=columns, dtype=str, engine="pyarrow")
-    except (OSError, ValueError) as err:
-        raise ScenarioError([Issue("export", f"cannot be read: {err}", str(p))],
-                            source="export") from None  # fmt: skip
-    raise ScenarioError([Issue("export", "must be a .csv or .parquet file", str(p))],
-                        source="export")  # fmt: skip
-
-
-def _header(path: Path) -> list[str]:
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    return list(pd.read_csv(path, nrows=0).columns)
+    """A CSV or Parquet table (bounded and checked by :mod:`sla_sim.crm.read`), every CSV
+    column read as text (parsed per field later)."""
+    raw = read_raw(path)
+    return raw.frame(columns if columns is not None else raw.header)
 
 
 def pseudonym(value: str, salt: str) -> str:
@@ -178,76 +177,57 @@ class _Problems:
         raise ScenarioError(shown, source=f"export {label}")
 
 
-def _parse_times(s: pd.Series, fmt: str, tz: str) -> pd.Series:
-    """Text (or datetime) column -> datetime64[ns, UTC]; unparseable values become NaT."""
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        parsed = s
-    else:
-        text = s.astype("string").str.strip()
-        text = text.where(text != "")
-        kw: dict[str, Any] = {"errors": "coerce"}
-        if fmt != "mixed":
-            kw["format"] = fmt
-        else:
-            kw["format"] = "mixed"
-        try:
-            parsed = pd.to_datetime(text, **kw)
-        except (ValueError, TypeError):  # mixed UTC offsets
-            parsed = pd.to_datetime(text, utc=True, **kw)
-    if getattr(parsed.dt, "tz", None) is None:
-        parsed = parsed.dt.tz_localize(tz, ambiguous=np.zeros(len(parsed), dtype=bool),
-                                       nonexistent="shift_forward")  # fmt: skip
-    return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-
-
 def _present(s: pd.Series) -> np.ndarray:
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         return (s.notna() & (s.astype("string").str.strip() != "")).to_numpy(bool)
     return s.notna().to_numpy(bool)
 
 
-def load_export(path: str | Path, mapping: Any, activities: str | Path | None = None,
-                salt: str | None = None) -> CrmExport:  # fmt: skip
+def load_export(path: str | Path | list[str | Path], mapping: Any,
+                activities: str | Path | None = None, salt: str | None = None,
+                joins: list[str | Path] | None = None) -> CrmExport:  # fmt: skip
     """Read and check an export through a mapping (file, ``preset:NAME``, dict or CrmMapping).
 
-    ``activities`` overrides the mapping's ``activity_file``. ``salt`` overrides the mapping's
-    pseudonym salt (empty: a random one, so pseudonyms are stable within this export only).
+    ``path`` may be several files of one lead table. ``joins`` gives the files of the
+    mapping's ``join`` tables in order (over their ``file``); ``activities`` overrides the
+    mapping's ``activity_file``. ``salt`` overrides the mapping's pseudonym salt (empty: a
+    random one, so pseudonyms are stable within this export only).
     """
     mp = load_mapping(mapping)
-    path = Path(path)
+    paths = [Path(p) for p in (path if isinstance(path, list | tuple) else [path])]
+    if not paths:
+        raise ScenarioError([Issue("export", "no file given", None)], source="export")
     salt = mp.salt if salt is None else salt
     salt = salt or secrets.token_hex(16)
-    label = path.name
-    lead_cols = {k: v for k, v in mp.columns.items() if k not in ACTIVITY_FIELDS}
-    raw = _read_leads(path, mp, lead_cols)
+    label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1})"
+    table = read_lead_table(paths, mp, [Path(j) for j in joins or []])
+    raw, names = table.raw, table.labels
     probs = _Problems()
-    incomplete: dict[str, int] = {}
+    incomplete: dict[str, int] = dict(table.notes)
+    fmt = mp.date_format
 
     # ids: missing ids and created dates cannot be placed; duplicates are errors
-    lid = raw[lead_cols["lead_id"]].astype("string").str.strip()
-    no_id = ~_present(raw[lead_cols["lead_id"]])
+    lid = raw["lead_id"].astype("string").str.strip()
+    no_id = ~_present(raw["lead_id"])
     dup = lid.duplicated(keep="first").to_numpy(bool) & ~no_id
-    probs.add_mask("leads", lead_cols["lead_id"], dup, lid, "duplicate lead id", 0)
+    probs.add_mask("leads", names["lead_id"], dup, lid, "duplicate lead id", 0)
 
     out = pd.DataFrame(index=raw.index)
+    date_only: dict[str, np.ndarray] = {}
     for t in TIMESTAMPS:
-        if t not in lead_cols:
+        if t not in raw.columns:
             continue
-        col = lead_cols[t]
-        parsed = _parse_times(raw[col], mp.date_format, mp.timezone)
-        bad = _present(raw[col]) & parsed.isna().to_numpy()
-        probs.add_mask("leads", col, bad, raw[col], "unparseable date"
-                       + ("" if mp.date_format in {"ISO8601", "mixed"} else
-                          f" (format {mp.date_format!r})"), 1)  # fmt: skip
+        parsed, date_only[t] = parse_times(raw[t], fmt, mp.timezone)
+        bad = _present(raw[t]) & parsed.isna().to_numpy()
+        probs.add_mask("leads", names[t], bad, raw[t], "unparseable date" + (
+            "" if fmt in ("ISO8601", "mixed") else f" (date_format {fmt!r})"), 1)
         out[t] = parsed
     for num in ("score", "amount"):
-        if num in lead_cols:
-            col = lead_cols[num]
-            vals = pd.to_numeric(raw[col], errors="coerce")
-            bad = _present(raw[col]) & vals.isna().to_numpy()
-            probs.add_mask("leads", col, bad, raw[col], "not a number", 1)
+        if num in raw.columns:
+            vals = (parse_money(raw[num]) if num == "amount"
+                    else pd.to_numeric(raw[num], errors="coerce").astype(float))  # fmt: skip
+            bad = _present(raw[num]) & vals.isna().to_numpy()
+            probs.add_mask("leads", names[num], bad, raw[num], "not a number", 1)
             out[num] = vals.astype(float)
     no_created = out["created_at"].isna().to_numpy() & ~no_id
     if no_created.any():
@@ -255,53 +235,71 @@ def load_export(path: str | Path, mapping: Any, activities: str | Path | None = 
     if no_id.any():
         incomplete["rows without lead_id (not placed)"] = int(no_id.sum())
 
-    # stage
-    if "stage" in lead_cols:
-        col = lead_cols["stage"]
+    # stage: the listed values, else (for a value not listed) the IsWon / IsClosed flags
+    flags = _stage_flags(raw, names, probs)
+    if "stage" in raw.columns or flags is not None:
         rev = mp.reverse_values("stage")
-        text = raw[col].astype("string").str.strip()
-        stage = text.map(rev)
-        bad = _present(raw[col]) & stage.isna().to_numpy()
-        probs.add_mask("leads", col, bad, raw[col],
-                       f"unknown stage value (values.stage lists {sorted(rev)})", 2)
-        no_stage = ~_present(raw[col])
-        if no_stage.any():
-            incomplete["leads without stage (taken as open)"] = int(no_stage.sum())
+        present = (_present(raw["stage"]) if "stage" in raw.columns
+                   else np.zeros(len(raw), dtype=bool))  # fmt: skip
+        stage = (raw["stage"].astype("string").str.strip().map(rev) if "stage" in raw.columns
+                 else pd.Series(pd.NA, index=raw.index, dtype="string"))  # fmt: skip
+        if flags is not None:
+            fill = stage.isna().to_numpy() & ~np.isnan(flags[1])
+            stage[fill] = np.where(flags[0][fill] == 1, "won",
+                                   np.where(flags[1][fill] == 1, "lost", "open"))
+            present |= fill
+        if "stage" in raw.columns:
+            bad = _present(raw["stage"]) & stage.isna().to_numpy()
+            probs.add_mask("leads", names["stage"], bad, raw["stage"], "unknown stage value:"
+                           f" add it under values.stage.<{'|'.join(STAGES)}> in the mapping"
+                           " (or map is_won / is_closed)", 2)  # fmt: skip
+        if (~present).any():
+            incomplete["leads without stage (taken as open)"] = int((~present).sum())
         out["stage"] = stage.fillna("open").astype("string")
+        if "closed_at" in out.columns:  # an open deal's close date is an expectation
+            expected = (out["stage"] == "open").to_numpy(bool) & out["closed_at"].notna(
+                ).to_numpy()
+            if expected.any():
+                incomplete["expected close dates of open deals (not events, ignored)"] = int(
+                    expected.sum())
+                out.loc[expected, "closed_at"] = pd.NaT
     elif mp.closed_means and "closed_at" in out.columns:
         out["stage"] = pd.Series(np.where(out["closed_at"].notna(), mp.closed_means, "open"),
                                  index=out.index, dtype="string")  # fmt: skip
 
-    # exported_at and order
-    latest = max((out[t].max() for t in TIMESTAMPS if t in out.columns
-                  and out[t].notna().any()), default=pd.NaT)  # fmt: skip
-    if mp.exported_at is not None:
-        ex = pd.Timestamp(mp.exported_at)
-        exported = (ex.tz_localize(mp.timezone) if ex.tzinfo is None else ex).tz_convert("UTC")
-    else:
-        exported = latest
+    # order: a date-only value on the day of the earlier event is placed at its time
     for later, earlier in _ORDER:
         if later in out.columns and earlier in out.columns:
-            bad = (out[later] < out[earlier]).to_numpy(bool)
+            bad = (out[later] < out[earlier]).to_numpy(bool).copy()
+            same_day = bad & date_only[later] & (
+                out[later] + pd.Timedelta(days=1) > out[earlier]).to_numpy(bool)
+            if same_day.any():
+                incomplete[f"date-only {later} on the day of {earlier} (placed at its"
+                           " time)"] = int(same_day.sum())
+                out.loc[same_day, later] = out.loc[same_day, earlier]
+                bad &= ~same_day
             if mp.out_of_order == "count" and bad.any():
                 incomplete[f"{later} before {earlier} (dropped)"] = int(bad.sum())
                 out.loc[bad, later] = pd.NaT
                 continue
-            probs.add_mask("leads", lead_cols[later], bad, raw[lead_cols[later]],
-                           f"is before {earlier} ({lead_cols[earlier]}) of the same row", 3)
+            probs.add_mask("leads", names[later], bad, raw[later],
+                           f"is before {earlier} ({names[earlier]}) of the same row (a known"
+                           " slip in the data? set out_of_order: count in the mapping to"
+                           " count and drop such values)", 3)  # fmt: skip
+    exported, exported_from = _exported_at(mp, out, table.generated_at)
     if mp.exported_at is not None:
         for t in TIMESTAMPS:
             if t in out.columns:
                 bad = (out[t] > exported).to_numpy(bool)
-                probs.add_mask("leads", lead_cols[t], bad, raw[lead_cols[t]],
+                probs.add_mask("leads", names[t], bad, raw[t],
                                f"is after exported_at ({exported.isoformat()})", 3)
 
     # attributes
     for attr, default in (("channel", None), ("segment", mp.segment_default),
                           ("team", mp.team_default)):  # fmt: skip
-        if attr in lead_cols:
-            text = raw[lead_cols[attr]].astype("string").str.strip()
-            miss = ~_present(raw[lead_cols[attr]])
+        if attr in raw.columns:
+            text = raw[attr].astype("string").str.strip()
+            miss = ~_present(raw[attr])
             if attr == "team" and "mql_at" in out.columns:  # a team owns MQLs only
                 miss_mql = miss & out["mql_at"].notna().to_numpy()
             else:
@@ -312,8 +310,8 @@ def load_export(path: str | Path, mapping: Any, activities: str | Path | None = 
         else:
             out[attr] = pd.Series(default, index=out.index, dtype="string")
     for own in ("owner", "opportunity_owner"):
-        if own in lead_cols:
-            out[own] = _pseudonyms(raw[lead_cols[own]], salt)
+        if own in raw.columns:
+            out[own] = _pseudonyms(raw[own], salt)
             if own == "owner":
                 miss = out[own].isna().to_numpy().copy()
                 if "mql_at" in out.columns:  # owners are owed to MQLs
@@ -322,61 +320,75 @@ def load_export(path: str | Path, mapping: Any, activities: str | Path | None = 
                     incomplete["MQLs without owner"] = int(miss.sum())
 
     acts = None
-    act_path = activities or (path.parent / mp.activity_file if mp.activity_file else None)
+    act_path = (Path(activities) if activities else resolve_path(
+        mp.activity_file, mp, "activity_file", paths[0].parent) if mp.activity_file else None)
     keep = ~(no_id | no_created)
     if act_path is not None:
-        acts = _read_activities(Path(act_path), mp, lid, keep, out, exported, probs, incomplete,
+        acts = _read_activities(act_path, mp, lid, keep, out, exported, probs, incomplete,
                                 salt)  # fmt: skip
+        if mp.exported_at is None and len(acts) and acts["at"].max() > exported:
+            exported = acts["at"].max()
     probs.raise_if_any(label)
 
     if "stage" in out.columns:
         st = out["stage"]
+        m = st.isin(["won", "lost", "expired"])
         if "closed_at" in out.columns:
-            m = st.isin(["won", "lost", "expired"]) & out["closed_at"].isna()
-            if m.any():
-                incomplete["closed stage without closed_at (taken as open)"] = int(m.sum())
-                out.loc[m, "stage"] = "open"
-        else:
-            m = st.isin(["won", "lost", "expired"])
-            if m.any():
-                incomplete["closed stage without closed_at (taken as open)"] = int(m.sum())
-                out.loc[m, "stage"] = "open"
+            m &= out["closed_at"].isna()
+        if m.any():
+            incomplete["closed stage without closed_at (taken as open)"] = int(m.sum())
+            out.loc[m, "stage"] = "open"
     leads = out.loc[keep].reset_index(drop=True)
     if pd.isna(exported):
-        raise ScenarioError([Issue("exported_at", "no timestamp in the export to censor at",
-                                   None)], source=f"export {label}")  # fmt: skip
-    return CrmExport(mp, leads, acts, exported, incomplete, label)
+        raise ScenarioError([Issue("exported_at", "no timestamp in the export to censor at:"
+                                   " set exported_at in the mapping", None)],
+                            source=f"export {label}")  # fmt: skip
+    return CrmExport(mp, leads, acts, exported, incomplete, label, exported_from,
+                     list(table.messages), list(table.skipped))
 
 
-def _read_leads(path: Path, mp: CrmMapping, lead_cols: dict[str, str]) -> pd.DataFrame:
-    header = _header(path) if path.is_file() else None
-    if header is None:
-        raise ScenarioError([Issue("export", "file not found", str(path))], source="export")
-    tables = [(path, header)]
-    for j in mp.join:
-        jp = (path.parent / j.file) if not Path(j.file).is_absolute() else Path(j.file)
-        if not jp.is_file():
-            raise ScenarioError([Issue("join.file", "file not found", str(jp))],
-                                source=f"export {path.name}")  # fmt: skip
-        tables.append((jp, _header(jp)))
-    cols_all = [c for _, h in tables for c in h]
-    missing = [Issue(f"columns.{k}", f"names a column that is not in the export"
-                     f" ({', '.join(p.name for p, _ in tables)})", v)
-               for k, v in lead_cols.items() if v not in cols_all]  # fmt: skip
-    for j in mp.join:
-        for p, h in tables:
-            if j.key not in h:
-                missing.append(Issue("join.key", f"names a column that is not in {p.name}", j.key))
-    if missing:
-        raise ScenarioError(missing, source=f"mapping (export {path.name})")
-    want = set(lead_cols.values())
-    base_cols = [c for c in header if c in want or any(j.key == c for j in mp.join)]
-    df = read_table(path, base_cols)
-    for j, (jp, h) in zip(mp.join, tables[1:], strict=True):
-        extra = [c for c in h if c in want and c not in df.columns]
-        right = read_table(jp, [j.key, *extra]).drop_duplicates(j.key, keep="first")
-        df = df.merge(right, on=j.key, how="left")
-    return df
+_TRUE, _FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
+
+
+def _stage_flags(raw: pd.DataFrame, names: dict[str, str], probs: _Problems
+                 ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    """IsWon / IsClosed as floats (1, 0, NaN: absent), or None when neither is mapped."""
+    if "is_won" not in raw.columns and "is_closed" not in raw.columns:
+        return None
+    out = []
+    for f in ("is_won", "is_closed"):
+        if f not in raw.columns:
+            out.append(np.full(len(raw), np.nan))
+            continue
+        text = raw[f].astype("string").str.strip().str.lower()
+        v = np.where(text.isin(_TRUE).fillna(False), 1.0,
+                     np.where(text.isin(_FALSE).fillna(False), 0.0, np.nan))
+        bad = _present(raw[f]) & np.isnan(v)
+        probs.add_mask("leads", names[f], bad, raw[f], "not a boolean (true/false, 1/0,"
+                       " yes/no)", 1)  # fmt: skip
+        out.append(v)
+    won, closed = out
+    closed = np.where(won == 1, 1.0, closed)  # a won deal is closed
+    return won, closed
+
+
+def _exported_at(mp: CrmMapping, out: pd.DataFrame, generated: str | None
+                 ) -> tuple[pd.Timestamp, str]:  # fmt: skip
+    """The censoring instant and where it came from: the mapping, else the latest observed
+    event (an open deal's expected close date is no longer among them) or a report footer's
+    "Generated By" date when that is later."""
+    if mp.exported_at is not None:
+        ex = pd.Timestamp(mp.exported_at)
+        return (ex.tz_localize(mp.timezone) if ex.tzinfo is None else ex).tz_convert(
+            "UTC"), "mapping"
+    latest = max((out[t].max() for t in TIMESTAMPS if t in out.columns
+                  and out[t].notna().any()), default=pd.NaT)  # fmt: skip
+    if generated:
+        gen, _ = parse_times(pd.Series([generated]), ["%m/%d/%Y %I:%M %p", "mixed"],
+                             mp.timezone)  # fmt: skip
+        if gen.notna().all() and (pd.isna(latest) or gen.iloc[0] >= latest):
+            return gen.iloc[0], "the report footer's Generated By date"
+    return latest, "the latest observed event"
 
 
 def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarray,
@@ -387,15 +399,18 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     if need:
         raise ScenarioError([Issue(f"columns.{f}", "must be mapped to read an activity table",
                                    None) for f in need], source="mapping")  # fmt: skip
-    header = _header(path) if path.is_file() else []
-    if not path.is_file():
-        raise ScenarioError([Issue("activities", "file not found", str(path))], source="export")
+    table = read_raw(path)
+    picked = {k: next((c for c in candidates(v) if c in table.header), None)
+              for k, v in cols.items()}  # fmt: skip
     missing = [Issue(f"columns.{k}", f"names a column that is not in the activity table"
-                     f" ({path.name})", v) for k, v in cols.items() if v not in header]
+                     f" ({path.name})", cols[k]) for k, c in picked.items()
+               if c is None and (k in ("activity_lead_id", "activity_at")
+                                 or mp.missing_columns == "error")]  # fmt: skip
     if missing:
         raise ScenarioError(missing, source=f"mapping (activities {path.name})")
-    raw = read_table(path, list(dict.fromkeys(cols.values())))
-    at = _parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
+    cols = {k: c for k, c in picked.items() if c is not None}
+    raw = table.frame(list(cols.values()))
+    at, _ = parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
     bad = _present(raw[cols["activity_at"]]) & at.isna().to_numpy()
     probs.add_mask("activities", cols["activity_at"], bad, raw[cols["activity_at"]],
                    "unparseable date", 1)

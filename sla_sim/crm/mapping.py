@@ -2,11 +2,21 @@
 
 A CRM export is read through a YAML mapping::
 
-    columns: {lead_id: "Lead ID", created_at: "Created Date", channel: "Lead Source", ...}
+    columns: {lead_id: "Lead ID", created_at: [Created Date, CreatedDate], channel: ...}
     values:  {stage: {won: ["Closed Won"], lost: ["Closed Lost"], open: ["Open"]}}
     timezone: America/New_York        # of naive timestamps in the export
-    exported_at: 2025-07-01T00:00:00  # the censoring instant (default: latest timestamp seen)
+    date_format: ['%m/%d/%Y %I:%M %p', '%m/%d/%Y']   # tried in order (sla_sim.crm.values)
+    exported_at: 2025-07-01T00:00:00  # the censoring instant (default: latest observed event)
+    join: [{key: Opportunity ID, left_key: Converted Opportunity ID,
+            columns: {opportunity_opened_at: Created Date, closed_at: Close Date}}]
     calendar: {working_days: [0,1,2,3,4], start_hour: 9, end_hour: 17, holidays: []}
+
+A column may be a list of alternative labels (the first one the file has is read), so one
+mapping reads a report's labels and the API's field names. A joined table's fields are mapped
+under its own ``columns`` and read from that table only; where a lead has a joined row, its
+value wins over the lead table's for a field both map (e.g. the opportunity's stage over the
+lead status). Relative ``join[].file`` and ``activity_file`` paths are resolved from the
+mapping file's folder and may not leave it (a path given on the command line may).
 
 Only ``lead_id``, ``created_at`` and ``channel`` are required; :data:`COSTS` says what each
 missing field costs (which metrics and which calibrated parameters). Presets for common exports
@@ -22,10 +32,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sla_sim._base import Spec
 from sla_sim.calendar import CalendarSpec
+from sla_sim.crm.values import check_date_format
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = [
@@ -37,6 +48,7 @@ __all__ = [
     "STAGES",
     "TIMESTAMPS",
     "CrmMapping",
+    "candidates",
     "load_mapping",
     "preset_names",
 ]
@@ -45,7 +57,7 @@ __all__ = [
 IDS = ("lead_id", "created_at", "channel", "segment", "owner", "team", "score")
 TIMESTAMPS = ("created_at", "mql_at", "routed_at", "assigned_at", "first_touch_at", "sql_at",
               "disqualified_at", "recycled_at", "opportunity_opened_at", "closed_at")  # fmt: skip
-OUTCOME_FIELDS = ("stage", "amount", "opportunity_owner")
+OUTCOME_FIELDS = ("stage", "amount", "opportunity_owner", "is_won", "is_closed")
 LEAD_FIELDS = tuple(dict.fromkeys((*IDS, *TIMESTAMPS, *OUTCOME_FIELDS)))
 # canonical fields of the activity table
 ACTIVITY_FIELDS = ("activity_lead_id", "activity_at", "activity_outcome", "activity_owner",
@@ -72,7 +84,8 @@ COSTS: dict[str, tuple[str, str]] = {
     "recycled_at": ("recycled count", "-"),
     "opportunity_opened_at": ("opportunities, cycle length, AE load", "cycle length"),
     "closed_at": ("wins, losses, revenue, cycle length", "win rate, cycle length"),
-    "stage": ("wins and losses (unless closed_means is set)", "win rate"),
+    "stage": ("wins and losses (unless closed_means or is_won/is_closed is set)",
+              "win rate"),
     "amount": ("revenue", "deal value"),
     "opportunity_owner": ("-", "AE headcount"),
     "activity table": ("attempts clause, contact, SDR utilisation", "contact decay,"
@@ -83,17 +96,33 @@ COSTS: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
-class JoinSpec(Spec):
-    """A second table merged into the lead table (left join on a key), e.g. closed deals."""
+Columns = str | list[str]
 
-    file: str = Field(description="Path of the table (CSV or Parquet), relative to the export.")
-    key: str = Field(description="Key column, present in both tables.")
+
+def candidates(value: Columns) -> list[str]:
+    """The labels a mapped column may have, in order of preference."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+class JoinSpec(Spec):
+    """A second table merged into the lead table (left join on a key), e.g. opportunities."""
+
+    file: str | None = Field(default=None, description="Path of the table (CSV or Parquet),"
+                             " relative to the mapping file; or given with --join FILE.")
+    key: Columns = Field(description="Key column of the joined table (and of the lead table"
+                         " unless left_key is set).")
+    left_key: Columns | None = Field(default=None, description="Key column of the lead table,"
+                                     " if it differs (e.g. Converted Opportunity ID).")
+    columns: dict[str, Columns] = Field(
+        default_factory=dict, description="Canonical field -> column of this table (read from"
+        " this table only; its value wins where the lead has a joined row).")
 
 
 class CrmMapping(Spec):
     """How to read one CRM export (see the module docstring)."""
 
-    columns: dict[str, str] = Field(description="Canonical field -> export column name.")
+    columns: dict[str, Columns] = Field(description="Canonical field -> export column name"
+                                        " (or a list of alternative names).")
     values: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,
         description="Canonical value -> export values, for 'stage' (open, won, lost,"
@@ -102,7 +131,7 @@ class CrmMapping(Spec):
     timezone: str = Field(default="UTC", description="IANA zone of naive timestamps.")
     exported_at: dt.datetime | None = Field(
         default=None, description="Censoring instant (naive: in `timezone`); default: the"
-        " latest timestamp in the export.",
+        " latest observed event of the export (never an expected close date), printed.",
     )
     created_until: dt.datetime | None = Field(
         default=None, description="End of the window the leads were drawn from, if the export"
@@ -113,8 +142,15 @@ class CrmMapping(Spec):
         default=None, description="Working calendar of the sales team (its timezone defaults"
         " to `timezone`). Default: Monday-Friday 09:00-17:00.",
     )
-    date_format: str = Field(
-        default="ISO8601", description="strftime format of date columns, or ISO8601 / mixed."
+    date_format: str | list[str] = Field(
+        default="ISO8601", description="How dates are written: ISO8601, mixed (guessed per"
+        " value), a strftime format such as '%m/%d/%Y %I:%M %p', or a list of formats tried"
+        " in order, e.g. ['%m/%d/%Y %I:%M %p', '%m/%d/%Y'].",
+    )
+    missing_columns: Literal["error", "skip"] = Field(
+        default="error", description="An optional field whose column the file lacks: an"
+        " error (default), or skipped with what it costs listed (presets for downloads whose"
+        " columns vary).",
     )
     closed_means: Literal["won", "lost"] | None = Field(
         default=None, description="With no stage column: a lead with closed_at is won (or"
@@ -128,6 +164,7 @@ class CrmMapping(Spec):
     activity_file: str | None = Field(
         default=None, description="Activity table, relative to the export (or --activities)."
     )
+    _folder: Path | None = PrivateAttr(default=None)  # of the mapping file (None: a preset)
     salt: str = Field(
         default="", description="Salt of owner pseudonyms; empty: a fresh random salt per run"
         " (pseudonyms then differ between runs).",
@@ -135,9 +172,18 @@ class CrmMapping(Spec):
     segment_default: str = Field(default="all", description="Segment when none is mapped.")
     team_default: str = Field(default="sdr", description="Team when none is mapped.")
 
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | list[str]) -> str | list[str]:
+        for fmt in candidates(value):
+            check_date_format(fmt)
+        if not candidates(value):
+            raise ValueError("must name at least one format")
+        return value
+
     @field_validator("columns")
     @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+    def _known_fields(cls, value: dict[str, Columns]) -> dict[str, Columns]:
         known = set(LEAD_FIELDS) | set(ACTIVITY_FIELDS)
         unknown = [k for k in value if k not in known]
         if unknown:
@@ -171,8 +217,13 @@ class CrmMapping(Spec):
 
     @model_validator(mode="after")
     def _stage_values(self) -> CrmMapping:
-        if "stage" in self.columns and "stage" not in self.values:
+        if self.has("stage") and "stage" not in self.values:
             raise ValueError("'stage' is mapped but values.stage does not list its values")
+        for i, j in enumerate(self.join):
+            bad = [k for k in j.columns if k not in LEAD_FIELDS or k == "lead_id"]
+            if bad:
+                raise ValueError(f"join[{i}].columns: {bad} are not lead fields that a joined"
+                                 f" table can hold")
         return self
 
     # ------------------------------------------------------------------ helpers
@@ -185,23 +236,27 @@ class CrmMapping(Spec):
         return self.calendar
 
     def has(self, field: str) -> bool:
-        """Whether a canonical field is mapped."""
-        return field in self.columns
+        """Whether a canonical field is mapped (in the lead table or a joined table)."""
+        return field in self.columns or any(field in j.columns for j in self.join)
 
     def reverse_values(self, field: str) -> dict[str, str]:
         """Export value -> canonical value for ``stage`` or ``activity_outcome``."""
         return {v: k for k, vs in self.values.get(field, {}).items() for v in vs}
 
-    def missing_costs(self, has_activities: bool) -> list[dict[str, str]]:
-        """What each unmapped optional field costs (metrics and parameters)."""
+    def missing_costs(self, has_activities: bool, present: set[str] | None = None
+                      ) -> list[dict[str, str]]:  # fmt: skip
+        """What each optional field that is not read costs (metrics and parameters).
+
+        ``present``: the fields actually read (default: the mapped ones)."""
         out = []
         for f, (metrics, params) in COSTS.items():
             if f == "activity table":
                 absent = not has_activities
             elif f.startswith("activity_"):
-                absent = has_activities and f not in self.columns
+                absent = has_activities and f not in (self.columns if present is None
+                                                      else present)  # fmt: skip
             else:
-                absent = f not in self.columns
+                absent = not self.has(f) if present is None else f not in present
             if (f == "stage" and self.closed_means) or (f == "first_touch_at"
                                                         and has_activities):
                 absent = False
@@ -245,7 +300,14 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
             label = f"mapping {path.name}"
             if not path.is_file():
                 raise ScenarioError([Issue("--map", "file not found", text_src)], source=label)
-            text = path.read_text()
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as err:
+                raise ScenarioError([Issue(
+                    "(mapping)", f"is not UTF-8 (byte 0x{raw[err.start]:02x} at offset"
+                    f" {err.start}): save the mapping file as UTF-8", text_src)],
+                    source=label) from None  # fmt: skip
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
@@ -255,8 +317,11 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
         raise ScenarioError([Issue("(mapping)", "must be a YAML mapping of sections",
                                    type(data).__name__)], source=label)  # fmt: skip
     try:
-        return CrmMapping.model_validate(data)
+        mp = CrmMapping.model_validate(data)
     except ValidationError as err:
         from sla_sim.scenario.io import issues_from_validation_error
 
         raise ScenarioError(issues_from_validation_error(err), source=label) from None
+    if not isinstance(source, dict) and not str(source).startswith("preset:"):
+        mp._folder = Path(str(source)).resolve().parent
+    return mp

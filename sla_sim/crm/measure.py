@@ -132,15 +132,17 @@ def unmeasurable(export: CrmExport) -> list[str]:
     if not export.has("routed_at"):
         out += ["handoff_", "sdr_queue"]
     if not touch:
-        out += ["first_touch_", "attempts_", "response_", "sdr_utilization"]
+        out += ["first_touch_", "response_", "sdr_utilization"]
+    if not acts:  # a first-touch date is one touch, not a count of attempts
+        out += ["attempts_", "sdr_utilization"]
     if not export.has("sql_at"):
         out += ["sqls", "acceptance_", "disposition_"]
     if not export.has("stage"):
         out += ["wins", "losses", "revenue", "deal_closure", "sales_cycle"]
     if not export.has("amount"):
         out += ["revenue"]
-    if not export.has("disqualified_at"):
-        out += ["disqualified"]
+    if not export.has("disqualified_at"):  # SQLs over SQLs + (unseen) disqualifications
+        out += ["disqualified", "acceptance_"]
     if not export.has("recycled_at"):
         out += ["recycled"]
     if "stage" in export.leads.columns and not (export.leads["stage"] == "lost").any():

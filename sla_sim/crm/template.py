@@ -28,11 +28,10 @@ _HEADER = """\
 
 def write_template(folder: str | Path, seed: int = 1) -> list[Path]:
     """Write ``mapping.yaml``, ``leads.csv`` and ``activities.csv`` into ``folder``."""
+    from sla_sim.batch.replications import run_replication
     from sla_sim.horizon import horizon_hours
-    from sla_sim.model.funnel import FunnelModel
     from sla_sim.scenario.io import set_path
     from sla_sim.scenario.presets import preset
-    from sla_sim.streams import Streams, replication_seed
 
     sc = preset("default")
     for path, value in (("horizon.warmup_days", 14), ("horizon.measure_months", 1),
@@ -40,10 +39,10 @@ def write_template(folder: str | Path, seed: int = 1) -> list[Path]:
         sc = set_path(sc, path, value)
     for ch in sc.channels:  # a small example: a tenth of the default volume
         sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month / 10)
-    log = FunnelModel(sc, Streams(replication_seed(seed, 0))).run()
+    log = run_replication(sc, seed, 0, keep_log=True).log
     origin, _, end_h = horizon_hours(sc)
     frames = log_to_export(log, origin, end_h, sc.horizon.timezone)
     cal = sc.teams[0].calendar.model_dump(mode="json", exclude={"always_open"})
-    leads, acts, mapping = write_export(frames, folder, "csv", calendar=cal)
+    leads, acts, mapping = write_export(frames, folder, "csv", calendar=cal, as_crm=True)
     mapping.write_text(_HEADER + mapping.read_text())
     return [mapping, leads, acts]

@@ -76,3 +76,50 @@ for _name, _text in _CLAUSE_TEXT.items():
                                        " yet satisfied: neither met nor breached")
     METRIC_DOCS[f"{_name}_compliance"] = ("ratio", "met / (met + breached)")
     METRIC_DOCS[f"{_name}_breach"] = ("0/1", "1 if compliance < sla.lead_compliance_target")
+
+#: Readable names of the metrics, the one table every surface uses.
+METRIC_LABELS: dict[str, str] = {
+    "revenue": "Revenue",
+    "revenue_target": "Revenue target",
+    "revenue_attainment": "Revenue / target",
+    "revenue_target_breach": "P(revenue below target)",
+    "leads_created": "Leads created",
+    "mqls": "MQLs",
+    "sqls": "SQLs",
+    "opportunities": "Opportunities",
+    "wins": "Deals won",
+    "losses": "Deals lost",
+    "acceptance_rate": "Acceptance rate",
+    "deal_closure_rate": "Deal closure rate",
+    "sales_cycle_days_mean": "Sales cycle (mean)",
+    "response_hours_mean": "Response, clock hours (mean)",
+    "response_hours_p50": "Response, clock hours (median)",
+    "response_hours_p90": "Response, clock hours (P90)",
+    "response_business_hours_p50": "Response, business hours (median)",
+    "response_business_hours_p90": "Response, business hours (P90)",
+    "sdr_utilization": "SDR utilisation",
+    "ae_utilization": "AE utilisation",
+    "sdr_queue_mean": "SDR queue (mean MQLs waiting)",
+    "sdr_queue_max": "SDR queue (max MQLs waiting)",
+    "sdr_backlog_mean": "SDR backlog (mean MQLs assigned, untouched)",
+    "sdr_backlog_max": "SDR backlog (max MQLs assigned, untouched)",
+    "sdr_backlog_age_p90": "SDR backlog age (P90 hours)",
+    "sdr_reassigned_rate": "Reassigned (share of assignments)",
+    "sdr_escalated_rate": "Escalated (share of assignments)",
+    "ae_queue_mean": "AE queue (mean SQLs waiting)",
+    "mql_volume_breach": "P(MQL volume breach)",
+    "acceptance_breach": "P(acceptance breach)",
+}
+_CLAUSE_NAMES = {"handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
+                 "disposition": "Disposition"}  # fmt: skip
+for _k, _v in _CLAUSE_NAMES.items():
+    METRIC_LABELS[f"{_k}_compliance"] = f"{_v} compliance"
+    METRIC_LABELS[f"{_k}_breach"] = f"P({_v.lower()} breach)"
+    METRIC_LABELS[f"{_k}_pending"] = f"{_v} pending (MQLs)"
+for _d in (7, 14, 30, 60, 90):
+    METRIC_LABELS[f"won_within_{_d}d"] = f"Won within {_d} days (share of cohort)"
+
+
+def metric_label(metric: str) -> str:
+    """A readable name of a metric (``first_touch_compliance`` -> ``First touch compliance``)."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())

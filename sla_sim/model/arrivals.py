@@ -52,7 +52,7 @@ def hour_grid(origin: datetime, n_hours: int) -> HourGrid:
 
 def _build_hour_grid(origin: datetime, n_hours: int) -> HourGrid:
     idx = pd.date_range(origin, periods=n_hours, freq="h")  # aware, in the scenario zone
-    days = idx.normalize()
+    days = idx.tz_localize(None).normalize()  # local calendar days (midnight may not exist)
     day_codes = pd.factorize(days)[0]
     arrays = [np.array(idx.day_of_week, dtype=np.int64), np.array(idx.hour, dtype=np.int64),
               np.array(idx.month - 1, dtype=np.int64), np.array(day_codes, dtype=np.int64)]

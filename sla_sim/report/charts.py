@@ -158,6 +158,11 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
                         "p_breach": float(means.get(f"{k}_breach", np.nan))}
                        for side, k in COMMITMENTS])  # fmt: skip
     df["risk"] = [risk_band(p) for p in df["p_breach"]]
+    # a commitment the data cannot judge (a CRM export without its fields) says so: no bar
+    # that could read as 0 %
+    df["label"] = [f"{100 * p:.1f}".removesuffix(".0") + "%" if p == p else "not measurable"
+                   for p in df["p_breach"]]  # fmt: skip
+    df["label_at"] = df["p_breach"].fillna(0.0)
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
@@ -172,7 +177,7 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
                  alt.Tooltip("p_breach:Q", format=".1~%"), alt.Tooltip("risk:N")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
-        text=alt.Text("p_breach:Q", format=".1~%"))
+        x=alt.X("label_at:Q"), text=alt.Text("label:N"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
                         labelFontSize=12, labelFontWeight="bold", labelColor=INK, labelPadding=0)
     chart = alt.layer(track, bars, text, data=df).properties(
@@ -195,8 +200,9 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
         clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
-    q = t.groupby("clause")["value"].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
-    q.columns = ["clause", "p10", "p50", "p90"]
+    g = t.groupby("clause")["value"]  # no measurable clause: an empty frame, not a crash
+    q = pd.DataFrame({"clause": list(g.groups), "p10": g.quantile(0.1).to_numpy(),
+                      "p50": g.quantile(0.5).to_numpy(), "p90": g.quantile(0.9).to_numpy()})
     order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
@@ -359,6 +365,19 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
                          " use .png, .svg or .html")  # fmt: skip
     p.parent.mkdir(parents=True, exist_ok=True)
     chart.save(str(p), **options[ext])
+    return p
+
+
+def svg_file_to_png(svg: str, path: str | Path, scale: float = 2.0) -> Path:
+    """Rasterise an SVG drawn by :func:`save_chart` into a PNG (scale 2, as ``save_chart``),
+    without compiling the chart a second time."""
+    import vl_convert as vlc
+
+    from sla_sim.batch.store import atomic_write_bytes
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(p, vlc.svg_to_png(svg, scale=scale))  # never a truncated PNG
     return p
 
 

@@ -18,7 +18,8 @@ from sla_sim.report.labels import COMMITMENTS, commitment_labels
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
 
-__all__ = ["comparison", "revenue_table", "risk_table", "sweep_table"]
+__all__ = ["comparison", "frame", "revenue_table", "risk_table", "sentence", "sweep_table",
+           "words"]
 
 
 def _period(label: str) -> str:
@@ -94,3 +95,85 @@ def comparison(table: pd.DataFrame, currency: str) -> pd.DataFrame:
     })  # fmt: skip
     out.index = pd.Index(df["Metric"], name="Metric")
     return out
+
+
+#: Column names of the CRM and analysis tables, in words.
+_COLUMNS = {"p5": "P5", "p10": "P10", "p50": "P50", "p90": "P90", "p95": "P95",
+            "observed": "Observed", "actual": "Actual", "naive": "Naive forecast",
+            "inside": "Inside P10–P90", "percentile": "Percentile among simulated months",
+            "value": "Value", "low": "Low", "high": "High", "period": "Period",
+            "share_trend": "Band share: trend", "share_parameters": "Band share: parameters",
+            "share_simulation": "Band share: simulation", "path": "Parameter"}  # fmt: skip
+#: Columns holding a metric's value (formatted in the metric's unit).
+_VALUES = ("p5", "p10", "p50", "p90", "p95", "observed", "actual", "naive", "value", "low",
+           "high")  # fmt: skip
+
+
+def words(name: object) -> str:
+    """A metric, scenario field or column name in words: metric labels, field labels, else
+    underscores as spaces (``closed_at`` -> ``Closed at``)."""
+    from sla_sim.metrics.docs import METRIC_LABELS
+
+    text = str(name)
+    if " " in text:  # already words (a sentence that may quote a file name)
+        return text
+    if text in METRIC_LABELS:
+        return METRIC_LABELS[text]
+    if text in _COLUMNS:
+        return _COLUMNS[text]
+    if "." in text or "[" in text:
+        return u.field_label(text).replace("_", " ")
+    return text.replace("_", " ").capitalize() if "_" in text else text
+
+
+def frame(df: pd.DataFrame, currency: str = "", key: str | None = None) -> pd.DataFrame:
+    """Any table of the analysis and CRM APIs in words and units: column and row names in
+    words, months as names, each metric's values in its unit (``key``: the column naming the
+    metric of each row; found by itself when it is ``metric`` or ``path``), shares as
+    percentages, missing values as a dash, booleans as yes/no."""
+    from sla_sim.metrics.docs import METRIC_DOCS
+
+    key = key or next((c for c in ("metric", "path") if c in df.columns), None)
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        vals = df[col]
+        if col == key:
+            out[words(col)] = [words(v) for v in vals]
+        elif col == "period":
+            out[words(col)] = [_period(v) if v != "cohort" else "Cohort" for v in vals]
+        elif col in _VALUES and key is not None and key in df.columns:
+            out[words(col)] = [u.metric_value(str(m), v, currency)
+                               if str(m) in METRIC_DOCS else _plain(v)
+                               for m, v in zip(df[key], vals, strict=True)]  # fmt: skip
+        elif col in METRIC_DOCS:
+            out[words(col)] = [u.metric_value(col, v, currency) for v in vals]
+        elif col.startswith("share_") or col == "percentile":
+            out[words(col)] = [u.percent(v, 0) for v in vals]
+        else:
+            out[words(col)] = [_plain(v) for v in vals]
+    if df.index.name:
+        out.index = pd.Index([_period(v) if df.index.name == "period" else words(v)
+                              for v in df.index], name=words(df.index.name))
+    first = out.columns[0]
+    return out.set_index(first) if key is not None and words(key) == first else out
+
+
+def _plain(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return u.DASH
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return u.count(v) if abs(v) >= 10 else f"{v:,.3g}"
+    if isinstance(v, str):
+        return words(v) if "_" in v and " " not in v else v
+    return str(v)
+
+
+def sentence(text: str) -> str:
+    """A message that quotes field names (``closed_at before created_at``) in words; file
+    names stay as they are."""
+    import re
+
+    return re.sub(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./-])",
+                  lambda m: m.group(0).replace("_", " "), str(text))

@@ -29,47 +29,9 @@ __all__ = [
     "significant",
 ]
 
+
 DASH = "–"
 
-#: Readable names of metrics shown in tables (everything else: underscores become spaces).
-METRIC_LABELS: dict[str, str] = {
-    "revenue": "Revenue",
-    "revenue_target": "Revenue target",
-    "revenue_attainment": "Revenue / target",
-    "revenue_target_breach": "P(revenue below target)",
-    "leads_created": "Leads created",
-    "mqls": "MQLs",
-    "sqls": "SQLs",
-    "opportunities": "Opportunities",
-    "wins": "Deals won",
-    "losses": "Deals lost",
-    "acceptance_rate": "Acceptance rate",
-    "deal_closure_rate": "Deal closure rate",
-    "sales_cycle_days_mean": "Sales cycle (mean)",
-    "response_hours_mean": "Response, clock hours (mean)",
-    "response_hours_p50": "Response, clock hours (median)",
-    "response_hours_p90": "Response, clock hours (P90)",
-    "response_business_hours_p50": "Response, business hours (median)",
-    "response_business_hours_p90": "Response, business hours (P90)",
-    "sdr_utilization": "SDR utilisation",
-    "ae_utilization": "AE utilisation",
-    "sdr_queue_mean": "SDR queue (mean MQLs waiting)",
-    "sdr_queue_max": "SDR queue (max MQLs waiting)",
-    "sdr_backlog_mean": "SDR backlog (mean MQLs assigned, untouched)",
-    "sdr_backlog_max": "SDR backlog (max MQLs assigned, untouched)",
-    "sdr_backlog_age_p90": "SDR backlog age (P90 hours)",
-    "sdr_reassigned_rate": "Reassigned (share of assignments)",
-    "sdr_escalated_rate": "Escalated (share of assignments)",
-    "ae_queue_mean": "AE queue (mean SQLs waiting)",
-    "mql_volume_breach": "P(MQL volume breach)",
-    "acceptance_breach": "P(acceptance breach)",
-}
-_CLAUSE_NAMES = {"handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
-                 "disposition": "Disposition"}  # fmt: skip
-for _k, _v in _CLAUSE_NAMES.items():
-    METRIC_LABELS[f"{_k}_compliance"] = f"{_v} compliance"
-    METRIC_LABELS[f"{_k}_breach"] = f"P({_v.lower()} breach)"
-    METRIC_LABELS[f"{_k}_pending"] = f"{_v} pending (MQLs)"
 
 
 def _num(x: Any) -> float | None:
@@ -162,7 +124,9 @@ def _unit(metric: str) -> str:
 def metric_label(metric: str) -> str:
     """A readable name of a metric (``first_touch_compliance`` -> ``First touch
     compliance``)."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
+    from sla_sim.metrics.docs import metric_label as label
+
+    return label(metric)
 
 
 def metric_value(metric: str, x: Any, currency: str = "") -> str:

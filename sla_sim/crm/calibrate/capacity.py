@@ -1,0 +1,64 @@
+"""Capacity: SDRs per team, AEs, working hours seen in the activities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sla_sim.crm.calibrate.common import (
+    _NS_PER_H,
+    Steps,
+)
+
+
+class Capacity(Steps):
+    def capacity(self) -> None:
+        L = self.L
+        att = getattr(self, "att", None)
+        mql_rows = (np.isfinite(self.H["mql_at"]) if "mql_at" in self.H
+                    else np.ones(len(L), bool))  # a team owns MQLs
+        teams = sorted(L.loc[mql_rows, "team"].astype(str).unique()) or [
+            self.x.mapping.team_default]
+        self.teams = teams
+        team_of = pd.Index(teams).get_indexer(L["team"].astype(str))
+        team_of = np.where(mql_rows, team_of, -1)
+        for ti, tname in enumerate(teams):
+            owners: set[str] = set()
+            src = ""
+            if att is not None and "owner" in att.columns:
+                sel = team_of[att["lead"].to_numpy(np.int64)] == ti
+                codes = att.loc[sel, "owner"].to_numpy()
+                owners = {f"code-{c}" for c in np.unique(codes[codes >= 0])}
+                src = "activity_owner"
+            if not owners and "owner" in L.columns:
+                owners = set(pd.unique(L.loc[team_of == ti, "owner"].dropna()).tolist())
+                src = "owner"
+            if owners:
+                self.add(f"teams[{tname}].reps", len(owners), (len(owners), len(owners)),
+                         "SDRs", "distinct owners seen", len(owners), src, exact=True)
+        if "opportunity_owner" in L.columns:
+            ae = L["opportunity_owner"].dropna().astype(str).nunique()
+            if ae:
+                self.add("ae.count", ae, (ae, ae), "AEs", "distinct opportunity owners", ae,
+                         "opportunity_owner", exact=True)  # fmt: skip
+        if att is not None and len(att) >= 50:
+            ns = np.round(att["at"].to_numpy(float) * _NS_PER_H).astype(np.int64)
+            local = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz)
+            hour = (local.dt.hour + local.dt.minute / 60 + local.dt.second / 3600).to_numpy()
+            wd = local.dt.day_of_week.to_numpy()
+            share = np.bincount(wd, minlength=7) / len(wd)
+            days = [d for d in range(7) if share[d] >= 0.01]
+            start = float(math.floor(np.quantile(hour, 0.002)))
+            end = float(min(math.ceil(np.quantile(hour, 0.998)), 24))
+            if end > start:
+                for tname in teams:
+                    self.add(f"teams[{tname}].calendar.start_hour", start, (start, start),
+                             "local hour", "earliest activity hour (0.2% quantile, floored)",
+                             len(att), "activity_at", exact=True)  # fmt: skip
+                    self.add(f"teams[{tname}].calendar.end_hour", end, (end, end),
+                             "local hour", "latest activity hour (99.8% quantile, ceiled)",
+                             len(att), "activity_at", exact=True)  # fmt: skip
+                    self.updates[f"teams[{tname}].calendar.working_days"] = days
+                    self.updates[f"teams[{tname}].calendar.timezone"] = self.tz

@@ -1,0 +1,177 @@
+"""``sla-sim crm map``: a draft mapping guessed from the headers and a sample of values.
+
+The labels it knows are the shipped presets' own (Salesforce report labels and API names,
+HubSpot contact and deal properties, the template's columns), so a label a preset reads is a
+label ``crm map`` recognises. The first file is the lead table; a later file holding an
+opportunity stage (or deal stage) and a close date is joined as the opportunity table. Date
+formats are chosen from the sampled values, stage values are sorted into canonical stages by
+their words, and every guess is written as a comment to check; every missing field is listed
+with what it costs. No value of a name, e-mail or owner column is written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sla_sim.crm.mapping import COSTS, REQUIRED, TIMESTAMPS, candidates, load_mapping
+from sla_sim.crm.read import RawTable, read_raw
+from sla_sim.crm.values import parse_times
+
+__all__ = ["draft_mapping"]
+
+_FORMATS: list[tuple[str, list[str]]] = [
+    ("ISO 8601 (2025-12-31 16:05)", ["ISO8601"]),
+    ("US (12/31/2025 4:05 PM or 12/31/2025)", ["%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M",
+                                               "%m/%d/%Y"]),
+    ("day first (31/12/2025 16:05 or 31/12/2025)", ["%d/%m/%Y %H:%M", "%d/%m/%Y"]),
+    ("day first with dots (31.12.2025 16:05)", ["%d.%m.%Y %H:%M", "%d.%m.%Y"]),
+]
+LEAD_OPTIONAL = [f for f in COSTS if not f.startswith("activity") and f not in REQUIRED]
+_STAGE_WORDS = [("won", r"won|customer|evangelist"), ("lost", r"lost"),
+                ("disqualified", r"not converted|unqualified|disqualified|junk|^other$"),
+                ("open", r".")]  # fmt: skip
+
+
+def _known() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str], list[str]]:
+    """Lead-table labels, joined-table labels, join keys and left keys of the presets."""
+    from sla_sim.crm.export import EXPORT_COLUMNS
+
+    lead: dict[str, list[str]] = {}
+    joined: dict[str, list[str]] = {}
+    keys: list[str] = []
+    lefts: list[str] = []
+    for name in ("salesforce", "hubspot", "olist"):
+        mp = load_mapping(f"preset:{name}")
+        for k, v in mp.columns.items():
+            lead.setdefault(k, []).extend(candidates(v))
+        for j in mp.join:
+            keys += candidates(j.key)
+            lefts += candidates(j.left_key or j.key)
+            for k, v in j.columns.items():
+                joined.setdefault(k, []).extend(candidates(v))
+    for k, v in EXPORT_COLUMNS.items():
+        lead.setdefault(k, []).append(v)
+    return lead, joined, keys, lefts
+
+
+def _find(labels: list[str], header: list[str]) -> str | None:
+    low = {h.strip().lower(): h for h in header}
+    return next((low[c.lower()] for c in labels if c.lower() in low), None)
+
+
+def _sample(raw: RawTable, n: int = 500) -> pd.DataFrame:
+    if raw.data is None:
+        return pd.read_parquet(raw.path).head(n).astype("string")
+    return pd.read_csv(io.BytesIO(raw.data), dtype=str, nrows=n, keep_default_na=False)
+
+
+def _distinct(raw: RawTable, col: str) -> list[str]:
+    """Every value of a picklist column (the whole file: a sample could miss a stage)."""
+    vals = raw.frame([col])[col].dropna().astype(str).str.strip()
+    return sorted(set(vals) - {""})
+
+
+def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
+    text = pd.concat([v[v.astype("string").str.strip() != ""] for v in values] or [
+        pd.Series([], dtype="string")], ignore_index=True).astype("string")
+    if not len(text):
+        return ["ISO8601"], "no dates in the sample: ISO 8601 assumed"
+    for label, fmts in _FORMATS:
+        parsed, _ = parse_times(text, fmts, "UTC")
+        if parsed.notna().all():
+            note = f"dates read as {label}"
+            if label.startswith("US") and not text.str.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/"
+                                                             ).fillna(False).any():
+                note += "; no day above 12 in the sample: check it is not day first"
+            return fmts, note
+    return ["mixed"], "no single date format fits the sample: 'mixed' (guessed per value)"
+
+
+def _stage_values(values: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for v in values:
+        for stage, pattern in _STAGE_WORDS:
+            if re.search(pattern, v.strip().lower()):
+                out.setdefault(stage, []).append(v)
+                break
+    return out
+
+
+def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]]:
+    """The draft mapping's YAML text (written in ``folder``) and the files to give with
+    ``--join`` / ``--activities`` on the command line (those outside ``folder``)."""
+    lead_labels, join_labels, keys, lefts = _known()
+    raws = [read_raw(f) for f in files]
+    lead = raws[0]
+    comments: list[str] = [f"Draft mapping for {Path(lead.path).name}, written by 'sla-sim crm"
+                           " map'. Every guess below is marked: check it."]
+    cols: dict[str, str] = {}
+    for k, labels in lead_labels.items():
+        if k.startswith("activity_"):
+            continue
+        hit = _find(labels, lead.header)
+        if hit:
+            cols[k] = hit
+    data: dict[str, object] = {"columns": cols}
+    samples = [_sample(lead)]
+    stage_vals: list[str] = []
+    if "stage" in cols:
+        stage_vals += _distinct(lead, cols["stage"])
+    date_cols = [samples[0][cols[t]] for t in TIMESTAMPS if t in cols]
+    opp = next((r for r in raws[1:] if _find(join_labels.get("stage", []), r.header)
+                and _find(join_labels.get("closed_at", []), r.header)), None)  # fmt: skip
+    on_command_line: list[str] = []
+    if opp is not None:
+        s = _sample(opp)
+        jcols = {k: h for k, labels in join_labels.items() if (h := _find(labels, opp.header))}
+        key, left = _find(keys, opp.header), _find(lefts, lead.header)
+        if key and left:
+            join: dict[str, object] = {"key": key, "columns": jcols}
+            if left != key:
+                join["left_key"] = left
+            inside = Path(opp.path).resolve().is_relative_to(folder.resolve())
+            if inside:
+                join["file"] = str(Path(opp.path).resolve().relative_to(folder.resolve()))
+            else:
+                on_command_line.append(str(opp.path))
+            data["join"] = [join]
+            comments.append(f"{Path(opp.path).name} joined as the opportunity table on"
+                            f" {left} = {key}; its fields are read from it only.")
+            if "stage" in jcols:
+                stage_vals += _distinct(opp, jcols["stage"])
+            date_cols += [s[jcols[t]] for t in TIMESTAMPS if t in jcols]
+        else:
+            comments.append(f"{Path(opp.path).name} looks like an opportunity table but no join"
+                            " key was recognised: add join: [{key: ..., left_key: ...}]")
+    fmts, note = _date_format(date_cols)
+    data["date_format"] = fmts
+    comments.append(note)
+    if stage_vals:
+        data["values"] = {"stage": _stage_values(list(dict.fromkeys(stage_vals)))}
+        comments.append("values.stage sorted by their words (won / lost / not converted...):"
+                        " check each, an unlisted value is refused")
+    if "amount" in cols or (opp is not None and "join" in data):
+        comments.append("money strings such as $12,345.00 are read as numbers")
+    for r in raws:
+        for what in r.messages:
+            comments.append(f"note: {what}")
+    data["timezone"] = "UTC"
+    comments.append("timezone: UTC assumed for times without an offset: set the zone the"
+                    " CRM wrote them in (e.g. America/New_York)")
+    comments.append("exported_at: not set, the latest observed event is used (printed by"
+                    " every command); set it to the download time if you know it")
+    mapped = set(cols) | {k for j in data.get("join", []) for k in j["columns"]}  # type: ignore[union-attr]
+    missing = [f for f in REQUIRED if f not in cols]
+    for f in missing:
+        comments.append(f"REQUIRED {f}: no column recognised; map it under columns")
+    for f, (metrics, params) in COSTS.items():
+        if f in LEAD_OPTIONAL and f not in mapped:
+            comments.append(f"missing {f}: costs {metrics}; parameters kept: {params}")
+    head = "".join(f"# {c}\n" for c in comments)
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return head + body, on_command_line

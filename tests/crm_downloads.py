@@ -1,0 +1,168 @@
+"""CRM downloads in their real formats, written from a known truth (for the CRM tests).
+
+Salesforce: a Lightning "Details Only" Lead report (UTF-8 with a byte-order mark) and an
+Opportunity report; the Classic Lead report in Windows-1252 with its footer block. HubSpot: a
+Contacts export and a Deals export. US dates and times (``12/31/2025 4:05 PM``), date-only
+Converted / Created / Close dates, money strings (``$12,345.00``), open opportunities with an
+expected Close Date in the future, the standard picklists, and personal names and e-mails in
+columns no mapping reads (and in the footer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TZ = "America/New_York"
+START = pd.Timestamp("2025-01-01 00:00", tz=TZ)
+EXPORTED = pd.Timestamp("2025-09-01 10:00", tz=TZ)
+FIRST = ["Zoltan", "Marguerite", "Ophelia", "Bartholomew", "Ingrid", "Thaddeus", "Renée"]
+LAST = ["Quackenbush", "Vanderslice", "Oyelaran", "Fairweather", "Brzezinski", "Lindqvist"]
+OWNERS = ["Dana Whitfield", "Priya Ramaswamy", "Hector Villanueva"]
+OPEN_STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
+               "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
+               "Negotiation/Review"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the exports are drawn from."""
+
+    leads_per_month: dict[str, float]  # per channel (Lead Source)
+    convert_p: float = 0.45  # lead -> opportunity
+    win_rate: float = 0.3  # won / (won + lost) among closed opportunities
+    cycle_days_mean: float = 42.0  # opportunity created -> closed (lognormal, cv 0.5)
+    cycle_cv: float = 0.5
+    deal_mean: float = 12_000.0
+
+
+TRUTH = Truth({"Web": 120.0, "Partner Referral": 60.0})
+SECRETS = [*FIRST, *LAST, *OWNERS, "@mail-example.test", "Acme Widgets"]
+
+
+def _us(ts: pd.Series, date_only: bool = False) -> pd.Series:
+    """US report format: 12/31/2025 4:05 PM (or 12/31/2025)."""
+    t = ts.dt.tz_convert(TZ).dt.strftime("%m/%d/%Y" if date_only else "%m/%d/%Y %I:%M %p")
+    return t.str.replace(r"^0|(?<=/)0|(?<= )0(?=\d:)", "", regex=True).where(ts.notna(), "")
+
+
+def draw(seed: int = 7, truth: Truth = TRUTH) -> pd.DataFrame:
+    """One row per lead with its true times and outcome (UTC timestamps)."""
+    rng = np.random.default_rng(seed)
+    span_h = (EXPORTED - START).total_seconds() / 3600
+    rows = []
+    for ch, per_month in truth.leads_per_month.items():
+        n = rng.poisson(per_month * span_h / (24 * 365.25 / 12))
+        rows.append(pd.DataFrame({"channel": ch, "created": START + pd.to_timedelta(
+            np.sort(rng.uniform(0, span_h, n)), unit="h")}))
+    df = pd.concat(rows, ignore_index=True).sort_values("created", ignore_index=True)
+    n = len(df)
+    df["created"] = df["created"].dt.floor("min")
+    conv = rng.random(n) < truth.convert_p
+    conv_at = df["created"] + pd.to_timedelta(rng.exponential(3.0, n), unit="D")
+    conv &= (conv_at < EXPORTED).to_numpy()
+    df["converted"] = conv_at.where(conv)
+    conv_day = df["converted"].dt.tz_convert(TZ).dt.normalize()
+    s2 = np.log(1 + truth.cycle_cv**2)
+    cycle = np.round(rng.lognormal(np.log(truth.cycle_days_mean) - s2 / 2, np.sqrt(s2), n))
+    close_day = conv_day + pd.to_timedelta(cycle, unit="D")
+    closed = conv & (close_day < EXPORTED.normalize()).to_numpy()
+    won = closed & (rng.random(n) < truth.win_rate)
+    df["opened_day"] = conv_day
+    df["closed_day"] = close_day.where(closed)
+    df["stage"] = np.where(won, "Closed Won", np.where(closed, "Closed Lost", np.asarray(
+        OPEN_STAGES)[rng.integers(0, len(OPEN_STAGES), n)]))
+    df["expected_close"] = (EXPORTED.normalize() + pd.to_timedelta(
+        rng.integers(20, 150, n), unit="D")).where(conv & ~closed)
+    df["amount"] = np.round(rng.gamma(4.0, truth.deal_mean / 4.0, n), 2)
+    df["opp_id"] = ["006" + f"{i:012d}" for i in range(n)]
+    df["lead_id"] = ["00Q" + f"{i:012d}" for i in range(n)]
+    df["is_converted"] = conv
+    not_conv_status = np.where(rng.random(n) < 0.4, "Closed - Not Converted",
+                               np.where(rng.random(n) < 0.5, "Working - Contacted",
+                                        "Open - Not Contacted"))  # fmt: skip
+    df["lead_status"] = np.where(conv, "Closed - Converted", not_conv_status)
+    df["first"] = np.asarray(FIRST)[rng.integers(0, len(FIRST), n)]
+    df["last"] = np.asarray(LAST)[rng.integers(0, len(LAST), n)]
+    df["owner"] = np.asarray(OWNERS)[rng.integers(0, len(OWNERS), n)]
+    return df
+
+
+def _people(df: pd.DataFrame) -> dict[str, pd.Series]:
+    return {"First Name": df["first"], "Last Name": df["last"],
+            "Email": (df["first"] + "." + df["last"]).str.lower() + "@mail-example.test",
+            "Company / Account": "Acme Widgets"}  # fmt: skip
+
+
+def salesforce(df: pd.DataFrame, folder: Path, classic: bool = False) -> tuple[Path, Path]:
+    """The Lead and Opportunity reports (Lightning, or Classic with its footer)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    p = _people(df)
+    leads = pd.DataFrame({
+        "Lead Owner": df["owner"], "First Name": p["First Name"], "Last Name": p["Last Name"],
+        "Title": "VP Operations", "Company / Account": p["Company / Account"],
+        "Email": p["Email"], "Lead Source": df["channel"], "Lead Status": df["lead_status"],
+        "Create Date": _us(df["created"]), "Converted Date": _us(df["converted"], True),
+        "Converted Opportunity ID": df["opp_id"].where(df["is_converted"], ""),
+        "Lead ID": df["lead_id"],
+    })  # fmt: skip
+    o = df[df["is_converted"]]
+    close = o["closed_day"].where(o["closed_day"].notna(), o["expected_close"])
+    opps = pd.DataFrame({
+        "Opportunity Owner": o["owner"], "Account Name": "Acme Widgets",
+        "Opportunity Name": o["last"] + " - New Business", "Stage": o["stage"],
+        "Amount": o["amount"].map("${:,.2f}".format), "Probability (%)": "10%",
+        "Close Date": _us(close, True), "Created Date": _us(o["opened_day"], True),
+        "Lead Source": o["channel"], "Opportunity ID": o["opp_id"],
+    })  # fmt: skip
+    lp, op = folder / "leads.csv", folder / "opportunities.csv"
+    if classic:
+        text = leads.to_csv(index=False, quoting=1, lineterminator="\n")
+        footer = ('\n\n"Acme Widgets"\n"Copyright (c) 2000-2025 salesforce.com, inc. All'
+                  ' rights reserved."\n"Confidential Information - Do Not Distribute"\n'
+                  f'"Generated By:  {OWNERS[0]}  9/1/2025 10:00 AM"\n"Acme Widgets"\n')
+        lp.write_bytes((text + footer).encode("cp1252"))
+        op.write_bytes((opps.to_csv(index=False, quoting=1, lineterminator="\n") + footer
+                        ).encode("cp1252"))  # fmt: skip
+    else:
+        lp.write_text("\ufeff" + leads.to_csv(index=False, lineterminator="\n"), "utf-8")
+        op.write_text("\ufeff" + opps.to_csv(index=False, lineterminator="\n"), "utf-8")
+    return lp, op
+
+
+def hubspot(df: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
+    """A Contacts export and a Deals export (one deal per converted contact)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    p = _people(df)
+
+    def iso(ts: pd.Series) -> pd.Series:
+        return ts.dt.tz_convert(TZ).dt.strftime("%Y-%m-%d %H:%M").where(ts.notna(), "")
+
+    won = df["stage"].eq("Closed Won") & df["closed_day"].notna() & df["is_converted"]
+    life = np.where(won, "Customer", np.where(df["is_converted"], "Opportunity", np.where(
+        df["lead_status"] == "Closed - Not Converted", "Other", "Lead")))
+    contacts = pd.DataFrame({
+        "Record ID": df["lead_id"].str[3:].astype(int), "First Name": p["First Name"],
+        "Last Name": p["Last Name"], "Email": p["Email"], "HubSpot Owner": df["owner"],
+        "Create Date": iso(df["created"]), "Original Source": df["channel"],
+        "Lifecycle Stage": life,
+        "Became an Opportunity Date": iso(df["converted"]),
+        "Became a Customer Date": iso(df["closed_day"].where(won)),
+    })  # fmt: skip
+    o = df[df["is_converted"]]
+    close = o["closed_day"].where(o["closed_day"].notna(), o["expected_close"])
+    hs_stage = o["stage"].where(o["stage"].isin(["Closed Won", "Closed Lost"]),
+                                "Presentation Scheduled")  # fmt: skip
+    deals = pd.DataFrame({
+        "Record ID": np.arange(len(o)) + 900000, "Deal Name": o["last"] + " deal",
+        "Deal Stage": hs_stage, "Amount": o["amount"].round(2), "Close Date": iso(close),
+        "Create Date": iso(o["converted"]), "Deal owner": o["owner"],
+        "Associated Contact IDs": o["lead_id"].str[3:].astype(int),
+    })  # fmt: skip
+    cp, dp = folder / "contacts.csv", folder / "deals.csv"
+    contacts.to_csv(cp, index=False)
+    deals.to_csv(dp, index=False)
+    return cp, dp
