@@ -90,6 +90,8 @@ METRIC_LABELS: dict[str, str] = {
     "wins": "Deals won",
     "losses": "Deals lost",
     "acceptance_rate": "Acceptance rate",
+    "unworked_mqls": "Unworked MQLs (never reached)",
+    "unworked_rate": "Unworked share of dispositioned MQLs",
     "deal_closure_rate": "Deal closure rate",
     "sales_cycle_days_mean": "Sales cycle (mean)",
     "response_hours_mean": "Response, clock hours (mean)",
