@@ -30,13 +30,18 @@ SEED, REPS, CONF = 11, 16, 0.8
 SMALL = {"horizon.warmup_days": 30, "horizon.measure_months": 2}
 
 
-def small():
+def scaled(overrides: dict, volume: float):
+    """The default preset with ``overrides`` applied and every channel's leads x ``volume``."""
     sc = preset("default")
-    for path, value in SMALL.items():
+    for path, value in overrides.items():
         sc = set_path(sc, path, value)
     for ch in sc.channels:
-        sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month * 0.2)
+        sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month * volume)
     return sc
+
+
+def small():
+    return scaled(SMALL, 0.2)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from ci_env import require
+from test_recommend import scaled
 
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
@@ -24,12 +25,7 @@ FAST = {"revenue_target": TARGET, "seed": SEED, "workers": 2, "progress": False,
 
 
 def micro():
-    sc = preset("default")
-    for path, value in MICRO.items():
-        sc = set_path(sc, path, value)
-    for ch in sc.channels:
-        sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month * 0.1)
-    return sc
+    return scaled(MICRO, 0.1)
 
 
 @pytest.fixture(scope="module")
