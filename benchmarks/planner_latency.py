@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", metavar="PATH", help="also write the raw numbers as JSON")
+    ap.add_argument("--engine", choices=("fast", "simpy"), default="fast",
+                    help="event-loop engine of the scenario (simpy: the reference, for the"
+                    " figure before the fast engine)")
     ap.add_argument("--page-load", action="store_true",
                     help="measure a cold `sla-sim dashboard` start in headless Chromium instead"
                     " (needs Chromium, Playwright and Voila)")
@@ -239,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     planner = Planner(reps=args.reps, workers=args.workers)
-    panel = PlannerPanel(preset(args.preset), planner=planner)
+    panel = PlannerPanel(preset(args.preset).model_copy(update={"engine": args.engine}),
+                         planner=planner)  # fmt: skip
     t = time.perf_counter()
     panel.refresh()  # untimed: the page opening (workers, imports, vl-convert, every chart)
     warm = time.perf_counter() - t
@@ -251,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         planner.close()
 
     lines = [
-        f"Planner latency: preset {args.preset!r}, Planner(reps={args.reps},"
+        f"Planner latency: preset {args.preset!r}, engine {args.engine}, Planner(reps={args.reps},"
         f" workers={args.workers}) in a PlannerPanel, {os.cpu_count()} CPUs, Python"
         f" {platform.python_version()}; page opening (untimed) {warm:.2f} s; times include the"
         f" {DEBOUNCE_S:g} s debounce",

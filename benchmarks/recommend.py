@@ -41,15 +41,15 @@ def _cpu() -> float:
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
-def bench_api(workers: int, reps: int) -> dict:
+def bench_api(workers: int, reps: int, engine: str = "fast") -> dict:
     from sla_sim.recommend import exports
     from sla_sim.recommend.engine import recommend
     from sla_sim.scenario.presets import preset
 
     load0, cpu0 = os.getloadavg()[0], _cpu()
     t0 = time.perf_counter()
-    rec = recommend(preset("default"), confidence=0.9, reps=reps, workers=workers,
-                    progress=False)  # fmt: skip
+    sc = preset("default").model_copy(update={"engine": engine})
+    rec = recommend(sc, confidence=0.9, reps=reps, workers=workers, progress=False)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         exports.write(rec, d)
@@ -57,7 +57,7 @@ def bench_api(workers: int, reps: int) -> dict:
     f = rec.facts
     return {
         "command": "sla-sim recommend --preset default --confidence 0.9",
-        "workers": workers, "reps": reps,
+        "workers": workers, "reps": reps, "engine": engine,
         "wall_seconds": round(t2 - t0, 2), "recommend_seconds": round(t1 - t0, 2),
         "exports_seconds": round(t2 - t1, 2), "cpu_seconds": round(_cpu() - cpu0, 1),
         "seconds_per_stage": f["seconds_per_stage"],
@@ -92,9 +92,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--reps", type=int, default=40)
     ap.add_argument("--cli", action="store_true", help="time the command in a subprocess")
+    ap.add_argument("--engine", choices=("fast", "simpy"), default="fast",
+                    help="event-loop engine (simpy: the reference, the figure before the fast"
+                    " engine; API mode only)")
     ap.add_argument("--json", help="write the numbers to this file")
     a = ap.parse_args()
-    out = bench_cli(a.workers, a.reps) if a.cli else bench_api(a.workers, a.reps)
+    out = bench_cli(a.workers, a.reps) if a.cli else bench_api(a.workers, a.reps, a.engine)
     print(json.dumps(out, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2))

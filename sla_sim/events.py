@@ -107,6 +107,21 @@ class EventLog:
             }
         )
 
+    def add_columns(self, ints: np.ndarray, floats: np.ndarray) -> None:
+        """Append rows given as columns, after every row so far: ``ints`` (n x 6: lead, episode,
+        event, team, rep, attempt) and ``floats`` (n x 2: time_h, value). The same log as
+        appending the rows one by one (a compiled event loop writes its rows this way)."""
+        if len(ints) == 0:
+            return
+        if self.rows:  # keep the recorded order: earlier rows first
+            self._bulk.append(_rows_to_columns(self.rows))
+            self.rows = []
+        cols = {"lead": ints[:, 0], "episode": ints[:, 1], "time_h": floats[:, 0],
+                "event": ints[:, 2], "team": ints[:, 3], "rep": ints[:, 4],
+                "attempt": ints[:, 5], "value": floats[:, 1]}  # fmt: skip
+        self._bulk.append({c: np.ascontiguousarray(cols[c], dtype=d)
+                           for c, d in zip(COLUMNS, _DTYPES, strict=True)})  # fmt: skip
+
     def columns(self, sort: bool = True) -> dict[str, np.ndarray]:
         """All rows as numpy columns, sorted by time; rows at equal times keep the order in
         which they were recorded (bulk rows by event type, then the event loop's causal order).

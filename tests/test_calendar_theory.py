@@ -89,11 +89,17 @@ def business_hours_mmc() -> Scenario:
     return sc
 
 
-def model_trace(sc: Scenario, seed: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+ENGINES = ("fast", "simpy")  # both tests run on both engines
+
+
+def model_trace(sc: Scenario, seed: int, r: int, engine: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Per lead in routing order: routed time, attempt start, attempt duration (NaN if the
-    attempt had not started by the end of the horizon)."""
-    model = FunnelModel(sc, Streams(replication_seed(seed, r)))
+    attempt had not started by the end of the horizon), simulated on ``engine``."""
+    model = FunnelModel(sc.model_copy(update={"engine": engine}),
+                        Streams(replication_seed(seed, r)))  # fmt: skip
     cols = model.run().columns()
+    assert model.engine == engine
     ev, lead, t = cols["event"], cols["lead"], cols["time_h"]
     n = model.n_leads
     routed, start, work = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -106,11 +112,12 @@ def model_trace(sc: Scenario, seed: int, r: int) -> tuple[np.ndarray, np.ndarray
     return routed[order], start[order], work[order]
 
 
-def test_reference_loop_reproduces_the_models_attempt_starts() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reference_loop_reproduces_the_models_attempt_starts(engine: str) -> None:
     """Given the model's own arrival (routing) times and attempt durations, the independent
     FCFS loop gives every attempt start of the model, to 1e-9 h: the model serves first come,
     first served, starts attempts only in working hours and finishes those running at 17:00."""
-    routed, start, work = model_trace(business_hours_mmc(), seed=3, r=0)
+    routed, start, work = model_trace(business_hours_mmc(), seed=3, r=0, engine=engine)
     done = np.isfinite(start)
     k = int(done.sum())
     assert done[:k].all(), "attempts start in routing order"
@@ -136,14 +143,16 @@ def waits(routed: np.ndarray, start: np.ndarray) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_business_hour_waits_match_the_independent_reference() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_business_hour_waits_match_the_independent_reference(engine: str) -> None:
     """Over 48 replications each, the model and the reference (own Poisson arrivals and
     exponential services, seed 2026) give the same mean business-hour wait and share touched
     within one business hour, within 3.5 standard errors of the difference; the bands are
     narrower than 10% of the mean wait and 0.03 of the share."""
     sc = business_hours_mmc()
     reps = 48
-    model = np.array([waits(*model_trace(sc, seed=17, r=r)[:2]) for r in range(reps)])
+    model = np.array([waits(*model_trace(sc, seed=17, r=r, engine=engine)[:2])
+                      for r in range(reps)])  # fmt: skip
     rng = np.random.default_rng(2026)
     ref = []
     for _ in range(reps):

@@ -524,6 +524,7 @@ def test_routes_handed_over_together_match_routing_each_at_its_instant(
             sc = Scenario.model_validate(data)
         else:
             sc = set_path(sc, path, value)
+    sc = sc.model_copy(update={"engine": "simpy"})  # the reference's routing callbacks
     together = _CountingModel(sc, Streams(replication_seed(seed, 0)))
     each = _RouteEachInstant(sc, Streams(replication_seed(seed, 0)))
     together.run()

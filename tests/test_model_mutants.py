@@ -119,7 +119,8 @@ def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.Monk
     monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
     if recycle is not None:
         monkeypatch.setattr(funnel, "RecycleDraws", lambda *args, **kw: recycle)
-    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    # the reference engine: these tests read its internals (reps, AE pool, recycle draws)
+    model = FunnelModel(sc.model_copy(update={"engine": "simpy"}), Streams(replication_seed(1, 0)))
     model.run()
     return model
 

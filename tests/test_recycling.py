@@ -41,7 +41,8 @@ def fast_recycling() -> Scenario:
 @pytest.fixture(scope="module")
 def recycled_run() -> tuple[FunnelModel, dict[str, np.ndarray]]:
     """One replication of :func:`fast_recycling` (about 10,000 leads, 0.3 s)."""
-    model = FunnelModel(fast_recycling(), Streams(replication_seed(7, 0)))
+    sc = fast_recycling().model_copy(update={"engine": "simpy"})  # its teams are read after
+    model = FunnelModel(sc, Streams(replication_seed(7, 0)))
     return model, model.run().columns()
 
 

@@ -43,10 +43,18 @@ CDF_TIMES = (0.0, 0.5, 1.0, 2.0)
 WARMUP_SHARE = 0.1  # share of each replication's leads (by routed time) discarded as warm-up
 
 
-def run_log(scenario, seed: int, replication: int) -> tuple[FunnelModel, dict[str, np.ndarray]]:
-    """Run one replication and return the model and the sorted event-log columns."""
-    model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
-    return model, model.run().columns()
+ENGINES = ("fast", "simpy")  # every simulation test here runs on both engines
+
+
+def run_log(scenario, seed: int, replication: int, engine: str = "fast"
+            ) -> tuple[FunnelModel, dict[str, np.ndarray]]:  # fmt: skip
+    """Run one replication on ``engine`` and return the model and the sorted event-log
+    columns (the engine really ran: no fallback)."""
+    model = FunnelModel(scenario.model_copy(update={"engine": engine}),
+                        Streams(replication_seed(seed, replication)))  # fmt: skip
+    cols = model.run().columns()
+    assert model.engine == engine
+    return model, cols
 
 
 def first_time(cols: dict[str, np.ndarray], event: str, n: int) -> np.ndarray:
@@ -186,9 +194,10 @@ class MMCStats:
     W: np.ndarray  # mean routed -> assigned of leads routed in the span
 
 
-def mmc_replication(case: MMCCase, sc, r: int) -> tuple[float, np.ndarray, float, float, float]:
+def mmc_replication(case: MMCCase, sc, r: int, engine: str
+                    ) -> tuple[float, np.ndarray, float, float, float]:  # fmt: skip
     """Statistics of one replication: mean wait, CDF at CDF_TIMES, and L, λ, W for Little."""
-    model, cols = run_log(sc, case.seed, r)
+    model, cols = run_log(sc, case.seed, r, engine)
     n = model.n_leads
     routed = first_time(cols, "routed", n)
     assigned = first_time(cols, "assigned", n)
@@ -216,12 +225,15 @@ def mmc_replication(case: MMCCase, sc, r: int) -> tuple[float, np.ndarray, float
             float(np.mean(assigned[in_span] - routed[in_span])))  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=list(CASES), ids=list(CASES))
+@pytest.fixture(scope="module", params=[(c, e) for c in CASES for e in ENGINES],
+                ids=[f"{c}-{e}" for c in CASES for e in ENGINES])  # fmt: skip
 def mmc_stats(request: pytest.FixtureRequest) -> MMCStats:
-    """Run every replication of one M/M/c case once; the tests below share the results."""
-    case = CASES[request.param]
+    """Run every replication of one M/M/c case once on one engine; the tests below share the
+    results."""
+    name, engine = request.param
+    case = CASES[name]
     sc = mmc_scenario(case.lam, case.mu, case.c, case.hours)
-    rows = [mmc_replication(case, sc, r) for r in range(case.reps)]
+    rows = [mmc_replication(case, sc, r, engine) for r in range(case.reps)]
     mw, cdf, L, lam_hat, W = (np.array(x) for x in zip(*rows, strict=True))
     return MMCStats(case, mw, cdf, L, lam_hat, W)
 
@@ -267,10 +279,11 @@ def test_littles_law_on_sdr_queue(mmc_stats: MMCStats) -> None:
 
 # ---------------------------------------------------------------------- conservation
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", preset_names())
-def test_conservation_every_preset(name: str) -> None:
+def test_conservation_every_preset(name: str, engine: str) -> None:
     """Every lead of every preset ends in at most one terminal state, and the counts add up."""
-    model, cols = run_log(preset(name), seed=11, replication=0)  # run() itself reconciles
+    model, cols = run_log(preset(name), seed=11, replication=0, engine=engine)  # reconciles
     n = model.n_leads
     ev, lead = cols["event"], cols["lead"]
     created = np.bincount(lead[ev == CODE["created"]], minlength=n)
@@ -309,13 +322,14 @@ def test_conservation_every_preset(name: str) -> None:
 
 
 # ---------------------------------------------------------------------- unlimited capacity
-@pytest.fixture(scope="module")
-def unlimited() -> tuple:
-    """One nine-month replication of the default preset with unlimited capacity, no warm-up."""
+@pytest.fixture(scope="module", params=ENGINES)
+def unlimited(request: pytest.FixtureRequest) -> tuple:
+    """One nine-month replication of the default preset with unlimited capacity, no warm-up
+    (on each engine)."""
     sc = unlimited_capacity_scenario(preset("default"))
     sc = set_path(sc, "horizon.warmup_days", 0)
     sc = set_path(sc, "horizon.measure_months", 9)
-    model, cols = run_log(sc, seed=5, replication=0)
+    model, cols = run_log(sc, seed=5, replication=0, engine=request.param)
     return sc, model, cols
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sla_sim.batch.results import Results, package_version, scenario_hash
 from sla_sim.batch.store import COMPLETE, RunFolder, RunStore, atomic_write_parquet
+from sla_sim.model.engine import describe as describe_engine
 from sla_sim.scenario.schema import Scenario
 
 __all__ = ["SWEEP_TABLE", "keep_results", "keep_sweep"]
@@ -32,7 +33,8 @@ def _meta(run_id: str, path: Path, scenario: Scenario, seed: int, reps: int,
             "status": COMPLETE, "scenario_name": scenario.name,
             "scenario_hash": scenario_hash(scenario), "seed": seed, "reps_requested": reps,
             "reps_done": reps, "path": str(path), "version": package_version(),
-            "wall_seconds": wall_seconds, "note": note, **extra}  # fmt: skip
+            "wall_seconds": wall_seconds, "note": note, "engine": describe_engine(scenario),
+            **extra}  # fmt: skip
 
 
 def keep_results(results: Results, store: RunStore, note: str = "",

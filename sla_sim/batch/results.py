@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sla_sim.model.engine import describe as describe_engine
 from sla_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class Results:
             "seconds_per_replication_mean": round(float(np.mean([r.seconds for r in reps])), 4),
             "workers": workers,
             "currency": scenario.currency,
+            "engine": describe_engine(scenario),
             **(extra_meta or {}),
         }
         return cls(scenario, keys, ids, values, terminal, meta, event_log, failures, drivers)

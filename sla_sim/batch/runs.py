@@ -44,6 +44,7 @@ from sla_sim.batch.store import (
 )
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError
+from sla_sim.model.engine import describe as describe_engine
 from sla_sim.scenario.schema import Scenario
 from sla_sim.stats import t_half_width
 
@@ -226,6 +227,7 @@ def stored_run(
             "scenario_hash": scenario_hash(scenario), "seed": seed, "reps_requested": reps,
             "reps_done": 0, "path": str(folder.path), "version": package_version(),
             "wall_seconds": None, "note": "", "max_reps": max_reps,
+            "engine": describe_engine(scenario),
             "precision": [f"{t.metric}@{t.period}={t.value * (100 if t.relative else 1):g}"
                           f"{'%' if t.relative else ''}" for t in precision],
         }  # fmt: skip

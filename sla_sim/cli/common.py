@@ -24,6 +24,8 @@ def scenario_from(args: argparse.Namespace):  # -> Scenario
         raise ScenarioError([Issue("--preset", "give a scenario file or --preset, not both",
                                    args.preset)])  # fmt: skip
     scenario = load(args.scenario) if args.scenario else preset(args.preset or "default")
+    if getattr(args, "engine", None):
+        scenario = scenario.model_copy(update={"engine": args.engine})
     return with_overrides(scenario, getattr(args, "set", None))
 
 
@@ -138,6 +140,10 @@ def add_scenario_args(p: argparse.ArgumentParser, overrides: bool = True) -> Non
     p.add_argument("--preset", metavar="NAME",
                    help="built-in scenario instead of a file: default, mid_market,"
                    " smb_inbound, enterprise (see: sla-sim presets; default: default)")
+    p.add_argument("--engine", choices=("fast", "simpy"), default=None,
+                   help="event-loop engine (sets the scenario's 'engine'): fast (compiled,"
+                   " the default; SimPy where it does not cover the scenario) or simpy (the"
+                   " reference); both give the same results")
     if overrides:
         add_set_args(p)
 

@@ -31,7 +31,7 @@ from sla_sim.model.recycle import RecycleDraws
 from sla_sim.model.routing import Team, segment_names, team_table
 from sla_sim.model.sdr import Rep, contact_curve
 from sla_sim.scenario.schema import Scenario
-from sla_sim.streams import Streams
+from sla_sim.streams import Streams, replication_seed
 
 IN_FLIGHT, WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = range(5)
 
@@ -70,11 +70,18 @@ class FunnelModel:
 
     # ------------------------------------------------------------------ set-up (vectorised)
     def _setup(self) -> None:
+        """The whole set-up of the SimPy path: the vectorised draws, then the loop's state."""
+        self._draw()
+        self._setup_loop()
+
+    def _draw(self) -> None:
+        """Everything drawn up front (vectorised), as arrays both engines read."""
         sc = self.sc
         draws = draw_leads(sc, self.streams, self.segments, self.threshold, self.n_attempts,
                            self.origin, self.end_h)  # fmt: skip
         d = draws.lead
         n = self.n_leads = draws.n
+        self.lead_channel, self.lead_segment = d["channel"], d["segment"]
         ids = np.arange(n)
         self.log.set_leads(d["channel"], d["segment"], d["t"], d["score"])
         self.log.add_many(ids, 0, d["t"], "created", value=d["score"])
@@ -104,34 +111,47 @@ class FunnelModel:
         ref = sc.follow_up.reference_score_points
         q = expit(logit(base) + slope * (d["score"][worked] - ref) / 10.0)
         win = np.asarray([c.win_rate for c in sc.channels])[ch]
+        self.expired, self.is_mql = expired, is_mql
+        # the loop's inputs as arrays (the fast engine reads these; the SimPy path lists them)
+        self.arrays = {"team": team, "slot": slot, "mql_t": t_mql[worked], "q": q, "win": win,
+                       "u_contact": w["u_contact"], "work": w["work"], "u_q": w["u_q"],
+                       "u_d": w["u_d"], "u_win": w["u_win"], "cycle": w["cycle"],
+                       "deal": w["deal"], "route_t": t_route[routed], "route_lead": routed}
+        self.recycle = RecycleDraws(sc, self.streams("recycle"), self.n_attempts)
+
+    def _setup_loop(self) -> None:
+        """The SimPy path's state: per-lead Python lists (fast scalar access), reps, teams,
+        AEs."""
+        sc, a, expired, is_mql = self.sc, self.arrays, self.expired, self.is_mql
         # per-lead state as Python lists: fast scalar access inside the event loop
         self.state = np.where(expired, NURTURE_EXPIRED, IN_FLIGHT).tolist()
         self.episode = np.where(is_mql, 1, 0).tolist()
-        self.team_l = team.tolist()
-        self.slot = slot.tolist()
+        self.team_l = a["team"].tolist()
+        self.slot = a["slot"].tolist()
         # per-slot lists (index ``slot[lead]``; per attempt ``slot * n_attempts + attempt``)
-        self.mql_t = t_mql[worked].tolist()
-        self.first_t = [math.nan] * len(worked)
-        self.q = q.tolist()
-        self.win = win.tolist()
-        self.u_contact = w["u_contact"].ravel().tolist()
-        self.work_h = w["work"].ravel().tolist()
-        self.u_q = w["u_q"].tolist()
-        self.u_d = w["u_d"].tolist()
-        self.u_win = w["u_win"].tolist()
-        self.cycle_h = w["cycle"].tolist()
-        self.deal = w["deal"].tolist()
-        self.route_t = t_route[routed].tolist()
-        self.route_lead = routed.tolist()
+        self.mql_t = a["mql_t"].tolist()
+        self.first_t = [math.nan] * len(self.mql_t)
+        self.q = a["q"].tolist()
+        self.win = a["win"].tolist()
+        self.u_contact = a["u_contact"].ravel().tolist()
+        self.work_h = a["work"].ravel().tolist()
+        self.u_q = a["u_q"].tolist()
+        self.u_d = a["u_d"].tolist()
+        self.u_win = a["u_win"].tolist()
+        self.cycle_h = a["cycle"].tolist()
+        self.deal = a["deal"].tolist()
+        self.route_t = a["route_t"].tolist()
+        self.route_lead = a["route_lead"].tolist()
         self._next_route = 0
         self.reroutes: list[float] = []  # times of scheduled re-routes (a heap)
         # capacity
+        d_channel, d_segment = self.lead_channel, self.lead_segment
         self.teams: list[Any] = []  # Team, or PolicyTeam for a team with policies
         policy = [has_policy(sc, ti) for ti in range(len(sc.teams))]
         if any(policy):
-            self.policy_state = PolicyState(self, len(worked))
+            self.policy_state = PolicyState(self, len(self.mql_t))
             if sc.routing.priority_by != "none" and sc.routing.priority_order:
-                self.policy_state.cls = priority_classes(sc, d["channel"], d["segment"],
+                self.policy_state.cls = priority_classes(sc, d_channel, d_segment,
                                                          self.segments)  # fmt: skip
         names = sc.team_names()
         for ti, ts in enumerate(sc.teams):
@@ -143,7 +163,6 @@ class FunnelModel:
                     for r in range(ts.reps)]
             self.teams.append(Team(ti, reps, sc.routing.rep_rule, self.calendars[ti]))
         self.ae = AEPool(self, sc.ae.count, sc.ae.max_open_opportunities)
-        self.recycle = RecycleDraws(sc, self.streams("recycle"), self.n_attempts)
 
     # ------------------------------------------------------------------ event loop pieces
     def log_row(self, lead: int, ep: int, t: float, code: int, team: int, rep: int,
@@ -293,16 +312,41 @@ class FunnelModel:
         self.env.drop_pending()
 
     def run(self) -> EventLog:
-        """Simulate the whole horizon once and return the event log (reconciled)."""
+        """Simulate the whole horizon once and return the event log (reconciled).
+
+        The event loop runs on the engine :func:`sla_sim.model.engine.engine_for` chooses
+        (``self.engine``; ``self.engine_note`` says why SimPy ran when the fast engine was not
+        chosen): the same event log either way.
+        """
         if self.ran:
             raise RuntimeError("a FunnelModel runs once; build a new one for another run")
         self.ran = True
+        from sla_sim.model.engine import engine_for, run_fast
+
+        self.engine, self.engine_note = engine_for(self.sc)
         with gc_paused():  # the run allocates many small objects, freed without cycles
-            self._setup()
-            self.feed_routes()
-            self.env.run_until(self.end_h)
-            self._drop_pending()
+            self._draw()
+            if self.engine == "fast":
+                run_fast(self)
+            else:
+                self._setup_loop()
+                self.feed_routes()
+                self.env.run_until(self.end_h)
+                self._drop_pending()
         from sla_sim.model.reconcile import reconcile
 
         reconcile(self)
         return self.log
+
+
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile and cache) the fast engine's code.
+
+    Runs one tiny replication; a worker or the planner calls it at set-up so that no
+    replication pays the compile or cache-load cost."""
+    from sla_sim.scenario.presets import preset
+
+    sc = preset("default").model_copy(deep=True)
+    sc.horizon.measure_months = 1
+    sc.horizon.warmup_days = 0
+    FunnelModel(sc, Streams(replication_seed(0, 0))).run()

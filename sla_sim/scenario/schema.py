@@ -493,6 +493,12 @@ class Scenario(Spec):
         description="What the plan costs, in currency (see sla_sim.scenario.costs); optional:"
         " unlisted teams and channels are costed at published-benchmark defaults.",
     )
+    engine: Literal["fast", "simpy"] = Field(
+        default="fast",
+        description="Event-loop engine: 'fast' (compiled; falls back to SimPy, saying so, for "
+        "team policies and staffing plans) or 'simpy' (the reference model). Both write the "
+        "same event log, row for row.",
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Scenario:

@@ -1,0 +1,130 @@
+"""The fast engine against the SimPy reference, and how a replication scales with the funnel.
+
+    python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
+
+(1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
+    tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
+    (``--pairs`` each, the order flipped every pair), as a ratio fast / simpy. The SimPy engine
+    is the event loop every replication ran on before the fast engine existed.
+(2) Linear scaling: the default preset (30-day warm-up, one measured month) with the leads of
+    every channel, the SDRs of every team and the AEs all multiplied by k; CPU seconds per
+    replication for each k on each engine (mean of ``--scale-reps``) and the ratio T(k) / T(1).
+
+Prints Markdown tables and, with ``--json``, writes the raw numbers. The machine is shared and
+its speed varies: read the ratios, not the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a source checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+from sla_sim.batch.worker import run_one  # noqa: E402
+from sla_sim.model.funnel import FunnelModel, warm_up  # noqa: E402
+from sla_sim.scenario.io import set_path  # noqa: E402
+from sla_sim.scenario.presets import preset  # noqa: E402
+from sla_sim.scenario.schema import Scenario  # noqa: E402
+from sla_sim.streams import Streams, replication_seed  # noqa: E402
+
+SEED = 20260101
+ENGINES = ("fast", "simpy")
+
+
+def cpu(fn: Any) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
+def default_ratio(pairs: int) -> dict[str, Any]:
+    """Section (1)."""
+    sc = {e: preset("default").model_copy(update={"engine": e}) for e in ENGINES}
+    for e in ENGINES:  # one untimed replication each (imports, caches)
+        run_one(sc[e], SEED, 999)
+    times: dict[str, list[float]] = {e: [] for e in ENGINES}
+    for r in range(pairs):
+        for e in ENGINES if r % 2 == 0 else ENGINES[::-1]:
+            times[e].append(cpu(lambda e=e, r=r: run_one(sc[e], SEED, r)))
+    mean = {e: sum(v) / len(v) for e, v in times.items()}
+    return {"pairs": pairs, "cpu_s": times, "mean_cpu_s": mean,
+            "ratio_fast_over_simpy": mean["fast"] / mean["simpy"]}  # fmt: skip
+
+
+def scaled(k: int, engine: str) -> Scenario:
+    """The short default scenario with leads, SDRs and AEs multiplied by ``k``."""
+    sc = preset("default")
+    sc = set_path(sc, "horizon.warmup_days", 30)
+    sc = set_path(sc, "horizon.measure_months", 1)
+    raw = sc.model_dump(mode="json")
+    for ch in raw["channels"]:
+        ch["leads_per_month"] *= k
+    for team in raw["teams"]:
+        team["reps"] *= k
+    raw["ae"]["count"] *= k
+    raw["engine"] = engine
+    return Scenario.model_validate(raw)
+
+
+def scaling(ks: list[int], reps: int) -> dict[str, Any]:
+    """Section (2)."""
+    out: dict[str, Any] = {"k": ks, "reps": reps}
+    for engine in ENGINES:
+        per_k = []
+        for k in ks:
+            sc = scaled(k, engine)
+            ts, leads = [], 0
+            for r in range(reps):
+                model = FunnelModel(sc, Streams(replication_seed(SEED, r)))
+                ts.append(cpu(model.run))
+                leads = model.n_leads
+            per_k.append({"k": k, "leads": leads, "cpu_s": sum(ts) / reps})
+        base = per_k[0]["cpu_s"]
+        for row in per_k:
+            row["ratio_to_1x"] = row["cpu_s"] / base
+        out[engine] = per_k
+    return out
+
+
+def markdown(res: dict[str, Any]) -> str:
+    d = res["default"]
+    lines = ["| measure | fast | simpy | fast / simpy |", "|---|---|---|---|",
+             f"| one default replication (`run_one`, CPU s, mean of {d['pairs']} alternated)"
+             f" | {d['mean_cpu_s']['fast']:.4f} | {d['mean_cpu_s']['simpy']:.4f} |"
+             f" **{d['ratio_fast_over_simpy']:.3f}×** |", "",
+             "| leads, SDRs, AEs × k | leads | fast CPU s (T(k)/T(1)) | simpy CPU s (T(k)/T(1)) |",
+             "|---|---|---|---|"]  # fmt: skip
+    s = res["scaling"]
+    for f, p in zip(s["fast"], s["simpy"], strict=True):
+        lines.append(f"| {f['k']} | {f['leads']:,} | {f['cpu_s']:.3f} ({f['ratio_to_1x']:.2f}×)"
+                     f" | {p['cpu_s']:.3f} ({p['ratio_to_1x']:.2f}×) |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=12, help="alternated pairs in (1)")
+    ap.add_argument("--scale", default="1,4,16", help="multipliers k in (2), comma-separated")
+    ap.add_argument("--scale-reps", type=int, default=3, help="replications per k in (2)")
+    ap.add_argument("--json", type=Path, default=None, help="write the raw results here")
+    args = ap.parse_args(argv)
+    ks = [int(x) for x in args.scale.split(",")]
+    if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
+        ap.error("need --pairs >= 1, --scale-reps >= 1 and multipliers >= 1")
+    warm_up()  # the compiled loop is loaded (or compiled and cached) before any timing
+    res = {"default": default_ratio(args.pairs), "scaling": scaling(ks, args.scale_reps)}
+    print(markdown(res))
+    if args.json is not None:
+        args.json.write_text(json.dumps(res, indent=2), encoding="utf-8")
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Which engine runs a replication's event loop, and the fast engine's driver.
+
+Two engines write the same event log, row for row:
+
+* ``simpy`` — the reference model: callbacks on a SimPy environment
+  (:mod:`sla_sim.model.calls`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.policies`).
+* ``fast`` — the same loop compiled with numba over preallocated arrays
+  (:mod:`sla_sim.model.kernel`). It covers the plain capacity model: teams with
+  ``assignment: immediate``, ``work_order: due_first``, no priority classes, no reassignment,
+  no overflow and no staffing plan (hires, ramp, attrition, PTO, per-rep calendars); any
+  routing and rep rule, calendars, realtime or batch handoff, recycling and the AE pool.
+
+A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
+the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
+(:func:`engine_for`, reported in the run facts).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sla_sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sla_sim.model.funnel import FunnelModel
+
+#: the engines a scenario may name
+ENGINES = ("fast", "simpy")
+
+#: The scenario fields the fast engine was written against, per section that shapes the event
+#: loop. A field added later (a new feature of the SimPy model) and set away from its default
+#: makes the scenario fall back to SimPy until the fast engine learns it.
+KNOWN: dict[str, tuple[str, ...]] = {
+    "": ("name", "description", "currency", "horizon", "channels", "arrivals",
+         "mql_threshold_points", "nurture", "handoff", "marketing_calendar", "routing", "teams",
+         "follow_up", "ae", "sla", "engine"),
+    "ae": ("count", "max_open_opportunities"),
+    "channels": ("name", "leads_per_month", "segment_mix", "score_alpha", "score_beta",
+                 "sql_rate", "win_rate", "cycle_days", "deal_value"),
+    "routing": ("team_rule", "rep_rule", "priority_by", "priority_order", "skip_unavailable"),
+    "follow_up": ("cadence_days", "attempt_minutes", "contact", "score_slope_per_10_points",
+                  "reference_score_points", "disqualify_share"),
+    "follow_up.contact": ("p_initial", "p_floor", "half_life_hours", "shape", "attempt_decay"),
+    "handoff": ("mode", "ops_delay_hours", "batch_every_hours", "batch_local_hours"),
+    "nurture": ("touch_interval_days", "engage_probability", "score_lift_points", "max_days",
+                "recycle_score_points"),
+    "teams": ("name", "reps", "calendar", "shrinkage", "max_active_leads", "channels",
+              "segments", "assignment", "work_order", "reassign_after_business_hours",
+              "max_reassignments", "hires", "ramp_by_tenure_month", "attrition_per_month",
+              "backfill_delay_days", "pto_days_per_year", "rep_calendars", "overflow_team"),
+}  # fmt: skip
+
+
+def unknown_fields(sc: Scenario) -> list[str]:
+    """Fields of ``sc`` set away from their defaults that the fast engine does not know."""
+    out = []
+    for section, known in KNOWN.items():
+        specs: Any = sc
+        for part in section.split(".") if section else []:
+            specs = getattr(specs, part)
+        for i, spec in enumerate(specs if isinstance(specs, list) else [specs]):
+            where = f"{section}[{i}]" if isinstance(specs, list) else section
+            for name, field in type(spec).model_fields.items():
+                if name not in known and getattr(spec, name) != field.get_default(
+                        call_default_factory=True):  # fmt: skip
+                    out.append(f"{where}.{name}" if where else name)
+    return out
+
+
+def engine_for(sc: Scenario) -> tuple[str, str]:
+    """(engine that runs ``sc``, why SimPy runs: ``""`` when the fast engine runs)."""
+    from sla_sim.model.policies import has_policy
+
+    if sc.engine == "simpy":
+        return "simpy", "selected (engine: simpy)"
+    new = unknown_fields(sc)
+    if new:
+        return "simpy", f"fallback: the fast engine does not cover {', '.join(new)}"
+    policy = [t.name for i, t in enumerate(sc.teams) if has_policy(sc, i)]
+    if policy:
+        return "simpy", ("fallback: the fast engine does not cover team policies or staffing "
+                         f"plans (teams {', '.join(policy)})")  # fmt: skip
+    return "fast", ""
+
+
+def describe(sc: Scenario) -> str:
+    """The engine of ``sc`` in words, for the run facts."""
+    engine, why = engine_for(sc)
+    return engine if not why else f"{engine} ({why})"
+
+
+def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | None
+                   ) -> list[np.ndarray]:  # fmt: skip
+    """``have`` (delay, u, work, ops) extended by ``chunks`` more chunks of the recycle stream,
+    drawn in the order the SimPy path draws them."""
+    rd = model.recycle
+    parts: list[list[np.ndarray]] = [[], [], [], []]
+    for _ in range(chunks):
+        rd._refill()
+        for p, x in zip(parts, (np.asarray(rd.delay), rd.u, rd.work, rd.ops), strict=True):
+            p.append(x)
+    if have is not None:
+        for p, x in zip(parts, have, strict=True):
+            p.insert(0, x)
+    return [np.ascontiguousarray(np.concatenate(p)) for p in parts]
+
+
+def run_fast(model: FunnelModel) -> None:
+    """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
+    log and the lead states to ``model.state``."""
+    from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
+    from sla_sim.model.recycle import CHUNK
+
+    sc, a, A = model.sc, model.arrays, model.n_attempts
+    n_teams = len(sc.teams)
+    TM = np.zeros((n_teams, 10), dtype=np.int64)
+    cs, ce, lo = [], [], 0
+    rep_team, rep_idx, rep_cap, stretch, opened = [], [], [], [], []
+    for ti, ts in enumerate(sc.teams):
+        cal = model.calendars[ti]
+        TM[ti, K.T_OPEN] = cal.always_open
+        n_iv = 0 if cal.always_open else len(cal.starts)
+        TM[ti, K.T_CLO], TM[ti, K.T_CHI] = lo, lo + n_iv
+        if n_iv:
+            cs.append(np.asarray(cal.starts, dtype=np.float64))
+            ce.append(np.asarray(cal.ends, dtype=np.float64))
+        lo += n_iv
+        TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + ts.reps
+        TM[ti, K.T_LL] = sc.routing.rep_rule == "least_loaded"
+        TM[ti, K.T_QH] = TM[ti, K.T_QT] = -1
+        for r in range(ts.reps):
+            rep_team.append(ti)
+            rep_idx.append(r)
+            rep_cap.append(ts.max_active_leads)
+            stretch.append(model.stretch[ti])
+            opened.append(cal.always_open)
+    CS = np.concatenate(cs) if cs else np.empty(0)
+    CE = np.concatenate(ce) if ce else np.empty(0)
+    n_reps = len(rep_team)
+    RP = np.zeros((n_reps, 9), dtype=np.int64)
+    RP[:, K.R_TEAM], RP[:, K.R_IDX], RP[:, K.R_CAP] = rep_team, rep_idx, rep_cap
+    RF0 = np.zeros((n_reps, 5))
+    RF0[:, K.F_STRETCH] = stretch
+    op = np.asarray(opened, dtype=bool)
+    RF0[op, K.F_FROM], RF0[op, K.F_UNTIL] = -math.inf, math.inf  # one endless interval
+    RF0[:, K.F_TIMER] = math.inf
+    n = model.n_leads
+    LI0 = np.zeros((n, 5), dtype=np.int64)
+    LI0[:, K.L_TEAM] = a["team"]
+    LI0[:, K.L_EP] = model.is_mql
+    LI0[:, K.L_STATE] = np.where(model.expired, K.NURTURE_EXPIRED, 0)
+    LI0[:, K.L_SLOT] = a["slot"]
+    LI0[:, K.L_QNEXT] = -1
+    n_slots = len(a["mql_t"])
+    SF0 = np.empty((n_slots, 9))
+    SF0[:, K.M_MQL], SF0[:, K.M_FIRST], SF0[:, K.M_Q] = a["mql_t"], math.nan, a["q"]
+    SF0[:, K.M_WIN], SF0[:, K.M_UQ], SF0[:, K.M_UD] = a["win"], a["u_q"], a["u_d"]
+    SF0[:, K.M_UWIN], SF0[:, K.M_CYCLE], SF0[:, K.M_DEAL] = a["u_win"], a["cycle"], a["deal"]
+    UC0 = np.ascontiguousarray(a["u_contact"], dtype=np.float64).reshape(n_slots, A)
+    WK0 = np.ascontiguousarray(a["work"], dtype=np.float64).reshape(n_slots, A)
+    c = sc.follow_up.contact
+    PF = np.zeros(9)
+    PF[K.P_END], PF[K.P_EXPIRY], PF[K.P_DQ] = model.end_h, model.expiry_h, model.disqualify_share
+    PF[K.P_SHAPE] = 0.0 if c.shape == "exponential" else 1.0
+    PF[K.P_FLOOR], PF[K.P_SPAN] = c.p_floor, c.p_initial - c.p_floor
+    PF[K.P_RATE], PF[K.P_HL] = math.log(2.0) / c.half_life_hours, c.half_life_hours
+    PF[K.P_AECAP] = sc.ae.max_open_opportunities
+    PW = np.asarray([c.attempt_decay**k for k in range(A)], dtype=np.float64)
+    CAD = np.asarray(model.cadence_h, dtype=np.float64)
+    batches = model.handoff.batches
+    BT = np.asarray(batches, dtype=np.float64) if batches is not None else np.empty(0)
+    RT = np.ascontiguousarray(a["route_t"], dtype=np.float64)
+    RL = np.ascontiguousarray(a["route_lead"], dtype=np.int64)
+    rows_hint = 64 + n_slots * (A + 8)
+    TD, TI, NT, HT, HI, FR, FI, R, RV, st = K.new_state(n_reps, max(rep_cap, default=1), n,
+                                                    rows_hint)  # fmt: skip
+    draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
+    AO = np.zeros(sc.ae.count, dtype=np.int64)
+    LI = LI0
+    now, first = 0.0, True
+    while True:  # resumes, with one more chunk of recycle draws, when they ran out
+        status, now, R, RV, HT, HI, TD, TI = K.run_loop(
+            RT, RL, TM, CS, CE, RP, RF0, LI, SF0, UC0, WK0, PF, PW, CAD, AO, *draws, BT, TD, TI,
+            NT, HT, HI, FR, FI, R, RV, st, now, first)  # fmt: skip
+        if status == 0:
+            break
+        first = False
+        draws = _recycle_draws(model, 1, draws)
+    nrows = st[K.S_NROWS]
+    model.state = LI[:, K.L_STATE].tolist()
+    model.log.add_columns(R[:nrows], RV[:nrows])

@@ -1,0 +1,580 @@
+"""The compiled event loop (numba) of the fast engine: the plain SDR/AE capacity model of
+:mod:`sla_sim.model.funnel`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.routing` and
+:mod:`sla_sim.model.ae`, over preallocated arrays.
+
+It is a line-for-line transcription of those callbacks, so that the event log is the same, row
+for row: one heap of pending events ordered by (time, creation number) exactly as the SimPy
+loop orders its entries (its second "far" heap changes no order), the same rep task heaps
+ordered by (due, sequence number), the same floating-point expressions (``now + (t - now)``
+where the SimPy path schedules ``t - now`` ahead), the same rep rules and queues. Leads waiting
+in a team queue or the AE queue are kept as linked lists (a lead waits in at most one queue).
+
+Growth: the log rows and the event heap are doubled by :func:`run_loop` itself between events
+(each event or routed lead needs at most a few rows and pushes). If the pre-drawn recycle draws
+run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
+
+Every helper is inlined into :func:`run_loop` at numba's IR level (``inline="always"``: a call
+with twenty array arguments per event costs more than the event's work), so only
+:func:`run_loop` is compiled, once per machine (about a minute of CPU time and 2 GB of memory),
+and cached on disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads it at set-up.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# event kinds
+FEED, WAKE, DONE, REROUTE, AE_CLOSE = 0, 1, 2, 3, 4
+# event codes (see sla_sim.events.EVENTS)
+C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
+C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
+C_WON, C_LOST, C_EXPIRED = 11, 12, 13
+# lead states (see sla_sim.model.funnel)
+WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
+# most rows, event pushes and pushes on one rep's task heap one event or one routed lead adds
+ROOM_ROWS, ROOM_EVENTS, ROOM_TASKS = 24, 8, 4
+# scalar state slots (``st``)
+S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
+# the step of the creation and sequence counters that break ties between equal times (1:
+# first come, first served, as SimPy; a test sets -1 to check that a changed order is caught)
+S_STEP = 9
+
+
+# ---------------------------------------------------------------------------------- rows
+@njit(inline="always")
+def _row(R: np.ndarray, RV: np.ndarray, st: np.ndarray, lead: int, ep: int, t: float,
+         code: int, team: int, rep: int, att: int, value: float) -> None:  # fmt: skip
+    n = st[S_NROWS]
+    R[n, 0] = lead
+    R[n, 1] = ep
+    R[n, 2] = code
+    R[n, 3] = team
+    R[n, 4] = rep
+    R[n, 5] = att
+    RV[n, 0] = t
+    RV[n, 1] = value
+    st[S_NROWS] = n + 1
+
+
+# ---------------------------------------------------------------------------------- heaps
+# A heap is a float key array K and an int array I whose column 0 breaks ties (the creation or
+# sequence number); the other columns travel with the entry. The event heap is (HT, HI), each
+# rep's task heap (TD[r], TI[r]), the heap of re-route times (FR, FI: no payload, ties moot).
+@njit(inline="always")
+def _lt(K: np.ndarray, I: np.ndarray, i: int, j: int) -> bool:  # noqa: E741
+    return K[i] < K[j] or (K[i] == K[j] and I[i, 0] < I[j, 0])
+
+
+@njit(inline="always")
+def _swap(K: np.ndarray, I: np.ndarray, i: int, j: int) -> None:  # noqa: E741
+    K[i], K[j] = K[j], K[i]
+    for c in range(I.shape[1]):
+        I[i, c], I[j, c] = I[j, c], I[i, c]
+
+
+@njit(inline="always")
+def _sift_up(K: np.ndarray, I: np.ndarray, i: int) -> None:  # noqa: E741
+    """Restore the heap after an entry was written at the end, position ``i``."""
+    while i > 0:
+        p = (i - 1) >> 1
+        if _lt(K, I, i, p):
+            _swap(K, I, i, p)
+            i = p
+        else:
+            break
+
+
+@njit(inline="always")
+def _remove_top(K: np.ndarray, I: np.ndarray, n: int) -> None:  # noqa: E741
+    """Remove the top entry of a heap of ``n + 1`` entries (read it first at index 0)."""
+    if n == 0:
+        return
+    K[0] = K[n]
+    for c in range(I.shape[1]):
+        I[0, c] = I[n, c]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and _lt(K, I, left + 1, left):
+            m = left + 1
+        if _lt(K, I, m, i):
+            _swap(K, I, m, i)
+            i = m
+        else:
+            break
+
+
+@njit(inline="always")
+def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a: int,
+          b: int) -> None:  # fmt: skip
+    """Schedule an event at absolute time ``t`` (creation number from the shared counter)."""
+    i = st[S_NHEAP]
+    st[S_NHEAP] = i + 1
+    HT[i] = t
+    HI[i, 0] = st[S_EID]
+    st[S_EID] += st[S_STEP]
+    HI[i, 1] = kind
+    HI[i, 2] = a
+    HI[i, 3] = b
+    _sift_up(HT, HI, i)
+
+
+@njit(inline="always")
+def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
+    """Remove the top event (read it first at index 0)."""
+    st[S_NHEAP] -= 1
+    _remove_top(HT, HI, st[S_NHEAP])
+
+
+@njit(inline="always")
+def _fpush(FR: np.ndarray, FI: np.ndarray, st: np.ndarray, x: float) -> None:
+    i = st[S_NRR]
+    st[S_NRR] = i + 1
+    FR[i] = x
+    _sift_up(FR, FI, i)
+
+
+@njit(inline="always")
+def _fpop(FR: np.ndarray, FI: np.ndarray, st: np.ndarray) -> None:
+    st[S_NRR] -= 1
+    _remove_top(FR, FI, st[S_NRR])
+
+
+@njit(inline="always")
+def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int, due: float,
+           lead: int, k: int) -> None:  # fmt: skip
+    """Queue (due, seq, lead, attempt) on rep ``r``'s task heap."""
+    i = NT[r]
+    NT[r] = i + 1
+    if i + 1 > st[S_MAXNT]:
+        st[S_MAXNT] = i + 1
+    TD[r, i] = due
+    TI[r, i, 0] = st[S_SEQ]
+    st[S_SEQ] += st[S_STEP]
+    TI[r, i, 1] = lead
+    TI[r, i, 2] = k
+    _sift_up(TD[r], TI[r], i)
+
+
+@njit(inline="always")
+def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
+    NT[r] -= 1
+    _remove_top(TD[r], TI[r], NT[r])
+
+
+# ---------------------------------------------------------------------------------- calendars
+@njit(inline="always")
+def _next_open(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> float:
+    """``BusinessCalendar.next_open`` over the intervals ``CS[lo:hi]``, ``CE[lo:hi]``."""
+    i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
+    if i >= lo and t < CE[i]:
+        return t
+    return CS[i + 1] if i + 1 < hi else math.inf
+
+
+@njit(inline="always")
+def _close_of(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> float:
+    """``BusinessCalendar.close_of``."""
+    i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
+    if i >= lo and t < CE[i]:
+        return CE[i]
+    return CE[i + 1] if i + 1 < hi else math.inf
+
+
+
+# ---------------------------------------------------------------------------------- layout
+# teams (int64 columns of TM)
+T_OPEN, T_CLO, T_CHI, T_RLO, T_RHI, T_LL, T_NEXT, T_BUSY, T_QH, T_QT = range(10)
+# reps (int64 columns of RP; float64 columns of RF)
+R_TEAM, R_IDX, R_CAP, R_ACT, R_BUSY, R_TOKEN, R_LEAD, R_S, R_K = range(9)
+F_STRETCH, F_FROM, F_UNTIL, F_TIMER, F_START = range(5)
+# leads (int64 columns of LI)
+L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT = range(5)
+# worked-lead slots (float64 columns of SF)
+M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL = range(9)
+# parameters (PF)
+P_END, P_EXPIRY, P_DQ, P_SHAPE, P_FLOOR, P_SPAN, P_RATE, P_HL, P_AECAP = range(9)
+# more scalar state slots
+S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the fullest task heap yet
+N_STATE = 11
+
+
+class Arrays:
+    """Names of the arrays :func:`run_loop` takes, in order (documentation for the caller)."""
+
+    NAMES = ("RT", "RL", "TM", "CS", "CE", "RP", "RF", "LI", "SF", "UC", "WK", "PF", "PW",
+             "CAD", "AO", "RD", "RU", "RW", "RO", "BT")  # fmt: skip
+
+
+@njit(inline="always")
+def _team_open_at(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
+    if TM[team, T_OPEN]:
+        return t
+    return _next_open(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+
+
+@njit(inline="always")
+def _team_close_of(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
+    if TM[team, T_OPEN]:
+        return math.inf
+    return _close_of(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+
+
+@njit(inline="always")
+def _curve(PF: np.ndarray, PW: np.ndarray, age: float, k: int) -> float:
+    """``sdr.contact_curve``: the same expression, term for term."""
+    if PF[P_SHAPE] == 0.0:
+        return PW[k] * (PF[P_FLOOR] + PF[P_SPAN] * math.exp(-PF[P_RATE] * age))
+    return PW[k] * (PF[P_FLOOR] + PF[P_SPAN] / (1.0 + age / PF[P_HL]))
+
+
+@njit(cache=True)
+def _grow2(a: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty((2 * a.shape[0] + 16, a.shape[1]), dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
+@njit(cache=True)
+def _grow1(a: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty(2 * a.shape[0] + 16, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
+@njit(inline="always")
+def _room(R, RV, HT, HI, TD, TI, st):  # fmt: skip
+    """The row, event and task arrays, grown (doubled) where the next event or routed lead
+    might not fit. Task heaps start narrow and widen with the fullest one, so their memory
+    follows the leads a rep holds, not its cap (an 'unlimited' cap is a million)."""
+    if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
+        R = _grow2(R, st[S_NROWS])
+        RV = _grow2(RV, st[S_NROWS])
+    if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
+        HT = _grow1(HT, st[S_NHEAP])
+        HI = _grow2(HI, st[S_NHEAP])
+    w = TD.shape[1]
+    if w - st[S_MAXNT] < ROOM_TASKS:
+        TD2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS))
+        TI2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS, 3), dtype=np.int64)
+        TD2[:, :w] = TD
+        TI2[:, :w] = TI
+        TD, TI = TD2, TI2
+    return R, RV, HT, HI, TD, TI
+
+
+# ---------------------------------------------------------------------------------- behaviour
+@njit(inline="always")
+def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
+    """``Team.pick_rep``: a rep with a free slot by the team's rule, or -1."""
+    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
+    n = hi - lo
+    if n == 0:
+        return -1
+    if TM[team, T_LL]:
+        best = lo
+        for r in range(lo + 1, hi):
+            if RP[r, R_ACT] < RP[best, R_ACT]:
+                best = r
+        return best if RP[best, R_ACT] < RP[best, R_CAP] else -1
+    nx = TM[team, T_NEXT]
+    for i in range(n):
+        r = lo + (nx + i) % n
+        if RP[r, R_ACT] < RP[r, R_CAP]:
+            TM[team, T_NEXT] = (nx + i + 1) % n
+            return r
+    return -1
+
+
+@njit(inline="always")
+def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
+              st) -> None:  # fmt: skip
+    """``Rep.dispatch``."""
+    if NT[r] == 0:
+        return
+    team = RP[r, R_TEAM]
+    due = TD[r, 0]
+    start = due if due > now else now
+    if not (RF[r, F_FROM] <= start < RF[r, F_UNTIL]):
+        start = _team_open_at(TM, CS, CE, team, start)
+        RF[r, F_FROM] = start
+        RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+    if start > now:
+        if start < RF[r, F_TIMER]:
+            RP[r, R_TOKEN] += 1
+            RF[r, F_TIMER] = start
+            _push(HT, HI, st, now + (start - now), WAKE, r, RP[r, R_TOKEN])
+        return
+    lead = TI[r, 0, 1]
+    k = TI[r, 0, 2]
+    _tpop(TD, TI, NT, r)
+    s = LI[lead, L_SLOT]
+    work = WK[s, k] * RF[r, F_STRETCH]
+    RP[r, R_BUSY] = 1
+    TM[team, T_BUSY] += 1
+    RP[r, R_LEAD] = lead
+    RP[r, R_S] = s
+    RP[r, R_K] = k
+    RF[r, F_START] = now
+    if k == 0:
+        SF[s, M_FIRST] = now
+    _row(R, RV, st, lead, LI[lead, L_EP], now, C_ATTEMPT, team, RP[r, R_IDX], k, work)
+    _push(HT, HI, st, now + work, DONE, r, 0)
+
+
+@njit(inline="always")
+def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI,
+            NT, HT, HI, R, RV, st) -> None:  # fmt: skip
+    """``FunnelModel.assign`` (``t``: the assignment time; ``now``: the loop's clock)."""
+    RP[r, R_ACT] += 1
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
+    _tpush(TD, TI, NT, st, r, t, lead, 0)
+    if not RP[r, R_BUSY]:
+        _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+
+
+@njit(inline="always")
+def _route(lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI,
+           R, RV, st) -> None:  # fmt: skip
+    """``FunnelModel.route``: log the handoff; a rep with a free slot, or the team queue."""
+    team = LI[lead, L_TEAM]
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
+    r = _pick_rep(TM, RP, team)
+    if r < 0:
+        LI[lead, L_QNEXT] = -1
+        if TM[team, T_QH] < 0:
+            TM[team, T_QH] = lead
+        else:
+            LI[TM[team, T_QT], L_QNEXT] = lead
+        TM[team, T_QT] = lead
+    else:
+        _assign(r, lead, t, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+
+
+@njit(inline="always")
+def _release(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
+             st) -> None:  # fmt: skip
+    """``FunnelModel._release``: free the slot; the team queue's first lead takes it."""
+    RP[r, R_ACT] -= 1
+    team = RP[r, R_TEAM]
+    lead = TM[team, T_QH]
+    if lead >= 0:
+        TM[team, T_QH] = LI[lead, L_QNEXT]
+        _assign(r, lead, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
+                st)  # fmt: skip
+
+
+@njit(inline="always")
+def _route_time(BT: np.ndarray, x: float) -> float:
+    """``HandoffSchedule.route_time`` (no batch instants: realtime)."""
+    if BT.shape[0] == 0:
+        return x
+    i = np.searchsorted(BT, x, side="left")
+    return BT[i] if i < BT.shape[0] else math.inf
+
+
+@njit(inline="always")
+def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT,
+             FR, FI, HT, HI, R, RV, st) -> None:  # fmt: skip
+    """``FunnelModel._recycle``: back to nurture; a new episode if it re-qualifies in time."""
+    ep = LI[lead, L_EP]
+    _row(R, RV, st, lead, ep, now, C_RECYCLED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
+    _row(R, RV, st, lead, ep, now, C_NURTURE, -1, -1, -1, np.nan)
+    j = st[S_REC]
+    st[S_REC] = j + 1
+    end = PF[P_END]
+    t_mql = now + RD[j]
+    if t_mql < end:
+        A = WK.shape[1]
+        ep += 1
+        LI[lead, L_EP] = ep
+        SF[s, M_MQL] = t_mql
+        SF[s, M_FIRST] = np.nan
+        _row(R, RV, st, lead, ep, t_mql, C_MQL, LI[lead, L_TEAM], -1, -1, np.nan)
+        for a in range(A):
+            UC[s, a] = RU[j, a]
+            WK[s, a] = RW[j, a]
+        SF[s, M_UQ] = RU[j, A]
+        SF[s, M_UD] = RU[j, A + 1]
+        t_route = _route_time(BT, t_mql + RO[j])
+        if t_route < end:
+            _fpush(FR, FI, st, t_route)
+            _push(HT, HI, st, now + (t_route - now), REROUTE, lead, 0)
+    elif now + PF[P_EXPIRY] < end:
+        _row(R, RV, st, lead, ep, now + PF[P_EXPIRY], C_EXPIRED, -1, -1, -1, np.nan)
+        LI[lead, L_STATE] = NURTURE_EXPIRED
+
+
+@njit(inline="always")
+def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+    """``AEPool._open``."""
+    AO[ae] += 1
+    _row(R, RV, st, lead, LI[lead, L_EP], now, C_OPP_OPEN, -1, ae, -1, np.nan)
+    cycle = SF[LI[lead, L_SLOT], M_CYCLE]
+    if now + cycle < PF[P_END]:
+        _push(HT, HI, st, now + cycle, AE_CLOSE, ae, lead)
+
+
+@njit(inline="always")
+def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+    """``AEPool.submit``: the least-loaded AE (the first of equals), or the AE queue."""
+    ae = 0
+    for a in range(1, AO.shape[0]):
+        if AO[a] < AO[ae]:
+            ae = a
+    if AO[ae] < PF[P_AECAP]:
+        _ae_open(ae, lead, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+    else:
+        LI[lead, L_QNEXT] = -1
+        if st[S_AQH] < 0:
+            st[S_AQH] = lead
+        else:
+            LI[st[S_AQT], L_QNEXT] = lead
+        st[S_AQT] = lead
+
+
+@njit(inline="always")
+def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+    """``AEPool._close`` with ``FunnelModel.close_opportunity``."""
+    s = LI[lead, L_SLOT]
+    ep = LI[lead, L_EP]
+    if SF[s, M_UWIN] < SF[s, M_WIN]:
+        _row(R, RV, st, lead, ep, now, C_WON, -1, ae, -1, SF[s, M_DEAL])
+        LI[lead, L_STATE] = WON
+    else:
+        _row(R, RV, st, lead, ep, now, C_LOST, -1, ae, -1, np.nan)
+        LI[lead, L_STATE] = LOST
+    AO[ae] -= 1
+    nxt = st[S_AQH]
+    if nxt >= 0:
+        st[S_AQH] = LI[nxt, L_QNEXT]
+        _ae_open(ae, nxt, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+
+
+@njit(inline="always")
+def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW,
+          RO, BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st) -> None:  # fmt: skip
+    """``Rep._on_done`` with ``FunnelModel.on_reached`` / ``on_exhausted``."""
+    lead, s, k = RP[r, R_LEAD], RP[r, R_S], RP[r, R_K]
+    start = RF[r, F_START]
+    A = WK.shape[1]
+    if UC[s, k] >= _curve(PF, PW, start - SF[s, M_MQL], k):
+        k += 1
+        if k < A:
+            _tpush(TD, TI, NT, st, r, SF[s, M_FIRST] + CAD[k], lead, k)
+        else:
+            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
+                     RV, st)  # fmt: skip
+            _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+    else:
+        ep = LI[lead, L_EP]
+        team, ri = RP[r, R_TEAM], RP[r, R_IDX]
+        _row(R, RV, st, lead, ep, now, C_CONTACT, team, ri, k, np.nan)
+        if SF[s, M_UQ] < SF[s, M_Q]:
+            _row(R, RV, st, lead, ep, now, C_SQL, team, ri, -1, np.nan)
+            _ae_submit(lead, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+        elif SF[s, M_UD] < PF[P_DQ]:
+            _row(R, RV, st, lead, ep, now, C_DISQ, team, ri, -1, np.nan)
+            LI[lead, L_STATE] = DISQUALIFIED
+        else:
+            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
+                     RV, st)  # fmt: skip
+        _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+    RP[r, R_BUSY] = 0
+    TM[RP[r, R_TEAM], T_BUSY] -= 1
+    _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+
+
+@njit(inline="always")
+def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
+    """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps)."""
+    until = FR[0] if st[S_NRR] > 0 else math.inf
+    for team in range(TM.shape[0]):
+        if TM[team, T_OPEN]:
+            return now
+        opens = _team_open_at(TM, CS, CE, team, now)
+        if opens <= now or TM[team, T_BUSY] > 0:
+            return now
+        if opens < until:
+            until = opens
+    return until
+
+
+@njit(cache=True)
+def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT,
+             TD, TI, NT, HT, HI, FR, FI, R, RV, st, now, first):  # fmt: skip
+    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI, TD, TI) (the
+    row, event and task arrays may have grown). Status 0: done; -1: the recycle draws ``RD``,
+    ``RU``, ``RW``, ``RO`` ran out before the next event: call again with more (every other
+    argument as returned, ``first`` False) and the loop resumes where it stopped.
+
+    ``first``: call ``feed_routes`` at time 0 first (a fresh run). Int rows ``R``: (lead,
+    episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
+    scalar state (see ``S_*``). :func:`new_state` makes the loop's own arrays."""
+    a = 0
+    b = 0
+    end = PF[P_END]
+    n_rec = RD.shape[0]
+    n_route = RT.shape[0]
+    while True:
+        if first:  # ``feed_routes`` is called once directly at time 0
+            kind = FEED
+            first = False
+        else:
+            R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
+            if st[S_NHEAP] == 0 or HT[0] >= end:
+                break
+            if st[S_REC] >= n_rec:
+                return -1, now, R, RV, HT, HI, TD, TI
+            now = HT[0]
+            kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
+            _pop(HT, HI, st)
+        if kind == FEED:
+            i = st[S_NEXT_ROUTE]
+            while i < n_route and RT[i] <= now:
+                R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
+                _route(RL[i], RT[i], now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R,
+                       RV, st)  # fmt: skip
+                i += 1
+            st[S_NEXT_ROUTE] = i
+            if i < n_route:
+                t = RT[i]
+                quiet = _quiet_until(now, TM, CS, CE, FR, st)
+                if t < quiet:  # route everything due before ``quiet`` in one go
+                    t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
+                _push(HT, HI, st, now + (t - now), FEED, 0, 0)
+        elif kind == DONE:
+            _done(a, now, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO,
+                  BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st)  # fmt: skip
+        elif kind == WAKE:
+            if b == RP[a, R_TOKEN]:
+                RF[a, F_TIMER] = math.inf
+                if not RP[a, R_BUSY]:
+                    _dispatch(a, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
+                              st)  # fmt: skip
+        elif kind == REROUTE:
+            _fpop(FR, FI, st)
+            _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+        else:
+            _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+    return 0, now, R, RV, HT, HI, TD, TI
+
+
+def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.ndarray, ...]:
+    """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
+    re-route times (FR, FI), the rows (R, RV) and the scalar state (st)."""
+    cap = max(min(cap, 8), 1)  # the task heaps' first width (they widen as needed)
+    st = np.zeros(N_STATE, dtype=np.int64)
+    st[S_AQH] = st[S_AQT] = -1
+    st[S_STEP] = 1
+    return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
+            np.zeros(n_reps, dtype=np.int64), np.empty(64 + 4 * n_reps),
+            np.empty((64 + 4 * n_reps, 4), dtype=np.int64), np.empty(n_leads + 1),
+            np.zeros((n_leads + 1, 1), dtype=np.int64),
+            np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)), st)
