@@ -59,6 +59,7 @@ class Results:
         meta: dict[str, Any],
         event_log: pd.DataFrame | None = None,
         failures: list[Any] | None = None,
+        drivers: pd.DataFrame | None = None,
     ) -> None:
         order = np.argsort(replication, kind="stable")
         self.scenario = scenario
@@ -72,6 +73,9 @@ class Results:
         self.failures = list(failures or [])
         self._table: pd.DataFrame | None = None
         self._summary: pd.DataFrame | None = None
+        # what the costs multiply, one row per replication x period x driver (None: not known)
+        self.drivers = drivers
+        self._costs: Results | None = None
 
     @classmethod
     def from_replications(
@@ -90,6 +94,10 @@ class Results:
         terminal = pd.DataFrame([{"replication": r.replication, **r.terminal} for r in reps])
         logs = sorted((r for r in reps if r.log is not None), key=lambda r: r.replication)
         event_log = logs[0].log.to_frame().assign(replication=logs[0].replication) if logs else None
+        drivers = pd.DataFrame(
+            [(r.replication, p, d, v) for r in reps for (p, d), v in r.drivers.items()],
+            columns=["replication", "period", "driver", "value"]) if all(
+            r.drivers for r in reps) else None  # fmt: skip
         meta = {
             "scenario_name": scenario.name,
             "scenario_hash": scenario_hash(scenario),
@@ -105,7 +113,36 @@ class Results:
             "engine": describe_engine(scenario),
             **(extra_meta or {}),
         }
-        return cls(scenario, keys, ids, values, terminal, meta, event_log, failures)
+        return cls(scenario, keys, ids, values, terminal, meta, event_log, failures, drivers)
+
+    @property
+    def costs(self) -> Results | None:
+        """The cost metrics of every replication under ``scenario.costs`` (cost by team and
+        channel, total, profit, CAC ...; :mod:`sla_sim.metrics.costs`) as Results of their own,
+        or None when the run kept no cost drivers (a run stored before costs existed)."""
+        if self._costs is None and self.drivers is not None:
+            self._costs = self.priced(self.scenario)
+        return self._costs
+
+    def priced(self, scenario: Scenario) -> Results | None:
+        """The cost metrics of these replications under the costs of ``scenario`` (same funnel,
+        other prices), as Results; None without cost drivers."""
+        from sla_sim.metrics.costs import cost_keys, cost_rows
+
+        if self.drivers is None:
+            return None
+        d = self.drivers.pivot_table(index="replication", columns=["period", "driver"],
+                                     values="value", aggfunc="first", observed=True)
+        d = d.reindex(self.replication_ids)
+        periods = list(dict.fromkeys(p for p, _ in self.keys))
+        drivers = {key: d[key].to_numpy(np.float64) for key in d.columns}
+        metrics = {(p, m): self.column(m, p) for p in periods
+                   for m in ("revenue", "mqls", "sqls", "wins")}  # fmt: skip
+        rows = cost_rows(drivers, metrics, scenario, periods)
+        keys = [(p, m) for p in periods for m in cost_keys(scenario)]
+        values = np.column_stack([rows[k] for k in keys]) if keys else np.empty((0, 0))
+        meta = {**self.meta, "kind": "costs", "currency": scenario.currency}
+        return Results(scenario, keys, self.replication_ids, values, self.terminal, meta)
 
     @property
     def replications(self) -> int:
@@ -188,24 +225,33 @@ class Results:
         self._summary = out
         return out.copy()
 
-    def summary_json(self) -> dict[str, Any]:
-        """Summary as a JSON-ready dict: meta, lead states, and period -> metric -> stats."""
-        s = self.summary()
+    def periods_json(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """The summary as period -> metric -> statistic -> value (JSON-ready)."""
         periods: dict[str, dict[str, dict[str, float | None]]] = {}
-        for row in s.itertuples(index=False):
+        for row in self.summary().itertuples(index=False):
             stats = {k: _num(getattr(row, k)) for k in ("n", "mean", "std", "sem", "p10",
                                                         "p50", "p90")}  # fmt: skip
             periods.setdefault(row.period, {})[row.metric] = stats
+        return periods
+
+    def summary_json(self) -> dict[str, Any]:
+        """Summary as a JSON-ready dict: meta, lead states, and period -> metric -> stats."""
+        periods = self.periods_json()
         from sla_sim.batch.breach import breach_distributions, revenue_distribution
 
         states = self.terminal.drop(columns="replication").mean().round(2).to_dict()
-        return {
+        out = {
             "meta": self.meta,
             "lead_terminal_states_mean": states,
             "breach": _records(breach_distributions(self)),
             "revenue": _records(revenue_distribution(self)),
             "periods": periods,
         }
+        costs = self.costs
+        if costs is not None:  # cost metrics, per period -> metric -> stats, like "periods"
+            out["costs"] = {"currency": self.scenario.currency,
+                            "periods": costs.periods_json()}  # fmt: skip
+        return out
 
     # ------------------------------------------------------------------ persistence
     def saved_files(self) -> list[str]:
@@ -229,6 +275,8 @@ class Results:
                            (json.dumps(self.summary_json(), indent=2) + "\n").encode())
         atomic_write_parquet(self.table, out / "replications.parquet")
         atomic_write_parquet(self.terminal, out / "lead_states.parquet")
+        if self.drivers is not None:
+            atomic_write_parquet(self.drivers, out / "cost_drivers.parquet")
         if self.event_log is not None:
             atomic_write_parquet(self.event_log, out / "events.parquet")
         return out
@@ -242,8 +290,10 @@ class Results:
         scenario = load_scenario(d / "scenario.yaml")
         summary = json.loads((d / "summary.json").read_text())
         table = pd.read_parquet(d / "replications.parquet")
-        return cls.from_table(scenario, table, pd.read_parquet(d / "lead_states.parquet"),
-                              summary["meta"], _maybe_parquet(d / "events.parquet"))
+        res = cls.from_table(scenario, table, pd.read_parquet(d / "lead_states.parquet"),
+                             summary["meta"], _maybe_parquet(d / "events.parquet"))
+        res.drivers = _maybe_parquet(d / "cost_drivers.parquet")
+        return res
 
     @classmethod
     def from_table(cls, scenario: Scenario, table: pd.DataFrame, terminal: pd.DataFrame,

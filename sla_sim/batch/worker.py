@@ -29,6 +29,8 @@ class ReplicationResult:
     seconds: float
     log: Any = field(default=None, repr=False)  # EventLog when kept
     remembered: bool = False  # re-judged on a remembered measurement, not simulated
+    drivers: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)
+    # what the costs multiply (sla_sim.metrics.costs.cost_drivers), kept apart from the KPIs
 
     @property
     def metrics(self) -> Any:
@@ -79,17 +81,18 @@ MEASURED_PREFIX = "measured_"
 #: about 1.5 MB on the default scenario. The planner gives each worker the same replication
 #: numbers every time, so a worker remembers its share of a whole evaluation.
 REMEMBERED = 64
-_MEMORY: OrderedDict[tuple[str, int, int], tuple[Any, dict[str, int], Any]] = OrderedDict()
+_MEMORY: OrderedDict[tuple[str, int, int], tuple[Any, dict[str, int], Any, dict]] = OrderedDict()
 
 
 def simulation_key(scenario: Any) -> str:
-    """What the simulation of a scenario depends on: everything but its SLA, unless a team
-    orders its work by SLA deadlines (:func:`sla_sim.model.policies.reads_sla`)."""
+    """What the simulation of a scenario depends on: everything but its costs and its SLA,
+    unless a team orders its work by SLA deadlines (:func:`sla_sim.model.policies.reads_sla`)."""
     import hashlib
 
     from sla_sim.model.policies import reads_sla
 
-    exclude = None if reads_sla(scenario) else {"sla"}
+    # costs never change what is simulated (they price it afterwards)
+    exclude = {"costs"} if reads_sla(scenario) else {"sla", "costs"}
     return hashlib.sha256(scenario.model_dump_json(exclude=exclude).encode()).hexdigest()
 
 
@@ -99,6 +102,7 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
 
     from sla_sim import metrics
     from sla_sim.horizon import window_for
+    from sla_sim.metrics.costs import capacity_plan, cost_drivers
     from sla_sim.model.funnel import FunnelModel
     from sla_sim.model.reconcile import terminal_counts
     from sla_sim.streams import Streams, replication_seed
@@ -109,11 +113,14 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
     remembered = known is not None and (known[2] is not None or not keep_log)
     if remembered:
         _MEMORY.move_to_end(key)
-        measured, terminal, log = known  # type: ignore[misc]
+        measured, terminal, log, drivers = known  # type: ignore[misc]
     else:
         model = FunnelModel(scenario, Streams(replication_seed(seed, replication)))
         log = model.run()
         measured = metrics.measure(log, scenario)
+        # the capacity plan re-expanded from fresh streams: the same draws the model made
+        plan = capacity_plan(scenario, Streams(replication_seed(seed, replication)))
+        drivers = cost_drivers(log, scenario, plan, measured.window)
         states = np.asarray(model.state, dtype=np.int64)
         terminal = terminal_counts(states)
         # the same for the leads created in the measured window (the funnel's leads_created):
@@ -122,14 +129,14 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
         inside = terminal_counts(states[log.leads["created_h"] >= start_h])
         terminal.update({f"{MEASURED_PREFIX}{k}": v for k, v in inside.items()})
         if key is not None:
-            _MEMORY[key] = (measured, terminal, log if keep_log else None)
+            _MEMORY[key] = (measured, terminal, log if keep_log else None, drivers)
             while len(_MEMORY) > REMEMBERED:
                 _MEMORY.popitem(last=False)
     table = measured.table(scenario.sla)
     keys = tuple(zip(table["period"].tolist(), table["metric"].tolist(), strict=True))
     return ReplicationResult(tag, replication, keys, table["value"].to_numpy(np.float64),
                              dict(terminal), time.perf_counter() - t0,
-                             log if keep_log else None, remembered)  # fmt: skip
+                             log if keep_log else None, remembered, drivers)  # fmt: skip
 
 
 _SCENARIO_CACHE: dict[str, Any] = {}

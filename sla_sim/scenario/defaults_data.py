@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ae_commission_share",
+    "ae_loaded_cost_per_month",
+    "loaded_cost_per_month",
     "olist_2018_conversion",
     "olist_daily_volume_cv",
     "olist_month_weights",
     "olist_weekday_weights",
+    "sdr_loaded_cost_per_month",
     "uci_attempt_decay_per_attempt",
     "uci_attempt_multipliers",
 ]
@@ -198,3 +202,73 @@ def olist_2018_conversion() -> dict[str, Any]:
         "median_days_to_win": float(days.median()),
         "monthly_conversion_rate": [float(x) for x in monthly],
     }
+
+
+# ---------------------------------------------------------------------------------- cost benchmarks
+# Published benchmarks behind the default costs of ``Scenario.costs`` (all money in USD a year
+# unless the name says otherwise). No dataset is shipped for these: each figure is taken from the
+# publication named beside it, recalled as published (this build had no network to re-check the
+# current edition), or marked as an assumption where no citable figure exists.
+
+#: SDR on-target earnings (base + variable), USD a year. The Bridge Group, "SDR Metrics &
+#: Compensation Report" (2021): average OTE about USD 76k at a ~65/35 base/variable mix.
+SDR_OTE_USD_PER_YEAR = 76_000.0
+#: AE on-target earnings, USD a year, and its variable share. The Bridge Group, "SaaS AE Metrics &
+#: Compensation Report" (2020): average OTE about USD 150k at a ~50/50 base/variable mix, with
+#: quota about 5x OTE (so variable pay is about 10% of the quota booked).
+AE_OTE_USD_PER_YEAR = 150_000.0
+AE_VARIABLE_SHARE_OF_OTE = 0.5
+AE_QUOTA_TO_OTE = 5.0
+#: Wages and salaries as a share of total employer compensation cost, US private industry. U.S.
+#: Bureau of Labor Statistics, "Employer Costs for Employee Compensation" (December 2023): 70.4%;
+#: benefits (insurance, retirement, legally required) are the other 29.6%.
+BLS_WAGE_SHARE_OF_COMPENSATION = 0.704
+#: Software seats per rep (CRM, sales-engagement, data), USD a month. Assumption: list prices of
+#: common sales-tool seats add up to a few hundred dollars a month; no survey cited.
+TOOLS_USD_PER_REP_MONTH = 250.0
+#: Average cost per hire, USD. SHRM, "Human Capital Benchmarking Report" (2022): about USD 4,700.
+SHRM_COST_PER_HIRE_USD = 4_700.0
+#: Onboarding and training cost per hire beyond the salary paid while ramping (trainer and manager
+#: time, enablement programme), USD. Assumption: no survey cited.
+RAMP_COST_PER_HIRE_USD = 3_000.0
+#: Cost per lead by kind of channel, USD, with its source ("assumption" where none is cited).
+CHANNEL_COST_PER_LEAD_USD: dict[str, tuple[float, str]] = {
+    "inbound": (135.0, "HubSpot, State of Inbound Marketing (2012): average inbound lead about"
+                " USD 135 (outbound about USD 346)"),
+    "paid": (116.0, "WordStream, Google Ads industry benchmarks (2019): B2B average cost per"
+             " action USD 116"),
+    "events": (400.0, "assumption: trade-show leads are commonly quoted at several hundred"
+               " dollars each; no single survey cited"),
+    "outbound": (25.0, "assumption: contact data and sequencing per prospect; the SDRs' own"
+                 " time is counted in their loaded cost, not here"),
+    "partner": (150.0, "assumption: referral and co-marketing cost per partner lead"),
+}
+#: Cost per lead of a channel whose name is none of the above: the inbound figure (assumption).
+OTHER_CHANNEL_COST_PER_LEAD_USD = 135.0
+
+
+def loaded_cost_per_month(pay_per_year: float) -> float:
+    """Loaded monthly cost of a rep paid ``pay_per_year`` (USD): pay grossed up by the BLS
+    wage share (benefits and employer taxes), per month, plus the tools assumption.
+
+    >>> round(loaded_cost_per_month(SDR_OTE_USD_PER_YEAR))
+    9246
+    """
+    return pay_per_year / BLS_WAGE_SHARE_OF_COMPENSATION / 12.0 + TOOLS_USD_PER_REP_MONTH
+
+
+def sdr_loaded_cost_per_month() -> float:
+    """Default loaded cost of an SDR, USD a month: OTE grossed up, plus tools (about 9,250)."""
+    return round(loaded_cost_per_month(SDR_OTE_USD_PER_YEAR), -1)
+
+
+def ae_loaded_cost_per_month() -> float:
+    """Default loaded cost of an AE without commission, USD a month: the base part of OTE
+    grossed up, plus tools (about 9,130); commission is counted apart from booked revenue."""
+    base = AE_OTE_USD_PER_YEAR * (1.0 - AE_VARIABLE_SHARE_OF_OTE)
+    return round(loaded_cost_per_month(base), -1)
+
+
+def ae_commission_share() -> float:
+    """Default commission as a share of booked revenue: variable pay / quota (0.10)."""
+    return AE_VARIABLE_SHARE_OF_OTE / AE_QUOTA_TO_OTE

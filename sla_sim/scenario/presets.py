@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sla_sim.calendar import CalendarSpec
 from sla_sim.errors import Issue, ScenarioError
+from sla_sim.scenario.costs import ChannelCostSpec, CostsSpec
 from sla_sim.scenario.distributions import Gamma, LogNormal
 from sla_sim.scenario.schema import (
     AESpec,
@@ -85,6 +86,13 @@ def smb_inbound() -> Scenario:
             attempts_required=3, attempts_within_days=4, disposition_within_days=7,
             revenue_target_per_month=600_000,
         ),
+        # SMB deals of a few thousand dollars are bought with cheap leads: organic (SEO,
+        # content) and social at assumed USD 15 and 30 a lead, paid search at WordStream's
+        # all-industry average cost per lead (USD 54, Google Ads benchmarks 2023); teams and
+        # AEs are costed at the defaults (sla_sim.scenario.costs)
+        costs=CostsSpec(channels=[ChannelCostSpec(name="organic", cost_per_lead_amount=15),
+                                  ChannelCostSpec(name="paid", cost_per_lead_amount=54),
+                                  ChannelCostSpec(name="social", cost_per_lead_amount=30)]),
     )  # fmt: skip
 
 

@@ -65,7 +65,9 @@ def rows(model: type[Spec], example: Any, prefix: str = "") -> list[tuple[str, s
     out: list[tuple[str, str, str, str]] = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        value = getattr(example, name) if example is not None else None
+        value = (getattr(example, name) if example is not None  # an empty list's items:
+                 else None if field.is_required()  # the field's own default
+                 else field.get_default(call_default_factory=True))
         sub = _spec_type(field.annotation)
         is_list = get_origin(field.annotation) is list
         if sub is not None:

@@ -50,6 +50,7 @@ def cross_field_issues(sc: Scenario) -> list[Issue]:
         issues += _coverage(sc, "segments", segments)
 
     issues += _policy_issues(sc, channel_set, segments)
+    issues += _cost_issues(sc, channel_set)
     n_attempts = len(sc.follow_up.cadence_days)
     if sc.sla.attempts_required > n_attempts:
         issues.append(
@@ -101,6 +102,19 @@ def _policy_issues(sc: Scenario, channels: set[str], segments: set[str]) -> list
             dupes = sorted({n for n in r.priority_order if r.priority_order.count(n) > 1})
             if dupes:
                 issues.append(Issue("routing.priority_order", "names must be unique", dupes))
+    return issues
+
+
+def _cost_issues(sc: Scenario, channels: set[str]) -> list[Issue]:
+    """``costs.teams`` and ``costs.channels`` name teams and channels of the scenario, once."""
+    issues: list[Issue] = []
+    for attr, known in (("teams", set(sc.team_names())), ("channels", channels)):
+        names = [item.name for item in getattr(sc.costs, attr)]
+        issues += _unique(f"costs.{attr}", names)
+        for i, name in enumerate(names):
+            if name not in known:
+                issues.append(Issue(f"costs.{attr}[{i}].name", f"names an unknown {attr[:-1]}"
+                                    f" (known: {', '.join(sorted(known))})", name))
     return issues
 
 

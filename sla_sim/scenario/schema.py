@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from sla_sim._base import Spec
 from sla_sim.calendar import CalendarSpec
 from sla_sim.errors import ScenarioError
+from sla_sim.scenario.costs import CostsSpec
 from sla_sim.scenario.distributions import Distribution, Exponential, Gamma, LogNormal
 
 __all__ = [
@@ -408,9 +409,10 @@ class SLASpec(Spec):
         default=1600.0, ge=0, description="MQLs marketing commits to deliver per month."
     )
     mql_commitment_basis: Literal["month", "day", "working_day"] = Field(
-        default="day", description="How the monthly MQL commitment applies to each calendar"
-        " month: 'day' scales it by the month's days / 30.44 (leads arrive per day, so a flat"
-        " commitment is not breached in short months by construction), 'working_day' by the"
+        default="day", description="How the monthly commitments (MQL volume and the revenue"
+        " target) apply to each calendar month: 'day' scales it by the month's days / 30.44"
+        " (leads arrive per day, so a flat commitment is not breached in short months by"
+        " construction), 'working_day' by the"
         " marketing calendar's working days / its mean per month, 'month' applies it flat."
     )
     acceptance_rate_min: float = Field(
@@ -486,6 +488,11 @@ class Scenario(Spec):
     follow_up: FollowUpSpec = Field(default_factory=FollowUpSpec)
     ae: AESpec = Field(default_factory=AESpec)
     sla: SLASpec = Field(default_factory=SLASpec)
+    costs: CostsSpec = Field(
+        default_factory=CostsSpec,
+        description="What the plan costs, in currency (see sla_sim.scenario.costs); optional:"
+        " unlisted teams and channels are costed at published-benchmark defaults.",
+    )
     engine: Literal["fast", "simpy"] = Field(
         default="fast",
         description="Event-loop engine: 'fast' (compiled; falls back to SimPy, saying so, for "
