@@ -401,7 +401,9 @@ def test_cumulative_revenue_of_the_last_month_is_total_revenue(two_months: Resul
         assert tot[f"cumulative_{q}"] == pytest.approx(tot[f"revenue_{q}"], rel=1e-12)
     first = dist.loc["2026-01"]
     assert first["cumulative_mean"] == pytest.approx(first["revenue_mean"], rel=1e-12)
-    assert last["cumulative_target"] == tot["target"] == 100_000
+    # 'day' basis: January's and February's targets cover their 59 days
+    assert last["cumulative_target"] == pytest.approx(tot["target"], rel=1e-12)
+    assert tot["target"] == pytest.approx(50_000 * 59 / (365.25 / 12), rel=1e-12)
     assert last["p_meet_cumulative_target"] == tot["p_meet_target"]
 
 

@@ -197,7 +197,8 @@ def test_revenue_is_booked_on_the_close_date() -> None:
         ev(1, 100.0, "opp_open"), ev(1, JAN_H + 52.0, "won", value=500.0),      # Feb, 29 days
         ev(2, 148.0, "opp_open"), ev(2, 772.0, "lost"),                          # Feb, 26 days
     ]
-    get = metrics(scenario(months=2, sla__revenue_target_per_month=800.0), rows)
+    get = metrics(scenario(months=2, sla__revenue_target_per_month=800.0,
+                           sla__mql_commitment_basis="month"), rows)
     assert get("revenue", "2026-01") == 1000.0
     assert get("revenue", "2026-02") == 500.0
     assert get("revenue") == 1500.0
@@ -216,14 +217,39 @@ def test_revenue_is_booked_on_the_close_date() -> None:
     assert get("opportunities", "2026-01") == 3.0
 
 
+def test_revenue_target_follows_the_commitment_basis() -> None:
+    """On the 'day' basis the monthly revenue target scales with the month's days (no
+    February miss by construction), like the MQL commitment."""
+    get = metrics(scenario(months=2, sla__revenue_target_per_month=3044.0), [ev(0, 1.0, "mql")])
+    assert get("revenue_target", "2026-01") == pytest.approx(3044.0 * 31 / (365.25 / 12))
+    assert get("revenue_target", "2026-02") == pytest.approx(3044.0 * 28 / (365.25 / 12))
+    assert get("revenue_target") == pytest.approx(3044.0 * 59 / (365.25 / 12))
+
+
 @pytest.mark.parametrize(("minimum", "breach"), [(0.2, 0.0), (0.5, 0.0), (0.6, 1.0)])
 def test_acceptance_rate_and_breach(minimum: float, breach: float) -> None:
-    """Acceptance = SQLs / (SQLs + disqualified + recycled); below the minimum is a breach."""
+    """Acceptance = SQLs / MQLs sales reached and dispositioned (SQL, disqualified, recycled
+    after a contact); below the minimum is a breach."""
     rows = [ev(0, 10.0, "sql"), ev(1, 20.0, "sql"), ev(2, 30.0, "disqualified"),
-            ev(3, 40.0, "recycled"), ev(4, JAN_H + 1.0, "disqualified")]  # after the window
+            ev(3, 39.0, "contact"), ev(3, 40.0, "recycled"),
+            ev(4, JAN_H + 1.0, "disqualified")]  # after the window
     get = metrics(scenario(sla__acceptance_rate_min=minimum), rows)
     assert get("acceptance_rate") == 0.5
     assert get("acceptance_breach") == breach
+    assert get("unworked_mqls") == 0.0
+
+
+def test_unreached_mqls_are_sales_unworked_not_marketings_quality() -> None:
+    """An MQL recycled without any contact in its episode counts as unworked and is left out
+    of acceptance; a contact in an earlier episode of the same lead does not make it reached."""
+    rows = [ev(0, 10.0, "sql"), ev(1, 20.0, "disqualified"),
+            ev(2, 25.0, "contact"), ev(2, 26.0, "recycled"),
+            ev(2, 80.0, "recycled", episode=2),  # the recycled episode 2 was never reached
+            ev(3, 40.0, "recycled"), ev(4, 50.0, "recycled")]
+    get = metrics(scenario(), rows)
+    assert get("unworked_mqls") == 3.0
+    assert get("unworked_rate") == pytest.approx(3 / 6)
+    assert get("acceptance_rate") == pytest.approx(1 / 3)
 
 
 def test_acceptance_is_undefined_without_dispositions() -> None:

@@ -33,7 +33,8 @@ def test_monthly_commitment_is_multiplied_by_the_months_measured() -> None:
 def test_revenue_exactly_on_target_is_not_a_breach() -> None:
     """Booking exactly the month's revenue target meets it."""
     rows = [ev(0, 5.0, "opp_open"), ev(0, 50.0, "won", value=800.0)]
-    get = metrics(scenario(sla__revenue_target_per_month=800.0), rows)
+    get = metrics(scenario(sla__revenue_target_per_month=800.0,
+                           sla__mql_commitment_basis="month"), rows)
     assert get("revenue_attainment") == 1.0
     assert get("revenue_target_breach") == 0.0
 

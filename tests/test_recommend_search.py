@@ -9,7 +9,8 @@ from scipy import stats
 
 from sla_sim.errors import ScenarioError
 from sla_sim.recommend import sensitivity
-from sla_sim.recommend.engine import _search_min, quantile_lower_bound
+from sla_sim.recommend.commitments import quantile_lower_bound
+from sla_sim.recommend.engine import _search_min
 from sla_sim.recommend.search import cell_p, decide
 from sla_sim.scenario.presets import preset
 

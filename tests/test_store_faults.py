@@ -28,8 +28,8 @@ import pytest
 from proc_util import descendants
 from store_util import interrupting_collect
 
+from sla_sim.batch import files as files_mod
 from sla_sim.batch import runs
-from sla_sim.batch import store as store_mod
 from sla_sim.batch.replications import run_replications
 from sla_sim.batch.results import Results
 from sla_sim.batch.runs import FLUSH_EVERY, stored_run
@@ -371,7 +371,7 @@ def test_disk_full_on_a_final_file_names_it_and_the_run_resumes(
     file is left under a final name (nor a temporary one), the run is not complete, and a
     resume completes it once space is back."""
     store = RunStore(tmp_path)
-    real = store_mod._sync
+    real = files_mod._sync
 
     pending: dict[str, Any] = {}
     real_write_meta = RunFolder.write_meta
@@ -389,7 +389,7 @@ def test_disk_full_on_a_final_file_names_it_and_the_run_resumes(
         real(tmp, final)
 
     monkeypatch.setattr(RunFolder, "write_meta", write_meta)
-    monkeypatch.setattr(store_mod, "_sync", full)
+    monkeypatch.setattr(files_mod, "_sync", full)
     with pytest.raises(OSError, match="No space left") as info:
         stored_run(scenario, reps=REPS, seed=SEED, store=store, progress=False,
                    finish=_report)
@@ -418,7 +418,7 @@ def test_cli_disk_full_message_names_the_file(tmp_path: Path, sc_file: Path) -> 
     without a traceback (the injection uses a sitecustomize-free wrapper script)."""
     code = (
         "import errno, os, sys\n"
-        "from sla_sim.batch import store\n"
+        "from sla_sim.batch import files as store\n"
         "real = store._sync\n"
         "def full(tmp, final):\n"
         "    if final.name == 'replications.parquet':\n"

@@ -194,10 +194,12 @@ def _lost(chunk: Job, why: str) -> Iterator[ReplicationFailure]:
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop a pool's worker processes now (their running replications are lost; finished ones
-    were already handed over)."""
+    were already handed over). SIGKILL, not SIGTERM: a forked worker inherits the parent's
+    SIGTERM handler, which turns the signal into an exception its pool loop catches and
+    reports, and the worker went on to its next queued chunk (5 s to stop a sweep)."""
     for proc in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
-            proc.terminate()
+            proc.kill()
 
 
 #: Dask settings for local clusters. Dask's nanny sets MALLOC_TRIM_THRESHOLD_=64 KiB in its

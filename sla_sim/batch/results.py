@@ -258,11 +258,16 @@ class Results:
         return out
 
     # ------------------------------------------------------------------ persistence
+    def saved_files(self) -> list[str]:
+        """The files :meth:`save` writes (names inside the results folder)."""
+        names = ["scenario.yaml", "summary.json", "replications.parquet", "lead_states.parquet"]
+        return names + (["events.parquet"] if self.event_log is not None else [])
+
     def save(self, out_dir: str | Path) -> Path:
         """Write the results folder: summary.json, replications (Parquet), events (Parquet)
         and scenario.yaml (the report is written by
         :func:`sla_sim.report.document.write_report`)."""
-        from sla_sim.batch.store import atomic_write_bytes, atomic_write_parquet
+        from sla_sim.batch.files import atomic_write_bytes, atomic_write_parquet
         from sla_sim.scenario.io import dump_yaml
 
         out = Path(out_dir)

@@ -27,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.batch.executors import Job, execute
+from sla_sim.batch.files import atomic_write_text
 from sla_sim.batch.limits import check_cost
 from sla_sim.batch.replications import ReplicationError, check_request, collect
 from sla_sim.batch.results import Results, package_version, scenario_hash
 from sla_sim.batch.store import (
+    CHUNK_GLOB,
     COMPLETE,
     INCOMPLETE,
     INTERRUPTED,
@@ -189,12 +191,31 @@ def stored_run(
     another run unless ``force``, which first removes that run's files. The request's cost is
     checked against the limits (:mod:`sla_sim.batch.limits`) before anything runs.
 
+    The run folder is claimed with an exclusive lock (:meth:`RunFolder.claim`) before any
+    work: a second ``resume`` of the same run, or a second run into the same ``out``, started
+    while this one runs is refused at once. ``out`` must not be inside another run's folder.
+
     An exception raised by the run carries its id as ``err.run_id`` (for a resume message).
     """
-    store = store or RunStore()
+    with contextlib.ExitStack() as hold:
+        return _stored_run(hold, scenario, reps, seed, workers, dask, store or RunStore(), out,
+                           precision, max_reps, progress, resume, finish, force)  # fmt: skip
+
+
+def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int, seed: int,
+                workers: int, dask: str | None, store: RunStore, out: str | Path | None,
+                precision: list[PrecisionTarget] | None, max_reps: int, progress: bool,
+                resume: str | None, finish: Callable[[Results, Path], None] | None,
+                force: bool) -> tuple[str, Path, Results]:  # fmt: skip
     if resume:
         folder = RunFolder(store.path_of(resume))
+        hold.enter_context(folder.claim("--resume"))
         meta = folder.read_meta()
+        if meta.get("kind", "run") != "run":
+            raise ScenarioError([Issue("--resume", f"is a {meta.get('kind')} entry, not a"
+                                       " simulated run; run its command again instead",
+                                       resume)])  # fmt: skip
+        meta["path"] = str(folder.path)  # where it is now (the store may have moved)
         if meta.get("status") == COMPLETE:
             raise ScenarioError([Issue("--resume", "run is already complete", resume)])
         if meta.get("status") == RUNNING and is_alive(meta):
@@ -225,18 +246,25 @@ def stored_run(
             _check_metric(t, scenario)
         check_cost(scenario, max_reps if precision else reps, min(workers, reps))
         if out is not None:
-            _take_over(store, Path(out), force)
+            out = store.check_out(out, take_over=True)
+            hold.enter_context(RunFolder(out).claim("--out"))
+            replaced = _take_over(store, out, force)
         run_id, path = store.new_run_dir(scenario.name, out)
+        if out is not None and replaced:
+            store.forget(replaced)  # after the new id is reserved: never the same id again
         folder = RunFolder(path)
-        from sla_sim.scenario.io import save
+        if out is None:
+            hold.enter_context(folder.claim("--out"))
+        from sla_sim.scenario.io import dump_yaml
 
-        save(scenario, folder.path / "scenario.yaml")
+        atomic_write_text(folder.path / "scenario.yaml", dump_yaml(scenario))
         meta = {
             "id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "status": RUNNING, "scenario_name": scenario.name,
             "scenario_hash": scenario_hash(scenario), "seed": seed, "reps_requested": reps,
             "reps_done": 0, "path": str(folder.path), "version": package_version(),
             "wall_seconds": None, "note": "", "max_reps": max_reps,
+            "files": ["scenario.yaml", CHUNK_GLOB],
             "engine": describe_engine(scenario),
             "precision": [f"{t.metric}@{t.period}={t.value * (100 if t.relative else 1):g}"
                           f"{'%' if t.relative else ''}" for t in precision],
@@ -272,10 +300,17 @@ def stored_run(
         first = run_one(scenario, seed, 0, keep_log=True)
         _check_reproduces(res, first, folder)
         res.event_log = first.log.to_frame().assign(replication=0)
+        own = set(meta.get("files") or []) | {"scenario.yaml", CHUNK_GLOB}
+        meta["files"] = sorted(own | set(res.saved_files()))  # listed before they are written
+        folder.write_meta(meta)
         res.save(folder.path)
         if finish is not None:
-            with staged(folder.path) as stage:
-                finish(res, stage)
+            moved: list[str] = []
+            try:
+                with staged(folder.path, moved) as stage:
+                    finish(res, stage)
+            finally:
+                meta["files"] = sorted(set(meta["files"]) | set(moved))
         meta["status"] = COMPLETE
         meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
         meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
@@ -302,11 +337,13 @@ def stored_run(
     return run_id, folder.path, res
 
 
-def _take_over(store: RunStore, out: Path, force: bool) -> None:
-    """Make ``out`` ready for a new run: refuse a folder holding another run unless ``force``,
-    which removes that run's files (so none of its chunks is counted as done)."""
+def _take_over(store: RunStore, out: Path, force: bool) -> str | None:
+    """Make ``out`` ready for a new run. Without ``force`` it must be empty. With ``force``,
+    the files an earlier run of this tool listed in its run.json are removed (so none of its
+    chunks is counted as done); anything else stays, and a file the new run would write over
+    that no earlier run listed is refused, naming it. Returns the id of the run replaced."""
     if not out.exists():
-        return
+        return None
     if not out.is_dir():
         raise ScenarioError([Issue("--out", "is a file, not a folder", str(out))], "run request")
     folder = RunFolder(out)
@@ -319,12 +356,23 @@ def _take_over(store: RunStore, out: Path, force: bool) -> None:
             old = folder.read_meta()
         except ScenarioError:
             old = None
+        if not isinstance(old, dict):
+            old = None
     if old is not None and old.get("status") == RUNNING and is_alive(old):
         raise ScenarioError([Issue("--out", f"holds a run that is still running (pid"
                                    f" {old.get('pid')})", str(out))], "run request")  # fmt: skip
-    folder.clear()
-    if old is not None and old.get("id"):
-        store.forget(str(old["id"]))
+    own = set(folder.own_files(old))
+    # run.json is replaced (an earlier run's, or a damaged one that names no files)
+    blocked = [f for f in folder.in_the_way() if f != "run.json" and out / f not in own]
+    if blocked:
+        shown = ", ".join(blocked[:10]) + (f" and {len(blocked) - 10} more" if len(blocked) > 10
+                                           else "")  # fmt: skip
+        raise ScenarioError([Issue("--out", "holds files no earlier run of sla-sim wrote, where"
+                                   f" a run writes: {shown}; move them away (--force removes"
+                                   " only an earlier run's own files)", str(out))],
+                            "run request")  # fmt: skip
+    folder.remove_own(old)
+    return str(old["id"]) if old is not None and old.get("id") else None
 
 
 def _check_reproduces(res: Results, first: ReplicationResult, folder: RunFolder) -> None:

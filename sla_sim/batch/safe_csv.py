@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from sla_sim.batch.store import atomic_write
+from sla_sim.batch.files import atomic_write
 
 __all__ = ["FORMULA_LEADS", "csv_text", "safe_cell", "safe_frame", "write_csv", "write_rows"]
 

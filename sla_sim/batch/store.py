@@ -27,13 +27,14 @@ finished chunks and can be resumed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sla_sim.batch.files import atomic_write, atomic_write_bytes, atomic_write_parquet, staged
 from sla_sim.errors import Issue, ScenarioError
+
+__all__ = ["COLUMNS", "COMPLETE", "INCOMPLETE", "INTERRUPTED", "RUNNING", "RunFolder", "RunStore",
+           "atomic_write", "atomic_write_bytes", "atomic_write_parquet", "is_alive",
+           "metric_set_hash", "staged", "this_process"]  # fmt: skip
 
 STORE_ENV = "SLA_SIM_STORE"
 DEFAULT_STORE = "sla_sim_runs"
@@ -51,80 +57,23 @@ COLUMNS = ["id", "created", "status", "scenario_name", "scenario_hash", "seed", 
            "reps_done", "path", "version", "wall_seconds", "note"]  # fmt: skip
 #: A run on another host whose heartbeat is older than this is listed as interrupted.
 STALE_HEARTBEAT_S = 3600.0
-#: Files a run writes into its folder (removed by a forced restart; nothing else is touched).
+#: Files a run writes into its folder; a file of these names (or anything under ``chunks/`` or
+#: ``charts/``) that no earlier run listed as its own is "in the way" of a new run.
 RUN_FILES = ("run.json", "scenario.yaml", "summary.json", "replications.parquet",
              "lead_states.parquet", "events.parquet", "report.md", "report.html")  # fmt: skip
 RUN_DIRS = ("chunks", "charts")
+#: The chunk files a run streams (listed in run.json's ``files`` as this pattern).
+CHUNK_GLOB = "chunks/part-*.parquet"
+#: What a run.json of an older version (no ``files`` list) counts as its run's own files.
+LEGACY_FILES = (*RUN_FILES[1:], CHUNK_GLOB, "charts/*.svg", "charts/*.png")
+_STATUSES = (COMPLETE, RUNNING, INCOMPLETE, INTERRUPTED)
+#: run.json fields of the listing and the types they must have (None is always allowed).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "created": (str,), "scenario_name": (str,), "scenario_hash": (str,), "seed": (int,),
+    "reps_requested": (int,), "reps_done": (int,), "version": (str,),
+    "wall_seconds": (int, float), "note": (str,)}  # fmt: skip
 _IDS = ".runs"
 _STAMP_KEY = b"sla_sim"
-
-
-# ---------------------------------------------------------------------------- atomic files
-def _sync(tmp: Path, final: Path) -> None:
-    """Flush a written temporary file to the disk before it is renamed to ``final`` (where a
-    full disk shows up when the writer buffered)."""
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _named(err: OSError, path: Path) -> OSError:
-    """The same error, naming the final file it was writing."""
-    new = type(err)(err.errno, err.strerror or str(err)) if err.errno else OSError(str(err))
-    new.filename = str(path)
-    if new.strerror is None:
-        new.strerror = str(err)
-    return new
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write(tmp)`` on a temporary name beside ``path``, flush it to disk and rename it
-    into place. On any error the temporary file is removed and an OSError names ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        _sync(tmp, path)
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise _named(err, path) from err
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-
-
-def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame to Parquet atomically."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
-@contextlib.contextmanager
-def staged(folder: Path) -> Iterator[Path]:
-    """A private staging folder inside ``folder``: whatever is written there is moved into
-    ``folder`` (same relative paths, each file flushed and renamed) when the block ends, or
-    removed if it raises. Used for files written by code that does not write atomically."""
-    stage = folder / f".staging-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
-    try:
-        yield stage
-        for f in sorted(p for p in stage.rglob("*") if p.is_file()):
-            final = folder / f.relative_to(stage)
-            try:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                _sync(f, final)
-                os.replace(f, final)
-            except OSError as err:
-                raise _named(err, final) from err
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------- liveness
@@ -176,19 +125,51 @@ def is_alive(meta: dict[str, Any]) -> bool:
 
 # ---------------------------------------------------------------------------- the store
 class RunStore:
-    """A folder of runs. There is no shared catalog file: the run folders are read directly."""
+    """A folder of runs. There is no shared catalog file: the run folders are read directly.
+
+    The store can be moved or copied: a run id resolves to the folder of that name inside the
+    store when it holds the run; the id file ``.runs/<id>`` holds a path relative to the store
+    for a folder inside it and an absolute path only for a folder outside it (``--out``).
+    Id files of older versions (absolute paths) are read the same way: the folder inside the
+    store wins, and a path into the same id's folder of another store (the place this store
+    was copied from) is never followed.
+
+    Runs whose run.json cannot be read or has a malformed field are skipped by :meth:`list`
+    and :meth:`sql` and named in :attr:`damaged` (id, reason), with a warning."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root or os.environ.get(STORE_ENV) or DEFAULT_STORE).resolve()
         self.ids = self.root / _IDS
+        #: (run id, reason) of each damaged run skipped by the last :meth:`list` or :meth:`sql`
+        self.damaged: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------------ runs
+    def _pointer(self, path: Path) -> str:
+        """What an id file holds: the folder relative to the store, or absolute outside it."""
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
     def register(self, meta: dict[str, Any]) -> None:
         """Make sure the store knows where the run's folder is (its run.json is the record)."""
         pointer = self.ids / str(meta["id"])
         if not pointer.is_file():
             self.ids.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(pointer, str(meta["path"]).encode())
+            atomic_write_bytes(pointer, self._pointer(Path(meta["path"])).encode())
+
+    def _resolve(self, run_id: str, text: str) -> Path | None:
+        """The folder an id file names (None: one of another store, never followed)."""
+        inside = self.root / run_id
+        if (inside / "run.json").is_file():
+            return inside  # the folder present in this store wins
+        p = Path(text)
+        if not p.is_absolute():
+            return self.root / p
+        if p.name == run_id and p.parent != self.root and (p.parent / _IDS / run_id).is_file():
+            return None  # the store this one was copied from: never read or written from here
+        return p
 
     def _folders(self) -> dict[str, Path]:
         """Every run id with its folder: the id files, then folders holding a run.json."""
@@ -197,7 +178,8 @@ class RunStore:
             for f in self.ids.iterdir():
                 if not f.name.startswith("."):
                     with contextlib.suppress(OSError):
-                        out[f.name] = Path(f.read_text().strip())
+                        if (p := self._resolve(f.name, f.read_text().strip())) is not None:
+                            out[f.name] = p
         if self.root.is_dir():
             for f in self.root.glob("*/run.json"):
                 out.setdefault(f.parent.name, f.parent)
@@ -205,11 +187,19 @@ class RunStore:
 
     def _row(self, run_id: str, folder: Path) -> dict[str, Any] | None:
         try:
-            meta = json.loads((folder / "run.json").read_text())
-        except (OSError, ValueError):
-            return None  # reserved, not started yet, or another process is replacing it
-        if not isinstance(meta, dict) or meta.get("id") != run_id:
+            text = (folder / "run.json").read_text()
+        except OSError:
+            return None  # reserved, not started yet
+        try:
+            meta = json.loads(text)
+        except ValueError as err:
+            return self._damage(run_id, f"run.json is not valid JSON ({err})")
+        if not isinstance(meta, dict):
+            return self._damage(run_id, "run.json is not a JSON object")
+        if meta.get("id") != run_id:
             return None  # the folder was reused by a newer run (--out ... --force)
+        if (why := _malformed(meta)) is not None:
+            return self._damage(run_id, why)
         row = {k: meta.get(k) for k in COLUMNS}
         row["path"] = str(folder)
         if row["status"] != COMPLETE:
@@ -218,19 +208,31 @@ class RunStore:
             row["reps_done"] = RunFolder(folder).count_chunked(default=row["reps_done"])
         return row
 
+    def _damage(self, run_id: str, reason: str) -> None:
+        self.damaged.append((run_id, reason))
+        return None
+
+    def _warn_damaged(self) -> None:
+        if self.damaged:
+            import warnings
+
+            warnings.warn("skipped damaged run(s) of the store " + str(self.root) + ": "
+                          + "; ".join(f"{rid}: {why}" for rid, why in self.damaged),
+                          UserWarning, stacklevel=3)  # fmt: skip
+
     def list(self) -> pd.DataFrame:
         """All runs, newest first: the run.json of every run folder, with ``status`` checked
         (a ``running`` run whose process is gone is ``interrupted``) and, for runs not
-        complete, ``reps_done`` counted from the chunks on disk."""
+        complete, ``reps_done`` counted from the chunks on disk. A damaged run is skipped,
+        named in :attr:`damaged` and in a warning."""
+        df = self._list()
+        self._warn_damaged()
+        return df
+
+    def _list(self) -> pd.DataFrame:
+        self.damaged = []
         rows = [r for rid, p in self._folders().items() if (r := self._row(rid, p)) is not None]
-        df = pd.DataFrame(rows, columns=COLUMNS)
-        if df["seed"].map(lambda s: s is None or (isinstance(s, int) and s < 2**63)).all():
-            df["seed"] = pd.array(df["seed"], dtype="Int64")
-        for col in ("reps_requested", "reps_done"):
-            df[col] = pd.array(df[col], dtype="Int64")
-        df["wall_seconds"] = pd.to_numeric(df["wall_seconds"], errors="coerce")
-        return df.sort_values(["created", "id"], ascending=False, ignore_index=True,
-                              na_position="last")  # fmt: skip
+        return _frame(rows)
 
     def path_of(self, run_id: str) -> Path:
         """Folder of a run."""
@@ -260,7 +262,7 @@ class RunStore:
             except FileExistsError:
                 continue
             with os.fdopen(fd, "w") as fh:
-                fh.write(str(path))
+                fh.write(self._pointer(path))
             path.mkdir(parents=True, exist_ok=True)
             return run_id, path
 
@@ -268,38 +270,98 @@ class RunStore:
         """Drop a run's id file (its folder was taken over by another run)."""
         (self.ids / run_id).unlink(missing_ok=True)
 
+    def check_out(self, out: str | Path, option: str = "--out", take_over: bool = False
+                  ) -> Path:  # fmt: skip
+        """Refuse an output folder that is the store itself, its id folder, a run's folder
+        (unless ``take_over``: ``run --out DIR --force``) or inside one (no command writes into
+        another run's folder); returns it resolved."""
+        path = Path(out).resolve()
+        for up in [path, *path.parents]:
+            if up == self.root and path in (self.root, self.ids):
+                raise ScenarioError([Issue(option, "is the run store itself; choose a folder"
+                                           " of its own", str(out))], "option")  # fmt: skip
+            if (up != path or not take_over) and (up / "run.json").is_file():
+                where = "is" if up == path else f"is inside ({up})"
+                raise ScenarioError([Issue(option, f"{where} the folder of a run (it holds"
+                                           " run.json); no command writes into another run's"
+                                           " folder", str(out))], "option")  # fmt: skip
+        return path
+
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL (DuckDB, in memory) over the store. Views: ``runs`` (:meth:`list`) and
-        ``replications`` (every complete run's tidy table, with a ``run_id`` column).
+        ``replications`` (every complete run's tidy table, with a ``run_id`` column). A run
+        whose replications.parquet cannot be read is left out of ``replications`` and named
+        in :attr:`damaged`.
 
         Reads only: any number of readers and runs can use a store at the same time."""
         import duckdb
 
-        runs = self.list()
         for attempt in range(3):
+            runs = self._list()
+            parts = self._replication_parts(runs)
+            self._warn_damaged()
             con = duckdb.connect()
             try:
                 con.register("runs_table", runs)
                 con.execute("CREATE VIEW runs AS SELECT * FROM runs_table")
-                done = runs[runs["status"] == COMPLETE]
-                parts = [f"SELECT {_lit(rid)} AS run_id, * FROM read_parquet("
-                         f"{_lit(str(Path(p) / 'replications.parquet'))})"
-                         for rid, p in zip(done["id"], done["path"], strict=True)
-                         if (Path(p) / "replications.parquet").is_file()]  # fmt: skip
                 view = (" UNION ALL BY NAME ".join(parts) if parts else
                         "SELECT NULL::VARCHAR AS run_id, NULL::BIGINT AS replication,"
                         " NULL::VARCHAR AS period, NULL::VARCHAR AS metric,"
                         " NULL::DOUBLE AS value WHERE false")  # fmt: skip
                 con.execute(f"CREATE VIEW replications AS {view}")
                 return con.execute(query).df()
-            except duckdb.IOException:
+            except (duckdb.IOException, duckdb.InvalidInputException):
                 if attempt == 2:
                     raise
-                runs = self.list()  # a run folder changed under us (re-run with --force)
-                time.sleep(0.05)
+                time.sleep(0.05)  # a run folder changed under us (re-run with --force)
             finally:
                 con.close()
         raise AssertionError("unreachable")
+
+    def _replication_parts(self, runs: pd.DataFrame) -> list[str]:
+        """One SELECT per complete run whose replications.parquet reads (others: damaged)."""
+        import pyarrow.parquet as pq
+
+        parts = []
+        done = runs[runs["status"] == COMPLETE]
+        for rid, p in zip(done["id"], done["path"], strict=True):
+            f = Path(p) / "replications.parquet"
+            if not f.is_file():
+                continue
+            try:
+                pq.read_metadata(f)
+            except (OSError, ValueError) as err:
+                self.damaged.append((rid, f"replications.parquet cannot be read ({err})"))
+                continue
+            parts.append(f"SELECT {_lit(rid)} AS run_id, * FROM read_parquet({_lit(str(f))})")
+        return parts
+
+
+def _malformed(meta: dict[str, Any]) -> str | None:
+    """Why a run.json's listed fields are unusable (None: they are fine)."""
+    if meta.get("status") not in _STATUSES:
+        return f"run.json field 'status' is {meta.get('status')!r}, not one of {_STATUSES}"
+    for key, types in _FIELD_TYPES.items():
+        v = meta.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, types)):
+            kind = " or ".join(t.__name__ for t in types)
+            return f"run.json field {key!r} is {v!r}, not {kind}"
+    return None
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The listing's rows as a table: integers stay exact integers (a seed above 2**53 too)."""
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    seeds = [r["seed"] for r in rows]  # from the rows: a column with a None is float64
+    if all(s is None or -(2**63) <= s < 2**63 for s in seeds):
+        df["seed"] = pd.array(seeds, dtype="Int64")
+    else:
+        df["seed"] = pd.Series(seeds, dtype=object)
+    for col in ("reps_requested", "reps_done"):
+        df[col] = pd.array([r[col] for r in rows], dtype="Int64")
+    df["wall_seconds"] = pd.to_numeric(df["wall_seconds"], errors="coerce")
+    return df.sort_values(["created", "id"], ascending=False, ignore_index=True,
+                          na_position="last")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- one run
@@ -327,16 +389,78 @@ class RunFolder:
         """Replace run.json atomically."""
         atomic_write_bytes(self.path / "run.json", (json.dumps(meta, indent=2) + "\n").encode())
 
-    def clear(self) -> None:
-        """Remove every file a run writes here (a forced restart); other files stay."""
-        for name in RUN_FILES:
-            (self.path / name).unlink(missing_ok=True)
-        for name in RUN_DIRS:
-            shutil.rmtree(self.path / name, ignore_errors=True)
-        for p in self.path.glob(".*tmp-*"):
+    @contextlib.contextmanager
+    def claim(self, option: str = "--out") -> Iterator[None]:
+        """Hold an exclusive lock on the folder (``flock`` on the folder itself, released when
+        the process ends however it ends) for the block: a second process claiming it at the
+        same time is refused at once with a ScenarioError naming ``option``."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ScenarioError([Issue(option, "the run folder is in use by another sla-sim"
+                                           " process right now; wait for it to end (see:"
+                                           " sla-sim runs list)", str(self.path))],
+                                    "run request") from None  # fmt: skip
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def own_files(self, meta: dict[str, Any] | None = None) -> list[Path]:
+        """The files an earlier run of this tool wrote here, as listed in its run.json
+        (``files``; an older run.json without the list: the files every run writes)."""
+        if meta is None:
+            return []
+        listed = meta.get("files")
+        entries = LEGACY_FILES if listed is None else listed
+        if not isinstance(entries, (list, tuple)):
+            return []
+        out: list[Path] = []
+        for entry in entries:
+            if not isinstance(entry, str) or not entry or Path(entry).is_absolute() or \
+                    ".." in Path(entry).parts:  # fmt: skip
+                continue  # never anything outside the folder
+            hits = self.path.glob(entry) if "*" in entry else [self.path / entry]
+            out += [p for p in hits if p.is_file() or p.is_symlink()]
+        return out
+
+    def remove_own(self, meta: dict[str, Any] | None) -> None:
+        """Remove what an earlier run of this tool wrote here (:meth:`own_files`, its run.json,
+        its temporary and staging leftovers, then its folders if left empty); anything else
+        stays."""
+        for p in self.own_files(meta):
             p.unlink(missing_ok=True)
+        if meta is not None:
+            (self.path / "run.json").unlink(missing_ok=True)
+        for sub in (self.path, *(self.path / d for d in RUN_DIRS)):
+            for p in sub.glob(".*.tmp-*"):
+                p.unlink(missing_ok=True)
         for p in self.path.glob(".staging-*"):
             shutil.rmtree(p, ignore_errors=True)
+        for d in RUN_DIRS:
+            with contextlib.suppress(OSError):
+                (self.path / d).rmdir()  # only if empty
+
+    def in_the_way(self) -> list[str]:
+        """Files here that a run would write over (relative paths): its file names, anything
+        under ``chunks/`` or ``charts/``."""
+        found = [n for n in RUN_FILES if (self.path / n).exists()]
+        for d in RUN_DIRS:
+            if (self.path / d).is_dir():
+                found += [p.relative_to(self.path).as_posix()
+                          for p in sorted((self.path / d).rglob("*")) if not p.is_dir()]
+            elif (self.path / d).exists():
+                found.append(d)
+        return found
+
+    def written(self) -> list[str]:
+        """Every file now in the folder except run.json and temporary names (relative paths):
+        what a run that started in an empty folder wrote there."""
+        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*")
+                      if p.is_file() and p.name != "run.json" and ".tmp-" not in p.name
+                      and ".staging-" not in p.as_posix())  # fmt: skip
 
     def write_chunk(self, keys: list[tuple[str, str]], replications: list[int],
                     values: np.ndarray, terminal: list[dict[str, int]],

@@ -85,8 +85,16 @@ def _base(spec: str | None):  # -> Scenario
     return preset(spec)
 
 
+def _not_in_a_run(args: argparse.Namespace, folder: str | Path) -> None:
+    """Refuse an output inside a run's folder (no command writes into another run's)."""
+    from sla_sim.batch.store import RunStore
+
+    RunStore(getattr(args, "store", None)).check_out(folder, "--out")
+
+
 def _out_dir(args: argparse.Namespace, default: str) -> Path:
     out = Path(args.out or default)
+    _not_in_a_run(args, out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
     out.mkdir(parents=True, exist_ok=True)
@@ -98,22 +106,28 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from sla_sim.batch.store import RunStore
     from sla_sim.cli.common import scenario_from
     from sla_sim.crm.measure import measure_export, store_measured
+    from sla_sim.report.document import write_report
 
     if args.scenario is None and args.export and Path(args.export[-1]).suffix.lower() in {
             ".yaml", ".yml", ".toml", ".json"}:  # measure EXPORT... SCENARIO
         args.scenario = args.export.pop()
+    if args.out:  # refused before the export is read
+        RunStore(args.store).check_out(args.out)
     sc = scenario_from(args)
     exp = _export(args)
     me = measure_export(exp, sc, start=args.start, end=args.end)
-    run_id, path = store_measured(me, RunStore(args.store), out=args.out)
-    if not args.no_report:
-        import warnings
 
-        from sla_sim.report.document import write_report
+    from sla_sim.batch.results import Results
+
+    def report(results: Results, folder: Path) -> None:
+        import warnings
 
         with warnings.catch_warnings():  # empty slices of unmeasurable clauses are expected
             warnings.simplefilter("ignore", RuntimeWarning)
-            write_report(me.results, path)
+            write_report(results, folder)
+
+    run_id, path = store_measured(me, RunStore(args.store), out=args.out,
+                                  finish=None if args.no_report else report)
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
@@ -136,6 +150,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise_option("--out", "is required: the calibrated scenario to write, e.g. --out"
                      " calibrated.yaml (calibration.json goes beside it)", None)
     target = Path(args.out)
+    _not_in_a_run(args, target.resolve().parent)
     taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
     if taken and not args.force:
         raise_option("--out", f"{', '.join(p.name for p in taken)} already exist(s) in"

@@ -1,8 +1,9 @@
 """The ``sla-sim`` command: the parser, built from one module per command group, and the
 error-to-exit-code mapping.
 
-Exit codes: 0 success, 1 a run failed, 2 bad input (invalid scenario, file or option), 130
-interrupted. Errors are one clear message on stderr, never a traceback.
+Exit codes: 0 success, 1 a run failed or the machine failed it (disk full), 2 bad input
+(invalid scenario, file or option), 130 interrupted. Errors are one clear message on stderr,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def _main(argv: Sequence[str] | None) -> int:
         _quiet_stdout()
         return EXIT_OK
     except OSError as err:
+        from sla_sim.batch.files import is_environmental
+
+        if is_environmental(err):  # disk full, I/O error: the machine's fault, not the input's
+            print(f"sla-sim: failed: {err.strerror or err}: {err.filename or ''}",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
         print(f"sla-sim: error: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
         return EXIT_USAGE
     except RecursionError:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -79,35 +78,41 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
         print(json.dumps(JSON_SCHEMA, indent=2))
         return EXIT_OK
+    from sla_sim.batch.store import RunStore
+
+    store = RunStore(args.store)
+    if args.out:  # refused before anything runs: never into a run's folder
+        store.check_out(args.out)
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
     check_recommend_cost(scenario, args, workers)
-    from sla_sim.batch.store import RunStore
     from sla_sim.recommend import exports
     from sla_sim.recommend.engine import check, recommend
 
-    check(scenario, args.revenue_target, args.confidence, keep, args.reps, args.seed, workers)
+    check(scenario, args.revenue_target, args.confidence, keep, args.reps, args.seed, workers,
+          args.revenue_confidence)
+    mapping = None
+    if args.crm_mapping:
+        from sla_sim.crm.mapping import load_mapping
+
+        mapping = load_mapping(args.crm_mapping).columns
     t0 = time.perf_counter()
     rec = recommend(scenario, revenue_target=args.revenue_target, confidence=args.confidence,
                     keep=keep, reps=args.reps, seed=args.seed, workers=workers, dask=args.dask,
                     progress=not args.quiet, sensitivity_reps=args.sensitivity_reps,
-                    tornado=not args.no_sensitivity,
-                    max_headcount=args.max_headcount)  # fmt: skip
-    run_id, folder = exports.keep(rec, RunStore(args.store), round(time.perf_counter() - t0, 3))
+                    tornado=not args.no_sensitivity, max_headcount=args.max_headcount,
+                    revenue_confidence=args.revenue_confidence)  # fmt: skip
+    run_id, folder = exports.keep(rec, store, round(time.perf_counter() - t0, 3), mapping)
     print(summary(rec))
     print(f"\nexports -> {folder} (store entry {run_id})")
     if args.out:
+        from sla_sim.batch.files import atomic_write_bytes
+
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for item in folder.iterdir():
-            if item.name in ("run.json",):
-                continue
-            dest = out / item.name
-            if item.is_dir():
-                shutil.copytree(item, dest, dirs_exist_ok=True)
-            else:
-                shutil.copy2(item, dest)
+        for item in sorted(folder.rglob("*")):
+            if item.is_file() and item.name != "run.json":
+                atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
         print(f"exports -> {out}")
     return EXIT_OK
 
@@ -117,12 +122,12 @@ def summary(rec) -> str:  # rec: Recommendation
     lines = [f"Recommendation at confidence {rec.request.confidence:g} (P(met) in the worst"
              " month, 95% Wilson interval):", ""]  # fmt: skip
     lines.append(f"  {'side':<10} {'clause':<12} {'target':>12} {'unit':<15} {'P(met)':>7}"
-                 f"  interval")  # fmt: skip
+                 f"  interval  status")  # fmt: skip
     for c in rec.commitments:
         w = c.p_met_min
         p = f"{w.p:.0%}" if w.n else "n/a"
         lines.append(f"  {c.side:<10} {c.clause:<12} {c.target:>12,.4g} {c.unit:<15} {p:>7}"
-                     f"  {w.low:.0%}-{w.high:.0%}")  # fmt: skip
+                     f"  {w.low:.0%}-{w.high:.0%}  {c.status}")  # fmt: skip
     lines.append("")
     for h in rec.headcount:
         lines.append(f"  {h['role']} {h['team']}: analytic {h['analytic']}, simulated"
@@ -130,7 +135,17 @@ def summary(rec) -> str:  # rec: Recommendation
     r = rec.revenue[-1]
     lines.append(f"  revenue per month: P10 {r['p10']:,.0f} P50 {r['p50']:,.0f} P90"
                  f" {r['p90']:,.0f}; P(>= target {r['target']:,.0f}) {r['p_ge_target']:.0%}")
+    worst = min(rec.revenue[:-1], key=lambda x: x["p_ge_target"])
+    lines.append(f"  P(revenue >= the month's target) in the worst month ({worst['period']}):"
+                 f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"
+                 f" confidence {rec.facts['revenue_confidence']:g}")
     lines.append(f"  binding clause: {rec.binding}")
+    for s in rec.shortfalls:
+        lines.append(f"  short: {s['statement']}")
+    if rec.revenue_menu:
+        lines.append("  volumes per revenue confidence: " + "; ".join(
+            f"{r['revenue_confidence']:.0%} -> {r['leads_per_month']:,.0f} leads/month"
+            for r in rec.revenue_menu))
     lines.append("")
     lines.append("  menu: first touch within (business h) -> SDRs, P(met)")
     for m in rec.menu:
@@ -162,9 +177,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--confidence", type=float, default=0.9,
                    help="P(met per month) every commitment must reach, in (0.5, 0.999)"
                    " (default 0.9)")
+    p.add_argument("--revenue-confidence", type=float, default=None, metavar="P",
+                   help="share of months in which revenue must reach the target, every month,"
+                   " in [0.5, 0.999) (default: --confidence)")
+    p.add_argument("--crm-mapping", default=None, metavar="FILE_OR_PRESET",
+                   help="name each clause's CRM fields by this mapping's columns in sla.md"
+                   " (a YAML file or preset:NAME, as for sla-sim crm)")
     p.add_argument("--keep", action="append", default=[], metavar="PATH",
                    help="freeze a lever, e.g. teams[sdr].reps, ae.count, channels,"
-                   " sla.mql_commitment_per_month; repeatable")
+                   " sla.mql_commitment_per_month; repeatable. Clauses the kept levers cannot"
+                   " carry are named with the tightest terms they do")
     p.add_argument("--out", help="also write the exports into this folder")
     p.add_argument("--sensitivity-reps", type=int, default=None, metavar="N",
                    help="replications per sensitivity move (default 8)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from sla_sim.cli.common import EXIT_OK
@@ -16,7 +17,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     store = RunStore(args.store)
     if args.runs_command == "list":
-        df = store.list()
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # named below, one line each
+            df = store.list()
+        for rid, why in store.damaged:
+            print(f"sla-sim: skipped damaged run {rid}: {why}", file=sys.stderr)
         if df.empty:
             print(f"no runs in {store.root}")
         else:

@@ -128,6 +128,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
                                    args.reps)])  # fmt: skip
     a, b = _pair(args)
+    if args.out:  # never into a run's folder
+        from sla_sim.batch.store import RunStore
+
+        RunStore(args.store).check_out(args.out)
     # refuse an oversized request before the heavy imports (run_pair checks it again)
     check_cost(max((a, b), key=leads_per_replication), args.reps,
                workers_for(args, 2 * args.reps), scenarios=2)  # fmt: skip
@@ -141,19 +145,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       progress=not args.quiet)  # fmt: skip
     table = paired_differences(ra, rb)
     store = RunStore(args.store)
-    finish = None
-    if args.report:
-        from sla_sim.report.document import write_report
-
-        finish = write_report
-    id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish, kind="compare")
-    id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
-                                  finish=finish, kind="compare")  # fmt: skip
+    from sla_sim.batch.results import Results
     from sla_sim.batch.safe_csv import write_csv
 
-    write_csv(table, folder_b / "comparison.csv")
+    def finish_a(res: Results, folder: Path) -> None:
+        if args.report:
+            from sla_sim.report.document import write_report
+
+            write_report(res, folder)
+
+    def finish_b(res: Results, folder: Path) -> None:
+        finish_a(res, folder)
+        write_csv(table, folder / "comparison.csv")
+
+    id_a, _ = keep_results(ra, store, note="compare: side A", finish=finish_a, kind="compare")
+    id_b, folder_b = keep_results(rb, store, note=f"compare: side B, against {id_a}",
+                                  finish=finish_b, kind="compare")  # fmt: skip
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         write_csv(table, args.out)
     from sla_sim.batch.difference import describe_difference
 
@@ -180,6 +188,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise ScenarioError([Issue("--out", "must end in .parquet or .csv (the table's format)",
                                    str(out))], "option")  # fmt: skip
+    if out is not None:  # never into a run's folder
+        RunStore(args.store).check_out(out)
     scenario = scenario_from(args)
     params = dict(parse_param(p) for p in args.param or [])
     t0 = time.perf_counter()
@@ -193,13 +203,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     names = list(params)
     print(sweep_summary(table, names, scenario.currency, scenario))
     print(f"\n{len(table):,} rows -> {folder / 'sweep.parquet'} (store entry {run_id})")
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
+    if out is not None:
+        from sla_sim.batch.files import atomic_write_parquet
+        from sla_sim.batch.safe_csv import write_csv
+
+        if out.suffix.lower() == ".csv":
             write_csv(table, out)
         else:
-            table.to_parquet(out, index=False)
+            atomic_write_parquet(table, out)
         print(f"{len(table):,} rows -> {out}")
     return EXIT_OK
 

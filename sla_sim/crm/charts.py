@@ -82,12 +82,13 @@ def review_chart(review: Any) -> Any:
 
 
 def save(chart: Any, path: str | Path) -> list[Path]:
-    """Save as SVG and PNG beside each other (offline)."""
+    """Save as SVG and PNG beside each other (offline; each to a temporary name, renamed)."""
+    from sla_sim.batch.files import atomic_write
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for ext in ("svg", "png"):
         q = p.with_suffix(f".{ext}")
-        chart.save(str(q))
-        out.append(q)
+        out.append(atomic_write(q, lambda tmp: chart.save(str(tmp))))
     return out

@@ -12,6 +12,7 @@ compared with simulated runs; a per-team and per-owner (pseudonym) breakdown com
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,10 +51,12 @@ class MeasuredExport:
     def save(self, out_dir: str | Path) -> Path:
         """Write the results folder plus ``breakdown.csv`` and ``export.json`` (the report
         and charts are drawn by the report layer, e.g. ``sla-sim measure``)."""
+        from sla_sim.batch.files import atomic_write_text
+
         out = self.results.save(out_dir)
         write_csv(self.breakdown, out / "breakdown.csv")
-        (out / "export.json").write_text(json.dumps(self.export_report, indent=2,
-                                                    default=str) + "\n")  # fmt: skip
+        atomic_write_text(out / "export.json", json.dumps(self.export_report, indent=2,
+                                                          default=str) + "\n")  # fmt: skip
         return out
 
 
@@ -216,25 +219,22 @@ def _breakdown(m: Measurement, sc: Scenario, mapped: MappedLog) -> pd.DataFrame:
     return out.sort_values(["period", "clause", "team", "owner"], ignore_index=True)
 
 
-def store_measured(me: MeasuredExport, store: Any = None, out: str | Path | None = None
+def store_measured(me: MeasuredExport, store: Any = None, out: str | Path | None = None,
+                   finish: Callable[[Results, Path], Any] | None = None
                    ) -> tuple[str, Path]:  # fmt: skip
     """Save a measured export as a complete run of the run store (``kind: measured``), so
-    that ``runs list`` shows it and ``runs compare`` sets it beside simulated runs."""
-    from sla_sim.batch.store import COMPLETE, RunFolder, RunStore
+    that ``runs list`` shows it and ``runs compare`` sets it beside simulated runs;
+    ``finish(results, folder)`` (the report) runs before the run is marked complete."""
+    from sla_sim.batch.keep import new_entry
+    from sla_sim.batch.store import RunStore
 
     store = store or RunStore()
-    run_id, path = store.new_run_dir(f"measured-{me.scenario.name}", out)
-    folder = RunFolder(path)
-    me.results.meta["run_id"] = run_id
-    me.save(path)
-    meta = {
-        "id": run_id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "status": COMPLETE, "scenario_name": me.scenario.name,
-        "scenario_hash": scenario_hash(me.scenario), "seed": None, "reps_requested": 1,
-        "reps_done": 1, "path": str(path), "version": package_version(), "wall_seconds": None,
-        "note": f"measured from CRM export ({me.export_report['leads']} leads, exported"
-                f" {me.export_report['exported_at']})", "kind": "measured",
-    }  # fmt: skip
-    folder.write_meta(meta)
-    store.register(meta)
+    note = (f"measured from CRM export ({me.export_report['leads']} leads, exported"
+            f" {me.export_report['exported_at']})")  # fmt: skip
+    with new_entry(store, f"measured-{me.scenario.name}", me.scenario, None, 1, note, out=out,
+                   kind="measured") as (run_id, path, _meta):  # fmt: skip
+        me.results.meta["run_id"] = run_id
+        me.save(path)
+        if finish is not None:
+            finish(me.results, path)
     return run_id, path

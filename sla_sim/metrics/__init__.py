@@ -116,11 +116,18 @@ class Measurement:
                 sla.mql_commitment_basis]
             add("mql_commitment", commitment)
             add("mql_volume_breach", float(mqls < commitment))
-            acceptance = _ratio(sqls, sqls + disq + recyc)
+            # acceptance is judged over the MQLs sales reached; MQLs recycled without any
+            # contact in their episode are sales' unworked MQLs, not marketing's quality
+            unworked = c["unworked"]
+            acceptance = _ratio(sqls, sqls + disq + recyc - unworked)
+            add("unworked_mqls", unworked)
+            add("unworked_rate", _ratio(unworked, sqls + disq + recyc))
             add("acceptance_rate", acceptance)
             add("acceptance_breach", float(acceptance < sla.acceptance_rate_min)
                 if not np.isnan(acceptance) else float("nan"))
-            target = sla.revenue_target_per_month * f.months
+            # the revenue target follows the same month basis as the MQL commitment: revenue
+            # comes from leads that arrive per day, so a flat target misses February by design
+            target = sla.revenue_target_per_month * f.basis_months[sla.mql_commitment_basis]
             add("revenue", f.revenue)
             add("revenue_target", target)
             add("revenue_attainment", _ratio(f.revenue, target))
@@ -205,6 +212,9 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     close_t = t[close_rows]
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
+    recycled_rows = by_event[CODE["recycled"]]
+    event_t["unworked"] = t[recycled_rows][~np.isin(
+        episode_keys(cols, recycled_rows), episode_keys(cols, by_event[CODE["contact"]]))]
     busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
                                for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
     sdr_queue = Level(times("routed"), times("assigned"))

@@ -25,10 +25,15 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "lead_to_mql_rate": ("ratio", "MQLs / leads created in the period"),
     "mql_commitment": ("MQLs", "MQLs marketing committed to deliver in the period"),
     "mql_volume_breach": ("0/1", "1 if MQLs delivered < commitment (marketing breach)"),
-    "acceptance_rate": ("ratio", "SQLs / MQLs dispositioned in the period (MQL quality)"),
+    "acceptance_rate": ("ratio", "SQLs / MQLs sales reached and dispositioned in the period"
+                        " (MQL quality; unreached MQLs are sales' unworked ones, not counted)"),
+    "unworked_mqls": ("MQLs", "MQLs recycled in the period after the last attempt without"
+                      " sales ever reaching them (sales' unworked MQLs)"),
+    "unworked_rate": ("ratio", "unworked_mqls / MQLs dispositioned in the period"),
     "acceptance_breach": ("0/1", "1 if acceptance_rate < sla.acceptance_rate_min"),
     "revenue": ("currency", "value of deals won, booked on the close date"),
-    "revenue_target": ("currency", "sla.revenue_target_per_month x months in the period"),
+    "revenue_target": ("currency", "sla.revenue_target_per_month x the period's months per"
+                       " sla.mql_commitment_basis (the MQL commitment's basis)"),
     "revenue_attainment": ("ratio", "revenue / revenue_target"),
     "revenue_target_breach": ("0/1", "1 if revenue < revenue_target"),
     "deal_closure_rate": ("ratio", "wins / (wins + losses) closed in the period"),
@@ -126,6 +131,8 @@ METRIC_LABELS: dict[str, str] = {
     "wins": "Deals won",
     "losses": "Deals lost",
     "acceptance_rate": "Acceptance rate",
+    "unworked_mqls": "Unworked MQLs (never reached)",
+    "unworked_rate": "Unworked share of dispositioned MQLs",
     "deal_closure_rate": "Deal closure rate",
     "sales_cycle_days_mean": "Sales cycle (mean)",
     "response_hours_mean": "Response, clock hours (mean)",

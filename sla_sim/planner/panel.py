@@ -263,6 +263,7 @@ class PlannerPanel:
         self.recommend_button.add_class("sla-recommend")
         self.recommend_note = W.HTML(value="")
         self.recommend_note.add_class("sla-recommend-note")
+        self._recommend_controls()
         counts = sorted({10, 20, 50, 100, 200, 500, self.planner.reps})
         self.reps_picker = W.Dropdown(options=counts, value=self.planner.reps,
                                       description="Replications",
@@ -306,8 +307,8 @@ class PlannerPanel:
         tools = W.VBox([
             W.HBox([self.baseline_button, self.reps_picker, self.scenario_button,
                     self.scenario_link], layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([self.recommend_button, self.recommend_note],
-                   layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.recommend_button, self.recommend_progress, self.recommend_cancel,
+                    self.recommend_note], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.save_dir, self.save_button, self.save_progress],
                    layout=W.Layout(flex_flow="row wrap")),
             self.save_note,
@@ -681,7 +682,38 @@ class PlannerPanel:
 
         return recommend(self.current_scenario(), confidence=confidence, reps=reps,
                          seed=self.planner.seed, workers=self.planner.workers, progress=False,
-                         tornado=False)  # fmt: skip
+                         tornado=False, cancel=self._recommend_stop,
+                         on_stage=self._recommend_stage)  # fmt: skip
+
+    def _recommend_controls(self) -> None:
+        """The Recommend button's progress bar (one step per stage) and Cancel button, shown
+        while a recommendation runs."""
+        self._recommend_stop = threading.Event()
+        self.recommend_progress = W.IntProgress(value=0, min=0, max=6, description="",
+                                                layout=W.Layout(width="120px",
+                                                                display="none"))  # fmt: skip
+        self.recommend_cancel = W.Button(description="Cancel", icon="stop",
+                                         tooltip="stop the recommendation; levers unchanged",
+                                         layout=W.Layout(display="none"))  # fmt: skip
+        self.recommend_cancel.add_class("sla-recommend-cancel")
+        self.recommend_cancel.on_click(lambda _b: self._recommend_stop.set())
+
+    def _recommend_stage(self, name: str, done: int, total: int) -> None:
+        """Progress of a running recommendation (called from its thread as a stage starts)."""
+        self.recommend_progress.max = total
+        self.recommend_progress.value = done
+        self.recommend_note.value = (f"<span style='color:#555'>Recommending: {html.escape(name)}"
+                                     f" ({done + 1} of {total} stages)…</span>")
+
+    def _recommend_running(self, running: bool) -> None:
+        """Show the progress and Cancel while running; the button disabled meanwhile."""
+        self.recommend_button.disabled = running
+        shown = "" if running else "none"
+        self.recommend_progress.layout.display = shown
+        self.recommend_cancel.layout.display = shown
+        if running:
+            self._recommend_stop.clear()
+            self.recommend_progress.value = 0
 
     def apply_recommendation(self, rec: Any) -> None:
         """Load the recommended scenario (levers at its values) and say what was recommended."""
@@ -699,13 +731,13 @@ class PlannerPanel:
             except SlaSimError as err:
                 self._error(str(err))
             return
-        self.recommend_button.disabled = True
-        self.recommend_note.value = ("<span style='color:#555'>Recommending: searching SDR and AE"
-                                     " headcount by simulation (a minute or two)…</span>")
+        self._recommend_running(True)
+        self.recommend_note.value = ("<span style='color:#555'>Recommending: searching volumes,"
+                                     " work policy and headcount by simulation (minutes)…</span>")
         try:
             self.current_scenario()  # inconsistent levers: say so now, not from the thread
         except ScenarioError as err:
-            self.recommend_button.disabled = False
+            self._recommend_running(False)
             self.recommend_note.value = ""
             self._error(str(err))
             return
@@ -713,10 +745,15 @@ class PlannerPanel:
                                    RECOMMEND_REPS)  # fmt: skip
 
         def done(f: asyncio.Future[Any]) -> None:
-            self.recommend_button.disabled = False
+            from sla_sim.recommend.search import CancelledError
+
+            self._recommend_running(False)
             err = f.exception()
             if err is None:
                 self.apply_recommendation(f.result())
+            elif isinstance(err, CancelledError):
+                self.recommend_note.value = ("<span style='color:#555'>Recommendation cancelled;"
+                                             " the levers are unchanged.</span>")
             else:
                 self.recommend_note.value = ""
                 self._error(str(err) if isinstance(err, SlaSimError)
@@ -726,13 +763,59 @@ class PlannerPanel:
 
 
 def recommendation_html(rec: Any) -> str:
-    """One line: the recommended headcount, the binding clause and the confidence."""
+    """What Recommend changed on both sides (marketing: volumes and commitments; sales:
+    headcount and work policy), what the plan costs, P(revenue >= target), and whether every
+    clause is certified."""
     conf = rec.request.confidence
-    teams = ", ".join(f"{h['team']}: {h['simulated']} {h['role']}s" for h in rec.headcount)
-    return ("<span class='sla-recommended'>Recommended (every clause met in at least"
-            f" {conf:.0%} of months): {html.escape(teams)}; binding clause"
-            f" <b>{html.escape(str(rec.binding))}</b>. The levers now show it; export the SLA"
-            " with <code>sla-sim recommend</code>.</span>")
+    cur = rec.recommended.currency
+    e = html.escape
+    changes = [f"<li><b>{side}</b>: {e(', '.join(items)) or 'unchanged'}</li>"
+               for side, items in recommendation_changes(rec.scenario, rec.recommended).items()]
+    cost = (rec.policies or {}).get("cost_per_month", {}).get("cost_total")
+    saving = (rec.policies or {}).get("saving_per_month")
+    worst = min(rec.revenue[:-1], key=lambda r: r["p_ge_target"])
+    certified = all(c.certified for c in rec.commitments) and not rec.shortfalls
+    verdict = (f"every clause met and certified in at least {conf:.0%} of months" if certified
+               else "not every clause is certified: " + e("; ".join(
+                   s["statement"] for s in rec.shortfalls) or "see the SLA document"))
+    money = "" if cost is None else (
+        f" Expected cost {cost:,.0f} {e(cur)} per month"
+        + (f" ({saving:,.0f} less than today's policy with headcount alone)" if saving else "")
+        + ".")
+    return ("<div class='sla-recommended'>Recommended: " + verdict + f"; binding clause"
+            f" <b>{e(str(rec.binding))}</b>. P(revenue &ge; target) in the worst month"
+            f" {worst['p_ge_target']:.0%}.{money}<ul style='margin:2px 0'>" + "".join(changes)
+            + "</ul>The levers now show it; export the SLA with <code>sla-sim recommend"
+            "</code>.</div>")
+
+
+def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[str]]:
+    """Plain-language changes per side between the input and the recommended scenario."""
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 10 else f"{x:g}"
+
+    mk: list[str] = []
+    a, b = before.sla, after.sla
+    for label, x, y in (("MQL commitment", a.mql_commitment_per_month,
+                         b.mql_commitment_per_month),
+                        ("acceptance minimum", a.acceptance_rate_min, b.acceptance_rate_min),
+                        ("handoff within (h)", a.handoff_within_hours, b.handoff_within_hours)):
+        if x != y:
+            mk.append(f"{label} {num(x)} -> {num(y)}")
+    for c0, c1 in zip(before.channels, after.channels, strict=True):
+        if c0.leads_per_month != c1.leads_per_month:
+            mk.append(f"{c0.name} leads/month {num(c0.leads_per_month)} ->"
+                      f" {num(c1.leads_per_month)}")
+    sales: list[str] = []
+    for t0, t1 in zip(before.teams, after.teams, strict=True):
+        if t0.reps != t1.reps:
+            sales.append(f"{t0.name} SDRs {t0.reps} -> {t1.reps}")
+        if (t0.work_order, t0.assignment) != (t1.work_order, t1.assignment):
+            sales.append(f"{t0.name} policy {t0.work_order}/{t0.assignment} ->"
+                         f" {t1.work_order}/{t1.assignment}")
+    if before.ae.count != after.ae.count:
+        sales.append(f"AEs {before.ae.count} -> {after.ae.count}")
+    return {"marketing": mk, "sales": sales}
 
 
 def default_charts_folder() -> Path:

@@ -132,8 +132,8 @@ def sdr_guess(sc: Scenario, coverage: float) -> list[SdrGuess]:
             continue
         lam = m / hours
         load = staffing.offered_load(lam, work_h)
-        n_q = staffing.agents_for_service_level(load, sla.first_touch_within_business_hours,
-                                                work_h, sla.lead_compliance_target)  # fmt: skip
+        n_q = queue_bound(team, load, sla.first_touch_within_business_hours, work_h,
+                          sla.lead_compliance_target)  # fmt: skip
         active = staffing.littles_law_open(m / DAYS_PER_MONTH, active_days)
         n_s = staffing.servers_for_open_items(active, team.max_active_leads, coverage)
         attempt_h = minutes / 60.0 / (1.0 - team.shrinkage)
@@ -152,6 +152,21 @@ def sdr_guess(sc: Scenario, coverage: float) -> list[SdrGuess]:
                                                     sla.first_touch_within_business_hours), n))
 
     return out
+
+
+def queue_bound(team: Any, load: float, within_bh: float, work_h: float,
+                target: float) -> int:  # fmt: skip
+    """The queueing bound of a team's SDRs, by assignment mode: ``pull`` is one shared queue
+    (Erlang C, M/M/c); ``immediate`` gives each rep a private backlog by round robin, so each
+    rep is an M/M/1 queue at ``load / n`` (no pooling): the fewest ``n`` whose single-server
+    service level P(wait <= T) reaches the target."""
+    if team.assignment == "pull":
+        return staffing.agents_for_service_level(load, within_bh, work_h, target)
+
+    def ok(n: int) -> bool:
+        return load / n < 1 and staffing.service_level(load / n, 1, within_bh, work_h) >= target
+
+    return _smallest(ok, max(1, math.ceil(load)))
 
 
 def _smallest(ok: Callable[[int], bool], start: int, cap: int = 5000) -> int:
@@ -174,7 +189,10 @@ def weekly_fluid_compliance(sc: Scenario, team: Any, mqls_per_month: float, reps
     weekly hours, follow-up attempts take their share of the capacity, and first touches are
     served first come first served. This is what Erlang C misses: the MQLs of nights and
     weekends waiting for the opening. Four weeks are run so the backlog is periodic; the third
-    is measured (the fourth serves its weekend)."""
+    is measured (the fourth serves its weekend). The team's work order decides what the first
+    touches wait behind: under ``due_first`` every follow-up joins the same queue when it
+    falls due (those due over the weekend are served on Monday morning before the weekend's
+    new MQLs); under ``new_first`` and ``deadline_first`` first touches go first."""
     a = sc.arrivals
     cal = team.calendar
     step = FLUID_STEP_H
@@ -189,19 +207,46 @@ def weekly_fluid_compliance(sc: Scenario, team: Any, mqls_per_month: float, reps
     else:
         hod = t % 24
         open_ = np.isin(wd, cal.working_days) & (hod >= cal.start_hour) & (hod < cal.end_hour)
-    open_h = open_.sum() * step / 4
-    follow_rate = mqls_per_month / DAYS_PER_MONTH * 7 * max(attempts - 1.0, 0.0) / max(
-        open_h, 1e-9)  # follow-up attempts per open hour
-    cap = np.where(open_, np.maximum(reps / attempt_h - follow_rate, 0.0), 0.0) * step
-    arrived = np.cumsum(rate * step)
-    served = np.zeros_like(arrived)
-    backlog, done = 0.0, 0.0
-    for i in range(len(t)):
-        backlog += rate[i] * step
-        s = min(backlog, cap[i])
-        backlog -= s
-        done += s
-        served[i] = done
+    full = np.where(open_, reps / attempt_h, 0.0) * step  # attempts the team can start
+    if team.work_order == "due_first":
+        # follow-ups join the one queue when due (cadence days after the MQL, scaled to the
+        # expected attempts), so those due over a weekend are served on Monday before the
+        # weekend's new MQLs: the first touches wait behind them
+        due = np.zeros_like(rate)
+        shares = _follow_up_shares(sc, attempts)
+        for day, share in zip(sc.follow_up.cadence_days[1:], shares, strict=False):
+            due += np.roll(rate, round(24.0 * day / step)) * share
+        return _fifo_compliance(t, step, rate, due, full, open_, within_bh)
+    # new_first / deadline_first: first touches are started before any follow-up (the
+    # follow-ups take the capacity left; the Erlang C bound keeps the total load below it)
+    return _fifo_compliance(t, step, rate, np.zeros_like(rate), full, open_, within_bh)
+
+
+def _follow_up_shares(sc: Scenario, attempts: float) -> list[float]:
+    """Expected follow-up attempts at each cadence step after the first, per MQL (the share
+    still unreached), scaled so that they add up to ``attempts - 1``."""
+    curve = contact_curve(sc.follow_up.contact)
+    still, out = 1.0, []
+    for k, day in enumerate(sc.follow_up.cadence_days):
+        if k:
+            out.append(still)
+        still *= 1.0 - curve(24.0 * day, k)
+    total = sum(out)
+    return [x * max(attempts - 1.0, 0.0) / total for x in out] if total > 0 else out
+
+
+def _fifo_compliance(t: np.ndarray, step: float, rate: np.ndarray, other: np.ndarray,
+                     cap: np.ndarray, open_: np.ndarray, within_bh: float) -> float:
+    """Share of first touches (arriving at ``rate`` per hour) started within ``within_bh``
+    business hours when they share one first-come-first-served queue with ``other`` work
+    (per hour) and the capacity ``cap`` per step; the third of four weeks is measured."""
+    total = rate + other
+    arrived = np.cumsum(total * step)
+    # the backlog after each step, b_i = max(0, b_(i-1) + arrivals_i - capacity_i) (Lindley),
+    # in closed form: S_i - min(0, min_(k<=i) S_k) with S the cumulative arrivals - capacity
+    net = np.cumsum(total * step - cap)
+    backlog = net - np.minimum.accumulate(np.minimum(net, 0.0))
+    served = arrived - backlog  # served so far = arrived so far - still waiting
     bh = np.cumsum(open_ * step)  # business hours elapsed
     week = (t >= 2 * 168.0) & (t < 3 * 168.0)
     # the lead that arrived when the cumulative count reached x is served when served hits x

@@ -80,18 +80,47 @@ def pmet_chart(rec: Recommendation) -> alt.Chart:
                                               height=40 * max(1, len(rec.commitments)))
 
 
-CHARTS = {"menu": menu_chart, "tornado": tornado_chart, "p_met": pmet_chart}
+def frontier_chart(rec: Recommendation) -> alt.LayerChart:
+    """Cost versus confidence: every plan simulated (policy x SDRs), its monthly cost against
+    the worst P(met) of the sales clauses, with the confidence line and the chosen plan."""
+    import altair as alt
+
+    df = pd.DataFrame(rec.policies.get("frontier") or [])
+    if df.empty:
+        df = pd.DataFrame({"policy": [], "sdrs": [], "cost_per_month": [], "p_met_worst": []})
+    chosen = rec.policies.get("chosen", "")
+    df["plan"] = ["chosen" if r.policy == chosen and r.sdrs == sum(
+        t.reps for t in rec.recommended.teams) else "simulated" for r in df.itertuples()]
+    base = alt.Chart(df).encode(
+        x=alt.X("cost_per_month:Q", title=f"expected cost per month ({rec.recommended.currency})",
+                scale=alt.Scale(zero=False)),
+        y=alt.Y("p_met_worst:Q", title="P(met), worst sales clause and month",
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("policy:N", title="work order / assignment"))
+    lines = base.mark_line(point=True)
+    ring = base.transform_filter(alt.datum.plan == "chosen").mark_point(size=220, color="black")
+    conf = alt.Chart(pd.DataFrame({"c": [rec.request.confidence]})).mark_rule(
+        strokeDash=[4, 3], color="black").encode(y="c:Q")
+    return (lines + ring + conf).properties(
+        title="Cost versus confidence: plans simulated (common random numbers)", width=380,
+        height=240)
+
+
+CHARTS = {"menu": menu_chart, "tornado": tornado_chart, "p_met": pmet_chart,
+          "frontier": frontier_chart}
 
 
 def save_charts(rec: Recommendation, out_dir: Path) -> dict[str, str]:
     """Save every chart as SVG and PNG into ``out_dir``; returns the SVG texts by name."""
+    from sla_sim.batch.files import atomic_write
+
     out_dir.mkdir(parents=True, exist_ok=True)
     svgs: dict[str, str] = {}
     for name, build in CHARTS.items():
         if name == "tornado" and not rec.tornado:
             continue
         chart: Any = build(rec)
-        chart.save(str(out_dir / f"{name}.svg"))
-        chart.save(str(out_dir / f"{name}.png"))
+        for ext in ("svg", "png"):  # a temporary name, renamed into place
+            atomic_write(out_dir / f"{name}.{ext}", lambda tmp, c=chart: c.save(str(tmp)))
         svgs[name] = (out_dir / f"{name}.svg").read_text(encoding="utf-8")
     return svgs

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from sla_sim.batch.worker import (
     run_chunk,
     simulation_key,
 )
+from sla_sim.errors import SlaSimError
 from sla_sim.metrics import TOTAL
 from sla_sim.scenario.schema import Scenario, SLASpec
 from sla_sim.stats import wilson_interval
@@ -39,6 +41,11 @@ INTERVAL_LEVEL = 0.95
 #: Two-sided level of the Wilson bounds the sequential stop uses: 0.8 gives one-sided 90 %
 #: bounds, so a candidate met in all of its first 20 replications stops as met at c = 0.9.
 STOP_LEVEL = 0.8
+
+
+class CancelledError(SlaSimError, RuntimeError):
+    """Raised inside a recommendation when its ``cancel`` event is set (between batches of
+    replications): the caller asked to stop; nothing is returned."""
 
 
 @dataclass
@@ -73,6 +80,7 @@ class Evaluator:
         self.counter = Counter()
         self.stage = "search"
         self._pool: ProcessPoolExecutor | None = None
+        self.cancel: Any = None  # a threading.Event: set it to stop at the next batch
 
     @staticmethod
     def tag(sc: Scenario, sla: SLASpec) -> tuple[str, str]:
@@ -90,7 +98,10 @@ class Evaluator:
     def ensure(self, wanted: Sequence[tuple[Scenario, Sequence[SLASpec]]], reps: int,
                desc: str = "") -> None:  # fmt: skip
         """Make replications 0..reps-1 of every (candidate, SLAs) available, simulating each
-        candidate once per missing replication and judging it under each of its SLAs."""
+        candidate once per missing replication and judging it under each of its SLAs.
+        Raises :class:`CancelledError` when the ``cancel`` event is set."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise CancelledError("recommendation cancelled")
         by_missing: dict[tuple[int, ...], list[tuple[tuple[str, str], Scenario]]] = {}
         for sc, slas in wanted:
             for sla in slas:

@@ -363,9 +363,10 @@ def save_chart(chart: Chart, path: str | Path) -> Path:
     if ext not in options:
         raise ValueError(f"unsupported chart file extension {ext or '(none)'!r} for {p}:"
                          " use .png, .svg or .html")  # fmt: skip
-    p.parent.mkdir(parents=True, exist_ok=True)
-    chart.save(str(p), **options[ext])
-    return p
+    from sla_sim.batch.files import atomic_write
+
+    # a temporary name keeping the extension, renamed into place (never a partial chart)
+    return atomic_write(p, lambda tmp: chart.save(str(tmp), **options[ext]))
 
 
 def svg_file_to_png(svg: str, path: str | Path, scale: float = 2.0) -> Path:

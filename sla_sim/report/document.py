@@ -404,6 +404,8 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     ``out_dir``; return the written files keyed by their path relative to it."""
     import sys
 
+    from sla_sim.batch.files import atomic_write_text
+
     # jsonschema (altair's spec validator) imports rfc3987_syntax when it is installed, which
     # compiles ~40 grammars for IRI checks no chart spec uses: 2-7 s of every report. Without
     # it jsonschema simply skips the "iri" format.
@@ -423,8 +425,8 @@ def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
         svgs[name] = inline_svg(text, name)
     blocks = _blocks(results, [(n, t) for n, t, _ in charts])
     md, page = out / "report.md", out / "report.html"
-    md.write_text(_to_markdown(blocks), encoding="utf-8")
+    atomic_write_text(md, _to_markdown(blocks))
     title = f"SLA simulation report: {display_name(results.scenario.name)}"
-    page.write_text(_to_html(blocks, svgs, title), encoding="utf-8")
+    atomic_write_text(page, _to_html(blocks, svgs, title))
     written["report.md"], written["report.html"] = md, page
     return written

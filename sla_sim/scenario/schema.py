@@ -409,9 +409,10 @@ class SLASpec(Spec):
         default=1600.0, ge=0, description="MQLs marketing commits to deliver per month."
     )
     mql_commitment_basis: Literal["month", "day", "working_day"] = Field(
-        default="day", description="How the monthly MQL commitment applies to each calendar"
-        " month: 'day' scales it by the month's days / 30.44 (leads arrive per day, so a flat"
-        " commitment is not breached in short months by construction), 'working_day' by the"
+        default="day", description="How the monthly commitments (MQL volume and the revenue"
+        " target) apply to each calendar month: 'day' scales it by the month's days / 30.44"
+        " (leads arrive per day, so a flat commitment is not breached in short months by"
+        " construction), 'working_day' by the"
         " marketing calendar's working days / its mean per month, 'month' applies it flat."
     )
     acceptance_rate_min: float = Field(

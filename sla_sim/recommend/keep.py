@@ -1,0 +1,136 @@
+"""``--keep``: which levers a request freezes, and what the kept levers cannot carry.
+
+With a lever kept (today's SDR team, today's AEs, today's volumes), some clause may not be met
+at the requested confidence. :func:`shortfalls` names each such clause with its P(met) in the
+worst month, and the tightest term of the same clause that the kept plan does meet (judged on
+the same replications, or on a re-judged SLA variant with the same seeds), plus
+P(revenue >= target) and the monthly revenue the plan reaches with the revenue confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sla_sim.recommend.commitments import (
+    HANDOFF_MENU,
+    Commitment,
+    ae_wait_days,
+    status_of,
+)
+from sla_sim.recommend.search import Evaluator, met_matrix
+from sla_sim.scenario.io import _index, _split
+from sla_sim.scenario.schema import Scenario, SLASpec
+
+#: Day windows tried for the attempts and disposition clauses of a kept plan.
+DAYS_MENU = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 14.0, 21.0, 30.0, 45.0, 60.0)
+
+
+def kept_levers(keep: tuple[str, ...], sc: Scenario) -> dict[str, Any]:
+    """Which levers are frozen: team names (``teams``), and flags ``ae``, ``volumes``,
+    ``mql``, ``acceptance``, ``handoff``. ``teams[NAME]``, ``teams[NAME].reps`` and ``teams``
+    freeze SDR headcount; ``ae`` and ``ae.count`` the AEs; ``channels`` or any channel's
+    ``leads_per_month`` every volume; ``sla`` or its field the commitment."""
+    parts = [_split(p) for p in keep]
+    teams: set[str] = set()
+    names = [t.name for t in sc.teams]
+    for p in parts:
+        if p[0] != "teams":
+            continue
+        if len(p) == 1:
+            teams.update(names)
+        elif len(p) == 2 or p[2] == "reps":
+            i = _index([t.model_dump() for t in sc.teams], p[1])
+            if i is not None:
+                teams.add(names[i])
+    return {
+        "teams": teams,
+        "ae": any(p[:2] == ["ae", "count"] or p == ["ae"] for p in parts),
+        "volumes": any(p[0] == "channels" and (len(p) <= 2 or p[-1] == "leads_per_month")
+                       for p in parts),
+        "mql": any(p[:2] in (["sla", "mql_commitment_per_month"], ["sla"]) for p in parts),
+        "acceptance": any(p[:2] in (["sla", "acceptance_rate_min"], ["sla"]) for p in parts),
+        "handoff": any(p[:2] in (["sla", "handoff_within_hours"], ["sla"]) for p in parts),
+        "policy": any(p[0] == "teams" and len(p) == 3 and p[2] in ("work_order", "assignment")
+                      for p in parts),
+    }
+
+
+def day_variants(sla: SLASpec) -> list[SLASpec]:
+    """The SLA variants :func:`shortfalls` judges for the attempts and disposition clauses
+    (add them to the final replications when a lever is kept, so they are judged, not
+    simulated again)."""
+    return [sla.model_copy(update={f"{cl}_within_days": d})
+            for cl in ("attempts", "disposition") for d in DAYS_MENU]
+
+
+def _tightest_days(ev: Evaluator, final: Scenario, clause: str, field: str, c: float,
+                   reps: int) -> float | None:  # fmt: skip
+    """The tightest day window of ``clause`` met (certified or in every simulated month)."""
+    variants = {d: final.sla.model_copy(update={field: d}) for d in DAYS_MENU}
+    ev.ensure([(final, day_variants(final.sla))], reps, desc=f"{clause} terms")
+    for d, sla in variants.items():
+        if status_of(met_matrix(ev, ev.values(final, sla, reps), clause), c, reps) != "not met":
+            return d
+    return None
+
+
+def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Commitment],
+               kept: dict[str, Any], c: float, reps: int, days: np.ndarray,
+               menu_slas: dict[float, SLASpec], rev: np.ndarray, tgt: np.ndarray,
+               rc: float) -> list[dict[str, Any]]:  # fmt: skip
+    """Each clause the plan does not meet at ``c`` (and revenue, at ``rc``), with the tightest
+    term the plan meets. Empty when everything is met and certified."""
+    levers = sorted(kept["teams"]) + [k for k in ("ae", "volumes", "mql", "acceptance",
+                                                  "handoff") if kept[k]]  # fmt: skip
+    out: list[dict[str, Any]] = []
+    for cm in comms:
+        if cm.status == "met":
+            continue
+        tight: float | None = None
+        if cm.clause == "first_touch":
+            tight = next((h for h in sorted(menu_slas) if status_of(met_matrix(
+                ev, ev.values(final, menu_slas[h], reps), "first_touch"), c, reps) != "not met"),
+                None)  # fmt: skip
+        elif cm.clause in ("attempts", "disposition"):
+            tight = _tightest_days(ev, final, cm.clause, f"{cm.clause}_within_days", c, reps)
+        elif cm.clause == "handoff":
+            tight = next((h for h in HANDOFF_MENU if status_of(met_matrix(
+                ev, ev.values(final, final.sla.model_copy(update={"handoff_within_hours": h}),
+                              reps), "handoff"), c, reps) != "not met"), None)  # fmt: skip
+        elif cm.clause == "ae_capacity":
+            w = ae_wait_days(ev, vals, days)
+            tight = math.ceil(2 * float(np.max(np.quantile(w, c, axis=0)))) / 2
+        w = cm.p_met_min
+        out.append({"clause": cm.clause, "side": cm.side, "status": cm.status,
+                    "p_met_worst_month": w.p if w.n else None, "term": cm.target,
+                    "unit": cm.unit, "tightest_term_met": tight, "kept": levers,
+                    "statement": _say(cm, tight, c)})  # fmt: skip
+    met = (rev >= tgt).astype(float)
+    rev_status = status_of(met, rc, reps)
+    if rev_status != "met" and (tgt > 0).any():
+        ratio = rev / np.where(tgt > 0, tgt, np.nan)
+        reach = float(np.nanmin(np.quantile(ratio, 1 - rc, axis=0)) * np.nanmean(tgt))
+        worst = float(np.min(met.mean(axis=0)))
+        out.append({"clause": "revenue", "side": "both", "status": rev_status,
+                    "p_met_worst_month": worst, "term": float(np.nanmean(tgt)),
+                    "unit": "revenue per month", "tightest_term_met": reach, "kept": levers,
+                    "statement": f"Revenue reaches the target in {worst:.0%} of months in the"
+                                 f" worst month ({rev_status}); the plan reaches {reach:,.0f}"
+                                 f" per month in {rc:.0%} of months."})  # fmt: skip
+    return out
+
+
+def _say(cm: Commitment, tight: float | None, c: float) -> str:
+    """One sentence: the clause, how often it is met, and the tightest term that is."""
+    w = cm.p_met_min
+    head = (f"{cm.clause} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of months in the worst"
+            f" month ({cm.status})") if w.n else f"{cm.clause}: not judged"
+    if tight is None:
+        return head + f"; no term of the menu is met at {c:.0%}."
+    return head + f"; the tightest term met at {c:.0%} is {tight:g} {cm.unit}."
+
+
+__all__ = ["DAYS_MENU", "day_variants", "kept_levers", "shortfalls"]

@@ -1,0 +1,235 @@
+"""SDR headcount by simulation, for each work policy of the short list.
+
+A *policy* is what every free SDR team does with its time: its ``work_order`` (due_first,
+new_first, deadline_first) and its ``assignment`` mode (immediate private backlogs, or one pulled
+team queue). A number in the SLA changes judgement only; a policy changes behaviour, so the
+recommender searches it beside headcount:
+
+1. **Screen** (milliseconds): every policy's analytic SDRs (:mod:`sla_sim.recommend.analytic`
+   reads the work order and the assignment mode) for every window of the menu, priced per
+   month; the cheapest :data:`SHORT_LIST` other than the scenario's own go on with it.
+2. **Simulate** each short-listed policy's headcount for the requested first-touch window,
+   every candidate with the same seeds (common random numbers); the smallest headcount met.
+3. **Choose** the cheapest met plan; the scenario's own policy gives the *headcount-only* plan.
+
+Each first-touch window is searched from its own analytic guess, so a window's answer does not
+depend on which window was requested: the plan and the menu of another request agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sla_sim.errors import ScenarioError
+from sla_sim.recommend import analytic
+from sla_sim.recommend.search import (
+    SALES_CLAUSES,
+    STOP_LEVEL,
+    CellP,
+    Evaluator,
+    decide,
+    met_matrix,
+    per_month,
+)
+from sla_sim.scenario.schema import Scenario, SLASpec
+
+#: Work orders and assignment modes searched.
+WORK_ORDERS = ("due_first", "new_first", "deadline_first")
+ASSIGNMENTS = ("immediate", "pull")
+#: Policies simulated after the analytic screen, the scenario's own policy included.
+SHORT_LIST = 1
+#: The schema's largest team (``teams[].reps``).
+SCHEMA_MAX_TEAM = 500
+#: Tighter first-touch windows of the menu are searched up to this many times the largest
+#: analytic guess of the menu; beyond it the menu reports "more than".
+MENU_CAP_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The work order and assignment mode of every free SDR team."""
+
+    work_order: str
+    assignment: str
+
+    @property
+    def label(self) -> str:
+        """'new_first / pull'."""
+        return f"{self.work_order} / {self.assignment}"
+
+    def apply(self, sc: Scenario, teams: list[str]) -> Scenario:
+        """``sc`` with this policy on the named teams."""
+        d = sc.model_dump(mode="python")
+        for t in d["teams"]:
+            if t["name"] in teams:
+                t["work_order"], t["assignment"] = self.work_order, self.assignment
+        return Scenario.model_validate(d)
+
+
+def policy_of(sc: Scenario, teams: list[str]) -> Policy:
+    """The scenario's own policy (of the first named team; the first team if none)."""
+    t = next((t for t in sc.teams if t.name in teams), sc.teams[0])
+    return Policy(t.work_order, t.assignment)
+
+
+def all_policies() -> list[Policy]:
+    """Every combination searched."""
+    return [Policy(w, a) for w, a in itertools.product(WORK_ORDERS, ASSIGNMENTS)]
+
+
+@dataclass
+class SdrSearch:
+    """Searches SDR headcount per (policy, first-touch window), remembering every decision.
+
+    ``with_staff(sc, sdr)`` builds a candidate scenario from SDRs per team; ``monthly_cost``
+    prices a scenario per month; ``fixed`` are kept teams' headcounts."""
+
+    ev: Evaluator
+    base: Scenario
+    menu_slas: dict[float, SLASpec]
+    c: float
+    min_reps: int
+    reps: int
+    step: int
+    max_headcount: int
+    free: list[str]
+    fixed: dict[str, int]
+    with_staff: Callable[[Scenario, dict[str, int]], Scenario]
+    search_min: Callable[..., int]
+    decisions: dict[tuple[str, tuple[tuple[str, int], ...], float], tuple[bool, int]] = field(
+        default_factory=dict)
+    guesses: dict[tuple[str, float], list[Any]] = field(default_factory=dict)
+
+    def scenario(self, p: Policy) -> Scenario:
+        """The base scenario under policy ``p``."""
+        return p.apply(self.base, self.free) if self.free else self.base
+
+    def guess(self, p: Policy, h: float) -> dict[str, int]:
+        """Analytic SDRs per team for window ``h`` under ``p``."""
+        key = (p.label, h)
+        if key not in self.guesses:
+            sc = self.scenario(p).model_copy(update={"sla": self.menu_slas[h]})
+            self.guesses[key] = analytic.sdr_guess(sc, self.c)
+        return {g.team: g.agents for g in self.guesses[key]}
+
+    def candidate(self, p: Policy, sdr: dict[str, int]) -> Scenario:
+        """The candidate scenario of ``p`` with these SDRs."""
+        return self.with_staff(self.scenario(p), sdr)
+
+    def met(self, p: Policy, sdr: dict[str, int], h: float) -> bool:
+        """Whether every sales clause is met at window ``h`` (sequential, cached)."""
+        key = (p.label, tuple(sorted(sdr.items())), h)
+        if key not in self.decisions:
+            cand = self.candidate(p, sdr)
+
+            def cells(k: int) -> list[CellP]:
+                self.ev.ensure([(cand, list(self.menu_slas.values()))], k,
+                               desc="SDR candidates")  # fmt: skip
+                vals = self.ev.values(cand, self.menu_slas[h], k)
+                return [x for cl in SALES_CLAUSES
+                        for x in per_month(met_matrix(self.ev, vals, cl), STOP_LEVEL)]
+
+            self.decisions[key] = decide(cells, self.c, self.min_reps, self.reps, self.step)
+        return self.decisions[key][0]
+
+    def smallest(self, p: Policy, h: float, cap: int | None = None) -> dict[str, int] | None:
+        """The fewest SDRs meeting window ``h`` under ``p`` (every free team moved by the same
+        step from its own guess); kept teams fixed. None when ``cap`` (total) is reached; a
+        ScenarioError naming the lever when ``max_headcount`` is."""
+        g = self.guess(p, h)
+        if not self.free:
+            return dict(self.fixed) if self.met(p, self.fixed, h) else None
+
+        def staff(d: int) -> dict[str, int]:
+            return {**{n: max(1, g[n] + d) for n in self.free}, **self.fixed}
+
+        top = max(g[n] for n in self.free)
+        lo_d = 1 - min(g[n] for n in self.free)
+        hi_d = self.max_headcount - top if cap is None else min(self.max_headcount - top,
+                                                                max(cap - top, 0))
+        lever = f"teams[{self.free[0]}].reps"
+        what = (f"the sales clauses with first touch within {h:g} business hours at confidence"
+                f" {self.c:g} (policy {p.label})")
+        try:
+            d = self.search_min(lambda d: self.met(p, staff(d), h), 0, lo_d, hi_d, lever, what)
+        except ScenarioError:
+            if cap is None:
+                raise
+            return None
+        return staff(d)
+
+    def menu(self, p: Policy, windows: tuple[float, ...], requested: float
+             ) -> tuple[dict[float, dict[str, int] | None], dict[float, int]]:  # fmt: skip
+        """The SDRs of every window under ``p``, never fewer for a tighter window; and the
+        totals beyond which a window was not searched."""
+        cap_team = MENU_CAP_FACTOR * max(max(self.guess(p, h).values()) for h in windows)
+        staff: dict[float, dict[str, int] | None] = {}
+        caps: dict[float, int] = {}
+        for h in sorted(windows):
+            cap = None if h == requested else cap_team
+            if cap is not None:
+                caps[h] = cap * max(1, len(self.free)) + sum(self.fixed.values())
+            staff[h] = self.smallest(p, h, cap)
+            if h == requested and staff[h] is None:  # kept teams that miss: keep them
+                staff[h] = dict(self.fixed)
+        run_max: dict[str, int] | None = None
+        for h in sorted(windows, reverse=True):  # loosest first, carry the running maximum
+            s = staff[h]
+            if s is not None and self.free:
+                if run_max is None or sum(s.values()) >= sum(run_max.values()):
+                    run_max = s
+                staff[h] = run_max
+        return staff, caps
+
+    def decision_rows(self) -> list[dict[str, Any]]:
+        """Every decision made: policy, staffing, window, met, replications."""
+        return [{"policy": pl, "sdrs": sum(dict(s).values()), "staffing": dict(s),
+                 "first_touch_hours": h, "met": m, "replications": k}
+                for (pl, s, h), (m, k) in sorted(self.decisions.items())]
+
+
+def frontier(search: SdrSearch, h: float, monthly_cost: Callable[[Scenario], float]
+             ) -> list[dict[str, Any]]:  # fmt: skip
+    """Cost versus confidence of every plan simulated for window ``h``: per (policy, SDRs),
+    the monthly cost and the worst P(met) over the sales clauses and months (point estimate on
+    the replications its decision used), cheapest first."""
+    rows = []
+    for (pl, staff, hh), (met, k) in search.decisions.items():
+        if hh != h:
+            continue
+        p = next(x for x in all_policies() if x.label == pl)
+        cand = search.candidate(p, dict(staff))
+        vals = search.ev.values(cand, search.menu_slas[h], k)
+        worst = min(x.p for cl in SALES_CLAUSES
+                    for x in per_month(met_matrix(search.ev, vals, cl)) if x.n)
+        rows.append({"policy": pl, "sdrs": sum(dict(staff).values()), "staffing": dict(staff),
+                     "cost_per_month": monthly_cost(cand), "p_met_worst": worst,
+                     "replications": k, "met": met})  # fmt: skip
+    rows.sort(key=lambda r: (r["cost_per_month"], r["policy"]))
+    return rows
+
+
+def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...],
+           monthly_cost: Callable[[Scenario], float]) -> list[dict[str, Any]]:  # fmt: skip
+    """Every policy's analytic SDRs per first-touch window and the plan's monthly cost summed
+    over the windows (the rank does not depend on the window requested), cheapest first."""
+    rows = []
+    for p in policies:
+        staffs = {h: {**search.guess(p, h), **search.fixed} for h in windows}
+        # priced at no more than the schema's largest team (a window no team can carry)
+        priced = [{k: min(v, SCHEMA_MAX_TEAM) for k, v in s.items()} for s in staffs.values()]
+        rows.append({"policy": p.label, "work_order": p.work_order,
+                     "assignment": p.assignment,
+                     "sdrs_analytic": {f"{h:g}": sum(s.values()) for h, s in staffs.items()},
+                     "cost_per_month_analytic": sum(monthly_cost(search.candidate(p, s))
+                                                    for s in priced) / len(windows)})
+    order = [p.label for p in all_policies()]
+    rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), order.index(r["policy"])))
+    return rows
+
+
+__all__ = ["ASSIGNMENTS", "MENU_CAP_FACTOR", "SHORT_LIST", "WORK_ORDERS", "Policy", "SdrSearch",
+           "all_policies", "frontier", "policy_of", "screen"]

@@ -1,0 +1,167 @@
+"""Advice worth signing: revenue with confidence, the cheapest plan across work policies, an
+honest --keep, certified and stable answers (on a one-month scenario at a tenth of the default
+volume, so that each recommendation takes seconds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from ci_env import require
+from test_recommend import scaled
+
+from sla_sim.batch.replications import run_replications
+from sla_sim.cli.main import main
+from sla_sim.recommend.commitments import reps_to_certify
+from sla_sim.recommend.engine import recommend
+from sla_sim.scenario.io import set_path
+from sla_sim.scenario.presets import preset
+
+SEED, TARGET = 5, 150_000
+MICRO = {"horizon.warmup_days": 20, "horizon.measure_months": 1}
+FAST = {"revenue_target": TARGET, "seed": SEED, "workers": 2, "progress": False,
+        "tornado": False}
+
+
+def micro():
+    return scaled(MICRO, 0.1)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """The same seed asked for a 4-hour and a 2-hour first touch, both with the menu (2, 4)."""
+    kw = FAST | {"confidence": 0.8, "reps": 10, "min_reps": 5, "first_touch_menu": (2.0, 4.0)}
+    four = recommend(micro(), **kw)
+    two = recommend(set_path(micro(), "sla.first_touch_within_business_hours", 2.0), **kw)
+    return four, two
+
+
+def test_plan_and_menu_agree_for_the_same_seed(pair) -> None:
+    """A window's SDRs are the same whichever window was requested, and the plan is its row."""
+    four, two = pair
+    rows4 = {r["first_touch_hours"]: r["sdrs"] for r in four.menu}
+    rows2 = {r["first_touch_hours"]: r["sdrs"] for r in two.menu}
+    assert rows4 == rows2
+    assert sum(t.reps for t in four.recommended.teams) == rows4[4.0]
+    assert sum(t.reps for t in two.recommended.teams) == rows2[2.0]
+    # the short list and the tie-break do not depend on the window requested either
+    assert four.policies["screen"] == two.policies["screen"]
+    assert four.policies["chosen"] == two.policies["chosen"]
+
+
+def test_revenue_target_follows_the_month_basis_and_is_sized_to_confidence(pair) -> None:
+    """P(revenue >= the month's target) is measured per month against the basis-scaled
+    target, and the volumes menu grows with the revenue confidence (50% at mean on target)."""
+    four, _ = pair
+    jan = four.revenue[0]
+    assert jan["target"] == pytest.approx(TARGET * 31 / (365.25 / 12))
+    assert jan["p_ge_target"] >= 0.8 - 3 * math.sqrt(0.8 * 0.2 / 10)
+    menu = four.revenue_menu
+    assert [r["revenue_confidence"] for r in menu] == [0.5, 0.75, 0.9]
+    leads = [r["leads_per_month"] for r in menu]
+    assert leads == sorted(leads)
+    assert leads[0] < leads[-1]
+    assert menu[0]["revenue_mean_per_month"] == pytest.approx(jan["target"], rel=1e-9)
+    by = {c.clause: c.target for c in four.commitments}
+    assert by["mql_volume"] >= 0.95 * four.volumes[-1]["mqls_needed_for_mean_target"]
+
+
+def test_cheapest_plan_is_at_most_the_headcount_only_cost_and_one_cheaper_breaks(pair) -> None:
+    """The chosen plan costs no more than the headcount-only plan (today's policy); the next
+    cheaper simulated plan of the frontier, re-simulated with the same seeds, misses a sales
+    clause in some month."""
+    four, _ = pair
+    pol = four.policies
+    plans = {p["policy"]: p for p in pol["plans"]}
+    assert plans[pol["chosen"]]["cost_per_month"] <= plans[pol["headcount_only"]][
+        "cost_per_month"]
+    assert pol["saving_per_month"] >= 0
+    assert len(pol["screen"]) == 6  # every work order x assignment mode screened
+    chosen_cost = plans[pol["chosen"]]["cost_per_month"]
+    cheaper = [r for r in pol["frontier"] if r["cost_per_month"] < chosen_cost]
+    assert cheaper, "no cheaper plan was simulated: minimality is not shown"
+    nxt = max(cheaper, key=lambda r: r["cost_per_month"])
+    sc = four.recommended
+    work_order, assignment = (s.strip() for s in nxt["policy"].split("/"))
+    for name, reps in nxt["staffing"].items():
+        sc = set_path(sc, f"teams[{name}].reps", reps)
+        sc = set_path(sc, f"teams[{name}].work_order", work_order)
+        sc = set_path(sc, f"teams[{name}].assignment", assignment)
+    sc = set_path(sc, "sla.handoff_within_hours", 24.0)
+    res = run_replications(sc, reps=nxt["replications"], seed=SEED, workers=2, progress=False,
+                           keep_log_of=None)  # fmt: skip
+    worst = min(float(1 - np.nanmean(res.column(f"{cl}_breach", m)))
+                for cl in ("first_touch", "attempts", "disposition") for m in ["2026-01"])
+    assert worst < 0.8
+
+
+def test_confidence_099_adds_replications_instead_of_loosening() -> None:
+    """At 0.99 every met decision ran all replications (no bound can clear 0.99 sooner), the
+    commitments say 'not certified at N replications', and the handoff window is not widened
+    to the end of the menu because of it."""
+    r = recommend(micro(), confidence=0.99, reps=12, min_reps=4, first_touch_menu=(),
+                  keep=("teams[sdr].work_order",), **FAST)
+    met = [d for d in r.facts["sdr_decisions"] if d["met"]]
+    assert met
+    assert all(d["replications"] == 12 for d in met)
+    assert r.facts["replications_to_certify"] == reps_to_certify(0.99) > 12
+    by = {c.clause: c for c in r.commitments}
+    assert by["first_touch"].status == "not certified at 12 replications"
+    assert by["handoff"].target < 24.0
+
+
+def test_readme_keep_paths_run_and_an_understaffed_team_is_reported(tmp_path, capsys) -> None:
+    """`--keep 'teams[sdr].reps' --keep ae.count` (the README's example) runs on an
+    understaffed team: the sales clauses it cannot carry are named with the tightest terms it
+    does meet, and P(revenue >= target); the other documented paths run too."""
+    sets = [f"{k}={v}" for k, v in MICRO.items()] + ["teams[sdr].reps=1"] + [
+        f"channels[{c.name}].leads_per_month={c.leads_per_month * 0.1}"
+        for c in preset("default").channels]
+    base = ["recommend", "--quiet", "--reps", "4", "--seed", "3", "--workers", "2",
+            "--no-sensitivity", "--store", str(tmp_path / "store"), "--confidence", "0.8",
+            "--revenue-target", str(TARGET)]
+    for s in sets:
+        base += ["--set", s]
+    assert main([*base, "--keep", "teams[sdr].reps", "--keep", "ae.count"]) == 0
+    out = capsys.readouterr().out
+    assert "SDR sdr: analytic" in out
+    assert "(kept)" in out
+    assert "short: first_touch at 4 business hours: met in 0% of months" in out
+    assert "P(revenue >= the month's target)" in out
+    assert main([*base, "--keep", "channels", "--keep", "sla.mql_commitment_per_month",
+                 "--keep", "sla.acceptance_rate_min", "--keep", "sla.handoff_within_hours",
+                 "--keep", "channels[paid].leads_per_month", "--keep",
+                 "teams[sdr].work_order"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_cancelled_recommendation_stops_and_says_which_stage(pair) -> None:
+    """A set cancel event stops the search at its first batch of replications with
+    CancelledError; the stage callback has seen the stages started before it."""
+    import threading
+
+    from sla_sim.recommend.search import CancelledError
+
+    stop, seen = threading.Event(), []
+    stop.set()
+    with pytest.raises(CancelledError):
+        recommend(micro(), confidence=0.8, reps=4, min_reps=4, first_touch_menu=(), cancel=stop,
+                  on_stage=lambda name, done, total: seen.append((name, done, total)), **FAST)
+    assert seen == [("analytic", 0, 5), ("volumes", 1, 5)]
+
+
+def test_panel_note_lists_what_changed_on_both_sides_and_the_cost(pair) -> None:
+    """The planner's Recommend note names the marketing and sales changes and the cost."""
+    require("ipywidgets", "pip install -e .[notebook]")
+    from sla_sim.planner.panel import recommendation_changes, recommendation_html
+
+    four, _ = pair
+    changes = recommendation_changes(four.scenario, four.recommended)
+    assert any("leads/month" in c for c in changes["marketing"])
+    assert any("MQL commitment" in c for c in changes["marketing"])
+    assert any("SDRs" in c or "policy" in c for c in changes["sales"])
+    note = recommendation_html(four)
+    assert "per month" in note
+    assert "<b>marketing</b>" in note
+    assert "<b>sales</b>" in note
