@@ -55,4 +55,6 @@ def test_panel_says_whether_only_the_sla_terms_differ(tiny_scenario: Any,
     assert "SLA terms only: the simulated behaviour is identical" in panel.compare_table.value
     panel.results = results(set_path(tiny_scenario, "teams[0].work_order", "new_first"))
     panel._update_compare()
-    assert "Behaviour differs: policy (teams[0].work_order)" in panel.compare_table.value
+    assert ("Behaviour differs: policy (Work order (team sdr) Earliest due attempt first →"
+            " New MQLs before follow-ups)"
+            in panel.compare_table.value)

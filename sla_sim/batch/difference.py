@@ -104,7 +104,10 @@ def describe_difference(a: Scenario, b: Scenario,
         readable = _named(path, b)
         if label is None:
             return readable
-        return f"{label(readable)} {shown_value(a, path)} → {shown_value(b, path)}"
+        from sla_sim.scenario.labels import choice_label
+
+        return (f"{label(readable)} {choice_label(shown_value(a, path))} →"
+                f" {choice_label(shown_value(b, path))}")
 
     def listed(kind: str) -> str:
         names = [name(p) for p in groups[kind]]

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.model.engine import describe as describe_engine
 from sla_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -98,6 +97,8 @@ class Results:
             [(r.replication, p, d, v) for r in reps for (p, d), v in r.drivers.items()],
             columns=["replication", "period", "driver", "value"]) if all(
             r.drivers for r in reps) else None  # fmt: skip
+        from sla_sim.model.engine import describe as describe_engine  # the model loads lazily
+
         meta = {
             "scenario_name": scenario.name,
             "scenario_hash": scenario_hash(scenario),

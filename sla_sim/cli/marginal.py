@@ -42,7 +42,8 @@ def cmd_marginal(args: argparse.Namespace) -> int:
     table and its chart in the run store."""
     from sla_sim.batch.keep import keep_results
     from sla_sim.batch.marginal import marginal
-    from sla_sim.batch.store import RunStore, atomic_write_bytes
+    from sla_sim.batch.safe_csv import write_csv
+    from sla_sim.batch.store import RunStore
     from sla_sim.report import units as u
     from sla_sim.report.charts import save_chart
     from sla_sim.report.money import marginal_chart
@@ -57,7 +58,7 @@ def cmd_marginal(args: argparse.Namespace) -> int:
     for tag, res in study.results.items():
         if tag != "base":
             keep_results(res, store, note=f"marginal: {tag}, against {base_id}", kind="marginal")
-    atomic_write_bytes(folder / "marginal.csv", study.table.to_csv(index=False).encode())
+    write_csv(study.table, folder / "marginal.csv")
     for ext in ("png", "svg"):
         save_chart(marginal_chart(study.table, scenario.currency), folder / f"marginal.{ext}")
     print(f"Marginal value over the whole measured period ({u.period_span(scenario)}),"

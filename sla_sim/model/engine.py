@@ -36,7 +36,8 @@ ENGINES = ("fast", "simpy")
 KNOWN: dict[str, tuple[str, ...]] = {
     "": ("name", "description", "currency", "horizon", "channels", "arrivals",
          "mql_threshold_points", "nurture", "handoff", "marketing_calendar", "routing", "teams",
-         "follow_up", "ae", "sla", "engine"),
+         "follow_up", "ae", "sla", "engine",
+         "costs"),  # prices only: the model never reads them
     "ae": ("count", "max_open_opportunities"),
     "channels": ("name", "leads_per_month", "segment_mix", "score_alpha", "score_beta",
                  "sql_rate", "win_rate", "cycle_days", "deal_value"),
