@@ -62,11 +62,19 @@ def tornado_chart(rec: Recommendation) -> alt.HConcatChart:
         title="Sensitivity (tornado): each input alone at -20 % and +20 %, same seeds")
 
 
+#: The clauses of a recommendation in words (chart labels).
+CLAUSE_WORDS = {"mql_volume": "MQL volume", "acceptance": "Acceptance rate",
+                "handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
+                "disposition": "Disposition", "ae_capacity": "AE capacity",
+                "revenue_target": "Revenue target"}  # fmt: skip
+
+
 def pmet_chart(rec: Recommendation) -> alt.Chart:
     """P(met) per clause per month with 95 % Wilson intervals and the confidence line."""
     import altair as alt
 
-    rows = [{"clause": c.clause, "month": m, "p_met": x.p, "low": x.low, "high": x.high}
+    rows = [{"clause": CLAUSE_WORDS.get(c.clause, c.clause.replace("_", " ")), "month": m,
+             "p_met": x.p, "low": x.low, "high": x.high}
             for c in rec.commitments for m, x in zip(c.months, c.p_met, strict=True) if x.n]
     df = pd.DataFrame(rows)
     base = alt.Chart(df).encode(y=alt.Y("clause:N", title=None),
