@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sla_sim.recommend.commitments import CLAUSE_WORDS
+from sla_sim.scenario.labels import choice_label
+
 if TYPE_CHECKING:
     import altair as alt
 
@@ -62,13 +65,6 @@ def tornado_chart(rec: Recommendation) -> alt.HConcatChart:
         title="Sensitivity (tornado): each input alone at -20 % and +20 %, same seeds")
 
 
-#: The clauses of a recommendation in words (chart labels).
-CLAUSE_WORDS = {"mql_volume": "MQL volume", "acceptance": "Acceptance rate",
-                "handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
-                "disposition": "Disposition", "ae_capacity": "AE capacity",
-                "revenue_target": "Revenue target"}  # fmt: skip
-
-
 def pmet_chart(rec: Recommendation) -> alt.Chart:
     """P(met) per clause per month with 95 % Wilson intervals and the confidence line."""
     import altair as alt
@@ -99,6 +95,8 @@ def frontier_chart(rec: Recommendation) -> alt.LayerChart:
     chosen = rec.policies.get("chosen", "")
     df["plan"] = ["chosen" if r.policy == chosen and r.sdrs == sum(
         t.reps for t in rec.recommended.teams) else "simulated" for r in df.itertuples()]
+    df["policy"] = [" / ".join(choice_label(p.strip()) for p in str(s).split("/"))
+                    for s in df["policy"]]  # fmt: skip
     base = alt.Chart(df).encode(
         x=alt.X("cost_per_month:Q", title=f"expected cost per month ({rec.recommended.currency})",
                 scale=alt.Scale(zero=False)),
