@@ -203,10 +203,11 @@ def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     _no_errors_or_cdn(nb)
     svgs = [o.data["image/svg+xml"] for o in _outputs(nb) if "image/svg+xml" in o.get("data", {})]
     assert len(svgs) == 3  # menu, P(met) per clause and month, tornado
-    plain = "\n".join(o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
-    assert "binding clause" in str(_outputs(nb))
-    assert "first_touch_hours" in plain
-    assert "p_met_worst_month @0.9" in plain
+    shown = str(_outputs(nb))
+    assert "binding clause" in shown
+    assert "First-touch window" in shown
+    assert "P(met), worst month, at 90%" in shown
+    _speaks_words(nb)
     assert list(here.iterdir()) == []
     (out,) = (tmp_path / "store").glob("recommendation-*")
     assert {"recommendation.json", "recommendation.csv", "sla.md", "sla.html",

@@ -321,3 +321,11 @@ def test_planner_recommend_fills_the_levers(rec, monkeypatch: pytest.MonkeyPatch
         assert panel.current_scenario() == want
     finally:
         planner.close()
+
+
+def test_sla_html_speaks_words(out: Path) -> None:
+    """The SLA document a VP signs: no code name and no scientific notation in its visible
+    text (CRM field names it maps clauses to are set as code, on purpose)."""
+    from words import code_words, visible_text
+
+    assert code_words(visible_text((out / "sla.html").read_text(encoding="utf-8"))) == []

@@ -10,7 +10,7 @@ import re
 # (text set as <code> is a field name shown to the technical reader on purpose, e.g. the report's
 # glossary of summary.json fields: it is not scanned)
 _HIDDEN = re.compile(r"<(script|style|code)\b.*?</\1>", re.S | re.I)
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _SNAKE = re.compile(r"(?<![\w./\\-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\[[^\]]*\])?(?:\.[a-z_]+)*"
                     r"(?![\w/\\-]|\.(?:md|html|csv|json|yaml|parquet|svg|png|ipynb|py)\b)")
 _PATH = re.compile(r"(?<![\w/])[a-z_]+\[[^\]\s]+\]\.[a-z_]+")

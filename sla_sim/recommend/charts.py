@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sla_sim.recommend.commitments import CLAUSE_WORDS
+from sla_sim.scenario.labels import choice_label
+
 if TYPE_CHECKING:
     import altair as alt
 
@@ -66,7 +69,8 @@ def pmet_chart(rec: Recommendation) -> alt.Chart:
     """P(met) per clause per month with 95 % Wilson intervals and the confidence line."""
     import altair as alt
 
-    rows = [{"clause": c.clause, "month": m, "p_met": x.p, "low": x.low, "high": x.high}
+    rows = [{"clause": CLAUSE_WORDS.get(c.clause, c.clause.replace("_", " ")), "month": m,
+             "p_met": x.p, "low": x.low, "high": x.high}
             for c in rec.commitments for m, x in zip(c.months, c.p_met, strict=True) if x.n]
     df = pd.DataFrame(rows)
     base = alt.Chart(df).encode(y=alt.Y("clause:N", title=None),
@@ -91,6 +95,8 @@ def frontier_chart(rec: Recommendation) -> alt.LayerChart:
     chosen = rec.policies.get("chosen", "")
     df["plan"] = ["chosen" if r.policy == chosen and r.sdrs == sum(
         t.reps for t in rec.recommended.teams) else "simulated" for r in df.itertuples()]
+    df["policy"] = [" / ".join(choice_label(p.strip()) for p in str(s).split("/"))
+                    for s in df["policy"]]  # fmt: skip
     base = alt.Chart(df).encode(
         x=alt.X("cost_per_month:Q", title=f"expected cost per month ({rec.recommended.currency})",
                 scale=alt.Scale(zero=False)),

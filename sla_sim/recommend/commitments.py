@@ -27,6 +27,13 @@ AE_WAIT_DAYS = 1.0
 HANDOFF_MENU = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0)
 
 
+#: The clauses of a recommendation in words (chart labels).
+CLAUSE_WORDS = {"mql_volume": "MQL volume", "acceptance": "Acceptance rate",
+                "handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
+                "disposition": "Disposition", "ae_capacity": "AE capacity",
+                "revenue_target": "Revenue target"}  # fmt: skip
+
+
 @dataclass
 class Commitment:
     """One commitment: who owes it, what, how often it is met per month, and whether the

@@ -16,6 +16,9 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from sla_sim.recommend.commitments import CLAUSE_WORDS
+from sla_sim.scenario.labels import choice_label, display_name
+
 if TYPE_CHECKING:
     from sla_sim.recommend.engine import Recommendation
 
@@ -70,7 +73,13 @@ def _fields(clause: str, mapping: dict[str, str] | None) -> str:
     """The CRM fields of a clause: canonical names, with the mapping's column where given
     (``mapping``: canonical field -> export column, a CRM mapping's ``columns``)."""
     cols = mapping or {}
-    return ", ".join(f"{f} ({cols[f]})" if f in cols else f for f in CLAUSE_FIELDS[clause])
+    return ", ".join(f"`{f}` ({cols[f]})" if f in cols else f"`{f}`"
+                     for f in CLAUSE_FIELDS[clause])  # fmt: skip
+
+
+def _policy_words(policy: str) -> str:
+    """``new_first/pull`` in words: work order / assignment."""
+    return " / ".join(choice_label(p.strip()) for p in str(policy).split("/"))
 
 
 def _months_after(d: dt.date, months: int) -> dt.date:
@@ -95,7 +104,8 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
             "Not every commitment below is certified at the requested confidence: see"
             " 'Where the plan falls short'")
     out.append(("Purpose", [
-        f"Service-level agreement between marketing and sales for '{sc.name}': what marketing"
+        f"Service-level agreement between marketing and sales for '{display_name(sc.name)}':"
+        " what marketing"
         " delivers, how fast and how thoroughly sales works it, and the headcount that carries"
         f" it, for a revenue target of {req.revenue_target:,.0f} {cur} per month. {lead}"
         f" (simulation, {req.reps} replications, seed {req.seed}; a commitment counts as met"
@@ -147,9 +157,9 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
     m, a = by["mql_volume"], by["acceptance"]
     need = rec.volumes[-1].get("mqls_needed_for_mean_target")
     out.append(("Marketing's commitments", [
-        f"1. {m.statement} — {_conf(m)}. Basis '{m.basis}': each month owes the figure x its"
-        " days / 30.44 ('day'), x its working days / their monthly mean ('working_day'), or the"
-        " flat figure ('month')."
+        f"1. {m.statement} — {_conf(m)}. Basis: {choice_label(m.basis)} (each month owes the"
+        " figure x its days / 30.44 when counted per calendar day, x its working days / their"
+        " monthly mean when counted per working day, or the figure itself when flat)."
         + (f" The revenue target needs {need:,.0f} MQLs per month on average; the commitment"
            " is the volume marketing delivers in at least the confidence of months."
            if need else ""),
@@ -169,13 +179,13 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
              "work order", "assignment"]]  # fmt: skip
     for t in sc.teams:
         rows.append([t.name, str(hc[t.name]["analytic"]), str(t.reps),
-                     f"{sc.routing.team_rule} / {sc.routing.rep_rule}, at most"
-                     f" {t.max_active_leads} active leads per SDR", t.work_order,
-                     t.assignment])  # fmt: skip
+                     f"{choice_label(sc.routing.team_rule)} / {choice_label(sc.routing.rep_rule)},"
+                     f" at most {t.max_active_leads} active leads per SDR",
+                     choice_label(t.work_order), choice_label(t.assignment)])  # fmt: skip
     out.append(("Lead distribution rules", [
-        f"MQLs are routed by team rule '{sc.routing.team_rule}' and rep rule"
-        f" '{sc.routing.rep_rule}'. When every SDR holds its maximum of active leads, MQLs wait"
-        " in the team's queue.", rows,
+        f"MQLs are routed to {choice_label(sc.routing.team_rule)}, then"
+        f" {choice_label(sc.routing.rep_rule)}. When every SDR holds its maximum of active"
+        " leads, MQLs wait in the team's queue.", rows,
     ]))
     f, at, d, ae = by["first_touch"], by["attempts"], by["disposition"], by["ae_capacity"]
     out.append(("Sales' follow-up and disposition commitments", [
@@ -218,8 +228,9 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
     out.append(("Surge, weekend and holiday rules", _surge(sc)))
     rows = [["clause", "measured from (CRM fields)", "clock", "period"]]
     for c in rec.commitments:
-        rows.append([c.clause, _fields(c.clause, mapping), c.clock, c.period])
-    rows.append(["revenue", _fields("revenue", mapping), "close date", "month"])
+        rows.append([CLAUSE_WORDS.get(c.clause, c.clause), _fields(c.clause, mapping), c.clock,
+                     c.period])  # fmt: skip
+    rows.append(["Revenue", _fields("revenue", mapping), "close date", "month"])
     out.append(("Reporting: CRM fields and review cadence", [
         "Per-lead clauses count an MQL as met when the event happens by its deadline, breached"
         " otherwise; leads whose deadline falls after the end of the data are pending and not"
@@ -263,18 +274,19 @@ def _policy(rec: Any, cur: str) -> list[Any]:
     rows = [["work order / assignment", "SDRs (simulated)", f"cost per month ({cur})", "met",
              "plan"]]  # fmt: skip
     for p in pol["plans"]:
-        rows.append([p["policy"], str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
+        rows.append([_policy_words(p["policy"]), str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
                      "yes" if p["met"] else "no",
                      ("chosen" if p["policy"] == pol["chosen"] else "")
                      + (" headcount-only (today's policy)" if p["headcount_only"] else "")])
     screen = [["work order / assignment", "SDRs (analytic) per first-touch window",
                f"mean cost per month ({cur})"]]
     for r in pol["screen"]:
-        screen.append([r["policy"], ", ".join(f"{h} h: {n}" for h, n in
+        screen.append([_policy_words(r["policy"]), ", ".join(f"{h} h: {n}" for h, n in
                                               r["sdrs_analytic"].items()),
                        f"{r['cost_per_month_analytic']:,.0f}"])
     return [
-        f"Work policy of the SDR teams: **{pol['chosen']}** (today's: {pol['headcount_only']})."
+        f"Work policy of the SDR teams: **{_policy_words(pol['chosen'])}** (today's:"
+        f" {_policy_words(pol['headcount_only'])})."
         f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
         " month. Expected cost of the plan per month:"
         f" {cost.get('cost_total', float('nan')):,.0f} {cur} (people, AEs and commission at the"

@@ -394,7 +394,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                     "levers_not_searched": ["weekend/holiday coverage", "active-lead cap",
                                             "cadence"]}  # fmt: skip
         if chosen != own:
-            notes.append(f"Work policy changed from {own.label} to {chosen.label}: the same clauses"
+            notes.append(f"Work policy changed from {own.words} to {chosen.words}: the same clauses"
                          f" with {sum(sdr_star.values())} SDRs instead of"
                          f" {next(x['sdrs'] for x in plans if x['headcount_only'])}.")
         done()

@@ -13,8 +13,12 @@ from typing import Any
 from sla_sim.batch.safe_csv import write_rows
 from sla_sim.recommend.document import sections
 from sla_sim.recommend.engine import FIRST_TOUCH_MENU, Recommendation
+from sla_sim.scenario.labels import display_name
 from sla_sim.scenario.schema import Scenario
 
+#: Headings of the charts in sla.html.
+CHART_TITLES = {"menu": "Trade-off menu", "tornado": "Sensitivity",
+                "p_met": "P(met) per clause and month", "frontier": "Cost versus confidence"}
 #: Version of the recommendation.json layout; bump on any incompatible change.
 SCHEMA_VERSION = "2.0"
 CSV_COLUMNS = ("side", "clause", "target", "unit", "share", "clock", "period", "p_met",
@@ -125,9 +129,9 @@ METHOD = [
     "Analytic first guess: reverse funnel (revenue target -> wins -> SQLs -> MQLs -> leads per"
     " channel); SDRs from Erlang C (one shared queue under pull assignment, a private M/M/1"
     " backlog per rep under immediate assignment), a fluid week (night and weekend MQLs waiting"
-    " for the opening; under the due_first work order the follow-ups due over the weekend are"
-    " served before Monday's new MQLs) and lead slots (Little's law); AEs from Little's law on"
-    " open opportunities (Poisson quantile).",
+    " for the opening; when the earliest due attempt goes first, the follow-ups due over the"
+    " weekend are served before Monday's new MQLs) and lead slots (Little's law); AEs from"
+    " Little's law on open opportunities (Poisson quantile).",
     "Volumes: simulated with generous staffing and rescaled (twice) so that P(revenue >="
     " target) reaches the revenue confidence in every month, the target following the MQL"
     " commitment's month basis (mean revenue grows like the volume, its spread like its square"
@@ -226,7 +230,7 @@ def sla_document(rec: Recommendation, mapping: dict[str, str] | None = None
 
 def to_markdown(rec: Recommendation, mapping: dict[str, str] | None = None) -> str:
     """``sla.md``."""
-    out = [f"# Service-level agreement (draft): {rec.recommended.name}", ""]
+    out = [f"# Service-level agreement (draft): {display_name(rec.recommended.name)}", ""]
     for title, items in sla_document(rec, mapping):
         out += [f"## {title}", ""]
         for it in items:
@@ -247,20 +251,22 @@ def to_html(rec: Recommendation, svgs: dict[str, str] | None = None,
 
     def text(s: str) -> str:
         parts = e(s).split("**")
-        return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+        bold = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+        code = bold.split("`")  # CRM field names are set as code, as in sla.md
+        return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(code))
 
-    body = [f"<h1>Service-level agreement (draft): {e(rec.recommended.name)}</h1>"]
+    body = [f"<h1>Service-level agreement (draft): {e(display_name(rec.recommended.name))}</h1>"]
     for title, items in sla_document(rec, mapping):
         body.append(f"<h2>{e(title)}</h2>")
         for it in items:
             if isinstance(it, list):
                 body.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in it[0]) + "</tr>"
-                            + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                            + "".join("<tr>" + "".join(f"<td>{text(c)}</td>" for c in r) + "</tr>"
                                       for r in it[1:]) + "</table>")  # fmt: skip
             else:
                 body.append(f"<p>{text(it)}</p>")
     for name, svg in (svgs or {}).items():
-        body.append(f"<h2>{e(name)}</h2><div>{svg}</div>")
+        body.append(f"<h2>{e(CHART_TITLES.get(name, name))}</h2><div>{svg}</div>")
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>SLA draft'

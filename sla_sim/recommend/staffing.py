@@ -60,6 +60,13 @@ class Policy:
         """'new_first / pull'."""
         return f"{self.work_order} / {self.assignment}"
 
+    @property
+    def words(self) -> str:
+        """'New MQLs before follow-ups / Shared team queue (reps pull)'."""
+        from sla_sim.scenario.labels import choice_label
+
+        return f"{choice_label(self.work_order)} / {choice_label(self.assignment)}"
+
     def apply(self, sc: Scenario, teams: list[str]) -> Scenario:
         """``sc`` with this policy on the named teams."""
         d = sc.model_dump(mode="python")

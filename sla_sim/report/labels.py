@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sla_sim.scenario.labels import CHOICE_LABELS, choice_label, display_name
+
+__all__ = ["CHOICE_LABELS", "COMMITMENTS", "choice_label", "commitment_labels", "display_name"]
+
 if TYPE_CHECKING:
     from sla_sim.scenario.schema import Scenario
 
@@ -28,35 +32,3 @@ def commitment_labels(scenario: Scenario) -> dict[str, str]:
         "revenue_target": "Revenue ≥ target",
     }
 
-
-#: Readable words for the code values a planner picks or reads (one table for every surface).
-CHOICE_LABELS: dict[str, str] = {
-    # work order of a team
-    "due_first": "Earliest due attempt first",
-    "new_first": "New MQLs before follow-ups",
-    "deadline_first": "Nearest SLA deadline first",
-    # assignment
-    "immediate": "Assigned to a rep at once",
-    "pull": "Shared team queue (reps pull)",
-    # handoff
-    "realtime": "Real time",
-    "batch": "In batches",
-    # built-in scenarios
-    "default": "Mid-market B2B (default)",
-    "mid_market": "Mid-market B2B",
-    "smb_inbound": "SMB inbound",
-    "enterprise": "Enterprise",
-}
-
-
-def choice_label(value: object) -> str:
-    """The words for a code value (unchanged when it has none)."""
-    return CHOICE_LABELS.get(str(value), str(value))
-
-
-def display_name(name: str) -> str:
-    """A scenario's one display name, the same in the picker, the report and every title:
-    a built-in scenario's words, or the scenario's own name with spaces for underscores."""
-    if name in CHOICE_LABELS and name != "default":
-        return CHOICE_LABELS[name]
-    return name.replace("_", " ")
