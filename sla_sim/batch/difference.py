@@ -42,16 +42,22 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def _flat(sc: Scenario) -> dict[str, Any]:
+    """Every leaf of a scenario by path (``teams[0].reps`` style)."""
+    out: dict[str, Any] = {}
+    _flatten(sc.model_dump(mode="json"), "", out)
+    return out
+
+
+def _changed(fa: dict[str, Any], fb: dict[str, Any]) -> list[str]:
+    return sorted(p for p in fa.keys() | fb.keys()
+                  if p not in _LABEL_ONLY and fa.get(p, ...) != fb.get(p, ...))  # fmt: skip
+
+
 def changed_paths(a: Scenario, b: Scenario) -> list[str]:
     """Field paths whose values differ between ``a`` and ``b`` (``teams[0].reps`` style),
     labels (name, description) left out."""
-    fa: dict[str, Any] = {}
-    fb: dict[str, Any] = {}
-    _flatten(a.model_dump(mode="json"), "", fa)
-    _flatten(b.model_dump(mode="json"), "", fb)
-    paths = sorted(p for p in fa.keys() | fb.keys()
-                   if p not in _LABEL_ONLY and fa.get(p, ...) != fb.get(p, ...))  # fmt: skip
-    return paths
+    return _changed(_flat(a), _flat(b))
 
 
 def _kind(path: str) -> str:
@@ -86,16 +92,15 @@ def describe_difference(a: Scenario, b: Scenario,
 
     Fields are named by path (``teams[sdr].reps``), or by ``label(path)`` when given (the
     planner passes readable names), each with its values in A and B."""
-    paths = changed_paths(a, b)
+    fa, fb = _flat(a), _flat(b)
+    paths = _changed(fa, fb)
     if not paths:
         return "A and B are the same scenario (labels aside)."
     groups: dict[str, list[str]] = {}
     for p in paths:
         groups.setdefault(_kind(p), []).append(p)
 
-    def shown_value(sc: Scenario, path: str) -> str:
-        flat: dict[str, Any] = {}
-        _flatten(sc.model_dump(mode="json"), "", flat)
+    def shown_value(flat: dict[str, Any], path: str) -> str:
         value = flat.get(path, "none")
         many = isinstance(value, list) and len(value) > 4
         return f"{len(value)} items" if many else str(value)
@@ -106,8 +111,8 @@ def describe_difference(a: Scenario, b: Scenario,
             return readable
         from sla_sim.scenario.labels import choice_label
 
-        return (f"{label(readable)} {choice_label(shown_value(a, path))} →"
-                f" {choice_label(shown_value(b, path))}")
+        return (f"{label(readable)} {choice_label(shown_value(fa, path))} →"
+                f" {choice_label(shown_value(fb, path))}")
 
     def listed(kind: str) -> str:
         names = [name(p) for p in groups[kind]]

@@ -165,9 +165,13 @@ METRIC_LABELS: dict[str, str] = {
     "revenue_per_sdr_month": "Revenue per SDR-month",
     "revenue_per_ae_month": "Revenue per AE-month",
 }
-_CLAUSE_NAMES = {"handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
-                 "disposition": "Disposition"}  # fmt: skip
-for _k, _v in _CLAUSE_NAMES.items():
+#: The SLA clauses in words (per-lead and per-period, and the recommendation's AE capacity).
+CLAUSE_LABELS = {"mql_volume": "MQL volume", "acceptance": "Acceptance rate",
+                 "handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
+                 "disposition": "Disposition", "ae_capacity": "AE capacity",
+                 "revenue_target": "Revenue target"}  # fmt: skip
+for _k in ("handoff", "first_touch", "attempts", "disposition"):
+    _v = CLAUSE_LABELS[_k]
     METRIC_LABELS[f"{_k}_compliance"] = f"{_v} compliance"
     METRIC_LABELS[f"{_k}_breach"] = f"P({_v.lower()} breach)"
     METRIC_LABELS[f"{_k}_pending"] = f"{_v} pending (MQLs)"

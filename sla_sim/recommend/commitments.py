@@ -18,6 +18,7 @@ import numpy as np
 
 from sla_sim.horizon import window_for
 from sla_sim.metrics import basis_months
+from sla_sim.metrics.docs import CLAUSE_LABELS
 from sla_sim.recommend.search import STOP_LEVEL, CellP, Evaluator, met_matrix, per_month
 from sla_sim.scenario.schema import Scenario, SLASpec
 
@@ -27,11 +28,8 @@ AE_WAIT_DAYS = 1.0
 HANDOFF_MENU = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0)
 
 
-#: The clauses of a recommendation in words (chart labels).
-CLAUSE_WORDS = {"mql_volume": "MQL volume", "acceptance": "Acceptance rate",
-                "handoff": "Handoff", "first_touch": "First touch", "attempts": "Attempts",
-                "disposition": "Disposition", "ae_capacity": "AE capacity",
-                "revenue_target": "Revenue target"}  # fmt: skip
+#: The clauses of a recommendation in words (chart and document labels).
+CLAUSE_WORDS = CLAUSE_LABELS
 
 
 @dataclass

@@ -106,11 +106,9 @@ RISK_COLUMNS = ("P(some month breached)", "Worst month", "P(whole period breache
 
 def risk_cells(r: dict[str, Any], prob: Callable[[Any], str]) -> dict[str, str]:
     """The three risk cells of a headline row, formatted by ``prob``."""
-    from sla_sim.report.units import month_name
+    from sla_sim.report.units import worst_month
 
-    worst = (f"{month_name(r['worst_month'])}: {prob(r['p_worst_month'])}"
-             if r["worst_month"] else "–")
-    return dict(zip(RISK_COLUMNS, (prob(r["p_any_month"]), worst, prob(r["p_breach"])),
+    return dict(zip(RISK_COLUMNS, (prob(r["p_any_month"]), worst_month(r), prob(r["p_breach"])),
                     strict=True))
 
 

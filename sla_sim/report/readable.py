@@ -53,12 +53,10 @@ def risk_table(results: Results) -> pd.DataFrame:
     rows = []
     for side, key in COMMITMENTS:
         r = risk.loc[key]
-        worst = (f"{u.month_name(r['worst_month'])}: {u.prob(r['p_worst_month'])}"
-                 if r["worst_month"] else u.DASH)
         low, high = (spread.loc[key].get("compliance_p10"), spread.loc[key].get("compliance_p90"))
         rows.append({"Commitment": labels[key], "Side": side,
                      "P(some month breached)": u.prob(r["p_any_month"]),
-                     "Worst month": worst,
+                     "Worst month": u.worst_month(r),
                      "P(whole period breached)": u.prob(r["p_window"]),
                      "Compliance, middle 80 %": (f"{u.percent(low)} – {u.percent(high)}"
                                                  if pd.notna(low) else u.DASH)})  # fmt: skip

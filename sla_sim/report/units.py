@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sla_sim.metrics.docs import metric_label
+
 __all__ = [
     "comparison_table",
     "count",
@@ -122,14 +124,6 @@ def _unit(metric: str) -> str:
     return "currency" if unit.startswith("currency") else unit  # CAC: currency per win
 
 
-def metric_label(metric: str) -> str:
-    """A readable name of a metric (``first_touch_compliance`` -> ``First touch
-    compliance``)."""
-    from sla_sim.metrics.docs import metric_label as label
-
-    return label(metric)
-
-
 def metric_value(metric: str, x: Any, currency: str = "") -> str:
     """A metric's value (or mean across replications) in its unit: money for revenue,
     a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
@@ -200,14 +194,21 @@ def month_name(label: Any) -> str:
         return text
 
 
+def worst_month(risk: Any) -> str:
+    """``March 2026: 23 %``: a clause's worst month and its P(breach), or a dash when no month
+    was judged (``risk``: a row of :func:`sla_sim.batch.breach.clause_risk`)."""
+    if not risk["worst_month"]:
+        return DASH
+    return f"{month_name(risk['worst_month'])}: {prob(risk['p_worst_month'])}"
+
+
 def risk_sentence(risk: Any, label: str) -> str:
     """The one way every surface states a clause's risk: the chance that some month of the
     window breaches it, and its worst month (``risk`` is a row of
     :func:`sla_sim.batch.breach.clause_risk`)."""
     text = f"{label}: breached in at least one month in {prob(risk['p_any_month'])} of replications"
     if risk["worst_month"]:
-        text += (f" (worst month {month_name(risk['worst_month'])}:"
-                 f" {prob(risk['p_worst_month'])})")
+        text += f" (worst month {worst_month(risk)})"
     return text
 
 
