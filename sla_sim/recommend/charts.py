@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sla_sim.recommend.commitments import CLAUSE_WORDS
-from sla_sim.scenario.labels import choice_label
+from sla_sim.recommend.staffing import policy_words
 
 if TYPE_CHECKING:
     import altair as alt
@@ -95,8 +95,7 @@ def frontier_chart(rec: Recommendation) -> alt.LayerChart:
     chosen = rec.policies.get("chosen", "")
     df["plan"] = ["chosen" if r.policy == chosen and r.sdrs == sum(
         t.reps for t in rec.recommended.teams) else "simulated" for r in df.itertuples()]
-    df["policy"] = [" / ".join(choice_label(p.strip()) for p in str(s).split("/"))
-                    for s in df["policy"]]  # fmt: skip
+    df["policy"] = [policy_words(s) for s in df["policy"]]
     base = alt.Chart(df).encode(
         x=alt.X("cost_per_month:Q", title=f"expected cost per month ({rec.recommended.currency})",
                 scale=alt.Scale(zero=False)),

@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sla_sim.recommend.commitments import CLAUSE_WORDS
+from sla_sim.recommend.staffing import policy_words
 from sla_sim.scenario.labels import choice_label, display_name
 
 if TYPE_CHECKING:
@@ -75,11 +76,6 @@ def _fields(clause: str, mapping: dict[str, str] | None) -> str:
     cols = mapping or {}
     return ", ".join(f"`{f}` ({cols[f]})" if f in cols else f"`{f}`"
                      for f in CLAUSE_FIELDS[clause])  # fmt: skip
-
-
-def _policy_words(policy: str) -> str:
-    """``new_first/pull`` in words: work order / assignment."""
-    return " / ".join(choice_label(p.strip()) for p in str(policy).split("/"))
 
 
 def _months_after(d: dt.date, months: int) -> dt.date:
@@ -274,19 +270,19 @@ def _policy(rec: Any, cur: str) -> list[Any]:
     rows = [["work order / assignment", "SDRs (simulated)", f"cost per month ({cur})", "met",
              "plan"]]  # fmt: skip
     for p in pol["plans"]:
-        rows.append([_policy_words(p["policy"]), str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
+        rows.append([policy_words(p["policy"]), str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
                      "yes" if p["met"] else "no",
                      ("chosen" if p["policy"] == pol["chosen"] else "")
                      + (" headcount-only (today's policy)" if p["headcount_only"] else "")])
     screen = [["work order / assignment", "SDRs (analytic) per first-touch window",
                f"mean cost per month ({cur})"]]
     for r in pol["screen"]:
-        screen.append([_policy_words(r["policy"]), ", ".join(f"{h} h: {n}" for h, n in
+        screen.append([policy_words(r["policy"]), ", ".join(f"{h} h: {n}" for h, n in
                                               r["sdrs_analytic"].items()),
                        f"{r['cost_per_month_analytic']:,.0f}"])
     return [
-        f"Work policy of the SDR teams: **{_policy_words(pol['chosen'])}** (today's:"
-        f" {_policy_words(pol['headcount_only'])})."
+        f"Work policy of the SDR teams: **{policy_words(pol['chosen'])}** (today's:"
+        f" {policy_words(pol['headcount_only'])})."
         f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
         " month. Expected cost of the plan per month:"
         f" {cost.get('cost_total', float('nan')):,.0f} {cur} (people, AEs and commission at the"

@@ -48,6 +48,13 @@ SCHEMA_MAX_TEAM = 500
 MENU_CAP_FACTOR = 2
 
 
+def policy_words(label: str) -> str:
+    """A policy's label (``new_first / pull``: work order / assignment) in words."""
+    from sla_sim.scenario.labels import choice_label
+
+    return " / ".join(choice_label(p.strip()) for p in str(label).split("/"))
+
+
 @dataclass(frozen=True)
 class Policy:
     """The work order and assignment mode of every free SDR team."""
@@ -63,9 +70,7 @@ class Policy:
     @property
     def words(self) -> str:
         """'New MQLs before follow-ups / Shared team queue (reps pull)'."""
-        from sla_sim.scenario.labels import choice_label
-
-        return f"{choice_label(self.work_order)} / {choice_label(self.assignment)}"
+        return policy_words(self.label)
 
     def apply(self, sc: Scenario, teams: list[str]) -> Scenario:
         """``sc`` with this policy on the named teams."""
