@@ -339,14 +339,23 @@ class FunnelModel:
         return self.log
 
 
+_warm = False  # this process has loaded the fast engine's compiled code
+
+
 def warm_up() -> None:
     """Load (or, the first time on a machine, compile and cache) the fast engine's code.
 
-    Runs one tiny replication; a worker or the planner calls it at set-up so that no
-    replication pays the compile or cache-load cost."""
+    Runs one tiny replication the first time in a process; a worker or the planner calls it at
+    set-up so that no replication pays the compile or cache-load cost. Later calls (every pool
+    an executor starts, e.g. each stage of a recommendation) return at once: the code stays
+    loaded, and forked workers inherit it."""
+    global _warm
+    if _warm:
+        return
     from sla_sim.scenario.presets import preset
 
     sc = preset("default").model_copy(deep=True)
     sc.horizon.measure_months = 1
     sc.horizon.warmup_days = 0
     FunnelModel(sc, Streams(replication_seed(0, 0))).run()
+    _warm = True
