@@ -196,9 +196,10 @@ def month_name(label: Any) -> str:
 
 def worst_month(risk: Any) -> str:
     """``March 2026: 23 %``: a clause's worst month and its P(breach), or a dash when no month
-    was judged (``risk``: a row of :func:`sla_sim.batch.breach.clause_risk`)."""
-    if not risk["worst_month"]:
-        return DASH
+    was judged or none was ever breached (``risk``: a row of
+    :func:`sla_sim.batch.breach.clause_risk`)."""
+    if not risk["worst_month"] or not risk["p_worst_month"] > 0:
+        return DASH  # no month judged, or none ever breached
     return f"{month_name(risk['worst_month'])}: {prob(risk['p_worst_month'])}"
 
 
@@ -207,7 +208,7 @@ def risk_sentence(risk: Any, label: str) -> str:
     window breaches it, and its worst month (``risk`` is a row of
     :func:`sla_sim.batch.breach.clause_risk`)."""
     text = f"{label}: breached in at least one month in {prob(risk['p_any_month'])} of replications"
-    if risk["worst_month"]:
+    if worst_month(risk) != DASH:
         text += f" (worst month {worst_month(risk)})"
     return text
 
