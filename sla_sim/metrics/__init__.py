@@ -47,6 +47,15 @@ def _p50_p90(x: np.ndarray) -> tuple[float, float]:
     return float(p50), float(p90)
 
 
+def _isin(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, among)`` for integer keys, by binary search in the sorted ``among``."""
+    if not len(among):
+        return np.zeros(len(keys), dtype=bool)
+    s = np.sort(among)
+    i = np.minimum(np.searchsorted(s, keys), len(s) - 1)
+    return s[i] == keys
+
+
 def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> pd.DataFrame:
     """Every KPI and SLA clause per period of the window, as a tidy (period, metric, value)
     DataFrame."""
@@ -88,6 +97,10 @@ class Measurement:
 
     def table(self, sla: SLASpec) -> pd.DataFrame:
         """The tidy (period, metric, value) table under ``sla``."""
+        return pd.DataFrame(self.rows(sla), columns=["period", "metric", "value"])
+
+    def rows(self, sla: SLASpec) -> list[tuple[str, str, float]]:
+        """The rows (period, metric, value) of :meth:`table`, in its order."""
         ep = self.episodes
         if sla.attempts_required != self.attempts_required:
             ep = ep.with_attempts_required(sla.attempts_required)
@@ -159,7 +172,7 @@ class Measurement:
             add("sdr_reassigned_rate", _ratio(c["reassigned"], c["assigned"]))
             add("sdr_escalated", c["escalated"])
             add("sdr_escalated_rate", _ratio(c["escalated"], c["assigned"]))
-        return pd.DataFrame(rows, columns=["period", "metric", "value"])
+        return rows
 
 
 _RESPONSE = ("response_hours_mean", "response_hours_p50", "response_hours_p90",
@@ -213,7 +226,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
     recycled_rows = by_event[CODE["recycled"]]
-    event_t["unworked"] = t[recycled_rows][~np.isin(
+    event_t["unworked"] = t[recycled_rows][~_isin(
         episode_keys(cols, recycled_rows), episode_keys(cols, by_event[CODE["contact"]]))]
     busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
                                for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
@@ -223,8 +236,9 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     ae_queue = Level(times("sql"), opp_open_t)
 
     facts: list[_PeriodFacts] = []
+    calendar_months = _calendar_months(win, scenario)
     for p in win.periods:
-        months = win.n_months if p.label == TOTAL else _months_in(win, p)
+        months = calendar_months[p][0]
         counts = {code: int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
                   for code, tc in event_t.items()}  # fmt: skip
         revenue = float(won_value[(won_t >= p.start_h) & (won_t < p.end_h)].sum())
@@ -251,11 +265,29 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
              _ratio(omean, ae_slots), aq),
             (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h,
             {}))  # fmt: skip
-    for f in facts:  # the total is the sum of its months
-        f.basis_months.update(basis_months(win, scenario, f.period) if f.period.label != TOTAL
-                              else {b: sum(g.basis_months[b] for g in facts[:-1])
-                                    for b in BASES})  # fmt: skip
+    for f in facts:
+        f.basis_months.update(calendar_months[f.period][1])
     return Measurement(win, cals, ep, facts, k)
+
+
+_CALENDAR_MONTHS: dict[tuple[Window, str], dict[Period, tuple[float, dict[str, float]]]] = {}
+
+
+def _calendar_months(win: Window, scenario: Scenario
+                     ) -> dict[Period, tuple[float, dict[str, float]]]:  # fmt: skip
+    """Per period of ``win``: its length in months and its :func:`basis_months` (the total's
+    are the sums of its months'). They depend on the window and the marketing calendar alone,
+    so they are worked out once and shared by the replications of a scenario."""
+    key = (win, scenario.marketing_calendar.model_dump_json())
+    got = _CALENDAR_MONTHS.get(key)
+    if got is None:
+        if len(_CALENDAR_MONTHS) >= 16:
+            _CALENDAR_MONTHS.clear()
+        got = {p: (_months_in(win, p), basis_months(win, scenario, p)) for p in win.months}
+        got[win.periods[-1]] = (win.n_months, {b: sum(v[1][b] for v in got.values())
+                                               for b in BASES})  # fmt: skip
+        _CALENDAR_MONTHS[key] = got
+    return {p: (m, dict(b)) for p, (m, b) in got.items()}
 
 
 #: Commitment bases of ``sla.mql_commitment_basis``.
