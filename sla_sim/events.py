@@ -99,10 +99,10 @@ class EventLog:
                 "lead": np.asarray(lead, dtype=np.int64),
                 "episode": np.broadcast_to(np.asarray(episode, dtype=np.int16), n),
                 "time_h": np.asarray(time_h, dtype=np.float64),
-                "event": np.full(n, CODE[event], dtype=np.int16),
+                "event": np.broadcast_to(np.int16(CODE[event]), n),
                 "team": np.broadcast_to(np.asarray(team, dtype=np.int16), n),
-                "rep": np.full(n, -1, dtype=np.int32),
-                "attempt": np.full(n, -1, dtype=np.int16),
+                "rep": np.broadcast_to(np.int32(-1), n),
+                "attempt": np.broadcast_to(np.int16(-1), n),
                 "value": np.broadcast_to(np.asarray(value, dtype=np.float64), n),
             }
         )
