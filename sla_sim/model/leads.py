@@ -115,6 +115,18 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
     if not work_parts:  # no channel: no lead
         work_parts.append({k: np.empty((0, A)) if k in ("u_contact", "work") else np.empty(0)
                            for k in WORK_FIELDS})  # fmt: skip
-    cat = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
-    order = np.argsort(cat["t"], kind="stable")
-    return LeadDraws({k: cat[k][order] for k in LEAD_FIELDS}, work_parts, order)
+    if not parts["t"]:
+        return LeadDraws({k: np.empty(0) for k in LEAD_FIELDS}, work_parts, np.empty(0, np.intp))
+    order = np.argsort(np.concatenate(parts["t"]), kind="stable")
+    # each channel's draws written straight to their leads' places (no concatenation first)
+    place = np.empty(len(order), dtype=np.intp)
+    place[order] = np.arange(len(order))
+    lead = {k: np.empty(len(order), dtype=v[0].dtype) for k, v in parts.items()}
+    lo = 0
+    for c in range(len(parts["t"])):
+        hi = lo + len(parts["t"][c])
+        at = place[lo:hi]
+        for k, v in parts.items():
+            lead[k][at] = v[c]
+        lo = hi
+    return LeadDraws(lead, work_parts, order)
