@@ -230,13 +230,22 @@ def local_cluster(workers: int) -> Any:
     return cluster
 
 
+#: Schedulers (by id) whose workers this process has asked to warm up (the scheduler keeps the
+#: plugin and gives it to every worker that joins later, so once per scheduler is enough).
+_WARMED: set[str] = set()
+
+
 def warm_workers(client: Any) -> None:
     """Have every worker of ``client``'s cluster, also one (re)started later, load the fast
     engine's compiled code at set-up (:class:`~sla_sim.batch.dask_plugin.WarmFastEngine`);
-    returns once the workers there now have."""
+    returns once the workers there now have (at once if this process asked that scheduler
+    before)."""
     from sla_sim.batch.dask_plugin import WarmFastEngine
 
-    client.register_plugin(WarmFastEngine())
+    scheduler = str(client.scheduler_info().get("id", ""))  # unique per scheduler started
+    if not scheduler or scheduler not in _WARMED:
+        client.register_plugin(WarmFastEngine())
+        _WARMED.add(scheduler)
 
 
 #: How many times a Dask task lost with its worker (killed, out of memory, a dropped

@@ -57,7 +57,7 @@ def episode_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
     """(lead, episode) of the selected rows (a boolean mask or positions) as one sortable
     int64 key."""
     key = cols["lead"][rows].astype(np.int64, copy=False) * EP_BASE
-    key += cols["episode"][rows]
+    key += cols["episode"][rows].astype(np.int64, copy=False)
     return key
 
 
