@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ def _isin(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
     return s[i] == keys
 
 
-def _period_counts(win: Window, event_t: dict[str, np.ndarray]) -> list[dict[str, int]]:
+def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any, int]]:
     """Per period of ``win``, how many of each event's times lie in it ([start, end)). When the
     months partition the window (as :func:`~sla_sim.horizon.month_window` makes them), one
     binary search per time finds its month, and the total is the sum of the months."""
@@ -122,8 +123,12 @@ class Measurement:
         if sla.attempts_required != self.attempts_required:
             ep = ep.with_attempts_required(sla.attempts_required)
         outcomes = evaluate(ep, sla, self.calendars, observed_until=self.window.end_h)
+        # per period, the episodes of each clause and status, by when the clause started
+        judged = _period_counts(self.window, {(name, st): oc.start[oc.status == st]
+                                              for name, oc in outcomes.items()
+                                              for st in (MET, BREACHED, PENDING)})  # fmt: skip
         rows: list[tuple[str, str, float]] = []
-        for f in self.periods:
+        for pi, f in enumerate(self.periods):
             p, c = f.period, f.counts
 
             def add(metric: str, value: float, p: Period = p) -> None:
@@ -166,11 +171,7 @@ class Measurement:
             add("sales_cycle_days_mean", f.sales_cycle_days_mean)
             # per-lead clauses, by the period in which the clause started
             for name in CLAUSES:
-                oc = outcomes[name]
-                m = (oc.start >= p.start_h) & (oc.start < p.end_h)
-                st = oc.status[m]
-                met, br, pe = int((st == MET).sum()), int((st == BREACHED).sum()), int(
-                    (st == PENDING).sum())
+                met, br, pe = (judged[pi][name, st] for st in (MET, BREACHED, PENDING))
                 comp = _ratio(met, met + br)
                 add(f"{name}_met", met)
                 add(f"{name}_breached", br)
