@@ -36,11 +36,13 @@ ensure_venv() {
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi
-  # The fast engine's compiled loop (numba) is built once per checkout and cached on disk
-  # beside its source, so no replication, worker or planner page pays the compile
-  if ! ls sla_sim/model/__pycache__/kernel*.nbi >/dev/null 2>&1; then
+  # The fast engine's compiled loop and the metrics' compiled passes (numba) are built once
+  # per checkout and cached on disk beside their source, so no replication, worker or planner
+  # page pays the compile
+  if ! ls sla_sim/model/__pycache__/kernel*.nbi sla_sim/metrics/__pycache__/joins*.nbi \
+      >/dev/null 2>&1; then
     echo "dev.sh: compiling the fast engine once (about a minute; cached afterwards)" >&2
-    "$VENV/bin/python" -c "from sla_sim.model.funnel import warm_up; warm_up()"
+    "$VENV/bin/python" -c "from sla_sim.batch.worker import warm_up; warm_up()"
   fi
   # JupyterLab in this environment saves widget state with a notebook (a saved notebook 01
   # reopens with its panel, not "model not found"); pip's editable install skips data-files

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a source checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from sla_sim.batch.worker import run_one  # noqa: E402
-from sla_sim.model.funnel import FunnelModel, warm_up  # noqa: E402
+from sla_sim.batch.worker import run_one, warm_up  # noqa: E402
+from sla_sim.model.funnel import FunnelModel  # noqa: E402
 from sla_sim.scenario.io import set_path  # noqa: E402
 from sla_sim.scenario.presets import preset  # noqa: E402
 from sla_sim.scenario.schema import Scenario  # noqa: E402
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
         ap.error("need --pairs >= 1, --scale-reps >= 1 and multipliers >= 1")
-    warm_up()  # the compiled loop is loaded (or compiled and cached) before any timing
+    warm_up()  # the compiled code is loaded (or compiled and cached) before any timing
     res = {"default": default_ratio(args.pairs), "scaling": scaling(ks, args.scale_reps)}
     if args.against is not None:
         res["against"] = against(args.against, args.pairs)

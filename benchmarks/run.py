@@ -45,9 +45,10 @@ from sla_sim.analysis.reductions import (  # noqa: E402
     mmc_scenario,
 )
 from sla_sim.batch.replications import run_replication  # noqa: E402
+from sla_sim.batch.worker import warm_up  # noqa: E402
 from sla_sim.events import CODE  # noqa: E402
 from sla_sim.horizon import horizon_hours  # noqa: E402
-from sla_sim.model.funnel import FunnelModel, warm_up  # noqa: E402
+from sla_sim.model.funnel import FunnelModel  # noqa: E402
 from sla_sim.scenario.presets import preset  # noqa: E402
 from sla_sim.scenario.schema import Scenario  # noqa: E402
 from sla_sim.streams import Streams, replication_seed  # noqa: E402
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ap.error("need --leads >= 1000, --reps-default >= 1 and --repeats >= 1")
     res: dict[str, Any] = {"repeats": args.repeats, "environment": environment(),
                            "mmc_measure_start": str(MMC_MEASURE_START)}  # fmt: skip
-    warm_up()  # load the compiled event loop (compiled and cached on disk the first time)
+    warm_up()  # load the compiled code (compiled and cached on disk the first time)
     print(f"(a) M/M/c, {args.leads:,} leads, best of {args.repeats} ...", flush=True)
     res["mmc"] = bench_mmc(args.leads, args.repeats)
     print(f"(b) default preset, {args.reps_default} replications ...", flush=True)

@@ -29,12 +29,13 @@ class LikePoolWorkers(WorkerPlugin):
 
 class WarmFastEngine(WorkerPlugin):
     """On each (re)started worker, before its first task: load the fast engine's compiled event
-    loop (:func:`sla_sim.model.funnel.warm_up`), so that no replication pays for it. A Dask
-    worker is not forked from the process that made the client, so it cannot inherit it."""
+    loop and the metrics' compiled passes (:func:`sla_sim.batch.worker.warm_up`), so that no
+    replication pays for it. A Dask worker is not forked from the process that made the client,
+    so it cannot inherit it."""
 
     name = "sla-sim-warm-fast-engine"
 
     def setup(self, worker: Any) -> None:
-        from sla_sim.model.funnel import warm_up
+        from sla_sim.batch.worker import warm_up
 
         warm_up()

@@ -133,12 +133,12 @@ def _processes(chunks: Iterator[Job], workers: int) -> Iterator[Outcome]:
     -9``, out of memory) breaks the pool: the tasks not finished are run again on a fresh pool
     (replications are deterministic, so results are identical), up to
     :data:`MAX_POOL_RESTARTS` times."""
-    from sla_sim.model.funnel import warm_up
+    from sla_sim.batch.worker import warm_up
 
     retry: list[Job] = []
     restarts = 0
     window = workers * IN_FLIGHT_PER_WORKER
-    warm_up()  # load the compiled event loop once, before the workers fork (they inherit it)
+    warm_up()  # load the compiled code once, before the workers fork (they inherit it)
     while True:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
         futures: dict[Any, Job] = {}

@@ -73,6 +73,18 @@ def run_one(scenario: Any, seed: int, replication: int, keep_log: bool = False,
         return _run_one(scenario, seed, replication, keep_log, tag, remember)
 
 
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile and cache) all compiled code a
+    replication runs: the fast engine's event loop (:func:`sla_sim.model.funnel.warm_up`) and
+    the metrics' compiled passes (:func:`sla_sim.metrics.joins.warm_up`). Once per process;
+    called at set-up so that no replication pays it."""
+    from sla_sim.metrics.joins import warm_up as warm_metrics
+    from sla_sim.model.funnel import warm_up as warm_engine
+
+    warm_engine()
+    warm_metrics()
+
+
 #: Prefix of the lead terminal counts that cover only the leads created in the measured window
 #: (``measured_won`` ...; the unprefixed counts cover every lead of the run, warm-up included).
 MEASURED_PREFIX = "measured_"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sla_sim.events import CODE, rows_by_event
+from sla_sim.metrics.joins import episode_times
 
 EP_BASE = 1 << 16  # key = lead * EP_BASE + episode
 
@@ -140,33 +141,28 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
     team = cols["team"][mql_rows][order].astype(np.int64)
 
     index = _KeyIndex(key)
-
-    def first(rows: np.ndarray) -> np.ndarray:
-        """Earliest time per episode of the given rows."""
-        return _earliest(len(key), index.find(episode_keys(cols, rows)), t[rows])
-
-    att = by_event[CODE["attempt"]]
-    att_pos = index.find(episode_keys(cols, att))
-    attempts = AttemptRows(len(key), att_pos, cols["attempt"][att], t[att])
-    n_att = np.bincount(att_pos[att_pos >= 0], minlength=len(key))
-    # rows of the three dispositions, in log order (as a mask over the columns selects them)
-    disp_rows = np.sort(np.concatenate([by_event[CODE[c]]
-                                        for c in ("sql", "disqualified", "recycled")]))
-    disp_pos = index.find(episode_keys(cols, disp_rows))
-    disposition = _earliest(len(key), disp_pos, t[disp_rows])
-    disp_code = np.full(len(key), -1, dtype=np.int64)
-    found = disp_pos >= 0
-    disp_code[disp_pos[found]] = ev[disp_rows][found]
+    # every row joined on its episode in one compiled pass (the earliest time per episode of
+    # each event, as _earliest takes it, and the attempt rows' episodes)
+    table = index.table if index.table is not None else np.empty(0, dtype=np.intp)
+    grid = (index.lead0, index.ep0, index.n_lead, index.width) if len(key) else (0, 0, 0, 0)
+    rows = [np.asarray(by_event[CODE[c]], dtype=np.intp) for c in (
+        "routed", "assigned", "contact", "sql", "disqualified", "recycled", "attempt")]
+    times, disp_code, n_att, att_pos, att_num, att_t = episode_times(
+        *rows, np.asarray(ev, dtype=np.int16), np.asarray(cols["lead"], dtype=np.int64),
+        np.asarray(cols["episode"], dtype=np.int16), np.asarray(t, dtype=np.float64),
+        np.asarray(cols["attempt"], dtype=np.int16), key, table, *grid)
+    attempts = AttemptRows(len(key), att_pos, att_num, att_t)
+    routed, assigned, contact, disposition = times
     return Episodes(
         key=key,
         lead=key // EP_BASE,
         team=team,
         mql=mql_t,
-        routed=first(by_event[CODE["routed"]]),
-        assigned=first(by_event[CODE["assigned"]]),
+        routed=routed,
+        assigned=assigned,
         first_attempt=attempts.first(0),
         kth_attempt=attempts.first(attempts_required - 1),
-        contact=first(by_event[CODE["contact"]]),
+        contact=contact,
         disposition=disposition,
         disposition_code=disp_code,
         n_attempts=n_att,

@@ -580,8 +580,8 @@ def _lower_priority() -> None:
 
 def _noop() -> int:
     """Import the model's modules in a worker ahead of the first request."""
+    import sla_sim.batch.worker
     import sla_sim.metrics
-    import sla_sim.model.funnel
 
-    sla_sim.model.funnel.warm_up()  # load the compiled event loop before the first estimate
-    return len(sla_sim.metrics.METRIC_DOCS) + len(sla_sim.model.funnel.__name__)
+    sla_sim.batch.worker.warm_up()  # load the compiled code before the first estimate
+    return len(sla_sim.metrics.METRIC_DOCS) + len(sla_sim.batch.worker.__name__)

@@ -1,0 +1,112 @@
+"""Compiled (numba) passes of the metrics over an event log's columns: one pass that joins every
+row of the log on its MQL episode (:func:`episode_times`).
+
+Compiled once per machine (a few seconds) and cached on disk beside this file (``cache=True``,
+in ``sla_sim/metrics/__pycache__``, or ``NUMBA_CACHE_DIR``); :func:`warm_up` loads it at set-up,
+beside the fast engine (:func:`sla_sim.batch.worker.warm_up`), so no replication pays it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_warm = False
+
+
+@njit(inline="always")
+def _find(lead: int, ep: int, keys: np.ndarray, table: np.ndarray, lead0: int, ep0: int,
+          n_lead: int, width: int) -> int:  # fmt: skip
+    """Position of the first occurrence of (lead, ep) in the sorted ``keys``, -1 if absent:
+    from the dense ``table`` when it has one, by binary search otherwise."""
+    if len(table):
+        li, ei = lead - lead0, ep - ep0
+        if li < 0 or li >= n_lead or ei < 0 or ei >= width:
+            return -1
+        return table[li * width + ei]
+    key = lead * 65536 + ep
+    lo, hi = 0, len(keys)
+    while lo < hi:  # the leftmost position with keys[pos] >= key (np.searchsorted, side left)
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < len(keys) and keys[lo] == key else -1
+
+
+@njit(inline="always")
+def _earlier(out: np.ndarray, j: int, p: int, t: float) -> None:
+    """``out[j, p] = min(out[j, p], t)`` as ``np.minimum`` takes it (a NaN on either side
+    wins)."""
+    cur = out[j, p]
+    if np.isnan(cur) or np.isnan(t):
+        out[j, p] = np.nan
+    elif t < cur:
+        out[j, p] = t
+
+
+@njit(cache=True, nogil=True)
+def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
+                  sql: np.ndarray, disq: np.ndarray, recycled: np.ndarray,
+                  attempts: np.ndarray, event: np.ndarray, lead: np.ndarray,
+                  episode: np.ndarray, time: np.ndarray, attempt: np.ndarray, keys: np.ndarray,
+                  table: np.ndarray, lead0: int, ep0: int, n_lead: int, width: int,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                             np.ndarray]:  # fmt: skip
+    """The rows of each event (their positions in the log) joined on their episode (``keys``:
+    the episodes' sorted keys, found by :func:`_find`).
+
+    Returns ``times`` (4, n): the earliest time per episode of its routed, assigned, contact
+    and disposition (sql, disqualified, recycled) rows (NaN if none, or not finite);
+    ``disp_code``: the event of the disposition row of each episode that comes last in the
+    log (-1 if none); ``n_att``: attempt rows per episode; and per attempt row, in the order
+    given, its episode position (-1: none), number and time.
+    """
+    n = len(keys)
+    times = np.full((4, n), np.inf)
+    last = np.full(n, -1, dtype=np.int64)  # the disposition row last in the log
+    groups = (routed, assigned, contact, sql, disq, recycled)
+    for g in range(6):
+        rows = groups[g]
+        j = min(g, 3)
+        for i in rows:
+            p = _find(lead[i], episode[i], keys, table, lead0, ep0, n_lead, width)
+            if p < 0:
+                continue
+            _earlier(times, j, p, time[i])
+            if j == 3 and i > last[p]:
+                last[p] = i
+    disp_code = np.full(n, -1, dtype=np.int64)
+    for p in range(n):
+        if last[p] >= 0:
+            disp_code[p] = event[last[p]]
+    n_att = np.zeros(n, dtype=np.int64)
+    att_pos = np.empty(len(attempts), dtype=np.intp)
+    att_num = np.empty(len(attempts), dtype=attempt.dtype)
+    att_t = np.empty(len(attempts))
+    for a in range(len(attempts)):
+        i = attempts[a]
+        p = _find(lead[i], episode[i], keys, table, lead0, ep0, n_lead, width)
+        att_pos[a], att_num[a], att_t[a] = p, attempt[i], time[i]
+        if p >= 0:
+            n_att[p] += 1
+    for j in range(4):
+        for p in range(n):
+            if not np.isfinite(times[j, p]):
+                times[j, p] = np.nan
+    return times, disp_code, n_att, att_pos, att_num, att_t
+
+
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile and cache) the compiled metric passes,
+    once per process, by running them on a two-row log."""
+    global _warm
+    if _warm:
+        return
+    i16, rows = np.zeros(2, dtype=np.int16), np.arange(2, dtype=np.intp)
+    for table in (np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp)):  # both look-ups
+        episode_times(rows, rows, rows, rows, rows, rows, rows, i16,
+                      np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
+                      np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1)  # fmt: skip
+    _warm = True
