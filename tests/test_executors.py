@@ -234,3 +234,18 @@ def test_process_pool_releases_outcomes_once_yielded(small: Scenario) -> None:
     gen.close()
     assert len(refs) == reps
     assert alive <= 10, alive  # at most the chunk being yielded (<= 10 replications)
+
+
+def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory() -> None:
+    """The set-up every pool, planner and Dask worker runs loads the metrics' compiled passes
+    beside the fast engine, and (glibc) keeps freed memory for the next replication."""
+    import platform
+
+    from sla_sim.metrics import joins
+    from sla_sim.model import funnel
+
+    worker.warm_up()
+    assert joins._warm
+    assert funnel._warm
+    if platform.libc_ver()[0] == "glibc":
+        assert worker.keep_freed_memory()

@@ -74,15 +74,50 @@ def run_one(scenario: Any, seed: int, replication: int, keep_log: bool = False,
 
 
 def warm_up() -> None:
-    """Load (or, the first time on a machine, compile and cache) all compiled code a
-    replication runs: the fast engine's event loop (:func:`sla_sim.model.funnel.warm_up`) and
-    the metrics' compiled passes (:func:`sla_sim.metrics.joins.warm_up`). Once per process;
-    called at set-up so that no replication pays it."""
+    """Set up this process for replications: load (or, the first time on a machine, compile
+    and cache) all compiled code a replication runs — the fast engine's event loop
+    (:func:`sla_sim.model.funnel.warm_up`) and the metrics' compiled passes
+    (:func:`sla_sim.metrics.joins.warm_up`) — and keep freed memory for the next replication
+    (:func:`keep_freed_memory`). Called at set-up (pools before they fork, planner and Dask
+    workers) so that no replication pays it; later calls return at once."""
     from sla_sim.metrics.joins import warm_up as warm_metrics
     from sla_sim.model.funnel import warm_up as warm_engine
 
+    keep_freed_memory()
     warm_engine()
     warm_metrics()
+
+
+#: glibc ``mallopt`` parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: freed memory this process keeps for its next allocations, and the size from which a block
+#: gets its own mapping (glibc's largest default, 32 MiB, fixed instead of adapting)
+KEEP_FREED_BYTES, OWN_MAPPING_BYTES = 256 << 20, 32 << 20
+
+
+def keep_freed_memory() -> bool:
+    """Let this process's C allocator (glibc) keep the memory a replication frees for the next
+    one, instead of returning it to the system and faulting it in again (zeroed) at the next
+    replication; ``False`` where there is no glibc ``mallopt`` (nothing changes there).
+
+    A default replication allocates and frees some tens of MiB of numpy arrays; with glibc's
+    adaptive thresholds, how much of it goes back to the system varies from process to process:
+    up to about 2,000 page faults and 5 ms of system time per replication, against 20 faults
+    and 0.2 ms with these settings. The process's peak memory is that of one replication either
+    way. The same numbers either way.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):
+        mallopt = None
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES)) and bool(
+        mallopt(_M_MMAP_THRESHOLD, OWN_MAPPING_BYTES))
 
 
 #: Prefix of the lead terminal counts that cover only the leads created in the measured window
