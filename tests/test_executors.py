@@ -236,7 +236,8 @@ def test_process_pool_releases_outcomes_once_yielded(small: Scenario) -> None:
     assert alive <= 10, alive  # at most the chunk being yielded (<= 10 replications)
 
 
-def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory() -> None:
+def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """The set-up every pool, planner and Dask worker runs loads the metrics' compiled passes
     beside the fast engine, and (glibc) keeps freed memory for the next replication."""
     import platform
@@ -244,8 +245,12 @@ def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory() -> None:
     from sla_sim.metrics import joins
     from sla_sim.model import funnel
 
-    worker.warm_up()
+    joins.warm_up()  # loads (compiles the first time) the passes on a two-row log
     assert joins._warm
-    assert funnel._warm
+    called: list[str] = []
+    monkeypatch.setattr(funnel, "warm_up", lambda: called.append("engine"))
+    monkeypatch.setattr(joins, "warm_up", lambda: called.append("metrics"))
+    worker.warm_up()
+    assert sorted(called) == ["engine", "metrics"]
     if platform.libc_ver()[0] == "glibc":
         assert worker.keep_freed_memory()
