@@ -26,6 +26,7 @@ from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
 from sla_sim.scenario.schema import Scenario, SLASpec
+from sla_sim.stats import percentiles
 
 __all__ = ["METRIC_DOCS", "TOTAL", "Measurement", "Window", "compute", "measure", "window_for"]
 
@@ -44,8 +45,8 @@ def _p50_p90(x: np.ndarray) -> tuple[float, float]:
     """Median and 90th percentile of ``x`` (NaN if empty), from one partition of ``x``."""
     if not len(x):
         return float("nan"), float("nan")
-    p50, p90 = np.percentile(x, [50, 90])
-    return float(p50), float(p90)
+    p50, p90 = percentiles(x, (50, 90))
+    return p50, p90
 
 
 def _isin(keys: np.ndarray, among: np.ndarray) -> np.ndarray:

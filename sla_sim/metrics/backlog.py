@@ -25,6 +25,7 @@ import numpy as np
 
 from sla_sim.events import CODE
 from sla_sim.metrics.capacity import Level
+from sla_sim.stats import percentiles
 
 # order of the three row kinds at equal (episode, time): a reassignment ends the old assignment
 # before the new one starts; an assignment starts before a first attempt at the same instant
@@ -105,7 +106,7 @@ class Backlog:
         """90th percentile of the clock hours from assignment to first attempt (or to being
         taken back), over assignments made in [t0, t1); NaN if none."""
         m = (self.a.start >= t0) & (self.a.start < t1)
-        return float(np.percentile(self.age[m], 90)) if m.any() else float("nan")
+        return percentiles(self.age[m], (90,))[0] if m.any() else float("nan")
 
     def by_holder(self, t0: float, t1: float, per_rep: bool) -> list[tuple[int, int, float,
                                                                            float, float]]:
