@@ -244,9 +244,14 @@ class Outcomes(Steps):
         self.checks["won_cohorts"] = {
             "p_ever_won": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
             "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
+            "time_to_win_days_mean": {c: round(v["mean"], 2)
+                                      for c, v in spread["speed"].items()},
+            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
             "method": "cure fraction per monthly cohort (time to win held at the pooled fit);"
-                      " DerSimonian-Laird between-cohort variance of the logits: forecasts of a"
-                      " new cohort draw P(ever won) with it"}  # fmt: skip
+                      " its mean time to win fitted jointly with the cure fraction (shape"
+                      " held); DerSimonian-Laird between-cohort variances of the logits and of"
+                      " the log mean times: forecasts of a new cohort draw P(ever won) and its"
+                      " speed with them"}  # fmt: skip
         self.cohort_sd_logit = math.sqrt(spread["tau2_logit"])
         self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
         for name in self.channels:
@@ -327,7 +332,8 @@ class Outcomes(Steps):
             (q_lo, w_lo), (q_hi, w_hi) = split(src["ci"][0]), split(src["ci"][1])
             how = (f"derived: P(ever won | MQL)={src['value']:.4f} divided by the simulated"
                    f" reach {r:.3f} and the win rate, solved for the rate at the reference"
-                   " score (the export does not separate qualification from winning)")
+                   " score (the export does not separate qualification from winning)"
+                   + ("" if cname in per_ch else "; pooled over channels"))
             self.add(f"channels[{cname}].sql_rate", q, (q_lo, q_hi), "probability", how,
                      int(src.get("n") or 0), "mql_at, closed_at (won)",
                      derived=True)  # fmt: skip
