@@ -46,3 +46,49 @@ def test_maven_opportunity_table_calibrates_the_ae_side(maven) -> None:
         e.value for e in cal.estimates if e.path.endswith("cycle_days.mean"))
     # no invented MQLs: every row is an opportunity engaged at its MQL date
     assert cal.scenario.nurture.engage_probability == 0.0
+
+
+MAVEN_ORIGINS = ("2017-06-01", "2017-09-01")  # each test month followed 90 days by the export
+
+
+@pytest.fixture(scope="module")
+def maven_rolling(maven):
+    from sla_sim.crm.backtest import rolling_backtest
+
+    return rolling_backtest(maven[1], preset("default"), list(MAVEN_ORIGINS), 1, reps=20,
+                            progress=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_maven_rolling_origins_compare_the_ae_side(maven_rolling) -> None:
+    """The opportunity table passes the SDR step at once (derived), so the simulated
+    opportunities are the export's engagements and the backtest judges what the table
+    identifies: opportunities, wins per month and the cohort's won-within curve (AE cycle and
+    win rate). Figures in docs/forecasts.md."""
+    for bt in maven_rolling.backtests:
+        cal = bt.calibration
+        assert "opportunity_table" in cal.checks
+        assert all(e.value == 0.99 for e in cal.estimates if e.path.endswith("sql_rate"))
+        t = bt.table.set_index("metric")
+        judged = bt.table.dropna(subset=["inside"])
+        assert set(judged["metric"]) == {"mqls", "opportunities", "wins", "won_within_7d",
+                                         "won_within_14d", "won_within_30d",
+                                         "won_within_60d", "won_within_90d"}  # fmt: skip
+        # every simulated MQL is an opportunity (within the simulation's noise)
+        assert t.loc["opportunities", "p50"] >= 0.95 * t.loc["mqls", "p50"]
+        print(bt.meta["train_until"], int(judged["inside"].astype(bool).sum()), "of",
+              len(judged), bt.as_dict()["scores"]["mean_scaled_error"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "measured 2 of 8 (2017-06-01) and 4 of 8 (2017-09-01) inside P10-P90, mean scaled error"
+    " 0.24 and 0.19 against the naive 0.17 and 0.15 (docs/forecasts.md): the engage-to-close"
+    " time comes in waves (the June cohort: 7% won within 7 days, 20% within 14, 26% within"
+    " 60, 45% within 90) that neither a log-normal nor a gamma cycle has"))  # fmt: skip
+def test_maven_rolling_origins_bands_hold_and_beat_the_naive(maven_rolling) -> None:
+    for bt in maven_rolling.backtests:
+        judged = bt.table.dropna(subset=["inside"])
+        mse = bt.as_dict()["scores"]["mean_scaled_error"]
+        assert int(judged["inside"].astype(bool).sum()) >= len(judged) / 2
+        assert mse["simulation"] <= mse["naive"]

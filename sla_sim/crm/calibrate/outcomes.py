@@ -194,6 +194,32 @@ class Outcomes(Steps):
                 self.updates.pop(f"channels[{name}].cycle_days.cv")
         self._deals(won)
 
+    def opportunity_table(self) -> None:
+        """An opportunity table (every MQL opened an opportunity at its MQL time, e.g. Maven):
+        the export observes the SDR step as passed at once by every MQL, so the scenario
+        passes it (reach at the first attempt, ``sql_rate`` at its cap): derived, so that the
+        simulated opportunities are the export's and the AE side is what is compared."""
+        H = self.H
+        if "opportunity_opened_at" not in H or "mql_at" not in H:
+            return
+        mql, opp = H["mql_at"], H["opportunity_opened_at"]
+        m = np.isfinite(mql)
+        if m.sum() < MIN_EVENTS or not (np.isfinite(opp[m]).all()
+                                        and (np.abs(opp[m] - mql[m]) <= 1 / 60).all()):
+            return
+        how = ("derived: every MQL in the export opened an opportunity at its MQL time (an"
+               " opportunity table): the SDR step is passed at once")
+        n = int(m.sum())
+        for name in self.channels:
+            self.add(f"channels[{name}].sql_rate", SQL_RATE_CAP, (SQL_RATE_CAP, SQL_RATE_CAP),
+                     "probability", how + f" (sql_rate at its cap {SQL_RATE_CAP})", n,
+                     "mql_at, opportunity_opened_at", exact=True, derived=True)  # fmt: skip
+        for par in ("p_initial", "p_floor"):
+            self.add(f"follow_up.contact.{par}", 1.0, (1.0, 1.0), "probability",
+                     how + " (reached at the first attempt)", n,
+                     "mql_at, opportunity_opened_at", exact=True, derived=True)  # fmt: skip
+        self.checks["opportunity_table"] = how
+
     def _deals(self, won: np.ndarray) -> None:
         if "amount" not in self.L.columns:
             return
