@@ -180,7 +180,8 @@ def test_out_refused_before_the_export_is_read(tmp_path: Path, command: str,
     assert main([command, str(tmp_path / "missing.csv"), "--map", str(tmp_path / "m.yaml"),
                  *when, "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "--out" in err and "missing.csv" not in err
+    assert "--out" in err
+    assert "missing.csv" not in err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
@@ -206,8 +207,8 @@ def test_calibration_and_json_written_atomically(tmp_path: Path,
 
     monkeypatch.setattr(files.os, "replace", full)
     cal.scenario = preset("smb_inbound")
-    with pytest.raises(OSError, match="calibrated.yaml"):
+    with pytest.raises(OSError, match=r"calibrated\.yaml"):
         write_calibration(cal, target)
-    with pytest.raises(OSError, match="backtest.json"):
+    with pytest.raises(OSError, match=r"backtest\.json"):
         _write_json(tmp_path / "backtest.json", {"a": 1})
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -22,7 +22,8 @@ from sla_sim.cli.common import (
 __all__ = ["register"]
 
 
-SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist")}
+SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist"),
+           "maven": ("sales_pipeline.csv", "preset:maven")}
 
 
 def _sample_args(args: argparse.Namespace) -> None:
