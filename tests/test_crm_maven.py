@@ -69,6 +69,12 @@ def test_maven_rolling_origins_compare_the_ae_side(maven_rolling) -> None:
         cal = bt.calibration
         assert "opportunity_table" in cal.checks
         assert all(e.value == 0.99 for e in cal.estimates if e.path.endswith("sql_rate"))
+        # the agents' open deals and the cycle's tail, both in the export, set the capacity
+        # and the warm-up: the base's cap (80) and warm-up (90 days) would starve the pipeline
+        assert cal.scenario.ae.max_open_opportunities == cal.get(
+            "ae.max_open_opportunities").value > preset("default").ae.max_open_opportunities
+        assert cal.scenario.horizon.warmup_days > 90
+        assert "warm_up" in cal.checks
         t = bt.table.set_index("metric")
         judged = bt.table.dropna(subset=["inside"])
         assert set(judged["metric"]) == {"mqls", "opportunities", "wins", "won_within_7d",
@@ -82,8 +88,8 @@ def test_maven_rolling_origins_compare_the_ae_side(maven_rolling) -> None:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "measured 2 of 8 (2017-06-01) and 4 of 8 (2017-09-01) inside P10-P90, mean scaled error"
-    " 0.24 and 0.19 against the naive 0.17 and 0.15 (docs/forecasts.md): the engage-to-close"
+    "measured 1 of 8 (2017-06-01) and 4 of 8 (2017-09-01) inside P10-P90, mean scaled error"
+    " 0.20 and 0.16 against the naive 0.17 and 0.15 (docs/forecasts.md): the engage-to-close"
     " time comes in waves (the June cohort: 7% won within 7 days, 20% within 14, 26% within"
     " 60, 45% within 90) that neither a log-normal nor a gamma cycle has"))  # fmt: skip
 def test_maven_rolling_origins_bands_hold_and_beat_the_naive(maven_rolling) -> None:

@@ -15,8 +15,9 @@
    weeks before the origin (the 91 days the calibrated volume comes from under a trend), and
    its prediction interval (Student t: the fitted line's uncertainty at the test window's
    middle plus the weekly noise averaged over the window); each replication scales every
-   channel's volume by one draw from it. With a trend the per-channel volume intervals
-   are not drawn again (the trend's interval carries the volume uncertainty).
+   channel's volume in the test window by one draw from it (``Draws.log_trend``; the warm-up
+   keeps the calibrated volume, the level the past showed). With a trend the per-channel
+   volume intervals are not drawn again (the trend's interval carries the volume uncertainty).
 
 :func:`band_sources` splits the variance of each forecast metric across the replications into
 the three sources: the share explained by the trend draw, the further share explained by the
@@ -101,7 +102,7 @@ class Draws:
     """One scenario per replication and what was drawn for it."""
 
     scenarios: list[Scenario]
-    log_trend: np.ndarray  # (reps,) log multiplier of volumes (0 without a trend)
+    log_trend: np.ndarray  # (reps,) log multiplier of the test window's volumes (0: no trend)
     z: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> (reps,) summed normal draws
     drawn: list[str] = field(default_factory=list)  # paths drawn
 
@@ -126,14 +127,14 @@ def _transform(e: Any) -> tuple[str, float, float] | None:
 def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None = None,
                    parameters: bool = True) -> Draws:  # fmt: skip
     """``reps`` scenarios, each with its own draw of the calibrated parameters (when
-    ``parameters``) and of the volume trend (when given); drawn once, up front."""
+    ``parameters``), and the volume trend's multipliers of the test window (when given);
+    drawn once, up front."""
     from sla_sim.scenario.io import validate
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, 211]))
     base = cal.scenario
     thr = base.mql_threshold_points
     beta = {c.name: c.score_beta for c in base.channels}
-    lpm = {c.name: c.leads_per_month for c in base.channels}
     plan = []
     for e in cal.estimates if parameters else []:
         if e.exact or not _SCALAR.match(e.path):
@@ -185,10 +186,6 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
                 ch[rest] = v
             else:
                 data = _set_scalar(data, path, v)
-        m = math.exp(log_m[r])
-        for c in data["channels"]:
-            c["leads_per_month"] = (c["leads_per_month"] if trend is None or
-                                    c["name"] not in lpm else c["leads_per_month"] * m)
         out.append(validate(data, source=f"predictive draw {r}"))
     return Draws(out, np.asarray(log_m, float), z, [e.path for e, _ in plan])
 

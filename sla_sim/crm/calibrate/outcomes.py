@@ -33,7 +33,11 @@ from sla_sim.crm.survival import (
 from sla_sim.events import CODE
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.distributions import LogNormal
+from sla_sim.scenario.schema import HorizonSpec
 from sla_sim.stats import wilson_interval
+
+WARMUP_DAYS_MAX = int(next(m.le for m in HorizonSpec.model_fields["warmup_days"].metadata
+                           if hasattr(m, "le")))  # the schema's bound
 
 
 class Outcomes(Steps):
@@ -192,7 +196,28 @@ class Outcomes(Steps):
                 self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
                          f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
                 self.updates.pop(f"channels[{name}].cycle_days.cv")
+                self._warm_up_covers(f, f"{start_field} to close")
         self._deals(won)
+
+    def _warm_up_covers(self, f: Any, what: str) -> None:
+        """Lengthen the warm-up to the 95th percentile of a fitted duration (``f``: kind,
+        mean, cv in days): a shorter one starts the measured months with an emptier pipeline
+        than the export's (fewer old deals closing in them)."""
+        if f.kind == "lognormal":
+            s = math.sqrt(math.log1p(f.cv**2))
+            q95 = math.exp(math.log(f.mean) - s * s / 2 + 1.6448536269514722 * s)
+        elif f.kind == "gamma":
+            k = 1 / f.cv**2
+            q95 = float(stats.gamma.ppf(0.95, k, scale=f.mean / k))
+        else:
+            q95 = f.mean * math.log(20)
+        days = min(math.ceil(q95), WARMUP_DAYS_MAX)
+        if days > max(self.updates.get("horizon.warmup_days", 0),
+                      self.base.horizon.warmup_days):  # fmt: skip
+            self.updates["horizon.warmup_days"] = days
+            self.checks["warm_up"] = (f"{days} days: the 95th percentile of {what} (censored"
+                                      f" {f.kind} fit), so the simulated pipeline holds the"
+                                      " old opportunities still closing")  # fmt: skip
 
     def opportunity_table(self) -> None:
         """An opportunity table (every MQL opened an opportunity at its MQL time, e.g. Maven):
@@ -257,6 +282,7 @@ class Outcomes(Steps):
         except ValueError:
             return
         self.cure = f
+        self._warm_up_covers(f, f"{start_field} to won")
         self.checks["won_cure_model"] = {
             "p_ever_won": round(f.pi, 5), "p_ever_won_ci": [round(f.pi_ci[0], 5),
                                                             round(f.pi_ci[1], 5)],
