@@ -46,6 +46,20 @@ def test_maven_opportunity_table_calibrates_the_ae_side(maven) -> None:
         e.value for e in cal.estimates if e.path.endswith("cycle_days.mean"))
     # no invented MQLs: every row is an opportunity engaged at its MQL date
     assert cal.scenario.nurture.engage_probability == 0.0
+    # the most deals one agent held open at once (counted here from the table; a close before
+    # an open on the same day; open deals until the export) sets the AE cap, above the base's
+    end = pd.to_datetime(engaged["close_date"]).fillna(pd.Timestamp("2018-01-01"))
+    ev = pd.DataFrame({"agent": pd.concat([engaged["sales_agent"]] * 2),
+                       "t": pd.concat([pd.to_datetime(engaged["engage_date"]), end]),
+                       "step": [1] * len(engaged) + [-1] * len(engaged)})  # fmt: skip
+    ev = ev.sort_values(["agent", "t", "step"])
+    peak = int(ev.groupby("agent")["step"].cumsum().max())
+    assert cal.get("ae.max_open_opportunities").value == peak
+    base_cap = preset("default").ae.max_open_opportunities
+    assert cal.scenario.ae.max_open_opportunities == peak > base_cap
+    # the warm-up covers the cycle's tail, so the simulated pipeline holds the old deals
+    assert cal.scenario.horizon.warmup_days > 90
+    assert "warm_up" in cal.checks
 
 
 MAVEN_ORIGINS = ("2017-06-01", "2017-09-01")  # each test month followed 90 days by the export

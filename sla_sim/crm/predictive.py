@@ -7,10 +7,11 @@
    the logit scale for probabilities, on the log scale for positive quantities, centred on the
    estimate). The draws are made once, up front, from the intervals the calibration already
    computed: the calibration is never re-run per replication. Parameters are drawn
-   independently (their correlations are not kept). A forecast is about a *new* cohort: where
-   the calibration measured how P(ever won) varies between monthly cohorts beyond sampling
-   error (``checks.won_cohorts``), each replication also draws one cohort shock of that size,
-   common to all channels.
+   independently (their correlations are not kept), except that one pooled fit behind several
+   channels is drawn once for all of them. A forecast is about a *new* cohort: where the
+   calibration measured how monthly cohorts differ beyond sampling error
+   (``checks.won_cohorts``), each replication also draws one new cohort, common to all
+   channels: its P(ever won) and its speed (the mean time to win).
 3. **Volume trend**: a log-linear trend of the weekly counts of the last :data:`TREND_WEEKS`
    weeks before the origin (the 91 days the calibrated volume comes from under a trend), and
    its prediction interval (Student t: the fitted line's uncertainty at the test window's
@@ -228,7 +229,7 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
                 values[r][e.path], values[r][wpath] = float(q), float(min(w, 1.0))
     delay = float(cal.checks.get("won_cure_model", {}).get(
         "simulated_mql_to_opportunity_days", 0.0))
-    if tau_s > 0 and delay > 0:
+    if tau_s > 0:
         v = rng.standard_normal(reps)
         out["cohort speed"] = v
         k = np.exp(tau_s * v)
