@@ -187,6 +187,9 @@ def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
               f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
     if "nurture" in c:
         print(f"  nurture: {c['nurture']}")
+    for key, label in (("opportunity_table", "SDR step"), ("warm_up", "warm-up")):
+        if key in c:
+            print(f"  {label}: {c[key]}")
     for b in c.get("at_bound", []):
         print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
               file=sys.stderr)
