@@ -25,6 +25,7 @@ from sla_sim.metrics.backlog import Backlog, assignments
 from sla_sim.metrics.capacity import RepShifts, level_mean_max, rep_busy_hours
 from sla_sim.metrics.clauses import BREACHED, MET, NOT_STARTED, PENDING, judge
 from sla_sim.metrics.episodes import EP_BASE, _KeyIndex, build_episodes
+from sla_sim.metrics.joins import bin_counts
 
 FEB_H = 28 * 24.0
 
@@ -479,3 +480,15 @@ def test_a_level_that_changes_exactly_at_the_window_start_counts_from_its_new_va
         pytest.approx(2.0 / 5.0), 1.0)
     # a fall and a rise at t0 (the fall counted first) leave the level as it was
     assert level_mean_max(np.array([0.0, 5.0]), np.array([5.0]), 5.0, 10.0) == (1.0, 1.0)
+
+
+def test_bin_counts_equal_a_binary_search_and_bincount() -> None:
+    """Counts of times per bin of ascending edges equal numpy's searchsorted (right) and
+    bincount: a time equal to an edge counts in the bin it opens, NaN and inf in the last."""
+    edges = np.array([0.0, 10.0, 10.0, 20.5, 40.0])
+    rng = np.random.default_rng(7)
+    t = np.concatenate([rng.uniform(-5.0, 45.0, 500), edges, [np.nan, np.inf, -np.inf, -0.0]])
+    want = np.bincount(np.searchsorted(edges, t, side="right"), minlength=len(edges) + 1)
+    assert bin_counts(t, edges).tolist() == want.tolist()
+    assert bin_counts(t[:0], edges).tolist() == [0] * 6
+

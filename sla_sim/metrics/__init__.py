@@ -25,6 +25,7 @@ from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
+from sla_sim.metrics.joins import bin_counts
 from sla_sim.scenario.schema import Scenario, SLASpec
 from sla_sim.stats import percentiles
 
@@ -66,8 +67,8 @@ def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any
     edges = [win.start_h, *(m.end_h for m in months)]
     if months and all(m.start_h == e for m, e in zip(months, edges, strict=False)) and (
             edges[-1] == win.end_h):  # fmt: skip
-        per_month = {code: np.bincount(np.searchsorted(edges, tc, side="right"),
-                                       minlength=len(edges) + 1)[1:len(edges)]
+        e = np.asarray(edges, dtype=np.float64)
+        per_month = {code: bin_counts(np.asarray(tc, dtype=np.float64), e)[1:len(edges)]
                      for code, tc in event_t.items()}  # fmt: skip
         out = [{code: int(c[i]) for code, c in per_month.items()} for i in range(len(months))]
         return [*out, {code: int(c.sum()) for code, c in per_month.items()}]

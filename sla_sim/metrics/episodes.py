@@ -150,9 +150,9 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
     times, disp_code, n_att, att_pos, att_num, att_t = episode_times(
         *rows, np.asarray(ev, dtype=np.int16), np.asarray(cols["lead"], dtype=np.int64),
         np.asarray(cols["episode"], dtype=np.int16), np.asarray(t, dtype=np.float64),
-        np.asarray(cols["attempt"], dtype=np.int16), key, table, *grid)
+        np.asarray(cols["attempt"], dtype=np.int16), key, table, *grid, attempts_required - 1)
     attempts = AttemptRows(len(key), att_pos, att_num, att_t)
-    routed, assigned, contact, disposition = times
+    routed, assigned, contact, disposition, first_attempt, kth_attempt = times
     return Episodes(
         key=key,
         lead=key // EP_BASE,
@@ -160,8 +160,8 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
         mql=mql_t,
         routed=routed,
         assigned=assigned,
-        first_attempt=attempts.first(0),
-        kth_attempt=attempts.first(attempts_required - 1),
+        first_attempt=first_attempt,
+        kth_attempt=kth_attempt,
         contact=contact,
         disposition=disposition,
         disposition_code=disp_code,

@@ -1,5 +1,6 @@
 """Compiled (numba) passes of the metrics over an event log's columns: one pass that joins every
-row of the log on its MQL episode (:func:`episode_times`).
+row of the log on its MQL episode (:func:`episode_times`), and counts of times per month
+(:func:`bin_counts`).
 
 Compiled once per machine (a few seconds) and cached on disk beside this file (``cache=True``,
 in ``sla_sim/metrics/__pycache__``, or ``NUMBA_CACHE_DIR``); :func:`warm_up` loads it at set-up,
@@ -51,20 +52,21 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
                   sql: np.ndarray, disq: np.ndarray, recycled: np.ndarray,
                   attempts: np.ndarray, event: np.ndarray, lead: np.ndarray,
                   episode: np.ndarray, time: np.ndarray, attempt: np.ndarray, keys: np.ndarray,
-                  table: np.ndarray, lead0: int, ep0: int, n_lead: int, width: int,
+                  table: np.ndarray, lead0: int, ep0: int, n_lead: int, width: int, kth: int,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                              np.ndarray]:  # fmt: skip
     """The rows of each event (their positions in the log) joined on their episode (``keys``:
     the episodes' sorted keys, found by :func:`_find`).
 
-    Returns ``times`` (4, n): the earliest time per episode of its routed, assigned, contact
-    and disposition (sql, disqualified, recycled) rows (NaN if none, or not finite);
+    Returns ``times`` (6, n): the earliest time per episode of its routed, assigned, contact
+    and disposition (sql, disqualified, recycled) rows, of its attempt rows number 0 and number
+    ``kth`` (NaN if none, or not finite);
     ``disp_code``: the event of the disposition row of each episode that comes last in the
     log (-1 if none); ``n_att``: attempt rows per episode; and per attempt row, in the order
     given, its episode position (-1: none), number and time.
     """
     n = len(keys)
-    times = np.full((4, n), np.inf)
+    times = np.full((6, n), np.inf)
     last = np.full(n, -1, dtype=np.int64)  # the disposition row last in the log
     groups = (routed, assigned, contact, sql, disq, recycled)
     for g in range(6):
@@ -91,11 +93,37 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
         att_pos[a], att_num[a], att_t[a] = p, attempt[i], time[i]
         if p >= 0:
             n_att[p] += 1
-    for j in range(4):
+            if attempt[i] == 0:
+                _earlier(times, 4, p, time[i])
+            if attempt[i] == kth:
+                _earlier(times, 5, p, time[i])
+    for j in range(6):
         for p in range(n):
             if not np.isfinite(times[j, p]):
                 times[j, p] = np.nan
     return times, disp_code, n_att, att_pos, att_num, att_t
+
+
+@njit(cache=True, nogil=True)
+def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.bincount(np.searchsorted(edges, t, side="right"), minlength=len(edges) + 1)``:
+    how many of ``t`` lie before the first of the ascending ``edges``, between each two, and
+    from the last on (NaN counts last, as numpy sorts it)."""
+    m = len(edges)
+    out = np.zeros(m + 1, dtype=np.int64)
+    for x in t:
+        if np.isnan(x):
+            out[m] += 1
+            continue
+        lo, hi = 0, m
+        while lo < hi:  # the number of edges <= x
+            mid = (lo + hi) >> 1
+            if edges[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[lo] += 1
+    return out
 
 
 def warm_up() -> None:
@@ -108,5 +136,6 @@ def warm_up() -> None:
     for table in (np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp)):  # both look-ups
         episode_times(rows, rows, rows, rows, rows, rows, rows, i16,
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
-                      np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1)  # fmt: skip
+                      np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
+    bin_counts(np.zeros(2), np.zeros(2))
     _warm = True
