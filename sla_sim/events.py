@@ -163,7 +163,9 @@ class EventLog:
             parts.append(_rows_to_columns(self.rows))
         if not parts:
             return {c: np.empty(0, dtype=d) for c, d in zip(COLUMNS, _DTYPES, strict=True)}
-        return {c: np.concatenate([_packed(p[c], d) for p in parts])
+        # each part cast to the column's type as it is copied (astype's casting; a strided
+        # column of a compiled loop's row array is read in place, not copied first)
+        return {c: np.concatenate([p[c] for p in parts], dtype=d, casting="unsafe")
                 for c, d in zip(COLUMNS, _DTYPES, strict=True)}  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
@@ -189,12 +191,6 @@ class EventLog:
         df["channel"] = _labels(self.leads["channel"], self.channels)
         df["segment"] = _labels(self.leads["segment"], self.segments)
         return df
-
-
-def _packed(x: np.ndarray, dtype: Any) -> np.ndarray:
-    """``x`` as ``dtype``, its items side by side (a strided column, e.g. of a compiled loop's
-    row array, is copied: concatenating it as it is would be slower)."""
-    return x.astype(dtype) if x.dtype != dtype or x.strides[0] > x.itemsize else x
 
 
 def rows_by_event(event: np.ndarray) -> list[np.ndarray]:
