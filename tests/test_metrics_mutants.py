@@ -22,7 +22,13 @@ from sla_sim.events import CODE, COLUMNS, rows_by_event
 from sla_sim.horizon import month_window
 from sla_sim.metrics import DAYS_PER_MONTH, basis_months, measure, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
-from sla_sim.metrics.capacity import RepShifts, level_mean_max, rep_busy_hours
+from sla_sim.metrics.capacity import (
+    RepShifts,
+    business_hours_between,
+    cum_hours_many,
+    level_mean_max,
+    rep_busy_hours,
+)
 from sla_sim.metrics.clauses import BREACHED, MET, NOT_STARTED, PENDING, judge
 from sla_sim.metrics.episodes import EP_BASE, _KeyIndex, build_episodes
 from sla_sim.metrics.joins import bin_counts
@@ -491,4 +497,25 @@ def test_bin_counts_equal_a_binary_search_and_bincount() -> None:
     want = np.bincount(np.searchsorted(edges, t, side="right"), minlength=len(edges) + 1)
     assert bin_counts(t, edges).tolist() == want.tolist()
     assert bin_counts(t[:0], edges).tolist() == [0] * 6
+
+
+@pytest.mark.parametrize("always_open", [False, True], ids=["office", "open"])
+def test_compiled_business_hours_equal_the_calendars(always_open: bool) -> None:
+    """The metrics' compiled business hours equal the calendar's own, bit for bit: before the
+    first interval, inside and between intervals, at their bounds, across a daylight-saving
+    change, after the last, at infinities and NaN."""
+    spec = CalendarSpec(timezone="Europe/Berlin", working_days=[0, 1, 2, 3, 4], start_hour=9,
+                        end_hour=17.5, holidays=[dt.date(2026, 3, 30)],
+                        always_open=always_open)  # fmt: skip
+    cal = BusinessCalendar(spec, dt.datetime(2026, 3, 20, tzinfo=dt.UTC), 24 * 20.0)
+    rng = np.random.default_rng(3)
+    bounds = np.concatenate([cal.starts, cal.ends]) if not always_open else np.zeros(0)
+    t = np.concatenate([rng.uniform(-30.0, 24 * 22.0, 400), bounds, bounds - 1e-9,
+                        [np.nan, np.inf, -np.inf, -0.0, 0.0]])  # fmt: skip
+    want = cal.cum_hours_many(t)
+    got = cum_hours_many(cal, t)
+    assert np.array_equal(got, want, equal_nan=True)
+    t0, t1 = t[:200], t[200:400]
+    assert np.array_equal(business_hours_between(cal, t0, t1),
+                          cal.business_hours_between_many(t0, t1), equal_nan=True)
 

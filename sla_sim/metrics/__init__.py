@@ -21,7 +21,7 @@ from sla_sim.calendar import BusinessCalendar, CalendarSpec, shared_calendar
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import TOTAL, Period, Window, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
-from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts
+from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts, business_hours_between
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
@@ -218,7 +218,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     for ti, cal in enumerate(cals):
         m = (ep.team == ti) & ~np.isnan(ep.first_attempt)
         if m.any():
-            response_bh[m] = cal.business_hours_between_many(ep.mql[m], ep.first_attempt[m])
+            response_bh[m] = business_hours_between(cal, ep.mql[m], ep.first_attempt[m])
     shifts = RepShifts(cols, by_event)  # staffing plans: reps' own working intervals
     reps = [(cal, team.reps) for ti, (cal, team) in enumerate(zip(cals, scenario.teams,
             strict=True)) if ti not in shifts.teams]  # fmt: skip

@@ -1,6 +1,6 @@
 """Compiled (numba) passes of the metrics over an event log's columns: one pass that joins every
-row of the log on its MQL episode (:func:`episode_times`), and counts of times per month
-(:func:`bin_counts`).
+row of the log on its MQL episode (:func:`episode_times`), counts of times per month
+(:func:`bin_counts`) and business hours to many times (:func:`cum_hours`).
 
 Compiled once per machine (a few seconds) and cached on disk beside this file (``cache=True``,
 in ``sla_sim/metrics/__pycache__``, or ``NUMBA_CACHE_DIR``); :func:`warm_up` loads it at set-up,
@@ -126,6 +126,35 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True, nogil=True)
+def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              cum_starts: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:meth:`sla_sim.calendar.BusinessCalendar.cum_hours_many` of a calendar with working
+    intervals [``starts``, ``ends``) and the working hours before each (``cum_starts``): the
+    same expression per time, in one pass (0 before the first interval, NaN for NaN)."""
+    out = np.empty(len(t))
+    n = len(starts)
+    for k in range(len(t)):
+        x = t[k]
+        if np.isnan(x):
+            out[k] = np.nan
+            continue
+        lo, hi = 0, n
+        while lo < hi:  # the number of intervals starting at or before x
+            mid = (lo + hi) >> 1
+            if starts[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == 0:
+            out[k] = 0.0
+            continue
+        j = lo - 1
+        e = ends[j]
+        out[k] = (cum_starts[j] + (x if x < e else e)) - starts[j]
+    return out
+
+
 def warm_up() -> None:
     """Load (or, the first time on a machine, compile and cache) the compiled metric passes,
     once per process, by running them on a two-row log."""
@@ -138,4 +167,5 @@ def warm_up() -> None:
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
+    cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
     _warm = True
