@@ -39,7 +39,7 @@ ensure_venv() {
   # The fast engine's compiled loop and the metrics' compiled passes (numba) are built once
   # per checkout and cached on disk beside their source, so no replication, worker or planner
   # page pays the compile
-  if ! ls sla_sim/model/__pycache__/kernel*.nbi sla_sim/metrics/__pycache__/joins*.nbi \
+  if ! ls sla_sim/model/__pycache__/kernel*.nbi sla_sim/metrics/__pycache__/kernels*.nbi \
       >/dev/null 2>&1; then
     echo "dev.sh: compiling the fast engine once (about a minute; cached afterwards)" >&2
     "$VENV/bin/python" -c "from sla_sim.batch.worker import warm_up; warm_up()"

@@ -242,14 +242,14 @@ def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory(
     beside the fast engine, and (glibc) keeps freed memory for the next replication."""
     import platform
 
-    from sla_sim.metrics import joins
+    from sla_sim.metrics import kernels
     from sla_sim.model import funnel
 
-    joins.warm_up()  # loads (compiles the first time) the passes on a two-row log
-    assert joins._warm
+    kernels.warm_up()  # loads (compiles the first time) the passes on a two-row log
+    assert kernels._warm
     called: list[str] = []
     monkeypatch.setattr(funnel, "warm_up", lambda: called.append("engine"))
-    monkeypatch.setattr(joins, "warm_up", lambda: called.append("metrics"))
+    monkeypatch.setattr(kernels, "warm_up", lambda: called.append("metrics"))
     worker.warm_up()
     assert sorted(called) == ["engine", "metrics"]
     if platform.libc_ver()[0] == "glibc":

@@ -31,7 +31,7 @@ from sla_sim.metrics.capacity import (
 )
 from sla_sim.metrics.clauses import BREACHED, MET, NOT_STARTED, PENDING, judge
 from sla_sim.metrics.episodes import EP_BASE, _KeyIndex, build_episodes
-from sla_sim.metrics.joins import bin_counts
+from sla_sim.metrics.kernels import bin_counts
 
 FEB_H = 28 * 24.0
 

@@ -77,10 +77,10 @@ def warm_up() -> None:
     """Set up this process for replications: load (or, the first time on a machine, compile
     and cache) all compiled code a replication runs — the fast engine's event loop
     (:func:`sla_sim.model.funnel.warm_up`) and the metrics' compiled passes
-    (:func:`sla_sim.metrics.joins.warm_up`) — and keep freed memory for the next replication
+    (:func:`sla_sim.metrics.kernels.warm_up`) — and keep freed memory for the next replication
     (:func:`keep_freed_memory`). Called at set-up (pools before they fork, planner and Dask
     workers) so that no replication pays it; later calls return at once."""
-    from sla_sim.metrics.joins import warm_up as warm_metrics
+    from sla_sim.metrics.kernels import warm_up as warm_metrics
     from sla_sim.model.funnel import warm_up as warm_engine
 
     keep_freed_memory()

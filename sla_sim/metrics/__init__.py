@@ -25,7 +25,7 @@ from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts, business_ho
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
-from sla_sim.metrics.joins import bin_counts
+from sla_sim.metrics.kernels import bin_counts
 from sla_sim.scenario.schema import Scenario, SLASpec
 from sla_sim.stats import percentiles
 

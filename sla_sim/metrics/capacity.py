@@ -6,7 +6,7 @@ import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
-from sla_sim.metrics.joins import cum_hours
+from sla_sim.metrics.kernels import cum_hours
 
 
 def cum_hours_many(cal: BusinessCalendar, t: np.ndarray) -> np.ndarray:

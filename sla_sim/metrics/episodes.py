@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sla_sim.events import CODE, rows_by_event
-from sla_sim.metrics.joins import episode_times
+from sla_sim.metrics.kernels import episode_times
 
 EP_BASE = 1 << 16  # key = lead * EP_BASE + episode
 
