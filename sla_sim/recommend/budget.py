@@ -4,7 +4,7 @@ The request's cost check (``sla-sim recommend`` refuses a request over the cost 
 anything runs) multiplies this count by the cost of one replication. It follows the engine
 (:mod:`sla_sim.recommend.engine`) stage by stage and is an upper bound of what it simulates:
 
-* **volumes**: :data:`~sla_sim.recommend.engine.VOLUME_PASSES` probes of ``min_reps`` each;
+* **volumes**: :data:`~sla_sim.recommend.VOLUME_PASSES` probes of ``min_reps`` each;
 * per **revenue pass** (two when the staffed plan may miss the revenue confidence and the
   volumes are searched again):
 
@@ -34,6 +34,16 @@ from typing import Any
 from sla_sim.recommend import sensitivity, staffing
 from sla_sim.recommend.commitments import HANDOFF_MENU
 from sla_sim.recommend.keep import DAYS_MENU
+
+#: First-touch windows of the trade-off menu, business hours (issue 10).
+FIRST_TOUCH_MENU = (0.5, 1.0, 2.0, 4.0, 8.0)
+#: Volume passes: simulate, rescale to the revenue confidence, simulate again, rescale.
+VOLUME_PASSES = 2
+#: Headcount searches at most: the second after volumes are raised for a missed revenue
+#: confidence on the staffed plan.
+REVENUE_PASSES = 2
+#: Replications per sensitivity move (common random numbers make the differences precise).
+SENSITIVITY_REPS = 8
 
 
 def search_candidates(span: int) -> int:
@@ -78,7 +88,6 @@ def request_bound(sc: Any, *, reps: int, max_headcount: int, keep: tuple[str, ..
                   tornado: bool = True, menu: tuple[float, ...] | None = None,
                   revenue_target: float | None = None) -> dict[str, int]:  # fmt: skip
     """:func:`replication_bound` of a request as ``recommend`` would run it (its defaults)."""
-    from sla_sim.recommend import engine
     from sla_sim.recommend.keep import any_kept, kept_levers
 
     kept = kept_levers(tuple(keep), sc)
@@ -86,16 +95,17 @@ def request_bound(sc: Any, *, reps: int, max_headcount: int, keep: tuple[str, ..
     target = sc.sla.revenue_target_per_month if revenue_target is None else revenue_target
     volumes = not kept["volumes"] and target > 0
     mn = min(reps, min_reps or 10)
-    sreps = min(reps, sensitivity_reps or max(2, min(reps, engine.SENSITIVITY_REPS)))
-    windows = len(set(engine.FIRST_TOUCH_MENU if menu is None else menu)
+    sreps = min(reps, sensitivity_reps or max(2, min(reps, SENSITIVITY_REPS)))
+    windows = len(set(FIRST_TOUCH_MENU if menu is None else menu)
                   | {sc.sla.first_touch_within_business_hours})  # fmt: skip
     return replication_bound(
         reps=reps, min_reps=mn, max_headcount=max_headcount, windows=windows,
-        volumes_searched=volumes, revenue_passes=engine.REVENUE_PASSES if volumes else 1,
-        volume_passes=engine.VOLUME_PASSES, policies=staffing.all_policies(sc, free, kept),
+        volumes_searched=volumes, revenue_passes=REVENUE_PASSES if volumes else 1,
+        volume_passes=VOLUME_PASSES, policies=staffing.all_policies(sc, free, kept),
         free_teams=len(free), ae_searched=not kept["ae"],
         kept_any=any_kept(kept), tornado=tornado,
         sensitivity_reps=sreps)
 
 
-__all__ = ["replication_bound", "request_bound", "search_candidates"]
+__all__ = ["FIRST_TOUCH_MENU", "REVENUE_PASSES", "SENSITIVITY_REPS", "VOLUME_PASSES",
+           "replication_bound", "request_bound", "search_candidates"]

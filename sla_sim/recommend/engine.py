@@ -42,6 +42,12 @@ from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
 from sla_sim.recommend import analytic, budget, commitments, revenue, sensitivity, staffing
 from sla_sim.recommend import keep as keeplib
+from sla_sim.recommend.budget import (
+    FIRST_TOUCH_MENU,
+    REVENUE_PASSES,
+    SENSITIVITY_REPS,
+    VOLUME_PASSES,
+)
 from sla_sim.recommend.commitments import HANDOFF_MENU, Commitment
 from sla_sim.recommend.search import (
     STOP_LEVEL,
@@ -54,19 +60,10 @@ from sla_sim.recommend.search import (
 from sla_sim.scenario.io import _index, _split
 from sla_sim.scenario.schema import Scenario, SLASpec
 
-#: First-touch windows of the trade-off menu, business hours (issue 10).
-FIRST_TOUCH_MENU = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: Volume passes: simulate, rescale to the revenue confidence, simulate again, rescale.
-VOLUME_PASSES = 2
-#: Headcount searches at most: the second after volumes are raised for a missed revenue
-#: confidence on the staffed plan.
-REVENUE_PASSES = 2
 #: A volume pass whose rescaling is within this relative step ends the volume stage.
 VOLUME_TOLERANCE = 0.02
 #: Lowest and highest confidence a request may ask for.
 CONFIDENCE_RANGE = (0.5, 0.999)
-#: Replications per sensitivity move (common random numbers make the differences precise).
-SENSITIVITY_REPS = 8
 #: The schema's largest team and AE count.
 SCHEMA_MAX = 500
 #: Headcount a search may reach before the request is declared infeasible.
