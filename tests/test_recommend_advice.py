@@ -201,6 +201,12 @@ def test_panel_note_lists_what_changed_on_both_sides_and_the_cost(pair) -> None:
     assert any("leads/month" in c for c in changes["marketing"])
     assert any("MQL commitment" in c for c in changes["marketing"])
     assert any("SDRs" in c or "policy" in c for c in changes["sales"])
+    sc = micro()
+    levers = recommendation_changes(sc, Policy("due_first", "immediate", "weekend rota", 2.0,
+                                               0.5).apply(sc, ["sdr"]))["sales"]
+    assert any("weekend and holiday rota" in c for c in levers)
+    assert any("active-lead cap" in c for c in levers)
+    assert any("follow-up cadence" in c for c in levers)
     note = recommendation_html(four)
     assert "per month" in note
     assert "<b>marketing</b>" in note
