@@ -22,8 +22,8 @@ anything runs) multiplies this count by the cost of one replication. It follows 
 
 A policy that orders work by SLA deadlines (``deadline_first``) is simulated once per SLA
 variant it is judged under (its behaviour reads the SLA): its SDR candidates are simulated for
-the window being decided only, and its AE candidates and final plan once per handoff window
-(and per window of the menu and day window of a kept plan).
+the window being decided only, its AE candidates for the plan's own SLA only, and its final
+plan once per handoff window (and per window of the menu and day window of a kept plan).
 """
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ def replication_bound(*, reps: int, min_reps: int, max_headcount: int, windows: 
     # short-listed policies search the requested window only
     chosen = windows * cands if reads_sla else min(max_headcount, windows * cands)
     sdr = ((n_pol - 1) * cands + chosen) * reps if free_teams else windows * reps
-    ae_per = 1 + len(HANDOFF_MENU) if reads_sla else 1
-    ae = (cands if ae_searched else 0) * reps * ae_per
+    ae = (cands if ae_searched else 0) * reps
     final_per = (1 + len(HANDOFF_MENU) + windows
                  + (2 * len(DAYS_MENU) if kept_any else 0)) if reads_sla else 1  # fmt: skip
     out = {"volumes": volume_passes * min_reps if volumes_searched else 0,

@@ -40,6 +40,7 @@ from sla_sim.batch.results import package_version, scenario_hash
 from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
+from sla_sim.model.policies import reads_sla
 from sla_sim.recommend import analytic, budget, commitments, revenue, sensitivity, staffing
 from sla_sim.recommend import keep as keeplib
 from sla_sim.recommend.budget import (
@@ -415,8 +416,12 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                    wanted: list[SLASpec] = wanted_slas, days: np.ndarray = days) -> bool:
             cand = _with(sc1, ae=n)
 
+            # the handoff windows are judged on the same replications, unless the plan reads
+            # the SLA (deadline_first): then only the final plan is simulated under each
+            slas = [sc1.sla] if reads_sla(cand) else wanted
+
             def cells(k: int) -> list[CellP]:
-                ev.ensure([(cand, wanted)], k, desc="AE candidates")
+                ev.ensure([(cand, slas)], k, desc="AE candidates")
                 return per_month(commitments.ae_met(ev, ev.values(cand, sc1.sla, k), days),
                                  STOP_LEVEL)  # fmt: skip
 
