@@ -24,6 +24,7 @@ from sla_sim.model.funnel import FunnelModel
 from sla_sim.model.leads import LEAD_FIELDS, WORK_FIELDS, LeadDraws
 from sla_sim.scenario.distributions import Constant
 from sla_sim.scenario.schema import (
+    AESpec,
     ChannelSpec,
     ContactSpec,
     FollowUpSpec,
@@ -63,6 +64,7 @@ def hand_scenario(**changes: Any) -> Scenario:
                                                       attempt_decay=1.0)),
         "nurture": NurtureSpec(max_days=30.0),
         "sla": SLASpec(attempts_required=1),
+        "ae": AESpec(selling_hours_per_opportunity=0.0),  # the slot cap alone, at any hour
     }
     data.update(changes)
     return Scenario(**data)
@@ -684,8 +686,6 @@ def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> No
     the next two wait, first come first served, and each opens when AE 0's opportunity
     closes; later SQLs find the slots freed and go to AE 0 (the first of the least loaded).
     An opportunity due to close exactly at the horizon end (912 h) stays open."""
-    from sla_sim.scenario.schema import AESpec
-
     reach = (0.1, 0.9)
     leads = [lead(t=9.0, u_contact=reach, u_q=0.0, cycle=5.0),
              lead(t=9.1, u_contact=reach, u_q=0.0, cycle=20.0),
@@ -695,7 +695,8 @@ def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> No
              lead(t=57.0, u_contact=reach, u_q=0.0, cycle=854.0)]
     sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
                                        max_active_leads=10)],
-                       ae=AESpec(count=2, max_open_opportunities=1))
+                       ae=AESpec(count=2, max_open_opportunities=1,
+                                 selling_hours_per_opportunity=0.0))
     model = run_hand(sc, leads, monkeypatch)
     assert log_rows(model, "sql", "opp_open", "won", "lost") == [
         (0, 1, 10.0, "sql", 0, 0, -1, None),
@@ -719,6 +720,49 @@ def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> No
     assert model.state == [1, 1, 1, 2, 1, 0]
     assert model.ae.open == [1, 0]
     assert not model.ae.queue
+
+
+def test_ae_selling_hours_on_the_ae_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two AEs, 2 selling hours an opportunity at a selling share of 0.5: 4 business hours of
+    the AE calendar (UTC 9-17) each, one opportunity at a time per AE. SQLs at 10, 11, 12, 13 h:
+    the first two open at once, the next two wait and open when an AE's hours end (14 h,
+    15 h), their 4 hours running over the night into Tuesday (34 h, 35 h). A cycle shorter
+    than the selling hours closes when they end (leads 2, 3 and 4). An SQL at 17:30 on Tuesday
+    (41.5 h) opens at Wednesday 09:00 (57 h), with the first of the equally loaded AEs; its
+    close at the horizon end (57 + 855 = 912 h) never comes."""
+    reach = (0.1, 0.9)
+    leads = [lead(t=9.0, u_contact=reach, u_q=0.0, cycle=5.0),
+             lead(t=9.1, u_contact=reach, u_q=0.0, cycle=20.0),
+             lead(t=9.2, u_contact=reach, u_q=0.0, cycle=1.0),
+             lead(t=9.3, u_contact=reach, u_q=0.0, cycle=0.5, u_win=0.9),
+             lead(t=33.0, u_contact=reach, u_q=0.0, cycle=2.0),
+             lead(t=40.5, u_contact=reach, u_q=0.0, cycle=855.0)]
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=10)],
+                       ae=AESpec(count=2, max_open_opportunities=5, calendar=UTC_CAL,
+                                 selling_hours_per_opportunity=2.0, selling_share=0.5))
+    model = run_hand(sc, leads, monkeypatch)
+    assert log_rows(model, "sql", "opp_open", "won", "lost") == [
+        (0, 1, 10.0, "sql", 0, 0, -1, None),
+        (0, 1, 10.0, "opp_open", -1, 0, -1, 4.0),
+        (1, 1, 11.0, "sql", 0, 0, -1, None),
+        (1, 1, 11.0, "opp_open", -1, 1, -1, 4.0),
+        (2, 1, 12.0, "sql", 0, 0, -1, None),  # both AEs selling: waits
+        (3, 1, 13.0, "sql", 0, 0, -1, None),
+        (2, 1, 14.0, "opp_open", -1, 0, -1, 4.0),  # AE 0's 4 hours on lead 0 end
+        (0, 1, 15.0, "won", -1, 0, -1, 1000.0),
+        (3, 1, 15.0, "opp_open", -1, 1, -1, 4.0),
+        (1, 1, 31.0, "won", -1, 1, -1, 1000.0),
+        (2, 1, 34.0, "won", -1, 0, -1, 1000.0),  # 14 + 1 h < 34 (3 h Monday, 1 h Tuesday)
+        (4, 1, 34.0, "sql", 0, 0, -1, None),
+        (4, 1, 34.0, "opp_open", -1, 0, -1, 4.0),  # AE 0 free again at 34
+        (3, 1, 35.0, "lost", -1, 1, -1, None),
+        (4, 1, 38.0, "won", -1, 0, -1, 1000.0),  # 34 + 2 h < 38
+        (5, 1, 41.5, "sql", 0, 0, -1, None),
+        (5, 1, 57.0, "opp_open", -1, 0, -1, 4.0),
+    ]
+    assert model.ae.open == [1, 0]
+    assert model.ae.busy == [False, False]
 
 
 # ---------------------------------------------------------------------- reconciliation

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from sla_sim.analysis import reverse_funnel, staffing
+from sla_sim.model.ae import work_business_hours
 from sla_sim.model.sdr import contact_curve
 from sla_sim.scenario.schema import Scenario
 
@@ -69,6 +70,7 @@ class AeGuess:
     cycle_days_mean: float
     open_opportunities_mean: float
     agents: int
+    selling_load_aes: float = 0.0  # AEs the selling hours keep busy (offered load)
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain fields, for the JSON export."""
@@ -259,7 +261,9 @@ def _fifo_compliance(t: np.ndarray, step: float, rate: np.ndarray, other: np.nda
 
 
 def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
-    """The analytic AE count: Little's law on open opportunities, Poisson quantile."""
+    """The analytic AE count: Little's law on open opportunities, Poisson quantile; with
+    selling time, at least square-root staffing on the selling hours' offered load (SQLs per
+    AE business hour x business hours each takes)."""
     fwd = reverse_funnel.forward(sc)
     by = fwd.set_index("channel")
     sqls = float(by.loc["total", "sqls"])
@@ -267,7 +271,11 @@ def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
     cycle = cycle / sqls if sqls > 0 else 0.0
     open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
     n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
-    return AeGuess(sqls, cycle, open_mean, n)
+    work_bh = work_business_hours(sc.ae)
+    load = sqls * work_bh / (sc.ae.calendar.weekly_hours() * DAYS_PER_MONTH / 7)
+    if load > 0:
+        n = max(n, staffing.square_root_staffing(load, 1 - coverage))
+    return AeGuess(sqls, cycle, open_mean, n, load)
 
 
 def volume_scale(sc: Scenario, revenue_per_month: float) -> float:

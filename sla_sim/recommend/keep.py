@@ -17,7 +17,7 @@ import numpy as np
 from sla_sim.recommend.commitments import (
     HANDOFF_MENU,
     Commitment,
-    ae_wait_days,
+    ae_wait_hours,
     status_of,
 )
 from sla_sim.recommend.search import Evaluator, met_matrix
@@ -101,7 +101,7 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
                 ev, ev.values(final, final.sla.model_copy(update={"handoff_within_hours": h}),
                               reps), "handoff"), c, reps) != "not met"), None)  # fmt: skip
         elif cm.clause == "ae_capacity":
-            w = ae_wait_days(ev, vals, days)
+            w = ae_wait_hours(ev, vals)
             tight = math.ceil(2 * float(np.max(np.quantile(w, c, axis=0)))) / 2
         w = cm.p_met_min
         out.append({"clause": cm.clause, "side": cm.side, "status": cm.status,
