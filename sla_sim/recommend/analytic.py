@@ -17,7 +17,10 @@ it (:mod:`sla_sim.recommend.search`). The approximations, stated so the output c
   must fit in ``reps * max_active_leads`` with probability ``coverage`` (Poisson). The guess is
   the larger of the two.
 * **AEs.** Open opportunities = SQLs per day x mean cycle days (Little); the AEs whose
-  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``.
+  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``. With
+  selling time, at least the square-root staffing of the selling hours' offered load: SQLs per
+  AE business hour x the business hours each opportunity takes
+  (``selling_hours_per_opportunity / selling_share``).
 """
 
 from __future__ import annotations
@@ -272,7 +275,7 @@ def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
     open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
     n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
     work_bh = work_business_hours(sc.ae)
-    load = sqls * work_bh / (sc.ae.calendar.weekly_hours() * DAYS_PER_MONTH / 7)
+    load = sqls * work_bh / (sc.ae.calendar.weekly_hours * WEEKS_PER_MONTH)
     if load > 0:
         n = max(n, staffing.square_root_staffing(load, 1 - coverage))
     return AeGuess(sqls, cycle, open_mean, n, load)
