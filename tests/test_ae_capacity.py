@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from sla_sim.events import CODE
-from sla_sim.model.ae import work_business_hours
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.distributions import Constant
 from sla_sim.scenario.io import set_path
@@ -99,7 +98,7 @@ def test_an_ae_sells_one_opportunity_at_a_time_in_its_business_hours(selling) ->
     exactly then (or at the next opening), so an AE opens as many opportunities as its
     business hours hold."""
     cols, model = selling
-    cal, work = model.ae_cal, work_business_hours(model.sc.ae)
+    cal, work = model.ae_cal, model.sc.ae.work_business_hours
     assert work == pytest.approx(2.0 / 0.34)
     o = rows(cols, "opp_open")
     t, ae = cols["time_h"][o], cols["rep"][o]

@@ -125,3 +125,21 @@ def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None
     # MQLs only: MQLs per month identified, no nurture MQLs added
     assert cal.get("channels[organic_search].mqls_per_month").value > 0
     assert cal.scenario.nurture.engage_probability == 0.0
+
+
+def test_calibrated_ae_selling_hours_carry_the_exported_flow(olist) -> None:
+    """The Olist export counts 22 AEs (opportunity owners) and implies about 650 opportunities a
+    month: the base's 6 selling hours each would need more AE hours than 22 AEs have, so the
+    calibration lowers them to what fills at most 80% of their selling hours, and says so."""
+    from sla_sim.analysis.reverse_funnel import forward
+    from sla_sim.crm.calibrate import calibrate
+    from sla_sim.crm.calibrate.capacity import AE_LOAD_BOUND
+
+    c = calibrate(olist.cut("2018-04-01"), preset("default"))
+    sc, e = c.scenario, c.get("ae.selling_hours_per_opportunity")
+    assert e.derived
+    assert e.value == sc.ae.selling_hours_per_opportunity < 6.0
+    sqls = float(forward(sc).set_index("channel").loc["total", "sqls"])
+    hours = sc.ae.count * sc.ae.calendar.weekly_hours * 365.25 / 12 / 7 * sc.ae.selling_share
+    load = sqls * sc.ae.selling_hours_per_opportunity / hours
+    assert AE_LOAD_BOUND - 0.01 < load <= AE_LOAD_BOUND

@@ -10,8 +10,9 @@ across replications is the probability of a breach.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -185,15 +186,22 @@ def _ae_hours(cols: dict[str, np.ndarray], by_event: list[np.ndarray], scenario:
               win: Window, opp_key: np.ndarray, opp_open_t: np.ndarray
               ) -> tuple[AEWaits, AESelling]:  # fmt: skip
     """The AE clause's waits (SQL to opportunity opened, AE business hours) and the AEs'
-    selling hours, on the AE calendar."""
-    cal = shared_calendar(scenario.ae.calendar, win.origin, win.end_h)
+    selling hours, on the AE calendar.
+
+    The calendar starts ``back`` whole days before the window's origin when the log has rows
+    before it (a CRM export's history before the measured window), and times are shifted by
+    as much, so that a selling block opened then is placed on working hours too."""
     sql_rows = by_event[CODE["sql"]]
     sql_t = cols["time_h"][sql_rows]
+    first = min(float(np.min(opp_open_t, initial=0.0)), float(np.min(sql_t, initial=0.0)))
+    back = 24.0 * math.floor(first / 24.0)  # <= 0
+    cal = shared_calendar(scenario.ae.calendar, win.origin + timedelta(hours=back),
+                          win.end_h - back)  # fmt: skip
     opened = _episode_time(episode_keys(cols, sql_rows), opp_key, opp_open_t)
     waits = AEWaits(sql_t, cal.business_hours_between_many(
-        sql_t, np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened)))
-    work = cols["value"][by_event[CODE["opp_open"]]]
-    return waits, AESelling(cal, scenario.ae.count, opp_open_t, work)
+        sql_t - back, np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened) - back))
+    return waits, AESelling(cal, scenario.ae.count, opp_open_t - back,
+                            scenario.ae.work_business_hours, back)
 
 
 def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> Measurement:

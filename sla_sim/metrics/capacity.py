@@ -124,22 +124,23 @@ class AEWaits:
 
 
 class AESelling:
-    """The AEs' selling work: each opportunity's block of AE business hours (the ``opp_open``
-    row's value) from its opening, on the AE calendar."""
+    """The AEs' selling work: each opportunity's block of ``work_bh`` AE business hours (the
+    scenario's, so that a CRM export is measured like a simulated run) from its opening, on the
+    AE calendar, whose hour 0 is at ``back`` (<= 0) of the window's hours."""
 
     def __init__(self, calendar: BusinessCalendar, count: int, open_t: np.ndarray,
-                 work_bh: np.ndarray) -> None:  # fmt: skip
-        timed = ~np.isnan(work_bh)
-        self.calendar, self.count = calendar, count
-        self.start = open_t[timed]
-        self.end = calendar.add_business_hours_many(self.start, work_bh[timed])
+                 work_bh: float, back: float = 0.0) -> None:  # fmt: skip
+        self.calendar, self.count, self.timed = calendar, count, work_bh > 0
+        self.back = back
+        self.start = open_t
+        self.end = calendar.add_business_hours_many(open_t, np.full(len(open_t), work_bh))
 
     def utilization(self, t0: float, t1: float, slots: float) -> float:
         """AE business hours spent on selling work in [t0, t1) / the AEs' business hours then;
-        ``slots`` (the share of opportunity slots in use) when the log has no selling hours (no
-        selling time, or a CRM export)."""
+        ``slots`` (the share of opportunity slots in use) without selling time."""
+        t0, t1 = t0 - self.back, t1 - self.back
         available = self.count * self.calendar.business_hours_between(t0, t1)
-        if not len(self.start) or available <= 0:
+        if not self.timed or available <= 0:
             return slots
         s, e = np.maximum(self.start, t0), np.minimum(self.end, t1)
         k = e > s

@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from sla_sim.model.funnel import FunnelModel
 
 
-def work_business_hours(spec: AESpec) -> float:
-    """Business hours of the AE calendar one opportunity's selling hours take (0: none)."""
-    return spec.selling_hours_per_opportunity / spec.selling_share
-
-
 class AEPool:
     """The AEs' open-opportunity slots and selling time, the SQL queue, and the open/close
     bookkeeping."""
@@ -43,7 +38,7 @@ class AEPool:
         self.open = [0] * spec.count
         self.busy = [False] * spec.count  # working an opportunity's selling hours
         self.cap = spec.max_open_opportunities
-        self.work_bh = work_business_hours(spec)
+        self.work_bh = spec.work_business_hours
         self.calendar = calendar
         self.queue: deque[int] = deque()
 

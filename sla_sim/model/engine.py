@@ -115,7 +115,6 @@ def run_fast(model: FunnelModel) -> None:
     """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
     log and the lead states to ``model.state``."""
     from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
-    from sla_sim.model.ae import work_business_hours
     from sla_sim.model.recycle import CHUNK
 
     sc, a, A = model.sc, model.arrays, model.n_attempts
@@ -174,7 +173,7 @@ def run_fast(model: FunnelModel) -> None:
     PF[K.P_FLOOR], PF[K.P_SPAN] = c.p_floor, c.p_initial - c.p_floor
     PF[K.P_RATE], PF[K.P_HL] = math.log(2.0) / c.half_life_hours, c.half_life_hours
     PF[K.P_AECAP] = sc.ae.max_open_opportunities
-    PF[K.P_AEWORK], PF[K.P_AEOPEN] = work_business_hours(sc.ae), cal.always_open
+    PF[K.P_AEWORK], PF[K.P_AEOPEN] = sc.ae.work_business_hours, cal.always_open
     PF[K.P_AEN] = len(cal.starts)
     PW = np.asarray([c.attempt_decay**k for k in range(A)], dtype=np.float64)
     CAD = np.asarray(model.cadence_h, dtype=np.float64)

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from sla_sim.analysis import reverse_funnel, staffing
-from sla_sim.model.ae import work_business_hours
 from sla_sim.model.sdr import contact_curve
 from sla_sim.scenario.schema import Scenario
 
@@ -274,7 +273,7 @@ def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
     cycle = cycle / sqls if sqls > 0 else 0.0
     open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
     n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
-    work_bh = work_business_hours(sc.ae)
+    work_bh = sc.ae.work_business_hours
     load = sqls * work_bh / (sc.ae.calendar.weekly_hours * WEEKS_PER_MONTH)
     if load > 0:
         n = max(n, staffing.square_root_staffing(load, 1 - coverage))

@@ -423,6 +423,11 @@ class AESpec(Spec):
         " hours are spent on it, and the AE clause is measured in its hours."
     )
 
+    @property
+    def work_business_hours(self) -> float:
+        """Business hours of the AE calendar one opportunity's selling hours take (0: none)."""
+        return self.selling_hours_per_opportunity / self.selling_share
+
 
 class SLASpec(Spec):
     """The agreement: commitments of marketing and of sales, per lead and per period."""

@@ -32,6 +32,9 @@ channels[*].cycle_days                 opportunity_opened_at, closed_at (censore
 channels[*].deal_value                 amount of won deals
 teams[*].reps, calendar hours          activity owners and times (or lead owners)
 ae.count                               opportunity_owner
+ae.selling_hours_per_opportunity       at most what lets the export's AEs (ae.count) carry the
+                                       calibrated opportunity flow (a bound, see
+                                       :meth:`.capacity.Capacity.bound_selling_hours`)
 =====================================  ===========================================
 
 The steps live in one module each, by what they estimate: :mod:`.volumes` (volumes and
@@ -67,6 +70,7 @@ def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Cal
     sc = cal.build(name or f"{base.name}_calibrated")
     if getattr(cal, "cure", None) is not None and "sql_at" not in cal.H:
         sc = cal.match_won_curve(sc, name or f"{base.name}_calibrated")
+    sc = cal.bound_selling_hours(sc)
     return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)
 
 

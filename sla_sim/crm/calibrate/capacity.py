@@ -7,13 +7,41 @@ import math
 import numpy as np
 import pandas as pd
 
+from sla_sim.analysis.reverse_funnel import forward
 from sla_sim.crm.calibrate.common import (
     _NS_PER_H,
     Steps,
 )
+from sla_sim.scenario import Scenario
+from sla_sim.scenario.io import set_path
+
+#: The share of the AEs' selling hours the calibrated opportunity flow may fill at most when
+#: the export counts the AEs: they did carry that flow, and below about 80 % load an M/G/c
+#: queue stays short, so the calibrated model does not invent an AE bottleneck the data lacks.
+AE_LOAD_BOUND = 0.8
 
 
 class Capacity(Steps):
+    def bound_selling_hours(self, sc: Scenario) -> Scenario:
+        """``sc`` with ``ae.selling_hours_per_opportunity`` lowered, if needed, so that the AEs
+        the export counts carry the calibrated opportunity flow (forward funnel SQLs a month)
+        within :data:`AE_LOAD_BOUND` of their selling hours. The export has no selling time:
+        the bound is derived (from identified quantities and the base's kept values)."""
+        hours = sc.ae.selling_hours_per_opportunity
+        if "ae.count" not in self.updates or not hours:
+            return sc
+        sqls = float(forward(sc).set_index("channel").loc["total", "sqls"])
+        selling = sc.ae.calendar.weekly_hours * 365.25 / 12 / 7 * sc.ae.selling_share
+        bound = math.floor(100 * AE_LOAD_BOUND * sc.ae.count * selling / sqls) / 100 if (
+            sqls > 0) else hours  # fmt: skip
+        if hours <= bound:
+            return sc
+        self.add("ae.selling_hours_per_opportunity", bound, (0.0, bound), "hours",
+                 f"at most {AE_LOAD_BOUND:.0%} of the {sc.ae.count} AEs' selling hours for the"
+                 f" calibrated {sqls:,.0f} opportunities a month ({self.base.name}: {hours:g})",
+                 sc.ae.count, "opportunity_owner", derived=True)  # fmt: skip
+        return set_path(sc, "ae.selling_hours_per_opportunity", max(bound, 0.01))
+
     def capacity(self) -> None:
         L = self.L
         att = getattr(self, "att", None)
