@@ -1,6 +1,7 @@
 """The fast engine against the SimPy reference, and how a replication scales with the funnel.
 
     python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
+                                [--against REF]
 
 (1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
     tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
@@ -9,6 +10,13 @@
 (2) Linear scaling: the default preset (30-day warm-up, one measured month) with the leads of
     every channel, the SDRs of every team and the AEs all multiplied by k; CPU seconds per
     replication for each k on each engine (mean of ``--scale-reps``) and the ratio T(k) / T(1).
+
+(3) With ``--against REF`` (a git commit of this repository, e.g. the one before the fast
+    engine): one default replication of this code (its default engine) against the code of
+    REF (its default engine), alternated in one process as in (1). REF's ``sla_sim`` is
+    extracted with ``git archive`` into a temporary folder and imported as ``sla_sim_ref``
+    (every ``sla_sim`` import renamed), so both versions run side by side; REF's metrics may
+    differ from today's (fewer metrics: less work), which the table says.
 
 Prints Markdown tables and, with ``--json``, writes the raw numbers. The machine is shared and
 its speed varies: read the ratios, not the seconds.
@@ -58,6 +66,57 @@ def default_ratio(pairs: int) -> dict[str, Any]:
             "ratio_fast_over_simpy": mean["fast"] / mean["simpy"]}  # fmt: skip
 
 
+def import_ref(ref: str, into: Path) -> Any:
+    """The package ``sla_sim`` of git commit ``ref``, imported as ``sla_sim_ref`` from ``into``."""
+    import importlib
+    import io
+    import re
+    import subprocess
+    import tarfile
+
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "sla_sim"], check=True,
+                         capture_output=True).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+        tf.extractall(into, filter="data")
+    kernel = into / "sla_sim" / "model" / "kernel.py"
+    same_kernel = kernel.exists() and kernel.read_bytes() == (
+        ROOT / "sla_sim" / "model" / "kernel.py").read_bytes()
+    (into / "sla_sim").rename(into / "sla_sim_ref")
+    for path in (into / "sla_sim_ref").rglob("*.py"):
+        path.write_text(re.sub(r"\bsla_sim\b", "sla_sim_ref", path.read_text(encoding="utf-8")),
+                        encoding="utf-8")  # fmt: skip
+    if same_kernel:  # the same compiled loop: load this checkout's cache instead of compiling
+        (into / "sla_sim_ref" / "model" / "kernel.py").write_text(
+            "from sla_sim.model.kernel import *  # noqa: F403\n", encoding="utf-8")
+    sys.path.insert(0, str(into))
+    return importlib.import_module("sla_sim_ref")
+
+
+def against(ref: str, pairs: int) -> dict[str, Any]:
+    """Section (3)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import_ref(ref, Path(tmp))
+        from sla_sim_ref.batch.worker import run_one as ref_run  # type: ignore[import-not-found]
+        from sla_sim_ref.scenario.presets import (  # type: ignore[import-not-found]
+            preset as ref_preset,
+        )
+
+        runs = {"now": (run_one, preset("default")), "ref": (ref_run, ref_preset("default"))}
+        out = {name: fn(sc, SEED, 999) for name, (fn, sc) in runs.items()}  # untimed
+        same_metrics = out["now"].keys == out["ref"].keys
+        times: dict[str, list[float]] = {e: [] for e in runs}
+        for r in range(pairs):
+            for e in ("now", "ref") if r % 2 == 0 else ("ref", "now"):
+                fn, sc = runs[e]
+                times[e].append(cpu(lambda fn=fn, sc=sc, r=r: fn(sc, SEED, r)))
+    mean = {e: sum(v) / len(v) for e, v in times.items()}
+    return {"ref": ref, "pairs": pairs, "cpu_s": times, "mean_cpu_s": mean,
+            "same_metrics": same_metrics,
+            "ratio_now_over_ref": mean["now"] / mean["ref"]}  # fmt: skip
+
+
 def scaled(k: int, engine: str) -> Scenario:
     """The short default scenario with leads, SDRs and AEs multiplied by ``k``."""
     sc = preset("default")
@@ -105,6 +164,14 @@ def markdown(res: dict[str, Any]) -> str:
     for f, p in zip(s["fast"], s["simpy"], strict=True):
         lines.append(f"| {f['k']} | {f['leads']:,} | {f['cpu_s']:.3f} ({f['ratio_to_1x']:.2f}×)"
                      f" | {p['cpu_s']:.3f} ({p['ratio_to_1x']:.2f}×) |")  # fmt: skip
+    a = res.get("against")
+    if a is not None:
+        lines += ["", "| one default replication (`run_one`, CPU s) | this code | "
+                  f"`{a['ref']}` | this / ref |", "|---|---|---|---|",
+                  f"| mean of {a['pairs']} alternated"
+                  f"{'' if a['same_metrics'] else ' (ref computes fewer metrics)'}"
+                  f" | {a['mean_cpu_s']['now']:.4f} | {a['mean_cpu_s']['ref']:.4f} |"
+                  f" **{a['ratio_now_over_ref']:.3f}×** |"]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -114,12 +181,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--scale", default="1,4,16", help="multipliers k in (2), comma-separated")
     ap.add_argument("--scale-reps", type=int, default=3, help="replications per k in (2)")
     ap.add_argument("--json", type=Path, default=None, help="write the raw results here")
+    ap.add_argument("--against", metavar="REF", default=None,
+                    help="also time this code against git commit REF's, alternated (3)")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
         ap.error("need --pairs >= 1, --scale-reps >= 1 and multipliers >= 1")
     warm_up()  # the compiled loop is loaded (or compiled and cached) before any timing
     res = {"default": default_ratio(args.pairs), "scaling": scaling(ks, args.scale_reps)}
+    if args.against is not None:
+        res["against"] = against(args.against, args.pairs)
     print(markdown(res))
     if args.json is not None:
         args.json.write_text(json.dumps(res, indent=2), encoding="utf-8")

@@ -99,10 +99,10 @@ class EventLog:
                 "lead": np.asarray(lead, dtype=np.int64),
                 "episode": np.broadcast_to(np.asarray(episode, dtype=np.int16), n),
                 "time_h": np.asarray(time_h, dtype=np.float64),
-                "event": np.full(n, CODE[event], dtype=np.int16),
+                "event": np.broadcast_to(np.int16(CODE[event]), n),
                 "team": np.broadcast_to(np.asarray(team, dtype=np.int16), n),
-                "rep": np.full(n, -1, dtype=np.int32),
-                "attempt": np.full(n, -1, dtype=np.int16),
+                "rep": np.broadcast_to(np.int32(-1), n),
+                "attempt": np.broadcast_to(np.int16(-1), n),
                 "value": np.broadcast_to(np.asarray(value, dtype=np.float64), n),
             }
         )
@@ -116,11 +116,10 @@ class EventLog:
         if self.rows:  # keep the recorded order: earlier rows first
             self._bulk.append(_rows_to_columns(self.rows))
             self.rows = []
-        cols = {"lead": ints[:, 0], "episode": ints[:, 1], "time_h": floats[:, 0],
-                "event": ints[:, 2], "team": ints[:, 3], "rep": ints[:, 4],
-                "attempt": ints[:, 5], "value": floats[:, 1]}  # fmt: skip
-        self._bulk.append({c: np.ascontiguousarray(cols[c], dtype=d)
-                           for c, d in zip(COLUMNS, _DTYPES, strict=True)})  # fmt: skip
+        # kept as views: the columns are cast to the log's dtypes once, when they are built
+        self._bulk.append({"lead": ints[:, 0], "episode": ints[:, 1], "time_h": floats[:, 0],
+                           "event": ints[:, 2], "team": ints[:, 3], "rep": ints[:, 4],
+                           "attempt": ints[:, 5], "value": floats[:, 1]})  # fmt: skip
 
     def columns(self, sort: bool = True) -> dict[str, np.ndarray]:
         """All rows as numpy columns, sorted by time; rows at equal times keep the order in
@@ -131,7 +130,12 @@ class EventLog:
         """
         size = (len(self.rows), len(self._bulk))
         if self._cache is None or self._cache[0] != size:
-            self._cache = (size, self._build_columns())
+            built = self._build_columns()
+            # the built columns replace the parts and rows they were built from (freed now;
+            # rows added later are appended after them)
+            self._bulk = [built]
+            self.rows.clear()  # the same list object: whoever appends to it still does
+            self._cache = ((0, 1), built)
             self._sorted = None
             self._by_event = None
         cols = self._cache[1]
@@ -159,7 +163,8 @@ class EventLog:
             parts.append(_rows_to_columns(self.rows))
         if not parts:
             return {c: np.empty(0, dtype=d) for c, d in zip(COLUMNS, _DTYPES, strict=True)}
-        return {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
+        return {c: np.concatenate([_packed(p[c], d) for p in parts])
+                for c, d in zip(COLUMNS, _DTYPES, strict=True)}  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """The event log as a DataFrame with readable categories and lead attributes joined."""
@@ -184,6 +189,12 @@ class EventLog:
         df["channel"] = _labels(self.leads["channel"], self.channels)
         df["segment"] = _labels(self.leads["segment"], self.segments)
         return df
+
+
+def _packed(x: np.ndarray, dtype: Any) -> np.ndarray:
+    """``x`` as ``dtype``, its items side by side (a strided column, e.g. of a compiled loop's
+    row array, is copied: concatenating it as it is would be slower)."""
+    return x.astype(dtype) if x.dtype != dtype or x.strides[0] > x.itemsize else x
 
 
 def rows_by_event(event: np.ndarray) -> list[np.ndarray]:

@@ -160,3 +160,55 @@ def test_missing_options_named_with_example(tmp_path: Path,
                  "--scenario", "x.yaml"]) == 2
     assert "--month 2025-06" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "calibration.json")
+
+
+@pytest.mark.parametrize("command", ["backtest", "review"])
+def test_out_refused_before_the_export_is_read(tmp_path: Path, command: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """An existing, non-empty --out is refused first: the export named here does not exist,
+    so a check made after reading (or computing) would name the export instead."""
+    from sla_sim.scenario.io import save
+    from sla_sim.scenario.presets import preset
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    (tmp_path / "m.yaml").write_text(json.dumps(MAPPING))
+    when = (["--train-until", "2025-01-03", "--reps", "2"] if command == "backtest" else
+            ["--scenario", str(save(preset("default"), tmp_path / "s.yaml")), "--month",
+             "2025-01", "--reps", "2"])  # fmt: skip
+    assert main([command, str(tmp_path / "missing.csv"), "--map", str(tmp_path / "m.yaml"),
+                 *when, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err
+    assert "missing.csv" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_calibration_and_json_written_atomically(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails (disk full at the rename) leaves the previous file whole and no
+    temporary file: calibrate's scenario and calibration.json, backtest/review's JSON."""
+    import errno
+
+    from sla_sim.batch import files
+    from sla_sim.cli.crm import _write_json
+    from sla_sim.crm.calibrate import Calibration, write_calibration
+    from sla_sim.scenario.presets import preset
+
+    cal = Calibration(preset("default"), [], [], {}, {"rows": 2})
+    target = tmp_path / "calibrated.yaml"
+    write_calibration(cal, target)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"calibrated.yaml", "calibration.json"}
+
+    def full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full)
+    cal.scenario = preset("smb_inbound")
+    with pytest.raises(OSError, match=r"calibrated\.yaml"):
+        write_calibration(cal, target)
+    with pytest.raises(OSError, match=r"backtest\.json"):
+        _write_json(tmp_path / "backtest.json", {"a": 1})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -184,3 +184,80 @@ def test_band_coverage_on_synthetic_exports(coverage: pd.DataFrame) -> None:
     assert abs(cov - 0.8) <= 3 * se
     # the naive curve is made from the cohorts before the origin
     assert np.isfinite(c.loc[c["metric"] == "won_within_30d", "naive"]).all()
+
+
+def test_cohort_speed_spread_is_measured_beyond_sampling_error() -> None:
+    """Monthly cohorts whose time to win differs (mean 10, 20, 40, 20, 10 days) show a
+    between-cohort spread of the log mean time; cohorts with one speed show (nearly) none. The
+    cure fraction (0.3) and the censoring at a common export date are the same in both."""
+    from sla_sim.crm.survival import cohort_spread, cure_fit
+
+    rng = np.random.default_rng(7)
+
+    def cohorts(means: list[float]) -> tuple[np.ndarray, ...]:
+        t, obs, lab = [], [], []
+        for i, m in enumerate(means):
+            n, follow = 1500, 30.0 * (len(means) - i) + 60  # older cohorts followed longer
+            s = math.sqrt(math.log1p(1.0))  # cv 1
+            times = np.exp(math.log(m) - s * s / 2 + s * rng.standard_normal(n))
+            won = (rng.random(n) < 0.3) & (times <= follow)
+            t.append(np.where(won, times, follow))
+            obs.append(won)
+            lab += [f"c{i}"] * n
+        return np.concatenate(t), np.concatenate(obs), np.asarray(lab)
+
+    for means, spread in (([10, 20, 40, 20, 10], True), ([20] * 5, False)):
+        t, obs, lab = cohorts(means)
+        f = cure_fit(t, obs, "lognormal")
+        out = cohort_spread(t, obs, lab, f)
+        sd = math.sqrt(out["tau2_log_mean"])
+        truth = float(np.std(np.log(means), ddof=1))
+        # each cohort's mean time, fitted jointly with its cure fraction, is near its truth
+        got = [out["speed"][f"c{i}"]["mean"] for i in range(len(means))]
+        assert np.allclose(got, means, rtol=0.3), got
+        if spread:
+            assert abs(sd - truth) < 0.5 * truth, (sd, truth)
+        else:
+            assert sd < 0.1, sd
+
+
+def test_cohort_conversion_shock_moves_p_ever_won_on_its_logit_scale() -> None:
+    """The cohort draw moves P(ever won | MQL) itself by tau on the logit scale (the derived
+    sql_rate by the same factor, the win rate beyond its cap), and a pooled fit behind several
+    channels is drawn once for all of them."""
+    from scipy import special
+
+    from sla_sim.crm.calibrate.common import SQL_RATE_CAP, Estimate
+    from sla_sim.crm.predictive import _cohort_shocks, draw_scenarios
+
+    sc = preset("default")
+    a, b = sc.channels[0].name, sc.channels[1].name
+    p_won, tau = 0.08, 1.2
+    est = [Estimate(f"channels[{a}].p_won_given_mql", p_won, 0.07, 0.09, "probability",
+                    "cure model", 500, "mql_at"),
+           Estimate(f"channels[{a}].sql_rate", 0.5, 0.4, 0.6, "probability", "derived",
+                    500, "mql_at", derived=True),
+           Estimate(f"channels[{b}].p_won_given_mql", p_won, 0.07, 0.09, "probability",
+                    "cure model", 500, "mql_at"),
+           Estimate(f"channels[{b}].sql_rate", 0.95, 0.9, 0.98, "probability", "derived",
+                    500, "mql_at", derived=True)]  # fmt: skip
+    cal = Calibration(sc, est, [], {}, {}, {"won_cohorts": {"between_cohort_sd_logit": tau}})
+    values: list[dict[str, float]] = [{} for _ in range(400)]
+    u = _cohort_shocks(cal, values, np.random.default_rng(3))["cohort conversion"]
+    target = special.expit(special.logit(p_won) + tau * u) / p_won
+    for i, (name, q0) in enumerate(((a, 0.5), (b, 0.95))):
+        q = np.array([v[f"channels[{name}].sql_rate"] for v in values])
+        w = np.array([v[f"channels[{name}].win_rate"] for v in values])
+        assert q.max() <= SQL_RATE_CAP
+        ok = w < 1.0  # beyond the win rate's own bound 1 the product cannot follow
+        assert ok.mean() > 0.9
+        assert np.allclose((q * w / (q0 * sc.channels[i].win_rate))[ok], target[ok])
+        assert np.allclose(q[q < SQL_RATE_CAP] / q0, target[q < SQL_RATE_CAP])
+    # one pooled fit, one draw: both channels' cycles move together
+    pooled = [Estimate(f"channels[{c}].cycle_days.mean", 20.0, 15.0, 27.0, "days",
+                       "cure model; pooled", 500, "mql_at") for c in (a, b)]  # fmt: skip
+    d = draw_scenarios(Calibration(sc, pooled, [], {}, {}), 12, 5)
+    ca = [s.channels[0].cycle_days.mean for s in d.scenarios]
+    cb = [s.channels[1].cycle_days.mean for s in d.scenarios]
+    assert np.allclose(ca, cb)
+    assert np.std(ca) > 0

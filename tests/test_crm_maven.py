@@ -46,3 +46,69 @@ def test_maven_opportunity_table_calibrates_the_ae_side(maven) -> None:
         e.value for e in cal.estimates if e.path.endswith("cycle_days.mean"))
     # no invented MQLs: every row is an opportunity engaged at its MQL date
     assert cal.scenario.nurture.engage_probability == 0.0
+    # the most deals one agent held open at once (counted here from the table; a close before
+    # an open on the same day; open deals until the export) sets the AE cap, above the base's
+    end = pd.to_datetime(engaged["close_date"]).fillna(pd.Timestamp("2018-01-01"))
+    ev = pd.DataFrame({"agent": pd.concat([engaged["sales_agent"]] * 2),
+                       "t": pd.concat([pd.to_datetime(engaged["engage_date"]), end]),
+                       "step": [1] * len(engaged) + [-1] * len(engaged)})  # fmt: skip
+    ev = ev.sort_values(["agent", "t", "step"])
+    peak = int(ev.groupby("agent")["step"].cumsum().max())
+    assert cal.get("ae.max_open_opportunities").value == peak
+    base_cap = preset("default").ae.max_open_opportunities
+    assert cal.scenario.ae.max_open_opportunities == peak > base_cap
+    # the warm-up covers the cycle's tail, so the simulated pipeline holds the old deals
+    assert cal.scenario.horizon.warmup_days > 90
+    assert "warm_up" in cal.checks
+
+
+MAVEN_ORIGINS = ("2017-06-01", "2017-09-01")  # each test month followed 90 days by the export
+
+
+@pytest.fixture(scope="module")
+def maven_rolling(maven):
+    from sla_sim.crm.backtest import rolling_backtest
+
+    return rolling_backtest(maven[1], preset("default"), list(MAVEN_ORIGINS), 1, reps=20,
+                            progress=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_maven_rolling_origins_compare_the_ae_side(maven_rolling) -> None:
+    """The opportunity table passes the SDR step at once (derived), so the simulated
+    opportunities are the export's engagements and the backtest judges what the table
+    identifies: opportunities, wins per month and the cohort's won-within curve (AE cycle and
+    win rate). Figures in docs/forecasts.md."""
+    for bt in maven_rolling.backtests:
+        cal = bt.calibration
+        assert "opportunity_table" in cal.checks
+        assert all(e.value == 0.99 for e in cal.estimates if e.path.endswith("sql_rate"))
+        # the agents' open deals and the cycle's tail, both in the export, set the capacity
+        # and the warm-up: the base's cap (80) and warm-up (90 days) would starve the pipeline
+        assert cal.scenario.ae.max_open_opportunities == cal.get(
+            "ae.max_open_opportunities").value > preset("default").ae.max_open_opportunities
+        assert cal.scenario.horizon.warmup_days > 90
+        assert "warm_up" in cal.checks
+        t = bt.table.set_index("metric")
+        judged = bt.table.dropna(subset=["inside"])
+        assert set(judged["metric"]) == {"mqls", "opportunities", "wins", "won_within_7d",
+                                         "won_within_14d", "won_within_30d",
+                                         "won_within_60d", "won_within_90d"}  # fmt: skip
+        # every simulated MQL is an opportunity (within the simulation's noise)
+        assert t.loc["opportunities", "p50"] >= 0.95 * t.loc["mqls", "p50"]
+        print(bt.meta["train_until"], int(judged["inside"].astype(bool).sum()), "of",
+              len(judged), bt.as_dict()["scores"]["mean_scaled_error"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "measured 1 of 8 (2017-06-01) and 4 of 8 (2017-09-01) inside P10-P90, mean scaled error"
+    " 0.20 and 0.16 against the naive 0.17 and 0.15 (docs/forecasts.md): the engage-to-close"
+    " time comes in waves (the June cohort: 7% won within 7 days, 20% within 14, 26% within"
+    " 60, 45% within 90) that neither a log-normal nor a gamma cycle has"))  # fmt: skip
+def test_maven_rolling_origins_bands_hold_and_beat_the_naive(maven_rolling) -> None:
+    for bt in maven_rolling.backtests:
+        judged = bt.table.dropna(subset=["inside"])
+        mse = bt.as_dict()["scores"]["mean_scaled_error"]
+        assert int(judged["inside"].astype(bool).sum()) >= len(judged) / 2
+        assert mse["simulation"] <= mse["naive"]

@@ -80,3 +80,27 @@ def test_a_task_lost_with_its_worker_is_run_again() -> None:
     # the killed worker ignored SIGINT (bit 2 of its ignored-signal mask)
     ignored = next(line for line in str(found["status"]).splitlines() if line.startswith("SigIgn"))
     assert int(ignored.split()[1], 16) & (1 << (signal.SIGINT - 1))
+
+
+def _fast_engine_loaded() -> bool:
+    """Run in a worker: whether its process has loaded the fast engine's compiled loop."""
+    from sla_sim.model import funnel
+
+    return funnel._warm
+
+
+def test_local_dask_workers_load_the_fast_engine_at_set_up() -> None:
+    """A Dask worker is not forked from the process that made the cluster: it loads the fast
+    engine's compiled loop at set-up (the WarmFastEngine plugin), before its first task, so
+    that no replication pays for it."""
+    require("dask.distributed", "pip install -e .[dask]")
+    from dask.distributed import Client
+
+    from sla_sim.batch.executors import local_cluster
+
+    cluster = local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            assert list(client.run(_fast_engine_loaded).values()) == [True]
+    finally:
+        cluster.close()

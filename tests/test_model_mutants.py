@@ -93,7 +93,7 @@ def hand_draws(leads: list[dict[str, Any]]) -> LeadDraws:
                           else np.float64) for f in LEAD_FIELDS}
     order = np.arange(n)[::-1].copy()
     work = {f: np.asarray([x[f] for x in full][::-1], dtype=np.float64) for f in WORK_FIELDS}
-    return LeadDraws(lead, work, order)
+    return LeadDraws(lead, [work], order)
 
 
 class FakeRecycle:

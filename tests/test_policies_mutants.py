@@ -139,7 +139,7 @@ def hand_model(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.Mo
     lead = {f: np.asarray([x[f] for x in full], dtype=np.int64 if f in ("channel", "segment")
                           else np.float64) for f in LEAD_FIELDS}  # fmt: skip
     work = {f: np.asarray([x[f] for x in full], dtype=np.float64) for f in WORK_FIELDS}
-    draws = LeadDraws(lead, work, np.arange(len(full)))
+    draws = LeadDraws(lead, [work], np.arange(len(full)))
     monkeypatch.setattr(funnel, "draw_leads", lambda *args, **kw: draws)
     return FunnelModel(sc, Streams(replication_seed(1, 0)))
 

@@ -226,7 +226,26 @@ def local_cluster(workers: int) -> Any:
     # every worker, also one restarted later (a worker lost meanwhile gets it on restart)
     with Client(cluster) as client, contextlib.suppress(OSError):
         client.register_plugin(LikePoolWorkers())
+        warm_workers(client)
     return cluster
+
+
+#: Schedulers (by id) whose workers this process has asked to warm up (the scheduler keeps the
+#: plugin and gives it to every worker that joins later, so once per scheduler is enough).
+_WARMED: set[str] = set()
+
+
+def warm_workers(client: Any) -> None:
+    """Have every worker of ``client``'s cluster, also one (re)started later, load the fast
+    engine's compiled code at set-up (:class:`~sla_sim.batch.dask_plugin.WarmFastEngine`);
+    returns once the workers there now have (at once if this process asked that scheduler
+    before)."""
+    from sla_sim.batch.dask_plugin import WarmFastEngine
+
+    scheduler = str(client.scheduler_info().get("id", ""))  # unique per scheduler started
+    if not scheduler or scheduler not in _WARMED:
+        client.register_plugin(WarmFastEngine())
+        _WARMED.add(scheduler)
 
 
 #: How many times a Dask task lost with its worker (killed, out of memory, a dropped
@@ -255,6 +274,8 @@ def _dask(jobs: Iterable[Job], address: str, workers: int, total: int) -> Iterat
         except OSError as err:
             raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
                                        address)]) from None  # fmt: skip
+        with contextlib.suppress(OSError):  # a worker lost meanwhile warms up on restart
+            warm_workers(client)
     try:
         n = max(workers, len(client.scheduler_info()["workers"]) or 1)
         chunks = iter_chunks(jobs, chunk_size(total, n))

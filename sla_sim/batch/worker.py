@@ -121,7 +121,7 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
         # the capacity plan re-expanded from fresh streams: the same draws the model made
         plan = capacity_plan(scenario, Streams(replication_seed(seed, replication)))
         drivers = cost_drivers(log, scenario, plan, measured.window)
-        states = np.asarray(model.state, dtype=np.int64)
+        states = model.states
         terminal = terminal_counts(states)
         # the same for the leads created in the measured window (the funnel's leads_created):
         # the report sets these beside the funnel, the whole run's beside the warm-up
@@ -132,9 +132,10 @@ def _run_one(scenario: Any, seed: int, replication: int, keep_log: bool, tag: An
             _MEMORY[key] = (measured, terminal, log if keep_log else None, drivers)
             while len(_MEMORY) > REMEMBERED:
                 _MEMORY.popitem(last=False)
-    table = measured.table(scenario.sla)
-    keys = tuple(zip(table["period"].tolist(), table["metric"].tolist(), strict=True))
-    return ReplicationResult(tag, replication, keys, table["value"].to_numpy(np.float64),
+    rows = measured.rows(scenario.sla)  # the rows of measured.table(), without a DataFrame
+    keys = tuple((period, metric) for period, metric, _ in rows)
+    values = np.fromiter((v for _, _, v in rows), dtype=np.float64, count=len(rows))
+    return ReplicationResult(tag, replication, keys, values,
                              dict(terminal), time.perf_counter() - t0,
                              log if keep_log else None, remembered, drivers)  # fmt: skip
 

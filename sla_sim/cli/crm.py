@@ -22,7 +22,8 @@ from sla_sim.cli.common import (
 __all__ = ["register"]
 
 
-SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist")}
+SAMPLES = {"olist": ("olist_marketing_qualified_leads_dataset.csv", "preset:olist"),
+           "maven": ("sales_pipeline.csv", "preset:maven")}
 
 
 def _sample_args(args: argparse.Namespace) -> None:
@@ -93,12 +94,19 @@ def _not_in_a_run(args: argparse.Namespace, folder: str | Path) -> None:
 
 
 def _out_dir(args: argparse.Namespace, default: str) -> Path:
+    """The output folder, refused (inside a run's folder, or existing and not empty without
+    ``--force``) before anything is computed; created only when written to."""
     out = Path(args.out or default)
     _not_in_a_run(args, out)
-    if out.exists() and any(out.iterdir()) and not args.force:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
-    out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
+    from sla_sim.batch.files import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
@@ -179,6 +187,9 @@ def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
               f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
     if "nurture" in c:
         print(f"  nurture: {c['nurture']}")
+    for key, label in (("opportunity_table", "SDR step"), ("warm_up", "warm-up")):
+        if key in c:
+            print(f"  {label}: {c[key]}")
     for b in c.get("at_bound", []):
         print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
               file=sys.stderr)
@@ -208,15 +219,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sla_sim.crm.calibrate import write_calibration
 
     _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS)
+    out = _out_dir(args, "backtest")  # refused before the export is read
     exp = _export(args)
     if args.origins:
-        return _rolling(args, exp)
+        return _rolling(args, exp, out)
     bt = backtest(exp, base, args.train_until, args.test_months, reps=args.reps,
                   seed=args.seed, progress=not args.quiet,
                   predictive=not args.fixed_parameters)  # fmt: skip
-    out = _out_dir(args, "backtest")
     write_calibration(bt.calibration, out / "calibrated.yaml")
-    (out / "backtest.json").write_text(json.dumps(bt.as_dict(), indent=2) + "\n")
+    _write_json(out / "backtest.json", bt.as_dict())
     charts.save(charts.backtest_chart(bt.table), out / "backtest")
     d = bt.as_dict()
     print(f"backtest: trained until {d['train_until']}, tested {', '.join(d['test_months'])};"
@@ -241,7 +252,7 @@ def _rolling_args(b: argparse.ArgumentParser, when: argparse._MutuallyExclusiveG
                    help="bands from the simulation's noise only (no parameter or trend draws)")
 
 
-def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-def]
+def _rolling(args: argparse.Namespace, exp, out: Path) -> int:  # type: ignore[no-untyped-def]
     from sla_sim.crm import charts
     from sla_sim.crm.backtest import monthly_origins, rolling_backtest
     from sla_sim.crm.calibrate import write_calibration
@@ -250,11 +261,10 @@ def _rolling(args: argparse.Namespace, exp) -> int:  # type: ignore[no-untyped-d
     rb = rolling_backtest(exp, _base(args.base), origins, args.test_months, reps=args.reps,
                           seed=args.seed, progress=not args.quiet,
                           predictive=not args.fixed_parameters)  # fmt: skip
-    out = _out_dir(args, "backtest")
     for bt in rb.backtests:
         write_calibration(bt.calibration, out / bt.meta["train_until"] / "calibrated.yaml")
     d = rb.as_dict()
-    (out / "backtest.json").write_text(json.dumps(d, indent=2) + "\n")
+    _write_json(out / "backtest.json", d)
     charts.save(charts.rolling_chart(rb.table), out / "backtest")
     sc = d["scores"]
     cov = sc["coverage_p10_p90"]
@@ -283,14 +293,20 @@ def cmd_review(args: argparse.Namespace) -> int:
             raise_option(flag, f"is required, e.g. {example}", None)
     sc = load(args.scenario)
     _check_simulation(sc, args.reps, args.seed, 1)
+    import pandas as pd
+
     from sla_sim.crm import charts
     from sla_sim.crm.review import review
 
+    try:
+        label = pd.Timestamp(f"{args.month}-01").strftime("%Y-%m")
+    except ValueError:
+        label = str(args.month)  # review() names the bad --month
+    out = _out_dir(args, f"review-{label}")  # refused before the export is read
     exp = _export(args)
     rv = review(exp, sc, args.month, reps=args.reps, seed=args.seed,
                 progress=not args.quiet)  # fmt: skip
-    out = _out_dir(args, f"review-{rv.month}")
-    (out / "review.json").write_text(json.dumps(rv.as_dict(), indent=2) + "\n")
+    _write_json(out / "review.json", rv.as_dict())
     charts.save(charts.review_chart(rv), out / "review")
     print(f"review of {rv.month} against {args.scenario} ({args.reps} simulated months)"
           f" -> {out}")  # fmt: skip

@@ -74,12 +74,15 @@ def _add_months(ts: pd.Timestamp, k: int) -> pd.Timestamp:
 
 def simulate_months(sc: Scenario | list[Scenario], start: pd.Timestamp, months: int,
                     reps: int, seed: int, progress: bool = True,
-                    extra_months: int = FOLLOW_UP_MONTHS) -> pd.DataFrame:  # fmt: skip
+                    extra_months: int = FOLLOW_UP_MONTHS,
+                    volume: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     """Simulate from ``start`` (a local date) for ``months`` measured months (plus
     ``extra_months`` of follow-up), replication ``r`` with ``sc[r]`` (a list: predictive draws)
-    or ``sc``; tidy (replication, period, metric, value) of the metrics of the measured months
-    plus the cohort shares (period ``cohort``). Replications run through the batch layer; no
-    lead arrives in the follow-up months (they only let the test cohort mature)."""
+    or ``sc``, its volumes in the measured months multiplied by ``volume[r]`` (the trend's
+    draw; the warm-up keeps the scenario's); tidy (replication, period, metric, value) of the
+    metrics of the measured months plus the cohort shares (period ``cohort``). Replications
+    run through the batch layer; no lead arrives in the follow-up months (they only let the
+    test cohort mature)."""
     from sla_sim.batch.replications import run_replication
     from sla_sim.horizon import horizon_hours
     from sla_sim.progress import progress_bar
@@ -100,7 +103,10 @@ def simulate_months(sc: Scenario | list[Scenario], start: pd.Timestamp, months: 
     with progress_bar(total=reps, desc=f"simulate {scs[0].name}", unit="rep",
                       disable=not progress, leave=False) as bar:  # fmt: skip
         for r in range(reps):
-            sim = _with_quiet_follow_up(scs[r], horizon, quiet)
+            window = [] if volume is None else [
+                {"channel": c.name, "start_day": start_h / 24, "duration_days":
+                 (t1 - start_h) / 24, "multiplier": float(volume[r])} for c in scs[r].channels]
+            sim = _with_quiet_follow_up(scs[r], horizon, window + quiet)
             res = run_replication(sim, seed, r, keep_log=True)
             tab = res.metrics
             tab = tab[tab["period"].isin(labels)]
@@ -178,7 +184,8 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
         days = (end_local - start_local).total_seconds() / 86400
         trend = volume_trend(weekly_counts(train, origin_naive, TREND_WEEKS), days, per_month)
     draws = draw_scenarios(cal, reps, seed, trend, parameters=predictive)
-    sims = simulate_months(draws.scenarios, start_local, test_months, reps, seed, progress)
+    sims = simulate_months(draws.scenarios, start_local, test_months, reps, seed, progress,
+                           volume=None if trend is None else np.exp(draws.log_trend))
     # observed: the full export, measured over the test window under the same scenario
     me = measure_export(export, sc, start=str(start_local.date()), end=str(end_local.date()))
     obs = me.table.set_index(["period", "metric"])["value"]

@@ -7,16 +7,18 @@
    the logit scale for probabilities, on the log scale for positive quantities, centred on the
    estimate). The draws are made once, up front, from the intervals the calibration already
    computed: the calibration is never re-run per replication. Parameters are drawn
-   independently (their correlations are not kept). A forecast is about a *new* cohort: where
-   the calibration measured how P(ever won) varies between monthly cohorts beyond sampling
-   error (``checks.won_cohorts``), each replication also draws one cohort shock of that size,
-   common to all channels.
+   independently (their correlations are not kept), except that one pooled fit behind several
+   channels is drawn once for all of them. A forecast is about a *new* cohort: where the
+   calibration measured how monthly cohorts differ beyond sampling error
+   (``checks.won_cohorts``), each replication also draws one new cohort, common to all
+   channels: its P(ever won) and its speed (the mean time to win).
 3. **Volume trend**: a log-linear trend of the weekly counts of the last :data:`TREND_WEEKS`
    weeks before the origin (the 91 days the calibrated volume comes from under a trend), and
    its prediction interval (Student t: the fitted line's uncertainty at the test window's
    middle plus the weekly noise averaged over the window); each replication scales every
-   channel's volume by one draw from it. With a trend the per-channel volume intervals
-   are not drawn again (the trend's interval carries the volume uncertainty).
+   channel's volume in the test window by one draw from it (``Draws.log_trend``; the warm-up
+   keeps the calibrated volume, the level the past showed). With a trend the per-channel
+   volume intervals are not drawn again (the trend's interval carries the volume uncertainty).
 
 :func:`band_sources` splits the variance of each forecast metric across the replications into
 the three sources: the share explained by the trend draw, the further share explained by the
@@ -35,6 +37,7 @@ import numpy as np
 from scipy import special, stats
 
 from sla_sim.crm.calibrate import Calibration
+from sla_sim.crm.calibrate.common import SQL_RATE_CAP
 from sla_sim.crm.mql_share import alpha_for_share, p_mql
 from sla_sim.scenario import Scenario
 
@@ -100,7 +103,7 @@ class Draws:
     """One scenario per replication and what was drawn for it."""
 
     scenarios: list[Scenario]
-    log_trend: np.ndarray  # (reps,) log multiplier of volumes (0 without a trend)
+    log_trend: np.ndarray  # (reps,) log multiplier of the test window's volumes (0: no trend)
     z: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> (reps,) summed normal draws
     drawn: list[str] = field(default_factory=list)  # paths drawn
 
@@ -125,14 +128,14 @@ def _transform(e: Any) -> tuple[str, float, float] | None:
 def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None = None,
                    parameters: bool = True) -> Draws:  # fmt: skip
     """``reps`` scenarios, each with its own draw of the calibrated parameters (when
-    ``parameters``) and of the volume trend (when given); drawn once, up front."""
+    ``parameters``), and the volume trend's multipliers of the test window (when given);
+    drawn once, up front."""
     from sla_sim.scenario.io import validate
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, 211]))
     base = cal.scenario
     thr = base.mql_threshold_points
     beta = {c.name: c.score_beta for c in base.channels}
-    lpm = {c.name: c.leads_per_month for c in base.channels}
     plan = []
     for e in cal.estimates if parameters else []:
         if e.exact or not _SCALAR.match(e.path):
@@ -142,34 +145,22 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
         tr = _transform(e)
         if tr is not None and tr[2] > 0:
             plan.append((e, tr))
-    z = {}
+    z: dict[str, np.ndarray] = {}
     values: list[dict[str, float]] = [{} for _ in range(reps)]
+    common: dict[str, np.ndarray] = {}
     for e, (scale, centre, sd) in plan:
         kind = e.path.split("].")[-1] if "]." in e.path else e.path
-        d = rng.standard_normal(reps)
-        z[kind] = z.get(kind, np.zeros(reps)) + d
-        x = centre + sd * d
+        # one pooled fit behind several channels: one draw, shared by them
+        key = f"pooled {kind}" if "pooled" in e.method else e.path
+        if key not in common:
+            common[key] = rng.standard_normal(reps)
+            z[kind] = z.get(kind, np.zeros(reps)) + common[key]
+        x = centre + sd * common[key]
         v = special.expit(x) if scale == "logit" else np.exp(x)
         for r in range(reps):
             values[r][e.path] = float(v[r])
-    # a new cohort's conversion: one shock per replication, common to every channel, with the
-    # between-cohort spread of P(ever won) (the derived rate that carries it moves)
-    tau = float(cal.checks.get("won_cohorts", {}).get("between_cohort_sd_logit", 0.0))
-    if parameters and tau > 0:
-        carriers = {}
-        for e in cal.estimates:
-            if e.derived and e.path.endswith(("].sql_rate", "].win_rate")):
-                name = e.path.split("]")[0].removeprefix("channels[")
-                if e.path.endswith("win_rate") or name not in carriers:
-                    carriers[name] = e
-        u = rng.standard_normal(reps)
-        z["cohort conversion"] = u
-        for e in carriers.values():
-            for r in range(reps):
-                v = values[r].get(e.path, e.value)
-                values[r][e.path] = float(special.expit(special.logit(min(max(v, 1e-9),
-                                                                          1 - 1e-9))
-                                                        + tau * u[r]))  # fmt: skip
+    if parameters:
+        z.update(_cohort_shocks(cal, values, rng))
     if trend is not None:
         t = stats.t.rvs(trend.df, size=reps, random_state=rng)
         log_m = math.log(trend.multiplier) + trend.se * t
@@ -196,12 +187,58 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
                 ch[rest] = v
             else:
                 data = _set_scalar(data, path, v)
-        m = math.exp(log_m[r])
-        for c in data["channels"]:
-            c["leads_per_month"] = (c["leads_per_month"] if trend is None or
-                                    c["name"] not in lpm else c["leads_per_month"] * m)
         out.append(validate(data, source=f"predictive draw {r}"))
     return Draws(out, np.asarray(log_m, float), z, [e.path for e, _ in plan])
+
+
+def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
+                   rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A forecast is about a new cohort: where the calibration measured how monthly cohorts
+    differ beyond sampling error (``checks.won_cohorts``), each replication draws one cohort
+    of that spread, common to every channel. **Conversion**: P(ever won | MQL) moves by the
+    draw on its logit scale, each channel's derived rate by the same factor (``sql_rate`` up
+    to its cap, the win rate the rest; exact without a score slope, else the factor applies
+    at the reference score). **Speed**: the mean time to win is scaled by ``exp(draw)``
+    (the cycle moves so that cycle plus the simulated MQL-to-opportunity delay does).
+    Updates ``values`` (per replication, path -> value); returns the draws by name."""
+    spread = cal.checks.get("won_cohorts", {})
+    tau = float(spread.get("between_cohort_sd_logit", 0.0))
+    tau_s = float(spread.get("between_cohort_sd_log_time", 0.0))
+    reps = len(values)
+    sc = cal.scenario
+    by_name = {c.name: c for c in sc.channels}
+    out = {}
+    if tau > 0:
+        u = rng.standard_normal(reps)
+        out["cohort conversion"] = u
+        for e in cal.estimates:
+            if not (e.derived and e.path.endswith("].sql_rate")):
+                continue
+            name = e.path.split("]")[0].removeprefix("channels[")
+            p_won = next((x.value for x in cal.estimates
+                          if x.path == f"channels[{name}].p_won_given_mql"), None)  # fmt: skip
+            if p_won is None or not 0 < p_won < 1:
+                continue
+            ratio = special.expit(special.logit(p_won) + tau * u) / p_won
+            wpath = f"channels[{name}].win_rate"
+            for r in range(reps):
+                q = values[r].get(e.path, e.value) * ratio[r]
+                w = values[r].get(wpath, by_name[name].win_rate)
+                if q > SQL_RATE_CAP:
+                    q, w = SQL_RATE_CAP, w * q / SQL_RATE_CAP
+                values[r][e.path], values[r][wpath] = float(q), float(min(w, 1.0))
+    delay = float(cal.checks.get("won_cure_model", {}).get(
+        "simulated_mql_to_opportunity_days", 0.0))
+    if tau_s > 0:
+        v = rng.standard_normal(reps)
+        out["cohort speed"] = v
+        k = np.exp(tau_s * v)
+        for c in sc.channels:
+            path = f"channels[{c.name}].cycle_days.mean"
+            for r in range(reps):
+                cyc = values[r].get(path, c.cycle_days.mean)
+                values[r][path] = float(max((cyc + delay) * k[r] - delay, 0.05 * cyc))
+    return out
 
 
 def _set_scalar(data: dict[str, Any], path: str, v: float) -> dict[str, Any]:

@@ -255,17 +255,25 @@ def best_censored_fit(t: np.ndarray, observed: np.ndarray,
 
 
 def cohort_spread(t: np.ndarray, observed: np.ndarray, cohort: np.ndarray, fit: DurationFit,
-                  min_size: int = 30) -> dict[str, Any]:  # fmt: skip
-    """How much P(ever has the event) varies between cohorts beyond sampling error.
+                  min_size: int = 30, min_events_speed: int = 5) -> dict[str, Any]:  # fmt: skip
+    """How much P(ever has the event) and the time to it vary between cohorts beyond sampling
+    error.
 
     Per cohort (``cohort`` labels, at least ``min_size`` subjects) the cure fraction is
     fitted with the time distribution of ``fit`` held fixed (censored subjects contribute
     ``1 - pi F(t)``), with its standard error on the logit scale; the between-cohort variance
     ``tau2`` of the logits is the DerSimonian-Laird estimate. A forecast of a new cohort draws
-    its logit with variance ``se^2 + tau2``, not ``se^2`` alone."""
+    its logit with variance ``se^2 + tau2``, not ``se^2`` alone.
+
+    The speed: per cohort with at least ``min_events_speed`` events, the log of the mean time
+    is fitted jointly with the cure fraction (the shape ``fit.cv`` held; the cure fraction a
+    nuisance, so the standard error of the log mean carries their confounding in a censored
+    cohort), and ``tau2_log_mean`` is the DerSimonian-Laird between-cohort variance of the log
+    means: a new cohort's time to the event is ``fit``'s scaled by ``exp(N(0, tau2))``."""
     t = np.maximum(np.asarray(t, float), 1e-9)
     obs = np.asarray(observed, bool)
     out: dict[str, Any] = {}
+    speed: dict[str, Any] = {}
     for c in np.unique(cohort):
         m = cohort == c
         if m.sum() < min_size or obs[m].sum() < 1:
@@ -284,11 +292,46 @@ def cohort_spread(t: np.ndarray, observed: np.ndarray, cohort: np.ndarray, fit: 
         if info > 0:
             out[str(c)] = {"p": float(special.expit(x)), "logit": x,
                            "se_logit": 1 / math.sqrt(info), "n": int(m.sum()), "events": k}
-    if len(out) < 2:
-        return {"cohorts": out, "tau2_logit": 0.0}
-    y = np.array([v["logit"] for v in out.values()])
-    w = np.array([1 / v["se_logit"] ** 2 for v in out.values()])
-    ybar = float((w * y).sum() / w.sum())
-    q = float((w * (y - ybar) ** 2).sum())
-    tau2 = max(0.0, (q - (len(y) - 1)) / (w.sum() - (w**2).sum() / w.sum()))
-    return {"cohorts": out, "tau2_logit": tau2}
+        if k >= min_events_speed:
+            s = _cohort_speed(t[m], obs[m], fit, x)
+            if s is not None:
+                speed[str(c)] = s
+    return {"cohorts": out, "tau2_logit": _dersimonian_laird(
+                [v["logit"] for v in out.values()], [v["se_logit"] for v in out.values()]),
+            "speed": speed, "tau2_log_mean": _dersimonian_laird(
+                [v["log_mean"] for v in speed.values()],
+                [v["se_log_mean"] for v in speed.values()])}  # fmt: skip
+
+
+def _cohort_speed(t: np.ndarray, obs: np.ndarray, fit: DurationFit, logit0: float
+                  ) -> dict[str, float] | None:  # fmt: skip
+    """One cohort's log mean time to the event, fitted jointly with its cure fraction (shape
+    held at ``fit``'s), and its standard error; None when not identified."""
+    tu, tc = t[obs], t[~obs]
+
+    def nll(x: np.ndarray) -> float:
+        pi, mean = special.expit(x[0]), math.exp(x[1])
+        lp, _ = _logpdf_logsf(fit.kind, tu, mean, fit.cv)
+        _, ls = _logpdf_logsf(fit.kind, tc, mean, fit.cv)
+        v = -(len(tu) * math.log(pi) + lp.sum() + np.log1p(-pi + pi * np.exp(ls)).sum())
+        return float(v) if np.isfinite(v) else 1e300
+
+    res = optimize.minimize(nll, np.array([logit0, math.log(fit.mean)]), method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000})
+    cov = _safe_inv(_hessian(nll, res.x))
+    var = float(cov[1, 1])
+    if not (np.isfinite(var) and var > 0):
+        return None
+    return {"mean": float(math.exp(res.x[1])), "log_mean": float(res.x[1]),
+            "se_log_mean": math.sqrt(var), "events": int(obs.sum())}
+
+
+def _dersimonian_laird(y: list[float], se: list[float]) -> float:
+    """DerSimonian-Laird between-group variance of estimates ``y`` with standard errors
+    ``se`` (0 with fewer than two)."""
+    if len(y) < 2:
+        return 0.0
+    ya, w = np.asarray(y, float), 1 / np.asarray(se, float) ** 2
+    ybar = float((w * ya).sum() / w.sum())
+    q = float((w * (ya - ybar) ** 2).sum())
+    return max(0.0, (q - (len(ya) - 1)) / (w.sum() - (w**2).sum() / w.sum()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,32 @@ def _p50_p90(x: np.ndarray) -> tuple[float, float]:
         return float("nan"), float("nan")
     p50, p90 = np.percentile(x, [50, 90])
     return float(p50), float(p90)
+
+
+def _isin(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, among)`` for integer keys, by binary search in the sorted ``among``."""
+    if not len(among):
+        return np.zeros(len(keys), dtype=bool)
+    s = np.sort(among)
+    i = np.minimum(np.searchsorted(s, keys), len(s) - 1)
+    return s[i] == keys
+
+
+def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any, int]]:
+    """Per period of ``win``, how many of each event's times lie in it ([start, end)). When the
+    months partition the window (as :func:`~sla_sim.horizon.month_window` makes them), one
+    binary search per time finds its month, and the total is the sum of the months."""
+    months = win.months
+    edges = [win.start_h, *(m.end_h for m in months)]
+    if months and all(m.start_h == e for m, e in zip(months, edges, strict=False)) and (
+            edges[-1] == win.end_h):  # fmt: skip
+        per_month = {code: np.bincount(np.searchsorted(edges, tc, side="right"),
+                                       minlength=len(edges) + 1)[1:len(edges)]
+                     for code, tc in event_t.items()}  # fmt: skip
+        out = [{code: int(c[i]) for code, c in per_month.items()} for i in range(len(months))]
+        return [*out, {code: int(c.sum()) for code, c in per_month.items()}]
+    return [{code: int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
+             for code, tc in event_t.items()} for p in win.periods]  # fmt: skip
 
 
 def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> pd.DataFrame:
@@ -89,12 +116,20 @@ class Measurement:
 
     def table(self, sla: SLASpec) -> pd.DataFrame:
         """The tidy (period, metric, value) table under ``sla``."""
+        return pd.DataFrame(self.rows(sla), columns=["period", "metric", "value"])
+
+    def rows(self, sla: SLASpec) -> list[tuple[str, str, float]]:
+        """The rows (period, metric, value) of :meth:`table`, in its order."""
         ep = self.episodes
         if sla.attempts_required != self.attempts_required:
             ep = ep.with_attempts_required(sla.attempts_required)
         outcomes = evaluate(ep, sla, self.calendars, observed_until=self.window.end_h)
+        # per period, the episodes of each clause and status, by when the clause started
+        judged = _period_counts(self.window, {(name, st): oc.start[oc.status == st]
+                                              for name, oc in outcomes.items()
+                                              for st in (MET, BREACHED, PENDING)})  # fmt: skip
         rows: list[tuple[str, str, float]] = []
-        for f in self.periods:
+        for pi, f in enumerate(self.periods):
             p, c = f.period, f.counts
 
             def add(metric: str, value: float, p: Period = p) -> None:
@@ -137,11 +172,7 @@ class Measurement:
             add("sales_cycle_days_mean", f.sales_cycle_days_mean)
             # per-lead clauses, by the period in which the clause started
             for name in CLAUSES:
-                oc = outcomes[name]
-                m = (oc.start >= p.start_h) & (oc.start < p.end_h)
-                st = oc.status[m]
-                met, br, pe = int((st == MET).sum()), int((st == BREACHED).sum()), int(
-                    (st == PENDING).sum())
+                met, br, pe = (judged[pi][name, st] for st in (MET, BREACHED, PENDING))
                 comp = _ratio(met, met + br)
                 add(f"{name}_met", met)
                 add(f"{name}_breached", br)
@@ -160,7 +191,7 @@ class Measurement:
             add("sdr_reassigned_rate", _ratio(c["reassigned"], c["assigned"]))
             add("sdr_escalated", c["escalated"])
             add("sdr_escalated_rate", _ratio(c["escalated"], c["assigned"]))
-        return pd.DataFrame(rows, columns=["period", "metric", "value"])
+        return rows
 
 
 _RESPONSE = ("response_hours_mean", "response_hours_p50", "response_hours_p90",
@@ -240,7 +271,7 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
     recycled_rows = by_event[CODE["recycled"]]
-    event_t["unworked"] = t[recycled_rows][~np.isin(
+    event_t["unworked"] = t[recycled_rows][~_isin(
         episode_keys(cols, recycled_rows), episode_keys(cols, by_event[CODE["contact"]]))]
     busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
                                for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
@@ -250,10 +281,11 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     ae_queue = Level(times("sql"), opp_open_t)
 
     facts: list[_PeriodFacts] = []
-    for p in win.periods:
-        months = win.n_months if p.label == TOTAL else _months_in(win, p)
-        counts = {code: int(np.count_nonzero((tc >= p.start_h) & (tc < p.end_h)))
-                  for code, tc in event_t.items()}  # fmt: skip
+    calendar_months = _calendar_months(win, scenario)
+    period_counts = _period_counts(win, event_t)
+    for pi, p in enumerate(win.periods):
+        months = calendar_months[p][0]
+        counts = period_counts[pi]
         revenue = float(won_value[(won_t >= p.start_h) & (won_t < p.end_h)].sum())
         cm = (close_t >= p.start_h) & (close_t < p.end_h)
         cyc = (close_t[cm] - close_open_t[cm]) / 24.0
@@ -280,11 +312,29 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
              float(waits.mean()) if len(waits) else float("nan")),
             (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h,
             {}))  # fmt: skip
-    for f in facts:  # the total is the sum of its months
-        f.basis_months.update(basis_months(win, scenario, f.period) if f.period.label != TOTAL
-                              else {b: sum(g.basis_months[b] for g in facts[:-1])
-                                    for b in BASES})  # fmt: skip
+    for f in facts:
+        f.basis_months.update(calendar_months[f.period][1])
     return Measurement(win, cals, ep, facts, k)
+
+
+_CALENDAR_MONTHS: dict[tuple[Window, str], dict[Period, tuple[float, dict[str, float]]]] = {}
+
+
+def _calendar_months(win: Window, scenario: Scenario
+                     ) -> dict[Period, tuple[float, dict[str, float]]]:  # fmt: skip
+    """Per period of ``win``: its length in months and its :func:`basis_months` (the total's
+    are the sums of its months'). They depend on the window and the marketing calendar alone,
+    so they are worked out once and shared by the replications of a scenario."""
+    key = (win, scenario.marketing_calendar.model_dump_json())
+    got = _CALENDAR_MONTHS.get(key)
+    if got is None:
+        if len(_CALENDAR_MONTHS) >= 16:
+            _CALENDAR_MONTHS.clear()
+        got = {p: (_months_in(win, p), basis_months(win, scenario, p)) for p in win.months}
+        got[win.periods[-1]] = (win.n_months, {b: sum(v[1][b] for v in got.values())
+                                               for b in BASES})  # fmt: skip
+        _CALENDAR_MONTHS[key] = got
+    return {p: (m, dict(b)) for p, (m, b) in got.items()}
 
 
 #: Commitment bases of ``sla.mql_commitment_basis``.

@@ -68,9 +68,11 @@ def assignments(cols: dict[str, np.ndarray], by_event: list[np.ndarray]) -> Assi
     kind = np.concatenate([np.full(len(reassigned), _KIND_REASSIGNED),
                            np.full(len(assigned), _KIND_ASSIGNED),
                            np.full(len(first), _KIND_FIRST)])  # fmt: skip
-    key = cols["lead"][rows].astype(np.int64) * (1 << 16) + cols["episode"][rows]
+    key = cols["lead"][rows].astype(np.int64, copy=False) * (1 << 16) + cols["episode"][rows]
     t = cols["time_h"][rows]
-    order = np.lexsort((kind, t, key))
+    # by (key, time, kind): the rows are grouped by kind in ascending order already, so a
+    # stable sort by (key, time) keeps equal (key, time) in kind order
+    order = np.lexsort((t, key))
     key, t, kind, rows = key[order], t[order], kind[order], rows[order]
     up = np.flatnonzero(kind == _KIND_ASSIGNED)
     nxt = up + 1

@@ -14,9 +14,11 @@ class Level:
 
     def __init__(self, up_t: np.ndarray, down_t: np.ndarray) -> None:
         """Sort the changes once: their times and the count just after each."""
-        times = np.concatenate([up_t, down_t])
-        delta = np.concatenate([np.ones(len(up_t)), -np.ones(len(down_t))])
-        order = np.lexsort((delta, times))  # at equal times, count the fall first
+        # falls first, then one stable sort by time: at equal times the fall counts first (the
+        # order of a two-key sort by (time, change), in one pass)
+        times = np.concatenate([down_t, up_t])
+        delta = np.concatenate([np.full(len(down_t), -1.0), np.ones(len(up_t))])
+        order = np.argsort(times, kind="stable")
         self.times: np.ndarray = times[order]  # change times, ascending (NaN last)
         self.level: np.ndarray = np.cumsum(delta[order])  # the count just after each change
 
@@ -81,9 +83,14 @@ class AttemptSpans:
         team = cols["team"][rows]
         self.calendars = calendars
         self.spans: list[tuple[np.ndarray, np.ndarray]] = []
-        for ti in range(len(calendars)):
+        # the business hours to each start and end, once (cum_hours_many), for every window
+        self.cum: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for ti, cal in enumerate(calendars):
             of_team = team == ti
-            self.spans.append((start[of_team], end[of_team]))
+            s, e = start[of_team], end[of_team]
+            self.spans.append((s, e))
+            self.cum.append(None if cal.always_open else (cal.cum_hours_many(s),
+                                                          cal.cum_hours_many(e)))  # fmt: skip
 
     def busy_hours(self, t0: float, t1: float) -> float:
         """Rep hours spent on attempts inside [t0, t1), counting only the team's working hours.
@@ -92,12 +99,22 @@ class AttemptSpans:
         is not counted, so utilisation (busy / working hours) stays within [0, 1].
         """
         total = 0.0
-        for cal, (start, end) in zip(self.calendars, self.spans, strict=True):
+        bounds = np.asarray([t0, t1], dtype=np.float64)
+        for cal, (start, end), cum in zip(self.calendars, self.spans, self.cum, strict=True):
             s = np.maximum(start, t0)
             e = np.minimum(end, t1)
             k = e > s
-            if k.any():
-                total += float(cal.business_hours_between_many(s[k], e[k]).sum())
+            if not k.any():
+                continue
+            if cum is None:  # clock hours
+                total += float((e[k] - s[k]).sum())
+                continue
+            # cum_hours_many of the clipped spans: the stored value of each start and end,
+            # or that of the window's bound where the span was clipped to it
+            c0, c1 = cal.cum_hours_many(bounds)
+            cs = np.where(start[k] >= t0, cum[0][k], c0)
+            ce = np.where(end[k] <= t1, cum[1][k], c1)
+            total += float((ce - cs).sum())
         return total
 
 

@@ -56,7 +56,9 @@ class AttemptRows:
 def episode_keys(cols: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
     """(lead, episode) of the selected rows (a boolean mask or positions) as one sortable
     int64 key."""
-    return cols["lead"][rows].astype(np.int64) * EP_BASE + cols["episode"][rows].astype(np.int64)
+    key = cols["lead"][rows].astype(np.int64, copy=False) * EP_BASE
+    key += cols["episode"][rows].astype(np.int64, copy=False)
+    return key
 
 
 class _KeyIndex:

@@ -102,8 +102,7 @@ def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | Non
     rd = model.recycle
     parts: list[list[np.ndarray]] = [[], [], [], []]
     for _ in range(chunks):
-        rd._refill()
-        for p, x in zip(parts, (np.asarray(rd.delay), rd.u, rd.work, rd.ops), strict=True):
+        for p, x in zip(parts, rd.chunk(), strict=True):
             p.append(x)
     if have is not None:
         for p, x in zip(parts, have, strict=True):
@@ -113,7 +112,7 @@ def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | Non
 
 def run_fast(model: FunnelModel) -> None:
     """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
-    log and the lead states to ``model.state``."""
+    log and the lead states to ``model.states`` (an array; ``model.state`` lists them)."""
     from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
     from sla_sim.model.recycle import CHUNK
 
@@ -197,5 +196,5 @@ def run_fast(model: FunnelModel) -> None:
         first = False
         draws = _recycle_draws(model, 1, draws)
     nrows = st[K.S_NROWS]
-    model.state = LI[:, K.L_STATE].tolist()
+    model.states = LI[:, K.L_STATE].copy()
     model.log.add_columns(R[:nrows], RV[:nrows])

@@ -334,10 +334,19 @@ class FunnelModel:
                 self.feed_routes()
                 self.env.run_until(self.end_h)
                 self._drop_pending()
+                self.states = np.asarray(self.state, dtype=np.int64)
         from sla_sim.model.reconcile import reconcile
 
-        reconcile(self)
+        reconcile(self, self.states)
         return self.log
+
+    def __getattr__(self, name: str) -> Any:
+        """``state`` after a run on the fast engine, which leaves the lead states as an array
+        (``states``): the same per-lead list the SimPy path keeps, made when first asked for."""
+        if name == "state" and "states" in self.__dict__:
+            self.state = self.states.tolist()
+            return self.state
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 _warm = False  # this process has loaded the fast engine's compiled code

@@ -34,13 +34,16 @@ WORK_FIELDS = ("u_contact", "work", "u_q", "u_d", "cycle", "u_win", "deal")
 class LeadDraws:
     """The up-front draws of one replication.
 
-    ``lead[f]`` for f in :data:`LEAD_FIELDS` is indexed by lead id (creation order);
-    ``work[f]`` for f in :data:`WORK_FIELDS` by draw row, ``order[lead]`` being the row of a lead.
-    ``work["u_contact"]`` and ``work["work"]`` (rep hours) have one column per attempt.
+    ``lead[f]`` for f in :data:`LEAD_FIELDS` is indexed by lead id (creation order). The work
+    draws (:data:`WORK_FIELDS`) stay in draw order, in one part per channel (``parts[c][f]``;
+    row ``r`` of the concatenation is :attr:`work`'s row ``r``), ``order[lead]`` being the row
+    of a lead: they are gathered for the leads the model works (:meth:`gather`) without
+    concatenating the whole draw first. ``u_contact`` and ``work`` (rep hours) have one column
+    per attempt.
     """
 
     lead: dict[str, np.ndarray]
-    work: dict[str, np.ndarray]
+    parts: list[dict[str, np.ndarray]]
     order: np.ndarray
 
     @property
@@ -48,10 +51,27 @@ class LeadDraws:
         """Number of leads."""
         return len(self.order)
 
+    @property
+    def work(self) -> dict[str, np.ndarray]:
+        """The work draws of every lead, in draw order (the parts concatenated)."""
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in WORK_FIELDS}
+
     def gather(self, leads: np.ndarray) -> dict[str, np.ndarray]:
         """The work draws of the given lead ids, in that order."""
         rows = self.order[leads]
-        return {k: v[rows] for k, v in self.work.items()}
+        if len(self.parts) == 1:
+            return {k: v[rows] for k, v in self.parts[0].items()}
+        sizes = [len(p["u_q"]) for p in self.parts]
+        starts = np.cumsum([0, *sizes])
+        part = np.searchsorted(starts[1:], rows, side="right")  # which part holds each row
+        out = {k: np.empty((len(rows), *v.shape[1:]), dtype=v.dtype)
+               for k, v in self.parts[0].items()}  # fmt: skip
+        for c, p in enumerate(self.parts):
+            at = np.flatnonzero(part == c)
+            local = rows[at] - starts[c]
+            for k, v in p.items():
+                out[k][at] = v[local]
+        return out
 
 
 def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: float,
@@ -61,7 +81,8 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
     grid = arrivals.hour_grid(origin, n_hours)
     profile = arrivals.base_profile(sc, grid)
     fu, A, st = sc.follow_up, n_attempts, streams
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in LEAD_FIELDS + WORK_FIELDS}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in LEAD_FIELDS}
+    work_parts: list[dict[str, np.ndarray]] = []
     seg_index = {s: i for i, s in enumerate(segments)}
     for c, ch in enumerate(sc.channels):
         name = ch.name
@@ -82,17 +103,30 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
         parts["nurture"].append(nd)
         parts["ops"].append(np.asarray(sc.handoff.ops_delay_hours.sample(st(f"handoff:{name}"),
                                                                          n)))  # fmt: skip
-        parts["u_contact"].append(st(f"contact:{name}").random((n, A)))
-        parts["work"].append(fu.attempt_minutes.sample(st(f"work:{name}"), n * A)
-                             .reshape(n, A) / 60.0)  # fmt: skip
+        work = fu.attempt_minutes.sample(st(f"work:{name}"), n * A)
+        work /= 60.0  # minutes to hours, in place
         uq = st(f"qualify:{name}").random((n, 2))
-        parts["u_q"].append(uq[:, 0])
-        parts["u_d"].append(uq[:, 1])
-        parts["cycle"].append(np.asarray(ch.cycle_days.sample(st(f"cycle:{name}"), n)) * 24)
-        parts["u_win"].append(st(f"win:{name}").random(n))
-        parts["deal"].append(np.asarray(ch.deal_value.sample(st(f"deal:{name}"), n)))
-    empty = {"u_contact": np.empty((0, A)), "work": np.empty((0, A))}
-    cat = {k: np.concatenate(v) if v else empty.get(k, np.empty(0)) for k, v in parts.items()}
-    order = np.argsort(cat["t"], kind="stable")
-    return LeadDraws({k: cat[k][order] for k in LEAD_FIELDS},
-                     {k: cat[k] for k in WORK_FIELDS}, order)  # fmt: skip
+        work_parts.append({
+            "u_contact": st(f"contact:{name}").random((n, A)), "work": work.reshape(n, A),
+            "u_q": uq[:, 0], "u_d": uq[:, 1],
+            "cycle": np.asarray(ch.cycle_days.sample(st(f"cycle:{name}"), n)) * 24,
+            "u_win": st(f"win:{name}").random(n),
+            "deal": np.asarray(ch.deal_value.sample(st(f"deal:{name}"), n))})  # fmt: skip
+    if not work_parts:  # no channel: no lead
+        work_parts.append({k: np.empty((0, A)) if k in ("u_contact", "work") else np.empty(0)
+                           for k in WORK_FIELDS})  # fmt: skip
+    if not parts["t"]:
+        return LeadDraws({k: np.empty(0) for k in LEAD_FIELDS}, work_parts, np.empty(0, np.intp))
+    order = np.argsort(np.concatenate(parts["t"]), kind="stable")
+    # each channel's draws written straight to their leads' places (no concatenation first)
+    place = np.empty(len(order), dtype=np.intp)
+    place[order] = np.arange(len(order))
+    lead = {k: np.empty(len(order), dtype=v[0].dtype) for k, v in parts.items()}
+    lo = 0
+    for c in range(len(parts["t"])):
+        hi = lo + len(parts["t"][c])
+        at = place[lo:hi]
+        for k, v in parts.items():
+            lead[k][at] = v[c]
+        lo = hi
+    return LeadDraws(lead, work_parts, order)

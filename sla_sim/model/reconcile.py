@@ -36,12 +36,14 @@ def terminal_counts(states: np.ndarray) -> dict[str, int]:
     return {name: int(counts[i]) for i, name in enumerate(TERMINAL_STATES)}
 
 
-def reconcile(model: FunnelModel) -> dict[str, int]:
-    """Check that counts reconcile between the lead states and the event log; return counts.
+def reconcile(model: FunnelModel, states: np.ndarray | None = None) -> dict[str, int]:
+    """Check that counts reconcile between the lead states (``model.state``, or ``states``
+    given as an int array) and the event log; return counts.
 
     Raises ReconciliationError naming the first inconsistency found.
     """
-    states = np.asarray(model.state, dtype=np.int64)
+    if states is None:
+        states = np.asarray(model.state, dtype=np.int64)
     n = model.n_leads
     if len(states) != n or (n and (states.min() < 0 or states.max() >= len(TERMINAL_STATES))):
         raise ReconciliationError("a lead has no valid terminal state")

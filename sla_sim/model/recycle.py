@@ -24,14 +24,22 @@ class RecycleDraws:
         self.A = n_attempts
         self.i = CHUNK  # force a refill on first use
 
-    def _refill(self) -> None:
+    def chunk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The next :data:`CHUNK` episodes' draws from the stream, as arrays: nurture delays
+        (h), uniforms (CHUNK x A+2), work hours (CHUNK x A) and ops delays (h)."""
         sc, rng, A = self.sc, self.rng, self.A
         start = np.full(CHUNK, sc.mql_threshold_points - sc.nurture.recycle_score_points)
-        self.delay = nurture_delays(start, sc.mql_threshold_points, sc.nurture, rng).tolist()
+        delay = nurture_delays(start, sc.mql_threshold_points, sc.nurture, rng)
         # drawn now (the stream's order is fixed), read only for the few leads that re-qualify
-        self.u = rng.random((CHUNK, A + 2))
-        self.work = (sc.follow_up.attempt_minutes.sample(rng, CHUNK * A) / 60.0).reshape(CHUNK, A)
-        self.ops = np.asarray(sc.handoff.ops_delay_hours.sample(rng, CHUNK))
+        u = rng.random((CHUNK, A + 2))
+        work = sc.follow_up.attempt_minutes.sample(rng, CHUNK * A)
+        work /= 60.0  # minutes to hours, in place
+        ops = np.asarray(sc.handoff.ops_delay_hours.sample(rng, CHUNK))
+        return delay, u, work.reshape(CHUNK, A), ops
+
+    def _refill(self) -> None:
+        delay, self.u, self.work, self.ops = self.chunk()
+        self.delay = delay.tolist()
         self.i = 0
 
     def next(self) -> tuple[float, int]:

@@ -71,6 +71,7 @@ class Capacity(Steps):
             if ae:
                 self.add("ae.count", ae, (ae, ae), "AEs", "distinct opportunity owners", ae,
                          "opportunity_owner", exact=True)  # fmt: skip
+            self._open_per_owner()
         if att is not None and len(att) >= 50:
             ns = np.round(att["at"].to_numpy(float) * _NS_PER_H).astype(np.int64)
             local = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz)
@@ -90,3 +91,32 @@ class Capacity(Steps):
                              len(att), "activity_at", exact=True)  # fmt: skip
                     self.updates[f"teams[{tname}].calendar.working_days"] = days
                     self.updates[f"teams[{tname}].calendar.timezone"] = self.tz
+
+    def _open_per_owner(self) -> None:
+        """The most opportunities one owner held open at once (opened, not yet closed; open
+        ones until the export): a lower bound of ``ae.max_open_opportunities``, applied when
+        above the base's (a lower cap would queue what the export shows being worked)."""
+        if "opportunity_opened_at" not in self.H:
+            return
+        owner = self.L["opportunity_owner"]
+        opened = self.H["opportunity_opened_at"]
+        closed = self.H.get("closed_at", np.full(len(opened), np.nan))
+        ok = np.isfinite(opened) & owner.notna().to_numpy()
+        if ok.sum() < 20:
+            return
+        end = np.where(np.isfinite(closed), closed, self.C)[ok]
+        codes = pd.factorize(owner[ok])[0]
+        t = np.concatenate([opened[ok], end])
+        step = np.concatenate([np.ones(ok.sum()), -np.ones(ok.sum())])
+        who = np.concatenate([codes, codes])
+        order = np.lexsort((step, t, who))  # per owner by time, a close before an open
+        peak = 0
+        for c in np.unique(codes):
+            sel = order[who[order] == c]
+            peak = max(peak, int(np.cumsum(step[sel]).max()))
+        self.add("ae.max_open_opportunities", peak, (peak, peak), "opportunities",
+                 "the most opportunities one owner held open at once (a lower bound of the"
+                 " cap)", int(ok.sum()), "opportunity_owner, opportunity_opened_at,"
+                 " closed_at", exact=True)  # fmt: skip
+        if peak <= self.base.ae.max_open_opportunities:
+            self.updates.pop("ae.max_open_opportunities")

@@ -158,6 +158,7 @@ class Steps:
         self.first_touch()
         self.qualification()
         self.sales()
+        self.opportunity_table()
         self.capacity()
 
 

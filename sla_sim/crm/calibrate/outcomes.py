@@ -33,7 +33,11 @@ from sla_sim.crm.survival import (
 from sla_sim.events import CODE
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.distributions import LogNormal
+from sla_sim.scenario.schema import HorizonSpec
 from sla_sim.stats import wilson_interval
+
+WARMUP_DAYS_MAX = int(next(m.le for m in HorizonSpec.model_fields["warmup_days"].metadata
+                           if hasattr(m, "le")))  # the schema's bound
 
 
 class Outcomes(Steps):
@@ -192,7 +196,54 @@ class Outcomes(Steps):
                 self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
                          f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
                 self.updates.pop(f"channels[{name}].cycle_days.cv")
+                self._warm_up_covers(f, f"{start_field} to close")
         self._deals(won)
+
+    def _warm_up_covers(self, f: Any, what: str) -> None:
+        """Lengthen the warm-up to the 95th percentile of a fitted duration (``f``: kind,
+        mean, cv in days): a shorter one starts the measured months with an emptier pipeline
+        than the export's (fewer old deals closing in them)."""
+        if f.kind == "lognormal":
+            s = math.sqrt(math.log1p(f.cv**2))
+            q95 = math.exp(math.log(f.mean) - s * s / 2 + 1.6448536269514722 * s)
+        elif f.kind == "gamma":
+            k = 1 / f.cv**2
+            q95 = float(stats.gamma.ppf(0.95, k, scale=f.mean / k))
+        else:
+            q95 = f.mean * math.log(20)
+        days = min(math.ceil(q95), WARMUP_DAYS_MAX)
+        if days > max(self.updates.get("horizon.warmup_days", 0),
+                      self.base.horizon.warmup_days):  # fmt: skip
+            self.updates["horizon.warmup_days"] = days
+            self.checks["warm_up"] = (f"{days} days: the 95th percentile of {what} (censored"
+                                      f" {f.kind} fit), so the simulated pipeline holds the"
+                                      " old opportunities still closing")  # fmt: skip
+
+    def opportunity_table(self) -> None:
+        """An opportunity table (every MQL opened an opportunity at its MQL time, e.g. Maven):
+        the export observes the SDR step as passed at once by every MQL, so the scenario
+        passes it (reach at the first attempt, ``sql_rate`` at its cap): derived, so that the
+        simulated opportunities are the export's and the AE side is what is compared."""
+        H = self.H
+        if "opportunity_opened_at" not in H or "mql_at" not in H:
+            return
+        mql, opp = H["mql_at"], H["opportunity_opened_at"]
+        m = np.isfinite(mql)
+        if m.sum() < MIN_EVENTS or not (np.isfinite(opp[m]).all()
+                                        and (np.abs(opp[m] - mql[m]) <= 1 / 60).all()):
+            return
+        how = ("derived: every MQL in the export opened an opportunity at its MQL time (an"
+               " opportunity table): the SDR step is passed at once")
+        n = int(m.sum())
+        for name in self.channels:
+            self.add(f"channels[{name}].sql_rate", SQL_RATE_CAP, (SQL_RATE_CAP, SQL_RATE_CAP),
+                     "probability", how + f" (sql_rate at its cap {SQL_RATE_CAP})", n,
+                     "mql_at, opportunity_opened_at", exact=True, derived=True)  # fmt: skip
+        for par in ("p_initial", "p_floor"):
+            self.add(f"follow_up.contact.{par}", 1.0, (1.0, 1.0), "probability",
+                     how + " (reached at the first attempt)", n,
+                     "mql_at, opportunity_opened_at", exact=True, derived=True)  # fmt: skip
+        self.checks["opportunity_table"] = how
 
     def _deals(self, won: np.ndarray) -> None:
         if "amount" not in self.L.columns:
@@ -231,6 +282,7 @@ class Outcomes(Steps):
         except ValueError:
             return
         self.cure = f
+        self._warm_up_covers(f, f"{start_field} to won")
         self.checks["won_cure_model"] = {
             "p_ever_won": round(f.pi, 5), "p_ever_won_ci": [round(f.pi_ci[0], 5),
                                                             round(f.pi_ci[1], 5)],
@@ -244,9 +296,14 @@ class Outcomes(Steps):
         self.checks["won_cohorts"] = {
             "p_ever_won": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
             "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
+            "time_to_win_days_mean": {c: round(v["mean"], 2)
+                                      for c, v in spread["speed"].items()},
+            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
             "method": "cure fraction per monthly cohort (time to win held at the pooled fit);"
-                      " DerSimonian-Laird between-cohort variance of the logits: forecasts of a"
-                      " new cohort draw P(ever won) with it"}  # fmt: skip
+                      " its mean time to win fitted jointly with the cure fraction (shape"
+                      " held); DerSimonian-Laird between-cohort variances of the logits and of"
+                      " the log mean times: forecasts of a new cohort draw P(ever won) and its"
+                      " speed with them"}  # fmt: skip
         self.cohort_sd_logit = math.sqrt(spread["tau2_logit"])
         self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
         for name in self.channels:
@@ -327,7 +384,8 @@ class Outcomes(Steps):
             (q_lo, w_lo), (q_hi, w_hi) = split(src["ci"][0]), split(src["ci"][1])
             how = (f"derived: P(ever won | MQL)={src['value']:.4f} divided by the simulated"
                    f" reach {r:.3f} and the win rate, solved for the rate at the reference"
-                   " score (the export does not separate qualification from winning)")
+                   " score (the export does not separate qualification from winning)"
+                   + ("" if cname in per_ch else "; pooled over channels"))
             self.add(f"channels[{cname}].sql_rate", q, (q_lo, q_hi), "probability", how,
                      int(src.get("n") or 0), "mql_at, closed_at (won)",
                      derived=True)  # fmt: skip

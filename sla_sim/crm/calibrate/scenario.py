@@ -117,11 +117,11 @@ def write_calibration(cal: Calibration, out: str | Path) -> tuple[Path, Path]:
     """Write the calibrated scenario (YAML) and ``calibration.json`` beside it."""
     import json
 
+    from sla_sim.batch.files import atomic_write, atomic_write_text
     from sla_sim.scenario.io import save
 
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(cal.scenario, path)
+    atomic_write(path, lambda tmp: save(cal.scenario, tmp))  # each renamed into place whole
     js = path.with_name("calibration.json")
-    js.write_text(json.dumps(cal.as_dict(), indent=2, default=str) + "\n")
+    atomic_write_text(js, json.dumps(cal.as_dict(), indent=2, default=str) + "\n")
     return path, js
