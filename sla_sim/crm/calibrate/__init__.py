@@ -69,7 +69,9 @@ def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Cal
     cal.run()
     sc = cal.build(name or f"{base.name}_calibrated")
     if getattr(cal, "cure", None) is not None and "sql_at" not in cal.H:
-        sc = cal.match_won_curve(sc, name or f"{base.name}_calibrated")
+        # the probe simulation that matches the won curve runs with bounded selling hours too,
+        # so the MQL -> opportunity delay it subtracts from the time to win is the AEs' own
+        sc = cal.match_won_curve(cal.bound_selling_hours(sc), name or f"{base.name}_calibrated")
     sc = cal.bound_selling_hours(sc)
     return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)
 

@@ -36,9 +36,11 @@ class Capacity(Steps):
             sqls > 0) else hours  # fmt: skip
         if hours <= bound:
             return sc
+        self.est = [e for e in self.est if e.path != "ae.selling_hours_per_opportunity"]
         self.add("ae.selling_hours_per_opportunity", bound, (0.0, bound), "hours",
                  f"at most {AE_LOAD_BOUND:.0%} of the {sc.ae.count} AEs' selling hours for the"
-                 f" calibrated {sqls:,.0f} opportunities a month ({self.base.name}: {hours:g})",
+                 f" calibrated {sqls:,.0f} opportunities a month ({self.base.name}:"
+                 f" {self.base.ae.selling_hours_per_opportunity:g})",
                  sc.ae.count, "opportunity_owner", derived=True)  # fmt: skip
         return set_path(sc, "ae.selling_hours_per_opportunity", max(bound, 0.01))
 
