@@ -125,19 +125,15 @@ def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None
     assert cal.scenario.nurture.engage_probability == 0.0
 
 
-def test_calibrated_ae_selling_hours_carry_the_exported_flow(olist) -> None:
-    """The Olist export counts 22 AEs (opportunity owners) and implies about 650 opportunities a
-    month: the base's 6 selling hours each would need more AE hours than 22 AEs have, so the
-    calibration lowers them to what fills at most 80% of their selling hours, and says so."""
-    from sla_sim.analysis.reverse_funnel import forward
+def test_calibrated_aes_carry_the_exported_flow_without_selling_time(olist) -> None:
+    """The Olist export counts 22 AEs (opportunity owners) but has no selling time: the
+    calibrated scenario gives the AEs none (the default's 6 hours would hold the forecast at
+    what 22 AEs sell), and says so as a derived value."""
     from sla_sim.crm.calibrate import calibrate
-    from sla_sim.crm.calibrate.capacity import AE_LOAD_BOUND
 
     c = calibrate(olist.cut("2018-04-01"), preset("default"))
-    sc, e = c.scenario, c.get("ae.selling_hours_per_opportunity")
+    e = c.get("ae.selling_hours_per_opportunity")
     assert e.derived
-    assert e.value == sc.ae.selling_hours_per_opportunity < 6.0
-    sqls = float(forward(sc).set_index("channel").loc["total", "sqls"])
-    hours = sc.ae.count * sc.ae.calendar.weekly_hours * 365.25 / 12 / 7 * sc.ae.selling_share
-    load = sqls * sc.ae.selling_hours_per_opportunity / hours
-    assert AE_LOAD_BOUND - 0.01 < load <= AE_LOAD_BOUND
+    assert e.value == c.scenario.ae.selling_hours_per_opportunity == 0.0
+    assert c.scenario.ae.count == c.get("ae.count").value == 22
+    assert "6" in e.method

@@ -32,9 +32,8 @@ channels[*].cycle_days                 opportunity_opened_at, closed_at (censore
 channels[*].deal_value                 amount of won deals
 teams[*].reps, calendar hours          activity owners and times (or lead owners)
 ae.count                               opportunity_owner
-ae.selling_hours_per_opportunity       at most what lets the export's AEs (ae.count) carry the
-                                       calibrated opportunity flow (a bound, see
-                                       :meth:`.capacity.Capacity.bound_selling_hours`)
+ae.selling_hours_per_opportunity       0 when opportunity_owner counts the AEs (see
+                                       :meth:`.capacity.Capacity.free_selling_hours`)
 =====================================  ===========================================
 
 The steps live in one module each, by what they estimate: :mod:`.volumes` (volumes and
@@ -68,11 +67,9 @@ def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Cal
     cal = _Calibrator(export, base)
     cal.run()
     sc = cal.build(name or f"{base.name}_calibrated")
+    sc = cal.free_selling_hours(sc)  # before the won-curve probe: it simulates the AEs too
     if getattr(cal, "cure", None) is not None and "sql_at" not in cal.H:
-        # the probe simulation that matches the won curve runs with bounded selling hours too,
-        # so the MQL -> opportunity delay it subtracts from the time to win is the AEs' own
-        sc = cal.match_won_curve(cal.bound_selling_hours(sc), name or f"{base.name}_calibrated")
-    sc = cal.bound_selling_hours(sc)
+        sc = cal.match_won_curve(sc, name or f"{base.name}_calibrated")
     return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)
 
 

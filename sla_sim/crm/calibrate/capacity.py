@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from sla_sim.analysis.reverse_funnel import forward
 from sla_sim.crm.calibrate.common import (
     _NS_PER_H,
     Steps,
@@ -15,34 +14,26 @@ from sla_sim.crm.calibrate.common import (
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.io import set_path
 
-#: The share of the AEs' selling hours the calibrated opportunity flow may fill at most when
-#: the export counts the AEs: they did carry that flow, and below about 80 % load an M/G/c
-#: queue stays short, so the calibrated model does not invent an AE bottleneck the data lacks.
-AE_LOAD_BOUND = 0.8
-
 
 class Capacity(Steps):
-    def bound_selling_hours(self, sc: Scenario) -> Scenario:
-        """``sc`` with ``ae.selling_hours_per_opportunity`` lowered, if needed, so that the AEs
-        the export counts carry the calibrated opportunity flow (forward funnel SQLs a month)
-        within :data:`AE_LOAD_BOUND` of their selling hours. The export has no selling time:
-        the bound is derived (from identified quantities and the base's kept values)."""
+    def free_selling_hours(self, sc: Scenario) -> Scenario:
+        """``sc`` without AE selling time when the export counts the AEs.
+
+        An export has no selling time, and the AEs it counts did carry the opportunity flow it
+        shows: the base's ``selling_hours_per_opportunity`` would throttle the calibrated flow
+        with a capacity the data never saw (at the Olist origins, the default's 6 hours with the
+        export's 22 AEs held the forecast opportunities at what 22 AEs sell). The calibrated
+        scenario therefore leaves AE capacity to the open-opportunity cap (``0``: no selling
+        time), listed as derived; set it to plan AE capacity in hours."""
         hours = sc.ae.selling_hours_per_opportunity
         if "ae.count" not in self.updates or not hours:
             return sc
-        sqls = float(forward(sc).set_index("channel").loc["total", "sqls"])
-        selling = sc.ae.calendar.weekly_hours * 365.25 / 12 / 7 * sc.ae.selling_share
-        bound = math.floor(100 * AE_LOAD_BOUND * sc.ae.count * selling / sqls) / 100 if (
-            sqls > 0) else hours  # fmt: skip
-        if hours <= bound:
-            return sc
-        self.est = [e for e in self.est if e.path != "ae.selling_hours_per_opportunity"]
-        self.add("ae.selling_hours_per_opportunity", bound, (0.0, bound), "hours",
-                 f"at most {AE_LOAD_BOUND:.0%} of the {sc.ae.count} AEs' selling hours for the"
-                 f" calibrated {sqls:,.0f} opportunities a month ({self.base.name}:"
-                 f" {self.base.ae.selling_hours_per_opportunity:g})",
-                 sc.ae.count, "opportunity_owner", derived=True)  # fmt: skip
-        return set_path(sc, "ae.selling_hours_per_opportunity", max(bound, 0.01))
+        self.add("ae.selling_hours_per_opportunity", 0.0, (0.0, 0.0), "hours",
+                 f"0 (no selling time): the export has no selling time and its {sc.ae.count}"
+                 f" AEs carried the flow it shows ({self.base.name}:"
+                 f" {self.base.ae.selling_hours_per_opportunity:g})", sc.ae.count,
+                 "opportunity_owner", derived=True)  # fmt: skip
+        return set_path(sc, "ae.selling_hours_per_opportunity", 0.0)
 
     def capacity(self) -> None:
         L = self.L
