@@ -68,10 +68,10 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
     "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),
     "ae_utilization": ("ratio", "AE capacity in use: AE business hours working opportunities'"
                        " selling hours (each ae.selling_hours_per_opportunity / selling_share"
-                       " from its opening) / the AEs' business hours (ae.calendar); where the"
-                       " log has no selling hours (selling_hours_per_opportunity 0, a CRM"
-                       " export) the open-opportunity slots in use, ae_open_mean / (AEs x"
-                       " max_open_opportunities)"),
+                       " from its opening; for a CRM export, the scenario's hours) / the AEs'"
+                       " business hours (ae.calendar); without selling time"
+                       " (selling_hours_per_opportunity 0) the open-opportunity slots in use,"
+                       " ae_open_mean / (AEs x max_open_opportunities)"),
     "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE (a free AE with a"
                       " free opportunity slot)"),
     "ae_wait_business_hours_mean": ("business hours", "mean AE business hours (ae.calendar) from"
