@@ -72,7 +72,14 @@ case "$cmd" in
   test)
     ensure_venv
     ensure_browser || echo "dev.sh: could not install chromium; the browser test will say so" >&2
-    exec "$VENV/bin/python" -m pytest "$@"
+    # one pytest worker per core (at most 4), a test file's tests together on one worker (its
+    # module fixtures are built once, and its tests keep their order); -n or --pdb given: as given
+    parallel=()
+    cores="$(nproc 2>/dev/null || echo 1)"
+    if [ "$cores" -gt 1 ] && ! printf '%s\n' "$@" | grep -qE '^(-n|--numprocesses|--pdb|(-p)?no:xdist$)'; then
+      parallel=(-n "$(( cores < 4 ? cores : 4 ))" --dist loadfile)
+    fi
+    exec "$VENV/bin/python" -m pytest "${parallel[@]}" "$@"
     ;;
   bench)
     ensure_venv

@@ -8,6 +8,7 @@ problems so that a CLI or a notebook can show all of them at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 __all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
@@ -55,9 +56,15 @@ class Issue:
     def __str__(self) -> str:
         if self.value is MISSING:
             return f"{self.path}: {self.rule}"
-        shown = _short(self.value)  # bounded work however big or nested the value
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        if isinstance(self.value, (str, PurePath)):  # a file path, a name: up to 300
+            text = str(self.value)  # characters; beyond, the middle goes (a path keeps its
+            if len(text) > 300:  # file name)
+                text = text[:148] + "..." + text[-149:]
+            shown = repr(text)
+        else:  # a number, a list, a mapping: its beginning, with bounded work however big
+            shown = _short(self.value)  # or nested the value
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
         return f"{self.path}: {self.rule} (got {shown})"
 
 

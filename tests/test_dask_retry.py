@@ -4,20 +4,26 @@ process that started them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from ci_env import require
 
 from sla_sim.batch.replications import run_replications
+from sla_sim.scenario.io import save
 from tests.conftest import make_tiny
 from tests.proc_util import descendants
 
 REPS, SEED = 2, 11
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -25,10 +31,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _workers() -> list[int]:
-    """Local Dask workers started by this process and ready (they name themselves so)."""
+def _workers(parent: int | None = None) -> list[int]:
+    """Local Dask workers started by ``parent`` (default: this process) and ready (they name
+    themselves so)."""
     out = []
-    for pid in descendants(os.getpid()):
+    for pid in descendants(os.getpid() if parent is None else parent):
         try:
             if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"dask worker [tcp"):
                 out.append(pid)
@@ -104,3 +111,52 @@ def test_local_dask_workers_load_the_fast_engine_at_set_up() -> None:
             assert list(client.run(_fast_engine_loaded).values()) == [True]
     finally:
         cluster.close()
+
+
+def test_kill_9_of_the_parent_leaves_no_dask_process_behind(tmp_path: Path) -> None:
+    """``kill -9`` of a process running replications on a local Dask cluster: within 15 s no
+    process it started (scheduler side, nannies, workers) is left running."""
+    require("dask.distributed", "pip install -e .[dask]")
+    scenario = save(make_tiny({"horizon.warmup_days": 240, "horizon.measure_months": 4}),
+                    tmp_path / "sc.yaml")  # fmt: skip
+    code = ("import sys\n"
+            "from sla_sim.batch.replications import run_replications\n"
+            "from sla_sim.scenario.io import load\n"
+            "run_replications(load(sys.argv[1]), reps=40, seed=1, workers=2, dask='local',"
+            " progress=False)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code, str(scenario)], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        busy: list[int] = []
+        while len(busy) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            busy = [p for p in _workers(proc.pid) if _cpu_seconds(p) > 1.0]
+            time.sleep(0.1)
+        if len(busy) < 2:
+            proc.kill()
+            pytest.fail("the Dask workers never started simulating:\n"
+                        + proc.communicate()[1].decode(errors="replace")[-2000:])
+        family = descendants(proc.pid)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while (left := [p for p in family if _alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"left running after kill -9 of their parent: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in descendants(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(p, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -405,3 +405,17 @@ def test_set_path_invalid_value_is_revalidated() -> None:
     with pytest.raises(ScenarioError, match=re.escape("teams[0].reps")) as info:
         set_path(preset("default"), "teams[sdr].reps", 0)
     assert info.value.issues[0].value == 0
+
+
+def test_a_long_path_in_an_error_keeps_its_file_name() -> None:
+    """A value too long to show whole loses its middle, not its end: a deep path still names
+    the file; a short path is shown whole."""
+    from sla_sim.errors import Issue
+
+    deep = "/" + "/".join(["folder"] * 80) + "/missing.yaml"
+    text = str(Issue("file", "must be an existing scenario file", deep))
+    assert "missing.yaml" in text
+    assert "..." in text
+    assert len(text) < 400
+    short = "/tmp/x/missing.yaml"
+    assert f"'{short}'" in str(Issue("file", "must be an existing scenario file", short))

@@ -4,12 +4,15 @@ print no KeyboardInterrupt traceback."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from sla_sim.scenario.io import save
 from tests.conftest import make_tiny
@@ -49,3 +52,49 @@ def test_ctrl_c_to_the_process_group_exits_130_without_worker_tracebacks(tmp_pat
     time.sleep(0.5)
     assert not [p for p in workers if Path(f"/proc/{p}").exists()
                 and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+
+
+class _KernelLikeStream(io.TextIOBase):
+    """An output stream guarded by a lock, as a Jupyter kernel's is (its I/O thread's)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            return len(text)
+
+
+def _say_something() -> int:
+    print("a worker's line")
+    print("and a warning", file=sys.stderr)
+    return os.getpid()
+
+
+def test_a_worker_forked_while_the_output_lock_is_held_still_prints(capfd: Any) -> None:
+    """A worker forked from a kernel whose output lock another thread held at the fork writes
+    to descriptors 1 and 2 instead of waiting for that lock forever (the planner's hang)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sla_sim.batch.worker import worker_context
+
+    lock = threading.Lock()
+    saved = sys.stdout, sys.stderr
+    lock.acquire()  # held at the fork, as by the kernel's I/O thread mid-write
+    pool = ProcessPoolExecutor(1, mp_context=worker_context("fork"))
+    try:
+        sys.stdout = sys.stderr = _KernelLikeStream(lock)
+        pid = pool.submit(_say_something).result(timeout=30)
+    finally:
+        sys.stdout, sys.stderr = saved
+        for proc in list(pool._processes.values()):  # a hung worker: stop it, fail the test
+            proc.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        lock.release()
+    assert pid != os.getpid()
+    out, err = capfd.readouterr()
+    assert "a worker's line" in out
+    assert "and a warning" in err

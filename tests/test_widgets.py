@@ -238,13 +238,13 @@ def test_more_sdrs_lower_sdr_utilisation(panel: PlannerPanel) -> None:
 def test_invalid_combination_shows_a_message_and_keeps_results(panel: PlannerPanel) -> None:
     """1 attempt in the cadence but 3 owed by the SLA: a message, previous results kept."""
     panel.refresh()
-    kept, n_updates = panel.results, len(panel.updates)
+    kept, n_updates = panel.results, panel.shown
     panel.set_values(attempts=1, attempts_required=3)
     panel.refresh()
     assert "attempts" in panel.message.value
     assert "last valid result" in panel.message.value
     assert panel.results is kept
-    assert len(panel.updates) == n_updates
+    assert panel.shown == n_updates
     panel.set_values(attempts=5)
     panel.refresh()
     assert panel.message.value == ""
@@ -255,9 +255,9 @@ def test_same_settings_again_come_from_the_cache(panel: PlannerPanel) -> None:
     panel.set_values(first_touch=2.0)
     panel.refresh()
     first = panel.results
-    n = len(panel.updates)
+    n = panel.shown
     panel.refresh()
-    assert len(panel.updates) == n + 1
+    assert panel.shown == n + 1
     assert panel.updates[-1].from_cache
     assert panel.updates[-1].final
     assert panel.results is first

@@ -220,11 +220,40 @@ def leave_signals_to_parent() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def plain_output_streams() -> None:
+    """In a fork-started worker: write ``sys.stdout``/``sys.stderr`` straight to file
+    descriptors 1 and 2 through new stream objects.
+
+    A worker forked from a Jupyter kernel (the planner panel, a notebook's batch run) inherits
+    the kernel's output streams, whose buffer lock and message socket belong to the kernel's
+    I/O thread. That thread does not exist in the child: if it held the lock at the moment of
+    the fork, the worker's first warning or print would wait for it forever, and the
+    evaluation with it. Plain streams on the same descriptors take no inherited lock (the
+    kernel's own capture of descriptors 1 and 2, where enabled, still collects the text).
+    """
+    import io
+    import sys
+
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name)
+        try:
+            if isinstance(stream, io.TextIOWrapper) and stream.fileno() == fd:
+                continue  # already a plain stream on its descriptor (a terminal, a pipe, a file)
+        except (OSError, ValueError):  # no descriptor behind it (an in-memory capture)
+            pass
+        try:
+            setattr(sys, name, open(fd, "w", buffering=1, closefd=False,  # noqa: SIM115
+                                    encoding="utf-8", errors="replace"))  # fmt: skip
+        except OSError:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+
+
 class _ForkWorker(mp.get_context("fork").Process if hasattr(os, "fork")  # type: ignore[misc]
                   else mp.get_context("spawn").Process):  # fmt: skip
     """A fork-started worker process that dies with its parent and leaves Ctrl-C to it."""
 
     def run(self) -> None:
+        plain_output_streams()
         leave_signals_to_parent()
         die_with_parent()
         super().run()

@@ -15,6 +15,7 @@ import asyncio
 import html
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ CHARTS = ("revenue", "breach", "monthly", "response", "funnel", "capacity", "com
 CURRENT = "(scenario given)"
 FIRST = ("revenue", "breach")  # drawn first, so the first update lands fast
 DEBOUNCE_S = 0.15
+#: updates the panel keeps (each holds its results; older ones are only counted)
+UPDATES_KEPT = 16
 
 
 #: Lever groups of the panel, in order: (title, test on the lever's name). The first group is
@@ -272,7 +275,10 @@ class PlannerPanel:
         self.results: Results | None = None
         self.baseline: Results | None = None
         self.scenario: Scenario = self.base
-        self.updates: list[Update] = []
+        #: the latest updates shown (oldest dropped: each holds its results), and how many
+        #: were shown since the panel started (the status line's ``data-update``)
+        self.updates: deque[Update] = deque(maxlen=UPDATES_KEPT)
+        self.shown = 0
         self._task: asyncio.Task[None] | None = None
         self._pending: asyncio.TimerHandle | None = None
         self._deferred_warm_up = False  # workers started once another kernel has finished
@@ -513,6 +519,7 @@ class PlannerPanel:
 
     def _show(self, update: Update) -> None:
         self.updates.append(update)
+        self.shown += 1
         self.results = update.results
         n = update.results.replications
         first, self._fresh = self._fresh, False
@@ -524,7 +531,8 @@ class PlannerPanel:
                " (SLA re-judged, no new simulation)" if update.remembered == n else "")
         color = "#3a9b6b" if update.final else "#e08a2c"
         self.status.value = (
-            f"<span data-reps='{n}' data-final='{int(update.final)}' style='font-size:15px'>"
+            f"<span data-reps='{n}' data-final='{int(update.final)}'"
+            f" data-update='{self.shown}' style='font-size:15px'>"
             f"<mark style='background:{color};color:white;border-radius:4px;padding:1px 6px'>"
             f"{state}{src}</mark> <b>{n}</b> / {self.planner.reps} replications after"
             f" {since:.1f} s</span>"
@@ -813,6 +821,17 @@ def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[
         if (t0.work_order, t0.assignment) != (t1.work_order, t1.assignment):
             sales.append(f"{t0.name} policy {t0.work_order}/{t0.assignment} ->"
                          f" {t1.work_order}/{t1.assignment}")
+        if t0.rep_calendars != t1.rep_calendars:
+            rota = sum(c.working_days != t1.calendar.working_days for c in t1.rep_calendars)
+            sales.append(f"{t0.name} weekend and holiday rota: {rota} of {t1.reps} reps"
+                         if rota else f"{t0.name} rep calendars changed")
+        if t0.max_active_leads != t1.max_active_leads:
+            sales.append(f"{t0.name} active-lead cap {t0.max_active_leads} ->"
+                         f" {t1.max_active_leads}")
+    if before.follow_up.cadence_days != after.follow_up.cadence_days:
+        sales.append("follow-up cadence (days) "
+                     + ", ".join(f"{d:g}" for d in before.follow_up.cadence_days) + " -> "
+                     + ", ".join(f"{d:g}" for d in after.follow_up.cadence_days))
     if before.ae.count != after.ae.count:
         sales.append(f"AEs {before.ae.count} -> {after.ae.count}")
     return {"marketing": mk, "sales": sales}

@@ -19,7 +19,14 @@ import numpy as np
 from sla_sim.horizon import window_for
 from sla_sim.metrics import basis_months
 from sla_sim.metrics.docs import CLAUSE_LABELS
-from sla_sim.recommend.search import STOP_LEVEL, CellP, Evaluator, met_matrix, per_month
+from sla_sim.recommend.search import (
+    STOP_LEVEL,
+    CellP,
+    Evaluator,
+    met_matrix,
+    per_month,
+    reps_to_certify,
+)
 from sla_sim.scenario.schema import Scenario, SLASpec
 
 #: The AE capacity clause: mean AE business hours (``ae.calendar``) an SQL waits for its
@@ -73,15 +80,6 @@ def status_of(ind: np.ndarray, c: float, reps: int) -> str:
     if all(x.p >= c for x in cells):
         return f"not certified at {reps} replications"
     return "not met"
-
-
-def reps_to_certify(c: float) -> int:
-    """Replications that certify ``c`` when every one of them meets the clause: the smallest
-    n with the one-sided 90 % Wilson lower bound of n/n, n / (n + z^2), at least ``c``."""
-    from scipy import stats
-
-    z = float(stats.norm.ppf(0.5 + STOP_LEVEL / 2))
-    return math.ceil(z * z * c / (1 - c) - 1e-9)
 
 
 def quantile_lower_bound(x: np.ndarray, q: float, level: float = 0.9) -> float:

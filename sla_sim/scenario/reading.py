@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def read_data(p: Path) -> Any:
         elif kind == ".json":
             data = json.loads(text)
         else:
+            if _flow_depth(text) > MAX_DEPTH:  # refused before PyYAML's scanner, which takes
+                raise RecursionError  # quadratic time in the depth (100,000: ~10 s of CPU)
             data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except RecursionError:
         raise ScenarioError([Issue("file", f"is nested too deep (at most {MAX_DEPTH} levels)",
@@ -94,6 +97,24 @@ def read_data(p: Path) -> Any:
         raise ScenarioError([Issue("file", f"expands to {n:,} values (YAML aliases repeat data);"
                                    f" at most {MAX_VALUES:,} are read", source)], source)
     return data
+
+
+#: YAML quoted scalars and comments, whose brackets do not nest anything
+_QUOTED_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*',
+                                re.MULTILINE)  # fmt: skip
+
+
+def _flow_depth(text: str) -> int:
+    """How deep YAML flow collections (``[`` and ``{``) nest in ``text``, quoted scalars and
+    comments left out: a linear-time upper bound of what the parser would build from them."""
+    depth = deepest = 0
+    for m in re.finditer(r"[\[\]{}]", _QUOTED_OR_COMMENT.sub("", text)):
+        if m.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _decode(raw: bytes, source: str) -> str:
