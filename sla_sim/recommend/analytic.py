@@ -17,7 +17,10 @@ it (:mod:`sla_sim.recommend.search`). The approximations, stated so the output c
   must fit in ``reps * max_active_leads`` with probability ``coverage`` (Poisson). The guess is
   the larger of the two.
 * **AEs.** Open opportunities = SQLs per day x mean cycle days (Little); the AEs whose
-  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``.
+  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``. With
+  selling time, at least the square-root staffing of the selling hours' offered load: SQLs per
+  AE business hour x the business hours each opportunity takes
+  (``selling_hours_per_opportunity / selling_share``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class AeGuess:
     cycle_days_mean: float
     open_opportunities_mean: float
     agents: int
+    selling_load_aes: float = 0.0  # AEs the selling hours keep busy (offered load)
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain fields, for the JSON export."""
@@ -301,7 +305,9 @@ def _fifo_compliance(t: np.ndarray, step: float, rate: np.ndarray, other: np.nda
 
 
 def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
-    """The analytic AE count: Little's law on open opportunities, Poisson quantile."""
+    """The analytic AE count: Little's law on open opportunities, Poisson quantile; with
+    selling time, at least square-root staffing on the selling hours' offered load (SQLs per
+    AE business hour x business hours each takes)."""
     fwd = reverse_funnel.forward(sc)
     by = fwd.set_index("channel")
     sqls = float(by.loc["total", "sqls"])
@@ -309,7 +315,11 @@ def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
     cycle = cycle / sqls if sqls > 0 else 0.0
     open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
     n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
-    return AeGuess(sqls, cycle, open_mean, n)
+    work_bh = sc.ae.work_business_hours
+    load = sqls * work_bh / (sc.ae.calendar.weekly_hours * WEEKS_PER_MONTH)
+    if load > 0:
+        n = max(n, staffing.square_root_staffing(load, 1 - coverage))
+    return AeGuess(sqls, cycle, open_mean, n, load)
 
 
 def volume_scale(sc: Scenario, revenue_per_month: float) -> float:

@@ -192,7 +192,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         f"4. {ae.statement} — {_conf(ae)}. AEs: {sc.ae.count} (analytic"
         f" {hc['ae']['analytic']}), at most {sc.ae.max_open_opportunities} open opportunities"
         " each.",
-        f"The clause that binds (lowest P(met)): **{rec.binding}**.",
+        f"The clause that binds (lowest P(met)): **{CLAUSE_WORDS.get(rec.binding, rec.binding)}**.",
     ]))
     out.append(("Work policy and cost", _policy(rec, cur)))
     out.append(("Where the plan falls short", [s["statement"] for s in rec.shortfalls]

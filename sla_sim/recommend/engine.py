@@ -14,7 +14,7 @@ Method (explained in every export):
    P(met) of every sales clause in every month settle the question (or ``reps`` is reached).
    The answer is the smallest headcount met, with one fewer simulated and not met.
 4. **AE search** the same way on the AE capacity clause (SQLs wait on average at most
-   :data:`AE_WAIT_DAYS` day for an opportunity slot, each month).
+   :data:`AE_WAIT_BUSINESS_HOURS` AE business hours for an opportunity, each month).
 5. **Commitments** at the final staffing: MQL volume and acceptance rate at a 90 % lower
    confidence bound of the (1 - c) quantile of the worst month (volume per the commitment
    basis), handoff as the tightest window of the menu whose one-sided 90 % Wilson lower bound
@@ -413,7 +413,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         days = np.array([p.hours / 24.0 for p in win.months])
 
         def met_ae(n: int, sc1: Scenario = sc1, sdr_star: dict[str, int] = sdr_star,
-                   wanted: list[SLASpec] = wanted_slas, days: np.ndarray = days) -> bool:
+                   wanted: list[SLASpec] = wanted_slas) -> bool:
             cand = _with(sc1, ae=n)
 
             # the handoff windows are judged on the same replications, unless the plan reads
@@ -422,8 +422,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
 
             def cells(k: int) -> list[CellP]:
                 ev.ensure([(cand, slas)], k, desc="AE candidates")
-                return per_month(commitments.ae_met(ev, ev.values(cand, sc1.sla, k), days),
-                                 STOP_LEVEL)  # fmt: skip
+                return per_month(commitments.ae_met(ev, ev.values(cand, sc1.sla, k)), STOP_LEVEL)
 
             return decide(cells, c, mn, reps, step)[0]
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from sla_sim.recommend.commitments import (
+    CLAUSE_WORDS,
     HANDOFF_MENU,
     Commitment,
-    ae_wait_days,
+    ae_wait_hours,
     status_of,
 )
 from sla_sim.recommend.search import Evaluator, met_matrix
@@ -122,7 +123,7 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
                 ev, ev.values(final, final.sla.model_copy(update={"handoff_within_hours": h}),
                               reps), "handoff"), c, reps) != "not met"), None)  # fmt: skip
         elif cm.clause == "ae_capacity":
-            w = ae_wait_days(ev, vals, days)
+            w = ae_wait_hours(ev, vals)
             tight = math.ceil(2 * float(np.max(np.quantile(w, c, axis=0)))) / 2
         w = cm.p_met_min
         out.append({"clause": cm.clause, "side": cm.side, "status": cm.status,
@@ -147,8 +148,9 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
 def _say(cm: Commitment, tight: float | None, c: float) -> str:
     """One sentence: the clause, how often it is met, and the tightest term that is."""
     w = cm.p_met_min
-    head = (f"{cm.clause} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of months in the worst"
-            f" month ({cm.status})") if w.n else f"{cm.clause}: not judged"
+    name = CLAUSE_WORDS.get(cm.clause, cm.clause)
+    head = (f"{name} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of months in the worst"
+            f" month ({cm.status})") if w.n else f"{name}: not judged"
     if tight is None:
         return head + f"; no term of the menu is met at {c:.0%}."
     return head + f"; the tightest term met at {c:.0%} is {tight:g} {cm.unit}."
