@@ -70,7 +70,8 @@ def bench_api(workers: int, reps: int, engine: str = "fast") -> dict:
                    "sdrs_analytic": [h["analytic"] for h in rec.headcount if h["role"] == "SDR"],
                    "aes_analytic": [h["analytic"] for h in rec.headcount if h["role"] == "AE"],
                    "aes": [h["simulated"] for h in rec.headcount if h["role"] == "AE"],
-                   "binding": rec.binding},
+                   "binding": rec.binding, "policy": rec.policies.get("chosen"),
+                   "policies_screened": len(rec.policies.get("screen", []))},
         "python": platform.python_version(), "cores": os.cpu_count(),
     }  # fmt: skip
 

@@ -51,7 +51,7 @@ def test_costs_are_exact_against_a_hand_computed_month() -> None:
     leads = [int(np.count_nonzero((created >= month.start_h) & (created < month.end_h)
                                   & (log.leads["channel"] == ci))) for ci in range(5)]
     rep_months = 10 + 2 * 17 / 31  # ten all January, two from the 15th (17 of 31 days)
-    hand = (rep_months * 10_000 + 2 * (1_000 + 500) + 8 * 8_000 + 0.1 * revenue
+    hand = (rep_months * 10_000 + 2 * (1_000 + 500) + sc.ae.count * 8_000 + 0.1 * revenue
             + sum(50.0 * n + 200.0 for n in leads))  # fmt: skip
     for period in (month.label, TOTAL):
         assert res.column("revenue", period)[0] == pytest.approx(revenue, rel=1e-12)
@@ -160,10 +160,10 @@ def test_every_preset_validates_with_costs(name: str) -> None:
 
 
 def test_expected_monthly_cost_of_the_default_plan() -> None:
-    """Default plan: ten SDRs and eight AEs at the benchmark costs, leads at list prices."""
+    """Default plan: ten SDRs and 44 AEs at the benchmark costs, leads at list prices."""
     plan = expected_monthly_cost(preset("default"))
     assert plan["cost_team_sdr"] == pytest.approx(10 * 9_250.0)
-    assert plan["cost_ae"] == pytest.approx(8 * 9_130.0)
+    assert plan["cost_ae"] == pytest.approx(44 * 9_130.0)
     assert plan["cost_channel_paid"] == pytest.approx(1_600 * 116.0)
     assert plan["cost_commission"] == 0
 
@@ -238,8 +238,8 @@ def test_compare_and_marginal_commands_state_the_profit(tiny_file: Path, capsys)
     assert main(["marginal", str(tiny_file), "--lever", "ae.count", "--reps", "2",
                  "--quiet"]) == 0  # fmt: skip
     out = capsys.readouterr().out
-    assert "ae.count 8 -> 9" in out
-    assert "ae.count 8 -> 7" in out
+    assert "ae.count 44 -> 45" in out
+    assert "ae.count 44 -> 43" in out
     folder = Path(out.split("table and chart: ")[1].split(",")[0]).parent
     assert (folder / "marginal.png").is_file()
     assert (folder / "marginal.csv").is_file()

@@ -123,3 +123,17 @@ def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None
     # MQLs only: MQLs per month identified, no nurture MQLs added
     assert cal.get("channels[organic_search].mqls_per_month").value > 0
     assert cal.scenario.nurture.engage_probability == 0.0
+
+
+def test_calibrated_aes_carry_the_exported_flow_without_selling_time(olist) -> None:
+    """The Olist export counts 22 AEs (opportunity owners) but has no selling time: the
+    calibrated scenario gives the AEs none (the default's 6 hours would hold the forecast at
+    what 22 AEs sell), and says so as a derived value."""
+    from sla_sim.crm.calibrate import calibrate
+
+    c = calibrate(olist.cut("2018-04-01"), preset("default"))
+    e = c.get("ae.selling_hours_per_opportunity")
+    assert e.derived
+    assert e.value == c.scenario.ae.selling_hours_per_opportunity == 0.0
+    assert c.scenario.ae.count == c.get("ae.count").value == 22
+    assert "6" in e.method

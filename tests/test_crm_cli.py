@@ -33,7 +33,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[
     unmapped columns of names, e-mails and phone numbers, and lead ids that carry a marker."""
     sc = preset("default")
     for p, v in (("horizon.warmup_days", 30), ("horizon.measure_months", 2),
-                 ("nurture.engage_probability", 0.0)):  # fmt: skip
+                 ("nurture.engage_probability", 0.0), ("ae.count", 6)):  # fmt: skip
         sc = set_path(sc, p, v)
     for ch in sc.channels:
         sc = set_path(sc, f"channels[{ch.name}].leads_per_month", ch.leads_per_month / 8)

@@ -115,7 +115,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     raw["nurture"]["engage_probability"] = draw(st.sampled_from([0.02, 0.3]))
     raw["nurture"]["max_days"] = draw(st.sampled_from([10.0, 60.0]))
     raw["ae"] = {"count": draw(st.integers(1, 3)), "max_open_opportunities": draw(
-        st.integers(1, 4))}  # fmt: skip
+        st.integers(1, 4)), "selling_hours_per_opportunity": draw(st.sampled_from(
+            [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
+        "calendar": {"timezone": draw(st.sampled_from(["America/New_York", "Europe/London"])),
+                     "always_open": draw(st.booleans())}}  # fmt: skip
     if draw(st.integers(0, 2)) == 0:  # policies and capacity plans (SimPy runs them)
         t0 = raw["teams"][0]
         t0["assignment"] = draw(st.sampled_from(["immediate", "pull"]))

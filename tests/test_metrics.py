@@ -334,6 +334,26 @@ def test_sdr_utilization_of_a_rep_busy_every_working_minute_is_exactly_one() -> 
     assert get("sdr_utilization") == pytest.approx(1.0, rel=0, abs=1e-12)
 
 
+def test_ae_wait_and_utilization_in_ae_business_hours() -> None:
+    """Two AEs on Mon-Fri 9-17 New York, 5 selling hours an opportunity at a share of 0.5 (10
+    business hours each). An SQL at Friday 16:00 opened Monday 10:00 waited 2 AE business
+    hours; one at Wednesday 12:00 opened at once waited 0; one at Friday 30 January 16:00 never
+    opened waits 1 hour to the window's end: mean 1. The two 10-hour selling blocks over 2 x 176
+    business hours give the utilisation; without selling time it is the slots in use."""
+    rows = [ev(0, local(2026, 1, 9, 16), "sql"), ev(0, local(2026, 1, 12, 10), "opp_open"),
+            ev(1, local(2026, 1, 14, 12), "sql"), ev(1, local(2026, 1, 14, 12), "opp_open",
+                                                   rep=1),
+            ev(2, local(2026, 1, 30, 16), "sql")]
+    sc = scenario(always_open=False, ae__count=2, ae__selling_hours_per_opportunity=5.0,
+                  ae__selling_share=0.5)
+    get = metrics(sc, rows)
+    assert get("ae_wait_business_hours_mean") == pytest.approx((2.0 + 0.0 + 1.0) / 3)
+    assert get("ae_utilization") == pytest.approx(20.0 / (2 * JAN_BUSINESS_H))
+    get = metrics(set_path(sc, "ae.selling_hours_per_opportunity", 0.0), rows)
+    assert get("ae_utilization") == pytest.approx(get("ae_open_mean") / (2 * 80))
+    assert get("ae_open_mean") > 0
+
+
 # ---------------------------------------------------------------------- windows and docs
 
 

@@ -67,10 +67,11 @@ def test_clause_starting_exactly_at_a_month_boundary_counts_in_the_new_month() -
 
 
 def test_ae_utilization_divides_by_every_slot() -> None:
-    """One opportunity open all month with 2 AEs of 3 open opportunities each uses 1/6 of the
-    AE slots."""
+    """One opportunity open all month with 2 AEs of 3 open opportunities each (no selling
+    time: the slot cap alone) uses 1/6 of the AE slots."""
     rows = [ev(0, 0.0, "opp_open")]
-    get = metrics(scenario(ae__count=2, ae__max_open_opportunities=3), rows)
+    get = metrics(scenario(ae__count=2, ae__max_open_opportunities=3,
+                           ae__selling_hours_per_opportunity=0.0), rows)
     assert get("ae_open_mean") == pytest.approx(1.0)
     assert get("ae_utilization") == pytest.approx(1.0 / 6.0)
 

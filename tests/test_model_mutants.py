@@ -24,6 +24,7 @@ from sla_sim.model.funnel import FunnelModel
 from sla_sim.model.leads import LEAD_FIELDS, WORK_FIELDS, LeadDraws
 from sla_sim.scenario.distributions import Constant
 from sla_sim.scenario.schema import (
+    AESpec,
     ChannelSpec,
     ContactSpec,
     FollowUpSpec,
@@ -63,6 +64,7 @@ def hand_scenario(**changes: Any) -> Scenario:
                                                       attempt_decay=1.0)),
         "nurture": NurtureSpec(max_days=30.0),
         "sla": SLASpec(attempts_required=1),
+        "ae": AESpec(selling_hours_per_opportunity=0.0),  # the slot cap alone, at any hour
     }
     data.update(changes)
     return Scenario(**data)
@@ -678,25 +680,27 @@ def test_lead_draws_replay_each_channels_named_streams() -> None:
         np.testing.assert_array_equal(gathered[k], cat[k][order[some]], err_msg=k)
 
 
+def run_sqls(monkeypatch: pytest.MonkeyPatch, cycles: list[float], last_t: float,
+             ae: AESpec) -> FunnelModel:  # fmt: skip
+    """Six leads created at 9.0, 9.1, 9.2, 9.3, 33 and ``last_t`` h, each reached at its first
+    1-h attempt by one UTC rep (SQLs at 10, 11, 12, 13, 34 and ``last_t`` + 1 h), lead 3 lost,
+    with sales cycles of ``cycles`` hours, handed to the AEs ``ae``."""
+    leads = [lead(t=t, u_contact=(0.1, 0.9), u_q=0.0, cycle=c) for t, c in zip(
+        [9.0, 9.1, 9.2, 9.3, 33.0, last_t], cycles, strict=True)]  # fmt: skip
+    leads[3]["u_win"] = 0.9
+    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
+                                       max_active_leads=10)], ae=ae)  # fmt: skip
+    return run_hand(sc, leads, monkeypatch)
+
+
 def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two AEs with one open opportunity each; SQLs at 10, 11, 12, 13 h (one rep, reached
     at the first 1-h attempt). The first two open at once (AE 0, then the least-loaded AE 1);
     the next two wait, first come first served, and each opens when AE 0's opportunity
     closes; later SQLs find the slots freed and go to AE 0 (the first of the least loaded).
     An opportunity due to close exactly at the horizon end (912 h) stays open."""
-    from sla_sim.scenario.schema import AESpec
-
-    reach = (0.1, 0.9)
-    leads = [lead(t=9.0, u_contact=reach, u_q=0.0, cycle=5.0),
-             lead(t=9.1, u_contact=reach, u_q=0.0, cycle=20.0),
-             lead(t=9.2, u_contact=reach, u_q=0.0, cycle=1.0),
-             lead(t=9.3, u_contact=reach, u_q=0.0, cycle=2.0, u_win=0.9),
-             lead(t=33.0, u_contact=reach, u_q=0.0, cycle=2.0),
-             lead(t=57.0, u_contact=reach, u_q=0.0, cycle=854.0)]
-    sc = hand_scenario(teams=[TeamSpec(name="sdr", reps=1, calendar=UTC_CAL, shrinkage=0.5,
-                                       max_active_leads=10)],
-                       ae=AESpec(count=2, max_open_opportunities=1))
-    model = run_hand(sc, leads, monkeypatch)
+    model = run_sqls(monkeypatch, [5.0, 20.0, 1.0, 2.0, 2.0, 854.0], 57.0,
+                     AESpec(count=2, max_open_opportunities=1, selling_hours_per_opportunity=0.0))
     assert log_rows(model, "sql", "opp_open", "won", "lost") == [
         (0, 1, 10.0, "sql", 0, 0, -1, None),
         (0, 1, 10.0, "opp_open", -1, 0, -1, None),
@@ -719,6 +723,40 @@ def test_ae_slots_queue_and_free_on_close(monkeypatch: pytest.MonkeyPatch) -> No
     assert model.state == [1, 1, 1, 2, 1, 0]
     assert model.ae.open == [1, 0]
     assert not model.ae.queue
+
+
+def test_ae_selling_hours_on_the_ae_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two AEs, 2 selling hours an opportunity at a selling share of 0.5: 4 business hours of
+    the AE calendar (UTC 9-17) each, one opportunity at a time per AE. SQLs at 10, 11, 12, 13 h:
+    the first two open at once, the next two wait and open when an AE's hours end (14 h,
+    15 h), their 4 hours running over the night into Tuesday (34 h, 35 h). A cycle shorter
+    than the selling hours closes when they end (leads 2, 3 and 4). An SQL at 17:30 on Tuesday
+    (41.5 h) opens at Wednesday 09:00 (57 h), with the first of the equally loaded AEs; its
+    close at the horizon end (57 + 855 = 912 h) never comes."""
+    model = run_sqls(monkeypatch, [5.0, 20.0, 1.0, 0.5, 2.0, 855.0], 40.5,
+                     AESpec(count=2, max_open_opportunities=5, calendar=UTC_CAL,
+                            selling_hours_per_opportunity=2.0, selling_share=0.5))
+    assert log_rows(model, "sql", "opp_open", "won", "lost") == [
+        (0, 1, 10.0, "sql", 0, 0, -1, None),
+        (0, 1, 10.0, "opp_open", -1, 0, -1, 4.0),
+        (1, 1, 11.0, "sql", 0, 0, -1, None),
+        (1, 1, 11.0, "opp_open", -1, 1, -1, 4.0),
+        (2, 1, 12.0, "sql", 0, 0, -1, None),  # both AEs selling: waits
+        (3, 1, 13.0, "sql", 0, 0, -1, None),
+        (2, 1, 14.0, "opp_open", -1, 0, -1, 4.0),  # AE 0's 4 hours on lead 0 end
+        (0, 1, 15.0, "won", -1, 0, -1, 1000.0),
+        (3, 1, 15.0, "opp_open", -1, 1, -1, 4.0),
+        (1, 1, 31.0, "won", -1, 1, -1, 1000.0),
+        (2, 1, 34.0, "won", -1, 0, -1, 1000.0),  # 14 + 1 h < 34 (3 h Monday, 1 h Tuesday)
+        (4, 1, 34.0, "sql", 0, 0, -1, None),
+        (4, 1, 34.0, "opp_open", -1, 0, -1, 4.0),  # AE 0 free again at 34
+        (3, 1, 35.0, "lost", -1, 1, -1, None),
+        (4, 1, 38.0, "won", -1, 0, -1, 1000.0),  # 34 + 2 h < 38
+        (5, 1, 41.5, "sql", 0, 0, -1, None),
+        (5, 1, 57.0, "opp_open", -1, 0, -1, 4.0),
+    ]
+    assert model.ae.open == [1, 0]
+    assert model.ae.busy == [False, False]
 
 
 # ---------------------------------------------------------------------- reconciliation

@@ -35,6 +35,27 @@ def test_policy_levers_set_their_fields(tiny_scenario: Any) -> None:
     assert sc.teams[0].ramp_by_tenure_month == [0.25, 0.5, 0.75]
 
 
+def test_the_sdr_lever_resizes_a_weekend_rota(tiny_scenario: Any) -> None:
+    """On a team with one calendar per rep (a recommended weekend rota), moving the SDR lever
+    gives a valid scenario whose rota grows or shrinks with the team, keeping its share."""
+    from sla_sim.scenario.io import set_path
+
+    team = tiny_scenario.teams[0]
+    week = team.calendar.model_dump()
+    weekend = {**week, "working_days": [2, 3, 4, 5, 6]}
+    n = team.reps
+    rota = [week] * (n - n // 4) + [weekend] * (n // 4)
+    sc = set_path(tiny_scenario, f"teams[{team.name}].rep_calendars", rota)
+    lever = {lv.name: lv for lv in levers_for(sc)}["sdr_count"]
+    for m in (2 * n, n - 2):
+        out = lever.set(sc, m).teams[0]
+        assert out.reps == m
+        assert len(out.rep_calendars) == m
+        share = sum(c.working_days == [2, 3, 4, 5, 6] for c in out.rep_calendars) / m
+        assert abs(share - (n // 4) / n) <= 1 / m
+    assert lever.set(sc, 2 * n).teams[0].calendar == team.calendar  # the SLA clock's calendar
+
+
 def test_panel_says_whether_only_the_sla_terms_differ(tiny_scenario: Any,
                                                       planner: Planner) -> None:  # fmt: skip
     """The compare block under the charts (baseline vs current) starts with the plain

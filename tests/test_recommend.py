@@ -20,7 +20,7 @@ from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
 from sla_sim.errors import ScenarioError
 from sla_sim.recommend import exports
-from sla_sim.recommend.commitments import AE_WAIT_DAYS
+from sla_sim.recommend.commitments import AE_WAIT_BUSINESS_HOURS
 from sla_sim.recommend.document import SECTIONS
 from sla_sim.recommend.engine import recommend
 from sla_sim.scenario.io import load, set_path
@@ -157,12 +157,8 @@ def _p_met_by_month(results, sc) -> dict[str, list[float]]:
             x = x[~np.isnan(x)]
             ps.append(float(1 - x.mean()) if len(x) else math.nan)
         out[cl] = ps
-    from sla_sim.horizon import window_for
-
-    days = {p.label: p.hours / 24 for p in window_for(sc).months}
-    out["ae_capacity"] = [float(np.mean(np.where(
-        results.column("sqls", m) > 0, results.column("ae_queue_mean", m) * days[m]
-        / np.maximum(results.column("sqls", m), 1), 0.0) <= AE_WAIT_DAYS)) for m in months]
+    out["ae_capacity"] = [float(np.mean(np.nan_to_num(results.column(
+        "ae_wait_business_hours_mean", m)) <= AE_WAIT_BUSINESS_HOURS)) for m in months]
     return out
 
 

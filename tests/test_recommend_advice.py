@@ -13,8 +13,10 @@ from test_recommend import scaled
 
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
+from sla_sim.recommend import analytic
 from sla_sim.recommend.commitments import reps_to_certify
 from sla_sim.recommend.engine import recommend
+from sla_sim.recommend.staffing import Policy, all_policies
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.presets import preset
 
@@ -22,6 +24,11 @@ SEED, TARGET = 5, 150_000
 MICRO = {"horizon.warmup_days": 20, "horizon.measure_months": 1}
 FAST = {"revenue_target": TARGET, "seed": SEED, "workers": 2, "progress": False,
         "tornado": False}
+
+
+#: Every --keep path of a policy lever (the first alone keeps the whole policy).
+POLICY_KEPT = ("teams[sdr].work_order", "teams[sdr].calendar", "teams[sdr].max_active_leads",
+               "follow_up.cadence_days")
 
 
 def micro():
@@ -77,23 +84,56 @@ def test_cheapest_plan_is_at_most_the_headcount_only_cost_and_one_cheaper_breaks
     assert plans[pol["chosen"]]["cost_per_month"] <= plans[pol["headcount_only"]][
         "cost_per_month"]
     assert pol["saving_per_month"] >= 0
-    assert len(pol["screen"]) == 6  # every work order x assignment mode screened
+    # every work order x assignment x weekend rota x active-lead cap x cadence screened
+    assert len(pol["screen"]) == len(all_policies(four.scenario, ["sdr"])) == 48
+    assert set(pol["levers_searched"]) >= {"weekend/holiday coverage", "active-lead cap",
+                                           "cadence"}
     chosen_cost = plans[pol["chosen"]]["cost_per_month"]
-    cheaper = [r for r in pol["frontier"] if r["cost_per_month"] < chosen_cost]
+    cheaper = [i for i, r in enumerate(pol["frontier"]) if r["cost_per_month"] < chosen_cost]
     assert cheaper, "no cheaper plan was simulated: minimality is not shown"
-    nxt = max(cheaper, key=lambda r: r["cost_per_month"])
-    sc = four.recommended
-    work_order, assignment = (s.strip() for s in nxt["policy"].split("/"))
-    for name, reps in nxt["staffing"].items():
-        sc = set_path(sc, f"teams[{name}].reps", reps)
-        sc = set_path(sc, f"teams[{name}].work_order", work_order)
-        sc = set_path(sc, f"teams[{name}].assignment", assignment)
+    i = max(cheaper, key=lambda i: pol["frontier"][i]["cost_per_month"])
+    nxt, sc = pol["frontier"][i], four.frontier_scenarios[i]
+    assert sum(t.reps for t in sc.teams) == nxt["sdrs"]
     sc = set_path(sc, "sla.handoff_within_hours", 24.0)
     res = run_replications(sc, reps=nxt["replications"], seed=SEED, workers=2, progress=False,
                            keep_log_of=None)  # fmt: skip
     worst = min(float(1 - np.nanmean(res.column(f"{cl}_breach", m)))
                 for cl in ("first_touch", "attempts", "disposition") for m in ["2026-01"])
     assert worst < 0.8
+
+
+def test_policy_levers_reach_the_scenario_and_the_screen_reads_them() -> None:
+    """A weekend rota gives every rep a five-day calendar (some Wednesday to Sunday, holidays
+    included) at the same headcount; a halved cadence halves every cadence day; the analytic
+    guess reads the reps on duty (a rota thins the weekdays) and the
+    Monday backlog of due_first (a rota lowers it for a tight window)."""
+    sc = micro()
+    rota = Policy("due_first", "immediate", "weekend rota", 2.0, 0.5).apply(sc, ["sdr"])
+    t = rota.teams[0]
+    assert len(t.rep_calendars) == t.reps
+    assert t.max_active_leads == 2 * sc.teams[0].max_active_leads
+    assert {tuple(c.working_days) for c in t.rep_calendars} == {(0, 1, 2, 3, 4), (2, 3, 4, 5, 6)}
+    assert all(not c.holidays for c in t.rep_calendars if 6 in c.working_days)
+    assert rota.follow_up.cadence_days == [x / 2 for x in sc.follow_up.cadence_days]
+    assert rota.channels == sc.channels  # priced at the same volumes
+    big = set_path(preset("default"), "sla.first_touch_within_business_hours", 0.5)
+    covered_sc = Policy("due_first", "immediate", "weekend rota").apply(big, ["sdr"])
+    covered = analytic.sdr_guess(covered_sc, 0.9)[0]
+    assert covered.agents < analytic.sdr_guess(big, 0.9)[0].agents
+    assert analytic.weekday_duty(covered_sc.teams[0]) < 1.0
+    assert analytic.duty(covered_sc.teams[0], np.array([5 * 24 + 12.0]))[0] > 0  # Saturday
+
+
+def test_the_cost_check_counts_every_stage_the_search_runs(pair) -> None:
+    """The bound the request's cost check multiplies (computed before anything runs, the
+    policy short list, the menu, the revenue correction and the final certification included)
+    is at least the replications each stage really simulated."""
+    for rec in pair:
+        bound = rec.facts["replications_bound"]
+        done = {k: v["simulated"] for k, v in rec.facts["replications_per_stage"].items()}
+        assert done
+        assert all(n <= bound.get(stage, 0) for stage, n in done.items()), (bound, done)
+        assert sum(done.values()) <= sum(bound.values())
 
 
 def test_confidence_099_adds_replications_instead_of_loosening() -> None:
@@ -127,12 +167,12 @@ def test_readme_keep_paths_run_and_an_understaffed_team_is_reported(tmp_path, ca
     out = capsys.readouterr().out
     assert "SDR sdr: analytic" in out
     assert "(kept)" in out
-    assert "short: first_touch at 4 business hours: met in 0% of months" in out
+    assert "short: First touch at 4 business hours: met in 0% of months" in out
     assert "P(revenue >= the month's target)" in out
     assert main([*base, "--keep", "channels", "--keep", "sla.mql_commitment_per_month",
                  "--keep", "sla.acceptance_rate_min", "--keep", "sla.handoff_within_hours",
-                 "--keep", "channels[paid].leads_per_month", "--keep",
-                 "teams[sdr].work_order"]) == 0
+                 "--keep", "channels[paid].leads_per_month",
+                 *(a for k in POLICY_KEPT for a in ("--keep", k))]) == 0
     assert "Traceback" not in capsys.readouterr().err
 
 
@@ -161,6 +201,12 @@ def test_panel_note_lists_what_changed_on_both_sides_and_the_cost(pair) -> None:
     assert any("leads/month" in c for c in changes["marketing"])
     assert any("MQL commitment" in c for c in changes["marketing"])
     assert any("SDRs" in c or "policy" in c for c in changes["sales"])
+    sc = micro()
+    levers = recommendation_changes(sc, Policy("due_first", "immediate", "weekend rota", 2.0,
+                                               0.5).apply(sc, ["sdr"]))["sales"]
+    assert any("weekend and holiday rota" in c for c in levers)
+    assert any("active-lead cap" in c for c in levers)
+    assert any("follow-up cadence" in c for c in levers)
     note = recommendation_html(four)
     assert "per month" in note
     assert "<b>marketing</b>" in note

@@ -166,11 +166,11 @@ def unlimited_capacity_scenario(base: Scenario) -> Scenario:
 
     Every team gets the schema maximum of reps (500), ``UNLIMITED_SLOTS`` leads per rep, no
     shrinkage and an always-open calendar (same time zone); the AE pool gets 500 AEs with
-    ``UNLIMITED_SLOTS`` open opportunities each. Nothing ever queues, so an MQL's first
-    attempt starts when it is routed (a rep can still be mid-attempt on another lead for a few
-    minutes, which is rare with 500 reps), later attempts start exactly on the cadence, and SQLs
-    open an opportunity at once. Arrivals, scores, nurture, handoff, contact curve, cadence,
-    qualification and sales economics are those of ``base``.
+    ``UNLIMITED_SLOTS`` open opportunities each and no selling time. Nothing ever queues, so an
+    MQL's first attempt starts when it is routed (a rep can still be mid-attempt on another lead
+    for a few minutes, which is rare with 500 reps), later attempts start exactly on the
+    cadence, and SQLs open an opportunity at once. Arrivals, scores, nurture, handoff, contact
+    curve, cadence, qualification and sales economics are those of ``base``.
     """
     data = base.model_dump(mode="python")
     data["name"] = f"{base.name}_unlimited"
@@ -179,5 +179,6 @@ def unlimited_capacity_scenario(base: Scenario) -> Scenario:
         team["max_active_leads"] = UNLIMITED_SLOTS
         team["shrinkage"] = 0.0
         team["calendar"]["always_open"] = True
-    data["ae"] = {"count": UNLIMITED_AES, "max_open_opportunities": UNLIMITED_SLOTS}
+    data["ae"] = {"count": UNLIMITED_AES, "max_open_opportunities": UNLIMITED_SLOTS,
+                  "selling_hours_per_opportunity": 0.0}
     return validate(data)

@@ -23,19 +23,14 @@ from sla_sim.cli.common import (
 MAX_HEADCOUNT_BOUND = 500
 
 
-def simulations(max_headcount: int) -> int:
-    """Scenarios a recommendation may simulate up to ``--reps`` times each, for its cost
-    estimate: the volumes probe, the SDR search and the AE search (each doubling, then
-    bisecting, up to ``max_headcount``: at most 2 log2(max) candidates), the commitments."""
-    return 2 + 2 * 2 * math.ceil(math.log2(max_headcount + 1))
-
-
 def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> None:
     """Refuse bad options and a recommendation over the cost limits before anything runs:
-    --reps x the candidates it may simulate, at the volumes the revenue target scales the
-    channels to. A floor of that scale (every lead won, at the channel's mean deal) refuses the
-    clearly oversized at once; the reverse funnel's scale (scipy: about a second to import)
-    then decides the rest."""
+    the replications it may simulate, stage by stage (:mod:`sla_sim.recommend.budget`: the
+    volume passes, the policy short list and the menu, the AE search, the final plan at --reps,
+    a second pass after a revenue correction, the tornado), at the volumes the revenue target
+    scales the channels to. A floor of that scale (every lead won, at the channel's mean deal)
+    refuses the clearly oversized at once; the reverse funnel's scale (scipy: about a second
+    to import) then decides the rest."""
     check_reps_seed(args.reps, args.seed, 2, "recommend request")
     target = args.revenue_target
     if target is not None and not (math.isfinite(target) and 0 <= target <= 1e15):
@@ -67,8 +62,12 @@ def _check_scaled(scenario, scale: float, args: argparse.Namespace, workers: int
     target = args.revenue_target
     size = (("--revenue-target", target) if target is not None else
             ("sla.revenue_target_per_month", scenario.sla.revenue_target_per_month))
-    check_cost(scaled, args.reps * simulations(args.max_headcount), workers, size=size,
-               value=args.reps)
+    from sla_sim.recommend.budget import request_bound
+
+    bound = request_bound(scenario, reps=args.reps, max_headcount=args.max_headcount,
+                          keep=tuple(args.keep or ()), sensitivity_reps=args.sensitivity_reps,
+                          tornado=not args.no_sensitivity, revenue_target=target)
+    check_cost(scaled, sum(bound.values()), workers, size=size, value=args.reps)
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:

@@ -10,8 +10,9 @@ across replications is the probability of a breach.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,14 @@ from sla_sim.calendar import BusinessCalendar, CalendarSpec, shared_calendar
 from sla_sim.events import CODE, EventLog
 from sla_sim.horizon import TOTAL, Period, Window, window_for
 from sla_sim.metrics.backlog import Backlog, assignments
-from sla_sim.metrics.capacity import AttemptSpans, Level, RepShifts, business_hours_between
+from sla_sim.metrics.capacity import (
+    AESelling,
+    AEWaits,
+    AttemptSpans,
+    Level,
+    RepShifts,
+    business_hours_between,
+)
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
@@ -92,7 +100,7 @@ class _PeriodFacts:
     revenue: float
     sales_cycle_days_mean: float
     response: tuple[float, float, float, float, float]  # clock mean, p50, p90; business p50, p90
-    capacity: tuple[float, float, float, float, float, float]  # sdr util, queue mean, max; ae...
+    capacity: tuple[float, ...]  # sdr util, queue mean, max; ae... (see _CAPACITY)
     backlog: tuple[float, float, float]  # untouched assigned MQLs: mean, max; age P90 (h)
     capacity_hours: float  # rep working hours x ramp share
     basis_months: dict[str, float]  # the period in months per commitment basis
@@ -198,10 +206,42 @@ class Measurement:
 _RESPONSE = ("response_hours_mean", "response_hours_p50", "response_hours_p90",
              "response_business_hours_p50", "response_business_hours_p90")  # fmt: skip
 _CAPACITY = ("sdr_utilization", "sdr_queue_mean", "sdr_queue_max", "ae_open_mean",
-             "ae_utilization", "ae_queue_mean")  # fmt: skip
+             "ae_utilization", "ae_queue_mean", "ae_wait_business_hours_mean")  # fmt: skip
 _BACKLOG = ("sdr_backlog_mean", "sdr_backlog_max", "sdr_backlog_age_p90")
 _COUNTED = ("created", "mql", "sql", "opp_open", "won", "lost", "disqualified", "recycled",
             "nurture_expired", "assigned", "reassigned", "escalated")  # fmt: skip
+
+
+def _episode_time(keys: np.ndarray, ref_keys: np.ndarray, ref_t: np.ndarray) -> np.ndarray:
+    """For each episode key, the time of the first reference row of that episode (NaN if
+    none)."""
+    if not len(ref_keys):
+        return np.full(len(keys), np.nan)
+    order = np.argsort(ref_keys, kind="stable")
+    pos = np.minimum(np.searchsorted(ref_keys[order], keys), len(ref_keys) - 1)
+    return np.where(ref_keys[order][pos] == keys, ref_t[order][pos], np.nan)
+
+
+def _ae_hours(cols: dict[str, np.ndarray], by_event: list[np.ndarray], scenario: Scenario,
+              win: Window, opp_key: np.ndarray, opp_open_t: np.ndarray
+              ) -> tuple[AEWaits, AESelling]:  # fmt: skip
+    """The AE clause's waits (SQL to opportunity opened, AE business hours) and the AEs'
+    selling hours, on the AE calendar.
+
+    The calendar starts ``back`` whole days before the window's origin when the log has rows
+    before it (a CRM export's history before the measured window), and times are shifted by
+    as much, so that a selling block opened then is placed on working hours too."""
+    sql_rows = by_event[CODE["sql"]]
+    sql_t = cols["time_h"][sql_rows]
+    first = min(float(np.min(opp_open_t, initial=0.0)), float(np.min(sql_t, initial=0.0)))
+    back = 24.0 * math.floor(first / 24.0)  # <= 0
+    cal = shared_calendar(scenario.ae.calendar, win.origin + timedelta(hours=back),
+                          win.end_h - back)  # fmt: skip
+    opened = _episode_time(episode_keys(cols, sql_rows), opp_key, opp_open_t)
+    waits = AEWaits(sql_t, cal.business_hours_between_many(
+        sql_t - back, np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened) - back))
+    return waits, AESelling(cal, scenario.ae.count, opp_open_t - back,
+                            scenario.ae.work_business_hours, back)
 
 
 def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> Measurement:
@@ -231,18 +271,12 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     opp_rows = by_event[CODE["opp_open"]]
     opp_open_t = t[opp_rows]
     close_rows = np.sort(np.concatenate([by_event[CODE["won"]], by_event[CODE["lost"]]]))
-    # opportunity open time per closing row, for cycle lengths
+    # opportunity open time per closing row, for cycle lengths (a close with no opp_open row
+    # of its episode has no cycle: NaN)
     opp_key = episode_keys(cols, opp_rows)
-    close_key = episode_keys(cols, close_rows)
-    okey_order = np.argsort(opp_key, kind="stable")
-    pos = np.searchsorted(opp_key[okey_order], close_key)
-    pos = np.minimum(pos, max(len(opp_key) - 1, 0))
-    if len(opp_key):  # a close with no opp_open row of its episode has no cycle (NaN)
-        paired = opp_key[okey_order][pos] == close_key
-        close_open_t = np.where(paired, opp_open_t[okey_order][pos], np.nan)
-    else:
-        close_open_t = np.full(len(close_key), np.nan)
+    close_open_t = _episode_time(episode_keys(cols, close_rows), opp_key, opp_open_t)
     close_t = t[close_rows]
+    ae_wait, ae_busy = _ae_hours(cols, by_event, scenario, win, opp_key, opp_open_t)
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     event_t = {code: times(code) for code in _COUNTED}
     recycled_rows = by_event[CODE["recycled"]]
@@ -277,12 +311,14 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
         qmean, qmax = sdr_queue.mean_max(p.start_h, p.end_h)
         omean, _ = ae_open.mean_max(p.start_h, p.end_h)
         aq, _ = ae_queue.mean_max(p.start_h, p.end_h)
+        waits = ae_wait.of_period(p.start_h, p.end_h)
         bmean, bmax = backlog.mean_max(p.start_h, p.end_h)
         facts.append(_PeriodFacts(
             p, months, counts, revenue, float(cyc.mean()) if len(cyc) else float("nan"),
             (float(rc.mean()) if len(rc) else float("nan"), rc50, rc90, rb50, rb90),
             (_ratio(busy.busy_hours(p.start_h, p.end_h), avail), qmean, qmax, omean,
-             _ratio(omean, ae_slots), aq),
+             ae_busy.utilization(p.start_h, p.end_h, _ratio(omean, ae_slots)), aq,
+             float(waits.mean()) if len(waits) else float("nan")),
             (bmean, bmax, backlog.age_p90(p.start_h, p.end_h)), capacity_h,
             {}))  # fmt: skip
     for f in facts:

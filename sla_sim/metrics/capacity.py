@@ -146,3 +146,39 @@ def rep_busy_hours(cols: dict[str, np.ndarray], t0: float, t1: float,
     not counted, so utilisation (busy / working hours) stays within [0, 1].
     """
     return AttemptSpans(cols, calendars).busy_hours(t0, t1)
+
+
+class AEWaits:
+    """Per SQL, the AE business hours from qualifying to its opportunity opening (the AE
+    clause's wait); an SQL still waiting at the end of observation counts with its wait so far."""
+
+    def __init__(self, sql_t: np.ndarray, wait_bh: np.ndarray) -> None:
+        self.sql_t, self.wait_bh = sql_t, wait_bh
+
+    def of_period(self, t0: float, t1: float) -> np.ndarray:
+        """The waits of the SQLs qualified in [t0, t1)."""
+        return self.wait_bh[(self.sql_t >= t0) & (self.sql_t < t1)]
+
+
+class AESelling:
+    """The AEs' selling work: each opportunity's block of ``work_bh`` AE business hours (the
+    scenario's, so that a CRM export is measured like a simulated run) from its opening, on the
+    AE calendar, whose hour 0 is at ``back`` (<= 0) of the window's hours."""
+
+    def __init__(self, calendar: BusinessCalendar, count: int, open_t: np.ndarray,
+                 work_bh: float, back: float = 0.0) -> None:  # fmt: skip
+        self.calendar, self.count, self.timed = calendar, count, work_bh > 0
+        self.back = back
+        self.start = open_t
+        self.end = calendar.add_business_hours_many(open_t, np.full(len(open_t), work_bh))
+
+    def utilization(self, t0: float, t1: float, slots: float) -> float:
+        """AE business hours spent on selling work in [t0, t1) / the AEs' business hours then;
+        ``slots`` (the share of opportunity slots in use) without selling time."""
+        t0, t1 = t0 - self.back, t1 - self.back
+        available = self.count * self.calendar.business_hours_between(t0, t1)
+        if not self.timed or available <= 0:
+            return slots
+        s, e = np.maximum(self.start, t0), np.minimum(self.end, t1)
+        k = e > s
+        return float(self.calendar.business_hours_between_many(s[k], e[k]).sum()) / available

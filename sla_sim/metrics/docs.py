@@ -66,8 +66,19 @@ METRIC_DOCS: dict[str, tuple[str, str]] = {
                            " hours, or under a staffing plan (hires, attrition, days off, own"
                            " calendars) each rep's own hours on the team x its ramp share"),
     "ae_open_mean": ("opportunities", "time-weighted mean of open opportunities"),
-    "ae_utilization": ("ratio", "ae_open_mean / (AEs x max_open_opportunities)"),
-    "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE slot"),
+    "ae_utilization": ("ratio", "AE capacity in use: AE business hours working opportunities'"
+                       " selling hours (each ae.selling_hours_per_opportunity / selling_share"
+                       " from its opening; for a CRM export, the scenario's hours) / the AEs'"
+                       " business hours (ae.calendar); without selling time"
+                       " (selling_hours_per_opportunity 0) the open-opportunity slots in use,"
+                       " ae_open_mean / (AEs x max_open_opportunities)"),
+    "ae_queue_mean": ("SQLs", "time-weighted mean of SQLs waiting for an AE (a free AE with a"
+                      " free opportunity slot)"),
+    "ae_wait_business_hours_mean": ("business hours", "mean AE business hours (ae.calendar) from"
+                                    " SQL to opportunity opened, over the period's SQLs (one"
+                                    " still waiting at the end counts with its wait so far):"
+                                    " the AE clause"),
+
 }
 for _name, _text in _CLAUSE_TEXT.items():
     METRIC_DOCS[f"{_name}_met"] = ("MQLs", f"clause met: {_text}; by period of clause start")
@@ -150,6 +161,7 @@ METRIC_LABELS: dict[str, str] = {
     "sdr_reassigned_rate": "Reassigned (share of assignments)",
     "sdr_escalated_rate": "Escalated (share of assignments)",
     "ae_queue_mean": "AE queue (mean SQLs waiting)",
+    "ae_wait_business_hours_mean": "SQL to opportunity (AE business hours)",
     "mql_volume_breach": "P(MQL volume breach)",
     "acceptance_breach": "P(acceptance breach)",
     "cost_total": "Cost",

@@ -8,7 +8,8 @@ Two engines write the same event log, row for row:
   (:mod:`sla_sim.model.kernel`). It covers the plain capacity model: teams with
   ``assignment: immediate``, ``work_order: due_first``, no priority classes, no reassignment,
   no overflow and no staffing plan (hires, ramp, attrition, PTO, per-rep calendars); any
-  routing and rep rule, calendars, realtime or batch handoff, recycling and the AE pool.
+  routing and rep rule, calendars, realtime or batch handoff, recycling and the AE pool (slots
+  and selling time on the AE calendar).
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -38,7 +39,8 @@ KNOWN: dict[str, tuple[str, ...]] = {
          "mql_threshold_points", "nurture", "handoff", "marketing_calendar", "routing", "teams",
          "follow_up", "ae", "sla", "engine",
          "costs"),  # prices only: the model never reads them
-    "ae": ("count", "max_open_opportunities"),
+    "ae": ("count", "max_open_opportunities", "selling_hours_per_opportunity", "selling_share",
+           "calendar"),
     "channels": ("name", "leads_per_month", "segment_mix", "score_alpha", "score_beta",
                  "sql_rate", "win_rate", "cycle_days", "deal_value"),
     "routing": ("team_rule", "rep_rule", "priority_by", "priority_order", "skip_unavailable"),
@@ -162,12 +164,16 @@ def run_fast(model: FunnelModel) -> None:
     UC0 = np.ascontiguousarray(a["u_contact"], dtype=np.float64).reshape(n_slots, A)
     WK0 = np.ascontiguousarray(a["work"], dtype=np.float64).reshape(n_slots, A)
     c = sc.follow_up.contact
-    PF = np.zeros(9)
+    cal = model.ae_cal  # the AE calendar rides at the end of PF (see kernel.N_PF)
+    PF = np.concatenate((np.zeros(K.N_PF), cal.starts, cal.ends, cal.cum_starts,
+                         cal.cum_starts + (cal.ends - cal.starts)))
     PF[K.P_END], PF[K.P_EXPIRY], PF[K.P_DQ] = model.end_h, model.expiry_h, model.disqualify_share
     PF[K.P_SHAPE] = 0.0 if c.shape == "exponential" else 1.0
     PF[K.P_FLOOR], PF[K.P_SPAN] = c.p_floor, c.p_initial - c.p_floor
     PF[K.P_RATE], PF[K.P_HL] = math.log(2.0) / c.half_life_hours, c.half_life_hours
     PF[K.P_AECAP] = sc.ae.max_open_opportunities
+    PF[K.P_AEWORK], PF[K.P_AEOPEN] = sc.ae.work_business_hours, cal.always_open
+    PF[K.P_AEN] = len(cal.starts)
     PW = np.asarray([c.attempt_decay**k for k in range(A)], dtype=np.float64)
     CAD = np.asarray(model.cadence_h, dtype=np.float64)
     batches = model.handoff.batches
@@ -178,7 +184,7 @@ def run_fast(model: FunnelModel) -> None:
     TD, TI, NT, HT, HI, FR, FI, R, RV, st = K.new_state(n_reps, max(rep_cap, default=1), n,
                                                     rows_hint)  # fmt: skip
     draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
-    AO = np.zeros(sc.ae.count, dtype=np.int64)
+    AO = np.zeros((sc.ae.count, 2), dtype=np.int64)
     LI = LI0
     now, first = 0.0, True
     while True:  # resumes, with one more chunk of recycle draws, when they ran out

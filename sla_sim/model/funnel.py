@@ -4,7 +4,7 @@ Everything that involves no contention is drawn up front in vectorised numpy bat
 channel stream: arrival times, scores, segments, nurture outcomes, ops delays, contact and
 qualification uniforms, work times, cycle lengths, win draws and deal values. Only what contends
 for capacity runs in the event loop: routing to SDR slots, SDR attempts on business calendars,
-and AE opportunity slots.
+and AE selling time and opportunity slots.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class FunnelModel:
         self.team_of = team_table(sc)
         self.calendars = [shared_calendar(t.calendar, self.origin, self.end_h) for t in sc.teams]
         self.marketing_cal = shared_calendar(sc.marketing_calendar, self.origin, self.end_h)
+        self.ae_cal = shared_calendar(sc.ae.calendar, self.origin, self.end_h)
         self.handoff = HandoffSchedule(sc.handoff, self.marketing_cal, self.end_h)
         self.stretch = [1.0 / (1.0 - t.shrinkage) for t in sc.teams]
         self.cadence_h = [d * 24.0 for d in sc.follow_up.cadence_days]
@@ -162,7 +163,7 @@ class FunnelModel:
             reps = [Rep(self, ti, r, ts.max_active_leads, self.calendars[ti])
                     for r in range(ts.reps)]
             self.teams.append(Team(ti, reps, sc.routing.rep_rule, self.calendars[ti]))
-        self.ae = AEPool(self, sc.ae.count, sc.ae.max_open_opportunities)
+        self.ae = AEPool(self, sc.ae, self.ae_cal)
 
     # ------------------------------------------------------------------ event loop pieces
     def log_row(self, lead: int, ep: int, t: float, code: int, team: int, rep: int,

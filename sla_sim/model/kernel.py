@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 # event kinds
-FEED, WAKE, DONE, REROUTE, AE_CLOSE = 0, 1, 2, 3, 4
+FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE = 0, 1, 2, 3, 4, 5
 # event codes (see sla_sim.events.EVENTS)
 C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
 C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
@@ -187,6 +187,40 @@ def _close_of(CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float) -> flo
     return CE[i + 1] if i + 1 < hi else math.inf
 
 
+@njit(inline="always")
+def _ae_cal(PF: np.ndarray, row: int) -> np.ndarray:
+    """A row of the AE calendar (``C_S`` ... ``C_CE``) held in ``PF``."""
+    n = int(PF[P_AEN])
+    return PF[N_PF + row * n:N_PF + (row + 1) * n]
+
+
+@njit(inline="always")
+def _ae_next_open(PF: np.ndarray, t: float) -> float:
+    """``BusinessCalendar.next_open`` of the AE calendar."""
+    if PF[P_AEOPEN] != 0.0:
+        return t
+    S, E = _ae_cal(PF, C_S), _ae_cal(PF, C_E)
+    i = np.searchsorted(S, t, side="right") - 1
+    if i >= 0 and t < E[i]:
+        return t
+    return S[i + 1] if i + 1 < S.shape[0] else math.inf
+
+
+@njit(inline="always")
+def _ae_add_business_hours(PF: np.ndarray, t: float, h: float) -> float:
+    """``BusinessCalendar.add_business_hours`` of the AE calendar (the same expressions)."""
+    if h == 0 or PF[P_AEOPEN] != 0.0:
+        return t + h
+    S, E, CSUM, CEND = _ae_cal(PF, C_S), _ae_cal(PF, C_E), _ae_cal(PF, C_CS), _ae_cal(PF, C_CE)
+    i = np.searchsorted(S, t, side="right") - 1
+    cum = 0.0 if i < 0 else CSUM[i] + min(t, E[i]) - S[i]
+    target = cum + h
+    k = np.searchsorted(CEND, target, side="left")
+    if k >= S.shape[0]:
+        return math.inf
+    x = S[k] + (target - CSUM[k])
+    return x if x > t else t
+
 
 # ---------------------------------------------------------------------------------- layout
 # teams (int64 columns of TM)
@@ -200,6 +234,15 @@ L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT = range(5)
 M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL = range(9)
 # parameters (PF)
 P_END, P_EXPIRY, P_DQ, P_SHAPE, P_FLOOR, P_SPAN, P_RATE, P_HL, P_AECAP = range(9)
+# AE business hours per opportunity, AE calendar always open, its number of intervals
+P_AEWORK, P_AEOPEN, P_AEN = 9, 10, 11
+# PF[N_PF:] holds the AE calendar, P_AEN values per row: interval starts, ends, business hours
+# before each start and at each end (one array: run_loop takes at most 30 arguments, beyond
+# which CPython passes them as *args, which numba cannot inline)
+N_PF = 12
+C_S, C_E, C_CS, C_CE = range(4)
+# AEs (int64 columns of AO): open opportunities, working an opportunity's selling hours
+A_OPEN, A_BUSY = range(2)
 # more scalar state slots
 S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the fullest task heap yet
 N_STATE = 11
@@ -414,21 +457,47 @@ def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, 
 @njit(inline="always")
 def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
     """``AEPool._open``."""
-    AO[ae] += 1
-    _row(R, RV, st, lead, LI[lead, L_EP], now, C_OPP_OPEN, -1, ae, -1, np.nan)
+    AO[ae, A_OPEN] += 1
     cycle = SF[LI[lead, L_SLOT], M_CYCLE]
-    if now + cycle < PF[P_END]:
-        _push(HT, HI, st, now + cycle, AE_CLOSE, ae, lead)
+    end = PF[P_END]
+    work = PF[P_AEWORK]
+    if work == 0.0:  # no selling time: the slot alone
+        _row(R, RV, st, lead, LI[lead, L_EP], now, C_OPP_OPEN, -1, ae, -1, np.nan)
+        if now + cycle < end:
+            _push(HT, HI, st, now + cycle, AE_CLOSE, ae, lead)
+        return
+    AO[ae, A_BUSY] = 1
+    start = _ae_next_open(PF, now)
+    if start >= end:
+        return
+    _row(R, RV, st, lead, LI[lead, L_EP], start, C_OPP_OPEN, -1, ae, -1, work)
+    done = _ae_add_business_hours(PF, start, work)
+    if done < end:
+        _push(HT, HI, st, now + (done - now), AE_DONE, ae, 0)
+    close = start + cycle
+    if done > close:
+        close = done
+    if close < end:
+        _push(HT, HI, st, now + (close - now), AE_CLOSE, ae, lead)
+
+
+@njit(inline="always")
+def _ae_take_next(ae: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+    """AE ``ae`` opens the opportunity of the first waiting SQL."""
+    nxt = st[S_AQH]
+    st[S_AQH] = LI[nxt, L_QNEXT]
+    _ae_open(ae, nxt, now, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
 def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
-    """``AEPool.submit``: the least-loaded AE (the first of equals), or the AE queue."""
-    ae = 0
-    for a in range(1, AO.shape[0]):
-        if AO[a] < AO[ae]:
+    """``AEPool.submit``: the least-loaded free AE (the first of equals), or the AE queue."""
+    ae = -1
+    for a in range(AO.shape[0]):
+        if (AO[a, A_OPEN] < PF[P_AECAP] and AO[a, A_BUSY] == 0
+                and (ae < 0 or AO[a, A_OPEN] < AO[ae, A_OPEN])):  # fmt: skip
             ae = a
-    if AO[ae] < PF[P_AECAP]:
+    if ae >= 0:
         _ae_open(ae, lead, now, LI, SF, PF, AO, HT, HI, R, RV, st)
     else:
         LI[lead, L_QNEXT] = -1
@@ -437,6 +506,14 @@ def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None
         else:
             LI[st[S_AQT], L_QNEXT] = lead
         st[S_AQT] = lead
+
+
+@njit(inline="always")
+def _ae_done(ae: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+    """``AEPool._done``: the AE's selling hours on an opportunity ended."""
+    AO[ae, A_BUSY] = 0
+    if st[S_AQH] >= 0 and AO[ae, A_OPEN] < PF[P_AECAP]:
+        _ae_take_next(ae, now, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
@@ -450,11 +527,9 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st)
     else:
         _row(R, RV, st, lead, ep, now, C_LOST, -1, ae, -1, np.nan)
         LI[lead, L_STATE] = LOST
-    AO[ae] -= 1
-    nxt = st[S_AQH]
-    if nxt >= 0:
-        st[S_AQH] = LI[nxt, L_QNEXT]
-        _ae_open(ae, nxt, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+    AO[ae, A_OPEN] -= 1
+    if st[S_AQH] >= 0 and AO[ae, A_BUSY] == 0:
+        _ae_take_next(ae, now, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
@@ -561,6 +636,8 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
         elif kind == REROUTE:
             _fpop(FR, FI, st)
             _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+        elif kind == AE_DONE:
+            _ae_done(a, now, LI, SF, PF, AO, HT, HI, R, RV, st)
         else:
             _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
     return 0, now, R, RV, HT, HI, TD, TI

@@ -95,6 +95,25 @@ def _set_handoff(sc: Scenario, choice: str) -> Scenario:
     return validate(data, "planner settings")
 
 
+def _set_team_reps(team: str) -> Callable[[Scenario, Any], Scenario]:
+    """A headcount lever's setter: the team's reps, and with a rota (``rep_calendars``, one
+    calendar per rep) the rota resized with them, each new rep taking the calendar of the rep
+    at the same place in the old list (the share on each calendar kept as closely as whole reps
+    allow)."""
+
+    def apply(sc: Scenario, n: Any) -> Scenario:
+        data = sc.model_dump()
+        spec = next(t for t in data["teams"] if t["name"] == team)
+        n = int(n)
+        old = spec["rep_calendars"]
+        if old:
+            spec["rep_calendars"] = [old[i * len(old) // n] for i in range(n)]
+        spec["reps"] = n
+        return validate(data, "planner settings")
+
+    return apply
+
+
 def _handoff_choice(sc: Scenario) -> str:
     h = sc.handoff
     for name, fields in HANDOFF_CHOICES.items():
@@ -125,7 +144,7 @@ def levers_for(sc: Scenario) -> list[Lever]:
               _handoff_choice(sc), choices=tuple(HANDOFF_CHOICES), apply=_set_handoff),
         Lever("sdr_count", "SDRs" if len(sc.teams) == 1 else f"SDRs: {team.name}",
               (f"teams[{team.name}].reps",), team.reps, 1, max(30, team.reps * 3), 1,
-              integer=True),
+              integer=True, apply=_set_team_reps(team.name)),
         Lever("ae_count", "AEs", ("ae.count",), sc.ae.count, 1, max(30, sc.ae.count * 3), 1,
               integer=True),
     ]  # fmt: skip
@@ -133,7 +152,7 @@ def levers_for(sc: Scenario) -> list[Lever]:
     for other in sc.teams[1:]:
         out.append(Lever(f"sdr_count:{other.name}", f"SDRs: {other.name}",
                          (f"teams[{other.name}].reps",), other.reps, 1, max(30, other.reps * 3),
-                         1, integer=True))  # fmt: skip
+                         1, integer=True, apply=_set_team_reps(other.name)))  # fmt: skip
     for ch in sc.channels:
         top = max(1000.0, round(ch.leads_per_month * 3, -2))
         out.append(Lever(f"volume:{ch.name}", f"Leads/month: {ch.name}",

@@ -821,6 +821,17 @@ def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[
         if (t0.work_order, t0.assignment) != (t1.work_order, t1.assignment):
             sales.append(f"{t0.name} policy {t0.work_order}/{t0.assignment} ->"
                          f" {t1.work_order}/{t1.assignment}")
+        if t0.rep_calendars != t1.rep_calendars:
+            rota = sum(c.working_days != t1.calendar.working_days for c in t1.rep_calendars)
+            sales.append(f"{t0.name} weekend and holiday rota: {rota} of {t1.reps} reps"
+                         if rota else f"{t0.name} rep calendars changed")
+        if t0.max_active_leads != t1.max_active_leads:
+            sales.append(f"{t0.name} active-lead cap {t0.max_active_leads} ->"
+                         f" {t1.max_active_leads}")
+    if before.follow_up.cadence_days != after.follow_up.cadence_days:
+        sales.append("follow-up cadence (days) "
+                     + ", ".join(f"{d:g}" for d in before.follow_up.cadence_days) + " -> "
+                     + ", ".join(f"{d:g}" for d in after.follow_up.cadence_days))
     if before.ae.count != after.ae.count:
         sales.append(f"AEs {before.ae.count} -> {after.ae.count}")
     return {"marketing": mk, "sales": sales}

@@ -17,7 +17,10 @@ it (:mod:`sla_sim.recommend.search`). The approximations, stated so the output c
   must fit in ``reps * max_active_leads`` with probability ``coverage`` (Poisson). The guess is
   the larger of the two.
 * **AEs.** Open opportunities = SQLs per day x mean cycle days (Little); the AEs whose
-  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``.
+  ``max_open_opportunities`` hold that Poisson number with probability ``coverage``. With
+  selling time, at least the square-root staffing of the selling hours' offered load: SQLs per
+  AE business hour x the business hours each opportunity takes
+  (``selling_hours_per_opportunity / selling_share``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class AeGuess:
     cycle_days_mean: float
     open_opportunities_mean: float
     agents: int
+    selling_load_aes: float = 0.0  # AEs the selling hours keep busy (offered load)
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain fields, for the JSON export."""
@@ -97,8 +101,7 @@ def team_shares(sc: Scenario) -> list[float]:
     n = len(sc.teams)
     if n == 1 or sc.routing.team_rule == "single":
         return [1.0] + [0.0] * (n - 1)
-    fwd = reverse_funnel.forward(sc)
-    by_ch = dict(zip(fwd["channel"], fwd["mqls"], strict=True))
+    by_ch = mqls_by_channel(sc)
     total = sum(by_ch[c.name] for c in sc.channels) or 1.0
     shares = [0.0] * n
     for ch in sc.channels:
@@ -114,11 +117,18 @@ def team_shares(sc: Scenario) -> list[float]:
     return shares
 
 
+def mqls_by_channel(sc: Scenario) -> dict[str, float]:
+    """Expected new MQLs per month of each channel (leads x P(score >= threshold)): the MQL
+    rows of :func:`sla_sim.analysis.reverse_funnel.forward` without its SQL integrals, which
+    take most of its time and which the SDR guess does not read."""
+    return {ch.name: ch.leads_per_month * reverse_funnel.p_mql(ch, sc.mql_threshold_points)
+            for ch in sc.channels}
+
+
 def sdr_guess(sc: Scenario, coverage: float) -> list[SdrGuess]:
     """The analytic SDRs per team for the scenario's first-touch clause."""
     sla = sc.sla
-    fwd = reverse_funnel.forward(sc)
-    mqls = float(fwd.loc[fwd["channel"] == "total", "mqls"].iloc[0])
+    mqls = sum(mqls_by_channel(sc).values())
     minutes = sc.follow_up.attempt_minutes.mean
     out = []
     for team, share in zip(sc.teams, team_shares(sc), strict=True):
@@ -132,24 +142,20 @@ def sdr_guess(sc: Scenario, coverage: float) -> list[SdrGuess]:
             continue
         lam = m / hours
         load = staffing.offered_load(lam, work_h)
-        n_q = queue_bound(team, load, sla.first_touch_within_business_hours, work_h,
-                          sla.lead_compliance_target)  # fmt: skip
+        # agents on duty on the thinnest working day of the team calendar (a weekend rota
+        # takes some reps off on weekdays): the total that keeps the queueing bound on duty
+        n_q = math.ceil(queue_bound(team, load, sla.first_touch_within_business_hours, work_h,
+                                    sla.lead_compliance_target) / weekday_duty(team) - 1e-9)
         active = staffing.littles_law_open(m / DAYS_PER_MONTH, active_days)
         n_s = staffing.servers_for_open_items(active, team.max_active_leads, coverage)
         attempt_h = minutes / 60.0 / (1.0 - team.shrinkage)
-        def fluid_ok(n: int, team: Any = team, m: float = m, ah: float = attempt_h,
-                     k: float = attempts) -> bool:
-            return weekly_fluid_compliance(sc, team, m, n, ah, k,
-                                           sla.first_touch_within_business_hours
-                                           ) >= sla.lead_compliance_target  # fmt: skip
-
-        n_f = _smallest(fluid_ok, max(n_q, n_s))
+        fluid = fluid_week(sc, team, m, attempt_h, attempts,
+                           sla.first_touch_within_business_hours)  # fmt: skip
+        n_f = _smallest(lambda n, f=fluid: f(n) >= sla.lead_compliance_target, max(n_q, n_s))
         n = max(n_q, n_s, n_f)
         out.append(SdrGuess(team.name, m, hours, attempts, work_h, load, n_q,
                             staffing.service_level(load, n, sla.first_touch_within_business_hours,
-                                                   work_h), active_days, n_s, n_f,
-                            weekly_fluid_compliance(sc, team, m, n, attempt_h, attempts,
-                                                    sla.first_touch_within_business_hours), n))
+                                                   work_h), active_days, n_s, n_f, fluid(n), n))
 
     return out
 
@@ -170,12 +176,19 @@ def queue_bound(team: Any, load: float, within_bh: float, work_h: float,
 
 
 def _smallest(ok: Callable[[int], bool], start: int, cap: int = 5000) -> int:
+    """Smallest n >= start with ok(n) (monotone), ``cap`` if none up to it: doubling steps,
+    then bisection (a few calls of ``ok`` instead of one per value)."""
     n = max(1, start)
-    while not ok(n):
-        if n >= cap:
+    if ok(n):
+        return n
+    step = 1
+    while True:
+        m = min(cap, n + step)
+        if ok(m):
+            return staffing.bisect_smallest(ok, n, m)
+        if m >= cap:
             return cap
-        n += 1 if n < 50 else max(1, n // 20)
-    return n
+        n, step = m, step * 2
 
 
 #: Time step of the fluid week, hours.
@@ -185,16 +198,24 @@ FLUID_STEP_H = 0.1
 def weekly_fluid_compliance(sc: Scenario, team: Any, mqls_per_month: float, reps: int,
                             attempt_h: float, attempts: float, within_bh: float) -> float:
     """Share of first touches within ``within_bh`` business hours in a deterministic (fluid)
-    week: MQLs arrive at the scenario's weekday x hour profile, the team works its calendar's
-    weekly hours, follow-up attempts take their share of the capacity, and first touches are
-    served first come first served. This is what Erlang C misses: the MQLs of nights and
-    weekends waiting for the opening. Four weeks are run so the backlog is periodic; the third
-    is measured (the fourth serves its weekend). The team's work order decides what the first
-    touches wait behind: under ``due_first`` every follow-up joins the same queue when it
-    falls due (those due over the weekend are served on Monday morning before the weekend's
-    new MQLs); under ``new_first`` and ``deadline_first`` first touches go first."""
+    week with ``reps`` SDRs (see :func:`fluid_week`)."""
+    return fluid_week(sc, team, mqls_per_month, attempt_h, attempts, within_bh)(reps)
+
+
+def fluid_week(sc: Scenario, team: Any, mqls_per_month: float, attempt_h: float,
+               attempts: float, within_bh: float) -> Callable[[int], float]:
+    """The share of first touches within ``within_bh`` business hours in a deterministic
+    (fluid) week, as a function of the team's reps: MQLs arrive at the scenario's weekday x hour
+    profile, the reps on duty (team calendar, or each rep's calendar of a rota) work, follow-up
+    attempts take their share of the capacity, and first touches are served first come first
+    served. This is what Erlang C misses: the MQLs of nights and weekends waiting for the
+    opening. Four weeks are run so the backlog is periodic; the third is measured (the fourth
+    serves its weekend). The team's work order decides what the first touches wait behind:
+    under ``due_first`` every follow-up joins the same queue when it falls due (those due over
+    the weekend are served on Monday morning before the weekend's new MQLs); under
+    ``new_first`` and ``deadline_first`` first touches go first. The arrays are built once;
+    each call runs only the queue."""
     a = sc.arrivals
-    cal = team.calendar
     step = FLUID_STEP_H
     t = np.arange(0.0, 4 * 168.0, step)
     wd = (t // 24).astype(int) % 7
@@ -202,24 +223,49 @@ def weekly_fluid_compliance(sc: Scenario, team: Any, mqls_per_month: float, reps
     w = np.asarray(a.weekday_weights)[wd] / np.mean(a.weekday_weights) * (
         np.asarray(a.hour_weights)[hr] / np.mean(a.hour_weights))
     rate = mqls_per_month / (DAYS_PER_MONTH * 24.0) * w  # MQLs per hour
-    if cal.always_open:
-        open_ = np.ones_like(t, dtype=bool)
-    else:
-        hod = t % 24
-        open_ = np.isin(wd, cal.working_days) & (hod >= cal.start_hour) & (hod < cal.end_hour)
-    full = np.where(open_, reps / attempt_h, 0.0) * step  # attempts the team can start
+    open_ = _open(team.calendar, t)  # the SLA clock runs on the team calendar
+    per_rep = duty(team, t) / attempt_h * step  # attempts one rep can start per step
+    other = np.zeros_like(rate)
     if team.work_order == "due_first":
         # follow-ups join the one queue when due (cadence days after the MQL, scaled to the
         # expected attempts), so those due over a weekend are served on Monday before the
         # weekend's new MQLs: the first touches wait behind them
-        due = np.zeros_like(rate)
         shares = _follow_up_shares(sc, attempts)
         for day, share in zip(sc.follow_up.cadence_days[1:], shares, strict=False):
-            due += np.roll(rate, round(24.0 * day / step)) * share
-        return _fifo_compliance(t, step, rate, due, full, open_, within_bh)
+            other += np.roll(rate, round(24.0 * day / step)) * share
     # new_first / deadline_first: first touches are started before any follow-up (the
     # follow-ups take the capacity left; the Erlang C bound keeps the total load below it)
-    return _fifo_compliance(t, step, rate, np.zeros_like(rate), full, open_, within_bh)
+
+    def compliance(reps: int) -> float:
+        return _fifo_compliance(t, step, rate, other, reps * per_rep, open_, within_bh)
+
+    return compliance
+
+
+def _open(cal: Any, t: np.ndarray) -> np.ndarray:
+    """Whether calendar ``cal`` is open at each hour ``t`` of the fluid weeks (from Monday
+    00:00; time zones and holidays are not modelled here)."""
+    if cal.always_open:
+        return np.ones_like(t, dtype=bool)
+    wd, hod = (t // 24).astype(int) % 7, t % 24
+    return np.isin(wd, cal.working_days) & (hod >= cal.start_hour) & (hod < cal.end_hour)
+
+
+def duty(team: Any, t: np.ndarray) -> np.ndarray:
+    """Share of a team's reps working at each hour ``t``: the team calendar, or the mean over
+    ``rep_calendars`` (a weekend rota: some reps work Wednesday to Sunday)."""
+    cals = team.rep_calendars or [team.calendar]
+    return np.mean([_open(c, t) for c in cals], axis=0)
+
+
+def weekday_duty(team: Any) -> float:
+    """Share of a team's reps working on the thinnest working day of the team calendar (1.0
+    without rep calendars)."""
+    if not team.rep_calendars or team.calendar.always_open:
+        return 1.0
+    days = team.calendar.working_days
+    return max(1e-9, min(sum(c.always_open or d in c.working_days for c in team.rep_calendars)
+                         for d in days) / len(team.rep_calendars))  # fmt: skip
 
 
 def _follow_up_shares(sc: Scenario, attempts: float) -> list[float]:
@@ -259,7 +305,9 @@ def _fifo_compliance(t: np.ndarray, step: float, rate: np.ndarray, other: np.nda
 
 
 def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
-    """The analytic AE count: Little's law on open opportunities, Poisson quantile."""
+    """The analytic AE count: Little's law on open opportunities, Poisson quantile; with
+    selling time, at least square-root staffing on the selling hours' offered load (SQLs per
+    AE business hour x business hours each takes)."""
     fwd = reverse_funnel.forward(sc)
     by = fwd.set_index("channel")
     sqls = float(by.loc["total", "sqls"])
@@ -267,7 +315,11 @@ def ae_guess(sc: Scenario, coverage: float) -> AeGuess:
     cycle = cycle / sqls if sqls > 0 else 0.0
     open_mean = staffing.littles_law_open(sqls / DAYS_PER_MONTH, cycle)
     n = staffing.servers_for_open_items(open_mean, sc.ae.max_open_opportunities, coverage)
-    return AeGuess(sqls, cycle, open_mean, n)
+    work_bh = sc.ae.work_business_hours
+    load = sqls * work_bh / (sc.ae.calendar.weekly_hours * WEEKS_PER_MONTH)
+    if load > 0:
+        n = max(n, staffing.square_root_staffing(load, 1 - coverage))
+    return AeGuess(sqls, cycle, open_mean, n, load)
 
 
 def volume_scale(sc: Scenario, revenue_per_month: float) -> float:

@@ -101,7 +101,7 @@ def frontier_chart(rec: Recommendation) -> alt.LayerChart:
                 scale=alt.Scale(zero=False)),
         y=alt.Y("p_met_worst:Q", title="P(met), worst sales clause and month",
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("policy:N", title="work order / assignment"))
+        color=alt.Color("policy:N", title="policy (work order / assignment / levers)"))
     lines = base.mark_line(point=True)
     ring = base.transform_filter(alt.datum.plan == "chosen").mark_point(size=220, color="black")
     conf = alt.Chart(pd.DataFrame({"c": [rec.request.confidence]})).mark_rule(

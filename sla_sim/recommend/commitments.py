@@ -19,11 +19,19 @@ import numpy as np
 from sla_sim.horizon import window_for
 from sla_sim.metrics import basis_months
 from sla_sim.metrics.docs import CLAUSE_LABELS
-from sla_sim.recommend.search import STOP_LEVEL, CellP, Evaluator, met_matrix, per_month
+from sla_sim.recommend.search import (
+    STOP_LEVEL,
+    CellP,
+    Evaluator,
+    met_matrix,
+    per_month,
+    reps_to_certify,
+)
 from sla_sim.scenario.schema import Scenario, SLASpec
 
-#: The AE capacity clause: mean days an SQL waits for an AE with a free opportunity slot.
-AE_WAIT_DAYS = 1.0
+#: The AE capacity clause: mean AE business hours (``ae.calendar``) an SQL waits for its
+#: opportunity to open (an AE free to sell, with a free opportunity slot): one working day.
+AE_WAIT_BUSINESS_HOURS = 8.0
 #: Handoff windows tried for marketing's handoff commitment, clock hours.
 HANDOFF_MENU = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0)
 
@@ -74,15 +82,6 @@ def status_of(ind: np.ndarray, c: float, reps: int) -> str:
     return "not met"
 
 
-def reps_to_certify(c: float) -> int:
-    """Replications that certify ``c`` when every one of them meets the clause: the smallest
-    n with the one-sided 90 % Wilson lower bound of n/n, n / (n + z^2), at least ``c``."""
-    from scipy import stats
-
-    z = float(stats.norm.ppf(0.5 + STOP_LEVEL / 2))
-    return math.ceil(z * z * c / (1 - c) - 1e-9)
-
-
 def quantile_lower_bound(x: np.ndarray, q: float, level: float = 0.9) -> float:
     """A distribution-free lower confidence bound (at ``level``) of the ``q`` quantile of the
     values ``x`` (NaN ignored): the k-th smallest, with the largest k such that
@@ -99,18 +98,17 @@ def quantile_lower_bound(x: np.ndarray, q: float, level: float = 0.9) -> float:
     return float(v[k - 1])
 
 
-def ae_wait_days(ev: Evaluator, vals: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """(replications x months) mean days an SQL waited for an AE slot (Little: W = L / lambda)."""
-    months = ev.months()
-    q = np.column_stack([ev.column(vals, "ae_queue_mean", m) for m in months])
-    sqls = np.column_stack([ev.column(vals, "sqls", m) for m in months])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sqls > 0, q * days / sqls, 0.0)
+def ae_wait_hours(ev: Evaluator, vals: np.ndarray) -> np.ndarray:
+    """(replications x months) mean AE business hours the month's SQLs waited for their
+    opportunity to open (0 in a month without SQLs)."""
+    w = np.column_stack([ev.column(vals, "ae_wait_business_hours_mean", m)
+                         for m in ev.months()])  # fmt: skip
+    return np.where(np.isnan(w), 0.0, w)
 
 
-def ae_met(ev: Evaluator, vals: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """(replications x months) 1 if SQLs waited on average at most AE_WAIT_DAYS for an AE."""
-    return (ae_wait_days(ev, vals, days) <= AE_WAIT_DAYS).astype(float)
+def ae_met(ev: Evaluator, vals: np.ndarray) -> np.ndarray:
+    """(replications x months) 1 if SQLs waited on average at most AE_WAIT_BUSINESS_HOURS."""
+    return (ae_wait_hours(ev, vals) <= AE_WAIT_BUSINESS_HOURS).astype(float)
 
 
 def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept: dict[str, Any],
@@ -195,9 +193,10 @@ def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept:
          f" {sla.disposition_within_days:g} days.", sla.disposition_within_days, "days",
          "clock days", "per lead", met_matrix(ev, vals, "disposition"),
          "requested term; SDR headcount searched to meet it"),
-        ("sales", "ae_capacity", f"SQLs wait on average at most {AE_WAIT_DAYS:g} day for an AE"
-         " with a free opportunity slot.", AE_WAIT_DAYS, "days", "clock days",
-         "mean over the month's SQLs (Little's law on the AE queue)", ae_met(ev, vals, days),
+        ("sales", "ae_capacity", f"SQLs wait on average at most {AE_WAIT_BUSINESS_HOURS:g} AE"
+         " business hours for their opportunity to open (an AE free to sell).",
+         AE_WAIT_BUSINESS_HOURS, "business hours", "AE business hours",
+         "mean over the month's SQLs", ae_met(ev, vals),
          "AE headcount searched to meet it"),
     ]
     comms = [Commitment(side, cl, text, tgt_v, unit, clock, "month", basis_txt, per_month(ind),
@@ -206,5 +205,6 @@ def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept:
     return comms, {"sla": sla, "mqls_needed": mqls_needed}
 
 
-__all__ = ["AE_WAIT_DAYS", "HANDOFF_MENU", "Commitment", "ae_met", "ae_wait_days", "build",
+__all__ = ["AE_WAIT_BUSINESS_HOURS", "HANDOFF_MENU", "Commitment", "ae_met", "ae_wait_hours",
+           "build",
            "quantile_lower_bound", "reps_to_certify", "status_of"]

@@ -192,7 +192,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         f"4. {ae.statement} — {_conf(ae)}. AEs: {sc.ae.count} (analytic"
         f" {hc['ae']['analytic']}), at most {sc.ae.max_open_opportunities} open opportunities"
         " each.",
-        f"The clause that binds (lowest P(met)): **{rec.binding}**.",
+        f"The clause that binds (lowest P(met)): **{CLAUSE_WORDS.get(rec.binding, rec.binding)}**.",
     ]))
     out.append(("Work policy and cost", _policy(rec, cur)))
     out.append(("Where the plan falls short", [s["statement"] for s in rec.shortfalls]
@@ -261,35 +261,45 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
     return out
 
 
+#: Rows of the analytic screen shown in the document (every row is in the JSON export).
+SCREEN_ROWS = 12
+
+
 def _policy(rec: Any, cur: str) -> list[Any]:
     """The chosen work policy, the headcount-only plan, the saving and the screen."""
     pol = rec.policies
     if not pol:
         return ["The work policy was not searched."]
     cost = pol.get("cost_per_month", {})
-    rows = [["work order / assignment", "SDRs (simulated)", f"cost per month ({cur})", "met",
-             "plan"]]  # fmt: skip
+    head = "policy (work order / assignment / other levers changed)"
+    rows = [[head, "SDRs (simulated)", f"cost per month ({cur})", "met", "plan"]]
     for p in pol["plans"]:
         rows.append([policy_words(p["policy"]), str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
                      "yes" if p["met"] else "no",
                      ("chosen" if p["policy"] == pol["chosen"] else "")
                      + (" headcount-only (today's policy)" if p["headcount_only"] else "")])
-    screen = [["work order / assignment", "SDRs (analytic) per first-touch window",
-               f"mean cost per month ({cur})"]]
-    for r in pol["screen"]:
+    screen = [[head, "SDRs (analytic) per first-touch window", f"mean cost per month ({cur})"]]
+    for r in pol["screen"][:SCREEN_ROWS]:
         screen.append([policy_words(r["policy"]), ", ".join(f"{h} h: {n}" for h, n in
                                               r["sdrs_analytic"].items()),
                        f"{r['cost_per_month_analytic']:,.0f}"])
+    lv = pol.get("chosen_levers", {})
     return [
         f"Work policy of the SDR teams: **{policy_words(pol['chosen'])}** (today's:"
         f" {policy_words(pol['headcount_only'])})."
         f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
         " month. Expected cost of the plan per month:"
         f" {cost.get('cost_total', float('nan')):,.0f} {cur} (people, AEs and commission at the"
-        " target, marketing's leads; the scenario's costs section).", rows,
-        "Analytic screen of every policy (the cheapest were simulated with the same seeds):",
+        " target, marketing's leads; the scenario's costs section).",
+        f"Weekend and holiday coverage: {lv.get('coverage', 'not searched')}; active-lead cap:"
+        f" x{lv.get('active_lead_cap_factor', 1.0):g} today's; follow-up cadence: every"
+        f" attempt due after x{lv.get('cadence_factor', 1.0):g} today's days (priced at the"
+        " same lead volumes; the revenue of the plan is measured with it).",
+        rows,
+        f"Analytic screen ({len(pol['screen'])} policies: "
+        + ", ".join(pol.get("levers_searched", [])) + f"; the {SCREEN_ROWS} cheapest shown, all"
+        " in recommendation.json; the cheapest were simulated with the same seeds):",
         screen,
-        "Not searched: " + ", ".join(pol["levers_not_searched"]) + ".",
     ]
 
 
@@ -325,7 +335,19 @@ def _surge(sc: Any) -> list[Any]:
         out.append(f"Team {t.name} works {days} {cal.start_hour:g}:00-{cal.end_hour:g}:00"
                    f" ({cal.timezone}); {len(cal.holidays)} holiday(s) listed. An MQL arriving"
                    " outside these hours starts its business-hour clock at the next opening;"
-                   " weekends and holidays are not covered and do not count.")
+                   " weekends and holidays do not count on the clock.")
+        rota = [c for c in t.rep_calendars if set(c.working_days) - set(cal.working_days)]
+        if rota:
+            extra = sorted(set().union(*(set(c.working_days) for c in rota)) - set(
+                cal.working_days))
+            out.append(f"Weekend and holiday rota: {len(rota)} of the {t.reps} reps of team"
+                       f" {t.name} work {', '.join(names[d] for d in rota[0].working_days)}"
+                       f" (holidays included) and work the MQLs that arrive on"
+                       f" {', '.join(names[d] for d in extra)} and on holidays, so that they"
+                       " do not wait for Monday; the clock still counts the team calendar"
+                       " only.")
+        else:
+            out.append(f"Weekends and holidays are not covered by team {t.name}.")
     bursts = sc.arrivals.bursts
     out.append(("Surges: the confidence covers the campaign bursts of the plan ("
                 + "; ".join(f"{b.channel} x{b.multiplier:g} for {b.duration_days:g} days from"

@@ -14,7 +14,7 @@ Method (explained in every export):
    P(met) of every sales clause in every month settle the question (or ``reps`` is reached).
    The answer is the smallest headcount met, with one fewer simulated and not met.
 4. **AE search** the same way on the AE capacity clause (SQLs wait on average at most
-   :data:`AE_WAIT_DAYS` day for an opportunity slot, each month).
+   :data:`AE_WAIT_BUSINESS_HOURS` AE business hours for an opportunity, each month).
 5. **Commitments** at the final staffing: MQL volume and acceptance rate at a 90 % lower
    confidence bound of the (1 - c) quantile of the worst month (volume per the commitment
    basis), handoff as the tightest window of the menu whose one-sided 90 % Wilson lower bound
@@ -40,8 +40,15 @@ from sla_sim.batch.results import package_version, scenario_hash
 from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
-from sla_sim.recommend import analytic, commitments, revenue, sensitivity, staffing
+from sla_sim.model.policies import reads_sla
+from sla_sim.recommend import analytic, budget, commitments, revenue, sensitivity, staffing
 from sla_sim.recommend import keep as keeplib
+from sla_sim.recommend.budget import (
+    FIRST_TOUCH_MENU,
+    REVENUE_PASSES,
+    SENSITIVITY_REPS,
+    VOLUME_PASSES,
+)
 from sla_sim.recommend.commitments import HANDOFF_MENU, Commitment
 from sla_sim.recommend.search import (
     STOP_LEVEL,
@@ -54,19 +61,10 @@ from sla_sim.recommend.search import (
 from sla_sim.scenario.io import _index, _split
 from sla_sim.scenario.schema import Scenario, SLASpec
 
-#: First-touch windows of the trade-off menu, business hours (issue 10).
-FIRST_TOUCH_MENU = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: Volume passes: simulate, rescale to the revenue confidence, simulate again, rescale.
-VOLUME_PASSES = 2
-#: Headcount searches at most: the second after volumes are raised for a missed revenue
-#: confidence on the staffed plan.
-REVENUE_PASSES = 2
 #: A volume pass whose rescaling is within this relative step ends the volume stage.
 VOLUME_TOLERANCE = 0.02
 #: Lowest and highest confidence a request may ask for.
 CONFIDENCE_RANGE = (0.5, 0.999)
-#: Replications per sensitivity move (common random numbers make the differences precise).
-SENSITIVITY_REPS = 8
 #: The schema's largest team and AE count.
 SCHEMA_MAX = 500
 #: Headcount a search may reach before the request is declared infeasible.
@@ -74,8 +72,12 @@ MAX_HEADCOUNT = 500
 #: Levers the recommender sets, and what ``--keep`` of each freezes.
 LEVERS = {
     "teams[*].reps": "SDR headcount of that team",
-    "teams[*].work_order": "the work policy (work order and assignment mode) of every team",
-    "teams[*].assignment": "the work policy (work order and assignment mode) of every team",
+    "teams[*].work_order": "the whole work policy of every team (headcount only)",
+    "teams[*].assignment": "the whole work policy of every team (headcount only)",
+    "teams[*].calendar": "weekend/holiday coverage (no rota searched)",
+    "teams[*].rep_calendars": "weekend/holiday coverage (no rota searched)",
+    "teams[*].max_active_leads": "the active-lead cap",
+    "follow_up.cadence_days": "the follow-up cadence",
     "ae.count": "AE headcount",
     "channels[*].leads_per_month": "lead volumes (any channel kept freezes every channel)",
     "sla.mql_commitment_per_month": "marketing's MQL volume commitment",
@@ -120,6 +122,8 @@ class Recommendation:
     shortfalls: list[dict[str, Any]] = field(default_factory=list)  # see keep.shortfalls
     revenue_menu: list[dict[str, Any]] = field(default_factory=list)  # see revenue.menu
     policies: dict[str, Any] = field(default_factory=dict)  # screen, plans, chosen, saving
+    #: the scenario of each row of ``policies["frontier"]`` (not exported: for re-simulation)
+    frontier_scenarios: list[Scenario] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------- request checks
@@ -353,11 +357,12 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         fixed = {t.name: t.reps for t in sc1.teams if t.name in kept["teams"]}
         ae_for_sdr = sc1.ae.count if kept["ae"] else max(ae_g1.agents, guess_ae)
         menu_slas = {h: _sla(sc1, first_touch_within_business_hours=h) for h in menu_t}
+        hand_slas = {h: _sla(sc1, handoff_within_hours=h) for h in HANDOFF_MENU}
         search = staffing.SdrSearch(ev, sc1, menu_slas, c, mn, reps, step, max_headcount, free,
                                     fixed, lambda s, sdr, ae=ae_for_sdr: _with(s, sdr=sdr, ae=ae),
-                                    _search_min)  # fmt: skip
+                                    _search_min, also=list(hand_slas.values()))  # fmt: skip
         own = staffing.policy_of(sc1, free)
-        searched = [own] if kept["policy"] or not free else staffing.all_policies()
+        searched = staffing.all_policies(sc1, free, kept) if free else [own]
         # the screen prices every policy over every window of the menu, so that the short list
         # does not depend on which window was requested
         screen = staffing.screen(search, searched, menu_t, plan_cost)
@@ -372,58 +377,64 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                     raise
                 continue
             cost = plan_cost(search.candidate(p, s))
-            plans.append({"policy": p.label, "work_order": p.work_order,
-                          "assignment": p.assignment, "sdrs": sum(s.values()), "staffing": s,
+            plans.append({**p.as_dict(), "sdrs": sum(s.values()), "staffing": s,
                           "cost_per_month": cost, "met": search.met(p, s, ft_req),
                           "headcount_only": p == own})  # fmt: skip
         met_plans = [x for x in plans if x["met"]] or plans[:1]
-        order = [p.label for p in staffing.all_policies()]  # ties: today's policy, then this order
+        order = [p.label for p in searched]  # ties: today's policy, then this order
         best = min(met_plans, key=lambda x: (round(x["cost_per_month"], 6), not x["headcount_only"],
                                              order.index(x["policy"])))
         chosen = next(p for p in short if p.label == best["policy"])
         staff, menu_cap = search.menu(chosen, menu_t, ft_req)
         sdr_star = staff[ft_req]
         assert sdr_star is not None
-        sc1 = search.scenario(chosen)
+        sc1 = search.candidate(chosen, sdr_star)
         sdr_g1 = search.guesses[(chosen.label, ft_req)]
         own_plan = next(x for x in plans if x["headcount_only"])
         policies = {"screen": screen, "plans": plans, "chosen": chosen.label,
                     "frontier": staffing.frontier(search, ft_req, plan_cost),
                     "headcount_only": own.label, "searched": [p.label for p in searched],
                     "saving_per_month": own_plan["cost_per_month"] - best["cost_per_month"],
-                    "levers_not_searched": ["weekend/holiday coverage", "active-lead cap",
-                                            "cadence"]}  # fmt: skip
+                    "chosen_levers": chosen.as_dict(),
+                    "levers_searched": ["work order", "assignment mode",
+                                        "weekend/holiday coverage", "active-lead cap",
+                                        "cadence"]}  # fmt: skip
+        policy_note = ""  # the last pass's (a revenue correction searches again)
         if chosen != own:
-            notes.append(f"Work policy changed from {own.words} to {chosen.words}: the same clauses"
-                         f" with {sum(sdr_star.values())} SDRs instead of"
-                         f" {next(x['sdrs'] for x in plans if x['headcount_only'])}.")
+            policy_note = (f"Work policy changed from {own.words} to {chosen.words}: the same"
+                           f" clauses with {sum(sdr_star.values())} SDRs instead of"
+                           f" {next(x['sdrs'] for x in plans if x['headcount_only'])}.")
         done()
 
         # ---- 4. AE search (handoff menu judged on each candidate)
         stage("ae")
-        hand_slas = {h: _sla(sc1, handoff_within_hours=h) for h in HANDOFF_MENU}
         wanted_slas = [sc1.sla, *hand_slas.values()]
         win = window_for(sc1)
         days = np.array([p.hours / 24.0 for p in win.months])
 
         def met_ae(n: int, sc1: Scenario = sc1, sdr_star: dict[str, int] = sdr_star,
-                   wanted: list[SLASpec] = wanted_slas, days: np.ndarray = days) -> bool:
-            cand = _with(sc1, sdr=sdr_star, ae=n)
+                   wanted: list[SLASpec] = wanted_slas) -> bool:
+            cand = _with(sc1, ae=n)
+
+            # the handoff windows are judged on the same replications, unless the plan reads
+            # the SLA (deadline_first): then only the final plan is simulated under each
+            slas = [sc1.sla] if reads_sla(cand) else wanted
 
             def cells(k: int) -> list[CellP]:
-                ev.ensure([(cand, wanted)], k, desc="AE candidates")
-                return per_month(commitments.ae_met(ev, ev.values(cand, sc1.sla, k), days),
-                                 STOP_LEVEL)  # fmt: skip
+                ev.ensure([(cand, slas)], k, desc="AE candidates")
+                return per_month(commitments.ae_met(ev, ev.values(cand, sc1.sla, k)), STOP_LEVEL)
 
             return decide(cells, c, mn, reps, step)[0]
 
         if kept["ae"]:
             ae_star = sc1.ae.count
         else:
-            ae_star = _search_min(met_ae, ae_g1.agents, 1, max_headcount, "ae.count",
+            # from the AEs the SDR candidates were simulated with: the first AE candidate is
+            # the chosen SDR plan, whose replications (handoff windows judged) are reused
+            ae_star = _search_min(met_ae, ae_for_sdr, 1, max_headcount, "ae.count",
                                   f"the AE capacity clause at confidence {c:g}")  # fmt: skip
-        final = _with(sc1, sdr=sdr_star, ae=ae_star)
-        kept_any = bool(kept["teams"] or kept["ae"] or kept["volumes"])
+        final = _with(sc1, ae=ae_star)
+        kept_any = keeplib.any_kept(kept)
         ev.ensure([(final, [*wanted_slas, *menu_slas.values(),
                             *(keeplib.day_variants(sc1.sla) if kept_any else [])])], reps,
                   desc="final")  # fmt: skip
@@ -441,6 +452,8 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                      " searched again.")
         sc1 = _with(base, scale=scale)
 
+    if policy_note:
+        notes.append(policy_note)
     # ---- 5. commitments
     stage("commitments")
     months = ev.months()
@@ -517,10 +530,17 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         "revenue_status": rev_status,
         "revenue_p_ge_target_worst_month": None if rev_worst is None else rev_worst.p,
         "sdr_decisions": search.decision_rows(),
+        # what the request's cost check counted before anything ran (an upper bound per stage)
+        "replications_bound": budget.request_bound(
+            sc, reps=reps, max_headcount=max_headcount, keep=tuple(keep), min_reps=min_reps,
+            sensitivity_reps=sensitivity_reps, tornado=tornado, menu=first_touch_menu,
+            revenue_target=target),
     }
+    fronts = [search.candidate(search.known[r["policy"]], r["staffing"])
+              for r in policies["frontier"]]
     return Recommendation(req, sc, recommended, comms, headcount, volumes, rev_rows, menu,
                           tornado_rows, binding, months, facts, notes, shortfalls, rev_menu,
-                          policies)
+                          policies, fronts)
 
 
 def _volumes(sc1: Scenario, rev_analytic: Any, ev: Evaluator, vals: np.ndarray,

@@ -131,7 +131,8 @@ METHOD = [
     " backlog per rep under immediate assignment), a fluid week (night and weekend MQLs waiting"
     " for the opening; when the earliest due attempt goes first, the follow-ups due over the"
     " weekend are served before Monday's new MQLs) and lead slots (Little's law); AEs from"
-    " Little's law on open opportunities (Poisson quantile).",
+    " Little's law on open opportunities (Poisson quantile) and square-root staffing on the"
+    " selling hours (SQLs per AE business hour x business hours each).",
     "Volumes: simulated with generous staffing and rescaled (twice) so that P(revenue >="
     " target) reaches the revenue confidence in every month, the target following the MQL"
     " commitment's month basis (mean revenue grows like the volume, its spread like its square"

@@ -216,15 +216,29 @@ def per_month(ind: np.ndarray, level: float = INTERVAL_LEVEL) -> list[CellP]:
     return [cell_p(ind[:, j], level) for j in range(ind.shape[1])]
 
 
+def reps_to_certify(c: float) -> int:
+    """Replications that certify ``c`` when every one of them meets the clause: the smallest
+    n with the one-sided 90 % Wilson lower bound of n/n, n / (n + z^2), at least ``c``."""
+    import math
+
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + STOP_LEVEL / 2))
+    return math.ceil(z * z * c / (1 - c) - 1e-9)
+
+
 def decide(cells_at: Callable[[int], list[CellP]], confidence: float, min_reps: int,
            max_reps: int, step: int) -> tuple[bool, int]:  # fmt: skip
     """Sequential decision on "every cell has P(met) >= confidence", looking at the first
-    k = min_reps, min_reps+step, ..., max_reps replications: stop *met* once every Wilson lower
+    k = min_reps, min_reps+step, ..., max_reps replications (and at :func:`reps_to_certify`,
+    the first count that can certify a candidate met in all of them, when it falls between
+    two of these): stop *met* once every Wilson lower
     bound (at :data:`STOP_LEVEL`; ``cells_at`` computes them) is >= confidence, *not met* once
     some upper bound is < confidence; at max_reps decide
     by the point estimates. A pure function of the replications, so with common random numbers
     it is monotone: a looser clause is met whenever a tighter one is."""
     k = min_reps
+    certify = reps_to_certify(confidence)  # no lower bound clears c before this many
     while True:
         cells = [c for c in cells_at(k) if c.n > 0]  # a clause never judged cannot fail
         if all(c.low >= confidence for c in cells):
@@ -233,4 +247,7 @@ def decide(cells_at: Callable[[int], list[CellP]], confidence: float, min_reps: 
             return False, k
         if k >= max_reps:
             return all(c.p >= confidence for c in cells), k
-        k = min(max_reps, k + step)
+        nxt = k + step
+        if k < certify < nxt:  # look again as soon as a met candidate can be certified
+            nxt = certify
+        k = min(max_reps, nxt)

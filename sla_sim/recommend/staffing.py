@@ -1,13 +1,19 @@
 """SDR headcount by simulation, for each work policy of the short list.
 
 A *policy* is what every free SDR team does with its time: its ``work_order`` (due_first,
-new_first, deadline_first) and its ``assignment`` mode (immediate private backlogs, or one pulled
-team queue). A number in the SLA changes judgement only; a policy changes behaviour, so the
-recommender searches it beside headcount:
+new_first, deadline_first), its ``assignment`` mode (immediate private backlogs, or one pulled
+team queue), its **weekend/holiday coverage** (today's calendars, or a rota: some reps work
+Wednesday to Sunday and on holidays, the same five days a week and the same cost), its
+**active-lead cap** (``max_active_leads`` x 1 or x 2) and its **follow-up cadence** (today's
+``cadence_days``, or every attempt due in half the days). A number in the SLA changes judgement
+only; a policy changes behaviour, so the recommender searches it beside headcount:
 
-1. **Screen** (milliseconds): every policy's analytic SDRs (:mod:`sla_sim.recommend.analytic`
-   reads the work order and the assignment mode) for every window of the menu, priced per
-   month; the cheapest :data:`SHORT_LIST` other than the scenario's own go on with it.
+1. **Screen** (milliseconds each): every policy's analytic SDRs (:mod:`sla_sim.recommend.analytic`
+   reads the work order, the assignment mode, the reps on duty per hour of a rota, the lead slots
+   and the cadence's attempts) for every window of the menu, priced per month with the
+   scenario's ``costs`` at the same lead volumes (what a cadence does to revenue is measured
+   by the plan's revenue check, which raises the volumes if it falls short); the cheapest
+   :data:`SHORT_LIST` other than the scenario's own go on with it.
 2. **Simulate** each short-listed policy's headcount for the requested first-touch window,
    every candidate with the same seeds (common random numbers); the smallest headcount met.
 3. **Choose** the cheapest met plan; the scenario's own policy gives the *headcount-only* plan.
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sla_sim.errors import ScenarioError
+from sla_sim.model.policies import reads_sla
 from sla_sim.recommend import analytic
 from sla_sim.recommend.search import (
     SALES_CLAUSES,
@@ -39,6 +46,12 @@ from sla_sim.scenario.schema import Scenario, SLASpec
 #: Work orders and assignment modes searched.
 WORK_ORDERS = ("due_first", "new_first", "deadline_first")
 ASSIGNMENTS = ("immediate", "pull")
+#: Weekend/holiday coverage searched: today's calendars, or a weekend rota.
+COVERAGES = ("", "weekend rota")
+#: Active-lead caps searched, as multiples of each team's ``max_active_leads``.
+CAP_FACTORS = (1.0, 2.0)
+#: Follow-up cadences searched, as multiples of every ``cadence_days`` entry.
+CADENCE_FACTORS = (1.0, 0.5)
 #: Policies simulated after the analytic screen, the scenario's own policy included.
 SHORT_LIST = 1
 #: The schema's largest team (``teams[].reps``).
@@ -49,36 +62,85 @@ MENU_CAP_FACTOR = 2
 
 
 def policy_words(label: str) -> str:
-    """A policy's label (``new_first / pull``: work order / assignment) in words."""
+    """A policy's label (``new_first / pull``: work order / assignment, then any other lever
+    changed) in words."""
     from sla_sim.scenario.labels import choice_label
 
-    return " / ".join(choice_label(p.strip()) for p in str(label).split("/"))
+    def words(part: str) -> str:
+        if part.startswith("cap x"):
+            return f"active-lead cap x{part[5:]}"
+        if part.startswith("cadence x"):
+            return f"cadence days x{part[9:]}"
+        return {"weekend rota": "weekend and holiday rota"}.get(part, choice_label(part))
+
+    return " / ".join(words(p.strip()) for p in str(label).split("/"))
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The work order and assignment mode of every free SDR team."""
+    """The work order, assignment mode, weekend/holiday coverage, active-lead cap (x today's)
+    and cadence (x today's days) of every free SDR team."""
 
     work_order: str
     assignment: str
+    coverage: str = ""  # "": today's calendars; "weekend rota"
+    cap: float = 1.0
+    cadence: float = 1.0
 
     @property
     def label(self) -> str:
-        """'new_first / pull'."""
-        return f"{self.work_order} / {self.assignment}"
+        """'new_first / pull', then ' / weekend rota', ' / cap x2', ' / cadence x0.5' for
+        each other lever changed from today's."""
+        parts = [self.work_order, self.assignment]
+        if self.coverage:
+            parts.append(self.coverage)
+        if self.cap != 1.0:
+            parts.append(f"cap x{self.cap:g}")
+        if self.cadence != 1.0:
+            parts.append(f"cadence x{self.cadence:g}")
+        return " / ".join(parts)
 
     @property
     def words(self) -> str:
         """'New MQLs before follow-ups / Shared team queue (reps pull)'."""
         return policy_words(self.label)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The levers, for the exports."""
+        return {"policy": self.label, "work_order": self.work_order,
+                "assignment": self.assignment, "coverage": self.coverage or "today's calendars",
+                "active_lead_cap_factor": self.cap, "cadence_factor": self.cadence}
+
     def apply(self, sc: Scenario, teams: list[str]) -> Scenario:
-        """``sc`` with this policy on the named teams."""
+        """``sc`` with this policy on the named teams (a rota sized to each team's reps)."""
         d = sc.model_dump(mode="python")
         for t in d["teams"]:
             if t["name"] in teams:
                 t["work_order"], t["assignment"] = self.work_order, self.assignment
+                if self.cap != 1.0:
+                    t["max_active_leads"] = max(1, round(t["max_active_leads"] * self.cap))
+                if self.coverage:
+                    t["rep_calendars"] = rota(t, sc.arrivals.weekday_weights)
+        if self.cadence != 1.0:
+            d["follow_up"]["cadence_days"] = [x * self.cadence
+                                              for x in sc.follow_up.cadence_days]
         return Scenario.model_validate(d)
+
+
+def rota(team: dict[str, Any], weekday_weights: list[float]) -> list[dict[str, Any]]:
+    """Rep calendars of a weekend rota: ``k`` reps work the same number of days a week as the
+    team calendar, ending on Sunday (Wednesday to Sunday for a five-day week), holidays
+    included; the rest work the team calendar.
+    ``k`` gives the weekend the capacity share of its arrivals: k x 2 days / (n x 5 days) =
+    the weekend's share of the weekday weights (at least one rep, at most all)."""
+    w = list(weekday_weights)
+    share = (w[5] + w[6]) / sum(w)
+    n = int(team["reps"])
+    k = min(n, max(1, round(n * share * 5 / 2)))
+    cal = dict(team["calendar"])
+    days = len(cal["working_days"])
+    wk = cal | {"working_days": list(range(7 - days, 7)), "holidays": []}
+    return [wk] * k + [cal] * (n - k)
 
 
 def policy_of(sc: Scenario, teams: list[str]) -> Policy:
@@ -87,9 +149,31 @@ def policy_of(sc: Scenario, teams: list[str]) -> Policy:
     return Policy(t.work_order, t.assignment)
 
 
-def all_policies() -> list[Policy]:
-    """Every combination searched."""
-    return [Policy(w, a) for w, a in itertools.product(WORK_ORDERS, ASSIGNMENTS)]
+def all_policies(sc: Scenario | None = None, teams: list[str] | None = None,
+                 kept: dict[str, Any] | None = None) -> list[Policy]:  # fmt: skip
+    """Every combination searched, today's levers first in each dimension. With ``sc``: the
+    weekend rota only when a free team's calendar leaves a weekend day out; a lever that
+    ``kept`` freezes (``coverage``, ``cap``, ``cadence``; ``volumes`` freezes the cadence too,
+    whose change moves the volumes) only at today's value, and ``policy`` (a kept work order
+    or assignment) only today's policy."""
+    kept = kept or {}
+    own = policy_of(sc, teams or []) if sc is not None else None
+    if own is not None and kept.get("policy"):  # the work policy kept: every lever of it
+        return [own]
+    coverages: tuple[str, ...] = COVERAGES
+    if sc is not None:
+        free = [t for t in sc.teams if t.name in (teams or [])]
+        weekend_gap = any(not t.calendar.always_open and not {5, 6} <= set(
+            t.calendar.working_days) and not t.rep_calendars for t in free)
+        if kept.get("coverage") or not weekend_gap:
+            coverages = ("",)
+    caps = (1.0,) if kept.get("cap") else CAP_FACTORS
+    cads = (1.0,) if kept.get("cadence") or kept.get("volumes") else CADENCE_FACTORS
+    out = [Policy(w, a, cv, cp, cd) for cv, cp, cd, w, a in itertools.product(
+        coverages, caps, cads, WORK_ORDERS, ASSIGNMENTS)]
+    if own is not None and own not in out:
+        out.insert(0, own)
+    return out
 
 
 @dataclass
@@ -114,10 +198,18 @@ class SdrSearch:
     decisions: dict[tuple[str, tuple[tuple[str, int], ...], float], tuple[bool, int]] = field(
         default_factory=dict)
     guesses: dict[tuple[str, float], list[Any]] = field(default_factory=dict)
+    #: more SLA variants judged on every candidate's replications (the handoff windows: the
+    #: AE search then starts on the chosen plan's replications instead of simulating it again)
+    also: list[SLASpec] = field(default_factory=list)
+    known: dict[str, Policy] = field(default_factory=dict)
+    _scenarios: dict[str, Scenario] = field(default_factory=dict)
 
     def scenario(self, p: Policy) -> Scenario:
         """The base scenario under policy ``p``."""
-        return p.apply(self.base, self.free) if self.free else self.base
+        self.known[p.label] = p
+        if p.label not in self._scenarios:
+            self._scenarios[p.label] = p.apply(self.base, self.free) if self.free else self.base
+        return self._scenarios[p.label]
 
     def guess(self, p: Policy, h: float) -> dict[str, int]:
         """Analytic SDRs per team for window ``h`` under ``p``."""
@@ -128,18 +220,24 @@ class SdrSearch:
         return {g.team: g.agents for g in self.guesses[key]}
 
     def candidate(self, p: Policy, sdr: dict[str, int]) -> Scenario:
-        """The candidate scenario of ``p`` with these SDRs."""
-        return self.with_staff(self.scenario(p), sdr)
+        """The candidate scenario of ``p`` with these SDRs (a rota sized to them)."""
+        if not p.coverage or not self.free:
+            return self.with_staff(self.scenario(p), sdr)
+        return p.apply(self.with_staff(self.scenario(Policy(
+            p.work_order, p.assignment, "", p.cap, p.cadence)), sdr), self.free)
 
     def met(self, p: Policy, sdr: dict[str, int], h: float) -> bool:
         """Whether every sales clause is met at window ``h`` (sequential, cached)."""
         key = (p.label, tuple(sorted(sdr.items())), h)
         if key not in self.decisions:
             cand = self.candidate(p, sdr)
+            # every window is judged on the same replications, unless the policy reads the SLA
+            # (deadline_first): then each window is a simulation of its own, run when asked
+            slas = ([self.menu_slas[h]] if reads_sla(cand)
+                    else [*self.menu_slas.values(), *self.also])  # fmt: skip
 
             def cells(k: int) -> list[CellP]:
-                self.ev.ensure([(cand, list(self.menu_slas.values()))], k,
-                               desc="SDR candidates")  # fmt: skip
+                self.ev.ensure([(cand, slas)], k, desc="SDR candidates")
                 vals = self.ev.values(cand, self.menu_slas[h], k)
                 return [x for cl in SALES_CLAUSES
                         for x in per_month(met_matrix(self.ev, vals, cl), STOP_LEVEL)]
@@ -212,12 +310,12 @@ def frontier(search: SdrSearch, h: float, monthly_cost: Callable[[Scenario], flo
     for (pl, staff, hh), (met, k) in search.decisions.items():
         if hh != h:
             continue
-        p = next(x for x in all_policies() if x.label == pl)
+        p = search.known[pl]
         cand = search.candidate(p, dict(staff))
         vals = search.ev.values(cand, search.menu_slas[h], k)
         worst = min(x.p for cl in SALES_CLAUSES
                     for x in per_month(met_matrix(search.ev, vals, cl)) if x.n)
-        rows.append({"policy": pl, "sdrs": sum(dict(staff).values()), "staffing": dict(staff),
+        rows.append({**p.as_dict(), "sdrs": sum(dict(staff).values()), "staffing": dict(staff),
                      "cost_per_month": monthly_cost(cand), "p_met_worst": worst,
                      "replications": k, "met": met})  # fmt: skip
     rows.sort(key=lambda r: (r["cost_per_month"], r["policy"]))
@@ -233,15 +331,15 @@ def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...]
         staffs = {h: {**search.guess(p, h), **search.fixed} for h in windows}
         # priced at no more than the schema's largest team (a window no team can carry)
         priced = [{k: min(v, SCHEMA_MAX_TEAM) for k, v in s.items()} for s in staffs.values()]
-        rows.append({"policy": p.label, "work_order": p.work_order,
-                     "assignment": p.assignment,
+        rows.append({**p.as_dict(),
                      "sdrs_analytic": {f"{h:g}": sum(s.values()) for h, s in staffs.items()},
                      "cost_per_month_analytic": sum(monthly_cost(search.candidate(p, s))
                                                     for s in priced) / len(windows)})
-    order = [p.label for p in all_policies()]
+    order = [p.label for p in policies]
     rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), order.index(r["policy"])))
     return rows
 
 
-__all__ = ["ASSIGNMENTS", "MENU_CAP_FACTOR", "SHORT_LIST", "WORK_ORDERS", "Policy", "SdrSearch",
-           "all_policies", "frontier", "policy_of", "screen"]
+__all__ = ["ASSIGNMENTS", "CADENCE_FACTORS", "CAP_FACTORS", "COVERAGES", "MENU_CAP_FACTOR",
+           "SHORT_LIST", "WORK_ORDERS", "Policy", "SdrSearch", "all_policies", "frontier",
+           "policy_of", "rota", "screen"]

@@ -28,15 +28,18 @@ __all__ = ["PRESETS", "preset", "preset_names"]
 
 
 def mid_market() -> Scenario:
-    """About 6,000 leads a month over five channels, ~25% MQLs, 10 SDRs and 8 AEs."""
+    """About 6,000 leads a month over five channels, ~25% MQLs, 10 SDRs and 44 AEs."""
     return Scenario(
         name="mid_market",
         description="Mid-market B2B: ~6,000 leads/month over five channels, ~1 in 4 an MQL,"
-        " 10 SDRs on a New York business-hours calendar, 8 AEs; one quarter measured after"
+        " 10 SDRs on a New York business-hours calendar, 44 AEs at 6 selling hours an"
+        " opportunity (about 2 deals and USD 55k an AE a month); one quarter measured after"
         " a 90-day warm-up.",
         channels=default_channels(),
         teams=[TeamSpec(name="sdr", reps=10)],
-        ae=AESpec(count=8, max_open_opportunities=80),
+        # ~370 opportunities a month at 6 selling hours (the AESpec default) fill about 38 AEs
+        # (8 h x 21.7 days x 0.34 selling share = 59 h an AE-month); 44 keep the AE wait short
+        ae=AESpec(count=44, max_open_opportunities=80),
     )
 
 
@@ -78,8 +81,10 @@ def smb_inbound() -> Scenario:
         follow_up=FollowUpSpec(
             cadence_days=[0, 1, 2, 4], attempt_minutes=LogNormal(mean=8, cv=0.6)
         ),
-        # long-tailed cycles keep ~2,000 opportunities open: an SMB rep's pipeline of 300
-        ae=AESpec(count=10, max_open_opportunities=300),
+        # long-tailed cycles keep ~2,000 opportunities open: an SMB rep's pipeline of 300; a
+        # transactional sale of a few thousand dollars takes about 1.5 AE selling hours
+        # (a planning assumption), so ~710 opportunities a month fill about 18 AEs
+        ae=AESpec(count=22, max_open_opportunities=300, selling_hours_per_opportunity=1.5),
         horizon=HorizonSpec(warmup_days=45),
         sla=SLASpec(
             mql_commitment_per_month=2200, first_touch_within_business_hours=1.0,
@@ -126,7 +131,10 @@ def enterprise() -> Scenario:
         ],
         follow_up=FollowUpSpec(cadence_days=[0, 1, 3, 6, 10, 15],
                                attempt_minutes=LogNormal(mean=20, cv=0.5)),
-        ae=AESpec(count=10, max_open_opportunities=25),
+        # six-figure deals take about 24 AE selling hours (discovery, demos, proposal, security
+        # review, negotiation: a planning assumption), so ~115 opportunities a month fill
+        # about 46 AEs
+        ae=AESpec(count=54, max_open_opportunities=25, selling_hours_per_opportunity=24.0),
         horizon=HorizonSpec(warmup_days=240),
         sla=SLASpec(
             mql_commitment_per_month=260, acceptance_rate_min=0.3,

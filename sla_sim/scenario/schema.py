@@ -394,12 +394,39 @@ class FollowUpSpec(Spec):
 
 
 class AESpec(Spec):
-    """Account executives: a pool with a cap on open opportunities each."""
+    """Account executives: selling hours per opportunity on the AE calendar, and a cap on the
+    open opportunities each carries. An AE's capacity is hours: ``calendar`` business hours x
+    ``selling_share``, spent ``selling_hours_per_opportunity`` at a time."""
 
     count: int = Field(default=8, ge=1, le=500, description="Number of AEs.")
     max_open_opportunities: int = Field(
-        default=80, ge=1, description="Open opportunities one AE carries; SQLs beyond wait."
+        default=80, ge=1, description="Open opportunities one AE carries at most (a pipeline"
+        " cap); SQLs beyond wait."
     )
+    selling_hours_per_opportunity: float = Field(
+        default=6.0, ge=0, le=500, allow_inf_nan=False,
+        description="AE selling hours one opportunity takes in total (discovery, demo,"
+        " proposal, negotiation), worked from its opening on the AE calendar, one"
+        " opportunity at a time per AE, stretched by 1 / selling_share; an SQL waits for a free"
+        " AE. Default 6 h: AE productivity benchmarks (quota and attainment over ACV, win"
+        " rate; docs/model.md). 0: no selling time, an opportunity opens as soon as a slot is"
+        " free, at any hour (the slot cap alone).",
+    )
+    selling_share: float = Field(
+        default=0.34, gt=0, le=1,
+        description="Share of an AE's working hours spent selling on opportunities; the rest"
+        " (prospecting, internal meetings, admin, training) is unavailable. Default 0.34:"
+        " sales time studies (HubSpot 34%).",
+    )
+    calendar: CalendarSpec = Field(
+        default_factory=CalendarSpec, description="The AE team's business hours: selling"
+        " hours are spent on it, and the AE clause is measured in its hours."
+    )
+
+    @property
+    def work_business_hours(self) -> float:
+        """Business hours of the AE calendar one opportunity's selling hours take (0: none)."""
+        return self.selling_hours_per_opportunity / self.selling_share
 
 
 class SLASpec(Spec):

@@ -32,6 +32,8 @@ channels[*].cycle_days                 opportunity_opened_at, closed_at (censore
 channels[*].deal_value                 amount of won deals
 teams[*].reps, calendar hours          activity owners and times (or lead owners)
 ae.count                               opportunity_owner
+ae.selling_hours_per_opportunity       0 when opportunity_owner counts the AEs (see
+                                       :meth:`.capacity.Capacity.free_selling_hours`)
 =====================================  ===========================================
 
 The steps live in one module each, by what they estimate: :mod:`.volumes` (volumes and
@@ -65,6 +67,7 @@ def calibrate(export: CrmExport, base: Scenario, name: str | None = None) -> Cal
     cal = _Calibrator(export, base)
     cal.run()
     sc = cal.build(name or f"{base.name}_calibrated")
+    sc = cal.free_selling_hours(sc)  # before the won-curve probe: it simulates the AEs too
     if getattr(cal, "cure", None) is not None and "sql_at" not in cal.H:
         sc = cal.match_won_curve(sc, name or f"{base.name}_calibrated")
     return Calibration(sc, cal.est, cal.kept(), cal.naive, export.report(), cal.checks)

@@ -11,9 +11,30 @@ from sla_sim.crm.calibrate.common import (
     _NS_PER_H,
     Steps,
 )
+from sla_sim.scenario import Scenario
+from sla_sim.scenario.io import set_path
 
 
 class Capacity(Steps):
+    def free_selling_hours(self, sc: Scenario) -> Scenario:
+        """``sc`` without AE selling time when the export counts the AEs.
+
+        An export has no selling time, and the AEs it counts did carry the opportunity flow it
+        shows: the base's ``selling_hours_per_opportunity`` would throttle the calibrated flow
+        with a capacity the data never saw (at the Olist origins, the default's 6 hours with the
+        export's 22 AEs held the forecast opportunities at what 22 AEs sell). The calibrated
+        scenario therefore leaves AE capacity to the open-opportunity cap (``0``: no selling
+        time), listed as derived; set it to plan AE capacity in hours."""
+        hours = sc.ae.selling_hours_per_opportunity
+        if "ae.count" not in self.updates or not hours:
+            return sc
+        self.add("ae.selling_hours_per_opportunity", 0.0, (0.0, 0.0), "hours",
+                 f"0 (no selling time): the export has no selling time and its {sc.ae.count}"
+                 f" AEs carried the flow it shows ({self.base.name}:"
+                 f" {self.base.ae.selling_hours_per_opportunity:g})", sc.ae.count,
+                 "opportunity_owner", derived=True)  # fmt: skip
+        return set_path(sc, "ae.selling_hours_per_opportunity", 0.0)
+
     def capacity(self) -> None:
         L = self.L
         att = getattr(self, "att", None)
