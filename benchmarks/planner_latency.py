@@ -23,7 +23,7 @@ Two changes move capacity or the handoff, so every replication is simulated agai
 first-touch SLA change moves the SLA only, so the workers re-judge the replications they
 remember instead of simulating (marked "SLA only: re-judged" in the table).
 
-The issue's goals: first updated chart <= 1 s, full picture of 100 replications <= 15 s on a
+The goals: first updated chart <= 1 s, full picture of 100 replications <= 15 s on a
 2-core machine. Nothing is asserted: timings depend on the machine and its load. Prints a
 Markdown table; ``--json`` keeps the raw numbers.
 """

@@ -1,4 +1,4 @@
-"""Cost of each policy against the default replication (issue: at most +25 % each).
+"""Cost of each policy against the default replication (goal: at most +25 % each).
 
     python benchmarks/policies.py [--rounds 5] [--json out.json]
 

@@ -1,4 +1,4 @@
-"""Benchmark of ``sla-sim recommend --preset default --confidence 0.9`` (issue 10: at most
+"""Benchmark of ``sla-sim recommend --preset default --confidence 0.9`` (goal: at most
 3 minutes on the 2-core reference machine, all stages included).
 
     python benchmarks/recommend.py [--workers 2] [--reps 40] [--json out.json] [--cli]

@@ -7,8 +7,8 @@ report) at the median attainment of 43-47% (RepVue, 2024), i.e. about USD 27k a 
 a quota twice the median met in full (USD 1.5M a year, enterprise). Deals per AE per month:
 that range over the preset's mean deal value (1-5 deals a month at the Bridge Group's median
 ACV of USD 25k). Two replications of each preset, its own horizon: the figures are months'
-totals over AEs, far from either end of the ranges (see the report of issue 23 for the
-measured values).
+totals over AEs, far from either end of the ranges (the CHANGELOG entry for AE selling time
+gives the values measured at the default).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def _response_median(svg: str) -> float:
 
 def _stuck(page, folder: Path, what: str) -> str:  # type: ignore[no-untyped-def]
     """What a page that never reached ``what`` showed, and the server's log: the failure
-    message of an intermittent hang (seen twice in about 50 runs on 2026-12-06)."""
+    message of an intermittent hang (twice in about 50 runs of this test on 2026-12-06)."""
     status = page.locator(".sla-status").first
     shown = status.inner_text() if status.count() else "(no status line)"
     message = page.locator(".sla-message").first

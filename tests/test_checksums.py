@@ -14,17 +14,17 @@ from sla_sim import preset, preset_names, run_replications
 
 # re-pinned for sla.mql_commitment_basis (default "day"): mql_commitment and
 # mql_volume_breach change; with basis "month" the previous checksums are reproduced exactly.
-# re-pinned for the advice round (measurement only, the simulation is unchanged): acceptance is
+# re-pinned for the advice changes (measurement only, the simulation is unchanged): acceptance is
 # judged over the MQLs sales reached (new metrics unworked_mqls, unworked_rate), and the monthly
 # revenue target follows sla.mql_commitment_basis like the MQL commitment.
-# re-pinned for issue 23 (the model changes on purpose): AE capacity is selling hours on the AE
-# calendar (ae.selling_hours_per_opportunity, selling_share, calendar), so opportunities open
+# re-pinned for AE selling time (the model changes on purpose): AE capacity is selling hours on the
+# AE calendar (ae.selling_hours_per_opportunity, selling_share, calendar), so opportunities open
 # when an AE is free to sell; the presets' AE counts follow (44, 22 and 54 AEs); the metric
 # ae_wait_business_hours_mean is new and ae_utilization counts selling hours.
 PINNED = {
     "default": "2b777d70b8fa0e1e27ab2e225e237d879afe04a87f453647504e42fd557f91b2",
     "mid_market": "2b777d70b8fa0e1e27ab2e225e237d879afe04a87f453647504e42fd557f91b2",
-    # (earlier re-pinned for issue 11: smb_inbound's won curve re-derived from the Olist data;
+    # (earlier re-pinned: smb_inbound's won curve re-derived from the Olist data;
     # see tests/test_crm_presets.py)
     "smb_inbound": "13918cc98bc644880aff1d8fb24ee235509efba6230429a77aab976f4cd90917",
     "enterprise": "8ca5bf39865f78d79b84350360c5ba1291e1a53fccb75a66795e9d63168b64c4",

@@ -144,7 +144,7 @@ def test_scenario_file_names_a_base_preset(tmp_path: Path,
 
 # ------------------------------------------------------------------------------ compare
 def test_compare_default_against_default_with_more_sdrs(tmp_path: Path) -> None:
-    """The one-liner of the issue: B defaults to A, --set-b changes B only; both runs are
+    """The compare one-liner: B defaults to A, --set-b changes B only; both runs are
     kept in the store; the table is in human units."""
     store = tmp_path / "store"
     proc = sla_sim("compare", "--preset", "default", *TINY, "--set-b", "teams[sdr].reps=12",

@@ -46,7 +46,7 @@ def _observed(export) -> tuple[dict[int, float], int]:
 @pytest.mark.slow
 def test_smb_inbound_won_curve_matches_olist_2018(olist) -> None:
     obs, n = _observed(olist)
-    assert obs[7] == pytest.approx(0.035, abs=0.003)  # the data, as the issue quotes it
+    assert obs[7] == pytest.approx(0.035, abs=0.003)  # the data, as docs/crm.md quotes it
     assert obs[90] == pytest.approx(0.12, abs=0.005)
     sc = set_path(preset("smb_inbound"), "horizon.measure_months", 6)
     _, t0, _ = horizon_hours(sc)  # the cohort: MQLs of the first 90 measured days

@@ -35,7 +35,7 @@ from sla_sim.recommend import sensitivity, staffing
 from sla_sim.recommend.commitments import HANDOFF_MENU
 from sla_sim.recommend.keep import DAYS_MENU
 
-#: First-touch windows of the trade-off menu, business hours (issue 10).
+#: First-touch windows of the trade-off menu, business hours.
 FIRST_TOUCH_MENU = (0.5, 1.0, 2.0, 4.0, 8.0)
 #: Volume passes: simulate, rescale to the revenue confidence, simulate again, rescale.
 VOLUME_PASSES = 2

@@ -1,7 +1,7 @@
 """One-at-a-time sensitivity (a tornado): each input moved by -20 % and +20 % with common
 random numbers, its effect on monthly revenue P50 and on P(first touch met in a month).
 
-The ten inputs of issue 10 and how each is moved (every channel, team or distribution alike):
+The ten inputs and how each is moved (every channel, team or distribution alike):
 
 =======================  ==============================================================
 lead volume              ``channels[*].leads_per_month`` x factor
