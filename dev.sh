@@ -37,12 +37,16 @@ ensure_venv() {
     touch "$stamp"
   fi
   # The fast engine's compiled loop and the metrics' compiled passes (numba) are built once
-  # per checkout and cached on disk beside their source, so no replication, worker or planner
-  # page pays the compile
-  if ! ls sla_sim/model/__pycache__/kernel*.nbi sla_sim/metrics/__pycache__/kernels*.nbi \
-      >/dev/null 2>&1; then
-    echo "dev.sh: compiling the fast engine once (about a minute; cached afterwards)" >&2
+  # per version of their source and cached on disk beside it, so no replication, worker or
+  # planner page pays the compile (after a pull that changed them, too)
+  local compiled="$VENV/.compiled-$(cat sla_sim/model/kernel.py sla_sim/metrics/kernels.py \
+      | sha256sum | cut -c1-16)"
+  if [ ! -f "$compiled" ] || ! ls sla_sim/model/__pycache__/kernel*.nbi \
+      sla_sim/metrics/__pycache__/kernels*.nbi >/dev/null 2>&1; then
+    echo "dev.sh: compiling the fast engine once (a minute or two; cached afterwards)" >&2
     "$VENV/bin/python" -c "from sla_sim.batch.worker import warm_up; warm_up()"
+    rm -f "$VENV"/.compiled-*
+    touch "$compiled"
   fi
   # JupyterLab in this environment saves widget state with a notebook (a saved notebook 01
   # reopens with its panel, not "model not found"); pip's editable install skips data-files

@@ -398,7 +398,7 @@ class AESpec(Spec):
     open opportunities each carries. An AE's capacity is hours: ``calendar`` business hours x
     ``selling_share``, spent ``selling_hours_per_opportunity`` at a time."""
 
-    count: int = Field(default=8, ge=1, le=500, description="Number of AEs.")
+    count: int = Field(default=8, ge=1, le=5000, description="Number of AEs.")
     max_open_opportunities: int = Field(
         default=80, ge=1, description="Open opportunities one AE carries at most (a pipeline"
         " cap); SQLs beyond wait."
