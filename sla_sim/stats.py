@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["clopper_pearson_interval", "percentiles", "t_half_width", "t_interval",
            "wilson_interval"]
@@ -18,6 +17,8 @@ def t_half_width(x: np.ndarray, level: float = 0.95) -> float:
     x = x[~np.isnan(x)]
     if len(x) < 2:
         return math.nan
+    from scipy import stats  # loaded on first use: a refused request never needs it
+
     return float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
 
 
@@ -34,6 +35,8 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     """Wilson score interval of a binomial proportion (``(0, 1)`` when ``n`` is 0)."""
     if n <= 0:
         return 0.0, 1.0
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + level / 2))
     p = successes / n
     denom = 1 + z * z / n
@@ -47,6 +50,8 @@ def clopper_pearson_interval(successes: int, n: int, level: float = 0.95
     """Exact (Clopper–Pearson) interval of a binomial proportion (``(0, 1)`` when ``n`` is 0)."""
     if n <= 0:
         return 0.0, 1.0
+    from scipy import stats
+
     a = (1 - level) / 2
     lo = 0.0 if successes == 0 else float(stats.beta.ppf(a, successes, n - successes + 1))
     hi = 1.0 if successes == n else float(stats.beta.ppf(1 - a, successes + 1, n - successes))

@@ -32,7 +32,7 @@ EXPECTED = {
 # Modules that only the report, the notebooks or the CLI need: importing sla_sim must not pay
 # for them (nor for the simulation engine, which run_replication imports on first use).
 HEAVY = ("altair", "vl_convert", "ipywidgets", "anywidget", "tqdm", "simpy", "dask",
-         "duckdb", "sla_sim.report.document", "sla_sim.report.charts", "sla_sim.model")
+         "duckdb", "sla_sim.report.document", "sla_sim.report.charts", "sla_sim.model", "numba")
 
 
 def test_all_is_the_expected_set() -> None:
@@ -84,3 +84,14 @@ def test_import_is_light_and_starts_nothing() -> None:
                          check=True, cwd=ROOT, env=env, timeout=60)
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"threads": 1, "children": 0, "loaded": []}
+
+
+def test_the_command_line_and_metric_labels_load_no_compiler() -> None:
+    """The command line and the metrics' labels (what a refused request reads) import no numba:
+    its import alone costs about half a second and 100 MB, and a refusal must stay cheap."""
+    code = ("import sys\nimport sla_sim.cli.main, sla_sim.metrics, sla_sim.report.units\n"
+            "print('numba' in sys.modules)\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env=env, timeout=60)  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "False"

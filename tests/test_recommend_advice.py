@@ -16,7 +16,7 @@ from sla_sim.cli.main import main
 from sla_sim.recommend import analytic
 from sla_sim.recommend.commitments import reps_to_certify
 from sla_sim.recommend.engine import recommend
-from sla_sim.recommend.staffing import Policy, all_policies
+from sla_sim.recommend.policy_space import Policy, all_policies
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.presets import preset
 

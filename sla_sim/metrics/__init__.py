@@ -33,7 +33,6 @@ from sla_sim.metrics.capacity import (
 from sla_sim.metrics.clauses import BREACHED, CLAUSES, MET, PENDING, evaluate
 from sla_sim.metrics.docs import METRIC_DOCS
 from sla_sim.metrics.episodes import Episodes, build_episodes, episode_keys
-from sla_sim.metrics.kernels import bin_counts
 from sla_sim.scenario.schema import Scenario, SLASpec
 from sla_sim.stats import percentiles
 
@@ -76,6 +75,8 @@ def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any
     if months and all(m.start_h == e for m, e in zip(months, edges, strict=False)) and (
             edges[-1] == win.end_h):  # fmt: skip
         e = np.asarray(edges, dtype=np.float64)
+        from sla_sim.metrics.kernels import bin_counts  # numba: loaded on first use
+
         per_month = {code: bin_counts(np.asarray(tc, dtype=np.float64), e)[1:len(edges)]
                      for code, tc in event_t.items()}  # fmt: skip
         out = [{code: int(c[i]) for code, c in per_month.items()} for i in range(len(months))]

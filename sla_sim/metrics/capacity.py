@@ -6,7 +6,6 @@ import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
 from sla_sim.events import CODE
-from sla_sim.metrics.kernels import cum_hours
 
 
 def cum_hours_many(cal: BusinessCalendar, t: np.ndarray) -> np.ndarray:
@@ -14,6 +13,8 @@ def cum_hours_many(cal: BusinessCalendar, t: np.ndarray) -> np.ndarray:
     same numbers in one compiled pass for a calendar with working intervals."""
     if cal.always_open:
         return cal.cum_hours_many(t)
+    from sla_sim.metrics.kernels import cum_hours  # numba: loaded on first use
+
     return cum_hours(np.asarray(t, dtype=np.float64), cal.starts, cal.ends, cal.cum_starts)
 
 

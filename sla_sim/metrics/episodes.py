@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sla_sim.events import CODE, rows_by_event
-from sla_sim.metrics.kernels import episode_times
 
 EP_BASE = 1 << 16  # key = lead * EP_BASE + episode
 
@@ -147,6 +146,8 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
     grid = (index.lead0, index.ep0, index.n_lead, index.width) if len(key) else (0, 0, 0, 0)
     rows = [np.asarray(by_event[CODE[c]], dtype=np.intp) for c in (
         "routed", "assigned", "contact", "sql", "disqualified", "recycled", "attempt")]
+    from sla_sim.metrics.kernels import episode_times  # numba: loaded on first use
+
     times, disp_code, n_att, att_pos, att_num, att_t = episode_times(
         *rows, np.asarray(ev, dtype=np.int16), np.asarray(cols["lead"], dtype=np.int64),
         np.asarray(cols["episode"], dtype=np.int16), np.asarray(t, dtype=np.float64),

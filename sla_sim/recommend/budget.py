@@ -9,7 +9,7 @@ anything runs) multiplies this count by the cost of one replication. It follows 
   volumes are searched again):
 
   - **SDR search**: the policies of the short list (today's and
-    :data:`~sla_sim.recommend.staffing.SHORT_LIST` more), each searched for the requested
+    :data:`~sla_sim.recommend.policy_space.SHORT_LIST` more), each searched for the requested
     window, and the chosen one for every other window of the menu; every search evaluates at
     most :func:`search_candidates` headcounts (doubling from the guess, then bisecting), each
     up to ``reps`` replications (the sequential stop may end it sooner);
@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sla_sim.recommend import sensitivity, staffing
+from sla_sim.recommend import policy_space, sensitivity
 from sla_sim.recommend.commitments import HANDOFF_MENU
 from sla_sim.recommend.keep import DAYS_MENU
 
@@ -59,9 +59,9 @@ def replication_bound(*, reps: int, min_reps: int, max_headcount: int, windows: 
                       sensitivity_reps: int) -> dict[str, int]:  # fmt: skip
     """Replications the recommendation may simulate, per stage (see the module docstring).
 
-    ``policies`` are the policies the screen may short-list (``staffing.all_policies``);
+    ``policies`` are the policies the screen may short-list (``policy_space.all_policies``);
     ``windows`` the first-touch windows of the menu, the requested one included."""
-    n_pol = min(len(policies), 1 + staffing.SHORT_LIST) if free_teams else 1
+    n_pol = min(len(policies), 1 + policy_space.SHORT_LIST) if free_teams else 1
     reads_sla = any(p.work_order == "deadline_first" for p in policies)
     cands = search_candidates(max_headcount)
     # the chosen policy's searches over the menu's windows share their candidates (at most
@@ -100,7 +100,7 @@ def request_bound(sc: Any, *, reps: int, max_headcount: int, keep: tuple[str, ..
     return replication_bound(
         reps=reps, min_reps=mn, max_headcount=max_headcount, windows=windows,
         volumes_searched=volumes, revenue_passes=REVENUE_PASSES if volumes else 1,
-        volume_passes=VOLUME_PASSES, policies=staffing.all_policies(sc, free, kept),
+        volume_passes=VOLUME_PASSES, policies=policy_space.all_policies(sc, free, kept),
         free_teams=len(free), ae_searched=not kept["ae"],
         kept_any=any_kept(kept), tornado=tornado,
         sensitivity_reps=sreps)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sla_sim.recommend.commitments import CLAUSE_WORDS
-from sla_sim.recommend.staffing import policy_words
+from sla_sim.recommend.policy_space import policy_words
 
 if TYPE_CHECKING:
     import altair as alt

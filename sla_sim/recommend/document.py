@@ -17,7 +17,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sla_sim.recommend.commitments import CLAUSE_WORDS
-from sla_sim.recommend.staffing import policy_words
+from sla_sim.recommend.policy_space import policy_words
 from sla_sim.scenario.labels import choice_label, display_name
 
 if TYPE_CHECKING:

@@ -41,7 +41,15 @@ from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
 from sla_sim.model.policies import reads_sla
-from sla_sim.recommend import analytic, budget, commitments, revenue, sensitivity, staffing
+from sla_sim.recommend import (
+    analytic,
+    budget,
+    commitments,
+    policy_space,
+    revenue,
+    sensitivity,
+    staffing,
+)
 from sla_sim.recommend import keep as keeplib
 from sla_sim.recommend.budget import (
     FIRST_TOUCH_MENU,
@@ -361,12 +369,12 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         search = staffing.SdrSearch(ev, sc1, menu_slas, c, mn, reps, step, max_headcount, free,
                                     fixed, lambda s, sdr, ae=ae_for_sdr: _with(s, sdr=sdr, ae=ae),
                                     _search_min, also=list(hand_slas.values()))  # fmt: skip
-        own = staffing.policy_of(sc1, free)
-        searched = staffing.all_policies(sc1, free, kept) if free else [own]
+        own = policy_space.policy_of(sc1, free)
+        searched = policy_space.all_policies(sc1, free, kept) if free else [own]
         # the screen prices every policy over every window of the menu, so that the short list
         # does not depend on which window was requested
         screen = staffing.screen(search, searched, menu_t, plan_cost)
-        others = [r["policy"] for r in screen if r["policy"] != own.label][:staffing.SHORT_LIST]
+        others = [r["policy"] for r in screen if r["policy"] != own.label][:policy_space.SHORT_LIST]
         short = [own, *[p for p in searched if p.label in others]]
         plans = []
         for p in short:

@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
-from sla_sim.analysis.reverse_funnel import p_mql
 from sla_sim.errors import ScenarioError
 from sla_sim.scenario.schema import Scenario
 
@@ -50,12 +48,16 @@ def scale_distribution(d: dict[str, Any], f: float) -> dict[str, Any]:
 
 def _mql_share(sc: Scenario, threshold: float) -> float:
     total = sum(c.leads_per_month for c in sc.channels)
+    from sla_sim.analysis.reverse_funnel import p_mql  # scipy: loaded on first use
+
     return sum(c.leads_per_month * p_mql(c, threshold) for c in sc.channels) / total
 
 
 def _threshold_for_share(sc: Scenario, share: float) -> float:
     lo, hi = _mql_share(sc, 100.0), _mql_share(sc, 0.0)
     share = min(max(share, lo), hi)
+    from scipy import optimize  # loaded on first use (the cost check imports this module)
+
     return float(optimize.brentq(lambda t: _mql_share(sc, t) - share, 0.0, 100.0, xtol=1e-6))
 
 
