@@ -33,3 +33,12 @@ def descendants(pid: int, parents: dict[int, int] | None = None) -> set[int]:
         out |= kids
         todo += list(kids)
     return out
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (exists and is not a zombie waiting to be reaped)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -20,7 +20,7 @@ from ci_env import require
 from sla_sim.batch.replications import run_replications
 from sla_sim.scenario.io import save
 from tests.conftest import make_tiny
-from tests.proc_util import descendants
+from tests.proc_util import alive, descendants
 
 REPS, SEED = 2, 11
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def test_kill_9_of_the_parent_leaves_no_dask_process_behind(tmp_path: Path) -> N
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 15
-        while (left := [p for p in family if _alive(p)]) and time.monotonic() < deadline:
+        while (left := [p for p in family if alive(p)]) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not left, f"left running after kill -9 of their parent: {left}"
     finally:
@@ -154,9 +154,3 @@ def test_kill_9_of_the_parent_leaves_no_dask_process_behind(tmp_path: Path) -> N
                 os.kill(p, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sla_sim.scenario.io import save
 from tests.conftest import make_tiny
-from tests.proc_util import descendants
+from tests.proc_util import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,8 +50,7 @@ def test_ctrl_c_to_the_process_group_exits_130_without_worker_tracebacks(tmp_pat
     assert "KeyboardInterrupt" not in err, err
     assert "interrupted" in err
     time.sleep(0.5)
-    assert not [p for p in workers if Path(f"/proc/{p}").exists()
-                and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]]
+    assert not [p for p in workers if alive(p)]
 
 
 class _KernelLikeStream(io.TextIOBase):

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from proc_util import descendants
+from proc_util import alive, descendants
 from store_util import interrupting_collect
 
 from sla_sim.batch import files as files_mod
@@ -260,12 +260,6 @@ def test_catalog_file_of_old_versions_is_not_needed(scenario: Scenario, tmp_path
 
 
 # ---------------------------------------------------------------------------- 3. signals
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find worker processes")
@@ -296,9 +290,9 @@ def test_killing_the_main_process_leaves_nothing_alive_and_resumes_exactly(
     if sig == signal.SIGTERM:
         assert proc.returncode == 130, err
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in family) and time.monotonic() < deadline:
+    while any(alive(p) for p in family) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in family if _alive(p)], "worker processes outlived the run"
+    assert not [p for p in family if alive(p)], "worker processes outlived the run"
 
     (row,) = RunStore(store).list().to_dict("records")
     assert row["status"] == "interrupted"
