@@ -76,11 +76,10 @@ def read_data(p: Path) -> Any:
             data = json.loads(text)
         else:
             if _flow_depth(text) > MAX_DEPTH:  # refused before PyYAML's scanner, which takes
-                raise RecursionError  # quadratic time in the depth (100,000: ~10 s of CPU)
+                raise _TooDeepError  # quadratic time in the depth (100,000: ~10 s of CPU)
             data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
-    except RecursionError:
-        raise ScenarioError([Issue("file", f"is nested too deep (at most {MAX_DEPTH} levels)",
-                                   source)], source) from None  # fmt: skip
+    except (RecursionError, _TooDeepError):
+        raise _too_deep(source) from None
     except _DuplicateKeyError as err:
         raise ScenarioError([Issue(err.key, f"is given twice in one mapping (line {err.line});"
                                    " keep one", err.key)], source) from None  # fmt: skip
@@ -91,8 +90,7 @@ def read_data(p: Path) -> Any:
     try:
         n = _size(data, 0, {})
     except _TooDeepError:
-        raise ScenarioError([Issue("file", f"is nested too deep (at most {MAX_DEPTH} levels)",
-                                   source)], source) from None  # fmt: skip
+        raise _too_deep(source) from None
     if n > MAX_VALUES:
         raise ScenarioError([Issue("file", f"expands to {n:,} values (YAML aliases repeat data);"
                                    f" at most {MAX_VALUES:,} are read", source)], source)
@@ -102,6 +100,11 @@ def read_data(p: Path) -> Any:
 #: YAML quoted scalars and comments, whose brackets do not nest anything
 _QUOTED_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*',
                                 re.MULTILINE)  # fmt: skip
+
+
+def _too_deep(source: str) -> ScenarioError:
+    return ScenarioError([Issue("file", f"is nested too deep (at most {MAX_DEPTH} levels)",
+                                source)], source)  # fmt: skip
 
 
 def _flow_depth(text: str) -> int:
