@@ -5,9 +5,8 @@ on the leads created before it (censored there), 40 predictive replications (see
 base default). The figures measured are recorded in docs/forecasts.md: January fails (a regime
 change nothing before it shows: the sample's wins begin in December 2017), February and April
 hold at least 4 of 7 observations inside P10-P90, and the simulation's mean scaled error is at
-most the naive forecast's at every origin. April's pass is narrow: its MQLs and 14-day share
-sit near P90, and with seeds 1-4 instead of the default it has 3, 3, 3 and 4 of 7 inside
-(February 7 of 7 with every seed).
+most the naive forecast's at every origin. April holds with seeds 1-4 too (5, 5, 6 and 5 of
+7 inside; 6 with the default), February has 7 of 7 with seeds 1 and 2 as with the default.
 """
 
 from __future__ import annotations

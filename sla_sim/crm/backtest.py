@@ -182,7 +182,9 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
         per_month = sum(e.value for e in cal.estimates if not e.derived and e.path.endswith(
             ("].leads_per_month", "].mqls_per_month")))
         days = (end_local - start_local).total_seconds() / 86400
-        trend = volume_trend(weekly_counts(train, origin_naive, TREND_WEEKS), days, per_month)
+        first = train.leads["created_at"].min().tz_convert(export.mapping.timezone)
+        weeks = max(int((cut - first).total_seconds() // (7 * 86400)), TREND_WEEKS)
+        trend = volume_trend(weekly_counts(train, origin_naive, weeks), days, per_month)
     draws = draw_scenarios(cal, reps, seed, trend, parameters=predictive)
     sims = simulate_months(draws.scenarios, start_local, test_months, reps, seed, progress,
                            volume=None if trend is None else np.exp(draws.log_trend))

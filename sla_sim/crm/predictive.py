@@ -11,11 +11,15 @@
    channels is drawn once for all of them. A forecast is about a *new* cohort: where the
    calibration measured how monthly cohorts differ beyond sampling error
    (``checks.won_cohorts``), each replication also draws one new cohort, common to all
-   channels: its P(ever won) and its speed (the mean time to win).
-3. **Volume trend**: a log-linear trend of the weekly counts of the last :data:`TREND_WEEKS`
-   weeks before the origin (the 91 days the calibrated volume comes from under a trend), and
-   its prediction interval (Student t: the fitted line's uncertainty at the test window's
-   middle plus the weekly noise averaged over the window); each replication scales every
+   channels: its P(ever won) and its speed (the mean time to win), each a Student t with
+   ``k - 2`` degrees of freedom for a spread measured on ``k`` cohorts (the prediction
+   interval of a new study in a random-effects meta-analysis).
+3. **Volume trend**: the weekly counts of the last :data:`TREND_WEEKS` weeks before the
+   origin (the 91 days the calibrated volume comes from under a trend) forecast by a
+   log-linear trend or, where the export's earlier origins showed it did better there, by
+   simple exponential smoothing, and its prediction interval (Student t: the method's own,
+   widened to its errors at those earlier origins when they are larger, see
+   :func:`volume_trend`); each replication scales every
    channel's volume in the test window by one draw from it (``Draws.log_trend``; the warm-up
    keeps the calibrated volume, the level the past showed). With a trend the per-channel
    volume intervals are not drawn again (the trend's interval carries the volume uncertainty).
@@ -41,9 +45,11 @@ from sla_sim.crm.calibrate.common import SQL_RATE_CAP
 from sla_sim.crm.mql_share import alpha_for_share, p_mql
 from sla_sim.scenario import Scenario
 
-__all__ = ["TREND_WEEKS", "Draws", "Trend", "band_sources", "draw_scenarios", "volume_trend"]
+__all__ = ["MIN_PAST_ERRORS", "TREND_WEEKS", "Draws", "Trend", "band_sources", "draw_scenarios",
+           "past_errors", "volume_trend"]
 
 TREND_WEEKS = 13  # weeks before the origin the volume trend is fitted on (91 days)
+MIN_PAST_ERRORS = 3  # earlier origins needed before their errors can widen the interval
 _Z = 1.959963984540054
 _SCALAR = re.compile(r"^(channels\[[^\]]+\]\.(leads_per_month|mqls_per_month|mql_share|sql_rate"
                      r"|win_rate|cycle_days\.mean|deal_value\.mean)|follow_up\.contact\."
@@ -60,28 +66,37 @@ class Trend:
     se: float  # its prediction standard error
     df: int
     multiplier: float  # predicted rate / the calibrated scenario's rate
+    past_errors: list[float] = field(default_factory=list)  # log errors at earlier origins
+    model_se: float = float("nan")  # the method's own prediction standard error
+    method: str = "log-linear trend"  # or "exponential smoothing", chosen by the past errors
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         lo, hi = (self.multiplier * math.exp(q * self.se * stats.t.ppf(0.9, self.df))
                   for q in (-1, 1))  # fmt: skip
+        wider = self.se > self.model_se
         return {"weekly_counts": self.weeks,
                 "predicted_per_week": round(math.exp(self.log_rate), 1),
                 "multiplier_of_calibrated_volume": round(self.multiplier, 4),
                 "multiplier_p10_p90": [round(lo, 4), round(hi, 4)],
-                "method": f"OLS of log weekly counts on the week (last {TREND_WEEKS} weeks"
-                          " before the origin), Student-t prediction interval of the test"
-                          " window's mean level"}  # fmt: skip
+                "forecast": self.method,
+                "past_log_errors": [round(e, 3) for e in self.past_errors],
+                "interval_from": "its errors at earlier origins" if wider else "its fit",
+                "method": f"log weekly counts of the last {TREND_WEEKS} weeks before the"
+                          " origin: OLS line (log-linear trend) or simple exponential smoothing"
+                          " (local level),"
+                          " whichever had the smaller root mean square error at the export's"
+                          f" earlier origins (out of sample, at least {MIN_PAST_ERRORS};"
+                          " otherwise the trend); Student-t prediction interval of the test"
+                          " window's mean level, widened to those errors where they are"
+                          " larger (as many degrees of freedom as errors)"}
 
 
-def volume_trend(weekly: np.ndarray, test_days: float, calibrated_per_month: float
-                 ) -> Trend | None:  # fmt: skip
-    """The trend of ``weekly`` (counts of the 7-day weeks before the origin, oldest first)
-    predicted over the next ``test_days`` days: the fitted line's level at the window's middle,
-    its standard error, plus the residual weekly noise averaged over the window's weeks.
-    None with fewer than 6 weeks or nothing to scale."""
-    c = np.asarray(weekly, float)[-TREND_WEEKS:]
-    if len(c) < 6 or calibrated_per_month <= 0 or c.sum() <= 0:
+def _trend_fit(c: np.ndarray, test_days: float) -> tuple[float, float, int] | None:
+    """(predicted log weekly count over the next ``test_days`` days, its prediction standard
+    error, degrees of freedom) of a log-linear fit of the weekly counts ``c``; None with fewer
+    than 6 weeks or none counted."""
+    if len(c) < 6 or c.sum() <= 0:
         return None
     y = np.log(c + 0.5)
     x = np.arange(len(y), dtype=float)
@@ -93,9 +108,92 @@ def volume_trend(weekly: np.ndarray, test_days: float, calibrated_per_month: flo
     x0 = n - 0.5 + w / 2  # the middle of the test window, in weeks
     sxx = float(((x - x.mean()) ** 2).sum())
     se = math.sqrt(s2 * (1 / max(w, 1.0) + 1 / n + (x0 - x.mean()) ** 2 / sxx))
-    mean = float(a + b * x0)
+    return float(a + b * x0), se, n - 2
+
+
+def _smoothing_fit(c: np.ndarray, test_days: float) -> tuple[float, float, int] | None:
+    """Simple exponential smoothing of the log weekly counts ``c`` (a local level that moves
+    by ``alpha`` times each week's surprise; ``alpha`` on a 0.01 grid of [0, 1] minimising
+    the one-week-ahead squared errors, the level starting at the first week): (the last
+    level, the prediction standard error of the mean of the next ``test_days`` days' weeks,
+    degrees of freedom). None with fewer than 6 weeks or none counted."""
+    if len(c) < 6 or c.sum() <= 0:
+        return None
+    y = np.log(c + 0.5)
+    alphas = np.linspace(0.0, 1.0, 101)
+    level = np.full(len(alphas), y[0])
+    sse = np.zeros(len(alphas))
+    for v in y[1:]:
+        e = v - level
+        sse += e * e
+        level = level + alphas * e
+    i = int(np.argmin(sse))
+    n = len(y)
+    s2 = float(sse[i]) / (n - 2)
+    w = max(round(test_days / 7.0), 1)
+    k = np.arange(1, w + 1)  # week k of the window carries its own and later surprises
+    var = s2 * float(((1 + alphas[i] * (w - k)) ** 2).sum()) / w**2
+    return float(level[i]), math.sqrt(var), n - 2
+
+
+_FITS = {"log-linear trend": _trend_fit, "exponential smoothing": _smoothing_fit}
+
+
+def past_errors(weekly: np.ndarray, test_days: float, method: str = "log-linear trend"
+                ) -> list[float]:  # fmt: skip
+    """Out-of-sample log errors of ``method`` (``log-linear trend`` or ``exponential
+    smoothing``) at earlier origins: stepping back from the last week by windows as long as
+    the test window (whole weeks), the method fitted on the :data:`TREND_WEEKS` weeks before
+    each earlier origin (at least 6) against the log mean weekly count of the window that
+    followed it, most recent first."""
+    c = np.asarray(weekly, float)
+    step = max(round(test_days / 7.0), 1)
+    out = []
+    end = len(c) - step
+    while end >= 6:
+        f = _FITS[method](c[:end][-TREND_WEEKS:], step * 7.0)
+        if f is not None:
+            out.append(math.log(float(c[end:end + step].mean()) + 0.5) - f[0])
+        end -= step
+    return out
+
+
+def volume_trend(weekly: np.ndarray, test_days: float, calibrated_per_month: float
+                 ) -> Trend | None:  # fmt: skip
+    """The volume of the next ``test_days`` days predicted from the last :data:`TREND_WEEKS`
+    of ``weekly`` (counts of the 7-day weeks before the origin, oldest first): a log-linear
+    trend (the fitted line's level at the window's middle, its standard error plus the
+    residual weekly noise averaged over the window's weeks) or, where the weeks before reach
+    back far enough to judge, whichever of the trend and simple exponential smoothing (a local
+    level that follows shifts, :func:`_smoothing_fit`) had the smaller root mean square log
+    error at the export's earlier origins (:func:`past_errors`, at least
+    :data:`MIN_PAST_ERRORS`). The interval is the chosen
+    method's own or, when larger, its root mean square error at the earlier origins (Student t
+    with as many degrees of freedom as errors): a level shift the method cannot see is as
+    likely as the export showed it to be. None with fewer than 6 weeks or nothing to scale."""
+    c = np.asarray(weekly, float)
+    method = "log-linear trend"
+    fit = _trend_fit(c[-TREND_WEEKS:], test_days)
+    if fit is None or calibrated_per_month <= 0:
+        return None
+    errs = past_errors(c, test_days, method)
+    if len(errs) >= MIN_PAST_ERRORS:
+        smooth = past_errors(c, test_days, "exponential smoothing")
+        if _rms(smooth) < _rms(errs):
+            method, errs = "exponential smoothing", smooth
+            fit = _smoothing_fit(c[-TREND_WEEKS:], test_days)
+    assert fit is not None
+    mean, se, df = fit
+    model_se = se
+    if len(errs) >= MIN_PAST_ERRORS and _rms(errs) > se:
+        se, df = _rms(errs), len(errs)
     per_month = math.exp(mean) / 7.0 * 365.25 / 12
-    return Trend([int(v) for v in c], mean, se, n - 2, per_month / calibrated_per_month)
+    return Trend([int(v) for v in c[-TREND_WEEKS:]], mean, se, df,
+                 per_month / calibrated_per_month, errs, model_se, method)
+
+
+def _rms(e: list[float]) -> float:
+    return math.sqrt(float(np.mean(np.square(e)))) if e else math.inf
 
 
 @dataclass
@@ -209,7 +307,7 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
     by_name = {c.name: c for c in sc.channels}
     out = {}
     if tau > 0:
-        u = rng.standard_normal(reps)
+        u = _new_cohort(rng, len(spread.get("p_ever_won", {})), reps)
         out["cohort conversion"] = u
         for e in cal.estimates:
             if not (e.derived and e.path.endswith("].sql_rate")):
@@ -230,7 +328,7 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
     delay = float(cal.checks.get("won_cure_model", {}).get(
         "simulated_mql_to_opportunity_days", 0.0))
     if tau_s > 0:
-        v = rng.standard_normal(reps)
+        v = _new_cohort(rng, len(spread.get("time_to_win_days_mean", {})), reps)
         out["cohort speed"] = v
         k = np.exp(tau_s * v)
         for c in sc.channels:
@@ -239,6 +337,17 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
                 cyc = values[r].get(path, c.cycle_days.mean)
                 values[r][path] = float(max((cyc + delay) * k[r] - delay, 0.05 * cyc))
     return out
+
+
+def _new_cohort(rng: np.random.Generator, k: int, reps: int) -> np.ndarray:
+    """Standardised draws of a new cohort's effect when the between-cohort spread was
+    estimated from ``k`` cohorts: Student t with ``max(k - 2, 1)`` degrees of freedom, the
+    prediction interval of a new study in a random-effects meta-analysis (Higgins, Thompson
+    and Spiegelhalter 2009, J. R. Stat. Soc. A 172:137), which carries the uncertainty of a
+    spread measured on few cohorts; normal when ``k`` is not known (0)."""
+    if k <= 0:
+        return rng.standard_normal(reps)
+    return rng.standard_t(max(k - 2, 1), reps)
 
 
 def _set_scalar(data: dict[str, Any], path: str, v: float) -> dict[str, Any]:
