@@ -268,6 +268,7 @@ class Outcomes(Steps):
     def _cure(self, opened: np.ndarray, won: np.ndarray, closed: np.ndarray,
               start_field: str) -> None:  # fmt: skip
         """Won deals only (no lost outcome): a mixture cure model of the time to win."""
+        self._won_record(opened, won, closed)
         m = np.isfinite(opened)
         if getattr(self, "trend", False):  # conversion drifts with volume: recent cohorts
             recent = opened >= self.vol_end_h - 91 * 24.0
@@ -327,6 +328,37 @@ class Outcomes(Steps):
             self.checks.setdefault("p_ever_won_by_channel", {})[name] = {
                 "value": round(fc.pi, 5), "ci": [round(fc.pi_ci[0], 5), round(fc.pi_ci[1], 5)],
                 "n": int(sel.sum())}  # fmt: skip
+
+    def _won_record(self, opened: np.ndarray, won: np.ndarray, closed: np.ndarray) -> None:
+        """The export's record of wins starts at its first win: when at least
+        :data:`MIN_EVENTS` MQLs had been followed longer than the base's time to close (its
+        95th percentile, slowest channel) before the first recorded win without one, the
+        wins column is read as left-truncated (deals closed before it are not in the export)
+        and ``checks.won_record`` says so; when the record is shorter than that time to close,
+        the win rate and cycle are not identified from the export (said in the log)."""
+        if not won.any():
+            return
+        first = float(np.nanmin(closed[won]))
+        rng = np.random.default_rng(0)
+        q95 = max(float(np.percentile(c.cycle_days.sample(rng, 4000), 95))
+                  for c in self.base.channels)  # fmt: skip
+        old = np.isfinite(opened) & (first - opened > q95 * 24)
+        if old.sum() < MIN_EVENTS:
+            return
+        record = (self.C - first) / 24
+        day = pd.Timestamp(round(first * _NS_PER_H), tz="UTC").tz_convert(self.tz).date()
+        short = record < q95
+        self.checks["won_record"] = {
+            "first_win": str(day), "record_days": round(record, 1),
+            "base_time_to_close_days_p95": round(q95, 1), "mqls_followed_longer_without_a_win":
+            int(old.sum()), "identified": not short,
+            "meaning": f"the first recorded win is {day}; {int(old.sum()):,} MQLs had been"
+                       f" followed longer than the base's time to close ({q95:.0f} days, 95th"
+                       " percentile) before it without one: deals closed before the first"
+                       " win are not in the export" + (
+                           f"; its {record:.0f} days of record are shorter than that time to"
+                           " close, so the win rate and cycle are not identified from the"
+                           " export" if short else "")}  # fmt: skip
 
     def match_won_curve(self, sc: Scenario, name: str) -> Scenario:
         """Only won outcomes (no SQL or lost dates): P(ever won | MQL) per channel and the time

@@ -97,6 +97,10 @@ class Build(Steps):
                 " of this score distribution")
         if "nurture.engage_probability" in self.updates:
             reasons.pop("nurture")
+        record = self.checks.get("won_record", {})
+        if record and not record["identified"]:
+            for key in ("channels[*].win_rate", "channels[*].cycle_days"):
+                reasons[key] = "not identified: " + record["meaning"]
         out = []
         for key, why in reasons.items():
             stem = key.replace("channels[*].", "").split("/")[0]
