@@ -208,3 +208,26 @@ def test_calibrated_scenario_and_json_hold_no_row_level_data(calibrations: list[
     text += (tmp_path / "s.yaml").read_text()
     assert "L0000" not in text  # lead ids of the export
     assert "rep 1" not in text  # owner names of the export
+
+
+def test_kaplan_meier_cycle_replaces_a_shape_the_data_rejects() -> None:
+    """Durations in two waves (a third within 10 days, the rest around 80), censored at
+    random: gamma and log-normal are rejected by the Kolmogorov-Smirnov distance to the
+    Kaplan-Meier curve, whose resampled quantiles keep both waves; a gamma sample is not."""
+    from sla_sim.crm.survival import best_censored_fit, km_quantiles, ks_distance
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    waves = np.where(rng.random(n) < 1 / 3, rng.gamma(4, 2.0, n), rng.gamma(30, 80 / 30, n))
+    cens = rng.uniform(0, 400, n)
+    t, obs = np.minimum(waves, cens), waves <= cens
+    d, bound = ks_distance(best_censored_fit(t, obs), t, obs)
+    assert d > bound
+    q = np.asarray(km_quantiles(t, obs))
+    assert len(q) == 200
+    assert abs(np.mean(q <= 20) - np.mean(waves <= 20)) < 0.03
+    assert abs(np.median(q) - np.median(waves)) < 5
+    g = rng.gamma(4, 10.0, n)
+    t, obs = np.minimum(g, cens), g <= cens
+    d, bound = ks_distance(best_censored_fit(t, obs), t, obs)
+    assert d < bound

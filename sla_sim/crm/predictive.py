@@ -264,6 +264,7 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
         log_m = math.log(trend.multiplier) + trend.se * t
     else:
         log_m = np.zeros(reps)
+    centre = {e.path: e.value for e, _ in plan}
     out = []
     for r in range(reps):
         data = base.model_dump(mode="python")
@@ -280,7 +281,12 @@ def draw_scenarios(cal: Calibration, reps: int, seed: int, trend: Trend | None =
             elif ch is not None and rest in ("sql_rate", "win_rate"):
                 ch[rest] = min(v, 0.99 if rest == "sql_rate" else 1.0)
             elif ch is not None and rest.endswith(".mean"):
-                ch[rest.split(".")[0]]["mean"] = v
+                dist = ch[rest.split(".")[0]]
+                if "values" in dist:  # resampled from the data: every value scaled alike
+                    k = v / centre.get(path, float(np.mean(dist["values"])))
+                    dist["values"] = [x * k for x in dist["values"]]
+                else:
+                    dist["mean"] = v
             elif ch is not None:
                 ch[rest] = v
             else:
@@ -325,6 +331,20 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
                 if q > SQL_RATE_CAP:
                     q, w = SQL_RATE_CAP, w * q / SQL_RATE_CAP
                 values[r][e.path], values[r][wpath] = float(q), float(min(w, 1.0))
+    close = cal.checks.get("close_cohorts", {})
+    tau_w = float(close.get("between_cohort_sd_logit", 0.0))
+    if tau_w > 0:  # an opportunity table: the win rate itself moves on its logit scale
+        u = _new_cohort(rng, len(close.get("won_share_of_closed", {})), reps)
+        out["cohort win rate"] = u
+        for e in cal.estimates:
+            if e.derived or not e.path.endswith("].win_rate"):
+                continue
+            for r in range(reps):
+                w = min(max(values[r].get(e.path, e.value), 1e-9), 1 - 1e-9)
+                values[r][e.path] = float(special.expit(special.logit(w) + tau_w * u[r]))
+    if tau_s <= 0:
+        tau_s = float(close.get("between_cohort_sd_log_time", 0.0))
+        spread = {"time_to_win_days_mean": close.get("time_to_close_days_mean", {})}
     delay = float(cal.checks.get("won_cure_model", {}).get(
         "simulated_mql_to_opportunity_days", 0.0))
     if tau_s > 0:
@@ -336,6 +356,12 @@ def _cohort_shocks(cal: Calibration, values: list[dict[str, float]],
             for r in range(reps):
                 cyc = values[r].get(path, c.cycle_days.mean)
                 values[r][path] = float(max((cyc + delay) * k[r] - delay, 0.05 * cyc))
+        cap = next((e for e in cal.estimates if e.path == "ae.max_open_opportunities"), None)
+        if cap is not None and cap.value == sc.ae.max_open_opportunities:
+            # the most deals one owner held open, at the export's speed: a cohort k times
+            # slower holds k times more with the same flow
+            for r in range(reps):
+                values[r][cap.path] = float(math.ceil(cap.value * max(float(k[r]), 1.0)))
     return out
 
 
@@ -358,6 +384,8 @@ def _set_scalar(data: dict[str, Any], path: str, v: float) -> dict[str, Any]:
         cur = cur[p]
     if parts[-1] == "p_floor":
         v = min(v, cur.get("p_initial", v))
+    if isinstance(cur.get(parts[-1]), int):
+        v = round(v)
     cur[parts[-1]] = v
     return data
 

@@ -254,6 +254,35 @@ def best_censored_fit(t: np.ndarray, observed: np.ndarray,
     return max(fits, key=lambda f: censored_loglik(f, t, observed))
 
 
+def ks_distance(fit: DurationFit, t: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """(largest distance between the Kaplan-Meier distribution of ``t`` and ``fit``'s, its 5%
+    critical value ``1.36 / sqrt(events)``): a parametric shape farther than that from the
+    data's own curve is rejected (Kolmogorov-Smirnov; censoring makes the test approximate)."""
+    t = np.maximum(np.asarray(t, float), 1e-9)
+    obs = np.asarray(observed, bool)
+    km = kaplan_meier(t, obs).cdf
+    x = np.unique(t[obs])
+    _, ls = _logpdf_logsf(fit.kind, x, fit.mean, fit.cv)
+    d = float(np.abs(km.evaluate(x) - (-np.expm1(ls))).max())
+    return d, 1.36 / math.sqrt(max(int(obs.sum()), 1))
+
+
+def km_quantiles(t: np.ndarray, observed: np.ndarray, n: int = 200) -> list[float]:
+    """``n`` values (the mid-quantiles ``(i + 0.5) / n``) of the Kaplan-Meier distribution of
+    durations ``t`` censored where not ``observed``, for resampling; quantiles beyond the
+    curve's last event (mass the follow-up did not reach) are the longest follow-up, a lower
+    bound."""
+    t = np.maximum(np.asarray(t, float), 1e-9)
+    obs = np.asarray(observed, bool)
+    cdf = kaplan_meier(t, obs).cdf
+    x = np.unique(t[obs])
+    F = cdf.evaluate(x)
+    p = (np.arange(n) + 0.5) / n
+    i = np.searchsorted(F, p, side="left")
+    out = np.where(i < len(x), x[np.minimum(i, len(x) - 1)], float(t.max()))
+    return [float(v) for v in out]
+
+
 def cohort_spread(t: np.ndarray, observed: np.ndarray, cohort: np.ndarray, fit: DurationFit,
                   min_size: int = 30, min_events_speed: int = 5) -> dict[str, Any]:  # fmt: skip
     """How much P(ever has the event) and the time to it vary between cohorts beyond sampling
@@ -324,6 +353,51 @@ def _cohort_speed(t: np.ndarray, obs: np.ndarray, fit: DurationFit, logit0: floa
         return None
     return {"mean": float(math.exp(res.x[1])), "log_mean": float(res.x[1]),
             "se_log_mean": math.sqrt(var), "events": int(obs.sum())}
+
+
+def close_spread(t: np.ndarray, closed: np.ndarray, won: np.ndarray, cohort: np.ndarray,
+                 fit: DurationFit, min_size: int = 30, min_events: int = 5
+                 ) -> dict[str, Any]:  # fmt: skip
+    """How much the won share of closed deals and the time to close vary between cohorts of
+    opportunities beyond sampling error (every deal closes in time: no cure fraction).
+
+    Per cohort (``cohort`` labels, at least ``min_size`` deals and ``min_events`` closed):
+    the logit of won / closed with its binomial standard error, and the log mean time to
+    close fitted with ``fit``'s shape held, deals still open censored; ``tau2_logit`` and
+    ``tau2_log_mean`` are the DerSimonian-Laird between-cohort variances."""
+    t = np.maximum(np.asarray(t, float), 1e-9)
+    closed, won = np.asarray(closed, bool), np.asarray(won, bool)
+    conv: dict[str, Any] = {}
+    speed: dict[str, Any] = {}
+    for c in np.unique(cohort):
+        m = cohort == c
+        k, w = int(closed[m].sum()), int((won & m).sum())
+        if m.sum() < min_size or k < min_events:
+            continue
+        if 0 < w < k:
+            p = w / k
+            conv[str(c)] = {"p": p, "logit": float(special.logit(p)),
+                            "se_logit": 1 / math.sqrt(k * p * (1 - p)), "n": int(m.sum())}
+        tu, tc = t[m & closed], t[m & ~closed]
+
+        def nll(x: float, tu: np.ndarray = tu, tc: np.ndarray = tc) -> float:
+            lp, _ = _logpdf_logsf(fit.kind, tu, math.exp(x), fit.cv)
+            _, ls = _logpdf_logsf(fit.kind, tc, math.exp(x), fit.cv)
+            v = -(lp.sum() + ls.sum())
+            return float(v) if np.isfinite(v) else 1e300
+
+        x0 = math.log(fit.mean)
+        x = float(optimize.minimize_scalar(nll, bounds=(x0 - 5, x0 + 5), method="bounded").x)
+        h = 1e-3
+        info = (nll(x + h) - 2 * nll(x) + nll(x - h)) / h**2
+        if info > 0:
+            speed[str(c)] = {"mean": math.exp(x), "log_mean": x,
+                             "se_log_mean": 1 / math.sqrt(info), "events": k}
+    return {"cohorts": conv, "tau2_logit": _dersimonian_laird(
+                [v["logit"] for v in conv.values()], [v["se_logit"] for v in conv.values()]),
+            "speed": speed, "tau2_log_mean": _dersimonian_laird(
+                [v["log_mean"] for v in speed.values()],
+                [v["se_log_mean"] for v in speed.values()])}  # fmt: skip
 
 
 def _dersimonian_laird(y: list[float], se: list[float]) -> float:

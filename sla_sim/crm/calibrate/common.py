@@ -13,7 +13,7 @@ from scipy import stats
 
 from sla_sim.crm.load import CrmExport
 from sla_sim.scenario import Scenario
-from sla_sim.scenario.distributions import Exponential, Gamma, LogNormal
+from sla_sim.scenario.distributions import Empirical, Exponential, Gamma, LogNormal
 
 HOURS_PER_MONTH = 365.25 / 12 * 24
 _NS_PER_H = 3_600_000_000_000
@@ -143,7 +143,7 @@ class Steps:
             derived: bool = False) -> None:  # fmt: skip
         self.est.append(Estimate(path, float(value), float(ci[0]), float(ci[1]), unit, method,
                                  int(n), fields, exact, derived))  # fmt: skip
-        if isinstance(apply, (Gamma, LogNormal, Exponential)):  # the whole distribution
+        if isinstance(apply, (Gamma, LogNormal, Exponential, Empirical)):  # the whole distribution
             self.updates[path.rsplit(".", 1)[0]] = apply
         else:
             self.updates[path] = value if apply is None else apply

@@ -27,12 +27,15 @@ from sla_sim.crm.survival import (
     _safe_inv,
     aalen_johansen,
     best_censored_fit,
+    close_spread,
     cohort_spread,
     cure_fit,
+    km_quantiles,
+    ks_distance,
 )
 from sla_sim.events import CODE
 from sla_sim.scenario import Scenario
-from sla_sim.scenario.distributions import LogNormal
+from sla_sim.scenario.distributions import Empirical, LogNormal
 from sla_sim.scenario.schema import HorizonSpec
 from sla_sim.stats import wilson_interval
 
@@ -188,22 +191,66 @@ class Outcomes(Steps):
             except ValueError:
                 continue
             kind = f.kind
+            apply: Any = _dist(kind, f.mean, f.cv)
+            how = f"censored {kind} MLE of {start_field} to close"
+            dist, crit = ks_distance(f, dur[sel], cause[sel] > 0)
+            if dist > crit:  # neither shape holds: the data's own curve, resampled
+                values = km_quantiles(dur[sel], cause[sel] > 0)
+                apply = Empirical(values=values)
+                how = (f"Kaplan-Meier of {start_field} to close, resampled (200 quantiles):"
+                       f" the best parametric shape ({kind}) is {dist:.3f} from it, beyond"
+                       f" the Kolmogorov-Smirnov 5% bound {crit:.3f}; mean and interval from"
+                       f" the censored {kind} MLE")  # fmt: skip
+                self.checks.setdefault("empirical_cycle", {})[name] = {
+                    "ks_distance": round(dist, 4), "bound_5pct": round(crit, 4),
+                    "shape_rejected": kind, "p95_days": round(float(np.percentile(values,
+                                                                               95)), 1)}
             self.add(f"channels[{name}].cycle_days.mean", f.mean, f.mean_ci, "days",
-                     f"censored {kind} MLE of {start_field} to close (open opportunities"
-                     " censored at export)" + tag, f.events + f.censored,
-                     f"{start_field}, closed_at", apply=_dist(kind, f.mean, f.cv))
+                     how + " (open opportunities censored at export)" + tag,
+                     f.events + f.censored, f"{start_field}, closed_at", apply=apply)
             if kind != "exponential":
                 self.add(f"channels[{name}].cycle_days.cv", f.cv, f.cv_ci, "-", "same fit",
                          f.events + f.censored, f"{start_field}, closed_at")  # fmt: skip
                 self.updates.pop(f"channels[{name}].cycle_days.cv")
-                self._warm_up_covers(f, f"{start_field} to close")
+                self._warm_up_covers(apply if isinstance(apply, Empirical) else f,
+                                     f"{start_field} to close")
+        self._close_cohorts(opened, dur, cause, opp, start_field)
         self._deals(won)
+
+    def _close_cohorts(self, opened: np.ndarray, dur: np.ndarray, cause: np.ndarray,
+                       opp: np.ndarray, start_field: str) -> None:  # fmt: skip
+        """How monthly cohorts of opportunities differ beyond sampling error in their won
+        share of closed deals and their time to close (``checks.close_cohorts``): a forecast
+        of a new cohort draws both (:mod:`sla_sim.crm.predictive`)."""
+        try:
+            f = best_censored_fit(np.maximum(dur, 1e-6), cause > 0)
+        except ValueError:
+            return
+        ns = np.round(opened[opp] * _NS_PER_H).astype(np.int64)
+        month = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz).dt.strftime(
+            "%Y-%m").to_numpy()
+        spread = close_spread(dur, cause > 0, cause == 1, month, f)
+        if len(spread["cohorts"]) < 2 and len(spread["speed"]) < 2:
+            return
+        self.checks["close_cohorts"] = {
+            "won_share_of_closed": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
+            "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
+            "time_to_close_days_mean": {c: round(v["mean"], 2)
+                                        for c, v in spread["speed"].items()},
+            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
+            "method": f"per monthly cohort of {start_field}: logit of won / closed (binomial"
+                      f" standard error) and the log mean time to close ({f.kind} shape of"
+                      " the pooled censored fit held, open deals censored);"
+                      " DerSimonian-Laird between-cohort variances: forecasts of a new cohort"
+                      " draw its win rate and its speed with them"}  # fmt: skip
 
     def _warm_up_covers(self, f: Any, what: str) -> None:
         """Lengthen the warm-up to the 95th percentile of a fitted duration (``f``: kind,
         mean, cv in days): a shorter one starts the measured months with an emptier pipeline
         than the export's (fewer old deals closing in them)."""
-        if f.kind == "lognormal":
+        if isinstance(f, Empirical):
+            q95 = float(np.percentile(f.values, 95))
+        elif f.kind == "lognormal":
             s = math.sqrt(math.log1p(f.cv**2))
             q95 = math.exp(math.log(f.mean) - s * s / 2 + 1.6448536269514722 * s)
         elif f.kind == "gamma":
