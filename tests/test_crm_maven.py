@@ -68,7 +68,8 @@ def test_maven_opportunity_table_calibrates_the_ae_side(maven) -> None:
     assert "warm_up" in cal.checks
     # monthly cohorts of opportunities differ in win share and speed beyond sampling error
     spread = cal.checks["close_cohorts"]
-    assert spread["between_cohort_sd_logit"] > 0 and spread["between_cohort_sd_log_time"] > 0
+    assert spread["between_cohort_sd_logit"] > 0
+    assert spread["between_cohort_sd_log_time"] > 0
     assert len(spread["won_share_of_closed"]) >= 10
 
 
