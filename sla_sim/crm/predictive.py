@@ -11,7 +11,8 @@
    channels is drawn once for all of them. A forecast is about a *new* cohort: where the
    calibration measured how monthly cohorts differ beyond sampling error
    (``checks.won_cohorts``), each replication also draws one new cohort, common to all
-   channels: its P(ever won) and its speed (the mean time to win), each a Student t with
+   channels: its P(ever won) and its speed (the mean time to win; for an export with lost
+   outcomes, ``checks.close_cohorts``: its win rate and time to close), each a Student t with
    ``k - 2`` degrees of freedom for a spread measured on ``k`` cohorts (the prediction
    interval of a new study in a random-effects meta-analysis).
 3. **Volume trend**: the weekly counts of the last :data:`TREND_WEEKS` weeks before the

@@ -226,23 +226,22 @@ class Outcomes(Steps):
             f = best_censored_fit(np.maximum(dur, 1e-6), cause > 0)
         except ValueError:
             return
-        ns = np.round(opened[opp] * _NS_PER_H).astype(np.int64)
-        month = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz).dt.strftime(
-            "%Y-%m").to_numpy()
-        spread = close_spread(dur, cause > 0, cause == 1, month, f)
+        spread = close_spread(dur, cause > 0, cause == 1, self._months(opened[opp]), f)
         if len(spread["cohorts"]) < 2 and len(spread["speed"]) < 2:
             return
-        self.checks["close_cohorts"] = {
-            "won_share_of_closed": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
-            "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
-            "time_to_close_days_mean": {c: round(v["mean"], 2)
-                                        for c, v in spread["speed"].items()},
-            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
-            "method": f"per monthly cohort of {start_field}: logit of won / closed (binomial"
-                      f" standard error) and the log mean time to close ({f.kind} shape of"
-                      " the pooled censored fit held, open deals censored);"
-                      " DerSimonian-Laird between-cohort variances: forecasts of a new cohort"
-                      " draw its win rate and its speed with them"}  # fmt: skip
+        self.checks["close_cohorts"] = _spread_check(
+            spread, "won_share_of_closed", "time_to_close_days_mean",
+            f"per monthly cohort of {start_field}: logit of won / closed (binomial"
+            f" standard error) and the log mean time to close ({f.kind} shape of"
+            " the pooled censored fit held, open deals censored);"
+            " DerSimonian-Laird between-cohort variances: forecasts of a new cohort"
+            " draw its win rate and its speed with them")  # fmt: skip
+
+    def _months(self, hours: np.ndarray) -> np.ndarray:
+        """Local ``YYYY-MM`` of instants in hours since the epoch."""
+        ns = np.round(hours * _NS_PER_H).astype(np.int64)
+        return pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz).dt.strftime(
+            "%Y-%m").to_numpy()
 
     def _warm_up_covers(self, f: Any, what: str) -> None:
         """Lengthen the warm-up to the 95th percentile of a fitted duration (``f``: kind,
@@ -337,21 +336,14 @@ class Outcomes(Steps):
             "never_converts": round(1 - f.pi, 5), "time_to_win_days_mean": round(f.mean, 3),
             "time_to_win_days_cv": round(f.cv, 3), "from": start_field, "events": f.events,
             "censored": f.censored}  # fmt: skip
-        ns = np.round(opened[m] * _NS_PER_H).astype(np.int64)
-        month = pd.Series(pd.to_datetime(ns, utc=True)).dt.tz_convert(self.tz).dt.strftime(
-            "%Y-%m").to_numpy()
-        spread = cohort_spread(t, obs, month, f)
-        self.checks["won_cohorts"] = {
-            "p_ever_won": {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
-            "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
-            "time_to_win_days_mean": {c: round(v["mean"], 2)
-                                      for c, v in spread["speed"].items()},
-            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
-            "method": "cure fraction per monthly cohort (time to win held at the pooled fit);"
-                      " its mean time to win fitted jointly with the cure fraction (shape"
-                      " held); DerSimonian-Laird between-cohort variances of the logits and of"
-                      " the log mean times: forecasts of a new cohort draw P(ever won) and its"
-                      " speed with them"}  # fmt: skip
+        spread = cohort_spread(t, obs, self._months(opened[m]), f)
+        self.checks["won_cohorts"] = _spread_check(
+            spread, "p_ever_won", "time_to_win_days_mean",
+            "cure fraction per monthly cohort (time to win held at the pooled fit);"
+            " its mean time to win fitted jointly with the cure fraction (shape"
+            " held); DerSimonian-Laird between-cohort variances of the logits and of"
+            " the log mean times: forecasts of a new cohort draw P(ever won) and its"
+            " speed with them")  # fmt: skip
         self.cohort_sd_logit = math.sqrt(spread["tau2_logit"])
         self.naive["won_share_of_all"] = round(float(obs.mean()), 6)
         for name in self.channels:
@@ -515,6 +507,17 @@ class Outcomes(Steps):
         from sla_sim.scenario.io import validate
 
         return validate(keep_known_costs(data), source="calibrated scenario")
+
+
+def _spread_check(spread: dict[str, Any], share: str, time: str, method: str
+                  ) -> dict[str, Any]:  # fmt: skip
+    """``checks`` entry of a between-cohort spread: per cohort its share (``share``) and mean
+    time (``time``), and the two between-cohort standard deviations."""
+    return {share: {c: round(v["p"], 4) for c, v in spread["cohorts"].items()},
+            "between_cohort_sd_logit": round(math.sqrt(spread["tau2_logit"]), 4),
+            time: {c: round(v["mean"], 2) for c, v in spread["speed"].items()},
+            "between_cohort_sd_log_time": round(math.sqrt(spread["tau2_log_mean"]), 4),
+            "method": method}
 
 
 def cycle_for_time_to_win(delay_days: np.ndarray, mean: float, cv: float,
