@@ -169,6 +169,7 @@ class Outcomes(Steps):
                                                              / max(closed_mask.sum(), 1)), 6)
         pooled = [c for c in range(len(self.channels)) if (chn == c).sum() == 0 or
                   (cause[chn == c] > 0).sum() < MIN_EVENTS]  # fmt: skip
+        ref = None  # the fit with the most closes: the shape cohorts are compared with
         for c, name in enumerate(self.channels):
             sel = (chn == c) if c not in pooled else np.isin(chn, pooled)
             tag = "" if c not in pooled else "; pooled over channels with few closes"
@@ -191,6 +192,8 @@ class Outcomes(Steps):
             except ValueError:
                 continue
             kind = f.kind
+            if ref is None or f.events > ref.events:
+                ref = f
             apply: Any = _dist(kind, f.mean, f.cv)
             how = f"censored {kind} MLE of {start_field} to close"
             dist, crit = ks_distance(f, dur[sel], cause[sel] > 0)
@@ -214,18 +217,16 @@ class Outcomes(Steps):
                 self.updates.pop(f"channels[{name}].cycle_days.cv")
                 self._warm_up_covers(apply if isinstance(apply, Empirical) else f,
                                      f"{start_field} to close")
-        self._close_cohorts(opened, dur, cause, opp, start_field)
+        if ref is not None:
+            self._close_cohorts(opened, dur, cause, opp, start_field, ref)
         self._deals(won)
 
     def _close_cohorts(self, opened: np.ndarray, dur: np.ndarray, cause: np.ndarray,
-                       opp: np.ndarray, start_field: str) -> None:  # fmt: skip
+                       opp: np.ndarray, start_field: str, f: Any) -> None:  # fmt: skip
         """How monthly cohorts of opportunities differ beyond sampling error in their won
-        share of closed deals and their time to close (``checks.close_cohorts``): a forecast
-        of a new cohort draws both (:mod:`sla_sim.crm.predictive`)."""
-        try:
-            f = best_censored_fit(np.maximum(dur, 1e-6), cause > 0)
-        except ValueError:
-            return
+        share of closed deals and their time to close (``checks.close_cohorts``; the shape
+        of ``f``, the channel fit with the most closes, held): a forecast of a new cohort
+        draws both (:mod:`sla_sim.crm.predictive`)."""
         spread = close_spread(dur, cause > 0, cause == 1, self._months(opened[opp]), f)
         if len(spread["cohorts"]) < 2 and len(spread["speed"]) < 2:
             return
@@ -233,7 +234,8 @@ class Outcomes(Steps):
             spread, "won_share_of_closed", "time_to_close_days_mean",
             f"per monthly cohort of {start_field}: logit of won / closed (binomial"
             f" standard error) and the log mean time to close ({f.kind} shape of"
-            " the pooled censored fit held, open deals censored);"
+            " the censored fit of the channel with the most closes held, open deals"
+            " censored);"
             " DerSimonian-Laird between-cohort variances: forecasts of a new cohort"
             " draw its win rate and its speed with them")  # fmt: skip
 
