@@ -261,3 +261,61 @@ def test_cohort_conversion_shock_moves_p_ever_won_on_its_logit_scale() -> None:
     cb = [s.channels[1].cycle_days.mean for s in d.scenarios]
     assert np.allclose(ca, cb)
     assert np.std(ca) > 0
+
+
+def test_volume_forecast_is_the_method_that_erred_less_before() -> None:
+    """Weekly counts that jump once to three times their level: the log-linear trend fitted
+    across the jump erred more at the earlier origins than exponential smoothing, which is
+    chosen, its interval at least as wide as those errors; on steady growth the trend stays."""
+    from sla_sim.crm.predictive import MIN_PAST_ERRORS, past_errors, volume_trend
+
+    rng = np.random.default_rng(1)
+    jump = np.r_[rng.poisson(60, 20), rng.poisson(180, 10)].astype(float)
+    tr = volume_trend(jump, 30.0, 60 * 30.44 / 7)
+    assert tr is not None
+    assert tr.method == "exponential smoothing"
+    rms = math.sqrt(float(np.mean(np.square(tr.past_errors))))
+    assert len(tr.past_errors) >= MIN_PAST_ERRORS
+    assert tr.se >= rms - 1e-12
+    assert rms < math.sqrt(float(np.mean(np.square(past_errors(jump, 30.0)))))
+    assert 2.5 < tr.multiplier < 3.5  # the new level, not the old one nor the trend's
+    grow = np.round(50 * 1.04 ** np.arange(30)).astype(float)  # +4% a week, no noise
+    tr = volume_trend(grow, 30.0, 100.0)
+    assert tr is not None
+    assert tr.method == "log-linear trend"
+    assert tr.as_dict()["forecast"] == "log-linear trend"
+
+
+def test_new_cohort_draws_carry_a_spread_measured_on_few_cohorts() -> None:
+    """A spread measured on k cohorts is drawn as Student t with k - 2 degrees of freedom:
+    heavier tails for 3 cohorts than for 30; an opportunity table's win rate moves on its
+    logit scale, and a slower drawn cohort raises the export's AE cap in proportion."""
+    from scipy import special, stats
+
+    from sla_sim.crm.calibrate.common import Estimate
+    from sla_sim.crm.predictive import _cohort_shocks, _new_cohort
+
+    rng = np.random.default_rng(0)
+    few, many = _new_cohort(rng, 3, 20000), _new_cohort(rng, 30, 20000)
+    assert abs(np.quantile(few, 0.9) - stats.t.ppf(0.9, 1)) < 0.15
+    assert abs(np.quantile(many, 0.9) - stats.t.ppf(0.9, 28)) < 0.05
+    sc = preset("default")
+    a = sc.channels[0].name
+    cap = sc.ae.max_open_opportunities
+    est = [Estimate(f"channels[{a}].win_rate", 0.6, 0.55, 0.65, "probability", "AJ", 900,
+                    "stage"),
+           Estimate("ae.max_open_opportunities", cap, cap, cap, "opportunities",
+                    "most held", 900, "owner", exact=True)]  # fmt: skip
+    months = {f"2017-{m:02d}": 0.5 for m in range(1, 9)}
+    cal = Calibration(sc, est, [], {}, {}, {"close_cohorts": {
+        "between_cohort_sd_logit": 0.5, "won_share_of_closed": months,
+        "between_cohort_sd_log_time": 0.4, "time_to_close_days_mean": months}})
+    values: list[dict[str, float]] = [{} for _ in range(300)]
+    z = _cohort_shocks(cal, values, np.random.default_rng(4))
+    w = np.array([v[f"channels[{a}].win_rate"] for v in values])
+    assert np.allclose(special.logit(w), special.logit(0.6) + 0.5 * z["cohort win rate"])
+    k = np.exp(0.4 * z["cohort speed"])
+    cyc = np.array([v[f"channels[{a}].cycle_days.mean"] for v in values])
+    assert np.allclose(cyc, sc.channels[0].cycle_days.mean * k)
+    caps = np.array([v["ae.max_open_opportunities"] for v in values])
+    assert np.allclose(caps, np.ceil(cap * np.maximum(k, 1.0)))
