@@ -190,6 +190,11 @@ def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
     for key, label in (("opportunity_table", "SDR step"), ("warm_up", "warm-up")):
         if key in c:
             print(f"  {label}: {c[key]}")
+    if "won_record" in c:
+        print(f"  wins record: {c['won_record']['meaning']}")
+    for name, e in c.get("empirical_cycle", {}).items():
+        print(f"  cycle of {name}: resampled from the Kaplan-Meier curve ({e['shape_rejected']}"
+              f" rejected: Kolmogorov-Smirnov distance {e['ks_distance']:g} > {e['bound_5pct']:g})")
     for b in c.get("at_bound", []):
         print(f"  at a bound: {b['parameter']} = {b['value']:g}: {b['meaning']}",
               file=sys.stderr)
