@@ -39,10 +39,11 @@ ensure_venv() {
   # The fast engine's compiled loop and the metrics' compiled passes (numba) are built once
   # per version of their source and cached on disk beside it, so no replication, worker or
   # planner page pays the compile (after a pull that changed them, too)
-  local compiled="$VENV/.compiled-$(cat sla_sim/model/kernel.py sla_sim/metrics/kernels.py \
-      | sha256sum | cut -c1-16)"
+  local compiled="$VENV/.compiled-$(cat sla_sim/model/kernel.py sla_sim/model/passes.py \
+      sla_sim/metrics/kernels.py | sha256sum | cut -c1-16)"
   if [ ! -f "$compiled" ] || ! ls sla_sim/model/__pycache__/kernel*.nbi \
-      sla_sim/metrics/__pycache__/kernels*.nbi >/dev/null 2>&1; then
+      sla_sim/model/__pycache__/passes*.nbi sla_sim/metrics/__pycache__/kernels*.nbi \
+      >/dev/null 2>&1; then
     echo "dev.sh: compiling the fast engine once (a minute or two; cached afterwards)" >&2
     "$VENV/bin/python" -c "from sla_sim.batch.worker import warm_up; warm_up()"
     rm -f "$VENV"/.compiled-*

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,12 @@ class EventLog:
     _cache: tuple[tuple[int, int], dict[str, np.ndarray]] | None = field(default=None, repr=False)
     _sorted: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _by_event: list[np.ndarray] | None = field(default=None, repr=False)
+    #: builds the columns and the rows per event from the parts (:meth:`columns`, the same
+    #: result as :meth:`_build_columns` and :func:`rows_by_event`), e.g. the model's compiled
+    #: pass (:func:`sla_sim.model.passes.log_columns`); ``None``: numpy
+    builder: Callable[[list[dict[str, np.ndarray]]],
+                      tuple[dict[str, np.ndarray], list[np.ndarray]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def set_leads(
         self, channel: np.ndarray, segment: np.ndarray, created_h: np.ndarray, score: np.ndarray
@@ -117,9 +124,11 @@ class EventLog:
             self._bulk.append(_rows_to_columns(self.rows))
             self.rows = []
         # kept as views: the columns are cast to the log's dtypes once, when they are built
+        # (and the matrices themselves, which a builder may split in one pass)
         self._bulk.append({"lead": ints[:, 0], "episode": ints[:, 1], "time_h": floats[:, 0],
                            "event": ints[:, 2], "team": ints[:, 3], "rep": ints[:, 4],
-                           "attempt": ints[:, 5], "value": floats[:, 1]})  # fmt: skip
+                           "attempt": ints[:, 5], "value": floats[:, 1],
+                           "_ints": ints, "_floats": floats})  # fmt: skip
 
     def columns(self, sort: bool = True) -> dict[str, np.ndarray]:
         """All rows as numpy columns, sorted by time; rows at equal times keep the order in
@@ -130,14 +139,20 @@ class EventLog:
         """
         size = (len(self.rows), len(self._bulk))
         if self._cache is None or self._cache[0] != size:
-            built = self._build_columns()
+            by_event = None
+            if self.builder is not None and (self._bulk or self.rows):
+                if self.rows:  # keep the recorded order: earlier rows first
+                    self._bulk.append(_rows_to_columns(self.rows))
+                built, by_event = self.builder(list(self._bulk))
+            else:
+                built = self._build_columns()
             # the built columns replace the parts and rows they were built from (freed now;
             # rows added later are appended after them)
             self._bulk = [built]
             self.rows.clear()  # the same list object: whoever appends to it still does
             self._cache = ((0, 1), built)
             self._sorted = None
-            self._by_event = None
+            self._by_event = by_event
         cols = self._cache[1]
         if not sort:
             return cols

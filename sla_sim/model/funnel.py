@@ -83,26 +83,28 @@ class FunnelModel:
         d = draws.lead
         n = self.n_leads = draws.n
         self.lead_channel, self.lead_segment = d["channel"], d["segment"]
-        ids = np.arange(n)
+        from sla_sim.model.passes import first_episodes, log_columns  # numba: on first use
+
+        self.log.builder = log_columns  # the log's columns and rows per event, compiled
         self.log.set_leads(d["channel"], d["segment"], d["t"], d["score"])
-        self.log.add_many(ids, 0, d["t"], "created", value=d["score"])
-        # first episode: immediate MQL, or after nurture, or nurture expiry
-        below = d["score"] < self.threshold
-        t_mql = d["t"] + np.where(below, d["nurture"], 0.0)
-        self.log.add_many(ids[below], 0, d["t"][below], "nurture")
-        t_exp = d["t"] + self.expiry_h
-        expired = below & ~np.isfinite(d["nurture"]) & (t_exp < self.end_h)
-        self.log.add_many(ids[expired], 0, t_exp[expired], "nurture_expired")
-        is_mql = t_mql < self.end_h
-        team = self.team_of[d["channel"], d["segment"]]
-        self.log.add_many(ids[is_mql], 1, t_mql[is_mql], "mql", team=team[is_mql])
-        t_route = np.full(n, np.inf)
-        t_route[is_mql] = self.handoff.route_times(t_mql[is_mql] + d["ops"][is_mql])
+        self.log.add_many(np.arange(n), 0, d["t"], "created", value=d["score"])
+        # first episode: immediate MQL, or after nurture, or nurture expiry; then routing, and
+        # the worked leads (routed before the end), in one pass over the leads
+        batches = self.handoff.batches
+        (t_mql, team, t_route, slot, expired, is_mql, nurtured, expired_ids, t_exp, mqls,
+         worked) = first_episodes(
+            *(np.ascontiguousarray(d[k], dtype=np.float64) for k in ("t", "score", "nurture",
+                                                                     "ops")),
+            *(np.ascontiguousarray(d[k], dtype=np.int64) for k in ("channel", "segment")),
+            np.ascontiguousarray(self.team_of, dtype=np.int64), float(self.threshold),
+            float(self.expiry_h), float(self.end_h),
+            np.empty(0) if batches is None else np.ascontiguousarray(batches, dtype=np.float64),
+            batches is not None)  # fmt: skip
+        self.log.add_many(nurtured, 0, d["t"][nurtured], "nurture")
+        self.log.add_many(expired_ids, 0, t_exp, "nurture_expired")
+        self.log.add_many(mqls, 1, t_mql[mqls], "mql", team=team[mqls])
         # Only routed leads enter the event loop (recycled leads were routed before): each gets a
         # slot, and the loop's per-lead draws are gathered for those slots alone.
-        worked = np.flatnonzero(t_route < self.end_h)
-        slot = np.full(n, -1, dtype=np.int64)
-        slot[worked] = np.arange(len(worked))
         routed = worked[np.argsort(t_route[worked], kind="stable")]
         w = draws.gather(worked)
         ch = d["channel"][worked]
@@ -362,7 +364,10 @@ def warm_up() -> None:
     global _warm
     if _warm:
         return
+    from sla_sim.model.passes import warm_up as warm_passes
     from sla_sim.scenario.presets import preset
+
+    warm_passes()  # the compiled passes around the loop, with a replication's argument types
 
     sc = preset("default").model_copy(deep=True)
     sc.horizon.measure_months = 1

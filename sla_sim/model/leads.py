@@ -59,6 +59,20 @@ class LeadDraws:
     def gather(self, leads: np.ndarray) -> dict[str, np.ndarray]:
         """The work draws of the given lead ids, in that order."""
         rows = self.order[leads]
+        parts = [_work_part(p) for p in self.parts]
+        if _same_widths(parts):  # one compiled pass per part
+            from sla_sim.model.passes import gather_part  # numba: loaded on first use
+
+            n, (uc, wk) = len(rows), parts[0][:2]  # type: ignore[index]
+            out = {"u_contact": np.empty((n, uc.shape[1])), "work": np.empty((n, wk.shape[1])),
+                   **{k: np.empty(n) for k in WORK_FIELDS[2:]}}  # fmt: skip
+            rows = np.asarray(rows, dtype=np.int64)
+            lo = 0
+            for p in parts:
+                hi = lo + len(p[2])  # type: ignore[index]
+                gather_part(rows, lo, hi, *p, *(out[k] for k in WORK_FIELDS))  # type: ignore[misc]
+                lo = hi
+            return out
         if len(self.parts) == 1:
             return {k: v[rows] for k, v in self.parts[0].items()}
         sizes = [len(p["u_q"]) for p in self.parts]
@@ -72,6 +86,26 @@ class LeadDraws:
             for k, v in p.items():
                 out[k][at] = v[local]
         return out
+
+
+def _work_part(p: dict[str, np.ndarray]) -> tuple[np.ndarray, ...] | None:
+    """A part's work draws in :data:`WORK_FIELDS` order, as the contiguous float64 arrays the
+    compiled gather takes, or ``None`` when they are not of that shape (gathered by numpy)."""
+    if set(p) != set(WORK_FIELDS):
+        return None
+    fields = [p[k] for k in WORK_FIELDS]
+    n = len(fields[2])
+    if not all(isinstance(v, np.ndarray) and v.dtype == np.float64 and len(v) == n
+               and v.ndim == (2 if i < 2 else 1) for i, v in enumerate(fields)):  # fmt: skip
+        return None
+    return tuple(np.ascontiguousarray(v) for v in fields)
+
+
+def _same_widths(parts: list[tuple[np.ndarray, ...] | None]) -> bool:
+    """Whether every part is of the compiled gather's shape, with the same attempt columns."""
+    if not parts or any(p is None for p in parts):
+        return False
+    return len({(p[0].shape[1], p[1].shape[1]) for p in parts}) == 1  # type: ignore[index]
 
 
 def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: float,
@@ -108,7 +142,7 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
         uq = st(f"qualify:{name}").random((n, 2))
         work_parts.append({
             "u_contact": st(f"contact:{name}").random((n, A)), "work": work.reshape(n, A),
-            "u_q": uq[:, 0], "u_d": uq[:, 1],
+            "u_q": uq[:, 0].copy(), "u_d": uq[:, 1].copy(),
             "cycle": np.asarray(ch.cycle_days.sample(st(f"cycle:{name}"), n)) * 24,
             "u_win": st(f"win:{name}").random(n),
             "deal": np.asarray(ch.deal_value.sample(st(f"deal:{name}"), n))})  # fmt: skip
@@ -117,16 +151,14 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
                            for k in WORK_FIELDS})  # fmt: skip
     if not parts["t"]:
         return LeadDraws({k: np.empty(0) for k in LEAD_FIELDS}, work_parts, np.empty(0, np.intp))
-    order = np.argsort(np.concatenate(parts["t"]), kind="stable")
-    # each channel's draws written straight to their leads' places (no concatenation first)
-    place = np.empty(len(order), dtype=np.intp)
-    place[order] = np.arange(len(order))
-    lead = {k: np.empty(len(order), dtype=v[0].dtype) for k, v in parts.items()}
-    lo = 0
-    for c in range(len(parts["t"])):
-        hi = lo + len(parts["t"][c])
-        at = place[lo:hi]
-        for k, v in parts.items():
-            lead[k][at] = v[c]
-        lo = hi
+    from sla_sim.model.passes import merge_runs  # numba: loaded on first use
+
+    # each channel's arrival times ascend: the stable sort of them all is their merge
+    t = np.concatenate(parts["t"])
+    sizes = [len(x) for x in parts["t"]]
+    order, merged = merge_runs(t, np.cumsum([0, *sizes], dtype=np.int64))
+    if not merged:
+        order = np.argsort(t, kind="stable")
+    lead = {k: (t if k == "t" else np.concatenate(v, dtype=v[0].dtype))[order]
+            for k, v in parts.items()}  # fmt: skip
     return LeadDraws(lead, work_parts, order)

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 _STATE_EVENT = {1: CODE["won"], 2: CODE["lost"], 3: CODE["disqualified"],
                 4: CODE["nurture_expired"]}  # fmt: skip
 # the same as a lookup table indexed by state (-1: in flight, no terminal event expected)
-_EXPECTED_CODE = np.array([_STATE_EVENT.get(s, -1) for s in range(len(TERMINAL_STATES))])
+_EXPECTED_CODE = np.array([_STATE_EVENT.get(s, -1) for s in range(len(TERMINAL_STATES))],
+                          dtype=np.int64)
+_TERMINAL_CODES = np.array(list(_STATE_EVENT.values()), dtype=np.int64)
 
 
 def _all_distinct(values: np.ndarray) -> bool:
@@ -50,6 +52,14 @@ def reconcile(model: FunnelModel, states: np.ndarray | None = None) -> dict[str,
     log = model.log
     leads = log.columns(sort=False)["lead"]
     by_event = log.event_rows()
+    from sla_sim.model.passes import reconciled  # numba: loaded on first use
+
+    if reconciled(np.asarray(states, dtype=np.int64), _EXPECTED_CODE,
+                  np.asarray(leads, dtype=np.int64), *(np.asarray(by_event[code], dtype=np.intp)
+                  for code in (CODE["created"], *_STATE_EVENT.values())),
+                  _TERMINAL_CODES):  # fmt: skip
+        return terminal_counts(states)  # one pass found nothing to report
+    # otherwise the same checks by numpy, which name the first inconsistency
     created = leads[by_event[CODE["created"]]]
     if len(created) != n or not _all_distinct(created):
         raise ReconciliationError(f"{len(created)} 'created' events for {n} leads")
