@@ -45,22 +45,6 @@ def test_no_replication_compiles_after_set_up(name: str) -> None:
     assert after == before
 
 
-def test_merge_runs_is_the_stable_sort_of_ascending_runs() -> None:
-    """Ties between runs go to the earlier run, as a stable sort orders them; a run that does
-    not ascend (or holds a NaN) is refused, and the caller sorts."""
-    rng = np.random.default_rng(5)
-    runs = [np.sort(rng.integers(0, 40, size=n).astype(np.float64)) for n in (30, 0, 17, 25)]
-    t = np.concatenate(runs)
-    starts = np.cumsum([0, *map(len, runs)], dtype=np.int64)
-    order, ok = passes.merge_runs(t, starts)
-    assert ok
-    np.testing.assert_array_equal(order, np.argsort(t, kind="stable"))
-    t[3], t[4] = 50.0, 1.0
-    assert not passes.merge_runs(t, starts)[1]
-    t[3], t[4] = np.nan, np.nan
-    assert not passes.merge_runs(t, starts)[1]
-
-
 def _log(parts_with_matrix: bool) -> EventLog:
     rng = np.random.default_rng(11)
     log = EventLog(["web"], ["smb"], ["sdr"])

@@ -151,14 +151,8 @@ def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: f
                            for k in WORK_FIELDS})  # fmt: skip
     if not parts["t"]:
         return LeadDraws({k: np.empty(0) for k in LEAD_FIELDS}, work_parts, np.empty(0, np.intp))
-    from sla_sim.model.passes import merge_runs  # numba: loaded on first use
-
-    # each channel's arrival times ascend: the stable sort of them all is their merge
     t = np.concatenate(parts["t"])
-    sizes = [len(x) for x in parts["t"]]
-    order, merged = merge_runs(t, np.cumsum([0, *sizes], dtype=np.int64))
-    if not merged:
-        order = np.argsort(t, kind="stable")
+    order = np.argsort(t, kind="stable")  # (each channel's times ascend: a merge of runs)
     lead = {k: (t if k == "t" else np.concatenate(v, dtype=v[0].dtype))[order]
             for k, v in parts.items()}  # fmt: skip
     return LeadDraws(lead, work_parts, order)

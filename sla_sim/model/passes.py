@@ -1,11 +1,10 @@
-"""Compiled (numba) passes around the event loop: the lead table in creation order, the first
-episode of every lead, the worked leads' draws, the log's columns and its rows per event, and
-the end-of-run reconciliation.
+"""Compiled (numba) passes around the event loop: the first episode of every lead, the worked
+leads' draws, the log's columns and its rows per event, and the end-of-run reconciliation.
 
 Each computes exactly what the vectorised numpy code it replaces computed (the same numbers, the
 same row order), in one pass over its arrays instead of a dozen full-length numpy operations.
-Where its inputs are not what it was written for (an unsorted arrival run, a log part of another
-shape, an inconsistent log), the caller falls back to the numpy code, which also raises the
+Where its inputs are not what it was written for (draws or a log part of another shape, an
+inconsistent log), the caller falls back to the numpy code, which also raises the
 errors.
 
 Compiled once per machine and cached on disk beside this file (``cache=True``, in
@@ -27,32 +26,6 @@ _warm = False
 
 
 # ---------------------------------------------------------------------------------- leads
-@njit(cache=True, nogil=True)
-def merge_runs(t: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``np.argsort(t, kind="stable")`` when ``t`` is made of ascending runs ``[starts[c],
-    starts[c + 1])`` without NaN (each channel's arrival times): the runs merged, a tie going to
-    the earlier run, which is what a stable sort does. ``(empty, False)`` when a run is not
-    ascending (the caller sorts)."""
-    k = len(starts) - 1
-    for c in range(k):
-        lo, hi = starts[c], starts[c + 1]
-        if lo < hi and np.isnan(t[lo]):
-            return np.empty(0, dtype=np.int64), False
-        for i in range(lo + 1, hi):
-            if not t[i - 1] <= t[i]:
-                return np.empty(0, dtype=np.int64), False
-    head = starts[:k].copy()
-    order = np.empty(len(t), dtype=np.int64)
-    for i in range(len(t)):
-        best = -1
-        for c in range(k):
-            if head[c] < starts[c + 1] and (best < 0 or t[head[c]] < t[head[best]]):
-                best = c
-        order[i] = head[best]
-        head[best] += 1
-    return order, True
-
-
 @njit(cache=True, nogil=True)
 def first_episodes(t: np.ndarray, score: np.ndarray, nurture: np.ndarray, ops: np.ndarray,
                    channel: np.ndarray, segment: np.ndarray, team_of: np.ndarray,
@@ -263,7 +236,6 @@ def warm_up() -> None:
     if _warm:
         return
     f, i64 = np.zeros(2), np.zeros(2, dtype=np.int64)
-    merge_runs(f, np.array([0, 1, 2], dtype=np.int64))
     first_episodes(f, f, f, f, i64, i64, np.zeros((1, 1), dtype=np.int64), 1.0, 1.0, 1.0,
                    np.empty(0), False)  # fmt: skip
     f2 = np.zeros((2, 2))
@@ -276,5 +248,5 @@ def warm_up() -> None:
     _warm = True
 
 
-__all__ = ["first_episodes", "gather_part", "log_columns", "merge_runs", "reconciled",
-           "rows_by_code", "split_rows", "warm_up"]
+__all__ = ["first_episodes", "gather_part", "log_columns", "reconciled", "rows_by_code",
+           "split_rows", "warm_up"]
