@@ -101,3 +101,102 @@ def test_reconciliation_names_the_same_inconsistency() -> None:
         reconcile(model([1, 0], [(0, "won"), (0, "lost")]), np.array([1, 0]))
     with pytest.raises(ReconciliationError, match="lead 1: state 'lost'"):
         reconcile(model([1, 2], [(0, "won"), (1, "won")]), np.array([1, 2]))
+
+
+def _random_cols(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """A log's columns with few leads, episodes and times, so that keys and times tie often."""
+    events = [CODE[e] for e in ("assigned", "attempt", "reassigned", "routed", "contact")]
+    t = rng.integers(0, 6, n).astype(np.float64)
+    t[rng.random(n) < 0.05] = np.nan
+    return {"lead": rng.integers(0, 7, n).astype(np.int64),
+            "episode": rng.integers(0, 3, n).astype(np.int16), "time_h": t,
+            "event": rng.choice(events, n).astype(np.int16),
+            "team": rng.integers(0, 2, n).astype(np.int16),
+            "rep": rng.integers(0, 3, n).astype(np.int32),
+            "attempt": rng.integers(0, 3, n).astype(np.int16), "value": rng.random(n)}
+
+
+def test_assignments_are_paired_as_numpy_pairs_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled pairing (sort by lead, then by key and time within it) gives numpy's
+    assignments: same order, starts, ends (NaN times last, ties in row-kind order)."""
+    from sla_sim.metrics import backlog
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 5, 60, 400):
+        for _ in range(20):
+            cols = _random_cols(rng, n)
+            by_event = rows_by_event(cols["event"])
+            assert backlog._pair_compiled(cols, *(by_event[CODE[e]] for e in (
+                "reassigned", "assigned", "attempt"))) is not None  # fmt: skip
+            got = backlog.assignments(cols, by_event)
+            with monkeypatch.context() as m:
+                m.setattr(backlog, "_pair_compiled", lambda *a: None)
+                want = backlog.assignments(cols, by_event)
+            for f in ("key", "start", "end", "team", "rep"):
+                np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
+                assert getattr(got, f).dtype == getattr(want, f).dtype, f
+
+
+def test_the_compiled_sum_is_numpy_s_bit_for_bit() -> None:
+    """The metrics' compiled sums (level means, busy hours) add as np.sum does (pairwise):
+    the same bits at every length, across the block and halving boundaries."""
+    from sla_sim.metrics.kernels import np_sum
+
+    rng = np.random.default_rng(8)
+    for n in [*range(0, 300), 511, 1000, 4097, 8192, 8193, 20001]:
+        a = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 6, n)
+        assert np_sum(a) == np.sum(a), n
+
+
+def test_levels_and_busy_hours_are_numpy_s() -> None:
+    """A level (ties, NaN) measured over windows, and the busy hours of attempt spans on a
+    calendar and on the clock, give the numpy code's numbers exactly."""
+    from datetime import UTC, datetime
+
+    from sla_sim.calendar import CalendarSpec, shared_calendar
+    from sla_sim.metrics.capacity import AttemptSpans, Level
+
+    rng = np.random.default_rng(9)
+    windows = [(0.0, 50.0), (3.0, 3.0), (7.5, 31.0), (-5.0, 400.0), (12.0, 13.0)]
+    for n in (0, 1, 9, 200, 3000):
+        up = np.round(rng.random(n) * 60, 1)
+        down = np.round(up + rng.random(n) * 10, 1)[rng.random(n) < 0.8]
+        down[rng.random(len(down)) < 0.05] = np.nan
+        fast = Level(up, down)
+        assert fast.compiled
+        plain = object.__new__(Level)  # the numpy code's times and levels
+        plain.compiled = False
+        d, u = np.sort(down), np.sort(up)
+        times = np.concatenate([d, u])
+        order = np.argsort(times, kind="stable")
+        plain.times = times[order]
+        plain.level = np.cumsum(np.concatenate([np.full(len(d), -1.0), np.ones(len(u))])[order])
+        np.testing.assert_array_equal(fast.times, plain.times)
+        np.testing.assert_array_equal(fast.level, plain.level)
+        for t0, t1 in windows:
+            np.testing.assert_equal(fast.mean_max(t0, t1), plain.mean_max(t0, t1))
+    cal = shared_calendar(CalendarSpec(timezone="Europe/Paris"), datetime(2026, 1, 5, tzinfo=UTC),
+                          24 * 30.0)  # fmt: skip
+    clock = shared_calendar(CalendarSpec(timezone="UTC", always_open=True),
+                            datetime(2026, 1, 5, tzinfo=UTC), 24 * 30.0)  # fmt: skip
+    start = rng.random(500) * 700
+    cols = {"time_h": start, "value": rng.random(500) * 3, "team": rng.integers(0, 2, 500),
+            "event": np.full(500, CODE["attempt"])}  # fmt: skip
+    spans = AttemptSpans(cols, [cal, clock])
+
+    def numpy_busy_hours(t0: float, t1: float) -> float:  # the numpy code it replaced
+        total = 0.0
+        for c, (start, end), cum in zip(spans.calendars, spans.spans, spans.cum, strict=True):
+            s, e = np.maximum(start, t0), np.minimum(end, t1)
+            k = e > s
+            if not k.any():
+                continue
+            if cum is None:
+                total += float((e[k] - s[k]).sum())
+                continue
+            c0, c1 = c.cum_hours_many(np.asarray([t0, t1]))
+            total += float((np.where(end[k] <= t1, cum[1][k], c1)
+                            - np.where(start[k] >= t0, cum[0][k], c0)).sum())  # fmt: skip
+        return total
+
+    assert [spans.busy_hours(*w) for w in windows] == [numpy_busy_hours(*w) for w in windows]

@@ -62,9 +62,14 @@ def assignments(cols: dict[str, np.ndarray], by_event: list[np.ndarray]) -> Assi
     assignment without one open (e.g. an export with no assignment rows) are ignored.
     """
     att = by_event[CODE["attempt"]]
-    first = att[cols["attempt"][att] == 0]
     reassigned = by_event[CODE["reassigned"]]
     assigned = by_event[CODE["assigned"]]
+    paired = _pair_compiled(cols, reassigned, assigned, att)
+    if paired is not None:
+        rows, key, start, end = paired
+        return Assignments(key, start, end, cols["team"][rows].astype(np.int64),
+                           cols["rep"][rows].astype(np.int64))  # fmt: skip
+    first = att[cols["attempt"][att] == 0]
     rows = np.concatenate([reassigned, assigned, first])
     kind = np.concatenate([np.full(len(reassigned), _KIND_REASSIGNED),
                            np.full(len(assigned), _KIND_ASSIGNED),
@@ -85,6 +90,25 @@ def assignments(cols: dict[str, np.ndarray], by_event: list[np.ndarray]) -> Assi
     start_rows = rows[up]
     return Assignments(key[up], t[up], end, cols["team"][start_rows].astype(np.int64),
                        cols["rep"][start_rows].astype(np.int64))  # fmt: skip
+
+
+def _pair_compiled(cols: dict[str, np.ndarray], reassigned: np.ndarray, assigned: np.ndarray,
+                   attempts: np.ndarray) -> tuple[np.ndarray, ...] | None:  # fmt: skip
+    """:func:`assignments`' pairing by the compiled pass (rows, keys, starts, ends), or ``None``
+    where it does not apply (columns of other types, a lead id outside ``[0, 4 x rows +
+    2**20)`` or a negative episode among the paired rows): numpy pairs them then."""
+    lead, episode, time, attempt = (cols[c] for c in ("lead", "episode", "time_h", "attempt"))
+    if (lead.dtype != np.int64 or episode.dtype != np.int16 or time.dtype != np.float64
+            or attempt.dtype != np.int16) or not all(
+            c.flags.c_contiguous for c in (lead, episode, time, attempt)):  # fmt: skip
+        return None
+    from sla_sim.metrics.kernels import pair_assignments  # numba: loaded on first use
+
+    ok, *paired = pair_assignments(
+        lead, episode, time, attempt,
+        *(np.asarray(r, dtype=np.intp) for r in (reassigned, assigned, attempts)),
+        4 * len(lead) + (1 << 20))  # fmt: skip
+    return tuple(paired) if ok else None
 
 
 class Backlog:

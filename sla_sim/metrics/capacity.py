@@ -37,17 +37,31 @@ class Level:
         # order of a two-key sort by (time, change), in one pass). The order of the falls among
         # themselves, and of the rises, changes nothing (equal changes), so each is sorted first
         # (quick): the stable sort then merges two runs instead of sorting from scratch
-        times = np.concatenate([np.sort(down_t), np.sort(up_t)])
+        down, up = np.sort(down_t), np.sort(up_t)
+        self.times: np.ndarray  # change times, ascending (NaN last)
+        self.level: np.ndarray  # the count just after each change
+        self.compiled = down.dtype == np.float64 and up.dtype == np.float64
+        if self.compiled:  # the two sorted runs merged by the compiled pass (the same arrays)
+            from sla_sim.metrics.kernels import merge_level  # numba: loaded on first use
+
+            self.times, self.level = merge_level(down, up)
+            return
+        times = np.concatenate([down, up])
         delta = np.concatenate([np.full(len(down_t), -1.0), np.ones(len(up_t))])
         order = np.argsort(times, kind="stable")
-        self.times: np.ndarray = times[order]  # change times, ascending (NaN last)
-        self.level: np.ndarray = np.cumsum(delta[order])  # the count just after each change
+        self.times = times[order]
+        self.level = np.cumsum(delta[order])
 
     def mean_max(self, t0: float, t1: float) -> tuple[float, float]:
         """Time-weighted mean and max of the count over [t0, t1)."""
         # the changes up to and at t0 set the level the window starts with; those inside
         # (t0, t1) move it (a change exactly at t0 is the window's first level, not the one
         # before it, which must not count toward the window's max)
+        if self.compiled:  # the same products and sum, in one compiled pass
+            from sla_sim.metrics.kernels import level_mean_max
+
+            mean, top = level_mean_max(self.times, self.level, float(t0), float(t1))
+            return float(mean), float(top)
         i0 = int(np.searchsorted(self.times, t0, side="right"))
         i1 = max(int(np.searchsorted(self.times, t1, side="left")), i0)
         start_level = self.level[i0 - 1] if i0 > 0 else 0.0
@@ -122,6 +136,17 @@ class AttemptSpans:
         total = 0.0
         bounds = np.asarray([t0, t1], dtype=np.float64)
         for cal, (start, end), cum in zip(self.calendars, self.spans, self.cum, strict=True):
+            if start.dtype == np.float64 and end.dtype == np.float64:  # one compiled pass
+                from sla_sim.metrics.kernels import clipped_hours
+
+                c0, c1 = cal.cum_hours_many(bounds) if cum is not None else (0.0, 0.0)
+                empty = np.empty(0)
+                hit, hours = clipped_hours(start, end, *(cum if cum is not None else (empty,
+                                           empty)), float(t0), float(t1), float(c0),
+                                           float(c1), cum is None)  # fmt: skip
+                if hit:
+                    total += float(hours)
+                continue
             s = np.maximum(start, t0)
             e = np.minimum(end, t1)
             k = e > s

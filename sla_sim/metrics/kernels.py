@@ -9,6 +9,8 @@ beside the fast engine (:func:`sla_sim.batch.worker.warm_up`), so no replication
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -155,6 +157,272 @@ def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return out
 
 
+@njit(inline="always")
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of a block of at most 128 values: eight accumulators."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(inline="always")
+def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise summation of ``a[lo:lo + n]`` (``pairwise_sum`` of its float add
+    loop: eight accumulators per block of up to 128 values, above that the sum of the two
+    halves, the first a multiple of 8 long), term for term, so that :func:`np_sum` gives
+    ``np.sum``'s bits (``tests/test_compiled_passes.py`` compares them). The halving is walked
+    with an explicit stack (a recursive function cannot be cached)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    los = np.empty(64, dtype=np.int64)
+    ns = np.empty(64, dtype=np.int64)
+    phase = np.zeros(64, dtype=np.int64)  # 0: not split yet, 1: left half pending, 2: right
+    left = np.empty(64)
+    sp = 0
+    los[0], ns[0] = lo, n
+    v = 0.0
+    done = False  # v holds the sum of the node just finished
+    while True:
+        if done:
+            if sp < 0:
+                return v
+            if phase[sp] == 1:  # its left half is summed: sum the right half
+                left[sp] = v
+                phase[sp] = 2
+                h = ns[sp] // 2
+                h -= h % 8
+                lo2, n2 = los[sp] + h, ns[sp] - h
+                sp += 1
+                los[sp], ns[sp], phase[sp] = lo2, n2, 0
+                done = False
+            else:
+                v = left[sp] + v
+                sp -= 1
+            continue
+        if ns[sp] <= 128:
+            v = _block_sum(a, los[sp], ns[sp])
+            sp -= 1
+            done = True
+            continue
+        h = ns[sp] // 2
+        h -= h % 8
+        phase[sp] = 1
+        lo2 = los[sp]
+        sp += 1
+        los[sp], ns[sp], phase[sp] = lo2, h, 0
+
+
+@njit(cache=True, nogil=True)
+def np_sum(a: np.ndarray) -> float:
+    """``np.sum(a)`` of a float64 array, the same bits: the add's identity plus the pairwise sum
+    of every element."""
+    return 0.0 + pairwise_sum(a, 0, len(a))
+
+
+@njit(cache=True, nogil=True)
+def merge_level(down: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:class:`sla_sim.metrics.capacity.Level`'s change times and levels from its sorted falls
+    and rises: merged with a fall first at equal times (NaN last, falls first among them), as
+    the stable sort of the falls then the rises orders them; the level a running sum of -1 and
+    +1 (``np.cumsum``'s order)."""
+    nd, nu = len(down), len(up)
+    times = np.empty(nd + nu)
+    level = np.empty(nd + nu)
+    i = j = 0
+    acc = 0.0
+    for k in range(nd + nu):
+        if j >= nu or (i < nd and (down[i] <= up[j] or np.isnan(up[j]))):
+            times[k] = down[i]
+            acc += -1.0
+            i += 1
+        else:
+            times[k] = up[j]
+            acc += 1.0
+            j += 1
+        level[k] = acc
+    return times, level
+
+
+@njit(cache=True, nogil=True)
+def level_mean_max(times: np.ndarray, level: np.ndarray, t0: float, t1: float
+                   ) -> tuple[float, float]:  # fmt: skip
+    """:meth:`sla_sim.metrics.capacity.Level.mean_max`: the level just before ``t0`` and each
+    one inside (t0, t1), weighted by how long it holds (the same products, summed as
+    ``np.sum``), and their maximum."""
+    n = len(times)
+    lo, hi = 0, n
+    while lo < hi:  # np.searchsorted(times, t0, side="right")
+        mid = (lo + hi) >> 1
+        if times[mid] <= t0:
+            lo = mid + 1
+        else:
+            hi = mid
+    i0 = lo
+    lo, hi = 0, n
+    while lo < hi:  # np.searchsorted(times, t1, side="left")
+        mid = (lo + hi) >> 1
+        if times[mid] < t1:
+            lo = mid + 1
+        else:
+            hi = mid
+    i1 = max(lo, i0)
+    m = i1 - i0 + 1
+    w = np.empty(m)
+    lv = level[i0 - 1] if i0 > 0 else 0.0
+    top = lv
+    prev = t0
+    for k in range(m):
+        nxt = times[i0 + k] if k < m - 1 else t1
+        w[k] = lv * (nxt - prev)
+        if k < m - 1:
+            prev = nxt
+            lv = level[i0 + k]
+            if lv > top or np.isnan(lv):
+                top = lv
+    span = t1 - t0
+    mean = np_sum(w) / span if span > 0 else np.nan
+    return mean, top
+
+
+@njit(cache=True, nogil=True)
+def clipped_hours(start: np.ndarray, end: np.ndarray, cum0: np.ndarray, cum1: np.ndarray,
+                  t0: float, t1: float, c0: float, c1: float, clock: bool
+                  ) -> tuple[bool, float]:  # fmt: skip
+    """:meth:`sla_sim.metrics.capacity.AttemptSpans.busy_hours` of one team: whether any span
+    overlaps [t0, t1), and the hours of the overlaps (clock hours with ``clock``, else business
+    hours from the stored ones of each start and end, ``c0`` / ``c1`` those of the window's
+    bounds), summed as ``np.sum``."""
+    n = len(start)
+    w = np.empty(n)
+    m = 0
+    for i in range(n):
+        a, b = start[i], end[i]
+        s = a if (a >= t0 or np.isnan(a)) else t0  # np.maximum(start, t0)
+        e = b if (b <= t1 or np.isnan(b)) else t1  # np.minimum(end, t1)
+        if not e > s:
+            continue
+        if clock:
+            w[m] = e - s
+        else:
+            w[m] = (cum1[i] if b <= t1 else c1) - (cum0[i] if a >= t0 else c0)
+        m += 1
+    return m > 0, np_sum(w[:m])
+
+
+@njit(inline="always")
+def _after(key: np.ndarray, t: np.ndarray, u: int, x: int) -> bool:
+    """Whether entry ``u`` sorts strictly after entry ``x`` by (key, time), NaN times last (as
+    ``np.lexsort`` orders them)."""
+    if key[u] != key[x]:
+        return key[u] > key[x]
+    tu, tx = t[u], t[x]
+    return tx < tu or (np.isnan(tu) and not np.isnan(tx))
+
+
+@njit(cache=True, nogil=True)
+def pair_assignments(lead: np.ndarray, episode: np.ndarray, time: np.ndarray,
+                     attempt: np.ndarray, reassigned: np.ndarray, assigned: np.ndarray,
+                     attempts: np.ndarray, max_lead: int) -> tuple[Any, ...]:  # fmt: skip
+    """:func:`sla_sim.metrics.backlog.assignments`' pairing in one pass: the reassigned,
+    assigned and first-attempt rows (in that order) sorted stably by (episode key, time), by
+    lead first (counting) and then within each lead; each assigned row ends at the next row of
+    its episode unless that is another assignment.
+
+    Returns whether it applied (every lead of those rows in ``[0, max_lead]``, every episode
+    >= 0) and per assignment, in that order: its row, episode key, start and end (NaN:
+    open)."""
+    n_first = 0
+    for r in attempts:
+        if attempt[r] == 0:
+            n_first += 1
+    n = len(reassigned) + len(assigned) + n_first
+    row = np.empty(n, dtype=np.int64)
+    kind = np.empty(n, dtype=np.int64)
+    key = np.empty(n, dtype=np.int64)
+    t = np.empty(n)
+    i = 0
+    for r in reassigned:
+        row[i], kind[i] = r, 0
+        i += 1
+    for r in assigned:
+        row[i], kind[i] = r, 1
+        i += 1
+    for r in attempts:
+        if attempt[r] == 0:
+            row[i], kind[i] = r, 2
+            i += 1
+    n_lead = 0
+    for i in range(n):
+        r = row[i]
+        if lead[r] < 0 or lead[r] > max_lead or episode[r] < 0:
+            e = np.empty(0, dtype=np.int64)
+            return False, e, e, np.empty(0), np.empty(0)
+        if lead[r] >= n_lead:
+            n_lead = lead[r] + 1
+    start = np.zeros(n_lead + 1, dtype=np.int64)
+    for i in range(n):
+        r = row[i]
+        key[i] = lead[r] * 65536 + episode[r]
+        t[i] = time[r]
+        start[lead[r] + 1] += 1
+    for k in range(n_lead):
+        start[k + 1] += start[k]
+    at = start[:n_lead].copy()
+    s = np.empty(n, dtype=np.int64)
+    for i in range(n):  # stable counting sort by lead
+        x = lead[row[i]]
+        s[at[x]] = i
+        at[x] += 1
+    for g in range(n_lead):  # stable insertion sort by (key, time) within each lead
+        for j in range(start[g] + 1, start[g + 1]):
+            x = s[j]
+            m = j - 1
+            while m >= start[g] and _after(key, t, s[m], x):
+                s[m + 1] = s[m]
+                m -= 1
+            s[m + 1] = x
+    n_up = 0
+    for i in range(n):
+        if kind[i] == 1:
+            n_up += 1
+    out_row = np.empty(n_up, dtype=np.int64)
+    out_key = np.empty(n_up, dtype=np.int64)
+    out_start = np.empty(n_up)
+    out_end = np.full(n_up, np.nan)
+    u = 0
+    for j in range(n):
+        x = s[j]
+        if kind[x] != 1:
+            continue
+        out_row[u], out_key[u], out_start[u] = row[x], key[x], t[x]
+        if j + 1 < n:
+            y = s[j + 1]
+            if key[y] == key[x] and kind[y] != 1:
+                out_end[u] = t[y]
+        u += 1
+    return True, out_row, out_key, out_start, out_end
+
+
 def warm_up() -> None:
     """Load (or, the first time on a machine, compile and cache) the compiled metric passes,
     once per process, by running them on a two-row log."""
@@ -167,5 +435,11 @@ def warm_up() -> None:
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
+    f = np.zeros(2)
+    times, level = merge_level(f, f)
+    level_mean_max(times, level, 0.0, 1.0)
+    clipped_hours(f, f, f, f, 0.0, 1.0, 0.0, 1.0, False)
+    np_sum(f)
+    pair_assignments(np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16, rows, rows, rows, 1)
     cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
     _warm = True
