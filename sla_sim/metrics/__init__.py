@@ -85,6 +85,31 @@ def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any
              for code, tc in event_t.items()} for p in win.periods]  # fmt: skip
 
 
+def _month_edges(win: Window) -> np.ndarray | None:
+    """The window's month boundaries when its months partition it (as
+    :func:`~sla_sim.horizon.month_window` makes them), else ``None``."""
+    months = win.months
+    edges = [win.start_h, *(m.end_h for m in months)]
+    if months and all(m.start_h == e for m, e in zip(months, edges, strict=False)) and (
+            edges[-1] == win.end_h):  # fmt: skip
+        return np.asarray(edges, dtype=np.float64)
+    return None
+
+
+def _coded_period_counts(win: Window, code: np.ndarray, t: np.ndarray,
+                         names: dict[Any, int]) -> list[dict[Any, int]]:  # fmt: skip
+    """:func:`_period_counts` of ``{name: t[code == k] for name, k in names.items()}``: with
+    months that partition the window, the times of every code binned in one compiled pass."""
+    e = _month_edges(win)
+    if e is None or code.dtype != np.int16 or t.dtype != np.float64:
+        return _period_counts(win, {name: t[code == k] for name, k in names.items()})
+    from sla_sim.metrics.kernels import code_bin_counts  # numba: loaded on first use
+
+    counts = code_bin_counts(code, t, e, max(names.values(), default=-1) + 1)[:, 1:len(e)]
+    out = [{name: int(counts[k, i]) for name, k in names.items()} for i in range(len(e) - 1)]
+    return [*out, {name: int(counts[k].sum()) for name, k in names.items()}]
+
+
 def compute(log: EventLog, scenario: Scenario, window: Window | None = None) -> pd.DataFrame:
     """Every KPI and SLA clause per period of the window, as a tidy (period, metric, value)
     DataFrame."""
@@ -135,9 +160,11 @@ class Measurement:
             ep = ep.with_attempts_required(sla.attempts_required)
         outcomes = evaluate(ep, sla, self.calendars, observed_until=self.window.end_h)
         # per period, the episodes of each clause and status, by when the clause started
-        judged = _period_counts(self.window, {(name, st): oc.start[oc.status == st]
-                                              for name, oc in outcomes.items()
-                                              for st in (MET, BREACHED, PENDING)})  # fmt: skip
+        judged = [{}] * len(self.window.periods)
+        for name, oc in outcomes.items():  # each clause's statuses counted in one pass
+            per = _coded_period_counts(self.window, oc.status.astype(np.int16), oc.start,
+                                       {(name, st): st for st in (MET, BREACHED, PENDING)})
+            judged = [{**a, **b} for a, b in zip(judged, per, strict=True)]
         rows: list[tuple[str, str, float]] = []
         for pi, f in enumerate(self.periods):
             p, c = f.period, f.counts
@@ -239,8 +266,9 @@ def _ae_hours(cols: dict[str, np.ndarray], by_event: list[np.ndarray], scenario:
     cal = shared_calendar(scenario.ae.calendar, win.origin + timedelta(hours=back),
                           win.end_h - back)  # fmt: skip
     opened = _episode_time(episode_keys(cols, sql_rows), opp_key, opp_open_t)
-    waits = AEWaits(sql_t, cal.business_hours_between_many(
-        sql_t - back, np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened) - back))
+    waits = AEWaits(sql_t, business_hours_between(
+        cal, sql_t - back,
+        np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened) - back))
     return waits, AESelling(cal, scenario.ae.count, opp_open_t - back,
                             scenario.ae.work_business_hours, back)
 
@@ -279,9 +307,8 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     close_t = t[close_rows]
     ae_wait, ae_busy = _ae_hours(cols, by_event, scenario, win, opp_key, opp_open_t)
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
-    event_t = {code: times(code) for code in _COUNTED}
     recycled_rows = by_event[CODE["recycled"]]
-    event_t["unworked"] = t[recycled_rows][~_isin(
+    unworked_t = t[recycled_rows][~_isin(
         episode_keys(cols, recycled_rows), episode_keys(cols, by_event[CODE["contact"]]))]
     busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
                                for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
@@ -292,7 +319,10 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
 
     facts: list[_PeriodFacts] = []
     calendar_months = _calendar_months(win, scenario)
-    period_counts = _period_counts(win, event_t)
+    period_counts = _coded_period_counts(win, cols["event"], t, {c: CODE[c] for c in _COUNTED})
+    for counts, unworked in zip(period_counts, _period_counts(win, {"unworked": unworked_t}),
+                                strict=True):  # fmt: skip
+        counts.update(unworked)
     for pi, p in enumerate(win.periods):
         months = calendar_months[p][0]
         counts = period_counts[pi]

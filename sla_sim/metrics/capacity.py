@@ -207,4 +207,4 @@ class AESelling:
             return slots
         s, e = np.maximum(self.start, t0), np.minimum(self.end, t1)
         k = e > s
-        return float(self.calendar.business_hours_between_many(s[k], e[k]).sum()) / available
+        return float(business_hours_between(self.calendar, s[k], e[k]).sum()) / available

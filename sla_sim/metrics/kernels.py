@@ -129,6 +129,32 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, n_codes: int
+                    ) -> np.ndarray:  # fmt: skip
+    """:func:`bin_counts` of the times of each code at once: row ``k`` counts the ``t`` whose
+    ``code`` is ``k`` (codes outside ``[0, n_codes)`` are not counted)."""
+    m = len(edges)
+    out = np.zeros((n_codes, m + 1), dtype=np.int64)
+    for i in range(len(t)):
+        k = code[i]
+        if k < 0 or k >= n_codes:
+            continue
+        x = t[i]
+        if np.isnan(x):
+            out[k, m] += 1
+            continue
+        lo, hi = 0, m
+        while lo < hi:  # the number of edges <= x
+            mid = (lo + hi) >> 1
+            if edges[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k, lo] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
               cum_starts: np.ndarray) -> np.ndarray:  # fmt: skip
     """:meth:`sla_sim.calendar.BusinessCalendar.cum_hours_many` of a calendar with working
@@ -435,6 +461,7 @@ def warm_up() -> None:
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
+    code_bin_counts(i16, np.zeros(2), np.zeros(2), 2)
     f = np.zeros(2)
     times, level = merge_level(f, f)
     level_mean_max(times, level, 0.0, 1.0)
