@@ -172,14 +172,25 @@ def _is_matrix_part(p: dict[str, np.ndarray]) -> bool:
             and ints.flags.c_contiguous and floats.flags.c_contiguous)  # fmt: skip
 
 
+def _constant_event(p: dict[str, np.ndarray]) -> int | None:
+    """The event code of every row of a part whose event column is one broadcast value (the
+    model's vectorised parts), else ``None``."""
+    ev = p["event"]
+    if ev.ndim == 1 and len(ev) and ev.strides == (0,) and 0 <= int(ev[0]) < len(EVENTS):
+        return int(ev[0])
+    return None
+
+
 def log_columns(parts: list[dict[str, np.ndarray]]
                 ) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:  # fmt: skip
     """The columns of an event log's parts, concatenated and cast to the log's types (the same
     columns as :meth:`sla_sim.events.EventLog.columns` builds), and the positions of each
     event's rows (:func:`sla_sim.events.rows_by_event`): a compiled loop's rows are split into
-    the columns in one pass, the other parts copied with numpy's cast."""
+    the columns in one pass, the other parts copied with numpy's cast; the rows of a part of
+    one event are a range of positions, the others' are found by counting."""
     total = sum(len(p["lead"]) for p in parts)
     out = {c: np.empty(total, dtype=d) for c, d in zip(COLUMNS, _DTYPES, strict=True)}
+    pieces: list[list[np.ndarray]] = [[] for _ in EVENTS]  # per code, ascending
     lo = 0
     for p in parts:
         n = len(p["lead"])
@@ -188,9 +199,18 @@ def log_columns(parts: list[dict[str, np.ndarray]]
         else:
             for c in COLUMNS:
                 np.copyto(out[c][lo:lo + n], p[c], casting="unsafe")
+        code = _constant_event(p)
+        if code is not None:
+            pieces[code].append(np.arange(lo, lo + n, dtype=np.intp))
+        elif n:
+            order, bounds = rows_by_code(out["event"][lo:lo + n], len(EVENTS))
+            order += lo
+            for k in range(len(EVENTS)):
+                if bounds[k + 1] > bounds[k]:
+                    pieces[k].append(order[bounds[k]:bounds[k + 1]])
         lo += n
-    order, bounds = rows_by_code(out["event"], len(EVENTS))
-    return out, [order[bounds[k]:bounds[k + 1]] for k in range(len(EVENTS))]
+    return out, [x[0] if len(x) == 1 else np.concatenate(x) if x else np.empty(0, np.intp)
+                 for x in pieces]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- reconcile
