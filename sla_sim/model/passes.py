@@ -57,7 +57,7 @@ def first_episodes(t: np.ndarray, score: np.ndarray, nurture: np.ndarray, ops: n
         team[i] = team_of[channel[i], segment[i]]
         if b:
             n_below += 1
-            if not np.isfinite(nurture[i]) and t[i] + expiry_h < end_h:
+            if nurture[i] - nurture[i] != 0.0 and t[i] + expiry_h < end_h:  # inf or NaN
                 expired[i] = True
                 n_exp += 1
         if tm < end_h:
