@@ -1,11 +1,13 @@
 """The fast engine writes the SimPy reference's event log, row for row.
 
-Every preset (two seeds, shortened horizons) and hypothesis-drawn mixes of every routing,
-calendar, handoff, follow-up, AE, recycling, policy and capacity feature run on both engines;
-the logs (in recorded order, before any sort), the lead states and the leads table must be
-identical. Where the fast engine does not cover a scenario (team policies, staffing plans) the
-run must fall back to SimPy and say so. A hand-made change to the fast engine's tie-breaking
-(equal times served last-in first) must be caught by the same comparison.
+Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
+and hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling,
+work order, assignment, policy and capacity feature run on both engines; the logs (in recorded
+order, before any sort), the lead states and the leads table must be identical. Where the fast
+engine does not cover a scenario (priority classes, reassignment, overflow, staffing plans) the
+run must fall back to SimPy and name what it does not cover. Hand-made changes to the fast
+engine's tie-breaking (equal times served last-in first; equal policy keys served last-in
+first) must be caught by the same comparison.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from hypothesis import strategies as st
 from sla_sim import preset, preset_names, run_replications
 from sla_sim.model import engine as engine_module
 from sla_sim.model import kernel
-from sla_sim.model.engine import describe, engine_for, unknown_fields
+from sla_sim.model.engine import describe, engine_for, uncovered_policies, unknown_fields
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
 from sla_sim.streams import Streams, replication_seed
 
 SHORT = {"horizon.warmup_days": 10, "horizon.measure_months": 1}
+WORK_ORDERS = ("due_first", "new_first", "deadline_first")
+ASSIGNMENTS = ("immediate", "pull")
 
 
 def run(sc: Scenario, engine: str, seed: int) -> FunnelModel:
@@ -75,12 +79,22 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 
 
 # ----------------------------------------------------------------------------- mixes
+def expects_fallback(sc: Scenario) -> bool:
+    """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields)."""
+    r = sc.routing
+    return (bool(r.priority_order) and r.priority_by != "none") or any(
+        t.reassign_after_business_hours is not None or t.overflow_team is not None
+        or t.hires or t.attrition_per_month > 0 or t.pto_days_per_year > 0 or t.rep_calendars
+        for t in sc.teams)  # fmt: skip
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     """A tiny scenario (a few hundred leads) over every feature the model has: the fast
     engine's (rules, calendars, handoff, cadence, contact curve, AEs, recycling, shrinkage,
-    teams by channel) and, in about a third of the examples, policies and staffing plans
-    (which the fast engine hands to SimPy)."""
+    teams by channel, every work order x assignment per team, the SLA terms deadline_first
+    reads) and, in about a quarter of the examples, priority classes, reassignment, overflow
+    and staffing plans (which the fast engine hands to SimPy)."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -101,6 +115,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         team["channels"], other["channels"] = names[:2], names[2:]
         raw["routing"]["team_rule"] = "by_channel"
         raw["teams"].append(other)
+    for t in raw["teams"]:  # work policies: the fast engine's own
+        t["work_order"] = draw(st.sampled_from(WORK_ORDERS))
+        t["assignment"] = draw(st.sampled_from(ASSIGNMENTS))
     handoff = draw(st.sampled_from(["realtime", "every", "daily"]))
     if handoff == "every":
         raw["handoff"] |= {"mode": "batch", "batch_every_hours": draw(st.sampled_from([2.0, 6.0]))}
@@ -108,8 +125,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         raw["handoff"] |= {"mode": "batch", "batch_local_hours": [9.0, 14.0]}
     fu = raw["follow_up"]
     fu["cadence_days"] = draw(st.sampled_from([[0.0], [0.0, 1.0], [0.0, 0.5, 2.0, 4.0]]))
-    raw["sla"]["attempts_required"] = min(raw["sla"]["attempts_required"],
-                                          len(fu["cadence_days"]))  # fmt: skip
+    raw["sla"] |= {"first_touch_from": draw(st.sampled_from(["mql", "assignment"])),
+                   "first_touch_within_business_hours": draw(st.sampled_from([0.5, 4.0])),
+                   "attempts_required": draw(st.integers(1, len(fu["cadence_days"]))),
+                   "attempts_within_days": draw(st.sampled_from([0.5, 7.0]))}  # fmt: skip
     fu["contact"]["shape"] = draw(st.sampled_from(["exponential", "power"]))
     fu["disqualify_share"] = draw(st.sampled_from([0.0, 0.5]))
     raw["nurture"]["engage_probability"] = draw(st.sampled_from([0.02, 0.3]))
@@ -119,21 +138,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
         "calendar": {"timezone": draw(st.sampled_from(["America/New_York", "Europe/London"])),
                      "always_open": draw(st.booleans())}}  # fmt: skip
-    if draw(st.integers(0, 2)) == 0:  # policies and capacity plans (SimPy runs them)
+    if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
         t0 = raw["teams"][0]
-        t0["assignment"] = draw(st.sampled_from(["immediate", "pull"]))
-        t0["work_order"] = draw(st.sampled_from(["due_first", "new_first", "deadline_first"]))
-        if t0["assignment"] == "immediate" and draw(st.booleans()):
-            t0["reassign_after_business_hours"] = 0.5
+        feature = draw(st.sampled_from(["reassign", "priority", "staffing", "rep_calendars"]))
+        if feature == "reassign":
+            t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5}
             if two:
                 t0["overflow_team"] = "second"
-        if draw(st.booleans()):
+        elif feature == "priority":
             raw["routing"] |= {"priority_by": "channel", "priority_order": ["partner"]}
-        if draw(st.booleans()):
+        elif feature == "staffing":
             t0 |= {"hires": [{"start": "2026-03-10", "reps": 1}], "ramp_by_tenure_month": [0.5],
                    "attrition_per_month": 0.2, "backfill_delay_days": 5,
                    "pto_days_per_year": 20}  # fmt: skip
-        if draw(st.booleans()):
+        else:
             cal = {**t0["calendar"], "always_open": False, "start_hour": 7.0, "end_hour": 15.0}
             t0["rep_calendars"] = [cal] * t0["reps"]
     return Scenario.model_validate(raw)
@@ -143,9 +161,60 @@ def scenarios(draw: st.DrawFn) -> Scenario:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
 @given(sc=scenarios(), seed=st.integers(0, 10_000))
 def test_any_feature_mix_gives_the_same_log_on_both_engines(sc: Scenario, seed: int) -> None:
-    _ref, _fast = assert_same(sc, seed)
+    _ref, fast = assert_same(sc, seed)
     engine, why = engine_for(sc)
+    assert fast.engine == ("simpy" if expects_fallback(sc) else "fast")
     assert (engine == "simpy") == why.startswith("fallback")
+
+
+# ----------------------------------------------------------------------------- work policies
+def busy(work_order: str, assignment: str, **paths: Any) -> Scenario:
+    """The shortened default preset with a team short of reps and slots (queues form) and a
+    batch handoff every 6 hours (many leads routed at one time: ties to break)."""
+    sc = preset("default")
+    for path, value in {**SHORT, "teams[0].reps": 7, "teams[0].max_active_leads": 30,
+                        "handoff": {"mode": "batch", "batch_every_hours": 6.0},
+                        "teams[0].work_order": work_order, "teams[0].assignment": assignment,
+                        **paths}.items():  # fmt: skip
+        sc = set_path(sc, path, value)
+    return sc
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_each_work_order_and_assignment_gives_the_same_log_on_both_engines(
+        work_order: str, assignment: str) -> None:  # fmt: skip
+    """Every work order x assignment, on a team where leads wait, both rep rules: the fast
+    engine runs it (no fallback) and writes SimPy's log."""
+    for rule, from_ in (("round_robin", "mql"), ("least_loaded", "assignment")):
+        sc = busy(work_order, assignment, **{"routing.rep_rule": rule,
+                                             "sla.first_touch_from": from_})  # fmt: skip
+        assert engine_for(sc) == ("fast", "")
+        ref, fast = assert_same(sc, 7)
+        assert fast.engine == "fast"
+        cols = ref.log.columns(sort=False)
+        waited = cols["event"] == kernel.C_ASSIGNED
+        routed = cols["event"] == kernel.C_ROUTED
+        assert waited.sum() > 1000
+        # leads wait for a slot (immediate) or for a free rep (pull): assigned later than routed
+        first_assigned = {}
+        for lead, t in zip(cols["lead"][waited], cols["time_h"][waited], strict=True):
+            first_assigned.setdefault(lead, t)
+        first_routed = {}
+        for lead, t in zip(cols["lead"][routed], cols["time_h"][routed], strict=True):
+            first_routed.setdefault(lead, t)
+        assert sum(first_assigned[x] > first_routed[x] for x in first_assigned) > 100
+
+
+def test_the_work_orders_differ_on_the_busy_team() -> None:
+    """The busy team's scenario is one where the work order matters: the three orders give
+    three different logs under each assignment (so the comparisons above test each order)."""
+    for assignment in ASSIGNMENTS:
+        logs = [run(busy(w, assignment), "fast", 7).log.columns(sort=False) for w in WORK_ORDERS]
+        for i in range(3):
+            for j in range(i + 1, 3):
+                assert not all(np.array_equal(logs[i][c], logs[j][c], equal_nan=True)
+                               for c in ("lead", "time_h", "event"))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- the check bites
@@ -171,20 +240,68 @@ def test_a_changed_tie_break_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     assert differences(ref, run(sc, "fast", 3)) == []
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_changed_tie_break_among_policy_items_is_caught(monkeypatch: pytest.MonkeyPatch,
+                                                          assignment: str) -> None:  # fmt: skip
+    """Serving equal policy keys last-in first (the sequence numbers of the work-policy items
+    alone run backwards: team queue, shared pull queue, ready heaps) changes the log of a
+    new_first team, and the comparison says so; a plain team's log is untouched by it."""
+    sc = busy("new_first", assignment)
+    plain = busy("due_first", "immediate")
+    ref, ref_plain = run(sc, "simpy", 3), run(plain, "simpy", 3)
+    new_state = kernel.new_state
+
+    def backwards(*args: Any) -> tuple[np.ndarray, ...]:
+        arrays = new_state(*args)
+        arrays[-1][kernel.S_PSIGN] = -1
+        return arrays
+
+    monkeypatch.setattr(kernel, "new_state", backwards)
+    changed = run(sc, "fast", 3)
+    assert changed.engine == "fast"
+    assert differences(ref, changed)  # caught
+    assert differences(ref_plain, run(plain, "fast", 3)) == []  # only policy items
+    monkeypatch.undo()
+    assert differences(ref, run(sc, "fast", 3)) == []
+
+
 # ----------------------------------------------------------------------------- selection, facts
-def test_simpy_is_selected_and_a_policy_falls_back_saying_so(tiny_factory: Any) -> None:
+def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
+                                                                         ) -> None:  # fmt: skip
+    """Work orders and pull run on the fast engine; priority classes, reassignment, overflow
+    and staffing plans fall back to SimPy, and the run facts name each with its teams."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
         "simpy (selected (engine: simpy))")
-    policy = tiny_factory({"teams[0].work_order": "new_first"})
-    engine, why = engine_for(policy)
-    assert engine == "simpy"
-    assert why.startswith("fallback")
-    assert "sdr" in why
+    policy = tiny_factory({"teams[0].work_order": "new_first", "teams[0].assignment": "pull"})
+    assert engine_for(policy) == ("fast", "")
+    not_covered = "fallback: the fast engine does not cover "
+    cases = {
+        "priority classes (teams sdr)": {"routing.priority_by": "channel",
+                                         "routing.priority_order": ["partner"]},
+        "reassignment (teams sdr)": {"teams[0].reassign_after_business_hours": 2.0},
+        "staffing plans (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10", "reps": 1}]},
+    }  # fmt: skip
+    for what, paths in cases.items():
+        assert engine_for(tiny_factory({**paths, "teams[0].work_order": "new_first"})) == (
+            "simpy", not_covered + what)
+    both = tiny_factory({**cases["priority classes (teams sdr)"],
+                         "teams[0].pto_days_per_year": 10})  # fmt: skip
+    assert engine_for(both)[1] == (
+        not_covered + "priority classes (teams sdr), staffing plans (teams sdr)")
+    raw = plain.model_dump(mode="json")
+    sdr, names = raw["teams"][0], [c.name for c in plain.channels]
+    raw["routing"]["team_rule"] = "by_channel"
+    raw["teams"] = [{**sdr, "channels": names[:1], "overflow_team": "night",
+                     "reassign_after_business_hours": 1.0},
+                    {**sdr, "name": "night", "channels": names[1:]}]  # fmt: skip
+    two = Scenario.model_validate(raw)
+    assert uncovered_policies(two) == ["reassignment (teams sdr)", "overflow (teams sdr, night)"]
+    hires = tiny_factory(cases["staffing plans (teams sdr)"])
+    r = run_replications(hires, reps=1, seed=1, workers=1, progress=False)
+    assert r.meta["engine"] == "simpy (" + not_covered + "staffing plans (teams sdr))"
     r = run_replications(policy, reps=1, seed=1, workers=1, progress=False)
-    assert r.meta["engine"].startswith("simpy (fallback: the fast engine does not cover")
-    r = run_replications(plain, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
 
 

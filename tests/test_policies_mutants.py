@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from both_engines import run_reference
 
 from sla_sim.calendar import CalendarSpec
 from sla_sim.events import EVENTS
@@ -125,11 +126,10 @@ LEAD_DEFAULTS: dict[str, Any] = {
 def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
              ) -> FunnelModel:  # fmt: skip
     """Run ``sc`` with hand-made leads (``t``: creation = MQL time; other fields as
-    :data:`LEAD_DEFAULTS`)."""
+    :data:`LEAD_DEFAULTS`) on the SimPy reference (returned); where the fast engine covers
+    ``sc`` (work orders, pull) it must write the same log."""
     assert [x["t"] for x in leads] == sorted(x["t"] for x in leads)
-    model = hand_model(sc, leads, monkeypatch)
-    model.run()
-    return model
+    return run_reference(sc, lambda s: hand_model(s, leads, monkeypatch))
 
 
 def hand_model(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
@@ -1039,6 +1039,21 @@ class FakeRecycle:
     def episode(self, handle: int) -> tuple[list[float], list[float], float]:
         _, u, work, ops = self.episodes[handle]
         return list(u), list(work), ops
+
+    def chunk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The same episodes as arrays for the fast engine, the first chunk holding them and
+        every later one none (delays ``inf``: they never re-qualify); a draw not given by hand
+        reads 0.99 (uniform) or 0.5 h (work), which no hand-made case reaches."""
+        from sla_sim.model.recycle import CHUNK
+
+        eps, A = self.episodes[self.i:], 2  # the hand-made cases' cadence: two attempts
+        self.i = len(self.episodes)
+        delay, u = np.full(CHUNK, math.inf), np.full((CHUNK, A + 2), 0.99)
+        work, ops = np.full((CHUNK, A), 0.5), np.zeros(CHUNK)
+        for i, (d, ui, wi, oi) in enumerate(eps):
+            delay[i], ops[i] = d, oi
+            u[i, :len(ui)], work[i, :len(wi)] = ui, wi
+        return delay, u, work, ops
 
 
 def test_reassignment_limit_counts_per_episode(monkeypatch: pytest.MonkeyPatch) -> None:

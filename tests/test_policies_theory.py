@@ -18,6 +18,7 @@ from sla_sim.analysis.queueing import erlang_c, mmc_mean_wait
 from sla_sim.analysis.reductions import mmc_scenario
 from sla_sim.events import CODE
 from sla_sim.metrics import compute
+from sla_sim.model.engine import engine_for
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.io import set_path, validate
 from sla_sim.scenario.schema import Scenario
@@ -57,10 +58,14 @@ def pull_scenario(lam: float, c: int, hours: float, shares: dict[str, float] | N
     return validate(raw)
 
 
-def class_waits(sc: Scenario, seed: int, r: int, n_leads: int, n_classes: int) -> list[float]:
-    """Mean routed -> first attempt wait per channel, over leads n_leads * 10% .. n_leads."""
-    model = FunnelModel(sc, Streams(replication_seed(seed, r)))
+def class_waits(sc: Scenario, seed: int, r: int, n_leads: int, n_classes: int,
+                engine: str = "fast") -> list[float]:  # fmt: skip
+    """Mean routed -> first attempt wait per channel, over leads n_leads * 10% .. n_leads, on
+    ``engine`` (or SimPy where the fast engine does not cover ``sc``)."""
+    model = FunnelModel(sc.model_copy(update={"engine": engine}),
+                        Streams(replication_seed(seed, r)))  # fmt: skip
     cols = model.run().columns()
+    assert model.engine == engine_for(sc.model_copy(update={"engine": engine}))[0]
     routed, first = first_times(cols, model.n_leads)
     order = np.argsort(routed, kind="stable")
     assert np.isfinite(routed[order[n_leads - 1]])
@@ -72,12 +77,15 @@ def class_waits(sc: Scenario, seed: int, r: int, n_leads: int, n_classes: int) -
 
 
 @pytest.mark.slow
-def test_pull_matches_erlang_c_without_a_slot_cap_of_one() -> None:
-    """λ = 6/h, μ = 1/h, c = 8, max_active_leads 80: mean wait = Erlang C E[Wq] within 3.5 SE."""
+@pytest.mark.parametrize("engine", ["fast", "simpy"])
+def test_pull_matches_erlang_c_without_a_slot_cap_of_one(engine: str) -> None:
+    """λ = 6/h, μ = 1/h, c = 8, max_active_leads 80: mean wait = Erlang C E[Wq] within 3.5 SE,
+    on each engine (pull runs on the fast engine: the same replications, the same waits)."""
     lam, c, n, reps = 6.0, 8, 12_000, 24
     sc = pull_scenario(lam, c, (n + 10 * math.sqrt(n)) / lam + 48.0)
     assert sc.teams[0].max_active_leads == 80
-    waits = np.array([class_waits(sc, 17, r, n, 1)[0] for r in range(reps)])
+    assert engine_for(sc) == ("fast", "")
+    waits = np.array([class_waits(sc, 17, r, n, 1, engine)[0] for r in range(reps)])
     theory = mmc_mean_wait(lam, 1.0, c)
     mean, se = mean_se(waits)
     assert Z * se < 0.12 * theory, f"experiment too small: ±{Z * se:.4f} vs {theory:.4f}"

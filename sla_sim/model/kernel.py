@@ -1,22 +1,39 @@
-"""The compiled event loop (numba) of the fast engine: the plain SDR/AE capacity model of
-:mod:`sla_sim.model.funnel`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.routing` and
-:mod:`sla_sim.model.ae`, over preallocated arrays.
+"""The compiled event loop (numba) of the fast engine: the SDR/AE capacity model of
+:mod:`sla_sim.model.funnel`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.routing`,
+:mod:`sla_sim.model.ae` and the work orders and pull assignment of
+:mod:`sla_sim.model.policies`, over preallocated arrays.
 
 It is a line-for-line transcription of those callbacks, so that the event log is the same, row
 for row: one heap of pending events ordered by (time, creation number) exactly as the SimPy
 loop orders its entries (its second "far" heap changes no order), the same rep task heaps
 ordered by (due, sequence number), the same floating-point expressions (``now + (t - now)``
 where the SimPy path schedules ``t - now`` ahead), the same rep rules and queues. Leads waiting
-in a team queue or the AE queue are kept as linked lists (a lead waits in at most one queue).
+in a plain team's queue or the AE queue are kept as linked lists (a lead waits in at most one
+queue).
 
-Growth: the log rows and the event heap are doubled by :func:`run_loop` itself between events
-(each event or routed lead needs at most a few rows and pushes). If the pre-drawn recycle draws
-run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
+A team with a work policy (``work_order`` ``new_first`` or ``deadline_first``, or
+``assignment: pull``; :class:`~sla_sim.model.policies.PolicyTeam`) keeps, as the SimPy policy
+classes do, its queue of waiting leads (under ``pull``: the shared queue) as a heap of items in
+the team's order, and each rep its attempts not yet due (by due time, the plain task heap) and
+those due now (by the team's order: the "ready" heap). An item's order is (key 1, key 2,
+sequence number): ``due_first`` (due, 0); ``new_first`` (0 for a first attempt else 1, due);
+``deadline_first`` (SLA deadline, due). Priority classes, reassignment, overflow and staffing
+plans are not covered (:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
+
+The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
+step leaves for reps to do (a freed rep, a routed lead, a pull team's offer) is done by one
+dispatch at the end of the step, in the order the SimPy callbacks do it; so routing and
+dispatching each have one call site (every helper is inlined: fewer sites, less to compile).
+
+Growth: the log rows, the event heap and the heaps of tasks and queued leads are grown
+(doubled) by :func:`run_loop` itself between steps (each step needs at most a few rows and
+pushes; a pull team's offer grows them before each rep it lets look). If the pre-drawn recycle
+draws run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
 
 Every helper is inlined into :func:`run_loop` at numba's IR level (``inline="always"``: a call
 with twenty array arguments per event costs more than the event's work), so only
-:func:`run_loop` is compiled, once per machine (about a minute of CPU time and 2 GB of memory),
-and cached on disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads it at set-up.
+:func:`run_loop` is compiled, once per machine (a minute or two of CPU time), and cached on
+disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads it at set-up.
 """
 
 from __future__ import annotations
@@ -27,20 +44,22 @@ import numpy as np
 from numba import njit
 
 # event kinds
-FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE = 0, 1, 2, 3, 4, 5
+FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER = 0, 1, 2, 3, 4, 5, 6
 # event codes (see sla_sim.events.EVENTS)
 C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
 C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
 C_WON, C_LOST, C_EXPIRED = 11, 12, 13
 # lead states (see sla_sim.model.funnel)
 WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
-# most rows, event pushes and pushes on one rep's task heap one event or one routed lead adds
-ROOM_ROWS, ROOM_EVENTS, ROOM_TASKS = 24, 8, 4
+# most rows, event pushes, pushes on one rep's task heaps and on one team queue one step adds
+ROOM_ROWS, ROOM_EVENTS, ROOM_TASKS, ROOM_QUEUE = 24, 8, 4, 4
 # scalar state slots (``st``)
 S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
 # the step of the creation and sequence counters that break ties between equal times (1:
 # first come, first served, as SimPy; a test sets -1 to check that a changed order is caught)
 S_STEP = 9
+# work orders (``TM[:, T_ORDER]``)
+DUE_FIRST, NEW_FIRST, DEADLINE_FIRST = 0, 1, 2
 
 
 # ---------------------------------------------------------------------------------- rows
@@ -147,25 +166,115 @@ def _fpop(FR: np.ndarray, FI: np.ndarray, st: np.ndarray) -> None:
 
 
 @njit(inline="always")
-def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int, due: float,
-           lead: int, k: int) -> None:  # fmt: skip
-    """Queue (due, seq, lead, attempt) on rep ``r``'s task heap."""
-    i = NT[r]
-    NT[r] = i + 1
-    if i + 1 > st[S_MAXNT]:
-        st[S_MAXNT] = i + 1
-    TD[r, i] = due
-    TI[r, i, 0] = st[S_SEQ]
+def _seq(st: np.ndarray) -> int:
+    """The next sequence number (``next(model.seq)``: one counter for every heap)."""
+    v = st[S_SEQ]
     st[S_SEQ] += st[S_STEP]
+    return v
+
+
+@njit(inline="always")
+def _pseq(st: np.ndarray) -> int:
+    """:func:`_seq` for an item of a policy team (its sign: 1, as SimPy; a test sets -1 to
+    check that a changed order among policy items alone is caught)."""
+    return _seq(st) * st[S_PSIGN]
+
+
+@njit(inline="always")
+def _tpush_seq(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int,
+               due: float, seq: int, lead: int, k: int) -> None:  # fmt: skip
+    """Queue (due, seq, lead, attempt) on rep ``r``'s task heap (``NT[r, 0]`` entries; the
+    rep's tasks on both heaps, ``NT[r, 0] + NT[r, 1]``, bound the heaps' width)."""
+    i = NT[r, 0]
+    NT[r, 0] = i + 1
+    if i + 1 + NT[r, 1] > st[S_MAXNT]:
+        st[S_MAXNT] = i + 1 + NT[r, 1]
+    TD[r, i] = due
+    TI[r, i, 0] = seq
     TI[r, i, 1] = lead
     TI[r, i, 2] = k
     _sift_up(TD[r], TI[r], i)
 
 
 @njit(inline="always")
+def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int, due: float,
+           lead: int, k: int) -> None:  # fmt: skip
+    """Queue (due, next seq, lead, attempt) on rep ``r``'s task heap."""
+    _tpush_seq(TD, TI, NT, st, r, due, _seq(st), lead, k)
+
+
+@njit(inline="always")
 def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
-    NT[r] -= 1
-    _remove_top(TD[r], TI[r], NT[r])
+    NT[r, 0] -= 1
+    _remove_top(TD[r], TI[r], NT[r, 0])
+
+
+# Item heaps of policy teams: keys K (n, 2) float (the team's order), I (n, 3) int (sequence
+# number, lead, attempt). A team's queue is (QK[team], QI[team]) with TM[team, T_NQ] entries; a
+# rep's ready heap (YK[r], YI[r]) with NT[r, 1] entries. Python compares the items as tuples
+# (class, key 1, key 2, seq, ...): the first unequal element decides (class is 0 here).
+@njit(inline="always")
+def _before(a1: float, a2: float, aseq: int, b1: float, b2: float, bseq: int) -> bool:
+    if a1 != b1:
+        return a1 < b1
+    if a2 != b2:
+        return a2 < b2
+    return aseq < bseq
+
+
+@njit(inline="always")
+def _ilt(K: np.ndarray, I: np.ndarray, i: int, j: int) -> bool:  # noqa: E741
+    return _before(K[i, 0], K[i, 1], I[i, 0], K[j, 0], K[j, 1], I[j, 0])
+
+
+@njit(inline="always")
+def _iswap(K: np.ndarray, I: np.ndarray, i: int, j: int) -> None:  # noqa: E741
+    for c in range(2):
+        K[i, c], K[j, c] = K[j, c], K[i, c]
+    for c in range(3):
+        I[i, c], I[j, c] = I[j, c], I[i, c]
+
+
+@njit(inline="always")
+def _iput(K: np.ndarray, I: np.ndarray, i: int, k1: float, k2: float,  # noqa: E741
+          seq: int, lead: int, k: int) -> None:  # fmt: skip
+    """Write an item at position ``i`` (the end) of an item heap and restore the heap."""
+    K[i, 0] = k1
+    K[i, 1] = k2
+    I[i, 0] = seq
+    I[i, 1] = lead
+    I[i, 2] = k
+    while i > 0:
+        p = (i - 1) >> 1
+        if _ilt(K, I, i, p):
+            _iswap(K, I, i, p)
+            i = p
+        else:
+            break
+
+
+@njit(inline="always")
+def _itake(K: np.ndarray, I: np.ndarray, n: int) -> None:  # noqa: E741
+    """Remove the top item of an item heap of ``n + 1`` items (read it first at index 0)."""
+    if n == 0:
+        return
+    for c in range(2):
+        K[0, c] = K[n, c]
+    for c in range(3):
+        I[0, c] = I[n, c]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and _ilt(K, I, left + 1, left):
+            m = left + 1
+        if _ilt(K, I, m, i):
+            _iswap(K, I, m, i)
+            i = m
+        else:
+            break
 
 
 # ---------------------------------------------------------------------------------- calendars
@@ -223,36 +332,51 @@ def _ae_add_business_hours(PF: np.ndarray, t: float, h: float) -> float:
 
 
 # ---------------------------------------------------------------------------------- layout
-# teams (int64 columns of TM)
+# teams (int64 columns of TM): calendar always open and its intervals CS/CE[T_CLO:T_CHI], reps
+# RP[T_RLO:T_RHI], least loaded rule, round-robin turn, reps mid-attempt, the linked queue (head,
+# tail) of a plain team; a policy team: its flag, pull, work order and queued items (T_NQ)
 T_OPEN, T_CLO, T_CHI, T_RLO, T_RHI, T_LL, T_NEXT, T_BUSY, T_QH, T_QT = range(10)
+T_POL, T_PULL, T_ORDER, T_NQ = 10, 11, 12, 13
+N_TM = 14
 # reps (int64 columns of RP; float64 columns of RF)
 R_TEAM, R_IDX, R_CAP, R_ACT, R_BUSY, R_TOKEN, R_LEAD, R_S, R_K = range(9)
 F_STRETCH, F_FROM, F_UNTIL, F_TIMER, F_START = range(5)
-# leads (int64 columns of LI)
-L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT = range(5)
+# leads (int64 columns of LI): ... and the episode whose first-touch deadline SF[:, M_DL] holds
+L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT, L_DLEP = range(6)
 # worked-lead slots (float64 columns of SF)
-M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL = range(9)
+M_MQL, M_FIRST, M_Q, M_WIN, M_UQ, M_UD, M_UWIN, M_CYCLE, M_DEAL, M_DL = range(10)
 # parameters (PF)
 P_END, P_EXPIRY, P_DQ, P_SHAPE, P_FLOOR, P_SPAN, P_RATE, P_HL, P_AECAP = range(9)
 # AE business hours per opportunity, AE calendar always open, its number of intervals
 P_AEWORK, P_AEOPEN, P_AEN = 9, 10, 11
+# the SLA terms ``deadline_first`` orders by: first touch from MQL (1) or assignment (0), its
+# business hours, attempts owed and the clock hours they are owed within
+P_FTMQL, P_FTH, P_ATTREQ, P_ATTH = 12, 13, 14, 15
 # PF[N_PF:] holds the AE calendar, P_AEN values per row: interval starts, ends, business hours
-# before each start and at each end (one array: run_loop takes at most 30 arguments, beyond
-# which CPython passes them as *args, which numba cannot inline)
-N_PF = 12
+# before each start and at each end (one array: a call with more than 30 arguments is passed
+# as *args by CPython, which numba cannot inline)
+N_PF = 16
 C_S, C_E, C_CS, C_CE = range(4)
 # AEs (int64 columns of AO): open opportunities, working an opportunity's selling hours
 A_OPEN, A_BUSY = range(2)
 # more scalar state slots
-S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the fullest task heap yet
-N_STATE = 11
+S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the most tasks a rep held yet
+# the longest team queue yet, a policy team exists (ready heaps grow), policy items' seq sign
+S_MAXNQ, S_HASPOL, S_PSIGN = 11, 12, 13
+N_STATE = 14
+# the policy arrays (one tuple argument ``PQ``): team queues QK, QI; reps' ready heaps YK, YI;
+# a pull team's armed offer time TF[:, 0]; team calendars' business hours before each interval
+# start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD)
+PQ_NAMES = ("QK", "QI", "YK", "YI", "TF", "CC", "CCE", "ORD")
+Q_QK, Q_QI, Q_YK, Q_YI, Q_TF, Q_CC, Q_CCE, Q_ORD = range(8)
 
 
 class Arrays:
     """Names of the arrays :func:`run_loop` takes, in order (documentation for the caller)."""
 
     NAMES = ("RT", "RL", "TM", "CS", "CE", "RP", "RF", "LI", "SF", "UC", "WK", "PF", "PW",
-             "CAD", "AO", "RD", "RU", "RW", "RO", "BT")  # fmt: skip
+             "CAD", "AO", "RD", "RU", "RW", "RO", "BT", "TD", "TI", "NT", "HT", "HI", "FR", "FI",
+             "R", "RV", "st", "PQ")  # fmt: skip
 
 
 @njit(inline="always")
@@ -267,6 +391,23 @@ def _team_close_of(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t:
     if TM[team, T_OPEN]:
         return math.inf
     return _close_of(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+
+
+@njit(inline="always")
+def _team_add_business_hours(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, CC: np.ndarray,
+                             CCE: np.ndarray, team: int, t: float, h: float) -> float:  # fmt: skip
+    """``BusinessCalendar.add_business_hours`` of a team calendar (the same expressions)."""
+    if h == 0 or TM[team, T_OPEN]:
+        return t + h
+    lo, hi = TM[team, T_CLO], TM[team, T_CHI]
+    i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
+    cum = 0.0 if i < lo else CC[i] + min(t, CE[i]) - CS[i]
+    target = cum + h
+    k = lo + np.searchsorted(CCE[lo:hi], target, side="left")
+    if k >= hi:
+        return math.inf
+    x = CS[k] + (target - CC[k])
+    return x if x > t else t
 
 
 @njit(inline="always")
@@ -291,31 +432,48 @@ def _grow1(a: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _widen(a: np.ndarray, room: int) -> np.ndarray:
+    """A 3-d array (owner, entry, column) with room for twice as many entries per owner."""
+    w = a.shape[1]
+    out = np.empty((a.shape[0], 2 * w + room, a.shape[2]), dtype=a.dtype)
+    out[:, :w] = a
+    return out
+
+
 @njit(inline="always")
-def _room(R, RV, HT, HI, TD, TI, st):  # fmt: skip
-    """The row, event and task arrays, grown (doubled) where the next event or routed lead
-    might not fit. Task heaps start narrow and widen with the fullest one, so their memory
-    follows the leads a rep holds, not its cap (an 'unlimited' cap is a million)."""
+def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
+    """The row, event, task and queue arrays, grown (doubled) where the next step might not
+    fit. Task heaps start narrow and widen with the rep holding the most tasks, so their memory
+    follows the leads a rep holds, not its cap (an 'unlimited' cap is a million); a policy
+    team's queue widens with the longest queue."""
     if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
         R = _grow2(R, st[S_NROWS])
         RV = _grow2(RV, st[S_NROWS])
     if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
         HT = _grow1(HT, st[S_NHEAP])
         HI = _grow2(HI, st[S_NHEAP])
+    QK, QI, YK, YI, TF, CC, CCE, ORD = PQ
     w = TD.shape[1]
     if w - st[S_MAXNT] < ROOM_TASKS:
         TD2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS))
-        TI2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS, 3), dtype=np.int64)
         TD2[:, :w] = TD
-        TI2[:, :w] = TI
-        TD, TI = TD2, TI2
-    return R, RV, HT, HI, TD, TI
+        TD = TD2
+        TI = _widen(TI, ROOM_TASKS)
+        if st[S_HASPOL]:  # the ready heaps as wide as the task heaps (both hold a rep's tasks)
+            YK = _widen(YK, ROOM_TASKS)
+            YI = _widen(YI, ROOM_TASKS)
+    if QK.shape[1] - st[S_MAXNQ] < ROOM_QUEUE:
+        QK = _widen(QK, ROOM_QUEUE)
+        QI = _widen(QI, ROOM_QUEUE)
+    return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD)
 
 
 # ---------------------------------------------------------------------------------- behaviour
 @njit(inline="always")
 def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
-    """``Team.pick_rep``: a rep with a free slot by the team's rule, or -1."""
+    """``Team.pick_rep`` (and ``PolicyTeam.pick_rep``): a rep with a free slot by the team's
+    rule, or -1."""
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
     n = hi - lo
     if n == 0:
@@ -336,27 +494,217 @@ def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
 
 
 @njit(inline="always")
-def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
-              st) -> None:  # fmt: skip
-    """``Rep.dispatch``."""
-    if NT[r] == 0:
-        return
+def _keys(order: int, due: float, lead: int, k: int, TM, CS, CE, LI, SF, PF, CC, CCE
+          ) -> tuple[float, float]:  # fmt: skip
+    """``PolicyTeam.item``'s order keys of attempt ``k`` of ``lead``, due at ``due`` (with
+    ``PolicyTeam.deadline``: a first attempt's deadline is fixed once per episode)."""
+    if order == DUE_FIRST:
+        return due, 0.0
+    if order == NEW_FIRST:
+        return (0.0 if k == 0 else 1.0), due
+    s = LI[lead, L_SLOT]
+    if k == 0:
+        ep = LI[lead, L_EP]
+        if LI[lead, L_DLEP] != ep:  # the clause starts at MQL, or at the first assignment
+            start = SF[s, M_MQL] if PF[P_FTMQL] != 0.0 else due
+            SF[s, M_DL] = _team_add_business_hours(TM, CS, CE, CC, CCE, LI[lead, L_TEAM], start,
+                                                   PF[P_FTH])  # fmt: skip
+            LI[lead, L_DLEP] = ep
+        return SF[s, M_DL], due
+    if k < PF[P_ATTREQ]:
+        return SF[s, M_MQL] + PF[P_ATTH], due
+    return math.inf, due
+
+
+@njit(inline="always")
+def _qpush(team: int, due: float, lead: int, TM, CS, CE, LI, SF, PF, st, PQ) -> None:
+    """``TeamQueue.append`` / the pull pool's push: the lead's first attempt, due at ``due``,
+    into the policy team's queue."""
+    QK, QI, CC, CCE = PQ[Q_QK], PQ[Q_QI], PQ[Q_CC], PQ[Q_CCE]
+    seq = _pseq(st)
+    k1, k2 = _keys(TM[team, T_ORDER], due, lead, 0, TM, CS, CE, LI, SF, PF, CC, CCE)
+    n = TM[team, T_NQ]
+    TM[team, T_NQ] = n + 1
+    if n + 1 > st[S_MAXNQ]:
+        st[S_MAXNQ] = n + 1
+    _iput(QK[team], QI[team], n, k1, k2, seq, lead, 0)
+
+
+@njit(inline="always")
+def _qtake(team: int, TM, PQ) -> int:
+    """The first lead of the policy team's queue, taken off it."""
+    QK, QI = PQ[Q_QK], PQ[Q_QI]
+    lead = QI[team, 0, 1]
+    TM[team, T_NQ] -= 1
+    _itake(QK[team], QI[team], TM[team, T_NQ])
+    return lead
+
+
+@njit(inline="always")
+def _ypush(r: int, k1: float, k2: float, seq: int, lead: int, k: int, NT, st, PQ) -> None:
+    """An attempt due now into rep ``r``'s ready heap."""
+    YK, YI = PQ[Q_YK], PQ[Q_YI]
+    i = NT[r, 1]
+    NT[r, 1] = i + 1
+    if NT[r, 0] + i + 1 > st[S_MAXNT]:
+        st[S_MAXNT] = NT[r, 0] + i + 1
+    _iput(YK[r], YI[r], i, k1, k2, seq, lead, k)
+
+
+@njit(inline="always")
+def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: int, TM, CS, CE,
+            LI, SF, PF, TD, TI, NT, st, PQ) -> None:  # fmt: skip
+    """``PolicyRep._queue`` of ``PolicyTeam.item(due, seq, lead, k)``: due now into the ready
+    heap, else (or with ``due_first``: one heap) the task heap by due time."""
+    order = TM[team, T_ORDER]
+    k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
+    if order != DUE_FIRST and due <= now:
+        _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
+    else:
+        _tpush_seq(TD, TI, NT, st, r, due, seq, lead, k)
+
+
+@njit(inline="always")
+def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R,
+            RV, st, PQ) -> None:  # fmt: skip
+    """``FunnelModel.assign`` (``t``: the assignment time; ``now``: the loop's clock) up to the
+    rep's dispatch, which the caller leaves to the end of the step."""
+    RP[r, R_ACT] += 1
     team = RP[r, R_TEAM]
-    due = TD[r, 0]
-    start = due if due > now else now
-    if not (RF[r, F_FROM] <= start < RF[r, F_UNTIL]):
-        start = _team_open_at(TM, CS, CE, team, start)
-        RF[r, F_FROM] = start
-        RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
-    if start > now:
-        if start < RF[r, F_TIMER]:
-            RP[r, R_TOKEN] += 1
-            RF[r, F_TIMER] = start
-            _push(HT, HI, st, now + (start - now), WAKE, r, RP[r, R_TOKEN])
-        return
-    lead = TI[r, 0, 1]
-    k = TI[r, 0, 2]
-    _tpop(TD, TI, NT, r)
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
+    if TM[team, T_POL]:  # PolicyRep.push
+        _pqueue(r, team, t, now, _pseq(st), lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
+    else:
+        _tpush(TD, TI, NT, st, r, t, lead, 0)
+
+
+@njit(inline="always")
+def _route(lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st,
+           PQ) -> tuple[int, int]:  # fmt: skip
+    """``FunnelModel.route`` / ``PolicyTeam.route_in``: log the handoff; a rep with a free slot,
+    or the team queue; under pull the team's shared queue. Returns (the rep to dispatch, the
+    pull team whose reps look at its queue), -1 for none."""
+    team = LI[lead, L_TEAM]
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
+    pol = TM[team, T_POL]
+    if pol and TM[team, T_PULL]:
+        _qpush(team, t, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+        return -1, team
+    r = _pick_rep(TM, RP, team)
+    if r < 0:
+        if pol:  # TeamQueue.append: in the team's order, due now
+            _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+        else:
+            LI[lead, L_QNEXT] = -1
+            if TM[team, T_QH] < 0:
+                TM[team, T_QH] = lead
+            else:
+                LI[TM[team, T_QT], L_QNEXT] = lead
+            TM[team, T_QT] = lead
+        return -1, -1
+    _assign(r, lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+    return (-1 if RP[r, R_BUSY] else r), -1
+
+
+@njit(inline="always")
+def _release(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ) -> None:
+    """``FunnelModel._release``: free the slot; the team queue's first lead takes it (the rep is
+    mid-attempt: no dispatch). A pull team's shared queue is not this queue."""
+    RP[r, R_ACT] -= 1
+    team = RP[r, R_TEAM]
+    lead = -1
+    if TM[team, T_POL]:
+        if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
+            lead = _qtake(team, TM, PQ)
+    else:
+        lead = TM[team, T_QH]
+        if lead >= 0:
+            TM[team, T_QH] = LI[lead, L_QNEXT]
+    if lead >= 0:
+        _assign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+
+
+@njit(inline="always")
+def _wake(r: int, start: float, now: float, RP, RF, HT, HI, st) -> None:
+    """A wake-up of rep ``r`` at ``start``, if earlier than the one already set."""
+    if start < RF[r, F_TIMER]:
+        RP[r, R_TOKEN] += 1
+        RF[r, F_TIMER] = start
+        _push(HT, HI, st, now + (start - now), WAKE, r, RP[r, R_TOKEN])
+
+
+@njit(inline="always")
+def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
+              st, PQ) -> None:  # fmt: skip
+    """``Rep.dispatch`` (a plain team) or ``PolicyRep.dispatch`` (a policy team)."""
+    QK, QI, YK, YI = PQ[Q_QK], PQ[Q_QI], PQ[Q_YK], PQ[Q_YI]
+    CC, CCE = PQ[Q_CC], PQ[Q_CCE]
+    team = RP[r, R_TEAM]
+    if not TM[team, T_POL]:
+        if NT[r, 0] == 0:
+            return
+        due = TD[r, 0]
+        start = due if due > now else now
+        if not (RF[r, F_FROM] <= start < RF[r, F_UNTIL]):
+            start = _team_open_at(TM, CS, CE, team, start)
+            RF[r, F_FROM] = start
+            RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+        if start > now:
+            _wake(r, start, now, RP, RF, HT, HI, st)
+            return
+        lead = TI[r, 0, 1]
+        k = TI[r, 0, 2]
+        _tpop(TD, TI, NT, r)
+    else:
+        order = TM[team, T_ORDER]
+        if order == DUE_FIRST:  # one heap: its top is the next attempt once due
+            top = NT[r, 0] > 0 and TD[r, 0] <= now
+        else:  # attempts now due move to the ready heap, in the team's order
+            while NT[r, 0] > 0 and TD[r, 0] <= now:
+                due = TD[r, 0]
+                seq, lead, k = TI[r, 0, 0], TI[r, 0, 1], TI[r, 0, 2]
+                _tpop(TD, TI, NT, r)
+                k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, CC, CCE)
+                _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
+            top = NT[r, 1] > 0
+        pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
+        if not top and not pool:
+            if NT[r, 0] > 0:
+                start = _team_open_at(TM, CS, CE, team, TD[r, 0])
+                if start > now:
+                    _wake(r, start, now, RP, RF, HT, HI, st)
+            return
+        if not (RF[r, F_FROM] <= now < RF[r, F_UNTIL]):
+            start = _team_open_at(TM, CS, CE, team, now)
+            RF[r, F_FROM] = start
+            RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+            if start > now:
+                _wake(r, start, now, RP, RF, HT, HI, st)
+                return
+        take = pool
+        if pool and top:  # the shared queue's first lead comes before the rep's own?
+            if order == DUE_FIRST:
+                take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], TD[r, 0], 0.0,
+                               TI[r, 0, 0])  # fmt: skip
+            else:
+                take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], YK[r, 0, 0],
+                               YK[r, 0, 1], YI[r, 0, 0])  # fmt: skip
+        if take:  # pull: the rep takes the lead and starts its first attempt at once
+            lead = _qtake(team, TM, PQ)
+            k = 0
+            RP[r, R_ACT] += 1
+            _row(R, RV, st, lead, LI[lead, L_EP], now, C_ASSIGNED, team, RP[r, R_IDX], -1,
+                 np.nan)  # fmt: skip
+        elif order == DUE_FIRST:
+            lead = TI[r, 0, 1]
+            k = TI[r, 0, 2]
+            _tpop(TD, TI, NT, r)
+        else:
+            lead = YI[r, 0, 1]
+            k = YI[r, 0, 2]
+            NT[r, 1] -= 1
+            _itake(YK[r], YI[r], NT[r, 1])
+    # start attempt k of the lead
     s = LI[lead, L_SLOT]
     work = WK[s, k] * RF[r, F_STRETCH]
     RP[r, R_BUSY] = 1
@@ -372,45 +720,31 @@ def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT
 
 
 @njit(inline="always")
-def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI,
-            NT, HT, HI, R, RV, st) -> None:  # fmt: skip
-    """``FunnelModel.assign`` (``t``: the assignment time; ``now``: the loop's clock)."""
-    RP[r, R_ACT] += 1
-    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
-    _tpush(TD, TI, NT, st, r, t, lead, 0)
-    if not RP[r, R_BUSY]:
-        _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-
-
-@njit(inline="always")
-def _route(lead: int, t: float, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI,
-           R, RV, st) -> None:  # fmt: skip
-    """``FunnelModel.route``: log the handoff; a rep with a free slot, or the team queue."""
-    team = LI[lead, L_TEAM]
-    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
-    r = _pick_rep(TM, RP, team)
-    if r < 0:
-        LI[lead, L_QNEXT] = -1
-        if TM[team, T_QH] < 0:
-            TM[team, T_QH] = lead
-        else:
-            LI[TM[team, T_QT], L_QNEXT] = lead
-        TM[team, T_QT] = lead
-    else:
-        _assign(r, lead, t, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-
-
-@njit(inline="always")
-def _release(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
-             st) -> None:  # fmt: skip
-    """``FunnelModel._release``: free the slot; the team queue's first lead takes it."""
-    RP[r, R_ACT] -= 1
-    team = RP[r, R_TEAM]
-    lead = TM[team, T_QH]
-    if lead >= 0:
-        TM[team, T_QH] = LI[lead, L_QNEXT]
-        _assign(r, lead, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
-                st)  # fmt: skip
+def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
+    """``PolicyTeam.offer`` up to its loop: the reps to let look at the pull team's queue, in
+    the rule's order, written to ``ORD``; their number (0: every rep is mid-attempt, or the
+    team is closed: one offer at its opening)."""
+    TF, ORD = PQ[Q_TF], PQ[Q_ORD]
+    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
+    n = hi - lo
+    if TM[team, T_BUSY] == n:
+        return 0
+    if not TM[team, T_OPEN]:
+        opens = _team_open_at(TM, CS, CE, team, now)
+        if opens > now:  # nobody works now: one wake-up at the opening
+            if opens < TF[team, 0]:
+                TF[team, 0] = opens
+                _push(HT, HI, st, now + (opens - now), OFFER, team, 0)
+            return 0
+    if TM[team, T_LL]:  # the least loaded first (a stable sort: equals by index)
+        order = np.argsort(RP[lo:hi, R_ACT], kind="mergesort")
+        for j in range(n):
+            ORD[j] = lo + order[j]
+    else:  # round robin from the team's turn
+        nx = TM[team, T_NEXT]
+        for j in range(n):
+            ORD[j] = lo + (nx + j) % n
+    return n
 
 
 @njit(inline="always")
@@ -533,42 +867,9 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
-def _done(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW,
-          RO, BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st) -> None:  # fmt: skip
-    """``Rep._on_done`` with ``FunnelModel.on_reached`` / ``on_exhausted``."""
-    lead, s, k = RP[r, R_LEAD], RP[r, R_S], RP[r, R_K]
-    start = RF[r, F_START]
-    A = WK.shape[1]
-    if UC[s, k] >= _curve(PF, PW, start - SF[s, M_MQL], k):
-        k += 1
-        if k < A:
-            _tpush(TD, TI, NT, st, r, SF[s, M_FIRST] + CAD[k], lead, k)
-        else:
-            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
-                     RV, st)  # fmt: skip
-            _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-    else:
-        ep = LI[lead, L_EP]
-        team, ri = RP[r, R_TEAM], RP[r, R_IDX]
-        _row(R, RV, st, lead, ep, now, C_CONTACT, team, ri, k, np.nan)
-        if SF[s, M_UQ] < SF[s, M_Q]:
-            _row(R, RV, st, lead, ep, now, C_SQL, team, ri, -1, np.nan)
-            _ae_submit(lead, now, LI, SF, PF, AO, HT, HI, R, RV, st)
-        elif SF[s, M_UD] < PF[P_DQ]:
-            _row(R, RV, st, lead, ep, now, C_DISQ, team, ri, -1, np.nan)
-            LI[lead, L_STATE] = DISQUALIFIED
-        else:
-            _recycle(lead, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR, FI, HT, HI, R,
-                     RV, st)  # fmt: skip
-        _release(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-    RP[r, R_BUSY] = 0
-    TM[RP[r, R_TEAM], T_BUSY] -= 1
-    _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-
-
-@njit(inline="always")
 def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
-    """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps)."""
+    """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps; a
+    pull team's armed offer is at its next opening, which this takes already)."""
     until = FR[0] if st[S_NRR] > 0 else math.inf
     for team in range(TM.shape[0]):
         if TM[team, T_OPEN]:
@@ -583,75 +884,151 @@ def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
 
 @njit(cache=True)
 def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT,
-             TD, TI, NT, HT, HI, FR, FI, R, RV, st, now, first):  # fmt: skip
-    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI, TD, TI) (the
-    row, event and task arrays may have grown). Status 0: done; -1: the recycle draws ``RD``,
-    ``RU``, ``RW``, ``RO`` ran out before the next event: call again with more (every other
-    argument as returned, ``first`` False) and the loop resumes where it stopped.
+             TD, TI, NT, HT, HI, FR, FI, R, RV, st, PQ, now, first):  # fmt: skip
+    """Run the event loop to the horizon; returns (status, now, R, RV, HT, HI, TD, TI, PQ)
+    (the row, event, task and queue arrays may have grown). Status 0: done; -1: the recycle
+    draws ``RD``, ``RU``, ``RW``, ``RO`` ran out before the next event: call again with more
+    (every other argument as returned, ``first`` False) and the loop resumes where it stopped.
 
     ``first``: call ``feed_routes`` at time 0 first (a fresh run). Int rows ``R``: (lead,
     episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
-    scalar state (see ``S_*``). :func:`new_state` makes the loop's own arrays."""
+    scalar state (see ``S_*``); ``PQ`` the policy arrays (see ``PQ_NAMES``). :func:`new_state`
+    makes the loop's own arrays."""
     a = 0
     b = 0
     end = PF[P_END]
     n_rec = RD.shape[0]
     n_route = RT.shape[0]
+    A = WK.shape[1]
+    feeding = first  # routing the leads due by now (``feed_routes``), one per step
     while True:
-        if first:  # ``feed_routes`` is called once directly at time 0
-            kind = FEED
-            first = False
+        R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
+        ORD = PQ[Q_ORD]
+        lead = -1  # a lead this step routes, at time t
+        t = now
+        n_ord = 0  # reps this step leaves to dispatch: ORD[:n_ord]
+        offer = -1  # a pull team whose free reps look at its queue after this step
+        if feeding:
+            i = st[S_NEXT_ROUTE]
+            if i < n_route and RT[i] <= now:
+                lead = RL[i]
+                t = RT[i]
+                st[S_NEXT_ROUTE] = i + 1
+            else:
+                feeding = False
+                if i < n_route:
+                    t = RT[i]
+                    quiet = _quiet_until(now, TM, CS, CE, FR, st)
+                    if t < quiet:  # route everything due before ``quiet`` in one go
+                        t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
+                    _push(HT, HI, st, now + (t - now), FEED, 0, 0)
+                continue
         else:
-            R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
             if st[S_REC] >= n_rec:
-                return -1, now, R, RV, HT, HI, TD, TI
+                return -1, now, R, RV, HT, HI, TD, TI, PQ
             now = HT[0]
             kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
             _pop(HT, HI, st)
-        if kind == FEED:
-            i = st[S_NEXT_ROUTE]
-            while i < n_route and RT[i] <= now:
-                R, RV, HT, HI, TD, TI = _room(R, RV, HT, HI, TD, TI, st)
-                _route(RL[i], RT[i], now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R,
-                       RV, st)  # fmt: skip
-                i += 1
-            st[S_NEXT_ROUTE] = i
-            if i < n_route:
-                t = RT[i]
-                quiet = _quiet_until(now, TM, CS, CE, FR, st)
-                if t < quiet:  # route everything due before ``quiet`` in one go
-                    t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
-                _push(HT, HI, st, now + (t - now), FEED, 0, 0)
-        elif kind == DONE:
-            _done(a, now, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO,
-                  BT, FR, FI, TD, TI, NT, HT, HI, R, RV, st)  # fmt: skip
-        elif kind == WAKE:
-            if b == RP[a, R_TOKEN]:
-                RF[a, F_TIMER] = math.inf
-                if not RP[a, R_BUSY]:
-                    _dispatch(a, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
-                              st)  # fmt: skip
-        elif kind == REROUTE:
-            _fpop(FR, FI, st)
-            _route(a, now, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
-        elif kind == AE_DONE:
-            _ae_done(a, now, LI, SF, PF, AO, HT, HI, R, RV, st)
-        else:
-            _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
-    return 0, now, R, RV, HT, HI, TD, TI
+            if kind == FEED:
+                feeding = True
+                continue
+            if kind == DONE:  # Rep._on_done with FunnelModel.on_reached / on_exhausted
+                r = a
+                lead_d, s, k = RP[r, R_LEAD], RP[r, R_S], RP[r, R_K]
+                team = RP[r, R_TEAM]
+                recycle = False
+                release = True
+                if UC[s, k] >= _curve(PF, PW, RF[r, F_START] - SF[s, M_MQL], k):
+                    k += 1
+                    if k < A:  # not reached: the next attempt of the cadence
+                        release = False
+                        due = SF[s, M_FIRST] + CAD[k]
+                        if TM[team, T_POL]:
+                            _pqueue(r, team, due, now, _pseq(st), lead_d, k, TM, CS, CE, LI, SF,
+                                    PF, TD, TI, NT, st, PQ)  # fmt: skip
+                        else:
+                            _tpush(TD, TI, NT, st, r, due, lead_d, k)
+                    else:
+                        recycle = True
+                else:
+                    ep = LI[lead_d, L_EP]
+                    ri = RP[r, R_IDX]
+                    _row(R, RV, st, lead_d, ep, now, C_CONTACT, team, ri, k, np.nan)
+                    if SF[s, M_UQ] < SF[s, M_Q]:
+                        _row(R, RV, st, lead_d, ep, now, C_SQL, team, ri, -1, np.nan)
+                        _ae_submit(lead_d, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+                    elif SF[s, M_UD] < PF[P_DQ]:
+                        _row(R, RV, st, lead_d, ep, now, C_DISQ, team, ri, -1, np.nan)
+                        LI[lead_d, L_STATE] = DISQUALIFIED
+                    else:
+                        recycle = True
+                if recycle:
+                    _recycle(lead_d, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR,
+                             FI, HT, HI, R, RV, st)  # fmt: skip
+                if release:
+                    _release(r, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+                RP[r, R_BUSY] = 0
+                TM[team, T_BUSY] -= 1
+                ORD[0] = r
+                n_ord = 1
+            elif kind == WAKE:
+                if b == RP[a, R_TOKEN]:
+                    RF[a, F_TIMER] = math.inf
+                    if not RP[a, R_BUSY]:
+                        ORD[0] = a
+                        n_ord = 1
+            elif kind == REROUTE:
+                _fpop(FR, FI, st)
+                lead = a
+                t = now
+            elif kind == OFFER:  # PolicyTeam._offer_timer
+                PQ[Q_TF][a, 0] = math.inf
+                offer = a
+            elif kind == AE_DONE:
+                _ae_done(a, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+            else:
+                _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+        if lead >= 0:
+            r, offer = _route(lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+            if r >= 0:
+                ORD[0] = r
+                n_ord = 1
+        if offer >= 0:
+            n_ord = _offer(offer, now, TM, CS, CE, RP, HT, HI, st, PQ)
+        for j in range(n_ord):
+            r = ORD[j]
+            if offer >= 0:  # PolicyTeam.offer: free reps under their cap, while leads wait
+                if TM[offer, T_NQ] == 0:
+                    break
+                if RP[r, R_BUSY] or RP[r, R_ACT] >= RP[r, R_CAP]:
+                    continue
+                R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
+            before = TM[RP[r, R_TEAM], T_NQ]
+            _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
+                      PQ)  # fmt: skip
+            if offer >= 0 and TM[offer, T_NQ] < before and not TM[offer, T_LL]:
+                TM[offer, T_NEXT] = (RP[r, R_IDX] + 1) % (TM[offer, T_RHI] - TM[offer, T_RLO])
+    return 0, now, R, RV, HT, HI, TD, TI, PQ
 
 
-def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int) -> tuple[np.ndarray, ...]:
+def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int = 1,
+              policy: bool = False) -> tuple[np.ndarray, ...]:  # fmt: skip
     """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
-    re-route times (FR, FI), the rows (R, RV) and the scalar state (st)."""
+    re-route times (FR, FI), the rows (R, RV), the policy teams' queues (QK, QI) and the reps'
+    ready heaps (YK, YI; one entry wide without a ``policy`` team) and the scalar state (st)."""
     cap = max(min(cap, 8), 1)  # the task heaps' first width (they widen as needed)
     st = np.zeros(N_STATE, dtype=np.int64)
     st[S_AQH] = st[S_AQT] = -1
     st[S_STEP] = 1
+    st[S_PSIGN] = 1
+    st[S_HASPOL] = policy
+    wy = cap if policy else 1
     return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
-            np.zeros(n_reps, dtype=np.int64), np.empty(64 + 4 * n_reps),
+            np.zeros((n_reps, 2), dtype=np.int64), np.empty(64 + 4 * n_reps),
             np.empty((64 + 4 * n_reps, 4), dtype=np.int64), np.empty(n_leads + 1),
             np.zeros((n_leads + 1, 1), dtype=np.int64),
-            np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)), st)
+            np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)),
+            np.empty((n_teams, 8, 2)), np.empty((n_teams, 8, 3), dtype=np.int64),
+            np.empty((n_reps, wy, 2)), np.empty((n_reps, wy, 3), dtype=np.int64), st)
