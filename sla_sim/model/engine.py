@@ -219,7 +219,8 @@ def run_fast(model: FunnelModel) -> None:
     rows_hint = 64 + n_slots * (A + 8)
     policy = bool(TM[:, K.T_POL].any())
     TD, TI, NT, HT, HI, FR, FI, R, RV, QK, QI, YK, YI, st = K.new_state(
-        n_reps, max(rep_cap, default=1), n, rows_hint, n_teams, policy)  # fmt: skip
+        n_reps, max(rep_cap, default=1), n, rows_hint, n_teams, policy,
+        max((t.reps for t in sc.teams), default=0))  # fmt: skip
     PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64))
     draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
     AO = np.zeros((sc.ae.count, 2), dtype=np.int64)
