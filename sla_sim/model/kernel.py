@@ -23,17 +23,25 @@ plans are not covered (:func:`sla_sim.model.engine.engine_for` runs those on Sim
 The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
 step leaves for reps to do (a freed rep, a routed lead, a pull team's offer) is done by one
 dispatch at the end of the step, in the order the SimPy callbacks do it; so routing and
-dispatching each have one call site (every helper is inlined: fewer sites, less to compile).
+dispatching each have one call site per path, plain and policy (fewer sites, less to
+compile).
 
 Growth: the log rows, the event heap and the heaps of tasks and queued leads are grown
 (doubled) by :func:`run_loop` itself between steps (each step needs at most a few rows and
-pushes; a pull team's offer grows them before each rep it lets look). If the pre-drawn recycle
+pushes: two rows and a push per rep of the largest team for a pull team's offer). If the
+pre-drawn recycle
 draws run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
 
-Every helper is inlined into :func:`run_loop` at numba's IR level (``inline="always"``: a call
-with twenty array arguments per event costs more than the event's work), so only
-:func:`run_loop` is compiled, once per machine (a minute or two of CPU time), and cached on
-disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads it at set-up.
+Every helper of the plain path is inlined into :func:`run_loop` at numba's IR level
+(``inline="always"``: a call with twenty array arguments per event costs more than the event's
+work; even inlined, each helper binds, and reference-counts, its array arguments anew, so the
+hot path calls few nested helpers, and no array is reassigned inside an inner loop: a growth
+check inside the offer loop made the plain loop a quarter slower). The entry points of a
+policy team's path (:func:`_proute`, :func:`_prelease`, :func:`_pqueue`, :func:`_pdispatch`,
+:func:`_offer`) are compiled as functions of their own, called only for a policy team, so the
+plain loop carries none of their code. Everything is compiled once per machine (about a minute
+of CPU time) and cached on disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads
+it at set-up.
 """
 
 from __future__ import annotations
@@ -199,8 +207,18 @@ def _tpush_seq(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r
 @njit(inline="always")
 def _tpush(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, st: np.ndarray, r: int, due: float,
            lead: int, k: int) -> None:  # fmt: skip
-    """Queue (due, next seq, lead, attempt) on rep ``r``'s task heap."""
-    _tpush_seq(TD, TI, NT, st, r, due, _seq(st), lead, k)
+    """Queue (due, next seq, lead, attempt) on rep ``r``'s task heap (:func:`_tpush_seq`
+    written out: the plain hot path binds no nested helper's arguments)."""
+    i = NT[r, 0]
+    NT[r, 0] = i + 1
+    if i + 1 + NT[r, 1] > st[S_MAXNT]:
+        st[S_MAXNT] = i + 1 + NT[r, 1]
+    TD[r, i] = due
+    TI[r, i, 0] = st[S_SEQ]
+    st[S_SEQ] += st[S_STEP]
+    TI[r, i, 1] = lead
+    TI[r, i, 2] = k
+    _sift_up(TD[r], TI[r], i)
 
 
 @njit(inline="always")
@@ -363,7 +381,11 @@ A_OPEN, A_BUSY = range(2)
 S_NEXT_ROUTE, S_AQH, S_AQT, S_MAXNT = 6, 7, 8, 10  # S_MAXNT: the most tasks a rep held yet
 # the longest team queue yet, a policy team exists (ready heaps grow), policy items' seq sign
 S_MAXNQ, S_HASPOL, S_PSIGN = 11, 12, 13
-N_STATE = 14
+S_QW = 14  # the width of the team queues QK, QI (read without touching the tuple PQ)
+# the rows and event pushes a step may need: ROOM_ROWS and ROOM_EVENTS, plus 2 rows and one
+# push per rep of the largest team (a pull team's offer lets each of its reps start an attempt)
+S_ROOMR, S_ROOME = 15, 16
+N_STATE = 17
 # the policy arrays (one tuple argument ``PQ``): team queues QK, QI; reps' ready heaps YK, YI;
 # a pull team's armed offer time TF[:, 0]; team calendars' business hours before each interval
 # start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD)
@@ -442,15 +464,23 @@ def _widen(a: np.ndarray, room: int) -> np.ndarray:
 
 
 @njit(inline="always")
+def _cramped(R, HT, TD, st) -> bool:  # fmt: skip
+    """Whether the next step might not fit in the row, event, task or queue arrays (scalars
+    only: the arrays are passed on, and reference-counted, only when one must grow)."""
+    return (R.shape[0] - st[S_NROWS] < st[S_ROOMR] or HT.shape[0] - st[S_NHEAP] < st[S_ROOME]
+            or TD.shape[1] - st[S_MAXNT] < ROOM_TASKS or st[S_QW] - st[S_MAXNQ] < ROOM_QUEUE)
+
+
+@njit(inline="always")
 def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
     """The row, event, task and queue arrays, grown (doubled) where the next step might not
-    fit. Task heaps start narrow and widen with the rep holding the most tasks, so their memory
-    follows the leads a rep holds, not its cap (an 'unlimited' cap is a million); a policy
-    team's queue widens with the longest queue."""
-    if R.shape[0] - st[S_NROWS] < ROOM_ROWS:
+    fit (call it when :func:`_cramped`). Task heaps start narrow and widen with the rep
+    holding the most tasks, so their memory follows the leads a rep holds, not its cap (an
+    'unlimited' cap is a million); a policy team's queue widens with the longest queue."""
+    while R.shape[0] - st[S_NROWS] < st[S_ROOMR]:
         R = _grow2(R, st[S_NROWS])
         RV = _grow2(RV, st[S_NROWS])
-    if HT.shape[0] - st[S_NHEAP] < ROOM_EVENTS:
+    while HT.shape[0] - st[S_NHEAP] < st[S_ROOME]:
         HT = _grow1(HT, st[S_NHEAP])
         HI = _grow2(HI, st[S_NHEAP])
     QK, QI, YK, YI, TF, CC, CCE, ORD = PQ
@@ -463,9 +493,10 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
         if st[S_HASPOL]:  # the ready heaps as wide as the task heaps (both hold a rep's tasks)
             YK = _widen(YK, ROOM_TASKS)
             YI = _widen(YI, ROOM_TASKS)
-    if QK.shape[1] - st[S_MAXNQ] < ROOM_QUEUE:
+    if st[S_QW] - st[S_MAXNQ] < ROOM_QUEUE:
         QK = _widen(QK, ROOM_QUEUE)
         QI = _widen(QI, ROOM_QUEUE)
+        st[S_QW] = QK.shape[1]
     return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD)
 
 
@@ -551,7 +582,7 @@ def _ypush(r: int, k1: float, k2: float, seq: int, lead: int, k: int, NT, st, PQ
     _iput(YK[r], YI[r], i, k1, k2, seq, lead, k)
 
 
-@njit(inline="always")
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
 def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: int, TM, CS, CE,
             LI, SF, PF, TD, TI, NT, st, PQ) -> None:  # fmt: skip
     """``PolicyRep._queue`` of ``PolicyTeam.item(due, seq, lead, k)``: due now into the ready
@@ -565,63 +596,82 @@ def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: i
 
 
 @njit(inline="always")
-def _assign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R,
-            RV, st, PQ) -> None:  # fmt: skip
-    """``FunnelModel.assign`` (``t``: the assignment time; ``now``: the loop's clock) up to the
+def _assign(r: int, lead: int, t: float, RP, LI, TD, TI, NT, R, RV, st) -> None:
+    """``FunnelModel.assign`` to a plain team's rep (``t``: the assignment time) up to the
     rep's dispatch, which the caller leaves to the end of the step."""
+    RP[r, R_ACT] += 1
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
+    _tpush(TD, TI, NT, st, r, t, lead, 0)
+
+
+@njit(inline="always")
+def _passign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT,
+             R, RV, st, PQ) -> None:  # fmt: skip
+    """:func:`_assign` to a policy team's rep (``PolicyRep.push``; ``now``: the loop's clock)."""
     RP[r, R_ACT] += 1
     team = RP[r, R_TEAM]
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
-    if TM[team, T_POL]:  # PolicyRep.push
-        _pqueue(r, team, t, now, _pseq(st), lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
-    else:
-        _tpush(TD, TI, NT, st, r, t, lead, 0)
+    _pqueue(r, team, t, now, _pseq(st), lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
 
 
 @njit(inline="always")
-def _route(lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st,
-           PQ) -> tuple[int, int]:  # fmt: skip
-    """``FunnelModel.route`` / ``PolicyTeam.route_in``: log the handoff; a rep with a free slot,
-    or the team queue; under pull the team's shared queue. Returns (the rep to dispatch, the
-    pull team whose reps look at its queue), -1 for none."""
-    team = LI[lead, L_TEAM]
+def _route(lead: int, team: int, t: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> int:
+    """``FunnelModel.route`` to a plain team: log the handoff; a rep with a free slot, or the
+    team queue. Returns the rep to dispatch (-1: none)."""
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
-    pol = TM[team, T_POL]
-    if pol and TM[team, T_PULL]:
-        _qpush(team, t, lead, TM, CS, CE, LI, SF, PF, st, PQ)
-        return -1, team
     r = _pick_rep(TM, RP, team)
     if r < 0:
-        if pol:  # TeamQueue.append: in the team's order, due now
-            _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+        LI[lead, L_QNEXT] = -1
+        if TM[team, T_QH] < 0:
+            TM[team, T_QH] = lead
         else:
-            LI[lead, L_QNEXT] = -1
-            if TM[team, T_QH] < 0:
-                TM[team, T_QH] = lead
-            else:
-                LI[TM[team, T_QT], L_QNEXT] = lead
-            TM[team, T_QT] = lead
-        return -1, -1
-    _assign(r, lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
-    return (-1 if RP[r, R_BUSY] else r), -1
+            LI[TM[team, T_QT], L_QNEXT] = lead
+        TM[team, T_QT] = lead
+        return -1
+    _assign(r, lead, t, RP, LI, TD, TI, NT, R, RV, st)
+    return -1 if RP[r, R_BUSY] else r
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT,
+            R, RV, st, PQ) -> int:  # fmt: skip
+    """``PolicyTeam.route_in``: log the handoff; under pull the team's shared queue (returns
+    -2: the team's reps look at it), else a rep with a free slot (returned, to dispatch; -1
+    if busy) or the team queue (-1)."""
+    _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
+    if TM[team, T_PULL]:
+        _qpush(team, t, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+        return -2
+    r = _pick_rep(TM, RP, team)
+    if r < 0:  # TeamQueue.append: in the team's order, due now
+        _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+        return -1
+    _passign(r, lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+    return -1 if RP[r, R_BUSY] else r
 
 
 @njit(inline="always")
-def _release(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ) -> None:
-    """``FunnelModel._release``: free the slot; the team queue's first lead takes it (the rep is
-    mid-attempt: no dispatch). A pull team's shared queue is not this queue."""
+def _release(r: int, now: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> None:
+    """``FunnelModel._release`` in a plain team: free the slot; the team queue's first lead
+    takes it (the rep is mid-attempt: no dispatch)."""
     RP[r, R_ACT] -= 1
     team = RP[r, R_TEAM]
-    lead = -1
-    if TM[team, T_POL]:
-        if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
-            lead = _qtake(team, TM, PQ)
-    else:
-        lead = TM[team, T_QH]
-        if lead >= 0:
-            TM[team, T_QH] = LI[lead, L_QNEXT]
+    lead = TM[team, T_QH]
     if lead >= 0:
-        _assign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+        TM[team, T_QH] = LI[lead, L_QNEXT]
+        _assign(r, lead, now, RP, LI, TD, TI, NT, R, RV, st)
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _prelease(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ
+              ) -> None:  # fmt: skip
+    """:func:`_release` in a policy team (its queue in the team's order; a pull team's shared
+    queue is not this queue: nothing to take)."""
+    RP[r, R_ACT] -= 1
+    team = RP[r, R_TEAM]
+    if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
+        lead = _qtake(team, TM, PQ)
+        _passign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
 
 
 @njit(inline="always")
@@ -634,77 +684,11 @@ def _wake(r: int, start: float, now: float, RP, RF, HT, HI, st) -> None:
 
 
 @njit(inline="always")
-def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
-              st, PQ) -> None:  # fmt: skip
-    """``Rep.dispatch`` (a plain team) or ``PolicyRep.dispatch`` (a policy team)."""
-    QK, QI, YK, YI = PQ[Q_QK], PQ[Q_QI], PQ[Q_YK], PQ[Q_YI]
-    CC, CCE = PQ[Q_CC], PQ[Q_CCE]
+def _start(r: int, lead: int, k: int, now: float, TM, RP, RF, LI, SF, WK, HT, HI, R, RV, st
+           ) -> None:  # fmt: skip
+    """Rep ``r`` starts attempt ``k`` of ``lead`` now (the end of ``PolicyRep.dispatch``;
+    :func:`_dispatch` has it written out)."""
     team = RP[r, R_TEAM]
-    if not TM[team, T_POL]:
-        if NT[r, 0] == 0:
-            return
-        due = TD[r, 0]
-        start = due if due > now else now
-        if not (RF[r, F_FROM] <= start < RF[r, F_UNTIL]):
-            start = _team_open_at(TM, CS, CE, team, start)
-            RF[r, F_FROM] = start
-            RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
-        if start > now:
-            _wake(r, start, now, RP, RF, HT, HI, st)
-            return
-        lead = TI[r, 0, 1]
-        k = TI[r, 0, 2]
-        _tpop(TD, TI, NT, r)
-    else:
-        order = TM[team, T_ORDER]
-        if order == DUE_FIRST:  # one heap: its top is the next attempt once due
-            top = NT[r, 0] > 0 and TD[r, 0] <= now
-        else:  # attempts now due move to the ready heap, in the team's order
-            while NT[r, 0] > 0 and TD[r, 0] <= now:
-                due = TD[r, 0]
-                seq, lead, k = TI[r, 0, 0], TI[r, 0, 1], TI[r, 0, 2]
-                _tpop(TD, TI, NT, r)
-                k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, CC, CCE)
-                _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
-            top = NT[r, 1] > 0
-        pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
-        if not top and not pool:
-            if NT[r, 0] > 0:
-                start = _team_open_at(TM, CS, CE, team, TD[r, 0])
-                if start > now:
-                    _wake(r, start, now, RP, RF, HT, HI, st)
-            return
-        if not (RF[r, F_FROM] <= now < RF[r, F_UNTIL]):
-            start = _team_open_at(TM, CS, CE, team, now)
-            RF[r, F_FROM] = start
-            RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
-            if start > now:
-                _wake(r, start, now, RP, RF, HT, HI, st)
-                return
-        take = pool
-        if pool and top:  # the shared queue's first lead comes before the rep's own?
-            if order == DUE_FIRST:
-                take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], TD[r, 0], 0.0,
-                               TI[r, 0, 0])  # fmt: skip
-            else:
-                take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], YK[r, 0, 0],
-                               YK[r, 0, 1], YI[r, 0, 0])  # fmt: skip
-        if take:  # pull: the rep takes the lead and starts its first attempt at once
-            lead = _qtake(team, TM, PQ)
-            k = 0
-            RP[r, R_ACT] += 1
-            _row(R, RV, st, lead, LI[lead, L_EP], now, C_ASSIGNED, team, RP[r, R_IDX], -1,
-                 np.nan)  # fmt: skip
-        elif order == DUE_FIRST:
-            lead = TI[r, 0, 1]
-            k = TI[r, 0, 2]
-            _tpop(TD, TI, NT, r)
-        else:
-            lead = YI[r, 0, 1]
-            k = YI[r, 0, 2]
-            NT[r, 1] -= 1
-            _itake(YK[r], YI[r], NT[r, 1])
-    # start attempt k of the lead
     s = LI[lead, L_SLOT]
     work = WK[s, k] * RF[r, F_STRETCH]
     RP[r, R_BUSY] = 1
@@ -720,6 +704,99 @@ def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT
 
 
 @njit(inline="always")
+def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV,
+              st) -> None:  # fmt: skip
+    """``Rep.dispatch`` (a plain team's rep; :func:`_wake` and :func:`_start` written out:
+    each inlined helper binds its array arguments anew, which costs on this hot path)."""
+    if NT[r, 0] == 0:
+        return
+    team = RP[r, R_TEAM]
+    due = TD[r, 0]
+    start = due if due > now else now
+    if not (RF[r, F_FROM] <= start < RF[r, F_UNTIL]):
+        start = _team_open_at(TM, CS, CE, team, start)
+        RF[r, F_FROM] = start
+        RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+    if start > now:
+        if start < RF[r, F_TIMER]:
+            RP[r, R_TOKEN] += 1
+            RF[r, F_TIMER] = start
+            _push(HT, HI, st, now + (start - now), WAKE, r, RP[r, R_TOKEN])
+        return
+    lead = TI[r, 0, 1]
+    k = TI[r, 0, 2]
+    _tpop(TD, TI, NT, r)
+    s = LI[lead, L_SLOT]
+    work = WK[s, k] * RF[r, F_STRETCH]
+    RP[r, R_BUSY] = 1
+    TM[team, T_BUSY] += 1
+    RP[r, R_LEAD] = lead
+    RP[r, R_S] = s
+    RP[r, R_K] = k
+    RF[r, F_START] = now
+    if k == 0:
+        SF[s, M_FIRST] = now
+    _row(R, RV, st, lead, LI[lead, L_EP], now, C_ATTEMPT, team, RP[r, R_IDX], k, work)
+    _push(HT, HI, st, now + work, DONE, r, 0)
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+               RV, st, PQ) -> None:  # fmt: skip
+    """``PolicyRep.dispatch`` (a policy team's rep)."""
+    QK, QI, YK, YI = PQ[Q_QK], PQ[Q_QI], PQ[Q_YK], PQ[Q_YI]
+    team = RP[r, R_TEAM]
+    order = TM[team, T_ORDER]
+    if order == DUE_FIRST:  # one heap: its top is the next attempt once due
+        top = NT[r, 0] > 0 and TD[r, 0] <= now
+    else:  # attempts now due move to the ready heap, in the team's order
+        while NT[r, 0] > 0 and TD[r, 0] <= now:
+            due = TD[r, 0]
+            seq, lead, k = TI[r, 0, 0], TI[r, 0, 1], TI[r, 0, 2]
+            _tpop(TD, TI, NT, r)
+            k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
+            _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
+        top = NT[r, 1] > 0
+    pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
+    if not top and not pool:
+        if NT[r, 0] > 0:
+            start = _team_open_at(TM, CS, CE, team, TD[r, 0])
+            if start > now:
+                _wake(r, start, now, RP, RF, HT, HI, st)
+        return
+    if not (RF[r, F_FROM] <= now < RF[r, F_UNTIL]):
+        start = _team_open_at(TM, CS, CE, team, now)
+        RF[r, F_FROM] = start
+        RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+        if start > now:
+            _wake(r, start, now, RP, RF, HT, HI, st)
+            return
+    take = pool
+    if pool and top:  # the shared queue's first lead comes before the rep's own?
+        if order == DUE_FIRST:
+            take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], TD[r, 0], 0.0,
+                           TI[r, 0, 0])  # fmt: skip
+        else:
+            take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], YK[r, 0, 0],
+                           YK[r, 0, 1], YI[r, 0, 0])  # fmt: skip
+    if take:  # pull: the rep takes the lead and starts its first attempt at once
+        lead = _qtake(team, TM, PQ)
+        k = 0
+        RP[r, R_ACT] += 1
+        _row(R, RV, st, lead, LI[lead, L_EP], now, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
+    elif order == DUE_FIRST:
+        lead = TI[r, 0, 1]
+        k = TI[r, 0, 2]
+        _tpop(TD, TI, NT, r)
+    else:
+        lead = YI[r, 0, 1]
+        k = YI[r, 0, 2]
+        NT[r, 1] -= 1
+        _itake(YK[r], YI[r], NT[r, 1])
+    _start(r, lead, k, now, TM, RP, RF, LI, SF, WK, HT, HI, R, RV, st)
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
 def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
     """``PolicyTeam.offer`` up to its loop: the reps to let look at the pull team's queue, in
     the rule's order, written to ``ORD``; their number (0: every rep is mid-attempt, or the
@@ -901,9 +978,10 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
     n_route = RT.shape[0]
     A = WK.shape[1]
     feeding = first  # routing the leads due by now (``feed_routes``), one per step
+    ORD = PQ[Q_ORD]  # never regrown
     while True:
-        R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
-        ORD = PQ[Q_ORD]
+        if _cramped(R, HT, TD, st):
+            R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
         lead = -1  # a lead this step routes, at time t
         t = now
         n_ord = 0  # reps this step leaves to dispatch: ORD[:n_ord]
@@ -967,8 +1045,10 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                 if recycle:
                     _recycle(lead_d, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR,
                              FI, HT, HI, R, RV, st)  # fmt: skip
-                if release:
-                    _release(r, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+                if release and TM[team, T_POL]:
+                    _prelease(r, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+                elif release:
+                    _release(r, now, TM, RP, LI, TD, TI, NT, R, RV, st)
                 RP[r, R_BUSY] = 0
                 TM[team, T_BUSY] -= 1
                 ORD[0] = r
@@ -991,7 +1071,14 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             else:
                 _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
         if lead >= 0:
-            r, offer = _route(lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+            team = LI[lead, L_TEAM]
+            if TM[team, T_POL]:
+                r = _proute(lead, team, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st,
+                            PQ)  # fmt: skip
+                if r == -2:
+                    offer = team
+            else:
+                r = _route(lead, team, t, TM, RP, LI, TD, TI, NT, R, RV, st)
             if r >= 0:
                 ORD[0] = r
                 n_ord = 1
@@ -1004,26 +1091,32 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                     break
                 if RP[r, R_BUSY] or RP[r, R_ACT] >= RP[r, R_CAP]:
                     continue
-                R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
-            before = TM[RP[r, R_TEAM], T_NQ]
-            _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
-                      PQ)  # fmt: skip
+            team = RP[r, R_TEAM]
+            if not TM[team, T_POL]:
+                _dispatch(r, now, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT, HI, R, RV, st)
+                continue
+            before = TM[team, T_NQ]
+            _pdispatch(r, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
+                       PQ)  # fmt: skip
             if offer >= 0 and TM[offer, T_NQ] < before and not TM[offer, T_LL]:
                 TM[offer, T_NEXT] = (RP[r, R_IDX] + 1) % (TM[offer, T_RHI] - TM[offer, T_RLO])
     return 0, now, R, RV, HT, HI, TD, TI, PQ
 
 
 def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int = 1,
-              policy: bool = False) -> tuple[np.ndarray, ...]:  # fmt: skip
+              policy: bool = False, team_reps: int = 0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """The loop's own arrays: rep task heaps (TD, TI, NT), the event heap (HT, HI), the heap of
     re-route times (FR, FI), the rows (R, RV), the policy teams' queues (QK, QI) and the reps'
-    ready heaps (YK, YI; one entry wide without a ``policy`` team) and the scalar state (st)."""
+    ready heaps (YK, YI; one entry wide without a ``policy`` team) and the scalar state (st);
+    ``team_reps``: the reps of the largest team (the room one step may need)."""
     cap = max(min(cap, 8), 1)  # the task heaps' first width (they widen as needed)
     st = np.zeros(N_STATE, dtype=np.int64)
     st[S_AQH] = st[S_AQT] = -1
     st[S_STEP] = 1
     st[S_PSIGN] = 1
     st[S_HASPOL] = policy
+    st[S_QW] = 8  # the team queues' first width
+    st[S_ROOMR], st[S_ROOME] = ROOM_ROWS + 2 * team_reps, ROOM_EVENTS + team_reps
     wy = cap if policy else 1
     return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
             np.zeros((n_reps, 2), dtype=np.int64), np.empty(64 + 4 * n_reps),

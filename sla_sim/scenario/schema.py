@@ -522,9 +522,10 @@ class Scenario(Spec):
     )
     engine: Literal["fast", "simpy"] = Field(
         default="fast",
-        description="Event-loop engine: 'fast' (compiled; falls back to SimPy, saying so, for "
-        "team policies and staffing plans) or 'simpy' (the reference model). Both write the "
-        "same event log, row for row.",
+        description="Event-loop engine: 'fast' (compiled; runs every work order and assignment;"
+        " falls back to SimPy, naming what it does not cover, for priority classes,"
+        " reassignment, overflow and staffing plans) or 'simpy' (the reference model). Both"
+        " write the same event log, row for row.",
     )
 
     @model_validator(mode="after")
