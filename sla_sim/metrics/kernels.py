@@ -156,6 +156,55 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              cum_starts: np.ndarray, cum_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:meth:`sla_sim.calendar.BusinessCalendar.add_business_hours_many` of a calendar with
+    working intervals [``starts``, ``ends``) (business hours before each start ``cum_starts``,
+    at each end ``cum_ends``), for ``h >= 0``: the same expressions per time, in one pass (the
+    first time ``s >= t`` with ``h`` business hours from ``t`` to ``s``; inf past the last
+    interval; ``t`` itself for ``h == 0``)."""
+    n = len(starts)
+    out = np.empty(len(t))
+    for q in range(len(t)):
+        x, hq = t[q], h[q]
+        if _isnan(x):
+            cum = np.nan
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # the number of intervals starting at or before x
+                mid = (lo + hi) >> 1
+                if starts[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == 0:
+                cum = 0.0
+            else:
+                e = ends[lo - 1]
+                cum = (cum_starts[lo - 1] + (x if x < e else e)) - starts[lo - 1]
+        target = cum + hq
+        if _isnan(target):
+            k = n  # NaN sorts last (np.searchsorted)
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
+                mid = (lo + hi) >> 1
+                if cum_ends[mid] < target:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+        if hq == 0:
+            out[q] = x
+        elif k >= n:
+            out[q] = np.inf
+        else:
+            y = starts[k] + (target - cum_starts[k])
+            out[q] = np.nan if _isnan(x) or _isnan(y) else (x if x >= y else y)  # np.maximum
+    return out
+
+
+@njit(cache=True, nogil=True)
 def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, n_codes: int
                     ) -> np.ndarray:  # fmt: skip
     """:func:`bin_counts` of the times of each code at once: row ``k`` counts the ``t`` whose
@@ -489,6 +538,7 @@ def warm_up() -> None:
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
     code_bin_counts(i16, np.zeros(2), np.zeros(2), 2)
+    add_hours(np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2), np.ones(2))
     f = np.zeros(2)
     times, level = merge_level(f, f)
     level_mean_max(times, level, 0.0, 1.0)
