@@ -205,15 +205,17 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, n_codes: int
+def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, wanted: np.ndarray
                     ) -> np.ndarray:  # fmt: skip
     """:func:`bin_counts` of the times of each code at once: row ``k`` counts the ``t`` whose
-    ``code`` is ``k`` (codes outside ``[0, n_codes)`` are not counted)."""
+    ``code`` is ``k``, for the codes ``k`` with ``wanted[k]`` (the others, and codes outside
+    ``[0, len(wanted))``, are not counted: their row stays 0)."""
     m = len(edges)
+    n_codes = len(wanted)
     out = np.zeros((n_codes, m + 1), dtype=np.int64)
     for i in range(len(t)):
         k = code[i]
-        if k < 0 or k >= n_codes:
+        if k < 0 or k >= n_codes or not wanted[k]:
             continue
         x = t[i]
         if _isnan(x):
@@ -537,7 +539,7 @@ def warm_up() -> None:
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
-    code_bin_counts(i16, np.zeros(2), np.zeros(2), 2)
+    code_bin_counts(i16, np.zeros(2), np.zeros(2), np.ones(2, dtype=np.bool_))
     add_hours(np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2), np.ones(2))
     f = np.zeros(2)
     times, level = merge_level(f, f)
