@@ -36,7 +36,7 @@ ensure_venv() {
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi
-  # The fast engine's compiled loop and the metrics' compiled passes (numba) are built once
+  # The fast engine's compiled loop, the passes around it and the metrics' (numba) are built once
   # per version of their source and cached on disk beside it, so no replication, worker or
   # planner page pays the compile (after a pull that changed them, too)
   local compiled="$VENV/.compiled-$(cat sla_sim/model/kernel.py sla_sim/model/passes.py \

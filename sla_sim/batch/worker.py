@@ -75,8 +75,9 @@ def run_one(scenario: Any, seed: int, replication: int, keep_log: bool = False,
 
 def warm_up() -> None:
     """Set up this process for replications: load (or, the first time on a machine, compile
-    and cache) all compiled code a replication runs — the fast engine's event loop
-    (:func:`sla_sim.model.funnel.warm_up`) and the metrics' compiled passes
+    and cache) all compiled code a replication runs — the fast engine's event loop and the
+    compiled passes around it (:func:`sla_sim.model.funnel.warm_up`,
+    :mod:`sla_sim.model.passes`) and the metrics' compiled passes
     (:func:`sla_sim.metrics.kernels.warm_up`) — and keep freed memory for the next replication
     (:func:`keep_freed_memory`). Called at set-up (pools before they fork, planner and Dask
     workers) so that no replication pays it; later calls return at once."""

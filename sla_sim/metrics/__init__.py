@@ -105,7 +105,9 @@ def _coded_period_counts(win: Window, code: np.ndarray, t: np.ndarray,
         return _period_counts(win, {name: t[code == k] for name, k in names.items()})
     from sla_sim.metrics.kernels import code_bin_counts  # numba: loaded on first use
 
-    counts = code_bin_counts(code, t, e, max(names.values(), default=-1) + 1)[:, 1:len(e)]
+    wanted = np.zeros(max(names.values(), default=-1) + 1, dtype=np.bool_)
+    wanted[list(names.values())] = True
+    counts = code_bin_counts(code, t, e, wanted)[:, 1:len(e)]
     out = [{name: int(counts[k, i]) for name, k in names.items()} for i in range(len(e) - 1)]
     return [*out, {name: int(counts[k].sum()) for name, k in names.items()}]
 

@@ -27,6 +27,19 @@ def business_hours_between(cal: BusinessCalendar, t0: np.ndarray, t1: np.ndarray
     return cum_hours_many(cal, t1) - cum_hours_many(cal, t0)
 
 
+def add_business_hours(cal: BusinessCalendar, t: np.ndarray, h: np.ndarray | float
+                       ) -> np.ndarray:  # fmt: skip
+    """``cal.add_business_hours_many(t, h)``, the same numbers in one compiled pass for a
+    calendar with working intervals (the calendar's own method raises for a negative ``h``)."""
+    ta, ha = np.broadcast_arrays(np.asarray(t, np.float64), np.asarray(h, np.float64))
+    if cal.always_open or ta.ndim != 1 or not np.all(ha >= 0):
+        return cal.add_business_hours_many(t, h)
+    from sla_sim.metrics.kernels import add_hours  # numba: loaded on first use
+
+    return add_hours(np.ascontiguousarray(ta), np.ascontiguousarray(ha), cal.starts, cal.ends,
+                     cal.cum_starts, cal._cum_ends)  # fmt: skip
+
+
 class Level:
     """A count that rises by one at each ``up_t`` and falls by one at each ``down_t`` (e.g.
     leads waiting: routed up, assigned down), sorted once to be measured over many windows."""
@@ -196,7 +209,7 @@ class AESelling:
         self.calendar, self.count, self.timed = calendar, count, work_bh > 0
         self.back = back
         self.start = open_t
-        self.end = calendar.add_business_hours_many(open_t, np.full(len(open_t), work_bh))
+        self.end = add_business_hours(calendar, open_t, np.full(len(open_t), work_bh))
 
     def utilization(self, t0: float, t1: float, slots: float) -> float:
         """AE business hours spent on selling work in [t0, t1) / the AEs' business hours then;

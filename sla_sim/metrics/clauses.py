@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sla_sim.calendar import BusinessCalendar
+from sla_sim.metrics.capacity import add_business_hours
 from sla_sim.metrics.episodes import Episodes
 from sla_sim.scenario.schema import SLASpec
 
@@ -54,8 +55,8 @@ def evaluate(ep: Episodes, sla: SLASpec, calendars: list[BusinessCalendar],
     for ti, cal in enumerate(calendars):
         m = (ep.team == ti) & ~np.isnan(ft_start)
         if m.any():
-            deadline[m] = cal.add_business_hours_many(
-                ft_start[m], np.full(int(m.sum()), sla.first_touch_within_business_hours)
+            deadline[m] = add_business_hours(
+                cal, ft_start[m], np.full(int(m.sum()), sla.first_touch_within_business_hours)
             )
     out["first_touch"] = ClauseOutcome(
         judge(ft_start, deadline, ep.first_attempt, observed_until), ft_start

@@ -31,36 +31,49 @@ def _isfinite(x: float) -> bool:
     return x - x == 0.0
 
 
-@njit(inline="always")
-def _find(lead: int, ep: int, keys: np.ndarray, table: np.ndarray, lead0: int, ep0: int,
-          n_lead: int, width: int) -> int:  # fmt: skip
-    """Position of the first occurrence of (lead, ep) in the sorted ``keys``, -1 if absent:
-    from the dense ``table`` when it has one, by binary search otherwise."""
-    if len(table):
-        li, ei = lead - lead0, ep - ep0
-        if li < 0 or li >= n_lead or ei < 0 or ei >= width:
-            return -1
-        return table[li * width + ei]
-    key = lead * 65536 + ep
-    lo, hi = 0, len(keys)
-    while lo < hi:  # the leftmost position with keys[pos] >= key (np.searchsorted, side left)
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo if lo < len(keys) and keys[lo] == key else -1
+@njit(cache=True, nogil=True)
+def _positions(rows: np.ndarray, lead: np.ndarray, episode: np.ndarray, keys: np.ndarray,
+               table: np.ndarray, lead0: int, ep0: int, n_lead: int, width: int
+               ) -> np.ndarray:  # fmt: skip
+    """For each of ``rows``, the position of the first occurrence of its (lead, episode) in
+    the sorted ``keys``, -1 if absent: from the dense ``table`` when it has one, by binary
+    search otherwise.
+
+    One call per array of rows, its look-ups written out in the loop: an array handed to a
+    helper (inlined or not) costs numba a reference count, an atomic operation, each call,
+    which in a loop over rows took most of its time."""
+    out = np.empty(len(rows), dtype=np.intp)
+    nk = len(keys)
+    dense = len(table) > 0
+    for a in range(len(rows)):
+        i = rows[a]
+        if dense:
+            li, ei = lead[i] - lead0, episode[i] - ep0
+            if li < 0 or li >= n_lead or ei < 0 or ei >= width:
+                out[a] = -1
+            else:
+                out[a] = table[li * width + ei]
+            continue
+        key = lead[i] * 65536 + episode[i]
+        lo, hi = 0, nk
+        while lo < hi:  # the leftmost position with keys[pos] >= key (np.searchsorted, left)
+            mid = (lo + hi) >> 1
+            if keys[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[a] = lo if lo < nk and keys[lo] == key else -1
+    return out
 
 
 @njit(inline="always")
-def _earlier(out: np.ndarray, j: int, p: int, t: float) -> None:
-    """``out[j, p] = min(out[j, p], t)`` as ``np.minimum`` takes it (a NaN on either side
-    wins)."""
-    cur = out[j, p]
+def _earlier(cur: float, t: float) -> float:
+    """``min(cur, t)`` as ``np.minimum`` takes it (a NaN on either side wins). Scalars only:
+    an array handed to an inlined helper in a loop can cost a reference count (an atomic
+    operation) per call where numba's pruning misses it."""
     if _isnan(cur) or _isnan(t):
-        out[j, p] = np.nan
-    elif t < cur:
-        out[j, p] = t
+        return np.nan
+    return t if t < cur else cur
 
 
 @njit(cache=True, nogil=True)
@@ -72,7 +85,7 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                              np.ndarray]:  # fmt: skip
     """The rows of each event (their positions in the log) joined on their episode (``keys``:
-    the episodes' sorted keys, found by :func:`_find`).
+    the episodes' sorted keys, found by :func:`_positions`).
 
     Returns ``times`` (6, n): the earliest time per episode of its routed, assigned, contact
     and disposition (sql, disqualified, recycled) rows, of its attempt rows number 0 and number
@@ -87,12 +100,13 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
     groups = (routed, assigned, contact, sql, disq, recycled)
     for g in range(6):
         rows = groups[g]
+        pos = _positions(rows, lead, episode, keys, table, lead0, ep0, n_lead, width)
         j = min(g, 3)
-        for i in rows:
-            p = _find(lead[i], episode[i], keys, table, lead0, ep0, n_lead, width)
+        for a in range(len(rows)):
+            i, p = rows[a], pos[a]
             if p < 0:
                 continue
-            _earlier(times, j, p, time[i])
+            times[j, p] = _earlier(times[j, p], time[i])
             if j == 3 and i > last[p]:
                 last[p] = i
     disp_code = np.full(n, -1, dtype=np.int64)
@@ -100,19 +114,18 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
         if last[p] >= 0:
             disp_code[p] = event[last[p]]
     n_att = np.zeros(n, dtype=np.int64)
-    att_pos = np.empty(len(attempts), dtype=np.intp)
+    att_pos = _positions(attempts, lead, episode, keys, table, lead0, ep0, n_lead, width)
     att_num = np.empty(len(attempts), dtype=attempt.dtype)
     att_t = np.empty(len(attempts))
     for a in range(len(attempts)):
-        i = attempts[a]
-        p = _find(lead[i], episode[i], keys, table, lead0, ep0, n_lead, width)
-        att_pos[a], att_num[a], att_t[a] = p, attempt[i], time[i]
+        i, p = attempts[a], att_pos[a]
+        att_num[a], att_t[a] = attempt[i], time[i]
         if p >= 0:
             n_att[p] += 1
             if attempt[i] == 0:
-                _earlier(times, 4, p, time[i])
+                times[4, p] = _earlier(times[4, p], time[i])
             if attempt[i] == kth:
-                _earlier(times, 5, p, time[i])
+                times[5, p] = _earlier(times[5, p], time[i])
     for j in range(6):
         for p in range(n):
             if not _isfinite(times[j, p]):
@@ -143,15 +156,66 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, n_codes: int
+def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              cum_starts: np.ndarray, cum_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:meth:`sla_sim.calendar.BusinessCalendar.add_business_hours_many` of a calendar with
+    working intervals [``starts``, ``ends``) (business hours before each start ``cum_starts``,
+    at each end ``cum_ends``), for ``h >= 0``: the same expressions per time, in one pass (the
+    first time ``s >= t`` with ``h`` business hours from ``t`` to ``s``; inf past the last
+    interval; ``t`` itself for ``h == 0``)."""
+    n = len(starts)
+    out = np.empty(len(t))
+    for q in range(len(t)):
+        x, hq = t[q], h[q]
+        if _isnan(x):
+            cum = np.nan
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # the number of intervals starting at or before x
+                mid = (lo + hi) >> 1
+                if starts[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == 0:
+                cum = 0.0
+            else:
+                e = ends[lo - 1]
+                cum = (cum_starts[lo - 1] + (x if x < e else e)) - starts[lo - 1]
+        target = cum + hq
+        if _isnan(target):
+            k = n  # NaN sorts last (np.searchsorted)
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
+                mid = (lo + hi) >> 1
+                if cum_ends[mid] < target:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+        if hq == 0:
+            out[q] = x
+        elif k >= n:
+            out[q] = np.inf
+        else:
+            y = starts[k] + (target - cum_starts[k])
+            out[q] = np.nan if _isnan(x) or _isnan(y) else (x if x >= y else y)  # np.maximum
+    return out
+
+
+@njit(cache=True, nogil=True)
+def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, wanted: np.ndarray
                     ) -> np.ndarray:  # fmt: skip
     """:func:`bin_counts` of the times of each code at once: row ``k`` counts the ``t`` whose
-    ``code`` is ``k`` (codes outside ``[0, n_codes)`` are not counted)."""
+    ``code`` is ``k``, for the codes ``k`` with ``wanted[k]`` (the others, and codes outside
+    ``[0, len(wanted))``, are not counted: their row stays 0)."""
     m = len(edges)
+    n_codes = len(wanted)
     out = np.zeros((n_codes, m + 1), dtype=np.int64)
     for i in range(len(t)):
         k = code[i]
-        if k < 0 or k >= n_codes:
+        if k < 0 or k >= n_codes or not wanted[k]:
             continue
         x = t[i]
         if _isnan(x):
@@ -370,12 +434,12 @@ def clipped_hours(start: np.ndarray, end: np.ndarray, cum0: np.ndarray, cum1: np
 
 
 @njit(inline="always")
-def _after(key: np.ndarray, t: np.ndarray, u: int, x: int) -> bool:
-    """Whether entry ``u`` sorts strictly after entry ``x`` by (key, time), NaN times last (as
-    ``np.lexsort`` orders them)."""
-    if key[u] != key[x]:
-        return key[u] > key[x]
-    tu, tx = t[u], t[x]
+def _after(ku: int, tu: float, kx: int, tx: float) -> bool:
+    """Whether an entry (key ``ku``, time ``tu``) sorts strictly after (``kx``, ``tx``) by
+    (key, time), NaN times last (as ``np.lexsort`` orders them). Scalars only (an array
+    argument costs a reference count per call)."""
+    if ku != kx:
+        return ku > kx
     return tx < tu or (_isnan(tu) and not _isnan(tx))
 
 
@@ -437,7 +501,7 @@ def pair_assignments(lead: np.ndarray, episode: np.ndarray, time: np.ndarray,
         for j in range(start[g] + 1, start[g + 1]):
             x = s[j]
             m = j - 1
-            while m >= start[g] and _after(key, t, s[m], x):
+            while m >= start[g] and _after(key[s[m]], t[s[m]], key[x], t[x]):
                 s[m + 1] = s[m]
                 m -= 1
             s[m + 1] = x
@@ -475,7 +539,8 @@ def warm_up() -> None:
                       np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
-    code_bin_counts(i16, np.zeros(2), np.zeros(2), 2)
+    code_bin_counts(i16, np.zeros(2), np.zeros(2), np.ones(2, dtype=np.bool_))
+    add_hours(np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2), np.ones(2))
     f = np.zeros(2)
     times, level = merge_level(f, f)
     level_mean_max(times, level, 0.0, 1.0)

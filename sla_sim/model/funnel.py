@@ -355,7 +355,9 @@ _warm = False  # this process has loaded the fast engine's compiled code
 
 
 def warm_up() -> None:
-    """Load (or, the first time on a machine, compile and cache) the fast engine's code.
+    """Load (or, the first time on a machine, compile and cache) the fast engine's code:
+    the compiled passes around the loop (:func:`sla_sim.model.passes.warm_up`, with the
+    argument types a replication gives them) and the loop itself.
 
     Runs one tiny replication the first time in a process; a worker or the planner calls it at
     set-up so that no replication pays the compile or cache-load cost. Later calls (every pool
