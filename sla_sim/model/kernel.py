@@ -49,7 +49,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # event kinds
 FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER = 0, 1, 2, 3, 4, 5, 6
@@ -68,6 +70,32 @@ S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
 S_STEP = 9
 # work orders (``TM[:, T_ORDER]``)
 DUE_FIRST, NEW_FIRST, DEADLINE_FIRST = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------- borrowed
+@intrinsic
+def _borrow(typingctx, a):
+    """``a`` as a view that holds no reference to its memory (a null ``meminfo``): numba's
+    reference counts on it and on its views (``TD[r]``), at every array a helper binds, cost a
+    null check instead of an atomic ``lock inc``/``lock dec``. Its memory must outlive it: an
+    argument of the compiled function (its caller holds it), or an array a local variable
+    owns (see :func:`run_loop`). Never return or store it."""
+    if not isinstance(a, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = cgutils.create_struct_proxy(a)(context, builder, value=args[0])
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        return ary._getvalue()
+
+    return a(a), codegen
+
+
+@njit(inline="always")
+def _borrow_pq(PQ):  # fmt: skip
+    """The policy arrays' tuple, each borrowed (:func:`_borrow`)."""
+    return (_borrow(PQ[0]), _borrow(PQ[1]), _borrow(PQ[2]), _borrow(PQ[3]), _borrow(PQ[4]),
+            _borrow(PQ[5]), _borrow(PQ[6]), _borrow(PQ[7]))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- rows
@@ -971,6 +999,20 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
     episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
     scalar state (see ``S_*``); ``PQ`` the policy arrays (see ``PQ_NAMES``). :func:`new_state`
     makes the loop's own arrays."""
+    # The arrays the loop may regrow are owned by oR ... oPQ (handed to _room, returned); the
+    # loop itself works on borrowed views of them and of every other argument (_borrow: no
+    # atomic reference counts), taken anew whenever _room regrows something.
+    oR, oRV, oHT, oHI, oTD, oTI, oPQ = R, RV, HT, HI, TD, TI, PQ
+    R, RV, HT, HI, TD, TI = (_borrow(oR), _borrow(oRV), _borrow(oHT), _borrow(oHI),
+                             _borrow(oTD), _borrow(oTI))  # fmt: skip
+    PQ = _borrow_pq(oPQ)
+    RT, RL, TM, CS, CE, RP, RF = (_borrow(RT), _borrow(RL), _borrow(TM), _borrow(CS),
+                                  _borrow(CE), _borrow(RP), _borrow(RF))  # fmt: skip
+    LI, SF, UC, WK, PF, PW, CAD = (_borrow(LI), _borrow(SF), _borrow(UC), _borrow(WK),
+                                   _borrow(PF), _borrow(PW), _borrow(CAD))  # fmt: skip
+    AO, RD, RU, RW, RO, BT = (_borrow(AO), _borrow(RD), _borrow(RU), _borrow(RW), _borrow(RO),
+                              _borrow(BT))  # fmt: skip
+    NT, FR, FI, st = _borrow(NT), _borrow(FR), _borrow(FI), _borrow(st)
     a = 0
     b = 0
     end = PF[P_END]
@@ -981,7 +1023,9 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
     ORD = PQ[Q_ORD]  # never regrown
     while True:
         if _cramped(R, HT, TD, st):
-            R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
+            oR, oRV, oHT, oHI, oTD, oTI, oPQ = _room(oR, oRV, oHT, oHI, oTD, oTI, oPQ, st)
+            R, RV, HT, HI = _borrow(oR), _borrow(oRV), _borrow(oHT), _borrow(oHI)
+            TD, TI, PQ = _borrow(oTD), _borrow(oTI), _borrow_pq(oPQ)
         lead = -1  # a lead this step routes, at time t
         t = now
         n_ord = 0  # reps this step leaves to dispatch: ORD[:n_ord]
@@ -1005,7 +1049,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
             if st[S_REC] >= n_rec:
-                return -1, now, R, RV, HT, HI, TD, TI, PQ
+                return -1, now, oR, oRV, oHT, oHI, oTD, oTI, oPQ
             now = HT[0]
             kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
             _pop(HT, HI, st)
@@ -1100,7 +1144,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                        PQ)  # fmt: skip
             if offer >= 0 and TM[offer, T_NQ] < before and not TM[offer, T_LL]:
                 TM[offer, T_NEXT] = (RP[r, R_IDX] + 1) % (TM[offer, T_RHI] - TM[offer, T_RLO])
-    return 0, now, R, RV, HT, HI, TD, TI, PQ
+    return 0, now, oR, oRV, oHT, oHI, oTD, oTI, oPQ
 
 
 def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int = 1,
