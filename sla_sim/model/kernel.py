@@ -63,6 +63,8 @@ C_WON, C_LOST, C_EXPIRED = 11, 12, 13
 WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
 # most rows, event pushes, pushes on one rep's task heaps and on one team queue one step adds
 ROOM_ROWS, ROOM_EVENTS, ROOM_TASKS, ROOM_QUEUE = 24, 8, 4, 4
+# :func:`_steps`' status when an array must grow before the next step
+GROW = 1
 # scalar state slots (``st``)
 S_EID, S_SEQ, S_NROWS, S_NHEAP, S_NRR, S_REC = 0, 1, 2, 3, 4, 5
 # the step of the creation and sequence counters that break ties between equal times (1:
@@ -998,34 +1000,48 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
     ``first``: call ``feed_routes`` at time 0 first (a fresh run). Int rows ``R``: (lead,
     episode, event, team, rep, attempt); float rows ``RV``: (time_h, value); ``st`` the
     scalar state (see ``S_*``); ``PQ`` the policy arrays (see ``PQ_NAMES``). :func:`new_state`
-    makes the loop's own arrays."""
-    # The arrays the loop may regrow are owned by oR ... oPQ (handed to _room, returned); the
-    # loop itself works on borrowed views of them and of every other argument (_borrow: no
-    # atomic reference counts), taken anew whenever _room regrows something.
-    oR, oRV, oHT, oHI, oTD, oTI, oPQ = R, RV, HT, HI, TD, TI, PQ
-    R, RV, HT, HI, TD, TI = (_borrow(oR), _borrow(oRV), _borrow(oHT), _borrow(oHI),
-                             _borrow(oTD), _borrow(oTI))  # fmt: skip
-    PQ = _borrow_pq(oPQ)
+    makes the loop's own arrays.
+
+    The steps run in :func:`_steps`, on borrowed views of every array (:func:`_borrow`: no
+    atomic reference counts); it returns whenever an array must grow, which happens here,
+    between its calls, so that no array it works on is rebound in its loop (an array rebound
+    in a loop is reference-counted at every pass)."""
+    feeding = first  # routing the leads due by now (``feed_routes``), one per step
+    while True:
+        if _cramped(R, HT, TD, st):
+            R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
+        status, now, feeding = _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD,
+                                      AO, RD, RU, RW, RO, BT, TD, TI, NT, HT, HI, FR, FI, R, RV,
+                                      st, PQ, now, feeding)  # fmt: skip
+        if status != GROW:
+            return status, now, R, RV, HT, HI, TD, TI, PQ
+
+
+@njit(cache=True)
+def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT, TD,
+           TI, NT, HT, HI, FR, FI, R, RV, st, PQ, now, feeding):  # fmt: skip
+    """The steps of :func:`run_loop` until the horizon (returns status 0), the recycle draws
+    run out (-1) or an array must grow first (``GROW``); returns (status, now, feeding). It
+    works on borrowed views of its arguments, taken once (no array is rebound in the loop)."""
     RT, RL, TM, CS, CE, RP, RF = (_borrow(RT), _borrow(RL), _borrow(TM), _borrow(CS),
                                   _borrow(CE), _borrow(RP), _borrow(RF))  # fmt: skip
     LI, SF, UC, WK, PF, PW, CAD = (_borrow(LI), _borrow(SF), _borrow(UC), _borrow(WK),
                                    _borrow(PF), _borrow(PW), _borrow(CAD))  # fmt: skip
     AO, RD, RU, RW, RO, BT = (_borrow(AO), _borrow(RD), _borrow(RU), _borrow(RW), _borrow(RO),
                               _borrow(BT))  # fmt: skip
-    NT, FR, FI, st = _borrow(NT), _borrow(FR), _borrow(FI), _borrow(st)
+    TD, TI, NT, HT, HI, FR, FI = (_borrow(TD), _borrow(TI), _borrow(NT), _borrow(HT),
+                                  _borrow(HI), _borrow(FR), _borrow(FI))  # fmt: skip
+    R, RV, st, PQ = _borrow(R), _borrow(RV), _borrow(st), _borrow_pq(PQ)
     a = 0
     b = 0
     end = PF[P_END]
     n_rec = RD.shape[0]
     n_route = RT.shape[0]
     A = WK.shape[1]
-    feeding = first  # routing the leads due by now (``feed_routes``), one per step
-    ORD = PQ[Q_ORD]  # never regrown
+    ORD = PQ[Q_ORD]
     while True:
         if _cramped(R, HT, TD, st):
-            oR, oRV, oHT, oHI, oTD, oTI, oPQ = _room(oR, oRV, oHT, oHI, oTD, oTI, oPQ, st)
-            R, RV, HT, HI = _borrow(oR), _borrow(oRV), _borrow(oHT), _borrow(oHI)
-            TD, TI, PQ = _borrow(oTD), _borrow(oTI), _borrow_pq(oPQ)
+            return GROW, now, feeding
         lead = -1  # a lead this step routes, at time t
         t = now
         n_ord = 0  # reps this step leaves to dispatch: ORD[:n_ord]
@@ -1049,7 +1065,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
             if st[S_REC] >= n_rec:
-                return -1, now, oR, oRV, oHT, oHI, oTD, oTI, oPQ
+                return -1, now, feeding
             now = HT[0]
             kind, a, b = HI[0, 1], HI[0, 2], HI[0, 3]
             _pop(HT, HI, st)
@@ -1144,7 +1160,7 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
                        PQ)  # fmt: skip
             if offer >= 0 and TM[offer, T_NQ] < before and not TM[offer, T_LL]:
                 TM[offer, T_NEXT] = (RP[r, R_IDX] + 1) % (TM[offer, T_RHI] - TM[offer, T_RLO])
-    return 0, now, oR, oRV, oHT, oHI, oTD, oTI, oPQ
+    return 0, now, feeding
 
 
 def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int = 1,
