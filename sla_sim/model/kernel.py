@@ -617,6 +617,11 @@ def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: i
             LI, SF, PF, TD, TI, NT, st, PQ) -> None:  # fmt: skip
     """``PolicyRep._queue`` of ``PolicyTeam.item(due, seq, lead, k)``: due now into the ready
     heap, else (or with ``due_first``: one heap) the task heap by due time."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, LI = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(LI)
+    SF, PF, TD, TI = _borrow(SF), _borrow(PF), _borrow(TD), _borrow(TI)
+    NT, st = _borrow(NT), _borrow(st)
+    PQ = _borrow_pq(PQ)
     order = TM[team, T_ORDER]
     k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
     if order != DUE_FIRST and due <= now:
@@ -668,6 +673,12 @@ def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, 
     """``PolicyTeam.route_in``: log the handoff; under pull the team's shared queue (returns
     -2: the team's reps look at it), else a rep with a free slot (returned, to dispatch; -1
     if busy) or the team queue (-1)."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    LI, SF, PF, TD = _borrow(LI), _borrow(SF), _borrow(PF), _borrow(TD)
+    TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
+    st = _borrow(st)
+    PQ = _borrow_pq(PQ)
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
     if TM[team, T_PULL]:
         _qpush(team, t, lead, TM, CS, CE, LI, SF, PF, st, PQ)
@@ -697,6 +708,12 @@ def _prelease(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV,
               ) -> None:  # fmt: skip
     """:func:`_release` in a policy team (its queue in the team's order; a pull team's shared
     queue is not this queue: nothing to take)."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    LI, SF, PF, TD = _borrow(LI), _borrow(SF), _borrow(PF), _borrow(TD)
+    TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
+    st = _borrow(st)
+    PQ = _borrow_pq(PQ)
     RP[r, R_ACT] -= 1
     team = RP[r, R_TEAM]
     if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
@@ -774,6 +791,13 @@ def _dispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, TD, TI, NT, HT
 def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
                RV, st, PQ) -> None:  # fmt: skip
     """``PolicyRep.dispatch`` (a policy team's rep)."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    RF, LI, SF, PF = _borrow(RF), _borrow(LI), _borrow(SF), _borrow(PF)
+    WK, TD, TI, NT = _borrow(WK), _borrow(TD), _borrow(TI), _borrow(NT)
+    HT, HI, R, RV = _borrow(HT), _borrow(HI), _borrow(R), _borrow(RV)
+    st = _borrow(st)
+    PQ = _borrow_pq(PQ)
     QK, QI, YK, YI = PQ[Q_QK], PQ[Q_QI], PQ[Q_YK], PQ[Q_YI]
     team = RP[r, R_TEAM]
     order = TM[team, T_ORDER]
@@ -831,6 +855,10 @@ def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
     """``PolicyTeam.offer`` up to its loop: the reps to let look at the pull team's queue, in
     the rule's order, written to ``ORD``; their number (0: every rep is mid-attempt, or the
     team is closed: one offer at its opening)."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    HT, HI, st = _borrow(HT), _borrow(HI), _borrow(st)
+    PQ = _borrow_pq(PQ)
     TF, ORD = PQ[Q_TF], PQ[Q_ORD]
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
     n = hi - lo
