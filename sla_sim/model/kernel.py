@@ -923,19 +923,65 @@ def _recycle(lead: int, s: int, r: int, now: float, RP, LI, SF, UC, WK, PF, RD, 
         LI[lead, L_STATE] = NURTURE_EXPIRED
 
 
+# The AEs an SQL may go to, as a tournament tree AT (int64, 2P entries for P >= AEs a power of
+# two; leaf P + a for AE a, each inner node the least of its two children): an AE under its cap
+# and not busy has the key (open opportunities) * P + a, any other AE_NONE; the root AT[1] is
+# the least key, so ``AEPool.submit``'s choice (the fewest open, the first of equals) is read
+# at the root and kept up in log2(P) steps per change of an AE (not a scan of every AE per SQL).
+AE_NONE = 1 << 62
+
+
 @njit(inline="always")
-def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+def _ae_key(PF: np.ndarray, AO: np.ndarray, a: int, P: int) -> int:
+    if AO[a, A_OPEN] < PF[P_AECAP] and AO[a, A_BUSY] == 0:
+        return AO[a, A_OPEN] * P + a
+    return AE_NONE
+
+
+@njit(inline="always")
+def _ae_fix(PF: np.ndarray, AO: np.ndarray, AT: np.ndarray, a: int) -> None:
+    """AE ``a``'s key anew, up to the root."""
+    P = AT.shape[0] >> 1
+    i = P + a
+    AT[i] = _ae_key(PF, AO, a, P)
+    i >>= 1
+    while i >= 1:
+        x, y = AT[2 * i], AT[2 * i + 1]
+        AT[i] = x if x < y else y
+        i >>= 1
+
+
+@njit(cache=True)
+def _ae_tree(PF: np.ndarray, AO: np.ndarray) -> np.ndarray:
+    """The tree ``AT`` of the AEs' state in ``AO``."""
+    n = AO.shape[0]
+    w = 1
+    while w < n:
+        w <<= 1
+    AT = np.full(2 * w, AE_NONE, dtype=np.int64)
+    for a in range(n):
+        AT[w + a] = _ae_key(PF, AO, a, w)
+    for i in range(w - 1, 0, -1):
+        x, y = AT[2 * i], AT[2 * i + 1]
+        AT[i] = x if x < y else y
+    return AT
+
+
+@njit(inline="always")
+def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV, st) -> None:
     """``AEPool._open``."""
     AO[ae, A_OPEN] += 1
     cycle = SF[LI[lead, L_SLOT], M_CYCLE]
     end = PF[P_END]
     work = PF[P_AEWORK]
+    if work != 0.0:
+        AO[ae, A_BUSY] = 1
+    _ae_fix(PF, AO, AT, ae)
     if work == 0.0:  # no selling time: the slot alone
         _row(R, RV, st, lead, LI[lead, L_EP], now, C_OPP_OPEN, -1, ae, -1, np.nan)
         if now + cycle < end:
             _push(HT, HI, st, now + cycle, AE_CLOSE, ae, lead)
         return
-    AO[ae, A_BUSY] = 1
     start = _ae_next_open(PF, now)
     if start >= end:
         return
@@ -951,23 +997,20 @@ def _ae_open(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) 
 
 
 @njit(inline="always")
-def _ae_take_next(ae: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+def _ae_take_next(ae: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV, st) -> None:
     """AE ``ae`` opens the opportunity of the first waiting SQL."""
     nxt = st[S_AQH]
     st[S_AQH] = LI[nxt, L_QNEXT]
-    _ae_open(ae, nxt, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+    _ae_open(ae, nxt, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
-def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+def _ae_submit(lead: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV, st) -> None:
     """``AEPool.submit``: the least-loaded free AE (the first of equals), or the AE queue."""
-    ae = -1
-    for a in range(AO.shape[0]):
-        if (AO[a, A_OPEN] < PF[P_AECAP] and AO[a, A_BUSY] == 0
-                and (ae < 0 or AO[a, A_OPEN] < AO[ae, A_OPEN])):  # fmt: skip
-            ae = a
-    if ae >= 0:
-        _ae_open(ae, lead, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+    top = AT[1]
+    if top != AE_NONE:
+        ae = top % (AT.shape[0] >> 1)
+        _ae_open(ae, lead, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
     else:
         LI[lead, L_QNEXT] = -1
         if st[S_AQH] < 0:
@@ -978,15 +1021,16 @@ def _ae_submit(lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None
 
 
 @njit(inline="always")
-def _ae_done(ae: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+def _ae_done(ae: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV, st) -> None:
     """``AEPool._done``: the AE's selling hours on an opportunity ended."""
     AO[ae, A_BUSY] = 0
+    _ae_fix(PF, AO, AT, ae)
     if st[S_AQH] >= 0 and AO[ae, A_OPEN] < PF[P_AECAP]:
-        _ae_take_next(ae, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+        _ae_take_next(ae, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
-def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st) -> None:
+def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV, st) -> None:
     """``AEPool._close`` with ``FunnelModel.close_opportunity``."""
     s = LI[lead, L_SLOT]
     ep = LI[lead, L_EP]
@@ -997,8 +1041,9 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, HT, HI, R, RV, st)
         _row(R, RV, st, lead, ep, now, C_LOST, -1, ae, -1, np.nan)
         LI[lead, L_STATE] = LOST
     AO[ae, A_OPEN] -= 1
+    _ae_fix(PF, AO, AT, ae)
     if st[S_AQH] >= 0 and AO[ae, A_BUSY] == 0:
-        _ae_take_next(ae, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+        _ae_take_next(ae, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
 
 
 @njit(inline="always")
@@ -1035,19 +1080,20 @@ def run_loop(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU
     between its calls, so that no array it works on is rebound in its loop (an array rebound
     in a loop is reference-counted at every pass)."""
     feeding = first  # routing the leads due by now (``feed_routes``), one per step
+    AT = _ae_tree(PF, AO)
     while True:
         if _cramped(R, HT, TD, st):
             R, RV, HT, HI, TD, TI, PQ = _room(R, RV, HT, HI, TD, TI, PQ, st)
         status, now, feeding = _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD,
-                                      AO, RD, RU, RW, RO, BT, TD, TI, NT, HT, HI, FR, FI, R, RV,
-                                      st, PQ, now, feeding)  # fmt: skip
+                                      AO, AT, RD, RU, RW, RO, BT, TD, TI, NT, HT, HI, FR, FI, R,
+                                      RV, st, PQ, now, feeding)  # fmt: skip
         if status != GROW:
             return status, now, R, RV, HT, HI, TD, TI, PQ
 
 
 @njit(cache=True)
-def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, RW, RO, BT, TD,
-           TI, NT, HT, HI, FR, FI, R, RV, st, PQ, now, feeding):  # fmt: skip
+def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, RU, RW, RO, BT,
+           TD, TI, NT, HT, HI, FR, FI, R, RV, st, PQ, now, feeding):  # fmt: skip
     """The steps of :func:`run_loop` until the horizon (returns status 0), the recycle draws
     run out (-1) or an array must grow first (``GROW``); returns (status, now, feeding). It
     works on borrowed views of its arguments, taken once (no array is rebound in the loop)."""
@@ -1057,6 +1103,7 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, 
                                    _borrow(PF), _borrow(PW), _borrow(CAD))  # fmt: skip
     AO, RD, RU, RW, RO, BT = (_borrow(AO), _borrow(RD), _borrow(RU), _borrow(RW), _borrow(RO),
                               _borrow(BT))  # fmt: skip
+    AT = _borrow(AT)
     TD, TI, NT, HT, HI, FR, FI = (_borrow(TD), _borrow(TI), _borrow(NT), _borrow(HT),
                                   _borrow(HI), _borrow(FR), _borrow(FI))  # fmt: skip
     R, RV, st, PQ = _borrow(R), _borrow(RV), _borrow(st), _borrow_pq(PQ)
@@ -1124,7 +1171,7 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, 
                     _row(R, RV, st, lead_d, ep, now, C_CONTACT, team, ri, k, np.nan)
                     if SF[s, M_UQ] < SF[s, M_Q]:
                         _row(R, RV, st, lead_d, ep, now, C_SQL, team, ri, -1, np.nan)
-                        _ae_submit(lead_d, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+                        _ae_submit(lead_d, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
                     elif SF[s, M_UD] < PF[P_DQ]:
                         _row(R, RV, st, lead_d, ep, now, C_DISQ, team, ri, -1, np.nan)
                         LI[lead_d, L_STATE] = DISQUALIFIED
@@ -1155,9 +1202,9 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, RD, RU, 
                 PQ[Q_TF][a, 0] = math.inf
                 offer = a
             elif kind == AE_DONE:
-                _ae_done(a, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+                _ae_done(a, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
             else:
-                _ae_close(a, b, now, LI, SF, PF, AO, HT, HI, R, RV, st)
+                _ae_close(a, b, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
         if lead >= 0:
             team = LI[lead, L_TEAM]
             if TM[team, T_POL]:
