@@ -222,3 +222,27 @@ def test_business_hours_added_are_the_calendar_s() -> None:
         hs[::7] = 0.0
         np.testing.assert_array_equal(add_business_hours(cal, t, hs),
                                       cal.add_business_hours_many(t, hs))  # fmt: skip
+
+
+def test_nurture_delays_are_numpy_s() -> None:
+    """The compiled nurture passes give numpy's delays from the same negative-binomial draws:
+    scores far below, just below, at and above the threshold, on a multiple of the lift,
+    every touch count, and several nurture specs (a list of scores takes the numpy code)."""
+    from sla_sim.model.nurture import nurture_delays
+    from sla_sim.scenario.schema import NurtureSpec
+
+    rng = np.random.default_rng(9)
+    scores = np.concatenate([rng.random(4000) * 100, [60.0, 52.0, 44.0, 59.999999, 60.0000001,
+                                                       0.0, -30.0, 100.0, 12.5]])  # fmt: skip
+    specs = [NurtureSpec(), NurtureSpec(touch_interval_days=3.5, engage_probability=0.3,
+                                        score_lift_points=2.5, max_days=40.0),
+             NurtureSpec(engage_probability=1.0, score_lift_points=0.7, max_days=365.0)]
+    for spec in specs:
+        for threshold in (60.0, 60, 7.25):
+            got = nurture_delays(scores, threshold, spec, np.random.default_rng(3))
+            want = nurture_delays(scores.tolist(), threshold, spec, np.random.default_rng(3))
+            np.testing.assert_array_equal(got, want)
+            assert np.isfinite(got).any()  # both outcomes occur
+            assert np.isinf(got).any()
+    _, ok = passes.nurture_need(np.asarray([1.0, np.nan]), 60.0, 8.0)
+    assert not ok  # a score numpy would cast its own way: the numpy code decides
