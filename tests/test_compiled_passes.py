@@ -246,3 +246,23 @@ def test_nurture_delays_are_numpy_s() -> None:
             assert np.isinf(got).any()
     _, ok = passes.nurture_need(np.asarray([1.0, np.nan]), 60.0, 8.0)
     assert not ok  # a score numpy would cast its own way: the numpy code decides
+
+
+def test_arrival_times_are_numpy_s() -> None:
+    """The compiled arrival times are numpy's repeat, add, sort and cut: hours with none, one
+    and many arrivals, uniforms at 0 and just below 1 (which may round up to the next hour),
+    and cuts inside, at and past the last hour."""
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        counts = rng.poisson(rng.choice([0.2, 1.5, 6.0]), size=rng.integers(0, 3000))
+        u = rng.random(int(counts.sum()))
+        if len(u):
+            u[rng.integers(len(u), size=min(len(u), 20))] = 1.0 - 2.0**-53
+            u[rng.integers(len(u), size=min(len(u), 20))] = 0.0
+        for end_h in (len(counts) * 0.7, float(len(counts)), len(counts) + 3.0, 0.0,
+                      float(trial)):
+            bins = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
+            want = np.sort(bins + u)
+            want = want[want < end_h]
+            got = passes.arrival_times(counts.astype(np.int64), u, end_h)
+            np.testing.assert_array_equal(got, want)

@@ -95,6 +95,11 @@ def draw_channel_arrivals(
         mult = rng.gamma(shape, 1.0 / shape, size=int(grid.day.max()) + 1)
         rate = rate * mult[grid.day]
     counts = rng.poisson(rate)
+    if counts.dtype == np.int64 and counts.ndim == 1:  # the same times in one compiled pass
+        from sla_sim.model.passes import arrival_times  # numba: on first use
+
+        u = rng.random(int(counts.sum()))
+        return arrival_times(np.ascontiguousarray(counts), u, float(end_h))
     bins = np.repeat(np.arange(len(rate), dtype=np.float64), counts)
     times = bins + rng.random(len(bins))
     times.sort()
