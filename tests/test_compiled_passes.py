@@ -249,20 +249,46 @@ def test_nurture_delays_are_numpy_s() -> None:
 
 
 def test_arrival_times_are_numpy_s() -> None:
-    """The compiled arrival times are numpy's repeat, add, sort and cut: hours with none, one
-    and many arrivals, uniforms at 0 and just below 1 (which may round up to the next hour),
-    and cuts inside, at and past the last hour."""
+    """The hours' times filled in one compiled pass are numpy's repeat and add (hours with
+    none, one and many arrivals, uniforms at 0 and just below 1), and a channel's arrival
+    times, sorted and cut, numpy's (cuts inside, at and past the last hour)."""
+    from sla_sim.model.arrivals import draw_channel_arrivals
+    from sla_sim.scenario.presets import preset
+    from sla_sim.streams import Streams, replication_seed
+
     rng = np.random.default_rng(11)
-    for trial in range(30):
+    for _ in range(30):
         counts = rng.poisson(rng.choice([0.2, 1.5, 6.0]), size=rng.integers(0, 3000))
         u = rng.random(int(counts.sum()))
         if len(u):
             u[rng.integers(len(u), size=min(len(u), 20))] = 1.0 - 2.0**-53
             u[rng.integers(len(u), size=min(len(u), 20))] = 0.0
-        for end_h in (len(counts) * 0.7, float(len(counts)), len(counts) + 3.0, 0.0,
-                      float(trial)):
-            bins = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
-            want = np.sort(bins + u)
-            want = want[want < end_h]
-            got = passes.arrival_times(counts.astype(np.int64), u, end_h)
+        bins = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
+        np.testing.assert_array_equal(passes.hour_times(counts.astype(np.int64), u), bins + u)
+
+    class Numpy:  # a stream whose poisson counts take the numpy code (not int64)
+        def __init__(self, rng: np.random.Generator) -> None:
+            self.rng = rng
+
+        def poisson(self, lam: np.ndarray) -> np.ndarray:
+            return self.rng.poisson(lam).astype(np.int32)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.rng, name)
+
+    from sla_sim.model import arrivals
+    from sla_sim.model.funnel import FunnelModel
+
+    sc = preset("default")
+    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    grid = arrivals.hour_grid(model.origin, int(np.ceil(model.end_h)))
+    profile = arrivals.base_profile(sc, grid)
+    for end_h in (model.end_h, model.end_h - 100.5, 24.0 * 30, float(len(profile))):
+        for c in range(len(sc.channels)):
+            got = draw_channel_arrivals(sc, c, profile, grid, Streams(replication_seed(4, c)),
+                                        end_h)  # fmt: skip
+            seq = Streams(replication_seed(4, c))
+            want = draw_channel_arrivals(sc, c, profile, grid,
+                                         lambda name, seq=seq: Numpy(seq(name)), end_h)  # type: ignore[arg-type]
             np.testing.assert_array_equal(got, want)
+            assert len(got) > 100

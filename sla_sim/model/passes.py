@@ -101,29 +101,18 @@ def first_episodes(t: np.ndarray, score: np.ndarray, nurture: np.ndarray, ops: n
 
 
 @njit(cache=True, nogil=True)
-def arrival_times(counts: np.ndarray, u: np.ndarray, end_h: float) -> np.ndarray:
-    """The arrival times :func:`sla_sim.model.arrivals.draw_channel_arrivals` makes with numpy:
-    ``np.repeat(bins, counts) + u`` sorted, and those before ``end_h``. Hour ``b``'s times lie
-    in ``[b, b + 1]`` (the sum may round up to ``b + 1``, where the next hour's begin), so the
-    times sorted hour by hour (an insertion sort of a few each) are the sorted times; sorted,
-    the times before ``end_h`` are a prefix."""
+def hour_times(counts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.repeat(np.arange(len(counts), dtype=float64), counts) + u`` in one pass: hour
+    ``b``'s count of times, each ``b`` plus its uniform (the arrival times before their
+    sort, :func:`sla_sim.model.arrivals.draw_channel_arrivals`)."""
     out = np.empty(len(u))
     k = 0
     for b in range(len(counts)):
-        lo = k
         fb = np.float64(b)
         for _ in range(counts[b]):
-            x = fb + u[k]
-            j = k
-            while j > lo and out[j - 1] > x:  # insertion within the hour
-                out[j] = out[j - 1]
-                j -= 1
-            out[j] = x
+            out[k] = fb + u[k]
             k += 1
-    m = k
-    while m > 0 and not out[m - 1] < end_h:
-        m -= 1
-    return out[:m].copy()
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -317,7 +306,7 @@ def warm_up() -> None:
     first_episodes(f, f, f, f, i64, i64, np.zeros((1, 1), dtype=np.int64), 1.0, 1.0, 1.0,
                    np.empty(0), False)  # fmt: skip
     nurture_need(f, 1.0, 1.0)
-    arrival_times(i64, f, 1.0)
+    hour_times(i64, f)
     nurture_hours(i64, i64, 1, 1.0)
     f2 = np.zeros((2, 2))
     gather_part(i64, 0, 2, f2, f2, f, f, f, f, f, f2, f2, f, f, f, f, f)
@@ -329,5 +318,5 @@ def warm_up() -> None:
     _warm = True
 
 
-__all__ = ["arrival_times", "first_episodes", "gather_part", "log_columns", "nurture_hours",
+__all__ = ["first_episodes", "gather_part", "hour_times", "log_columns", "nurture_hours",
            "nurture_need", "reconciled", "rows_by_code", "split_rows", "warm_up"]
