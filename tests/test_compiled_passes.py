@@ -292,3 +292,27 @@ def test_arrival_times_are_numpy_s() -> None:
                                          lambda name, seq=seq: Numpy(seq(name)), end_h)  # type: ignore[arg-type]
             np.testing.assert_array_equal(got, want)
             assert len(got) > 100
+
+
+def test_event_counts_per_bin_are_numpy_s() -> None:
+    """Each wanted code's times counted per bin as numpy counts them (``searchsorted`` of the
+    edges, side "right"; NaN in the last bin), with few edges (one comparison each) and many
+    (a binary search), times on the edges, codes unwanted and outside the table."""
+    from sla_sim.metrics.kernels import _FEW_EDGES, code_bin_counts
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    code = rng.integers(-2, 14, size=n).astype(np.int16)
+    for m in (1, 4, _FEW_EDGES, _FEW_EDGES + 1, 60):
+        edges = np.sort(rng.random(m) * 1000.0)
+        t = rng.random(n) * 1100.0 - 50.0
+        t[::97] = np.nan
+        t[1::89] = edges[rng.integers(m, size=len(t[1::89]))]  # exactly on an edge
+        wanted = rng.random(12) < 0.6
+        got = code_bin_counts(code, t, edges, wanted)
+        want = np.zeros((12, m + 1), dtype=np.int64)
+        for k in np.flatnonzero(wanted):
+            x = t[code == k]
+            bins = np.where(np.isnan(x), m, np.searchsorted(edges, x, side="right"))
+            want[k] = np.bincount(bins, minlength=m + 1)
+        np.testing.assert_array_equal(got, want)
