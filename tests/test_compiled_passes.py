@@ -316,3 +316,32 @@ def test_event_counts_per_bin_are_numpy_s() -> None:
             bins = np.where(np.isnan(x), m, np.searchsorted(edges, x, side="right"))
             want[k] = np.bincount(bins, minlength=m + 1)
         np.testing.assert_array_equal(got, want)
+
+
+def test_first_rows_of_episodes_are_the_sorted_search_s() -> None:
+    """The dense (lead, episode) table finds what the stable sort of the episode keys and a
+    binary search per key find: repeated episodes (the first row counts), episodes with no
+    reference row, no reference rows at all; leads outside the table's reach go back to
+    the sort (rows about a rep: lead -1)."""
+    from sla_sim import metrics as mx
+    from sla_sim.metrics.episodes import episode_keys
+
+    rng = np.random.default_rng(8)
+    for lo in (0, -1):
+        n = 6000
+        cols = {"lead": rng.integers(lo, 900, size=n).astype(np.int64),
+                "episode": rng.integers(0, 4, size=n).astype(np.int16)}  # fmt: skip
+        t = rng.random(n) * 100
+        for n_ref in (0, 1, 50, 2500):
+            ref = np.sort(rng.choice(n, size=n_ref, replace=False)).astype(np.intp)
+            rows = rng.integers(0, n, size=3000).astype(np.intp)
+            found = mx._first_rows(cols, ref, rows)
+            assert (found is None) == (lo < 0)
+            want = mx._episode_time(episode_keys(cols, rows), episode_keys(cols, ref), t[ref])
+            np.testing.assert_array_equal(mx._episode_time_of_rows(cols, rows, ref, t[ref]), want)
+            np.testing.assert_array_equal(
+                mx._has_row(cols, rows, ref),
+                mx._isin(episode_keys(cols, rows), episode_keys(cols, ref)))  # fmt: skip
+            if found is not None and n_ref:
+                assert (found >= 0).any()
+                assert (found < 0).any()

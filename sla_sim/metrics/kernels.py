@@ -204,6 +204,45 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return out
 
 
+#: the episode keys' base (:data:`sla_sim.metrics.episodes.EP_BASE`): episodes 0 .. 2**16 - 1
+_EP_LIMIT = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows: np.ndarray
+               ) -> tuple[np.ndarray, bool]:  # fmt: skip
+    """For each of ``rows`` (positions in the log's columns ``lead`` and ``episode``), the
+    index in ``ref_rows`` of the first of them with the same (lead, episode), -1 if none: what
+    a stable sort of the reference rows' episode keys and a binary search per key find, by a
+    dense table over (lead, episode). ``False`` (and nothing found) when a lead or episode is
+    outside the keys' range or the table would be much larger than the rows (the caller then
+    sorts and searches)."""
+    n_ref, n = len(ref_rows), len(rows)
+    idx = np.full(n, -1, dtype=np.int64)
+    nl, ne = 0, 0
+    for i in range(n_ref + n):
+        r = ref_rows[i] if i < n_ref else rows[i - n_ref]
+        x, e = lead[r], episode[r]
+        if x < 0 or e < 0 or e >= _EP_LIMIT or x >= 1 << 40:
+            return idx, False
+        if x >= nl:
+            nl = x + 1
+        if e >= ne:
+            ne = e + 1
+    if nl * ne > 8 * (n_ref + n) + 4096:
+        return idx, False
+    table = np.full(nl * ne, -1, dtype=np.int64)
+    for i in range(n_ref):
+        r = ref_rows[i]
+        k = lead[r] * ne + episode[r]
+        if table[k] < 0:
+            table[k] = i
+    for i in range(n):
+        r = rows[i]
+        idx[i] = table[lead[r] * ne + episode[r]]
+    return idx, True
+
+
 #: the most edges :func:`code_bin_counts` compares a time with one by one
 _FEW_EDGES = 16
 
@@ -578,4 +617,5 @@ def warm_up() -> None:
     np_sum(f)
     pair_assignments(np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16, rows, rows, rows, 1)
     cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
+    first_rows(np.zeros(2, dtype=np.int64), i16, rows, rows)
     _warm = True
