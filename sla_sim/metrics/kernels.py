@@ -215,7 +215,7 @@ def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows
     index in ``ref_rows`` of the first of them with the same (lead, episode), -1 if none: what
     a stable sort of the reference rows' episode keys and a binary search per key find, by a
     dense table over (lead, episode). ``False`` (and nothing found) when a lead or episode is
-    outside the keys' range or the table would be much larger than the rows (the caller then
+    outside the keys' range or the table would be larger than twice the log (the caller then
     sorts and searches)."""
     n_ref, n = len(ref_rows), len(rows)
     idx = np.full(n, -1, dtype=np.int64)
@@ -229,9 +229,9 @@ def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows
             nl = x + 1
         if e >= ne:
             ne = e + 1
-    if nl * ne > 8 * (n_ref + n) + 4096:
+    if nl * ne > 2 * len(lead) + 4096 or n_ref >= 1 << 31:
         return idx, False
-    table = np.full(nl * ne, -1, dtype=np.int64)
+    table = np.full(nl * ne, -1, dtype=np.int32)
     for i in range(n_ref):
         r = ref_rows[i]
         k = lead[r] * ne + episode[r]
