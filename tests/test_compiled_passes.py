@@ -345,3 +345,24 @@ def test_first_rows_of_episodes_are_the_sorted_search_s() -> None:
             if found is not None and n_ref:
                 assert (found >= 0).any()
                 assert (found < 0).any()
+
+
+def test_clause_statuses_are_numpy_s() -> None:
+    """The compiled judge gives numpy's statuses: not started, met on and before the
+    deadline, breached, pending, NaN deadlines, an observation end on a deadline."""
+    from sla_sim.metrics import clauses
+
+    rng = np.random.default_rng(2)
+    n = 5000
+    start, deadline, done = (np.round(rng.random(n) * 50, 1) for _ in range(3))
+    start[::7], done[::3], deadline[::11] = np.nan, np.nan, np.nan
+    deadline[1::13] = done[1::13]  # done exactly at the deadline
+    seen: set[int] = set()
+    for observed in (25.0, float(deadline[5]), np.inf, 0.0):
+        got = clauses.judge(start, deadline, done, observed)
+        strided = [np.repeat(a, 2)[::2] for a in (start, deadline, done)]  # numpy's code
+        want = clauses.judge(*strided, observed)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        seen |= {int(x) for x in np.unique(got)}
+    assert seen == {0, 1, 2, 3}

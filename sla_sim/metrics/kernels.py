@@ -204,6 +204,32 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return out
 
 
+@njit(cache=True, nogil=True)
+def judge_status(start: np.ndarray, deadline: np.ndarray, done: np.ndarray,
+                 observed_until: float) -> np.ndarray:  # fmt: skip
+    """:func:`sla_sim.metrics.clauses.judge` in one pass: per episode 0 met (done by the
+    deadline), 1 breached (done later, or not done and the deadline passed by
+    ``observed_until``), 2 pending (not done, deadline later), 3 not started (no start; or
+    a NaN deadline, which no comparison passes)."""
+    n = len(start)
+    out = np.empty(n, dtype=np.int8)
+    for i in range(n):
+        s = np.int8(3)
+        if not _isnan(start[i]):
+            d, dl = done[i], deadline[i]
+            if not _isnan(d):
+                if d <= dl:
+                    s = np.int8(0)
+                elif d > dl:
+                    s = np.int8(1)
+            elif dl <= observed_until:
+                s = np.int8(1)
+            elif dl > observed_until:
+                s = np.int8(2)
+        out[i] = s
+    return out
+
+
 #: the episode keys' base (:data:`sla_sim.metrics.episodes.EP_BASE`): episodes 0 .. 2**16 - 1
 _EP_LIMIT = 1 << 16
 
@@ -618,4 +644,5 @@ def warm_up() -> None:
     pair_assignments(np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16, rows, rows, rows, 1)
     cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
     first_rows(np.zeros(2, dtype=np.int64), i16, rows, rows)
+    judge_status(f, f, f, 1.0)
     _warm = True
