@@ -118,9 +118,10 @@ def choose(rng: np.random.Generator, values: list[int], p: np.ndarray, n: int) -
     numpy's ``Generator.choice`` with ``p`` (replacement) normalises ``p.cumsum()`` by its last
     element, draws ``random(n)`` and picks ``values[cdf.searchsorted(u, side="right")]``, the
     number of cumulative shares at or below each uniform. For a few values that number is
-    counted by one comparison per value (a binary search per draw costs about 11 ns on uniform
-    draws, mispredicted; the comparisons about 1 ns per value), after the checks ``choice``
-    makes; anything else (many values, shares it would reject) goes to ``choice`` itself.
+    counted by one comparison per value in one compiled pass (a binary search per draw costs
+    about 11 ns on uniform draws, mispredicted; the comparisons about 1 ns per value), after
+    the checks ``choice`` makes; anything else (many values, shares it would reject) goes to
+    ``choice`` itself.
     """
     p = np.asarray(p, dtype=np.float64)
     k = len(p)
@@ -131,10 +132,13 @@ def choose(rng: np.random.Generator, values: list[int], p: np.ndarray, n: int) -
     cdf = p.cumsum()
     cdf /= cdf[-1]
     u = rng.random(n)
-    idx = np.zeros(n, dtype=np.intp)
-    for c in cdf.tolist():  # searchsorted(side="right"): how many shares are <= u
-        idx += u >= c
-    return np.asarray(values, dtype=np.int64)[idx]
+    vals = np.asarray(values, dtype=np.int64)
+    from sla_sim.model.passes import pick_by_cdf  # numba: on first use
+
+    out, ok = pick_by_cdf(u, cdf, vals)
+    if ok:
+        return out
+    return vals[cdf.searchsorted(u, side="right")]  # raises as choice does
 
 
 def draw_leads(sc: Scenario, streams: Streams, segments: list[str], threshold: float,

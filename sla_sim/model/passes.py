@@ -101,6 +101,25 @@ def first_episodes(t: np.ndarray, score: np.ndarray, nurture: np.ndarray, ops: n
 
 
 @njit(cache=True, nogil=True)
+def pick_by_cdf(u: np.ndarray, cdf: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``values[cdf.searchsorted(u, side="right")]``: for each uniform, the value of the
+    number of cumulative shares at or below it (one comparison per share, no branch), as
+    ``Generator.choice`` picks (:func:`sla_sim.model.leads.choose`); ``False`` if a pick falls
+    past the last value (numpy's indexing then raises)."""
+    k = len(cdf)
+    out = np.empty(len(u), dtype=np.int64)
+    for i in range(len(u)):
+        x = u[i]
+        j = 0
+        for c in range(k):
+            j += cdf[c] <= x
+        if j >= k:
+            return out, False
+        out[i] = values[j]
+    return out, True
+
+
+@njit(cache=True, nogil=True)
 def hour_times(counts: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``np.repeat(np.arange(len(counts), dtype=float64), counts) + u`` in one pass: hour
     ``b``'s count of times, each ``b`` plus its uniform (the arrival times before their
@@ -307,6 +326,7 @@ def warm_up() -> None:
                    np.empty(0), False)  # fmt: skip
     nurture_need(f, 1.0, 1.0)
     hour_times(i64, f)
+    pick_by_cdf(f, f, i64)
     nurture_hours(i64, i64, 1, 1.0)
     f2 = np.zeros((2, 2))
     gather_part(i64, 0, 2, f2, f2, f, f, f, f, f, f2, f2, f, f, f, f, f)
@@ -319,4 +339,4 @@ def warm_up() -> None:
 
 
 __all__ = ["first_episodes", "gather_part", "hour_times", "log_columns", "nurture_hours",
-           "nurture_need", "reconciled", "rows_by_code", "split_rows", "warm_up"]
+           "nurture_need", "pick_by_cdf", "reconciled", "rows_by_code", "split_rows", "warm_up"]
