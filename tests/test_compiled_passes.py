@@ -366,3 +366,23 @@ def test_clause_statuses_are_numpy_s() -> None:
         np.testing.assert_array_equal(got, want)
         seen |= {int(x) for x in np.unique(got)}
     assert seen == {0, 1, 2, 3}
+
+
+def test_business_hours_to_each_time_are_the_calendar_s() -> None:
+    """The compiled business hours to each time (the interval found where the previous time's
+    was, one further, or by a search) are the calendar's own: times in order, in reverse, at
+    random, on the intervals' starts and ends, before the first and after the last, NaN."""
+    from datetime import UTC, datetime
+
+    from sla_sim.calendar import CalendarSpec, shared_calendar
+    from sla_sim.metrics.capacity import cum_hours_many
+
+    cal = shared_calendar(CalendarSpec(timezone="Europe/Berlin"),
+                          datetime(2026, 3, 2, tzinfo=UTC), 24 * 40.0)  # fmt: skip
+    assert not cal.always_open
+    rng = np.random.default_rng(6)
+    edges = np.concatenate([cal.starts, cal.ends, [-3.0, 0.0, 1e5, np.nan]])
+    for t in (np.sort(rng.random(5000) * 24 * 42 - 24), rng.random(5000) * 24 * 42 - 24,
+              np.sort(edges), edges, np.sort(rng.random(3000) * 24 * 42)[::-1],
+              np.repeat(cal.starts[3:9], 5), np.empty(0)):  # fmt: skip
+        np.testing.assert_array_equal(cum_hours_many(cal, t), cal.cum_hours_many(t))

@@ -332,21 +332,32 @@ def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
               cum_starts: np.ndarray) -> np.ndarray:  # fmt: skip
     """:meth:`sla_sim.calendar.BusinessCalendar.cum_hours_many` of a calendar with working
     intervals [``starts``, ``ends``) and the working hours before each (``cum_starts``): the
-    same expression per time, in one pass (0 before the first interval, NaN for NaN)."""
+    same expression per time, in one pass (0 before the first interval, NaN for NaN).
+
+    Times mostly come in order (a log's attempts): the number of intervals starting at or
+    before a time is tried first where the previous time's was, or one further, and searched
+    for only when neither holds (the same number either way, the starts being sorted)."""
     out = np.empty(len(t))
     n = len(starts)
+    last = 0
     for k in range(len(t)):
         x = t[k]
         if _isnan(x):
             out[k] = np.nan
             continue
-        lo, hi = 0, n
-        while lo < hi:  # the number of intervals starting at or before x
-            mid = (lo + hi) >> 1
-            if starts[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
+        if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
+            lo = last
+        elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
+            lo = last + 1
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # the number of intervals starting at or before x
+                mid = (lo + hi) >> 1
+                if starts[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        last = lo
         if lo == 0:
             out[k] = 0.0
             continue
