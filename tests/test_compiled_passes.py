@@ -386,3 +386,22 @@ def test_business_hours_to_each_time_are_the_calendar_s() -> None:
               np.sort(edges), edges, np.sort(rng.random(3000) * 24 * 42)[::-1],
               np.repeat(cal.starts[3:9], 5), np.empty(0)):  # fmt: skip
         np.testing.assert_array_equal(cum_hours_many(cal, t), cal.cum_hours_many(t))
+
+
+def test_business_hours_added_to_times_in_order_are_the_calendar_s() -> None:
+    """The same for times in order and in reverse (the searches start where the previous
+    time's ended), with hours that land on, before and past intervals' ends."""
+    from datetime import UTC, datetime
+
+    from sla_sim.calendar import CalendarSpec, shared_calendar
+    from sla_sim.metrics.capacity import add_business_hours
+
+    cal = shared_calendar(CalendarSpec(timezone="Asia/Tokyo"),
+                          datetime(2026, 3, 2, tzinfo=UTC), 24 * 40.0)  # fmt: skip
+    rng = np.random.default_rng(12)
+    base = np.sort(np.concatenate([rng.random(4000) * 24 * 45 - 24, cal.starts, cal.ends]))
+    for t in (base, base[::-1].copy(), np.repeat(base[::50], 3)):
+        for hs in (np.full(len(t), 4.0), rng.random(len(t)) * 30, np.zeros(len(t)),
+                   np.where(rng.random(len(t)) < 0.5, 8.0, 0.25)):  # fmt: skip
+            np.testing.assert_array_equal(add_business_hours(cal, t, hs),
+                                          cal.add_business_hours_many(t, hs))  # fmt: skip

@@ -162,21 +162,29 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
     working intervals [``starts``, ``ends``) (business hours before each start ``cum_starts``,
     at each end ``cum_ends``), for ``h >= 0``: the same expressions per time, in one pass (the
     first time ``s >= t`` with ``h`` business hours from ``t`` to ``s``; inf past the last
-    interval; ``t`` itself for ``h == 0``)."""
+    interval; ``t`` itself for ``h == 0``). Each search is tried first where the previous
+    time's ended, or one further (times mostly in order; the same positions either way)."""
     n = len(starts)
     out = np.empty(len(t))
+    last, last_k = 0, 0
     for q in range(len(t)):
         x, hq = t[q], h[q]
         if _isnan(x):
             cum = np.nan
         else:
-            lo, hi = 0, n
-            while lo < hi:  # the number of intervals starting at or before x
-                mid = (lo + hi) >> 1
-                if starts[mid] <= x:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
+                lo = last
+            elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
+                lo = last + 1
+            else:
+                lo, hi = 0, n
+                while lo < hi:  # the number of intervals starting at or before x
+                    mid = (lo + hi) >> 1
+                    if starts[mid] <= x:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+            last = lo
             if lo == 0:
                 cum = 0.0
             else:
@@ -186,14 +194,21 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
         if _isnan(target):
             k = n  # NaN sorts last (np.searchsorted)
         else:
-            lo, hi = 0, n
-            while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
-                mid = (lo + hi) >> 1
-                if cum_ends[mid] < target:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            k = lo
+            b = last_k
+            if (b == 0 or cum_ends[b - 1] < target) and (b == n or cum_ends[b] >= target):
+                k = b
+            elif b < n and cum_ends[b] < target and (b + 1 == n or cum_ends[b + 1] >= target):
+                k = b + 1
+            else:
+                lo, hi = 0, n
+                while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
+                    mid = (lo + hi) >> 1
+                    if cum_ends[mid] < target:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                k = lo
+            last_k = k
         if hq == 0:
             out[q] = x
         elif k >= n:
