@@ -76,6 +76,18 @@ class _Pool:
         for dst in range(_POOL):
             pool[dst] = _mix(pool[dst], self.hash(word))
 
+    def with_word(self, word: int) -> list[int]:
+        """The pool words with one more entropy word mixed in (:meth:`add` on a copy), this
+        pool unchanged."""
+        h, out = self.h, []
+        for x in self.pool:
+            v = word ^ h  # self.hash(word)
+            h = (h * _MULT_A) & _M32
+            v = (v * h) & _M32
+            r = (_MIX_L * x - _MIX_R * (v ^ (v >> _XSHIFT))) & _M32  # _mix(x, hash)
+            out.append(r ^ (r >> _XSHIFT))
+        return out
+
     def copy(self) -> _Pool:
         out = object.__new__(_Pool)
         out.h, out.pool = self.h, list(self.pool)
@@ -95,16 +107,40 @@ class _Seeded(ISeedSequence):
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         wide = np.dtype(dtype) == np.dtype(np.uint64)
-        h, out = _INIT_B, []
-        for i in range(2 * n_words if wide else n_words):
-            v = self.pool[i % _POOL] ^ h
-            h = (h * _MULT_B) & _M32
-            v = (v * h) & _M32
-            out.append(v ^ (v >> _XSHIFT))
+        n = 2 * n_words if wide else n_words
+        pool = self.pool
+        if n <= len(_STATE_H):  # the hash constants of each output word, worked out once
+            out = []
+            for i in range(n):
+                h0, h1 = _STATE_H[i]
+                v = ((pool[i % _POOL] ^ h0) * h1) & _M32
+                out.append(v ^ (v >> _XSHIFT))
+        else:
+            h, out = _INIT_B, []
+            for i in range(n):
+                v = pool[i % _POOL] ^ h
+                h = (h * _MULT_B) & _M32
+                v = (v * h) & _M32
+                out.append(v ^ (v >> _XSHIFT))
         if wide:  # pairs of words, the first the low half (numpy reads them little-endian)
             return np.array([out[i] | (out[i + 1] << 32) for i in range(0, len(out), 2)],
                             dtype=np.uint64)  # fmt: skip
         return np.array(out, dtype=np.uint32)
+
+
+def _state_hashes(n: int) -> tuple[tuple[int, int], ...]:
+    """The hash constants before and after each of the first ``n`` output words of
+    ``generate_state`` (they depend on nothing but the word's position)."""
+    h, out = _INIT_B, []
+    for _ in range(n):
+        h1 = (h * _MULT_B) & _M32
+        out.append((h, h1))
+        h = h1
+    return tuple(out)
+
+
+#: hash constants of the first 16 state words (a PCG64 takes 8)
+_STATE_H = _state_hashes(16)
 
 
 class Streams:
@@ -134,8 +170,6 @@ class Streams:
                     self.seq.entropy, spawn_key=(*self.seq.spawn_key, zlib.crc32(name.encode()))
                 )  # the general derivation (another pool size, or entropy as a sequence)
             else:
-                pool = self._prefix().copy()
-                pool.add(zlib.crc32(name.encode()))
-                child = _Seeded(pool.pool)
+                child = _Seeded(self._prefix().with_word(zlib.crc32(name.encode())))
             rng = self._cache[name] = np.random.Generator(np.random.PCG64(child))
         return rng

@@ -222,3 +222,186 @@ def test_business_hours_added_are_the_calendar_s() -> None:
         hs[::7] = 0.0
         np.testing.assert_array_equal(add_business_hours(cal, t, hs),
                                       cal.add_business_hours_many(t, hs))  # fmt: skip
+
+
+def test_nurture_delays_are_numpy_s() -> None:
+    """The compiled nurture passes give numpy's delays from the same negative-binomial draws:
+    scores far below, just below, at and above the threshold, on a multiple of the lift,
+    every touch count, and several nurture specs (a list of scores takes the numpy code)."""
+    from sla_sim.model.nurture import nurture_delays
+    from sla_sim.scenario.schema import NurtureSpec
+
+    rng = np.random.default_rng(9)
+    scores = np.concatenate([rng.random(4000) * 100, [60.0, 52.0, 44.0, 59.999999, 60.0000001,
+                                                       0.0, -30.0, 100.0, 12.5]])  # fmt: skip
+    specs = [NurtureSpec(), NurtureSpec(touch_interval_days=3.5, engage_probability=0.3,
+                                        score_lift_points=2.5, max_days=40.0),
+             NurtureSpec(engage_probability=1.0, score_lift_points=0.7, max_days=365.0)]
+    for spec in specs:
+        for threshold in (60.0, 60, 7.25):
+            got = nurture_delays(scores, threshold, spec, np.random.default_rng(3))
+            want = nurture_delays(scores.tolist(), threshold, spec, np.random.default_rng(3))
+            np.testing.assert_array_equal(got, want)
+            assert np.isfinite(got).any()  # both outcomes occur
+            assert np.isinf(got).any()
+    _, ok = passes.nurture_need(np.asarray([1.0, np.nan]), 60.0, 8.0)
+    assert not ok  # a score numpy would cast its own way: the numpy code decides
+
+
+def test_arrival_times_are_numpy_s() -> None:
+    """The hours' times filled in one compiled pass are numpy's repeat and add (hours with
+    none, one and many arrivals, uniforms at 0 and just below 1), and a channel's arrival
+    times, sorted and cut, numpy's (cuts inside, at and past the last hour)."""
+    from sla_sim.model.arrivals import draw_channel_arrivals
+    from sla_sim.scenario.presets import preset
+    from sla_sim.streams import Streams, replication_seed
+
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        counts = rng.poisson(rng.choice([0.2, 1.5, 6.0]), size=rng.integers(0, 3000))
+        u = rng.random(int(counts.sum()))
+        if len(u):
+            u[rng.integers(len(u), size=min(len(u), 20))] = 1.0 - 2.0**-53
+            u[rng.integers(len(u), size=min(len(u), 20))] = 0.0
+        bins = np.repeat(np.arange(len(counts), dtype=np.float64), counts)
+        np.testing.assert_array_equal(passes.hour_times(counts.astype(np.int64), u), bins + u)
+
+    class Numpy:  # a stream whose poisson counts take the numpy code (not int64)
+        def __init__(self, rng: np.random.Generator) -> None:
+            self.rng = rng
+
+        def poisson(self, lam: np.ndarray) -> np.ndarray:
+            return self.rng.poisson(lam).astype(np.int32)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.rng, name)
+
+    from sla_sim.model import arrivals
+    from sla_sim.model.funnel import FunnelModel
+
+    sc = preset("default")
+    model = FunnelModel(sc, Streams(replication_seed(1, 0)))
+    grid = arrivals.hour_grid(model.origin, int(np.ceil(model.end_h)))
+    profile = arrivals.base_profile(sc, grid)
+    for end_h in (model.end_h, model.end_h - 100.5, 24.0 * 30, float(len(profile))):
+        for c in range(len(sc.channels)):
+            got = draw_channel_arrivals(sc, c, profile, grid, Streams(replication_seed(4, c)),
+                                        end_h)  # fmt: skip
+            seq = Streams(replication_seed(4, c))
+            want = draw_channel_arrivals(sc, c, profile, grid,
+                                         lambda name, seq=seq: Numpy(seq(name)), end_h)  # type: ignore[arg-type]
+            np.testing.assert_array_equal(got, want)
+            assert len(got) > 100
+
+
+def test_event_counts_per_bin_are_numpy_s() -> None:
+    """Each wanted code's times counted per bin as numpy counts them (``searchsorted`` of the
+    edges, side "right"; NaN in the last bin), with few edges (one comparison each) and many
+    (a binary search), times on the edges, codes unwanted and outside the table."""
+    from sla_sim.metrics.kernels import _FEW_EDGES, code_bin_counts
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    code = rng.integers(-2, 14, size=n).astype(np.int16)
+    for m in (1, 4, _FEW_EDGES, _FEW_EDGES + 1, 60):
+        edges = np.sort(rng.random(m) * 1000.0)
+        t = rng.random(n) * 1100.0 - 50.0
+        t[::97] = np.nan
+        t[1::89] = edges[rng.integers(m, size=len(t[1::89]))]  # exactly on an edge
+        wanted = rng.random(12) < 0.6
+        got = code_bin_counts(code, t, edges, wanted)
+        want = np.zeros((12, m + 1), dtype=np.int64)
+        for k in np.flatnonzero(wanted):
+            x = t[code == k]
+            bins = np.where(np.isnan(x), m, np.searchsorted(edges, x, side="right"))
+            want[k] = np.bincount(bins, minlength=m + 1)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_first_rows_of_episodes_are_the_sorted_search_s() -> None:
+    """The dense (lead, episode) table finds what the stable sort of the episode keys and a
+    binary search per key find: repeated episodes (the first row counts), episodes with no
+    reference row, no reference rows at all; leads outside the table's reach go back to
+    the sort (rows about a rep: lead -1)."""
+    from sla_sim import metrics as mx
+    from sla_sim.metrics.episodes import episode_keys
+
+    rng = np.random.default_rng(8)
+    for lo in (0, -1):
+        n = 6000
+        cols = {"lead": rng.integers(lo, 900, size=n).astype(np.int64),
+                "episode": rng.integers(0, 4, size=n).astype(np.int16)}  # fmt: skip
+        t = rng.random(n) * 100
+        for n_ref in (0, 1, 50, 2500):
+            ref = np.sort(rng.choice(n, size=n_ref, replace=False)).astype(np.intp)
+            rows = rng.integers(0, n, size=3000).astype(np.intp)
+            found = mx._first_rows(cols, ref, rows)
+            assert (found is None) == (lo < 0)
+            want = mx._episode_time(episode_keys(cols, rows), episode_keys(cols, ref), t[ref])
+            np.testing.assert_array_equal(mx._episode_time_of_rows(cols, rows, ref, t[ref]), want)
+            np.testing.assert_array_equal(
+                mx._has_row(cols, rows, ref),
+                mx._isin(episode_keys(cols, rows), episode_keys(cols, ref)))  # fmt: skip
+            if found is not None and n_ref:
+                assert (found >= 0).any()
+                assert (found < 0).any()
+
+
+def test_clause_statuses_are_numpy_s() -> None:
+    """The compiled judge gives numpy's statuses: not started, met on and before the
+    deadline, breached, pending, NaN deadlines, an observation end on a deadline."""
+    from sla_sim.metrics import clauses
+
+    rng = np.random.default_rng(2)
+    n = 5000
+    start, deadline, done = (np.round(rng.random(n) * 50, 1) for _ in range(3))
+    start[::7], done[::3], deadline[::11] = np.nan, np.nan, np.nan
+    deadline[1::13] = done[1::13]  # done exactly at the deadline
+    seen: set[int] = set()
+    for observed in (25.0, float(deadline[5]), np.inf, 0.0):
+        got = clauses.judge(start, deadline, done, observed)
+        strided = [np.repeat(a, 2)[::2] for a in (start, deadline, done)]  # numpy's code
+        want = clauses.judge(*strided, observed)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        seen |= {int(x) for x in np.unique(got)}
+    assert seen == {0, 1, 2, 3}
+
+
+def test_business_hours_to_each_time_are_the_calendar_s() -> None:
+    """The compiled business hours to each time (the interval found where the previous time's
+    was, one further, or by a search) are the calendar's own: times in order, in reverse, at
+    random, on the intervals' starts and ends, before the first and after the last, NaN."""
+    from datetime import UTC, datetime
+
+    from sla_sim.calendar import CalendarSpec, shared_calendar
+    from sla_sim.metrics.capacity import cum_hours_many
+
+    cal = shared_calendar(CalendarSpec(timezone="Europe/Berlin"),
+                          datetime(2026, 3, 2, tzinfo=UTC), 24 * 40.0)  # fmt: skip
+    assert not cal.always_open
+    rng = np.random.default_rng(6)
+    edges = np.concatenate([cal.starts, cal.ends, [-3.0, 0.0, 1e5, np.nan]])
+    for t in (np.sort(rng.random(5000) * 24 * 42 - 24), rng.random(5000) * 24 * 42 - 24,
+              np.sort(edges), edges, np.sort(rng.random(3000) * 24 * 42)[::-1],
+              np.repeat(cal.starts[3:9], 5), np.empty(0)):  # fmt: skip
+        np.testing.assert_array_equal(cum_hours_many(cal, t), cal.cum_hours_many(t))
+
+
+def test_business_hours_added_to_times_in_order_are_the_calendar_s() -> None:
+    """The same for times in order and in reverse (the searches start where the previous
+    time's ended), with hours that land on, before and past intervals' ends."""
+    from datetime import UTC, datetime
+
+    from sla_sim.calendar import CalendarSpec, shared_calendar
+    from sla_sim.metrics.capacity import add_business_hours
+
+    cal = shared_calendar(CalendarSpec(timezone="Asia/Tokyo"),
+                          datetime(2026, 3, 2, tzinfo=UTC), 24 * 40.0)  # fmt: skip
+    rng = np.random.default_rng(12)
+    base = np.sort(np.concatenate([rng.random(4000) * 24 * 45 - 24, cal.starts, cal.ends]))
+    for t in (base, base[::-1].copy(), np.repeat(base[::50], 3)):
+        for hs in (np.full(len(t), 4.0), rng.random(len(t)) * 30, np.zeros(len(t)),
+                   np.where(rng.random(len(t)) < 0.5, 8.0, 0.25)):  # fmt: skip
+            np.testing.assert_array_equal(add_business_hours(cal, t, hs),
+                                          cal.add_business_hours_many(t, hs))  # fmt: skip

@@ -46,3 +46,16 @@ def test_a_sequence_entropy_takes_numpys_own_derivation() -> None:
     """Entropy given as a list of words (not an int) is derived by numpy itself."""
     seq = np.random.SeedSequence([5, 6, 7, 8, 9], spawn_key=(2,))
     np.testing.assert_array_equal(Streams(seq)("x").random(3), _numpy_stream(seq, "x").random(3))
+
+
+def test_a_name_mixed_into_a_copy_is_add_on_a_copy() -> None:
+    """``_Pool.with_word`` (the name's word mixed in per stream) is ``copy().add``, and leaves
+    the shared pool as it was."""
+    shared = _Pool([20260101, 0, 0, 0, 5])
+    before = (shared.h, list(shared.pool))
+    for name in ("arrivals:inbound", "recycle", ""):
+        word = zlib.crc32(name.encode())
+        want = shared.copy()
+        want.add(word)
+        assert shared.with_word(word) == want.pool
+    assert (shared.h, shared.pool) == before

@@ -66,6 +66,31 @@ def _isin(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
     return s[i] == keys
 
 
+def _first_rows(cols: dict[str, np.ndarray], ref_rows: np.ndarray, rows: np.ndarray
+                ) -> np.ndarray | None:  # fmt: skip
+    """For each of ``rows``, the index in ``ref_rows`` of the first row of its episode, -1 if
+    none, by one compiled pass over a dense (lead, episode) table (no sort); ``None`` where
+    the table does not fit the log (the caller sorts and searches the episode keys)."""
+    lead, ep = cols["lead"], cols["episode"]
+    if lead.dtype != np.int64 or ep.dtype != np.int16 or rows.dtype != np.intp \
+            or ref_rows.dtype != np.intp:  # fmt: skip
+        return None
+    from sla_sim.metrics.kernels import first_rows  # numba: loaded on first use
+
+    idx, ok = first_rows(lead, ep, ref_rows, rows)
+    return idx if ok else None
+
+
+def _has_row(cols: dict[str, np.ndarray], rows: np.ndarray, among_rows: np.ndarray
+             ) -> np.ndarray:  # fmt: skip
+    """Whether the episode of each of ``rows`` has one of ``among_rows`` (``_isin`` of their
+    episode keys)."""
+    idx = _first_rows(cols, among_rows, rows)
+    if idx is not None:
+        return idx >= 0
+    return _isin(episode_keys(cols, rows), episode_keys(cols, among_rows))
+
+
 def _period_counts(win: Window, event_t: dict[Any, np.ndarray]) -> list[dict[Any, int]]:
     """Per period of ``win``, how many of each event's times lie in it ([start, end)). When the
     months partition the window (as :func:`~sla_sim.horizon.month_window` makes them), one
@@ -252,8 +277,18 @@ def _episode_time(keys: np.ndarray, ref_keys: np.ndarray, ref_t: np.ndarray) -> 
     return np.where(ref_keys[order][pos] == keys, ref_t[order][pos], np.nan)
 
 
+def _episode_time_of_rows(cols: dict[str, np.ndarray], rows: np.ndarray,
+                          ref_rows: np.ndarray, ref_t: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:func:`_episode_time` of the episodes of ``rows``, with reference rows ``ref_rows``
+    (times ``ref_t``): by the dense table of :func:`_first_rows` where it fits."""
+    idx = _first_rows(cols, ref_rows, rows) if len(ref_rows) else None
+    if idx is None:
+        return _episode_time(episode_keys(cols, rows), episode_keys(cols, ref_rows), ref_t)
+    return np.where(idx >= 0, ref_t[idx], np.nan)
+
+
 def _ae_hours(cols: dict[str, np.ndarray], by_event: list[np.ndarray], scenario: Scenario,
-              win: Window, opp_key: np.ndarray, opp_open_t: np.ndarray
+              win: Window, opp_rows: np.ndarray, opp_open_t: np.ndarray
               ) -> tuple[AEWaits, AESelling]:  # fmt: skip
     """The AE clause's waits (SQL to opportunity opened, AE business hours) and the AEs'
     selling hours, on the AE calendar.
@@ -267,7 +302,7 @@ def _ae_hours(cols: dict[str, np.ndarray], by_event: list[np.ndarray], scenario:
     back = 24.0 * math.floor(first / 24.0)  # <= 0
     cal = shared_calendar(scenario.ae.calendar, win.origin + timedelta(hours=back),
                           win.end_h - back)  # fmt: skip
-    opened = _episode_time(episode_keys(cols, sql_rows), opp_key, opp_open_t)
+    opened = _episode_time_of_rows(cols, sql_rows, opp_rows, opp_open_t)
     waits = AEWaits(sql_t, business_hours_between(
         cal, sql_t - back,
         np.where(np.isnan(opened), np.maximum(sql_t, win.end_h), opened) - back))
@@ -304,14 +339,12 @@ def measure(log: EventLog, scenario: Scenario, window: Window | None = None) -> 
     close_rows = np.sort(np.concatenate([by_event[CODE["won"]], by_event[CODE["lost"]]]))
     # opportunity open time per closing row, for cycle lengths (a close with no opp_open row
     # of its episode has no cycle: NaN)
-    opp_key = episode_keys(cols, opp_rows)
-    close_open_t = _episode_time(episode_keys(cols, close_rows), opp_key, opp_open_t)
+    close_open_t = _episode_time_of_rows(cols, close_rows, opp_rows, opp_open_t)
     close_t = t[close_rows]
-    ae_wait, ae_busy = _ae_hours(cols, by_event, scenario, win, opp_key, opp_open_t)
+    ae_wait, ae_busy = _ae_hours(cols, by_event, scenario, win, opp_rows, opp_open_t)
     won_t, won_value = times("won"), val[by_event[CODE["won"]]]
     recycled_rows = by_event[CODE["recycled"]]
-    unworked_t = t[recycled_rows][~_isin(
-        episode_keys(cols, recycled_rows), episode_keys(cols, by_event[CODE["contact"]]))]
+    unworked_t = t[recycled_rows][~_has_row(cols, recycled_rows, by_event[CODE["contact"]])]
     busy = AttemptSpans(cols, [_clock() if ti in shifts.teams else cal
                                for ti, cal in enumerate(cals)], by_event[CODE["attempt"]])
     sdr_queue = Level(times("routed"), times("assigned"))

@@ -33,6 +33,11 @@ class ClauseOutcome:
 def judge(start: np.ndarray, deadline: np.ndarray, done: np.ndarray, observed_until: float
           ) -> np.ndarray:  # fmt: skip
     """Status per episode from clause start, deadline and satisfying time (NaN = not yet)."""
+    if all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 1
+           and a.flags.c_contiguous and len(a) == len(start) for a in (start, deadline, done)):
+        from sla_sim.metrics.kernels import judge_status  # numba: loaded on first use
+
+        return judge_status(start, deadline, done, float(observed_until))  # the same, one pass
     status = np.full(len(start), NOT_STARTED, dtype=np.int8)
     started = ~np.isnan(start)
     has = ~np.isnan(done)

@@ -162,21 +162,29 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
     working intervals [``starts``, ``ends``) (business hours before each start ``cum_starts``,
     at each end ``cum_ends``), for ``h >= 0``: the same expressions per time, in one pass (the
     first time ``s >= t`` with ``h`` business hours from ``t`` to ``s``; inf past the last
-    interval; ``t`` itself for ``h == 0``)."""
+    interval; ``t`` itself for ``h == 0``). Each search is tried first where the previous
+    time's ended, or one further (times mostly in order; the same positions either way)."""
     n = len(starts)
     out = np.empty(len(t))
+    last, last_k = 0, 0
     for q in range(len(t)):
         x, hq = t[q], h[q]
         if _isnan(x):
             cum = np.nan
         else:
-            lo, hi = 0, n
-            while lo < hi:  # the number of intervals starting at or before x
-                mid = (lo + hi) >> 1
-                if starts[mid] <= x:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
+                lo = last
+            elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
+                lo = last + 1
+            else:
+                lo, hi = 0, n
+                while lo < hi:  # the number of intervals starting at or before x
+                    mid = (lo + hi) >> 1
+                    if starts[mid] <= x:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+            last = lo
             if lo == 0:
                 cum = 0.0
             else:
@@ -186,14 +194,21 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
         if _isnan(target):
             k = n  # NaN sorts last (np.searchsorted)
         else:
-            lo, hi = 0, n
-            while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
-                mid = (lo + hi) >> 1
-                if cum_ends[mid] < target:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            k = lo
+            b = last_k
+            if (b == 0 or cum_ends[b - 1] < target) and (b == n or cum_ends[b] >= target):
+                k = b
+            elif b < n and cum_ends[b] < target and (b + 1 == n or cum_ends[b + 1] >= target):
+                k = b + 1
+            else:
+                lo, hi = 0, n
+                while lo < hi:  # np.searchsorted(cum_ends, target, side="left")
+                    mid = (lo + hi) >> 1
+                    if cum_ends[mid] < target:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                k = lo
+            last_k = k
         if hq == 0:
             out[q] = x
         elif k >= n:
@@ -205,14 +220,109 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def judge_status(start: np.ndarray, deadline: np.ndarray, done: np.ndarray,
+                 observed_until: float) -> np.ndarray:  # fmt: skip
+    """:func:`sla_sim.metrics.clauses.judge` in one pass: per episode 0 met (done by the
+    deadline), 1 breached (done later, or not done and the deadline passed by
+    ``observed_until``), 2 pending (not done, deadline later), 3 not started (no start; or
+    a NaN deadline, which no comparison passes)."""
+    n = len(start)
+    out = np.empty(n, dtype=np.int8)
+    for i in range(n):
+        s = np.int8(3)
+        if not _isnan(start[i]):
+            d, dl = done[i], deadline[i]
+            if not _isnan(d):
+                if d <= dl:
+                    s = np.int8(0)
+                elif d > dl:
+                    s = np.int8(1)
+            elif dl <= observed_until:
+                s = np.int8(1)
+            elif dl > observed_until:
+                s = np.int8(2)
+        out[i] = s
+    return out
+
+
+#: the episode keys' base (:data:`sla_sim.metrics.episodes.EP_BASE`): episodes 0 .. 2**16 - 1
+_EP_LIMIT = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows: np.ndarray
+               ) -> tuple[np.ndarray, bool]:  # fmt: skip
+    """For each of ``rows`` (positions in the log's columns ``lead`` and ``episode``), the
+    index in ``ref_rows`` of the first of them with the same (lead, episode), -1 if none: what
+    a stable sort of the reference rows' episode keys and a binary search per key find, by a
+    dense table over (lead, episode). ``False`` (and nothing found) when a lead or episode is
+    outside the keys' range or the table would be larger than twice the log (the caller then
+    sorts and searches)."""
+    n_ref, n = len(ref_rows), len(rows)
+    idx = np.full(n, -1, dtype=np.int64)
+    nl, ne = 0, 0
+    for i in range(n_ref + n):
+        r = ref_rows[i] if i < n_ref else rows[i - n_ref]
+        x, e = lead[r], episode[r]
+        if x < 0 or e < 0 or e >= _EP_LIMIT or x >= 1 << 40:
+            return idx, False
+        if x >= nl:
+            nl = x + 1
+        if e >= ne:
+            ne = e + 1
+    if nl * ne > 2 * len(lead) + 4096 or n_ref >= 1 << 31:
+        return idx, False
+    table = np.full(nl * ne, -1, dtype=np.int32)
+    for i in range(n_ref):
+        r = ref_rows[i]
+        k = lead[r] * ne + episode[r]
+        if table[k] < 0:
+            table[k] = i
+    for i in range(n):
+        r = rows[i]
+        idx[i] = table[lead[r] * ne + episode[r]]
+    return idx, True
+
+
+#: the most edges :func:`code_bin_counts` compares a time with one by one
+_FEW_EDGES = 16
+
+
+@njit(cache=True, nogil=True)
 def code_bin_counts(code: np.ndarray, t: np.ndarray, edges: np.ndarray, wanted: np.ndarray
                     ) -> np.ndarray:  # fmt: skip
     """:func:`bin_counts` of the times of each code at once: row ``k`` counts the ``t`` whose
     ``code`` is ``k``, for the codes ``k`` with ``wanted[k]`` (the others, and codes outside
-    ``[0, len(wanted))``, are not counted: their row stays 0)."""
+    ``[0, len(wanted))``, are not counted: their row stays 0).
+
+    With a few edges (a window's months) each row's bin is the count of edges at or below its
+    time, one comparison per edge, and every row of a code in range adds ``wanted[k]``: no
+    branch on the row's code or time to mispredict (0.42 -> 0.29 ms on a default log)."""
     m = len(edges)
     n_codes = len(wanted)
     out = np.zeros((n_codes, m + 1), dtype=np.int64)
+    if m > _FEW_EDGES:
+        return _code_bin_counts_search(code, t, edges, wanted, out)
+    for i in range(len(t)):
+        k = code[i]
+        if k < 0 or k >= n_codes:
+            continue
+        x = t[i]
+        lo = 0
+        for e in range(m):  # the number of edges <= x (NaN: none, then the NaN bin)
+            lo += edges[e] <= x
+        if _isnan(x):
+            lo = m
+        out[k, lo] += wanted[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _code_bin_counts_search(code: np.ndarray, t: np.ndarray, edges: np.ndarray,
+                            wanted: np.ndarray, out: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:func:`code_bin_counts` with many edges: a binary search per row."""
+    m = len(edges)
+    n_codes = len(wanted)
     for i in range(len(t)):
         k = code[i]
         if k < 0 or k >= n_codes or not wanted[k]:
@@ -237,21 +347,32 @@ def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
               cum_starts: np.ndarray) -> np.ndarray:  # fmt: skip
     """:meth:`sla_sim.calendar.BusinessCalendar.cum_hours_many` of a calendar with working
     intervals [``starts``, ``ends``) and the working hours before each (``cum_starts``): the
-    same expression per time, in one pass (0 before the first interval, NaN for NaN)."""
+    same expression per time, in one pass (0 before the first interval, NaN for NaN).
+
+    Times mostly come in order (a log's attempts): the number of intervals starting at or
+    before a time is tried first where the previous time's was, or one further, and searched
+    for only when neither holds (the same number either way, the starts being sorted)."""
     out = np.empty(len(t))
     n = len(starts)
+    last = 0
     for k in range(len(t)):
         x = t[k]
         if _isnan(x):
             out[k] = np.nan
             continue
-        lo, hi = 0, n
-        while lo < hi:  # the number of intervals starting at or before x
-            mid = (lo + hi) >> 1
-            if starts[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
+        if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
+            lo = last
+        elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
+            lo = last + 1
+        else:
+            lo, hi = 0, n
+            while lo < hi:  # the number of intervals starting at or before x
+                mid = (lo + hi) >> 1
+                if starts[mid] <= x:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        last = lo
         if lo == 0:
             out[k] = 0.0
             continue
@@ -548,4 +669,6 @@ def warm_up() -> None:
     np_sum(f)
     pair_assignments(np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16, rows, rows, rows, 1)
     cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
+    first_rows(np.zeros(2, dtype=np.int64), i16, rows, rows)
+    judge_status(f, f, f, 1.0)
     _warm = True

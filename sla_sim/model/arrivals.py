@@ -95,6 +95,12 @@ def draw_channel_arrivals(
         mult = rng.gamma(shape, 1.0 / shape, size=int(grid.day.max()) + 1)
         rate = rate * mult[grid.day]
     counts = rng.poisson(rate)
+    if counts.dtype == np.int64 and counts.ndim == 1:  # the same times, less numpy
+        from sla_sim.model.passes import hour_times  # numba: on first use
+
+        times = hour_times(np.ascontiguousarray(counts), rng.random(int(counts.sum())))
+        times.sort()
+        return times[:int(np.searchsorted(times, end_h))]  # sorted: those < end_h lead
     bins = np.repeat(np.arange(len(rate), dtype=np.float64), counts)
     times = bins + rng.random(len(bins))
     times.sort()

@@ -109,10 +109,11 @@ class FunnelModel:
         w = draws.gather(worked)
         ch = d["channel"][worked]
         # qualification probability per worked lead, from its channel's rate and its score
-        base = np.asarray([c.sql_rate for c in sc.channels])[ch]
+        # (each channel's logit once, then gathered: the same values as per worked lead)
+        base = logit(np.asarray([c.sql_rate for c in sc.channels], dtype=np.float64))[ch]
         slope = sc.follow_up.score_slope_per_10_points
         ref = sc.follow_up.reference_score_points
-        q = expit(logit(base) + slope * (d["score"][worked] - ref) / 10.0)
+        q = expit(base + slope * (d["score"][worked] - ref) / 10.0)
         win = np.asarray([c.win_rate for c in sc.channels])[ch]
         self.expired, self.is_mql = expired, is_mql
         # the loop's inputs as arrays (the fast engine reads these; the SimPy path lists them)

@@ -20,12 +20,20 @@ def nurture_delays(
 ) -> np.ndarray:
     """Hours from entering nurture to becoming an MQL (``inf`` if the lead expires first)."""
     n = len(scores)
-    out = np.full(n, np.inf)
     touches_allowed = math.floor(spec.max_days / spec.touch_interval_days + 1e-9)
     if n == 0 or touches_allowed == 0 or spec.engage_probability == 0:
-        return out
+        return np.full(n, np.inf)
+    if isinstance(scores, np.ndarray) and scores.dtype == np.float64 and scores.ndim == 1:
+        from sla_sim.model.passes import nurture_hours, nurture_need  # numba: on first use
+
+        need, ok = nurture_need(np.ascontiguousarray(scores), float(threshold),
+                                float(spec.score_lift_points))  # fmt: skip
+        if ok:  # the same numbers in two compiled passes around numpy's draw
+            extra = rng.negative_binomial(need, spec.engage_probability)
+            return nurture_hours(need, extra, touches_allowed, float(spec.touch_interval_days))
     need = np.ceil((threshold - np.asarray(scores)) / spec.score_lift_points).astype(np.int64)
     need = np.maximum(need, 1)
+    out = np.full(n, np.inf)
     touch = need + rng.negative_binomial(need, spec.engage_probability)
     ok = touch <= touches_allowed
     out[ok] = touch[ok] * spec.touch_interval_days * 24.0

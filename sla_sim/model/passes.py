@@ -101,6 +101,72 @@ def first_episodes(t: np.ndarray, score: np.ndarray, nurture: np.ndarray, ops: n
 
 
 @njit(cache=True, nogil=True)
+def pick_by_cdf(u: np.ndarray, cdf: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``values[cdf.searchsorted(u, side="right")]``: for each uniform, the value of the
+    number of cumulative shares at or below it (one comparison per share, no branch), as
+    ``Generator.choice`` picks (:func:`sla_sim.model.leads.choose`); ``False`` if a pick falls
+    past the last value (numpy's indexing then raises)."""
+    k = len(cdf)
+    out = np.empty(len(u), dtype=np.int64)
+    for i in range(len(u)):
+        x = u[i]
+        j = 0
+        for c in range(k):
+            j += cdf[c] <= x
+        if j >= k:
+            return out, False
+        out[i] = values[j]
+    return out, True
+
+
+@njit(cache=True, nogil=True)
+def hour_times(counts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.repeat(np.arange(len(counts), dtype=float64), counts) + u`` in one pass: hour
+    ``b``'s count of times, each ``b`` plus its uniform (the arrival times before their
+    sort, :func:`sla_sim.model.arrivals.draw_channel_arrivals`)."""
+    out = np.empty(len(u))
+    k = 0
+    for b in range(len(counts)):
+        fb = np.float64(b)
+        for _ in range(counts[b]):
+            out[k] = fb + u[k]
+            k += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def nurture_need(scores: np.ndarray, threshold: float, lift: float
+                 ) -> tuple[np.ndarray, bool]:  # fmt: skip
+    """The engaging touches each score needs to reach ``threshold`` (at least one), as
+    :func:`sla_sim.model.nurture.nurture_delays` works them out with numpy
+    (``maximum(ceil((threshold - s) / lift).astype(int64), 1)``), and whether every one was
+    finite and of a size numpy's cast keeps (else the caller asks numpy)."""
+    n = len(scores)
+    need = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        c = np.ceil((threshold - scores[i]) / lift)
+        if not (-4e18 < c < 4e18):  # NaN, infinite, or beyond what casts alike
+            return need, False
+        k = np.int64(c)
+        need[i] = k if k > 1 else 1
+    return need, True
+
+
+@njit(cache=True, nogil=True)
+def nurture_hours(need: np.ndarray, extra: np.ndarray, allowed: int, interval_days: float
+                  ) -> np.ndarray:  # fmt: skip
+    """Hours to MQL of each nurtured lead from its needed engagements and its negative-binomial
+    draw: the touch ``need + extra``, times the interval in hours if within ``allowed``
+    touches, else ``inf`` (numpy's ``touch * interval * 24.0`` on an int64 touch)."""
+    n = len(need)
+    out = np.empty(n)
+    for i in range(n):
+        touch = need[i] + extra[i]
+        out[i] = np.float64(touch) * interval_days * 24.0 if touch <= allowed else np.inf
+    return out
+
+
+@njit(cache=True, nogil=True)
 def gather_part(rows: np.ndarray, lo: int, hi: int, uc: np.ndarray, wk: np.ndarray,
                 uq: np.ndarray, ud: np.ndarray, cyc: np.ndarray, uw: np.ndarray,
                 deal: np.ndarray, o_uc: np.ndarray, o_wk: np.ndarray, o_uq: np.ndarray,
@@ -258,6 +324,10 @@ def warm_up() -> None:
     f, i64 = np.zeros(2), np.zeros(2, dtype=np.int64)
     first_episodes(f, f, f, f, i64, i64, np.zeros((1, 1), dtype=np.int64), 1.0, 1.0, 1.0,
                    np.empty(0), False)  # fmt: skip
+    nurture_need(f, 1.0, 1.0)
+    hour_times(i64, f)
+    pick_by_cdf(f, f, i64)
+    nurture_hours(i64, i64, 1, 1.0)
     f2 = np.zeros((2, 2))
     gather_part(i64, 0, 2, f2, f2, f, f, f, f, f, f2, f2, f, f, f, f, f)
     cols = {c: np.zeros(2, dtype=d) for c, d in zip(COLUMNS, _DTYPES, strict=True)}
@@ -268,5 +338,5 @@ def warm_up() -> None:
     _warm = True
 
 
-__all__ = ["first_episodes", "gather_part", "log_columns", "reconciled", "rows_by_code",
-           "split_rows", "warm_up"]
+__all__ = ["first_episodes", "gather_part", "hour_times", "log_columns", "nurture_hours",
+           "nurture_need", "pick_by_cdf", "reconciled", "rows_by_code", "split_rows", "warm_up"]
