@@ -27,21 +27,27 @@ dispatching each have one call site per path, plain and policy (fewer sites, les
 compile).
 
 Growth: the log rows, the event heap and the heaps of tasks and queued leads are grown
-(doubled) by :func:`run_loop` itself between steps (each step needs at most a few rows and
-pushes: two rows and a push per rep of the largest team for a pull team's offer). If the
-pre-drawn recycle
-draws run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
+(doubled) by :func:`run_loop` between calls of :func:`_steps`, which runs the steps and returns
+as soon as the next step might not fit (each step needs at most a few rows and pushes: two rows
+and a push per rep of the largest team for a pull team's offer). If the pre-drawn recycle draws
+run out, :func:`run_loop` returns ``-1`` and the caller runs it again with more.
 
-Every helper of the plain path is inlined into :func:`run_loop` at numba's IR level
+Reference counts: numba counts a reference (an atomic ``lock inc``/``lock dec``) each time an
+array is bound to a helper's argument (inlined or not), sliced into a view (``TD[r]``) or
+rebound in a loop, wherever its pruning pass does not remove the pair; in this loop that was
+some twenty arrays at every event, most of the loop's time. :func:`_steps` and the policy
+team's functions therefore work on borrowed views of their arrays (:func:`_borrow`: the same
+memory, no reference held), taken once at entry: every count on them or on their views is a
+null check. Their memory is held by the caller (the arrays :func:`run_loop` owns and regrows
+between calls of :func:`_steps`), so no array is rebound inside the loop.
+
+Every helper of the plain path is inlined into :func:`_steps` at numba's IR level
 (``inline="always"``: a call with twenty array arguments per event costs more than the event's
-work; even inlined, each helper binds, and reference-counts, its array arguments anew, so the
-hot path calls few nested helpers, and no array is reassigned inside an inner loop: a growth
-check inside the offer loop made the plain loop a quarter slower). The entry points of a
-policy team's path (:func:`_proute`, :func:`_prelease`, :func:`_pqueue`, :func:`_pdispatch`,
-:func:`_offer`) are compiled as functions of their own, called only for a policy team, so the
-plain loop carries none of their code. Everything is compiled once per machine (about a minute
-of CPU time) and cached on disk (``cache=True``); :func:`sla_sim.model.funnel.warm_up` loads
-it at set-up.
+work). The entry points of a policy team's path (:func:`_proute`, :func:`_prelease`,
+:func:`_pqueue`, :func:`_pdispatch`, :func:`_offer`) are compiled as functions of their own,
+called only for a policy team, so the plain loop carries none of their code. Everything is
+compiled once per machine (about a minute of CPU time) and cached on disk (``cache=True``);
+:func:`sla_sim.model.funnel.warm_up` loads it at set-up.
 """
 
 from __future__ import annotations
