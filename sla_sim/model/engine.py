@@ -19,13 +19,11 @@ A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
 (:func:`engine_for`, reported in the run facts).
 
-Speed (2026-12-07, ``nice python benchmarks/engine.py --pairs 8``, load 1.2): ``FunnelModel.run``
-of the default preset (30-day warm-up, one month, 12,300 leads) took 0.017 CPU-s on the fast
-engine against 0.045 on SimPy, and 0.33 against 1.22 with leads, SDRs and AEs x 16. Since work
-orders and pull run on the fast engine, ``sla-sim recommend --preset default --confidence 0.9``
-(``nice python benchmarks/recommend.py``) takes 60 CPU-seconds instead of 192 (35-40 s wall on
-the 2-core machine at load 1.4-2.0, against 104 s quiet before), the same answer; see
-docs/performance.md.
+Speed (2026-12-07 15:15 UTC, quiet, ``python benchmarks/engine.py --pairs 24 --scale 1,4,16
+--scale-reps 5``): one default replication (``run_one``) takes 0.032 CPU-s on the fast engine
+against 0.153 on SimPy (0.21x); ``sla-sim recommend --preset default --confidence 0.9`` 18 s
+wall against 104 s before work orders and pull ran here. docs/performance.md keeps every figure
+with the command that reproduces it.
 """
 
 from __future__ import annotations
