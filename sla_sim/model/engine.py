@@ -166,6 +166,7 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_POL] = has_policy(sc, ti)  # work order or pull (engine_for: nothing else)
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
+        TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
         for r in range(ts.reps):
             rep_team.append(ti)
             rep_idx.append(r)
