@@ -179,20 +179,49 @@ def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a
     """Schedule an event at absolute time ``t`` (creation number from the shared counter)."""
     i = st[S_NHEAP]
     st[S_NHEAP] = i + 1
-    HT[i] = t
-    HI[i, 0] = st[S_EID]
+    eid = st[S_EID]
     st[S_EID] += st[S_STEP]
-    HI[i, 1] = kind
-    HI[i, 2] = a
-    HI[i, 3] = b
-    _sift_up(HT, HI, i)
+    # :func:`_sift_up` with the new entry held aside: each parent it passes moves down once
+    # (no swaps), and the entry is written where it stops: the same heap as a sift by swaps
+    while i > 0:
+        p = (i - 1) >> 1
+        if t < HT[p] or (t == HT[p] and eid < HI[p, 0]):
+            HT[i] = HT[p]
+            HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = HI[p, 0], HI[p, 1], HI[p, 2], HI[p, 3]
+            i = p
+        else:
+            break
+    HT[i] = t
+    HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = eid, kind, a, b
 
 
 @njit(inline="always")
 def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
-    """Remove the top event (read it first at index 0)."""
-    st[S_NHEAP] -= 1
-    _remove_top(HT, HI, st[S_NHEAP])
+    """Remove the top event (read it first at index 0): :func:`_remove_top` with the last
+    entry held aside while the lesser children move up into the hole (the same heap)."""
+    n = st[S_NHEAP] - 1
+    st[S_NHEAP] = n
+    if n == 0:
+        return
+    t, eid = HT[n], HI[n, 0]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and (HT[left + 1] < HT[left] or (HT[left + 1] == HT[left]
+                                                         and HI[left + 1, 0] < HI[left, 0])):
+            m = left + 1
+        if HT[m] < t or (HT[m] == t and HI[m, 0] < eid):
+            HT[i] = HT[m]
+            HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = HI[m, 0], HI[m, 1], HI[m, 2], HI[m, 3]
+            i = m
+        else:
+            break
+    HT[i] = t
+    c1, c2, c3 = HI[n, 1], HI[n, 2], HI[n, 3]
+    HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = eid, c1, c2, c3
 
 
 @njit(inline="always")
