@@ -217,7 +217,9 @@ def run_fast(model: FunnelModel) -> None:
     RF0[op, K.F_FROM], RF0[op, K.F_UNTIL] = -math.inf, math.inf  # one endless interval
     RF0[:, K.F_TIMER] = math.inf
     n = model.n_leads
-    LI0 = np.zeros((n, 6), dtype=np.int64)
+    # int32 (lead ids, slots, episodes fit): half the bytes of the table the loop reads at
+    # every event (docs/performance.md, "Scaling")
+    LI0 = np.zeros((n, 6), dtype=np.int32 if n < 2**31 - 1 else np.int64)
     LI0[:, K.L_TEAM] = a["team"]
     LI0[:, K.L_EP] = model.is_mql
     LI0[:, K.L_STATE] = np.where(model.expired, K.NURTURE_EXPIRED, 0)
@@ -271,5 +273,5 @@ def run_fast(model: FunnelModel) -> None:
         first = False
         draws = _recycle_draws(model, 1, draws)
     nrows = st[K.S_NROWS]
-    model.states = LI[:, K.L_STATE].copy()
+    model.states = LI[:, K.L_STATE].astype(np.int64)
     model.log.add_columns(R[:nrows], RV[:nrows])
