@@ -133,9 +133,40 @@ def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | Non
     return [np.ascontiguousarray(np.concatenate(p)) for p in parts]
 
 
+_MMAP_THRESHOLD = 32 << 20  # glibc's largest (M_MMAP_THRESHOLD)
+_TRIM_THRESHOLD = 128 << 20  # free memory kept at the top of the heap (M_TRIM_THRESHOLD)
+_kept = False  # malloc keeps freed memory in this process (see _keep_memory)
+
+
+def _keep_memory() -> None:
+    """Let glibc's malloc keep the memory a replication frees for the next one, once per
+    process: arrays up to 32 MB come from the heap (not a fresh ``mmap`` each) and up to
+    128 MB of free heap is kept (not trimmed). Otherwise a large replication's arrays (the
+    leads' draws, the loop's rows, the log's columns: ~60 MB with leads and SDRs x 16) are
+    mapped anew by every replication and their pages faulted in one by one: 15,000 minor
+    faults and 15-30 ms of system time of a 150 ms replication at x 16, next to none at x 1
+    (docs/performance.md, "Scaling"). Elsewhere than glibc: nothing."""
+    global _kept
+    if _kept:
+        return
+    _kept = True
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, _TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: its allocator's own policy
+        pass
+
+
 def run_fast(model: FunnelModel) -> None:
     """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
     log and the lead states to ``model.states`` (an array; ``model.state`` lists them)."""
+    _keep_memory()
     from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
     from sla_sim.model.recycle import CHUNK
 
@@ -164,6 +195,7 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_POL] = has_policy(sc, ti)  # work order or pull (engine_for: nothing else)
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
+        TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
         for r in range(ts.reps):
             rep_team.append(ti)
             rep_idx.append(r)
@@ -183,7 +215,9 @@ def run_fast(model: FunnelModel) -> None:
     RF0[op, K.F_FROM], RF0[op, K.F_UNTIL] = -math.inf, math.inf  # one endless interval
     RF0[:, K.F_TIMER] = math.inf
     n = model.n_leads
-    LI0 = np.zeros((n, 6), dtype=np.int64)
+    # int32 (lead ids, slots, episodes fit): half the bytes of the table the loop reads at
+    # every event (docs/performance.md, "Scaling")
+    LI0 = np.zeros((n, 6), dtype=np.int32 if n < 2**31 - 1 else np.int64)
     LI0[:, K.L_TEAM] = a["team"]
     LI0[:, K.L_EP] = model.is_mql
     LI0[:, K.L_STATE] = np.where(model.expired, K.NURTURE_EXPIRED, 0)
@@ -237,5 +271,5 @@ def run_fast(model: FunnelModel) -> None:
         first = False
         draws = _recycle_draws(model, 1, draws)
     nrows = st[K.S_NROWS]
-    model.states = LI[:, K.L_STATE].copy()
+    model.states = LI[:, K.L_STATE].astype(np.int64)
     model.log.add_columns(R[:nrows], RV[:nrows])

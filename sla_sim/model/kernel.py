@@ -179,20 +179,49 @@ def _push(HT: np.ndarray, HI: np.ndarray, st: np.ndarray, t: float, kind: int, a
     """Schedule an event at absolute time ``t`` (creation number from the shared counter)."""
     i = st[S_NHEAP]
     st[S_NHEAP] = i + 1
-    HT[i] = t
-    HI[i, 0] = st[S_EID]
+    eid = st[S_EID]
     st[S_EID] += st[S_STEP]
-    HI[i, 1] = kind
-    HI[i, 2] = a
-    HI[i, 3] = b
-    _sift_up(HT, HI, i)
+    # :func:`_sift_up` with the new entry held aside: each parent it passes moves down once
+    # (no swaps), and the entry is written where it stops: the same heap as a sift by swaps
+    while i > 0:
+        p = (i - 1) >> 1
+        if t < HT[p] or (t == HT[p] and eid < HI[p, 0]):
+            HT[i] = HT[p]
+            HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = HI[p, 0], HI[p, 1], HI[p, 2], HI[p, 3]
+            i = p
+        else:
+            break
+    HT[i] = t
+    HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = eid, kind, a, b
 
 
 @njit(inline="always")
 def _pop(HT: np.ndarray, HI: np.ndarray, st: np.ndarray) -> None:
-    """Remove the top event (read it first at index 0)."""
-    st[S_NHEAP] -= 1
-    _remove_top(HT, HI, st[S_NHEAP])
+    """Remove the top event (read it first at index 0): :func:`_remove_top` with the last
+    entry held aside while the lesser children move up into the hole (the same heap)."""
+    n = st[S_NHEAP] - 1
+    st[S_NHEAP] = n
+    if n == 0:
+        return
+    t, eid = HT[n], HI[n, 0]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        m = left
+        if left + 1 < n and (HT[left + 1] < HT[left] or (HT[left + 1] == HT[left]
+                                                         and HI[left + 1, 0] < HI[left, 0])):
+            m = left + 1
+        if HT[m] < t or (HT[m] == t and HI[m, 0] < eid):
+            HT[i] = HT[m]
+            HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = HI[m, 0], HI[m, 1], HI[m, 2], HI[m, 3]
+            i = m
+        else:
+            break
+    HT[i] = t
+    c1, c2, c3 = HI[n, 1], HI[n, 2], HI[n, 3]
+    HI[i, 0], HI[i, 1], HI[i, 2], HI[i, 3] = eid, c1, c2, c3
 
 
 @njit(inline="always")
@@ -388,10 +417,11 @@ def _ae_add_business_hours(PF: np.ndarray, t: float, h: float) -> float:
 # ---------------------------------------------------------------------------------- layout
 # teams (int64 columns of TM): calendar always open and its intervals CS/CE[T_CLO:T_CHI], reps
 # RP[T_RLO:T_RHI], least loaded rule, round-robin turn, reps mid-attempt, the linked queue (head,
-# tail) of a plain team; a policy team: its flag, pull, work order and queued items (T_NQ)
+# tail) of a plain team; a policy team: its flag, pull, work order and queued items (T_NQ);
+# the reps with a free slot (T_FREE: active below the cap; kept by :func:`_act_add`)
 T_OPEN, T_CLO, T_CHI, T_RLO, T_RHI, T_LL, T_NEXT, T_BUSY, T_QH, T_QT = range(10)
-T_POL, T_PULL, T_ORDER, T_NQ = 10, 11, 12, 13
-N_TM = 14
+T_POL, T_PULL, T_ORDER, T_NQ, T_FREE = 10, 11, 12, 13, 14
+N_TM = 15
 # reps (int64 columns of RP; float64 columns of RF)
 R_TEAM, R_IDX, R_CAP, R_ACT, R_BUSY, R_TOKEN, R_LEAD, R_S, R_K = range(9)
 F_STRETCH, F_FROM, F_UNTIL, F_TIMER, F_START = range(5)
@@ -538,12 +568,22 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
 
 # ---------------------------------------------------------------------------------- behaviour
 @njit(inline="always")
+def _act_add(TM: np.ndarray, RP: np.ndarray, r: int, d: int) -> None:
+    """Rep ``r``'s active leads ``+= d``, and its team's count of reps with a free slot."""
+    cap = RP[r, R_CAP]
+    was = RP[r, R_ACT] < cap
+    RP[r, R_ACT] += d
+    TM[RP[r, R_TEAM], T_FREE] += (RP[r, R_ACT] < cap) - was
+
+
+@njit(inline="always")
 def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
     """``Team.pick_rep`` (and ``PolicyTeam.pick_rep``): a rep with a free slot by the team's
-    rule, or -1."""
+    rule, or -1 (at once when no rep has one: a full team is not scanned rep by rep, which
+    cost a scan of every rep per routed lead while the team was full)."""
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
     n = hi - lo
-    if n == 0:
+    if n == 0 or TM[team, T_FREE] == 0:
         return -1
     if TM[team, T_LL]:
         best = lo
@@ -637,10 +677,10 @@ def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: i
 
 
 @njit(inline="always")
-def _assign(r: int, lead: int, t: float, RP, LI, TD, TI, NT, R, RV, st) -> None:
+def _assign(r: int, lead: int, t: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> None:
     """``FunnelModel.assign`` to a plain team's rep (``t``: the assignment time) up to the
     rep's dispatch, which the caller leaves to the end of the step."""
-    RP[r, R_ACT] += 1
+    _act_add(TM, RP, r, 1)
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, RP[r, R_TEAM], RP[r, R_IDX], -1, np.nan)
     _tpush(TD, TI, NT, st, r, t, lead, 0)
 
@@ -649,7 +689,7 @@ def _assign(r: int, lead: int, t: float, RP, LI, TD, TI, NT, R, RV, st) -> None:
 def _passign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT,
              R, RV, st, PQ) -> None:  # fmt: skip
     """:func:`_assign` to a policy team's rep (``PolicyRep.push``; ``now``: the loop's clock)."""
-    RP[r, R_ACT] += 1
+    _act_add(TM, RP, r, 1)
     team = RP[r, R_TEAM]
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
     _pqueue(r, team, t, now, _pseq(st), lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
@@ -669,7 +709,7 @@ def _route(lead: int, team: int, t: float, TM, RP, LI, TD, TI, NT, R, RV, st) ->
             LI[TM[team, T_QT], L_QNEXT] = lead
         TM[team, T_QT] = lead
         return -1
-    _assign(r, lead, t, RP, LI, TD, TI, NT, R, RV, st)
+    _assign(r, lead, t, TM, RP, LI, TD, TI, NT, R, RV, st)
     return -1 if RP[r, R_BUSY] else r
 
 
@@ -701,12 +741,12 @@ def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, 
 def _release(r: int, now: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> None:
     """``FunnelModel._release`` in a plain team: free the slot; the team queue's first lead
     takes it (the rep is mid-attempt: no dispatch)."""
-    RP[r, R_ACT] -= 1
+    _act_add(TM, RP, r, -1)
     team = RP[r, R_TEAM]
     lead = TM[team, T_QH]
     if lead >= 0:
         TM[team, T_QH] = LI[lead, L_QNEXT]
-        _assign(r, lead, now, RP, LI, TD, TI, NT, R, RV, st)
+        _assign(r, lead, now, TM, RP, LI, TD, TI, NT, R, RV, st)
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
@@ -720,7 +760,7 @@ def _prelease(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV,
     TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
     st = _borrow(st)
     PQ = _borrow_pq(PQ)
-    RP[r, R_ACT] -= 1
+    _act_add(TM, RP, r, -1)
     team = RP[r, R_TEAM]
     if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
         lead = _qtake(team, TM, PQ)
@@ -842,7 +882,7 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
     if take:  # pull: the rep takes the lead and starts its first attempt at once
         lead = _qtake(team, TM, PQ)
         k = 0
-        RP[r, R_ACT] += 1
+        _act_add(TM, RP, r, 1)
         _row(R, RV, st, lead, LI[lead, L_EP], now, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
     elif order == DUE_FIRST:
         lead = TI[r, 0, 1]
