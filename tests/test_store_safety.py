@@ -465,9 +465,11 @@ def test_sigterm_stops_a_sweep_at_once(tmp_path: Path) -> None:
 
     from proc_util import descendants
 
-    save(make_tiny(), tmp_path / "tiny.yaml")  # ~0.4 s a replication: chunks of a few s
+    # 9 points x 80 replications: several seconds of work even on the fast engine (0.02-0.4 s a
+    # replication), so the signal lands while the workers compute, not after the sweep is done
+    save(make_tiny(), tmp_path / "tiny.yaml")
     p = subprocess.Popen([sys.executable, "-m", "sla_sim", "sweep", "tiny.yaml", "--param",
-                          "teams[sdr].reps=6:14", "--reps", "10", "--workers", "2", "--quiet",
+                          "teams[sdr].reps=6:14", "--reps", "80", "--workers", "2", "--quiet",
                           "--store", "st"], cwd=tmp_path, env=_env(),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
