@@ -155,6 +155,25 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(inline="always")
+def _starts_at_or_before(starts: np.ndarray, n: int, x: float, last: int) -> int:
+    """The number of ``starts`` (sorted, ``n`` of them) at or before ``x``
+    (``np.searchsorted(starts, x, side="right")``), tried first at ``last`` (the previous
+    time's answer) or one further: times mostly come in order."""
+    if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
+        return last
+    if last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
+        return last + 1
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if starts[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, nogil=True)
 def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray,
               cum_starts: np.ndarray, cum_ends: np.ndarray) -> np.ndarray:  # fmt: skip
@@ -172,19 +191,7 @@ def add_hours(t: np.ndarray, h: np.ndarray, starts: np.ndarray, ends: np.ndarray
         if _isnan(x):
             cum = np.nan
         else:
-            if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
-                lo = last
-            elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
-                lo = last + 1
-            else:
-                lo, hi = 0, n
-                while lo < hi:  # the number of intervals starting at or before x
-                    mid = (lo + hi) >> 1
-                    if starts[mid] <= x:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-            last = lo
+            lo = last = _starts_at_or_before(starts, n, x, last)
             if lo == 0:
                 cum = 0.0
             else:
@@ -360,19 +367,7 @@ def cum_hours(t: np.ndarray, starts: np.ndarray, ends: np.ndarray,
         if _isnan(x):
             out[k] = np.nan
             continue
-        if (last == 0 or starts[last - 1] <= x) and (last == n or starts[last] > x):
-            lo = last
-        elif last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
-            lo = last + 1
-        else:
-            lo, hi = 0, n
-            while lo < hi:  # the number of intervals starting at or before x
-                mid = (lo + hi) >> 1
-                if starts[mid] <= x:
-                    lo = mid + 1
-                else:
-                    hi = mid
-        last = lo
+        lo = last = _starts_at_or_before(starts, n, x, last)
         if lo == 0:
             out[k] = 0.0
             continue
