@@ -198,8 +198,10 @@ def _env() -> dict[str, str]:
 
 def test_real_ctrl_c_exits_130_and_resume_completes(tmp_path: Path) -> None:
     """SIGINT to ``python -m sla_sim run`` exits 130 leaving an incomplete run; resume ends it."""
-    reps = 40  # the first chunk lands after 25; the other 15 (~1 s) leave time to interrupt
-    sc_file = save(small(leads_divisor=1, sdrs=10), tmp_path / "sc.yaml")  # ~60 ms/replication
+    # the first chunk lands after 25 replications; the other 375 (10-60 ms each on the fast
+    # engine, about 4 s or more) leave time to interrupt
+    reps = 400
+    sc_file = save(small(leads_divisor=1, sdrs=10), tmp_path / "sc.yaml")
     store = tmp_path / "store"
     base = [sys.executable, "-m", "sla_sim", "run"]
     proc = subprocess.Popen(

@@ -268,8 +268,8 @@ def test_killing_the_main_process_leaves_nothing_alive_and_resumes_exactly(
         sig: int, tmp_path: Path) -> None:
     """SIGTERM or kill -9 of `sla-sim run`: no process of the run alive after 10 s; the run
     lists as interrupted with the replications on disk; --resume equals an uninterrupted run."""
-    reps = 45
-    sc_file = save(small(leads_divisor=1, sdrs=10), tmp_path / "sc.yaml")  # ~60 ms/replication
+    reps = 400  # 10-60 ms a replication: seconds of work left when the first chunk lands
+    sc_file = save(small(leads_divisor=1, sdrs=10), tmp_path / "sc.yaml")
     store = tmp_path / "store"
     base = ["run", "--seed", "9", "--workers", "2", "--quiet", "--no-report", "--store",
             str(store)]  # fmt: skip
