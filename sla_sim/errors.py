@@ -7,11 +7,34 @@ problems so that a CLI or a notebook can show all of them at once.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-__all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError"]
+__all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimError",
+           "clear_interrupt", "interrupt_pending", "note_interrupt"]
+
+#: Set by the command line's Ctrl-C/SIGTERM handler, cleared when the command ends. A
+#: KeyboardInterrupt raised while a compiled (numba) function is being dispatched can be
+#: cleared or turned into a SystemError inside the dispatcher; replications look at this flag
+#: between runs, so that one Ctrl-C always stops the work.
+_INTERRUPT = threading.Event()
+
+
+def note_interrupt() -> None:
+    """Record that the user asked to stop (Ctrl-C or SIGTERM)."""
+    _INTERRUPT.set()
+
+
+def interrupt_pending() -> bool:
+    """Whether the user asked to stop since :func:`clear_interrupt`."""
+    return _INTERRUPT.is_set()
+
+
+def clear_interrupt() -> None:
+    """Forget an earlier request to stop (a command has ended)."""
+    _INTERRUPT.clear()
 
 
 def _short(value: Any, limit: int = 80, depth: int = 4) -> str:

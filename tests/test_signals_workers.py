@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sla_sim.scenario.io import save
 from tests.conftest import make_tiny
 from tests.proc_util import alive, descendants
@@ -28,7 +30,8 @@ def test_ctrl_c_to_the_process_group_exits_130_without_worker_tracebacks(tmp_pat
     sc = save(make_tiny({"horizon.warmup_days": 60, "horizon.measure_months": 3}),
               tmp_path / "sc.yaml")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "sla_sim", "run", str(sc), "--reps", "40",
+    # 400 replications: seconds of work on the fast engine, so Ctrl-C lands mid-run
+    proc = subprocess.Popen([sys.executable, "-m", "sla_sim", "run", str(sc), "--reps", "400",
                              "--workers", "2", "--no-report", "--store", str(tmp_path / "st")],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -97,3 +100,45 @@ def test_a_worker_forked_while_the_output_lock_is_held_still_prints(capfd: Any) 
     out, err = capfd.readouterr()
     assert "a worker's line" in out
     assert "and a warning" in err
+
+
+def test_an_interrupt_seen_through_the_compiled_dispatcher_stops_the_chunk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while numba dispatches a compiled call surfaces as a SystemError caused by the
+    KeyboardInterrupt (or not at all): run_chunk stops with KeyboardInterrupt instead of
+    recording a failed replication or running on (it did both: exit 1, or exit 0)."""
+    from sla_sim.batch import worker
+    from sla_sim.errors import clear_interrupt, interrupt_pending, note_interrupt
+
+    calls: list[int] = []
+
+    def wrapped(*_a: object, **_k: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from err
+
+    monkeypatch.setattr(worker, "run_one", wrapped)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_chunk(make_tiny().model_dump_json(), 1, [0, 1], None)
+
+    def swallowed(*_a: object, r: int = 0, **_k: object) -> str:
+        calls.append(1)
+        note_interrupt()  # the handler ran, its exception was cleared by the dispatcher
+        return "result"
+
+    monkeypatch.setattr(worker, "run_one", swallowed)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            worker.run_chunk(make_tiny().model_dump_json(), 1, [0, 1, 2], None)
+    finally:
+        clear_interrupt()
+    assert calls == [1]
+    assert not interrupt_pending()
+
+    def plain_failure(*_a: object, **_k: object) -> None:
+        raise ValueError("a real failure")
+
+    monkeypatch.setattr(worker, "run_one", plain_failure)
+    out = worker.run_chunk(make_tiny().model_dump_json(), 1, [0], None)
+    assert type(out[0]).__name__ == "ReplicationFailure"

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sla_sim.errors import interrupt_pending
+
 
 @dataclass
 class ReplicationResult:
@@ -224,11 +226,28 @@ def run_chunk(scenario_json: str, seed: int, indices: list[int], keep_log_of: in
                 out.append(run_one(sc, seed, r, keep_log=(r == keep_log_of and t == tag),
                                    tag=t, remember=remember or bool(others)))  # fmt: skip
             except Exception as err:  # reported with its seed, never swallowed
+                if interrupt_pending() or _interrupted(err):
+                    raise KeyboardInterrupt from err  # Ctrl-C seen through numba's dispatcher
                 out.append(ReplicationFailure(t, r, seed, f"{type(err).__name__}: {err}",
                                               traceback.format_exc()))  # fmt: skip
+            if interrupt_pending():  # a Ctrl-C the compiled code's dispatcher swallowed
+                raise KeyboardInterrupt
         if forget is not None:  # remembered only to judge the others: forget it now
             _MEMORY.pop((forget, seed, r), None)
     return out
+
+
+def _interrupted(err: BaseException) -> bool:
+    """Whether ``err`` wraps a KeyboardInterrupt (numba's dispatcher reports an interrupt that
+    arrived while it was running Python code as a SystemError caused by it)."""
+    seen: set[int] = set()
+    e: BaseException | None = err
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 # ---------------------------------------------------------------------------- process lifetime

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from sla_sim.cli import crm, dashboard, marginal, recommend, runs, scenario, simulate
 from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, limits_from
 from sla_sim.cli.terminal import safe_terminal
-from sla_sim.errors import ScenarioError, SlaSimError
+from sla_sim.errors import ScenarioError, SlaSimError, clear_interrupt, note_interrupt
 
 # Each group's register(sub) adds its commands; the order is the order of `sla-sim --help`.
 GROUPS = (simulate, marginal, runs, scenario, recommend, crm, dashboard)
@@ -107,19 +107,28 @@ def _quiet_stdout() -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """While a command runs, SIGTERM raises KeyboardInterrupt (as Ctrl-C does)."""
+    """While a command runs, SIGTERM raises KeyboardInterrupt (as Ctrl-C does); both are also
+    noted (:func:`sla_sim.errors.note_interrupt`) for the replications to see between runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(_signum: int, _frame: object) -> None:
+        note_interrupt()  # looked at between replications too (see sla_sim.errors)
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, interrupt)
+    # Ctrl-C the same way, unless this process was started with SIGINT ignored (a background job)
+    old_int = signal.getsignal(signal.SIGINT)
+    if old_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+        if old_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, old_int)
+        clear_interrupt()
 
 
 if __name__ == "__main__":  # pragma: no cover
