@@ -196,6 +196,13 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT's default action, as a command started in a terminal has it (a job
+    started in the background by a non-interactive shell, such as a test run with ``&``,
+    inherits SIGINT ignored, and so would its children)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_real_ctrl_c_exits_130_and_resume_completes(tmp_path: Path) -> None:
     """SIGINT to ``python -m sla_sim run`` exits 130 leaving an incomplete run; resume ends it."""
     # the first chunk lands after 25 replications; the other 375 (10-60 ms each on the fast
@@ -208,7 +215,7 @@ def test_real_ctrl_c_exits_130_and_resume_completes(tmp_path: Path) -> None:
         [*base, str(sc_file), "--reps", str(reps), "--seed", "5", "--workers", "1", "--quiet",
          "--no-report", "--store", str(store)],
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not list(store.glob("*/chunks/part-*.parquet")):
