@@ -133,6 +133,20 @@ def episode_times(routed: np.ndarray, assigned: np.ndarray, contact: np.ndarray,
     return times, disp_code, n_att, att_pos, att_num, att_t
 
 
+@njit(inline="always")
+def _n_at_or_before(a: np.ndarray, n: int, x: float) -> int:
+    """The number of the first ``n`` entries of sorted ``a`` at or before ``x``
+    (``np.searchsorted(a[:n], x, side="right")``)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, nogil=True)
 def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``np.bincount(np.searchsorted(edges, t, side="right"), minlength=len(edges) + 1)``:
@@ -144,14 +158,7 @@ def bin_counts(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
         if _isnan(x):
             out[m] += 1
             continue
-        lo, hi = 0, m
-        while lo < hi:  # the number of edges <= x
-            mid = (lo + hi) >> 1
-            if edges[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[lo] += 1
+        out[_n_at_or_before(edges, m, x)] += 1
     return out
 
 
@@ -164,14 +171,7 @@ def _starts_at_or_before(starts: np.ndarray, n: int, x: float, last: int) -> int
         return last
     if last < n and starts[last] <= x and (last + 1 == n or starts[last + 1] > x):
         return last + 1
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if starts[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return _n_at_or_before(starts, n, x)
 
 
 @njit(cache=True, nogil=True)
@@ -338,14 +338,7 @@ def _code_bin_counts_search(code: np.ndarray, t: np.ndarray, edges: np.ndarray,
         if _isnan(x):
             out[k, m] += 1
             continue
-        lo, hi = 0, m
-        while lo < hi:  # the number of edges <= x
-            mid = (lo + hi) >> 1
-            if edges[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[k, lo] += 1
+        out[k, _n_at_or_before(edges, m, x)] += 1
     return out
 
 
