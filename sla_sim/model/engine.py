@@ -133,40 +133,9 @@ def _recycle_draws(model: FunnelModel, chunks: int, have: list[np.ndarray] | Non
     return [np.ascontiguousarray(np.concatenate(p)) for p in parts]
 
 
-_MMAP_THRESHOLD = 32 << 20  # glibc's largest (M_MMAP_THRESHOLD)
-_TRIM_THRESHOLD = 128 << 20  # free memory kept at the top of the heap (M_TRIM_THRESHOLD)
-_kept = False  # malloc keeps freed memory in this process (see _keep_memory)
-
-
-def _keep_memory() -> None:
-    """Let glibc's malloc keep the memory a replication frees for the next one, once per
-    process: arrays up to 32 MB come from the heap (not a fresh ``mmap`` each) and up to
-    128 MB of free heap is kept (not trimmed). Otherwise a large replication's arrays (the
-    leads' draws, the loop's rows, the log's columns: ~60 MB with leads and SDRs x 16) are
-    mapped anew by every replication and their pages faulted in one by one: 15,000 minor
-    faults and 15-30 ms of system time of a 150 ms replication at x 16, next to none at x 1
-    (docs/performance.md, "Scaling"). Elsewhere than glibc: nothing."""
-    global _kept
-    if _kept:
-        return
-    _kept = True
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, _MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, _TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):  # not glibc: its allocator's own policy
-        pass
-
-
 def run_fast(model: FunnelModel) -> None:
     """Run the event loop of a set-up ``model`` on the compiled kernel; write its rows to the
     log and the lead states to ``model.states`` (an array; ``model.state`` lists them)."""
-    _keep_memory()
     from sla_sim.model import kernel as K  # noqa: N812 - the kernel's constants, K.T_OPEN ...
     from sla_sim.model.recycle import CHUNK
 
