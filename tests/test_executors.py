@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import weakref
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import pytest
 from ci_env import require
 
 from sla_sim.batch import worker
-from sla_sim.batch.executors import Job, _chunks, execute, mp_context
+from sla_sim.batch.executors import Job, _chunks, execute, iter_chunks, mp_context
 from sla_sim.batch.replications import ReplicationError, run_replications
 from sla_sim.batch.results import Results
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk
@@ -254,3 +254,49 @@ def test_worker_set_up_loads_the_metric_passes_and_keeps_freed_memory(
     assert sorted(called) == ["engine", "metrics"]
     if platform.libc_ver()[0] == "glibc":
         assert worker.keep_freed_memory()
+
+
+class _FakePool:
+    """A process pool run in this thread whose first instance is found broken by ``submit``
+    after ``breaks_after`` tasks (a worker died between two results), as a loaded machine
+    shows it; later instances work."""
+
+    made: ClassVar[list[_FakePool]] = []
+    breaks_after = 3
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        self.submitted = 0
+        self.broken = not _FakePool.made  # the first pool breaks
+        _FakePool.made.append(self)
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.broken and self.submitted >= self.breaks_after:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        self.submitted += 1
+        fut: Future = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_pool_found_broken_by_submit_retries_not_fails(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:  # fmt: skip
+    """A worker that dies after handing over its result breaks the pool before the next task
+    is submitted: ``submit`` raises BrokenProcessPool, not a task's result. The refused task
+    and those in flight run on a fresh pool, and every replication is yielded exactly once."""
+    from sla_sim.batch import executors
+
+    _FakePool.made = []
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _FakePool)
+    monkeypatch.setattr("sla_sim.batch.worker.warm_up", lambda: None)
+    monkeypatch.setattr(executors, "run_chunk",
+                        lambda sj, seed, indices, *a: [("done", r) for r in indices])
+    jobs = [Job("a", "{}", 1, tuple(range(40)))]
+    out = list(executors._processes(iter_chunks(jobs, 2), workers=2))
+    assert len(_FakePool.made) == 2, "the broken pool was not replaced"
+    assert sorted(r for _, r in out) == list(range(40))

@@ -145,20 +145,24 @@ def _processes(chunks: Iterator[Job], workers: int) -> Iterator[Outcome]:
         died = None
         clean = False
         try:
-            _fill(pool, futures, retry, chunks, window)
-            while futures:
-                fut = next(as_completed(futures))
-                chunk = futures.pop(fut)  # release each task's results once yielded
-                try:
-                    outcomes = fut.result()
-                except BrokenProcessPool as err:
-                    died = err
-                    retry.append(chunk)
-                    retry.extend(futures.values())
-                    futures.clear()
-                    break
-                yield from outcomes
+            try:
                 _fill(pool, futures, retry, chunks, window)
+                while futures:
+                    fut = next(as_completed(futures))
+                    chunk = futures.pop(fut)  # release each task's results once yielded
+                    try:
+                        outcomes = fut.result()
+                    except BrokenProcessPool:
+                        retry.append(chunk)
+                        raise
+                    yield from outcomes
+                    _fill(pool, futures, retry, chunks, window)
+            except BrokenProcessPool as err:
+                # a worker died: found by a task's result, or by ``submit`` when the pool was
+                # marked broken between two results (the chunk it refused is back in ``retry``)
+                died = err
+                retry.extend(futures.values())
+                futures.clear()
             clean = True
         finally:
             if not clean:  # interrupted (Ctrl-C, SIGTERM, the consumer stopped): stop at once
@@ -176,13 +180,20 @@ def _processes(chunks: Iterator[Job], workers: int) -> Iterator[Outcome]:
 
 def _fill(pool: ProcessPoolExecutor, futures: dict[Any, Job], retry: list[Job],
           chunks: Iterator[Job], window: int) -> None:
-    """Submit tasks (those to run again first) until ``window`` are in flight."""
+    """Submit tasks (those to run again first) until ``window`` are in flight. A pool already
+    broken raises :class:`BrokenProcessPool` with the refused task put back first in
+    ``retry``."""
     while len(futures) < window:
         chunk = retry.pop(0) if retry else next(chunks, None)
         if chunk is None:
             return
-        futures[pool.submit(run_chunk, chunk.scenario_json, chunk.seed, list(chunk.indices),
-                            chunk.keep_log_of, chunk.tag, False, chunk.also)] = chunk
+        try:
+            fut = pool.submit(run_chunk, chunk.scenario_json, chunk.seed, list(chunk.indices),
+                              chunk.keep_log_of, chunk.tag, False, chunk.also)  # fmt: skip
+        except BrokenProcessPool:
+            retry.insert(0, chunk)  # a worker died since the last result: run it on the next
+            raise
+        futures[fut] = chunk
 
 
 def _lost(chunk: Job, why: str) -> Iterator[ReplicationFailure]:
