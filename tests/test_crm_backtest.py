@@ -158,3 +158,24 @@ def test_olist_wins_record_starts_at_its_first_win(olist) -> None:
     apr = calibrate(olist.cut("2018-04-01"), preset("default")).checks["won_record"]
     assert apr["identified"]
     assert apr["record_days"] > apr["base_time_to_close_days_p95"]
+
+
+@pytest.mark.slow
+def test_a_forecast_from_the_bases_win_model_says_so(rolling) -> None:
+    """January's win metrics come from the base's win model (the export's 27 days of win
+    record do not identify it): each such row says so, with why, and that its band does not
+    carry that model's uncertainty; where the cure model was fitted (February, April) no row
+    claims it."""
+    by = {bt.meta["train_until"]: bt for bt in rolling.backtests}
+    jan = by["2018-01-01"].table.set_index("metric")["from_base"]
+    assert jan[["wins", "won_within_7d", "won_within_90d"]].map(
+        lambda w: "not identified" in w and "does not carry its uncertainty" in w).all()
+    assert jan[["mqls"]].isna().all()
+    why = by["2018-01-01"].meta["from_base"]
+    assert len(why) == 1
+    assert "2017-12-05" in why[0]
+    for o in ("2018-02-01", "2018-04-01"):
+        assert by[o].table["from_base"].isna().all(), o
+        assert by[o].meta["from_base"] == []
+    d = rolling.as_dict()
+    assert [bool(b["from_base"]) for b in d["by_origin"]] == [True, False, False]

@@ -241,10 +241,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     mse = d["scores"]["mean_scaled_error"]
     print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
           f" skill {d['scores']['skill']}; band sources {d['band_sources']}")
+    for why in d["from_base"]:
+        metrics = list(dict.fromkeys(r.metric for r in bt.table.itertuples()
+                                     if r.from_base == why))  # fmt: skip
+        print(f"  warning: {', '.join(metrics)} from {why}")
     for r in bt.table.itertuples():
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
         print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
-              f"  P10-P90 [{r.p10:.4g}, {r.p90:.4g}]  {flag}")
+              f"  P10-P90 [{r.p10:.4g}, {r.p90:.4g}]  {flag}{base}")
     return EXIT_OK
 
 
@@ -281,10 +286,18 @@ def _rolling(args: argparse.Namespace, exp, out: Path) -> int:  # type: ignore[n
     print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
           f" skill {sc['skill']}")
     print(f"  band sources (share of variance): {d['band_sources']}")
+    for bo in d["by_origin"]:
+        for why in bo["from_base"]:
+            metrics = list(dict.fromkeys(r.metric for r in rb.table.itertuples()
+                                         if r.origin == bo["train_until"]
+                                         and r.from_base == why))  # fmt: skip
+            print(f"  warning: {bo['train_until']}: {', '.join(metrics)} from {why}")
     for r in rb.table.itertuples():
         flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
         print(f"  {r.origin} {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
-              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}  {flag}")
+              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}"
+              f"  {flag}{base}")
     return EXIT_OK
 
 

@@ -199,6 +199,7 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
     labels = [(_add_months(start_local, k)).strftime("%Y-%m") for k in range(test_months)]
     naive = naive_forecast(export, origin_naive, labels, COHORT_DAYS)
     measurable = _measurable(export)
+    from_base = _from_base(cal)
     rows = []
 
     def row(metric: str, period: str, o: float) -> None:
@@ -209,6 +210,7 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
         src = band_sources(v["value"].to_numpy(float), draws) if len(v) == reps else None
         for k in ("trend", "parameters", "simulation"):
             r[f"share_{k}"] = np.nan if src is None else src[k]
+        r["from_base"] = from_base.get(metric)
         rows.append(r)
 
     for metric in MONTHLY:
@@ -225,9 +227,29 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
                       else "simulation noise only (parameters fixed)"),
             "volume_trend": None if trend is None else trend.as_dict(),
             "parameters_drawn": len(draws.drawn),
+            "from_base": sorted(set(from_base.values())),
             "band_sources": _mean_sources(table)}  # fmt: skip
     keep = sims["metric"].isin(table["metric"]) & sims["period"].isin(table["period"])
     return Backtest(table, cal, meta, sims.loc[keep].reset_index(drop=True))
+
+
+#: Forecast metrics that rest on the win model (conversion and time to win).
+WIN_METRICS = ("wins", *(f"won_within_{d}d" for d in COHORT_DAYS))
+
+
+def _from_base(cal: Calibration) -> dict[str, str]:
+    """Metrics whose forecast rests on a model the export did not identify, with why: the
+    calibrated scenario keeps the base's values there, and the band carries none of their
+    uncertainty (a planner must not read such a band as the data's)."""
+    record = cal.checks.get("won_record", {})
+    kept = {k["parameter"]: k["reason"] for k in cal.not_identified}
+    if not record or not kept.get("channels[*].win_rate", "").startswith("not identified"):
+        return {}  # identified, or fitted from the wins the record holds (cure model)
+    why = (f"the base's win model: not identified (the export's record of wins starts"
+           f" {record['first_win']}, {record['record_days']:.0f} days before the origin, shorter"
+           f" than the base's time to close, {record['base_time_to_close_days_p95']:.0f} days);"
+           " the band does not carry its uncertainty")  # fmt: skip
+    return dict.fromkeys(WIN_METRICS, why)
 
 
 def _mean_sources(table: pd.DataFrame) -> dict[str, float | None]:
@@ -251,7 +273,8 @@ class RollingBacktest:
             d = bt.as_dict()
             by_origin.append({k: d[k] for k in ("train_until", "test_months", "train_leads",
                                                 "coverage_p10_p90", "scores", "volume_trend",
-                                                "band_sources", "parameters_drawn")})
+                                                "band_sources", "parameters_drawn",
+                                                "from_base")})
         b0 = self.backtests[0].meta
         return {"origins": [bt.meta["train_until"] for bt in self.backtests],
                 "replications": b0["replications"], "seed": b0["seed"], "bands": b0["bands"],

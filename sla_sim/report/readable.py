@@ -101,7 +101,8 @@ _COLUMNS = {"p5": "P5", "p10": "P10", "p50": "P50", "p90": "P90", "p95": "P95",
             "inside": "Inside P10–P90", "percentile": "Percentile among simulated months",
             "value": "Value", "low": "Low", "high": "High", "period": "Period",
             "share_trend": "Band share: trend", "share_parameters": "Band share: parameters",
-            "share_simulation": "Band share: simulation", "path": "Parameter"}  # fmt: skip
+            "share_simulation": "Band share: simulation", "path": "Parameter",
+            "from_base": "From the base (not identified)"}  # fmt: skip
 #: Columns holding a metric's value (formatted in the metric's unit).
 _VALUES = ("p5", "p10", "p50", "p90", "p95", "observed", "actual", "naive", "value", "low",
            "high")  # fmt: skip
