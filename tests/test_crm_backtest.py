@@ -158,6 +158,17 @@ def test_olist_wins_record_starts_at_its_first_win(olist) -> None:
     apr = calibrate(olist.cut("2018-04-01"), preset("default")).checks["won_record"]
     assert apr["identified"]
     assert apr["record_days"] > apr["base_time_to_close_days_p95"]
+    # February: 58 days of record, still shorter than the base's time to close, but 74 wins,
+    # enough for the cure model: fitted, and the record says what is extrapolated, without
+    # contradicting the fit by calling the win model not identified
+    feb = calibrate(olist.cut("2018-02-01"), preset("default"))
+    rec = feb.checks["won_record"]
+    assert "won_cure_model" in feb.checks
+    assert rec["identified"]
+    assert rec["record_days"] < rec["base_time_to_close_days_p95"]
+    assert rec["extrapolated_after_days"] == rec["record_days"]
+    assert "not identified" not in rec["meaning"]
+    assert "extrapolation" in rec["meaning"]
 
 
 @pytest.mark.slow

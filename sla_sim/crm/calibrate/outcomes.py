@@ -43,6 +43,10 @@ WARMUP_DAYS_MAX = int(next(m.le for m in HorizonSpec.model_fields["warmup_days"]
                            if hasattr(m, "le")))  # the schema's bound
 
 
+#: The end of ``checks.won_record.meaning`` when the record is too short to fit the win model.
+_NOT_IDENTIFIED = ("; its {days:.0f} days of record are shorter than that time to close, so the"
+                   " win rate and cycle are not identified from the export")
+
 class Outcomes(Steps):
     def qualification(self) -> None:
         H = self.H
@@ -331,6 +335,7 @@ class Outcomes(Steps):
         except ValueError:
             return
         self.cure = f
+        self._record_fitted(f.events)
         self._warm_up_covers(f, f"{start_field} to won")
         self.checks["won_cure_model"] = {
             "p_ever_won": round(f.pi, 5), "p_ever_won_ci": [round(f.pi_ci[0], 5),
@@ -397,9 +402,23 @@ class Outcomes(Steps):
                        f" followed longer than the base's time to close ({q95:.0f} days, 95th"
                        " percentile) before it without one: deals closed before the first"
                        " win are not in the export" + (
-                           f"; its {record:.0f} days of record are shorter than that time to"
-                           " close, so the win rate and cycle are not identified from the"
-                           " export" if short else "")}  # fmt: skip
+                           _NOT_IDENTIFIED.format(days=round(record, 1)) if short else "")}
+
+    def _record_fitted(self, events: int) -> None:
+        """A win record shorter than the base's time to close that still held enough wins for
+        the cure model: the win model is fitted on them (identified), and ``won_record``
+        says that conversion after the record's length is the fitted curve's extrapolation
+        instead of claiming it is not identified."""
+        rec = self.checks.get("won_record")
+        if rec is None or rec["identified"]:
+            return
+        days = rec["record_days"]
+        rec["identified"] = True
+        rec["extrapolated_after_days"] = days
+        rec["meaning"] = rec["meaning"].removesuffix(_NOT_IDENTIFIED.format(days=days)) + (
+            f"; its {days:.0f} days of record are shorter than that time to close: the cure"
+            f" model is fitted on the {events:,} wins they hold, and conversion after"
+            f" {days:.0f} days is the fitted curve's extrapolation")  # fmt: skip
 
     def match_won_curve(self, sc: Scenario, name: str) -> Scenario:
         """Only won outcomes (no SQL or lost dates): P(ever won | MQL) per channel and the time
