@@ -190,3 +190,23 @@ def test_a_forecast_from_the_bases_win_model_says_so(rolling) -> None:
         assert by[o].meta["from_base"] == []
     d = rolling.as_dict()
     assert [bool(b["from_base"]) for b in d["by_origin"]] == [True, False, False]
+
+
+@pytest.mark.slow
+def test_backtest_charts_dash_bands_from_the_base_in_the_metric_order(rolling) -> None:
+    """The charts dash a band whose forecast rests on the base's win model (January's) and
+    show the panels in the table's order (MQLs, wins, then the won curve by days)."""
+    from sla_sim.crm import charts
+    from sla_sim.metrics.docs import metric_label
+
+    spec = charts.rolling_chart(rolling.table).to_dict()
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    kinds = {(r["origin"], r["metric"]): r["band"] for r in rows}
+    assert kinds[("2018-01-01", metric_label("wins"))] == charts.BAND_KINDS[1]
+    assert kinds[("2018-01-01", metric_label("mqls"))] == charts.BAND_KINDS[0]
+    assert kinds[("2018-04-01", metric_label("won_within_7d"))] == charts.BAND_KINDS[0]
+    order = spec["facet"]["sort"]
+    assert order[:3] == [metric_label(m) for m in ("mqls", "wins", "won_within_7d")]
+    assert order[-1] == metric_label("won_within_90d")
+    single = charts.backtest_chart(rolling.backtests[0].table).to_dict()
+    assert single["facet"]["sort"][0] == metric_label("mqls")
