@@ -1,7 +1,7 @@
 """The fast engine against the SimPy reference, and how a replication scales with the funnel.
 
     python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
-                                [--against REF]
+                                [--against REF] [--rota]
 
 (1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
     tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
@@ -14,6 +14,9 @@
     of a size grows the process's heap (page faults, system time, 25-80 ms at x 16), which a
     Monte Carlo run of many replications pays once; the ratio compares later replications,
     the same on both engines and at every k.
+    With ``--rota``, (1) is also run on the default preset with the recommendation's weekend
+    rota on the SDR team (``Policy("due_first", "immediate", "weekend rota")``: reps on their
+    own calendars, a staffing plan the fast engine runs since 2026-12-07 evening).
 
 (3) With ``--against REF`` (a git commit of this repository, e.g. the one before the fast
     engine): one default replication of this code (its default engine) against the code of
@@ -56,9 +59,17 @@ def cpu(fn: Any) -> float:
     return time.process_time() - t0
 
 
-def default_ratio(pairs: int) -> dict[str, Any]:
-    """Section (1)."""
-    sc = {e: preset("default").model_copy(update={"engine": e}) for e in ENGINES}
+def rota_scenario() -> Scenario:
+    """The default preset with the weekend rota on its SDR team (``--rota``)."""
+    from sla_sim.recommend.policy_space import Policy
+
+    return Policy("due_first", "immediate", "weekend rota").apply(preset("default"), ["sdr"])
+
+
+def default_ratio(pairs: int, base: Scenario | None = None) -> dict[str, Any]:
+    """Section (1) (on ``base``, the default preset if none)."""
+    base = preset("default") if base is None else base
+    sc = {e: base.model_copy(update={"engine": e}) for e in ENGINES}
     for e in ENGINES:  # one untimed replication each (imports, caches)
         run_one(sc[e], SEED, 999)
     times: dict[str, list[float]] = {e: [] for e in ENGINES}
@@ -170,6 +181,12 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {f['k']} | {f['leads']:,} | {f['cpu_s']:.3f} ({f['ratio_to_1x']:.2f}×)"
                      f" | {p['cpu_s']:.3f} ({p['ratio_to_1x']:.2f}×)"
                      f" | {f['first_cpu_s']:.3f}, {p['first_cpu_s']:.3f} |")  # fmt: skip
+    r = res.get("rota")
+    if r is not None:
+        lines += ["", "| measure | fast | simpy | fast / simpy |", "|---|---|---|---|",
+                  f"| one default replication with the weekend rota (`run_one`, CPU s, mean of"
+                  f" {r['pairs']} alternated) | {r['mean_cpu_s']['fast']:.4f} |"
+                  f" {r['mean_cpu_s']['simpy']:.4f} | **{r['ratio_fast_over_simpy']:.3f}×** |"]
     a = res.get("against")
     if a is not None:
         lines += ["", "| one default replication (`run_one`, CPU s) | this code | "
@@ -189,12 +206,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", type=Path, default=None, help="write the raw results here")
     ap.add_argument("--against", metavar="REF", default=None,
                     help="also time this code against git commit REF's, alternated (3)")
+    ap.add_argument("--rota", action="store_true",
+                    help="also (1) with the weekend rota on the SDR team")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
         ap.error("need --pairs >= 1, --scale-reps >= 1 and multipliers >= 1")
     warm_up()  # the compiled code is loaded (or compiled and cached) before any timing
     res = {"default": default_ratio(args.pairs), "scaling": scaling(ks, args.scale_reps)}
+    if args.rota:
+        res["rota"] = default_ratio(args.pairs, rota_scenario())
     if args.against is not None:
         res["against"] = against(args.against, args.pairs)
     print(markdown(res))

@@ -1,11 +1,12 @@
 """The fast engine writes the SimPy reference's event log, row for row.
 
-Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
-and hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling,
-work order, assignment, policy and capacity feature run on both engines; the logs (in recorded
-order, before any sort), the lead states and the leads table must be identical. Where the fast
-engine does not cover a scenario (priority classes, reassignment, overflow, staffing plans) the
-run must fall back to SimPy and name what it does not cover. Hand-made changes to the fast
+Every preset (two seeds, shortened horizons), every work order x assignment on a busy team and
+under the weekend rota (reps' own calendars), days off, and hypothesis-drawn mixes of every
+routing, calendar, handoff, follow-up, AE, recycling, work order, assignment, policy and
+capacity feature run on both engines; the logs (in recorded order, before any sort), the lead
+states and the leads table must be identical. Where the fast engine does not cover a scenario
+(priority classes, reassignment, overflow, hires and attrition) the run must fall back to
+SimPy and name what it does not cover. Hand-made changes to the fast
 engine's tie-breaking (equal times served last-in first; equal policy keys served last-in
 first) must be caught by the same comparison.
 """
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sla_sim import preset, preset_names, run_replications
+from sla_sim.events import CODE
 from sla_sim.model import engine as engine_module
 from sla_sim.model import kernel
 from sla_sim.model.engine import describe, engine_for, uncovered_policies, unknown_fields
@@ -84,8 +86,7 @@ def expects_fallback(sc: Scenario) -> bool:
     r = sc.routing
     return (bool(r.priority_order) and r.priority_by != "none") or any(
         t.reassign_after_business_hours is not None or t.overflow_team is not None
-        or t.hires or t.attrition_per_month > 0 or t.pto_days_per_year > 0 or t.rep_calendars
-        for t in sc.teams)  # fmt: skip
+        or t.hires or t.attrition_per_month > 0 for t in sc.teams)  # fmt: skip
 
 
 @st.composite
@@ -93,8 +94,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     """A tiny scenario (a few hundred leads) over every feature the model has: the fast
     engine's (rules, calendars, handoff, cadence, contact curve, AEs, recycling, shrinkage,
     teams by channel, every work order x assignment per team, the SLA terms deadline_first
-    reads) and, in about a quarter of the examples, priority classes, reassignment, overflow
-    and staffing plans (which the fast engine hands to SimPy)."""
+    reads, in about a third of the examples reps' own calendars and days off, with or without
+    ``routing.skip_unavailable``) and, in about a quarter, priority classes, reassignment,
+    overflow and hires and attrition (which the fast engine hands to SimPy)."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -133,6 +135,19 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     fu["disqualify_share"] = draw(st.sampled_from([0.0, 0.5]))
     raw["nurture"]["engage_probability"] = draw(st.sampled_from([0.02, 0.3]))
     raw["nurture"]["max_days"] = draw(st.sampled_from([10.0, 60.0]))
+    if draw(st.integers(0, 2)) == 0:  # staffing without joins or leaves: the fast engine's
+        t0 = raw["teams"][0]
+        raw["routing"]["skip_unavailable"] = draw(st.booleans())
+        if draw(st.booleans()):  # each rep its own calendar: shifts, days, zones, always open
+            shifts = [{**t0["calendar"], "always_open": False, "start_hour": 7.0,
+                       "end_hour": 15.0},
+                      {**t0["calendar"], "always_open": False, "working_days": [2, 3, 4, 5, 6],
+                       "holidays": []},
+                      {**t0["calendar"], "always_open": False, "timezone": "Asia/Tokyo"},
+                      {**t0["calendar"], "always_open": True}]  # fmt: skip
+            t0["rep_calendars"] = [draw(st.sampled_from(shifts)) for _ in range(t0["reps"])]
+        if draw(st.booleans()):
+            t0["pto_days_per_year"] = draw(st.sampled_from([10.0, 60.0]))
     raw["ae"] = {"count": draw(st.integers(1, 3)), "max_open_opportunities": draw(
         st.integers(1, 4)), "selling_hours_per_opportunity": draw(st.sampled_from(
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
@@ -140,20 +155,18 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                      "always_open": draw(st.booleans())}}  # fmt: skip
     if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
         t0 = raw["teams"][0]
-        feature = draw(st.sampled_from(["reassign", "priority", "staffing", "rep_calendars"]))
+        feature = draw(st.sampled_from(["reassign", "priority", "hires", "attrition"]))
         if feature == "reassign":
             t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5}
             if two:
                 t0["overflow_team"] = "second"
         elif feature == "priority":
             raw["routing"] |= {"priority_by": "channel", "priority_order": ["partner"]}
-        elif feature == "staffing":
+        elif feature == "hires":
             t0 |= {"hires": [{"start": "2026-03-10", "reps": 1}], "ramp_by_tenure_month": [0.5],
-                   "attrition_per_month": 0.2, "backfill_delay_days": 5,
                    "pto_days_per_year": 20}  # fmt: skip
         else:
-            cal = {**t0["calendar"], "always_open": False, "start_hour": 7.0, "end_hour": 15.0}
-            t0["rep_calendars"] = [cal] * t0["reps"]
+            t0 |= {"attrition_per_month": 0.2, "backfill_delay_days": 5}
     return Scenario.model_validate(raw)
 
 
@@ -204,6 +217,74 @@ def test_each_work_order_and_assignment_gives_the_same_log_on_both_engines(
         for lead, t in zip(cols["lead"][routed], cols["time_h"][routed], strict=True):
             first_routed.setdefault(lead, t)
         assert sum(first_assigned[x] > first_routed[x] for x in first_assigned) > 100
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_the_weekend_rota_gives_the_same_log_on_both_engines(work_order: str, assignment: str
+                                                              ) -> None:  # fmt: skip
+    """The recommendation's weekend rota (``policy_space.rota``: some reps on Wednesday to
+    Sunday, the rest on the team calendar) on the default preset, each work order x
+    assignment, reps on shift first or not: the fast engine runs it and writes SimPy's log,
+    ``rep_on``/``rep_off`` rows included, and the rota does work weekends."""
+    from sla_sim.recommend.policy_space import Policy
+
+    base = preset("default")
+    for path, value in SHORT.items():
+        base = set_path(base, path, value)
+    sc = Policy(work_order, assignment, "weekend rota").apply(base, ["sdr"])
+    assert sc.teams[0].rep_calendars
+    for skip in (False, True):
+        sc = set_path(sc, "routing.skip_unavailable", skip)
+        assert engine_for(sc) == ("fast", "")
+        ref, fast = assert_same(sc, 11)
+        assert fast.engine == "fast"
+        cols = ref.log.columns(sort=False)
+        assert (cols["event"] == CODE["rep_on"]).sum() > 100
+        team_cal = ref.calendars[0]  # attempts outside the team's (weekday) hours: weekends
+        attempts = cols["time_h"][cols["event"] == kernel.C_ATTEMPT]
+        assert sum(not team_cal.is_open(float(t)) for t in attempts) > 50
+
+
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("rule", ["round_robin", "least_loaded"])
+def test_reps_own_calendars_and_days_off_give_the_same_log_on_both_engines(
+        rule: str, skip: bool) -> None:  # fmt: skip
+    """Reps on their own calendars (early, late, another zone, always open) on the busy team,
+    with and without days off, routing to reps on shift first or not, under both rep rules and
+    two work policies: the fast engine runs each and writes SimPy's log; routing to reps on
+    shift first changes the log."""
+    cal = preset("default").teams[0].calendar.model_dump(mode="json")
+    own = [cal | {"start_hour": 6.0, "end_hour": 14.0}, cal | {"start_hour": 12.0,
+                                                              "end_hour": 20.0},
+           cal | {"timezone": "Europe/London"}, cal | {"always_open": True}, cal,
+           cal | {"working_days": [2, 3, 4, 5, 6], "holidays": []}, cal]  # fmt: skip
+    for order, assignment in (("due_first", "immediate"), ("deadline_first", "pull")):
+        for pto in (0.0, 25.0):
+            sc = busy(order, assignment, **{"routing.rep_rule": rule, "teams[0].rep_calendars":
+                                            own, "teams[0].pto_days_per_year": pto,
+                                            "routing.skip_unavailable": skip})  # fmt: skip
+            assert engine_for(sc) == ("fast", "")
+            ref, fast = assert_same(sc, 5)
+            assert fast.engine == "fast"
+            if assignment == "immediate" and pto == 0.0:
+                other = set_path(sc, "routing.skip_unavailable", not skip)
+                assert differences(ref, run(other, "fast", 5))  # the rule matters here
+
+
+def test_days_off_alone_give_the_same_log_on_both_engines() -> None:
+    """Days off on the team calendar (no calendars of the reps' own), on an always-open team
+    too: the same log on both engines, and the days off are taken (fewer attempts)."""
+    for always_open in (False, True):
+        sc = busy("new_first", "immediate", **{"teams[0].pto_days_per_year": 40.0,
+                                               "teams[0].calendar.always_open": always_open})
+        assert engine_for(sc) == ("fast", "")
+        ref, fast = assert_same(sc, 9)
+        assert fast.engine == "fast"
+        without = run(set_path(sc, "teams[0].pto_days_per_year", 0.0), "fast", 9)
+        cols, cols0 = ref.log.columns(sort=False), without.log.columns(sort=False)
+        assert (cols["event"] == kernel.C_ATTEMPT).sum() < (cols0["event"] ==
+                                                            kernel.C_ATTEMPT).sum()
 
 
 def test_the_work_orders_differ_on_the_busy_team() -> None:
@@ -268,28 +349,34 @@ def test_a_changed_tie_break_among_policy_items_is_caught(monkeypatch: pytest.Mo
 # ----------------------------------------------------------------------------- selection, facts
 def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
                                                                          ) -> None:  # fmt: skip
-    """Work orders and pull run on the fast engine; priority classes, reassignment, overflow
-    and staffing plans fall back to SimPy, and the run facts name each with its teams."""
+    """Work orders, pull, days off and reps' own calendars run on the fast engine; priority
+    classes, reassignment, overflow, hires and attrition fall back to SimPy, and the run facts
+    name each with its teams."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
         "simpy (selected (engine: simpy))")
     policy = tiny_factory({"teams[0].work_order": "new_first", "teams[0].assignment": "pull"})
     assert engine_for(policy) == ("fast", "")
+    cal = plain.teams[0].calendar.model_dump(mode="json")
+    staffed = tiny_factory({"teams[0].pto_days_per_year": 10,
+                            "teams[0].rep_calendars": [cal] * plain.teams[0].reps})
+    assert engine_for(staffed) == ("fast", "")
     not_covered = "fallback: the fast engine does not cover "
     cases = {
         "priority classes (teams sdr)": {"routing.priority_by": "channel",
                                          "routing.priority_order": ["partner"]},
         "reassignment (teams sdr)": {"teams[0].reassign_after_business_hours": 2.0},
-        "staffing plans (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10", "reps": 1}]},
+        "hires and attrition (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10",
+                                                                 "reps": 1}]},
     }  # fmt: skip
     for what, paths in cases.items():
         assert engine_for(tiny_factory({**paths, "teams[0].work_order": "new_first"})) == (
             "simpy", not_covered + what)
     both = tiny_factory({**cases["priority classes (teams sdr)"],
-                         "teams[0].pto_days_per_year": 10})  # fmt: skip
+                         "teams[0].attrition_per_month": 0.1})  # fmt: skip
     assert engine_for(both)[1] == (
-        not_covered + "priority classes (teams sdr), staffing plans (teams sdr)")
+        not_covered + "priority classes (teams sdr), hires and attrition (teams sdr)")
     raw = plain.model_dump(mode="json")
     sdr, names = raw["teams"][0], [c.name for c in plain.channels]
     raw["routing"]["team_rule"] = "by_channel"
@@ -298,9 +385,11 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                     {**sdr, "name": "night", "channels": names[1:]}]  # fmt: skip
     two = Scenario.model_validate(raw)
     assert uncovered_policies(two) == ["reassignment (teams sdr)", "overflow (teams sdr, night)"]
-    hires = tiny_factory(cases["staffing plans (teams sdr)"])
+    hires = tiny_factory(cases["hires and attrition (teams sdr)"])
     r = run_replications(hires, reps=1, seed=1, workers=1, progress=False)
-    assert r.meta["engine"] == "simpy (" + not_covered + "staffing plans (teams sdr))"
+    assert r.meta["engine"] == "simpy (" + not_covered + "hires and attrition (teams sdr))"
+    r = run_replications(staffed, reps=1, seed=1, workers=1, progress=False)
+    assert r.meta["engine"] == "fast"
     r = run_replications(policy, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
 

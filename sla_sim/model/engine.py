@@ -8,12 +8,16 @@ Two engines write the same event log, row for row:
   (:mod:`sla_sim.model.kernel`). It covers the capacity model with every work order
   (``due_first``, ``new_first``, ``deadline_first``) and both assignments (``immediate``,
   ``pull``); any routing and rep rule, calendars, realtime or batch handoff, cadence, slot
-  cap, recycling and the AE pool (slots and selling time on the AE calendar). It does not
-  cover priority classes (``routing.priority_by``/``priority_order``), reassignment
-  (``reassign_after_business_hours``), overflow teams or staffing plans (hires, ramp,
-  attrition, PTO, per-rep calendars): a scenario with any of them runs on SimPy, and the run
-  facts name what was not covered and for which teams, e.g. ``simpy (fallback: the fast
-  engine does not cover priority classes (teams sdr))``.
+  cap, recycling and the AE pool (slots and selling time on the AE calendar); and the staffing
+  plans whose reps stay on the team throughout: reps' own calendars (``rep_calendars``, so the
+  weekend rota), days off (``pto_days_per_year``) and ``routing.skip_unavailable``, each rep
+  on its own working intervals (:class:`~sla_sim.model.staffing.Staffing`, the same draws and
+  ``rep_on``/``rep_off`` rows). It does not cover priority classes
+  (``routing.priority_by``/``priority_order``), reassignment
+  (``reassign_after_business_hours``), overflow teams, or hires and attrition (reps who join
+  or leave, the hand-over of their leads, ramp): a scenario with any of them runs on SimPy,
+  and the run facts name what was not covered and for which teams, e.g. ``simpy (fallback:
+  the fast engine does not cover priority classes (teams sdr))``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -85,10 +89,9 @@ def unknown_fields(sc: Scenario) -> list[str]:
 
 def uncovered_policies(sc: Scenario) -> list[str]:
     """The team policies and staffing plans of ``sc`` the fast engine does not cover, each
-    with the teams it concerns (``"priority classes (teams sdr)"``). Work orders and pull
-    assignment are covered."""
-    from sla_sim.model.staffing import has_staffing_plan
-
+    with the teams it concerns (``"priority classes (teams sdr)"``). Work orders, pull
+    assignment, days off and reps' own calendars are covered; hires and attrition (reps who
+    join or leave, hand-overs, ramp) are not."""
     teams, r = sc.teams, sc.routing
     targets = {t.overflow_team for t in teams if t.overflow_team is not None}
     found = [
@@ -97,7 +100,8 @@ def uncovered_policies(sc: Scenario) -> list[str]:
         ("reassignment", [t.name for t in teams if t.reassign_after_business_hours is not None]),
         ("overflow", [t.name for t in teams if t.overflow_team is not None
                       or t.name in targets]),
-        ("staffing plans", [t.name for t in teams if has_staffing_plan(t)]),
+        ("hires and attrition", [t.name for t in teams if t.hires
+                                 or t.attrition_per_month > 0]),
     ]  # fmt: skip
     return [f"{what} (teams {', '.join(names)})" for what, names in found if names]
 
@@ -141,12 +145,14 @@ def run_fast(model: FunnelModel) -> None:
 
     sc, a, A = model.sc, model.arrays, model.n_attempts
     n_teams = len(sc.teams)
-    from sla_sim.model.policies import has_policy
+    from sla_sim.model.policies import C_REP_OFF, C_REP_ON, has_policy
+    from sla_sim.model.staffing import Staffing, has_staffing_plan, log_rows
 
     TM = np.zeros((n_teams, K.N_TM), dtype=np.int64)
     TF = np.full((n_teams, 1), math.inf)  # a pull team's armed offer time
     cs, ce, cc, cce, lo = [], [], [], [], 0
     rep_team, rep_idx, rep_cap, stretch, opened = [], [], [], [], []
+    rep_lo, rep_hi = [], []
     for ti, ts in enumerate(sc.teams):
         cal = model.calendars[ti]
         TM[ti, K.T_OPEN] = cal.always_open
@@ -158,6 +164,32 @@ def run_fast(model: FunnelModel) -> None:
             cc.append(np.asarray(cal.cum_starts, dtype=np.float64))
             cce.append(np.asarray(cal.cum_starts + (cal.ends - cal.starts), dtype=np.float64))
         lo += n_iv
+        # a staffing plan (days off, reps' own calendars; engine_for: no joins or leaves):
+        # each rep works its own intervals, expanded and logged as policies._staff does
+        staffing = None
+        if has_staffing_plan(ts):
+            staffing = Staffing(sc, ti, model.origin, model.end_h, model.streams)
+            if any(p.join_h > -math.inf or p.leave_h < math.inf for p in staffing.plans):
+                raise ValueError(f"team {ts.name}: hires and attrition run on SimPy only")
+            TM[ti, K.T_STAFF] = 1
+            TM[ti, K.T_OWN] = bool(ts.rep_calendars)
+            TM[ti, K.T_SKIP] = sc.routing.skip_unavailable
+        for r in range(ts.reps):
+            if staffing is None:  # the team calendar
+                rep_lo.append(TM[ti, K.T_CLO])
+                rep_hi.append(TM[ti, K.T_CHI])
+                continue
+            starts, ends = staffing.intervals(r)
+            model.rows.extend(log_rows(ti, r, starts, ends, staffing.ramp_steps(r), C_REP_ON,
+                                       C_REP_OFF))  # fmt: skip
+            rep_lo.append(lo)
+            rep_hi.append(lo + len(starts))
+            if starts:
+                cs.append(np.asarray(starts, dtype=np.float64))
+                ce.append(np.asarray(ends, dtype=np.float64))
+                cc.append(np.zeros(len(starts)))  # business hours: team calendars only
+                cce.append(np.zeros(len(starts)))
+            lo += len(starts)
         TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + ts.reps
         TM[ti, K.T_LL] = sc.routing.rep_rule == "least_loaded"
         TM[ti, K.T_QH] = TM[ti, K.T_QT] = -1
@@ -170,14 +202,15 @@ def run_fast(model: FunnelModel) -> None:
             rep_idx.append(r)
             rep_cap.append(ts.max_active_leads)
             stretch.append(model.stretch[ti])
-            opened.append(cal.always_open)
+            opened.append(cal.always_open and staffing is None)
     CS = np.concatenate(cs) if cs else np.empty(0)
     CE = np.concatenate(ce) if ce else np.empty(0)
     CC = np.concatenate(cc) if cc else np.empty(0)
     CCE = np.concatenate(cce) if cce else np.empty(0)
     n_reps = len(rep_team)
-    RP = np.zeros((n_reps, 9), dtype=np.int64)
+    RP = np.zeros((n_reps, K.N_RP), dtype=np.int64)
     RP[:, K.R_TEAM], RP[:, K.R_IDX], RP[:, K.R_CAP] = rep_team, rep_idx, rep_cap
+    RP[:, K.R_CLO], RP[:, K.R_CHI], RP[:, K.R_OPEN] = rep_lo, rep_hi, opened
     RF0 = np.zeros((n_reps, 5))
     RF0[:, K.F_STRETCH] = stretch
     op = np.asarray(opened, dtype=bool)

@@ -17,8 +17,13 @@ classes do, its queue of waiting leads (under ``pull``: the shared queue) as a h
 the team's order, and each rep its attempts not yet due (by due time, the plain task heap) and
 those due now (by the team's order: the "ready" heap). An item's order is (key 1, key 2,
 sequence number): ``due_first`` (due, 0); ``new_first`` (0 for a first attempt else 1, due);
-``deadline_first`` (SLA deadline, due). Priority classes, reassignment, overflow and staffing
-plans are not covered (:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
+``deadline_first`` (SLA deadline, due). A team with a staffing plan whose reps stay on the
+team (days off, reps' own calendars; ``PolicyTeam.staffed``) runs on the same path: each rep
+looks up its own working intervals (``RP[r, R_CLO:R_CHI]`` into CS/CE) where a policy rep
+looks up its team calendar's, a team whose reps have their own calendars opens with its
+first rep, and ``routing.skip_unavailable`` routes to reps on shift first; SLA clocks stay on
+the team calendar. Priority classes, reassignment, overflow, hires and attrition are not
+covered (:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
 
 The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
 step leaves for reps to do (a freed rep, a routed lead, a pull team's offer) is done by one
@@ -421,9 +426,17 @@ def _ae_add_business_hours(PF: np.ndarray, t: float, h: float) -> float:
 # the reps with a free slot (T_FREE: active below the cap; kept by :func:`_act_add`)
 T_OPEN, T_CLO, T_CHI, T_RLO, T_RHI, T_LL, T_NEXT, T_BUSY, T_QH, T_QT = range(10)
 T_POL, T_PULL, T_ORDER, T_NQ, T_FREE = 10, 11, 12, 13, 14
-N_TM = 15
-# reps (int64 columns of RP; float64 columns of RF)
+# a team with a staffing plan (``PolicyTeam.staffed``: each rep works its own intervals), whose
+# reps have their own calendars (``own_calendars``: the team is open when one of its reps is),
+# and which routes to reps on shift first (``skip_unavailable``)
+T_STAFF, T_OWN, T_SKIP = 15, 16, 17
+N_TM = 18
+# reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
+# CS/CE[R_CLO:R_CHI] (its team's calendar, or its own under a staffing plan; R_OPEN: always
+# open, the team calendar's flag)
 R_TEAM, R_IDX, R_CAP, R_ACT, R_BUSY, R_TOKEN, R_LEAD, R_S, R_K = range(9)
+R_CLO, R_CHI, R_OPEN = 9, 10, 11
+N_RP = 12
 F_STRETCH, F_FROM, F_UNTIL, F_TIMER, F_START = range(5)
 # leads (int64 columns of LI): ... and the episode whose first-touch deadline SF[:, M_DL] holds
 L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT, L_DLEP = range(6)
@@ -479,6 +492,47 @@ def _team_close_of(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t:
     if TM[team, T_OPEN]:
         return math.inf
     return _close_of(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+
+
+@njit(inline="always")
+def _rep_open_at(RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, r: int, t: float) -> float:
+    """``PolicyRep.next_open``: the rep's calendar (its team's, or its own intervals)."""
+    if RP[r, R_OPEN]:
+        return t
+    return _next_open(CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
+
+
+@njit(inline="always")
+def _rep_close_of(RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, r: int, t: float) -> float:
+    """``PolicyRep.close_of``."""
+    if RP[r, R_OPEN]:
+        return math.inf
+    return _close_of(CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
+
+
+@njit(inline="always")
+def _rep_on(RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, r: int, t: float) -> bool:
+    """``PolicyRep.is_on`` (``RepCalendar.is_open``): the rep works at ``t``."""
+    if RP[r, R_OPEN]:
+        return True
+    lo, hi = RP[r, R_CLO], RP[r, R_CHI]
+    i = lo + np.searchsorted(CS[lo:hi], t, side="right") - 1
+    return i >= lo and t < CE[i]
+
+
+@njit(inline="always")
+def _team_next_open(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+                    t: float) -> float:  # fmt: skip
+    """``PolicyTeam.next_open``: the team calendar's, or with reps on their own calendars
+    (``_next_rep_open``) the earliest of its reps' (``inf``: none)."""
+    if not TM[team, T_OWN]:
+        return _team_open_at(TM, CS, CE, team, t)
+    opens = math.inf
+    for r in range(TM[team, T_RLO], TM[team, T_RHI]):
+        x = _rep_open_at(RP, CS, CE, r, t)
+        if x < opens:
+            opens = x
+    return opens
 
 
 @njit(inline="always")
@@ -598,6 +652,47 @@ def _pick_rep(TM: np.ndarray, RP: np.ndarray, team: int) -> int:
             TM[team, T_NEXT] = (nx + i + 1) % n
             return r
     return -1
+
+
+@njit(inline="always")
+def _ppick_rep(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+               now: float) -> int:  # fmt: skip
+    """``PolicyTeam.pick_rep``: :func:`_pick_rep`, or for a staffed team with
+    ``routing.skip_unavailable`` (``_pick_available``) the reps on shift now first (by the
+    team's rule), the others only when none on shift has a free slot."""
+    if not TM[team, T_SKIP]:
+        return _pick_rep(TM, RP, team)
+    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
+    n = hi - lo
+    if n == 0 or TM[team, T_FREE] == 0:
+        return -1
+    if TM[team, T_LL]:  # the least loaded on shift (the first of equals), else of all
+        best, best_on = -1, -1
+        for r in range(lo, hi):
+            if RP[r, R_ACT] >= RP[r, R_CAP]:
+                continue
+            if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
+                best = r
+            if (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(RP, CS, CE, r,
+                                                                               now):
+                best_on = r
+        return best_on if best_on >= 0 else best
+    nx = TM[team, T_NEXT]
+    fallback = -1  # round robin: the first in turn on shift, else the first in turn
+    for i in range(n):
+        j = (nx + i) % n
+        r = lo + j
+        if RP[r, R_ACT] >= RP[r, R_CAP]:
+            continue
+        if _rep_on(RP, CS, CE, r, now):
+            TM[team, T_NEXT] = (j + 1) % n
+            return r
+        if fallback < 0:
+            fallback = j
+    if fallback < 0:
+        return -1
+    TM[team, T_NEXT] = (fallback + 1) % n
+    return lo + fallback
 
 
 @njit(inline="always")
@@ -729,7 +824,7 @@ def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, 
     if TM[team, T_PULL]:
         _qpush(team, t, lead, TM, CS, CE, LI, SF, PF, st, PQ)
         return -2
-    r = _pick_rep(TM, RP, team)
+    r = _ppick_rep(TM, RP, CS, CE, team, now)
     if r < 0:  # TeamQueue.append: in the team's order, due now
         _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
         return -1
@@ -860,14 +955,14 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
     pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
     if not top and not pool:
         if NT[r, 0] > 0:
-            start = _team_open_at(TM, CS, CE, team, TD[r, 0])
+            start = _rep_open_at(RP, CS, CE, r, TD[r, 0])
             if start > now:
                 _wake(r, start, now, RP, RF, HT, HI, st)
         return
     if not (RF[r, F_FROM] <= now < RF[r, F_UNTIL]):
-        start = _team_open_at(TM, CS, CE, team, now)
+        start = _rep_open_at(RP, CS, CE, r, now)
         RF[r, F_FROM] = start
-        RF[r, F_UNTIL] = _team_close_of(TM, CS, CE, team, start)
+        RF[r, F_UNTIL] = _rep_close_of(RP, CS, CE, r, start)
         if start > now:
             _wake(r, start, now, RP, RF, HT, HI, st)
             return
@@ -910,7 +1005,7 @@ def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
     n = hi - lo
     if TM[team, T_BUSY] == n:
         return 0
-    if not TM[team, T_OPEN]:
+    if not TM[team, T_OPEN] and not TM[team, T_OWN]:  # reps' own calendars: no team check
         opens = _team_open_at(TM, CS, CE, team, now)
         if opens > now:  # nobody works now: one wake-up at the opening
             if opens < TF[team, 0]:
@@ -1093,14 +1188,15 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV,
 
 
 @njit(inline="always")
-def _quiet_until(now: float, TM, CS, CE, FR, st) -> float:
+def _quiet_until(now: float, TM, RP, CS, CE, FR, st) -> float:
     """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps; a
-    pull team's armed offer is at its next opening, which this takes already)."""
+    pull team's armed offer is at its next opening, which this takes already; a team whose
+    reps have their own calendars is never always open, and opens with its first rep)."""
     until = FR[0] if st[S_NRR] > 0 else math.inf
     for team in range(TM.shape[0]):
-        if TM[team, T_OPEN]:
+        if TM[team, T_OPEN] and not TM[team, T_OWN]:
             return now
-        opens = _team_open_at(TM, CS, CE, team, now)
+        opens = _team_next_open(TM, RP, CS, CE, team, now)
         if opens <= now or TM[team, T_BUSY] > 0:
             return now
         if opens < until:
@@ -1177,7 +1273,7 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                 feeding = False
                 if i < n_route:
                     t = RT[i]
-                    quiet = _quiet_until(now, TM, CS, CE, FR, st)
+                    quiet = _quiet_until(now, TM, RP, CS, CE, FR, st)
                     if t < quiet:  # route everything due before ``quiet`` in one go
                         t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
                     _push(HT, HI, st, now + (t - now), FEED, 0, 0)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sla_sim.calendar import BusinessCalendar, CalendarSpec
+from sla_sim.calendar import BusinessCalendar, CalendarSpec, shared_calendar
 
 if TYPE_CHECKING:
     from sla_sim.scenario.schema import Scenario, TeamSpec
@@ -103,7 +103,8 @@ class Staffing:
                  streams: Streams) -> None:  # fmt: skip
         spec = sc.teams[team]
         self.origin, self.end_h = origin, end_h
-        self.team_cal = BusinessCalendar(spec.calendar, origin, end_h)
+        # calendars expanded once per process (shared_calendar), not once per replication
+        self.team_cal = shared_calendar(spec.calendar, origin, end_h)
         self.ramp = list(spec.ramp_by_tenure_month)
         self._cals: dict[str, BusinessCalendar] = {}
         self.plans: list[RepPlan] = []
@@ -137,7 +138,7 @@ class Staffing:
         key = spec.model_dump_json()
         cal = self._cals.get(key)
         if cal is None:
-            cal = self._cals[key] = BusinessCalendar(spec, self.origin, self.end_h)
+            cal = self._cals[key] = shared_calendar(spec, self.origin, self.end_h)
         return cal
 
     def _add(self, cal: CalendarSpec, join_h: float, join_date: date | None) -> None:

@@ -524,7 +524,7 @@ class Scenario(Spec):
         default="fast",
         description="Event-loop engine: 'fast' (compiled; runs every work order and assignment;"
         " falls back to SimPy, naming what it does not cover, for priority classes,"
-        " reassignment, overflow and staffing plans) or 'simpy' (the reference model). Both"
+        " reassignment, overflow, hires and attrition) or 'simpy' (the reference model). Both"
         " write the same event log, row for row.",
     )
 
