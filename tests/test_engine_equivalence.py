@@ -1,14 +1,15 @@
 """The fast engine writes the SimPy reference's event log, row for row.
 
-Every preset (two seeds, shortened horizons), every work order x assignment on a busy team and
-under the weekend rota (reps' own calendars), days off, and hypothesis-drawn mixes of every
-routing, calendar, handoff, follow-up, AE, recycling, work order, assignment, policy and
-capacity feature run on both engines; the logs (in recorded order, before any sort), the lead
-states and the leads table must be identical. Where the fast engine does not cover a scenario
-(priority classes, reassignment, overflow, hires and attrition) the run must fall back to
-SimPy and name what it does not cover. Hand-made changes to the fast
-engine's tie-breaking (equal times served last-in first; equal policy keys served last-in
-first) must be caught by the same comparison.
+Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
+with priority classes (by channel, one or several listed; by segment) and under the weekend
+rota (reps' own calendars), days off, and hypothesis-drawn mixes of every routing, calendar,
+handoff, follow-up, AE, recycling, work order, assignment, priority, policy and capacity
+feature run on both engines; the logs (in recorded order, before any sort), the lead states and
+the leads table must be identical. Where the fast engine does not cover a scenario
+(reassignment, overflow, hires and attrition) the run must fall back to SimPy and name what it
+does not cover. Hand-made changes to the fast engine's tie-breaking (equal times served
+last-in first; equal policy keys served last-in first) or to its priority classes (every lead
+in the first class) must be caught by the same comparison.
 """
 
 from __future__ import annotations
@@ -83,10 +84,8 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 # ----------------------------------------------------------------------------- mixes
 def expects_fallback(sc: Scenario) -> bool:
     """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields)."""
-    r = sc.routing
-    return (bool(r.priority_order) and r.priority_by != "none") or any(
-        t.reassign_after_business_hours is not None or t.overflow_team is not None
-        or t.hires or t.attrition_per_month > 0 for t in sc.teams)  # fmt: skip
+    return any(t.reassign_after_business_hours is not None or t.overflow_team is not None
+               or t.hires or t.attrition_per_month > 0 for t in sc.teams)  # fmt: skip
 
 
 @st.composite
@@ -95,8 +94,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     engine's (rules, calendars, handoff, cadence, contact curve, AEs, recycling, shrinkage,
     teams by channel, every work order x assignment per team, the SLA terms deadline_first
     reads, in about a third of the examples reps' own calendars and days off, with or without
-    ``routing.skip_unavailable``) and, in about a quarter, priority classes, reassignment,
-    overflow and hires and attrition (which the fast engine hands to SimPy)."""
+    ``routing.skip_unavailable``, in about a third priority classes by channel or by segment)
+    and, in about a quarter, reassignment, overflow and hires and attrition (which the fast
+    engine hands to SimPy)."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -148,6 +148,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             t0["rep_calendars"] = [draw(st.sampled_from(shifts)) for _ in range(t0["reps"])]
         if draw(st.booleans()):
             t0["pto_days_per_year"] = draw(st.sampled_from([10.0, 60.0]))
+    if draw(st.integers(0, 2)) == 0:  # priority classes: the fast engine's
+        names = [c["name"] for c in raw["channels"]]
+        if draw(st.booleans()):
+            order = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+            raw["routing"] |= {"priority_by": "channel", "priority_order": order}
+        else:  # a few segments over the channels, some listed
+            raw["channels"][0]["segment_mix"] = {"smb": 0.5, "mid_market": 0.5}
+            raw["channels"][1]["segment_mix"] = {"enterprise": 0.3, "smb": 0.7}
+            order = draw(st.lists(st.sampled_from(["enterprise", "smb", "mid_market"]),
+                                  min_size=1, max_size=2, unique=True))  # fmt: skip
+            raw["routing"] |= {"priority_by": "segment", "priority_order": order}
     raw["ae"] = {"count": draw(st.integers(1, 3)), "max_open_opportunities": draw(
         st.integers(1, 4)), "selling_hours_per_opportunity": draw(st.sampled_from(
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
@@ -155,13 +166,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                      "always_open": draw(st.booleans())}}  # fmt: skip
     if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
         t0 = raw["teams"][0]
-        feature = draw(st.sampled_from(["reassign", "priority", "hires", "attrition"]))
+        feature = draw(st.sampled_from(["reassign", "hires", "attrition"]))
         if feature == "reassign":
             t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5}
             if two:
                 t0["overflow_team"] = "second"
-        elif feature == "priority":
-            raw["routing"] |= {"priority_by": "channel", "priority_order": ["partner"]}
         elif feature == "hires":
             t0 |= {"hires": [{"start": "2026-03-10", "reps": 1}], "ramp_by_tenure_month": [0.5],
                    "pto_days_per_year": 20}  # fmt: skip
@@ -217,6 +226,58 @@ def test_each_work_order_and_assignment_gives_the_same_log_on_both_engines(
         for lead, t in zip(cols["lead"][routed], cols["time_h"][routed], strict=True):
             first_routed.setdefault(lead, t)
         assert sum(first_assigned[x] > first_routed[x] for x in first_assigned) > 100
+
+
+#: priority classes on the busy team: one channel listed, several, and segments (the default
+#: preset has one segment: two more over two channels, two of three listed)
+PRIORITIES: dict[str, dict[str, Any]] = {
+    "one channel": {"routing.priority_by": "channel", "routing.priority_order": ["partner"]},
+    "several channels": {"routing.priority_by": "channel",
+                         "routing.priority_order": ["events", "partner", "outbound"]},
+    "segments": {"channels[0].segment_mix": {"smb": 0.5, "mid_market": 0.5},
+                 "channels[1].segment_mix": {"enterprise": 0.3, "smb": 0.7},
+                 "routing.priority_by": "segment",
+                 "routing.priority_order": ["enterprise", "smb"]},
+}  # fmt: skip
+
+
+def without_classes(sc: Scenario) -> Scenario:
+    """``sc`` with no priority classes (everything else the same)."""
+    return sc.model_copy(update={"routing": sc.routing.model_copy(
+        update={"priority_by": "none", "priority_order": []})})  # fmt: skip
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_priority_classes_give_the_same_log_on_both_engines(work_order: str, assignment: str
+                                                             ) -> None:  # fmt: skip
+    """Priority classes by channel (one listed, several) and by segment, each work order x
+    assignment, on the busy team under both rep rules: the fast engine runs them (no fallback)
+    and writes SimPy's log, and the classes change the log (they are compared first)."""
+    for i, (name, paths) in enumerate(PRIORITIES.items()):
+        rule = ("round_robin", "least_loaded")[i % 2]
+        sc = busy(work_order, assignment, **{**paths, "routing.rep_rule": rule})
+        assert engine_for(sc) == ("fast", ""), name
+        ref, fast = assert_same(sc, 13)
+        assert fast.engine == "fast"
+        assert differences(ref, run(without_classes(sc), "fast", 13)), name  # classes matter
+
+
+def test_priority_classes_with_the_weekend_rota_give_the_same_log_on_both_engines() -> None:
+    """Priority classes on a staffed team (the weekend rota, days off, reps on shift first):
+    the fast engine runs it and writes SimPy's log."""
+    from sla_sim.recommend.policy_space import Policy
+
+    base = preset("default")
+    for path, value in {**SHORT, **PRIORITIES["several channels"]}.items():
+        base = set_path(base, path, value)
+    for order, assignment in (("due_first", "pull"), ("deadline_first", "immediate")):
+        sc = Policy(order, assignment, "weekend rota").apply(base, ["sdr"])
+        sc = set_path(set_path(sc, "routing.skip_unavailable", True),
+                      "teams[0].pto_days_per_year", 20.0)  # fmt: skip
+        assert engine_for(sc) == ("fast", "")
+        _ref, fast = assert_same(sc, 17)
+        assert fast.engine == "fast"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -346,11 +407,30 @@ def test_a_changed_tie_break_among_policy_items_is_caught(monkeypatch: pytest.Mo
     assert differences(ref, run(sc, "fast", 3)) == []
 
 
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_priority_classes_the_fast_engine_ignores_are_caught(monkeypatch: pytest.MonkeyPatch,
+                                                             work_order: str) -> None:  # fmt: skip
+    """The fast engine with every lead in the first class (as if it dropped the classes)
+    writes another log than SimPy's, and the comparison says so."""
+    from sla_sim.model import policies
+
+    sc = busy(work_order, "pull", **PRIORITIES["several channels"])
+    ref = run(sc, "simpy", 3)
+    real = policies.priority_classes
+    monkeypatch.setattr(policies, "priority_classes",
+                        lambda *args: [0] * len(real(*args)))  # fmt: skip
+    changed = run(sc, "fast", 3)
+    assert changed.engine == "fast"
+    assert differences(ref, changed)  # caught
+    monkeypatch.undo()
+    assert differences(ref, run(sc, "fast", 3)) == []
+
+
 # ----------------------------------------------------------------------------- selection, facts
 def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
                                                                          ) -> None:  # fmt: skip
-    """Work orders, pull, days off and reps' own calendars run on the fast engine; priority
-    classes, reassignment, overflow, hires and attrition fall back to SimPy, and the run facts
+    """Work orders, pull, priority classes, days off and reps' own calendars run on the fast
+    engine; reassignment, overflow, hires and attrition fall back to SimPy, and the run facts
     name each with its teams."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
@@ -362,10 +442,13 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     staffed = tiny_factory({"teams[0].pto_days_per_year": 10,
                             "teams[0].rep_calendars": [cal] * plain.teams[0].reps})
     assert engine_for(staffed) == ("fast", "")
+    for by, order in (("channel", ["partner"]), ("segment", ["mid_market"])):
+        prio = tiny_factory({"routing.priority_by": by, "routing.priority_order": order,
+                             "teams[0].work_order": "new_first"})  # fmt: skip
+        assert engine_for(prio) == ("fast", "")
+        assert uncovered_policies(prio) == []
     not_covered = "fallback: the fast engine does not cover "
     cases = {
-        "priority classes (teams sdr)": {"routing.priority_by": "channel",
-                                         "routing.priority_order": ["partner"]},
         "reassignment (teams sdr)": {"teams[0].reassign_after_business_hours": 2.0},
         "hires and attrition (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10",
                                                                  "reps": 1}]},
@@ -373,10 +456,11 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     for what, paths in cases.items():
         assert engine_for(tiny_factory({**paths, "teams[0].work_order": "new_first"})) == (
             "simpy", not_covered + what)
-    both = tiny_factory({**cases["priority classes (teams sdr)"],
+    both = tiny_factory({**cases["reassignment (teams sdr)"],
+                         "routing.priority_by": "channel", "routing.priority_order": ["partner"],
                          "teams[0].attrition_per_month": 0.1})  # fmt: skip
     assert engine_for(both)[1] == (
-        not_covered + "priority classes (teams sdr), hires and attrition (teams sdr)")
+        not_covered + "reassignment (teams sdr), hires and attrition (teams sdr)")
     raw = plain.model_dump(mode="json")
     sdr, names = raw["teams"][0], [c.name for c in plain.channels]
     raw["routing"]["team_rule"] = "by_channel"

@@ -952,7 +952,8 @@ def test_priority_channel_is_served_first_from_the_team_queue(
 ) -> None:
     """With ``priority_by: channel`` and ads listed first, the team runs the policy code:
     one rep holding one lead at a time; a web lead (9:12) and then an ads lead (9:24) wait;
-    when the first lead is disqualified at 10:00 the ads lead takes the slot."""
+    when the first lead is disqualified at 10:00 the ads lead takes the slot. The fast engine,
+    which covers priority classes, writes the same rows."""
     from sla_sim.scenario.schema import RoutingSpec
 
     reach = (0.1, 0.9)
@@ -974,6 +975,11 @@ def test_priority_channel_is_served_first_from_the_team_queue(
         (1, 1, 11.0, "assigned", 0, 0, -1, None),
         (1, 1, 12.0, "disqualified", 0, 0, -1, None),
     ]
+    fast = FunnelModel(sc.model_copy(update={"engine": "fast"}), Streams(replication_seed(1, 0)))
+    fast.run()  # the hand-made leads are still patched in
+    assert fast.engine == "fast"
+    assert log_rows(fast, "routed", "assigned", "attempt", "disqualified") == log_rows(
+        model, "routed", "assigned", "attempt", "disqualified")
 
 
 def test_recycled_episode_starts_untouched_and_with_its_own_draws(

@@ -127,7 +127,7 @@ def run_hand(sc: Scenario, leads: list[dict[str, Any]], monkeypatch: pytest.Monk
              ) -> FunnelModel:  # fmt: skip
     """Run ``sc`` with hand-made leads (``t``: creation = MQL time; other fields as
     :data:`LEAD_DEFAULTS`) on the SimPy reference (returned); where the fast engine covers
-    ``sc`` (work orders, pull) it must write the same log."""
+    ``sc`` (work orders, pull, priority classes) it must write the same log."""
     assert [x["t"] for x in leads] == sorted(x["t"] for x in leads)
     return run_reference(sc, lambda s: hand_model(s, leads, monkeypatch))
 

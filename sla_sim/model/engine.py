@@ -7,17 +7,18 @@ Two engines write the same event log, row for row:
 * ``fast`` — the same loop compiled with numba over preallocated arrays
   (:mod:`sla_sim.model.kernel`). It covers the capacity model with every work order
   (``due_first``, ``new_first``, ``deadline_first``) and both assignments (``immediate``,
-  ``pull``); any routing and rep rule, calendars, realtime or batch handoff, cadence, slot
+  ``pull``), with or without priority classes (``routing.priority_by`` channel or segment,
+  ``routing.priority_order``: the class compared before the work order's keys, as SimPy's
+  tuples); any routing and rep rule, calendars, realtime or batch handoff, cadence, slot
   cap, recycling and the AE pool (slots and selling time on the AE calendar); and the staffing
   plans whose reps stay on the team throughout: reps' own calendars (``rep_calendars``, so the
   weekend rota), days off (``pto_days_per_year``) and ``routing.skip_unavailable``, each rep
   on its own working intervals (:class:`~sla_sim.model.staffing.Staffing`, the same draws and
-  ``rep_on``/``rep_off`` rows). It does not cover priority classes
-  (``routing.priority_by``/``priority_order``), reassignment
+  ``rep_on``/``rep_off`` rows). It does not cover reassignment
   (``reassign_after_business_hours``), overflow teams, or hires and attrition (reps who join
   or leave, the hand-over of their leads, ramp): a scenario with any of them runs on SimPy,
   and the run facts name what was not covered and for which teams, e.g. ``simpy (fallback:
-  the fast engine does not cover priority classes (teams sdr))``.
+  the fast engine does not cover reassignment (teams sdr))``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -89,14 +90,13 @@ def unknown_fields(sc: Scenario) -> list[str]:
 
 def uncovered_policies(sc: Scenario) -> list[str]:
     """The team policies and staffing plans of ``sc`` the fast engine does not cover, each
-    with the teams it concerns (``"priority classes (teams sdr)"``). Work orders, pull
-    assignment, days off and reps' own calendars are covered; hires and attrition (reps who
-    join or leave, hand-overs, ramp) are not."""
-    teams, r = sc.teams, sc.routing
+    with the teams it concerns (``"reassignment (teams sdr)"``). Work orders, pull
+    assignment, priority classes, days off and reps' own calendars are covered; reassignment,
+    overflow teams and hires and attrition (reps who join or leave, hand-overs, ramp) are
+    not."""
+    teams = sc.teams
     targets = {t.overflow_team for t in teams if t.overflow_team is not None}
     found = [
-        ("priority classes", [t.name for t in teams] if r.priority_order
-         and r.priority_by != "none" else []),
         ("reassignment", [t.name for t in teams if t.reassign_after_business_hours is not None]),
         ("overflow", [t.name for t in teams if t.overflow_team is not None
                       or t.name in targets]),
@@ -145,7 +145,7 @@ def run_fast(model: FunnelModel) -> None:
 
     sc, a, A = model.sc, model.arrays, model.n_attempts
     n_teams = len(sc.teams)
-    from sla_sim.model.policies import C_REP_OFF, C_REP_ON, has_policy
+    from sla_sim.model.policies import C_REP_OFF, C_REP_ON, has_policy, priority_classes
     from sla_sim.model.staffing import Staffing, has_staffing_plan, log_rows
 
     TM = np.zeros((n_teams, K.N_TM), dtype=np.int64)
@@ -193,7 +193,7 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + ts.reps
         TM[ti, K.T_LL] = sc.routing.rep_rule == "least_loaded"
         TM[ti, K.T_QH] = TM[ti, K.T_QT] = -1
-        TM[ti, K.T_POL] = has_policy(sc, ti)  # work order or pull (engine_for: nothing else)
+        TM[ti, K.T_POL] = has_policy(sc, ti)  # work order, pull, staffing, priority classes
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
         TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
@@ -256,10 +256,18 @@ def run_fast(model: FunnelModel) -> None:
     RL = np.ascontiguousarray(a["route_lead"], dtype=np.int64)
     rows_hint = 64 + n_slots * (A + 8)
     policy = bool(TM[:, K.T_POL].any())
+    # priority classes: every team's items carry them (PolicyState.cls, one per lead, from
+    # the same function as the SimPy path's set-up)
+    if sc.routing.priority_by != "none" and sc.routing.priority_order:
+        TM[:, K.T_CLS] = 1
+        CL = np.asarray(priority_classes(sc, model.lead_channel, model.lead_segment,
+                                         model.segments), dtype=np.int64)  # fmt: skip
+    else:
+        CL = np.zeros(1, dtype=np.int64)
     TD, TI, NT, HT, HI, FR, FI, R, RV, QK, QI, YK, YI, st = K.new_state(
         n_reps, max(rep_cap, default=1), n, rows_hint, n_teams, policy,
         max((t.reps for t in sc.teams), default=0))  # fmt: skip
-    PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64))
+    PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64), CL)
     draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
     AO = np.zeros((sc.ae.count, 2), dtype=np.int64)
     LI = LI0

@@ -1,6 +1,6 @@
 """The compiled event loop (numba) of the fast engine: the SDR/AE capacity model of
 :mod:`sla_sim.model.funnel`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.routing`,
-:mod:`sla_sim.model.ae` and the work orders and pull assignment of
+:mod:`sla_sim.model.ae` and the work orders, pull assignment and priority classes of
 :mod:`sla_sim.model.policies`, over preallocated arrays.
 
 It is a line-for-line transcription of those callbacks, so that the event log is the same, row
@@ -11,19 +11,23 @@ where the SimPy path schedules ``t - now`` ahead), the same rep rules and queues
 in a plain team's queue or the AE queue are kept as linked lists (a lead waits in at most one
 queue).
 
-A team with a work policy (``work_order`` ``new_first`` or ``deadline_first``, or
-``assignment: pull``; :class:`~sla_sim.model.policies.PolicyTeam`) keeps, as the SimPy policy
-classes do, its queue of waiting leads (under ``pull``: the shared queue) as a heap of items in
-the team's order, and each rep its attempts not yet due (by due time, the plain task heap) and
-those due now (by the team's order: the "ready" heap). An item's order is (key 1, key 2,
-sequence number): ``due_first`` (due, 0); ``new_first`` (0 for a first attempt else 1, due);
-``deadline_first`` (SLA deadline, due). A team with a staffing plan whose reps stay on the
-team (days off, reps' own calendars; ``PolicyTeam.staffed``) runs on the same path: each rep
-looks up its own working intervals (``RP[r, R_CLO:R_CHI]`` into CS/CE) where a policy rep
-looks up its team calendar's, a team whose reps have their own calendars opens with its
+A team with a work policy (``work_order`` ``new_first`` or ``deadline_first``,
+``assignment: pull``, or priority classes; :class:`~sla_sim.model.policies.PolicyTeam`)
+keeps, as the SimPy policy classes do, its queue of waiting leads (under ``pull``: the shared
+queue) as a heap of items in the team's order, and each rep its attempts not yet due (by due
+time, the plain task heap) and those due now (by the team's order: the "ready" heap). An
+item's order is (priority class, key 1, key 2, sequence number), compared element by element
+as Python compares the tuples: the class (an int, ``routing.priority_order``'s rank of the
+lead's channel or segment; 0 for every lead without priority classes) first, then
+``due_first`` (due, 0); ``new_first`` (0 for a first attempt else 1, due); ``deadline_first``
+(SLA deadline, due). With ``due_first`` and no classes the due order is the team's order and
+the task heap alone serves (``PolicyRep.single``). A team with a staffing plan whose reps stay
+on the team (days off, reps' own calendars; ``PolicyTeam.staffed``) runs on the same path:
+each rep looks up its own working intervals (``RP[r, R_CLO:R_CHI]`` into CS/CE) where a policy
+rep looks up its team calendar's, a team whose reps have their own calendars opens with its
 first rep, and ``routing.skip_unavailable`` routes to reps on shift first; SLA clocks stay on
-the team calendar. Priority classes, reassignment, overflow, hires and attrition are not
-covered (:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
+the team calendar. Reassignment, overflow, hires and attrition are not covered
+(:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
 
 The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
 step leaves for reps to do (a freed rep, a routed lead, a pull team's offer) is done by one
@@ -108,7 +112,7 @@ def _borrow(typingctx, a):
 def _borrow_pq(PQ):  # fmt: skip
     """The policy arrays' tuple, each borrowed (:func:`_borrow`)."""
     return (_borrow(PQ[0]), _borrow(PQ[1]), _borrow(PQ[2]), _borrow(PQ[3]), _borrow(PQ[4]),
-            _borrow(PQ[5]), _borrow(PQ[6]), _borrow(PQ[7]))  # fmt: skip
+            _borrow(PQ[5]), _borrow(PQ[6]), _borrow(PQ[7]), _borrow(PQ[8]))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- rows
@@ -297,12 +301,17 @@ def _tpop(TD: np.ndarray, TI: np.ndarray, NT: np.ndarray, r: int) -> None:
     _remove_top(TD[r], TI[r], NT[r, 0])
 
 
-# Item heaps of policy teams: keys K (n, 2) float (the team's order), I (n, 3) int (sequence
-# number, lead, attempt). A team's queue is (QK[team], QI[team]) with TM[team, T_NQ] entries; a
-# rep's ready heap (YK[r], YI[r]) with NT[r, 1] entries. Python compares the items as tuples
-# (class, key 1, key 2, seq, ...): the first unequal element decides (class is 0 here).
+# Item heaps of policy teams: keys K (n, 2) float (the team's order), I (n, 4) int (sequence
+# number, lead, attempt, priority class). A team's queue is (QK[team], QI[team]) with
+# TM[team, T_NQ] entries; a rep's ready heap (YK[r], YI[r]) with NT[r, 1] entries. Python
+# compares the items as tuples (class, key 1, key 2, seq, ...): the first unequal element
+# decides, so the class (an int, 0 without priority classes) is compared first, on its own,
+# then the float keys (``inf`` equals ``inf``: the next key decides), then the sequence number.
 @njit(inline="always")
-def _before(a1: float, a2: float, aseq: int, b1: float, b2: float, bseq: int) -> bool:
+def _before(ac: int, a1: float, a2: float, aseq: int, bc: int, b1: float, b2: float, bseq: int
+            ) -> bool:  # fmt: skip
+    if ac != bc:
+        return ac < bc
     if a1 != b1:
         return a1 < b1
     if a2 != b2:
@@ -312,19 +321,19 @@ def _before(a1: float, a2: float, aseq: int, b1: float, b2: float, bseq: int) ->
 
 @njit(inline="always")
 def _ilt(K: np.ndarray, I: np.ndarray, i: int, j: int) -> bool:  # noqa: E741
-    return _before(K[i, 0], K[i, 1], I[i, 0], K[j, 0], K[j, 1], I[j, 0])
+    return _before(I[i, 3], K[i, 0], K[i, 1], I[i, 0], I[j, 3], K[j, 0], K[j, 1], I[j, 0])
 
 
 @njit(inline="always")
 def _iswap(K: np.ndarray, I: np.ndarray, i: int, j: int) -> None:  # noqa: E741
     for c in range(2):
         K[i, c], K[j, c] = K[j, c], K[i, c]
-    for c in range(3):
+    for c in range(4):
         I[i, c], I[j, c] = I[j, c], I[i, c]
 
 
 @njit(inline="always")
-def _iput(K: np.ndarray, I: np.ndarray, i: int, k1: float, k2: float,  # noqa: E741
+def _iput(K: np.ndarray, I: np.ndarray, i: int, cls: int, k1: float, k2: float,  # noqa: E741
           seq: int, lead: int, k: int) -> None:  # fmt: skip
     """Write an item at position ``i`` (the end) of an item heap and restore the heap."""
     K[i, 0] = k1
@@ -332,6 +341,7 @@ def _iput(K: np.ndarray, I: np.ndarray, i: int, k1: float, k2: float,  # noqa: E
     I[i, 0] = seq
     I[i, 1] = lead
     I[i, 2] = k
+    I[i, 3] = cls
     while i > 0:
         p = (i - 1) >> 1
         if _ilt(K, I, i, p):
@@ -348,7 +358,7 @@ def _itake(K: np.ndarray, I: np.ndarray, n: int) -> None:  # noqa: E741
         return
     for c in range(2):
         K[0, c] = K[n, c]
-    for c in range(3):
+    for c in range(4):
         I[0, c] = I[n, c]
     i = 0
     while True:
@@ -430,7 +440,10 @@ T_POL, T_PULL, T_ORDER, T_NQ, T_FREE = 10, 11, 12, 13, 14
 # reps have their own calendars (``own_calendars``: the team is open when one of its reps is),
 # and which routes to reps on shift first (``skip_unavailable``)
 T_STAFF, T_OWN, T_SKIP = 15, 16, 17
-N_TM = 18
+# a policy team whose items carry priority classes (``PolicyState.cls``: the class of each lead
+# in ``CL``); with ``due_first`` it then keeps a ready heap too (``PolicyRep.single`` is False)
+T_CLS = 18
+N_TM = 19
 # reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
 # CS/CE[R_CLO:R_CHI] (its team's calendar, or its own under a staffing plan; R_OPEN: always
 # open, the team calendar's flag)
@@ -467,9 +480,10 @@ S_ROOMR, S_ROOME = 15, 16
 N_STATE = 17
 # the policy arrays (one tuple argument ``PQ``): team queues QK, QI; reps' ready heaps YK, YI;
 # a pull team's armed offer time TF[:, 0]; team calendars' business hours before each interval
-# start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD)
-PQ_NAMES = ("QK", "QI", "YK", "YI", "TF", "CC", "CCE", "ORD")
-Q_QK, Q_QI, Q_YK, Q_YI, Q_TF, Q_CC, Q_CCE, Q_ORD = range(8)
+# start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD); the
+# priority class of each lead (CL, int64; one unused entry without priority classes)
+PQ_NAMES = ("QK", "QI", "YK", "YI", "TF", "CC", "CCE", "ORD", "CL")
+Q_QK, Q_QI, Q_YK, Q_YI, Q_TF, Q_CC, Q_CCE, Q_ORD, Q_CL = range(9)
 
 
 class Arrays:
@@ -603,7 +617,7 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
     while HT.shape[0] - st[S_NHEAP] < st[S_ROOME]:
         HT = _grow1(HT, st[S_NHEAP])
         HI = _grow2(HI, st[S_NHEAP])
-    QK, QI, YK, YI, TF, CC, CCE, ORD = PQ
+    QK, QI, YK, YI, TF, CC, CCE, ORD, CL = PQ
     w = TD.shape[1]
     if w - st[S_MAXNT] < ROOM_TASKS:
         TD2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS))
@@ -617,7 +631,7 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
         QK = _widen(QK, ROOM_QUEUE)
         QI = _widen(QI, ROOM_QUEUE)
         st[S_QW] = QK.shape[1]
-    return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD)
+    return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD, CL)
 
 
 # ---------------------------------------------------------------------------------- behaviour
@@ -719,6 +733,19 @@ def _keys(order: int, due: float, lead: int, k: int, TM, CS, CE, LI, SF, PF, CC,
 
 
 @njit(inline="always")
+def _cls(team: int, lead: int, TM, PQ) -> int:
+    """``PolicyTeam.item``'s first element: the lead's priority class (0 without classes)."""
+    return PQ[Q_CL][lead] if TM[team, T_CLS] else 0
+
+
+@njit(inline="always")
+def _single(TM, team: int) -> bool:
+    """``PolicyRep.single``: ``due_first`` without priority classes, where the due order is the
+    team's order and the task heap alone serves (no ready heap)."""
+    return TM[team, T_ORDER] == DUE_FIRST and not TM[team, T_CLS]
+
+
+@njit(inline="always")
 def _qpush(team: int, due: float, lead: int, TM, CS, CE, LI, SF, PF, st, PQ) -> None:
     """``TeamQueue.append`` / the pull pool's push: the lead's first attempt, due at ``due``,
     into the policy team's queue."""
@@ -729,7 +756,7 @@ def _qpush(team: int, due: float, lead: int, TM, CS, CE, LI, SF, PF, st, PQ) -> 
     TM[team, T_NQ] = n + 1
     if n + 1 > st[S_MAXNQ]:
         st[S_MAXNQ] = n + 1
-    _iput(QK[team], QI[team], n, k1, k2, seq, lead, 0)
+    _iput(QK[team], QI[team], n, _cls(team, lead, TM, PQ), k1, k2, seq, lead, 0)
 
 
 @njit(inline="always")
@@ -743,21 +770,23 @@ def _qtake(team: int, TM, PQ) -> int:
 
 
 @njit(inline="always")
-def _ypush(r: int, k1: float, k2: float, seq: int, lead: int, k: int, NT, st, PQ) -> None:
+def _ypush(r: int, cls: int, k1: float, k2: float, seq: int, lead: int, k: int, NT, st, PQ
+           ) -> None:  # fmt: skip
     """An attempt due now into rep ``r``'s ready heap."""
     YK, YI = PQ[Q_YK], PQ[Q_YI]
     i = NT[r, 1]
     NT[r, 1] = i + 1
     if NT[r, 0] + i + 1 > st[S_MAXNT]:
         st[S_MAXNT] = NT[r, 0] + i + 1
-    _iput(YK[r], YI[r], i, k1, k2, seq, lead, k)
+    _iput(YK[r], YI[r], i, cls, k1, k2, seq, lead, k)
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
 def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: int, TM, CS, CE,
             LI, SF, PF, TD, TI, NT, st, PQ) -> None:  # fmt: skip
     """``PolicyRep._queue`` of ``PolicyTeam.item(due, seq, lead, k)``: due now into the ready
-    heap, else (or with ``due_first``: one heap) the task heap by due time."""
+    heap, else (or with ``due_first`` and no priority classes: one heap) the task heap by due
+    time."""
     # borrowed views, taken once (see _borrow and _steps)
     TM, CS, CE, LI = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(LI)
     SF, PF, TD, TI = _borrow(SF), _borrow(PF), _borrow(TD), _borrow(TI)
@@ -765,8 +794,8 @@ def _pqueue(r: int, team: int, due: float, now: float, seq: int, lead: int, k: i
     PQ = _borrow_pq(PQ)
     order = TM[team, T_ORDER]
     k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
-    if order != DUE_FIRST and due <= now:
-        _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
+    if not _single(TM, team) and due <= now:
+        _ypush(r, _cls(team, lead, TM, PQ), k1, k2, seq, lead, k, NT, st, PQ)
     else:
         _tpush_seq(TD, TI, NT, st, r, due, seq, lead, k)
 
@@ -942,7 +971,8 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
     QK, QI, YK, YI = PQ[Q_QK], PQ[Q_QI], PQ[Q_YK], PQ[Q_YI]
     team = RP[r, R_TEAM]
     order = TM[team, T_ORDER]
-    if order == DUE_FIRST:  # one heap: its top is the next attempt once due
+    single = _single(TM, team)
+    if single:  # one heap: its top is the next attempt once due
         top = NT[r, 0] > 0 and TD[r, 0] <= now
     else:  # attempts now due move to the ready heap, in the team's order
         while NT[r, 0] > 0 and TD[r, 0] <= now:
@@ -950,7 +980,7 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
             seq, lead, k = TI[r, 0, 0], TI[r, 0, 1], TI[r, 0, 2]
             _tpop(TD, TI, NT, r)
             k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
-            _ypush(r, k1, k2, seq, lead, k, NT, st, PQ)
+            _ypush(r, _cls(team, lead, TM, PQ), k1, k2, seq, lead, k, NT, st, PQ)
         top = NT[r, 1] > 0
     pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
     if not top and not pool:
@@ -968,18 +998,18 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
             return
     take = pool
     if pool and top:  # the shared queue's first lead comes before the rep's own?
-        if order == DUE_FIRST:
-            take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], TD[r, 0], 0.0,
+        if single:  # no classes: both items' class is 0
+            take = _before(0, QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], 0, TD[r, 0], 0.0,
                            TI[r, 0, 0])  # fmt: skip
         else:
-            take = _before(QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0], YK[r, 0, 0],
-                           YK[r, 0, 1], YI[r, 0, 0])  # fmt: skip
+            take = _before(QI[team, 0, 3], QK[team, 0, 0], QK[team, 0, 1], QI[team, 0, 0],
+                           YI[r, 0, 3], YK[r, 0, 0], YK[r, 0, 1], YI[r, 0, 0])  # fmt: skip
     if take:  # pull: the rep takes the lead and starts its first attempt at once
         lead = _qtake(team, TM, PQ)
         k = 0
         _act_add(TM, RP, r, 1)
         _row(R, RV, st, lead, LI[lead, L_EP], now, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
-    elif order == DUE_FIRST:
+    elif single:
         lead = TI[r, 0, 1]
         k = TI[r, 0, 2]
         _tpop(TD, TI, NT, r)
@@ -1400,5 +1430,5 @@ def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int 
             np.empty((64 + 4 * n_reps, 4), dtype=np.int64), np.empty(n_leads + 1),
             np.zeros((n_leads + 1, 1), dtype=np.int64),
             np.empty((rows_hint, 6), dtype=np.int64), np.empty((rows_hint, 2)),
-            np.empty((n_teams, 8, 2)), np.empty((n_teams, 8, 3), dtype=np.int64),
-            np.empty((n_reps, wy, 2)), np.empty((n_reps, wy, 3), dtype=np.int64), st)
+            np.empty((n_teams, 8, 2)), np.empty((n_teams, 8, 4), dtype=np.int64),
+            np.empty((n_reps, wy, 2)), np.empty((n_reps, wy, 4), dtype=np.int64), st)
