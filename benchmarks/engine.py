@@ -1,7 +1,7 @@
 """The fast engine against the SimPy reference, and how a replication scales with the funnel.
 
     python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
-                                [--against REF] [--rota]
+                                [--against REF] [--rota] [--priority]
 
 (1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
     tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
@@ -16,7 +16,10 @@
     the same on both engines and at every k.
     With ``--rota``, (1) is also run on the default preset with the recommendation's weekend
     rota on the SDR team (``Policy("due_first", "immediate", "weekend rota")``: reps on their
-    own calendars, a staffing plan the fast engine runs since 2026-12-07 evening).
+    own calendars, a staffing plan the fast engine runs since 2026-12-07 evening). With
+    ``--priority``, (1) is also run on the default preset with priority classes by channel
+    (``routing.priority_order: [inbound, partner]``: inbound, then partner, then the rest; the
+    SDR team runs on the policy path, its reps' due attempts in a ready heap by class).
 
 (3) With ``--against REF`` (a git commit of this repository, e.g. the one before the fast
     engine): one default replication of this code (its default engine) against the code of
@@ -64,6 +67,18 @@ def rota_scenario() -> Scenario:
     from sla_sim.recommend.policy_space import Policy
 
     return Policy("due_first", "immediate", "weekend rota").apply(preset("default"), ["sdr"])
+
+
+#: the priority classes of ``--priority``: inbound first, then partner, then every other channel
+PRIORITY = {"routing.priority_by": "channel", "routing.priority_order": ["inbound", "partner"]}
+
+
+def priority_scenario() -> Scenario:
+    """The default preset with priority classes by channel (``--priority``)."""
+    sc = preset("default")
+    for path, value in PRIORITY.items():
+        sc = set_path(sc, path, value)
+    return sc
 
 
 def default_ratio(pairs: int, base: Scenario | None = None) -> dict[str, Any]:
@@ -181,10 +196,13 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {f['k']} | {f['leads']:,} | {f['cpu_s']:.3f} ({f['ratio_to_1x']:.2f}×)"
                      f" | {p['cpu_s']:.3f} ({p['ratio_to_1x']:.2f}×)"
                      f" | {f['first_cpu_s']:.3f}, {p['first_cpu_s']:.3f} |")  # fmt: skip
-    r = res.get("rota")
-    if r is not None:
+    for key, what in (("rota", "the weekend rota"),
+                      ("priority", "priority classes (inbound, partner, the rest)")):
+        r = res.get(key)
+        if r is None:
+            continue
         lines += ["", "| measure | fast | simpy | fast / simpy |", "|---|---|---|---|",
-                  f"| one default replication with the weekend rota (`run_one`, CPU s, mean of"
+                  f"| one default replication with {what} (`run_one`, CPU s, mean of"
                   f" {r['pairs']} alternated) | {r['mean_cpu_s']['fast']:.4f} |"
                   f" {r['mean_cpu_s']['simpy']:.4f} | **{r['ratio_fast_over_simpy']:.3f}×** |"]
     a = res.get("against")
@@ -208,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="also time this code against git commit REF's, alternated (3)")
     ap.add_argument("--rota", action="store_true",
                     help="also (1) with the weekend rota on the SDR team")
+    ap.add_argument("--priority", action="store_true",
+                    help="also (1) with priority classes by channel")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
@@ -216,6 +236,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = {"default": default_ratio(args.pairs), "scaling": scaling(ks, args.scale_reps)}
     if args.rota:
         res["rota"] = default_ratio(args.pairs, rota_scenario())
+    if args.priority:
+        res["priority"] = default_ratio(args.pairs, priority_scenario())
     if args.against is not None:
         res["against"] = against(args.against, args.pairs)
     print(markdown(res))
