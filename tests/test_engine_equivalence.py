@@ -2,14 +2,15 @@
 
 Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
 with priority classes (by channel, one or several listed; by segment) and under the weekend
-rota (reps' own calendars), days off, and hypothesis-drawn mixes of every routing, calendar,
-handoff, follow-up, AE, recycling, work order, assignment, priority, policy and capacity
-feature run on both engines; the logs (in recorded order, before any sort), the lead states and
-the leads table must be identical. Where the fast engine does not cover a scenario
-(reassignment, overflow, hires and attrition) the run must fall back to SimPy and name what it
-does not cover. Hand-made changes to the fast engine's tie-breaking (equal times served
-last-in first; equal policy keys served last-in first) or to its priority classes (every lead
-in the first class) must be caught by the same comparison.
+rota (reps' own calendars), every work order with reassignment, days off, and
+hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling, work
+order, assignment, priority, reassignment, policy and capacity feature run on both engines;
+the logs (in recorded order, before any sort), the lead states and the leads table must be
+identical. Where the fast engine does not cover a scenario (overflow, hires and attrition) the
+run must fall back to SimPy and name what it does not cover. Hand-made changes to the fast
+engine's tie-breaking (equal times served last-in first; equal policy keys served last-in
+first) or to its priority classes (every lead in the first class) must be caught by the same
+comparison.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 # ----------------------------------------------------------------------------- mixes
 def expects_fallback(sc: Scenario) -> bool:
     """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields)."""
-    return any(t.reassign_after_business_hours is not None or t.overflow_team is not None
-               or t.hires or t.attrition_per_month > 0 for t in sc.teams)  # fmt: skip
+    return any(t.overflow_team is not None or t.hires or t.attrition_per_month > 0
+               for t in sc.teams)  # fmt: skip
 
 
 @st.composite
@@ -94,9 +95,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     engine's (rules, calendars, handoff, cadence, contact curve, AEs, recycling, shrinkage,
     teams by channel, every work order x assignment per team, the SLA terms deadline_first
     reads, in about a third of the examples reps' own calendars and days off, with or without
-    ``routing.skip_unavailable``, in about a third priority classes by channel or by segment)
-    and, in about a quarter, reassignment, overflow and hires and attrition (which the fast
-    engine hands to SimPy)."""
+    ``routing.skip_unavailable``, in about a third priority classes by channel or by segment,
+    in about a third reassignment on each team with immediate assignment) and, in about a
+    quarter, overflow and hires and attrition (which the fast engine hands to SimPy)."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -159,6 +160,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             order = draw(st.lists(st.sampled_from(["enterprise", "smb", "mid_market"]),
                                   min_size=1, max_size=2, unique=True))  # fmt: skip
             raw["routing"] |= {"priority_by": "segment", "priority_order": order}
+    if draw(st.integers(0, 2)) == 0:  # reassignment: the fast engine's
+        for t in raw["teams"]:
+            if t["assignment"] == "immediate":
+                t["reassign_after_business_hours"] = draw(st.sampled_from([0.25, 0.5, 2.0]))
+                t["max_reassignments"] = draw(st.integers(1, 3))
     raw["ae"] = {"count": draw(st.integers(1, 3)), "max_open_opportunities": draw(
         st.integers(1, 4)), "selling_hours_per_opportunity": draw(st.sampled_from(
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
@@ -166,8 +172,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                      "always_open": draw(st.booleans())}}  # fmt: skip
     if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
         t0 = raw["teams"][0]
-        feature = draw(st.sampled_from(["reassign", "hires", "attrition"]))
-        if feature == "reassign":
+        feature = draw(st.sampled_from(["overflow", "hires", "attrition"]))
+        if feature == "overflow":
             t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5}
             if two:
                 t0["overflow_team"] = "second"
@@ -277,6 +283,46 @@ def test_priority_classes_with_the_weekend_rota_give_the_same_log_on_both_engine
                       "teams[0].pto_days_per_year", 20.0)  # fmt: skip
         assert engine_for(sc) == ("fast", "")
         _ref, fast = assert_same(sc, 17)
+        assert fast.engine == "fast"
+
+
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_reassignment_gives_the_same_log_on_both_engines(work_order: str) -> None:
+    """Reassignment (after half an hour and after two business hours; at most one, three
+    reassignments) on the busy team, each work order, both rep rules, with and without
+    priority classes: the fast engine runs it (no fallback), writes SimPy's log, and leads are
+    reassigned (within the team and back to its queue)."""
+    for i, (hours, most) in enumerate(((0.5, 1), (2.0, 3), (0.25, 2))):
+        rule = ("round_robin", "least_loaded")[i % 2]
+        paths = {"routing.rep_rule": rule, "teams[0].reassign_after_business_hours": hours,
+                 "teams[0].max_reassignments": most}  # fmt: skip
+        if i == 2:
+            paths |= PRIORITIES["several channels"]
+        sc = busy(work_order, "immediate", **paths)
+        assert engine_for(sc) == ("fast", "")
+        ref, fast = assert_same(sc, 7 + i)
+        assert fast.engine == "fast"
+        if hours == 0.5:
+            cols = ref.log.columns(sort=False)
+            assert (cols["event"] == CODE["reassigned"]).sum() > 50
+
+
+def test_reassignment_with_reps_own_calendars_gives_the_same_log_on_both_engines() -> None:
+    """Reassignment on the weekend rota with days off, reps on shift first or not (the rep
+    rule then prefers reps on shift): the fast engine runs it and writes SimPy's log."""
+    from sla_sim.recommend.policy_space import Policy
+
+    base = preset("default")
+    for path, value in SHORT.items():
+        base = set_path(base, path, value)
+    for order, skip in (("due_first", True), ("deadline_first", False), ("new_first", True)):
+        sc = Policy(order, "immediate", "weekend rota").apply(base, ["sdr"])
+        for path, value in {"routing.skip_unavailable": skip, "teams[0].pto_days_per_year": 20.0,
+                            "teams[0].reassign_after_business_hours": 0.5,
+                            "teams[0].max_reassignments": 2}.items():  # fmt: skip
+            sc = set_path(sc, path, value)
+        assert engine_for(sc) == ("fast", "")
+        _ref, fast = assert_same(sc, 19)
         assert fast.engine == "fast"
 
 
@@ -429,9 +475,9 @@ def test_priority_classes_the_fast_engine_ignores_are_caught(monkeypatch: pytest
 # ----------------------------------------------------------------------------- selection, facts
 def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
                                                                          ) -> None:  # fmt: skip
-    """Work orders, pull, priority classes, days off and reps' own calendars run on the fast
-    engine; reassignment, overflow, hires and attrition fall back to SimPy, and the run facts
-    name each with its teams."""
+    """Work orders, pull, priority classes, reassignment, days off and reps' own calendars run
+    on the fast engine; overflow teams, hires and attrition fall back to SimPy, and the run
+    facts name each with its teams."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
@@ -447,20 +493,21 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                              "teams[0].work_order": "new_first"})  # fmt: skip
         assert engine_for(prio) == ("fast", "")
         assert uncovered_policies(prio) == []
+    reassign = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
+                             "teams[0].work_order": "new_first"})  # fmt: skip
+    assert engine_for(reassign) == ("fast", "")
     not_covered = "fallback: the fast engine does not cover "
     cases = {
-        "reassignment (teams sdr)": {"teams[0].reassign_after_business_hours": 2.0},
         "hires and attrition (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10",
                                                                  "reps": 1}]},
     }  # fmt: skip
     for what, paths in cases.items():
         assert engine_for(tiny_factory({**paths, "teams[0].work_order": "new_first"})) == (
             "simpy", not_covered + what)
-    both = tiny_factory({**cases["reassignment (teams sdr)"],
+    both = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
                          "routing.priority_by": "channel", "routing.priority_order": ["partner"],
                          "teams[0].attrition_per_month": 0.1})  # fmt: skip
-    assert engine_for(both)[1] == (
-        not_covered + "reassignment (teams sdr), hires and attrition (teams sdr)")
+    assert engine_for(both)[1] == not_covered + "hires and attrition (teams sdr)"
     raw = plain.model_dump(mode="json")
     sdr, names = raw["teams"][0], [c.name for c in plain.channels]
     raw["routing"]["team_rule"] = "by_channel"
@@ -468,7 +515,8 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                      "reassign_after_business_hours": 1.0},
                     {**sdr, "name": "night", "channels": names[1:]}]  # fmt: skip
     two = Scenario.model_validate(raw)
-    assert uncovered_policies(two) == ["reassignment (teams sdr)", "overflow (teams sdr, night)"]
+    assert uncovered_policies(two) == ["overflow (teams sdr, night)"]
+    assert engine_for(two) == ("simpy", not_covered + "overflow (teams sdr, night)")
     hires = tiny_factory(cases["hires and attrition (teams sdr)"])
     r = run_replications(hires, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "simpy (" + not_covered + "hires and attrition (teams sdr))"

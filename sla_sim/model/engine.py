@@ -14,11 +14,12 @@ Two engines write the same event log, row for row:
   plans whose reps stay on the team throughout: reps' own calendars (``rep_calendars``, so the
   weekend rota), days off (``pto_days_per_year``) and ``routing.skip_unavailable``, each rep
   on its own working intervals (:class:`~sla_sim.model.staffing.Staffing`, the same draws and
-  ``rep_on``/``rep_off`` rows). It does not cover reassignment
-  (``reassign_after_business_hours``), overflow teams, or hires and attrition (reps who join
-  or leave, the hand-over of their leads, ramp): a scenario with any of them runs on SimPy,
-  and the run facts name what was not covered and for which teams, e.g. ``simpy (fallback:
-  the fast engine does not cover reassignment (teams sdr))``.
+  ``rep_on``/``rep_off`` rows); and reassignment (``reassign_after_business_hours``,
+  ``max_reassignments``) within the team or back to its queue. It does not cover overflow
+  teams (``overflow_team``) or hires and attrition (reps who join or leave, the hand-over of
+  their leads, ramp): a scenario with any of them runs on SimPy, and the run facts name what
+  was not covered and for which teams, e.g. ``simpy (fallback: the fast engine does not cover
+  overflow (teams sdr, night))``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -90,14 +91,13 @@ def unknown_fields(sc: Scenario) -> list[str]:
 
 def uncovered_policies(sc: Scenario) -> list[str]:
     """The team policies and staffing plans of ``sc`` the fast engine does not cover, each
-    with the teams it concerns (``"reassignment (teams sdr)"``). Work orders, pull
-    assignment, priority classes, days off and reps' own calendars are covered; reassignment,
+    with the teams it concerns (``"overflow (teams sdr, night)"``). Work orders, pull
+    assignment, priority classes, reassignment, days off and reps' own calendars are covered;
     overflow teams and hires and attrition (reps who join or leave, hand-overs, ramp) are
     not."""
     teams = sc.teams
     targets = {t.overflow_team for t in teams if t.overflow_team is not None}
     found = [
-        ("reassignment", [t.name for t in teams if t.reassign_after_business_hours is not None]),
         ("overflow", [t.name for t in teams if t.overflow_team is not None
                       or t.name in targets]),
         ("hires and attrition", [t.name for t in teams if t.hires
@@ -149,7 +149,7 @@ def run_fast(model: FunnelModel) -> None:
     from sla_sim.model.staffing import Staffing, has_staffing_plan, log_rows
 
     TM = np.zeros((n_teams, K.N_TM), dtype=np.int64)
-    TF = np.full((n_teams, 1), math.inf)  # a pull team's armed offer time
+    TF = np.full((n_teams, 3), math.inf)  # armed offer time, reassignment hours, armed check
     cs, ce, cc, cce, lo = [], [], [], [], 0
     rep_team, rep_idx, rep_cap, stretch, opened = [], [], [], [], []
     rep_lo, rep_hi = [], []
@@ -193,10 +193,14 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + ts.reps
         TM[ti, K.T_LL] = sc.routing.rep_rule == "least_loaded"
         TM[ti, K.T_QH] = TM[ti, K.T_QT] = -1
-        TM[ti, K.T_POL] = has_policy(sc, ti)  # work order, pull, staffing, priority classes
+        TM[ti, K.T_POL] = has_policy(sc, ti)  # work order, pull, staffing, classes, reassign
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
         TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
+        if ts.reassign_after_business_hours is not None:
+            TM[ti, K.T_RE] = 1
+            TM[ti, K.T_MAXRE] = ts.max_reassignments
+            TF[ti, K.F_REH] = ts.reassign_after_business_hours
         for r in range(ts.reps):
             rep_team.append(ti)
             rep_idx.append(r)
@@ -267,7 +271,16 @@ def run_fast(model: FunnelModel) -> None:
     TD, TI, NT, HT, HI, FR, FI, R, RV, QK, QI, YK, YI, st = K.new_state(
         n_reps, max(rep_cap, default=1), n, rows_hint, n_teams, policy,
         max((t.reps for t in sc.teams), default=0))  # fmt: skip
-    PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64), CL)
+    # reassignment: each slot's live first-attempt seq and reassignments (PolicyState's
+    # first_seq, re_n, re_ep), each team's pending checks and armed timers (grown as needed)
+    n_fs = n_slots if TM[:, K.T_RE].any() else 1
+    FS = np.full(n_fs, -1, dtype=np.int64)
+    RE = np.zeros((n_fs, 2), dtype=np.int64)
+    RE[:, 1] = -1
+    PK, CK = np.empty((n_teams, 8)), np.empty((n_teams, 8))
+    PI = np.empty((n_teams, 8, 5), dtype=np.int64)
+    PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64), CL, FS, RE,
+          PK, PI, CK)  # fmt: skip
     draws = _recycle_draws(model, 1 + n_slots // (2 * CHUNK), None)
     AO = np.zeros((sc.ae.count, 2), dtype=np.int64)
     LI = LI0

@@ -1,7 +1,7 @@
 """The compiled event loop (numba) of the fast engine: the SDR/AE capacity model of
 :mod:`sla_sim.model.funnel`, :mod:`sla_sim.model.sdr`, :mod:`sla_sim.model.routing`,
-:mod:`sla_sim.model.ae` and the work orders, pull assignment and priority classes of
-:mod:`sla_sim.model.policies`, over preallocated arrays.
+:mod:`sla_sim.model.ae` and the work orders, pull assignment, priority classes and
+reassignment of :mod:`sla_sim.model.policies`, over preallocated arrays.
 
 It is a line-for-line transcription of those callbacks, so that the event log is the same, row
 for row: one heap of pending events ordered by (time, creation number) exactly as the SimPy
@@ -12,7 +12,8 @@ in a plain team's queue or the AE queue are kept as linked lists (a lead waits i
 queue).
 
 A team with a work policy (``work_order`` ``new_first`` or ``deadline_first``,
-``assignment: pull``, or priority classes; :class:`~sla_sim.model.policies.PolicyTeam`)
+``assignment: pull``, priority classes or reassignment;
+:class:`~sla_sim.model.policies.PolicyTeam`)
 keeps, as the SimPy policy classes do, its queue of waiting leads (under ``pull``: the shared
 queue) as a heap of items in the team's order, and each rep its attempts not yet due (by due
 time, the plain task heap) and those due now (by the team's order: the "ready" heap). An
@@ -26,7 +27,14 @@ on the team (days off, reps' own calendars; ``PolicyTeam.staffed``) runs on the 
 each rep looks up its own working intervals (``RP[r, R_CLO:R_CHI]`` into CS/CE) where a policy
 rep looks up its team calendar's, a team whose reps have their own calendars opens with its
 first rep, and ``routing.skip_unavailable`` routes to reps on shift first; SLA clocks stay on
-the team calendar. Reassignment, overflow, hires and attrition are not covered
+the team calendar. Reassignment (``reassign_after_business_hours``) runs as
+``PolicyTeam`` runs it: each assignment appends a check (its time on the team calendar) to
+the team's pending list, one timer is armed for the first, and when it fires the due checks
+run one per step (:func:`_pcheck`; no other event comes between them, as none does inside
+the SimPy callback): a lead still untouched is taken back (``reassigned``), routed again to
+another rep with a free slot or to the team queue, and its first-attempt item, left in the
+old rep's heaps, is void (its seq no longer the slot's, ``FS``) and skipped when reached.
+Overflow teams, hires and attrition are not covered
 (:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
 
 The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
@@ -69,11 +77,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 # event kinds
-FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER = 0, 1, 2, 3, 4, 5, 6
+FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER, CHECK = 0, 1, 2, 3, 4, 5, 6, 7
 # event codes (see sla_sim.events.EVENTS)
 C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
 C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
 C_WON, C_LOST, C_EXPIRED = 11, 12, 13
+C_REASSIGNED = 14
 # lead states (see sla_sim.model.funnel)
 WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
 # most rows, event pushes, pushes on one rep's task heaps and on one team queue one step adds
@@ -112,7 +121,8 @@ def _borrow(typingctx, a):
 def _borrow_pq(PQ):  # fmt: skip
     """The policy arrays' tuple, each borrowed (:func:`_borrow`)."""
     return (_borrow(PQ[0]), _borrow(PQ[1]), _borrow(PQ[2]), _borrow(PQ[3]), _borrow(PQ[4]),
-            _borrow(PQ[5]), _borrow(PQ[6]), _borrow(PQ[7]), _borrow(PQ[8]))  # fmt: skip
+            _borrow(PQ[5]), _borrow(PQ[6]), _borrow(PQ[7]), _borrow(PQ[8]), _borrow(PQ[9]),
+            _borrow(PQ[10]), _borrow(PQ[11]), _borrow(PQ[12]), _borrow(PQ[13]))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- rows
@@ -443,7 +453,11 @@ T_STAFF, T_OWN, T_SKIP = 15, 16, 17
 # a policy team whose items carry priority classes (``PolicyState.cls``: the class of each lead
 # in ``CL``); with ``due_first`` it then keeps a ready heap too (``PolicyRep.single`` is False)
 T_CLS = 18
-N_TM = 19
+# reassignment (``reassign_after_business_hours``): the flag, ``max_reassignments``, the
+# pending checks (``PolicyTeam.pending``: PK/PI[team, T_PH:T_PT]) and the armed timers' times
+# (``PolicyTeam.checks``, a heap: CK[team, :T_NCK])
+T_RE, T_MAXRE, T_PH, T_PT, T_NCK = 19, 20, 21, 22, 23
+N_TM = 24
 # reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
 # CS/CE[R_CLO:R_CHI] (its team's calendar, or its own under a staffing plan; R_OPEN: always
 # open, the team calendar's flag)
@@ -477,13 +491,25 @@ S_QW = 14  # the width of the team queues QK, QI (read without touching the tupl
 # the rows and event pushes a step may need: ROOM_ROWS and ROOM_EVENTS, plus 2 rows and one
 # push per rep of the largest team (a pull team's offer lets each of its reps start an attempt)
 S_ROOMR, S_ROOME = 15, 16
-N_STATE = 17
+# reassignment: the team whose armed check fired and whose due checks are being run, one per
+# step (-1: none; ``PolicyTeam._on_check``), the longest pending list and checks heap yet, and
+# their arrays' widths
+S_CHK, S_MAXNP, S_MAXNCK, S_PW, S_CW = 17, 18, 19, 20, 21
+N_STATE = 22
 # the policy arrays (one tuple argument ``PQ``): team queues QK, QI; reps' ready heaps YK, YI;
 # a pull team's armed offer time TF[:, 0]; team calendars' business hours before each interval
 # start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD); the
-# priority class of each lead (CL, int64; one unused entry without priority classes)
-PQ_NAMES = ("QK", "QI", "YK", "YI", "TF", "CC", "CCE", "ORD", "CL")
+# priority class of each lead (CL, int64; one unused entry without priority classes);
+# reassignment: the seq of each slot's live first-attempt item (FS, -1: none), the
+# reassignments and their episode per slot (RE), each team's pending checks (PK: time; PI:
+# rep, lead, slot, episode, seq) and armed timers' times (CK, a heap)
+PQ_NAMES = ("QK", "QI", "YK", "YI", "TF", "CC", "CCE", "ORD", "CL", "FS", "RE", "PK", "PI",
+            "CK")  # fmt: skip
 Q_QK, Q_QI, Q_YK, Q_YI, Q_TF, Q_CC, Q_CCE, Q_ORD, Q_CL = range(9)
+Q_FS, Q_RE, Q_PK, Q_PI, Q_CK = range(9, 14)
+# TF columns: a pull team's armed offer time, the reassignment hours, the armed check's time
+# (``check_at``: inf none, -inf while checking)
+F_OFFER, F_REH, F_CHECK = 0, 1, 2
 
 
 class Arrays:
@@ -602,7 +628,9 @@ def _cramped(R, HT, TD, st) -> bool:  # fmt: skip
     """Whether the next step might not fit in the row, event, task or queue arrays (scalars
     only: the arrays are passed on, and reference-counted, only when one must grow)."""
     return (R.shape[0] - st[S_NROWS] < st[S_ROOMR] or HT.shape[0] - st[S_NHEAP] < st[S_ROOME]
-            or TD.shape[1] - st[S_MAXNT] < ROOM_TASKS or st[S_QW] - st[S_MAXNQ] < ROOM_QUEUE)
+            or TD.shape[1] - st[S_MAXNT] < ROOM_TASKS or st[S_QW] - st[S_MAXNQ] < ROOM_QUEUE
+            or st[S_PW] - st[S_MAXNP] < ROOM_QUEUE
+            or st[S_CW] - st[S_MAXNCK] < ROOM_QUEUE)  # fmt: skip
 
 
 @njit(inline="always")
@@ -617,7 +645,7 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
     while HT.shape[0] - st[S_NHEAP] < st[S_ROOME]:
         HT = _grow1(HT, st[S_NHEAP])
         HI = _grow2(HI, st[S_NHEAP])
-    QK, QI, YK, YI, TF, CC, CCE, ORD, CL = PQ
+    QK, QI, YK, YI, TF, CC, CCE, ORD, CL, FS, RE, PK, PI, CK = PQ
     w = TD.shape[1]
     if w - st[S_MAXNT] < ROOM_TASKS:
         TD2 = np.empty((TD.shape[0], 2 * w + ROOM_TASKS))
@@ -631,7 +659,18 @@ def _room(R, RV, HT, HI, TD, TI, PQ, st):  # fmt: skip
         QK = _widen(QK, ROOM_QUEUE)
         QI = _widen(QI, ROOM_QUEUE)
         st[S_QW] = QK.shape[1]
-    return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD, CL)
+    if st[S_PW] - st[S_MAXNP] < ROOM_QUEUE:
+        PK2 = np.empty((PK.shape[0], 2 * PK.shape[1] + ROOM_QUEUE))
+        PK2[:, :PK.shape[1]] = PK
+        PK = PK2
+        PI = _widen(PI, ROOM_QUEUE)
+        st[S_PW] = PK.shape[1]
+    if st[S_CW] - st[S_MAXNCK] < ROOM_QUEUE:
+        CK2 = np.empty((CK.shape[0], 2 * CK.shape[1] + ROOM_QUEUE))
+        CK2[:, :CK.shape[1]] = CK
+        CK = CK2
+        st[S_CW] = CK.shape[1]
+    return R, RV, HT, HI, TD, TI, (QK, QI, YK, YI, TF, CC, CCE, ORD, CL, FS, RE, PK, PI, CK)
 
 
 # ---------------------------------------------------------------------------------- behaviour
@@ -810,13 +849,95 @@ def _assign(r: int, lead: int, t: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> N
 
 
 @njit(inline="always")
+def _ck_push(team: int, at: float, TM, st, PQ) -> None:
+    """``heappush(PolicyTeam.checks, at)`` (a heap of times: only its least value is read)."""
+    CK = PQ[Q_CK]
+    i = TM[team, T_NCK]
+    TM[team, T_NCK] = i + 1
+    if i + 1 > st[S_MAXNCK]:
+        st[S_MAXNCK] = i + 1
+    CK[team, i] = at
+    while i > 0:
+        p = (i - 1) >> 1
+        if CK[team, i] < CK[team, p]:
+            CK[team, i], CK[team, p] = CK[team, p], CK[team, i]
+            i = p
+        else:
+            break
+
+
+@njit(inline="always")
+def _next_check(team: int, now: float, TM, PQ) -> float:
+    """``PolicyTeam.next_event``: the least armed timer's time at or after ``now`` (the times
+    before ``now`` popped; ``inf``: none)."""
+    CK = PQ[Q_CK]
+    while TM[team, T_NCK] > 0 and CK[team, 0] < now:
+        n = TM[team, T_NCK] - 1
+        TM[team, T_NCK] = n
+        CK[team, 0] = CK[team, n]
+        i = 0
+        while True:
+            left = 2 * i + 1
+            if left >= n:
+                break
+            m = left
+            if left + 1 < n and CK[team, left + 1] < CK[team, left]:
+                m = left + 1
+            if CK[team, m] < CK[team, i]:
+                CK[team, m], CK[team, i] = CK[team, i], CK[team, m]
+                i = m
+            else:
+                break
+    return CK[team, 0] if TM[team, T_NCK] > 0 else math.inf
+
+
+@njit(inline="always")
+def _arm(team: int, at: float, now: float, TM, HT, HI, st, PQ) -> None:
+    """``PolicyTeam._arm``: the team's reassignment timer at ``at``."""
+    PQ[Q_TF][team, F_CHECK] = at
+    _ck_push(team, at, TM, st, PQ)
+    _push(HT, HI, st, now + (at - now), CHECK, team, 0)
+
+
+@njit(inline="always")
+def _schedule(team: int, r: int, lead: int, s: int, seq: int, t: float, now: float, TM, CS, CE,
+              LI, PF, HT, HI, st, PQ) -> None:  # fmt: skip
+    """``PolicyTeam.schedule_check``: a lead assigned at ``t`` is checked ``reassign_h``
+    business hours later (the team calendar), unless past the horizon."""
+    at = _team_add_business_hours(TM, CS, CE, PQ[Q_CC], PQ[Q_CCE], team, t,
+                                  PQ[Q_TF][team, F_REH])  # fmt: skip
+    if at >= PF[P_END]:
+        return
+    PK, PI = PQ[Q_PK], PQ[Q_PI]
+    i = TM[team, T_PT]
+    TM[team, T_PT] = i + 1
+    if i + 1 > st[S_MAXNP]:
+        st[S_MAXNP] = i + 1
+    PK[team, i] = at
+    PI[team, i, 0] = r
+    PI[team, i, 1] = lead
+    PI[team, i, 2] = s
+    PI[team, i, 3] = LI[lead, L_EP]
+    PI[team, i, 4] = seq
+    if PQ[Q_TF][team, F_CHECK] == math.inf:
+        _arm(team, at, now, TM, HT, HI, st, PQ)
+
+
+@njit(inline="always")
 def _passign(r: int, lead: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT,
-             R, RV, st, PQ) -> None:  # fmt: skip
-    """:func:`_assign` to a policy team's rep (``PolicyRep.push``; ``now``: the loop's clock)."""
+             HT, HI, R, RV, st, PQ) -> None:  # fmt: skip
+    """:func:`_assign` to a policy team's rep (``PolicyRep.push``; ``now``: the loop's clock):
+    under reassignment the item's seq is the slot's live first attempt, and its check is
+    scheduled."""
     _act_add(TM, RP, r, 1)
     team = RP[r, R_TEAM]
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ASSIGNED, team, RP[r, R_IDX], -1, np.nan)
-    _pqueue(r, team, t, now, _pseq(st), lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
+    seq = _pseq(st)
+    if TM[team, T_RE]:
+        s = LI[lead, L_SLOT]
+        PQ[Q_FS][s] = seq
+        _schedule(team, r, lead, s, seq, t, now, TM, CS, CE, LI, PF, HT, HI, st, PQ)
+    _pqueue(r, team, t, now, seq, lead, 0, TM, CS, CE, LI, SF, PF, TD, TI, NT, st, PQ)
 
 
 @njit(inline="always")
@@ -839,7 +960,7 @@ def _route(lead: int, team: int, t: float, TM, RP, LI, TD, TI, NT, R, RV, st) ->
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
 def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT,
-            R, RV, st, PQ) -> int:  # fmt: skip
+            HT, HI, R, RV, st, PQ) -> int:  # fmt: skip
     """``PolicyTeam.route_in``: log the handoff; under pull the team's shared queue (returns
     -2: the team's reps look at it), else a rep with a free slot (returned, to dispatch; -1
     if busy) or the team queue (-1)."""
@@ -847,7 +968,7 @@ def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, 
     TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
     LI, SF, PF, TD = _borrow(LI), _borrow(SF), _borrow(PF), _borrow(TD)
     TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
-    st = _borrow(st)
+    HT, HI, st = _borrow(HT), _borrow(HI), _borrow(st)
     PQ = _borrow_pq(PQ)
     _row(R, RV, st, lead, LI[lead, L_EP], t, C_ROUTED, team, -1, -1, np.nan)
     if TM[team, T_PULL]:
@@ -857,7 +978,7 @@ def _proute(lead: int, team: int, t: float, now: float, TM, CS, CE, RP, LI, SF, 
     if r < 0:  # TeamQueue.append: in the team's order, due now
         _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
         return -1
-    _passign(r, lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+    _passign(r, lead, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st, PQ)
     return -1 if RP[r, R_BUSY] else r
 
 
@@ -874,21 +995,22 @@ def _release(r: int, now: float, TM, RP, LI, TD, TI, NT, R, RV, st) -> None:
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
-def _prelease(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ
-              ) -> None:  # fmt: skip
+def _prelease(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st,
+              PQ) -> None:  # fmt: skip
     """:func:`_release` in a policy team (its queue in the team's order; a pull team's shared
     queue is not this queue: nothing to take)."""
     # borrowed views, taken once (see _borrow and _steps)
     TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
     LI, SF, PF, TD = _borrow(LI), _borrow(SF), _borrow(PF), _borrow(TD)
     TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
-    st = _borrow(st)
+    HT, HI, st = _borrow(HT), _borrow(HI), _borrow(st)
     PQ = _borrow_pq(PQ)
     _act_add(TM, RP, r, -1)
     team = RP[r, R_TEAM]
     if not TM[team, T_PULL] and TM[team, T_NQ] > 0:
         lead = _qtake(team, TM, PQ)
-        _passign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+        _passign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st,
+                 PQ)  # fmt: skip
 
 
 @njit(inline="always")
@@ -972,7 +1094,12 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
     team = RP[r, R_TEAM]
     order = TM[team, T_ORDER]
     single = _single(TM, team)
+    reassign = TM[team, T_RE] != 0
+    FS = PQ[Q_FS]
     if single:  # one heap: its top is the next attempt once due
+        while reassign and NT[r, 0] > 0 and TI[r, 0, 2] == 0 and FS[
+                LI[TI[r, 0, 1], L_SLOT]] != TI[r, 0, 0]:  # fmt: skip
+            _tpop(TD, TI, NT, r)  # a void first attempt (the lead was reassigned)
         top = NT[r, 0] > 0 and TD[r, 0] <= now
     else:  # attempts now due move to the ready heap, in the team's order
         while NT[r, 0] > 0 and TD[r, 0] <= now:
@@ -981,6 +1108,10 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
             _tpop(TD, TI, NT, r)
             k1, k2 = _keys(order, due, lead, k, TM, CS, CE, LI, SF, PF, PQ[Q_CC], PQ[Q_CCE])
             _ypush(r, _cls(team, lead, TM, PQ), k1, k2, seq, lead, k, NT, st, PQ)
+        while reassign and NT[r, 1] > 0 and YI[r, 0, 2] == 0 and FS[
+                LI[YI[r, 0, 1], L_SLOT]] != YI[r, 0, 0]:  # fmt: skip
+            NT[r, 1] -= 1  # a void first attempt (the lead was reassigned)
+            _itake(YK[r], YI[r], NT[r, 1])
         top = NT[r, 1] > 0
     pool = TM[team, T_PULL] != 0 and RP[r, R_ACT] < RP[r, R_CAP] and TM[team, T_NQ] > 0
     if not top and not pool:
@@ -1018,6 +1149,8 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
         k = YI[r, 0, 2]
         NT[r, 1] -= 1
         _itake(YK[r], YI[r], NT[r, 1])
+    if reassign and k == 0:
+        FS[LI[lead, L_SLOT]] = -1  # touched: no longer reassignable
     _start(r, lead, k, now, TM, RP, RF, LI, SF, WK, HT, HI, R, RV, st)
 
 
@@ -1038,8 +1171,8 @@ def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
     if not TM[team, T_OPEN] and not TM[team, T_OWN]:  # reps' own calendars: no team check
         opens = _team_open_at(TM, CS, CE, team, now)
         if opens > now:  # nobody works now: one wake-up at the opening
-            if opens < TF[team, 0]:
-                TF[team, 0] = opens
+            if opens < TF[team, F_OFFER]:
+                TF[team, F_OFFER] = opens
                 _push(HT, HI, st, now + (opens - now), OFFER, team, 0)
             return 0
     if TM[team, T_LL]:  # the least loaded first (a stable sort: equals by index)
@@ -1051,6 +1184,112 @@ def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
         for j in range(n):
             ORD[j] = lo + (nx + j) % n
     return n
+
+
+@njit(inline="always")
+def _pick_other(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+                now: float, ex: int) -> int:  # fmt: skip
+    """``PolicyTeam.pick_rep(exclude=ex)``: a rep other than ``ex`` with a free slot by the
+    team's rule (reps on shift first under ``routing.skip_unavailable``), or -1. The least
+    loaded of the others is the least loaded of those with a free slot (one cap per team)."""
+    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
+    n = hi - lo
+    if n == 0 or TM[team, T_FREE] == 0:
+        return -1
+    skip = TM[team, T_SKIP] != 0
+    if TM[team, T_LL]:
+        best, best_on = -1, -1
+        for r in range(lo, hi):
+            if r == ex or RP[r, R_ACT] >= RP[r, R_CAP]:
+                continue
+            if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
+                best = r
+            if skip and (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(
+                    RP, CS, CE, r, now):  # fmt: skip
+                best_on = r
+        return best_on if best_on >= 0 else best
+    nx = TM[team, T_NEXT]
+    fallback = -1
+    for i in range(n):
+        j = (nx + i) % n
+        r = lo + j
+        if r == ex or RP[r, R_ACT] >= RP[r, R_CAP]:
+            continue
+        if not skip or _rep_on(RP, CS, CE, r, now):
+            TM[team, T_NEXT] = (j + 1) % n
+            return r
+        if fallback < 0:
+            fallback = j
+    if fallback < 0:
+        return -1
+    TM[team, T_NEXT] = (fallback + 1) % n
+    return lo + fallback
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _pcheck(team: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+            RV, st, PQ) -> None:  # fmt: skip
+    """One step of ``PolicyTeam._on_check`` (the team's timer fired; ``st[S_CHK]`` = team): the
+    first pending check now due (``_check``: the lead, still untouched and under
+    ``max_reassignments``, is taken back and routed again, within the team or to its queue;
+    the freed slot takes the next queued lead; a rep given a lead dispatches at once, as
+    ``PolicyRep.push`` does), or, none left due, the end of the callback: checks whose lead
+    was touched or moved are dropped and the timer is armed for the next."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    RF, LI, SF, PF = _borrow(RF), _borrow(LI), _borrow(SF), _borrow(PF)
+    WK, TD, TI, NT = _borrow(WK), _borrow(TD), _borrow(TI), _borrow(NT)
+    HT, HI, R, RV = _borrow(HT), _borrow(HI), _borrow(R), _borrow(RV)
+    st = _borrow(st)
+    PQ = _borrow_pq(PQ)
+    PK, PI, FS, RE = PQ[Q_PK], PQ[Q_PI], PQ[Q_FS], PQ[Q_RE]
+    h, tl = TM[team, T_PH], TM[team, T_PT]
+    if h < tl and PK[team, h] <= now:  # PolicyTeam._check
+        TM[team, T_PH] = h + 1
+        r, lead, s, ep, seq = PI[team, h, 0], PI[team, h, 1], PI[team, h, 2], PI[team, h, 3], \
+            PI[team, h, 4]  # fmt: skip
+        if LI[lead, L_EP] != ep or FS[s] != seq or SF[s, M_FIRST] == SF[s, M_FIRST]:
+            return  # touched, moved on, or a later episode
+        n = RE[s, 0] if RE[s, 1] == ep else 0
+        if n >= TM[team, T_MAXRE]:
+            return
+        RE[s, 0] = n + 1
+        RE[s, 1] = ep
+        FS[s] = -1  # the rep's first-attempt item is void from now
+        _act_add(TM, RP, r, -1)
+        _row(R, RV, st, lead, ep, now, C_REASSIGNED, team, RP[r, R_IDX], -1, float(n + 1))
+        target = _pick_other(TM, RP, CS, CE, team, now, r)
+        _row(R, RV, st, lead, ep, now, C_ROUTED, team, -1, -1, np.nan)
+        if target < 0:  # back to the team queue, for the next slot freed by any rep
+            _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
+            return
+        _passign(target, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
+                 st, PQ)  # fmt: skip
+        if not RP[target, R_BUSY]:
+            _pdispatch(target, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                       RV, st, PQ)  # fmt: skip
+        if TM[team, T_NQ] > 0 and RP[r, R_ACT] < RP[r, R_CAP]:  # the freed slot
+            nxt = _qtake(team, TM, PQ)
+            _passign(r, nxt, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
+                     st, PQ)  # fmt: skip
+            if not RP[r, R_BUSY]:
+                _pdispatch(r, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                           RV, st, PQ)  # fmt: skip
+        return
+    while h < tl and FS[PI[team, h, 2]] != PI[team, h, 4]:
+        h += 1  # touched (or moved) since: nothing to check
+    n = tl - h
+    if h > 0:  # the pending checks left, moved to the front
+        for i in range(n):
+            PK[team, i] = PK[team, h + i]
+            for c in range(5):
+                PI[team, i, c] = PI[team, h + i, c]
+    TM[team, T_PH] = 0
+    TM[team, T_PT] = n
+    PQ[Q_TF][team, F_CHECK] = math.inf
+    st[S_CHK] = -1
+    if n > 0:
+        _arm(team, PK[team, 0], now, TM, HT, HI, st, PQ)
 
 
 @njit(inline="always")
@@ -1218,7 +1457,7 @@ def _ae_close(ae: int, lead: int, now: float, LI, SF, PF, AO, AT, HT, HI, R, RV,
 
 
 @njit(inline="always")
-def _quiet_until(now: float, TM, RP, CS, CE, FR, st) -> float:
+def _quiet_until(now: float, TM, RP, CS, CE, FR, st, PQ) -> float:
     """``FunnelModel._quiet_until`` (a busy count per team replaces the scan of its reps; a
     pull team's armed offer is at its next opening, which this takes already; a team whose
     reps have their own calendars is never always open, and opens with its first rep)."""
@@ -1231,6 +1470,10 @@ def _quiet_until(now: float, TM, RP, CS, CE, FR, st) -> float:
             return now
         if opens < until:
             until = opens
+        if TM[team, T_RE]:  # a pending reassignment check
+            x = _next_check(team, now, TM, PQ)
+            if x < until:
+                until = x
     return until
 
 
@@ -1303,11 +1546,15 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                 feeding = False
                 if i < n_route:
                     t = RT[i]
-                    quiet = _quiet_until(now, TM, RP, CS, CE, FR, st)
+                    quiet = _quiet_until(now, TM, RP, CS, CE, FR, st, PQ)
                     if t < quiet:  # route everything due before ``quiet`` in one go
                         t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
                     _push(HT, HI, st, now + (t - now), FEED, 0, 0)
                 continue
+        elif st[S_CHK] >= 0:  # a team's reassignment checks, one per step
+            _pcheck(st[S_CHK], now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                    RV, st, PQ)  # fmt: skip
+            continue
         else:
             if st[S_NHEAP] == 0 or HT[0] >= end:
                 break
@@ -1353,7 +1600,8 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                     _recycle(lead_d, s, r, now, RP, LI, SF, UC, WK, PF, RD, RU, RW, RO, BT, FR,
                              FI, HT, HI, R, RV, st)  # fmt: skip
                 if release and TM[team, T_POL]:
-                    _prelease(r, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st, PQ)
+                    _prelease(r, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st,
+                              PQ)  # fmt: skip
                 elif release:
                     _release(r, now, TM, RP, LI, TD, TI, NT, R, RV, st)
                 RP[r, R_BUSY] = 0
@@ -1371,8 +1619,11 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                 lead = a
                 t = now
             elif kind == OFFER:  # PolicyTeam._offer_timer
-                PQ[Q_TF][a, 0] = math.inf
+                PQ[Q_TF][a, F_OFFER] = math.inf
                 offer = a
+            elif kind == CHECK:  # PolicyTeam._on_check: its steps follow (_pcheck)
+                PQ[Q_TF][a, F_CHECK] = -math.inf
+                st[S_CHK] = a
             elif kind == AE_DONE:
                 _ae_done(a, now, LI, SF, PF, AO, AT, HT, HI, R, RV, st)
             else:
@@ -1380,8 +1631,8 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
         if lead >= 0:
             team = LI[lead, L_TEAM]
             if TM[team, T_POL]:
-                r = _proute(lead, team, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, R, RV, st,
-                            PQ)  # fmt: skip
+                r = _proute(lead, team, t, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R,
+                            RV, st, PQ)  # fmt: skip
                 if r == -2:
                     offer = team
             else:
@@ -1423,6 +1674,8 @@ def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int 
     st[S_PSIGN] = 1
     st[S_HASPOL] = policy
     st[S_QW] = 8  # the team queues' first width
+    st[S_CHK] = -1
+    st[S_PW] = st[S_CW] = 8  # the pending checks' and armed timers' first widths
     st[S_ROOMR], st[S_ROOME] = ROOM_ROWS + 2 * team_reps, ROOM_EVENTS + team_reps
     wy = cap if policy else 1
     return (np.empty((n_reps, cap)), np.empty((n_reps, cap, 3), dtype=np.int64),
