@@ -1,7 +1,7 @@
 """The fast engine against the SimPy reference, and how a replication scales with the funnel.
 
     python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
-                                [--against REF] [--rota] [--priority]
+                                [--against REF] [--rota] [--priority] [--reassign]
 
 (1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
     tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
@@ -19,7 +19,9 @@
     own calendars, a staffing plan the fast engine runs since 2026-12-07 evening). With
     ``--priority``, (1) is also run on the default preset with priority classes by channel
     (``routing.priority_order: [inbound, partner]``: inbound, then partner, then the rest; the
-    SDR team runs on the policy path, its reps' due attempts in a ready heap by class).
+    SDR team runs on the policy path, its reps' due attempts in a ready heap by class). With
+    ``--reassign``, (1) is also run with reassignment on the SDR team (a lead untouched one
+    business hour after its assignment is taken back and routed again, at most twice).
 
 (3) With ``--against REF`` (a git commit of this repository, e.g. the one before the fast
     engine): one default replication of this code (its default engine) against the code of
@@ -77,6 +79,18 @@ def priority_scenario() -> Scenario:
     """The default preset with priority classes by channel (``--priority``)."""
     sc = preset("default")
     for path, value in PRIORITY.items():
+        sc = set_path(sc, path, value)
+    return sc
+
+
+#: the reassignment of ``--reassign``
+REASSIGN = {"teams[0].reassign_after_business_hours": 1.0, "teams[0].max_reassignments": 2}
+
+
+def reassign_scenario() -> Scenario:
+    """The default preset with reassignment on its SDR team (``--reassign``)."""
+    sc = preset("default")
+    for path, value in REASSIGN.items():
         sc = set_path(sc, path, value)
     return sc
 
@@ -197,7 +211,8 @@ def markdown(res: dict[str, Any]) -> str:
                      f" | {p['cpu_s']:.3f} ({p['ratio_to_1x']:.2f}×)"
                      f" | {f['first_cpu_s']:.3f}, {p['first_cpu_s']:.3f} |")  # fmt: skip
     for key, what in (("rota", "the weekend rota"),
-                      ("priority", "priority classes (inbound, partner, the rest)")):
+                      ("priority", "priority classes (inbound, partner, the rest)"),
+                      ("reassign", "reassignment after 1 business hour (at most 2)")):
         r = res.get(key)
         if r is None:
             continue
@@ -228,6 +243,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="also (1) with the weekend rota on the SDR team")
     ap.add_argument("--priority", action="store_true",
                     help="also (1) with priority classes by channel")
+    ap.add_argument("--reassign", action="store_true",
+                    help="also (1) with reassignment on the SDR team")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
@@ -238,6 +255,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         res["rota"] = default_ratio(args.pairs, rota_scenario())
     if args.priority:
         res["priority"] = default_ratio(args.pairs, priority_scenario())
+    if args.reassign:
+        res["reassign"] = default_ratio(args.pairs, reassign_scenario())
     if args.against is not None:
         res["against"] = against(args.against, args.pairs)
     print(markdown(res))

@@ -522,10 +522,10 @@ class Scenario(Spec):
     )
     engine: Literal["fast", "simpy"] = Field(
         default="fast",
-        description="Event-loop engine: 'fast' (compiled; runs every work order and assignment"
-        " and priority classes; falls back to SimPy, naming what it does not cover, for"
-        " reassignment, overflow, hires and attrition) or 'simpy' (the reference model). Both"
-        " write the same event log, row for row.",
+        description="Event-loop engine: 'fast' (compiled; runs every work order and assignment,"
+        " priority classes and reassignment; falls back to SimPy, naming what it does not"
+        " cover, for overflow teams, hires and attrition) or 'simpy' (the reference model)."
+        " Both write the same event log, row for row.",
     )
 
     @model_validator(mode="after")
