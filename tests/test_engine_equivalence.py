@@ -85,8 +85,7 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 # ----------------------------------------------------------------------------- mixes
 def expects_fallback(sc: Scenario) -> bool:
     """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields)."""
-    return any(t.overflow_team is not None or t.hires or t.attrition_per_month > 0
-               for t in sc.teams)  # fmt: skip
+    return any(t.hires or t.attrition_per_month > 0 for t in sc.teams)
 
 
 @st.composite
@@ -96,8 +95,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     teams by channel, every work order x assignment per team, the SLA terms deadline_first
     reads, in about a third of the examples reps' own calendars and days off, with or without
     ``routing.skip_unavailable``, in about a third priority classes by channel or by segment,
-    in about a third reassignment on each team with immediate assignment) and, in about a
-    quarter, overflow and hires and attrition (which the fast engine hands to SimPy)."""
+    in about a third reassignment on each team with immediate assignment, with two teams
+    sometimes escalating to the other: overflow teams) and, in about a quarter, hires and
+    attrition (which the fast engine hands to SimPy)."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -160,11 +160,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             order = draw(st.lists(st.sampled_from(["enterprise", "smb", "mid_market"]),
                                   min_size=1, max_size=2, unique=True))  # fmt: skip
             raw["routing"] |= {"priority_by": "segment", "priority_order": order}
-    if draw(st.integers(0, 2)) == 0:  # reassignment: the fast engine's
-        for t in raw["teams"]:
+    if draw(st.integers(0, 2)) == 0:  # reassignment and overflow teams: the fast engine's
+        for i, t in enumerate(raw["teams"]):
             if t["assignment"] == "immediate":
                 t["reassign_after_business_hours"] = draw(st.sampled_from([0.25, 0.5, 2.0]))
                 t["max_reassignments"] = draw(st.integers(1, 3))
+                if two and draw(st.booleans()):  # escalate to the other team
+                    t["overflow_team"] = raw["teams"][1 - i]["name"]
     raw["ae"] = {"count": draw(st.integers(1, 3)), "max_open_opportunities": draw(
         st.integers(1, 4)), "selling_hours_per_opportunity": draw(st.sampled_from(
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
@@ -172,16 +174,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                      "always_open": draw(st.booleans())}}  # fmt: skip
     if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
         t0 = raw["teams"][0]
-        feature = draw(st.sampled_from(["overflow", "hires", "attrition"]))
-        if feature == "overflow":
-            t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5}
-            if two:
-                t0["overflow_team"] = "second"
-        elif feature == "hires":
+        if draw(st.booleans()):
             t0 |= {"hires": [{"start": "2026-03-10", "reps": 1}], "ramp_by_tenure_month": [0.5],
                    "pto_days_per_year": 20}  # fmt: skip
         else:
             t0 |= {"attrition_per_month": 0.2, "backfill_delay_days": 5}
+        if two and draw(st.booleans()):  # with reassignment and an overflow team
+            t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5,
+                   "overflow_team": "second"}
     return Scenario.model_validate(raw)
 
 
@@ -305,6 +305,52 @@ def test_reassignment_gives_the_same_log_on_both_engines(work_order: str) -> Non
         if hours == 0.5:
             cols = ref.log.columns(sort=False)
             assert (cols["event"] == CODE["reassigned"]).sum() > 50
+
+
+def overflow_scenario(work_order: str, backup_assignment: str, rule: str,
+                      mutual: bool = False) -> Scenario:
+    """The shortened default preset split in two teams by channel: ``sdr`` (six reps, four
+    channels) reassigns a lead untouched half a business hour, escalating it to ``backup``
+    (two reps in London, the fifth channel) when no other rep has a free slot; with
+    ``mutual``, ``backup`` (immediate) escalates back to ``sdr`` after two business hours."""
+    raw = preset("default").model_dump(mode="json")
+    raw["horizon"] |= {"warmup_days": 10, "measure_months": 1}
+    raw["handoff"] = {"mode": "batch", "batch_every_hours": 6.0}
+    raw["routing"] |= {"team_rule": "by_channel", "rep_rule": rule}
+    names = [c["name"] for c in raw["channels"]]
+    sdr = raw["teams"][0]
+    sdr |= {"reps": 6, "max_active_leads": 20, "channels": names[:4], "work_order": work_order,
+            "reassign_after_business_hours": 0.5, "max_reassignments": 2,
+            "overflow_team": "backup"}  # fmt: skip
+    backup = {**sdr, "name": "backup", "reps": 2, "channels": names[4:],
+              "assignment": backup_assignment, "overflow_team": None,
+              "reassign_after_business_hours": None,
+              "calendar": {**sdr["calendar"], "timezone": "Europe/London"}}  # fmt: skip
+    if mutual:
+        backup |= {"overflow_team": "sdr", "reassign_after_business_hours": 2.0}
+    raw["teams"] = [sdr, backup]
+    return Scenario.model_validate(raw)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_overflow_teams_give_the_same_log_on_both_engines(work_order: str, assignment: str
+                                                           ) -> None:  # fmt: skip
+    """Reassignment escalating to an overflow team (immediate or pull, so a pull team's free
+    reps are offered the lead at once), each work order on the first team, both rep rules,
+    and two teams escalating to each other: the fast engine runs each (no fallback), writes
+    SimPy's log, and leads are escalated."""
+    cases = [(assignment, "round_robin", False), (assignment, "least_loaded", False)]
+    if assignment == "immediate":
+        cases.append(("immediate", "round_robin", True))
+    for backup, rule, mutual in cases:
+        sc = overflow_scenario(work_order, backup, rule, mutual)
+        assert engine_for(sc) == ("fast", "")
+        ref, fast = assert_same(sc, 5)
+        assert fast.engine == "fast"
+        if work_order == "due_first" or rule == "round_robin":
+            cols = ref.log.columns(sort=False)
+            assert (cols["event"] == CODE["escalated"]).sum() > 5
 
 
 def test_reassignment_with_reps_own_calendars_gives_the_same_log_on_both_engines() -> None:
@@ -475,9 +521,9 @@ def test_priority_classes_the_fast_engine_ignores_are_caught(monkeypatch: pytest
 # ----------------------------------------------------------------------------- selection, facts
 def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
                                                                          ) -> None:  # fmt: skip
-    """Work orders, pull, priority classes, reassignment, days off and reps' own calendars run
-    on the fast engine; overflow teams, hires and attrition fall back to SimPy, and the run
-    facts name each with its teams."""
+    """Work orders, pull, priority classes, reassignment, overflow teams, days off and reps' own
+    calendars run on the fast engine; hires and attrition fall back to SimPy, and the run
+    facts name them with their teams."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
@@ -515,8 +561,10 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                      "reassign_after_business_hours": 1.0},
                     {**sdr, "name": "night", "channels": names[1:]}]  # fmt: skip
     two = Scenario.model_validate(raw)
-    assert uncovered_policies(two) == ["overflow (teams sdr, night)"]
-    assert engine_for(two) == ("simpy", not_covered + "overflow (teams sdr, night)")
+    assert uncovered_policies(two) == []
+    assert engine_for(two) == ("fast", "")
+    raw["teams"][1] |= {"attrition_per_month": 0.1}
+    assert uncovered_policies(Scenario.model_validate(raw)) == ["hires and attrition (teams night)"]
     hires = tiny_factory(cases["hires and attrition (teams sdr)"])
     r = run_replications(hires, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "simpy (" + not_covered + "hires and attrition (teams sdr))"

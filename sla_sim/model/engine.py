@@ -15,11 +15,11 @@ Two engines write the same event log, row for row:
   weekend rota), days off (``pto_days_per_year``) and ``routing.skip_unavailable``, each rep
   on its own working intervals (:class:`~sla_sim.model.staffing.Staffing`, the same draws and
   ``rep_on``/``rep_off`` rows); and reassignment (``reassign_after_business_hours``,
-  ``max_reassignments``) within the team or back to its queue. It does not cover overflow
-  teams (``overflow_team``) or hires and attrition (reps who join or leave, the hand-over of
-  their leads, ramp): a scenario with any of them runs on SimPy, and the run facts name what
-  was not covered and for which teams, e.g. ``simpy (fallback: the fast engine does not cover
-  overflow (teams sdr, night))``.
+  ``max_reassignments``) within the team, to its ``overflow_team`` or back to its queue. It
+  does not cover hires and attrition (reps who join or leave, the hand-over of their leads,
+  ramp): a scenario with them runs on SimPy, and the run facts name what was not covered and
+  for which teams, e.g. ``simpy (fallback: the fast engine does not cover hires and attrition
+  (teams sdr))``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -91,15 +91,12 @@ def unknown_fields(sc: Scenario) -> list[str]:
 
 def uncovered_policies(sc: Scenario) -> list[str]:
     """The team policies and staffing plans of ``sc`` the fast engine does not cover, each
-    with the teams it concerns (``"overflow (teams sdr, night)"``). Work orders, pull
-    assignment, priority classes, reassignment, days off and reps' own calendars are covered;
-    overflow teams and hires and attrition (reps who join or leave, hand-overs, ramp) are
+    with the teams it concerns (``"hires and attrition (teams sdr)"``). Work orders, pull
+    assignment, priority classes, reassignment, overflow teams, days off and reps' own
+    calendars are covered; hires and attrition (reps who join or leave, hand-overs, ramp) are
     not."""
     teams = sc.teams
-    targets = {t.overflow_team for t in teams if t.overflow_team is not None}
     found = [
-        ("overflow", [t.name for t in teams if t.overflow_team is not None
-                      or t.name in targets]),
         ("hires and attrition", [t.name for t in teams if t.hires
                                  or t.attrition_per_month > 0]),
     ]  # fmt: skip
@@ -197,6 +194,8 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
         TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
+        names = sc.team_names()
+        TM[ti, K.T_OV] = -1 if ts.overflow_team is None else names.index(ts.overflow_team)
         if ts.reassign_after_business_hours is not None:
             TM[ti, K.T_RE] = 1
             TM[ti, K.T_MAXRE] = ts.max_reassignments

@@ -12,7 +12,7 @@ in a plain team's queue or the AE queue are kept as linked lists (a lead waits i
 queue).
 
 A team with a work policy (``work_order`` ``new_first`` or ``deadline_first``,
-``assignment: pull``, priority classes or reassignment;
+``assignment: pull``, priority classes, reassignment or an overflow team's;
 :class:`~sla_sim.model.policies.PolicyTeam`)
 keeps, as the SimPy policy classes do, its queue of waiting leads (under ``pull``: the shared
 queue) as a heap of items in the team's order, and each rep its attempts not yet due (by due
@@ -34,14 +34,16 @@ run one per step (:func:`_pcheck`; no other event comes between them, as none do
 the SimPy callback): a lead still untouched is taken back (``reassigned``), routed again to
 another rep with a free slot or to the team queue, and its first-attempt item, left in the
 old rep's heaps, is void (its seq no longer the slot's, ``FS``) and skipped when reached.
-Overflow teams, hires and attrition are not covered
-(:func:`sla_sim.model.engine.engine_for` runs those on SimPy).
+With no other rep free and an ``overflow_team``, the lead is escalated to that team (routed
+there as any lead, dispatched or offered at once). Hires and attrition are not covered
+(:func:`sla_sim.model.engine.engine_for` runs them on SimPy).
 
-The loop takes one step at a time: an event, or one lead of a routing instant. Whatever the
-step leaves for reps to do (a freed rep, a routed lead, a pull team's offer) is done by one
-dispatch at the end of the step, in the order the SimPy callbacks do it; so routing and
-dispatching each have one call site per path, plain and policy (fewer sites, less to
-compile).
+The loop takes one step at a time: an event, one lead of a routing instant, or one due
+reassignment check of a fired timer. Whatever an event's or a routing step leaves for reps to
+do (a freed rep, a routed lead, a pull team's offer) is done by one dispatch at the end of the
+step, in the order the SimPy callbacks do it; so routing and dispatching each have one call
+site per path, plain and policy (fewer sites, less to compile). A reassignment check
+dispatches the reps it gives a lead at once, as ``PolicyRep.push`` does inside the check.
 
 Growth: the log rows, the event heap and the heaps of tasks and queued leads are grown
 (doubled) by :func:`run_loop` between calls of :func:`_steps`, which runs the steps and returns
@@ -82,7 +84,7 @@ FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER, CHECK = 0, 1, 2, 3, 4, 5, 6
 C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
 C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
 C_WON, C_LOST, C_EXPIRED = 11, 12, 13
-C_REASSIGNED = 14
+C_REASSIGNED, C_ESCALATED = 14, 15
 # lead states (see sla_sim.model.funnel)
 WON, LOST, DISQUALIFIED, NURTURE_EXPIRED = 1, 2, 3, 4
 # most rows, event pushes, pushes on one rep's task heaps and on one team queue one step adds
@@ -457,7 +459,9 @@ T_CLS = 18
 # pending checks (``PolicyTeam.pending``: PK/PI[team, T_PH:T_PT]) and the armed timers' times
 # (``PolicyTeam.checks``, a heap: CK[team, :T_NCK])
 T_RE, T_MAXRE, T_PH, T_PT, T_NCK = 19, 20, 21, 22, 23
-N_TM = 24
+# the team a lead is escalated to when no other rep has a free slot (``overflow_team``; -1)
+T_OV = 24
+N_TM = 25
 # reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
 # CS/CE[R_CLO:R_CHI] (its team's calendar, or its own under a staffing plan; R_OPEN: always
 # open, the team calendar's flag)
@@ -1259,15 +1263,38 @@ def _pcheck(team: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
         _act_add(TM, RP, r, -1)
         _row(R, RV, st, lead, ep, now, C_REASSIGNED, team, RP[r, R_IDX], -1, float(n + 1))
         target = _pick_other(TM, RP, CS, CE, team, now, r)
-        _row(R, RV, st, lead, ep, now, C_ROUTED, team, -1, -1, np.nan)
-        if target < 0:  # back to the team queue, for the next slot freed by any rep
+        ov = TM[team, T_OV]
+        if target >= 0:  # routed again, within the team
+            _row(R, RV, st, lead, ep, now, C_ROUTED, team, -1, -1, np.nan)
+            _passign(target, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R,
+                     RV, st, PQ)  # fmt: skip
+            if not RP[target, R_BUSY]:
+                _pdispatch(target, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI,
+                           R, RV, st, PQ)  # fmt: skip
+        elif ov >= 0:  # escalated: PolicyTeam.route_in of the overflow team
+            _row(R, RV, st, lead, ep, now, C_ESCALATED, ov, -1, -1, np.nan)
+            x = _proute(lead, ov, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R,
+                        RV, st, PQ)  # fmt: skip
+            if x >= 0:
+                _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
+                           st, PQ)  # fmt: skip
+            elif x == -2:  # a pull team: PolicyTeam.offer, its free reps in the rule's order
+                ORD = PQ[Q_ORD]
+                for j in range(_offer(ov, now, TM, CS, CE, RP, HT, HI, st, PQ)):
+                    x = ORD[j]
+                    if TM[ov, T_NQ] == 0:
+                        break
+                    if RP[x, R_BUSY] or RP[x, R_ACT] >= RP[x, R_CAP]:
+                        continue
+                    before = TM[ov, T_NQ]
+                    _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                               RV, st, PQ)  # fmt: skip
+                    if TM[ov, T_NQ] < before and not TM[ov, T_LL]:
+                        TM[ov, T_NEXT] = (RP[x, R_IDX] + 1) % (TM[ov, T_RHI] - TM[ov, T_RLO])
+        else:  # back to the team queue, for the next slot freed by any rep
+            _row(R, RV, st, lead, ep, now, C_ROUTED, team, -1, -1, np.nan)
             _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
             return
-        _passign(target, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
-                 st, PQ)  # fmt: skip
-        if not RP[target, R_BUSY]:
-            _pdispatch(target, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
-                       RV, st, PQ)  # fmt: skip
         if TM[team, T_NQ] > 0 and RP[r, R_ACT] < RP[r, R_CAP]:  # the freed slot
             nxt = _qtake(team, TM, PQ)
             _passign(r, nxt, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
