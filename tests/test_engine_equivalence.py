@@ -2,15 +2,15 @@
 
 Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
 with priority classes (by channel, one or several listed; by segment) and under the weekend
-rota (reps' own calendars), every work order with reassignment, days off, and
-hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling, work
-order, assignment, priority, reassignment, policy and capacity feature run on both engines;
-the logs (in recorded order, before any sort), the lead states and the leads table must be
-identical. Where the fast engine does not cover a scenario (overflow, hires and attrition) the
-run must fall back to SimPy and name what it does not cover. Hand-made changes to the fast
-engine's tie-breaking (equal times served last-in first; equal policy keys served last-in
-first) or to its priority classes (every lead in the first class) must be caught by the same
-comparison.
+rota (reps' own calendars), every work order with reassignment and with overflow teams, days
+off, and hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling,
+work order, assignment, priority, reassignment, overflow, policy and capacity feature run on
+both engines; the logs (in recorded order, before any sort), the lead states and the leads
+table must be identical. Where the fast engine does not cover a scenario (hires and
+attrition) the run must fall back to SimPy and name what it does not cover. Hand-made changes
+to the fast engine's tie-breaking (equal times served last-in first; equal policy keys served
+last-in first) or to its priority classes (every lead in the first class) must be caught by
+the same comparison.
 """
 
 from __future__ import annotations
