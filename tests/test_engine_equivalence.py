@@ -3,11 +3,13 @@
 Every preset (two seeds, shortened horizons), every work order x assignment on a busy team,
 with priority classes (by channel, one or several listed; by segment) and under the weekend
 rota (reps' own calendars), every work order with reassignment and with overflow teams, days
-off, and hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling,
-work order, assignment, priority, reassignment, overflow, policy and capacity feature run on
-both engines; the logs (in recorded order, before any sort), the lead states and the leads
-table must be identical. Where the fast engine does not cover a scenario (hires and
-attrition) the run must fall back to SimPy and name what it does not cover. Hand-made changes
+off, hires (with and without ramp) and attrition (with and without backfill), and
+hypothesis-drawn mixes of every routing, calendar, handoff, follow-up, AE, recycling, work
+order, assignment, priority, reassignment, overflow, staffing, policy and capacity feature run
+on both engines; the logs (in recorded order, before any sort), the lead states and the leads
+table must be identical. The fast engine covers every policy and staffing plan today;
+``engine: simpy`` still selects the reference, and a scenario field the fast engine does not
+know still falls back to SimPy, naming it. Hand-made changes
 to the fast engine's tie-breaking (equal times served last-in first; equal policy keys served
 last-in first) or to its priority classes (every lead in the first class) must be caught by
 the same comparison.
@@ -84,8 +86,9 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 
 # ----------------------------------------------------------------------------- mixes
 def expects_fallback(sc: Scenario) -> bool:
-    """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields)."""
-    return any(t.hires or t.attrition_per_month > 0 for t in sc.teams)
+    """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields): none
+    of the strategy's any more (hires and attrition run on the fast engine too)."""
+    return bool(uncovered_policies(sc) or unknown_fields(sc))
 
 
 @st.composite
@@ -96,8 +99,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     reads, in about a third of the examples reps' own calendars and days off, with or without
     ``routing.skip_unavailable``, in about a third priority classes by channel or by segment,
     in about a third reassignment on each team with immediate assignment, with two teams
-    sometimes escalating to the other: overflow teams) and, in about a quarter, hires and
-    attrition (which the fast engine hands to SimPy)."""
+    sometimes escalating to the other: overflow teams) and, in about a quarter, hires (with a
+    ramp) and attrition (with backfills), with reassignment and an overflow team in some."""
     raw: dict[str, Any] = preset("default").model_dump(mode="json")
     raw["horizon"] |= {"warmup_days": draw(st.integers(0, 3)), "measure_months": 1,
                        "measure_start": "2026-03-02"}  # fmt: skip
@@ -172,13 +175,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             [0.0, 1.0, 6.0])), "selling_share": draw(st.sampled_from([0.34, 1.0])),
         "calendar": {"timezone": draw(st.sampled_from(["America/New_York", "Europe/London"])),
                      "always_open": draw(st.booleans())}}  # fmt: skip
-    if draw(st.integers(0, 3)) == 0:  # what the fast engine does not cover (SimPy runs it)
+    if draw(st.integers(0, 3)) == 0:  # hires and attrition (joins, leaves, hand-overs, ramp)
         t0 = raw["teams"][0]
-        if draw(st.booleans()):
-            t0 |= {"hires": [{"start": "2026-03-10", "reps": 1}], "ramp_by_tenure_month": [0.5],
-                   "pto_days_per_year": 20}  # fmt: skip
-        else:
-            t0 |= {"attrition_per_month": 0.2, "backfill_delay_days": 5}
+        kind = draw(st.sampled_from(["hires", "attrition", "both"]))
+        if kind != "attrition":
+            t0 |= {"hires": [{"start": draw(st.sampled_from(["2026-02-27", "2026-03-10"])),
+                              "reps": draw(st.integers(1, 2))}],
+                   "ramp_by_tenure_month": draw(st.sampled_from([[], [0.5], [0.25, 0.75]])),
+                   "pto_days_per_year": draw(st.sampled_from([0.0, 20.0]))}  # fmt: skip
+        if kind != "hires":
+            t0 |= {"attrition_per_month": draw(st.sampled_from([0.2, 0.6])),
+                   "backfill_delay_days": draw(st.sampled_from([None, 0.0, 5.0]))}
         if two and draw(st.booleans()):  # with reassignment and an overflow team
             t0 |= {"assignment": "immediate", "reassign_after_business_hours": 0.5,
                    "overflow_team": "second"}
@@ -440,6 +447,61 @@ def test_days_off_alone_give_the_same_log_on_both_engines() -> None:
                                                             kernel.C_ATTEMPT).sum()
 
 
+#: hires and attrition on the busy team (4 reps at the origin): hires with and without ramp,
+#: attrition with and without backfill, and both at once
+STAFFING: dict[str, dict[str, Any]] = {
+    "hires": {"teams[0].hires": [{"start": "2026-01-20", "reps": 2},
+                                 {"start": "2026-01-27", "reps": 1}]},
+    "hires with ramp": {"teams[0].hires": [{"start": "2026-01-20", "reps": 2}],
+                        "teams[0].ramp_by_tenure_month": [0.25, 0.5]},
+    "attrition": {"teams[0].attrition_per_month": 0.3},
+    "attrition with backfill": {"teams[0].attrition_per_month": 0.3,
+                                "teams[0].backfill_delay_days": 3,
+                                "teams[0].ramp_by_tenure_month": [0.5]},
+    "both, few reps": {"teams[0].reps": 2, "teams[0].attrition_per_month": 0.6,
+                       "teams[0].hires": [{"start": "2026-01-20", "reps": 2}]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("work_order", WORK_ORDERS)
+def test_hires_and_attrition_give_the_same_log_on_both_engines(work_order: str, assignment: str
+                                                               ) -> None:  # fmt: skip
+    """Hires (with and without ramp) and attrition (with and without backfill) on the busy
+    team, each work order x assignment, both rep rules, with priority classes or reassignment
+    in some: the fast engine runs each and writes SimPy's log (joins, leaves, hand-overs of
+    the leavers' leads, ramping reps' longer attempts, ``rep_on``/``rep_off`` rows)."""
+    seen = {"joined": 0, "left": 0, "handed": 0}
+    for i, (name, paths) in enumerate(STAFFING.items()):
+        rule = ("round_robin", "least_loaded")[i % 2]
+        extra: dict[str, Any] = {"routing.rep_rule": rule, "teams[0].reps": 4}
+        if i % 3 == 1:
+            extra |= PRIORITIES["one channel"]
+        if i % 3 == 2 and assignment == "immediate":
+            extra |= {"teams[0].reassign_after_business_hours": 0.5}
+        sc = busy(work_order, assignment, **{**extra, **paths})
+        assert engine_for(sc) == ("fast", ""), name
+        ref, fast = assert_same(sc, 7)
+        assert fast.engine == "fast"
+        cols = ref.log.columns(sort=False)
+        plans = ref.teams[0].reps
+        seen["joined"] += sum(0 < r.join_h < ref.end_h for r in plans)
+        seen["left"] += sum(r.leave_h < ref.end_h for r in plans)
+        seen["handed"] += int((cols["event"] == CODE["reassigned"]).sum())
+    assert seen["joined"] > 0 and seen["left"] > 0, seen
+    if assignment == "immediate":  # untouched leads of leavers routed again (pull: none held)
+        assert seen["handed"] > 0, seen
+
+
+def test_a_ramp_changes_the_log() -> None:
+    """The ramp is felt: a ramping hire's attempts take longer, so the log differs from the
+    same hires at full speed (on both engines alike)."""
+    sc = busy("due_first", "immediate", **STAFFING["hires with ramp"])
+    ref, fast = assert_same(sc, 3)
+    flat = set_path(sc, "teams[0].ramp_by_tenure_month", [])
+    assert differences(fast, run(flat, "fast", 3))
+
+
 def test_the_work_orders_differ_on_the_busy_team() -> None:
     """The busy team's scenario is one where the work order matters: the three orders give
     three different logs under each assignment (so the comparisons above test each order)."""
@@ -521,9 +583,10 @@ def test_priority_classes_the_fast_engine_ignores_are_caught(monkeypatch: pytest
 # ----------------------------------------------------------------------------- selection, facts
 def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_factory: Any
                                                                          ) -> None:  # fmt: skip
-    """Work orders, pull, priority classes, reassignment, overflow teams, days off and reps' own
-    calendars run on the fast engine; hires and attrition fall back to SimPy, and the run
-    facts name them with their teams."""
+    """Work orders, pull, priority classes, reassignment, overflow teams, days off, reps' own
+    calendars, hires and attrition run on the fast engine (nothing is left uncovered, even
+    with every feature at once); ``engine: simpy`` selects the reference, named in the run
+    facts."""
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
@@ -542,18 +605,19 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     reassign = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
                              "teams[0].work_order": "new_first"})  # fmt: skip
     assert engine_for(reassign) == ("fast", "")
-    not_covered = "fallback: the fast engine does not cover "
-    cases = {
-        "hires and attrition (teams sdr)": {"teams[0].hires": [{"start": "2026-03-10",
-                                                                 "reps": 1}]},
-    }  # fmt: skip
-    for what, paths in cases.items():
-        assert engine_for(tiny_factory({**paths, "teams[0].work_order": "new_first"})) == (
-            "simpy", not_covered + what)
-    both = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
-                         "routing.priority_by": "channel", "routing.priority_order": ["partner"],
-                         "teams[0].attrition_per_month": 0.1})  # fmt: skip
-    assert engine_for(both)[1] == not_covered + "hires and attrition (teams sdr)"
+    hires = tiny_factory({"teams[0].hires": [{"start": "2026-03-10", "reps": 1}],
+                          "teams[0].ramp_by_tenure_month": [0.5],
+                          "teams[0].work_order": "new_first"})  # fmt: skip
+    assert engine_for(hires) == ("fast", "")
+    every = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
+                          "routing.priority_by": "channel", "routing.priority_order": ["partner"],
+                          "teams[0].attrition_per_month": 0.1, "teams[0].backfill_delay_days": 3,
+                          "teams[0].hires": [{"start": "2026-03-10", "reps": 1}],
+                          "teams[0].ramp_by_tenure_month": [0.5],
+                          "teams[0].pto_days_per_year": 10,
+                          "routing.skip_unavailable": True})  # fmt: skip
+    assert uncovered_policies(every) == []
+    assert engine_for(every) == ("fast", "")
     raw = plain.model_dump(mode="json")
     sdr, names = raw["teams"][0], [c.name for c in plain.channels]
     raw["routing"]["team_rule"] = "by_channel"
@@ -563,11 +627,14 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     two = Scenario.model_validate(raw)
     assert uncovered_policies(two) == []
     assert engine_for(two) == ("fast", "")
-    raw["teams"][1] |= {"attrition_per_month": 0.1}
-    assert uncovered_policies(Scenario.model_validate(raw)) == ["hires and attrition (teams night)"]
-    hires = tiny_factory(cases["hires and attrition (teams sdr)"])
-    r = run_replications(hires, reps=1, seed=1, workers=1, progress=False)
-    assert r.meta["engine"] == "simpy (" + not_covered + "hires and attrition (teams sdr))"
+    raw["teams"][1] |= {"attrition_per_month": 0.1, "overflow_team": "sdr",
+                        "reassign_after_business_hours": 0.5, "work_order": "new_first"}
+    assert uncovered_policies(Scenario.model_validate(raw)) == []
+    r = run_replications(every, reps=1, seed=1, workers=1, progress=False)
+    assert r.meta["engine"] == "fast"
+    r = run_replications(every.model_copy(update={"engine": "simpy"}), reps=1, seed=1, workers=1,
+                         progress=False)  # fmt: skip
+    assert r.meta["engine"] == "simpy (selected (engine: simpy))"
     r = run_replications(staffed, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
     r = run_replications(policy, reps=1, seed=1, workers=1, progress=False)

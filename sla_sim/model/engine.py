@@ -34,6 +34,7 @@ with the command that reproduces it.
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -96,10 +97,7 @@ def uncovered_policies(sc: Scenario) -> list[str]:
     calendars are covered; hires and attrition (reps who join or leave, hand-overs, ramp) are
     not."""
     teams = sc.teams
-    found = [
-        ("hires and attrition", [t.name for t in teams if t.hires
-                                 or t.attrition_per_month > 0]),
-    ]  # fmt: skip
+    found: list[tuple[str, list[str]]] = []  # every policy and staffing plan is covered
     return [f"{what} (teams {', '.join(names)})" for what, names in found if names]
 
 
@@ -149,7 +147,11 @@ def run_fast(model: FunnelModel) -> None:
     TF = np.full((n_teams, 3), math.inf)  # armed offer time, reassignment hours, armed check
     cs, ce, cc, cce, lo = [], [], [], [], 0
     rep_team, rep_idx, rep_cap, stretch, opened = [], [], [], [], []
-    rep_lo, rep_hi = [], []
+    rep_lo, rep_hi, rep_on, ramp_lo, ramp_hi = [], [], [], [], []
+    ramps: list[tuple[int, tuple[list[float], list[float]]]] = []  # (rep, (times, shares))
+    # (time, kind, rep) of each join and leave, in the order policies._staff creates them
+    joins: list[tuple[float, int, int]] = []
+    team_joins: list[list[float]] = [[] for _ in sc.teams]  # their times, per team
     for ti, ts in enumerate(sc.teams):
         cal = model.calendars[ti]
         TM[ti, K.T_OPEN] = cal.always_open
@@ -161,24 +163,41 @@ def run_fast(model: FunnelModel) -> None:
             cc.append(np.asarray(cal.cum_starts, dtype=np.float64))
             cce.append(np.asarray(cal.cum_starts + (cal.ends - cal.starts), dtype=np.float64))
         lo += n_iv
-        # a staffing plan (days off, reps' own calendars; engine_for: no joins or leaves):
-        # each rep works its own intervals, expanded and logged as policies._staff does
+        # a staffing plan (days off, reps' own calendars, hires, ramp, attrition and
+        # backfills): each rep works its own intervals, expanded and logged as
+        # policies._staff does; a rep joins and leaves at its times (JOIN and LEAVE events,
+        # created at set-up)
         staffing = None
+        n_plans = ts.reps
         if has_staffing_plan(ts):
             staffing = Staffing(sc, ti, model.origin, model.end_h, model.streams)
-            if any(p.join_h > -math.inf or p.leave_h < math.inf for p in staffing.plans):
-                raise ValueError(f"team {ts.name}: hires and attrition run on SimPy only")
+            n_plans = len(staffing.plans)
             TM[ti, K.T_STAFF] = 1
             TM[ti, K.T_OWN] = bool(ts.rep_calendars)
             TM[ti, K.T_SKIP] = sc.routing.skip_unavailable
-        for r in range(ts.reps):
+        for r in range(n_plans):
+            rep_on.append(True)
+            ramp_lo.append(0)
+            ramp_hi.append(0)
             if staffing is None:  # the team calendar
                 rep_lo.append(TM[ti, K.T_CLO])
                 rep_hi.append(TM[ti, K.T_CHI])
                 continue
+            plan = staffing.plans[r]
+            rep_on[-1] = plan.join_h <= 0.0 < plan.leave_h
+            if 0.0 < plan.join_h < model.end_h:
+                joins.append((plan.join_h, K.JOIN, len(rep_on) - 1))
+                team_joins[ti].append(plan.join_h)
+                TM[ti, K.T_HIRE] = 1
+            if plan.leave_h < model.end_h:
+                joins.append((plan.leave_h, K.LEAVE, len(rep_on) - 1))
+                team_joins[ti].append(plan.leave_h)
+                TM[ti, K.T_HIRE] = 1
             starts, ends = staffing.intervals(r)
-            model.rows.extend(log_rows(ti, r, starts, ends, staffing.ramp_steps(r), C_REP_ON,
-                                       C_REP_OFF))  # fmt: skip
+            ramp = staffing.ramp_steps(r)
+            if ramp[1] != [1.0]:  # PolicyRep.set_availability: a ramping rep
+                ramps.append((len(rep_on) - 1, ramp))
+            model.rows.extend(log_rows(ti, r, starts, ends, ramp, C_REP_ON, C_REP_OFF))
             rep_lo.append(lo)
             rep_hi.append(lo + len(starts))
             if starts:
@@ -187,25 +206,33 @@ def run_fast(model: FunnelModel) -> None:
                 cc.append(np.zeros(len(starts)))  # business hours: team calendars only
                 cce.append(np.zeros(len(starts)))
             lo += len(starts)
-        TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + ts.reps
+        TM[ti, K.T_RLO], TM[ti, K.T_RHI] = len(rep_team), len(rep_team) + n_plans
         TM[ti, K.T_LL] = sc.routing.rep_rule == "least_loaded"
         TM[ti, K.T_QH] = TM[ti, K.T_QT] = -1
         TM[ti, K.T_POL] = has_policy(sc, ti)  # work order, pull, staffing, classes, reassign
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
-        TM[ti, K.T_FREE] = ts.reps  # nobody active yet (max_active_leads >= 1)
+        TM[ti, K.T_FREE] = n_plans  # nobody active yet (max_active_leads >= 1)
         names = sc.team_names()
         TM[ti, K.T_OV] = -1 if ts.overflow_team is None else names.index(ts.overflow_team)
         if ts.reassign_after_business_hours is not None:
             TM[ti, K.T_RE] = 1
             TM[ti, K.T_MAXRE] = ts.max_reassignments
             TF[ti, K.F_REH] = ts.reassign_after_business_hours
-        for r in range(ts.reps):
+        for r in range(n_plans):
             rep_team.append(ti)
             rep_idx.append(r)
             rep_cap.append(ts.max_active_leads)
             stretch.append(model.stretch[ti])
             opened.append(cal.always_open and staffing is None)
+    # the ramps' steps ride after every interval in CS (times) and CE (shares)
+    for r, (times, shares) in ramps:
+        ramp_lo[r], ramp_hi[r] = lo, lo + len(times)
+        cs.append(np.asarray(times, dtype=np.float64))
+        ce.append(np.asarray(shares, dtype=np.float64))
+        cc.append(np.zeros(len(times)))
+        cce.append(np.zeros(len(times)))
+        lo += len(times)
     CS = np.concatenate(cs) if cs else np.empty(0)
     CE = np.concatenate(ce) if ce else np.empty(0)
     CC = np.concatenate(cc) if cc else np.empty(0)
@@ -214,6 +241,7 @@ def run_fast(model: FunnelModel) -> None:
     RP = np.zeros((n_reps, K.N_RP), dtype=np.int64)
     RP[:, K.R_TEAM], RP[:, K.R_IDX], RP[:, K.R_CAP] = rep_team, rep_idx, rep_cap
     RP[:, K.R_CLO], RP[:, K.R_CHI], RP[:, K.R_OPEN] = rep_lo, rep_hi, opened
+    RP[:, K.R_ON], RP[:, K.R_MLO], RP[:, K.R_MHI] = rep_on, ramp_lo, ramp_hi
     RF0 = np.zeros((n_reps, 5))
     RF0[:, K.F_STRETCH] = stretch
     op = np.asarray(opened, dtype=bool)
@@ -269,14 +297,32 @@ def run_fast(model: FunnelModel) -> None:
         CL = np.zeros(1, dtype=np.int64)
     TD, TI, NT, HT, HI, FR, FI, R, RV, QK, QI, YK, YI, st = K.new_state(
         n_reps, max(rep_cap, default=1), n, rows_hint, n_teams, policy,
-        max((t.reps for t in sc.teams), default=0))  # fmt: skip
+        int(np.max(TM[:, K.T_RHI] - TM[:, K.T_RLO], initial=0)))  # fmt: skip
     # reassignment: each slot's live first-attempt seq and reassignments (PolicyState's
     # first_seq, re_n, re_ep), each team's pending checks and armed timers (grown as needed)
     n_fs = n_slots if TM[:, K.T_RE].any() else 1
     FS = np.full(n_fs, -1, dtype=np.int64)
     RE = np.zeros((n_fs, 2), dtype=np.int64)
     RE[:, 1] = -1
-    PK, CK = np.empty((n_teams, 8)), np.empty((n_teams, 8))
+    # the armed timers' times (PolicyTeam.checks) start with the hires' joins, as _staff
+    # pushes them (a heap: only its least value is read)
+    w_ck = max(8, 2 * max((len(j) for j in team_joins), default=0))
+    PK, CK = np.empty((n_teams, 8)), np.empty((n_teams, w_ck))
+    for ti, times in enumerate(team_joins):
+        heapq.heapify(times)
+        CK[ti, :len(times)] = times
+        TM[ti, K.T_NCK] = len(times)
+    st[K.S_CW] = w_ck
+    st[K.S_MAXNCK] = max((len(j) for j in team_joins), default=0)
+    # the joins and leaves: the first events, created at set-up in rep order, each rep's
+    # join before its leave (policies._staff)
+    step = int(st[K.S_STEP])
+    events = sorted((t, i * step, kind, r) for i, (t, kind, r) in enumerate(joins))
+    for j, (t, eid, kind, r) in enumerate(events):  # sorted by (time, creation): a heap
+        HT[j] = t
+        HI[j, 0], HI[j, 1], HI[j, 2], HI[j, 3] = eid, kind, r, 0
+    st[K.S_NHEAP] = len(events)
+    st[K.S_EID] = len(events) * step
     PI = np.empty((n_teams, 8, 5), dtype=np.int64)
     PQ = (QK, QI, YK, YI, TF, CC, CCE, np.zeros(max(n_reps, 1), dtype=np.int64), CL, FS, RE,
           PK, PI, CK)  # fmt: skip

@@ -80,6 +80,7 @@ from numba.extending import intrinsic
 
 # event kinds
 FEED, WAKE, DONE, REROUTE, AE_CLOSE, AE_DONE, OFFER, CHECK = 0, 1, 2, 3, 4, 5, 6, 7
+JOIN, LEAVE = 8, 9  # a rep joins its team, or leaves it (``PolicyRep.join``, ``leave``)
 # event codes (see sla_sim.events.EVENTS)
 C_NURTURE, C_MQL, C_ROUTED, C_ASSIGNED, C_ATTEMPT = 1, 2, 3, 4, 5
 C_CONTACT, C_SQL, C_DISQ, C_RECYCLED, C_OPP_OPEN = 6, 7, 8, 9, 10
@@ -461,13 +462,20 @@ T_CLS = 18
 T_RE, T_MAXRE, T_PH, T_PT, T_NCK = 19, 20, 21, 22, 23
 # the team a lead is escalated to when no other rep has a free slot (``overflow_team``; -1)
 T_OV = 24
-N_TM = 25
+# a team whose reps join or leave (hires, attrition): pick only reps on the team (R_ON)
+T_HIRE = 25
+N_TM = 26
 # reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
 # CS/CE[R_CLO:R_CHI] (its team's calendar, or its own under a staffing plan; R_OPEN: always
 # open, the team calendar's flag)
 R_TEAM, R_IDX, R_CAP, R_ACT, R_BUSY, R_TOKEN, R_LEAD, R_S, R_K = range(9)
 R_CLO, R_CHI, R_OPEN = 9, 10, 11
-N_RP = 12
+# on the team now (``PolicyRep.on_team``: joined), the ramp's steps CS/CE[R_MLO:R_MHI]
+# (times, shares: ``PolicyRep.ramp_t``/``ramp_s``; none: full speed)
+R_ON, R_MLO, R_MHI = 12, 13, 14
+# left the team (``PolicyRep.gone``: its leads are handed over once it is free)
+R_GONE = 15
+N_RP = 16
 F_STRETCH, F_FROM, F_UNTIL, F_TIMER, F_START = range(5)
 # leads (int64 columns of LI): ... and the episode whose first-touch deadline SF[:, M_DL] holds
 L_TEAM, L_EP, L_STATE, L_SLOT, L_QNEXT, L_DLEP = range(6)
@@ -499,7 +507,15 @@ S_ROOMR, S_ROOME = 15, 16
 # step (-1: none; ``PolicyTeam._on_check``), the longest pending list and checks heap yet, and
 # their arrays' widths
 S_CHK, S_MAXNP, S_MAXNCK, S_PW, S_CW = 17, 18, 19, 20, 21
-N_STATE = 22
+# a hired rep that joined and takes queued leads into its free slots, one per step (-1: none;
+# ``PolicyRep.join``)
+S_JOIN = 22
+# a rep that left and hands its held items over, one per step, in seq order: the rep (-1:
+# none; ``PolicyRep.hand_over``) and the seq of the last item handed over
+S_LEAVE, S_LSEQ = 23, 24
+N_STATE = 25
+# S_LSEQ before any item's seq
+SEQ_MIN = -(1 << 62)
 # the policy arrays (one tuple argument ``PQ``): team queues QK, QI; reps' ready heaps YK, YI;
 # a pull team's armed offer time TF[:, 0]; team calendars' business hours before each interval
 # start (CC) and at each end (CCE), as CS/CE; a scratch list of reps to dispatch (ORD); the
@@ -717,7 +733,8 @@ def _ppick_rep(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, t
     """``PolicyTeam.pick_rep``: :func:`_pick_rep`, or for a staffed team with
     ``routing.skip_unavailable`` (``_pick_available``) the reps on shift now first (by the
     team's rule), the others only when none on shift has a free slot."""
-    if not TM[team, T_SKIP]:
+    skip = TM[team, T_SKIP] != 0
+    if not skip and not TM[team, T_HIRE]:
         return _pick_rep(TM, RP, team)
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
     n = hi - lo
@@ -726,12 +743,12 @@ def _ppick_rep(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, t
     if TM[team, T_LL]:  # the least loaded on shift (the first of equals), else of all
         best, best_on = -1, -1
         for r in range(lo, hi):
-            if RP[r, R_ACT] >= RP[r, R_CAP]:
+            if RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
                 continue
             if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
                 best = r
-            if (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(RP, CS, CE, r,
-                                                                               now):
+            if skip and (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(
+                    RP, CS, CE, r, now):  # fmt: skip
                 best_on = r
         return best_on if best_on >= 0 else best
     nx = TM[team, T_NEXT]
@@ -739,9 +756,9 @@ def _ppick_rep(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, t
     for i in range(n):
         j = (nx + i) % n
         r = lo + j
-        if RP[r, R_ACT] >= RP[r, R_CAP]:
+        if RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
             continue
-        if _rep_on(RP, CS, CE, r, now):
+        if not skip or _rep_on(RP, CS, CE, r, now):
             TM[team, T_NEXT] = (j + 1) % n
             return r
         if fallback < 0:
@@ -1027,13 +1044,16 @@ def _wake(r: int, start: float, now: float, RP, RF, HT, HI, st) -> None:
 
 
 @njit(inline="always")
-def _start(r: int, lead: int, k: int, now: float, TM, RP, RF, LI, SF, WK, HT, HI, R, RV, st
-           ) -> None:  # fmt: skip
+def _start(r: int, lead: int, k: int, now: float, TM, CS, CE, RP, RF, LI, SF, WK, HT, HI, R,
+           RV, st) -> None:  # fmt: skip
     """Rep ``r`` starts attempt ``k`` of ``lead`` now (the end of ``PolicyRep.dispatch``;
-    :func:`_dispatch` has it written out)."""
+    :func:`_dispatch` has it written out): a ramping rep's attempts take 1 / share as long."""
     team = RP[r, R_TEAM]
     s = LI[lead, L_SLOT]
     work = WK[s, k] * RF[r, F_STRETCH]
+    mlo, mhi = RP[r, R_MLO], RP[r, R_MHI]
+    if mhi > mlo:  # the share from the last ramp step at or before now
+        work /= CE[mlo + np.searchsorted(CS[mlo:mhi], now, side="right") - 1]
     RP[r, R_BUSY] = 1
     TM[team, T_BUSY] += 1
     RP[r, R_LEAD] = lead
@@ -1155,7 +1175,7 @@ def _pdispatch(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
         _itake(YK[r], YI[r], NT[r, 1])
     if reassign and k == 0:
         FS[LI[lead, L_SLOT]] = -1  # touched: no longer reassignable
-    _start(r, lead, k, now, TM, RP, RF, LI, SF, WK, HT, HI, R, RV, st)
+    _start(r, lead, k, now, TM, CS, CE, RP, RF, LI, SF, WK, HT, HI, R, RV, st)
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
@@ -1190,6 +1210,151 @@ def _offer(team: int, now: float, TM, CS, CE, RP, HT, HI, st, PQ) -> int:
     return n
 
 
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _pjoin(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st, PQ
+           ) -> int:  # fmt: skip
+    """One step of ``PolicyRep.join`` (``st[S_JOIN]`` = r, on the team now): the team queue's
+    first lead into a free slot (``FunnelModel.assign``; returns r to dispatch, as
+    ``PolicyRep.push`` does, or -1 if busy), or, no lead or slot left, the end of the callback
+    (``st[S_JOIN]`` = -1; returns r under pull, whose rep looks at the shared queue, else -1).
+    A pull team's shared queue is not ``PolicyTeam.queue`` (see :func:`_prelease`)."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    LI, SF, PF, TD = _borrow(LI), _borrow(SF), _borrow(PF), _borrow(TD)
+    TI, NT, R, RV = _borrow(TI), _borrow(NT), _borrow(R), _borrow(RV)
+    HT, HI, st = _borrow(HT), _borrow(HI), _borrow(st)
+    PQ = _borrow_pq(PQ)
+    team = RP[r, R_TEAM]
+    pull = TM[team, T_PULL] != 0
+    if not pull and TM[team, T_NQ] > 0 and RP[r, R_ACT] < RP[r, R_CAP]:
+        lead = _qtake(team, TM, PQ)
+        _passign(r, lead, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st,
+                 PQ)  # fmt: skip
+        return -1 if RP[r, R_BUSY] else r
+    st[S_JOIN] = -1
+    return r if pull else -1
+
+
+@njit(inline="always")
+def _pick_any(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+              now: float, ex: int) -> int:  # fmt: skip
+    """``PolicyTeam.pick_rep(exclude=ex, ignore_cap=True)``: a rep on the team other than
+    ``ex``, free slot or not, by the team's rule (reps on shift first under
+    ``routing.skip_unavailable``), or -1 (nobody else on the team)."""
+    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
+    n = hi - lo
+    skip = TM[team, T_SKIP] != 0
+    if TM[team, T_LL]:
+        best, best_on = -1, -1
+        for r in range(lo, hi):
+            if r == ex or not RP[r, R_ON]:
+                continue
+            if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
+                best = r
+            if skip and (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(
+                    RP, CS, CE, r, now):  # fmt: skip
+                best_on = r
+        return best_on if best_on >= 0 else best
+    nx = TM[team, T_NEXT]
+    fallback = -1
+    for i in range(n):
+        j = (nx + i) % n
+        r = lo + j
+        if r == ex or not RP[r, R_ON]:
+            continue
+        if not skip or _rep_on(RP, CS, CE, r, now):
+            TM[team, T_NEXT] = (j + 1) % n
+            return r
+        if fallback < 0:
+            fallback = j
+    if fallback < 0:
+        return -1
+    TM[team, T_NEXT] = (fallback + 1) % n
+    return lo + fallback
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _pleave(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
+            st, PQ) -> None:  # fmt: skip
+    """One step of ``PolicyRep.hand_over`` (``st[S_LEAVE]`` = r, which left and is free): the
+    item it holds with the least seq after ``st[S_LSEQ]`` (its task and ready heaps, as the
+    sorted list SimPy takes; no item is added to them meanwhile). An untouched lead is taken
+    back (``reassigned``, value: the episode's reassignments so far) and routed again in the
+    team (dispatched or offered at once); an item mid-cadence goes, with its due time, to a
+    rep on the team by the rule, free slot or not, which dispatches if free; with nobody else
+    on the team it stays, never worked (its slot still taken). None left: the rep's heaps are
+    emptied and the hand-over ends."""
+    # borrowed views, taken once (see _borrow and _steps)
+    TM, CS, CE, RP = _borrow(TM), _borrow(CS), _borrow(CE), _borrow(RP)
+    RF, LI, SF, PF = _borrow(RF), _borrow(LI), _borrow(SF), _borrow(PF)
+    WK, TD, TI, NT = _borrow(WK), _borrow(TD), _borrow(TI), _borrow(NT)
+    HT, HI, R, RV = _borrow(HT), _borrow(HI), _borrow(R), _borrow(RV)
+    st = _borrow(st)
+    PQ = _borrow_pq(PQ)
+    YK, YI, FS, RE = PQ[Q_YK], PQ[Q_YI], PQ[Q_FS], PQ[Q_RE]
+    last = st[S_LSEQ]
+    best, where, bseq = -1, 0, 0
+    for i in range(NT[r, 0]):
+        x = TI[r, i, 0]
+        if x > last and (best < 0 or x < bseq):
+            best, where, bseq = i, 0, x
+    for i in range(NT[r, 1]):
+        x = YI[r, i, 0]
+        if x > last and (best < 0 or x < bseq):
+            best, where, bseq = i, 1, x
+    if best < 0:  # every item handed over (or kept, never worked)
+        NT[r, 0] = 0
+        NT[r, 1] = 0
+        st[S_LEAVE] = -1
+        return
+    st[S_LSEQ] = bseq
+    team = RP[r, R_TEAM]
+    if where == 0:
+        lead, k, due = TI[r, best, 1], TI[r, best, 2], TD[r, best]
+    else:
+        lead, k = YI[r, best, 1], YI[r, best, 2]
+        due = YK[r, best, 0] if TM[team, T_ORDER] == DUE_FIRST else YK[r, best, 1]
+    s = LI[lead, L_SLOT]
+    if k == 0:
+        if TM[team, T_RE]:
+            if FS[s] != bseq:
+                return  # void: reassigned earlier
+            FS[s] = -1
+        _act_add(TM, RP, r, -1)
+        ep = LI[lead, L_EP]
+        n = RE[s, 0] if TM[team, T_RE] and RE[s, 1] == ep else 0
+        _row(R, RV, st, lead, ep, now, C_REASSIGNED, team, RP[r, R_IDX], -1, float(n))
+        x = _proute(lead, team, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
+                    st, PQ)  # fmt: skip
+        if x >= 0:
+            _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
+                       PQ)  # fmt: skip
+        elif x == -2:  # a pull team: PolicyTeam.offer, its free reps in the rule's order
+            ORD = PQ[Q_ORD]
+            for j in range(_offer(team, now, TM, CS, CE, RP, HT, HI, st, PQ)):
+                y = ORD[j]
+                if TM[team, T_NQ] == 0:
+                    break
+                if RP[y, R_BUSY] or RP[y, R_ACT] >= RP[y, R_CAP]:
+                    continue
+                before = TM[team, T_NQ]
+                _pdispatch(y, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                           RV, st, PQ)  # fmt: skip
+                if TM[team, T_NQ] < before and not TM[team, T_LL]:
+                    TM[team, T_NEXT] = (RP[y, R_IDX] + 1) % (TM[team, T_RHI] - TM[team, T_RLO])
+        return
+    target = _pick_any(TM, RP, CS, CE, team, now, r)
+    if target < 0:
+        return  # kept, never worked
+    _act_add(TM, RP, r, -1)
+    _act_add(TM, RP, target, 1)
+    _pqueue(target, team, due, now, _pseq(st), lead, k, TM, CS, CE, LI, SF, PF, TD, TI, NT, st,
+            PQ)  # fmt: skip
+    if not RP[target, R_BUSY]:
+        _pdispatch(target, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
+                   st, PQ)  # fmt: skip
+
+
 @njit(inline="always")
 def _pick_other(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
                 now: float, ex: int) -> int:  # fmt: skip
@@ -1204,7 +1369,7 @@ def _pick_other(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, 
     if TM[team, T_LL]:
         best, best_on = -1, -1
         for r in range(lo, hi):
-            if r == ex or RP[r, R_ACT] >= RP[r, R_CAP]:
+            if r == ex or RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
                 continue
             if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
                 best = r
@@ -1217,7 +1382,7 @@ def _pick_other(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, 
     for i in range(n):
         j = (nx + i) % n
         r = lo + j
-        if r == ex or RP[r, R_ACT] >= RP[r, R_CAP]:
+        if r == ex or RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
             continue
         if not skip or _rep_on(RP, CS, CE, r, now):
             TM[team, T_NEXT] = (j + 1) % n
@@ -1497,7 +1662,7 @@ def _quiet_until(now: float, TM, RP, CS, CE, FR, st, PQ) -> float:
             return now
         if opens < until:
             until = opens
-        if TM[team, T_RE]:  # a pending reassignment check
+        if TM[team, T_RE] or TM[team, T_HIRE]:  # a pending reassignment check or join
             x = _next_check(team, now, TM, PQ)
             if x < until:
                 until = x
@@ -1578,6 +1743,16 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                         t = RT[i + np.searchsorted(RT[i:], quiet, side="left") - 1]
                     _push(HT, HI, st, now + (t - now), FEED, 0, 0)
                 continue
+        elif st[S_LEAVE] >= 0:  # a rep that left hands its items over, one per step
+            _pleave(st[S_LEAVE], now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                    RV, st, PQ)  # fmt: skip
+            continue
+        elif st[S_JOIN] >= 0:  # a joined rep takes queued leads, one per step
+            r = _pjoin(st[S_JOIN], now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
+                       st, PQ)  # fmt: skip
+            if r >= 0:
+                ORD[0] = r
+                n_ord = 1
         elif st[S_CHK] >= 0:  # a team's reassignment checks, one per step
             _pcheck(st[S_CHK], now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
                     RV, st, PQ)  # fmt: skip
@@ -1633,6 +1808,10 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
                     _release(r, now, TM, RP, LI, TD, TI, NT, R, RV, st)
                 RP[r, R_BUSY] = 0
                 TM[team, T_BUSY] -= 1
+                if RP[r, R_GONE]:  # PolicyRep._on_done of a rep that left: the hand-over
+                    st[S_LEAVE] = r
+                    st[S_LSEQ] = SEQ_MIN
+                    continue
                 ORD[0] = r
                 n_ord = 1
             elif kind == WAKE:
@@ -1648,6 +1827,17 @@ def _steps(RT, RL, TM, CS, CE, RP, RF, LI, SF, UC, WK, PF, PW, CAD, AO, AT, RD, 
             elif kind == OFFER:  # PolicyTeam._offer_timer
                 PQ[Q_TF][a, F_OFFER] = math.inf
                 offer = a
+            elif kind == JOIN:  # PolicyRep.join: on the team; its steps follow (_pjoin)
+                RP[a, R_ON] = 1
+                st[S_JOIN] = a
+                continue
+            elif kind == LEAVE:  # PolicyRep.leave: off the team; hand-over steps (_pleave)
+                RP[a, R_ON] = 0
+                RP[a, R_GONE] = 1
+                if not RP[a, R_BUSY]:
+                    st[S_LEAVE] = a
+                    st[S_LSEQ] = SEQ_MIN
+                continue
             elif kind == CHECK:  # PolicyTeam._on_check: its steps follow (_pcheck)
                 PQ[Q_TF][a, F_CHECK] = -math.inf
                 st[S_CHK] = a
@@ -1702,6 +1892,8 @@ def new_state(n_reps: int, cap: int, n_leads: int, rows_hint: int, n_teams: int 
     st[S_HASPOL] = policy
     st[S_QW] = 8  # the team queues' first width
     st[S_CHK] = -1
+    st[S_JOIN] = -1
+    st[S_LEAVE] = -1
     st[S_PW] = st[S_CW] = 8  # the pending checks' and armed timers' first widths
     st[S_ROOMR], st[S_ROOME] = ROOM_ROWS + 2 * team_reps, ROOM_EVENTS + team_reps
     wy = cap if policy else 1
