@@ -1,6 +1,7 @@
 """Capacity over time: staffing plans (hires, ramp, attrition with backfill, days off, per-rep
 calendars) and availability-aware routing. Deterministic capacity sums by hand, common random
-numbers for a hire, and the hand-over of a leaver's leads."""
+numbers for a hire, and the hand-over of a leaver's leads; each run on both engines, whose
+logs must be the same."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from both_engines import run_reference
 
 from sla_sim.errors import ScenarioError
 from sla_sim.events import CODE
@@ -34,8 +37,10 @@ def scenario(team: dict[str, Any], months: int = 3, warmup: int = 0, tz: str = "
 
 
 def run(sc: Scenario, seed: int = 1, rep: int = 0) -> tuple[FunnelModel, Any]:
-    model = FunnelModel(sc, Streams(replication_seed(seed, rep)))
-    return model, model.run()
+    """The SimPy reference's run (its model and log); the fast engine, which covers every
+    staffing plan, must write the same log (:func:`both_engines.run_reference`)."""
+    model = run_reference(sc, lambda s: FunnelModel(s, Streams(replication_seed(seed, rep))))
+    return model, model.log
 
 
 def table(sc: Scenario, log: Any) -> Any:

@@ -706,12 +706,17 @@ def test_pull_offers_the_pool_to_free_reps_in_the_rule_order(
 
 # ---------------------------------------------------------------------- staffing in the model
 def fake_staffing_draws(monkeypatch: pytest.MonkeyPatch, rngs: dict[str, FakeRng]) -> None:
-    """Teams built by the model draw their staffing plans from ``rngs``."""
-    from sla_sim.model import policies
+    """Teams built by the model draw their staffing plans from ``rngs`` (on both engines: the
+    SimPy path's ``policies.Staffing``, the fast engine's ``staffing.Staffing``)."""
+    from sla_sim.model import policies, staffing
 
-    real = policies.Staffing
-    monkeypatch.setattr(policies, "Staffing", lambda sc, i, origin, end_h, _streams: real(
-        sc, i, origin, end_h, FakeStreams(rngs)))  # type: ignore[arg-type]
+    real = staffing.Staffing
+
+    def fake(sc: Scenario, i: int, origin: Any, end_h: float, _streams: Any) -> Any:
+        return real(sc, i, origin, end_h, FakeStreams(rngs))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(policies, "Staffing", fake)
+    monkeypatch.setattr(staffing, "Staffing", fake)
 
 
 def test_leaver_hands_over_untouched_and_mid_cadence_leads(
