@@ -2,6 +2,7 @@
 
     python benchmarks/engine.py [--pairs 12] [--scale 1,4,16] [--scale-reps 3] [--json out.json]
                                 [--against REF] [--rota] [--priority] [--reassign]
+                                [--hires]
 
 (1) One replication of the default preset (``sla_sim.batch.worker.run_one``: model, metrics,
     tables), CPU time, the fast engine and ``engine: simpy`` alternated in one process
@@ -21,7 +22,10 @@
     (``routing.priority_order: [inbound, partner]``: inbound, then partner, then the rest; the
     SDR team runs on the policy path, its reps' due attempts in a ready heap by class). With
     ``--reassign``, (1) is also run with reassignment on the SDR team (a lead untouched one
-    business hour after its assignment is taken back and routed again, at most twice).
+    business hour after its assignment is taken back and routed again, at most twice). With
+    ``--hires``, (1) is also run with hires and attrition on the SDR team (two hires on
+    2025-11-17 and two on 2026-02-02, ramping at 50% then 75%; 10% attrition a month with
+    backfills after 14 days: reps join, leave and hand their leads over).
 
 (3) With ``--against REF`` (a git commit of this repository, e.g. the one before the fast
     engine): one default replication of this code (its default engine) against the code of
@@ -91,6 +95,20 @@ def reassign_scenario() -> Scenario:
     """The default preset with reassignment on its SDR team (``--reassign``)."""
     sc = preset("default")
     for path, value in REASSIGN.items():
+        sc = set_path(sc, path, value)
+    return sc
+
+
+#: the hires and attrition of ``--hires``
+HIRES = {"teams[0].hires": [{"start": "2025-11-17", "reps": 2}, {"start": "2026-02-02", "reps": 2}],
+         "teams[0].ramp_by_tenure_month": [0.5, 0.75], "teams[0].attrition_per_month": 0.1,
+         "teams[0].backfill_delay_days": 14}  # fmt: skip
+
+
+def hires_scenario() -> Scenario:
+    """The default preset with hires and attrition on its SDR team (``--hires``)."""
+    sc = preset("default")
+    for path, value in HIRES.items():
         sc = set_path(sc, path, value)
     return sc
 
@@ -212,7 +230,8 @@ def markdown(res: dict[str, Any]) -> str:
                      f" | {f['first_cpu_s']:.3f}, {p['first_cpu_s']:.3f} |")  # fmt: skip
     for key, what in (("rota", "the weekend rota"),
                       ("priority", "priority classes (inbound, partner, the rest)"),
-                      ("reassign", "reassignment after 1 business hour (at most 2)")):
+                      ("reassign", "reassignment after 1 business hour (at most 2)"),
+                      ("hires", "hires and attrition (ramp, backfills)")):
         r = res.get(key)
         if r is None:
             continue
@@ -245,6 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="also (1) with priority classes by channel")
     ap.add_argument("--reassign", action="store_true",
                     help="also (1) with reassignment on the SDR team")
+    ap.add_argument("--hires", action="store_true",
+                    help="also (1) with hires and attrition on the SDR team")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.scale.split(",")]
     if args.pairs < 1 or args.scale_reps < 1 or not ks or min(ks) < 1:
@@ -257,6 +278,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         res["priority"] = default_ratio(args.pairs, priority_scenario())
     if args.reassign:
         res["reassign"] = default_ratio(args.pairs, reassign_scenario())
+    if args.hires:
+        res["hires"] = default_ratio(args.pairs, hires_scenario())
     if args.against is not None:
         res["against"] = against(args.against, args.pairs)
     print(markdown(res))

@@ -3,8 +3,9 @@ on the fast engine too, requiring the same event log.
 
 The policy tests pin the behaviour of :mod:`sla_sim.model.policies` (and judge its mutants:
 ``bash dev.sh mutate model_policies``), so they read the SimPy run; the fast engine, which now
-runs work orders, pull assignment, priority classes and staffing without joins or leaves,
-must write the same log row for row.
+runs work orders, pull assignment, priority classes, reassignment, overflow teams and every
+staffing plan (hires, ramp, attrition and backfills included), must write the same log row for
+row.
 """
 
 from __future__ import annotations

@@ -488,7 +488,8 @@ def test_hires_and_attrition_give_the_same_log_on_both_engines(work_order: str, 
         seen["joined"] += sum(0 < r.join_h < ref.end_h for r in plans)
         seen["left"] += sum(r.leave_h < ref.end_h for r in plans)
         seen["handed"] += int((cols["event"] == CODE["reassigned"]).sum())
-    assert seen["joined"] > 0 and seen["left"] > 0, seen
+    assert seen["joined"] > 0, seen
+    assert seen["left"] > 0, seen
     if assignment == "immediate":  # untouched leads of leavers routed again (pull: none held)
         assert seen["handed"] > 0, seen
 
@@ -497,7 +498,7 @@ def test_a_ramp_changes_the_log() -> None:
     """The ramp is felt: a ramping hire's attempts take longer, so the log differs from the
     same hires at full speed (on both engines alike)."""
     sc = busy("due_first", "immediate", **STAFFING["hires with ramp"])
-    ref, fast = assert_same(sc, 3)
+    _ref, fast = assert_same(sc, 3)
     flat = set_path(sc, "teams[0].ramp_by_tenure_month", [])
     assert differences(fast, run(flat, "fast", 3))
 

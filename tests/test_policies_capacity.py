@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from both_engines import run_reference
 
 from sla_sim.errors import ScenarioError

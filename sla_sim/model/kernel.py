@@ -35,8 +35,17 @@ the SimPy callback): a lead still untouched is taken back (``reassigned``), rout
 another rep with a free slot or to the team queue, and its first-attempt item, left in the
 old rep's heaps, is void (its seq no longer the slot's, ``FS``) and skipped when reached.
 With no other rep free and an ``overflow_team``, the lead is escalated to that team (routed
-there as any lead, dispatched or offered at once). Hires and attrition are not covered
-(:func:`sla_sim.model.engine.engine_for` runs them on SimPy).
+there as any lead, dispatched or offered at once). Hires and attrition run as
+``PolicyRep.join``/``leave`` do: each join and leave is an event (JOIN, LEAVE) created before
+any other, in rep order with a rep's join before its leave (as ``policies._staff`` creates its
+Calls), and its time sits in the team's armed-timer heap (the quiet interval of batched
+routing). A rep not yet joined or gone is not on the team (``R_ON``): routing skips it, but a
+pull team's offer looks at it as SimPy's does (its calendar, clipped to its presence, keeps it
+idle). A join takes queued leads into the rep's free slots one per step, each assignment
+dispatching as ``PolicyRep.push`` does (:func:`_pjoin`); a leaver, once free (at once, or at
+the end of its attempt), hands its items over one per step in seq order (:func:`_pleave`). A
+ramping rep's attempts take 1 / share as long, its ramp steps (times, shares) riding in CS/CE
+after every interval (``RP[r, R_MLO:R_MHI]``).
 
 The loop takes one step at a time: an event, one lead of a routing instant, or one due
 reassignment check of a fired timer. Whatever an event's or a routing step leaves for reps to

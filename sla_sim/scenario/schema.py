@@ -523,9 +523,9 @@ class Scenario(Spec):
     engine: Literal["fast", "simpy"] = Field(
         default="fast",
         description="Event-loop engine: 'fast' (compiled; runs every work order and assignment,"
-        " priority classes, reassignment and overflow teams; falls back to SimPy, naming what"
-        " it does not cover, for hires and attrition) or 'simpy' (the reference model). Both"
-        " write the same event log, row for row.",
+        " priority classes, reassignment, overflow teams, hires, ramp and attrition; falls back"
+        " to SimPy, naming what it does not cover, for a scenario field it was not written"
+        " for) or 'simpy' (the reference model). Both write the same event log, row for row.",
     )
 
     @model_validator(mode="after")
