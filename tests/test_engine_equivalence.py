@@ -28,7 +28,7 @@ from sla_sim import preset, preset_names, run_replications
 from sla_sim.events import CODE
 from sla_sim.model import engine as engine_module
 from sla_sim.model import kernel
-from sla_sim.model.engine import describe, engine_for, uncovered_policies, unknown_fields
+from sla_sim.model.engine import describe, engine_for, unknown_fields
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.io import set_path
 from sla_sim.scenario.schema import Scenario
@@ -88,7 +88,7 @@ def test_every_preset_gives_the_same_log_on_both_engines(name: str, seed: int) -
 def expects_fallback(sc: Scenario) -> bool:
     """Whether ``sc`` has a feature the fast engine leaves to SimPy (read off the fields): none
     of the strategy's any more (hires and attrition run on the fast engine too)."""
-    return bool(uncovered_policies(sc) or unknown_fields(sc))
+    return bool(unknown_fields(sc))
 
 
 @st.composite
@@ -602,7 +602,6 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
         prio = tiny_factory({"routing.priority_by": by, "routing.priority_order": order,
                              "teams[0].work_order": "new_first"})  # fmt: skip
         assert engine_for(prio) == ("fast", "")
-        assert uncovered_policies(prio) == []
     reassign = tiny_factory({"teams[0].reassign_after_business_hours": 2.0,
                              "teams[0].work_order": "new_first"})  # fmt: skip
     assert engine_for(reassign) == ("fast", "")
@@ -617,7 +616,6 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                           "teams[0].ramp_by_tenure_month": [0.5],
                           "teams[0].pto_days_per_year": 10,
                           "routing.skip_unavailable": True})  # fmt: skip
-    assert uncovered_policies(every) == []
     assert engine_for(every) == ("fast", "")
     raw = plain.model_dump(mode="json")
     sdr, names = raw["teams"][0], [c.name for c in plain.channels]
@@ -626,11 +624,10 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
                      "reassign_after_business_hours": 1.0},
                     {**sdr, "name": "night", "channels": names[1:]}]  # fmt: skip
     two = Scenario.model_validate(raw)
-    assert uncovered_policies(two) == []
     assert engine_for(two) == ("fast", "")
     raw["teams"][1] |= {"attrition_per_month": 0.1, "overflow_team": "sdr",
                         "reassign_after_business_hours": 0.5, "work_order": "new_first"}
-    assert uncovered_policies(Scenario.model_validate(raw)) == []
+    assert engine_for(Scenario.model_validate(raw)) == ("fast", "")
     r = run_replications(every, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
     r = run_replications(every.model_copy(update={"engine": "simpy"}), reps=1, seed=1, workers=1,

@@ -19,10 +19,9 @@ Two engines write the same event log, row for row:
   ``rep_on``/``rep_off`` rows), joining and leaving at the times SimPy's set-up schedules,
   a leaver's leads handed over as ``PolicyRep.hand_over`` does; and reassignment
   (``reassign_after_business_hours``, ``max_reassignments``) within the team, to its
-  ``overflow_team`` or back to its queue. Every policy is covered (:func:`uncovered_policies`
-  returns ``[]``); a scenario field the fast engine was not written for (:data:`KNOWN`) still
-  runs on SimPy, named in the run facts, e.g. ``simpy (fallback: the fast engine does not
-  cover ae.max_open_opportunities)``.
+  ``overflow_team`` or back to its queue. Every policy is covered; a scenario field the fast
+  engine was not written for (:data:`KNOWN`) still runs on SimPy, named in the run facts,
+  e.g. ``simpy (fallback: the fast engine does not cover teams[0].<a new field>)``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -93,22 +92,11 @@ def unknown_fields(sc: Scenario) -> list[str]:
     return out
 
 
-def uncovered_policies(sc: Scenario) -> list[str]:
-    """The team policies and staffing plans of ``sc`` the fast engine does not cover, each
-    with the teams it concerns (e.g. ``"<policy> (teams sdr)"``): none today. Work orders,
-    pull assignment, priority classes, reassignment, overflow teams, days off, reps' own
-    calendars, hires, ramp and attrition with backfills are covered (a policy added to the
-    SimPy model later and not yet to the kernel would be listed here)."""
-    del sc  # read by the checks when there are any
-    found: list[tuple[str, list[str]]] = []  # every policy and staffing plan is covered
-    return [f"{what} (teams {', '.join(names)})" for what, names in found if names]
-
-
 def engine_for(sc: Scenario) -> tuple[str, str]:
     """(engine that runs ``sc``, why SimPy runs: ``""`` when the fast engine runs)."""
     if sc.engine == "simpy":
         return "simpy", "selected (engine: simpy)"
-    new = unknown_fields(sc) + uncovered_policies(sc)
+    new = unknown_fields(sc)
     if new:
         return "simpy", f"fallback: the fast engine does not cover {', '.join(new)}"
     return "fast", ""
