@@ -27,11 +27,13 @@ A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
 (:func:`engine_for`, reported in the run facts).
 
-Speed (2026-12-07 15:15 UTC, quiet, ``python benchmarks/engine.py --pairs 24 --scale 1,4,16
---scale-reps 5``): one default replication (``run_one``) takes 0.032 CPU-s on the fast engine
-against 0.153 on SimPy (0.21x); ``sla-sim recommend --preset default --confidence 0.9`` 18 s
-wall against 104 s before work orders and pull ran here. docs/performance.md keeps every figure
-with the command that reproduces it.
+Speed (2026-12-07 18:58 UTC, load 1.6, ``python benchmarks/engine.py --pairs 24 --scale 1,4,16
+--scale-reps 5``): one default replication (``run_one``) takes 0.030 CPU-s on the fast engine
+against 0.146 on SimPy (0.20x); with a weekend rota, priority classes, reassignment or hires
+and attrition 0.17-0.20x (``--rota``, ``--priority``, ``--reassign``, ``--hires``);
+``sla-sim recommend --preset default --confidence 0.9`` 18 s wall against 104 s before work
+orders and pull ran here. docs/performance.md keeps every figure with the command that
+reproduces it.
 """
 
 from __future__ import annotations
