@@ -550,33 +550,45 @@ class Arrays:
 
 
 @njit(inline="always")
-def _team_open_at(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
-    if TM[team, T_OPEN]:
+def _open_at(always: bool, CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float
+             ) -> float:  # fmt: skip
+    """The first working time at or after ``t`` of intervals ``lo:hi`` (``t`` when open
+    always)."""
+    if always:
         return t
-    return _next_open(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+    return _next_open(CS, CE, lo, hi, t)
+
+
+@njit(inline="always")
+def _closing(always: bool, CS: np.ndarray, CE: np.ndarray, lo: int, hi: int, t: float
+             ) -> float:  # fmt: skip
+    """The end of the working interval of intervals ``lo:hi`` holding ``t`` (inf when open
+    always)."""
+    if always:
+        return math.inf
+    return _close_of(CS, CE, lo, hi, t)
+
+
+@njit(inline="always")
+def _team_open_at(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
+    return _open_at(TM[team, T_OPEN], CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
 
 
 @njit(inline="always")
 def _team_close_of(TM: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int, t: float) -> float:
-    if TM[team, T_OPEN]:
-        return math.inf
-    return _close_of(CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
+    return _closing(TM[team, T_OPEN], CS, CE, TM[team, T_CLO], TM[team, T_CHI], t)
 
 
 @njit(inline="always")
 def _rep_open_at(RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, r: int, t: float) -> float:
     """``PolicyRep.next_open``: the rep's calendar (its team's, or its own intervals)."""
-    if RP[r, R_OPEN]:
-        return t
-    return _next_open(CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
+    return _open_at(RP[r, R_OPEN], CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
 
 
 @njit(inline="always")
 def _rep_close_of(RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, r: int, t: float) -> float:
     """``PolicyRep.close_of``."""
-    if RP[r, R_OPEN]:
-        return math.inf
-    return _close_of(CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
+    return _closing(RP[r, R_OPEN], CS, CE, RP[r, R_CLO], RP[r, R_CHI], t)
 
 
 @njit(inline="always")
@@ -1245,18 +1257,21 @@ def _pjoin(r: int, now: float, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R
 
 
 @njit(inline="always")
-def _pick_any(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
-              now: float, ex: int) -> int:  # fmt: skip
-    """``PolicyTeam.pick_rep(exclude=ex, ignore_cap=True)``: a rep on the team other than
-    ``ex``, free slot or not, by the team's rule (reps on shift first under
-    ``routing.skip_unavailable``), or -1 (nobody else on the team)."""
+def _pick_in_team(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+                  now: float, ex: int, need_slot: bool) -> int:  # fmt: skip
+    """``PolicyTeam.pick_rep(exclude=ex, ignore_cap=not need_slot)``: a rep on the team other
+    than ``ex`` (with a free slot when ``need_slot``) by the team's rule (reps on shift first
+    under ``routing.skip_unavailable``), or -1. The least loaded of the others with a free
+    slot is the least loaded of those (one cap per team)."""
     lo, hi = TM[team, T_RLO], TM[team, T_RHI]
     n = hi - lo
+    if n == 0 or (need_slot and TM[team, T_FREE] == 0):
+        return -1
     skip = TM[team, T_SKIP] != 0
     if TM[team, T_LL]:
         best, best_on = -1, -1
         for r in range(lo, hi):
-            if r == ex or not RP[r, R_ON]:
+            if r == ex or not RP[r, R_ON] or (need_slot and RP[r, R_ACT] >= RP[r, R_CAP]):
                 continue
             if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
                 best = r
@@ -1269,7 +1284,7 @@ def _pick_any(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, te
     for i in range(n):
         j = (nx + i) % n
         r = lo + j
-        if r == ex or not RP[r, R_ON]:
+        if r == ex or not RP[r, R_ON] or (need_slot and RP[r, R_ACT] >= RP[r, R_CAP]):
             continue
         if not skip or _rep_on(RP, CS, CE, r, now):
             TM[team, T_NEXT] = (j + 1) % n
@@ -1280,6 +1295,39 @@ def _pick_any(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, te
         return -1
     TM[team, T_NEXT] = (fallback + 1) % n
     return lo + fallback
+
+
+@njit(inline="always")
+def _pick_any(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
+              now: float, ex: int) -> int:  # fmt: skip
+    """``PolicyTeam.pick_rep(exclude=ex, ignore_cap=True)``: a rep on the team other than
+    ``ex``, free slot or not, or -1 (nobody else on the team)."""
+    return _pick_in_team(TM, RP, CS, CE, team, now, ex, False)
+
+
+@njit(cache=True)  # a policy team's path: its own function (see the module docstring)
+def _route_in(lead: int, team: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT,
+              HT, HI, R, RV, st, PQ) -> None:  # fmt: skip
+    """``PolicyTeam.route_in`` of a lead taken back or escalated: routed, then the rep given
+    it dispatches, or on a pull team its free reps are offered the queue in the rule's order
+    (``PolicyTeam.offer``)."""
+    x = _proute(lead, team, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV, st,
+                PQ)  # fmt: skip
+    if x >= 0:
+        _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st, PQ)
+    elif x == -2:
+        ORD = PQ[Q_ORD]
+        for j in range(_offer(team, now, TM, CS, CE, RP, HT, HI, st, PQ)):
+            y = ORD[j]
+            if TM[team, T_NQ] == 0:
+                break
+            if RP[y, R_BUSY] or RP[y, R_ACT] >= RP[y, R_CAP]:
+                continue
+            before = TM[team, T_NQ]
+            _pdispatch(y, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
+                       PQ)  # fmt: skip
+            if TM[team, T_NQ] < before and not TM[team, T_LL]:
+                TM[team, T_NEXT] = (RP[y, R_IDX] + 1) % (TM[team, T_RHI] - TM[team, T_RLO])
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
@@ -1333,24 +1381,8 @@ def _pleave(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, 
         ep = LI[lead, L_EP]
         n = RE[s, 0] if TM[team, T_RE] and RE[s, 1] == ep else 0
         _row(R, RV, st, lead, ep, now, C_REASSIGNED, team, RP[r, R_IDX], -1, float(n))
-        x = _proute(lead, team, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R, RV,
-                    st, PQ)  # fmt: skip
-        if x >= 0:
-            _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV, st,
-                       PQ)  # fmt: skip
-        elif x == -2:  # a pull team: PolicyTeam.offer, its free reps in the rule's order
-            ORD = PQ[Q_ORD]
-            for j in range(_offer(team, now, TM, CS, CE, RP, HT, HI, st, PQ)):
-                y = ORD[j]
-                if TM[team, T_NQ] == 0:
-                    break
-                if RP[y, R_BUSY] or RP[y, R_ACT] >= RP[y, R_CAP]:
-                    continue
-                before = TM[team, T_NQ]
-                _pdispatch(y, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
-                           RV, st, PQ)  # fmt: skip
-                if TM[team, T_NQ] < before and not TM[team, T_LL]:
-                    TM[team, T_NEXT] = (RP[y, R_IDX] + 1) % (TM[team, T_RHI] - TM[team, T_RLO])
+        _route_in(lead, team, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
+                  st, PQ)  # fmt: skip
         return
     target = _pick_any(TM, RP, CS, CE, team, now, r)
     if target < 0:
@@ -1367,41 +1399,8 @@ def _pleave(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, 
 @njit(inline="always")
 def _pick_other(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, team: int,
                 now: float, ex: int) -> int:  # fmt: skip
-    """``PolicyTeam.pick_rep(exclude=ex)``: a rep other than ``ex`` with a free slot by the
-    team's rule (reps on shift first under ``routing.skip_unavailable``), or -1. The least
-    loaded of the others is the least loaded of those with a free slot (one cap per team)."""
-    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
-    n = hi - lo
-    if n == 0 or TM[team, T_FREE] == 0:
-        return -1
-    skip = TM[team, T_SKIP] != 0
-    if TM[team, T_LL]:
-        best, best_on = -1, -1
-        for r in range(lo, hi):
-            if r == ex or RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
-                continue
-            if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
-                best = r
-            if skip and (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(
-                    RP, CS, CE, r, now):  # fmt: skip
-                best_on = r
-        return best_on if best_on >= 0 else best
-    nx = TM[team, T_NEXT]
-    fallback = -1
-    for i in range(n):
-        j = (nx + i) % n
-        r = lo + j
-        if r == ex or RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
-            continue
-        if not skip or _rep_on(RP, CS, CE, r, now):
-            TM[team, T_NEXT] = (j + 1) % n
-            return r
-        if fallback < 0:
-            fallback = j
-    if fallback < 0:
-        return -1
-    TM[team, T_NEXT] = (fallback + 1) % n
-    return lo + fallback
+    """``PolicyTeam.pick_rep(exclude=ex)``: a rep other than ``ex`` with a free slot, or -1."""
+    return _pick_in_team(TM, RP, CS, CE, team, now, ex, True)
 
 
 @njit(cache=True)  # a policy team's path: its own function (see the module docstring)
@@ -1447,24 +1446,8 @@ def _pcheck(team: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, N
                            R, RV, st, PQ)  # fmt: skip
         elif ov >= 0:  # escalated: PolicyTeam.route_in of the overflow team
             _row(R, RV, st, lead, ep, now, C_ESCALATED, ov, -1, -1, np.nan)
-            x = _proute(lead, ov, now, now, TM, CS, CE, RP, LI, SF, PF, TD, TI, NT, HT, HI, R,
-                        RV, st, PQ)  # fmt: skip
-            if x >= 0:
-                _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
-                           st, PQ)  # fmt: skip
-            elif x == -2:  # a pull team: PolicyTeam.offer, its free reps in the rule's order
-                ORD = PQ[Q_ORD]
-                for j in range(_offer(ov, now, TM, CS, CE, RP, HT, HI, st, PQ)):
-                    x = ORD[j]
-                    if TM[ov, T_NQ] == 0:
-                        break
-                    if RP[x, R_BUSY] or RP[x, R_ACT] >= RP[x, R_CAP]:
-                        continue
-                    before = TM[ov, T_NQ]
-                    _pdispatch(x, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
-                               RV, st, PQ)  # fmt: skip
-                    if TM[ov, T_NQ] < before and not TM[ov, T_LL]:
-                        TM[ov, T_NEXT] = (RP[x, R_IDX] + 1) % (TM[ov, T_RHI] - TM[ov, T_RLO])
+            _route_in(lead, ov, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R,
+                      RV, st, PQ)  # fmt: skip
         else:  # back to the team queue, for the next slot freed by any rep
             _row(R, RV, st, lead, ep, now, C_ROUTED, team, -1, -1, np.nan)
             _qpush(team, now, lead, TM, CS, CE, LI, SF, PF, st, PQ)
