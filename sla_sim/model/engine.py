@@ -145,6 +145,7 @@ def run_fast(model: FunnelModel) -> None:
     # (time, kind, rep) of each join and leave, in the order policies._staff creates them
     joins: list[tuple[float, int, int]] = []
     team_joins: list[list[float]] = [[] for _ in sc.teams]  # their times, per team
+    team_names = sc.team_names()
     for ti, ts in enumerate(sc.teams):
         cal = model.calendars[ti]
         TM[ti, K.T_OPEN] = cal.always_open
@@ -206,8 +207,7 @@ def run_fast(model: FunnelModel) -> None:
         TM[ti, K.T_PULL] = ts.assignment == "pull"
         TM[ti, K.T_ORDER] = ("due_first", "new_first", "deadline_first").index(ts.work_order)
         TM[ti, K.T_FREE] = n_plans  # nobody active yet (max_active_leads >= 1)
-        names = sc.team_names()
-        TM[ti, K.T_OV] = -1 if ts.overflow_team is None else names.index(ts.overflow_team)
+        TM[ti, K.T_OV] = -1 if ts.overflow_team is None else team_names.index(ts.overflow_team)
         if ts.reassign_after_business_hours is not None:
             TM[ti, K.T_RE] = 1
             TM[ti, K.T_MAXRE] = ts.max_reassignments

@@ -757,37 +757,7 @@ def _ppick_rep(TM: np.ndarray, RP: np.ndarray, CS: np.ndarray, CE: np.ndarray, t
     skip = TM[team, T_SKIP] != 0
     if not skip and not TM[team, T_HIRE]:
         return _pick_rep(TM, RP, team)
-    lo, hi = TM[team, T_RLO], TM[team, T_RHI]
-    n = hi - lo
-    if n == 0 or TM[team, T_FREE] == 0:
-        return -1
-    if TM[team, T_LL]:  # the least loaded on shift (the first of equals), else of all
-        best, best_on = -1, -1
-        for r in range(lo, hi):
-            if RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
-                continue
-            if best < 0 or RP[r, R_ACT] < RP[best, R_ACT]:
-                best = r
-            if skip and (best_on < 0 or RP[r, R_ACT] < RP[best_on, R_ACT]) and _rep_on(
-                    RP, CS, CE, r, now):  # fmt: skip
-                best_on = r
-        return best_on if best_on >= 0 else best
-    nx = TM[team, T_NEXT]
-    fallback = -1  # round robin: the first in turn on shift, else the first in turn
-    for i in range(n):
-        j = (nx + i) % n
-        r = lo + j
-        if RP[r, R_ACT] >= RP[r, R_CAP] or not RP[r, R_ON]:
-            continue
-        if not skip or _rep_on(RP, CS, CE, r, now):
-            TM[team, T_NEXT] = (j + 1) % n
-            return r
-        if fallback < 0:
-            fallback = j
-    if fallback < 0:
-        return -1
-    TM[team, T_NEXT] = (fallback + 1) % n
-    return lo + fallback
+    return _pick_in_team(TM, RP, CS, CE, team, now, -1, True)  # no rep excluded
 
 
 @njit(inline="always")
