@@ -13,6 +13,7 @@ from test_recommend import scaled
 
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
+from sla_sim.errors import ScenarioError
 from sla_sim.recommend import analytic
 from sla_sim.recommend.commitments import reps_to_certify
 from sla_sim.recommend.engine import recommend
@@ -211,3 +212,26 @@ def test_panel_note_lists_what_changed_on_both_sides_and_the_cost(pair) -> None:
     assert "per month" in note
     assert "<b>marketing</b>" in note
     assert "<b>sales</b>" in note
+
+
+def test_todays_policy_running_out_leaves_the_cheaper_policy_that_fits(pair) -> None:
+    """--max-headcount between the chosen plan's SDRs and today's policy's: the cheaper
+    policy still fits, so the request is answered with the same plan (it used to be refused,
+    because today's policy ran out), today's row says it runs out and no saving is claimed;
+    under the cap of neither, the error names the team's cap, not a step from the guess."""
+    four, _ = pair
+    plans = {p["policy"]: p for p in four.policies["plans"]}
+    own, chosen = plans[four.policies["headcount_only"]], plans[four.policies["chosen"]]
+    assert chosen["sdrs"] < own["sdrs"], "the micro scenario no longer needs fewer SDRs"
+    sc = set_path(micro(), "ae.count", four.recommended.ae.count)
+    kw = FAST | {"confidence": 0.8, "reps": 10, "min_reps": 5, "first_touch_menu": (2.0, 4.0),
+                 "keep": ("ae.count",)}
+    capped = recommend(sc, max_headcount=chosen["sdrs"], **kw)
+    assert capped.policies["chosen"] == four.policies["chosen"]
+    assert [t.reps for t in capped.recommended.teams] == [chosen["sdrs"]]
+    today = next(p for p in capped.policies["plans"] if p["headcount_only"])
+    assert today["sdrs"] is None
+    assert "runs out" in today["runs_out"]
+    assert capped.policies["saving_per_month"] is None
+    with pytest.raises(ScenarioError, match=r"no value up to 1 meets .* runs out too"):
+        recommend(sc, max_headcount=1, **kw)

@@ -274,7 +274,9 @@ def _policy(rec: Any, cur: str) -> list[Any]:
     head = "policy (work order / assignment / other levers changed)"
     rows = [[head, "SDRs (simulated)", f"cost per month ({cur})", "met", "plan"]]
     for p in pol["plans"]:
-        rows.append([policy_words(p["policy"]), str(p["sdrs"]), f"{p['cost_per_month']:,.0f}",
+        runs_out = p["sdrs"] is None  # today's policy ran out at --max-headcount
+        rows.append([policy_words(p["policy"]), "runs out" if runs_out else str(p["sdrs"]),
+                     "-" if runs_out else f"{p['cost_per_month']:,.0f}",
                      "yes" if p["met"] else "no",
                      ("chosen" if p["policy"] == pol["chosen"] else "")
                      + (" headcount-only (today's policy)" if p["headcount_only"] else "")])
@@ -287,8 +289,11 @@ def _policy(rec: Any, cur: str) -> list[Any]:
     return [
         f"Work policy of the SDR teams: **{policy_words(pol['chosen'])}** (today's:"
         f" {policy_words(pol['headcount_only'])})."
-        f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
-        " month. Expected cost of the plan per month:"
+        + (" Today's policy runs out within --max-headcount: there is no headcount-only plan."
+           if pol["saving_per_month"] is None else
+           f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
+           " month.")
+        + " Expected cost of the plan per month:"
         f" {cost.get('cost_total', float('nan')):,.0f} {cur} (people, AEs and commission at the"
         " target, marketing's leads; the scenario's costs section).",
         f"Weekend and holiday coverage: {lv.get('coverage', 'not searched')}; active-lead cap:"

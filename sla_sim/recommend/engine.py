@@ -377,18 +377,32 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         others = [r["policy"] for r in screen if r["policy"] != own.label][:policy_space.SHORT_LIST]
         short = [own, *[p for p in searched if p.label in others]]
         plans = []
+        ran_out: ScenarioError | None = None
         for p in short:
             try:
                 s = search.smallest(p, ft_req) or dict(fixed)
-            except ScenarioError:  # another policy running out is no answer; our own is
+            except ScenarioError as err:
+                # a policy that runs out at --max-headcount is no plan, today's included: the
+                # request is infeasible only when every short-listed policy runs out
                 if p == own:
-                    raise
+                    ran_out = err
+                    plans.append({**p.as_dict(), "sdrs": None, "staffing": None,
+                                  "cost_per_month": None, "met": False, "headcount_only": True,
+                                  "runs_out": err.issues[0].rule})  # fmt: skip
                 continue
             cost = plan_cost(search.candidate(p, s))
             plans.append({**p.as_dict(), "sdrs": sum(s.values()), "staffing": s,
                           "cost_per_month": cost, "met": search.met(p, s, ft_req),
                           "headcount_only": p == own})  # fmt: skip
-        met_plans = [x for x in plans if x["met"]] or plans[:1]
+        found = [x for x in plans if x["sdrs"] is not None]
+        if not found:
+            assert ran_out is not None
+            issue = ran_out.issues[0]
+            others_too = "; every other policy of the short list runs out too" if len(
+                short) > 1 else ""
+            raise ScenarioError([Issue(issue.path, issue.rule + others_too, issue.value)],
+                                "recommend request") from ran_out
+        met_plans = [x for x in found if x["met"]] or found[:1]
         order = [p.label for p in searched]  # ties: today's policy, then this order
         best = min(met_plans, key=lambda x: (round(x["cost_per_month"], 6), not x["headcount_only"],
                                              order.index(x["policy"])))
@@ -399,19 +413,23 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         sc1 = search.candidate(chosen, sdr_star)
         sdr_g1 = search.guesses[(chosen.label, ft_req)]
         own_plan = next(x for x in plans if x["headcount_only"])
+        own_cost = own_plan["cost_per_month"]
         policies = {"screen": screen, "plans": plans, "chosen": chosen.label,
                     "frontier": staffing.frontier(search, ft_req, plan_cost),
                     "headcount_only": own.label, "searched": [p.label for p in searched],
-                    "saving_per_month": own_plan["cost_per_month"] - best["cost_per_month"],
+                    "saving_per_month": (None if own_cost is None
+                                         else own_cost - best["cost_per_month"]),
                     "chosen_levers": chosen.as_dict(),
                     "levers_searched": ["work order", "assignment mode",
                                         "weekend/holiday coverage", "active-lead cap",
                                         "cadence"]}  # fmt: skip
         policy_note = ""  # the last pass's (a revenue correction searches again)
         if chosen != own:
+            instead = (f"{own_plan['sdrs']}" if own_plan["sdrs"] is not None
+                       else f"more than {max_headcount} per team (--max-headcount)")
             policy_note = (f"Work policy changed from {own.words} to {chosen.words}: the same"
                            f" clauses with {sum(sdr_star.values())} SDRs instead of"
-                           f" {next(x['sdrs'] for x in plans if x['headcount_only'])}.")
+                           f" {instead}.")
         done()
 
         # ---- 4. AE search (handoff menu judged on each candidate)

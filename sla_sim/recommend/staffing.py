@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sla_sim.errors import ScenarioError
+from sla_sim.errors import Issue, ScenarioError
 from sla_sim.model.policies import reads_sla
 from sla_sim.recommend import analytic
 from sla_sim.recommend.policy_space import (
@@ -150,9 +150,11 @@ class SdrSearch:
                 f" {self.c:g} (policy {p.label})")
         try:
             d = self.search_min(lambda d: self.met(p, staff(d), h), 0, lo_d, hi_d, lever, what)
-        except ScenarioError:
-            if cap is None:
-                raise
+        except ScenarioError as err:
+            if cap is None:  # named by the team's headcount it reached, not the step from the guess
+                top_n = max(staff(hi_d)[n] for n in self.free)
+                raise ScenarioError([Issue(lever, f"runs out: no value up to {top_n} meets"
+                                           f" {what}", top_n)], "recommend request") from err
             return None
         return staff(d)
 
