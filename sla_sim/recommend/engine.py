@@ -471,7 +471,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         short = commitments.status_of(revenue.met_matrix(rev_f, tgt_f), rc, reps) == "not met"
         if not short or kept["volumes"] or target <= 0 or revenue_pass == REVENUE_PASSES - 1:
             break
-        mult = revenue.volume_multiplier(rev_f, tgt_f, rc)
+        mult = revenue.volume_multiplier(rev_f, tgt_f, rc, mean_bound=True)
         scale *= mult
         notes.append(f"Volumes raised x{mult:.3f} after the staffed plan missed the revenue"
                      f" confidence {rc:g} (the volume probe had generous staffing); headcount"

@@ -137,7 +137,8 @@ METHOD = [
     " target) reaches the revenue confidence in every month, the target following the MQL"
     " commitment's month basis (mean revenue grows like the volume, its spread like its square"
     " root); when the staffed plan then misses it (it answers slower than the probe), volumes"
-    " are raised once more and the headcount searched again; the final P(revenue >= target) is"
+    " are raised once more, sized on the one-sided 90% lower bound of the plan's mean revenue"
+    " (its own replications flatter it), and the headcount searched again; the final P(revenue >= target) is"
     " measured on the plan.",
     "Headcount searched by simulation with common random numbers; every first-touch window of"
     " the menu is searched from its own analytic guess (so a window's answer does not depend on"
