@@ -235,3 +235,54 @@ def test_todays_policy_running_out_leaves_the_cheaper_policy_that_fits(pair) -> 
     assert capped.policies["saving_per_month"] is None
     with pytest.raises(ScenarioError, match=r"no value up to 1 meets .* runs out too"):
         recommend(sc, max_headcount=1, **kw)
+
+
+def test_money_and_the_marginal_value_of_a_rep_are_one_truth_on_every_screen(pair,
+                                                                              tmp_path) -> None:
+    """The plan's profit and the marginal value of one SDR/AE more and fewer are in the export,
+    the terminal and sla.md with the same figures; a row re-simulated on its own (same seed and
+    replications) gives the same paired revenue change; its cost change is one rep's monthly
+    cost plus commission on that revenue; one SDR fewer is no better on the sales clauses."""
+    from sla_sim.cli.recommend import summary
+    from sla_sim.recommend import exports
+    from sla_sim.recommend.marginal import marginal_table
+
+    four, _ = pair
+    sc, reps = four.recommended, four.request.reps
+    rows = {(r["lever"], r["step"]): r for r in four.marginal}
+    assert set(rows) == {("teams[sdr].reps", 1), ("teams[sdr].reps", -1), ("ae.count", 1),
+                         ("ae.count", -1)}
+    m = four.money
+    assert m["profit_per_month_mean"] == pytest.approx(
+        m["revenue_per_month_mean"] - m["cost_per_month_mean"])
+    fewer = rows[("teams[sdr].reps", -1)]
+    n = sc.teams[0].reps
+    base = run_replications(sc, reps=reps, seed=SEED, workers=2, progress=False,
+                            keep_log_of=None)  # fmt: skip
+    var = run_replications(set_path(sc, "teams[sdr].reps", n - 1), reps=reps, seed=SEED,
+                           workers=2, progress=False, keep_log_of=None)  # fmt: skip
+    months = four.months
+    d = np.mean([var.column("revenue", mo) - base.column("revenue", mo) for mo in months],
+                axis=0)  # fmt: skip
+    assert fewer["revenue_per_month"] == pytest.approx(float(d.mean()), rel=1e-9, abs=1e-6)
+    share = sc.costs.ae.commission_share
+    rep_cost = sc.costs.team("sdr").rep_cost_per_month_amount
+    assert fewer["cost_per_month"] - share * fewer["revenue_per_month"] == pytest.approx(
+        -rep_cost)
+    assert fewer["profit_per_month_low"] <= fewer["profit_per_month"] <= fewer[
+        "profit_per_month_high"]
+    assert fewer["sales_p_met_worst"] <= min(c.p_met_min.p for c in four.commitments
+                                             if c.clause in ("first_touch", "attempts",
+                                                             "disposition"))
+    # one truth: the same text in the terminal and sla.md, the same numbers in the JSON
+    table = marginal_table(four.marginal)
+    text = summary(four)
+    md = exports.to_markdown(four)
+    for row in table[1:]:
+        assert all(c in text for c in row), row
+        assert "| " + " | ".join(row) + " |" in md
+    doc = exports.to_json(four)
+    assert doc["marginal"] == exports._clean(four.marginal)
+    assert doc["money"]["profit_per_month_mean"] == pytest.approx(m["profit_per_month_mean"])
+    assert f"profit {m['profit_per_month_mean']:,.0f}" in text
+    assert f"profit {m['profit_per_month_mean']:,.0f}" in md

@@ -139,6 +139,15 @@ def summary(rec) -> str:  # rec: Recommendation
                  f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"
                  f" confidence {rec.facts['revenue_confidence']:g}")
     lines.append(f"  binding clause: {rec.binding}")
+    if rec.money:
+        from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+        lines.append(f"  money {money_sentence(rec.money)}")
+        table = marginal_table(rec.marginal)
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        lines.append("  marginal value of a rep (paired, same seeds; money per month):")
+        lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                  for r in table]  # fmt: skip
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:

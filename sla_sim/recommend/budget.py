@@ -18,6 +18,8 @@ anything runs) multiplies this count by the cost of one replication. It follows 
 * **commitments**: a searched plan that misses an attempts or disposition clause is
   simulated again to judge the day windows of the tightest term it meets;
 
+* **marginal**: the plan with one rep more and one fewer on each SDR team and on the AEs,
+  ``reps`` each;
 * **sensitivity**: the plan and each input moved down and up, ``sensitivity_reps`` each.
 
 A policy that orders work by SLA deadlines (``deadline_first``) is simulated once per SLA
@@ -56,7 +58,7 @@ def replication_bound(*, reps: int, min_reps: int, max_headcount: int, windows: 
                       volumes_searched: bool, revenue_passes: int, volume_passes: int,
                       policies: list[Any], free_teams: int, ae_searched: bool,
                       kept_any: bool, tornado: bool,
-                      sensitivity_reps: int) -> dict[str, int]:  # fmt: skip
+                      sensitivity_reps: int, teams: int = 1) -> dict[str, int]:  # fmt: skip
     """Replications the recommendation may simulate, per stage (see the module docstring).
 
     ``policies`` are the policies the screen may short-list (``policy_space.all_policies``);
@@ -77,6 +79,8 @@ def replication_bound(*, reps: int, min_reps: int, max_headcount: int, windows: 
            "ae": revenue_passes * (ae + reps * final_per),
            # a searched plan that misses a day clause is judged under the day windows again
            "commitments": 0 if kept_any else reps * (2 * len(DAYS_MENU) if reads_sla else 1)}
+    # one more and one fewer rep on every team and on the AEs, at reps, the plan's own SLA
+    out["marginal"] = 2 * (teams + 1) * reps
     if tornado:
         out["sensitivity"] = (1 + 2 * len(sensitivity.INPUTS)) * sensitivity_reps
     return out
@@ -103,7 +107,7 @@ def request_bound(sc: Any, *, reps: int, max_headcount: int, keep: tuple[str, ..
         volume_passes=VOLUME_PASSES, policies=policy_space.all_policies(sc, free, kept),
         free_teams=len(free), ae_searched=not kept["ae"],
         kept_any=any_kept(kept), tornado=tornado,
-        sensitivity_reps=sreps)
+        sensitivity_reps=sreps, teams=len(sc.teams))
 
 
 __all__ = ["FIRST_TOUCH_MENU", "REVENUE_PASSES", "SENSITIVITY_REPS", "VOLUME_PASSES",

@@ -194,7 +194,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         " each.",
         f"The clause that binds (lowest P(met)): **{CLAUSE_WORDS.get(rec.binding, rec.binding)}**.",
     ]))
-    out.append(("Work policy and cost", _policy(rec, cur)))
+    out.append(("Work policy and cost", _policy(rec, cur) + _money(rec)))
     out.append(("Where the plan falls short", [s["statement"] for s in rec.shortfalls]
                 or ["Nothing: every clause is met and certified at the requested confidence,"
                     " and revenue reaches the target at the revenue confidence."]))
@@ -263,6 +263,19 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
 
 #: Rows of the analytic screen shown in the document (every row is in the JSON export).
 SCREEN_ROWS = 12
+
+
+def _money(rec: Any) -> list[Any]:
+    """The plan's revenue, cost and profit, and the marginal value of one rep more or fewer."""
+    if not rec.money:
+        return []
+    from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+    return [f"Money of the plan {money_sentence(rec.money)}.",
+            "Marginal value of a rep: the plan with one rep more or one fewer on each team, on"
+            " the same replications (same seeds); changes per month, profit with its 95%"
+            " interval, and what each change does to the clauses in the worst month:",
+            marginal_table(rec.marginal)]
 
 
 def _policy(rec: Any, cur: str) -> list[Any]:

@@ -45,6 +45,7 @@ from sla_sim.recommend import (
     analytic,
     budget,
     commitments,
+    marginal,
     policy_space,
     revenue,
     sensitivity,
@@ -132,6 +133,10 @@ class Recommendation:
     policies: dict[str, Any] = field(default_factory=dict)  # screen, plans, chosen, saving
     #: the scenario of each row of ``policies["frontier"]`` (not exported: for re-simulation)
     frontier_scenarios: list[Scenario] = field(default_factory=list)
+    #: the plan's revenue, cost and profit per month (see marginal.plan_money)
+    money: dict[str, Any] = field(default_factory=dict)
+    #: one more / one fewer rep per team and AE: paired changes (see marginal.rep_marginal)
+    marginal: list[dict[str, Any]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------- request checks
@@ -493,6 +498,15 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     rev_status = commitments.status_of(revenue.met_matrix(rev_m, tgt_m), rc, reps)
     mqls = np.column_stack([ev.column(vals, "mqls", m) for m in months])
     rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels))
+    # the money of the plan and the marginal value of a rep, on the plan's own replications
+    ev.stage = "marginal"
+    t_m = time.perf_counter()
+    money = marginal.plan_money(ev, final, reps)
+    rep_rows = marginal.rep_marginal(ev, final, reps,
+                                     lambda s, sdr, ae: _with(s, sdr=sdr, ae=ae))
+    timings["marginal"] = time.perf_counter() - t_m
+    ev.stage = "commitments"
+    started["commitments"] += timings["marginal"]  # not counted twice
     binding_c = min(comms, key=lambda x: x.p_met_min.p if x.p_met_min.n else 2.0)
     binding = binding_c.clause
     shortfalls = keeplib.shortfalls(ev, final, vals, comms, kept, c, reps, days, menu_slas,
@@ -566,7 +580,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
               for r in policies["frontier"]]
     return Recommendation(req, sc, recommended, comms, headcount, volumes, rev_rows, menu,
                           tornado_rows, binding, months, facts, notes, shortfalls, rev_menu,
-                          policies, fronts)
+                          policies, fronts, money, rep_rows)
 
 
 def _volumes(sc1: Scenario, rev_analytic: Any, ev: Evaluator, vals: np.ndarray,

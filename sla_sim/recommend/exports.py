@@ -20,7 +20,7 @@ from sla_sim.scenario.schema import Scenario
 CHART_TITLES = {"menu": "Trade-off menu", "tornado": "Sensitivity",
                 "p_met": "P(met) per clause and month", "frontier": "Cost versus confidence"}
 #: Version of the recommendation.json layout; bump on any incompatible change.
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 CSV_COLUMNS = ("side", "clause", "target", "unit", "share", "clock", "period", "p_met",
                "p_met_low", "p_met_high", "status")  # fmt: skip
 #: Clauses judged per lead: the month is met when this share of its MQLs meets the term.
@@ -115,6 +115,30 @@ JSON_SCHEMA: dict[str, Any] = {
                                                   "required": ["clause", "status",
                                                                "statement"]}},
         "policies": {"type": "object"},
+        "money": {"type": "object",
+                  "required": ["replications", "currency", "revenue_per_month_mean",
+                               "cost_per_month_mean", "profit_per_month_mean"],
+                  "properties": {"replications": {"type": "integer"},
+                                 "currency": {"type": "string"},
+                                 "revenue_per_month_mean": _NUM, "cost_per_month_mean": _NUM,
+                                 "profit_per_month_mean": _NUM,
+                                 "cost_components": {"type": "object"}}},
+        "marginal": {"type": "array",
+                     "items": {"type": "object",
+                               "required": ["lever", "from", "to", "step", "possible"],
+                               "properties": {"lever": {"type": "string"},
+                                              "from": {"type": "integer"},
+                                              "to": {"type": "integer"},
+                                              "step": {"enum": [1, -1]},
+                                              "possible": {"type": "boolean"},
+                                              "revenue_per_month": _NUM,
+                                              "cost_per_month": _NUM,
+                                              "profit_per_month": _NUM,
+                                              "profit_per_month_low": _NUM,
+                                              "profit_per_month_high": _NUM,
+                                              "sales_p_met_worst": _P,
+                                              "ae_capacity_p_met_worst": _P,
+                                              "revenue_p_ge_target_worst": _P}}},
         "revenue_menu": {"type": "array",
                          "items": {"type": "object",
                                    "required": ["revenue_confidence", "leads_per_month"]}},
@@ -138,8 +162,8 @@ METHOD = [
     " commitment's month basis (mean revenue grows like the volume, its spread like its square"
     " root); when the staffed plan then misses it (it answers slower than the probe), volumes"
     " are raised once more, sized on the one-sided 90% lower bound of the plan's mean revenue"
-    " (its own replications flatter it), and the headcount searched again; the final P(revenue >= target) is"
-    " measured on the plan.",
+    " (its own replications flatter it), and the headcount searched again; the final"
+    " P(revenue >= target) is measured on the plan.",
     "Headcount searched by simulation with common random numbers; every first-touch window of"
     " the menu is searched from its own analytic guess (so a window's answer does not depend on"
     " the window requested) and every handoff window judged on the same replications without"
@@ -152,6 +176,11 @@ METHOD = [
     " as not certified). A commitment is 'met' only when that bound clears c in every month;"
     " otherwise 'not certified at N replications' or 'not met'. P(met) per clause and month is"
     " reported with 95% Wilson intervals.",
+    "Money: revenue per month simulated; cost per month priced by the scenario's costs"
+    " section at each replication's revenue (people, AEs, commission, leads); profit = revenue"
+    " - cost. The marginal value of a rep: the plan with one SDR more and one fewer on each"
+    " team, and one AE more and one fewer, on the plan's replications (same seeds): paired"
+    " changes per month with 95% t intervals, and each variant's worst-month P(met).",
     "Sensitivity: each input moved -20% and +20% alone, same seeds.",
 ]
 
@@ -201,6 +230,8 @@ def to_json(rec: Recommendation) -> dict[str, Any]:
         "shortfalls": rec.shortfalls,
         "revenue_menu": rec.revenue_menu,
         "policies": rec.policies,
+        "money": rec.money,
+        "marginal": rec.marginal,
         "method": METHOD,
         "notes": rec.notes,
         "run": rec.facts,
