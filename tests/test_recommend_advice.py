@@ -255,6 +255,7 @@ def test_money_and_the_marginal_value_of_a_rep_are_one_truth_on_every_screen(pai
     m = four.money
     assert m["profit_per_month_mean"] == pytest.approx(
         m["revenue_per_month_mean"] - m["cost_per_month_mean"])
+    assert m["revenue_per_month_mean"] == pytest.approx(four.revenue[-1]["mean"], rel=1e-12)
     fewer = rows[("teams[sdr].reps", -1)]
     n = sc.teams[0].reps
     base = run_replications(sc, reps=reps, seed=SEED, workers=2, progress=False,
