@@ -98,3 +98,19 @@ def test_revenue_correction_sizes_volumes_that_reach_the_confidence_out_of_sampl
         s = volume_multiplier(r, np.ones_like(r), rc, mean_bound=True)
         ok += stats.norm.cdf((s * mu - 1) / (np.sqrt(s) * sd)) >= rc  # mean ~ s, sd ~ sqrt(s)
     assert ok / n_seeds >= 0.9 - 3 * np.sqrt(0.9 * 0.1 / n_seeds)
+
+
+def test_a_rep_that_pays_for_itself_is_noted_in_words() -> None:
+    """Only a rep more whose profit interval lies above 0 gets the note, named in words (the
+    notes reach sla.html, which names no scenario paths)."""
+    from sla_sim.recommend.marginal import paying_notes
+
+    row = {"lever": "teams[london].reps", "from": 2, "to": 3, "step": 1, "possible": True,
+           "profit_per_month": 47_140.0, "profit_per_month_low": 16_029.0,
+           "profit_per_month_high": 78_252.0}  # enterprise at 0.9, docs/recommend.md
+    straddles = row | {"lever": "ae.count", "profit_per_month_low": -46.0}
+    fewer = row | {"step": -1, "to": 1}
+    notes = paying_notes([row, straddles, fewer])
+    assert notes == ["One more rep pays for itself: SDRs (london) 2 -> 3, profit +47,140 per"
+                     " month (95% interval +16,029 .. +78,252); the plan is the cheapest that"
+                     " meets the SLA, not the most profitable."]

@@ -505,13 +505,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     rep_rows = marginal.rep_marginal(ev, final, reps,
                                      lambda s, sdr, ae: _with(s, sdr=sdr, ae=ae))
     timings["marginal"] = time.perf_counter() - t_m
-    for r in rep_rows:  # the cheapest plan that meets the SLA is not always the most profitable
-        if r["possible"] and r["step"] == 1 and r["profit_per_month_low"] > 0:
-            notes.append(f"One more rep ({r['lever']} {r['from']} -> {r['to']}) pays for itself:"
-                         f" profit {r['profit_per_month']:+,.0f} per month (95% interval"
-                         f" {r['profit_per_month_low']:+,.0f} .. {r['profit_per_month_high']:+,.0f}"
-                         "); the plan is the cheapest that meets the SLA, not the most"
-                         " profitable.")
+    notes += marginal.paying_notes(rep_rows)
     ev.stage = "commitments"
     started["commitments"] += timings["marginal"]  # not counted twice
     binding_c = min(comms, key=lambda x: x.p_met_min.p if x.p_met_min.n else 2.0)

@@ -137,14 +137,30 @@ MARGINAL_HEADER = ["change", "revenue / month", "cost / month", "profit / month"
                    "AE capacity P(met), worst month", "P(revenue >= target), worst month"]
 
 
+def _who(row: dict[str, Any]) -> str:
+    """The rep a row adds or removes, in words ("SDRs (london)", "AEs")."""
+    if row["lever"] == "ae.count":
+        return "AEs"
+    return f"SDRs ({row['lever'].removeprefix('teams[').removesuffix('].reps')})"
+
+
+def paying_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """A note for each rep more whose profit interval lies above 0: the cheapest plan that
+    meets the SLA is not always the most profitable."""
+    return [f"One more rep pays for itself: {_who(r)} {r['from']} -> {r['to']}, profit"
+            f" {r['profit_per_month']:+,.0f} per month (95% interval"
+            f" {r['profit_per_month_low']:+,.0f} .. {r['profit_per_month_high']:+,.0f}); the plan"
+            " is the cheapest that meets the SLA, not the most profitable."
+            for r in rows if r.get("possible") and r["step"] == 1
+            and r["profit_per_month_low"] > 0]
+
+
 def marginal_table(rows: list[dict[str, Any]]) -> list[list[str]]:
     """The rows of :func:`rep_marginal` as text, header first (one formatting for every
     screen)."""
     out = [MARGINAL_HEADER]
     for r in rows:
-        who = ("AEs" if r["lever"] == "ae.count"
-               else f"SDRs ({r['lever'].removeprefix('teams[').removesuffix('].reps')})")
-        change = f"{who} {r['from']} -> {r['to']}"
+        change = f"{_who(r)} {r['from']} -> {r['to']}"
         if not r.get("possible"):
             out.append([change, r.get("note", "not possible"), "", "", "", "", "", ""])
             continue
@@ -156,5 +172,5 @@ def marginal_table(rows: list[dict[str, Any]]) -> list[list[str]]:
     return out
 
 
-__all__ = ["MARGINAL_HEADER", "MONEY_LEVEL", "marginal_table", "money_sentence", "plan_money",
-           "rep_marginal"]
+__all__ = ["MARGINAL_HEADER", "MONEY_LEVEL", "marginal_table", "money_sentence", "paying_notes",
+           "plan_money", "rep_marginal"]
