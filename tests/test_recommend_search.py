@@ -114,3 +114,25 @@ def test_a_rep_that_pays_for_itself_is_noted_in_words() -> None:
     assert notes == ["One more rep pays for itself: SDRs (london) 2 -> 3, profit +47,140 per"
                      " month (95% interval +16,029 .. +78,252); the plan is the cheapest that"
                      " meets the SLA, not the most profitable."]
+
+
+def test_a_revenue_rise_over_the_window_is_noted_with_the_warm_up() -> None:
+    """smb_inbound's plan (45 warm-up days, mean cycle 65): revenue / target 1.12, 1.24, 1.34
+    by month, about 0.1 apart between replications, is noted, naming the warm-up; a flat
+    window, or a rise within 3 standard errors of its paired difference, is not."""
+    from sla_sim.recommend.revenue import warmup_note
+
+    rng = np.random.default_rng(7)
+    n = 40
+    rising = np.column_stack([rng.normal(m, 0.1, n) for m in (1.12, 1.24, 1.34)])
+    one = np.ones_like(rising)
+    note = warmup_note(rising, one, 45, 64.9)
+    assert note is not None
+    assert "warm-up (45 days) is shorter than the mean sales cycle (65 days)" in note
+    longer = warmup_note(rising, one, 90, 50.0)  # noted, without blaming the warm-up
+    assert longer is not None
+    assert "mean sales cycle" not in longer
+    flat = np.column_stack([rng.normal(1.2, 0.1, n) for _ in range(3)])
+    assert warmup_note(flat, one, 45, 64.9) is None
+    noisy = np.column_stack([rng.normal(m, 1.0, n) for m in (1.12, 1.24, 1.34)])
+    assert warmup_note(noisy, one, 45, 64.9) is None  # 0.22 < 3 x 1.4 / sqrt(40)

@@ -498,6 +498,10 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     rev_status = commitments.status_of(revenue.met_matrix(rev_m, tgt_m), rc, reps)
     mqls = np.column_stack([ev.column(vals, "mqls", m) for m in months])
     rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels))
+    rise = revenue.warmup_note(rev_m, tgt_m, sc1.horizon.warmup_days,
+                               max(ch.cycle_days.mean for ch in sc1.channels))
+    if rise and target > 0:
+        notes.append(rise)
     # the money of the plan and the marginal value of a rep, on the plan's own replications
     ev.stage = "marginal"
     t_m = time.perf_counter()
