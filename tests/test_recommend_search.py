@@ -117,8 +117,8 @@ def test_a_rep_that_pays_for_itself_is_noted_in_words() -> None:
 
 
 def test_a_revenue_rise_over_the_window_is_noted_with_the_warm_up() -> None:
-    """smb_inbound's plan (45 warm-up days, mean cycle 65): revenue / target 1.12, 1.24, 1.34
-    by month, about 0.1 apart between replications, is noted, naming the warm-up; a flat
+    """smb_inbound's former plan (45 warm-up days, mean cycle 65): revenue / target 1.12, 1.24,
+    1.34 by month, about 0.1 apart between replications, is noted, naming the warm-up; a flat
     window, or a rise within 3 standard errors of its paired difference, is not."""
     from sla_sim.recommend.revenue import warmup_note
 

@@ -117,8 +117,9 @@ def warmup_note(rev: np.ndarray, tgt: np.ndarray, warmup_days: float,
     month (paired over replications: mean rise > :data:`RISE_NOTE` and > 3 standard errors):
     revenue is booked on the close date, so a warm-up shorter than the pipeline takes to fill
     leaves the first months short, and the volumes, sized to the worst month, are sized to
-    that transient (``smb_inbound``: 45 warm-up days against a mean cycle of 65, revenue /
-    target 1.10 in January and 1.34 in March; 1.45 to 1.49 after 180 more warm-up days)."""
+    that transient (``smb_inbound`` before its warm-up became 150 days: 45 warm-up days
+    against a mean cycle of 65, revenue / target 1.10 in January and 1.34 in March; 1.45 to
+    1.49 after 180 more warm-up days)."""
     if rev.shape[1] < 2 or rev.shape[0] < 2 or not (tgt > 0).all():
         return None
     r = rev / tgt
