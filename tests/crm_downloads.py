@@ -166,3 +166,53 @@ def hubspot(df: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
     contacts.to_csv(cp, index=False)
     deals.to_csv(dp, index=False)
     return cp, dp
+
+
+# Variants a user's download may have that the reports above do not: each takes a report
+# written above and rewrites it as the variant (same rows, so the truth is the same).
+
+
+def read_report(path: Path) -> pd.DataFrame:
+    """A report written above, every value as text."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def with_amounts(opps: Path, folder: Path, amounts: list[str]) -> Path:
+    """The Opportunity report with its Amount column rewritten (cycled through ``amounts``)."""
+    o = read_report(opps)
+    o["Amount"] = [amounts[i % len(amounts)] for i in range(len(o))]
+    folder.mkdir(parents=True, exist_ok=True)
+    o.to_csv(folder / "opportunities.csv", index=False)
+    return folder / "opportunities.csv"
+
+
+def euro_amounts(opps: Path, folder: Path) -> Path:
+    """The Opportunity report with its amounts as a German-locale org writes them
+    (``EUR 12.345,67``): the same numbers."""
+    o = read_report(opps)
+    num = o["Amount"].str.replace(r"[$,]", "", regex=True).astype(float)
+    o["Amount"] = ["EUR " + f"{v:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+                   for v in num]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    o.to_csv(folder / "opportunities.csv", index=False)
+    return folder / "opportunities.csv"
+
+
+def duplicate_column(leads: Path, folder: Path, name: str, value: str) -> Path:
+    """The Lead report with a second column called ``name`` (first, holding ``value``), as a
+    report with the lead's and the account's "Create Date" has."""
+    df = read_report(leads)
+    df.insert(1, "__dup__", value)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = df.to_csv(index=False, lineterminator="\n").replace("__dup__", name, 1)
+    (folder / "leads.csv").write_text(text, "utf-8")
+    return folder / "leads.csv"
+
+
+def with_value(leads: Path, folder: Path, row: int, column: str, value: str) -> Path:
+    """The Lead report with one value replaced."""
+    df = read_report(leads)
+    df.loc[row, column] = value
+    folder.mkdir(parents=True, exist_ok=True)
+    df.to_csv(folder / "leads.csv", index=False)
+    return folder / "leads.csv"

@@ -38,8 +38,8 @@ from sla_sim.crm.mapping import (
     load_mapping,  # fmt: skip
 )
 from sla_sim.crm.read import read_raw
-from sla_sim.crm.tables import read_lead_table, resolve_path
-from sla_sim.crm.values import parse_money, parse_times
+from sla_sim.crm.tables import duplicated, read_lead_table, resolve_path
+from sla_sim.crm.values import money_issues, parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
@@ -177,6 +177,16 @@ class _Problems:
         raise ScenarioError(shown, source=f"export {label}")
 
 
+FUTURE = ("is in the future (after today, UTC): no export can have recorded it (a typo? if"
+          " the export is a plan or a simulation, set exported_at in the mapping)")
+
+
+def _future(ts: pd.Series) -> np.ndarray:
+    """Timestamps after the end of today (UTC): not observed by any export made until now."""
+    end = pd.Timestamp.now(tz="UTC").normalize() + pd.Timedelta(days=1)
+    return (ts >= end).to_numpy(bool)
+
+
 def _present(s: pd.Series) -> np.ndarray:
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         return (s.notna() & (s.astype("string").str.strip() != "")).to_numpy(bool)
@@ -227,6 +237,10 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
             vals = (parse_money(raw[num]) if num == "amount"
                     else pd.to_numeric(raw[num], errors="coerce").astype(float))  # fmt: skip
             bad = _present(raw[num]) & vals.isna().to_numpy()
+            for mask, rule in money_issues(raw[num]) if num == "amount" else []:
+                probs.add_mask("leads", names[num], mask & _present(raw[num]), raw[num],
+                               rule, 1)  # fmt: skip
+                bad &= ~mask
             probs.add_mask("leads", names[num], bad, raw[num], "not a number", 1)
             out[num] = vals.astype(float)
     no_created = out["created_at"].isna().to_numpy() & ~no_id
@@ -286,6 +300,10 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                            f"is before {earlier} ({names[earlier]}) of the same row (a known"
                            " slip in the data? set out_of_order: count in the mapping to"
                            " count and drop such values)", 3)  # fmt: skip
+    if mp.exported_at is None:  # else: the check against exported_at below
+        for t in TIMESTAMPS:
+            if t in out.columns:
+                probs.add_mask("leads", names[t], _future(out[t]), raw[t], FUTURE, 3)
     exported, exported_from = _exported_at(mp, out, table.generated_at)
     if mp.exported_at is not None:
         for t in TIMESTAMPS:
@@ -409,6 +427,9 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     if missing:
         raise ScenarioError(missing, source=f"mapping (activities {path.name})")
     cols = {k: c for k, c in picked.items() if c is not None}
+    dups = duplicated(list(cols.values()), table.header, path.name)
+    if dups:
+        raise ScenarioError(dups, source=f"mapping (activities {path.name})")
     raw = table.frame(list(cols.values()))
     at, _ = parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
     bad = _present(raw[cols["activity_at"]]) & at.isna().to_numpy()
@@ -430,7 +451,10 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     early = ~unknown & (at_np < created[np.maximum(lead, 0)]) if len(created) else unknown & False
     probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
                    "is before created_at of its lead", 3)
-    if mp.exported_at is not None:
+    if mp.exported_at is None:
+        probs.add_mask("activities", cols["activity_at"], _future(at), raw[cols["activity_at"]],
+                       FUTURE, 3)  # fmt: skip
+    else:
         late = (at > exported).to_numpy(bool)
         probs.add_mask("activities", cols["activity_at"], late, raw[cols["activity_at"]],
                        f"is after exported_at ({exported.isoformat()})", 3)

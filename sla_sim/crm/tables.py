@@ -26,7 +26,7 @@ from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec,
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["LeadTable", "read_lead_table", "resolve_path"]
+__all__ = ["LeadTable", "duplicated", "read_lead_table", "resolve_path"]
 
 
 @dataclass
@@ -60,6 +60,19 @@ def _columns_list(header: list[str]) -> str:
 
 def _pick(value: str | list[str], header: list[str]) -> str | None:
     return next((c for c in candidates(value) if c in header), None)
+
+
+def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
+    """An issue for each column read that the file's header holds twice or more (which one
+    would be read is not knowable: an export with two "Created Date" columns is refused)."""
+    out = []
+    for c in dict.fromkeys(picked):
+        at = [i + 1 for i, h in enumerate(header) if h == c]
+        if len(at) > 1:
+            out.append(Issue(f"export {file}", f"has {len(at)} columns named {c!r} (columns"
+                             f" {', '.join(map(str, at))}): rename all but the one to read",
+                             c))  # fmt: skip
+    return out
 
 
 def _join_files(mp: CrmMapping, joins: list[Path] | None, export_dir: Path,
@@ -141,6 +154,11 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                 else:
                     issues.append(Issue(f"join[{i}].columns.{k}", f"names a column that is"
                                         f" not in {t.path.name}", v))  # fmt: skip
+    issues += duplicated([*base.values(), *(c for c in lefts if c)], header, paths[0].name)
+    for i, (j, t) in enumerate(tables):
+        picked = [_pick(v, t.header) for v in [j.key, *j.columns.values()]]
+        picked += [c for k, (ti, c) in from_join.items() if ti == i]
+        issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues:
         raise ScenarioError(issues, source=f"mapping (export {paths[0].name})")
 
