@@ -216,3 +216,58 @@ def with_value(leads: Path, folder: Path, row: int, column: str, value: str) -> 
     folder.mkdir(parents=True, exist_ok=True)
     df.to_csv(folder / "leads.csv", index=False)
     return folder / "leads.csv"
+
+
+def _day_first(us: pd.Series, date_only: bool) -> pd.Series:
+    fmt_in, fmt_out = (("%m/%d/%Y", "%d/%m/%Y") if date_only
+                       else ("%m/%d/%Y %I:%M %p", "%d/%m/%Y %H:%M"))  # fmt: skip
+    t = pd.to_datetime(us.where(us != ""), format=fmt_in)
+    return t.dt.strftime(fmt_out).where(t.notna(), "")
+
+
+def european(leads: Path, opps: Path, folder: Path) -> tuple[Path, Path]:
+    """The two reports as Excel saves them in a German or French locale ("CSV UTF-8"):
+    semicolons, day-first 24-hour dates (31/12/2025 16:05), decimal commas (12.345,67)."""
+    df, o = read_report(leads), read_report(opps)
+    df["Create Date"] = _day_first(df["Create Date"], False)
+    df["Converted Date"] = _day_first(df["Converted Date"], True)
+    for c in ("Close Date", "Created Date"):
+        o[c] = _day_first(o[c], True)
+    num = o["Amount"].str.replace(r"[$,]", "", regex=True).astype(float)
+    o["Amount"] = [f"{v:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+                   for v in num]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    lp, op = folder / "leads.csv", folder / "opportunities.csv"
+    lp.write_text("\ufeff" + df.to_csv(index=False, sep=";", lineterminator="\r\n"), "utf-8")
+    op.write_text("\ufeff" + o.to_csv(index=False, sep=";", lineterminator="\r\n"), "utf-8")
+    return lp, op
+
+
+def formatted(leads: Path, folder: Path) -> Path:
+    """The Lead report with a title and filter block above its header and a Grand Totals
+    row, as a Formatted report re-saved as CSV from Excel has."""
+    df = read_report(leads)
+    head = ('"Leads with converted lead information"\n"Filtered By:"\n'
+            f'"   Lead Owner equals {OWNERS[1]}"\n\n')  # fmt: skip
+    total = f'"Grand Totals ({len(df)} records)"' + "," * (len(df.columns) - 1) + "\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "leads.csv").write_text(head + df.to_csv(index=False, lineterminator="\n")
+                                      + total, "utf-8")  # fmt: skip
+    return folder / "leads.csv"
+
+
+def multiline_last(leads: Path, folder: Path) -> Path:
+    """The Lead report with a last column of quoted multi-line notes (its last line is one
+    cell, like a footer line, but no blank line precedes it)."""
+    df = read_report(leads)
+    df["Description"] = "Met at the fair,\nasked for a demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    df.to_csv(folder / "leads.csv", index=False, lineterminator="\n")
+    return folder / "leads.csv"
+
+
+def renamed(leads: Path, folder: Path, names: dict[str, str]) -> Path:
+    """The Lead report with columns renamed by the user (``{old: new}``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    read_report(leads).rename(columns=names).to_csv(folder / "leads.csv", index=False)
+    return folder / "leads.csv"

@@ -10,7 +10,7 @@ import crm_downloads as dl
 import pytest
 
 from sla_sim.cli.main import main
-from sla_sim.crm.load import load_export
+from sla_sim.crm.load import CrmExport, load_export
 from sla_sim.errors import ScenarioError
 
 
@@ -91,3 +91,105 @@ def test_date_in_the_future_is_refused(sf, tmp_path: Path,
                     "--no-report", "--store", str(tmp_path / "st")], capsys)  # fmt: skip
     assert "leads row 6, column 'Create Date': is in the future" in err
     assert "'1/1/2052 10:00 AM'" in err
+
+
+def _same_events(a: CrmExport, b: CrmExport) -> None:
+    for c in ("created_at", "sql_at", "opportunity_opened_at", "closed_at", "amount", "stage"):
+        assert a.leads[c].isna().equals(b.leads[c].isna()), c
+        assert (a.leads[c].dropna() == b.leads[c].dropna()).all(), c
+
+
+def test_european_excel_csv_read_through_crm_map(sf, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Semicolons, day-first dates and decimal commas: the US preset refuses the dates with
+    the fix named (never reads 02/01 as February); `crm map` drafts a mapping that reads the
+    same events and amounts as the US report."""
+    leads, opps = sf
+    lp, op = dl.european(leads, opps, tmp_path / "eu")
+    err = _refused(["measure", str(lp), "--join", str(op), "--map", "preset:salesforce",
+                    "--no-report", "--store", str(tmp_path / "st")], capsys)  # fmt: skip
+    assert "column 'Create Date': unparseable date" in err
+    assert "the dates look day first (31/12/2025): set date_format:" in err
+    mapping = tmp_path / "eu" / "mapping.yaml"
+    assert main(["crm", "map", str(lp), str(op), "--out", str(mapping)]) == 0
+    text = mapping.read_text()
+    assert "read as semicolon-separated" in text
+    assert "dates read as day first" in text
+    mapping.write_text(text.replace("timezone: UTC", f"timezone: {dl.TZ}"))
+    _same_events(load_export(lp, mapping), load_export(leads, "preset:salesforce",
+                                                       joins=[opps]))  # fmt: skip
+
+
+def test_mixed_date_format_never_reads_day_first_for_one_value(tmp_path: Path) -> None:
+    """date_format 'mixed' read 02/01/2025 as February and 13/01/2025 as January in the same
+    column; a day-first value is now refused with the format to set."""
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Id,Created,Source\na,02/01/2025 10:00,Web\nb,13/01/2025 10:00,Web\n"
+                     "c,2025-01-05 10:00,Web\n")  # fmt: skip
+    m = {"columns": {"lead_id": "Id", "created_at": "Created", "channel": "Source"},
+         "date_format": "mixed", "timezone": "UTC"}  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        load_export(leads, m)
+    (issue,) = err.value.issues
+    assert str(issue).startswith("leads row 2, column 'Created': unparseable date; the dates"
+                                 " look day first")  # fmt: skip
+
+
+def test_title_block_above_header_is_refused(sf, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A Formatted report re-saved from Excel (title and filter lines above the header): one
+    message naming the line of the header, from measure and from `crm map` (which crashed
+    with a parser traceback), and the owner named in the filter is never printed."""
+    leads, _ = sf
+    p = dl.formatted(leads, tmp_path)
+    for args in (["measure", str(p), "--map", "preset:salesforce", "--no-report",
+                  "--store", str(tmp_path / "st")],
+                 ["crm", "map", str(p), "--out", str(tmp_path / "m.yaml")]):  # fmt: skip
+        err = _refused(args, capsys)
+        assert "has one column on line 1 but 12 on line 5" in err
+        assert "'Details Only'" in err
+        assert dl.OWNERS[1] not in err
+
+
+def test_multiline_last_value_is_not_a_footer(sf, tmp_path: Path) -> None:
+    """A quoted multi-line note in the last column: its last line is one cell, but with no
+    blank line before it it is not a report footer (it was cut as one)."""
+    leads, opps = sf
+    exp = load_export(dl.multiline_last(leads, tmp_path), "preset:salesforce", joins=[opps])
+    assert not any("footer" in m for m in exp.messages)
+    assert exp.n_leads == len(dl.read_report(leads))
+
+
+def test_crm_map_guesses_renamed_required_columns(sf, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Columns renamed by the user ('Id du prospect', 'Created On', 'Source'): `crm map`
+    guesses them from their names and values, says so, and the draft reads the truth."""
+    leads, _ = sf
+    p = dl.renamed(leads, tmp_path, {"Lead ID": "Id du prospect", "Create Date": "Created On",
+                                     "Lead Source": "Source"})  # fmt: skip
+    mapping = tmp_path / "mapping.yaml"
+    assert main(["crm", "map", str(p), "--out", str(mapping)]) == 0
+    text = mapping.read_text()
+    for field, col in (("lead_id", "Id du prospect"), ("created_at", "Created On"),
+                       ("channel", "Source")):  # fmt: skip
+        assert f"# {field}: no known label; guessed {col!r}" in text
+    mapping.write_text(text.replace("timezone: UTC", f"timezone: {dl.TZ}"))
+    got = load_export(p, mapping)
+    ref = load_export(leads, "preset:salesforce")
+    assert got.leads["created_at"].equals(ref.leads["created_at"])
+    assert got.leads["channel"].equals(ref.leads["channel"])
+    capsys.readouterr()
+
+
+def test_crm_map_names_what_it_cannot_guess(sf, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Names with no known word ('Ref', 'Quand', 'Canal'): one message naming the missing
+    fields and the file's columns, exit 2, the draft left to complete."""
+    leads, _ = sf
+    p = dl.renamed(leads, tmp_path, {"Lead ID": "Ref", "Create Date": "Quand",
+                                     "Lead Source": "Canal"})  # fmt: skip
+    err = _refused(["crm", "map", str(p), "--out", str(tmp_path / "m.yaml")], capsys)
+    assert ("columns: no column of leads.csv recognised for lead_id, created_at, channel"
+            " (its columns: Lead Owner,") in err  # fmt: skip
+    assert err.count("\n  - ") == 1
+    assert (tmp_path / "m.yaml").exists()

@@ -21,8 +21,9 @@ import yaml
 from sla_sim.crm.mapping import COSTS, REQUIRED, TIMESTAMPS, candidates, load_mapping
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.crm.values import parse_times
+from sla_sim.errors import MISSING, Issue, ScenarioError
 
-__all__ = ["draft_mapping"]
+__all__ = ["draft_mapping", "unmapped"]
 
 _FORMATS: list[tuple[str, list[str]]] = [
     ("ISO 8601 (2025-12-31 16:05)", ["ISO8601"]),
@@ -67,7 +68,12 @@ def _find(labels: list[str], header: list[str]) -> str | None:
 def _sample(raw: RawTable, n: int = 500) -> pd.DataFrame:
     if raw.data is None:
         return pd.read_parquet(raw.path).head(n).astype("string")
-    return pd.read_csv(io.BytesIO(raw.data), dtype=str, nrows=n, keep_default_na=False)
+    try:
+        return pd.read_csv(io.BytesIO(raw.data), dtype=str, nrows=n, keep_default_na=False,
+                           sep=raw.sep)  # fmt: skip
+    except (ValueError, OSError) as err:  # pandas' ParserError is a ValueError
+        raise ScenarioError([Issue("export", "cannot be read as CSV: " + str(err).strip()[:200],
+                                   str(raw.path))], source=f"export {raw.path.name}") from None
 
 
 def _distinct(raw: RawTable, col: str) -> list[str]:
@@ -81,15 +87,40 @@ def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
         pd.Series([], dtype="string")], ignore_index=True).astype("string")
     if not len(text):
         return ["ISO8601"], "no dates in the sample: ISO 8601 assumed"
-    for label, fmts in _FORMATS:
+    both = [(f"ISO 8601 and {label}", ["ISO8601", *fmts]) for label, fmts in _FORMATS[1:]]
+    for label, fmts in _FORMATS + both:  # one format, else ISO beside one local format
         parsed, _ = parse_times(text, fmts, "UTC")
         if parsed.notna().all():
             note = f"dates read as {label}"
-            if label.startswith("US") and not text.str.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/"
+            if "US" in label and not text.str.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/"
                                                              ).fillna(False).any():
                 note += "; no day above 12 in the sample: check it is not day first"
             return fmts, note
-    return ["mixed"], "no single date format fits the sample: 'mixed' (guessed per value)"
+    return ["mixed"], ("no single date format fits the sample: 'mixed' (guessed per value;"
+                       " 12/31/2025 month first, and a day-first value is refused)")
+
+
+_WORDS = {"lead_id": r"\bid\b|identifier|\bnumber\b|\bno\.?$",
+          "created_at": r"creat", "channel": r"source|channel|origin|medium"}
+
+
+def _by_words(field: str, header: list[str], sample: pd.DataFrame, taken: set[str]
+              ) -> str | None:  # fmt: skip
+    """A column for a required field no known label names, from its header's words and its
+    sampled values: an id unique and never blank, a creation date readable as a date, a
+    channel with few distinct values."""
+    for h in header:
+        if h in taken or not re.search(_WORDS[field], h.strip().lower()):
+            continue
+        v = sample[h].astype("string").str.strip()
+        if field == "lead_id" and (v != "").all() and v.is_unique:
+            return h
+        if field == "created_at" and (v != "").any() and any(
+                parse_times(v[v != ""], f, "UTC")[0].notna().all() for _, f in _FORMATS):
+            return h
+        if field == "channel" and 0 < v[v != ""].nunique() <= 50:
+            return h
+    return None
 
 
 def _stage_values(values: list[str]) -> dict[str, list[str]]:
@@ -102,9 +133,24 @@ def _stage_values(values: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def unmapped(text: str, lead_file: str | Path) -> list[Issue]:
+    """The required fields a draft leaves unmapped (one issue naming the file's columns)."""
+    cols = (yaml.safe_load(text) or {}).get("columns") or {}
+    missing = [f for f in REQUIRED if f not in cols]
+    if not missing:
+        return []
+    header = read_raw(lead_file).header
+    shown = ", ".join(header[:25]) + (f", ... ({len(header)} columns)" if len(header) > 25
+                                      else "")  # fmt: skip
+    return [Issue("columns", f"no column of {Path(lead_file).name} recognised for"
+                  f" {', '.join(missing)} (its columns: {shown}): write the column that"
+                  " holds each under columns in the draft", MISSING)]  # fmt: skip
+
+
 def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]]:
     """The draft mapping's YAML text (written in ``folder``) and the files to give with
-    ``--join`` / ``--activities`` on the command line (those outside ``folder``)."""
+    ``--join`` / ``--activities`` on the command line (those outside ``folder``); see
+    :func:`unmapped` for the required fields it could not map."""
     lead_labels, join_labels, keys, lefts = _known()
     raws = [read_raw(f) for f in files]
     lead = raws[0]
@@ -119,6 +165,11 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
             cols[k] = hit
     data: dict[str, object] = {"columns": cols}
     samples = [_sample(lead)]
+    for f in REQUIRED:
+        if f not in cols and (hit := _by_words(f, lead.header, samples[0], set(cols.values()))):
+            cols[f] = hit
+            comments.append(f"{f}: no known label; guessed {hit!r} from its name and values:"
+                            " check it")
     stage_vals: list[str] = []
     if "stage" in cols:
         stage_vals += _distinct(lead, cols["stage"])

@@ -39,7 +39,7 @@ from sla_sim.crm.mapping import (
 )
 from sla_sim.crm.read import read_raw
 from sla_sim.crm.tables import duplicated, read_lead_table, resolve_path
-from sla_sim.crm.values import money_issues, parse_money, parse_times
+from sla_sim.crm.values import date_hint, money_issues, parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
@@ -230,7 +230,8 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
         parsed, date_only[t] = parse_times(raw[t], fmt, mp.timezone)
         bad = _present(raw[t]) & parsed.isna().to_numpy()
         probs.add_mask("leads", names[t], bad, raw[t], "unparseable date" + (
-            "" if fmt in ("ISO8601", "mixed") else f" (date_format {fmt!r})"), 1)
+            "" if fmt in ("ISO8601", "mixed") else f" (date_format {fmt!r})") + date_hint(
+            raw[t][bad]), 1)  # fmt: skip
         out[t] = parsed
     for num in ("score", "amount"):
         if num in raw.columns:
@@ -434,7 +435,7 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     at, _ = parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
     bad = _present(raw[cols["activity_at"]]) & at.isna().to_numpy()
     probs.add_mask("activities", cols["activity_at"], bad, raw[cols["activity_at"]],
-                   "unparseable date", 1)
+                   "unparseable date" + date_hint(raw[cols["activity_at"]][bad]), 1)
     # lead positions after dropping unplaceable leads
     unique_rows = np.flatnonzero(keep & ~lid.duplicated(keep="first").to_numpy(bool))
     j = pd.Index(lid.to_numpy()[unique_rows]).get_indexer(

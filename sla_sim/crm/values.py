@@ -1,7 +1,9 @@
 """Export values as CRMs write them -> typed values: timestamps and money.
 
 Timestamps
-    ``date_format`` is ``ISO8601`` (default), ``mixed`` (pandas guesses per value), one
+    ``date_format`` is ``ISO8601`` (default), ``mixed`` (pandas guesses per value, but a
+    numeric date is read month first only: ``13/01/2025`` and ``31.12.2025`` are refused, not
+    read day first for that value alone), one
     strftime format, or a list of them tried in order per value, e.g. Salesforce's US report
     format ``['%m/%d/%Y %I:%M %p', '%m/%d/%Y']`` (``12/31/2025 4:05 PM`` or ``12/31/2025``).
     A value with its own UTC offset (``...+02:00``, ``...Z``) is read at that offset; a naive
@@ -24,8 +26,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_date_format", "is_date_only_format", "money_issues", "parse_money",
-           "parse_times"]
+__all__ = ["check_date_format", "date_hint", "is_date_only_format", "money_issues",
+           "parse_money", "parse_times"]
 
 _ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%p")
@@ -76,6 +78,8 @@ def _parse_naive(text: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nda
         except (ValueError, TypeError):
             got = pd.Series(pd.NaT, index=sub.index)
         got = got.astype("datetime64[ns]")
+        if fmt == "mixed":  # never guess the order of day and month: pandas would, per value
+            got[sub.str.match(_LOCAL_ORDER).fillna(False).to_numpy(bool)] = pd.NaT
         ok = got.notna().to_numpy(bool)
         idx = np.flatnonzero(todo)[ok]
         out.iloc[idx] = got[ok].to_numpy()
@@ -85,6 +89,24 @@ def _parse_naive(text: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nda
             date_only[idx] = is_date_only_format(fmt)
         todo[idx] = False
     return out, date_only
+
+
+_DAY_FIRST = r"^(?:(?:1[3-9]|2\d|3[01])([/.-])(?:0?[1-9]|1[0-2])\1|\d{1,2}(\.)\d{1,2}\.)\d{4}"
+# read by 'mixed' only in the US order: a first field above 12, or dots (31.12.2025), is day
+# first, which pandas would accept for that value only (02/01 as February, 13/01 as January)
+_LOCAL_ORDER = r"^\s*(?:(?:1[3-9]|2\d|3[01])/\d{1,2}/|\d{1,2}\.\d{1,2}\.)\d{2,4}\b"
+
+
+def date_hint(bad: pd.Series) -> str:
+    """A hint for unreadable dates: the fix when they are day first (``31/12/2025``)."""
+    text = bad.dropna().astype("string").str.strip()
+    m = text.str.extract(_DAY_FIRST).bfill(axis=1)[0].dropna()
+    if m.empty:
+        return ""
+    sep = str(m.iloc[0])
+    return (f"; the dates look day first (31{sep}12{sep}2025): set date_format:"
+            f" ['%d{sep}%m{sep}%Y %H:%M', '%d{sep}%m{sep}%Y'] in a mapping (sla-sim crm map"
+            " drafts one)")
 
 
 def parse_times(s: pd.Series, fmt: str | list[str], tz: str) -> tuple[pd.Series, np.ndarray]:
