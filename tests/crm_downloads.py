@@ -271,3 +271,16 @@ def renamed(leads: Path, folder: Path, names: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     read_report(leads).rename(columns=names).to_csv(folder / "leads.csv", index=False)
     return folder / "leads.csv"
+
+
+def several_contacts(deals: Path, folder: Path, other: str = "987654321") -> Path:
+    """The HubSpot Deals export with every tenth deal associated with a second contact
+    (``12;987654321``, as HubSpot lists several associated contacts) and one deal with no
+    contact in the export."""
+    d = pd.read_csv(deals, dtype=str, keep_default_na=False)
+    col = "Associated Contact IDs"
+    d.loc[::10, col] = d.loc[::10, col] + ";" + other
+    d.loc[len(d)] = {**d.iloc[1].to_dict(), "Record ID": "999999", col: "987654321"}
+    folder.mkdir(parents=True, exist_ok=True)
+    d.to_csv(folder / "deals.csv", index=False)
+    return folder / "deals.csv"

@@ -193,3 +193,31 @@ def test_crm_map_names_what_it_cannot_guess(sf, tmp_path: Path,
             " (its columns: Lead Owner,") in err  # fmt: skip
     assert err.count("\n  - ") == 1
     assert (tmp_path / "m.yaml").exists()
+
+
+@pytest.fixture(scope="module")
+def hs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The HubSpot Contacts and Deals exports of one drawn truth."""
+    return dl.hubspot(dl.draw(), tmp_path_factory.mktemp("hs"))
+
+
+def test_deal_with_several_contacts_joins_one_lead(hs, tmp_path: Path) -> None:
+    """A deal associated with several contacts ('12;987654321') was joined to none (its
+    amount and stage silently lost); it now joins the first that is a lead, once, and the
+    deal of no lead in the export is counted."""
+    contacts, deals = hs
+    ref = load_export(contacts, "preset:hubspot", joins=[deals])
+    got = load_export(contacts, "preset:hubspot", joins=[dl.several_contacts(deals, tmp_path)])
+    assert got.leads["amount"].equals(ref.leads["amount"])
+    assert got.leads["stage"].equals(ref.leads["stage"])
+    notes = got.incomplete
+    n = len(dl.read_report(deals))
+    assert notes["rows of deals.csv with several Associated Contact IDs (joined to the first"
+                 " that is a lead, never counted twice)"] == (n + 9) // 10  # fmt: skip
+    assert notes["rows of deals.csv whose Associated Contact IDs is no lead's Record ID"
+                 " (ignored)"] == 1  # fmt: skip
+    # the second contact is a lead too: the deal still joins one of them only
+    other = str(dl.read_report(contacts)["Record ID"].iloc[-1])
+    two = load_export(contacts, "preset:hubspot",
+                      joins=[dl.several_contacts(deals, tmp_path / "b", other)])  # fmt: skip
+    assert two.leads["amount"].notna().sum() == ref.leads["amount"].notna().sum()

@@ -75,6 +75,21 @@ def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
     return out
 
 
+def _first_lead(rkey: pd.Series, lkey: pd.Series) -> tuple[pd.Series, int]:
+    """Join keys with a list of ids (HubSpot's "Associated Contact IDs" of a deal with several
+    contacts: ``101;102``) -> the first id that is a lead's (else the first id), so the deal
+    joins one lead; and how many keys held several ids."""
+    multi = rkey.str.contains(";", regex=False).fillna(False).to_numpy(bool)
+    if not multi.any():
+        return rkey, 0
+    leads = set(lkey.dropna())
+    out = rkey.copy()
+    for i in np.flatnonzero(multi):
+        ids = [x.strip() for x in str(rkey.iloc[i]).split(";") if x.strip()]
+        out.iloc[i] = next((x for x in ids if x in leads), ids[0] if ids else pd.NA)
+    return out, int(multi.sum())
+
+
 def _join_files(mp: CrmMapping, joins: list[Path] | None, export_dir: Path,
                 messages: list[str]) -> list[tuple[JoinSpec, Path | None]]:  # fmt: skip
     joins = list(joins or [])
@@ -172,13 +187,20 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                   if _pick(v, t.header)}  # fmt: skip
         fields.update({k: c for k, (ti, c) in from_join.items() if ti == i})
         right = t.frame([right_key, *fields.values()])
-        rkey = right[right_key].astype("string").str.strip()
+        lkey = df[lefts[i]].astype("string").str.strip()
+        rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
+        if multi:
+            notes[f"rows of {t.path.name} with several {right_key} (joined to the first that"
+                  " is a lead, never counted twice)"] = multi  # fmt: skip
+        orphan = ~rkey.isin(set(lkey.dropna())) & (rkey.fillna("") != "")
+        if orphan.any():
+            notes[f"rows of {t.path.name} whose {right_key} is no lead's {lefts[i]}"
+                  " (ignored)"] = int(orphan.sum())  # fmt: skip
         dup = rkey.duplicated(keep="first") & rkey.notna()
         if dup.any():
             notes[f"rows of {t.path.name} with a repeated {right_key} (first kept)"] = int(
                 dup.sum())
         right, rkey = right.loc[~dup.to_numpy()], rkey[~dup]
-        lkey = df[lefts[i]].astype("string").str.strip()
         pos = pd.Index(rkey.to_numpy()).get_indexer(lkey.to_numpy())
         matched = (pos >= 0) & lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy()
         unmatched = lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy() & ~matched
