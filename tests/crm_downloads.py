@@ -284,3 +284,27 @@ def several_contacts(deals: Path, folder: Path, other: str = "987654321") -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     d.to_csv(folder / "deals.csv", index=False)
     return folder / "deals.csv"
+
+
+def unicode_text(leads: Path, folder: Path) -> Path:
+    """The Lead report saved from Excel as "Unicode Text": UTF-16 with its byte-order mark,
+    tab-separated."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = read_report(leads).to_csv(index=False, sep="\t", lineterminator="\r\n")
+    (folder / "leads.txt").write_bytes(text.encode("utf-16"))
+    return folder / "leads.txt"
+
+
+def not_csv(leads: Path, folder: Path) -> dict[str, Path]:
+    """What a user may download instead of a CSV: an Excel 97-2003 workbook, and a report's
+    printable view (an HTML table named .xls, with the owners' names in it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    df = read_report(leads).head(5)
+    rows = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in r) + "</tr>"
+                   for r in df.itertuples(index=False))  # fmt: skip
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
+            "</head><body><table><tr>" + "".join(f"<th>{c}</th>" for c in df.columns)
+            + "</tr>" + rows + "</table></body></html>\n")  # fmt: skip
+    (folder / "printable.xls").write_text(html, "utf-8")
+    (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
+    return {"html": folder / "printable.xls", "ole": folder / "old.xls"}

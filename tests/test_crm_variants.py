@@ -221,3 +221,30 @@ def test_deal_with_several_contacts_joins_one_lead(hs, tmp_path: Path) -> None:
     two = load_export(contacts, "preset:hubspot",
                       joins=[dl.several_contacts(deals, tmp_path / "b", other)])  # fmt: skip
     assert two.leads["amount"].notna().sum() == ref.leads["amount"].notna().sum()
+
+
+def test_excel_unicode_text_reads_the_same(sf, tmp_path: Path) -> None:
+    """Excel's "Unicode Text" (UTF-16, tabs) was refused as 'a binary file'; it reads as the
+    report it was saved from."""
+    leads, opps = sf
+    got = load_export(dl.unicode_text(leads, tmp_path), "preset:salesforce", joins=[opps])
+    assert any("UTF-16" in m for m in got.messages)
+    _same_events(got, load_export(leads, "preset:salesforce", joins=[opps]))
+
+
+@pytest.mark.parametrize(("kind", "says"), [
+    ("html", "is an HTML or XML page (a report's printable view"),
+    ("ole", "is an Excel 97-2003 workbook (.xls), not a CSV"),
+])  # fmt: skip
+def test_xls_downloads_named_for_what_they_are(sf, kind: str, says: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A printable view saved as .xls was 'a header but no data rows: the report is empty'
+    and an Excel 97-2003 file 'a binary file': each is now named, with the fix; no owner
+    named in the page is printed."""
+    p = dl.not_csv(sf[0], tmp_path)[kind]
+    for args in (["measure", str(p), "--map", "preset:salesforce", "--no-report",
+                  "--store", str(tmp_path / "st")],
+                 ["crm", "map", str(p), "--out", str(tmp_path / "m.yaml")]):  # fmt: skip
+        err = _refused(args, capsys)
+        assert says in err
+        assert not any(o in err for o in dl.OWNERS)

@@ -5,12 +5,14 @@ A CRM download is read with the same care whatever its shape:
 - **Bounded first.** The file size, and for a ``.gz`` file the decompressed size (read in
   chunks, never all at once), must stay under :func:`max_input_bytes` (default 1024 MB, set by
   ``--max-input-mb`` or ``SLA_SIM_MAX_INPUT_MB``) before anything is parsed.
-- **Recognised by its bytes, not its name.** An Excel workbook (a zip), a Parquet file, an
-  empty file, a header without rows are each one clear error, or read as what they are.
-- **Decoded.** UTF-8 (with or without the byte-order mark Excel and Salesforce write), else
+- **Recognised by its bytes, not its name.** An Excel workbook (a zip, or an Excel 97-2003
+  file), an HTML page saved as ``.xls``, a Parquet file, an empty file, a header without rows
+  are each one clear error, or read as what they are.
+- **Decoded.** UTF-8 (with or without the byte-order mark Excel and Salesforce write),
+  UTF-16 with its byte-order mark (Excel's "Unicode Text", tab-separated), else
   Windows-1252 (Salesforce Classic's "ISO-8859-1" export encoding); the choice is reported.
-- **Delimiter.** Comma; a header that is one cell with commas but several with semicolons
-  (Excel's CSV in a European locale) or tabs is read with that delimiter, and noted.
+- **Delimiter.** Comma, unless the header has more cells split on semicolons (Excel's CSV
+  in a European locale) or tabs: then that delimiter, noted.
 - **Header on line 1.** A one-cell first line above rows of many cells (a report title or
   "Filtered By" block: a Formatted report, or a report re-saved from Excel) is refused.
 - **Footer cut.** A Salesforce Classic report ends with a blank line and a block of
@@ -153,11 +155,8 @@ def _cut_footer(data: bytes, width: int, sep: str) -> tuple[bytes, str | None, i
 
 
 def _delimiter(first: str) -> str:
-    """Comma, unless the header line is one cell with commas and several with ';' or tab."""
-    if len(next(csv.reader([first]))) > 1:
-        return ","
-    best = max((";", "\t"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
-    return best if len(next(csv.reader([first], delimiter=best))) > 1 else ","
+    """The delimiter that splits the header line into the most cells (comma on a tie)."""
+    return max((",", ";", "\t"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
 
 
 def _check_header_line(p: Path, data: bytes, header: list[str], sep: str) -> None:
@@ -185,11 +184,23 @@ def read_raw(path: str | Path) -> RawTable:
     if data[:4] == b"PK\x03\x04":
         raise _error(p, "is an Excel workbook (or another zip file), not a CSV: open it and"
                      " save it as 'CSV UTF-8 (comma delimited)', or export CSV from the CRM")
+    messages: list[str] = []
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text": UTF-16, tabs
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _error(p, f"starts as UTF-16 but is not: {_short(err)}") from None
+        messages.append(f"{p.name}: UTF-16 (Excel's 'Unicode Text'), read as such")
     if not re.search(rb"\S", data):
         raise _error(p, "is empty (0 bytes or only blank lines): export the report again")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise _error(p, "is an Excel 97-2003 workbook (.xls), not a CSV: open it and save it as"
+                     " 'CSV UTF-8 (comma delimited)', or export CSV from the CRM")
     if b"\x00" in data[:4096]:
         raise _error(p, "is a binary file, not a CSV export")
-    messages: list[str] = []
+    if re.match(rb"\s*<(?:!doctype|html|table|\?xml)", data[:512], re.IGNORECASE):
+        raise _error(p, "is an HTML or XML page (a report's printable view or formatted export"
+                     " saved as .xls), not a CSV: export the report as 'Details Only' CSV")
     data = _utf8(p, data, messages)
     first = data[:data.find(b"\n") if b"\n" in data else len(data)].decode().strip("\r")
     sep = _delimiter(first)
