@@ -308,3 +308,25 @@ def not_csv(leads: Path, folder: Path) -> dict[str, Path]:
     (folder / "printable.xls").write_text(html, "utf-8")
     (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
     return {"html": folder / "printable.xls", "ole": folder / "old.xls"}
+
+
+def api_ids(opps: Path, folder: Path) -> Path:
+    """The Opportunity table with 18-character ids, as the API and Data Loader write them
+    (the Lead report's Converted Opportunity ID has the report's 15)."""
+    o = read_report(opps)
+    o["Opportunity ID"] = o["Opportunity ID"] + "AAQ"
+    folder.mkdir(parents=True, exist_ok=True)
+    o.to_csv(folder / "opportunities.csv", index=False)
+    return folder / "opportunities.csv"
+
+
+def tasks(leads: Path, folder: Path, every: int = 3) -> Path:
+    """A Task export from the API (WhoId of 18 characters, ISO ActivityDate, CallDisposition):
+    one call an hour after every ``every``-th lead was created."""
+    df = read_report(leads).iloc[::every]
+    at = pd.to_datetime(df["Create Date"], format="%m/%d/%Y %I:%M %p") + pd.Timedelta(hours=1)
+    t = pd.DataFrame({"WhoId": df["Lead ID"] + "EAW", "ActivityDate": at.dt.strftime(
+        "%Y-%m-%dT%H:%M:%S"), "CallDisposition": "Connected"})  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    t.to_csv(folder / "tasks.csv", index=False)
+    return folder / "tasks.csv"

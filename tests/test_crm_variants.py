@@ -248,3 +248,17 @@ def test_xls_downloads_named_for_what_they_are(sf, kind: str, says: str, tmp_pat
         err = _refused(args, capsys)
         assert says in err
         assert not any(o in err for o in dl.OWNERS)
+
+
+def test_salesforce_18_character_ids_match_15(sf, tmp_path: Path) -> None:
+    """A report's 15-character ids beside an API export's 18 (the same records) matched
+    nothing: every opportunity and every call was dropped as of no lead. They now match."""
+    leads, opps = sf
+    ref = load_export(leads, "preset:salesforce", joins=[opps])
+    got = load_export(leads, "preset:salesforce", joins=[dl.api_ids(opps, tmp_path)])
+    _same_events(got, ref)
+    assert any("15-character Salesforce ids" in m for m in got.messages)
+    t = dl.tasks(leads, tmp_path)
+    acts = load_export(leads, "preset:salesforce", joins=[opps], activities=t).activities
+    assert acts is not None
+    assert len(acts) == len(dl.read_report(t))

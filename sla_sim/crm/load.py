@@ -38,7 +38,7 @@ from sla_sim.crm.mapping import (
     load_mapping,  # fmt: skip
 )
 from sla_sim.crm.read import read_raw
-from sla_sim.crm.tables import duplicated, read_lead_table, resolve_path
+from sla_sim.crm.tables import duplicated, read_lead_table, resolve_path, same_id_form
 from sla_sim.crm.values import date_hint, money_issues, parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
@@ -438,8 +438,12 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
                    "unparseable date" + date_hint(raw[cols["activity_at"]][bad]), 1)
     # lead positions after dropping unplaceable leads
     unique_rows = np.flatnonzero(keep & ~lid.duplicated(keep="first").to_numpy(bool))
-    j = pd.Index(lid.to_numpy()[unique_rows]).get_indexer(
-        raw[cols["activity_lead_id"]].astype("string").str.strip().to_numpy())
+    lid, act_lid, cut = same_id_form(lid, raw[cols["activity_lead_id"]].astype("string"
+                                                                           ).str.strip())
+    if cut:
+        incomplete["activities matched on 15-character Salesforce ids (an 18-character"
+                   " id's first 15)"] = len(act_lid)  # fmt: skip
+    j = pd.Index(lid.to_numpy()[unique_rows]).get_indexer(act_lid.to_numpy())
     new_pos = np.full(len(lid), -1, dtype=np.int64)
     new_pos[keep] = np.arange(int(keep.sum()))
     lead = np.where(j >= 0, new_pos[unique_rows[np.maximum(j, 0)]] if len(unique_rows)

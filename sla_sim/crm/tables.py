@@ -26,7 +26,7 @@ from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec,
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["LeadTable", "duplicated", "read_lead_table", "resolve_path"]
+__all__ = ["LeadTable", "duplicated", "read_lead_table", "resolve_path", "same_id_form"]
 
 
 @dataclass
@@ -73,6 +73,26 @@ def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
                              f" {', '.join(map(str, at))}): rename all but the one to read",
                              c))  # fmt: skip
     return out
+
+
+_SF_ID = r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$"
+
+
+def same_id_form(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series, bool]:
+    """Salesforce ids of 15 characters (reports) on one side and 18 (API, Data Loader) on
+    the other: the 18-character ids cut to their first 15 (the same record), so they match;
+    and whether they were. Any other keys are returned as they are."""
+    def lengths(s: pd.Series) -> set[int]:
+        v = s.dropna()
+        v = v[v != ""]
+        return set(v.str.len().unique()) if len(v) and v.str.match(_SF_ID).all() else set()
+
+    la, lb = lengths(a), lengths(b)
+    if la == {15} and lb == {18}:
+        return a, b.str.slice(0, 15), True
+    if la == {18} and lb == {15}:
+        return a.str.slice(0, 15), b, True
+    return a, b, False
 
 
 def _first_lead(rkey: pd.Series, lkey: pd.Series) -> tuple[pd.Series, int]:
@@ -189,6 +209,10 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         right = t.frame([right_key, *fields.values()])
         lkey = df[lefts[i]].astype("string").str.strip()
         rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
+        lkey, rkey, cut = same_id_form(lkey, rkey)
+        if cut:
+            messages.append(f"{lefts[i]} and {right_key} ({t.path.name}) matched as"
+                            " 15-character Salesforce ids (an 18-character id's first 15)")
         if multi:
             notes[f"rows of {t.path.name} with several {right_key} (joined to the first that"
                   " is a lead, never counted twice)"] = multi  # fmt: skip
