@@ -330,3 +330,18 @@ def tasks(leads: Path, folder: Path, every: int = 3) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     t.to_csv(folder / "tasks.csv", index=False)
     return folder / "tasks.csv"
+
+
+def sentence_case(contacts: Path, deals: Path, folder: Path) -> tuple[Path, Path]:
+    """The HubSpot exports as the newer HubSpot writes them: sentence-case labels ('Create
+    date', 'Lifecycle stage', 'Deal stage') and values ('Closed won', 'Closed lost'), and a
+    header with a stray space ('Record ID ')."""
+    c, d = read_report(contacts), read_report(deals)
+    c = c.rename(columns={"Create Date": "Create date", "Lifecycle Stage": "Lifecycle stage",
+                          "Record ID": "Record ID "})  # fmt: skip
+    d = d.rename(columns={"Deal Stage": "Deal stage", "Close Date": "Close date"})
+    d["Deal stage"] = d["Deal stage"].str.capitalize()
+    folder.mkdir(parents=True, exist_ok=True)
+    c.to_csv(folder / "contacts.csv", index=False)
+    d.to_csv(folder / "deals.csv", index=False)
+    return folder / "contacts.csv", folder / "deals.csv"

@@ -94,7 +94,9 @@ def test_date_in_the_future_is_refused(sf, tmp_path: Path,
 
 
 def _same_events(a: CrmExport, b: CrmExport) -> None:
-    for c in ("created_at", "sql_at", "opportunity_opened_at", "closed_at", "amount", "stage"):
+    cols = ["created_at", "sql_at", "opportunity_opened_at", "closed_at", "amount", "stage"]
+    assert [c for c in cols if a.has(c)] == [c for c in cols if b.has(c)]
+    for c in (c for c in cols if b.has(c)):
         assert a.leads[c].isna().equals(b.leads[c].isna()), c
         assert (a.leads[c].dropna() == b.leads[c].dropna()).all(), c
 
@@ -262,3 +264,12 @@ def test_salesforce_18_character_ids_match_15(sf, tmp_path: Path) -> None:
     acts = load_export(leads, "preset:salesforce", joins=[opps], activities=t).activities
     assert acts is not None
     assert len(acts) == len(dl.read_report(t))
+
+
+def test_hubspot_sentence_case_reads_the_same(hs, tmp_path: Path) -> None:
+    """'Closed won' (newer HubSpot) was refused as an unknown stage and 'Record ID ' as a
+    missing column: labels and values now match regardless of case and spacing."""
+    contacts, deals = hs
+    c, d = dl.sentence_case(contacts, deals, tmp_path)
+    _same_events(load_export(c, "preset:hubspot", joins=[d]),
+                 load_export(contacts, "preset:hubspot", joins=[deals]))  # fmt: skip

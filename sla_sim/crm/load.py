@@ -34,11 +34,10 @@ from sla_sim.crm.mapping import (
     STAGES,
     TIMESTAMPS,
     CrmMapping,
-    candidates,
     load_mapping,  # fmt: skip
 )
 from sla_sim.crm.read import read_raw
-from sla_sim.crm.tables import duplicated, read_lead_table, resolve_path, same_id_form
+from sla_sim.crm.tables import duplicated, pick, read_lead_table, resolve_path, same_id_form
 from sla_sim.crm.values import date_hint, money_issues, parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
@@ -256,7 +255,7 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
         rev = mp.reverse_values("stage")
         present = (_present(raw["stage"]) if "stage" in raw.columns
                    else np.zeros(len(raw), dtype=bool))  # fmt: skip
-        stage = (raw["stage"].astype("string").str.strip().map(rev) if "stage" in raw.columns
+        stage = (_map_values(raw["stage"], rev) if "stage" in raw.columns
                  else pd.Series(pd.NA, index=raw.index, dtype="string"))  # fmt: skip
         if flags is not None:
             fill = stage.isna().to_numpy() & ~np.isnan(flags[1])
@@ -366,6 +365,25 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                      list(table.messages), list(table.skipped))
 
 
+def _fold(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\s+", " ", regex=True).str.strip().str.casefold()
+
+
+def _map_values(col: pd.Series, rev: dict[str, str]) -> pd.Series:
+    """Export values -> canonical ones: as listed, else regardless of case and spacing
+    (HubSpot writes 'Closed won' where older exports wrote 'Closed Won'), unless the listed
+    values that fold alike mean different things."""
+    text = col.astype("string").str.strip()
+    out = text.map(rev)
+    if out.isna().any() and rev:
+        keys = pd.Series(list(rev), dtype="string")
+        folded = pd.DataFrame({"k": _fold(keys), "v": list(rev.values())})
+        same = folded.groupby("k")["v"].nunique()
+        loose = folded[folded["k"].map(same) == 1].drop_duplicates("k")
+        out = out.fillna(_fold(text).map(dict(zip(loose["k"], loose["v"], strict=True))))
+    return out
+
+
 _TRUE, _FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
 
 
@@ -419,8 +437,7 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
         raise ScenarioError([Issue(f"columns.{f}", "must be mapped to read an activity table",
                                    None) for f in need], source="mapping")  # fmt: skip
     table = read_raw(path)
-    picked = {k: next((c for c in candidates(v) if c in table.header), None)
-              for k, v in cols.items()}  # fmt: skip
+    picked = {k: pick(v, table.header) for k, v in cols.items()}
     missing = [Issue(f"columns.{k}", f"names a column that is not in the activity table"
                      f" ({path.name})", cols[k]) for k, c in picked.items()
                if c is None and (k in ("activity_lead_id", "activity_at")
@@ -467,7 +484,7 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     if "activity_outcome" in cols:
         c = cols["activity_outcome"]
         rev = mp.reverse_values("activity_outcome")
-        oc = raw[c].astype("string").str.strip().map(rev)
+        oc = _map_values(raw[c], rev)
         badv = _present(raw[c]) & oc.isna().to_numpy()
         probs.add_mask("activities", c, badv, raw[c],
                        f"unknown activity outcome (values.activity_outcome lists {sorted(rev)})",

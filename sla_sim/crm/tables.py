@@ -26,7 +26,7 @@ from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec,
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["LeadTable", "duplicated", "read_lead_table", "resolve_path", "same_id_form"]
+__all__ = ["LeadTable", "duplicated", "pick", "read_lead_table", "resolve_path", "same_id_form"]
 
 
 @dataclass
@@ -58,8 +58,18 @@ def _columns_list(header: list[str]) -> str:
     return shown + (f", ... ({len(header)} columns)" if len(header) > 15 else "")
 
 
-def _pick(value: str | list[str], header: list[str]) -> str | None:
-    return next((c for c in candidates(value) if c in header), None)
+def pick(value: str | list[str], header: list[str]) -> str | None:
+    """The header's column for a mapped label (or list of labels): the first label the
+    header holds as written, else regardless of case and spacing ('Create date', 'Lead ID ')."""
+    hit = next((c for c in candidates(value) if c in header), None)
+    if hit is not None:
+        return hit
+    folded = {" ".join(h.split()).casefold(): h for h in reversed(header)}
+    return next((folded[k] for c in candidates(value)
+                 if (k := " ".join(c.split()).casefold()) in folded), None)  # fmt: skip
+
+
+_pick = pick
 
 
 def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
