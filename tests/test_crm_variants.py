@@ -273,3 +273,18 @@ def test_hubspot_sentence_case_reads_the_same(hs, tmp_path: Path) -> None:
     c, d = dl.sentence_case(contacts, deals, tmp_path)
     _same_events(load_export(c, "preset:hubspot", joins=[d]),
                  load_export(contacts, "preset:hubspot", joins=[deals]))  # fmt: skip
+
+
+def test_amount_with_a_word_or_suffix_is_refused(sf, tmp_path: Path) -> None:
+    """'$12K' was read as 12 and '1e5' as 15 (every letter dropped): refused as not a number;
+    French amounts with (narrow) no-break spaces ('1 234,56 €') read."""
+    leads, _ = sf
+    o = dl.with_amounts(sf[1], tmp_path, ["$12K", "1e5"])
+    with pytest.raises(ScenarioError) as err:
+        load_export(leads, "preset:salesforce", joins=[o])
+    text = str(err.value)
+    assert "not a number (got '$12K')" in text
+    assert "not a number (got '1e5')" in text
+    fr = dl.with_amounts(sf[1], tmp_path / "fr", ["1\u202f234,56\xa0€"])
+    got = load_export(leads, "preset:salesforce", joins=[fr]).leads["amount"]
+    assert set(got.dropna()) == {1234.56}

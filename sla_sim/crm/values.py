@@ -15,8 +15,9 @@ Money
     ``12345.5``, ``$12,345.00``, ``USD 12,345.00``, ``(1,200.00)`` (negative) and ``€ 99`` read
     as numbers; a comma is a thousands separator only in groups of three digits. European
     amounts with a decimal comma read too (``1.234,56``, ``EUR 1.234,56``, ``99,5 €``).
-    Refused, never guessed (:func:`money_issues`): ``1.234`` (thousands dot or decimal
-    point?), one column in two locales, one column in two currencies.
+    Not a number: any other word or letter (``$12K``, ``1e5``). Refused, never guessed
+    (:func:`money_issues`): ``1.234`` (thousands dot or decimal point?), one column in two
+    locales, one column in two currencies.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def parse_times(s: pd.Series, fmt: str | list[str], tz: str) -> tuple[pd.Series,
 _US = r"^-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2})$"  # 1,234 1,234.56 1234.5
 _EU = r"^-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,\d{1,2})$"  # 1.234,56 1234,5
 _DOTTED = r"^-?\d{1,3}(?:\.\d{3})+$"  # 1.234: 1234 in German, 1.234 in English
+_CODE = r"^\(?\s*(?:[A-Za-z]{1,3}\$|[A-Za-z]{3}\b)|\b[A-Za-z]{3}\s*\)?$"  # USD 1 / 1 EUR / US$ 1
 _NOT_TAG = r"[\d\s,.()\-]"
 
 
@@ -160,8 +162,9 @@ def parse_money(s: pd.Series) -> pd.Series:
     eu = core.str.match(_EU).fillna(False)
     plain = core.where(~us, core.str.replace(",", "", regex=False))
     plain = plain.where(~eu, core.str.replace(".", "", regex=False).str.replace(",", "."))
+    words = text.str.replace(_CODE, "", regex=True).str.contains(r"[^\W\d_]").fillna(False)
     ok = ~plain.str.contains(",", regex=False).fillna(False) & ~core.str.match(
-        _DOTTED).fillna(False)
+        _DOTTED).fillna(False) & ~words  # '12K', '5 apples': not read as 12 or 5
     vals = pd.to_numeric(plain.where(ok), errors="coerce").astype(float)
     return vals.where(~neg.to_numpy(bool), -vals)
 
@@ -174,6 +177,7 @@ def money_issues(s: pd.Series) -> list[tuple[np.ndarray, str]]:
     if pd.api.types.is_numeric_dtype(s.dtype):
         return []
     _, core, tag = _money_text(s)
+    tag = tag.where(parse_money(s).notna())  # an unreadable value is 'not a number' only
     out = []
     dotted = core.str.match(_DOTTED).fillna(False).to_numpy(bool)
     if dotted.any():
