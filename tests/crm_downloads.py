@@ -345,3 +345,40 @@ def sentence_case(contacts: Path, deals: Path, folder: Path) -> tuple[Path, Path
     c.to_csv(folder / "contacts.csv", index=False)
     d.to_csv(folder / "deals.csv", index=False)
     return folder / "contacts.csv", folder / "deals.csv"
+
+
+def hubspot_zoned(contacts: Path, deals: Path, folder: Path) -> tuple[Path, Path]:
+    """The HubSpot exports with API-style timestamps: contacts in UTC with a 'Z'
+    (2025-03-04T20:04:00.000Z), deals with the account's offset (2025-03-04T15:04:00-05:00),
+    and the contacts' MQL date ("Became a Marketing Qualified Lead Date"), their creation."""
+    c, d = read_report(contacts), read_report(deals)
+
+    def zoned(s: pd.Series, utc: bool) -> pd.Series:
+        t = pd.to_datetime(s.where(s != "")).dt.tz_localize(TZ)
+        out = (t.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.000Z") if utc
+               else t.map(lambda x: x.isoformat() if pd.notna(x) else ""))  # fmt: skip
+        return out.where(t.notna(), "")
+
+    c["Became a Marketing Qualified Lead Date"] = zoned(c["Create Date"], True)
+    for col in ("Create Date", "Became an Opportunity Date", "Became a Customer Date"):
+        c[col] = zoned(c[col], True)
+    for col in ("Create Date", "Close Date"):
+        d[col] = zoned(d[col], False)
+    folder.mkdir(parents=True, exist_ok=True)
+    c.to_csv(folder / "contacts.csv", index=False)
+    d.to_csv(folder / "deals.csv", index=False)
+    return folder / "contacts.csv", folder / "deals.csv"
+
+
+def messy_csv(leads: Path, folder: Path) -> Path:
+    """The Lead report with Windows line ends, two empty trailing columns, a quoted
+    multi-line note in a middle column and blank lines at the end."""
+    df = read_report(leads)
+    df.insert(3, "Notes", ["called twice,\r\nno answer" if i % 4 == 0 else ""
+                           for i in range(len(df))])  # fmt: skip
+    df[""] = ""
+    df[" "] = ""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = df.to_csv(index=False, lineterminator="\r\n") + "\r\n\r\n"
+    (folder / "leads.csv").write_bytes(text.encode("utf-8"))
+    return folder / "leads.csv"

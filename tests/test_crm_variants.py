@@ -288,3 +288,26 @@ def test_amount_with_a_word_or_suffix_is_refused(sf, tmp_path: Path) -> None:
     fr = dl.with_amounts(sf[1], tmp_path / "fr", ["1\u202f234,56\xa0€"])
     got = load_export(leads, "preset:salesforce", joins=[fr]).leads["amount"]
     assert set(got.dropna()) == {1234.56}
+
+
+# regression tests: variants that were already read right, kept that way
+
+
+def test_hubspot_zoned_timestamps_and_mql_date_read_the_same(hs, tmp_path: Path) -> None:
+    """ISO timestamps with 'Z' or an offset read as the instants the account's local times
+    are; the lifecycle MQL date column is read as mql_at."""
+    contacts, deals = hs
+    c, d = dl.hubspot_zoned(contacts, deals, tmp_path)
+    got = load_export(c, "preset:hubspot", joins=[d])
+    ref = load_export(contacts, "preset:hubspot", joins=[deals])
+    assert got.leads["mql_at"].equals(got.leads["created_at"])
+    got.leads = got.leads.drop(columns="mql_at")
+    _same_events(got, ref)
+
+
+def test_messy_csv_reads_the_same(sf, tmp_path: Path) -> None:
+    """CRLF line ends, empty trailing columns, quoted multi-line values, trailing blank lines."""
+    leads, opps = sf
+    got = load_export(dl.messy_csv(leads, tmp_path), "preset:salesforce", joins=[opps])
+    assert not got.messages
+    _same_events(got, load_export(leads, "preset:salesforce", joins=[opps]))
