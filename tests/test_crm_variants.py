@@ -311,3 +311,18 @@ def test_messy_csv_reads_the_same(sf, tmp_path: Path) -> None:
     got = load_export(dl.messy_csv(leads, tmp_path), "preset:salesforce", joins=[opps])
     assert not got.messages
     _same_events(got, load_export(leads, "preset:salesforce", joins=[opps]))
+
+
+def test_crm_map_refuses_the_opportunity_table_first(sf, hs, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`crm map opportunities.csv leads.csv` drafted a mapping reading each opportunity as a
+    lead (its id guessed from 'Opportunity ID'): the order is refused with the command to
+    run, and an opportunity's id is never guessed as a lead id."""
+    for leads, opps in (sf, hs):
+        err = _refused(["crm", "map", str(opps), str(leads), "--out",
+                        str(tmp_path / "m.yaml"), "--force"], capsys)  # fmt: skip
+        assert (f"{opps.name} looks like the opportunity (deal) table and {leads.name} like"
+                f" the lead (contact) table: give the lead table first: sla-sim crm map"
+                f" {leads.name} {opps.name}") in err  # fmt: skip
+    err = _refused(["crm", "map", str(sf[1]), "--out", str(tmp_path / "o.yaml")], capsys)
+    assert "recognised for lead_id (its columns:" in err

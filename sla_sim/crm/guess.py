@@ -100,6 +100,7 @@ def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
                        " 12/31/2025 month first, and a day-first value is refused)")
 
 
+_OTHER_OBJECT = r"opportun|deal|account|compan|campaign|owner|convert|case|contract|order"
 _WORDS = {"lead_id": r"\bid\b|identifier|\bnumber\b|\bno\.?$",
           "created_at": r"creat", "channel": r"source|channel|origin|medium"}
 
@@ -112,6 +113,8 @@ def _by_words(field: str, header: list[str], sample: pd.DataFrame, taken: set[st
     for h in header:
         if h in taken or not re.search(_WORDS[field], h.strip().lower()):
             continue
+        if field == "lead_id" and re.search(_OTHER_OBJECT, h.lower()):
+            continue  # an opportunity's or an account's id is no lead's
         v = sample[h].astype("string").str.strip()
         if field == "lead_id" and (v != "").all() and v.is_unique:
             return h
@@ -147,6 +150,27 @@ def unmapped(text: str, lead_file: str | Path) -> list[Issue]:
                   " holds each under columns in the draft", MISSING)]  # fmt: skip
 
 
+def _check_order(raws: list[RawTable], lead_labels: dict[str, list[str]],
+                 join_labels: dict[str, list[str]]) -> None:  # fmt: skip
+    """Refuse an opportunity table given first when a later file is the lead table (its
+    opportunities would be read as the leads)."""
+    def opp_like(r: RawTable) -> bool:
+        return bool(_find(join_labels.get("stage", []), r.header)
+                    and _find(join_labels.get("closed_at", []), r.header))  # fmt: skip
+
+    def lead_like(r: RawTable) -> bool:
+        return bool(_find(lead_labels.get("lead_id", []), r.header))
+
+    first = raws[0]
+    later = next((r for r in raws[1:] if lead_like(r) and not opp_like(r)), None)
+    if later is not None and opp_like(first):
+        raise ScenarioError([Issue("FILE", f"{first.path.name} looks like the opportunity (deal)"
+                                   f" table and {later.path.name} like the lead (contact) table:"
+                                   f" give the lead table first: sla-sim crm map"
+                                   f" {later.path.name} {first.path.name}", MISSING)],
+                            source="crm map")  # fmt: skip
+
+
 def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]]:
     """The draft mapping's YAML text (written in ``folder``) and the files to give with
     ``--join`` / ``--activities`` on the command line (those outside ``folder``); see
@@ -154,6 +178,7 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
     lead_labels, join_labels, keys, lefts = _known()
     raws = [read_raw(f) for f in files]
     lead = raws[0]
+    _check_order(raws, lead_labels, join_labels)
     comments: list[str] = [f"Draft mapping for {Path(lead.path).name}, written by 'sla-sim crm"
                            " map'. Every guess below is marked: check it."]
     cols: dict[str, str] = {}
