@@ -382,3 +382,11 @@ def messy_csv(leads: Path, folder: Path) -> Path:
     text = df.to_csv(index=False, lineterminator="\r\n") + "\r\n\r\n"
     (folder / "leads.csv").write_bytes(text.encode("utf-8"))
     return folder / "leads.csv"
+
+
+def mac_csv(leads: Path, folder: Path) -> Path:
+    """The Lead report saved by Excel as "CSV (Macintosh)": CR line ends only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = read_report(leads).to_csv(index=False, lineterminator="\r")
+    (folder / "leads.csv").write_bytes(text.encode("utf-8"))
+    return folder / "leads.csv"

@@ -326,3 +326,15 @@ def test_crm_map_refuses_the_opportunity_table_first(sf, hs, tmp_path: Path,
                 f" {leads.name} {opps.name}") in err  # fmt: skip
     err = _refused(["crm", "map", str(sf[1]), "--out", str(tmp_path / "o.yaml")], capsys)
     assert "recognised for lead_id (its columns:" in err
+
+
+def test_mac_line_ends_read_the_same(sf, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """CR-only line ends (Excel's "CSV (Macintosh)") ended in a csv.Error traceback; they
+    read as the report they were saved from."""
+    leads, opps = sf
+    p = dl.mac_csv(leads, tmp_path)
+    got = load_export(p, "preset:salesforce", joins=[opps])
+    _same_events(got, load_export(leads, "preset:salesforce", joins=[opps]))
+    assert main(["crm", "map", str(p), "--out", str(tmp_path / "m.yaml")]) == 0
+    assert "Traceback" not in capsys.readouterr().err

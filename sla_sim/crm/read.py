@@ -11,6 +11,7 @@ A CRM download is read with the same care whatever its shape:
 - **Decoded.** UTF-8 (with or without the byte-order mark Excel and Salesforce write),
   UTF-16 with its byte-order mark (Excel's "Unicode Text", tab-separated), else
   Windows-1252 (Salesforce Classic's "ISO-8859-1" export encoding); the choice is reported.
+- **Line ends.** LF or CRLF; CR only (Excel's "CSV (Macintosh)") is read too, and noted.
 - **Delimiter.** Comma, unless the header has more cells split on semicolons (Excel's CSV
   in a European locale) or tabs: then that delimiter, noted.
 - **Header on line 1.** A one-cell first line above rows of many cells (a report title or
@@ -202,11 +203,17 @@ def read_raw(path: str | Path) -> RawTable:
         raise _error(p, "is an HTML or XML page (a report's printable view or formatted export"
                      " saved as .xls), not a CSV: export the report as 'Details Only' CSV")
     data = _utf8(p, data, messages)
+    if b"\r" in data and b"\n" not in data:  # Excel's "CSV (Macintosh)": CR line ends only
+        data = data.replace(b"\r", b"\n")
+        messages.append(f"{p.name}: old Macintosh line ends (CR), read as such")
     first = data[:data.find(b"\n") if b"\n" in data else len(data)].decode().strip("\r")
-    sep = _delimiter(first)
+    try:
+        sep = _delimiter(first)
+        header = next(csv.reader([first], delimiter=sep))
+    except csv.Error as err:
+        raise _error(p, f"its header line cannot be read as CSV: {_short(err)}") from None
     if sep != ",":
         messages.append(f"{p.name}: read as {'semicolon' if sep == ';' else 'tab'}-separated")
-    header = next(csv.reader([first], delimiter=sep))
     _check_header_line(p, data, header, sep)
     body, generated, n_footer = _cut_footer(data, len(header), sep)
     if n_footer:
