@@ -390,3 +390,13 @@ def mac_csv(leads: Path, folder: Path) -> Path:
     text = read_report(leads).to_csv(index=False, lineterminator="\r")
     (folder / "leads.csv").write_bytes(text.encode("utf-8"))
     return folder / "leads.csv"
+
+
+def float_ids(deals: Path, folder: Path) -> Path:
+    """The HubSpot Deals export after a pass through a spreadsheet or pandas: the contact ids
+    written as floats (``101.0``)."""
+    d = read_report(deals)
+    d["Associated Contact IDs"] = d["Associated Contact IDs"] + ".0"
+    folder.mkdir(parents=True, exist_ok=True)
+    d.to_csv(folder / "deals.csv", index=False)
+    return folder / "deals.csv"

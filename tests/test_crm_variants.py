@@ -338,3 +338,11 @@ def test_mac_line_ends_read_the_same(sf, tmp_path: Path,
     _same_events(got, load_export(leads, "preset:salesforce", joins=[opps]))
     assert main(["crm", "map", str(p), "--out", str(tmp_path / "m.yaml")]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_float_written_ids_join(hs, tmp_path: Path) -> None:
+    """'101.0' beside '101' joined nothing (every deal dropped); they now match, noted."""
+    contacts, deals = hs
+    got = load_export(contacts, "preset:hubspot", joins=[dl.float_ids(deals, tmp_path)])
+    _same_events(got, load_export(contacts, "preset:hubspot", joins=[deals]))
+    assert any("matched as whole numbers" in m for m in got.messages)

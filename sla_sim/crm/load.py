@@ -455,11 +455,10 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
                    "unparseable date" + date_hint(raw[cols["activity_at"]][bad]), 1)
     # lead positions after dropping unplaceable leads
     unique_rows = np.flatnonzero(keep & ~lid.duplicated(keep="first").to_numpy(bool))
-    lid, act_lid, cut = same_id_form(lid, raw[cols["activity_lead_id"]].astype("string"
+    lid, act_lid, how = same_id_form(lid, raw[cols["activity_lead_id"]].astype("string"
                                                                            ).str.strip())
-    if cut:
-        incomplete["activities matched on 15-character Salesforce ids (an 18-character"
-                   " id's first 15)"] = len(act_lid)  # fmt: skip
+    if how:
+        incomplete[f"activities whose lead id was {how}"] = len(act_lid)
     j = pd.Index(lid.to_numpy()[unique_rows]).get_indexer(act_lid.to_numpy())
     new_pos = np.full(len(lid), -1, dtype=np.int64)
     new_pos[keep] = np.arange(int(keep.sum()))

@@ -88,21 +88,35 @@ def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
 _SF_ID = r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$"
 
 
-def same_id_form(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series, bool]:
-    """Salesforce ids of 15 characters (reports) on one side and 18 (API, Data Loader) on
-    the other: the 18-character ids cut to their first 15 (the same record), so they match;
-    and whether they were. Any other keys are returned as they are."""
-    def lengths(s: pd.Series) -> set[int]:
+def same_id_form(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    """Two columns of one id written in two forms, made to match, and how ("" if not):
+    Salesforce ids of 15 characters (reports) beside 18 (API, Data Loader), the 18 cut to
+    their first 15 (the same record); whole numbers beside the same written as floats
+    (``101`` and ``101.0``, a column that went through a spreadsheet or pandas)."""
+    def kind(s: pd.Series) -> set[str]:  # the forms every value of s has
         v = s.dropna()
         v = v[v != ""]
-        return set(v.str.len().unique()) if len(v) and v.str.match(_SF_ID).all() else set()
+        out: set[str] = set()
+        if len(v) and v.str.fullmatch(r"\d+").all():
+            out.add("int")
+        if len(v) and v.str.fullmatch(r"\d+\.0+").all():
+            out.add("float")
+        if len(v) and v.str.match(_SF_ID).all() and v.str.len().nunique() == 1:
+            out.add({15: "sf15", 18: "sf18"}.get(int(v.str.len().iloc[0]), ""))
+        return out
 
-    la, lb = lengths(a), lengths(b)
-    if la == {15} and lb == {18}:
-        return a, b.str.slice(0, 15), True
-    if la == {18} and lb == {15}:
-        return a.str.slice(0, 15), b, True
-    return a, b, False
+    ka, kb = kind(a), kind(b)
+    sf = "matched as 15-character Salesforce ids (an 18-character id's first 15)"
+    num = "matched as whole numbers (101.0 read as 101)"
+    if "sf18" in ka and "sf15" in kb:
+        return a.str.slice(0, 15), b, sf
+    if "sf15" in ka and "sf18" in kb:
+        return a, b.str.slice(0, 15), sf
+    if {"int", "float"} <= ka | kb and not ka & kb:
+        if "float" in ka:
+            return a.str.replace(r"\.0+$", "", regex=True), b, num
+        return a, b.str.replace(r"\.0+$", "", regex=True), num
+    return a, b, ""
 
 
 def _first_lead(rkey: pd.Series, lkey: pd.Series) -> tuple[pd.Series, int]:
@@ -219,10 +233,9 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         right = t.frame([right_key, *fields.values()])
         lkey = df[lefts[i]].astype("string").str.strip()
         rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
-        lkey, rkey, cut = same_id_form(lkey, rkey)
-        if cut:
-            messages.append(f"{lefts[i]} and {right_key} ({t.path.name}) matched as"
-                            " 15-character Salesforce ids (an 18-character id's first 15)")
+        lkey, rkey, how = same_id_form(lkey, rkey)
+        if how:
+            messages.append(f"{lefts[i]} and {right_key} ({t.path.name}) {how}")
         if multi:
             notes[f"rows of {t.path.name} with several {right_key} (joined to the first that"
                   " is a lead, never counted twice)"] = multi  # fmt: skip
