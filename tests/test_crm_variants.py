@@ -346,3 +346,17 @@ def test_float_written_ids_join(hs, tmp_path: Path) -> None:
     got = load_export(contacts, "preset:hubspot", joins=[dl.float_ids(deals, tmp_path)])
     _same_events(got, load_export(contacts, "preset:hubspot", joins=[deals]))
     assert any("matched as whole numbers" in m for m in got.messages)
+
+
+def test_crm_map_never_guesses_a_column_of_addresses(sf, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A renamed channel column next to 'Email Source' (the contact's e-mail address): the
+    address column is not guessed as the channel (its values would become channel names in
+    every output)."""
+    leads, _ = sf
+    df = dl.read_report(leads).rename(columns={"Lead Source": "Canal", "Email": "Email Source"})
+    df.to_csv(tmp_path / "leads.csv", index=False)
+    err = _refused(["crm", "map", str(tmp_path / "leads.csv"), "--out",
+                    str(tmp_path / "m.yaml")], capsys)  # fmt: skip
+    assert "recognised for channel" in err
+    assert "mail-example" not in err + (tmp_path / "m.yaml").read_text()

@@ -116,6 +116,8 @@ def _by_words(field: str, header: list[str], sample: pd.DataFrame, taken: set[st
         if field == "lead_id" and re.search(_OTHER_OBJECT, h.lower()):
             continue  # an opportunity's or an account's id is no lead's
         v = sample[h].astype("string").str.strip()
+        if v.str.contains("@", regex=False).any():
+            continue  # e-mail addresses: personal, and never a channel or a lead's id
         if field == "lead_id" and (v != "").all() and v.is_unique:
             return h
         if field == "created_at" and (v != "").any() and any(
