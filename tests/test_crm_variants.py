@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import crm_downloads as dl
+import pandas as pd
 import pytest
 
 from sla_sim.cli.main import main
@@ -360,3 +361,20 @@ def test_crm_map_never_guesses_a_column_of_addresses(sf, tmp_path: Path,
                     str(tmp_path / "m.yaml")], capsys)  # fmt: skip
     assert "recognised for channel" in err
     assert "mail-example" not in err + (tmp_path / "m.yaml").read_text()
+
+
+def test_future_expected_close_of_an_open_deal_is_not_refused(sf, tmp_path: Path) -> None:
+    """An open opportunity's Close Date years ahead is an expectation, ignored; the same date
+    on a won one is an event in the future, refused."""
+    leads, opps = sf
+    o = dl.read_report(opps)
+    i_open = int((~o["Stage"].str.startswith("Closed")).to_numpy().argmax())
+    i_won = int((o["Stage"] == "Closed Won").to_numpy().argmax())
+    o.loc[i_open, "Close Date"] = "12/31/2030"
+    o.to_csv(tmp_path / "opps.csv", index=False)
+    exp = load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
+    assert exp.exported_at < dl.EXPORTED + pd.Timedelta(days=1)
+    o.loc[i_won, "Close Date"] = "12/31/2030"
+    o.to_csv(tmp_path / "opps.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"'Close Date \(opps.csv\)': is in the future"):
+        load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
