@@ -378,3 +378,19 @@ def test_future_expected_close_of_an_open_deal_is_not_refused(sf, tmp_path: Path
     o.to_csv(tmp_path / "opps.csv", index=False)
     with pytest.raises(ScenarioError, match=r"'Close Date \(opps.csv\)': is in the future"):
         load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
+
+
+def test_year_only_and_excel_serial_dates_are_refused(hs, tmp_path: Path) -> None:
+    """'2025' in an ISO column was read as 1 January 2025; an Excel serial number (a date
+    column saved as General) is refused with the fix named."""
+    contacts, deals = hs
+    c = dl.read_report(contacts)
+    c.loc[2, "Create Date"] = "2025"
+    c.loc[4, "Create Date"] = "45678.5"
+    c.to_csv(tmp_path / "contacts.csv", index=False)
+    with pytest.raises(ScenarioError) as err:
+        load_export(tmp_path / "contacts.csv", "preset:hubspot", joins=[deals])
+    text = str(err.value)
+    assert "leads row 3, column 'Create Date': unparseable date" in text
+    assert "(got '2025')" in text
+    assert "it looks like an Excel date serial number" in text

@@ -81,6 +81,9 @@ def _parse_naive(text: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nda
         got = got.astype("datetime64[ns]")
         if fmt == "mixed":  # never guess the order of day and month: pandas would, per value
             got[sub.str.match(_LOCAL_ORDER).fillna(False).to_numpy(bool)] = pd.NaT
+        if fmt in _KEYWORDS:  # '2025' or '2025-03' is no day: not read as its first day
+            got[sub.str.fullmatch(r"\s*\d{4}(?:-\d{1,2})?\s*").fillna(False).to_numpy(bool)] = (
+                pd.NaT)
         ok = got.notna().to_numpy(bool)
         idx = np.flatnonzero(todo)[ok]
         out.iloc[idx] = got[ok].to_numpy()
@@ -101,6 +104,9 @@ _LOCAL_ORDER = r"^\s*(?:(?:1[3-9]|2\d|3[01])/\d{1,2}/|\d{1,2}\.\d{1,2}\.)\d{2,4}
 def date_hint(bad: pd.Series) -> str:
     """A hint for unreadable dates: the fix when they are day first (``31/12/2025``)."""
     text = bad.dropna().astype("string").str.strip()
+    if text.str.fullmatch(r"[1-9]\d{4}(?:\.\d+)?").any():
+        return ("; it looks like an Excel date serial number (45678.5): format the column as"
+                " a date in Excel before saving it, or export the report again")
     m = text.str.extract(_DAY_FIRST).bfill(axis=1)[0].dropna()
     if m.empty:
         return ""
