@@ -332,6 +332,19 @@ def tasks(leads: Path, folder: Path, every: int = 3) -> Path:
     return folder / "tasks.csv"
 
 
+def activity_report(leads: Path, folder: Path, every: int = 3) -> Path:
+    """An Activity report ("Tasks and Events", Details Only): a call on the day of every
+    ``every``-th lead, its "Date" the task's date only (12/31/2025), as reports write it."""
+    df = read_report(leads).iloc[::every]
+    at = pd.to_datetime(df["Create Date"], format="%m/%d/%Y %I:%M %p") + pd.Timedelta(hours=1)
+    t = pd.DataFrame({"Assigned": df["Lead Owner"], "Subject": "Call",
+                      "Date": at.dt.strftime("%m/%d/%Y"), "Call Result": "Connected",
+                      "Lead ID": df["Lead ID"]})  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    t.to_csv(folder / "activities.csv", index=False)
+    return folder / "activities.csv"
+
+
 def sentence_case(contacts: Path, deals: Path, folder: Path) -> tuple[Path, Path]:
     """The HubSpot exports as the newer HubSpot writes them: sentence-case labels ('Create
     date', 'Lifecycle stage', 'Deal stage') and values ('Closed won', 'Closed lost'), and a

@@ -394,3 +394,23 @@ def test_year_only_and_excel_serial_dates_are_refused(hs, tmp_path: Path) -> Non
     assert "leads row 3, column 'Create Date': unparseable date" in text
     assert "(got '2025')" in text
     assert "it looks like an Excel date serial number" in text
+
+
+def test_activity_report_with_date_only_tasks(sf, tmp_path: Path) -> None:
+    """An Activity report's "Date" is the task's day: each call on its lead's creation day was
+    refused as 'before created_at of its lead'. It is placed at the lead's creation, and the
+    date-only times are counted with what they cost."""
+    leads, opps = sf
+    a = dl.activity_report(leads, tmp_path)
+    exp = load_export(leads, "preset:salesforce", joins=[opps], activities=a)
+    assert exp.activities is not None
+    assert len(exp.activities) == len(dl.read_report(a))
+    notes = exp.incomplete
+    rough = ("activities with a date only (placed at midnight, or at their lead's creation"
+             " that day: response times from them are rough)")  # fmt: skip
+    assert notes[rough] == len(exp.activities)
+    placed = notes["date-only activity_at on the day of its lead's created_at (placed at its"
+                   " time)"]  # fmt: skip
+    assert 0 < placed <= len(exp.activities)
+    created = exp.leads["created_at"].to_numpy()[exp.activities["lead"].to_numpy()]
+    assert (exp.activities["at"].to_numpy() >= created).all()

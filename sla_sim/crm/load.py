@@ -449,7 +449,7 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     if dups:
         raise ScenarioError(dups, source=f"mapping (activities {path.name})")
     raw = table.frame(list(cols.values()))
-    at, _ = parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
+    at, day_only = parse_times(raw[cols["activity_at"]], mp.date_format, mp.timezone)
     bad = _present(raw[cols["activity_at"]]) & at.isna().to_numpy()
     probs.add_mask("activities", cols["activity_at"], bad, raw[cols["activity_at"]],
                    "unparseable date" + date_hint(raw[cols["activity_at"]][bad]), 1)
@@ -470,6 +470,18 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
     created = leads["created_at"].to_numpy(dtype="datetime64[ns]")[keep]
     at_np = at.to_numpy(dtype="datetime64[ns]")
     early = ~unknown & (at_np < created[np.maximum(lead, 0)]) if len(created) else unknown & False
+    same_day = early & day_only & (at_np + np.timedelta64(1, "D") > created[np.maximum(
+        lead, 0)]) if len(created) else early  # a Task's Date: the day, not the hour
+    if same_day.any():
+        incomplete["date-only activity_at on the day of its lead's created_at (placed at its"
+                   " time)"] = int(same_day.sum())  # fmt: skip
+        at_np = np.where(same_day, created[np.maximum(lead, 0)], at_np)
+        at = pd.Series(at_np, index=at.index).dt.tz_localize("UTC")
+        early &= ~same_day
+    if (day_only & ~unknown).any():
+        incomplete["activities with a date only (placed at midnight, or at their lead's"
+                   " creation that day: response times from them are rough)"] = int(
+            (day_only & ~unknown).sum())  # fmt: skip
     probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
                    "is before created_at of its lead", 3)
     if mp.exported_at is None:
