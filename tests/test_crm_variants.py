@@ -4,6 +4,7 @@ column, the rule and the value (exit 2, no traceback) — never silently misread
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import crm_downloads as dl
@@ -407,10 +408,19 @@ def test_activity_report_with_date_only_tasks(sf, tmp_path: Path) -> None:
     assert len(exp.activities) == len(dl.read_report(a))
     notes = exp.incomplete
     rough = ("activities with a date only (placed at midnight, or at their lead's creation"
-             " that day: response times from them are rough)")  # fmt: skip
+             " that day; if all are, first touch and contact decay are not measured from"
+             " them)")  # fmt: skip
     assert notes[rough] == len(exp.activities)
     placed = notes["date-only activity_at on the day of its lead's created_at (placed at its"
                    " time)"]  # fmt: skip
     assert 0 < placed <= len(exp.activities)
     created = exp.leads["created_at"].to_numpy()[exp.activities["lead"].to_numpy()]
     assert (exp.activities["at"].to_numpy() >= created).all()
+    assert not exp.timed_touches()
+    out = tmp_path / "run"
+    assert main(["measure", str(leads), "--join", str(opps), "--activities", str(a), "--map",
+                 "preset:salesforce", "--no-report", "--out", str(out),
+                 "--store", str(tmp_path / "st")]) == 0  # fmt: skip
+    total = json.loads((out / "summary.json").read_text())["periods"]["total"]
+    assert total["first_touch_compliance"]["mean"] is None  # an hours clause, dated by days
+    assert total["attempts_compliance"]["mean"] is not None

@@ -60,7 +60,8 @@ class CrmExport:
     that were mapped: timestamps as ``datetime64[ns, UTC]``, ``channel``/``segment``/``team``
     strings, ``owner``/``opportunity_owner`` pseudonyms, ``score``/``amount`` floats and
     ``stage`` in canonical values. ``activities`` (or None): ``lead`` (position), ``at``,
-    ``outcome`` (canonical or missing), ``owner`` (pseudonym), ``duration_minutes``.
+    ``outcome`` (canonical or missing), ``owner`` (pseudonym), ``duration_minutes``,
+    ``date_only`` (present when some activity times are a day only).
     """
 
     mapping: CrmMapping
@@ -77,6 +78,14 @@ class CrmExport:
     def n_leads(self) -> int:
         """Number of leads."""
         return len(self.leads)
+
+    def timed_touches(self) -> bool:
+        """Whether the export says at what hour leads were touched: a first-touch column, or
+        activities not all dated by the day only (an hours clause cannot be judged on days)."""
+        if self.has("first_touch_at"):
+            return True
+        a = self.activities
+        return a is not None and not ("date_only" in a.columns and bool(a["date_only"].all()))
 
     def has(self, name: str) -> bool:
         """Whether the canonical lead field exists (mapped, or derived like ``stage``)."""
@@ -480,8 +489,8 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
         early &= ~same_day
     if (day_only & ~unknown).any():
         incomplete["activities with a date only (placed at midnight, or at their lead's"
-                   " creation that day: response times from them are rough)"] = int(
-            (day_only & ~unknown).sum())  # fmt: skip
+                   " creation that day; if all are, first touch and contact decay are not"
+                   " measured from them)"] = int((day_only & ~unknown).sum())  # fmt: skip
     probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
                    "is before created_at of its lead", 3)
     if mp.exported_at is None:
@@ -492,6 +501,8 @@ def _read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarra
         probs.add_mask("activities", cols["activity_at"], late, raw[cols["activity_at"]],
                        f"is after exported_at ({exported.isoformat()})", 3)
     out = pd.DataFrame({"lead": lead, "at": at})
+    if day_only.any():  # the day, not the hour: see timed_touches()
+        out["date_only"] = day_only
     if "activity_outcome" in cols:
         c = cols["activity_outcome"]
         rev = mp.reverse_values("activity_outcome")
