@@ -424,3 +424,20 @@ def test_activity_report_with_date_only_tasks(sf, tmp_path: Path) -> None:
     total = json.loads((out / "summary.json").read_text())["periods"]["total"]
     assert total["first_touch_compliance"]["mean"] is None  # an hours clause, dated by days
     assert total["attempts_compliance"]["mean"] is not None
+
+
+def test_date_only_first_touch_column_is_not_an_hours_measure(sf, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:  # fmt: skip
+    """A 'First Activity Date' with the day only, on the lead's creation day, was placed at
+    the creation: every lead touched at once, first-touch compliance near 100%. The clause
+    is now not measurable; with the time of day it is measured (compliance)."""
+    leads, _ = sf
+    df = dl.read_report(leads)
+    for dated, says in ((True, "first_touch  not measurable"), (False, "first_touch  compliance")):
+        df["First Activity Date"] = df["Create Date"].str.split(" ").str[0] if dated else (
+            df["Create Date"])  # fmt: skip
+        df.to_csv(tmp_path / "leads.csv", index=False)
+        assert main(["measure", str(tmp_path / "leads.csv"), "--map", "preset:salesforce",
+                     "--no-report", "--store", str(tmp_path / "st")]) == 0  # fmt: skip
+        assert says in capsys.readouterr().out

@@ -73,6 +73,7 @@ class CrmExport:
     exported_from: str = "mapping"  # where exported_at came from (printed by the commands)
     messages: list[str] = field(default_factory=list)  # how the files were read
     skipped: list[str] = field(default_factory=list)  # mapped fields whose column is absent
+    day_only: list[str] = field(default_factory=list)  # timestamp fields dated by the day only
 
     @property
     def n_leads(self) -> int:
@@ -80,9 +81,9 @@ class CrmExport:
         return len(self.leads)
 
     def timed_touches(self) -> bool:
-        """Whether the export says at what hour leads were touched: a first-touch column, or
-        activities not all dated by the day only (an hours clause cannot be judged on days)."""
-        if self.has("first_touch_at"):
+        """Whether the export says at what hour leads were touched: a first-touch column or
+        activities, not all dated by the day only (an hours clause cannot be judged on days)."""
+        if self.has("first_touch_at") and "first_touch_at" not in self.day_only:
             return True
         a = self.activities
         return a is not None and not ("date_only" in a.columns and bool(a["date_only"].all()))
@@ -133,7 +134,8 @@ class CrmExport:
             acts = a.loc[m].reset_index(drop=True)
             acts["lead"] = new_pos[acts["lead"].to_numpy()]
         return CrmExport(self.mapping, leads, acts, at, dict(self.incomplete), self.source,
-                         self.exported_from, list(self.messages), list(self.skipped))
+                         self.exported_from, list(self.messages), list(self.skipped),
+                         list(self.day_only))  # fmt: skip
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -370,8 +372,10 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
         raise ScenarioError([Issue("exported_at", "no timestamp in the export to censor at:"
                                    " set exported_at in the mapping", None)],
                             source=f"export {label}")  # fmt: skip
+    days = [t for t, d in date_only.items() if _present(raw[t]).any()
+            and d[_present(raw[t])].all()]  # fmt: skip
     return CrmExport(mp, leads, acts, exported, incomplete, label, exported_from,
-                     list(table.messages), list(table.skipped))
+                     list(table.messages), list(table.skipped), days)
 
 
 def _fold(s: pd.Series) -> pd.Series:
