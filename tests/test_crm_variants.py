@@ -441,3 +441,28 @@ def test_date_only_first_touch_column_is_not_an_hours_measure(sf, tmp_path: Path
         assert main(["measure", str(tmp_path / "leads.csv"), "--map", "preset:salesforce",
                      "--no-report", "--store", str(tmp_path / "st")]) == 0  # fmt: skip
         assert says in capsys.readouterr().out
+
+
+def test_crm_map_reads_a_third_file_as_activities_or_says_it_is_unused(
+        sf, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`crm map leads.csv opportunities.csv activities.csv` ignored the activity report
+    without a word; it is now mapped (with its outcome values) and read by the draft, and a
+    file that is neither is named as not used."""
+    leads, opps = sf
+    a = dl.activity_report(leads, tmp_path / "acts")
+    mapping = tmp_path / "mapping.yaml"
+    assert main(["crm", "map", str(leads), str(opps), str(a), "--out", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert f"--join {opps}" in out  # outside the mapping's folder: on the command line
+    text = mapping.read_text()
+    assert "activity_file: acts/activities.csv" in text  # inside it: in the mapping
+    assert "activities.csv read as the activity table (Lead ID is the lead's id)" in text
+    assert "reached:\n    - Connected" in text
+    exp = load_export(leads, mapping, joins=[opps])
+    assert exp.activities is not None
+    assert len(exp.activities) == len(dl.read_report(a))
+    notes = tmp_path / "notes.csv"
+    notes.write_text("Topic,Body\nx,y\n")
+    assert main(["crm", "map", str(leads), str(opps), str(notes), "--out", str(mapping),
+                 "--force"]) == 0  # fmt: skip
+    assert "# NOT USED: notes.csv is neither an opportunity table" in mapping.read_text()

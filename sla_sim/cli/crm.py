@@ -361,7 +361,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         raise ScenarioError(missing, source=f"draft {out} (written: complete it)")
     load_mapping(out)  # the draft is a valid mapping
     print(text, end="")
-    joins = "".join(f" --join {f}" for f in outside)
+    joins = "".join(f" {f}" for f in outside)
     print(f"wrote {out}; next: sla-sim measure {args.files[0]}{joins} --map {out}")
     return EXIT_OK
 

@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sla_sim.crm.mapping import COSTS, REQUIRED, TIMESTAMPS, candidates, load_mapping
+from sla_sim.crm.mapping import (
+    ACTIVITY_FIELDS,
+    COSTS,
+    REQUIRED,
+    TIMESTAMPS,
+    candidates,
+    load_mapping,
+)
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.crm.values import parse_times
 from sla_sim.errors import MISSING, Issue, ScenarioError
@@ -173,9 +180,47 @@ def _check_order(raws: list[RawTable], lead_labels: dict[str, list[str]],
                             source="crm map")  # fmt: skip
 
 
+_OUTCOME_WORDS = [("no_answer", r"no.?answer|voice.?mail|busy|no.?response|left.?message|"
+                                r"unreach|not.?reached"),
+                  ("email", r"e-?mail"),
+                  ("reached", r"connect|reach|spoke|answered|meeting|conversation")]  # fmt: skip
+
+
+def _activity_table(raw: RawTable, labels: dict[str, list[str]], folder: Path,
+                    data: dict[str, object], comments: list[str], on_command_line: list[str]
+                    ) -> pd.Series | None:  # fmt: skip
+    """Map ``raw`` as the activity table when it has a lead id and a date (its dates are
+    returned for the date-format guess); else None."""
+    acols = {k: h for k in ACTIVITY_FIELDS if (h := _find(labels.get(k, []), raw.header))}
+    if "activity_lead_id" not in acols or "activity_at" not in acols:
+        return None
+    data["columns"].update(acols)  # type: ignore[attr-defined]
+    name = Path(raw.path).name
+    if Path(raw.path).resolve().is_relative_to(folder.resolve()):
+        data["activity_file"] = str(Path(raw.path).resolve().relative_to(folder.resolve()))
+    else:
+        on_command_line.append(f"--activities {raw.path}")
+    comments.append(f"{name} read as the activity table ({acols['activity_lead_id']} is the"
+                    " lead's id)")
+    if "activity_outcome" in acols:
+        sorted_: dict[str, list[str]] = {}
+        left = []
+        for v in _distinct(raw, acols["activity_outcome"]):
+            hit = next((o for o, pat in _OUTCOME_WORDS if re.search(pat, v.lower())), None)
+            if hit:
+                sorted_.setdefault(hit, []).append(v)
+            else:
+                left.append(v)
+        data.setdefault("values", {})["activity_outcome"] = sorted_  # type: ignore[index]
+        comments.append("values.activity_outcome sorted by their words (connected / no answer"
+                        " / e-mail): check each" + (f"; not sorted, so refused until listed:"
+                                                    f" {', '.join(left)}" if left else ""))
+    return _sample(raw)[acols["activity_at"]]
+
+
 def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]]:
-    """The draft mapping's YAML text (written in ``folder``) and the files to give with
-    ``--join`` / ``--activities`` on the command line (those outside ``folder``); see
+    """The draft mapping's YAML text (written in ``folder``) and the options to give on the
+    command line (``--join FILE`` / ``--activities FILE``, for files outside ``folder``); see
     :func:`unmapped` for the required fields it could not map."""
     lead_labels, join_labels, keys, lefts = _known()
     raws = [read_raw(f) for f in files]
@@ -216,7 +261,7 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
             if inside:
                 join["file"] = str(Path(opp.path).resolve().relative_to(folder.resolve()))
             else:
-                on_command_line.append(str(opp.path))
+                on_command_line.append(f"--join {opp.path}")
             data["join"] = [join]
             comments.append(f"{Path(opp.path).name} joined as the opportunity table on"
                             f" {left} = {key}; its fields are read from it only.")
@@ -226,11 +271,22 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
         else:
             comments.append(f"{Path(opp.path).name} looks like an opportunity table but no join"
                             " key was recognised: add join: [{key: ..., left_key: ...}]")
+    for r in raws[1:]:
+        if r is opp:
+            continue
+        dates = _activity_table(r, lead_labels, folder, data, comments, on_command_line)
+        if dates is not None:
+            date_cols.append(dates)
+            continue
+        comments.append(f"NOT USED: {Path(r.path).name} is neither an opportunity table (a"
+                        " stage and a close date) nor an activity table (a lead id and a date)"
+                        " the presets know: map it by hand or leave it out")  # fmt: skip
     fmts, note = _date_format(date_cols)
     data["date_format"] = fmts
     comments.append(note)
     if stage_vals:
-        data["values"] = {"stage": _stage_values(list(dict.fromkeys(stage_vals)))}
+        data.setdefault("values", {})["stage"] = _stage_values(  # type: ignore[index]
+            list(dict.fromkeys(stage_vals)))
         comments.append("values.stage sorted by their words (won / lost / not converted...):"
                         " check each, an unlisted value is refused")
     if "amount" in cols or (opp is not None and "join" in data):
