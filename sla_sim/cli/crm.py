@@ -464,7 +464,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=cmd_template)
     mp = gs.add_parser("map", help="draft a mapping from an export's headers and values")
     mp.add_argument("files", nargs="+", metavar="FILE",
-                    help="the lead table, then optionally the opportunity table")
+                    help="the lead table, then optionally the opportunity table and the"
+                    " activity table")
     mp.add_argument("--out", default="mapping.yaml", help="mapping to write (default"
                     " ./mapping.yaml)")
     mp.add_argument("--force", action="store_true", help="overwrite --out")
