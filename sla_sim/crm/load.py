@@ -187,6 +187,7 @@ class _Problems:
         raise ScenarioError(shown, source=f"export {label}")
 
 
+GUESSED_ZONE = ("preset:salesforce", "preset:hubspot")
 FUTURE = ("is in the future (after today, UTC): no export can have recorded it (a typo? if"
           " the export is a plan or a simulation, set exported_at in the mapping)")
 
@@ -374,8 +375,24 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                             source=f"export {label}")  # fmt: skip
     days = [t for t, d in date_only.items() if _present(raw[t]).any()
             and d[_present(raw[t])].all()]  # fmt: skip
+    messages = list(table.messages)
+    if mapping in GUESSED_ZONE and _naive(raw):  # a user's account: its zone is not known
+        messages.append(f"times without a UTC offset read as {mp.timezone} time, the preset's"
+                        " guess: if the CRM wrote another zone, set timezone in a copy of the"
+                        " mapping (sla-sim crm map drafts one)")  # fmt: skip
     return CrmExport(mp, leads, acts, exported, incomplete, label, exported_from,
-                     list(table.messages), list(table.skipped), days)
+                     messages, list(table.skipped), days)
+
+
+def _naive(raw: pd.DataFrame) -> bool:
+    """Whether a timestamp column holds a value written without its UTC offset."""
+    for t in TIMESTAMPS:
+        if t in raw.columns and not pd.api.types.is_datetime64_any_dtype(raw[t].dtype):
+            text = raw[t].astype("string").str.strip()
+            if (_present(raw[t]) & ~text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$").fillna(
+                    False).to_numpy(bool)).any():
+                return True
+    return False
 
 
 def _fold(s: pd.Series) -> pd.Series:
