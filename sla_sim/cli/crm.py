@@ -346,8 +346,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Write a draft mapping guessed from the headers and a sample of the files' values."""
-    from sla_sim.crm.guess import draft_mapping
+    from sla_sim.crm.guess import draft_mapping, unmapped
     from sla_sim.crm.mapping import load_mapping
+    from sla_sim.errors import ScenarioError
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -355,9 +356,12 @@ def cmd_map(args: argparse.Namespace) -> int:
     text, outside = draft_mapping(args.files, out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
+    missing = unmapped(text, args.files[0])
+    if missing:  # the draft is written, to be completed by hand
+        raise ScenarioError(missing, source=f"draft {out} (written: complete it)")
     load_mapping(out)  # the draft is a valid mapping
     print(text, end="")
-    joins = "".join(f" --join {f}" for f in outside)
+    joins = "".join(f" {f}" for f in outside)
     print(f"wrote {out}; next: sla-sim measure {args.files[0]}{joins} --map {out}")
     return EXIT_OK
 
@@ -460,7 +464,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=cmd_template)
     mp = gs.add_parser("map", help="draft a mapping from an export's headers and values")
     mp.add_argument("files", nargs="+", metavar="FILE",
-                    help="the lead table, then optionally the opportunity table")
+                    help="the lead table, then optionally the opportunity table and the"
+                    " activity table")
     mp.add_argument("--out", default="mapping.yaml", help="mapping to write (default"
                     " ./mapping.yaml)")
     mp.add_argument("--force", action="store_true", help="overwrite --out")

@@ -316,7 +316,7 @@ def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
 
 
 def _measurable(export: CrmExport) -> dict[str, bool]:
-    has_touch = export.has("first_touch_at") or export.activities is not None
+    has_touch = export.timed_touches()
     return {"first_touch_compliance": has_touch, "sqls": export.has("sql_at"),
             "opportunities": export.has("opportunity_opened_at"),
             "wins": export.has("stage") and export.has("closed_at")}  # fmt: skip

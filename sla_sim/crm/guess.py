@@ -11,26 +11,34 @@ with what it costs. No value of a name, e-mail or owner column is written.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from sla_sim.crm.mapping import COSTS, REQUIRED, TIMESTAMPS, candidates, load_mapping
-from sla_sim.crm.read import RawTable, read_raw
+from sla_sim.crm.guess_tables import (
+    FORMATS,
+    activity_table,
+    by_words,
+    check_order,
+    distinct,
+    find,
+    sample,
+    unmapped,
+)
+from sla_sim.crm.mapping import (
+    COSTS,
+    REQUIRED,
+    TIMESTAMPS,
+    candidates,
+    load_mapping,
+)
+from sla_sim.crm.read import read_raw
 from sla_sim.crm.values import parse_times
 
-__all__ = ["draft_mapping"]
+__all__ = ["draft_mapping", "unmapped"]
 
-_FORMATS: list[tuple[str, list[str]]] = [
-    ("ISO 8601 (2025-12-31 16:05)", ["ISO8601"]),
-    ("US (12/31/2025 4:05 PM or 12/31/2025)", ["%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M",
-                                               "%m/%d/%Y"]),
-    ("day first (31/12/2025 16:05 or 31/12/2025)", ["%d/%m/%Y %H:%M", "%d/%m/%Y"]),
-    ("day first with dots (31.12.2025 16:05)", ["%d.%m.%Y %H:%M", "%d.%m.%Y"]),
-]
 LEAD_OPTIONAL = [f for f in COSTS if not f.startswith("activity") and f not in REQUIRED]
 _STAGE_WORDS = [("won", r"won|customer|evangelist"), ("lost", r"lost"),
                 ("disqualified", r"not converted|unqualified|disqualified|junk|^other$"),
@@ -59,37 +67,22 @@ def _known() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str], lis
     return lead, joined, keys, lefts
 
 
-def _find(labels: list[str], header: list[str]) -> str | None:
-    low = {h.strip().lower(): h for h in header}
-    return next((low[c.lower()] for c in labels if c.lower() in low), None)
-
-
-def _sample(raw: RawTable, n: int = 500) -> pd.DataFrame:
-    if raw.data is None:
-        return pd.read_parquet(raw.path).head(n).astype("string")
-    return pd.read_csv(io.BytesIO(raw.data), dtype=str, nrows=n, keep_default_na=False)
-
-
-def _distinct(raw: RawTable, col: str) -> list[str]:
-    """Every value of a picklist column (the whole file: a sample could miss a stage)."""
-    vals = raw.frame([col])[col].dropna().astype(str).str.strip()
-    return sorted(set(vals) - {""})
-
-
 def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
     text = pd.concat([v[v.astype("string").str.strip() != ""] for v in values] or [
         pd.Series([], dtype="string")], ignore_index=True).astype("string")
     if not len(text):
         return ["ISO8601"], "no dates in the sample: ISO 8601 assumed"
-    for label, fmts in _FORMATS:
+    both = [(f"ISO 8601 and {label}", ["ISO8601", *fmts]) for label, fmts in FORMATS[1:]]
+    for label, fmts in FORMATS + both:  # one format, else ISO beside one local format
         parsed, _ = parse_times(text, fmts, "UTC")
         if parsed.notna().all():
             note = f"dates read as {label}"
-            if label.startswith("US") and not text.str.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/"
+            if "US" in label and not text.str.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/"
                                                              ).fillna(False).any():
                 note += "; no day above 12 in the sample: check it is not day first"
             return fmts, note
-    return ["mixed"], "no single date format fits the sample: 'mixed' (guessed per value)"
+    return ["mixed"], ("no single date format fits the sample: 'mixed' (guessed per value;"
+                       " 12/31/2025 month first, and a day-first value is refused)")
 
 
 def _stage_values(values: list[str]) -> dict[str, list[str]]:
@@ -103,33 +96,40 @@ def _stage_values(values: list[str]) -> dict[str, list[str]]:
 
 
 def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]]:
-    """The draft mapping's YAML text (written in ``folder``) and the files to give with
-    ``--join`` / ``--activities`` on the command line (those outside ``folder``)."""
+    """The draft mapping's YAML text (written in ``folder``) and the options to give on the
+    command line (``--join FILE`` / ``--activities FILE``, for files outside ``folder``); see
+    :func:`unmapped` for the required fields it could not map."""
     lead_labels, join_labels, keys, lefts = _known()
     raws = [read_raw(f) for f in files]
     lead = raws[0]
+    check_order(raws, lead_labels, join_labels)
     comments: list[str] = [f"Draft mapping for {Path(lead.path).name}, written by 'sla-sim crm"
                            " map'. Every guess below is marked: check it."]
     cols: dict[str, str] = {}
     for k, labels in lead_labels.items():
         if k.startswith("activity_"):
             continue
-        hit = _find(labels, lead.header)
+        hit = find(labels, lead.header)
         if hit:
             cols[k] = hit
     data: dict[str, object] = {"columns": cols}
-    samples = [_sample(lead)]
+    samples = [sample(lead)]
+    for f in REQUIRED:
+        if f not in cols and (hit := by_words(f, lead.header, samples[0], set(cols.values()))):
+            cols[f] = hit
+            comments.append(f"{f}: no known label; guessed {hit!r} from its name and values:"
+                            " check it")
     stage_vals: list[str] = []
     if "stage" in cols:
-        stage_vals += _distinct(lead, cols["stage"])
+        stage_vals += distinct(lead, cols["stage"])
     date_cols = [samples[0][cols[t]] for t in TIMESTAMPS if t in cols]
-    opp = next((r for r in raws[1:] if _find(join_labels.get("stage", []), r.header)
-                and _find(join_labels.get("closed_at", []), r.header)), None)  # fmt: skip
+    opp = next((r for r in raws[1:] if find(join_labels.get("stage", []), r.header)
+                and find(join_labels.get("closed_at", []), r.header)), None)  # fmt: skip
     on_command_line: list[str] = []
     if opp is not None:
-        s = _sample(opp)
-        jcols = {k: h for k, labels in join_labels.items() if (h := _find(labels, opp.header))}
-        key, left = _find(keys, opp.header), _find(lefts, lead.header)
+        s = sample(opp)
+        jcols = {k: h for k, labels in join_labels.items() if (h := find(labels, opp.header))}
+        key, left = find(keys, opp.header), find(lefts, lead.header)
         if key and left:
             join: dict[str, object] = {"key": key, "columns": jcols}
             if left != key:
@@ -138,21 +138,32 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
             if inside:
                 join["file"] = str(Path(opp.path).resolve().relative_to(folder.resolve()))
             else:
-                on_command_line.append(str(opp.path))
+                on_command_line.append(f"--join {opp.path}")
             data["join"] = [join]
             comments.append(f"{Path(opp.path).name} joined as the opportunity table on"
                             f" {left} = {key}; its fields are read from it only.")
             if "stage" in jcols:
-                stage_vals += _distinct(opp, jcols["stage"])
+                stage_vals += distinct(opp, jcols["stage"])
             date_cols += [s[jcols[t]] for t in TIMESTAMPS if t in jcols]
         else:
             comments.append(f"{Path(opp.path).name} looks like an opportunity table but no join"
                             " key was recognised: add join: [{key: ..., left_key: ...}]")
+    for r in raws[1:]:
+        if r is opp:
+            continue
+        dates = activity_table(r, lead_labels, folder, data, comments, on_command_line)
+        if dates is not None:
+            date_cols.append(dates)
+            continue
+        comments.append(f"NOT USED: {Path(r.path).name} is neither an opportunity table (a"
+                        " stage and a close date) nor an activity table (a lead id and a date)"
+                        " the presets know: map it by hand or leave it out")  # fmt: skip
     fmts, note = _date_format(date_cols)
     data["date_format"] = fmts
     comments.append(note)
     if stage_vals:
-        data["values"] = {"stage": _stage_values(list(dict.fromkeys(stage_vals)))}
+        data.setdefault("values", {})["stage"] = _stage_values(  # type: ignore[index]
+            list(dict.fromkeys(stage_vals)))
         comments.append("values.stage sorted by their words (won / lost / not converted...):"
                         " check each, an unlisted value is refused")
     if "amount" in cols or (opp is not None and "join" in data):

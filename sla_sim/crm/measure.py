@@ -132,7 +132,7 @@ def measure_export(export: CrmExport, base: Scenario, start: str | None = None,
 def unmeasurable(export: CrmExport) -> list[str]:
     """Metric name prefixes the export cannot measure (they would read as 0 or as breaches)."""
     acts = export.activities is not None
-    touch = acts or export.has("first_touch_at")
+    touch = export.timed_touches()
     out = []
     if not export.has("routed_at"):
         out += ["handoff_", "sdr_queue"]

@@ -26,7 +26,7 @@ from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec,
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["LeadTable", "read_lead_table", "resolve_path"]
+__all__ = ["LeadTable", "duplicated", "pick", "read_lead_table", "resolve_path", "same_id_form"]
 
 
 @dataclass
@@ -58,8 +58,80 @@ def _columns_list(header: list[str]) -> str:
     return shown + (f", ... ({len(header)} columns)" if len(header) > 15 else "")
 
 
-def _pick(value: str | list[str], header: list[str]) -> str | None:
-    return next((c for c in candidates(value) if c in header), None)
+def pick(value: str | list[str], header: list[str]) -> str | None:
+    """The header's column for a mapped label (or list of labels): the first label the
+    header holds as written, else regardless of case and spacing ('Create date', 'Lead ID ')."""
+    hit = next((c for c in candidates(value) if c in header), None)
+    if hit is not None:
+        return hit
+    folded = {" ".join(h.split()).casefold(): h for h in reversed(header)}
+    return next((folded[k] for c in candidates(value)
+                 if (k := " ".join(c.split()).casefold()) in folded), None)  # fmt: skip
+
+
+_pick = pick
+
+
+def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
+    """An issue for each column read that the file's header holds twice or more (which one
+    would be read is not knowable: an export with two "Created Date" columns is refused)."""
+    out = []
+    for c in dict.fromkeys(picked):
+        at = [i + 1 for i, h in enumerate(header) if h == c]
+        if len(at) > 1:
+            out.append(Issue(f"export {file}", f"has {len(at)} columns named {c!r} (columns"
+                             f" {', '.join(map(str, at))}): rename all but the one to read",
+                             c))  # fmt: skip
+    return out
+
+
+_SF_ID = r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$"
+
+
+def same_id_form(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    """Two columns of one id written in two forms, made to match, and how ("" if not):
+    Salesforce ids of 15 characters (reports) beside 18 (API, Data Loader), the 18 cut to
+    their first 15 (the same record); whole numbers beside the same written as floats
+    (``101`` and ``101.0``, a column that went through a spreadsheet or pandas)."""
+    def kind(s: pd.Series) -> set[str]:  # the forms every value of s has
+        v = s.dropna()
+        v = v[v != ""]
+        out: set[str] = set()
+        if len(v) and v.str.fullmatch(r"\d+").all():
+            out.add("int")
+        if len(v) and v.str.fullmatch(r"\d+\.0+").all():
+            out.add("float")
+        if len(v) and v.str.match(_SF_ID).all() and v.str.len().nunique() == 1:
+            out.add({15: "sf15", 18: "sf18"}.get(int(v.str.len().iloc[0]), ""))
+        return out
+
+    ka, kb = kind(a), kind(b)
+    sf = "matched as 15-character Salesforce ids (an 18-character id's first 15)"
+    num = "matched as whole numbers (101.0 read as 101)"
+    if "sf18" in ka and "sf15" in kb:
+        return a.str.slice(0, 15), b, sf
+    if "sf15" in ka and "sf18" in kb:
+        return a, b.str.slice(0, 15), sf
+    if {"int", "float"} <= ka | kb and not ka & kb:
+        if "float" in ka:
+            return a.str.replace(r"\.0+$", "", regex=True), b, num
+        return a, b.str.replace(r"\.0+$", "", regex=True), num
+    return a, b, ""
+
+
+def _first_lead(rkey: pd.Series, lkey: pd.Series) -> tuple[pd.Series, int]:
+    """Join keys with a list of ids (HubSpot's "Associated Contact IDs" of a deal with several
+    contacts: ``101;102``) -> the first id that is a lead's (else the first id), so the deal
+    joins one lead; and how many keys held several ids."""
+    multi = rkey.str.contains(";", regex=False).fillna(False).to_numpy(bool)
+    if not multi.any():
+        return rkey, 0
+    leads = set(lkey.dropna())
+    out = rkey.copy()
+    for i in np.flatnonzero(multi):
+        ids = [x.strip() for x in str(rkey.iloc[i]).split(";") if x.strip()]
+        out.iloc[i] = next((x for x in ids if x in leads), ids[0] if ids else pd.NA)
+    return out, int(multi.sum())
 
 
 def _join_files(mp: CrmMapping, joins: list[Path] | None, export_dir: Path,
@@ -141,6 +213,11 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                 else:
                     issues.append(Issue(f"join[{i}].columns.{k}", f"names a column that is"
                                         f" not in {t.path.name}", v))  # fmt: skip
+    issues += duplicated([*base.values(), *(c for c in lefts if c)], header, paths[0].name)
+    for i, (j, t) in enumerate(tables):
+        picked = [_pick(v, t.header) for v in [j.key, *j.columns.values()]]
+        picked += [c for k, (ti, c) in from_join.items() if ti == i]
+        issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues:
         raise ScenarioError(issues, source=f"mapping (export {paths[0].name})")
 
@@ -154,13 +231,23 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                   if _pick(v, t.header)}  # fmt: skip
         fields.update({k: c for k, (ti, c) in from_join.items() if ti == i})
         right = t.frame([right_key, *fields.values()])
-        rkey = right[right_key].astype("string").str.strip()
+        lkey = df[lefts[i]].astype("string").str.strip()
+        rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
+        lkey, rkey, how = same_id_form(lkey, rkey)
+        if how:
+            messages.append(f"{lefts[i]} and {right_key} ({t.path.name}) {how}")
+        if multi:
+            notes[f"rows of {t.path.name} with several {right_key} (joined to the first that"
+                  " is a lead, never counted twice)"] = multi  # fmt: skip
+        orphan = ~rkey.isin(set(lkey.dropna())) & (rkey.fillna("") != "")
+        if orphan.any():
+            notes[f"rows of {t.path.name} whose {right_key} is no lead's {lefts[i]}"
+                  " (ignored)"] = int(orphan.sum())  # fmt: skip
         dup = rkey.duplicated(keep="first") & rkey.notna()
         if dup.any():
             notes[f"rows of {t.path.name} with a repeated {right_key} (first kept)"] = int(
                 dup.sum())
         right, rkey = right.loc[~dup.to_numpy()], rkey[~dup]
-        lkey = df[lefts[i]].astype("string").str.strip()
         pos = pd.Index(rkey.to_numpy()).get_indexer(lkey.to_numpy())
         matched = (pos >= 0) & lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy()
         unmatched = lkey.notna().to_numpy(bool) & (lkey != "").fillna(False).to_numpy() & ~matched

@@ -1,7 +1,9 @@
 """Export values as CRMs write them -> typed values: timestamps and money.
 
 Timestamps
-    ``date_format`` is ``ISO8601`` (default), ``mixed`` (pandas guesses per value), one
+    ``date_format`` is ``ISO8601`` (default), ``mixed`` (pandas guesses per value, but a
+    numeric date is read month first only: ``13/01/2025`` and ``31.12.2025`` are refused, not
+    read day first for that value alone), one
     strftime format, or a list of them tried in order per value, e.g. Salesforce's US report
     format ``['%m/%d/%Y %I:%M %p', '%m/%d/%Y']`` (``12/31/2025 4:05 PM`` or ``12/31/2025``).
     A value with its own UTC offset (``...+02:00``, ``...Z``) is read at that offset; a naive
@@ -11,18 +13,22 @@ Timestamps
 
 Money
     ``12345.5``, ``$12,345.00``, ``USD 12,345.00``, ``(1,200.00)`` (negative) and ``€ 99`` read
-    as numbers; a comma is a thousands separator only in groups of three digits.
+    as numbers; a comma is a thousands separator only in groups of three digits. European
+    amounts with a decimal comma read too (``1.234,56``, ``EUR 1.234,56``, ``99,5 €``).
+    Not a number: any other word or letter (``$12K``, ``1e5``). Refused, never guessed
+    (:func:`money_issues`): ``1.234`` (thousands dot or decimal point?), one column in two
+    locales, one column in two currencies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_date_format", "is_date_only_format", "parse_money", "parse_times"]
+__all__ = ["check_date_format", "date_hint", "is_date_only_format", "money_issues",
+           "parse_money", "parse_times"]
 
 _ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%p")
@@ -73,6 +79,11 @@ def _parse_naive(text: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nda
         except (ValueError, TypeError):
             got = pd.Series(pd.NaT, index=sub.index)
         got = got.astype("datetime64[ns]")
+        if fmt == "mixed":  # never guess the order of day and month: pandas would, per value
+            got[sub.str.match(_LOCAL_ORDER).fillna(False).to_numpy(bool)] = pd.NaT
+        if fmt in _KEYWORDS:  # '2025' or '2025-03' is no day: not read as its first day
+            got[sub.str.fullmatch(r"\s*\d{4}(?:-\d{1,2})?\s*").fillna(False).to_numpy(bool)] = (
+                pd.NaT)
         ok = got.notna().to_numpy(bool)
         idx = np.flatnonzero(todo)[ok]
         out.iloc[idx] = got[ok].to_numpy()
@@ -82,6 +93,27 @@ def _parse_naive(text: pd.Series, formats: list[str]) -> tuple[pd.Series, np.nda
             date_only[idx] = is_date_only_format(fmt)
         todo[idx] = False
     return out, date_only
+
+
+_DAY_FIRST = r"^(?:(?:1[3-9]|2\d|3[01])([/.-])(?:0?[1-9]|1[0-2])\1|\d{1,2}(\.)\d{1,2}\.)\d{4}"
+# read by 'mixed' only in the US order: a first field above 12, or dots (31.12.2025), is day
+# first, which pandas would accept for that value only (02/01 as February, 13/01 as January)
+_LOCAL_ORDER = r"^\s*(?:(?:1[3-9]|2\d|3[01])/\d{1,2}/|\d{1,2}\.\d{1,2}\.)\d{2,4}\b"
+
+
+def date_hint(bad: pd.Series) -> str:
+    """A hint for unreadable dates: the fix when they are day first (``31/12/2025``)."""
+    text = bad.dropna().astype("string").str.strip()
+    if text.str.fullmatch(r"[1-9]\d{4}(?:\.\d+)?").any():
+        return ("; it looks like an Excel date serial number (45678.5): format the column as"
+                " a date in Excel before saving it, or export the report again")
+    m = text.str.extract(_DAY_FIRST).bfill(axis=1)[0].dropna()
+    if m.empty:
+        return ""
+    sep = str(m.iloc[0])
+    return (f"; the dates look day first (31{sep}12{sep}2025): set date_format:"
+            f" ['%d{sep}%m{sep}%Y %H:%M', '%d{sep}%m{sep}%Y'] in a mapping (sla-sim crm map"
+            " drafts one)")
 
 
 def parse_times(s: pd.Series, fmt: str | list[str], tz: str) -> tuple[pd.Series, np.ndarray]:
@@ -109,19 +141,70 @@ def parse_times(s: pd.Series, fmt: str | list[str], tz: str) -> tuple[pd.Series,
     return out.astype("datetime64[ns, UTC]"), date_only
 
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_US = r"^-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{1,2})$"  # 1,234 1,234.56 1234.5
+_EU = r"^-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,\d{1,2})$"  # 1.234,56 1234,5
+_DOTTED = r"^-?\d{1,3}(?:\.\d{3})+$"  # 1.234: 1234 in German, 1.234 in English
+_CODE = r"^\(?\s*(?:[A-Za-z]{1,3}\$|[A-Za-z]{3}\b)|\b[A-Za-z]{3}\s*\)?$"  # USD 1 / 1 EUR / US$ 1
+_NOT_TAG = r"[\d\s,.()\-]"
+
+
+def _money_text(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The stripped text, the number part (no currency, no parentheses) and the currency
+    (a code or symbol as written, upper case; missing when there is none)."""
+    text = s.astype("string").str.strip()
+    core = text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    core = core.str.replace(r"^[A-Za-z]{3}\s*|[^\d,.\-]", "", regex=True)
+    tag = text.str.replace(_NOT_TAG, "", regex=True).str.upper()
+    return text, core, tag.where(tag != "")
 
 
 def parse_money(s: pd.Series) -> pd.Series:
     """Money text -> float (NaN: missing or unreadable), see the module docstring."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype(float)
-    text = s.astype("string").str.strip()
+    text, core, _ = _money_text(s)
     neg = text.str.match(r"^\(.*\)$").fillna(False)
-    core = text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-    core = core.str.replace(r"^[A-Za-z]{3}\s*|[^\d,.\-]", "", regex=True)
-    grouped = core.str.match(_THOUSANDS.pattern).fillna(False)
-    core = core.where(~grouped, core.str.replace(",", "", regex=False))
-    vals = pd.to_numeric(core.where(~core.str.contains(",", regex=False).fillna(False)),
-                         errors="coerce").astype(float)  # fmt: skip
+    us = core.str.match(_US).fillna(False)
+    eu = core.str.match(_EU).fillna(False)
+    plain = core.where(~us, core.str.replace(",", "", regex=False))
+    plain = plain.where(~eu, core.str.replace(".", "", regex=False).str.replace(",", "."))
+    words = text.str.replace(_CODE, "", regex=True).str.contains(r"[^\W\d_]").fillna(False)
+    ok = ~plain.str.contains(",", regex=False).fillna(False) & ~core.str.match(
+        _DOTTED).fillna(False) & ~words  # '12K', '5 apples': not read as 12 or 5
+    vals = pd.to_numeric(plain.where(ok), errors="coerce").astype(float)
     return vals.where(~neg.to_numpy(bool), -vals)
+
+
+def money_issues(s: pd.Series) -> list[tuple[np.ndarray, str]]:
+    """Values of a money column that :func:`parse_money` refuses to guess, each kind as (row
+    mask, rule): ``1.234`` (a thousands dot or a decimal point?), a number written in another
+    locale than the column's first (``1,234.56`` beside ``1.234,56``), an amount in another
+    currency than the column's first (``USD 1,200.00`` beside ``EUR 1.000,00``)."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return []
+    _, core, tag = _money_text(s)
+    tag = tag.where(parse_money(s).notna())  # an unreadable value is 'not a number' only
+    out = []
+    dotted = core.str.match(_DOTTED).fillna(False).to_numpy(bool)
+    if dotted.any():
+        out.append((dotted, "ambiguous number: is the dot a thousands separator (1.234 ="
+                    " 1234) or a decimal point? write 1234, 1,234.00 or 1.234,00"))
+    us = core.str.match(_US).fillna(False).to_numpy(bool)
+    eu = core.str.match(_EU).fillna(False).to_numpy(bool)
+    if us.any() and eu.any():
+        first_us = np.argmax(us) < np.argmax(eu)
+        other = eu if first_us else us
+        ref = int(np.argmax(us if first_us else eu))
+        out.append((other, f"a number in another locale than row {ref + 1}'s"
+                    f" {s.iloc[ref]!r} (1,234.56 and 1.234,56 in one column): export the"
+                    " column again in one format"))  # fmt: skip
+    tags = tag.dropna()
+    if tags.nunique() > 1:
+        first = str(tags.iloc[0])
+        ref = int(np.flatnonzero(tag.notna().to_numpy(bool))[0])
+        other = (tag.notna() & (tag != first)).to_numpy(bool)
+        out.append((other, f"in another currency than row {ref + 1}'s {s.iloc[ref]!r}"
+                    f" ({first}): amounts in several currencies cannot be added up; map a"
+                    " column converted to one currency (e.g. Salesforce 'Amount (converted)')"
+                    " or export one currency"))  # fmt: skip
+    return out

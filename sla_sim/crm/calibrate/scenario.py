@@ -77,7 +77,7 @@ class Build(Steps):
             "channels[*].cycle_days": "needs closed_at",
             "channels[*].deal_value": "needs amount of won deals",
             "channels[*].score_alpha/beta": "needs score",
-            "follow_up.contact": "needs activity outcomes",
+            "follow_up.contact": "needs activity outcomes with a time of day",
             "follow_up.attempt_minutes": "needs activity_duration_minutes",
             "follow_up.cadence_days": "a policy, not identified from outcomes",
             "handoff.ops_delay_hours": "needs routed_at and a realtime handoff",

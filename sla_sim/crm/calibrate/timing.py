@@ -103,8 +103,8 @@ class Timing(Steps):
                 self.add("follow_up.attempt_minutes.cv", cv, cci, "-", "same fit", len(d),
                          "activity_duration_minutes", derived=True)  # fmt: skip
                 self.updates.pop("follow_up.attempt_minutes.cv")
-        if "outcome" not in att.columns:
-            return
+        if "outcome" not in att.columns or not self.x.timed_touches():
+            return  # a decay in hours is not identified from activities dated by the day
         o = att["outcome"].to_numpy()
         known = o >= 0
         y_all = (o == 1)[known].astype(float)
@@ -159,6 +159,8 @@ class Timing(Steps):
         """MQL -> first touch in clock hours: Kaplan-Meier (``scipy.stats.ecdf``), MQLs not
         yet touched censored at the export. An outcome of capacity and policy, not a scenario
         parameter: reported in ``checks`` as the target a calibrated run should reproduce."""
+        if not self.x.timed_touches():
+            return  # activities dated by the day: no delay in hours
         mql = self.H.get("mql_at", self.H["created_at"])
         touch = self.H.get("first_touch_at", np.full(len(mql), np.nan)).copy()
         att = getattr(self, "att", None)
