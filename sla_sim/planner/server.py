@@ -16,6 +16,15 @@ rather than start more kernels than allowed.
   (:class:`sla_sim.planner.kernels.DashboardKernelManager`), a page gets HTTP 503 with a page
   saying so and what to do, instead of a kernel.
 
+- **No unauthenticated request-info socket.** Voilà serves ``/voila/query/<kernel id>``, a
+  websocket without any login on which a pre-heated kernel may wait for the request that took
+  it (``voila.utils.wait_for_request``); the server sends it that page request's query
+  string, which holds the token. A kernel's id is on its command line (its connection file's
+  name), which every user of the machine can read with ``ps``, so another user could read the
+  token there. The generated notebook never waits for a request: this server drops the route
+  (such a request reaches the page handler, which asks for the login) and keeps no request
+  info (:func:`forget_request_info`).
+
 The websocket Origin check of Jupyter server is kept. Run as ``python -m
 sla_sim.planner.server [Voilà options] NOTEBOOK`` (what
 :func:`sla_sim.planner.dashboard.voila_command` builds); imported only by that process.
@@ -32,12 +41,14 @@ from tornado.httputil import HTTPServerRequest
 from tornado.log import app_log
 from tornado.routing import Matcher
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from sla_sim.planner.dashboard import TOKEN_ENV
 from sla_sim.planner.kernels import KernelCapError
 
-__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "host_allowed", "main"]
+__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "forget_request_info", "host_allowed",
+           "main"]
 
 #: The names a browser on this machine may use for the dashboard (with its port).
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -69,6 +80,18 @@ def busy_page(max_kernels: int, cull_after_s: float) -> str:
         " restart the dashboard with a larger <code>--max-kernels</code> (about 0.5 GB of"
         " memory each).</p></body></html>"
     )
+
+
+def forget_request_info() -> None:
+    """Make Voilà keep no request info for pre-heated kernels: it would otherwise hold every
+    page request's query string (with the token) for a ``/voila/query`` socket this server
+    does not serve. Called once by :class:`DashboardVoila`, in the server process only."""
+
+    def _drop(cls: type, msg: dict[str, Any]) -> None:
+        return None
+
+    RequestInfoSocketHandler.send_updates = classmethod(_drop)  # type: ignore[method-assign,assignment]
+    RequestInfoSocketHandler._cache.clear()
 
 
 class _ForeignHost(Matcher):
@@ -127,8 +150,8 @@ class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
 
 
 class DashboardVoila(Voila):  # type: ignore[misc]
-    """Voilà with the Host allow-list, the token taken from the environment, and the busy
-    page (see the module's docstring)."""
+    """Voilà with the Host allow-list, the token taken from the environment, the busy page,
+    and no unauthenticated request-info socket (see the module's docstring)."""
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
@@ -136,8 +159,11 @@ class DashboardVoila(Voila):  # type: ignore[misc]
         self.token = os.environ.pop(TOKEN_ENV, "") or secrets.token_urlsafe(32)
 
     def init_handlers(self) -> list[Any]:
+        forget_request_info()
         handlers: list[Any] = [(_ForeignHost(int(self.port)), _RefusedHandler)]
         for rule in super().init_handlers():
+            if rule[1] is RequestInfoSocketHandler:
+                continue  # unauthenticated, and it hands out the token (module docstring)
             if rule[1] is TornadoVoilaHandler:
                 rule = (rule[0], _PageHandler, *rule[2:])
             handlers.append(rule)

@@ -1,0 +1,220 @@
+"""The real `sla-sim dashboard` attacked with raw HTTP, no browser (docs/security.md).
+
+One server for the module (``--max-kernels 2``, one worker, a fast scenario), started by the
+command as a user would and stopped by its process group after. Requests are written byte for
+byte on a socket, so the Host header can be missing, doubled, in absolute form or spelt in
+ways a browser would not send, and requests come as another user of the machine would make
+them: with what ``ps`` shows (a kernel's id is on its command line), without the token.
+
+- Host: every name but ``localhost``, ``127.0.0.1`` and ``[::1]`` with the port is refused
+  (a trailing dot, ``127.0.0.1.nip.io``, other spellings of 127.0.0.1, a missing or doubled
+  Host, an absolute-form request line naming a foreign host);
+- the Jupyter APIs a server usually has (kernels started, contents written or read,
+  terminals, sessions) are not served, even with the token; Voilà's file and static routes
+  give nothing outside their folders;
+- a kernel's websocket and its shutdown refuse a request without the token, and a foreign
+  Origin, and the kernel survives;
+- Voilà's request-info socket (``/voila/query/<kernel id>``, no login) is not served: it used
+  to hand the page request's query string, with the token, to anyone who read a kernel's id
+  in ``ps``.
+
+Skipped when Voilà is missing, unless on CI.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from browser_env import dashboard_server, fast_scenario
+from ci_env import require
+from proc_util import descendants
+
+KERNEL_ID = re.compile(rb"kernel-([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\.json")
+REFUSED = b"answers only requests addressed to localhost"
+TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, Path, int]]:
+    """(port, token, the folder the command runs in, the command's pid) of one dashboard."""
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    folder = tmp_path_factory.mktemp("dash_http")
+    scenario = fast_scenario(folder, warmup_days=10)
+    env = {**os.environ, "SLA_SIM_STORE": str(folder / "store")}
+    # kernels of pages that never connect are kept (--cull-after) while the module runs
+    with dashboard_server(folder, scenario, "--reps", "2", "--workers", "1", "--max-kernels",
+                          "2", "--cull-after", "900", env=env) as (url, proc):  # fmt: skip
+        parts = urlsplit(url)
+        assert parts.port is not None
+        yield parts.port, parts.query.removeprefix("token="), folder, proc.pid
+
+
+def _raw(port: int, request: bytes, wait_s: float = TIMEOUT_S, most: int = 200_000) -> bytes:
+    """Send ``request`` as is on a new connection; what the server answered until it closed,
+    ``most`` bytes came, or nothing came for ``wait_s`` seconds."""
+    data = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait_s) as s:
+        s.sendall(request)
+        try:
+            while len(data) < most and (chunk := s.recv(65536)):
+                data += chunk
+        except TimeoutError:
+            pass
+    return data
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b"\r\n", 1)[0].split()[1]) if answer.startswith(b"HTTP/") else 0
+
+
+def _get(port: int, path: str, host: str | None, version: str = "1.1",
+         extra: str = "") -> bytes:  # fmt: skip
+    head = f"GET {path} HTTP/{version}\r\n"
+    if host is not None:
+        head += f"Host: {host}\r\n"
+    return _raw(port, f"{head}{extra}Connection: close\r\n\r\n".encode())
+
+
+def _kernel_ids(pid: int) -> set[str]:
+    """The ids of the dashboard's kernels, read from their command lines as any user can."""
+    ids = set()
+    for child in descendants(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        ids.update(m.decode() for m in KERNEL_ID.findall(cmd))
+    return ids
+
+
+@pytest.mark.parametrize("host", [
+    "evil.example:{port}", "evil.example", "localhost.evil.example:{port}",
+    "127.0.0.1.nip.io:{port}", "localhost.:{port}", "127.0.0.1.:{port}", "127.0.0.1:{other}",
+    "127.0.0.1", "localhost", "127.1:{port}", "0x7f000001:{port}", "2130706433:{port}",
+    "[::ffff:127.0.0.1]:{port}", "[0:0:0:0:0:0:0:1]:{port}", "localhost:0{port}",
+])  # fmt: skip
+def test_foreign_or_odd_host_names_are_refused_even_with_the_token(
+        served: tuple[int, str, Path, int], host: str) -> None:  # fmt: skip
+    port, token, _folder, _pid = served
+    name = host.format(port=port, other=port + 1)
+    for path in (f"/?token={token}", "/login", "/voila/static/"):
+        answer = _get(port, path, name)
+        assert _status(answer) == 403, (name, path, answer[:200])
+        assert REFUSED in answer
+
+
+def test_missing_doubled_and_absolute_form_hosts_are_refused(
+        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+    """No Host (HTTP/1.0 allows it, 1.1 does not), two Host headers, and a request line in
+    absolute form: none reaches a page."""
+    port, token, _folder, _pid = served
+    assert _status(_get(port, "/login", None, "1.0")) == 403
+    assert _status(_get(port, "/login", None)) == 400
+    ours = f"localhost:{port}"
+    for first, second in ((ours, "evil.example"), ("evil.example", ours)):
+        answer = _get(port, "/login", first, extra=f"Host: {second}\r\n")
+        assert _status(answer) in (400, 403), answer[:200]
+    answer = _get(port, f"http://localhost:{port}/login", "evil.example")
+    assert _status(answer) == 403
+    # the request line's host is not the one checked, but neither does it reach a page
+    answer = _get(port, f"http://evil.example:{port}/?token={token}", f"localhost:{port}")
+    assert _status(answer) == 404
+    for name in (f"LOCALHOST:{port}", f"[::1]:{port}", f"127.0.0.1:{port}"):
+        assert _status(_get(port, "/login", name)) == 200, name
+
+
+def test_jupyter_apis_are_not_served_even_with_the_token(
+        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+    """Starting kernels or terminals, writing or reading files through the contents API: not
+    there (405 or a login page with the token, 403 without); nothing is written."""
+    port, token, folder, _pid = served
+    body = b'{"type": "file", "format": "text", "content": "written by a request"}'
+    for method, path in (("POST", "/api/kernels"), ("PUT", "/api/contents/pwned.txt"),
+                         ("POST", "/api/contents"), ("PATCH", "/api/contents/fast.yaml"),
+                         ("POST", "/api/terminals"), ("POST", "/api/sessions"),
+                         ("PUT", "/api/contents/..%2f..%2fpwned.txt")):  # fmt: skip
+        with_token = f"Authorization: token {token}\r\n"
+        for auth in ("", with_token, f"{with_token}Origin: http://evil.example\r\n"):
+            answer = _raw(port, (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"
+                                 f"Content-Type: application/json\r\nContent-Length: {len(body)}"
+                                 "\r\nConnection: close\r\n\r\n").encode() + body)  # fmt: skip
+            assert _status(answer) in (403, 404, 405), (method, path, auth, answer[:300])
+    assert not list(folder.rglob("pwned*"))
+    assert not list(folder.parent.glob("pwned*"))
+    secret = Path("/etc/hostname").read_bytes().strip() or b"\0never"
+    up = "../../../../.."
+    paths = ["/api/contents/etc/hostname", "/files/etc/hostname",
+             "/voila/files/%2e%2e/%2e%2e/etc/hostname", "/voila/files/sla_planner.ipynb",
+             "/voila/tree", "/voila/api/contents"]  # fmt: skip
+    for route in ("files", "static", "templates/lab/static", "labextensions", "api/themes"):
+        paths.append(f"/voila/{route}/{up}/etc/hostname")
+    for path in paths:
+        answer = _get(port, path, f"127.0.0.1:{port}",
+                      extra=f"Authorization: token {token}\r\n")  # fmt: skip
+        assert _status(answer) in (302, 403, 404, 500), (path, answer[:300])
+        assert secret not in answer.split(b"\r\n\r\n", 1)[-1], path
+
+
+def _ws_handshake(port: int, path: str, headers: str = "") -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+               f"Sec-WebSocket-Key: {key}\r\n{headers}\r\n")  # fmt: skip
+    return _raw(port, request.encode(), wait_s=5)
+
+
+def _page_taken(port: int, token: str, pid: int) -> set[str]:
+    """Open the page with the token (it takes the pre-heated kernel); the kernel ids alive."""
+    answer = _get(port, f"/?token={token}", f"127.0.0.1:{port}")
+    assert _status(answer) == 200, answer[:300]
+    deadline = time.monotonic() + TIMEOUT_S
+    while not (ids := _kernel_ids(pid)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ids, "no kernel process found"
+    return ids
+
+
+def test_the_request_info_socket_does_not_hand_out_the_token(
+        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+    """Another user of the machine reads a kernel's id with ``ps`` and asks Voilà's request-info
+    socket for it, without a login: no socket, and the token is not in the answer."""
+    port, token, _folder, pid = served
+    ids = _page_taken(port, token, pid)
+    for kernel_id in ids:
+        answer = _ws_handshake(port, f"/voila/query/{kernel_id}")
+        assert _status(answer) != 101, answer[:300]
+        assert token.encode() not in answer
+
+
+def test_a_kernel_refuses_requests_without_the_token(
+        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+    """With a kernel's id from ``ps`` but no token: its websocket (any Origin), its details
+    and its shutdown (Voilà's and Jupyter's, with or without a foreign Origin) are refused,
+    and the kernel is still alive afterwards."""
+    port, token, _folder, pid = served
+    ids = _page_taken(port, token, pid)
+    for kernel_id in ids:
+        own = f"Origin: http://127.0.0.1:{port}\r\n"
+        for origin in ("", own, "Origin: http://evil.example\r\n"):
+            answer = _ws_handshake(port, f"/api/kernels/{kernel_id}/channels", origin)
+            assert _status(answer) == 403, answer[:300]
+        answer = _get(port, f"/api/kernels/{kernel_id}", f"127.0.0.1:{port}")
+        assert _status(answer) in (302, 403), answer[:300]
+        assert kernel_id.encode() not in answer.split(b"\r\n\r\n", 1)[-1]
+        for method, path in (("DELETE", f"/api/kernels/{kernel_id}"),
+                             ("POST", f"/voila/api/shutdown/{kernel_id}")):  # fmt: skip
+            for origin in ("", "Origin: http://evil.example\r\n"):
+                answer = _raw(port, (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                     f"{origin}Content-Length: 0\r\nConnection: close\r\n\r\n"
+                                     ).encode())  # fmt: skip
+                # 403, or 404 from Jupyter's Origin check of its APIs
+                assert _status(answer) in (403, 404), (method, origin, answer[:300])
+    assert ids <= _kernel_ids(pid)
