@@ -78,6 +78,10 @@ CASES: dict[str, Callable[[Path, tuple[Path, Path]], tuple[list[str], str]]] = {
     "backtest_reps_1e9": lambda p, f: (
         ["backtest", str(f[0]), "--map", str(f[1]), "--train-until", "2026-02-01",
          "--reps", "1000000000", "--out", str(p / "bt")], "--reps"),
+    # each origin within the limits, all of them together 11,700 times over
+    "backtest_origins_2026_to_2999": lambda p, f: (
+        ["backtest", str(f[0]), "--map", str(f[1]), "--origins", "2026-01-01:2999-12-01",
+         "--reps", "1000", "--out", str(p / "bt")], "--origins"),
 }
 
 
@@ -191,3 +195,50 @@ def test_review_and_backtest_take_the_limit_flags(command: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert "1e-07 CPU-hours" in err, err
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------- the same from Python
+def _no_work(what: str) -> Callable[..., Any]:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError(f"{what} started: the request was not refused before the work")
+    return refuse
+
+
+def test_python_recommend_is_refused_before_any_replication(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``recommend()`` from Python counts the replications it may simulate as the command
+    does (it used to check only that --reps >= 2, then simulate)."""
+    import sla_sim.recommend.search as search
+    from sla_sim.recommend.engine import recommend
+
+    monkeypatch.setattr(search, "execute", _no_work("a replication"))
+    with pytest.raises(ScenarioError, match="--reps") as info:
+        recommend(preset("default"), reps=100_000_000, progress=False)
+    assert "cost limits" in str(info.value)
+    assert "100000000" in str(info.value)
+    with pytest.raises(ScenarioError, match="--revenue-target"):
+        recommend(preset("default"), revenue_target=1e10, progress=False)
+
+
+def test_python_backtest_review_and_rolling_are_refused_before_any_work(
+        crm_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``backtest()``, ``rolling_backtest()`` and ``review()`` from Python refuse an oversized
+    request before calibrating, drawing or simulating: the rolling backtest counts its
+    origins (each within the limits, together far over them)."""
+    import sla_sim.crm.backtest as bt
+    import sla_sim.crm.review as rv
+    from sla_sim.crm.load import load_export
+
+    exp = load_export(crm_files[0], crm_files[1])
+    base = preset("default")
+    for module, name in ((bt, "calibrate"), (bt, "draw_scenarios"), (bt, "simulate_months"),
+                         (rv, "measure_export"), (rv, "simulate_months")):  # fmt: skip
+        monkeypatch.setattr(module, name, _no_work(name))
+    with pytest.raises(ScenarioError, match="--reps"):
+        bt.backtest(exp, base, "2026-01-15", reps=1_000_000_000, progress=False)
+    origins = bt.monthly_origins("2026-01-01:2999-12-01")
+    with pytest.raises(ScenarioError, match="--origins") as info:
+        bt.rolling_backtest(exp, base, origins, reps=1000, progress=False)
+    assert f"{len(origins):,} origins" in str(info.value)
+    with pytest.raises(ScenarioError, match="--reps"):
+        rv.review(exp, base, "2026-01", reps=1_000_000_000, progress=False)
