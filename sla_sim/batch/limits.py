@@ -33,7 +33,7 @@ from typing import Any
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.horizon import horizon_hours
 
-__all__ = ["Estimate", "Limits", "check_cost", "estimate", "leads_per_replication",
+__all__ = ["Estimate", "Limits", "check_cost", "check_workers", "estimate", "leads_per_replication",
            "rep_days_per_replication", "work_sources"]
 
 MEMORY_ENV = "SLA_SIM_MAX_MEMORY_GB"
@@ -229,6 +229,19 @@ def check_cost(scenario: object, replications: float, workers: int = 1, scenario
     if issue is not None:
         raise ScenarioError([issue], "request (over the cost limits)")
     return est
+
+
+def check_workers(workers: int, field: str = "--workers", limits: Limits | None = None) -> None:
+    """Refuse ``workers`` worker processes whose base memory alone (:data:`WORKER_BASE_BYTES`
+    each) is over the memory limit, before any starts (a pool kept alive, such as the
+    planner's, starts every worker whatever the replications)."""
+    limit = (limits or Limits.current()).memory_gb
+    if workers * WORKER_BASE_BYTES > limit * 2**30:
+        raise ScenarioError([Issue(field, f"{workers:,} worker processes would need about"
+                                   f" {workers * WORKER_BASE_BYTES / 2**30:,.3g} GB before"
+                                   " simulating anything; lower it, or raise the limit"
+                                   f" ({limit:g} GB) with --max-memory-gb or ${MEMORY_ENV}",
+                                   workers)], "request (over the cost limits)")  # fmt: skip
 
 
 def _biggest(scenario: object, by_leads: bool) -> tuple[str, float]:
