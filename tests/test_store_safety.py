@@ -242,6 +242,56 @@ def test_cli_force_refusal_names_the_files_and_keeps_them(tmp_path: Path) -> Non
     assert (out / "scenario.yaml").read_text() == "mine: true\n"
 
 
+def test_force_never_removes_or_writes_through_a_planted_link(scenario: Scenario,
+                                                               tmp_path: Path) -> None:
+    """A run's ``charts/`` (or ``chunks/``) replaced by a symbolic link to another run's
+    folder: ``--force`` used to remove the other run's charts through it (its run.json lists
+    ``charts/...``). Now the link is refused by name with nothing removed, and a resume
+    refuses to write through it; a link in place of a listed file is removed, not its
+    target."""
+    store = RunStore(tmp_path / "st")
+    _, victim, _ = stored_run(scenario, reps=2, seed=1, store=store, out=tmp_path / "victim",
+                              progress=False, finish=_charts_report)  # fmt: skip
+    out = tmp_path / "mine"
+    mine, _, _ = stored_run(scenario, reps=2, seed=1, store=store, out=out, progress=False,
+                            finish=_charts_report)  # fmt: skip
+    chunks = tmp_path / "another_runs_chunks"  # what a run's chunks/part-*.parquet matches
+    chunks.mkdir()
+    (chunks / "part-000000.parquet").write_bytes(b"not mine")
+    before, chunks_before = _snapshot(victim), _snapshot(chunks)
+    assert any(k.startswith("charts/") for k in before)
+    for linked, target in (("charts", victim / "charts"), ("chunks", chunks)):
+        real = out / f"{linked}.real"
+        if (out / linked).exists():
+            (out / linked).rename(real)
+        (out / linked).symlink_to(target, target_is_directory=True)
+        with pytest.raises(ScenarioError, match=rf"{linked} \(a symbolic link\)"):
+            stored_run(scenario, reps=2, seed=2, store=store, out=out, progress=False,
+                       force=True, finish=_charts_report)  # fmt: skip
+        assert _snapshot(victim) == before
+        assert _snapshot(chunks) == chunks_before
+        assert _meta(out)["id"] == mine  # refused before anything was removed
+        (out / linked).unlink()
+        if real.exists():
+            real.rename(out / linked)
+    # the folder of a run to resume, with a planted link: refused, nothing written through it
+    meta = _meta(out)
+    meta["status"] = "interrupted"
+    (out / "run.json").write_text(json.dumps(meta))
+    shutil.rmtree(out / "charts")
+    (out / "charts").symlink_to(victim / "charts", target_is_directory=True)
+    with pytest.raises(ScenarioError, match="symbolic link"):
+        stored_run(None, store=store, resume=mine, progress=False, finish=_charts_report)
+    assert _snapshot(victim) == before
+    # a listed file replaced by a link: the link goes, its target stays
+    (out / "charts").unlink()
+    (out / "report.md").unlink()
+    (out / "report.md").symlink_to(victim / "report.md")
+    stored_run(scenario, reps=2, seed=3, store=store, out=out, progress=False, force=True)
+    assert _snapshot(victim) == before
+    assert not (out / "report.md").is_symlink()
+
+
 @pytest.fixture(scope="module")
 def a_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(store, folder) of a complete run, and the scenario file beside it."""
