@@ -625,3 +625,58 @@ def test_a_run_without_mqls_completes_and_every_chart_builds(tmp_path: Path) -> 
     assert pd.isna(res.column("first_touch_compliance")).all()
     for name, _, build in _charts(res):
         assert build().to_dict()["$schema"], name
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "{sc}", "--set-b", "teams[0].reps=3", "--reps", "2", "--out", "{out}/c.csv"],
+    ["sweep", "{sc}", "--param", "teams[0].reps=2,3", "--reps", "1", "--out", "{out}/s.csv"],
+    ["sweep", "{sc}", "--param", "teams[0].reps=2,3", "--reps", "1", "--out",
+     "{out}/s.parquet"],
+    ["recommend", "{sc}", "--reps", "2", "--no-sensitivity", "--out", "{out}"],
+], ids=["compare-csv", "sweep-csv", "sweep-parquet", "recommend-folder"])
+def test_out_of_compare_sweep_recommend_is_not_overwritten_without_force(
+        argv: list[str], scenario: Scenario, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """An existing ``--out`` file (a non-empty folder for recommend) is refused before any
+    work without ``--force``, and kept as it was (these three used to write over it)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("c.csv", "s.csv", "s.parquet", "recommendation.csv"):
+        (out / name).write_text("a user's file\n")
+    sc = save(scenario, tmp_path / "sc.yaml")
+    args = [a.format(sc=sc, out=out) for a in argv]
+    before = _snapshot(out)
+    assert main([*args, "--workers", "1", "--quiet", "--store", str(tmp_path / "st")]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err, err
+    assert _snapshot(out) == before
+    assert not (tmp_path / "st").exists()  # refused before anything ran
+
+
+def test_force_overwrites_the_out_file_of_sweep(scenario: Scenario, tmp_path: Path) -> None:
+    sc = save(scenario, tmp_path / "sc.yaml")
+    out = tmp_path / "s.csv"
+    out.write_text("old\n")
+    assert main(["sweep", str(sc), "--param", "teams[0].reps=2,3", "--reps", "1", "--workers",
+                 "1", "--quiet", "--out", str(out), "--force",
+                 "--store", str(tmp_path / "st")]) == 0  # fmt: skip
+    assert out.read_text().startswith("point,")
+
+
+def test_recommend_never_writes_its_exports_through_a_planted_link(
+        scenario: Scenario, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``recommend --out DIR --force`` with ``DIR/charts`` a link to another folder: refused,
+    naming the link, and nothing is written there or in DIR."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    (out / "charts").symlink_to(elsewhere, target_is_directory=True)
+    sc = save(scenario, tmp_path / "sc.yaml")
+    assert main(["recommend", str(sc), "--reps", "2", "--no-sensitivity", "--workers", "1",
+                 "--quiet", "--out", str(out), "--force",
+                 "--store", str(tmp_path / "st")]) == 2  # fmt: skip
+    assert "charts is a symbolic link" in capsys.readouterr().err
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["charts"]

@@ -13,7 +13,9 @@ from sla_sim.cli.common import (
     EXIT_OK,
     add_common,
     add_scenario_args,
+    check_out_folder,
     check_reps_seed,
+    linked_on_the_way,
     raise_option,
     scenario_from,
     workers_for,
@@ -58,8 +60,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from sla_sim.batch.store import RunStore
 
     store = RunStore(args.store)
-    if args.out:  # refused before anything runs: never into a run's folder
-        store.check_out(args.out)
+    if args.out:  # refused before anything runs: never into a run's folder, never over
+        store.check_out(args.out)  # files without --force
+        check_out_folder(args.out, args.force)
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
@@ -87,9 +90,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         from sla_sim.batch.files import atomic_write_bytes
 
         out = Path(args.out)
-        for item in sorted(folder.rglob("*")):
-            if item.is_file() and item.name != "run.json":
-                atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
+        items = [i for i in sorted(folder.rglob("*")) if i.is_file() and i.name != "run.json"]
+        for item in items:  # nothing written through a link planted in --out
+            if (linked := linked_on_the_way(out, item.relative_to(folder))) is not None:
+                raise_option("--out", f"{linked.relative_to(out)} is a symbolic link; the"
+                             " exports are never written through one", str(out))
+        for item in items:
+            atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
         print(f"exports -> {out}")
     return EXIT_OK
 
@@ -165,6 +172,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    " sla.mql_commitment_per_month; repeatable. Clauses the kept levers cannot"
                    " carry are named with the tightest terms they do")
     p.add_argument("--out", help="also write the exports into this folder")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out (files of the same names are replaced)")
     p.add_argument("--sensitivity-reps", type=int, default=None, metavar="N",
                    help="replications per sensitivity move (default 8)")
     p.add_argument("--max-headcount", type=int, default=500, metavar="N",
