@@ -680,3 +680,23 @@ def test_recommend_never_writes_its_exports_through_a_planted_link(
     assert "charts is a symbolic link" in capsys.readouterr().err
     assert [p.name for p in elsewhere.iterdir()] == ["keep.txt"]
     assert [p.name for p in out.iterdir()] == ["charts"]
+
+
+def test_a_rolling_backtest_never_writes_through_a_planted_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``backtest --origins ... --out DIR --force`` writes each origin's calibration to
+    ``DIR/ORIGIN/``; with ``DIR/2026-01-01`` a link to another folder it used to write over
+    that folder's ``calibrated.yaml``. Now it is refused by name before the export is read."""
+    assert main(["crm", "template", "--out", str(tmp_path / "t"), "--force"]) == 0
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "calibrated.yaml").write_text("mine\n")
+    (out / "2026-01-01").symlink_to(elsewhere, target_is_directory=True)
+    capsys.readouterr()
+    assert main(["backtest", str(tmp_path / "t" / "leads.csv"), "--map",
+                 str(tmp_path / "t" / "mapping.yaml"), "--origins", "2026-01-01:2026-01-01",
+                 "--reps", "2", "--out", str(out), "--force", "--quiet"]) == 2  # fmt: skip
+    assert "2026-01-01 is a symbolic link" in capsys.readouterr().err
+    assert (elsewhere / "calibrated.yaml").read_text() == "mine\n"
+    assert [p.name for p in out.iterdir()] == ["2026-01-01"]

@@ -15,6 +15,7 @@ from sla_sim.cli.common import (
     add_limit_args,
     add_scenario_args,
     check_reps_seed,
+    linked_on_the_way,
     raise_option,
     with_months,
 )
@@ -235,6 +236,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sla_sim.crm.calibrate import write_calibration
 
     out = _out_dir(args, "backtest")  # refused before the export is read
+    for origin in origins or ():  # each origin's calibration goes to out/ORIGIN/
+        if (linked := linked_on_the_way(out, Path(origin) / "calibrated.yaml")) is not None:
+            raise_option("--out", f"{linked.relative_to(out)} is a symbolic link; nothing is"
+                         " written through one", str(out))  # fmt: skip
     exp = _export(args)
     if origins is not None:
         return _rolling(args, exp, out, origins)
