@@ -16,7 +16,9 @@ them: with what ``ps`` shows (a kernel's id is on its command line), without the
   Origin, and the kernel survives;
 - Voilà's request-info socket (``/voila/query/<kernel id>``, no login) is not served: it used
   to hand the page request's query string, with the token, to anyone who read a kernel's id
-  in ``ps``.
+  in ``ps``;
+- with the token, a kernel's websocket still runs no code (``execute_request`` is dropped);
+- the server listens on 127.0.0.1 only.
 
 Skipped when Voilà is missing, unless on CI.
 """
@@ -171,8 +173,15 @@ def _ws_handshake(port: int, path: str, headers: str = "") -> bytes:
     return _raw(port, request.encode(), wait_s=5)
 
 
+@pytest.fixture(scope="module")
+def page_kernels(served: tuple[int, str, Path, int]) -> set[str]:
+    """The ids of the kernels alive once a page was opened with the token (it takes the
+    pre-heated kernel), read from their command lines as any user of the machine can."""
+    port, token, _folder, pid = served
+    return _page_taken(port, token, pid)
+
+
 def _page_taken(port: int, token: str, pid: int) -> set[str]:
-    """Open the page with the token (it takes the pre-heated kernel); the kernel ids alive."""
     answer = _get(port, f"/?token={token}", f"127.0.0.1:{port}")
     assert _status(answer) == 200, answer[:300]
     deadline = time.monotonic() + TIMEOUT_S
@@ -183,24 +192,23 @@ def _page_taken(port: int, token: str, pid: int) -> set[str]:
 
 
 def test_the_request_info_socket_does_not_hand_out_the_token(
-        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+        served: tuple[int, str, Path, int], page_kernels: set[str]) -> None:  # fmt: skip
     """Another user of the machine reads a kernel's id with ``ps`` and asks Voilà's request-info
     socket for it, without a login: no socket, and the token is not in the answer."""
-    port, token, _folder, pid = served
-    ids = _page_taken(port, token, pid)
-    for kernel_id in ids:
+    port, token, _folder, _pid = served
+    for kernel_id in page_kernels:
         answer = _ws_handshake(port, f"/voila/query/{kernel_id}")
         assert _status(answer) != 101, answer[:300]
         assert token.encode() not in answer
 
 
 def test_a_kernel_refuses_requests_without_the_token(
-        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+        served: tuple[int, str, Path, int], page_kernels: set[str]) -> None:  # fmt: skip
     """With a kernel's id from ``ps`` but no token: its websocket (any Origin), its details
     and its shutdown (Voilà's and Jupyter's, with or without a foreign Origin) are refused,
     and the kernel is still alive afterwards."""
-    port, token, _folder, pid = served
-    ids = _page_taken(port, token, pid)
+    port, _token, _folder, pid = served
+    ids = page_kernels
     for kernel_id in ids:
         own = f"Origin: http://127.0.0.1:{port}\r\n"
         for origin in ("", own, "Origin: http://evil.example\r\n"):
@@ -218,3 +226,65 @@ def test_a_kernel_refuses_requests_without_the_token(
                 # 403, or 404 from Jupyter's Origin check of its APIs
                 assert _status(answer) in (403, 404), (method, origin, answer[:300])
     assert ids <= _kernel_ids(pid)
+
+
+def test_the_kernel_websocket_runs_no_code_even_with_the_token(
+        served: tuple[int, str, Path, int], page_kernels: set[str],
+        tmp_path: Path) -> None:  # fmt: skip
+    """Over a kernel's websocket, with the token, Voilà passes widget messages only: a
+    ``kernel_info_request`` is answered, an ``execute_request`` is dropped (the code, which
+    would create a file, never runs)."""
+    import asyncio
+    import json
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    port, token, _folder, _pid = served
+    kernel_id = sorted(page_kernels)[0]
+    marker = tmp_path / "ran"
+
+    def message(msg_type: str, content: dict[str, object]) -> str:
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "test",
+                  "session": uuid.uuid4().hex, "date": "", "version": "5.3"}  # fmt: skip
+        return json.dumps({"header": header, "parent_header": {}, "metadata": {},
+                           "content": content, "channel": "shell", "buffers": []})  # fmt: skip
+
+    async def talk() -> list[str]:
+        request = HTTPRequest(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels",
+                              headers={"Authorization": f"token {token}"})  # fmt: skip
+        ws = await websocket_connect(request)
+        code = f"open({str(marker)!r}, 'w').write('x')"
+        ws.write_message(message("execute_request", {
+            "code": code, "silent": False, "store_history": False, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True}))  # fmt: skip
+        ws.write_message(message("kernel_info_request", {}))
+        seen: list[str] = []
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+        while "kernel_info_reply" not in seen:
+            left = deadline - asyncio.get_running_loop().time()
+            raw = await asyncio.wait_for(ws.read_message(), max(left, 0.1))
+            assert raw is not None, "the websocket closed"
+            seen.append(json.loads(raw)["header"]["msg_type"])
+        await asyncio.sleep(3)  # an execute_request that got through would have run by now
+        ws.close()
+        return seen
+
+    seen = asyncio.run(talk())
+    assert "execute_reply" not in seen
+    assert not marker.exists()
+
+
+def test_the_server_listens_on_loopback_only(served: tuple[int, str, Path, int]) -> None:
+    """Every listening socket on the dashboard's port is bound to 127.0.0.1 (read from
+    /proc/net, as the kernel sees it): nothing on 0.0.0.0 or an IPv6 address."""
+    port, _token, _folder, _pid = served
+    bound = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                bound.append(address)
+    assert bound == ["0100007F"], bound  # 127.0.0.1, little-endian
