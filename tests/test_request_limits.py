@@ -41,6 +41,16 @@ def _bursts(multiplier: float, days: float, leads: float | None = None
     return edit
 
 
+def _january_only(leads: float) -> Callable[[dict[str, Any]], None]:
+    """One measured month, January, a 5-day warm-up, and all the year's volume in January
+    (month weights are normalised to mean 1 over the year: January gets 12 times)."""
+    def edit(d: dict[str, Any]) -> None:
+        d["channels"][0]["leads_per_month"] = leads
+        d["arrivals"]["month_weights"] = [1.0] + [0.0] * 11
+        d["horizon"].update(measure_start="2026-01-01", measure_months=1, warmup_days=5)
+    return edit
+
+
 def _hires(entries: int, reps: int) -> Callable[[dict[str, Any]], None]:
     def edit(d: dict[str, Any]) -> None:
         d["teams"][0]["hires"] = [{"start": "2026-01-05", "reps": reps}] * entries
@@ -68,6 +78,10 @@ CASES: dict[str, Callable[[Path, tuple[Path, Path]], tuple[list[str], str]]] = {
     "hires_1000_entries_of_500": lambda p, _: (
         ["run", str(_raw(p, "h.yaml", _hires(1000, 500), base="default")), "--reps", "2"],
         "teams[0].hires"),
+    # about 1M leads at flat seasonality (within 8 GB), 10 times that in January alone
+    "seasonality_in_january": lambda p, _: (
+        ["run", str(_raw(p, "m.yaml", _january_only(850_000))), "--reps", "2",
+         "--max-memory-gb", "8"], "channels[0].leads_per_month"),
     "recommend_reps_1e8": lambda p, _: (["recommend", "--reps", "100000000"], "--reps"),
     "recommend_revenue_1e10": lambda p, _: (["recommend", "--revenue-target", "1e10"],
                                             "--revenue-target"),
@@ -122,6 +136,20 @@ def test_bursts_count_in_the_estimate() -> None:
     late = set_path(sc, "arrivals.bursts", [{"channel": name, "start_day": 10_000,
                                              "duration_days": 3, "multiplier": 1000}])
     assert leads_per_replication(late) == pytest.approx(base)
+
+
+def test_seasonality_counts_in_the_estimate() -> None:
+    """Month weights (normalised to mean 1 over the year) count for the months the horizon
+    covers: a one-month horizon in the only month with volume simulates about 12 times the
+    channel's monthly leads (the warm-up's days in December add none)."""
+    sc = set_path(set_path(set_path(make_tiny(), "horizon.measure_months", 1),
+                           "horizon.warmup_days", 5), "horizon.measure_start",
+                  dt.date(2026, 1, 1))  # fmt: skip
+    flat = leads_per_replication(sc)
+    january = set_path(sc, "arrivals.month_weights", [1.0] + [0.0] * 11)
+    assert leads_per_replication(january) == pytest.approx(flat * 12 * 31 / 36, rel=0.01)
+    even = set_path(sc, "arrivals.month_weights", [3.0] * 12)
+    assert leads_per_replication(even) == pytest.approx(flat)
 
 
 def test_hires_count_in_the_estimate_and_are_named() -> None:
