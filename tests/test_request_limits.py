@@ -152,6 +152,25 @@ def test_seasonality_counts_in_the_estimate() -> None:
     assert leads_per_replication(even) == pytest.approx(flat)
 
 
+@pytest.mark.parametrize(("handoff", "named"), [
+    ({"mode": "batch", "batch_every_hours": 1e-7}, "handoff.batch_every_hours"),
+    ({"mode": "batch", "batch_local_hours": [i / 60 for i in range(1440)] + [0.0, 0.5]},
+     "handoff.batch_local_hours"),
+], ids=["every_1e-7_hours", "1442_daily_batches"])
+def test_batch_handoffs_are_bounded(handoff: dict[str, Any], named: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A batch every 1e-7 h made the model list 12 billion batch instants (a MemoryError of
+    89 GB inside the replication, exit 1): the schema bounds both rules, exit 2 naming the
+    field."""
+    f = _raw(tmp_path, "h.yaml", lambda d: d.__setitem__("handoff", handoff))
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert named in err, err
+    ok = _raw(tmp_path, "ok.yaml", lambda d: d.__setitem__(
+        "handoff", {"mode": "batch", "batch_every_hours": 1 / 60}))  # fmt: skip
+    assert main(["validate", str(ok)]) == 0
+
+
 def test_hires_count_in_the_estimate_and_are_named() -> None:
     """Hired reps add rep-days; a plan too big for one replication is refused naming the
     team's hires, with the value of the reps hired."""
