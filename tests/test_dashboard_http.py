@@ -17,6 +17,8 @@ them: with what ``ps`` shows (a kernel's id is on its command line), without the
 - Voilà's request-info socket (``/voila/query/<kernel id>``, no login) is not served: it used
   to hand the page request's query string, with the token, to anyone who read a kernel's id
   in ``ps``;
+- the login cookie sent from a foreign or ``null`` Origin opens no kernel websocket and shuts
+  no kernel down (no ``_xsrf``);
 - with the token, a kernel's websocket still runs no code (``execute_request`` is dropped);
 - the server listens on 127.0.0.1 only.
 
@@ -174,21 +176,27 @@ def _ws_handshake(port: int, path: str, headers: str = "") -> bytes:
 
 
 @pytest.fixture(scope="module")
-def page_kernels(served: tuple[int, str, Path, int]) -> set[str]:
-    """The ids of the kernels alive once a page was opened with the token (it takes the
-    pre-heated kernel), read from their command lines as any user of the machine can."""
+def opened(served: tuple[int, str, Path, int]) -> tuple[set[str], str]:
+    """A page opened with the token (it takes the pre-heated kernel): the ids of the kernels
+    alive then, read from their command lines as any user of the machine can, and the login
+    cookie the answer set (what the browser sends with every later request)."""
     port, token, _folder, pid = served
-    return _page_taken(port, token, pid)
-
-
-def _page_taken(port: int, token: str, pid: int) -> set[str]:
     answer = _get(port, f"/?token={token}", f"127.0.0.1:{port}")
     assert _status(answer) == 200, answer[:300]
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin1")
+    cookies = [line.split(":", 1)[1].split(";", 1)[0].strip() for line in head.split("\r\n")
+               if line.lower().startswith("set-cookie:")]  # fmt: skip
+    assert cookies, head
     deadline = time.monotonic() + TIMEOUT_S
     while not (ids := _kernel_ids(pid)) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert ids, "no kernel process found"
-    return ids
+    return ids, "; ".join(cookies)
+
+
+@pytest.fixture(scope="module")
+def page_kernels(opened: tuple[set[str], str]) -> set[str]:
+    return opened[0]
 
 
 def test_the_request_info_socket_does_not_hand_out_the_token(
@@ -288,3 +296,29 @@ def test_the_server_listens_on_loopback_only(served: tuple[int, str, Path, int])
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 bound.append(address)
     assert bound == ["0100007F"], bound  # 127.0.0.1, little-endian
+
+
+def test_the_login_cookie_from_a_foreign_page_opens_nothing(
+        served: tuple[int, str, Path, int], opened: tuple[set[str], str]) -> None:  # fmt: skip
+    """What a page of another site (or a sandboxed one, Origin ``null``) can make the browser
+    send: the login cookie with its own Origin. The kernel's websocket refuses it (from the
+    dashboard's own origin it opens), and a kernel's shutdown without the ``_xsrf`` token
+    Jupyter puts in the page is refused; the kernel stays."""
+    port, _token, _folder, pid = served
+    ids, cookie = opened
+    kernel_id = sorted(ids)[0]
+    path = f"/api/kernels/{kernel_id}/channels"
+    for origin in ("http://evil.example", f"http://evil.example:{port}", "null",
+                   f"http://localhost.evil.example:{port}", f"http://127.0.0.1:{port + 1}"):
+        answer = _ws_handshake(port, path, f"Origin: {origin}\r\nCookie: {cookie}\r\n")
+        assert _status(answer) == 403, (origin, answer[:300])
+    answer = _ws_handshake(port, path, f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n")
+    assert _status(answer) == 101, answer[:300]
+    for method, target in (("DELETE", f"/api/kernels/{kernel_id}"),
+                           ("POST", f"/voila/api/shutdown/{kernel_id}")):  # fmt: skip
+        for origin in ("", "Origin: http://evil.example\r\n", "Origin: null\r\n"):
+            answer = _raw(port, (f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                 f"{origin}Cookie: {cookie}\r\nContent-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n").encode())  # fmt: skip
+            assert _status(answer) in (403, 404), (method, origin, answer[:300])
+    assert kernel_id in _kernel_ids(pid)
