@@ -11,7 +11,9 @@ rather than start more kernels than allowed.
   (Jupyter's token login: the first request carries ``?token=``, later ones a cookie).
   The token reaches this process in the environment variable
   :data:`~sla_sim.planner.dashboard.TOKEN_ENV` (not the command line, which other users of the
-  machine can read), which is removed before any kernel starts.
+  machine can read), which is removed before any kernel starts; once a page request is logged
+  in, its ``token`` is dropped from the query Voilà hands to the page's kernel
+  (:func:`drop_token`).
 - **Busy page.** When ``max_kernels`` kernels are alive
   (:class:`sla_sim.planner.kernels.DashboardKernelManager`), a page gets HTTP 503 with a page
   saying so and what to do, instead of a kernel.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import os
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 from tornado.httputil import HTTPServerRequest
@@ -47,8 +50,8 @@ from voila.tornado.handler import TornadoVoilaHandler
 from sla_sim.planner.dashboard import TOKEN_ENV
 from sla_sim.planner.kernels import KernelCapError
 
-__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "forget_request_info", "host_allowed",
-           "main"]
+__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "drop_token", "forget_request_info",
+           "host_allowed", "main"]
 
 #: The names a browser on this machine may use for the dashboard (with its port).
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -116,11 +119,26 @@ class _RefusedHandler(tornado.web.RequestHandler):
                     " localhost, 127.0.0.1 or [::1] with its port.\n")  # fmt: skip
 
 
+def drop_token(request: HTTPServerRequest) -> None:
+    """Remove ``token`` from a request's query once the login is done: Voilà hands the query
+    string and the full address to the page's kernel (``QUERY_STRING``,
+    ``VOILA_REQUEST_URL`` in the environment of a kernel started for the page), and the
+    token must reach no kernel."""
+    if "token" not in request.query_arguments:
+        return
+    kept = [(k, v) for k, v in parse_qsl(request.query, keep_blank_values=True) if k != "token"]
+    request.query = urlencode(kept)
+    request.uri = request.path + (f"?{request.query}" if request.query else "")
+    request.query_arguments.pop("token", None)
+    request.arguments.pop("token", None)
+
+
 class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
     """Voilà's page, or the busy page when no kernel may be started for it."""
 
     @tornado.web.authenticated  # type: ignore[misc]
     async def get(self, path: str | None = None) -> None:
+        drop_token(self.request)
         if not self.kernel_manager.room_for_page():
             self._busy()
             return
