@@ -292,6 +292,25 @@ def test_force_never_removes_or_writes_through_a_planted_link(scenario: Scenario
     assert not (out / "report.md").is_symlink()
 
 
+def test_force_removes_no_file_by_a_pattern_a_run_never_lists(scenario: Scenario,
+                                                              tmp_path: Path) -> None:
+    """A run.json whose ``files`` lists ``*`` or ``**/*`` (edited, or planted by someone who
+    could write there) used to make ``--force`` remove every file in the folder, the user's
+    too. The only pattern a run lists is its chunks'; any other is ignored."""
+    store = RunStore(tmp_path / "st")
+    out = tmp_path / "out"
+    stored_run(scenario, reps=2, seed=1, store=store, out=out, progress=False)
+    (out / "notes.txt").write_text("mine")
+    (out / "data").mkdir()
+    (out / "data" / "x.csv").write_text("a,b\n")
+    meta = _meta(out)
+    meta["files"] = [*meta["files"], "*", "**/*", "data/*.csv", "note?.txt", "[n]otes.txt"]
+    (out / "run.json").write_text(json.dumps(meta))
+    stored_run(scenario, reps=2, seed=2, store=store, out=out, progress=False, force=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "data" / "x.csv").read_text() == "a,b\n"
+
+
 @pytest.fixture(scope="module")
 def a_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(store, folder) of a complete run, and the scenario file beside it."""

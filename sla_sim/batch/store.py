@@ -66,6 +66,8 @@ RUN_DIRS = ("chunks", "charts")
 CHUNK_GLOB = "chunks/part-*.parquet"
 #: What a run.json of an older version (no ``files`` list) counts as its run's own files.
 LEGACY_FILES = (*RUN_FILES[1:], CHUNK_GLOB, "charts/*.svg", "charts/*.png")
+#: The only patterns a list of a run's own files may hold (any other is ignored: never "*").
+OWN_PATTERNS = frozenset(f for f in LEGACY_FILES if "*" in f)
 _STATUSES = (COMPLETE, RUNNING, INCOMPLETE, INTERRUPTED)
 #: run.json fields of the listing and the types they must have (None is always allowed).
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -422,7 +424,9 @@ class RunFolder:
             if not isinstance(entry, str) or not entry or Path(entry).is_absolute() or \
                     ".." in Path(entry).parts:  # fmt: skip
                 continue  # never anything outside the folder
-            hits = self.path.glob(entry) if "*" in entry else [self.path / entry]
+            if any(c in entry for c in "*?[") and entry not in OWN_PATTERNS:
+                continue  # only the patterns this tool writes; never "*" or "**/*"
+            hits = self.path.glob(entry) if entry in OWN_PATTERNS else [self.path / entry]
             out += [p for p in hits if (p.is_file() or p.is_symlink()) and self._direct(p)]
         return out
 
