@@ -311,6 +311,25 @@ def test_force_removes_no_file_by_a_pattern_a_run_never_lists(scenario: Scenario
     assert (out / "data" / "x.csv").read_text() == "a,b\n"
 
 
+def test_a_file_is_never_written_through_a_link_at_its_temporary_name(tmp_path: Path) -> None:
+    """Every export goes to ``.NAME.tmp-PID.EXT`` first, a name anyone who can write in the
+    folder can predict: a link planted there used to be written through (the victim's file
+    overwritten). Now it is removed first; a link at the final name is replaced, not
+    followed."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f".report.tmp-{os.getpid()}.md").symlink_to(victim)
+    (out / "summary.json").symlink_to(victim)
+    files_mod.atomic_write_text(out / "report.md", "new report")
+    files_mod.atomic_write_text(out / "summary.json", "{}")
+    assert victim.read_text() == "mine"
+    assert (out / "report.md").read_text() == "new report"
+    assert not (out / "summary.json").is_symlink()
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "summary.json"]
+
+
 @pytest.fixture(scope="module")
 def a_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(store, folder) of a complete run, and the scenario file beside it."""
