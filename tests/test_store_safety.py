@@ -738,3 +738,37 @@ def test_a_rolling_backtest_never_writes_through_a_planted_link(
     assert "2026-01-01 is a symbolic link" in capsys.readouterr().err
     assert (elsewhere / "calibrated.yaml").read_text() == "mine\n"
     assert [p.name for p in out.iterdir()] == ["2026-01-01"]
+
+
+@pytest.mark.parametrize("command", ["init", "crm map", "crm template"])
+def test_small_writers_replace_a_link_never_write_through_it(
+        command: str, tmp_path: Path) -> None:  # fmt: skip
+    """``init --out``, ``crm map --out`` and ``crm template --out`` wrote their files by
+    opening the final name, so a symbolic link there (even a dangling one, which ``exists()``
+    does not see) was written through, into its target. Now every file is renamed into place:
+    the link is replaced (with --force) or refused (without), its target never touched."""
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("mine\n")
+    dangling = tmp_path / "nowhere" / "created.yaml"
+    (tmp_path / "nowhere").mkdir()
+    assert main(["crm", "template", "--out", str(tmp_path / "t"), "--force"]) == 0
+    leads = str(tmp_path / "t" / "leads.csv")
+    if command == "crm template":
+        out = tmp_path / "tpl"
+        out.mkdir()
+        (out / "mapping.yaml").symlink_to(victim)
+        argv = ["crm", "template", "--out", str(out), "--force"]
+        written = out / "mapping.yaml"
+    else:
+        written = tmp_path / "out.yaml"
+        written.symlink_to(victim)
+        argv = (["init", "--out", str(written), "--force"] if command == "init" else
+                ["crm", "map", leads, "--out", str(written), "--force"])  # fmt: skip
+    assert main(argv) == 0
+    assert victim.read_text() == "mine\n"
+    assert not written.is_symlink()
+    if command != "crm template":  # a dangling link is refused without --force
+        written.unlink()
+        written.symlink_to(dangling)
+        assert main(argv[:-1]) == 2
+        assert not dangling.exists()

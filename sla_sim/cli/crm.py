@@ -361,15 +361,15 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Write a draft mapping guessed from the headers and a sample of the files' values."""
+    from sla_sim.batch.files import atomic_write_text
     from sla_sim.crm.guess import draft_mapping
     from sla_sim.crm.mapping import load_mapping
 
     out = Path(args.out)
-    if out.exists() and not args.force:
+    if (out.exists() or out.is_symlink()) and not args.force:
         raise_option("--out", "exists: choose another file or add --force", str(out))
     text, outside = draft_mapping(args.files, out.parent)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    atomic_write_text(out, text)  # renamed into place: a link there is replaced, not followed
     load_mapping(out)  # the draft is a valid mapping
     print(text, end="")
     joins = "".join(f" --join {f}" for f in outside)
