@@ -358,3 +358,18 @@ def test_no_process_of_the_dashboard_holds_the_token_in_its_environment(
         assert token.encode() not in cmdline
         checked += 1
     assert checked >= 3  # the kernels, and their workers
+
+
+def test_a_huge_request_body_is_refused_before_it_is_read(
+        served: tuple[int, str, Path, int]) -> None:  # fmt: skip
+    """Without the token, a local process announcing a 100 MB body (tornado's default limit,
+    buffered before any handler runs) is answered at once; the server does not wait to hold
+    it. (Sent: the headers only.)"""
+    port, _token, _folder, _pid = served
+    for host in (f"127.0.0.1:{port}", "evil.example"):
+        start = time.monotonic()
+        answer = _raw(port, (f"POST /login HTTP/1.1\r\nHost: {host}\r\nContent-Length:"
+                             f" {100 * 2**20 - 1}\r\nContent-Type: application/x-www-form-"
+                             "urlencoded\r\n\r\n").encode(), wait_s=10)  # fmt: skip
+        assert time.monotonic() - start < 8, "the server waited for the body"
+        assert _status(answer) in (0, 400, 413), answer[:300]

@@ -14,6 +14,8 @@ rather than start more kernels than allowed.
   machine can read), which is removed before any kernel starts; once a page request is logged
   in, its ``token`` is dropped from the query Voilà hands to the page's kernel
   (:func:`drop_token`).
+- **Small bodies.** A request body over :data:`MAX_BODY_BYTES` is refused before it is read
+  (tornado's default buffers 100 MB per connection, before any handler).
 - **Busy page.** When ``max_kernels`` kernels are alive
   (:class:`sla_sim.planner.kernels.DashboardKernelManager`), a page gets HTTP 503 with a page
   saying so and what to do, instead of a kernel.
@@ -55,6 +57,9 @@ __all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "drop_token", "forget_r
 
 #: The names a browser on this machine may use for the dashboard (with its port).
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+#: Largest request body the server reads (a page, a login, a kernel's shutdown need a few
+#: bytes; widget messages go over the websocket).
+MAX_BODY_BYTES = 1 << 20
 #: Seconds a busy page asks the browser to wait before trying again.
 RETRY_AFTER_S = 30
 
@@ -175,6 +180,19 @@ class DashboardVoila(Voila):  # type: ignore[misc]
         super().initialize(argv)
         # never without a token: one made here if the launcher gave none
         self.token = os.environ.pop(TOKEN_ENV, "") or secrets.token_urlsafe(32)
+
+    def listen(self) -> None:
+        """Voilà's listen, with request bodies of at most :data:`MAX_BODY_BYTES`: tornado's
+        default (100 MB, buffered before any handler, the Host check included) would let any
+        local process make the server hold 100 MB per connection."""
+        listen = self.app.listen
+
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("max_body_size", MAX_BODY_BYTES)
+            return listen(*args, **kwargs)
+
+        self.app.listen = bounded
+        super().listen()
 
     def init_handlers(self) -> list[Any]:
         forget_request_info()
