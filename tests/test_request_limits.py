@@ -310,3 +310,18 @@ def test_measure_bounds_its_window(window: list[str], named: str, tmp_path: Path
     assert "--from" in err or "--to" in err
     assert "Traceback" not in err
     assert not (tmp_path / "st").exists() or not any((tmp_path / "st").iterdir())
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12"])
+def test_review_refuses_a_month_outside_the_calendar_it_can_count(
+        month: str, tmp_path: Path, crm_files: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``review --month 9999-12`` ended in a traceback (year 10000 is out of range)."""
+    args = ["review", str(crm_files[0]), "--map", str(crm_files[1]), "--month", month,
+            "--scenario", str(_raw(tmp_path, "s.yaml", lambda d: None)),
+            "--out", str(tmp_path / "rv"), "--reps", "2", "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--month" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "rv").exists()

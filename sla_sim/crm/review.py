@@ -66,8 +66,10 @@ def review(export: CrmExport, scenario: Scenario, month: str, reps: int = 100,
     check_simulation_cost(scenario, reps, 1)
     try:
         first = pd.Timestamp(f"{month}-01")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ScenarioError([Issue("--month", "must be YYYY-MM", month)]) from None
+    if first is pd.NaT or not 1900 <= first.year < 2200:  # 9999-12 ended in a traceback
+        raise ScenarioError([Issue("--month", "must be a month in 1900-01 .. 2199-12", month)])
     tz = export.mapping.timezone
     start = _local_midnight(first.tz_localize(tz, nonexistent="shift_forward", ambiguous=False))
     end = _add_months(start, 1)
