@@ -299,3 +299,82 @@ def test_open_hands_the_browser_a_private_redirect_not_the_token(
     redirect = Path(opened[0].removeprefix("file://"))
     assert stat.S_IMODE(redirect.stat().st_mode) == 0o600
     assert f"url={page}" in redirect.read_text()
+
+
+# ---------------------------------------------------------------------- what it may cost
+@pytest.mark.parametrize(("options", "named"), [
+    (["--reps", "1000000000"], "--reps"),
+    (["--workers", "100000"], "--workers"),
+    (["--max-kernels", "100000"], "--max-kernels"),
+    (["--workers", "40", "--reps", "40", "--max-kernels", "40"], "--max-kernels"),
+    (["HUGE"], "channels[0].leads_per_month"),
+], ids=["reps_1e9", "workers_1e5", "max_kernels_1e5", "kernels_of_40_workers", "leads_1e9"])
+def test_an_oversized_dashboard_is_refused_before_anything_starts(
+        options: list[str], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Replications, workers and kernels each page of the dashboard may hold are estimated
+    as for a run, and ``max_kernels`` pages at once against the memory limit: over it, exit 2
+    naming the option (or the scenario's field) before a server or a kernel starts."""
+    import subprocess
+
+    from sla_sim.cli.main import main
+    from sla_sim.scenario.io import save, set_path
+    from sla_sim.scenario.presets import preset
+
+    def no_server(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_server)
+    monkeypatch.delenv("SLA_SIM_MAX_MEMORY_GB", raising=False)
+    huge = save(set_path(preset("default"), "channels[0].leads_per_month", 1e9),
+                tmp_path / "huge.yaml")  # fmt: skip
+    options = [str(huge) if o == "HUGE" else o for o in options]
+    assert main(["dashboard", *options, "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert named in err, err
+    assert "cost limits" in err
+    assert "Traceback" not in err
+
+
+def test_the_kernel_check_follows_the_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--max-memory-gb`` (or $SLA_SIM_MAX_MEMORY_GB) raises the kernels' limit too."""
+    from sla_sim.errors import ScenarioError
+    from sla_sim.planner.dashboard import check_kernels_cost
+    from sla_sim.scenario.presets import preset
+
+    monkeypatch.setenv("SLA_SIM_MAX_MEMORY_GB", "4")
+    with pytest.raises(ScenarioError, match="--max-kernels"):
+        check_kernels_cost(preset("default"), 100, 2, 8)
+    check_kernels_cost(preset("default"), 100, 2, 4)
+    monkeypatch.setenv("SLA_SIM_MAX_MEMORY_GB", "64")
+    check_kernels_cost(preset("default"), 100, 2, 8)
+
+
+def test_the_planner_refuses_oversized_settings_before_simulating(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The panel's engine (a notebook's ``PlannerPanel`` too) refuses more worker processes
+    than the memory limit holds before starting one, and a scenario over the limits (one
+    loaded with "File", say) before submitting a replication; the panel shows the message."""
+    from sla_sim.errors import ScenarioError
+    from sla_sim.planner.engine import Planner
+    from sla_sim.scenario.io import set_path
+    from sla_sim.scenario.presets import preset
+
+    monkeypatch.delenv("SLA_SIM_MAX_MEMORY_GB", raising=False)
+    with pytest.raises(ScenarioError, match="--workers"):
+        Planner(reps=2, workers=100_000)
+    planner = Planner(reps=2, workers=1)
+
+    def no_work(*_args: Any) -> Any:
+        raise AssertionError("a replication was submitted")
+
+    monkeypatch.setattr(planner, "_submit", no_work)
+    huge = set_path(preset("default"), "channels[0].leads_per_month", 1e9)
+    try:
+        with pytest.raises(ScenarioError, match=r"channels\[0\].leads_per_month"):
+            planner.evaluate_sync(huge, lambda _u: None)
+        planner.set_reps(1_000_000_000)
+        with pytest.raises(ScenarioError, match="cost limits"):
+            planner.evaluate_sync(preset("default"), lambda _u: None)
+    finally:
+        planner.close()

@@ -41,6 +41,16 @@ def _bursts(multiplier: float, days: float, leads: float | None = None
     return edit
 
 
+def _january_only(leads: float) -> Callable[[dict[str, Any]], None]:
+    """One measured month, January, a 5-day warm-up, and all the year's volume in January
+    (month weights are normalised to mean 1 over the year: January gets 12 times)."""
+    def edit(d: dict[str, Any]) -> None:
+        d["channels"][0]["leads_per_month"] = leads
+        d["arrivals"]["month_weights"] = [1.0] + [0.0] * 11
+        d["horizon"].update(measure_start="2026-01-01", measure_months=1, warmup_days=5)
+    return edit
+
+
 def _hires(entries: int, reps: int) -> Callable[[dict[str, Any]], None]:
     def edit(d: dict[str, Any]) -> None:
         d["teams"][0]["hires"] = [{"start": "2026-01-05", "reps": reps}] * entries
@@ -68,6 +78,10 @@ CASES: dict[str, Callable[[Path, tuple[Path, Path]], tuple[list[str], str]]] = {
     "hires_1000_entries_of_500": lambda p, _: (
         ["run", str(_raw(p, "h.yaml", _hires(1000, 500), base="default")), "--reps", "2"],
         "teams[0].hires"),
+    # about 1M leads at flat seasonality (within 8 GB), 10 times that in January alone
+    "seasonality_in_january": lambda p, _: (
+        ["run", str(_raw(p, "m.yaml", _january_only(850_000))), "--reps", "2",
+         "--max-memory-gb", "8"], "channels[0].leads_per_month"),
     "recommend_reps_1e8": lambda p, _: (["recommend", "--reps", "100000000"], "--reps"),
     "recommend_revenue_1e10": lambda p, _: (["recommend", "--revenue-target", "1e10"],
                                             "--revenue-target"),
@@ -78,6 +92,10 @@ CASES: dict[str, Callable[[Path, tuple[Path, Path]], tuple[list[str], str]]] = {
     "backtest_reps_1e9": lambda p, f: (
         ["backtest", str(f[0]), "--map", str(f[1]), "--train-until", "2026-02-01",
          "--reps", "1000000000", "--out", str(p / "bt")], "--reps"),
+    # each origin within the limits, all of them together 11,700 times over
+    "backtest_origins_2026_to_2999": lambda p, f: (
+        ["backtest", str(f[0]), "--map", str(f[1]), "--origins", "2026-01-01:2999-12-01",
+         "--reps", "1000", "--out", str(p / "bt")], "--origins"),
 }
 
 
@@ -118,6 +136,39 @@ def test_bursts_count_in_the_estimate() -> None:
     late = set_path(sc, "arrivals.bursts", [{"channel": name, "start_day": 10_000,
                                              "duration_days": 3, "multiplier": 1000}])
     assert leads_per_replication(late) == pytest.approx(base)
+
+
+def test_seasonality_counts_in_the_estimate() -> None:
+    """Month weights (normalised to mean 1 over the year) count for the months the horizon
+    covers: a one-month horizon in the only month with volume simulates about 12 times the
+    channel's monthly leads (the warm-up's days in December add none)."""
+    sc = set_path(set_path(set_path(make_tiny(), "horizon.measure_months", 1),
+                           "horizon.warmup_days", 5), "horizon.measure_start",
+                  dt.date(2026, 1, 1))  # fmt: skip
+    flat = leads_per_replication(sc)
+    january = set_path(sc, "arrivals.month_weights", [1.0] + [0.0] * 11)
+    assert leads_per_replication(january) == pytest.approx(flat * 12 * 31 / 36, rel=0.01)
+    even = set_path(sc, "arrivals.month_weights", [3.0] * 12)
+    assert leads_per_replication(even) == pytest.approx(flat)
+
+
+@pytest.mark.parametrize(("handoff", "named"), [
+    ({"mode": "batch", "batch_every_hours": 1e-7}, "handoff.batch_every_hours"),
+    ({"mode": "batch", "batch_local_hours": [i / 60 for i in range(1440)] + [0.0, 0.5]},
+     "handoff.batch_local_hours"),
+], ids=["every_1e-7_hours", "1442_daily_batches"])
+def test_batch_handoffs_are_bounded(handoff: dict[str, Any], named: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A batch every 1e-7 h made the model list 12 billion batch instants (a MemoryError of
+    89 GB inside the replication, exit 1): the schema bounds both rules, exit 2 naming the
+    field."""
+    f = _raw(tmp_path, "h.yaml", lambda d: d.__setitem__("handoff", handoff))
+    assert main(["validate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert named in err, err
+    ok = _raw(tmp_path, "ok.yaml", lambda d: d.__setitem__(
+        "handoff", {"mode": "batch", "batch_every_hours": 1 / 60}))  # fmt: skip
+    assert main(["validate", str(ok)]) == 0
 
 
 def test_hires_count_in_the_estimate_and_are_named() -> None:
@@ -191,3 +242,86 @@ def test_review_and_backtest_take_the_limit_flags(command: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert "1e-07 CPU-hours" in err, err
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------- the same from Python
+def _no_work(what: str) -> Callable[..., Any]:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError(f"{what} started: the request was not refused before the work")
+    return refuse
+
+
+def test_python_recommend_is_refused_before_any_replication(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``recommend()`` from Python counts the replications it may simulate as the command
+    does (it used to check only that --reps >= 2, then simulate)."""
+    import sla_sim.recommend.search as search
+    from sla_sim.recommend.engine import recommend
+
+    monkeypatch.setattr(search, "execute", _no_work("a replication"))
+    with pytest.raises(ScenarioError, match="--reps") as info:
+        recommend(preset("default"), reps=100_000_000, progress=False)
+    assert "cost limits" in str(info.value)
+    assert "100000000" in str(info.value)
+    with pytest.raises(ScenarioError, match="--revenue-target"):
+        recommend(preset("default"), revenue_target=1e10, progress=False)
+
+
+def test_python_backtest_review_and_rolling_are_refused_before_any_work(
+        crm_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``backtest()``, ``rolling_backtest()`` and ``review()`` from Python refuse an oversized
+    request before calibrating, drawing or simulating: the rolling backtest counts its
+    origins (each within the limits, together far over them)."""
+    import sla_sim.crm.backtest as bt
+    import sla_sim.crm.review as rv
+    from sla_sim.crm.load import load_export
+
+    exp = load_export(crm_files[0], crm_files[1])
+    base = preset("default")
+    for module, name in ((bt, "calibrate"), (bt, "draw_scenarios"), (bt, "simulate_months"),
+                         (rv, "measure_export"), (rv, "simulate_months")):  # fmt: skip
+        monkeypatch.setattr(module, name, _no_work(name))
+    with pytest.raises(ScenarioError, match="--reps"):
+        bt.backtest(exp, base, "2026-01-15", reps=1_000_000_000, progress=False)
+    origins = bt.monthly_origins("2026-01-01:2999-12-01")
+    with pytest.raises(ScenarioError, match="--origins") as info:
+        bt.rolling_backtest(exp, base, origins, reps=1000, progress=False)
+    assert f"{len(origins):,} origins" in str(info.value)
+    with pytest.raises(ScenarioError, match="--reps"):
+        rv.review(exp, base, "2026-01", reps=1_000_000_000, progress=False)
+
+
+@pytest.mark.parametrize(("window", "named"), [
+    (["--from", "0001-01-01"], "must be a date in"),
+    (["--from", "1900-01-01", "--to", "9999-12-31"], "must be a date in"),
+    (["--from", "1990-01-01"], "at most ten years"),
+], ids=["year_1", "to_year_9999", "36_years"])
+def test_measure_bounds_its_window(window: list[str], named: str, tmp_path: Path,
+                                   crm_files: tuple[Path, Path],
+                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """The work of ``measure`` grows with its window's months (1900 to 2262 took 27 CPU-s,
+    1700 on minutes), and a date before 1678 ended in a pandas traceback. A window over ten
+    years or a date outside 1900 .. 2200 exits 2 naming the option, before measuring."""
+    args = ["measure", str(crm_files[0]), "--map", str(crm_files[1]), *window,
+            "--store", str(tmp_path / "st"), "--no-report"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert named in err, err
+    assert "--from" in err or "--to" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "st").exists() or not any((tmp_path / "st").iterdir())
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12"])
+def test_review_refuses_a_month_outside_the_calendar_it_can_count(
+        month: str, tmp_path: Path, crm_files: tuple[Path, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``review --month 9999-12`` ended in a traceback (year 10000 is out of range)."""
+    args = ["review", str(crm_files[0]), "--map", str(crm_files[1]), "--month", month,
+            "--scenario", str(_raw(tmp_path, "s.yaml", lambda d: None)),
+            "--out", str(tmp_path / "rv"), "--reps", "2", "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--month" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "rv").exists()

@@ -242,6 +242,94 @@ def test_cli_force_refusal_names_the_files_and_keeps_them(tmp_path: Path) -> Non
     assert (out / "scenario.yaml").read_text() == "mine: true\n"
 
 
+def test_force_never_removes_or_writes_through_a_planted_link(scenario: Scenario,
+                                                               tmp_path: Path) -> None:
+    """A run's ``charts/`` (or ``chunks/``) replaced by a symbolic link to another run's
+    folder: ``--force`` used to remove the other run's charts through it (its run.json lists
+    ``charts/...``). Now the link is refused by name with nothing removed, and a resume
+    refuses to write through it; a link in place of a listed file is removed, not its
+    target."""
+    store = RunStore(tmp_path / "st")
+    _, victim, _ = stored_run(scenario, reps=2, seed=1, store=store, out=tmp_path / "victim",
+                              progress=False, finish=_charts_report)  # fmt: skip
+    out = tmp_path / "mine"
+    mine, _, _ = stored_run(scenario, reps=2, seed=1, store=store, out=out, progress=False,
+                            finish=_charts_report)  # fmt: skip
+    chunks = tmp_path / "another_runs_chunks"  # what a run's chunks/part-*.parquet matches
+    chunks.mkdir()
+    (chunks / "part-000000.parquet").write_bytes(b"not mine")
+    before, chunks_before = _snapshot(victim), _snapshot(chunks)
+    assert any(k.startswith("charts/") for k in before)
+    for linked, target in (("charts", victim / "charts"), ("chunks", chunks)):
+        real = out / f"{linked}.real"
+        if (out / linked).exists():
+            (out / linked).rename(real)
+        (out / linked).symlink_to(target, target_is_directory=True)
+        with pytest.raises(ScenarioError, match=rf"{linked} \(a symbolic link\)"):
+            stored_run(scenario, reps=2, seed=2, store=store, out=out, progress=False,
+                       force=True, finish=_charts_report)  # fmt: skip
+        assert _snapshot(victim) == before
+        assert _snapshot(chunks) == chunks_before
+        assert _meta(out)["id"] == mine  # refused before anything was removed
+        (out / linked).unlink()
+        if real.exists():
+            real.rename(out / linked)
+    # the folder of a run to resume, with a planted link: refused, nothing written through it
+    meta = _meta(out)
+    meta["status"] = "interrupted"
+    (out / "run.json").write_text(json.dumps(meta))
+    shutil.rmtree(out / "charts")
+    (out / "charts").symlink_to(victim / "charts", target_is_directory=True)
+    with pytest.raises(ScenarioError, match="symbolic link"):
+        stored_run(None, store=store, resume=mine, progress=False, finish=_charts_report)
+    assert _snapshot(victim) == before
+    # a listed file replaced by a link: the link goes, its target stays
+    (out / "charts").unlink()
+    (out / "report.md").unlink()
+    (out / "report.md").symlink_to(victim / "report.md")
+    stored_run(scenario, reps=2, seed=3, store=store, out=out, progress=False, force=True)
+    assert _snapshot(victim) == before
+    assert not (out / "report.md").is_symlink()
+
+
+def test_force_removes_no_file_by_a_pattern_a_run_never_lists(scenario: Scenario,
+                                                              tmp_path: Path) -> None:
+    """A run.json whose ``files`` lists ``*`` or ``**/*`` (edited, or planted by someone who
+    could write there) used to make ``--force`` remove every file in the folder, the user's
+    too. The only pattern a run lists is its chunks'; any other is ignored."""
+    store = RunStore(tmp_path / "st")
+    out = tmp_path / "out"
+    stored_run(scenario, reps=2, seed=1, store=store, out=out, progress=False)
+    (out / "notes.txt").write_text("mine")
+    (out / "data").mkdir()
+    (out / "data" / "x.csv").write_text("a,b\n")
+    meta = _meta(out)
+    meta["files"] = [*meta["files"], "*", "**/*", "data/*.csv", "note?.txt", "[n]otes.txt"]
+    (out / "run.json").write_text(json.dumps(meta))
+    stored_run(scenario, reps=2, seed=2, store=store, out=out, progress=False, force=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "data" / "x.csv").read_text() == "a,b\n"
+
+
+def test_a_file_is_never_written_through_a_link_at_its_temporary_name(tmp_path: Path) -> None:
+    """Every export goes to ``.NAME.tmp-PID.EXT`` first, a name anyone who can write in the
+    folder can predict: a link planted there used to be written through (the victim's file
+    overwritten). Now it is removed first; a link at the final name is replaced, not
+    followed."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f".report.tmp-{os.getpid()}.md").symlink_to(victim)
+    (out / "summary.json").symlink_to(victim)
+    files_mod.atomic_write_text(out / "report.md", "new report")
+    files_mod.atomic_write_text(out / "summary.json", "{}")
+    assert victim.read_text() == "mine"
+    assert (out / "report.md").read_text() == "new report"
+    assert not (out / "summary.json").is_symlink()
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "summary.json"]
+
+
 @pytest.fixture(scope="module")
 def a_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(store, folder) of a complete run, and the scenario file beside it."""
@@ -575,3 +663,112 @@ def test_a_run_without_mqls_completes_and_every_chart_builds(tmp_path: Path) -> 
     assert pd.isna(res.column("first_touch_compliance")).all()
     for name, _, build in _charts(res):
         assert build().to_dict()["$schema"], name
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "{sc}", "--set-b", "teams[0].reps=3", "--reps", "2", "--out", "{out}/c.csv"],
+    ["sweep", "{sc}", "--param", "teams[0].reps=2,3", "--reps", "1", "--out", "{out}/s.csv"],
+    ["sweep", "{sc}", "--param", "teams[0].reps=2,3", "--reps", "1", "--out",
+     "{out}/s.parquet"],
+    ["recommend", "{sc}", "--reps", "2", "--no-sensitivity", "--out", "{out}"],
+], ids=["compare-csv", "sweep-csv", "sweep-parquet", "recommend-folder"])
+def test_out_of_compare_sweep_recommend_is_not_overwritten_without_force(
+        argv: list[str], scenario: Scenario, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """An existing ``--out`` file (a non-empty folder for recommend) is refused before any
+    work without ``--force``, and kept as it was (these three used to write over it)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("c.csv", "s.csv", "s.parquet", "recommendation.csv"):
+        (out / name).write_text("a user's file\n")
+    sc = save(scenario, tmp_path / "sc.yaml")
+    args = [a.format(sc=sc, out=out) for a in argv]
+    before = _snapshot(out)
+    assert main([*args, "--workers", "1", "--quiet", "--store", str(tmp_path / "st")]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err, err
+    assert _snapshot(out) == before
+    assert not (tmp_path / "st").exists()  # refused before anything ran
+
+
+def test_force_overwrites_the_out_file_of_sweep(scenario: Scenario, tmp_path: Path) -> None:
+    sc = save(scenario, tmp_path / "sc.yaml")
+    out = tmp_path / "s.csv"
+    out.write_text("old\n")
+    assert main(["sweep", str(sc), "--param", "teams[0].reps=2,3", "--reps", "1", "--workers",
+                 "1", "--quiet", "--out", str(out), "--force",
+                 "--store", str(tmp_path / "st")]) == 0  # fmt: skip
+    assert out.read_text().startswith("point,")
+
+
+def test_recommend_never_writes_its_exports_through_a_planted_link(
+        scenario: Scenario, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``recommend --out DIR --force`` with ``DIR/charts`` a link to another folder: refused,
+    naming the link, and nothing is written there or in DIR."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
+    (out / "charts").symlink_to(elsewhere, target_is_directory=True)
+    sc = save(scenario, tmp_path / "sc.yaml")
+    assert main(["recommend", str(sc), "--reps", "2", "--no-sensitivity", "--workers", "1",
+                 "--quiet", "--out", str(out), "--force",
+                 "--store", str(tmp_path / "st")]) == 2  # fmt: skip
+    assert "charts is a symbolic link" in capsys.readouterr().err
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["charts"]
+
+
+def test_a_rolling_backtest_never_writes_through_a_planted_link(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """``backtest --origins ... --out DIR --force`` writes each origin's calibration to
+    ``DIR/ORIGIN/``; with ``DIR/2026-01-01`` a link to another folder it used to write over
+    that folder's ``calibrated.yaml``. Now it is refused by name before the export is read."""
+    assert main(["crm", "template", "--out", str(tmp_path / "t"), "--force"]) == 0
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "calibrated.yaml").write_text("mine\n")
+    (out / "2026-01-01").symlink_to(elsewhere, target_is_directory=True)
+    capsys.readouterr()
+    assert main(["backtest", str(tmp_path / "t" / "leads.csv"), "--map",
+                 str(tmp_path / "t" / "mapping.yaml"), "--origins", "2026-01-01:2026-01-01",
+                 "--reps", "2", "--out", str(out), "--force", "--quiet"]) == 2  # fmt: skip
+    assert "2026-01-01 is a symbolic link" in capsys.readouterr().err
+    assert (elsewhere / "calibrated.yaml").read_text() == "mine\n"
+    assert [p.name for p in out.iterdir()] == ["2026-01-01"]
+
+
+@pytest.mark.parametrize("command", ["init", "crm map", "crm template"])
+def test_small_writers_replace_a_link_never_write_through_it(
+        command: str, tmp_path: Path) -> None:  # fmt: skip
+    """``init --out``, ``crm map --out`` and ``crm template --out`` wrote their files by
+    opening the final name, so a symbolic link there (even a dangling one, which ``exists()``
+    does not see) was written through, into its target. Now every file is renamed into place:
+    the link is replaced (with --force) or refused (without), its target never touched."""
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("mine\n")
+    dangling = tmp_path / "nowhere" / "created.yaml"
+    (tmp_path / "nowhere").mkdir()
+    assert main(["crm", "template", "--out", str(tmp_path / "t"), "--force"]) == 0
+    leads = str(tmp_path / "t" / "leads.csv")
+    if command == "crm template":
+        out = tmp_path / "tpl"
+        out.mkdir()
+        (out / "mapping.yaml").symlink_to(victim)
+        argv = ["crm", "template", "--out", str(out), "--force"]
+        written = out / "mapping.yaml"
+    else:
+        written = tmp_path / "out.yaml"
+        written.symlink_to(victim)
+        argv = (["init", "--out", str(written), "--force"] if command == "init" else
+                ["crm", "map", leads, "--out", str(written), "--force"])  # fmt: skip
+    assert main(argv) == 0
+    assert victim.read_text() == "mine\n"
+    assert not written.is_symlink()
+    if command != "crm template":  # a dangling link is refused without --force
+        written.unlink()
+        written.symlink_to(dangling)
+        assert main(argv[:-1]) == 2
+        assert not dangling.exists()

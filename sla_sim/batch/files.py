@@ -59,12 +59,17 @@ def named(err: OSError, path: Path) -> OSError:
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary name beside ``path``, flush it to disk and rename it
-    into place (creating the parent folder). On any error the temporary file is removed and an
-    OSError names ``path``. Returns ``path``."""
+    into place (creating the parent folder). Anything already at the temporary name is
+    removed first, never written through, and the rename replaces a link at ``path``, never
+    its target. On any error the temporary file is removed and an OSError names ``path``.
+    Returns ``path``."""
     path = Path(path)
     tmp = _tmp_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # whatever has the temporary name is a leftover, or a symbolic link planted there
+        # (the name is predictable): writers open by name and would write through a link
+        tmp.unlink(missing_ok=True)
         write(tmp)
         _sync(tmp, path)
         os.replace(tmp, path)

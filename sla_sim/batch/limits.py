@@ -24,6 +24,7 @@ default scenario (51 days): about 4 microseconds and 430 bytes per rep and simul
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import os
@@ -33,7 +34,7 @@ from typing import Any
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.horizon import horizon_hours
 
-__all__ = ["Estimate", "Limits", "check_cost", "estimate", "leads_per_replication",
+__all__ = ["Estimate", "Limits", "check_cost", "check_workers", "estimate", "leads_per_replication",
            "rep_days_per_replication", "work_sources"]
 
 MEMORY_ENV = "SLA_SIM_MAX_MEMORY_GB"
@@ -117,8 +118,9 @@ def work_sources(scenario: object) -> list[tuple[str, float, float, float]]:
     days = _days(scenario)
     out: list[tuple[str, float, float, float]] = []
     bursts = list(scenario.arrivals.bursts)  # type: ignore[attr-defined]
+    season = season_factor(scenario)
     for i, c in enumerate(scenario.channels):  # type: ignore[attr-defined]
-        per_day = float(c.leads_per_month) / DAYS_PER_MONTH
+        per_day = float(c.leads_per_month) / DAYS_PER_MONTH * season
         out.append((f"channels[{i}].leads_per_month", c.leads_per_month, per_day * days, 0.0))
         mine = [(j, b) for j, b in enumerate(bursts) if b.channel == c.name]
         extra = _burst_extra(mine, days)
@@ -134,6 +136,27 @@ def work_sources(scenario: object) -> list[tuple[str, float, float, float]]:
         if hired:
             out.append((f"teams[{i}].hires", hired, 0.0, hired * backfill * days))
     return out
+
+
+def season_factor(scenario: object) -> float:
+    """The mean of ``arrivals.month_weights`` (normalised to mean 1 over the year, as the
+    model uses them) over the calendar months the horizon covers, each by its days: a horizon
+    shorter than a year inside the heavy months simulates up to 12 times the channels' volume
+    (the weekday and hour weights average out over the days and weeks of any horizon)."""
+    weights = [float(w) for w in scenario.arrivals.month_weights]  # type: ignore[attr-defined]
+    mean = sum(weights) / len(weights)
+    if mean <= 0 or not math.isfinite(mean) or max(weights) == min(weights):
+        return 1.0
+    origin, _start, end_h = horizon_hours(scenario)
+    day, last = origin.date(), (origin + dt.timedelta(hours=end_h)).date()
+    covered = total = 0.0
+    while day < last:  # month by month (at most 12 x 9,999 steps)
+        nxt = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        n = (min(nxt, last) - day).days
+        covered += n * weights[day.month - 1] / mean
+        total += n
+        day = nxt
+    return covered / total if total else 1.0
 
 
 def _burst_extra(bursts: list[tuple[int, Any]], days: float) -> dict[int, float]:
@@ -156,7 +179,8 @@ def _burst_extra(bursts: list[tuple[int, Any]], days: float) -> dict[int, float]
 
 def leads_per_replication(scenario: object) -> float:
     """Leads simulated by one replication: monthly leads of every channel over the warm-up and
-    the measured months, plus what campaign bursts add (seasonality averages out)."""
+    the measured months, weighted by the seasonality of the months covered
+    (:func:`season_factor`), plus what campaign bursts add."""
     return sum(s[2] for s in work_sources(scenario))
 
 
@@ -229,6 +253,19 @@ def check_cost(scenario: object, replications: float, workers: int = 1, scenario
     if issue is not None:
         raise ScenarioError([issue], "request (over the cost limits)")
     return est
+
+
+def check_workers(workers: int, field: str = "--workers", limits: Limits | None = None) -> None:
+    """Refuse ``workers`` worker processes whose base memory alone (:data:`WORKER_BASE_BYTES`
+    each) is over the memory limit, before any starts (a pool kept alive, such as the
+    planner's, starts every worker whatever the replications)."""
+    limit = (limits or Limits.current()).memory_gb
+    if workers * WORKER_BASE_BYTES > limit * 2**30:
+        raise ScenarioError([Issue(field, f"{workers:,} worker processes would need about"
+                                   f" {workers * WORKER_BASE_BYTES / 2**30:,.3g} GB before"
+                                   " simulating anything; lower it, or raise the limit"
+                                   f" ({limit:g} GB) with --max-memory-gb or ${MEMORY_ENV}",
+                                   workers)], "request (over the cost limits)")  # fmt: skip
 
 
 def _biggest(scenario: object, by_leads: bool) -> tuple[str, float]:

@@ -210,6 +210,10 @@ def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int
     if resume:
         folder = RunFolder(store.path_of(resume))
         hold.enter_context(folder.claim("--resume"))
+        if linked := ", ".join(folder.linked_dirs()):
+            raise ScenarioError([Issue("--resume", f"the run's folder has {linked} as a"
+                                       " symbolic link; a run never writes through one",
+                                       resume)])  # fmt: skip
         meta = folder.read_meta()
         if meta.get("kind", "run") != "run":
             raise ScenarioError([Issue("--resume", f"is a {meta.get('kind')} entry, not a"

@@ -66,6 +66,8 @@ RUN_DIRS = ("chunks", "charts")
 CHUNK_GLOB = "chunks/part-*.parquet"
 #: What a run.json of an older version (no ``files`` list) counts as its run's own files.
 LEGACY_FILES = (*RUN_FILES[1:], CHUNK_GLOB, "charts/*.svg", "charts/*.png")
+#: The only patterns a list of a run's own files may hold (any other is ignored: never "*").
+OWN_PATTERNS = frozenset(f for f in LEGACY_FILES if "*" in f)
 _STATUSES = (COMPLETE, RUNNING, INCOMPLETE, INTERRUPTED)
 #: run.json fields of the listing and the types they must have (None is always allowed).
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -422,9 +424,24 @@ class RunFolder:
             if not isinstance(entry, str) or not entry or Path(entry).is_absolute() or \
                     ".." in Path(entry).parts:  # fmt: skip
                 continue  # never anything outside the folder
-            hits = self.path.glob(entry) if "*" in entry else [self.path / entry]
-            out += [p for p in hits if p.is_file() or p.is_symlink()]
+            if any(c in entry for c in "*?[") and entry not in OWN_PATTERNS:
+                continue  # only the patterns this tool writes; never "*" or "**/*"
+            hits = self.path.glob(entry) if entry in OWN_PATTERNS else [self.path / entry]
+            out += [p for p in hits if (p.is_file() or p.is_symlink()) and self._direct(p)]
         return out
+
+    def _direct(self, path: Path) -> bool:
+        """Whether ``path`` (inside this folder) is reached through real folders only: no
+        folder between this one and it is a symbolic link (one planted there could point
+        into another run's folder, or anywhere)."""
+        parts = path.relative_to(self.path).parts[:-1]
+        return not any((self.path.joinpath(*parts[:i + 1])).is_symlink()
+                       for i in range(len(parts)))  # fmt: skip
+
+    def linked_dirs(self) -> list[str]:
+        """The folders a run writes into (``chunks/``, ``charts/``) that are symbolic links
+        here: a run never writes or removes anything through them."""
+        return [d for d in RUN_DIRS if (self.path / d).is_symlink()]
 
     def remove_own(self, meta: dict[str, Any] | None) -> None:
         """Remove what an earlier run of this tool wrote here (:meth:`own_files`, its run.json,
@@ -434,7 +451,8 @@ class RunFolder:
             p.unlink(missing_ok=True)
         if meta is not None:
             (self.path / "run.json").unlink(missing_ok=True)
-        for sub in (self.path, *(self.path / d for d in RUN_DIRS)):
+        linked = set(self.linked_dirs())
+        for sub in (self.path, *(self.path / d for d in RUN_DIRS if d not in linked)):
             for p in sub.glob(".*.tmp-*"):
                 p.unlink(missing_ok=True)
         for p in self.path.glob(".staging-*"):
@@ -448,7 +466,9 @@ class RunFolder:
         under ``chunks/`` or ``charts/``."""
         found = [n for n in RUN_FILES if (self.path / n).exists()]
         for d in RUN_DIRS:
-            if (self.path / d).is_dir():
+            if (self.path / d).is_symlink():
+                found.append(f"{d} (a symbolic link)")
+            elif (self.path / d).is_dir():
                 found += [p.relative_to(self.path).as_posix()
                           for p in sorted((self.path / d).rglob("*")) if not p.is_dir()]
             elif (self.path / d).exists():

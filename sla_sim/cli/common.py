@@ -8,6 +8,7 @@ import math
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from sla_sim.errors import Issue, ScenarioError
 
@@ -98,6 +99,40 @@ def with_months(scenario, months: int):  # -> Scenario
 def raise_option(flag: str, rule: str, value: object) -> None:
     """Raise the ScenarioError of one bad command-line option."""
     raise ScenarioError([Issue(flag, rule, value)], "option")
+
+
+def check_out_file(out: str | Path, force: bool) -> None:
+    """Refuse, before any work, an ``--out`` file that exists (unless ``force``) or is a
+    folder. A file written is renamed into place, so a symbolic link there is replaced, never
+    followed."""
+    path = Path(out)
+    if path.is_dir() and not path.is_symlink():
+        raise_option("--out", "is a folder, not a file", str(out))
+    if (path.exists() or path.is_symlink()) and not force:
+        raise_option("--out", "file exists (use --force to overwrite)", str(out))
+
+
+def check_out_folder(out: str | Path, force: bool) -> None:
+    """Refuse, before any work, an ``--out`` folder that is a file, or exists and is not
+    empty (unless ``force``: then files of the same names are written over, nothing else is
+    touched)."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise_option("--out", "is a file, not a folder", str(out))
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise_option("--out", "folder exists and is not empty (use --force)", str(out))
+
+
+def linked_on_the_way(root: Path, relative: Path) -> Path | None:
+    """The first folder between ``root`` and ``root / relative`` (both excluded) that is a
+    symbolic link, if any: a command copying files into ``root`` never writes through one
+    (it could point anywhere)."""
+    here = root
+    for part in relative.parts[:-1]:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
 
 
 def add_common(p: argparse.ArgumentParser, reps: int) -> None:

@@ -15,6 +15,7 @@ from sla_sim.cli.common import (
     add_limit_args,
     add_scenario_args,
     check_reps_seed,
+    linked_on_the_way,
     raise_option,
     with_months,
 )
@@ -204,13 +205,20 @@ def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
 MAX_TEST_MONTHS = 24
 
 
-def _check_simulation(sc, reps: int, seed: int, months: int) -> None:  # sc: Scenario
+def _check_simulation(sc, reps: int, seed: int, months: int,
+                      origins: tuple[str, int] | None = None) -> None:  # fmt: skip
     """Refuse bad --reps/--seed and a simulation over the cost limits before the export is
-    read (the estimate uses the scenario's volumes over ``months`` measured months)."""
+    read (the estimate uses the scenario's volumes over ``months`` measured months).
+    ``origins``: (``--origins`` as given, how many origins it holds): a rolling backtest
+    simulates --reps replications from each."""
     from sla_sim.batch.limits import check_cost
 
     check_reps_seed(reps, seed, 2, "simulation request")
     check_cost(with_months(sc, months), reps, 1)
+    if origins is not None:
+        spec, n = origins
+        check_cost(with_months(sc, months), reps * n, 1, field="--origins",
+                   value=f"{spec} ({n:,} origins x {reps:,} replications)")  # fmt: skip
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -219,15 +227,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         raise_option("--test-months", f"must be in 1 .. {MAX_TEST_MONTHS}", args.test_months)
     base = _base(args.base)
     _check_simulation(base, args.reps, args.seed, args.test_months)  # before the heavy imports
+    from sla_sim.crm.backtest import FOLLOW_UP_MONTHS, backtest, monthly_origins
+
+    origins = monthly_origins(args.origins) if args.origins else None
+    _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS,
+                      None if origins is None else (args.origins, len(origins)))  # fmt: skip
     from sla_sim.crm import charts
-    from sla_sim.crm.backtest import FOLLOW_UP_MONTHS, backtest
     from sla_sim.crm.calibrate import write_calibration
 
-    _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS)
     out = _out_dir(args, "backtest")  # refused before the export is read
+    for origin in origins or ():  # each origin's calibration goes to out/ORIGIN/
+        if (linked := linked_on_the_way(out, Path(origin) / "calibrated.yaml")) is not None:
+            raise_option("--out", f"{linked.relative_to(out)} is a symbolic link; nothing is"
+                         " written through one", str(out))  # fmt: skip
     exp = _export(args)
-    if args.origins:
-        return _rolling(args, exp, out)
+    if origins is not None:
+        return _rolling(args, exp, out, origins)
     bt = backtest(exp, base, args.train_until, args.test_months, reps=args.reps,
                   seed=args.seed, progress=not args.quiet,
                   predictive=not args.fixed_parameters)  # fmt: skip
@@ -262,12 +277,12 @@ def _rolling_args(b: argparse.ArgumentParser, when: argparse._MutuallyExclusiveG
                    help="bands from the simulation's noise only (no parameter or trend draws)")
 
 
-def _rolling(args: argparse.Namespace, exp, out: Path) -> int:  # type: ignore[no-untyped-def]
+def _rolling(args: argparse.Namespace, exp, out: Path,  # type: ignore[no-untyped-def]
+             origins: list[str]) -> int:  # fmt: skip
     from sla_sim.crm import charts
-    from sla_sim.crm.backtest import monthly_origins, rolling_backtest
+    from sla_sim.crm.backtest import rolling_backtest
     from sla_sim.crm.calibrate import write_calibration
 
-    origins = monthly_origins(args.origins)
     rb = rolling_backtest(exp, _base(args.base), origins, args.test_months, reps=args.reps,
                           seed=args.seed, progress=not args.quiet,
                           predictive=not args.fixed_parameters)  # fmt: skip
@@ -346,16 +361,17 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Write a draft mapping guessed from the headers and a sample of the files' values."""
+    from sla_sim.batch.files import atomic_write_text
     from sla_sim.crm.guess import draft_mapping, unmapped
     from sla_sim.crm.mapping import load_mapping
     from sla_sim.errors import ScenarioError
 
     out = Path(args.out)
-    if out.exists() and not args.force:
+    if (out.exists() or out.is_symlink()) and not args.force:
         raise_option("--out", "exists: choose another file or add --force", str(out))
     text, outside = draft_mapping(args.files, out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    atomic_write_text(out, text)  # renamed into place: a link there is replaced, not followed
     missing = unmapped(text, args.files[0])
     if missing:  # the draft is written, to be completed by hand
         raise ScenarioError(missing, source=f"draft {out} (written: complete it)")

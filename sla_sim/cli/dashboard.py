@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from sla_sim.cli.common import add_limit_args
 from sla_sim.errors import Issue, ScenarioError
 
 
@@ -39,4 +40,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="most planner kernels alive at once, the pre-heated one included;"
                       " each open page holds one (about 0.5 GB); further pages get a 'busy'"
                       " page (default 4)")
+    add_limit_args(dash)
     dash.set_defaults(func=cmd_dashboard)

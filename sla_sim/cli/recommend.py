@@ -13,7 +13,9 @@ from sla_sim.cli.common import (
     EXIT_OK,
     add_common,
     add_scenario_args,
+    check_out_folder,
     check_reps_seed,
+    linked_on_the_way,
     raise_option,
     scenario_from,
     workers_for,
@@ -28,9 +30,8 @@ def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> No
     the replications it may simulate, stage by stage (:mod:`sla_sim.recommend.budget`: the
     volume passes, the policy short list and the menu, the AE search, the final plan at --reps,
     a second pass after a revenue correction, the tornado), at the volumes the revenue target
-    scales the channels to. A floor of that scale (every lead won, at the channel's mean deal)
-    refuses the clearly oversized at once; the reverse funnel's scale (scipy: about a second
-    to import) then decides the rest."""
+    scales the channels to (:func:`sla_sim.recommend.cost.check_recommend_cost`, which
+    :func:`sla_sim.recommend.engine.recommend` calls too)."""
     check_reps_seed(args.reps, args.seed, 2, "recommend request")
     target = args.revenue_target
     if target is not None and not (math.isfinite(target) and 0 <= target <= 1e15):
@@ -41,33 +42,12 @@ def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> No
                      args.max_headcount)  # fmt: skip
     if args.sensitivity_reps is not None and args.sensitivity_reps < 1:
         raise_option("--sensitivity-reps", "must be >= 1", args.sensitivity_reps)
-    if any(k.startswith("channels") for k in args.keep or ()):  # volumes frozen
-        _check_scaled(scenario, 1.0, args, workers)
-        return
-    goal = scenario.sla.revenue_target_per_month if target is None else target
-    best = sum(c.leads_per_month * c.win_rate * c.deal_value.mean for c in scenario.channels)
-    _check_scaled(scenario, goal / best if best > 0 else 1.0, args, workers)
-    from sla_sim.analysis.reverse_funnel import reverse
+    from sla_sim.recommend.cost import check_recommend_cost as check_cost_of
 
-    _check_scaled(scenario, float(reverse(scenario, goal)["scale_vs_scenario"].iloc[0]), args,
-                  workers)  # fmt: skip
-
-
-def _check_scaled(scenario, scale: float, args: argparse.Namespace, workers: int) -> None:
-    from sla_sim.batch.limits import check_cost
-
-    scaled = scenario if scale == 1.0 else scenario.model_copy(update={"channels": [
-        c.model_copy(update={"leads_per_month": c.leads_per_month * scale})
-        for c in scenario.channels]})  # fmt: skip
-    target = args.revenue_target
-    size = (("--revenue-target", target) if target is not None else
-            ("sla.revenue_target_per_month", scenario.sla.revenue_target_per_month))
-    from sla_sim.recommend.budget import request_bound
-
-    bound = request_bound(scenario, reps=args.reps, max_headcount=args.max_headcount,
-                          keep=tuple(args.keep or ()), sensitivity_reps=args.sensitivity_reps,
-                          tornado=not args.no_sensitivity, revenue_target=target)
-    check_cost(scaled, sum(bound.values()), workers, size=size, value=args.reps)
+    check_cost_of(scenario, revenue_target=args.revenue_target, reps=args.reps,
+                  max_headcount=args.max_headcount, keep=tuple(args.keep or ()),
+                  workers=workers, sensitivity_reps=args.sensitivity_reps,
+                  tornado=not args.no_sensitivity)  # fmt: skip
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -80,8 +60,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from sla_sim.batch.store import RunStore
 
     store = RunStore(args.store)
-    if args.out:  # refused before anything runs: never into a run's folder
-        store.check_out(args.out)
+    if args.out:  # refused before anything runs: never into a run's folder, never over
+        store.check_out(args.out)  # files without --force
+        check_out_folder(args.out, args.force)
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
@@ -109,9 +90,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         from sla_sim.batch.files import atomic_write_bytes
 
         out = Path(args.out)
-        for item in sorted(folder.rglob("*")):
-            if item.is_file() and item.name != "run.json":
-                atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
+        items = [i for i in sorted(folder.rglob("*")) if i.is_file() and i.name != "run.json"]
+        for item in items:  # nothing written through a link planted in --out
+            if (linked := linked_on_the_way(out, item.relative_to(folder))) is not None:
+                raise_option("--out", f"{linked.relative_to(out)} is a symbolic link; the"
+                             " exports are never written through one", str(out))
+        for item in items:
+            atomic_write_bytes(out / item.relative_to(folder), item.read_bytes())
         print(f"exports -> {out}")
     return EXIT_OK
 
@@ -196,6 +181,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    " sla.mql_commitment_per_month; repeatable. Clauses the kept levers cannot"
                    " carry are named with the tightest terms they do")
     p.add_argument("--out", help="also write the exports into this folder")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out (files of the same names are replaced)")
     p.add_argument("--sensitivity-reps", type=int, default=None, metavar="N",
                    help="replications per sensitivity move (default 8)")
     p.add_argument("--max-headcount", type=int, default=500, metavar="N",

@@ -74,9 +74,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from sla_sim.scenario.presets import preset
 
     out = Path(args.out)
-    if out.exists() and not args.force:
+    if (out.exists() or out.is_symlink()) and not args.force:
         raise ScenarioError([Issue("--out", "file exists (use --force to overwrite)", str(out))])
-    save(preset(args.preset), out)
+    from sla_sim.batch.files import atomic_write
+
+    sc = preset(args.preset)  # renamed into place: a link at --out is replaced, not followed
+    atomic_write(out, lambda tmp: save(sc, tmp))
     print(f"wrote {out} (preset {args.preset}); check it with: sla-sim validate {out}")
     return EXIT_OK
 

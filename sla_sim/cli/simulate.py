@@ -13,6 +13,7 @@ from sla_sim.cli.common import (
     add_common,
     add_scenario_args,
     add_set_args,
+    check_out_file,
     scenario_from,
     with_overrides,
     workers_for,
@@ -128,10 +129,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError([Issue("--reps", "must be >= 2 for a confidence interval",
                                    args.reps)])  # fmt: skip
     a, b = _pair(args)
-    if args.out:  # never into a run's folder
+    if args.out:  # never into a run's folder, never over a file without --force
         from sla_sim.batch.store import RunStore
 
         RunStore(args.store).check_out(args.out)
+        check_out_file(args.out, args.force)
     # refuse an oversized request before the heavy imports (run_pair checks it again)
     check_cost(max((a, b), key=leads_per_replication), args.reps,
                workers_for(args, 2 * args.reps), scenarios=2)  # fmt: skip
@@ -188,8 +190,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise ScenarioError([Issue("--out", "must end in .parquet or .csv (the table's format)",
                                    str(out))], "option")  # fmt: skip
-    if out is not None:  # never into a run's folder
+    if out is not None:  # never into a run's folder, never over a file without --force
         RunStore(args.store).check_out(out)
+        check_out_file(out, args.force)
     scenario = scenario_from(args)
     params = dict(parse_param(p) for p in args.param or [])
     t0 = time.perf_counter()
@@ -252,6 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                  " teams[sdr].reps=12 or sla.first_touch_within_business_hours=1; repeatable")
     add_common(cmp_, reps=50)
     cmp_.add_argument("--out", help="also write the table of differences as CSV here")
+    cmp_.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     cmp_.add_argument("--report", action="store_true",
                       help="also write report.md/report.html for A and B in the store")
     cmp_.set_defaults(func=cmd_compare)
@@ -267,4 +271,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     swp.add_argument("--out", default=None,
                      help="also write the table here (.parquet or .csv); default: only in the"
                      " store, as <store>/<time>-sweep-<scenario>/sweep.parquet")
+    swp.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     swp.set_defaults(func=cmd_sweep)

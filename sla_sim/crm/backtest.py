@@ -30,7 +30,7 @@ from sla_sim.horizon import elapsed_hours
 from sla_sim.scenario import Scenario
 
 __all__ = ["COHORT_DAYS", "MONTHLY", "Backtest", "RollingBacktest", "backtest",
-           "cohort_won_within", "monthly_origins", "rolling_backtest",
+           "check_simulation_cost", "cohort_won_within", "monthly_origins", "rolling_backtest",
            "simulate_months"]  # fmt: skip
 
 COHORT_DAYS = (7, 14, 30, 60, 90)
@@ -70,6 +70,19 @@ def _local_midnight(ts: pd.Timestamp) -> pd.Timestamp:
 def _add_months(ts: pd.Timestamp, k: int) -> pd.Timestamp:
     return (ts.tz_localize(None) + pd.DateOffset(months=k)).tz_localize(
         ts.tz, nonexistent="shift_forward", ambiguous=False)
+
+
+def check_simulation_cost(sc: Scenario, reps: int, months: int, origins: int = 1,
+                          field: str = "--reps", value: object = None) -> None:
+    """Refuse, before anything is read or drawn, simulating ``reps`` replications of ``sc``
+    over ``months`` measured months from each of ``origins`` origins when that is over the
+    cost limits (:func:`sla_sim.batch.limits.check_cost`, naming ``field`` and ``value``,
+    by default ``reps``)."""
+    from sla_sim.batch.limits import check_cost
+
+    measured = sc.model_copy(update={"horizon": sc.horizon.model_copy(
+        update={"measure_months": months})})  # fmt: skip
+    check_cost(measured, reps * origins, 1, field=field, value=reps if value is None else value)
 
 
 def simulate_months(sc: Scenario | list[Scenario], start: pd.Timestamp, months: int,
@@ -165,6 +178,7 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
         raise ScenarioError([Issue("--test-months", "must be >= 1", test_months)])
     if reps < 2:
         raise ScenarioError([Issue("--reps", "must be >= 2 (a band needs replications)", reps)])
+    check_simulation_cost(base, reps, test_months + FOLLOW_UP_MONTHS)
     cut = pd.Timestamp(train_until)
     cut = cut.tz_localize(export.mapping.timezone) if cut.tzinfo is None else cut
     if not export.leads["created_at"].min() < cut.tz_convert("UTC") < export.exported_at:
@@ -307,7 +321,11 @@ def monthly_origins(spec: str) -> list[str]:
 def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
                      test_months: int = 1, reps: int = 40, seed: int = 20260101,
                      progress: bool = True, predictive: bool = True) -> RollingBacktest:
-    """:func:`backtest` from each origin (calibrated on what was known before it)."""
+    """:func:`backtest` from each origin (calibrated on what was known before it). Refused
+    before the first when all the origins' replications together are over the cost limits."""
+    if reps >= 2 and test_months >= 1:
+        check_simulation_cost(base, reps, test_months + FOLLOW_UP_MONTHS, len(origins),
+                              "--origins", f"{len(origins):,} origins x {reps:,} replications")
     bts = [backtest(export, base, o, test_months, reps, seed, progress, predictive)
            for o in origins]
     table = pd.concat([bt.table.assign(origin=bt.meta["train_until"]) for bt in bts],

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sla_sim.batch.files import atomic_write_parquet, atomic_write_text
 from sla_sim.batch.safe_csv import write_csv
 from sla_sim.events import CODE, EventLog
 
@@ -185,7 +186,7 @@ def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
     for name, df in (("leads", frames.leads), ("activities", frames.activities)):
         p = out / f"{name}.{fmt}"
         if fmt == "parquet":
-            df.to_parquet(p, index=False)
+            atomic_write_parquet(df, p)
         else:
             write_csv(_as_a_crm_writes(df, mapping["timezone"]) if as_crm else df, p)
         paths.append(p)
@@ -196,5 +197,5 @@ def write_export(frames: ExportFrames, folder: str | Path, fmt: str = "csv",
     if calendar is not None:
         mapping["calendar"] = calendar
     mp = out / "mapping.yaml"
-    mp.write_text(yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True))
+    atomic_write_text(mp, yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True))
     return paths[0], paths[1], mp

@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.crm.backtest import _add_months, _local_midnight, simulate_months
+from sla_sim.crm.backtest import (
+    _add_months,
+    _local_midnight,
+    check_simulation_cost,
+    simulate_months,
+)
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.measure import measure_export
 from sla_sim.errors import Issue, ScenarioError
@@ -56,11 +61,15 @@ class Review:
 
 def review(export: CrmExport, scenario: Scenario, month: str, reps: int = 100,
            seed: int = 20260101, progress: bool = True) -> Review:  # fmt: skip
-    """Review ``month`` (YYYY-MM) of the export against ``scenario`` simulated ``reps`` times."""
+    """Review ``month`` (YYYY-MM) of the export against ``scenario`` simulated ``reps`` times
+    (refused before anything runs when that is over the cost limits)."""
+    check_simulation_cost(scenario, reps, 1)
     try:
         first = pd.Timestamp(f"{month}-01")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ScenarioError([Issue("--month", "must be YYYY-MM", month)]) from None
+    if first is pd.NaT or not 1900 <= first.year < 2200:  # 9999-12 ended in a traceback
+        raise ScenarioError([Issue("--month", "must be a month in 1900-01 .. 2199-12", month)])
     tz = export.mapping.timezone
     start = _local_midnight(first.tz_localize(tz, nonexistent="shift_forward", ambiguous=False))
     end = _add_months(start, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sla_sim.batch.files import atomic_write_text
 from sla_sim.crm.export import log_to_export, write_export
 
 __all__ = ["write_template"]
@@ -44,5 +45,5 @@ def write_template(folder: str | Path, seed: int = 1) -> list[Path]:
     frames = log_to_export(log, origin, end_h, sc.horizon.timezone)
     cal = sc.teams[0].calendar.model_dump(mode="json", exclude={"always_open"})
     leads, acts, mapping = write_export(frames, folder, "csv", calendar=cal, as_crm=True)
-    mapping.write_text(_HEADER + mapping.read_text())
+    atomic_write_text(mapping, _HEADER + mapping.read_text())
     return [mapping, leads, acts]

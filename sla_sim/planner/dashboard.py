@@ -34,8 +34,8 @@ from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
 
-__all__ = ["TOKEN_ENV", "DashboardError", "notebook", "serve", "voila_command",
-           "write_template"]
+__all__ = ["TOKEN_ENV", "DashboardError", "check_kernels_cost", "notebook", "serve",
+           "voila_command", "write_template"]
 
 HOST = "127.0.0.1"
 NOTEBOOK_NAME = "sla_planner.ipynb"
@@ -56,6 +56,9 @@ CULL_AFTER_S = 60.0
 #: Default of ``sla-sim dashboard --max-kernels``: kernels alive at once, the pre-heated one
 #: included (each about 0.5 GB with one worker; :mod:`sla_sim.planner.kernels` enforces it).
 MAX_KERNELS = 4
+#: Memory of one planner kernel beside its simulation workers (measured: about 0.5 GB in all
+#: with one worker on the default scenario), for the --max-kernels check.
+KERNEL_BYTES = 250 * 2**20
 #: The environment variable that hands the start's token to the server process (the command
 #: line of a process is readable by every user of the machine, its environment is not).
 TOKEN_ENV = "SLA_SIM_DASHBOARD_TOKEN"
@@ -190,11 +193,12 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
     if scenario_path is not None:
         from sla_sim.scenario.io import load
 
-        load(scenario_path)  # a ScenarioError naming the file and every problem
+        sc = load(scenario_path)  # a ScenarioError naming the file and every problem
     else:
         from sla_sim.scenario.presets import preset as get_preset
 
-        get_preset(preset)
+        sc = get_preset(preset)
+    check_kernels_cost(sc, reps, workers, max_kernels)
     if importlib.util.find_spec("voila") is None:
         raise DashboardError(f"the dashboard needs Voilà, which is not installed; {INSTALL_HINT}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -203,6 +207,29 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
         except OSError:
             raise DashboardError(f"port {port} on {HOST} is in use; choose another with"
                                  " --port") from None  # fmt: skip
+
+
+def check_kernels_cost(sc: Any, reps: int, workers: int, max_kernels: int) -> None:
+    """Refuse, before anything starts, a dashboard whose pages could take more than the
+    memory limit: one page's evaluation (``reps`` replications of ``sc`` on ``workers``
+    processes, each started whatever the replications: :func:`sla_sim.batch.limits.check_workers`
+    and :func:`~sla_sim.batch.limits.check_cost`, naming --reps, --workers or the scenario's
+    field), and ``max_kernels`` such pages at once, each kernel about
+    :data:`KERNEL_BYTES` beside its workers (naming --max-kernels)."""
+    from sla_sim.batch.limits import MEMORY_ENV, Limits, check_cost, check_workers
+
+    check_workers(workers)
+    est = check_cost(sc, reps, min(workers, reps))
+    limit = Limits.current().memory_gb
+    each = KERNEL_BYTES + est.memory_bytes
+    if max_kernels * each > limit * 2**30:
+        raise ScenarioError([Issue("--max-kernels", f"{max_kernels} planner kernels (one per"
+                                   f" open page) of about {each / 2**30:,.3g} GB each with"
+                                   f" --workers {workers} would need about"
+                                   f" {max_kernels * each / 2**30:,.3g} GB; lower it or"
+                                   f" --workers, or raise the limit ({limit:g} GB) with"
+                                   f" --max-memory-gb or ${MEMORY_ENV}", max_kernels)],
+                            "dashboard request (over the cost limits)")  # fmt: skip
 
 
 def _answers(port: int) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sla_sim.batch.executors import mp_context
+from sla_sim.batch.limits import check_cost, check_workers
 from sla_sim.batch.results import Results, scenario_hash
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_chunk
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
@@ -316,6 +317,7 @@ class Planner:
             raise ScenarioError([Issue("planner", "reps, workers, first_batch and cache_size"
                                        " must be >= 1",
                                        (reps, workers, first_batch, cache_size))])  # fmt: skip
+        check_workers(workers)  # before any worker process starts
         self.reps, self.seed, self.workers = reps, seed, workers
         self._first_batch = first_batch
         self.cache_size = cache_size
@@ -486,7 +488,10 @@ class Planner:
         on disk.
 
         Starting another evaluation cancels this one: it returns without further updates.
+        Settings over the cost limits (:func:`sla_sim.batch.limits.check_cost`: a scenario file
+        with huge volumes, say) raise its ScenarioError before anything is submitted.
         """
+        check_cost(scenario, self.reps, min(self.workers, self.reps))
         self._generation += 1
         gen = self._generation
         key, reps = self.key(scenario), self.reps

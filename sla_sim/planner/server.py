@@ -11,10 +11,23 @@ rather than start more kernels than allowed.
   (Jupyter's token login: the first request carries ``?token=``, later ones a cookie).
   The token reaches this process in the environment variable
   :data:`~sla_sim.planner.dashboard.TOKEN_ENV` (not the command line, which other users of the
-  machine can read), which is removed before any kernel starts.
+  machine can read), which is removed before any kernel starts; once a page request is logged
+  in, its ``token`` is dropped from the query Voilà hands to the page's kernel
+  (:func:`drop_token`).
+- **Small bodies.** A request body over :data:`MAX_BODY_BYTES` is refused before it is read
+  (tornado's default buffers 100 MB per connection, before any handler).
 - **Busy page.** When ``max_kernels`` kernels are alive
   (:class:`sla_sim.planner.kernels.DashboardKernelManager`), a page gets HTTP 503 with a page
   saying so and what to do, instead of a kernel.
+
+- **No unauthenticated request-info socket.** Voilà serves ``/voila/query/<kernel id>``, a
+  websocket without any login on which a pre-heated kernel may wait for the request that took
+  it (``voila.utils.wait_for_request``); the server sends it that page request's query
+  string, which holds the token. A kernel's id is on its command line (its connection file's
+  name), which every user of the machine can read with ``ps``, so another user could read the
+  token there. The generated notebook never waits for a request: this server drops the route
+  (such a request reaches the page handler, which asks for the login) and keeps no request
+  info (:func:`forget_request_info`).
 
 The websocket Origin check of Jupyter server is kept. Run as ``python -m
 sla_sim.planner.server [Voilà options] NOTEBOOK`` (what
@@ -26,21 +39,27 @@ from __future__ import annotations
 import os
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import tornado.web
 from tornado.httputil import HTTPServerRequest
 from tornado.log import app_log
 from tornado.routing import Matcher
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from sla_sim.planner.dashboard import TOKEN_ENV
 from sla_sim.planner.kernels import KernelCapError
 
-__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "host_allowed", "main"]
+__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "drop_token", "forget_request_info",
+           "host_allowed", "main"]
 
 #: The names a browser on this machine may use for the dashboard (with its port).
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+#: Largest request body the server reads (a page, a login, a kernel's shutdown need a few
+#: bytes; widget messages go over the websocket).
+MAX_BODY_BYTES = 1 << 20
 #: Seconds a busy page asks the browser to wait before trying again.
 RETRY_AFTER_S = 30
 
@@ -71,6 +90,18 @@ def busy_page(max_kernels: int, cull_after_s: float) -> str:
     )
 
 
+def forget_request_info() -> None:
+    """Make Voilà keep no request info for pre-heated kernels: it would otherwise hold every
+    page request's query string (with the token) for a ``/voila/query`` socket this server
+    does not serve. Called once by :class:`DashboardVoila`, in the server process only."""
+
+    def _drop(cls: type, msg: dict[str, Any]) -> None:
+        return None
+
+    RequestInfoSocketHandler.send_updates = classmethod(_drop)  # type: ignore[method-assign,assignment]
+    RequestInfoSocketHandler._cache.clear()
+
+
 class _ForeignHost(Matcher):
     """Matches every request whose Host is not allowed (:func:`host_allowed`)."""
 
@@ -93,11 +124,26 @@ class _RefusedHandler(tornado.web.RequestHandler):
                     " localhost, 127.0.0.1 or [::1] with its port.\n")  # fmt: skip
 
 
+def drop_token(request: HTTPServerRequest) -> None:
+    """Remove ``token`` from a request's query once the login is done: Voilà hands the query
+    string and the full address to the page's kernel (``QUERY_STRING``,
+    ``VOILA_REQUEST_URL`` in the environment of a kernel started for the page), and the
+    token must reach no kernel."""
+    if "token" not in request.query_arguments:
+        return
+    kept = [(k, v) for k, v in parse_qsl(request.query, keep_blank_values=True) if k != "token"]
+    request.query = urlencode(kept)
+    request.uri = request.path + (f"?{request.query}" if request.query else "")
+    request.query_arguments.pop("token", None)
+    request.arguments.pop("token", None)
+
+
 class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
     """Voilà's page, or the busy page when no kernel may be started for it."""
 
     @tornado.web.authenticated  # type: ignore[misc]
     async def get(self, path: str | None = None) -> None:
+        drop_token(self.request)
         if not self.kernel_manager.room_for_page():
             self._busy()
             return
@@ -127,17 +173,33 @@ class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
 
 
 class DashboardVoila(Voila):  # type: ignore[misc]
-    """Voilà with the Host allow-list, the token taken from the environment, and the busy
-    page (see the module's docstring)."""
+    """Voilà with the Host allow-list, the token taken from the environment, the busy page,
+    and no unauthenticated request-info socket (see the module's docstring)."""
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
         # never without a token: one made here if the launcher gave none
         self.token = os.environ.pop(TOKEN_ENV, "") or secrets.token_urlsafe(32)
 
+    def listen(self) -> None:
+        """Voilà's listen, with request bodies of at most :data:`MAX_BODY_BYTES`: tornado's
+        default (100 MB, buffered before any handler, the Host check included) would let any
+        local process make the server hold 100 MB per connection."""
+        listen = self.app.listen
+
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("max_body_size", MAX_BODY_BYTES)
+            return listen(*args, **kwargs)
+
+        self.app.listen = bounded
+        super().listen()
+
     def init_handlers(self) -> list[Any]:
+        forget_request_info()
         handlers: list[Any] = [(_ForeignHost(int(self.port)), _RefusedHandler)]
         for rule in super().init_handlers():
+            if rule[1] is RequestInfoSocketHandler:
+                continue  # unauthenticated, and it hands out the token (module docstring)
             if rule[1] is TornadoVoilaHandler:
                 rule = (rule[0], _PageHandler, *rule[2:])
             handlers.append(rule)

@@ -59,6 +59,7 @@ from sla_sim.recommend.budget import (
     VOLUME_PASSES,
 )
 from sla_sim.recommend.commitments import HANDOFF_MENU, Commitment
+from sla_sim.recommend.cost import check_recommend_cost
 from sla_sim.recommend.search import (
     STOP_LEVEL,
     CellP,
@@ -258,8 +259,14 @@ def recommend(sc: Scenario, revenue_target: float | None = None, confidence: flo
     SDRs (per team) or AEs raises a ScenarioError naming the lever that runs out. ``cancel``
     (a ``threading.Event``) stops the search at its next batch of replications
     (:class:`~sla_sim.recommend.search.CancelledError`); ``on_stage(name, done, total)`` is called
-    as each stage starts."""
+    as each stage starts. A request over the cost limits (the replications it may simulate,
+    at the volumes the revenue target needs) raises a ScenarioError before anything runs
+    (:func:`sla_sim.recommend.cost.check_recommend_cost`)."""
     check(sc, revenue_target, confidence, keep, reps, seed, workers, revenue_confidence)
+    check_recommend_cost(sc, revenue_target=revenue_target, reps=reps,
+                         max_headcount=max_headcount, keep=tuple(keep), workers=workers,
+                         sensitivity_reps=sensitivity_reps, tornado=tornado, min_reps=min_reps,
+                         menu=tuple(first_touch_menu))  # fmt: skip
     cluster = None
     if dask == "local":  # one local cluster for the whole recommendation, not one per request
         from sla_sim.batch.executors import local_cluster

@@ -166,11 +166,13 @@ class HandoffSpec(Spec):
         description="Hours of enrichment/sync between MQL and eligibility for routing.",
     )
     batch_every_hours: float | None = Field(
-        default=None, gt=0, description="Batch cadence in clock hours (mode=batch)."
+        default=None, ge=1 / 60, description="Batch cadence in clock hours (mode=batch), at"
+        " least one minute (1/60): the model lists every batch instant of the horizon."
     )
     batch_local_hours: list[float] = Field(
-        default_factory=list,
-        description="Local clock hours of daily batches on marketing working days (mode=batch).",
+        default_factory=list, max_length=1440,
+        description="Local clock hours of daily batches on marketing working days (mode=batch),"
+        " at most 1,440.",
     )
 
     @field_validator("batch_local_hours")
