@@ -181,7 +181,13 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
     lid = raw["lead_id"].astype("string").str.strip()
     no_id = ~present(raw["lead_id"])
     dup = lid.duplicated(keep="first").to_numpy(bool) & ~no_id
-    probs.add_mask("leads", names["lead_id"], dup, lid, "duplicate lead id", 0)
+    # the id itself is not shown (an export's ids stay out of every output): the row that
+    # holds it first is
+    first = pd.Series(np.arange(len(lid))).groupby(lid.to_numpy(), dropna=True).transform("min")
+    same_as = pd.Series([f"the id of row {int(f) + 1}" if d else None
+                         for f, d in zip(first.to_numpy(), dup, strict=True)])  # fmt: skip
+    probs.add_mask("leads", names["lead_id"], dup, same_as,
+                   "duplicate lead id (the id is not shown: export ids stay private)", 0)
 
     out = pd.DataFrame(index=raw.index)
     date_only: dict[str, np.ndarray] = {}
