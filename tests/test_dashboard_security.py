@@ -350,6 +350,44 @@ def test_the_kernel_check_follows_the_memory_limit(monkeypatch: pytest.MonkeyPat
     check_kernels_cost(preset("default"), 100, 2, 8)
 
 
+@pytest.mark.parametrize(("cores", "memory_gb", "expected"), [
+    (2, 3.2, 1),     # a 4 GB, 2-core machine: 4 pages of 2 workers need 3.34 GB
+    (2, 16.0, 2),    # room for one worker per core
+    (64, 16.0, 12),  # 4 pages of 12 workers: 4 x (0.24 + 12 x 0.30) GB
+], ids=["4GB_2cores", "20GB_2cores", "64cores"])
+def test_the_default_workers_fit_the_memory_limit(
+        cores: int, memory_gb: float, expected: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Without --workers the dashboard starts on any machine: one worker per core, fewer when
+    --max-kernels pages of that many would be over the memory limit (it refused its own
+    defaults on a 4 GB, 2-core machine and on any 64-core one); it says so; an explicit
+    --workers over the limit is still refused, naming the option."""
+    import subprocess
+
+    from sla_sim.cli.main import main
+    from sla_sim.planner import dashboard
+    from sla_sim.scenario.presets import preset
+
+    monkeypatch.setenv("SLA_SIM_MAX_MEMORY_GB", str(memory_gb))
+    monkeypatch.setattr(dashboard.os, "cpu_count", lambda: cores)
+    assert dashboard.fitting_workers(preset("default"), 100, 4, cores) == expected
+    import socket
+
+    with socket.socket() as free:  # _check binds the port it is given to see it is free
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    chosen = dashboard._check(port, "default", None, 100, None, 4)
+    assert chosen == expected
+    err = capsys.readouterr().err
+    assert (f"--workers {expected} per page" in err) == (expected < cores), err
+    if expected < cores:
+        monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("started"))
+        assert main(["dashboard", "--workers", str(cores), "--port", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "cost limits" in err, err
+        assert "Traceback" not in err
+
+
 def test_the_planner_refuses_oversized_settings_before_simulating(
         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """The panel's engine (a notebook's ``PlannerPanel`` too) refuses more worker processes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from sla_sim.cli.common import add_limit_args
 from sla_sim.errors import Issue, ScenarioError
@@ -19,7 +18,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                                    args.preset)])  # fmt: skip
     return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
                  reps=args.reps, open_browser=args.open,
-                 workers=args.workers if args.workers is not None else os.cpu_count() or 1,
+                 workers=args.workers,
                  cull_after=args.cull_after, max_kernels=args.max_kernels)  # fmt: skip
 
 
@@ -31,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     dash.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
     dash.add_argument("--reps", type=int, default=100, help="replications (default 100)")
     dash.add_argument("--workers", type=int, default=None,
-                      help="simulation worker processes (default: all cores)")
+                      help="simulation worker processes per page (default: one per core, fewer if"
+                      " --max-kernels pages with that many would be over the memory limit)")
     dash.add_argument("--open", action="store_true", help="open the page in a web browser")
     dash.add_argument("--cull-after", type=float, default=60.0, metavar="SECONDS",
                       help="shut down the kernel (and workers) of a closed page after this many"

@@ -177,8 +177,9 @@ def voila_command(notebook_path: str | Path, port: int, cull_after: float = CULL
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
-           workers: int = 2, max_kernels: int = MAX_KERNELS) -> None:  # fmt: skip
-    """Fail before starting anything: bad options or scenario, Voilà missing, port taken."""
+           workers: int | None = 2, max_kernels: int = MAX_KERNELS) -> int:  # fmt: skip
+    """Fail before starting anything: bad options or scenario, Voilà missing, port taken.
+    Returns the workers per page (``None``: :func:`fitting_workers` for this machine)."""
     issues = []
     if not (isinstance(max_kernels, int) and max_kernels >= 1):
         issues.append(Issue("--max-kernels", "must be an integer >= 1", max_kernels))
@@ -186,7 +187,7 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
         issues.append(Issue("--port", "must be in 1..65535", port))
     if reps < 1:
         issues.append(Issue("--reps", "must be >= 1", reps))
-    if workers < 1:
+    if workers is not None and workers < 1:
         issues.append(Issue("--workers", "must be >= 1", workers))
     if issues:
         raise ScenarioError(issues, "dashboard request")
@@ -198,6 +199,16 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
         from sla_sim.scenario.presets import preset as get_preset
 
         sc = get_preset(preset)
+    if workers is None:
+        cores = os.cpu_count() or 1
+        workers = fitting_workers(sc, reps, max_kernels, cores)
+        if workers < cores:
+            from sla_sim.batch.limits import Limits
+
+            print(f"sla-sim dashboard: --workers {workers} per page, not one per core ({cores}):"
+                  f" {max_kernels} pages at once fit the memory limit"
+                  f" ({Limits.current().memory_gb:g} GB) with {workers}; set --workers or"
+                  " --max-kernels to choose", file=sys.stderr)  # fmt: skip
     check_kernels_cost(sc, reps, workers, max_kernels)
     if importlib.util.find_spec("voila") is None:
         raise DashboardError(f"the dashboard needs Voilà, which is not installed; {INSTALL_HINT}")
@@ -207,6 +218,25 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
         except OSError:
             raise DashboardError(f"port {port} on {HOST} is in use; choose another with"
                                  " --port") from None  # fmt: skip
+    return workers
+
+
+def fitting_workers(sc: Any, reps: int, max_kernels: int, cores: int) -> int:
+    """Workers per page when ``--workers`` is not given: one per core, fewer if
+    ``max_kernels`` pages with that many would be over the memory limit (1 at least; if
+    even one worker does not fit, :func:`check_kernels_cost` says so)."""
+    from sla_sim.batch.limits import Limits, check_cost, check_workers
+
+    limit = Limits.current().memory_gb * 2**30
+    for w in range(max(1, cores), 1, -1):
+        try:
+            check_workers(w)
+            est = check_cost(sc, reps, min(w, reps))
+        except ScenarioError:
+            continue
+        if max_kernels * (KERNEL_BYTES + est.memory_bytes) <= limit:
+            return w
+    return 1
 
 
 def check_kernels_cost(sc: Any, reps: int, workers: int, max_kernels: int) -> None:
@@ -265,7 +295,7 @@ def _shutdown(proc: subprocess.Popen[bytes]) -> None:
 
 
 def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
-          reps: int = 100, open_browser: bool = False, workers: int = 2,
+          reps: int = 100, open_browser: bool = False, workers: int | None = 2,
           cull_after: float = CULL_AFTER_S, max_kernels: int = MAX_KERNELS) -> int:  # fmt: skip
     """Serve the planner panel on http://127.0.0.1:PORT/?token=... until Ctrl-C (the address,
     with a token made for this start, is printed once the panel is ready); returns an exit
@@ -280,7 +310,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     if not (isinstance(cull_after, (int, float)) and 1 <= cull_after < 1e9):
         raise ScenarioError([Issue("--cull-after", "must be a number of seconds >= 1",
                                    cull_after)], "dashboard request")  # fmt: skip
-    _check(port, preset, scenario_path, reps, workers, max_kernels)
+    workers = _check(port, preset, scenario_path, reps, workers, max_kernels)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
     ready = folder / READY_NAME
