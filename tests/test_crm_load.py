@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from sla_sim.crm.checks import GROUP_AT, Problems
 from sla_sim.crm.load import MAX_LISTED, load_export, pseudonym
 from sla_sim.crm.mapping import load_mapping, preset_names
 from sla_sim.crm.to_log import to_log
@@ -128,9 +130,34 @@ def test_first_twenty_problems_listed_and_the_rest_counted(tmp_path: Path) -> No
     with pytest.raises(ScenarioError) as err:
         load_export(p, m)
     issues = err.value.issues
+    # one rule broken in a whole column is one issue naming its rows, not twenty alike
+    assert [str(i) for i in issues] == [
+        "leads rows 1, 2, 3, 4, 5 and 25 more (30 rows), column 'Created': unparseable date"
+        " (got 'not a date')"]
+    # a few rows are listed one by one
+    rows = [dict(GOOD[1], Id=f"y{i}", Created="not a date" if i < GROUP_AT else
+                 GOOD[1]["Created"]) for i in range(10)]  # fmt: skip
+    p, m = _write(tmp_path, rows)
+    with pytest.raises(ScenarioError) as err:
+        load_export(p, m)
+    assert [str(i)[:31] for i in err.value.issues] == [
+        f"leads row {r}, column 'Created': " for r in range(1, GROUP_AT + 1)]
+
+
+def test_problems_beyond_the_listed_are_counted_by_row() -> None:
+    """Twenty issues are listed, in row order; the rows of the others are counted, a grouped
+    issue counting all its rows."""
+    probs = Problems()
+    vals = pd.Series([f"v{i}" for i in range(100)])
+    for k in range(MAX_LISTED + 4):  # one row each, rows 1..24
+        probs.add_mask("leads", f"c{k}", np.arange(100) == k, vals, "rule", 0)
+    probs.add_mask("leads", "g", np.arange(100) >= 90, vals, "grouped", 1)  # 10 rows, one issue
+    with pytest.raises(ScenarioError) as err:
+        probs.raise_if_any("x")
+    issues = [str(i) for i in err.value.issues]
     assert len(issues) == MAX_LISTED + 1
-    assert str(issues[0]).startswith("leads row 1, column 'Created'")
-    assert "10 more problem(s)" in str(issues[-1])
+    assert issues[0] == "leads row 1, column 'c0': rule (got 'v0')"
+    assert issues[-1] == "export: 14 more problem(s) not listed (got 34)"
 
 
 def test_incomplete_rows_are_counted_not_dropped(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Checks shared by the lead and activity tables of an export: problems collected per row
-(the first :data:`MAX_LISTED` listed), present values, dates in the future, owner pseudonyms,
-and export values mapped to canonical ones."""
+(a rule broken in many rows of a column as one issue; the first :data:`MAX_LISTED` listed),
+present values, dates in the future, owner pseudonyms, and export values mapped to canonical
+ones."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pandas as pd
 
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["FUTURE", "MAX_LISTED", "Problems", "fold", "future", "map_values", "present",
-           "pseudonym", "pseudonyms"]
+__all__ = ["FUTURE", "GROUP_AT", "MAX_LISTED", "ROWS_NAMED", "Problems", "fold", "future",
+           "map_values", "present", "pseudonym", "pseudonyms"]
 
 MAX_LISTED = 20
+GROUP_AT = 3  # rows of one column breaking one rule listed one by one; more are one issue
+ROWS_NAMED = 5  # rows named in such an issue
 
 
 def pseudonym(value: str, salt: str) -> str:
@@ -33,29 +36,44 @@ def pseudonyms(s: pd.Series, salt: str) -> pd.Series:
 
 
 class Problems:
-    """Collects issues; counts every one, keeps the first MAX_LISTED per kind in row order."""
+    """Collects issues and counts every one. A rule broken in at most :data:`GROUP_AT` rows of
+    a column is listed row by row; more, and it is one issue naming the rows (the first
+    :data:`ROWS_NAMED`), how many, and the first value (a whole column in another format is
+    one message, not twenty alike). At most :data:`MAX_LISTED` issues are listed, in row
+    order, and the rows not listed are counted."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[int, int, Issue]] = []
+        self.items: list[tuple[int, int, Issue, int]] = []  # first row, order, issue, rows
         self.total = 0
 
     def add_mask(self, table: str, col: str, mask: np.ndarray, values: pd.Series,
                  rule: str, order: int) -> None:  # fmt: skip
         idx = np.flatnonzero(mask)
         self.total += len(idx)
-        for i in idx[:MAX_LISTED]:
+        if len(idx) > GROUP_AT:
+            seen = pd.unique(values.iloc[idx].astype("string").fillna("<missing>"))
+            rows = ", ".join(str(i + 1) for i in idx[:ROWS_NAMED])
+            more = f" and {len(idx) - ROWS_NAMED:,} more" if len(idx) > ROWS_NAMED else ""
+            first = "" if len(seen) == 1 else f"; the first {min(len(seen), ROWS_NAMED)} of" \
+                f" {len(seen):,} values shown"
+            where = f"{table} rows {rows}{more} ({len(idx):,} rows{first}), column {col!r}"
+            got = str(seen[0]) if len(seen) == 1 else [str(x) for x in seen[:ROWS_NAMED]]
+            self.items.append((int(idx[0]), order, Issue(where, rule, got), len(idx)))
+            return
+        for i in idx:
             v = values.iloc[i]
             self.items.append((int(i), order, Issue(f"{table} row {i + 1}, column {col!r}",
-                                                    rule, None if pd.isna(v) else str(v))))
+                                                    rule, None if pd.isna(v) else str(v)), 1))
 
     def raise_if_any(self, label: str) -> None:
         if not self.total:
             return
         self.items.sort(key=lambda x: (x[0], x[1]))
-        shown = [it for _, _, it in self.items[:MAX_LISTED]]
-        if self.total > len(shown):
-            shown.append(Issue("export", f"{self.total - len(shown)} more problem(s) not listed",
-                               self.total))  # fmt: skip
+        kept = self.items[:MAX_LISTED]
+        shown = [it for _, _, it, _ in kept]
+        rest = self.total - sum(n for *_, n in kept)
+        if rest:
+            shown.append(Issue("export", f"{rest} more problem(s) not listed", self.total))
         raise ScenarioError(shown, source=f"export {label}")
 
 
