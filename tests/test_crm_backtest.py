@@ -210,3 +210,24 @@ def test_backtest_charts_dash_bands_from_the_base_in_the_metric_order(rolling) -
     assert order[-1] == metric_label("won_within_90d")
     single = charts.backtest_chart(rolling.backtests[0].table).to_dict()
     assert single["facet"]["sort"][0] == metric_label("mqls")
+
+
+def test_origins_outside_the_export_are_refused_before_the_first_is_simulated(
+        olist, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Every origin is checked before any is simulated, and the error names --origins and
+    the origins outside (it named --train-until after simulating the origins inside)."""
+    from sla_sim.crm import backtest as bt
+    from sla_sim.errors import ScenarioError
+
+    def no_backtest(*_a: object, **_k: object) -> None:
+        raise AssertionError("an origin was simulated")
+
+    monkeypatch.setattr(bt, "backtest", no_backtest)
+    with pytest.raises(ScenarioError) as err:
+        bt.rolling_backtest(olist, preset("default"), ["2018-10-01", "2018-11-01",
+                                                        "2018-12-01", "2019-01-01"],
+                            progress=False)  # fmt: skip
+    (issue,) = err.value.issues
+    assert issue.path == "--origins"
+    assert issue.value == ["2018-12-01", "2019-01-01"]
+    assert "2 of 4 origins" in issue.rule

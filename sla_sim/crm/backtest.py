@@ -167,6 +167,18 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+_ORIGIN_RULE = "must fall between the first lead and exported_at ({})"
+
+
+def _origin(export: CrmExport, day: str) -> pd.Timestamp | None:
+    """``day`` as an instant in the export's time zone, or None outside (first lead,
+    exported_at)."""
+    cut = pd.Timestamp(day)
+    cut = cut.tz_localize(export.mapping.timezone) if cut.tzinfo is None else cut
+    inside = export.leads["created_at"].min() < cut.tz_convert("UTC") < export.exported_at
+    return cut if inside else None
+
+
 def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: int = 1,
              reps: int = 40, seed: int = 20260101, progress: bool = True,
              predictive: bool = True) -> Backtest:  # fmt: skip
@@ -179,12 +191,10 @@ def backtest(export: CrmExport, base: Scenario, train_until: str, test_months: i
     if reps < 2:
         raise ScenarioError([Issue("--reps", "must be >= 2 (a band needs replications)", reps)])
     check_simulation_cost(base, reps, test_months + FOLLOW_UP_MONTHS)
-    cut = pd.Timestamp(train_until)
-    cut = cut.tz_localize(export.mapping.timezone) if cut.tzinfo is None else cut
-    if not export.leads["created_at"].min() < cut.tz_convert("UTC") < export.exported_at:
-        raise ScenarioError([Issue("--train-until", "must fall between the first lead and"
-                                   f" exported_at ({export.exported_at.date()})",
-                                   train_until)])  # fmt: skip
+    cut = _origin(export, train_until)
+    if cut is None:
+        raise ScenarioError([Issue("--train-until", _ORIGIN_RULE.format(
+            export.exported_at.date()), train_until)])  # fmt: skip
     train = export.cut(cut)
     cal = calibrate(train, base)
     sc = cal.scenario
@@ -326,6 +336,11 @@ def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
     if reps >= 2 and test_months >= 1:
         check_simulation_cost(base, reps, test_months + FOLLOW_UP_MONTHS, len(origins),
                               "--origins", f"{len(origins):,} origins x {reps:,} replications")
+    outside = [o for o in origins if _origin(export, o) is None]
+    if outside:  # every origin checked before the first is simulated
+        raise ScenarioError([Issue("--origins", _ORIGIN_RULE.format(
+            export.exported_at.date()) + f": {len(outside)} of {len(origins)} origins do not",
+            outside if len(outside) > 1 else outside[0])])  # fmt: skip
     bts = [backtest(export, base, o, test_months, reps, seed, progress, predictive)
            for o in origins]
     table = pd.concat([bt.table.assign(origin=bt.meta["train_until"]) for bt in bts],
