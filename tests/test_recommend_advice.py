@@ -287,3 +287,29 @@ def test_money_and_the_marginal_value_of_a_rep_are_one_truth_on_every_screen(pai
     assert doc["money"]["profit_per_month_mean"] == pytest.approx(m["profit_per_month_mean"])
     assert f"profit {m['profit_per_month_mean']:,.0f}" in text
     assert f"profit {m['profit_per_month_mean']:,.0f}" in md
+
+
+def test_a_policy_the_screen_ranks_too_high_does_not_hide_the_cheaper_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two policies besides today's are simulated: when the analytic screen puts first a
+    policy that simulates no cheaper than today's (here the screen's last, moved to the top),
+    the next one still gives the saving (with one, the plan fell back to today's policy)."""
+    from sla_sim.recommend import policy_space, staffing
+
+    kw = FAST | {"confidence": 0.8, "reps": 10, "min_reps": 5, "first_touch_menu": (2.0, 4.0)}
+    honest = recommend(micro(), **kw)
+    real = staffing.screen
+
+    def decoy_first(*args, **kwargs):
+        rows = real(*args, **kwargs)
+        return [rows[-1], *rows[:-1]]
+
+    monkeypatch.setattr(staffing, "screen", decoy_first)
+    fooled = recommend(micro(), **kw)
+    assert policy_space.SHORT_LIST == 2
+    assert honest.policies["chosen"] != honest.policies["headcount_only"]  # a saving to find
+    simulated = [p["policy"] for p in fooled.policies["plans"]]
+    assert fooled.policies["screen"][0]["policy"] in simulated  # the decoy was simulated ...
+    assert fooled.policies["chosen"] == honest.policies["chosen"]  # ... and did not hide it
+    assert fooled.policies["saving_per_month"] == pytest.approx(
+        honest.policies["saving_per_month"])

@@ -24,7 +24,7 @@ CAP_FACTORS = (1.0, 2.0)
 #: Follow-up cadences searched, as multiples of every ``cadence_days`` entry.
 CADENCE_FACTORS = (1.0, 0.5)
 #: Policies simulated after the analytic screen, the scenario's own policy included.
-SHORT_LIST = 1
+SHORT_LIST = 2
 
 def policy_words(label: str) -> str:
     """A policy's label (``new_first / pull``: work order / assignment, then any other lever
