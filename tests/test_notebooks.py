@@ -207,6 +207,11 @@ def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "binding clause" in shown
     assert "First-touch window" in shown
     assert "P(met), worst month, at 90%" in shown
+    # money and the marginal value of a rep: the rows the terminal and sla.md print
+    assert "per month, mean of 6 replications (USD): revenue" in shown
+    assert "profit 95% interval" in shown
+    assert "SDRs (sdr)" in shown
+    assert "AEs" in shown
     _speaks_words(nb)
     assert list(here.iterdir()) == []
     (out,) = (tmp_path / "store").glob("recommendation-*")
