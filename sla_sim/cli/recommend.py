@@ -25,13 +25,11 @@ from sla_sim.cli.common import (
 MAX_HEADCOUNT_BOUND = 500
 
 
-def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> None:
-    """Refuse bad options and a recommendation over the cost limits before anything runs:
-    the replications it may simulate, stage by stage (:mod:`sla_sim.recommend.budget`: the
-    volume passes, the policy short list and the menu, the AE search, the final plan at --reps,
-    a second pass after a revenue correction, the tornado), at the volumes the revenue target
-    scales the channels to (:func:`sla_sim.recommend.cost.check_recommend_cost`, which
-    :func:`sla_sim.recommend.engine.recommend` calls too)."""
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse bad options before anything runs. The cost of the request (the replications it
+    may simulate, stage by stage, at the volumes the revenue target scales the channels to)
+    is checked by :func:`sla_sim.recommend.engine.recommend` itself, before any work
+    (:func:`sla_sim.recommend.cost.check_recommend_cost`)."""
     check_reps_seed(args.reps, args.seed, 2, "recommend request")
     target = args.revenue_target
     if target is not None and not (math.isfinite(target) and 0 <= target <= 1e15):
@@ -42,12 +40,6 @@ def check_recommend_cost(scenario, args: argparse.Namespace, workers: int) -> No
                      args.max_headcount)  # fmt: skip
     if args.sensitivity_reps is not None and args.sensitivity_reps < 1:
         raise_option("--sensitivity-reps", "must be >= 1", args.sensitivity_reps)
-    from sla_sim.recommend.cost import check_recommend_cost as check_cost_of
-
-    check_cost_of(scenario, revenue_target=args.revenue_target, reps=args.reps,
-                  max_headcount=args.max_headcount, keep=tuple(args.keep or ()),
-                  workers=workers, sensitivity_reps=args.sensitivity_reps,
-                  tornado=not args.no_sensitivity)  # fmt: skip
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -66,7 +58,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     keep = tuple(args.keep or ())
     workers = workers_for(args, args.reps)
-    check_recommend_cost(scenario, args, workers)
+    check_options(args)
     from sla_sim.recommend import exports
     from sla_sim.recommend.engine import check, recommend
 

@@ -69,8 +69,6 @@ def pick(value: str | list[str], header: list[str]) -> str | None:
                  if (k := " ".join(c.split()).casefold()) in folded), None)  # fmt: skip
 
 
-_pick = pick
-
 
 def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
     """An issue for each column read that the file's header holds twice or more (which one
@@ -176,9 +174,9 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     skipped: list[str] = []
     keys = {c for j, t in tables for c in candidates(j.key) + candidates(j.left_key or [])}
     for k, v in lead_fields.items():
-        hit = _pick(v, header)
-        others = [(i, _pick(v, t.header)) for i, (_, t) in enumerate(tables)
-                  if i in legacy and _pick(v, t.header)]  # fmt: skip
+        hit = pick(v, header)
+        others = [(i, pick(v, t.header)) for i, (_, t) in enumerate(tables)
+                  if i in legacy and pick(v, t.header)]  # fmt: skip
         if hit is not None and others and hit not in keys:
             issues.append(Issue(f"columns.{k}", f"column {hit!r} is in {paths[0].name} and in"
                                 f" {tables[others[0][0]][1].path.name}: map the joined table's"
@@ -196,8 +194,8 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
             skipped.append(k)
     lefts: list[str] = []
     for i, (j, t) in enumerate(tables):
-        left = _pick(j.left_key or j.key, header)
-        right = _pick(j.key, t.header)
+        left = pick(j.left_key or j.key, header)
+        right = pick(j.key, t.header)
         lefts.append(left or "")
         if left is None:
             issues.append(Issue(f"join[{i}].{'left_key' if j.left_key else 'key'}",
@@ -207,7 +205,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
             issues.append(Issue(f"join[{i}].key", f"names a column that is not in"
                                 f" {t.path.name} (columns: {_columns_list(t.header)})", j.key))
         for k, v in j.columns.items():
-            if _pick(v, t.header) is None:
+            if pick(v, t.header) is None:
                 if skip:
                     skipped.append(k)
                 else:
@@ -215,7 +213,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                                         f" not in {t.path.name}", v))  # fmt: skip
     issues += duplicated([*base.values(), *(c for c in lefts if c)], header, paths[0].name)
     for i, (j, t) in enumerate(tables):
-        picked = [_pick(v, t.header) for v in [j.key, *j.columns.values()]]
+        picked = [pick(v, t.header) for v in [j.key, *j.columns.values()]]
         picked += [c for k, (ti, c) in from_join.items() if ti == i]
         issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues:
@@ -226,9 +224,9 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     raw = pd.DataFrame({k: df[c] for k, c in base.items()}, index=df.index)
     labels = dict(base)
     for i, (j, t) in enumerate(tables):
-        right_key = str(_pick(j.key, t.header))
-        fields = {k: str(_pick(v, t.header)) for k, v in j.columns.items()
-                  if _pick(v, t.header)}  # fmt: skip
+        right_key = str(pick(j.key, t.header))
+        fields = {k: str(pick(v, t.header)) for k, v in j.columns.items()
+                  if pick(v, t.header)}  # fmt: skip
         fields.update({k: c for k, (ti, c) in from_join.items() if ti == i})
         right = t.frame([right_key, *fields.values()])
         lkey = df[lefts[i]].astype("string").str.strip()

@@ -225,17 +225,12 @@ def fitting_workers(sc: Any, reps: int, max_kernels: int, cores: int) -> int:
     """Workers per page when ``--workers`` is not given: one per core, fewer if
     ``max_kernels`` pages with that many would be over the memory limit (1 at least; if
     even one worker does not fit, :func:`check_kernels_cost` says so)."""
-    from sla_sim.batch.limits import Limits, check_cost, check_workers
-
-    limit = Limits.current().memory_gb * 2**30
     for w in range(max(1, cores), 1, -1):
         try:
-            check_workers(w)
-            est = check_cost(sc, reps, min(w, reps))
+            check_kernels_cost(sc, reps, w, max_kernels)
         except ScenarioError:
             continue
-        if max_kernels * (KERNEL_BYTES + est.memory_bytes) <= limit:
-            return w
+        return w
     return 1
 
 

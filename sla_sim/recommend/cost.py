@@ -23,17 +23,18 @@ def check_recommend_cost(sc: Scenario, *, revenue_target: float | None, reps: in
                          min_reps: int | None = None,
                          menu: tuple[float, ...] | None = None) -> None:  # fmt: skip
     """Refuse a recommendation over the cost limits (see the module's docstring)."""
+    bound = sum(request_bound(sc, reps=reps, max_headcount=max_headcount, keep=keep,
+                              min_reps=min_reps, sensitivity_reps=sensitivity_reps,
+                              tornado=tornado, menu=menu,
+                              revenue_target=revenue_target).values())  # fmt: skip
+    size = (("--revenue-target", revenue_target) if revenue_target is not None else
+            ("sla.revenue_target_per_month", sc.sla.revenue_target_per_month))
 
     def check_scaled(scale: float) -> None:
         scaled = sc if scale == 1.0 else sc.model_copy(update={"channels": [
             c.model_copy(update={"leads_per_month": c.leads_per_month * scale})
             for c in sc.channels]})  # fmt: skip
-        size = (("--revenue-target", revenue_target) if revenue_target is not None else
-                ("sla.revenue_target_per_month", sc.sla.revenue_target_per_month))
-        bound = request_bound(sc, reps=reps, max_headcount=max_headcount, keep=keep,
-                              min_reps=min_reps, sensitivity_reps=sensitivity_reps,
-                              tornado=tornado, menu=menu, revenue_target=revenue_target)
-        check_cost(scaled, sum(bound.values()), workers, size=size, value=reps)
+        check_cost(scaled, bound, workers, size=size, value=reps)
 
     if any(k.startswith("channels") for k in keep):  # volumes frozen
         check_scaled(1.0)
