@@ -385,6 +385,36 @@ def test_future_expected_close_of_an_open_deal_is_not_refused(sf, tmp_path: Path
         load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
 
 
+def test_won_deal_with_a_future_close_date_can_be_counted(sf, tmp_path: Path) -> None:
+    """A deal marked Closed Won before its expected Close Date was updated (common in
+    Salesforce) is refused with the way out named; with ``out_of_order: count`` the export is
+    read as it came: the date dropped and counted, the deal read as open, nothing else moved.
+    A creation date in the future stays refused under ``count``."""
+    from sla_sim.crm.mapping import load_mapping
+
+    leads, opps = sf
+    o = dl.read_report(opps)
+    won = (o["Stage"] == "Closed Won").to_numpy()
+    i_won = int(won.argmax())
+    o.loc[i_won, "Close Date"] = "12/31/2030"
+    o.to_csv(tmp_path / "opps.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"set out_of_order: count in the mapping"):
+        load_export(leads, "preset:salesforce", joins=[tmp_path / "opps.csv"])
+    base = load_export(leads, "preset:salesforce", joins=[opps])
+    mp = load_mapping("preset:salesforce").model_copy(update={"out_of_order": "count"})
+    exp = load_export(leads, mp, joins=[tmp_path / "opps.csv"])
+    assert exp.incomplete["closed_at after today (dropped)"] == 1
+    n_won = int((base.leads["stage"] == "won").sum())
+    assert int((exp.leads["stage"] == "won").sum()) == n_won - 1
+    assert exp.exported_at == base.exported_at  # 2030 is not the censoring instant
+    assert len(exp.leads) == len(base.leads)
+    lead = dl.read_report(leads)
+    lead.loc[3, "Create Date"] = "1/1/2052 10:00 AM"
+    lead.to_csv(tmp_path / "leads.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"'Create Date'.*is in the future"):
+        load_export(tmp_path / "leads.csv", mp, joins=[opps])
+
+
 def test_year_only_and_excel_serial_dates_are_refused(hs, tmp_path: Path) -> None:
     """'2025' in an ISO column was read as 1 January 2025; an Excel serial number (a date
     column saved as General) is refused with the fix named."""

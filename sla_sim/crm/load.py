@@ -271,14 +271,15 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
     if mp.exported_at is None:  # else: the check against exported_at below
         for t in TIMESTAMPS:
             if t in out.columns:
-                probs.add_mask("leads", names[t], future(out[t]), raw[t], FUTURE, 3)
+                _after_export(out, t, future(out[t]), "today", mp, probs, incomplete,
+                              names[t], raw[t], FUTURE)  # fmt: skip
     exported, exported_from = _exported_at(mp, out, table.generated_at)
     if mp.exported_at is not None:
         for t in TIMESTAMPS:
             if t in out.columns:
-                bad = (out[t] > exported).to_numpy(bool)
-                probs.add_mask("leads", names[t], bad, raw[t],
-                               f"is after exported_at ({exported.isoformat()})", 3)
+                _after_export(out, t, (out[t] > exported).to_numpy(bool), "exported_at", mp,
+                              probs, incomplete, names[t], raw[t],
+                              f"is after exported_at ({exported.isoformat()})")  # fmt: skip
 
     # attributes
     for attr, default in (("channel", None), ("segment", mp.segment_default),
@@ -374,6 +375,26 @@ def _stage_flags(raw: pd.DataFrame, names: dict[str, str], probs: Problems
     won, closed = out
     closed = np.where(won == 1, 1.0, closed)  # a won deal is closed
     return won, closed
+
+
+def _after_export(out: pd.DataFrame, t: str, bad: np.ndarray, after: str, mp: CrmMapping,
+                  probs: Problems, incomplete: dict[str, int], name: str, raw: pd.Series,
+                  rule: str) -> None:
+    """Event dates after the export (``after``: today, or ``exported_at``): refused, naming
+    rows and values; with ``out_of_order: count`` an event's date is counted and dropped (a
+    deal marked won before its expected close date was updated: its stage then reads as a
+    closed stage without a close date). A creation date after the export stays refused: no
+    slip explains it, and the row could not be placed."""
+    if not bad.any():
+        return
+    if mp.out_of_order == "count" and t != "created_at":
+        incomplete[f"{t} after {after} (dropped)"] = int(bad.sum())
+        out.loc[bad, t] = pd.NaT
+        return
+    hint = "" if t == "created_at" else (
+        "; if it is a known slip (a deal closed before its expected close date was updated),"
+        " set out_of_order: count in the mapping to count and drop such dates")
+    probs.add_mask("leads", name, bad, raw, rule + hint, 3)
 
 
 def _exported_at(mp: CrmMapping, out: pd.DataFrame, generated: str | None
