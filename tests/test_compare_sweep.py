@@ -420,3 +420,39 @@ def test_p_meet_target_is_the_complement_of_the_breach_indicator(two_months: Res
                                                                   abs=1e-12)
         interior += 0 < dist.loc[period, "p_meet_target"] < 1
     assert interior >= 2
+
+
+class _Columns:
+    """Replication ids and per-metric values, as paired_differences reads a Results."""
+
+    def __init__(self, values: dict[str, list[float]]) -> None:
+        self.values = values
+        self.replication_ids = np.arange(len(next(iter(values.values()))))
+        self.costs = None
+
+    def column(self, metric: str, period: str = "total") -> np.ndarray:
+        return np.asarray(self.values[metric], float)
+
+
+def test_intervals_of_shares_stay_within_what_a_share_can_be() -> None:
+    """Four replications of a 0/1 breach (B breaches in all, A in one) gave a paired interval
+    of -0.55 .. +1.05 in the planner's compare table: a difference of two shares lies within
+    -1 .. +1, so the interval is cut there (its coverage only grows). Revenue, unbounded, is
+    left as the t interval gives it."""
+    a = _Columns({"revenue_target_breach": [1, 0, 0, 0], "first_touch_compliance":
+                  [0.9, 0.1, 0.5, 0.95], "revenue": [1.0, 2.0, 3.0, 4.0]})
+    b = _Columns({"revenue_target_breach": [1, 1, 1, 1], "first_touch_compliance":
+                  [0.1, 0.95, 0.2, 0.05], "revenue": [9.0, 1.0, 3.0, 4.0]})
+    t = paired_differences(a, b, metrics=("revenue_target_breach", "first_touch_compliance",
+                                          "revenue")).set_index("metric")  # fmt: skip
+    br = t.loc["revenue_target_breach"]
+    assert br["diff"] == pytest.approx(0.75)
+    assert br["paired_low"] == pytest.approx(0.75 - 3.182446 * 0.25, rel=1e-5)
+    assert br["paired_high"] == 1.0
+    assert br["unpaired_high"] == 1.0
+    ft = t.loc["first_touch_compliance"]
+    assert ft["paired_low"] == -1.0
+    assert ft["paired_high"] < 1.0
+    rv = t.loc["revenue"]
+    assert rv["paired_high"] - rv["diff"] == pytest.approx(rv["diff"] - rv["paired_low"])
+    assert rv["paired_low"] < -1.0 < 1.0 < rv["paired_high"]  # not cut: money is unbounded

@@ -18,6 +18,7 @@ from sla_sim.batch.executors import execute, jobs_for
 from sla_sim.batch.limits import check_cost, leads_per_replication
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
 from sla_sim.batch.results import Results
+from sla_sim.metrics.docs import metric_bounds
 from sla_sim.scenario.schema import Scenario
 from sla_sim.stats import t_interval
 
@@ -75,12 +76,17 @@ def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None
         else:
             hw = math.nan
         diff = float(d.mean()) if n else math.nan
+        ulo, uhi = diff - hw, diff + hw
+        bounds = metric_bounds(m)
+        if bounds is not None:  # a difference of two shares lies within -1 .. +1
+            span = bounds[1] - bounds[0]
+            lo, hi, ulo, uhi = (min(max(v, -span), span) for v in (lo, hi, ulo, uhi))
         rows.append({
             "metric": m, "period": period, "n": n,
             "mean_a": float(xa.mean()) if n else math.nan,
             "mean_b": float(xb.mean()) if n else math.nan,
             "diff": diff, "paired_low": lo, "paired_high": hi,
-            "unpaired_low": diff - hw, "unpaired_high": diff + hw,
-            "width_ratio": (hi - lo) / (2 * hw) if hw and hw > 0 else math.nan,
+            "unpaired_low": ulo, "unpaired_high": uhi,
+            "width_ratio": (hi - lo) / (uhi - ulo) if uhi - ulo > 0 else math.nan,
         })  # fmt: skip
     return pd.DataFrame(rows)

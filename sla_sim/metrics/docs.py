@@ -129,6 +129,17 @@ def metric_doc(metric: str) -> tuple[str, str]:
     return ("", "")
 
 
+def metric_bounds(metric: str) -> tuple[float, float] | None:
+    """The range a metric's values lie in, where its unit bounds it: (0, 1) for a 0/1
+    indicator and for a share (every ``ratio`` but ``revenue_attainment``, which exceeds 1
+    when the target is beaten); None otherwise. Intervals of such a metric are cut at it (a
+    difference of two shares lies within -1 .. +1)."""
+    unit = metric_doc(metric)[0]
+    if unit == "0/1" or (unit == "ratio" and metric != "revenue_attainment"):
+        return (0.0, 1.0)
+    return None
+
+
 #: Readable names of the metrics, the one table every surface uses.
 METRIC_LABELS: dict[str, str] = {
     "revenue": "Revenue",
