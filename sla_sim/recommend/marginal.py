@@ -24,21 +24,10 @@ from sla_sim.metrics.costs import expected_monthly_cost
 from sla_sim.recommend.commitments import ae_met
 from sla_sim.recommend.search import SALES_CLAUSES, Evaluator, met_matrix, per_month
 from sla_sim.scenario.schema import Scenario
+from sla_sim.stats import t_interval
 
 #: Two-sided level of the intervals of the money changes.
 MONEY_LEVEL = 0.95
-
-
-def _t_interval(d: np.ndarray) -> tuple[float, float]:
-    """95% t interval of the mean of ``d`` (NaN when fewer than two values)."""
-    from scipy import stats
-
-    n = len(d)
-    if n < 2:
-        return math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + MONEY_LEVEL / 2, n - 1) * d.std(ddof=1) / math.sqrt(n))
-    m = float(d.mean())
-    return m - half, m + half
 
 
 def _money(ev: Evaluator, sc: Scenario, vals: np.ndarray) -> dict[str, np.ndarray]:
@@ -113,7 +102,7 @@ def rep_marginal(ev: Evaluator, plan: Scenario, reps: int,
         for k in ("revenue", "cost", "profit"):
             d = m[k] - base[k]
             row[f"{k}_per_month"] = float(d.mean())
-            row[f"{k}_per_month_low"], row[f"{k}_per_month_high"] = _t_interval(d)
+            row[f"{k}_per_month_low"], row[f"{k}_per_month_high"] = t_interval(d, MONEY_LEVEL)
         rows.append(row | _clauses(ev, vals))
     return rows
 
