@@ -168,7 +168,7 @@ def test_readme_keep_paths_run_and_an_understaffed_team_is_reported(tmp_path, ca
     out = capsys.readouterr().out
     assert "SDR sdr: analytic" in out
     assert "(kept)" in out
-    assert "short: First touch at 4 business hours: met in 0% of months" in out
+    assert "short: First touch at 4 business hours: met in 0% of simulated months" in out
     assert "P(revenue >= the month's target)" in out
     assert main([*base, "--keep", "channels", "--keep", "sla.mql_commitment_per_month",
                  "--keep", "sla.acceptance_rate_min", "--keep", "sla.handoff_within_hours",

@@ -139,9 +139,10 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
         out.append({"clause": "revenue", "side": "both", "status": rev_status,
                     "p_met_worst_month": worst, "term": float(np.nanmean(tgt)),
                     "unit": "revenue per month", "tightest_term_met": reach, "kept": levers,
-                    "statement": f"Revenue reaches the target in {worst:.0%} of months in the"
-                                 f" worst month ({rev_status}); the plan reaches {reach:,.0f}"
-                                 f" per month in {rc:.0%} of months."})  # fmt: skip
+                    "statement": f"Revenue reaches the target in {worst:.0%} of simulated"
+                                 f" months in the worst month ({rev_status}); the plan reaches"
+                                 f" {reach:,.0f} per month in {rc:.0%} of simulated months in"
+                                 " every month."})  # fmt: skip
     return out
 
 
@@ -149,8 +150,8 @@ def _say(cm: Commitment, tight: float | None, c: float) -> str:
     """One sentence: the clause, how often it is met, and the tightest term that is."""
     w = cm.p_met_min
     name = CLAUSE_WORDS.get(cm.clause, cm.clause)
-    head = (f"{name} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of months in the worst"
-            f" month ({cm.status})") if w.n else f"{name}: not judged"
+    head = (f"{name} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of simulated months in the"
+            f" worst month ({cm.status})") if w.n else f"{name}: not judged"
     if tight is None:
         return head + f"; no term of the menu is met at {c:.0%}."
     return head + f"; the tightest term met at {c:.0%} is {tight:g} {cm.unit}."
