@@ -179,6 +179,8 @@ def run_fast(model: FunnelModel) -> None:
                 continue
             plan = staffing.plans[r]
             rep_on[-1] = plan.join_h <= 0.0 < plan.leave_h
+            if not rep_on[-1]:  # a hire joining after the horizon: never picked, as in SimPy
+                TM[ti, K.T_HIRE] = 1
             if 0.0 < plan.join_h < model.end_h:
                 joins.append((plan.join_h, K.JOIN, len(rep_on) - 1))
                 team_joins[ti].append(plan.join_h)

@@ -1,0 +1,50 @@
+"""The fast engine against the SimPy reference on staffing and reassignment cases the drawn
+mixes of ``tests/test_engine_equivalence.py`` do not reach: each scenario here made the fast
+engine write a log other than SimPy's before its fix (found by an adversarial sweep, see
+CHANGELOG.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sla_sim import preset
+from sla_sim.events import CODE
+from sla_sim.model.engine import engine_for
+from sla_sim.scenario.io import set_path
+from tests.test_engine_equivalence import SHORT, assert_same, overflow_scenario
+
+
+@pytest.mark.parametrize("rule", ["round_robin", "least_loaded"])
+def test_a_hire_after_the_horizon_is_never_given_a_lead(rule: str) -> None:
+    """A hire whose start date falls after the horizon (a plan written for a longer run) is
+    never on the team: SimPy's routing skips it. The fast engine picked it like any rep (its
+    plain rep rule, taken when no join or leave falls inside the horizon), so under
+    ``least_loaded`` it took every lead, never worked."""
+    sc = preset("default")
+    for path, value in {**SHORT, "teams[0].reps": 3, "routing.rep_rule": rule,
+                        "teams[0].hires": [{"start": "2027-06-01", "reps": 1}]}.items():
+        sc = set_path(sc, path, value)  # fmt: skip
+    assert engine_for(sc) == ("fast", "")
+    ref, fast = assert_same(sc, 3)
+    assert fast.engine == "fast"
+    cols = ref.log.columns(sort=False)
+    assigned = cols["event"] == CODE["assigned"]
+    assert assigned.sum() > 1000
+    assert set(np.unique(cols["rep"][assigned]).tolist()) == {0, 1, 2}  # never rep 3
+
+
+def test_a_lead_escalated_then_handed_over_keeps_its_reassignment_count() -> None:
+    """A lead reassigned on ``sdr`` and escalated to ``backup`` (which does not reassign),
+    whose rep there leaves before touching it: the hand-over's ``reassigned`` row carries the
+    episode's reassignments so far (SimPy's count is the model's, not the team's). The fast
+    engine wrote 0 whenever the leaver's team did not reassign."""
+    sc = overflow_scenario("due_first", "immediate", "round_robin")
+    sc = set_path(set_path(sc, "teams[1].attrition_per_month", 0.9), "teams[1].reps", 3)
+    assert engine_for(sc) == ("fast", "")
+    ref, fast = assert_same(sc, 7)
+    assert fast.engine == "fast"
+    cols = ref.log.columns(sort=False)
+    handed = (cols["event"] == CODE["reassigned"]) & (cols["team"] == 1)
+    assert (cols["value"][handed] > 0).any()
