@@ -48,3 +48,15 @@ def test_a_lead_escalated_then_handed_over_keeps_its_reassignment_count() -> Non
     cols = ref.log.columns(sort=False)
     handed = (cols["event"] == CODE["reassigned"]) & (cols["team"] == 1)
     assert (cols["value"][handed] > 0).any()
+
+
+def test_a_slot_cap_beyond_int64_runs_on_the_fast_engine() -> None:
+    """``teams[].max_active_leads`` has no upper bound in the schema: a cap of 10**20 (no rep
+    ever reaches it) runs on SimPy, and made the fast engine raise OverflowError filling its
+    int64 rep table. Now the same log as SimPy's."""
+    sc = preset("default")
+    for path, value in {**SHORT, "teams[0].max_active_leads": 10**20}.items():
+        sc = set_path(sc, path, value)
+    assert engine_for(sc) == ("fast", "")
+    _ref, fast = assert_same(sc, 3)
+    assert fast.engine == "fast"
