@@ -1,7 +1,7 @@
-"""The fast engine against the SimPy reference on staffing and reassignment cases the drawn
-mixes of ``tests/test_engine_equivalence.py`` do not reach: each scenario here made the fast
-engine write a log other than SimPy's before its fix (found by an adversarial sweep, see
-CHANGELOG.md).
+"""The fast engine against the SimPy reference on staffing, reassignment and extreme-value
+cases the drawn mixes of ``tests/test_engine_equivalence.py`` do not reach: before its fix,
+each scenario here made the fast engine write a log other than SimPy's, or raise (the last
+one raised on both engines). Found by an adversarial sweep; see CHANGELOG.md.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sla_sim import preset
 from sla_sim.events import CODE
 from sla_sim.model.engine import engine_for
 from sla_sim.scenario.io import set_path
+from tests.both_engines import same_log
 from tests.test_engine_equivalence import SHORT, assert_same, overflow_scenario
 
 
@@ -60,3 +61,17 @@ def test_a_slot_cap_beyond_int64_runs_on_the_fast_engine() -> None:
     assert engine_for(sc) == ("fast", "")
     _ref, fast = assert_same(sc, 3)
     assert fast.engine == "fast"
+
+
+def test_a_backfill_delay_past_year_9999_means_no_backfill() -> None:
+    """``backfill_delay_days`` has no upper bound: 3,000,000 days (a leaver never replaced
+    within any horizon) raised OverflowError computing the backfill's start date on both
+    engines. Now it runs, on both, as no backfill at all."""
+    sc = preset("default")
+    for path, value in {**SHORT, "teams[0].attrition_per_month": 0.5,
+                        "teams[0].backfill_delay_days": 3e6}.items():  # fmt: skip
+        sc = set_path(sc, path, value)
+    ref, fast = assert_same(sc, 3)
+    assert fast.engine == "fast"
+    never = assert_same(set_path(sc, "teams[0].backfill_delay_days", None), 3)[0]
+    assert same_log(ref, never) == []

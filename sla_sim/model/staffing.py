@@ -123,9 +123,12 @@ class Staffing:
         i = 0
         while i < len(self.plans) and spec.backfill_delay_days is not None:
             leave = self.plans[i].leave_h
-            if leave < end_h:
+            days = math.ceil(spec.backfill_delay_days)
+            # a delay that ends a week past the horizon joins after it (whatever the clock
+            # changes): skipped before its date is computed, which overflows past year 9999
+            if leave < end_h and days * 24.0 <= end_h - leave + 7 * 24.0:
                 day = self.team_cal.local_datetime(leave).date()
-                first = day + timedelta(days=math.ceil(spec.backfill_delay_days))
+                first = day + timedelta(days=days)
                 join = self._midnight(first)
                 if join < end_h:
                     self._add(spec.calendar, join, first)
