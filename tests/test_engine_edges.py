@@ -75,3 +75,15 @@ def test_a_backfill_delay_past_year_9999_means_no_backfill() -> None:
     assert fast.engine == "fast"
     never = assert_same(set_path(sc, "teams[0].backfill_delay_days", None), 3)[0]
     assert same_log(ref, never) == []
+
+
+def test_a_ramping_hire_in_year_9999_runs() -> None:
+    """A hire dated late in year 9999 with a 60-month ramp (valid: dates are not bounded
+    above) raised ValueError on both engines computing ramp steps past the last date; steps
+    after the horizon are never read and are no longer computed."""
+    sc = preset("default")
+    for path, value in {**SHORT, "teams[0].hires": [{"start": "9999-12-01", "reps": 1}],
+                        "teams[0].ramp_by_tenure_month": [0.5] * 60}.items():  # fmt: skip
+        sc = set_path(sc, path, value)
+    _ref, fast = assert_same(sc, 3)
+    assert fast.engine == "fast"

@@ -201,6 +201,8 @@ class Staffing:
         times = [plan.join_h]
         shares = [self.ramp[0]]
         for k in range(1, len(self.ramp) + 1):
+            if times[-1] >= self.end_h:  # steps after the horizon are never read (and a
+                break  # hire late in year 9999 would step past the last date)
             times.append(self._midnight(_add_months(plan.join_date, k)))
             shares.append(self.ramp[k] if k < len(self.ramp) else 1.0)
         return times, shares
