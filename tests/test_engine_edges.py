@@ -79,8 +79,8 @@ def test_a_backfill_delay_past_year_9999_means_no_backfill() -> None:
 
 def test_a_ramping_hire_in_year_9999_runs() -> None:
     """A hire dated late in year 9999 with a 60-month ramp (valid: dates are not bounded
-    above) raised ValueError on both engines computing ramp steps past the last date; steps
-    after the horizon are never read and are no longer computed."""
+    above) raised ValueError on both engines computing ramp steps past the last date; a step
+    past year 9999 is after any horizon, never read, and no longer computed."""
     sc = preset("default")
     for path, value in {**SHORT, "teams[0].hires": [{"start": "9999-12-01", "reps": 1}],
                         "teams[0].ramp_by_tenure_month": [0.5] * 60}.items():  # fmt: skip

@@ -200,9 +200,10 @@ class Staffing:
             return [-math.inf], [1.0]
         times = [plan.join_h]
         shares = [self.ramp[0]]
+        first = (plan.join_date.year - 1) * 12 + plan.join_date.month - 1  # months since 1 AD
         for k in range(1, len(self.ramp) + 1):
-            if times[-1] >= self.end_h:  # steps after the horizon are never read (and a
-                break  # hire late in year 9999 would step past the last date)
+            if first + k >= 9999 * 12:  # a step past year 9999: after any horizon, never read
+                break
             times.append(self._midnight(_add_months(plan.join_date, k)))
             shares.append(self.ramp[k] if k < len(self.ramp) else 1.0)
         return times, shares
