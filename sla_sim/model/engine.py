@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 #: the engines a scenario may name
 ENGINES = ("fast", "simpy")
+#: the largest slot cap the fast engine's rep table holds (more leads never exist)
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 #: The scenario fields the fast engine was written against, per section that shapes the event
 #: loop. A field added later (a new feature of the SimPy model) and set away from its default
@@ -179,6 +181,8 @@ def run_fast(model: FunnelModel) -> None:
                 continue
             plan = staffing.plans[r]
             rep_on[-1] = plan.join_h <= 0.0 < plan.leave_h
+            if not rep_on[-1]:  # a hire joining after the horizon: never picked, as in SimPy
+                TM[ti, K.T_HIRE] = 1
             if 0.0 < plan.join_h < model.end_h:
                 joins.append((plan.join_h, K.JOIN, len(rep_on) - 1))
                 team_joins[ti].append(plan.join_h)
@@ -215,7 +219,9 @@ def run_fast(model: FunnelModel) -> None:
         for r in range(n_plans):
             rep_team.append(ti)
             rep_idx.append(r)
-            rep_cap.append(ts.max_active_leads)
+            # a cap no rep reaches is the same cap: clipped to fit the int64 table (the
+            # schema bounds it below only)
+            rep_cap.append(min(ts.max_active_leads, _INT64_MAX))
             stretch.append(model.stretch[ti])
             opened.append(cal.always_open and staffing is None)
     # the ramps' steps ride after every interval in CS (times) and CE (shares)

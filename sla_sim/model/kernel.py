@@ -471,7 +471,8 @@ T_CLS = 18
 T_RE, T_MAXRE, T_PH, T_PT, T_NCK = 19, 20, 21, 22, 23
 # the team a lead is escalated to when no other rep has a free slot (``overflow_team``; -1)
 T_OV = 24
-# a team whose reps join or leave (hires, attrition): pick only reps on the team (R_ON)
+# a team whose reps join or leave (hires, attrition), or with a rep never on it (a hire
+# after the horizon): pick only reps on the team (R_ON)
 T_HIRE = 25
 N_TM = 26
 # reps (int64 columns of RP; float64 columns of RF): ... and the rep's working intervals
@@ -1349,7 +1350,10 @@ def _pleave(r: int, now: float, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, 
             FS[s] = -1
         _act_add(TM, RP, r, -1)
         ep = LI[lead, L_EP]
-        n = RE[s, 0] if TM[team, T_RE] and RE[s, 1] == ep else 0
+        # the episode's reassignments in any team (PolicyState.re_n is the model's): a lead
+        # escalated here from a team that reassigns keeps its count (RE has one row per
+        # slot when any team reassigns, else one)
+        n = RE[s, 0] if s < RE.shape[0] and RE[s, 1] == ep else 0
         _row(R, RV, st, lead, ep, now, C_REASSIGNED, team, RP[r, R_IDX], -1, float(n))
         _route_in(lead, team, now, TM, CS, CE, RP, RF, LI, SF, PF, WK, TD, TI, NT, HT, HI, R, RV,
                   st, PQ)  # fmt: skip

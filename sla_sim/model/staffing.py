@@ -123,9 +123,12 @@ class Staffing:
         i = 0
         while i < len(self.plans) and spec.backfill_delay_days is not None:
             leave = self.plans[i].leave_h
-            if leave < end_h:
+            days = math.ceil(spec.backfill_delay_days)
+            # a delay that ends a week past the horizon joins after it (whatever the clock
+            # changes): skipped before its date is computed, which overflows past year 9999
+            if leave < end_h and days * 24.0 <= end_h - leave + 7 * 24.0:
                 day = self.team_cal.local_datetime(leave).date()
-                first = day + timedelta(days=math.ceil(spec.backfill_delay_days))
+                first = day + timedelta(days=days)
                 join = self._midnight(first)
                 if join < end_h:
                     self._add(spec.calendar, join, first)
@@ -197,7 +200,10 @@ class Staffing:
             return [-math.inf], [1.0]
         times = [plan.join_h]
         shares = [self.ramp[0]]
+        first = (plan.join_date.year - 1) * 12 + plan.join_date.month - 1  # months since 1 AD
         for k in range(1, len(self.ramp) + 1):
+            if first + k >= 9999 * 12:  # a step past year 9999: after any horizon, never read
+                break
             times.append(self._midnight(_add_months(plan.join_date, k)))
             shares.append(self.ramp[k] if k < len(self.ramp) else 1.0)
         return times, shares
