@@ -45,14 +45,19 @@ def _num(x: Any) -> float | None:
 
 
 def money(x: Any, currency: str = "", signed: bool = False) -> str:
-    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.20B`` (three significant digits
-    from a thousand up; ``signed`` adds ``+`` to positive values)."""
+    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.2B`` (three significant digits
+    from ten thousand up, trailing zeros dropped; ``signed`` adds ``+`` to positive values).
+    The unit is chosen after rounding: 999,700 is ``USD 1M``, never ``USD 1e+03k``."""
     v = _num(x)
     if v is None:
         return DASH
     sign = "-" if v < 0 else "+" if signed and v > 0 else ""
     a = abs(v)
-    if a >= 1e9:
+    if a >= 1e4:
+        a = float(f"{a:.3g}")  # three significant digits, then the unit they need
+    if a >= 1e12:
+        body = f"{a / 1e9:,.0f}B"
+    elif a >= 1e9:
         body = f"{a / 1e9:.3g}B"
     elif a >= 1e6:
         body = f"{a / 1e6:.3g}M"
