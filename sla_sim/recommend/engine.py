@@ -499,6 +499,14 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                                        hand_slas, notes)  # fmt: skip
     recommended = _with(final, sla=facts_c["sla"])
     policies["cost_per_month"] = expected_monthly_cost(recommended, target)
+    # the plans were priced with the AEs the SDR search simulated; the table prices them with
+    # the plan's AEs, so the chosen row costs what the plan costs (one AE count, one price)
+    staffing.reprice(search, [*policies["plans"], *policies["frontier"]],
+                     lambda s: plan_cost(_with(s, ae=final.ae.count)))
+    own_row = next(x for x in policies["plans"] if x["headcount_only"])
+    chosen_row = next(x for x in policies["plans"] if x["policy"] == policies["chosen"])
+    if own_row["cost_per_month"] is not None:
+        policies["saving_per_month"] = own_row["cost_per_month"] - chosen_row["cost_per_month"]
     rev_m, tgt_m = revenue.revenue_matrix(ev, vals)
     rev_rows = revenue.revenue_rows(rev_m, tgt_m, months, target)
     rev_worst = revenue.worst_month(rev_m, tgt_m) if target > 0 else None
