@@ -344,3 +344,16 @@ def test_the_chosen_plan_costs_the_same_in_every_table(rec, out: Path) -> None:
     text = (out / "sla.md").read_text()
     assert f"Expected cost of the plan per month: {total:,.0f}" in text
     assert f"| {chosen['sdrs']} | {total:,.0f} |" in text
+
+
+def test_the_requested_menu_row_is_the_plan(rec, out: Path) -> None:
+    """The trade-off menu's requested window shows the plan's revenue P50 and first-touch
+    P(met), the numbers of the headline and the commitment: it showed the SDR search's
+    candidate, simulated with the analytic AEs (default preset: revenue P50 2,762,848 in the
+    menu against 2,720,653 USD a month in the headline, 54 AEs against the plan's 47)."""
+    row = next(r for r in rec.menu if r["requested"])
+    assert row["aes"] == rec.recommended.ae.count
+    assert row["revenue_p50"] == pytest.approx(rec.revenue[-1]["p50"], rel=1e-12)
+    ft = next(c for c in rec.commitments if c.clause == "first_touch")
+    assert row["p_met"] == pytest.approx(ft.p_met_min.p, rel=1e-12)
+    assert f"{row['revenue_p50']:,.0f}" in (out / "sla.md").read_text()
