@@ -338,7 +338,8 @@ def test_the_chosen_plan_costs_the_same_in_every_table(rec, out: Path) -> None:
     assert chosen["cost_per_month"] == pytest.approx(total, rel=1e-9)
     point = [f for f in pol["frontier"] if f["policy"] == pol["chosen"]
              and f["staffing"] == chosen["staffing"]]  # fmt: skip
-    assert point and point[0]["cost_per_month"] == pytest.approx(total, rel=1e-9)
+    assert point
+    assert point[0]["cost_per_month"] == pytest.approx(total, rel=1e-9)
     own = next(p for p in pol["plans"] if p["headcount_only"])
     assert pol["saving_per_month"] == pytest.approx(own["cost_per_month"] - total, rel=1e-9)
     text = (out / "sla.md").read_text()
