@@ -358,3 +358,16 @@ def test_the_requested_menu_row_is_the_plan(rec, out: Path) -> None:
     ft = next(c for c in rec.commitments if c.clause == "first_touch")
     assert row["p_met"] == pytest.approx(ft.p_met_min.p, rel=1e-12)
     assert f"{row['revenue_p50']:,.0f}" in (out / "sla.md").read_text()
+
+
+def test_money_on_the_terminal_names_its_currency(rec) -> None:
+    """The terminal's revenue line names the currency, as sla.md does ('revenue per month:
+    P10 2,330,412 P50 ...' had none), and so does the revenue shortfall's reach."""
+    from sla_sim.cli.recommend import summary
+
+    cur = rec.recommended.currency
+    line = next(x for x in summary(rec).splitlines() if "revenue per month" in x)
+    assert f"revenue per month ({cur}): P10" in line
+    for s in rec.shortfalls:
+        if s["clause"] == "revenue":
+            assert f"{s['tightest_term_met']:,.0f} {cur} per month" in s["statement"]

@@ -109,8 +109,9 @@ def summary(rec) -> str:  # rec: Recommendation
         lines.append(f"  {h['role']} {h['team']}: analytic {h['analytic']}, simulated"
                      f" {h['simulated']}{' (kept)' if h.get('kept') else ''}")  # fmt: skip
     r = rec.revenue[-1]
-    lines.append(f"  revenue per month: P10 {r['p10']:,.0f} P50 {r['p50']:,.0f} P90"
-                 f" {r['p90']:,.0f}; P(>= target {r['target']:,.0f}) {r['p_ge_target']:.0%}")
+    lines.append(f"  revenue per month ({rec.recommended.currency}): P10 {r['p10']:,.0f} P50"
+                 f" {r['p50']:,.0f} P90 {r['p90']:,.0f}; P(>= target {r['target']:,.0f})"
+                 f" {r['p_ge_target']:.0%}")
     worst = min(rec.revenue[:-1], key=lambda x: x["p_ge_target"])
     lines.append(f"  P(revenue >= the month's target) in the worst month ({worst['period']}):"
                  f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"

@@ -141,7 +141,7 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
                     "unit": "revenue per month", "tightest_term_met": reach, "kept": levers,
                     "statement": f"Revenue reaches the target in {worst:.0%} of months in the"
                                  f" worst month ({rev_status}); the plan reaches {reach:,.0f}"
-                                 f" per month in {rc:.0%} of months."})  # fmt: skip
+                                 f" {final.currency} per month in {rc:.0%} of months."})
     return out
 
 
