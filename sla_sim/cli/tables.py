@@ -5,7 +5,7 @@ and a sweep, each naming the period it covers (numbers formatted by
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -35,29 +35,14 @@ def _text(df: pd.DataFrame) -> str:
 
 def headline(results: Results) -> str:
     """Revenue, marketing commitments and SLA clauses over the whole measured period, in
-    human units, under a line naming the months and the replications."""
-    from sla_sim.report.document import headline_table, risk_cells
+    human units (the report's and the notebooks' table), under a line naming the months and
+    the replications."""
+    from sla_sim.report.document import headline_table
 
     sc = results.scenario
-    cur = sc.currency
-    raw = headline_table(results, formatted=False)
-    rows = []
-    for r in raw.to_dict("records"):
-        kind, metric = r["kind"], r["metric"]
-
-        def f(v: Any, kind: str = kind, metric: str = metric) -> str:
-            if kind == "money":
-                return u.money(v, cur)
-            if kind == "pct":
-                return u.percent(v)
-            return u.count(v) if kind == "count" else u.metric_value(metric, v, cur)
-
-        rows.append({"Commitment": r["commitment"], "Mean": f(r["mean"]), "P10": f(r["p10"]),
-                     "P50": f(r["p50"]), "P90": f(r["p90"]), "Target": f(r["target"]),
-                     **risk_cells(r, u.prob)})  # fmt: skip
     title = (f"Whole measured period, {u.period_span(sc)} ({sc.horizon.timezone}):"
              f" {results.replications} replications")
-    return f"{title}\n{_text(pd.DataFrame(rows))}"
+    return f"{title}\n{_text(headline_table(results))}"
 
 
 def money(results: Results) -> str:

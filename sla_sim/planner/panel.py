@@ -897,7 +897,7 @@ def headline_html(results: Results) -> str:
     from sla_sim.batch.breach import clause_risk, riskiest
     from sla_sim.report.labels import commitment_labels
     from sla_sim.report.money import money_headline_html
-    from sla_sim.report.units import prob, risk_sentence
+    from sla_sim.report.units import money, prob, risk_sentence
 
     cur = results.scenario.currency
     rev = results.column("revenue")
@@ -911,8 +911,9 @@ def headline_html(results: Results) -> str:
     return (
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
-        f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
-        f" {cur} {target:,.0f}{money_headline_html(results)} &nbsp;·&nbsp; P(revenue ≥"
+        f"Revenue, whole period: median <b>{html.escape(money(float(np.median(rev)), cur))}"
+        f"</b> vs target {html.escape(money(target, cur))}{money_headline_html(results)}"
+        " &nbsp;·&nbsp; P(revenue ≥"
         f" target) <b>{prob(p_meet)}</b> &nbsp;·&nbsp; {risk}</div>"
     )
 

@@ -54,20 +54,20 @@ Block = tuple[str, Any]
 
 # ---------------------------------------------------------------------------------- formatting
 def fmt(x: Any, kind: str, currency: str = "") -> str:
-    """Format a number: money (currency code and thousands separators), pct, prob, count,
-    num1, num2; missing values as an en dash."""
+    """Format a number: money, pct, prob, count (as :mod:`sla_sim.report.units` writes them
+    on every other surface: ``USD 6.82M``, ``87.5 %``), num1, num2; missing values as an en
+    dash."""
     try:
         v = float(x)
     except (TypeError, ValueError):
         return str(x)
     if np.isnan(v):
         return "–"
-    if kind == "money":
-        return f"{currency} {v:,.0f}"
-    if kind in ("prob", "pct"):  # the same words as every other surface (report.units)
+    if kind in ("money", "prob", "pct", "count"):  # the same words as every other surface
         from sla_sim.report import units
 
-        return units.prob(v) if kind == "prob" else units.percent(v)
+        return {"money": lambda: units.money(v, currency), "prob": lambda: units.prob(v),
+                "pct": lambda: units.percent(v), "count": lambda: units.count(v)}[kind]()
     formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
     return formats[kind].format(v)
 
