@@ -75,3 +75,31 @@ def test_every_surface_reports_the_monthly_risk(monthly_only, tmp_path, capsys):
     ft = next(r for r in values if r["metric"] == "first_touch_breach")
     assert ft["p_breach"] == pytest.approx(0.5)
     assert np.isclose(next(r for r in values if r["metric"] == "attempts_breach")["p_breach"], 0)
+
+
+def test_compare_and_sweep_report_the_monthly_risk(monthly_only):
+    """`compare` (paired differences, the planner's comparison too) and `sweep` state the 50 %
+    monthly risk of first touch beside the whole period's 0 %, in the run's words: both showed
+    only the whole period ('P(first touch breach) 0 %', 'P(first-touch breach) 0 %') where the
+    run of the same scenario said 'P(some month breached) 50 %'."""
+    import pandas as pd
+
+    from sla_sim.batch.compare import paired_differences
+    from sla_sim.cli.tables import comparison, sweep_summary
+
+    res, _ = monthly_only
+    table = paired_differences(res, res).set_index("metric")
+    assert table.loc["first_touch_breach_any_month", "mean_a"] == pytest.approx(0.5)
+    assert table.loc["first_touch_breach", "mean_a"] == 0.0
+    row = next(ln for ln in comparison(table.reset_index(), "USD").splitlines()
+               if ln.startswith("P(first touch breached in some month)"))  # fmt: skip
+    assert row.split()[6:10] == ["50", "%", "50", "%"]  # A and B
+
+    long = pd.concat([res.table.assign(**{"teams[sdr].reps": n}) for n in (3, 4)])
+    text = sweep_summary(long, ["teams[sdr].reps"], "USD").splitlines()
+    header = text[1]
+    assert "First touch P(some month breached)" in header
+    assert "First touch P(whole period breached)" in header
+    for line in text[2:]:
+        cells = line.split()
+        assert cells[-4:] == ["50", "%", "0", "%"], line
