@@ -40,7 +40,7 @@ def headline(results: Results) -> str:
     from sla_sim.report.document import headline_table
 
     sc = results.scenario
-    title = (f"Whole measured period, {u.period_span(sc)} ({sc.horizon.timezone}):"
+    title = (f"Whole measured period, {u.period_span(results)} ({sc.horizon.timezone}):"
              f" {results.replications} replications")
     return f"{title}\n{_text(headline_table(results))}"
 

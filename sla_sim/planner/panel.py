@@ -870,7 +870,7 @@ def comparison_html(table: Any, results: Results, what: str = "") -> str:
     note += _profit_note(table, cur)
     return (
         "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
-        f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
+        f"<b>Current vs baseline</b> — whole measured period ({period_span(results)});"
         f" means over the same seeds, paired 95% intervals; {n_sig} material"
         f" difference{'s' if n_sig != 1 else ''} highlighted (interval excludes 0 and the"
         " change is at least 1 percentage point, or 1 % of the baseline)</summary>"

@@ -21,6 +21,7 @@ __all__ = [
     "field_unit",
     "field_value",
     "hours",
+    "measured_months",
     "metric_diff",
     "metric_label",
     "metric_value",
@@ -171,12 +172,21 @@ def metric_diff(metric: str, x: Any, currency: str = "") -> str:
     return count(x, signed=True)
 
 
-def period_span(scenario: Any) -> str:
-    """Which months the whole measured period covers: ``quarter 2026-01..03``,
-    ``month 2026-02``, ``6 months 2026-11..2027-04``."""
-    from sla_sim.horizon import window_for
+def measured_months(what: Any) -> list[str]:
+    """The month labels a run measured (its results' periods: a measured CRM export covers
+    its own months, not its base scenario's horizon) or, for a scenario, its horizon's."""
+    from sla_sim.horizon import TOTAL, window_for
 
-    labels = [p.label for p in window_for(scenario).months]
+    if hasattr(what, "keys") and hasattr(what, "scenario"):  # a Results
+        return [p for p in dict.fromkeys(p for p, _ in what.keys) if p != TOTAL]
+    return [p.label for p in window_for(what).months]
+
+
+def period_span(what: Any) -> str:
+    """Which months the whole measured period covers: ``quarter 2026-01..03``,
+    ``month 2026-02``, ``6 months 2026-11..2027-04``; ``what`` is a run's results (the months
+    it measured) or a scenario (its horizon's)."""
+    labels = measured_months(what)
     if not labels:
         return "no measured month"
     first, last = labels[0], labels[-1]
