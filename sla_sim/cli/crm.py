@@ -343,9 +343,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     charts.save(charts.review_chart(rv), out / "review")
     print(f"review of {rv.month} against {args.scenario} ({args.reps} simulated months)"
           f" -> {out}")  # fmt: skip
-    for r in rv.table.itertuples():
-        pct = f"P{100 * r.percentile:.0f}" if r.percentile == r.percentile else "-"
-        print(f"  {r.side:9s} {r.metric:28s} {r.actual:12.4g}  {pct:>4s}  {r.verdict}")
+    from sla_sim.cli.tables import review as review_text
+
+    print("\n".join("  " + ln for ln in review_text(rv.table, sc.currency).splitlines()))
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # label columns, aligned left; numbers right
-LEFT = ("Side", "Commitment", "Metric", "Money", "Change")
+LEFT = ("Side", "Commitment", "Metric", "Money", "Change", "Verdict")
 
 
 def _text(df: pd.DataFrame) -> str:
@@ -157,3 +157,19 @@ def _sweep_money(table: pd.DataFrame, names: list[str], currency: str) -> pd.Dat
                      "Profit vs first point (95% CI)": u.DASH if pt == points[0] else
                      f"{sm(d.mean())} ({sm(lo)} .. {sm(hi)})"})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def review(table: pd.DataFrame, currency: str) -> str:
+    """The monthly review's verdicts (:class:`sla_sim.crm.review.Review` ``.table``) in human
+    units, as every other screen writes each metric: its label, the month's value, its
+    percentile among the simulated months, the simulated P5-P95 and the verdict."""
+    rows = [{"Side": r.side, "Metric": u.metric_label(r.metric),
+             "Actual": u.metric_value(r.metric, r.actual, currency),
+             "Percentile": u.DASH if r.percentile != r.percentile else
+             f"P{100 * r.percentile:.0f}",
+             "Simulated P5 .. P95": u.DASH if r.p5 != r.p5 else
+             f"{u.metric_value(r.metric, r.p5, currency)} .. "
+             f"{u.metric_value(r.metric, r.p95, currency)}",
+             "Verdict": r.verdict} for r in table.itertuples()]  # fmt: skip
+    return _text(pd.DataFrame(rows))
+
