@@ -5,7 +5,7 @@ and a sweep, each naming the period it covers (numbers formatted by
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # label columns, aligned left; numbers right
-LEFT = ("Side", "Commitment", "Metric", "Money", "Change", "Verdict")
+LEFT = ("Side", "Commitment", "Metric", "Money", "Change", "Verdict", "Origin", "Month")
 
 
 def _text(df: pd.DataFrame) -> str:
@@ -171,5 +171,31 @@ def review(table: pd.DataFrame, currency: str) -> str:
              f"{u.metric_value(r.metric, r.p5, currency)} .. "
              f"{u.metric_value(r.metric, r.p95, currency)}",
              "Verdict": r.verdict} for r in table.itertuples()]  # fmt: skip
+    return _text(pd.DataFrame(rows))
+
+
+def backtest(table: pd.DataFrame, currency: str) -> str:
+    """A backtest's observations (``Backtest.table``, or a rolling backtest's with its
+    ``origin`` and ``naive`` columns) in human units: label, month, observed, the simulated
+    P10 .. P90 (and P50 and the naive forecast when rolling), the verdict."""
+    rolling = "origin" in table.columns
+
+    def v(metric: str, x: Any) -> str:
+        return u.metric_value(metric, x, currency)
+
+    rows = []
+    for r in table.itertuples():
+        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
+        row = {"Origin": r.origin} if rolling else {}
+        row |= {"Metric": u.metric_label(r.metric), "Month": r.period,
+                "Observed": v(r.metric, r.observed)}
+        if rolling:
+            row["P50"] = v(r.metric, r.p50)
+        row["P10 .. P90"] = f"{v(r.metric, r.p10)} .. {v(r.metric, r.p90)}"
+        if rolling:
+            row["Naive"] = v(r.metric, r.naive)
+        row["Verdict"] = flag + base
+        rows.append(row)
     return _text(pd.DataFrame(rows))
 

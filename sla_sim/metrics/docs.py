@@ -125,6 +125,8 @@ def metric_doc(metric: str) -> tuple[str, str]:
         return METRIC_DOCS[metric]
     if metric.endswith("_breach_any_month") and metric.removesuffix("_any_month") in METRIC_DOCS:
         return ("0/1", "1 if some month of the measured window breaches the clause")
+    if metric in METRIC_LABELS and metric.startswith("won_within_"):  # a backtest's cohort
+        return ("ratio", "share of the month's new leads won within the days named")
     for prefix in ("cost_team_", "cost_channel_"):
         if metric.startswith(prefix):
             return METRIC_DOCS[prefix + ("<team>" if "team" in prefix else "<channel>")]
