@@ -371,3 +371,20 @@ def test_money_on_the_terminal_names_its_currency(rec) -> None:
     for s in rec.shortfalls:
         if s["clause"] == "revenue":
             assert f"{s['tightest_term_met']:,.0f} {cur} per month" in s["statement"]
+
+
+def test_the_planner_states_the_plans_money_and_marginal_value(rec) -> None:
+    """The planner's Recommend note carries the plan's money and the marginal value of a rep
+    in the terminal's and sla.md's words and numbers; it showed only the expected cost (at
+    the target), no profit and no marginal value."""
+    require("ipywidgets", "pip install -e .[notebook]")
+    import html
+
+    from sla_sim.planner.panel import recommendation_html
+    from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+    note = recommendation_html(rec)
+    assert html.escape(money_sentence(rec.money)) in note
+    for row in marginal_table(rec.marginal)[1:]:
+        assert "".join(f"<td>{html.escape(c)}</td>" for c in row) in note
+    assert "at the target" in note  # the expected cost says what it assumes, as sla.md does
