@@ -388,3 +388,20 @@ def test_the_planner_states_the_plans_money_and_marginal_value(rec) -> None:
     for row in marginal_table(rec.marginal)[1:]:
         assert "".join(f"<td>{html.escape(c)}</td>" for c in row) in note
     assert "at the target" in note  # the expected cost says what it assumes, as sla.md does
+
+
+def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -> None:
+    """`runs show` of a recommendation's store entry prints the plan's money and the marginal
+    value of a rep, the terminal's lines from recommendation.json; it printed run.json alone."""
+    from sla_sim.batch.store import RunStore
+    from sla_sim.cli.recommend import summary
+
+    run_id, _ = exports.keep(rec, RunStore(tmp_path / "store"), 1.0, None)
+    capsys.readouterr()
+    assert main(["runs", "show", run_id, "--store", str(tmp_path / "store")]) == 0
+    shown = capsys.readouterr().out
+    terminal = [ln for ln in summary(rec).splitlines()
+                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value"))]
+    assert terminal
+    for line in terminal:
+        assert line in shown, line

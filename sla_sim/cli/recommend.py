@@ -93,6 +93,22 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def money_lines(money: dict | None, marginal: list | None) -> list[str]:
+    """The plan's money and the marginal value of a rep as the terminal prints them (from a
+    Recommendation or its recommendation.json alike; empty without money)."""
+    if not money:
+        return []
+    from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+    lines = [f"  money {money_sentence(money)}"]
+    table = marginal_table(marginal or [])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines.append("  marginal value of a rep (paired, same seeds; money per month):")
+    lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in table]  # fmt: skip
+    return lines
+
+
 def summary(rec) -> str:  # rec: Recommendation
     """A short table of the recommendation for the terminal."""
     lines = [f"Recommendation at confidence {rec.request.confidence:g} (P(met) in the worst"
@@ -117,15 +133,7 @@ def summary(rec) -> str:  # rec: Recommendation
                  f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"
                  f" confidence {rec.facts['revenue_confidence']:g}")
     lines.append(f"  binding clause: {rec.binding}")
-    if rec.money:
-        from sla_sim.recommend.marginal import marginal_table, money_sentence
-
-        lines.append(f"  money {money_sentence(rec.money)}")
-        table = marginal_table(rec.marginal)
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        lines.append("  marginal value of a rep (paired, same seeds; money per month):")
-        lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                  for r in table]  # fmt: skip
+    lines += money_lines(rec.money, rec.marginal)
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:
@@ -187,4 +195,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_recommend)
 
 
-__all__ = ["cmd_recommend", "register", "summary"]
+__all__ = ["cmd_recommend", "money_lines", "register", "summary"]

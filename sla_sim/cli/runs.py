@@ -47,6 +47,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 print(text)
                 print()
             print(breach_by_month(results))
+        elif meta.get("kind") == "recommend" and (folder / "recommendation.json").is_file():
+            from sla_sim.cli.recommend import money_lines
+
+            rec = json.loads((folder / "recommendation.json").read_text())
+            lines = money_lines(rec.get("money"), rec.get("marginal"))
+            if lines:
+                print("\n".join(lines))
         return EXIT_OK
     from sla_sim.batch.compare import paired_differences
 
