@@ -405,3 +405,22 @@ def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -
     assert terminal
     for line in terminal:
         assert line in shown, line
+
+
+def test_acceptance_is_a_percentage_on_every_screen(rec, out: Path) -> None:
+    """The acceptance commitment reads '31%' on the terminal as in sla.md ('At least 31% of the
+    MQLs ...'); the terminal printed '0.31 share' and the shortfalls 'at 0.31 share', 'at 1933
+    MQLs' (no thousands separator) beside sla.md's '1,933 MQLs'."""
+    from sla_sim.cli.recommend import summary
+    from sla_sim.recommend.commitments import term_text
+
+    acc = next(c for c in rec.commitments if c.clause == "acceptance")
+    pct = f"{acc.target:.0%}"
+    line = next(ln for ln in summary(rec).splitlines() if " acceptance " in ln)
+    assert line.split()[2] == pct
+    assert f"At least {pct} of the MQLs" in (out / "sla.md").read_text()
+    assert term_text(0.31, "share") == "31%"
+    assert term_text(1933.0, "MQLs") == "1,933 MQLs"
+    for s in rec.shortfalls:
+        if s["clause"] != "revenue":
+            assert f" at {term_text(s['term'], s['unit'])}: met in" in s["statement"]

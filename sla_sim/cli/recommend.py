@@ -115,10 +115,14 @@ def summary(rec) -> str:  # rec: Recommendation
              " month, 95% Wilson interval):", ""]  # fmt: skip
     lines.append(f"  {'side':<10} {'clause':<12} {'target':>12} {'unit':<15} {'P(met)':>7}"
                  f"  interval  status")  # fmt: skip
+    from sla_sim.recommend.commitments import term_text
+
     for c in rec.commitments:
         w = c.p_met_min
         p = f"{w.p:.0%}" if w.n else "n/a"
-        lines.append(f"  {c.side:<10} {c.clause:<12} {c.target:>12,.4g} {c.unit:<15} {p:>7}"
+        # the term as sla.md states it (31% of the MQLs reached, not 0.31; 1,933 MQLs)
+        target = term_text(c.target, c.unit).removesuffix(f" {c.unit}")
+        lines.append(f"  {c.side:<10} {c.clause:<12} {target:>12} {c.unit:<15} {p:>7}"
                      f"  {w.low:.0%}-{w.high:.0%}  {c.status}")  # fmt: skip
     lines.append("")
     for h in rec.headcount:
