@@ -148,3 +148,12 @@ def test_a_measured_run_names_the_months_it_measured(tmp_path: Path, capsys) -> 
     shown = capsys.readouterr().out
     assert "Whole measured period, 18 months 2017-06..2018-11" in shown
     assert "2026-01" not in shown
+    again = tmp_path / "olist2"
+    assert main(["measure", "--sample", "olist", "--store", str(tmp_path / "store"),
+                 "--out", str(again)]) == 0  # fmt: skip
+    other = json.loads((again / "run.json").read_text())["id"]
+    capsys.readouterr()
+    assert main(["runs", "compare", run_id, other, "--store", str(tmp_path / "store")]) == 0
+    shown = capsys.readouterr().out
+    assert "Whole measured period (18 months 2017-06..2018-11)" in shown
+    assert "(measured data: no simulated seeds to pair)" in shown  # was "same seed: paired"

@@ -59,12 +59,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     ra, rb = (Results.load(_complete(store, i)) for i in (args.id_a, args.id_b))
     table = paired_differences(ra, rb)
-    same = ra.meta.get("seed") == rb.meta.get("seed")
-    print(f"{args.id_b} - {args.id_a}" + (" (same seed: paired)" if same else
-                                          " (different seeds: read the unpaired CI)"))
+    seeds = (ra.meta.get("seed"), rb.meta.get("seed"))
+    how = (" (measured data: no simulated seeds to pair)" if None in seeds
+           else " (same seed: paired)" if seeds[0] == seeds[1]
+           else " (different seeds: read the unpaired CI)")  # fmt: skip
+    print(f"{args.id_b} - {args.id_a}{how}")
     from sla_sim.cli.tables import comparison
 
-    print(comparison(table, ra.scenario.currency, ra.scenario))
+    print(comparison(table, ra.scenario.currency, ra))  # the months the runs measured
     return EXIT_OK
 
 

@@ -78,10 +78,12 @@ def breach_by_month(results: Results) -> str:
     return f"{title}\n{_text(pd.DataFrame(rows))}"
 
 
-def comparison(table: pd.DataFrame, currency: str, scenario: Scenario | None = None) -> str:
+def comparison(table: pd.DataFrame, currency: str,
+               scenario: Scenario | Results | None = None) -> str:  # fmt: skip
     """Paired differences B - A (from :func:`sla_sim.batch.compare.paired_differences`) in
     human units; ``*`` marks a material difference: its paired 95% interval excludes zero and
-    it is at least as large as :func:`sla_sim.report.units.material` asks."""
+    it is at least as large as :func:`sla_sim.report.units.material` asks. The title names the
+    months of ``scenario`` (a scenario's horizon, or the months a run's results measured)."""
     df = u.comparison_table(table, currency)
     df.pop("significant")
     df["Metric"] = [f"{m} *" if s else m for m, s in zip(df["Metric"], df.pop("material"),
