@@ -103,3 +103,37 @@ def test_compare_and_sweep_report_the_monthly_risk(monthly_only):
     for line in text[2:]:
         cells = line.split()
         assert cells[-4:] == ["50", "%", "0", "%"], line
+
+
+def test_the_notebooks_sweep_table_is_the_terminals() -> None:
+    """The notebooks' sweep table (report.readable.sweep_table) has the measures `sla-sim
+    sweep` prints, from the same function: it had no cost or profit and only the whole
+    period's first-touch risk, computed by a second copy of the code."""
+    import pandas as pd
+
+    from sla_sim.cli.tables import sweep_summary
+    from sla_sim.report.readable import sweep_table
+
+    rows = []
+    for reps in (3, 4):
+        for r in range(2):
+            for period, ft, profit in (("2026-01", 0.0, 10.0), ("2026-02", float(r), 20.0),
+                                       ("total", 0.0, 30.0 + reps)):  # fmt: skip
+                for metric, value in (("revenue", 100.0 + reps), ("revenue_target_breach", 0.0),
+                                      ("first_touch_breach", ft), ("gross_profit", profit),
+                                      ("cost_total", 70.0)):  # fmt: skip
+                    rows.append({"teams[sdr].reps": reps, "replication": r, "period": period,
+                                 "metric": metric, "value": value})
+    long = pd.DataFrame(rows)
+    notebook = sweep_table(long, ["teams[sdr].reps"], "USD")
+    terminal = sweep_summary(long, ["teams[sdr].reps"], "USD").splitlines()
+    measures = list(notebook.columns[1:])
+    assert "First touch P(some month breached)" in measures
+    assert "Profit vs first point (95% CI)" in measures
+    assert list(notebook["First touch P(some month breached)"]) == ["50 %", "50 %"]
+    assert list(notebook["First touch P(whole period breached)"]) == ["0 %", "0 %"]
+    for title in measures:
+        assert title in terminal[1]
+    for row, line in zip(notebook.to_dict("records"), terminal[2:], strict=True):
+        for title in measures:
+            assert row[title] in line, (title, line)

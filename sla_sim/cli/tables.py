@@ -100,65 +100,15 @@ def comparison(table: pd.DataFrame, currency: str,
 
 def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,
                   scenario: Scenario | None = None) -> str:  # fmt: skip
-    """Per sweep point: mean revenue, P(revenue below target) over the whole period, and the
-    first-touch risk in the run's words: P(breached in some month), P(whole period breached)."""
-    tot = table[(table["period"] == "total") & (table["metric"].isin(
-        ["revenue", "first_touch_breach", "revenue_target_breach"]))]
-    wide = tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
-                           observed=True).reset_index()  # fmt: skip
-    out = wide[names].astype(str)
-    out["Revenue (mean)"] = [u.money(v, currency) for v in wide.get("revenue", [])]
-    out["P(revenue below target, whole period)"] = [
-        u.prob(v) for v in wide.get("revenue_target_breach", [])]
-    out["First touch P(some month breached)"] = [u.prob(v) for v in _any_month(
-        table, names, "first_touch_breach").reindex(pd.MultiIndex.from_frame(wide[names])
-                                                   if len(names) > 1 else wide[names[0]])]
-    out["First touch P(whole period breached)"] = [
-        u.prob(v) for v in wide.get("first_touch_breach", [])]
-    if "gross_profit" in set(table["metric"]):
-        out = pd.concat([out, _sweep_money(table, names, currency)], axis=1)
+    """Per sweep point: the measures of :func:`sla_sim.report.readable.sweep_measures` (the
+    notebooks' sweep table too) beside the parameters as given, whole period."""
+    from sla_sim.report.readable import sweep_measures
+
+    tot = table[table["period"] == "total"]
+    points = tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
+    out = pd.concat([points[names].astype(str), sweep_measures(table, names, currency)], axis=1)
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
     return f"Whole measured period{span}, mean over replications per point\n{_text(out)}"
-
-
-def _any_month(table: pd.DataFrame, names: list[str], metric: str) -> pd.Series:
-    """Per sweep point: P(``metric`` breached in some measured month), the mean over
-    replications of :func:`sla_sim.batch.breach.any_month` (as the run's headline states it)."""
-    from sla_sim.batch.breach import any_month
-
-    monthly = table[(table["period"] != "total") & (table["metric"] == metric)]
-    wide = monthly.pivot_table(index=[*names, "replication"], columns="period", values="value",
-                               aggfunc="first", observed=True, dropna=False)  # fmt: skip
-    per_rep = pd.Series(any_month(wide.to_numpy()), index=wide.index)
-    return per_rep.groupby(level=names, observed=True).mean()
-
-
-def _sweep_money(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
-    """Per sweep point (in the order of ``sweep_summary``): mean cost and profit, and the
-    profit difference from the first point, paired on replications (common random numbers),
-    with its 95% interval."""
-    from sla_sim.stats import t_interval
-
-    tot = table[(table["period"] == "total")
-                & table["metric"].isin(["cost_total", "gross_profit"])]  # fmt: skip
-    wide = tot.pivot_table(index=[*names, "replication"], columns="metric", values="value",
-                           aggfunc="first", observed=True)  # fmt: skip
-    points = list(dict.fromkeys(wide.index.droplevel("replication")))
-    points.sort()
-    base = wide.loc[points[0]]["gross_profit"] if points else None
-    def sm(x: float) -> str:
-        return u.money(x, currency, signed=True)
-
-    rows = []
-    for pt in points:
-        w = wide.loc[pt]
-        d = (w["gross_profit"] - base).dropna()
-        lo, hi = t_interval(d.to_numpy(), 0.95) if len(d) else (math.nan, math.nan)
-        rows.append({"Cost (mean)": u.money(w["cost_total"].mean(), currency),
-                     "Profit (mean)": u.money(w["gross_profit"].mean(), currency),
-                     "Profit vs first point (95% CI)": u.DASH if pt == points[0] else
-                     f"{sm(d.mean())} ({sm(lo)} .. {sm(hi)})"})  # fmt: skip
-    return pd.DataFrame(rows)
 
 
 def review(table: pd.DataFrame, currency: str) -> str:
