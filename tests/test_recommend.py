@@ -424,3 +424,14 @@ def test_acceptance_is_a_percentage_on_every_screen(rec, out: Path) -> None:
     for s in rec.shortfalls:
         if s["clause"] != "revenue":
             assert f" at {term_text(s['term'], s['unit'])}: met in" in s["statement"]
+
+
+def test_the_plans_money_and_revenue_line_share_one_percentile(rec) -> None:
+    """`money` (the terminal's and sla.md's money sentence) states P10 / P90 per month as the
+    revenue line does (replications x months pooled): the JSON held two 'revenue per month
+    P10's, 2,697,450 in `money` (of each replication's mean month) beside 2,330,412 in
+    `revenue` (default preset)."""
+    m, r = rec.money, rec.revenue[-1]
+    assert m["revenue_per_month_mean"] == pytest.approx(r["mean"], rel=1e-9)
+    assert m["revenue_per_month_p10"] == pytest.approx(r["p10"], rel=1e-9)
+    assert m["revenue_per_month_p90"] == pytest.approx(r["p90"], rel=1e-9)
