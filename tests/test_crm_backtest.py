@@ -231,3 +231,23 @@ def test_origins_outside_the_export_are_refused_before_the_first_is_simulated(
     assert issue.path == "--origins"
     assert issue.value == ["2018-12-01", "2019-01-01"]
     assert "2 of 4 origins" in issue.rule
+
+
+def test_backtest_console_speaks_every_screens_units(tmp_path, capsys) -> None:
+    """`backtest --sample olist` prints each observation by its label and in its unit (MQLs
+    1,352; a cohort's share won in %, as the report and review write ratios; an en dash when
+    not measured); it printed raw names in `.4g` ('mqls ... 1352', 'won_within_7d 0.05695',
+    'nan', a band '[1, 1]' for a compliance of 100 %)."""
+    import re
+
+    from sla_sim.cli.main import main
+
+    capsys.readouterr()
+    assert main(["backtest", "--sample", "olist", "--train-until", "2018-04-01", "--reps", "3",
+                 "--out", str(tmp_path / "bt"), "--quiet"]) == 0  # fmt: skip
+    shown = capsys.readouterr().out
+    assert re.search(r"\bMQLs\s+2018-04\s+1,352\s", shown), shown
+    assert re.search(r"Won within 90 days \(share of cohort\)\s+cohort\s+12\.\d %", shown), shown
+    assert re.search(r"First touch compliance\s+2018-04\s+–\s", shown), shown
+    assert "nan" not in shown
+    assert "won_within" not in shown

@@ -127,3 +127,33 @@ def test_two_teams_measured_and_calibrated_apart(simulated, tmp_path: Path) -> N
     cal = calibrate(ex, sc)
     routes = {tm.name: set(tm.channels) for tm in cal.scenario.teams}
     assert routes == {"east": {"inbound", "paid"}, "west": {"events", "outbound", "partner"}}
+
+
+def test_a_measured_run_names_the_months_it_measured(tmp_path: Path, capsys) -> None:
+    """`measure --sample olist` covers 2017-06 .. 2018-11: the console headline (`runs show`)
+    and report.md say so. Both named the base scenario's horizon ('quarter 2026-01..03',
+    'Measured: 3 month(s) from 2026-01-01 after 90 warm-up days') above the data's 18 months
+    of figures."""
+    from sla_sim.cli.main import main
+
+    out = tmp_path / "olist"
+    assert main(["measure", "--sample", "olist", "--store", str(tmp_path / "store"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "Measured: 18 months 2017-06..2018-11, the months of the data" in md
+    assert "from 2026-01-01 after" not in md
+    run_id = json.loads((out / "run.json").read_text())["id"]
+    capsys.readouterr()
+    assert main(["runs", "show", run_id, "--store", str(tmp_path / "store")]) == 0
+    shown = capsys.readouterr().out
+    assert "Whole measured period, 18 months 2017-06..2018-11" in shown
+    assert "2026-01" not in shown
+    again = tmp_path / "olist2"
+    assert main(["measure", "--sample", "olist", "--store", str(tmp_path / "store"),
+                 "--out", str(again)]) == 0  # fmt: skip
+    other = json.loads((again / "run.json").read_text())["id"]
+    capsys.readouterr()
+    assert main(["runs", "compare", run_id, other, "--store", str(tmp_path / "store")]) == 0
+    shown = capsys.readouterr().out
+    assert "Whole measured period (18 months 2017-06..2018-11)" in shown
+    assert "(measured data: no simulated seeds to pair)" in shown  # was "same seed: paired"

@@ -59,3 +59,28 @@ def test_review_of_the_scenario_itself_is_normal(tmp_path: Path) -> None:
     v = rv2.table.set_index("metric")
     assert v.loc["first_touch_compliance", "verdict"] == "outside (low)"
     assert v.loc["first_touch_compliance", "percentile"] < 0.05
+
+
+def test_review_console_and_json_speak_every_screens_units(tmp_path: Path, capsys) -> None:
+    """`review --sample olist` prints each metric by its label and in its unit ('MQLs 1,352',
+    '–' when not measured), as every other screen does; it printed raw names and `.4g`
+    ('mqls  1352', 'revenue nan', 1.2e+06 for a revenue) and review.json held NaN (not JSON)."""
+    import json
+    import re
+
+    from sla_sim.cli.main import main
+    from sla_sim.scenario.io import save
+
+    scen = save(preset("default"), tmp_path / "scenario.yaml")
+    out = tmp_path / "rv"
+    capsys.readouterr()
+    assert main(["review", "--sample", "olist", "--scenario", str(scen), "--month", "2018-04",
+                 "--reps", "3", "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    shown = capsys.readouterr().out
+    assert re.search(r"\bMQLs\s+1,352\s+P\d+", shown), shown
+    assert "nan" not in shown
+    assert " mqls " not in shown
+    assert re.search(r"Revenue\s+–", shown), shown
+    text = (out / "review.json").read_text()
+    assert "NaN" not in text
+    json.loads(text)

@@ -75,3 +75,65 @@ def test_every_surface_reports_the_monthly_risk(monthly_only, tmp_path, capsys):
     ft = next(r for r in values if r["metric"] == "first_touch_breach")
     assert ft["p_breach"] == pytest.approx(0.5)
     assert np.isclose(next(r for r in values if r["metric"] == "attempts_breach")["p_breach"], 0)
+
+
+def test_compare_and_sweep_report_the_monthly_risk(monthly_only):
+    """`compare` (paired differences, the planner's comparison too) and `sweep` state the 50 %
+    monthly risk of first touch beside the whole period's 0 %, in the run's words: both showed
+    only the whole period ('P(first touch breach) 0 %', 'P(first-touch breach) 0 %') where the
+    run of the same scenario said 'P(some month breached) 50 %'."""
+    import pandas as pd
+
+    from sla_sim.batch.compare import paired_differences
+    from sla_sim.cli.tables import comparison, sweep_summary
+
+    res, _ = monthly_only
+    table = paired_differences(res, res).set_index("metric")
+    assert table.loc["first_touch_breach_any_month", "mean_a"] == pytest.approx(0.5)
+    assert table.loc["first_touch_breach", "mean_a"] == 0.0
+    row = next(ln for ln in comparison(table.reset_index(), "USD").splitlines()
+               if ln.startswith("P(first touch breached in some month)"))  # fmt: skip
+    assert row.split()[6:10] == ["50", "%", "50", "%"]  # A and B
+
+    long = pd.concat([res.table.assign(**{"teams[sdr].reps": n}) for n in (3, 4)])
+    text = sweep_summary(long, ["teams[sdr].reps"], "USD").splitlines()
+    header = text[1]
+    assert "First touch P(some month breached)" in header
+    assert "First touch P(whole period breached)" in header
+    for line in text[2:]:
+        cells = line.split()
+        assert cells[-4:] == ["50", "%", "0", "%"], line
+
+
+def test_the_notebooks_sweep_table_is_the_terminals() -> None:
+    """The notebooks' sweep table (report.readable.sweep_table) has the measures `sla-sim
+    sweep` prints, from the same function: it had no cost or profit and only the whole
+    period's first-touch risk, computed by a second copy of the code."""
+    import pandas as pd
+
+    from sla_sim.cli.tables import sweep_summary
+    from sla_sim.report.readable import sweep_table
+
+    rows = []
+    for reps in (3, 4):
+        for r in range(2):
+            for period, ft, profit in (("2026-01", 0.0, 10.0), ("2026-02", float(r), 20.0),
+                                       ("total", 0.0, 30.0 + reps)):  # fmt: skip
+                for metric, value in (("revenue", 100.0 + reps), ("revenue_target_breach", 0.0),
+                                      ("first_touch_breach", ft), ("gross_profit", profit),
+                                      ("cost_total", 70.0)):  # fmt: skip
+                    rows.append({"teams[sdr].reps": reps, "replication": r, "period": period,
+                                 "metric": metric, "value": value})
+    long = pd.DataFrame(rows)
+    notebook = sweep_table(long, ["teams[sdr].reps"], "USD")
+    terminal = sweep_summary(long, ["teams[sdr].reps"], "USD").splitlines()
+    measures = list(notebook.columns[1:])
+    assert "First touch P(some month breached)" in measures
+    assert "Profit vs first point (95% CI)" in measures
+    assert list(notebook["First touch P(some month breached)"]) == ["50 %", "50 %"]
+    assert list(notebook["First touch P(whole period breached)"]) == ["0 %", "0 %"]
+    for title in measures:
+        assert title in terminal[1]
+    for row, line in zip(notebook.to_dict("records"), terminal[2:], strict=True):
+        for title in measures:
+            assert row[title] in line, (title, line)

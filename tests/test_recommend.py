@@ -325,3 +325,113 @@ def test_sla_html_speaks_words(out: Path) -> None:
     from words import code_words, visible_text
 
     assert code_words(visible_text((out / "sla.html").read_text(encoding="utf-8"))) == []
+
+
+def test_the_chosen_plan_costs_the_same_in_every_table(rec, out: Path) -> None:
+    """The policy table's chosen row, the cost frontier's point of the plan and 'Expected cost
+    of the plan per month' are one price (the plan's AEs): the table priced the plans with the
+    AEs the SDR search simulated (the analytic guess), 1,815,384 against 1,751,474 USD on the
+    default preset, both labelled the plan's cost per month."""
+    pol = rec.policies
+    total = pol["cost_per_month"]["cost_total"]
+    chosen = next(p for p in pol["plans"] if p["policy"] == pol["chosen"])
+    assert chosen["cost_per_month"] == pytest.approx(total, rel=1e-9)
+    point = [f for f in pol["frontier"] if f["policy"] == pol["chosen"]
+             and f["staffing"] == chosen["staffing"]]  # fmt: skip
+    assert point
+    assert point[0]["cost_per_month"] == pytest.approx(total, rel=1e-9)
+    own = next(p for p in pol["plans"] if p["headcount_only"])
+    assert pol["saving_per_month"] == pytest.approx(own["cost_per_month"] - total, rel=1e-9)
+    text = (out / "sla.md").read_text()
+    assert f"Expected cost of the plan per month: {total:,.0f}" in text
+    assert f"| {chosen['sdrs']} | {total:,.0f} |" in text
+
+
+def test_the_requested_menu_row_is_the_plan(rec, out: Path) -> None:
+    """The trade-off menu's requested window shows the plan's revenue P50 and first-touch
+    P(met), the numbers of the headline and the commitment: it showed the SDR search's
+    candidate, simulated with the analytic AEs (default preset: revenue P50 2,762,848 in the
+    menu against 2,720,653 USD a month in the headline, 54 AEs against the plan's 47)."""
+    row = next(r for r in rec.menu if r["requested"])
+    assert row["aes"] == rec.recommended.ae.count
+    assert row["revenue_p50"] == pytest.approx(rec.revenue[-1]["p50"], rel=1e-12)
+    ft = next(c for c in rec.commitments if c.clause == "first_touch")
+    assert row["p_met"] == pytest.approx(ft.p_met_min.p, rel=1e-12)
+    assert f"{row['revenue_p50']:,.0f}" in (out / "sla.md").read_text()
+
+
+def test_money_on_the_terminal_names_its_currency(rec) -> None:
+    """The terminal's revenue line names the currency, as sla.md does ('revenue per month:
+    P10 2,330,412 P50 ...' had none), and so does the revenue shortfall's reach."""
+    from sla_sim.cli.recommend import summary
+
+    cur = rec.recommended.currency
+    line = next(x for x in summary(rec).splitlines() if "revenue per month" in x)
+    assert f"revenue per month ({cur}): P10" in line
+    for s in rec.shortfalls:
+        if s["clause"] == "revenue":
+            assert f"{s['tightest_term_met']:,.0f} {cur} per month" in s["statement"]
+
+
+def test_the_planner_states_the_plans_money_and_marginal_value(rec) -> None:
+    """The planner's Recommend note carries the plan's money and the marginal value of a rep
+    in the terminal's and sla.md's words and numbers; it showed only the expected cost (at
+    the target), no profit and no marginal value."""
+    require("ipywidgets", "pip install -e .[notebook]")
+    import html
+
+    from sla_sim.planner.panel import recommendation_html
+    from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+    note = recommendation_html(rec)
+    assert html.escape(money_sentence(rec.money)) in note
+    for row in marginal_table(rec.marginal)[1:]:
+        assert "".join(f"<td>{html.escape(c)}</td>" for c in row) in note
+    assert "at the target" in note  # the expected cost says what it assumes, as sla.md does
+
+
+def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -> None:
+    """`runs show` of a recommendation's store entry prints the plan's money and the marginal
+    value of a rep, the terminal's lines from recommendation.json; it printed run.json alone."""
+    from sla_sim.batch.store import RunStore
+    from sla_sim.cli.recommend import summary
+
+    run_id, _ = exports.keep(rec, RunStore(tmp_path / "store"), 1.0, None)
+    capsys.readouterr()
+    assert main(["runs", "show", run_id, "--store", str(tmp_path / "store")]) == 0
+    shown = capsys.readouterr().out
+    terminal = [ln for ln in summary(rec).splitlines()
+                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value"))]
+    assert terminal
+    for line in terminal:
+        assert line in shown, line
+
+
+def test_acceptance_is_a_percentage_on_every_screen(rec, out: Path) -> None:
+    """The acceptance commitment reads '31%' on the terminal as in sla.md ('At least 31% of the
+    MQLs ...'); the terminal printed '0.31 share' and the shortfalls 'at 0.31 share', 'at 1933
+    MQLs' (no thousands separator) beside sla.md's '1,933 MQLs'."""
+    from sla_sim.cli.recommend import summary
+    from sla_sim.recommend.commitments import term_text
+
+    acc = next(c for c in rec.commitments if c.clause == "acceptance")
+    pct = f"{acc.target:.0%}"
+    line = next(ln for ln in summary(rec).splitlines() if " acceptance " in ln)
+    assert line.split()[2] == pct
+    assert f"At least {pct} of the MQLs" in (out / "sla.md").read_text()
+    assert term_text(0.31, "share") == "31%"
+    assert term_text(1933.0, "MQLs") == "1,933 MQLs"
+    for s in rec.shortfalls:
+        if s["clause"] != "revenue":
+            assert f" at {term_text(s['term'], s['unit'])}: met in" in s["statement"]
+
+
+def test_the_plans_money_and_revenue_line_share_one_percentile(rec) -> None:
+    """`money` (the terminal's and sla.md's money sentence) states P10 / P90 per month as the
+    revenue line does (replications x months pooled): the JSON held two 'revenue per month
+    P10's, 2,697,450 in `money` (of each replication's mean month) beside 2,330,412 in
+    `revenue` (default preset)."""
+    m, r = rec.money, rec.revenue[-1]
+    assert m["revenue_per_month_mean"] == pytest.approx(r["mean"], rel=1e-9)
+    assert m["revenue_per_month_p10"] == pytest.approx(r["p10"], rel=1e-9)
+    assert m["revenue_per_month_p90"] == pytest.approx(r["p90"], rel=1e-9)

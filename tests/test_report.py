@@ -17,7 +17,7 @@ from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report import charts as viz
 from sla_sim.report.document import headline_table, write_report
 from sla_sim.report.labels import display_name
-from sla_sim.report.units import percent, prob
+from sla_sim.report.units import money, percent, prob
 
 URL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*https?://""", re.IGNORECASE)
 
@@ -189,13 +189,14 @@ def test_report_html_is_self_contained(report_dir):
 
 
 def test_report_md_headline_numbers_match_summary(results, report_dir):
-    """The numbers in report.md are the summary's, in the report's money and percent formats."""
+    """The numbers in report.md are the summary's, in the money and percent formats of every
+    surface (:mod:`sla_sim.report.units`)."""
     md = (report_dir[0] / "report.md").read_text()
     tot, cur = _summary(results), results.scenario.currency
     assert display_name(results.scenario.name) in md.splitlines()[0]
-    for q in ("p10", "p50", "p90"):
-        assert f"{cur} {tot.loc['revenue', q]:,.0f}" in md
-    assert f"{cur} {tot.loc['revenue_target', 'mean']:,.0f}" in md
+    m = {q: money(tot.loc["revenue", q], cur) for q in ("p10", "p50", "p90")}
+    assert f"Revenue P50 {m['p50']} (P10 {m['p10']}, P90 {m['p90']})" in md
+    assert f"target of {money(tot.loc['revenue_target', 'mean'], cur)}" in md
     p_hit = 1 - tot.loc["revenue_target_breach", "mean"]
     assert f"P(revenue ≥ target) = {prob(p_hit)}" in md
     for clause in CLAUSES:
@@ -221,7 +222,27 @@ def test_headline_table_numbers_and_text(results):
                                   "P(some month breached)", "Worst month",
                                   "P(whole period breached)"]
     assert len(text) == 3 + len(CLAUSES)
-    assert text.iloc[0]["P50"] == f"{results.scenario.currency} {tot.loc['revenue', 'p50']:,.0f}"
+    assert text.iloc[0]["P50"] == money(tot.loc["revenue", "p50"], results.scenario.currency)
+
+
+def test_one_headline_on_the_terminal_the_report_and_the_notebooks(results, report_dir):
+    """The headline of `run` (terminal), report.md and the notebooks' headline_table is one
+    table with one rounding: the report and the notebooks wrote revenue as USD 7,009,987 where
+    the terminal and the report's own money table wrote USD 7.01M."""
+    from sla_sim.cli.tables import headline
+    from sla_sim.cli.tables import money as money_text
+
+    text = headline_table(results)
+    terminal = headline(results).splitlines()
+    md = (report_dir[0] / "report.md").read_text()
+    for row in text.to_dict("records"):
+        cells = [str(v) for v in row.values()]
+        line = next(ln for ln in terminal if ln.startswith(cells[0] + " "))
+        assert line.split() == " ".join(cells).split(), row
+        assert "| " + " | ".join(cells) + " |" in md, row
+    rev = text.iloc[0]["Mean"]
+    assert rev == money(_summary(results).loc["revenue", "mean"], results.scenario.currency)
+    assert rev in money_text(results)  # the money table's revenue, the same text
 
 
 def test_report_without_event_log_skips_response_chart(results, tmp_path):

@@ -21,6 +21,17 @@ def test_money(value: float, text: str) -> None:
     assert u.money(value, "USD") == text
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(999_600, "USD 1M"), (-999_700, "-USD 1M"), (999_960_000, "USD 1B"),
+     (9_999.6, "USD 10,000"), (99_950, "USD 100k"), (2.5e12, "USD 2,500B")],
+)  # fmt: skip
+def test_money_rounds_before_it_picks_the_unit(value: float, text: str) -> None:
+    """Just under a unit's boundary, three significant digits carry into the next unit: the
+    old code printed ``USD 1e+03k`` for 999,600 (and ``USD 1e+03M`` for 999.96M)."""
+    assert u.money(value, "USD") == text
+
+
 def test_signed_and_other_units() -> None:
     assert u.money(120_000, "EUR", signed=True) == "+EUR 120k"
     assert u.percent(0.874) == "87.4 %"

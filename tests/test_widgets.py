@@ -179,14 +179,20 @@ def test_headline_names_the_commitment_most_at_risk(panel: PlannerPanel) -> None
     import numpy as np
 
     from sla_sim.planner.panel import headline_html
+    from sla_sim.report.document import headline_table
     from sla_sim.report.labels import COMMITMENTS, commitment_labels
-    from sla_sim.report.units import prob
+    from sla_sim.report.units import money, prob
 
     panel.refresh()
     res = panel.results
     assert res is not None
     text = headline_html(res)
-    assert f"{np.median(res.column('revenue')):,.0f}" in text
+    # the median and the target as every surface writes them (the report's P50 and target;
+    # the panel wrote USD 7,009,987 beside the report's and its own cost's USD 7.01M)
+    cur = res.scenario.currency
+    assert f"median <b>{money(np.median(res.column('revenue')), cur)}</b>" in text
+    rev = headline_table(res).iloc[0]
+    assert f"median <b>{rev['P50']}</b> vs target {rev['Target']}" in text
     labels = commitment_labels(res.scenario)
     months = [p for p in dict.fromkeys(res.table["period"]) if p != "total"]
     odds = {}

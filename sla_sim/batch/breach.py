@@ -69,6 +69,33 @@ def breach_distributions(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Suffix of the derived metric "breached in some month of the window" (``<clause>_breach`` +
+#: it): per replication, 1 when some judged month breaches, 0 when none does.
+ANY_MONTH = "_any_month"
+
+
+def any_month(ind: np.ndarray) -> np.ndarray:
+    """Per replication (rows of ``ind``, replications x months of 0/1 breach indicators, NaN
+    where a month has nothing to judge): 1.0 if some judged month breaches, 0.0 if none does,
+    NaN if no month is judged. Its mean is ``p_any_month`` on every surface."""
+    ind = np.asarray(ind, dtype=np.float64)
+    judged = ~np.isnan(ind)
+    out = np.where(judged, ind, 0.0).max(axis=1, initial=0.0)
+    return np.where(judged.any(axis=1), out, np.nan)
+
+
+def metric_column(results: Results, metric: str, period: str = TOTAL) -> np.ndarray:
+    """``results.column(metric, period)``, and for ``<clause>_breach_any_month`` (period
+    total) the per-replication indicator of :func:`any_month` over the measured months."""
+    if metric.endswith(ANY_MONTH) and period == TOTAL:
+        base = metric.removesuffix(ANY_MONTH)
+        months = [p for p in periods_of(results) if p != TOTAL]
+        if not months:
+            return np.full(results.replications, np.nan)
+        return any_month(np.column_stack([results.column(base, m) for m in months]))
+    return results.column(metric, period)
+
+
 def clause_risk(results: Results) -> pd.DataFrame:
     """Per clause: ``p_month`` (dict month -> P(the month breaches)), ``worst_month`` and
     ``p_worst_month`` (the month most likely to breach), ``p_any_month`` (P(at least one month of
@@ -89,8 +116,7 @@ def clause_risk(results: Results) -> pd.DataFrame:
         known = [m for m in months if not np.isnan(p_month[m])]
         worst = max(known, key=lambda m: p_month[m]) if known else None
         any_rep = judged.any(axis=1)
-        p_any = (float(np.where(judged, ind, 0).max(axis=1)[any_rep].mean())
-                 if any_rep.any() else np.nan)  # fmt: skip
+        p_any = float(np.nanmean(any_month(ind))) if any_rep.any() else np.nan
         whole = results.column(f"{clause}_breach", TOTAL)
         whole = whole[~np.isnan(whole)]
         rows.append({"clause": clause, "side": side, "p_month": p_month, "worst_month": worst,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sla_sim.batch.breach import metric_column
 from sla_sim.batch.executors import execute, jobs_for
 from sla_sim.batch.limits import check_cost, leads_per_replication
 from sla_sim.batch.replications import DEFAULT_SEED, ReplicationError, check_request, collect
@@ -23,12 +24,18 @@ from sla_sim.scenario.schema import Scenario
 from sla_sim.stats import t_interval
 
 HEADLINE = (
-    "revenue", "revenue_target_breach", "wins", "mqls", "sqls", "acceptance_rate",
-    "handoff_compliance", "first_touch_compliance", "attempts_compliance",
-    "disposition_compliance", "handoff_breach", "first_touch_breach", "attempts_breach",
-    "disposition_breach", "mql_volume_breach", "acceptance_breach", "response_hours_p50",
-    "sdr_utilization", "ae_utilization",
+    "revenue", "revenue_target_breach", "revenue_target_breach_any_month", "wins", "mqls",
+    "sqls", "acceptance_rate", "handoff_compliance", "first_touch_compliance",
+    "attempts_compliance", "disposition_compliance",
+    "handoff_breach_any_month", "handoff_breach", "first_touch_breach_any_month",
+    "first_touch_breach", "attempts_breach_any_month", "attempts_breach",
+    "disposition_breach_any_month", "disposition_breach", "mql_volume_breach_any_month",
+    "mql_volume_breach", "acceptance_breach_any_month", "acceptance_breach",
+    "response_hours_p50", "sdr_utilization", "ae_utilization",
 )  # fmt: skip
+"""The compared metrics: every clause's risk as each surface states it, P(breached in some
+month) (``_any_month``, :func:`sla_sim.batch.breach.any_month`) beside P(the whole period
+breached)."""
 #: Cost metrics compared when both sides have them (:mod:`sla_sim.metrics.costs`).
 MONEY = ("cost_total", "gross_profit", "cac", "return_on_spend", "cost_people",
          "cost_marketing")  # fmt: skip
@@ -62,7 +69,7 @@ def paired_differences(ra: Results, rb: Results, metrics: tuple[str, ...] | None
         metrics = HEADLINE + (MONEY if ra.costs is not None and rb.costs is not None else ())
     rows = []
     for m in metrics:
-        xa, xb = ra.column(m, period)[ia], rb.column(m, period)[ib]
+        xa, xb = metric_column(ra, m, period)[ia], metric_column(rb, m, period)[ib]
         ok = ~np.isnan(xa) & ~np.isnan(xb)
         xa, xb = xa[ok], xb[ok]
         d = xb - xa

@@ -260,11 +260,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         metrics = list(dict.fromkeys(r.metric for r in bt.table.itertuples()
                                      if r.from_base == why))  # fmt: skip
         print(f"  warning: {', '.join(metrics)} from {why}")
-    for r in bt.table.itertuples():
-        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
-        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
-        print(f"  {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
-              f"  P10-P90 [{r.p10:.4g}, {r.p90:.4g}]  {flag}{base}")
+    from sla_sim.cli.tables import backtest as backtest_text
+
+    print("\n".join("  " + ln for ln in backtest_text(bt.table, base.currency).splitlines()))
     return EXIT_OK
 
 
@@ -307,12 +305,10 @@ def _rolling(args: argparse.Namespace, exp, out: Path,  # type: ignore[no-untype
                                          if r.origin == bo["train_until"]
                                          and r.from_base == why))  # fmt: skip
             print(f"  warning: {bo['train_until']}: {', '.join(metrics)} from {why}")
-    for r in rb.table.itertuples():
-        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
-        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
-        print(f"  {r.origin} {r.metric:24s} {r.period:8s} observed {r.observed:10.4g}"
-              f"  P50 {r.p50:10.4g} [{r.p10:.4g}, {r.p90:.4g}]  naive {r.naive:10.4g}"
-              f"  {flag}{base}")
+    from sla_sim.cli.tables import backtest as backtest_text
+
+    cur = rb.backtests[0].calibration.scenario.currency if rb.backtests else ""
+    print("\n".join("  " + ln for ln in backtest_text(rb.table, cur).splitlines()))
     return EXIT_OK
 
 
@@ -343,9 +339,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     charts.save(charts.review_chart(rv), out / "review")
     print(f"review of {rv.month} against {args.scenario} ({args.reps} simulated months)"
           f" -> {out}")  # fmt: skip
-    for r in rv.table.itertuples():
-        pct = f"P{100 * r.percentile:.0f}" if r.percentile == r.percentile else "-"
-        print(f"  {r.side:9s} {r.metric:28s} {r.actual:12.4g}  {pct:>4s}  {r.verdict}")
+    from sla_sim.cli.tables import review as review_text
+
+    print("\n".join("  " + ln for ln in review_text(rv.table, sc.currency).splitlines()))
     return EXIT_OK
 
 

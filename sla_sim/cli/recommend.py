@@ -93,38 +93,51 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def money_lines(money: dict | None, marginal: list | None) -> list[str]:
+    """The plan's money and the marginal value of a rep as the terminal prints them (from a
+    Recommendation or its recommendation.json alike; empty without money)."""
+    if not money:
+        return []
+    from sla_sim.recommend.marginal import marginal_table, money_sentence
+
+    lines = [f"  money {money_sentence(money)}"]
+    table = marginal_table(marginal or [])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines.append("  marginal value of a rep (paired, same seeds; money per month):")
+    lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in table]  # fmt: skip
+    return lines
+
+
 def summary(rec) -> str:  # rec: Recommendation
     """A short table of the recommendation for the terminal."""
     lines = [f"Recommendation at confidence {rec.request.confidence:g} (P(met) in the worst"
              " month, 95% Wilson interval):", ""]  # fmt: skip
     lines.append(f"  {'side':<10} {'clause':<12} {'target':>12} {'unit':<15} {'P(met)':>7}"
                  f"  interval  status")  # fmt: skip
+    from sla_sim.recommend.commitments import term_text
+
     for c in rec.commitments:
         w = c.p_met_min
         p = f"{w.p:.0%}" if w.n else "n/a"
-        lines.append(f"  {c.side:<10} {c.clause:<12} {c.target:>12,.4g} {c.unit:<15} {p:>7}"
+        # the term as sla.md states it (31% of the MQLs reached, not 0.31; 1,933 MQLs)
+        target = term_text(c.target, c.unit).removesuffix(f" {c.unit}")
+        lines.append(f"  {c.side:<10} {c.clause:<12} {target:>12} {c.unit:<15} {p:>7}"
                      f"  {w.low:.0%}-{w.high:.0%}  {c.status}")  # fmt: skip
     lines.append("")
     for h in rec.headcount:
         lines.append(f"  {h['role']} {h['team']}: analytic {h['analytic']}, simulated"
                      f" {h['simulated']}{' (kept)' if h.get('kept') else ''}")  # fmt: skip
     r = rec.revenue[-1]
-    lines.append(f"  revenue per month: P10 {r['p10']:,.0f} P50 {r['p50']:,.0f} P90"
-                 f" {r['p90']:,.0f}; P(>= target {r['target']:,.0f}) {r['p_ge_target']:.0%}")
+    lines.append(f"  revenue per month ({rec.recommended.currency}): P10 {r['p10']:,.0f} P50"
+                 f" {r['p50']:,.0f} P90 {r['p90']:,.0f}; P(>= target {r['target']:,.0f})"
+                 f" {r['p_ge_target']:.0%}")
     worst = min(rec.revenue[:-1], key=lambda x: x["p_ge_target"])
     lines.append(f"  P(revenue >= the month's target) in the worst month ({worst['period']}):"
                  f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"
                  f" confidence {rec.facts['revenue_confidence']:g}")
     lines.append(f"  binding clause: {rec.binding}")
-    if rec.money:
-        from sla_sim.recommend.marginal import marginal_table, money_sentence
-
-        lines.append(f"  money {money_sentence(rec.money)}")
-        table = marginal_table(rec.marginal)
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        lines.append("  marginal value of a rep (paired, same seeds; money per month):")
-        lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                  for r in table]  # fmt: skip
+    lines += money_lines(rec.money, rec.marginal)
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:
@@ -186,4 +199,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_recommend)
 
 
-__all__ = ["cmd_recommend", "register", "summary"]
+__all__ = ["cmd_recommend", "money_lines", "register", "summary"]

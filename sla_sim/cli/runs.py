@@ -47,17 +47,26 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 print(text)
                 print()
             print(breach_by_month(results))
+        elif meta.get("kind") == "recommend" and (folder / "recommendation.json").is_file():
+            from sla_sim.cli.recommend import money_lines
+
+            rec = json.loads((folder / "recommendation.json").read_text())
+            lines = money_lines(rec.get("money"), rec.get("marginal"))
+            if lines:
+                print("\n".join(lines))
         return EXIT_OK
     from sla_sim.batch.compare import paired_differences
 
     ra, rb = (Results.load(_complete(store, i)) for i in (args.id_a, args.id_b))
     table = paired_differences(ra, rb)
-    same = ra.meta.get("seed") == rb.meta.get("seed")
-    print(f"{args.id_b} - {args.id_a}" + (" (same seed: paired)" if same else
-                                          " (different seeds: read the unpaired CI)"))
+    seeds = (ra.meta.get("seed"), rb.meta.get("seed"))
+    how = (" (measured data: no simulated seeds to pair)" if None in seeds
+           else " (same seed: paired)" if seeds[0] == seeds[1]
+           else " (different seeds: read the unpaired CI)")  # fmt: skip
+    print(f"{args.id_b} - {args.id_a}{how}")
     from sla_sim.cli.tables import comparison
 
-    print(comparison(table, ra.scenario.currency, ra.scenario))
+    print(comparison(table, ra.scenario.currency, ra))  # the months the runs measured
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # label columns, aligned left; numbers right
-LEFT = ("Side", "Commitment", "Metric", "Money", "Change")
+LEFT = ("Side", "Commitment", "Metric", "Money", "Change", "Verdict", "Origin", "Month")
 
 
 def _text(df: pd.DataFrame) -> str:
@@ -35,29 +35,14 @@ def _text(df: pd.DataFrame) -> str:
 
 def headline(results: Results) -> str:
     """Revenue, marketing commitments and SLA clauses over the whole measured period, in
-    human units, under a line naming the months and the replications."""
-    from sla_sim.report.document import headline_table, risk_cells
+    human units (the report's and the notebooks' table), under a line naming the months and
+    the replications."""
+    from sla_sim.report.document import headline_table
 
     sc = results.scenario
-    cur = sc.currency
-    raw = headline_table(results, formatted=False)
-    rows = []
-    for r in raw.to_dict("records"):
-        kind, metric = r["kind"], r["metric"]
-
-        def f(v: Any, kind: str = kind, metric: str = metric) -> str:
-            if kind == "money":
-                return u.money(v, cur)
-            if kind == "pct":
-                return u.percent(v)
-            return u.count(v) if kind == "count" else u.metric_value(metric, v, cur)
-
-        rows.append({"Commitment": r["commitment"], "Mean": f(r["mean"]), "P10": f(r["p10"]),
-                     "P50": f(r["p50"]), "P90": f(r["p90"]), "Target": f(r["target"]),
-                     **risk_cells(r, u.prob)})  # fmt: skip
-    title = (f"Whole measured period, {u.period_span(sc)} ({sc.horizon.timezone}):"
+    title = (f"Whole measured period, {u.period_span(results)} ({sc.horizon.timezone}):"
              f" {results.replications} replications")
-    return f"{title}\n{_text(pd.DataFrame(rows))}"
+    return f"{title}\n{_text(headline_table(results))}"
 
 
 def money(results: Results) -> str:
@@ -93,10 +78,12 @@ def breach_by_month(results: Results) -> str:
     return f"{title}\n{_text(pd.DataFrame(rows))}"
 
 
-def comparison(table: pd.DataFrame, currency: str, scenario: Scenario | None = None) -> str:
+def comparison(table: pd.DataFrame, currency: str,
+               scenario: Scenario | Results | None = None) -> str:  # fmt: skip
     """Paired differences B - A (from :func:`sla_sim.batch.compare.paired_differences`) in
     human units; ``*`` marks a material difference: its paired 95% interval excludes zero and
-    it is at least as large as :func:`sla_sim.report.units.material` asks."""
+    it is at least as large as :func:`sla_sim.report.units.material` asks. The title names the
+    months of ``scenario`` (a scenario's horizon, or the months a run's results measured)."""
     df = u.comparison_table(table, currency)
     df.pop("significant")
     df["Metric"] = [f"{m} *" if s else m for m, s in zip(df["Metric"], df.pop("material"),
@@ -113,44 +100,54 @@ def comparison(table: pd.DataFrame, currency: str, scenario: Scenario | None = N
 
 def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,
                   scenario: Scenario | None = None) -> str:  # fmt: skip
-    """Per sweep point: mean revenue and P(breach) of revenue and first touch, whole period."""
-    tot = table[(table["period"] == "total") & (table["metric"].isin(
-        ["revenue", "first_touch_breach", "revenue_target_breach"]))]
-    wide = tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
-                           observed=True).reset_index()  # fmt: skip
-    out = wide[names].astype(str)
-    out["Revenue (mean)"] = [u.money(v, currency) for v in wide.get("revenue", [])]
-    out["P(revenue below target)"] = [u.prob(v) for v in wide.get("revenue_target_breach", [])]
-    out["P(first-touch breach)"] = [u.prob(v) for v in wide.get("first_touch_breach", [])]
-    if "gross_profit" in set(table["metric"]):
-        out = pd.concat([out, _sweep_money(table, names, currency)], axis=1)
+    """Per sweep point: the measures of :func:`sla_sim.report.readable.sweep_measures` (the
+    notebooks' sweep table too) beside the parameters as given, whole period."""
+    from sla_sim.report.readable import sweep_measures
+
+    tot = table[table["period"] == "total"]
+    points = tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
+    out = pd.concat([points[names].astype(str), sweep_measures(table, names, currency)], axis=1)
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
     return f"Whole measured period{span}, mean over replications per point\n{_text(out)}"
 
 
-def _sweep_money(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
-    """Per sweep point (in the order of ``sweep_summary``): mean cost and profit, and the
-    profit difference from the first point, paired on replications (common random numbers),
-    with its 95% interval."""
-    from sla_sim.stats import t_interval
+def review(table: pd.DataFrame, currency: str) -> str:
+    """The monthly review's verdicts (:class:`sla_sim.crm.review.Review` ``.table``) in human
+    units, as every other screen writes each metric: its label, the month's value, its
+    percentile among the simulated months, the simulated P5-P95 and the verdict."""
+    rows = [{"Side": r.side, "Metric": u.metric_label(r.metric),
+             "Actual": u.metric_value(r.metric, r.actual, currency),
+             "Percentile": u.DASH if r.percentile != r.percentile else
+             f"P{100 * r.percentile:.0f}",
+             "Simulated P5 .. P95": u.DASH if r.p5 != r.p5 else
+             f"{u.metric_value(r.metric, r.p5, currency)} .. "
+             f"{u.metric_value(r.metric, r.p95, currency)}",
+             "Verdict": r.verdict} for r in table.itertuples()]  # fmt: skip
+    return _text(pd.DataFrame(rows))
 
-    tot = table[(table["period"] == "total")
-                & table["metric"].isin(["cost_total", "gross_profit"])]  # fmt: skip
-    wide = tot.pivot_table(index=[*names, "replication"], columns="metric", values="value",
-                           aggfunc="first", observed=True)  # fmt: skip
-    points = list(dict.fromkeys(wide.index.droplevel("replication")))
-    points.sort()
-    base = wide.loc[points[0]]["gross_profit"] if points else None
-    def sm(x: float) -> str:
-        return u.money(x, currency, signed=True)
+
+def backtest(table: pd.DataFrame, currency: str) -> str:
+    """A backtest's observations (``Backtest.table``, or a rolling backtest's with its
+    ``origin`` and ``naive`` columns) in human units: label, month, observed, the simulated
+    P10 .. P90 (and P50 and the naive forecast when rolling), the verdict."""
+    rolling = "origin" in table.columns
+
+    def v(metric: str, x: Any) -> str:
+        return u.metric_value(metric, x, currency)
 
     rows = []
-    for pt in points:
-        w = wide.loc[pt]
-        d = (w["gross_profit"] - base).dropna()
-        lo, hi = t_interval(d.to_numpy(), 0.95) if len(d) else (math.nan, math.nan)
-        rows.append({"Cost (mean)": u.money(w["cost_total"].mean(), currency),
-                     "Profit (mean)": u.money(w["gross_profit"].mean(), currency),
-                     "Profit vs first point (95% CI)": u.DASH if pt == points[0] else
-                     f"{sm(d.mean())} ({sm(lo)} .. {sm(hi)})"})  # fmt: skip
-    return pd.DataFrame(rows)
+    for r in table.itertuples():
+        flag = {True: "inside", False: "OUTSIDE", None: "not judged"}[r.inside]
+        base = " (base win model, not identified)" if isinstance(r.from_base, str) else ""
+        row = {"Origin": r.origin} if rolling else {}
+        row |= {"Metric": u.metric_label(r.metric), "Month": r.period,
+                "Observed": v(r.metric, r.observed)}
+        if rolling:
+            row["P50"] = v(r.metric, r.p50)
+        row["P10 .. P90"] = f"{v(r.metric, r.p10)} .. {v(r.metric, r.p90)}"
+        if rolling:
+            row["Naive"] = v(r.metric, r.naive)
+        row["Verdict"] = flag + base
+        rows.append(row)
+    return _text(pd.DataFrame(rows))
+

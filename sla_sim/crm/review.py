@@ -50,11 +50,13 @@ class Review:
     def as_dict(self) -> dict[str, Any]:
         """``review.json``: aggregates only."""
         def clean(v: Any) -> Any:
+            if isinstance(v, dict):  # the meta's pending counts per clause, say
+                return {k: clean(x) for k, x in v.items()}
             if isinstance(v, float):
                 return None if not np.isfinite(v) else round(v, 6)
             return v
 
-        return {**self.meta, "month": self.month,
+        return {**clean(self.meta), "month": self.month,
                 "verdicts": [{k: clean(v) for k, v in r.items()}
                              for r in self.table.to_dict("records")]}  # fmt: skip
 

@@ -123,6 +123,10 @@ def metric_doc(metric: str) -> tuple[str, str]:
     for an unknown name."""
     if metric in METRIC_DOCS:
         return METRIC_DOCS[metric]
+    if metric.endswith("_breach_any_month") and metric.removesuffix("_any_month") in METRIC_DOCS:
+        return ("0/1", "1 if some month of the measured window breaches the clause")
+    if metric in METRIC_LABELS and metric.startswith("won_within_"):  # a backtest's cohort
+        return ("ratio", "share of the month's new leads won within the days named")
     for prefix in ("cost_team_", "cost_channel_"):
         if metric.startswith(prefix):
             return METRIC_DOCS[prefix + ("<team>" if "team" in prefix else "<channel>")]
@@ -208,4 +212,10 @@ def metric_label(metric: str) -> str:
     for prefix, what in (("cost_team_", "team"), ("cost_channel_", "channel")):
         if metric.startswith(prefix):
             return f"Cost of {what} {metric.removeprefix(prefix)}"
+    clause = metric.removesuffix("_breach_any_month")
+    if clause != metric and clause in CLAUSE_LABELS:  # the run's words: "P(some month breached)"
+        name = CLAUSE_LABELS[clause]
+        name = name if name[:3].isupper() else name[0].lower() + name[1:]  # MQL volume
+        what = "revenue below target" if clause == "revenue_target" else f"{name} breached"
+        return f"P({what} in some month)"
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())

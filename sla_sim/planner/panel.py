@@ -787,14 +787,33 @@ def recommendation_html(rec: Any) -> str:
                else "not every clause is certified: " + e("; ".join(
                    s["statement"] for s in rec.shortfalls) or "see the SLA document"))
     money = "" if cost is None else (
-        f" Expected cost {cost:,.0f} {e(cur)} per month"
-        + (f" ({saving:,.0f} less than today's policy with headcount alone)" if saving else "")
+        f" Expected cost {cost:,.0f} {e(cur)} per month (people, AEs and commission at the"
+        " target, marketing's leads)"
+        + (f"; {saving:,.0f} less than today's policy with headcount alone" if saving else "")
         + ".")
     return ("<div class='sla-recommended'>Recommended: " + verdict + f"; binding clause"
             f" <b>{e(str(rec.binding))}</b>. P(revenue &ge; target) in the worst month"
             f" {worst['p_ge_target']:.0%}.{money}<ul style='margin:2px 0'>" + "".join(changes)
-            + "</ul>The levers now show it; export the SLA with <code>sla-sim recommend"
-            "</code>.</div>")
+            + "</ul>" + _plan_money_html(rec) + "The levers now show it; export the SLA with"
+            " <code>sla-sim recommend</code>.</div>")
+
+
+def _plan_money_html(rec: Any) -> str:
+    """The plan's money and the marginal value of one rep more and fewer, in the words and
+    numbers of the terminal and sla.md (:mod:`sla_sim.recommend.marginal`); empty without."""
+    if not getattr(rec, "money", None):
+        return ""
+    from sla_sim.recommend.marginal import marginal_table, money_sentence, paying_notes
+
+    e = html.escape
+    head, *rows = marginal_table(rec.marginal or [])
+    table = ("<table class='sla-marginal'><tr>" + "".join(f"<th>{e(h)}</th>" for h in head)
+             + "</tr>" + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                                 for r in rows) + "</table>") if rows else ""  # fmt: skip
+    notes = "".join(f"<p>{e(n)}</p>" for n in paying_notes(rec.marginal or []))
+    return (f"<p>Money of the plan {e(money_sentence(rec.money))}.</p>"
+            + ("<p>Marginal value of a rep (paired, same seeds; money per month):</p>" + table
+               if table else "") + notes)
 
 
 def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[str]]:
@@ -870,7 +889,7 @@ def comparison_html(table: Any, results: Results, what: str = "") -> str:
     note += _profit_note(table, cur)
     return (
         "<details class='sla-compare-details' open><summary style='cursor:pointer'>"
-        f"<b>Current vs baseline</b> — whole measured period ({period_span(results.scenario)});"
+        f"<b>Current vs baseline</b> — whole measured period ({period_span(results)});"
         f" means over the same seeds, paired 95% intervals; {n_sig} material"
         f" difference{'s' if n_sig != 1 else ''} highlighted (interval excludes 0 and the"
         " change is at least 1 percentage point, or 1 % of the baseline)</summary>"
@@ -897,7 +916,7 @@ def headline_html(results: Results) -> str:
     from sla_sim.batch.breach import clause_risk, riskiest
     from sla_sim.report.labels import commitment_labels
     from sla_sim.report.money import money_headline_html
-    from sla_sim.report.units import prob, risk_sentence
+    from sla_sim.report.units import money, prob, risk_sentence
 
     cur = results.scenario.currency
     rev = results.column("revenue")
@@ -911,8 +930,9 @@ def headline_html(results: Results) -> str:
     return (
         "<div style='font-size:15px;margin:6px 0;padding:6px 10px;background:#f5f7fa;"
         "border-left:4px solid #2f6db5'>"
-        f"Revenue, whole period: median <b>{cur} {float(np.median(rev)):,.0f}</b> vs target"
-        f" {cur} {target:,.0f}{money_headline_html(results)} &nbsp;·&nbsp; P(revenue ≥"
+        f"Revenue, whole period: median <b>{html.escape(money(float(np.median(rev)), cur))}"
+        f"</b> vs target {html.escape(money(target, cur))}{money_headline_html(results)}"
+        " &nbsp;·&nbsp; P(revenue ≥"
         f" target) <b>{prob(p_meet)}</b> &nbsp;·&nbsp; {risk}</div>"
     )
 

@@ -205,6 +205,15 @@ def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept:
     return comms, {"sla": sla, "mqls_needed": mqls_needed}
 
 
+def term_text(value: float, unit: str) -> str:
+    """A commitment's term as the SLA document states it, on every screen: ``31%`` for a
+    share, ``1,933 MQLs``, ``4 business hours``."""
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "MQLs":
+        return f"{value:,.0f} MQLs"
+    return f"{value:g} {unit}"
+
+
 __all__ = ["AE_WAIT_BUSINESS_HOURS", "HANDOFF_MENU", "Commitment", "ae_met", "ae_wait_hours",
-           "build",
-           "quantile_lower_bound", "reps_to_certify", "status_of"]
+           "build", "quantile_lower_bound", "reps_to_certify", "status_of", "term_text"]

@@ -379,14 +379,16 @@ def _surge(sc: Any) -> list[Any]:
 
 def _menus(rec: Any, cur: str) -> list[Any]:
     """The first-touch menu (SDRs per window) and the revenue-confidence menu (volumes)."""
-    menu = [["first touch within (business h)", "SDRs", "P(met) worst month",
+    menu = [["first touch within (business h)", "SDRs", "AEs simulated", "P(met) worst month",
              f"revenue P50 ({cur}/month)"]]  # fmt: skip
     for r in rec.menu:
         sdrs = str(r["sdrs"]) if r["sdrs"] is not None else f"> {r.get('sdrs_more_than')}"
         menu.append([f"{r['first_touch_hours']:g}" + (" (requested)" if r["requested"] else ""),
-                     sdrs, _pct(r.get("p_met")),
+                     sdrs, str(r.get("aes", "—")), _pct(r.get("p_met")),
                      f"{r['revenue_p50']:,.0f}" if r.get("revenue_p50") else "—"])  # fmt: skip
-    items: list[Any] = ["SDRs needed for each first-touch window at the same confidence:", menu]
+    items: list[Any] = ["SDRs needed for each first-touch window at the same confidence (the"
+                        " requested window's row is the plan, simulated with its AEs; the"
+                        " other windows with the AEs of the SDR search):", menu]
     if rec.revenue_menu:
         rm = [["P(revenue >= target) each month", "leads per month", "MQLs per month",
                f"mean revenue ({cur}/month)"]]  # fmt: skip

@@ -499,6 +499,14 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                                        hand_slas, notes)  # fmt: skip
     recommended = _with(final, sla=facts_c["sla"])
     policies["cost_per_month"] = expected_monthly_cost(recommended, target)
+    # the plans were priced with the AEs the SDR search simulated; the table prices them with
+    # the plan's AEs, so the chosen row costs what the plan costs (one AE count, one price)
+    staffing.reprice(search, [*policies["plans"], *policies["frontier"]],
+                     lambda s: plan_cost(_with(s, ae=final.ae.count)))
+    own_row = next(x for x in policies["plans"] if x["headcount_only"])
+    chosen_row = next(x for x in policies["plans"] if x["policy"] == policies["chosen"])
+    if own_row["cost_per_month"] is not None:
+        policies["saving_per_month"] = own_row["cost_per_month"] - chosen_row["cost_per_month"]
     rev_m, tgt_m = revenue.revenue_matrix(ev, vals)
     rev_rows = revenue.revenue_rows(rev_m, tgt_m, months, target)
     rev_worst = revenue.worst_month(rev_m, tgt_m) if target > 0 else None
@@ -544,13 +552,17 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
                     "p_met_low": None, "p_met_high": None, "revenue_p50": None,
                     "feasible": False}  # fmt: skip
         else:
-            cand = search.candidate(chosen, s)
-            k = ev.have(cand, menu_slas[h])
+            # the requested window's row is the plan itself (its AEs, its replications), so it
+            # shows the plan's revenue P50 and P(met); the other windows were simulated with
+            # the AEs of the SDR search
+            cand = final if h == ft_req else search.candidate(chosen, s)
+            k = reps if h == ft_req else ev.have(cand, menu_slas[h])
             v = ev.values(cand, menu_slas[h], k)
             cells = per_month(met_matrix(ev, v, "first_touch"))
             worst = min((x for x in cells if x.n), key=lambda x: x.p)
             r = np.column_stack([ev.column(v, "revenue", m) for m in months])
-            row |= {"sdrs": sum(s.values()), "p_met": worst.p, "p_met_low": worst.low,
+            row |= {"sdrs": sum(s.values()), "aes": cand.ae.count, "p_met": worst.p,
+                    "p_met_low": worst.low,
                     "p_met_high": worst.high, "replications": k,
                     "revenue_p50": float(np.median(r)),
                     "feasible": bool(search.met(chosen, s, h))}  # fmt: skip

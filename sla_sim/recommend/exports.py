@@ -102,6 +102,7 @@ JSON_SCHEMA: dict[str, Any] = {
                  "items": {"type": "object", "required": ["first_touch_hours", "sdrs", "feasible"],
                            "properties": {"first_touch_hours": {"type": "number"},
                                           "sdrs": {"type": ["integer", "null"]},
+                                          "aes": {"type": "integer"},
                                           "p_met": _P, "revenue_p50": _NUM,
                                           "feasible": {"type": "boolean"}}}},
         "sensitivity": {"type": "object", "required": ["step", "replications", "inputs"],

@@ -20,6 +20,7 @@ from sla_sim.recommend.commitments import (
     Commitment,
     ae_wait_hours,
     status_of,
+    term_text,
 )
 from sla_sim.recommend.search import Evaluator, met_matrix
 from sla_sim.scenario.io import _index, _split
@@ -141,8 +142,8 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
                     "unit": "revenue per month", "tightest_term_met": reach, "kept": levers,
                     "statement": f"Revenue reaches the target in {worst:.0%} of simulated"
                                  f" months in the worst month ({rev_status}); the plan reaches"
-                                 f" {reach:,.0f} per month in {rc:.0%} of simulated months in"
-                                 " every month."})  # fmt: skip
+                                 f" {reach:,.0f} {final.currency} per month in {rc:.0%} of"
+                                 " simulated months in every month."})  # fmt: skip
     return out
 
 
@@ -150,11 +151,11 @@ def _say(cm: Commitment, tight: float | None, c: float) -> str:
     """One sentence: the clause, how often it is met, and the tightest term that is."""
     w = cm.p_met_min
     name = CLAUSE_WORDS.get(cm.clause, cm.clause)
-    head = (f"{name} at {cm.target:g} {cm.unit}: met in {w.p:.0%} of simulated months in the"
-            f" worst month ({cm.status})") if w.n else f"{name}: not judged"
+    head = (f"{name} at {term_text(cm.target, cm.unit)}: met in {w.p:.0%} of simulated months"
+            f" in the worst month ({cm.status})") if w.n else f"{name}: not judged"
     if tight is None:
         return head + f"; no term of the menu is met at {c:.0%}."
-    return head + f"; the tightest term met at {c:.0%} is {tight:g} {cm.unit}."
+    return head + f"; the tightest term met at {c:.0%} is {term_text(tight, cm.unit)}."
 
 
 __all__ = ["DAYS_MENU", "any_kept", "day_variants", "kept_levers", "shortfalls"]

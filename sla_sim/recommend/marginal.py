@@ -56,14 +56,19 @@ def _clauses(ev: Evaluator, vals: np.ndarray) -> dict[str, float | None]:
 
 
 def plan_money(ev: Evaluator, plan: Scenario, reps: int) -> dict[str, Any]:
-    """The plan's revenue, cost and profit per month (mean, P10, P90 over replications) and its
-    cost by component (:func:`expected_monthly_cost` at the mean revenue)."""
-    m = _money(ev, plan, ev.values(plan, plan.sla, reps))
+    """The plan's revenue, cost and profit per month (mean; P10 and P90 over the simulated
+    months, replications x months pooled, as the revenue line ``revenue[-1]`` states them) and
+    its cost by component (:func:`expected_monthly_cost` at the mean revenue)."""
+    vals = ev.values(plan, plan.sla, reps)
+    rev = np.column_stack([ev.column(vals, "revenue", m) for m in ev.months()])
+    fixed = expected_monthly_cost(plan, 0.0)["cost_total"]
+    share = expected_monthly_cost(plan, 1.0)["cost_total"] - fixed  # commission per unit
+    m = {"revenue": rev, "cost": fixed + share * rev, "profit": rev - (fixed + share * rev)}
     out: dict[str, Any] = {"replications": reps, "currency": plan.currency}
     for k, x in m.items():
         out[f"{k}_per_month_mean"] = float(x.mean())
         out[f"{k}_per_month_p10"], out[f"{k}_per_month_p90"] = (
-            float(v) for v in np.percentile(x, [10, 90]))
+            float(v) for v in np.percentile(x.ravel(), [10, 90]))
     out["cost_components"] = expected_monthly_cost(plan, float(m["revenue"].mean()))
     return out
 
@@ -116,7 +121,7 @@ def money_sentence(money: dict[str, Any]) -> str:
     cur = money["currency"]
     return (f"per month, mean of {money['replications']} replications ({cur}): revenue"
             f" {money['revenue_per_month_mean']:,.0f}, cost {money['cost_per_month_mean']:,.0f},"
-            f" profit {money['profit_per_month_mean']:,.0f} (P10"
+            f" profit {money['profit_per_month_mean']:,.0f} (a month's P10"
             f" {money['profit_per_month_p10']:,.0f}, P90 {money['profit_per_month_p90']:,.0f})")
 
 

@@ -209,6 +209,16 @@ def frontier(search: SdrSearch, h: float, monthly_cost: Callable[[Scenario], flo
     return rows
 
 
+def reprice(search: SdrSearch, rows: list[dict[str, Any]],
+            monthly_cost: Callable[[Scenario], float]) -> None:
+    """Set ``cost_per_month`` of every plan row (policy, staffing) to ``monthly_cost`` of its
+    candidate; a row without staffing (a policy that ran out) keeps None."""
+    for r in rows:
+        if r.get("staffing"):
+            r["cost_per_month"] = monthly_cost(search.candidate(search.known[r["policy"]],
+                                                                dict(r["staffing"])))
+
+
 def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...],
            monthly_cost: Callable[[Scenario], float]) -> list[dict[str, Any]]:  # fmt: skip
     """Every policy's analytic SDRs per first-touch window and the plan's monthly cost summed
@@ -229,4 +239,4 @@ def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...]
 
 __all__ = ["ASSIGNMENTS", "CADENCE_FACTORS", "CAP_FACTORS", "COVERAGES", "MENU_CAP_FACTOR",
            "SHORT_LIST", "WORK_ORDERS", "Policy", "SdrSearch", "all_policies", "frontier",
-           "policy_of", "rota", "screen"]
+           "policy_of", "reprice", "rota", "screen"]

@@ -54,20 +54,20 @@ Block = tuple[str, Any]
 
 # ---------------------------------------------------------------------------------- formatting
 def fmt(x: Any, kind: str, currency: str = "") -> str:
-    """Format a number: money (currency code and thousands separators), pct, prob, count,
-    num1, num2; missing values as an en dash."""
+    """Format a number: money, pct, prob, count (as :mod:`sla_sim.report.units` writes them
+    on every other surface: ``USD 6.82M``, ``87.5 %``), num1, num2; missing values as an en
+    dash."""
     try:
         v = float(x)
     except (TypeError, ValueError):
         return str(x)
     if np.isnan(v):
         return "–"
-    if kind == "money":
-        return f"{currency} {v:,.0f}"
-    if kind in ("prob", "pct"):  # the same words as every other surface (report.units)
+    if kind in ("money", "prob", "pct", "count"):  # the same words as every other surface
         from sla_sim.report import units
 
-        return units.prob(v) if kind == "prob" else units.percent(v)
+        return {"money": lambda: units.money(v, currency), "prob": lambda: units.prob(v),
+                "pct": lambda: units.percent(v), "count": lambda: units.count(v)}[kind]()
     formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
     return formats[kind].format(v)
 
@@ -222,6 +222,20 @@ def _charts(results: Results) -> list[tuple[str, str, Callable[[], Any]]]:
     return out
 
 
+def _measured_fact(results: Results) -> str:
+    """Which months the numbers cover: the scenario's window after its warm-up, or the months
+    a measured CRM export covers (its base scenario's horizon is not what was measured)."""
+    from sla_sim.report.units import measured_months, period_span
+
+    sc = results.scenario
+    h, cur = sc.horizon, sc.currency
+    if measured_months(results) == measured_months(sc):
+        return (f"Measured: {h.measure_months} month(s) from {h.measure_start.isoformat()}"
+                f" after {h.warmup_days} warm-up days ({h.timezone}); money in {cur}")
+    return (f"Measured: {period_span(results)}, the months of the data ({h.timezone}); money"
+            f" in {cur}")
+
+
 def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
     sc, m, cur = results.scenario, results.meta, results.scenario.currency
     h = sc.horizon
@@ -233,8 +247,7 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
              f"sla_sim version: {m.get('sla_sim_version', '–')}",
              f"Created (UTC): {m.get('created_utc', '–')}",
              f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
-             f"Measured: {h.measure_months} month(s) from {h.measure_start.isoformat()}"
-             f" after {h.warmup_days} warm-up days ({h.timezone}); money in {cur}"]  # fmt: skip
+             _measured_fact(results)]  # fmt: skip
     blocks: list[Block] = [("h1", f"SLA simulation report: {display_name(sc.name)}")]
     if sc.description:
         blocks.append(("p", sc.description))

@@ -8,6 +8,7 @@ the planner and the report. The raw numbers stay in :mod:`sla_sim.batch.breach`,
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -18,8 +19,8 @@ from sla_sim.report.labels import COMMITMENTS, commitment_labels
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
 
-__all__ = ["comparison", "frame", "revenue_table", "risk_table", "sentence", "sweep_table",
-           "words"]
+__all__ = ["comparison", "frame", "revenue_table", "risk_table", "sentence", "sweep_measures",
+           "sweep_table", "words"]
 
 
 def _period(label: str) -> str:
@@ -65,19 +66,77 @@ def risk_table(results: Results) -> pd.DataFrame:
 
 def sweep_table(table: pd.DataFrame, names: list[str], currency: str,
                 titles: dict[str, str] | None = None) -> pd.DataFrame:
-    """Per sweep point (whole period, mean over its replications): revenue, P(revenue below
-    target) and P(first-touch breach); parameters under ``titles`` (their readable names)."""
+    """Per sweep point: the parameters under ``titles`` (their readable names) and the
+    measures of :func:`sweep_measures`, the columns `sla-sim sweep` prints."""
+    tot = table[table["period"] == "total"]
+    points = tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
+    titles = titles or {}
+    out = pd.DataFrame({titles.get(n, u.field_label(n)): [u.field_value(n, v, currency)
+                                                           for v in points[n]] for n in names})
+    return pd.concat([out, sweep_measures(table, names, currency)], axis=1)
+
+
+def sweep_measures(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
+    """Per sweep point, in the order of the points sorted (whole period, mean over its
+    replications): revenue, P(revenue below target), first touch's risk in the run's words
+    (P(some month breached), P(whole period breached)) and, when the table holds costs, the
+    mean cost and profit and the paired profit difference from the first point."""
     tot = table[(table["period"] == "total") & table["metric"].isin(
         ["revenue", "first_touch_breach", "revenue_target_breach"])]
     wide = tot.pivot_table(index=names, columns="metric", values="value", aggfunc="mean",
-                           observed=True).reset_index()  # fmt: skip
-    titles = titles or {}
-    out = pd.DataFrame({titles.get(n, u.field_label(n)): [u.field_value(n, v, currency)
-                                                           for v in wide[n]] for n in names})
-    out["Revenue (mean)"] = [u.money(v, currency) for v in wide["revenue"]]
-    out["P(revenue below target)"] = [u.prob(v) for v in wide["revenue_target_breach"]]
-    out["P(first-touch breach)"] = [u.prob(v) for v in wide["first_touch_breach"]]
+                           observed=True)  # fmt: skip
+    out = pd.DataFrame({
+        "Revenue (mean)": [u.money(v, currency) for v in wide["revenue"]],
+        "P(revenue below target, whole period)": [
+            u.prob(v) for v in wide["revenue_target_breach"]],
+        "First touch P(some month breached)": [
+            u.prob(v) for v in _any_month(table, names, "first_touch_breach").reindex(
+                wide.index)],
+        "First touch P(whole period breached)": [u.prob(v) for v in wide["first_touch_breach"]],
+    })  # fmt: skip
+    if "gross_profit" in set(table["metric"]):
+        out = pd.concat([out, _sweep_money(table, names, currency)], axis=1)
     return out
+
+
+def _any_month(table: pd.DataFrame, names: list[str], metric: str) -> pd.Series:
+    """Per sweep point: P(``metric`` breached in some measured month), the mean over
+    replications of :func:`sla_sim.batch.breach.any_month` (as the run's headline states it)."""
+    from sla_sim.batch.breach import any_month
+
+    monthly = table[(table["period"] != "total") & (table["metric"] == metric)]
+    wide = monthly.pivot_table(index=[*names, "replication"], columns="period", values="value",
+                               aggfunc="first", observed=True, dropna=False)  # fmt: skip
+    per_rep = pd.Series(any_month(wide.to_numpy()), index=wide.index)
+    return per_rep.groupby(level=names, observed=True).mean()
+
+
+def _sweep_money(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
+    """Per sweep point (in the order of ``sweep_summary``): mean cost and profit, and the
+    profit difference from the first point, paired on replications (common random numbers),
+    with its 95% interval."""
+    from sla_sim.stats import t_interval
+
+    tot = table[(table["period"] == "total")
+                & table["metric"].isin(["cost_total", "gross_profit"])]  # fmt: skip
+    wide = tot.pivot_table(index=[*names, "replication"], columns="metric", values="value",
+                           aggfunc="first", observed=True)  # fmt: skip
+    points = list(dict.fromkeys(wide.index.droplevel("replication")))
+    points.sort()
+    base = wide.loc[points[0]]["gross_profit"] if points else None
+    def sm(x: float) -> str:
+        return u.money(x, currency, signed=True)
+
+    rows = []
+    for pt in points:
+        w = wide.loc[pt]
+        d = (w["gross_profit"] - base).dropna()
+        lo, hi = t_interval(d.to_numpy(), 0.95) if len(d) else (math.nan, math.nan)
+        rows.append({"Cost (mean)": u.money(w["cost_total"].mean(), currency),
+                     "Profit (mean)": u.money(w["gross_profit"].mean(), currency),
+                     "Profit vs first point (95% CI)": u.DASH if pt == points[0] else
+                     f"{sm(d.mean())} ({sm(lo)} .. {sm(hi)})"})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def comparison(table: pd.DataFrame, currency: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ __all__ = [
     "field_unit",
     "field_value",
     "hours",
+    "measured_months",
     "metric_diff",
     "metric_label",
     "metric_value",
@@ -45,14 +46,19 @@ def _num(x: Any) -> float | None:
 
 
 def money(x: Any, currency: str = "", signed: bool = False) -> str:
-    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.20B`` (three significant digits
-    from a thousand up; ``signed`` adds ``+`` to positive values)."""
+    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.2B`` (three significant digits
+    from ten thousand up, trailing zeros dropped; ``signed`` adds ``+`` to positive values).
+    The unit is chosen after rounding: 999,700 is ``USD 1M``, never ``USD 1e+03k``."""
     v = _num(x)
     if v is None:
         return DASH
     sign = "-" if v < 0 else "+" if signed and v > 0 else ""
     a = abs(v)
-    if a >= 1e9:
+    if a >= 1e4:
+        a = float(f"{a:.3g}")  # three significant digits, then the unit they need
+    if a >= 1e12:
+        body = f"{a / 1e9:,.0f}B"
+    elif a >= 1e9:
         body = f"{a / 1e9:.3g}B"
     elif a >= 1e6:
         body = f"{a / 1e6:.3g}M"
@@ -166,12 +172,21 @@ def metric_diff(metric: str, x: Any, currency: str = "") -> str:
     return count(x, signed=True)
 
 
-def period_span(scenario: Any) -> str:
-    """Which months the whole measured period covers: ``quarter 2026-01..03``,
-    ``month 2026-02``, ``6 months 2026-11..2027-04``."""
-    from sla_sim.horizon import window_for
+def measured_months(what: Any) -> list[str]:
+    """The month labels a run measured (its results' periods: a measured CRM export covers
+    its own months, not its base scenario's horizon) or, for a scenario, its horizon's."""
+    from sla_sim.horizon import TOTAL, window_for
 
-    labels = [p.label for p in window_for(scenario).months]
+    if hasattr(what, "keys") and hasattr(what, "scenario"):  # a Results
+        return [p for p in dict.fromkeys(p for p, _ in what.keys) if p != TOTAL]
+    return [p.label for p in window_for(what).months]
+
+
+def period_span(what: Any) -> str:
+    """Which months the whole measured period covers: ``quarter 2026-01..03``,
+    ``month 2026-02``, ``6 months 2026-11..2027-04``; ``what`` is a run's results (the months
+    it measured) or a scenario (its horizon's)."""
+    labels = measured_months(what)
     if not labels:
         return "no measured month"
     first, last = labels[0], labels[-1]
