@@ -99,7 +99,9 @@ def _out_dir(args: argparse.Namespace, default: str) -> Path:
     ``--force``) before anything is computed; created only when written to."""
     out = Path(args.out or default)
     _not_in_a_run(args, out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+    if out.exists() and not out.is_dir():  # even with --force: a file is not a folder
+        raise_option("--out", "is a file, not a folder", str(out))
+    if out.is_dir() and any(out.iterdir()) and not args.force:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
     return out
 
@@ -159,6 +161,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise_option("--out", "is required: the calibrated scenario to write, e.g. --out"
                      " calibrated.yaml (calibration.json goes beside it)", None)
     target = Path(args.out)
+    if target.suffix.lower() not in (".yaml", ".yml", ".json"):  # before the export is read
+        raise_option("--out", "must end in .yaml, .yml or .json (the scenario's format)",
+                     str(target))  # fmt: skip
+    if target.is_dir():
+        raise_option("--out", "is a folder, not a file", str(target))
     _not_in_a_run(args, target.resolve().parent)
     taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
     if taken and not args.force:
@@ -367,6 +374,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     from sla_sim.errors import ScenarioError
 
     out = Path(args.out)
+    if out.is_dir():  # even with --force
+        raise_option("--out", "is a folder, not a file", str(out))
     if (out.exists() or out.is_symlink()) and not args.force:
         raise_option("--out", "exists: choose another file or add --force", str(out))
     text, outside = draft_mapping(args.files, out.parent)

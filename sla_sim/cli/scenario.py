@@ -8,7 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from sla_sim.cli.common import EXIT_OK, add_scenario_args, scenario_from
+from sla_sim.cli.common import (
+    EXIT_OK,
+    add_scenario_args,
+    check_out_file,
+    raise_option,
+    scenario_from,
+)
 from sla_sim.errors import Issue, ScenarioError
 
 
@@ -74,8 +80,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from sla_sim.scenario.presets import preset
 
     out = Path(args.out)
-    if (out.exists() or out.is_symlink()) and not args.force:
-        raise ScenarioError([Issue("--out", "file exists (use --force to overwrite)", str(out))])
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):  # named --out, not its temp file
+        raise_option("--out", "must end in .yaml, .yml or .json (the scenario's format)",
+                     str(out))  # fmt: skip
+    check_out_file(out, args.force)  # a folder is refused even with --force
     from sla_sim.batch.files import atomic_write
 
     sc = preset(args.preset)  # renamed into place: a link at --out is replaced, not followed

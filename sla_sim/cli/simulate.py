@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sla_sim.cli.common import (
+    DEFAULT_SEED,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -19,6 +20,8 @@ from sla_sim.cli.common import (
     workers_for,
 )
 from sla_sim.errors import Issue, ScenarioError
+
+RUN_REPS = 20  # run's default --reps
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -40,6 +43,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         issues.append(Issue("--out", "is a file, not a folder", str(out)))
     elif out is not None and out.exists() and any(out.iterdir()) and not args.force:
         issues.append(Issue("--out", "folder exists and is not empty (use --force)", str(out)))
+    if args.resume and (ignored := _ignored_by_resume(args)):
+        issues.append(Issue("--resume", "continues the stored run with its own scenario, seed,"
+                            f" replications and folder; drop {', '.join(ignored)}",
+                            args.resume))  # fmt: skip
     if issues:
         raise ScenarioError(issues, "run request")
     scenario = None if args.resume else scenario_from(args)
@@ -101,6 +108,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nrun {run_id}: {results.replications} replications in "
           f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK
+
+
+def _ignored_by_resume(args: argparse.Namespace) -> list[str]:
+    """The options of ``run`` that ``--resume`` would ignore (they were, in silence)."""
+    given = {"the scenario file": args.scenario, "--preset": args.preset, "--set": args.set,
+             "--engine": args.engine, "--out": args.out, "--precision": args.precision,
+             "--max-reps": args.max_reps, "--reps": args.reps != RUN_REPS,
+             "--seed": args.seed != DEFAULT_SEED}  # fmt: skip
+    return [name for name, value in given.items() if value]
 
 
 def _pair(args: argparse.Namespace):  # -> tuple[Scenario, Scenario]
@@ -194,7 +210,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         RunStore(args.store).check_out(out)
         check_out_file(out, args.force)
     scenario = scenario_from(args)
-    params = dict(parse_param(p) for p in args.param or [])
+    parsed = [parse_param(p) for p in args.param or []]
+    params = dict(parsed)
+    if len(params) < len(parsed):  # the later one replaced the earlier, in silence
+        twice = sorted({path for path, _ in parsed if sum(p == path for p, _ in parsed) > 1})
+        raise ScenarioError([Issue(f"--param {twice[0]}", "is given more than once: give each"
+                                   " field once, with all its values", twice[0])],
+                            "option")  # fmt: skip
     t0 = time.perf_counter()
     table = sweep(scenario, params, reps=args.reps, seed=args.seed, samples=args.samples,
                   workers=workers_for(args, args.reps * 4), dask=args.dask,
@@ -222,7 +244,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``sla-sim`` parser."""
     run = sub.add_parser("run", help="simulate a scenario (default: the built-in default)")
     add_scenario_args(run)
-    add_common(run, reps=20)
+    add_common(run, reps=RUN_REPS)
     run.add_argument("--out", help="results folder (default: a new folder in the store)")
     run.add_argument("--force", action="store_true",
                      help="start afresh in a non-empty --out (the run there is removed)")
