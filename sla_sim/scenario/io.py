@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
 
 def load(path: str | Path) -> Scenario:
     """Read a scenario from a YAML, TOML or JSON file (by extension) and validate it."""
+    if not isinstance(path, str | os.PathLike) or not str(path).strip():  # None, "", 3
+        raise ScenarioError([Issue("file", "must be the path of a scenario file", path)])
     p = Path(path)
     if not p.is_file():
         raise ScenarioError([Issue("file", "must be an existing scenario file", str(p))])
@@ -94,6 +97,11 @@ def save(scenario: Scenario, path: str | Path) -> Path:
     if p.suffix.lower() not in {".yaml", ".yml", ".json"}:
         raise ScenarioError([Issue("path", "scenario files are saved as .yaml, .yml or .json",
                                    str(p))])  # fmt: skip
+    if p.is_dir():
+        raise ScenarioError([Issue("path", "is a folder, not a file", str(p))])
+    if blocker := next((up for up in p.parents if up.exists() and not up.is_dir()), None):
+        raise ScenarioError([Issue("path", f"cannot be written: {blocker} is a file, not a"
+                                   " folder", str(p))])  # fmt: skip
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix.lower() == ".json":
         p.write_text(scenario.model_dump_json(indent=2), encoding="utf-8")
