@@ -182,3 +182,41 @@ def test_olist_backtest_prints_the_documented_figures(tmp_path, capsys):
     assert m, out[:500]
     assert [f"{float(m.group(i)):.3f}" for i in (1, 2)] == [f["simulation"], f["naive"]]
     assert f"{float(m.group(3)):.2f}" == f["skill"]
+
+
+_DOTTED = re.compile(r"`[^`\n]*?(?<![\w.\[])(sla_sim(?:\.\w+)+)")
+_REPO_PATH = re.compile(r"(?<![\w/.-])((?:sla_sim|tests|benchmarks|notebooks|docs)/[\w./-]+"
+                        r"\.(?:py|ipynb|md|yaml|csv|json|toml))")  # fmt: skip
+
+
+def _resolves(dotted: str) -> bool:
+    """``sla_sim.a.b.name``: the longest importable module prefix, then attributes."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_named_code_and_files_exist():
+    """Every `sla_sim.x.y` the pages name in code resolves (module, function, constant), and every
+    repository file they name (`notebooks/04_recommend.ipynb`, `benchmarks/engine.py`) exists:
+    a renamed module or notebook leaves no stale pointer behind."""
+    stale = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        stale += [f"{page.name}: {name}" for name in sorted(set(_DOTTED.findall(text)))
+                  if not _resolves(name)]  # fmt: skip
+        stale += [f"{page.name}: {path}" for path in sorted(set(_REPO_PATH.findall(text)))
+                  if not (ROOT / path).exists()]  # fmt: skip
+    assert not stale
