@@ -220,3 +220,36 @@ def test_named_code_and_files_exist():
         stale += [f"{page.name}: {path}" for path in sorted(set(_REPO_PATH.findall(text)))
                   if not (ROOT / path).exists()]  # fmt: skip
     assert not stale
+
+
+def _console_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
+    """The command (arguments) and printed lines of the ```console block whose command starts
+    with ``starts``."""
+    text = page.read_text(encoding="utf-8")
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        if block.startswith(f"$ {starts}"):
+            command, _, printed = block.replace("\\\n", " ").partition("\n")
+            return _argv(command.removeprefix("$ ")), printed.splitlines()
+    raise AssertionError(f"{page.name}: no console example starting with {starts!r}")
+
+
+def _steady(lines: list[str]) -> list[str]:
+    """Printed lines without what changes from run to run: seconds, store entry names."""
+    out = []
+    for line in lines:
+        line = re.sub(r"; seconds per stage \{.*\}", "", line.rstrip())
+        out.append(re.sub(r"^exports -> \S*sla_sim_runs/\S+ \(store entry \S+\)",
+                          "exports -> (the store entry)", line))  # fmt: skip
+    return out
+
+
+@pytest.mark.slow
+def test_recommend_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/recommend.md's example prints exactly its console block (seconds and the store
+    entry's name aside): a line the command added (the money, the marginal value of a rep) or
+    a figure it changed fails here."""
+    argv, printed = _console_example(DOCS / "recommend.md", "sla-sim recommend --preset default")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    assert main(argv) == 0
+    assert _steady(capsys.readouterr().out.splitlines()) == _steady(printed)
