@@ -69,3 +69,41 @@ def test_store_from_the_environment_that_is_a_file(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("SLA_SIM_STORE", str(tmp_path / "afile"))
     assert main(["runs", "list"]) == 2
     assert "$SLA_SIM_STORE): is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "env", "needle"), [
+    # inf: OverflowError traceback, exit 1
+    (["--max-input-mb", "inf"], {}, "--max-input-mb: must be a finite number > 0 (got inf)"),
+    ([], {"SLA_SIM_MAX_INPUT_MB": "inf"}, "SLA_SIM_MAX_INPUT_MB: must be a finite number"),
+    # a folder was "file not found"
+    (["--map", "a_folder"], {}, "--map: is a folder, not a mapping file (got 'a_folder')"),
+    (["a_folder"], {}, "export: is a folder, not a file (got 'a_folder')"),
+    # malformed YAML: four lines ending "(got None)", headed "invalid scenario mapping"
+    (["--map", "bad.yaml"], {}, "invalid mapping bad.yaml: 1 problem\n  - (mapping): not valid"
+     " YAML at line 2, column 1: expected the node content, but found '<stream end>' (got"
+     " 'bad.yaml')\n"),
+    (["--map", "unknown.yaml"], {}, "error: invalid mapping unknown.yaml: 2 problems"),
+], ids=["max-input-mb inf", "SLA_SIM_MAX_INPUT_MB inf", "map folder", "export folder",
+        "mapping bad yaml", "mapping unknown key"])
+def test_bad_crm_inputs(argv, env, needle, tmp_path, monkeypatch, capsys):
+    """A bad CRM input or limit is one message naming it, exit 2, before the export is read."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_MAX_INPUT_MB", raising=False)
+    assert main(["crm", "template", "--out", "t"]) == 0
+    (tmp_path / "a_folder").mkdir()
+    (tmp_path / "bad.yaml").write_text("columns: [\n")
+    (tmp_path / "unknown.yaml").write_text("columns: {lead_id: x}\nfoo: 1\n")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    if not argv or argv[0].startswith("--max"):
+        argv = ["t/leads.csv", "--map", "t/mapping.yaml", *argv]
+    elif argv[0] == "--map":
+        argv = ["t/leads.csv", *argv]
+    else:
+        argv = [*argv, "--map", "t/mapping.yaml"]
+    assert main(["measure", *argv, "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "sla_sim_runs").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -55,8 +56,8 @@ def _export(args: argparse.Namespace):  # -> CrmExport
     _sample_args(args)
     before = os.environ.get(INPUT_ENV)
     if args.max_input_mb is not None:
-        if not args.max_input_mb > 0:
-            raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
+        if not (args.max_input_mb > 0 and math.isfinite(args.max_input_mb)):  # inf: a traceback
+            raise_option("--max-input-mb", "must be a finite number > 0", args.max_input_mb)
         os.environ[INPUT_ENV] = str(args.max_input_mb)
     try:
         exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
