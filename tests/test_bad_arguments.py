@@ -107,3 +107,18 @@ def test_bad_crm_inputs(argv, env, needle, tmp_path, monkeypatch, capsys):
     assert needle in err
     assert "Traceback" not in err
     assert not (tmp_path / "sla_sim_runs").exists()
+
+
+@pytest.mark.parametrize("day", ["notadate", "NaT", "2026-01-01T00:00+99:00"])
+def test_backtest_train_until_not_a_date(day, tmp_path, monkeypatch, capsys):
+    """``backtest --train-until notadate`` was a pandas traceback (exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["crm", "template", "--out", "t"]) == 0
+    capsys.readouterr()
+    argv = ["backtest", "t/leads.csv", "--map", "t/mapping.yaml", "--train-until", day,
+            "--out", "bt", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--train-until: must be a date YYYY-MM-DD (got '{day}')" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "bt").exists()
