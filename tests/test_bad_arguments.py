@@ -5,6 +5,8 @@ contradict each other or would be ignored."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sla_sim.cli.main import main
@@ -122,3 +124,21 @@ def test_backtest_train_until_not_a_date(day, tmp_path, monkeypatch, capsys):
     assert f"--train-until: must be a date YYYY-MM-DD (got '{day}')" in err
     assert "Traceback" not in err
     assert not (tmp_path / "bt").exists()
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "--reps", "100000000", "--max-memory-gb", "16"],
+     "about 1,073 GB of memory and 30,144 CPU-hours"),  # was 1.07e+03 GB, 3.01e+04 CPU-hours
+    (["dashboard", "--max-kernels", "10000", "--max-memory-gb", "16"],
+     "would need about 5,407 GB"),  # was 5.41e+03 GB, after "10000 pages at once fit"
+])
+def test_cost_limit_messages_in_plain_numbers(argv, needle, tmp_path, monkeypatch, capsys):
+    """A request over the cost limits is refused in plain numbers (no 1.07e+03), and the
+    dashboard never says its pages fit the memory limit just before refusing them."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert not re.search(r"\d[eE][+-]\d", err), err
+    assert "pages at once fit" not in err
+    assert not (tmp_path / "sla_sim_runs").exists()
