@@ -142,3 +142,14 @@ def test_cost_limit_messages_in_plain_numbers(argv, needle, tmp_path, monkeypatc
     assert not re.search(r"\d[eE][+-]\d", err), err
     assert "pages at once fit" not in err
     assert not (tmp_path / "sla_sim_runs").exists()
+
+
+def test_precision_unknown_metric_suggests_names(tmp_path, monkeypatch, capsys):
+    """``--precision revenu=2%`` named a Python dict (sla_sim.metrics.METRIC_DOCS); it suggests
+    the closest metric names and the page that describes them."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--reps", "1", "--quiet", "--precision", "revenu=2%"]) == 2
+    err = capsys.readouterr().err
+    assert "--precision: names no metric (did you mean revenue" in err
+    assert "docs/metrics.md" in err
+    assert "METRIC_DOCS" not in err
