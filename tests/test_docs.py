@@ -253,3 +253,19 @@ def test_recommend_example_prints_what_the_page_shows(tmp_path, monkeypatch, cap
     monkeypatch.delenv("SLA_SIM_STORE", raising=False)
     assert main(argv) == 0
     assert _steady(capsys.readouterr().out.splitlines()) == _steady(printed)
+
+
+def test_limit_options_listed_for_every_command_that_has_them():
+    """docs/limits.md names every command that takes --max-memory-gb and --max-cpu-hours
+    (it left out `marginal`)."""
+    import argparse
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    having = {name for name, p in sub.choices.items()
+              if {"--max-memory-gb", "--max-cpu-hours"} <= set(p._option_string_actions)}
+    text = " ".join((DOCS / "limits.md").read_text(encoding="utf-8").split())
+    sentence = re.search(r"`--max-memory-gb` and `--max-cpu-hours` are options of (.*?), for"
+                         r" one command", text)  # fmt: skip
+    assert sentence, "docs/limits.md no longer says which commands take the limit options"
+    assert set(re.findall(r"`([a-z]+)`", sentence.group(1))) == having
