@@ -269,3 +269,23 @@ def test_limit_options_listed_for_every_command_that_has_them():
                          r" one command", text)  # fmt: skip
     assert sentence, "docs/limits.md no longer says which commands take the limit options"
     assert set(re.findall(r"`([a-z]+)`", sentence.group(1))) == having
+
+
+#: words the README uses that a marketing-ops reader may not know, each with what its
+#: explanation says (the README's "Words used" paragraph)
+README_WORDS = {"SLA": "service-level agreement", "MQL": "marketing-qualified lead",
+                "SDR": "sales development rep",
+                "AE": "account executive", "CRM": "the system the leads are recorded in",
+                "replication": "one simulated run", "P10": "10 %",
+                "common random numbers": "the same draws for two variants"}
+
+
+def test_readme_explains_its_words_before_the_first_command():
+    """Each domain word of the README is explained before the Quick start, where the reader
+    first acts (MQL, SDR, AE, P10-P90, replication and common random numbers were used and
+    never explained)."""
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    first_command = text.index("## Quick start")
+    unexplained = [w for w, says in README_WORDS.items()
+                   if w in text and not 0 <= text.find(says) < first_command]
+    assert not unexplained
