@@ -153,3 +153,38 @@ def test_precision_unknown_metric_suggests_names(tmp_path, monkeypatch, capsys):
     assert "--precision: names no metric (did you mean revenue" in err
     assert "docs/metrics.md" in err
     assert "METRIC_DOCS" not in err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    # by name and by index: one field, the later --param replaced the earlier in silence
+    ([*SWEEP, "--param", "teams[0].reps=10:11"],
+     "--param teams[0].reps: is the same field as --param teams[sdr].reps"),
+    # the grid's size named as "got 1" (the replications)
+    (["sweep", "--preset", "default", "--param", "teams[sdr].reps=8:100000", "--reps", "1",
+      "--max-cpu-hours", "24"], "--param (grid size): the request would need"),
+    # the second copy was drafted as an opportunity table "without a join key"
+    (["crm", "map", "leads.csv", "./leads.csv", "--out", "m.yaml"],
+     "FILE: is given twice: give each table once, the lead table first (got './leads.csv')"),
+])
+def test_contradictory_requests(argv, needle, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leads.csv").write_text("Lead ID,Created\n1,2026-01-02\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    if "grid size" in needle:
+        assert "(got 99993)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv"]
+
+
+def test_runs_compare_a_run_with_itself(tmp_path, monkeypatch, capsys):
+    """``runs compare ID ID`` printed a table of zeros as a comparison."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    assert main(["run", "--set", "horizon.measure_months=1", "--set", "horizon.warmup_days=20",
+                 "--reps", "1", "--workers", "1", "--quiet", "--no-report"]) == 0
+    (rid,) = [p.name for p in (tmp_path / "sla_sim_runs").iterdir() if not p.name.startswith(".")]
+    capsys.readouterr()
+    assert main(["runs", "compare", rid, rid]) == 2
+    assert f"names the same run as A and B: give two different runs (got '{rid}')" in (
+        capsys.readouterr().err)

@@ -374,6 +374,11 @@ def cmd_map(args: argparse.Namespace) -> int:
     from sla_sim.crm.mapping import load_mapping
     from sla_sim.errors import ScenarioError
 
+    twice = [f for i, f in enumerate(args.files)
+             if any(Path(f).resolve() == Path(g).resolve() for g in args.files[:i])]
+    if twice:  # the second copy was taken for an opportunity table without a join key
+        raise_option("FILE", "is given twice: give each table once, the lead table first",
+                     twice[0])  # fmt: skip
     out = Path(args.out)
     if out.is_dir():  # even with --force
         raise_option("--out", "is a folder, not a file", str(out))

@@ -191,6 +191,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_param_per_field(scenario, paths: list[str]) -> None:
+    """Refuse two ``--param`` of one field (``teams[sdr].reps`` and ``teams[0].reps`` too):
+    the later replaced the earlier in silence."""
+    from sla_sim.scenario.io import canonical_path
+
+    seen: dict[str, str] = {}
+    for path in paths:
+        key = canonical_path(scenario, path)
+        if key in seen:
+            same = "is given more than once" if seen[key] == path else (
+                f"is the same field as --param {seen[key]}")
+            raise ScenarioError([Issue(f"--param {path}", f"{same}: give each field once,"
+                                       " with all its values", path)], "option")  # fmt: skip
+        seen[key] = path
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid or Latin hypercube over scenario fields; keep the tidy table in the store
     (and write it to --out if given)."""
@@ -211,12 +227,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         check_out_file(out, args.force)
     scenario = scenario_from(args)
     parsed = [parse_param(p) for p in args.param or []]
+    _one_param_per_field(scenario, [path for path, _ in parsed])
     params = dict(parsed)
-    if len(params) < len(parsed):  # the later one replaced the earlier, in silence
-        twice = sorted({path for path, _ in parsed if sum(p == path for p, _ in parsed) > 1})
-        raise ScenarioError([Issue(f"--param {twice[0]}", "is given more than once: give each"
-                                   " field once, with all its values", twice[0])],
-                            "option")  # fmt: skip
     t0 = time.perf_counter()
     table = sweep(scenario, params, reps=args.reps, seed=args.seed, samples=args.samples,
                   workers=workers_for(args, args.reps * 4), dask=args.dask,

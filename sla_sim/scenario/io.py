@@ -121,6 +121,15 @@ def set_path(scenario: Scenario, path: str, value: Any) -> Scenario:
     return validate(data)
 
 
+def canonical_path(scenario: Scenario, path: str) -> str:
+    """The path of the field ``path`` names, list items by index (``teams[sdr].reps`` ->
+    ``teams[0].reps``); ``path`` itself when it names no field (its use says so)."""
+    try:
+        return _assign(scenario.model_dump(mode="python"), path, None)
+    except ScenarioError:
+        return path
+
+
 def _split(path: str) -> list[str]:
     parts: list[str] = []
     for chunk in path.replace("]", "").split("."):
