@@ -188,3 +188,16 @@ def test_runs_compare_a_run_with_itself(tmp_path, monkeypatch, capsys):
     assert main(["runs", "compare", rid, rid]) == 2
     assert f"names the same run as A and B: give two different runs (got '{rid}')" in (
         capsys.readouterr().err)
+
+
+def test_crm_map_of_the_template_pair(tmp_path, monkeypatch, capsys):
+    """``crm map leads.csv activities.csv`` on ``crm template``'s own export: the activity table
+    (a lead id, no creation date) was taken for the lead table and the command refused,
+    advising the swapped order, which then failed too."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["crm", "template", "--out", "t"]) == 0
+    assert main(["crm", "map", "t/leads.csv", "t/activities.csv", "--out", "m.yaml"]) == 0
+    text = (tmp_path / "m.yaml").read_text()
+    assert "activity_at: Activity Date" in text
+    assert main(["measure", "t/leads.csv", "--map", "m.yaml", "--no-report"]) == 0
+    assert "give the lead table first" not in capsys.readouterr().err
