@@ -289,3 +289,12 @@ def test_readme_explains_its_words_before_the_first_command():
     unexplained = [w for w, says in README_WORDS.items()
                    if w in text and not 0 <= text.find(says) < first_command]
     assert not unexplained
+
+
+def test_documented_dev_sh_commands_exist():
+    """Every `dev.sh NAME` the pages show is a command of dev.sh."""
+    cases = set(re.findall(r"^\s*([a-z-]+)\)", (ROOT / "dev.sh").read_text(), re.M))
+    shown = {(page.name, m) for page in PAGES
+             for m in re.findall(r"dev\.sh ([a-z][a-z-]*)", page.read_text(encoding="utf-8"))}
+    assert shown
+    assert not {(page, name) for page, name in shown if name not in cases}
