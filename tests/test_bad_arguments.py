@@ -201,3 +201,25 @@ def test_crm_map_of_the_template_pair(tmp_path, monkeypatch, capsys):
     assert "activity_at: Activity Date" in text
     assert main(["measure", "t/leads.csv", "--map", "m.yaml", "--no-report"]) == 0
     assert "give the lead table first" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["scenario", "show", "--set", "horizon.measure_start=2026-02-30"],
+     "--set horizon.measure_start: Input should be a valid date or datetime"),
+    (["run", "--set", "horizon.measure_start=2026-13-01", "--reps", "1", "--quiet"],
+     "(got '2026-13-01')"),
+    (["measure", "leads.csv", "--map", "dated.yaml"],
+     "invalid mapping dated.yaml: 1 problem\n  - (mapping): holds a date that does not exist"
+     " (month must be in 1..12)"),
+], ids=["--set Feb 30", "--set month 13", "mapping month 13"])
+def test_dates_that_do_not_exist(argv, needle, tmp_path, monkeypatch, capsys):
+    """A date that does not exist in --set or a mapping was a ValueError traceback (exit 1):
+    YAML reads 2026-13-01 as a date and fails in its constructor."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leads.csv").write_text("Lead ID,Created\n1,2026-01-02\n")
+    (tmp_path / "dated.yaml").write_text("columns: {lead_id: Lead ID, created_at: Created}\n"
+                                         "exported_at: 2026-13-01\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert "Traceback" not in err

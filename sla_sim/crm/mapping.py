@@ -317,6 +317,9 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
             problem = getattr(err, "problem", None) or str(err).splitlines()[0]
             raise ScenarioError([Issue("(mapping)", f"not valid YAML{where}: {problem}",
                                        str(source))], source=label) from None  # fmt: skip
+        except ValueError as err:  # a date that does not exist (2026-13-01) was a traceback
+            raise ScenarioError([Issue("(mapping)", f"holds a date that does not exist ({err})",
+                                       str(source))], source=label) from None  # fmt: skip
     if not isinstance(data, dict):
         raise ScenarioError([Issue("(mapping)", "must be a YAML mapping of sections",
                                    type(data).__name__)], source=label)  # fmt: skip

@@ -158,8 +158,8 @@ def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
                                    text)])  # fmt: skip
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw.strip()
+    except (yaml.YAMLError, ValueError):  # ValueError: 2026-13-01, a date that does not exist
+        value = raw.strip()  # (a traceback); as text, the field's own rule names it
     return path, value
 
 
