@@ -298,3 +298,17 @@ def test_documented_dev_sh_commands_exist():
              for m in re.findall(r"dev\.sh ([a-z][a-z-]*)", page.read_text(encoding="utf-8"))}
     assert shown
     assert not {(page, name) for page, name in shown if name not in cases}
+
+
+def test_run_folder_table_lists_what_a_run_writes(tmp_path, monkeypatch):
+    """docs/cli.md's table of what `sla-sim run` writes names every file and folder a run
+    writes (it left out cost_drivers.parquet)."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    table = text[text.index("## What `sla-sim run` writes"):text.index("## One-line changes")]
+    listed = {name.rstrip("/") for row in table.splitlines() if row.startswith("| `")
+              for name in re.findall(r"`([\w.]+/?)`", row.split("|")[1])}
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--set", "horizon.warmup_days=20", "--set", "horizon.measure_months=1",
+                 "--reps", "1", "--workers", "1", "--quiet", "--out", "o"]) == 0
+    written = {p.name for p in (tmp_path / "o").iterdir()}
+    assert written == listed
