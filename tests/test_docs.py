@@ -253,6 +253,11 @@ def test_recommend_example_prints_what_the_page_shows(tmp_path, monkeypatch, cap
     monkeypatch.delenv("SLA_SIM_STORE", raising=False)
     assert main(argv) == 0
     assert _steady(capsys.readouterr().out.splitlines()) == _steady(printed)
+    text = (DOCS / "recommend.md").read_text(encoding="utf-8")
+    table = text[text.index("**Exports**"):text.index("**The MQL commitment basis**")]
+    listed = {name.rstrip("/") for row in table.splitlines() if row.startswith("| `")
+              for name in re.findall(r"`([\w.]+/?)`", row.split("|")[1])}
+    assert {p.name for p in (tmp_path / "my_sla").iterdir()} == listed  # the exports table
 
 
 def test_limit_options_listed_for_every_command_that_has_them():
