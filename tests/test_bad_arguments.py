@@ -20,6 +20,8 @@ SWEEP = ["sweep", "--preset", "default", "--param", "teams[sdr].reps=8:9", *SMAL
     (["run", "--preset", "default", "--out", "", *SMALL], "--out: must not be empty"),
     (["run", "--preset", "default", "--store", "", *SMALL], "--store: must not be empty"),
     (["run", "--preset", "default", "--dask", "", *SMALL], "--dask: must not be empty"),
+    (["run", "--preset", "default", "--dask", "nope", *SMALL],  # distributed's ValueError
+     "--dask: must be 'local' or a scheduler address such as tcp://host:8786 (got 'nope')"),
     (["run", "", *SMALL], "scenario: must not be empty"),
     (["crm", "template", "--out", ""], "--out: must not be empty"),
     (["measure", "--sample", "olist", "--map", ""], "--map: must not be empty"),

@@ -118,6 +118,19 @@ _BAD_CALLS = {
     "load_scenario(None)": (lambda sc: sla_sim.load_scenario(None), "file: must be the path"),
     "save under a file": (lambda sc: sla_sim.save_scenario(sc, "afile/x.yaml"),
                           "cannot be written: afile is a file"),  # FileExistsError
+    "save a dict": (lambda sc: sla_sim.save_scenario({"name": "x"}, "x.yaml"),
+                    "scenario: must be a Scenario"),  # AttributeError
+    # no event log, in silence
+    "keep_log_of=-1": (lambda sc: sla_sim.run_replications(sc, reps=1, keep_log_of=-1),
+                       "keep_log_of: must be one of the replications run, 0 .. 0"),
+    "keep_log_of=5": (lambda sc: sla_sim.run_replications(sc, reps=2, keep_log_of=5),
+                      "keep_log_of: must be one of the replications run, 0 .. 1"),
+    # ValueError: missing port number in address 'nope' (distributed)
+    "dask='nope'": (lambda sc: sla_sim.run_replications(sc, reps=1, dask="nope"),
+                    "--dask: must be 'local' or a scheduler address"),
+    # "file: must be an existing scenario file (got 'nope/scenario.yaml')"
+    "Results.load('nope')": (lambda sc: sla_sim.Results.load("nope"),
+                             "results folder: must be a folder written by Results.save"),
 }
 
 

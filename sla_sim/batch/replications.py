@@ -151,6 +151,11 @@ def run_replications(
     raise, a ReplicationError lists them with their seeds and carries the others as ``.results``.
     """
     check_request(reps, workers, seed, scenario, first=start, first_name="start")
+    if keep_log_of is not None and not (_whole(keep_log_of)
+                                        and start <= keep_log_of < start + reps):  # fmt: skip
+        raise ScenarioError([Issue("keep_log_of", f"must be one of the replications run,"
+                                   f" {start} .. {start + reps - 1}, or None (no event log)",
+                                   keep_log_of)], "run request")  # no log, in silence
     check_cost(scenario, reps, min(workers, reps))
     workers = min(workers, reps)
     t0 = time.perf_counter()

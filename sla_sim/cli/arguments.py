@@ -5,12 +5,17 @@ no output path (``--out``, ``--store``) with a file where a folder has to be."""
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from sla_sim.errors import Issue, ScenarioError
 
 #: destinations that name a place the command writes into
 _WRITTEN = ("out", "store")
+#: ``--dask``: a local cluster, or a scheduler's address with its port (a run started before
+#: ``--dask nope`` ended in distributed's ValueError traceback)
+DASK_ADDRESS = re.compile(r"local|(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?"
+                          r"(?:\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d+/?")
 
 
 def option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -59,5 +64,9 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
                                 value))  # fmt: skip
         elif dest == "store" and Path(value).exists() and not Path(value).is_dir():
             issues.append(Issue(flag, "is a file, not a folder", value))
+    dask = getattr(args, "dask", None)
+    if isinstance(dask, str) and dask.strip() and not DASK_ADDRESS.fullmatch(dask):
+        issues.append(Issue("--dask", "must be 'local' or a scheduler address such as"
+                            " tcp://host:8786", dask))  # fmt: skip
     if issues:
         raise ScenarioError(issues, "option")

@@ -93,6 +93,10 @@ def dump_yaml(scenario: Scenario) -> str:
 
 def save(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario to YAML (``.yaml``/``.yml``) or JSON (``.json``); returns the path."""
+    if not isinstance(scenario, Scenario):  # a dict was an AttributeError
+        raise ScenarioError([Issue("scenario", "must be a Scenario (from preset(),"
+                                   " load_scenario() or Scenario.model_validate(dict))",
+                                   type(scenario).__name__)])  # fmt: skip
     p = Path(path)
     if p.suffix.lower() not in {".yaml", ".yml", ".json"}:
         raise ScenarioError([Issue("path", "scenario files are saved as .yaml, .yml or .json",
