@@ -145,3 +145,9 @@ def test_bad_calls_raise_scenario_error_before_any_work(case, tmp_path, monkeypa
         call(sla_sim.preset("default"))
     assert needle in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_default_event_log_on_a_later_block() -> None:
+    """``start=3`` with the default ``keep_log_of=0`` runs (no event log), as before."""
+    res = sla_sim.run_replications(sla_sim.preset("default"), reps=1, start=3, progress=False)
+    assert res.event_log is None

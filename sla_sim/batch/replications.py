@@ -151,8 +151,9 @@ def run_replications(
     raise, a ReplicationError lists them with their seeds and carries the others as ``.results``.
     """
     check_request(reps, workers, seed, scenario, first=start, first_name="start")
-    if keep_log_of is not None and not (_whole(keep_log_of)
-                                        and start <= keep_log_of < start + reps):  # fmt: skip
+    default_log = keep_log_of == 0 and start > 0  # the default, on a later block: no log
+    if keep_log_of is not None and not default_log and not (
+            _whole(keep_log_of) and start <= keep_log_of < start + reps):  # fmt: skip
         raise ScenarioError([Issue("keep_log_of", f"must be one of the replications run,"
                                    f" {start} .. {start + reps - 1}, or None (no event log)",
                                    keep_log_of)], "run request")  # no log, in silence
