@@ -225,3 +225,10 @@ def test_dates_that_do_not_exist(argv, needle, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert needle in err
     assert "Traceback" not in err
+
+
+def test_funnel_target_bounded_like_recommend(capsys):
+    """``funnel --target 1e300`` printed a table of 300-digit numbers (exit 0)."""
+    assert main(["funnel", "--target", "1e300"]) == 2
+    assert "--target: must be a finite amount per month in 0 .. 1e15" in capsys.readouterr().err
+    assert main(["funnel", "--target", "1e15"]) == 0

@@ -28,8 +28,9 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.response_hours) and args.response_hours >= 0):
         issues.append(Issue("--response-hours", "must be a finite number >= 0",
                             args.response_hours))  # fmt: skip
-    if args.target is not None and not (math.isfinite(args.target) and args.target >= 0):
-        issues.append(Issue("--target", "must be a finite number >= 0", args.target))
+    if args.target is not None and not (math.isfinite(args.target) and 0 <= args.target <= 1e15):
+        issues.append(Issue("--target", "must be a finite amount per month in 0 .. 1e15 (as"
+                            " recommend --revenue-target)", args.target))  # 1e300: 300 digits
     if issues:
         raise ScenarioError(issues, "option")
     scenario = scenario_from(args)
