@@ -232,3 +232,19 @@ def test_funnel_target_bounded_like_recommend(capsys):
     assert main(["funnel", "--target", "1e300"]) == 2
     assert "--target: must be a finite amount per month in 0 .. 1e15" in capsys.readouterr().err
     assert main(["funnel", "--target", "1e15"]) == 0
+
+
+@pytest.mark.parametrize("argv", [["init", "--out", "st/run1/x.yaml"],
+                                  ["crm", "map", "leads.csv", "--out", "st/run1/m.yaml"]],
+                         ids=["init", "crm map"])
+def test_no_file_written_into_a_run_folder(argv, tmp_path, monkeypatch, capsys):
+    """``init`` and ``crm map`` wrote their file beside a run's run.json (every other command
+    refuses an --out inside a run's folder)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leads.csv").write_text("Lead ID,Created\n1,2026-01-02\n")
+    run = tmp_path / "st" / "run1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    assert main(argv) == 2
+    assert "the folder of a run (it holds run.json)" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == ["run.json"]

@@ -384,6 +384,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         raise_option("--out", "is a folder, not a file", str(out))
     if (out.exists() or out.is_symlink()) and not args.force:
         raise_option("--out", "exists: choose another file or add --force", str(out))
+    _not_in_a_run(args, out)  # it wrote the draft beside a run's run.json
     text, outside = draft_mapping(args.files, out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, text)  # renamed into place: a link there is replaced, not followed

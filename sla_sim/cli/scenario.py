@@ -85,6 +85,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise_option("--out", "must end in .yaml, .yml or .json (the scenario's format)",
                      str(out))  # fmt: skip
     check_out_file(out, args.force)  # a folder is refused even with --force
+    from sla_sim.batch.store import RunStore
+
+    RunStore().check_out(out)  # never into a run's folder (it wrote x.yaml beside run.json)
     from sla_sim.batch.files import atomic_write
 
     sc = preset(args.preset)  # renamed into place: a link at --out is replaced, not followed
