@@ -105,7 +105,8 @@ class ScenarioError(SlaSimError, ValueError):
                 head = "invalid run id"
             else:
                 head = "invalid scenario"
-        elif source.lower().endswith((".yaml", ".yml", ".toml", ".json")):
+        elif source.lower().endswith((".yaml", ".yml", ".toml", ".json")) and not (
+                source.startswith(("mapping ", "export ", "draft "))):  # not "scenario mapping"
             head = f"invalid scenario {source}"
         else:
             head = f"invalid {source}"

@@ -141,3 +141,179 @@ def test_quick_documented_commands_run(argv, capsys):
     assert any(" ".join(argv[:2]) in line for _, line in _documented_commands())
     assert main(argv) == 0
     assert capsys.readouterr().out.strip()
+
+
+def _olist_backtest_figures() -> dict[str, str]:
+    """The Olist rolling-origin backtest's overall row, as docs/forecasts.md reports it."""
+    text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
+    olist = text[text.index("## Olist, rolling origins"):]
+    m = re.search(r"^\| all \| (\d+) \| (\d+) \((\d+)%, SE \d+%\) \| ([\d.]+) \| ([\d.]+) \|"
+                  r" ([-\d.]+) \|", olist, re.M)  # fmt: skip
+    assert m, "docs/forecasts.md: no 'all' row in the Olist rolling-origin table"
+    return dict(zip(("judged", "inside", "percent", "simulation", "naive", "skill"), m.groups(),
+                    strict=True))  # fmt: skip
+
+
+def test_olist_backtest_figures_agree_across_pages():
+    """The README and docs/crm.md quote the Olist backtest as docs/forecasts.md reports it
+    (crm.md said "skill 0.27, bands cover only 36%" two rounds after it became 0.48 and 71%)."""
+    f = _olist_backtest_figures()
+    readme = README.read_text(encoding="utf-8")
+    assert f"| all | {f['inside']} of {f['judged']} ({f['percent']}%" in readme, (
+        "README's Olist backtest coverage differs from docs/forecasts.md's")
+    assert f"{float(f['simulation']):.2f} / {float(f['naive']):.2f} |" in readme, (
+        "README's Olist backtest errors differ from docs/forecasts.md's")
+    crm = " ".join((DOCS / "crm.md").read_text(encoding="utf-8").split())
+    assert f"(skill {f['skill']})" in crm, "docs/crm.md quotes another Olist backtest skill"
+    assert f"cover {f['percent']}% of the {f['judged']} observations" in crm, (
+        "docs/crm.md quotes another Olist backtest coverage")
+
+
+@pytest.mark.slow
+def test_olist_backtest_prints_the_documented_figures(tmp_path, capsys):
+    """The command of docs/forecasts.md prints the overall figures its table reports."""
+    f = _olist_backtest_figures()
+    argv = ["backtest", "--sample", "olist", "--origins", "2018-01-01:2018-04-01", "--out",
+            str(tmp_path / "olist_backtest"), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"coverage of P10-P90: {f['percent']}% of {f['judged']} judged" in out
+    m = re.search(r"mean scaled error: simulation ([\d.]+), naive ([\d.]+); skill ([-\d.]+)", out)
+    assert m, out[:500]
+    assert [f"{float(m.group(i)):.3f}" for i in (1, 2)] == [f["simulation"], f["naive"]]
+    assert f"{float(m.group(3)):.2f}" == f["skill"]
+
+
+_DOTTED = re.compile(r"`[^`\n]*?(?<![\w.\[])(sla_sim(?:\.\w+)+)")
+_REPO_PATH = re.compile(r"(?<![\w/.-])((?:sla_sim|tests|benchmarks|notebooks|docs)/[\w./-]+"
+                        r"\.(?:py|ipynb|md|yaml|csv|json|toml))")  # fmt: skip
+
+
+def _resolves(dotted: str) -> bool:
+    """``sla_sim.a.b.name``: the longest importable module prefix, then attributes."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_named_code_and_files_exist():
+    """Every `sla_sim.x.y` the pages name in code resolves (module, function, constant), and every
+    repository file they name (`notebooks/04_recommend.ipynb`, `benchmarks/engine.py`) exists:
+    a renamed module or notebook leaves no stale pointer behind."""
+    stale = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        stale += [f"{page.name}: {name}" for name in sorted(set(_DOTTED.findall(text)))
+                  if not _resolves(name)]  # fmt: skip
+        stale += [f"{page.name}: {path}" for path in sorted(set(_REPO_PATH.findall(text)))
+                  if not (ROOT / path).exists()]  # fmt: skip
+    assert not stale
+
+
+def _console_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
+    """The command (arguments) and printed lines of the ```console block whose command starts
+    with ``starts``."""
+    text = page.read_text(encoding="utf-8")
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        if block.startswith(f"$ {starts}"):
+            command, _, printed = block.replace("\\\n", " ").partition("\n")
+            return _argv(command.removeprefix("$ ")), printed.splitlines()
+    raise AssertionError(f"{page.name}: no console example starting with {starts!r}")
+
+
+def _steady(lines: list[str]) -> list[str]:
+    """Printed lines without what changes from run to run: seconds, store entry names."""
+    out = []
+    for line in lines:
+        line = re.sub(r"; seconds per stage \{.*\}", "", line.rstrip())
+        out.append(re.sub(r"^exports -> \S*sla_sim_runs/\S+ \(store entry \S+\)",
+                          "exports -> (the store entry)", line))  # fmt: skip
+    return out
+
+
+@pytest.mark.slow
+def test_recommend_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/recommend.md's example prints exactly its console block (seconds and the store
+    entry's name aside): a line the command added (the money, the marginal value of a rep) or
+    a figure it changed fails here."""
+    argv, printed = _console_example(DOCS / "recommend.md", "sla-sim recommend --preset default")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    assert main(argv) == 0
+    assert _steady(capsys.readouterr().out.splitlines()) == _steady(printed)
+    text = (DOCS / "recommend.md").read_text(encoding="utf-8")
+    table = text[text.index("**Exports**"):text.index("**The MQL commitment basis**")]
+    listed = {name.rstrip("/") for row in table.splitlines() if row.startswith("| `")
+              for name in re.findall(r"`([\w.]+/?)`", row.split("|")[1])}
+    assert {p.name for p in (tmp_path / "my_sla").iterdir()} == listed  # the exports table
+
+
+def test_limit_options_listed_for_every_command_that_has_them():
+    """docs/limits.md names every command that takes --max-memory-gb and --max-cpu-hours
+    (it left out `marginal`)."""
+    import argparse
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    having = {name for name, p in sub.choices.items()
+              if {"--max-memory-gb", "--max-cpu-hours"} <= set(p._option_string_actions)}
+    text = " ".join((DOCS / "limits.md").read_text(encoding="utf-8").split())
+    sentence = re.search(r"`--max-memory-gb` and `--max-cpu-hours` are options of (.*?), for"
+                         r" one command", text)  # fmt: skip
+    assert sentence, "docs/limits.md no longer says which commands take the limit options"
+    assert set(re.findall(r"`([a-z]+)`", sentence.group(1))) == having
+
+
+#: words the README uses that a marketing-ops reader may not know, each with what its
+#: explanation says (the README's "Words used" paragraph)
+README_WORDS = {"SLA": "service-level agreement", "MQL": "marketing-qualified lead",
+                "SDR": "sales development rep",
+                "AE": "account executive", "CRM": "the system the leads are recorded in",
+                "replication": "one simulated run", "P10": "10 %",
+                "common random numbers": "the same draws for two variants"}
+
+
+def test_readme_explains_its_words_before_the_first_command():
+    """Each domain word of the README is explained before the Quick start, where the reader
+    first acts (MQL, SDR, AE, P10-P90, replication and common random numbers were used and
+    never explained)."""
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    first_command = text.index("## Quick start")
+    unexplained = [w for w, says in README_WORDS.items()
+                   if w in text and not 0 <= text.find(says) < first_command]
+    assert not unexplained
+
+
+def test_documented_dev_sh_commands_exist():
+    """Every `dev.sh NAME` the pages show is a command of dev.sh."""
+    cases = set(re.findall(r"^\s*([a-z-]+)\)", (ROOT / "dev.sh").read_text(), re.M))
+    shown = {(page.name, m) for page in PAGES
+             for m in re.findall(r"dev\.sh ([a-z][a-z-]*)", page.read_text(encoding="utf-8"))}
+    assert shown
+    assert not {(page, name) for page, name in shown if name not in cases}
+
+
+def test_run_folder_table_lists_what_a_run_writes(tmp_path, monkeypatch):
+    """docs/cli.md's table of what `sla-sim run` writes names every file and folder a run
+    writes (it left out cost_drivers.parquet)."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    table = text[text.index("## What `sla-sim run` writes"):text.index("## One-line changes")]
+    listed = {name.rstrip("/") for row in table.splitlines() if row.startswith("| `")
+              for name in re.findall(r"`([\w.]+/?)`", row.split("|")[1])}
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--set", "horizon.warmup_days=20", "--set", "horizon.measure_months=1",
+                 "--reps", "1", "--workers", "1", "--quiet", "--out", "o"]) == 0
+    written = {p.name for p in (tmp_path / "o").iterdir()}
+    assert written == listed

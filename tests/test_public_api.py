@@ -95,3 +95,59 @@ def test_the_command_line_and_metric_labels_load_no_compiler() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env=env, timeout=60)  # fmt: skip
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+_BAD_CALLS = {
+    # reps=True ran one replication; reps=2.5 / "2" and seed="x" were TypeErrors; reps=nan said
+    # "too large to estimate"; seed=1.5 started a run whose replication failed
+    "reps=True": (lambda sc: sla_sim.run_replications(sc, reps=True), "reps: must be a whole"),
+    "reps=2.5": (lambda sc: sla_sim.run_replications(sc, reps=2.5), "reps: must be a whole"),
+    "reps='2'": (lambda sc: sla_sim.run_replications(sc, reps="2"), "reps: must be a whole"),
+    "reps=nan": (lambda sc: sla_sim.run_replications(sc, reps=float("nan")), "whole number"),
+    "seed=1.5": (lambda sc: sla_sim.run_replications(sc, reps=1, seed=1.5), "seed: must be a"
+                 " whole number"),
+    "seed='x'": (lambda sc: sla_sim.run_replication(sc, "x"), "seed: must be a whole number"),
+    "start=-1": (lambda sc: sla_sim.run_replications(sc, reps=1, start=-1), "start: must be"
+                 " >= 0"),
+    "replication=-1": (lambda sc: sla_sim.run_replication(sc, 1, -1), "replication: must be"
+                       " >= 0"),
+    # not a Scenario: AttributeError 'str' object has no attribute 'horizon'
+    "scenario='default'": (lambda sc: sla_sim.run_replications("default", reps=1),
+                           "scenario: must be a Scenario"),
+    "scenario=dict": (lambda sc: sla_sim.run_replication({"name": "x"}), "must be a Scenario"),
+    "load_scenario(None)": (lambda sc: sla_sim.load_scenario(None), "file: must be the path"),
+    "save under a file": (lambda sc: sla_sim.save_scenario(sc, "afile/x.yaml"),
+                          "cannot be written: afile is a file"),  # FileExistsError
+    "save a dict": (lambda sc: sla_sim.save_scenario({"name": "x"}, "x.yaml"),
+                    "scenario: must be a Scenario"),  # AttributeError
+    # no event log, in silence
+    "keep_log_of=-1": (lambda sc: sla_sim.run_replications(sc, reps=1, keep_log_of=-1),
+                       "keep_log_of: must be one of the replications run, 0 .. 0"),
+    "keep_log_of=5": (lambda sc: sla_sim.run_replications(sc, reps=2, keep_log_of=5),
+                      "keep_log_of: must be one of the replications run, 0 .. 1"),
+    # ValueError: missing port number in address 'nope' (distributed)
+    "dask='nope'": (lambda sc: sla_sim.run_replications(sc, reps=1, dask="nope"),
+                    "--dask: must be 'local' or a scheduler address"),
+    # "file: must be an existing scenario file (got 'nope/scenario.yaml')"
+    "Results.load('nope')": (lambda sc: sla_sim.Results.load("nope"),
+                             "results folder: must be a folder written by Results.save"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_CALLS))
+def test_bad_calls_raise_scenario_error_before_any_work(case, tmp_path, monkeypatch) -> None:
+    """Bad arguments to the public functions raise ScenarioError naming the argument, the rule
+    and the value, before anything is simulated or written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    call, needle = _BAD_CALLS[case]
+    with pytest.raises(sla_sim.ScenarioError, match=None) as err:
+        call(sla_sim.preset("default"))
+    assert needle in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_default_event_log_on_a_later_block() -> None:
+    """``start=3`` with the default ``keep_log_of=0`` runs (no event log), as before."""
+    res = sla_sim.run_replications(sla_sim.preset("default"), reps=1, start=3, progress=False)
+    assert res.event_log is None

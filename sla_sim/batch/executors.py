@@ -285,6 +285,9 @@ def _dask(jobs: Iterable[Job], address: str, workers: int, total: int) -> Iterat
         except OSError as err:
             raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
                                        address)]) from None  # fmt: skip
+        except (ValueError, TypeError) as err:  # 'nope': distributed's ValueError, a traceback
+            raise ScenarioError([Issue("--dask", f"must be 'local' or a scheduler address such"
+                                       f" as tcp://host:8786 ({err})", address)]) from None
         with contextlib.suppress(OSError):  # a worker lost meanwhile warms up on restart
             warm_workers(client)
     try:

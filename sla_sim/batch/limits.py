@@ -96,10 +96,21 @@ class Estimate:
 
     def describe(self) -> str:
         """One line for a message."""
-        return (f"about {self.memory_bytes / 2**30:,.3g} GB of memory and"
-                f" {self.cpu_seconds / 3600:,.3g} CPU-hours ({self.replications:,.0f} replications"
-                f" of {self.leads_per_replication:,.0f} leads and {self.rep_days:,.0f}"
+        return (f"about {about(self.memory_bytes / 2**30)} GB of memory and"
+                f" {about(self.cpu_seconds / 3600)} CPU-hours ({self.replications:,.0f}"
+                f" replications of {self.leads_per_replication:,.0f} leads and {self.rep_days:,.0f}"
                 " rep-days)")  # fmt: skip
+
+
+def about(x: float) -> str:
+    """A size or a time for a message: three significant digits, never scientific notation
+    (``1,074`` GB, not ``1.07e+03``; ``0.0002``, not ``2e-04``)."""
+    if not math.isfinite(x):
+        return f"{x}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    text = f"{x:.3g}"
+    return f"{x:.6f}".rstrip("0").rstrip(".") if "e" in text else text
 
 
 def _days(scenario: object) -> float:
@@ -235,9 +246,9 @@ def check_cost(scenario: object, replications: float, workers: int = 1, scenario
     elif one_mem > mem_cap or one_cpu > cpu_cap:
         by_leads = BYTES_PER_LEAD * est.leads_per_replication >= BYTES_PER_REP_DAY * est.rep_days
         what, got = size if size is not None and by_leads else _biggest(scenario, by_leads)
-        need = (f"{one_mem / 2**30:,.3g} GB; lower it or the horizon, or {raise_mem}"
+        need = (f"{about(one_mem / 2**30)} GB; lower it or the horizon, or {raise_mem}"
                 if one_mem > mem_cap else
-                f"{one_cpu / 3600:,.3g} CPU-hours; lower it or the horizon, or {raise_cpu}")
+                f"{about(one_cpu / 3600)} CPU-hours; lower it or the horizon, or {raise_cpu}")
         issue = Issue(what, f"one replication would simulate {est.leads_per_replication:,.0f}"
                       f" leads and {est.rep_days:,.0f} rep-days and need about {need}",
                       got)  # fmt: skip
@@ -246,7 +257,7 @@ def check_cost(scenario: object, replications: float, workers: int = 1, scenario
         most = _biggest(scenario, BYTES_PER_LEAD * est.leads_per_replication
                         >= BYTES_PER_REP_DAY * est.rep_days)[0]  # fmt: skip
         issue = Issue(what, f"the request would need {est.describe()}, one replication about"
-                      f" {one_mem / 2**30:,.3g} GB (most of it from {most}); lower them, or"
+                      f" {about(one_mem / 2**30)} GB (most of it from {most}); lower them, or"
                       f" {raise_mem}", workers if what == "--workers" else value)  # fmt: skip
     elif est.cpu_seconds > cpu_cap:
         issue = Issue(field, f"the request would need {est.describe()}; {raise_cpu}", value)
@@ -262,7 +273,7 @@ def check_workers(workers: int, field: str = "--workers", limits: Limits | None 
     limit = (limits or Limits.current()).memory_gb
     if workers * WORKER_BASE_BYTES > limit * 2**30:
         raise ScenarioError([Issue(field, f"{workers:,} worker processes would need about"
-                                   f" {workers * WORKER_BASE_BYTES / 2**30:,.3g} GB before"
+                                   f" {about(workers * WORKER_BASE_BYTES / 2**30)} GB before"
                                    " simulating anything; lower it, or raise the limit"
                                    f" ({limit:g} GB) with --max-memory-gb or ${MEMORY_ENV}",
                                    workers)], "request (over the cost limits)")  # fmt: skip

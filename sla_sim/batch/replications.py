@@ -13,6 +13,7 @@ not kept, except the one of ``keep_log_of``.
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -64,19 +65,37 @@ def run_replication(
     scenario: Scenario, seed: int = DEFAULT_SEED, replication: int = 0, keep_log: bool = False
 ) -> ReplicationResult:
     """Simulate one replication and compute its metrics (``.metrics`` is a tidy table)."""
-    check_request(1, 1, seed)
+    check_request(1, 1, seed, scenario, first=replication)
     check_cost(scenario, 1, 1)
     return run_one(scenario, seed, replication, keep_log=keep_log)
 
 
-def check_request(reps: int, workers: int, seed: int) -> None:
-    """Reject impossible run requests before anything runs."""
+def _whole(value: object) -> bool:
+    """A whole number (Python or NumPy), not a bool, a float or a string."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+_NOT_GIVEN = object()
+
+
+def check_request(reps: int, workers: int, seed: int, scenario: object = _NOT_GIVEN,
+                  first: int = 0, first_name: str = "replication") -> None:  # fmt: skip
+    """Reject impossible run requests before anything runs: counts that are not whole numbers
+    (``reps=2.5``, ``seed="7"``, ``reps=True`` were a TypeError, a failed replication or one
+    replication), out of range, and (when given) a scenario that is not a :class:`Scenario`."""
     issues = []
-    if reps < 1:
-        issues.append(Issue("reps", "must be >= 1", reps))
-    if workers < 1:
-        issues.append(Issue("workers", "must be >= 1", workers))
-    if not 0 <= seed < 2**63:
+    if scenario is not _NOT_GIVEN and not isinstance(scenario, Scenario):
+        issues.append(Issue("scenario", "must be a Scenario (from preset(), load_scenario() or"
+                            " Scenario.model_validate(dict))", type(scenario).__name__))
+    for name, value, low in (("reps", reps, 1), ("workers", workers, 1),
+                             (first_name, first, 0)):  # fmt: skip
+        if not _whole(value):
+            issues.append(Issue(name, "must be a whole number", value))
+        elif value < low:
+            issues.append(Issue(name, f"must be >= {low}", value))
+    if not _whole(seed):
+        issues.append(Issue("seed", "must be a whole number in 0 .. 2**63-1", seed))
+    elif not 0 <= seed < 2**63:
         issues.append(Issue("seed", "must be in 0 .. 2**63-1", seed))
     if issues:
         raise ScenarioError(issues, "run request")
@@ -131,7 +150,13 @@ def run_replications(
     event log of replication ``keep_log_of`` is kept (None keeps none). If some replications
     raise, a ReplicationError lists them with their seeds and carries the others as ``.results``.
     """
-    check_request(reps, workers, seed)
+    check_request(reps, workers, seed, scenario, first=start, first_name="start")
+    default_log = keep_log_of == 0 and start > 0  # the default, on a later block: no log
+    if keep_log_of is not None and not default_log and not (
+            _whole(keep_log_of) and start <= keep_log_of < start + reps):  # fmt: skip
+        raise ScenarioError([Issue("keep_log_of", f"must be one of the replications run,"
+                                   f" {start} .. {start + reps - 1}, or None (no event log)",
+                                   keep_log_of)], "run request")  # no log, in silence
     check_cost(scenario, reps, min(workers, reps))
     workers = min(workers, reps)
     t0 = time.perf_counter()

@@ -289,9 +289,16 @@ class Results:
     @classmethod
     def load(cls, out_dir: str | Path) -> Results:
         """Read a results folder written by :meth:`save`."""
+        from sla_sim.errors import Issue, ScenarioError
         from sla_sim.scenario.io import load as load_scenario
 
         d = Path(out_dir)
+        missing = [n for n in ("scenario.yaml", "summary.json", "replications.parquet")
+                   if not (d / n).is_file()]  # it said "must be an existing scenario file"
+        if missing:
+            raise ScenarioError([Issue("results folder", "must be a folder written by"
+                                       f" Results.save or sla-sim run (no {', '.join(missing)})",
+                                       str(out_dir))])  # fmt: skip
         scenario = load_scenario(d / "scenario.yaml")
         summary = json.loads((d / "summary.json").read_text())
         table = pd.read_parquet(d / "replications.parquet")

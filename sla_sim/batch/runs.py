@@ -454,9 +454,14 @@ def _finish_incomplete(folder: RunFolder, meta: dict[str, Any], note: str,
 def _check_metric(t: PrecisionTarget, scenario: Scenario) -> None:
     from sla_sim.metrics import METRIC_DOCS, window_for
 
-    if t.metric not in METRIC_DOCS:
-        raise ScenarioError([Issue("--precision", "names no metric (see sla_sim.metrics."
-                                   "METRIC_DOCS)", t.metric)])  # fmt: skip
+    if t.metric not in METRIC_DOCS:  # it pointed a command-line user at a Python dict
+        import difflib
+
+        close = difflib.get_close_matches(t.metric, list(METRIC_DOCS), n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ScenarioError([Issue("--precision", f"names no metric ({hint}metric names:"
+                                   " docs/metrics.md, e.g. revenue, first_touch_compliance)",
+                                   t.metric)])  # fmt: skip
     periods = [p.label for p in window_for(scenario).periods]
     if t.period not in periods:
         raise ScenarioError([Issue("--precision", f"period must be one of {', '.join(periods)}",

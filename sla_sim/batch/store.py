@@ -141,6 +141,9 @@ class RunStore:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root or os.environ.get(STORE_ENV) or DEFAULT_STORE).resolve()
+        if self.root.exists() and not self.root.is_dir():  # it listed "no runs" in silence
+            raise ScenarioError([Issue(f"store (--store or ${STORE_ENV})", "is a file, not a"
+                                       " folder", str(self.root))], "option")  # fmt: skip
         self.ids = self.root / _IDS
         #: (run id, reason) of each damaged run skipped by the last :meth:`list` or :meth:`sql`
         self.damaged: list[tuple[str, str]] = []

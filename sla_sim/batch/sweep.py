@@ -181,7 +181,8 @@ def sweep(scenario: Scenario, params: dict[str, Any], reps: int = 20, seed: int 
     if samples is not None and samples < 1:
         raise ScenarioError([Issue("--samples", "must be >= 1", samples)])
     check_cost(scenario, reps, workers, scenarios=n_points, points=n_points,
-               field="--param (grid size)" if samples is None else "--samples")  # fmt: skip
+               field="--param (grid size)" if samples is None else "--samples",
+               value=n_points)  # the points, not --reps (it said "got 1")
     names = list(specs)
     if samples is None:
         axes = _axes(specs)

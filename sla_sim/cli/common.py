@@ -13,6 +13,7 @@ from pathlib import Path
 from sla_sim.errors import Issue, ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_SEED = 20260101
 
 
 def scenario_from(args: argparse.Namespace):  # -> Scenario
@@ -137,7 +138,8 @@ def linked_on_the_way(root: Path, relative: Path) -> Path | None:
 
 def add_common(p: argparse.ArgumentParser, reps: int) -> None:
     p.add_argument("--reps", type=int, default=reps, help=f"replications (default {reps})")
-    p.add_argument("--seed", type=int, default=20260101, help="root seed (default 20260101)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"root seed (default {DEFAULT_SEED})")
     p.add_argument("--workers", type=int, default=None,
                    help="local worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -55,8 +56,8 @@ def _export(args: argparse.Namespace):  # -> CrmExport
     _sample_args(args)
     before = os.environ.get(INPUT_ENV)
     if args.max_input_mb is not None:
-        if not args.max_input_mb > 0:
-            raise_option("--max-input-mb", "must be > 0", args.max_input_mb)
+        if not (args.max_input_mb > 0 and math.isfinite(args.max_input_mb)):  # inf: a traceback
+            raise_option("--max-input-mb", "must be a finite number > 0", args.max_input_mb)
         os.environ[INPUT_ENV] = str(args.max_input_mb)
     try:
         exp = load_export(args.export, args.map, activities=args.activities, joins=args.join)
@@ -99,7 +100,9 @@ def _out_dir(args: argparse.Namespace, default: str) -> Path:
     ``--force``) before anything is computed; created only when written to."""
     out = Path(args.out or default)
     _not_in_a_run(args, out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+    if out.exists() and not out.is_dir():  # even with --force: a file is not a folder
+        raise_option("--out", "is a file, not a folder", str(out))
+    if out.is_dir() and any(out.iterdir()) and not args.force:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
     return out
 
@@ -159,6 +162,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise_option("--out", "is required: the calibrated scenario to write, e.g. --out"
                      " calibrated.yaml (calibration.json goes beside it)", None)
     target = Path(args.out)
+    if target.suffix.lower() not in (".yaml", ".yml", ".json"):  # before the export is read
+        raise_option("--out", "must end in .yaml, .yml or .json (the scenario's format)",
+                     str(target))  # fmt: skip
+    if target.is_dir():
+        raise_option("--out", "is a folder, not a file", str(target))
     _not_in_a_run(args, target.resolve().parent)
     taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
     if taken and not args.force:
@@ -362,9 +370,17 @@ def cmd_map(args: argparse.Namespace) -> int:
     from sla_sim.crm.mapping import load_mapping
     from sla_sim.errors import ScenarioError
 
+    twice = [f for i, f in enumerate(args.files)
+             if any(Path(f).resolve() == Path(g).resolve() for g in args.files[:i])]
+    if twice:  # the second copy was taken for an opportunity table without a join key
+        raise_option("FILE", "is given twice: give each table once, the lead table first",
+                     twice[0])  # fmt: skip
     out = Path(args.out)
+    if out.is_dir():  # even with --force
+        raise_option("--out", "is a folder, not a file", str(out))
     if (out.exists() or out.is_symlink()) and not args.force:
         raise_option("--out", "exists: choose another file or add --force", str(out))
+    _not_in_a_run(args, out)  # it wrote the draft beside a run's run.json
     text, outside = draft_mapping(args.files, out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, text)  # renamed into place: a link there is replaced, not followed

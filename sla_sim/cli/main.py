@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from sla_sim.cli import crm, dashboard, marginal, recommend, runs, scenario, simulate
+from sla_sim.cli.arguments import check_arguments
 from sla_sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, limits_from
 from sla_sim.cli.terminal import safe_terminal
 from sla_sim.errors import ScenarioError, SlaSimError, clear_interrupt, note_interrupt
@@ -65,6 +66,7 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        check_arguments(parser, args)
         with _sigterm_as_interrupt(), limits_from(args):
             return func(args)
     except ScenarioError as err:

@@ -7,7 +7,14 @@ import math
 
 import pandas as pd
 
-from sla_sim.cli.common import EXIT_OK, add_common, add_scenario_args, scenario_from, workers_for
+from sla_sim.cli.common import (
+    EXIT_OK,
+    add_common,
+    add_scenario_args,
+    check_reps_seed,
+    scenario_from,
+    workers_for,
+)
 
 
 def marginal_text(table: pd.DataFrame, currency: str) -> str:
@@ -48,6 +55,7 @@ def cmd_marginal(args: argparse.Namespace) -> int:
     from sla_sim.report.charts import save_chart
     from sla_sim.report.money import marginal_chart
 
+    check_reps_seed(args.reps, args.seed)  # named as options (--reps), before the scenario
     scenario = scenario_from(args)
     study = marginal(scenario, args.lever or [], step=args.step, reps=args.reps, seed=args.seed,
                      workers=workers_for(args, args.reps * 3), dask=args.dask,

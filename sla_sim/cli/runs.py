@@ -57,6 +57,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return EXIT_OK
     from sla_sim.batch.compare import paired_differences
 
+    if args.id_a == args.id_b:  # B - A of a run with itself: a table of zeros
+        raise ScenarioError([Issue("run id", "names the same run as A and B: give two"
+                                   " different runs", args.id_b)])  # fmt: skip
     ra, rb = (Results.load(_complete(store, i)) for i in (args.id_a, args.id_b))
     table = paired_differences(ra, rb)
     seeds = (ra.meta.get("seed"), rb.meta.get("seed"))

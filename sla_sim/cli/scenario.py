@@ -8,7 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from sla_sim.cli.common import EXIT_OK, add_scenario_args, scenario_from
+from sla_sim.cli.common import (
+    EXIT_OK,
+    add_scenario_args,
+    check_out_file,
+    raise_option,
+    scenario_from,
+)
 from sla_sim.errors import Issue, ScenarioError
 
 
@@ -22,8 +28,9 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.response_hours) and args.response_hours >= 0):
         issues.append(Issue("--response-hours", "must be a finite number >= 0",
                             args.response_hours))  # fmt: skip
-    if args.target is not None and not (math.isfinite(args.target) and args.target >= 0):
-        issues.append(Issue("--target", "must be a finite number >= 0", args.target))
+    if args.target is not None and not (math.isfinite(args.target) and 0 <= args.target <= 1e15):
+        issues.append(Issue("--target", "must be a finite amount per month in 0 .. 1e15 (as"
+                            " recommend --revenue-target)", args.target))  # 1e300: 300 digits
     if issues:
         raise ScenarioError(issues, "option")
     scenario = scenario_from(args)
@@ -74,8 +81,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     from sla_sim.scenario.presets import preset
 
     out = Path(args.out)
-    if (out.exists() or out.is_symlink()) and not args.force:
-        raise ScenarioError([Issue("--out", "file exists (use --force to overwrite)", str(out))])
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):  # named --out, not its temp file
+        raise_option("--out", "must end in .yaml, .yml or .json (the scenario's format)",
+                     str(out))  # fmt: skip
+    check_out_file(out, args.force)  # a folder is refused even with --force
+    from sla_sim.batch.store import RunStore
+
+    RunStore().check_out(out)  # never into a run's folder (it wrote x.yaml beside run.json)
     from sla_sim.batch.files import atomic_write
 
     sc = preset(args.preset)  # renamed into place: a link at --out is replaced, not followed

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sla_sim.cli.common import (
+    DEFAULT_SEED,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -19,6 +20,8 @@ from sla_sim.cli.common import (
     workers_for,
 )
 from sla_sim.errors import Issue, ScenarioError
+
+RUN_REPS = 20  # run's default --reps
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -40,6 +43,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         issues.append(Issue("--out", "is a file, not a folder", str(out)))
     elif out is not None and out.exists() and any(out.iterdir()) and not args.force:
         issues.append(Issue("--out", "folder exists and is not empty (use --force)", str(out)))
+    if args.resume and (ignored := _ignored_by_resume(args)):
+        issues.append(Issue("--resume", "continues the stored run with its own scenario, seed,"
+                            f" replications and folder; drop {', '.join(ignored)}",
+                            args.resume))  # fmt: skip
     if issues:
         raise ScenarioError(issues, "run request")
     scenario = None if args.resume else scenario_from(args)
@@ -101,6 +108,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nrun {run_id}: {results.replications} replications in "
           f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK
+
+
+def _ignored_by_resume(args: argparse.Namespace) -> list[str]:
+    """The options of ``run`` that ``--resume`` would ignore (they were, in silence)."""
+    given = {"the scenario file": args.scenario, "--preset": args.preset, "--set": args.set,
+             "--engine": args.engine, "--out": args.out, "--precision": args.precision,
+             "--max-reps": args.max_reps, "--reps": args.reps != RUN_REPS,
+             "--seed": args.seed != DEFAULT_SEED}  # fmt: skip
+    return [name for name, value in given.items() if value]
 
 
 def _pair(args: argparse.Namespace):  # -> tuple[Scenario, Scenario]
@@ -175,6 +191,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _one_param_per_field(scenario, paths: list[str]) -> None:
+    """Refuse two ``--param`` of one field (``teams[sdr].reps`` and ``teams[0].reps`` too):
+    the later replaced the earlier in silence."""
+    from sla_sim.scenario.io import canonical_path
+
+    seen: dict[str, str] = {}
+    for path in paths:
+        key = canonical_path(scenario, path)
+        if key in seen:
+            same = "is given more than once" if seen[key] == path else (
+                f"is the same field as --param {seen[key]}")
+            raise ScenarioError([Issue(f"--param {path}", f"{same}: give each field once,"
+                                       " with all its values", path)], "option")  # fmt: skip
+        seen[key] = path
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid or Latin hypercube over scenario fields; keep the tidy table in the store
     (and write it to --out if given)."""
@@ -194,7 +226,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         RunStore(args.store).check_out(out)
         check_out_file(out, args.force)
     scenario = scenario_from(args)
-    params = dict(parse_param(p) for p in args.param or [])
+    parsed = [parse_param(p) for p in args.param or []]
+    _one_param_per_field(scenario, [path for path, _ in parsed])
+    params = dict(parsed)
     t0 = time.perf_counter()
     table = sweep(scenario, params, reps=args.reps, seed=args.seed, samples=args.samples,
                   workers=workers_for(args, args.reps * 4), dask=args.dask,
@@ -222,7 +256,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``sla-sim`` parser."""
     run = sub.add_parser("run", help="simulate a scenario (default: the built-in default)")
     add_scenario_args(run)
-    add_common(run, reps=20)
+    add_common(run, reps=RUN_REPS)
     run.add_argument("--out", help="results folder (default: a new folder in the store)")
     run.add_argument("--force", action="store_true",
                      help="start afresh in a non-empty --out (the run there is removed)")

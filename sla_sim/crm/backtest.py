@@ -173,7 +173,12 @@ _ORIGIN_RULE = "must fall between the first lead and exported_at ({})"
 def _origin(export: CrmExport, day: str) -> pd.Timestamp | None:
     """``day`` as an instant in the export's time zone, or None outside (first lead,
     exported_at)."""
-    cut = pd.Timestamp(day)
+    try:
+        cut = pd.Timestamp(day)
+    except (ValueError, TypeError):  # "notadate" was a pandas traceback
+        raise ScenarioError([Issue("--train-until", "must be a date YYYY-MM-DD", day)]) from None
+    if cut is pd.NaT:
+        raise ScenarioError([Issue("--train-until", "must be a date YYYY-MM-DD", day)])
     cut = cut.tz_localize(export.mapping.timezone) if cut.tzinfo is None else cut
     inside = export.leads["created_at"].min() < cut.tz_convert("UTC") < export.exported_at
     return cut if inside else None

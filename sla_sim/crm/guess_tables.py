@@ -100,8 +100,9 @@ def check_order(raws: list[RawTable], lead_labels: dict[str, list[str]],
         return bool(find(join_labels.get("stage", []), r.header)
                     and find(join_labels.get("closed_at", []), r.header))  # fmt: skip
 
-    def lead_like(r: RawTable) -> bool:
-        return bool(find(lead_labels.get("lead_id", []), r.header))
+    def lead_like(r: RawTable) -> bool:  # a lead id and a creation date: an activity table
+        return bool(find(lead_labels.get("lead_id", []), r.header)  # has the id, not the date
+                    and find(lead_labels.get("created_at", []), r.header))  # fmt: skip
 
     first = raws[0]
     later = next((r for r in raws[1:] if lead_like(r) and not opp_like(r)), None)

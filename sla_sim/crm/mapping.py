@@ -299,7 +299,8 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
             path = Path(text_src)
             label = f"mapping {path.name}"
             if not path.is_file():
-                raise ScenarioError([Issue("--map", "file not found", text_src)], source=label)
+                rule = "is a folder, not a mapping file" if path.is_dir() else "file not found"
+                raise ScenarioError([Issue("--map", rule, text_src)], source=label)
             raw = path.read_bytes()
             try:
                 text = raw.decode("utf-8-sig")
@@ -310,9 +311,15 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
                     source=label) from None  # fmt: skip
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise ScenarioError([Issue("(mapping)", f"not valid YAML: {err}", None)],
-                                source=label) from None  # fmt: skip
+        except yaml.YAMLError as err:  # one line: the problem and where (it printed 4 lines)
+            mark = getattr(err, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ScenarioError([Issue("(mapping)", f"not valid YAML{where}: {problem}",
+                                       str(source))], source=label) from None  # fmt: skip
+        except ValueError as err:  # a date that does not exist (2026-13-01) was a traceback
+            raise ScenarioError([Issue("(mapping)", f"holds a date that does not exist ({err})",
+                                       str(source))], source=label) from None  # fmt: skip
     if not isinstance(data, dict):
         raise ScenarioError([Issue("(mapping)", "must be a YAML mapping of sections",
                                    type(data).__name__)], source=label)  # fmt: skip

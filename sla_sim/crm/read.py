@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import os
 import re
 import zlib
@@ -79,8 +80,9 @@ def max_input_bytes() -> int:
         mb = float(text)
     except ValueError:
         mb = -1.0
-    if not mb > 0:
-        raise ScenarioError([Issue(INPUT_ENV, "must be a number of MB > 0", text)], "option")
+    if not (mb > 0 and math.isfinite(mb)):
+        raise ScenarioError([Issue(INPUT_ENV, "must be a finite number of MB > 0", text)],
+                            "option")  # fmt: skip
     return int(mb * (1 << 20))
 
 
@@ -101,7 +103,7 @@ def _read_bounded(path: Path) -> bytes:
     """The file's bytes (decompressed if gzip), refusing anything above the input bound."""
     limit = max_input_bytes()
     if not path.is_file():
-        raise _error(path, "file not found")
+        raise _error(path, "is a folder, not a file" if path.is_dir() else "file not found")
     size = path.stat().st_size
     if size > limit:
         raise _error(path, f"is {size / (1 << 20):,.0f} MB, above {_limit_text(limit)}")

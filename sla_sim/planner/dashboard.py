@@ -199,17 +199,18 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
         from sla_sim.scenario.presets import preset as get_preset
 
         sc = get_preset(preset)
+    cores = os.cpu_count() or 1
+    fitted = workers is None
     if workers is None:
-        cores = os.cpu_count() or 1
         workers = fitting_workers(sc, reps, max_kernels, cores)
-        if workers < cores:
-            from sla_sim.batch.limits import Limits
-
-            print(f"sla-sim dashboard: --workers {workers} per page, not one per core ({cores}):"
-                  f" {max_kernels} pages at once fit the memory limit"
-                  f" ({Limits.current().memory_gb:g} GB) with {workers}; set --workers or"
-                  " --max-kernels to choose", file=sys.stderr)  # fmt: skip
     check_kernels_cost(sc, reps, workers, max_kernels)
+    if fitted and workers < cores:  # said once it does fit (it said so before a refusal)
+        from sla_sim.batch.limits import Limits
+
+        print(f"sla-sim dashboard: --workers {workers} per page, not one per core ({cores}):"
+              f" {max_kernels} pages at once fit the memory limit"
+              f" ({Limits.current().memory_gb:g} GB) with {workers}; set --workers or"
+              " --max-kernels to choose", file=sys.stderr)  # fmt: skip
     if importlib.util.find_spec("voila") is None:
         raise DashboardError(f"the dashboard needs Voilà, which is not installed; {INSTALL_HINT}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -241,7 +242,7 @@ def check_kernels_cost(sc: Any, reps: int, workers: int, max_kernels: int) -> No
     and :func:`~sla_sim.batch.limits.check_cost`, naming --reps, --workers or the scenario's
     field), and ``max_kernels`` such pages at once, each kernel about
     :data:`KERNEL_BYTES` beside its workers (naming --max-kernels)."""
-    from sla_sim.batch.limits import MEMORY_ENV, Limits, check_cost, check_workers
+    from sla_sim.batch.limits import MEMORY_ENV, Limits, about, check_cost, check_workers
 
     check_workers(workers)
     est = check_cost(sc, reps, min(workers, reps))
@@ -249,9 +250,9 @@ def check_kernels_cost(sc: Any, reps: int, workers: int, max_kernels: int) -> No
     each = KERNEL_BYTES + est.memory_bytes
     if max_kernels * each > limit * 2**30:
         raise ScenarioError([Issue("--max-kernels", f"{max_kernels} planner kernels (one per"
-                                   f" open page) of about {each / 2**30:,.3g} GB each with"
+                                   f" open page) of about {about(each / 2**30)} GB each with"
                                    f" --workers {workers} would need about"
-                                   f" {max_kernels * each / 2**30:,.3g} GB; lower it or"
+                                   f" {about(max_kernels * each / 2**30)} GB; lower it or"
                                    f" --workers, or raise the limit ({limit:g} GB) with"
                                    f" --max-memory-gb or ${MEMORY_ENV}", max_kernels)],
                             "dashboard request (over the cost limits)")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
 
 def load(path: str | Path) -> Scenario:
     """Read a scenario from a YAML, TOML or JSON file (by extension) and validate it."""
+    if not isinstance(path, str | os.PathLike) or not str(path).strip():  # None, "", 3
+        raise ScenarioError([Issue("file", "must be the path of a scenario file", path)])
     p = Path(path)
     if not p.is_file():
         raise ScenarioError([Issue("file", "must be an existing scenario file", str(p))])
@@ -90,10 +93,19 @@ def dump_yaml(scenario: Scenario) -> str:
 
 def save(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario to YAML (``.yaml``/``.yml``) or JSON (``.json``); returns the path."""
+    if not isinstance(scenario, Scenario):  # a dict was an AttributeError
+        raise ScenarioError([Issue("scenario", "must be a Scenario (from preset(),"
+                                   " load_scenario() or Scenario.model_validate(dict))",
+                                   type(scenario).__name__)])  # fmt: skip
     p = Path(path)
     if p.suffix.lower() not in {".yaml", ".yml", ".json"}:
         raise ScenarioError([Issue("path", "scenario files are saved as .yaml, .yml or .json",
                                    str(p))])  # fmt: skip
+    if p.is_dir():
+        raise ScenarioError([Issue("path", "is a folder, not a file", str(p))])
+    if blocker := next((up for up in p.parents if up.exists() and not up.is_dir()), None):
+        raise ScenarioError([Issue("path", f"cannot be written: {blocker} is a file, not a"
+                                   " folder", str(p))])  # fmt: skip
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix.lower() == ".json":
         p.write_text(scenario.model_dump_json(indent=2), encoding="utf-8")
@@ -111,6 +123,15 @@ def set_path(scenario: Scenario, path: str, value: Any) -> Scenario:
     data = scenario.model_dump(mode="python")
     _assign(data, path, value)
     return validate(data)
+
+
+def canonical_path(scenario: Scenario, path: str) -> str:
+    """The path of the field ``path`` names, list items by index (``teams[sdr].reps`` ->
+    ``teams[0].reps``); ``path`` itself when it names no field (its use says so)."""
+    try:
+        return _assign(scenario.model_dump(mode="python"), path, None)
+    except ScenarioError:
+        return path
 
 
 def _split(path: str) -> list[str]:
@@ -141,8 +162,8 @@ def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
                                    text)])  # fmt: skip
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw.strip()
+    except (yaml.YAMLError, ValueError):  # ValueError: 2026-13-01, a date that does not exist
+        value = raw.strip()  # (a traceback); as text, the field's own rule names it
     return path, value
 
 
