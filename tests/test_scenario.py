@@ -419,3 +419,26 @@ def test_a_long_path_in_an_error_keeps_its_file_name() -> None:
     assert len(text) < 400
     short = "/tmp/x/missing.yaml"
     assert f"'{short}'" in str(Issue("file", "must be an existing scenario file", short))
+
+
+@pytest.mark.parametrize("path", ["teams.0.backfill_delay_days", "nurture.max_days",
+                                  "handoff.batch_every_hours", "channels.0.score_alpha"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_python_built_scenario_refuses_non_finite_numbers(path: str, value: float) -> None:
+    """Files and --set refused infinities before the schema; a scenario built in Python
+    (``Scenario.model_validate``) took them, and both engines then crashed or scored NaN. Every
+    schema node now refuses them itself, naming the field."""
+    import math
+
+    from pydantic import ValidationError
+
+    d = preset("default").model_dump()
+    node: Any = d
+    *parents, leaf = path.split(".")
+    for p in parents:
+        node = node[int(p)] if p.isdigit() else node[p]
+    node[leaf] = value
+    with pytest.raises(ValidationError, match="finite number") as err:
+        Scenario.model_validate(d)
+    assert leaf in str(err.value)
+    assert not math.isfinite(value)
