@@ -7,6 +7,7 @@ problems so that a CLI or a notebook can show all of them at once.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -20,6 +21,16 @@ __all__ = ["MISSING", "Issue", "ReconciliationError", "ScenarioError", "SlaSimEr
 #: cleared or turned into a SystemError inside the dispatcher; replications look at this flag
 #: between runs, so that one Ctrl-C always stops the work.
 _INTERRUPT = threading.Event()
+
+
+#: C0 controls but tab, newline and carriage return; DEL; C1 controls (ESC is 0x1b, CSI 0x9b).
+UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as ``\\xNN`` (user strings echoed to a
+    terminal can never recolour, hide or rewrite what it shows)."""
+    return UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def note_interrupt() -> None:

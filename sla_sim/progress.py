@@ -13,7 +13,10 @@ Text reopens as text.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any
+
+from sla_sim.errors import printable
 
 
 def progress_bar(*, total: float | None = None, desc: str = "", unit: str = "it",
@@ -28,10 +31,12 @@ def progress_bar(*, total: float | None = None, desc: str = "", unit: str = "it"
     from tqdm.notebook import tqdm as notebook_tqdm
 
     in_notebook = issubclass(tqdm, notebook_tqdm)
-    kwargs = {"total": total, "desc": desc, "unit": unit, "disable": disable,
+    kwargs = {"total": total, "desc": printable(desc), "unit": unit, "disable": disable,
               "leave": in_notebook if leave is None else leave}  # fmt: skip
     if disable or not in_notebook:
-        return tqdm(**kwargs)
+        # under the command line's terminal guard, draw on the stream it wraps: a nested
+        # bar's cursor move would otherwise print as a visible \x1b[A
+        return tqdm(file=getattr(sys.stderr, "wrapped", sys.stderr), **kwargs)
     return _notebook_bar()(**kwargs)
 
 

@@ -120,3 +120,32 @@ def test_csv_text_round_trips_safe_values() -> None:
 
     back = pd.read_csv(io.StringIO(csv_text(pd.DataFrame({"t": ["=1", "b"]}))))
     assert back["t"].tolist() == ["'=1", "b"]
+
+
+def test_nested_progress_bars_move_the_cursor_under_the_guard(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Under the command line's terminal guard, a nested bar's cursor-up (tqdm's ESC [ A)
+    was printed as a visible '\\x1b[A' on every redraw (recommend's stage and replication
+    bars). Bars now draw on the stream under the guard; a control character in a bar's
+    description is still shown escaped, and so is one in any other output."""
+    import sys
+
+    from sla_sim.cli.terminal import safe_terminal
+    from sla_sim.progress import progress_bar
+
+    raw = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", raw)
+    with safe_terminal():
+        outer = progress_bar(total=2, desc="recommend", unit="stage")
+        inner = progress_bar(total=3, desc="team \x1b[2Jx", unit="rep", leave=False)
+        inner.update(3)
+        inner.close()
+        outer.update(2)
+        outer.close()
+        print("name \x1b[31mred", file=sys.stderr)
+    text = raw.getvalue()
+    assert "\x1b[A" in text  # the nested bar moved the cursor back up
+    assert "\\x1b[A" not in text
+    assert "\x1b[2J" not in text
+    assert "team \\x1b[2Jx" in text
+    assert "name \\x1b[31mred" in text

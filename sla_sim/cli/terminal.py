@@ -7,20 +7,13 @@ with it) as a visible ``\\xNN`` escape."""
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-__all__ = ["SafeStream", "printable", "safe_terminal"]
+from sla_sim.errors import UNSAFE, printable
 
-#: C0 controls but tab, newline and carriage return; DEL; C1 controls (ESC is 0x1b, CSI 0x9b).
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character shown as ``\\xNN``."""
-    return UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+__all__ = ["UNSAFE", "SafeStream", "printable", "safe_terminal"]
 
 
 class SafeStream:
@@ -28,6 +21,13 @@ class SafeStream:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+
+    @property
+    def wrapped(self) -> TextIO:
+        """The stream under the guard: progress bars draw on it (their text is the program's
+        own, their description made :func:`printable`), so the cursor moves of nested bars
+        work instead of showing as ``\\x1b[A``."""
+        return self._stream
 
     def write(self, text: str) -> int:
         self._stream.write(printable(text))
