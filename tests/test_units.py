@@ -91,3 +91,12 @@ def test_field_values_of_whole_items_and_absent_fields() -> None:
     assert u.field_value("channels[tv]", {"name": "tv", "leads_per_month": 10}) == "item 'tv'"
     assert (u.field_value("channels[paid].cycle_days", {"kind": "gamma", "mean": 38.0, "cv": 0.6})
             == "gamma(mean=38, cv=0.6)")
+
+
+def test_replications_are_counted_in_words() -> None:
+    """Chart subtitles and the console said 'share of 1 replications'."""
+    from sla_sim.report.units import n_replications
+
+    assert n_replications(1) == "1 replication"
+    assert n_replications(4) == "4 replications"
+    assert n_replications(1000) == "1,000 replications"

@@ -95,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     from sla_sim.cli.tables import breach_by_month, headline, money
+    from sla_sim.report.units import n_replications
 
     print(headline(results))
     print()
@@ -105,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     targets = precision or [parse_precision(p) for p in results.meta.get("precision", [])]
     for t in targets:
         print(t.describe(results.column(t.metric, t.period)))
-    print(f"\nrun {run_id}: {results.replications} replications in "
+    print(f"\nrun {run_id}: {n_replications(results.replications)} in "
           f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK
 

@@ -41,7 +41,7 @@ def headline(results: Results) -> str:
 
     sc = results.scenario
     title = (f"Whole measured period, {u.period_span(results)} ({sc.horizon.timezone}):"
-             f" {results.replications} replications")
+             f" {u.n_replications(results.replications)}")
     return f"{title}\n{_text(headline_table(results))}"
 
 
@@ -73,7 +73,7 @@ def breach_by_month(results: Results) -> str:
             v = means.get((p, f"{key}_breach"), math.nan)
             row[p if p != "total" else "Whole period"] = u.prob(v)
         rows.append(row)
-    title = (f"P(breach) by month: share of {results.replications} replications in which each"
+    title = (f"P(breach) by month: share of {u.n_replications(results.replications)} in which each"
              " commitment was missed in that month")
     return f"{title}\n{_text(pd.DataFrame(rows))}"
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report.labels import COMMITMENTS, commitment_labels
+from sla_sim.report.units import n_replications
 
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
@@ -132,7 +133,7 @@ def revenue_fan(results: Results) -> alt.LayerChart:
     )  # fmt: skip
     chart = alt.layer(area, line).properties(
         width=520, height=300,
-        title=_title(f"Revenue by month ({cur})", f"Band: P10–P90 across {n} replications; "
+        title=_title(f"Revenue by month ({cur})", f"Band: P10–P90 across {n_replications(n)}; "
                      "target: the revenue target of each month"),
     )  # fmt: skip
     return _style(chart)
@@ -184,10 +185,11 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
         width=420, height=alt.Step(26)).facet(
         row=alt.Row("side:N", sort=list(SIDE_COLORS), header=header), spacing=10,
         title=_title("Probability of breaching each SLA commitment",
-                     (f"Share of {results.replications} replications in which the commitment"
+                     (f"Share of {n_replications(results.replications)} in which the commitment"
                       " was missed in at least one measured month" if period == "any_month"
-                      else f"{_period_text(period)}; share of {results.replications}"
-                      " replications in which the commitment was missed")),
+                      else f"{_period_text(period)}; share of"
+                      f" {n_replications(results.replications)} in which the commitment was"
+                      " missed")),
     ).resolve_scale(y="independent")  # fmt: skip
     return _style(chart)
 
@@ -459,6 +461,6 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
     chart = alt.layer(cells, text).properties(
         width=alt.Step(76), height=alt.Step(26), title=_title(
             "Probability of breach by month",
-            f"share of {results.replications} replications in which the commitment was missed"
+            f"share of {n_replications(results.replications)} in which the commitment was missed"
             " that month"))  # fmt: skip
     return _style(chart)

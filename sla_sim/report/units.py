@@ -26,6 +26,7 @@ __all__ = [
     "metric_label",
     "metric_value",
     "money",
+    "n_replications",
     "percent",
     "period_span",
     "prob",
@@ -121,6 +122,12 @@ def count(x: Any, signed: bool = False, unit: str = "") -> str:
     s = "+" if signed else ""
     text = f"{v:{s},.1f}" if abs(v) < 10 and not float(v).is_integer() else f"{v:{s},.0f}"
     return f"{text} {unit}".rstrip()
+
+
+def n_replications(n: Any) -> str:
+    """``1 replication``, ``4 replications``, ``1,000 replications``."""
+    v = _num(n)
+    return f"{count(v)} replication{'' if v == 1 else 's'}"
 
 
 def _unit(metric: str) -> str:
