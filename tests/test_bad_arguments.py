@@ -248,3 +248,20 @@ def test_no_file_written_into_a_run_folder(argv, tmp_path, monkeypatch, capsys):
     assert main(argv) == 2
     assert "the folder of a run (it holds run.json)" in capsys.readouterr().err
     assert sorted(p.name for p in run.iterdir()) == ["run.json"]
+
+
+def test_unreachable_scheduler_leaves_no_run_entry(tmp_path, monkeypatch, capsys):
+    """`run --dask tcp://host:port` with no scheduler there was refused only after the run's
+    store entry was written: `runs list` then showed an incomplete run of 0 replications."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "store"
+    code = main(["run", "--preset", "default", "--dask", f"tcp://127.0.0.1:{port}",
+                 "--store", str(store), *SMALL])  # fmt: skip
+    assert code == 2
+    assert "--dask: cannot reach the scheduler" in capsys.readouterr().err
+    assert not store.exists() or not any(store.iterdir())

@@ -264,6 +264,30 @@ def warm_workers(client: Any) -> None:
 MAX_DASK_RETRIES = MAX_POOL_RESTARTS
 
 
+def _connect(address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or one clear error naming --dask."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ScenarioError([Issue("--dask", "needs dask: pip install 'sla_sim[dask]'",
+                                   address)]) from None  # fmt: skip
+    try:
+        return Client(address, timeout="10s")
+    except OSError as err:
+        raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
+                                   address)]) from None  # fmt: skip
+    except (ValueError, TypeError) as err:  # 'nope': distributed's ValueError, a traceback
+        raise ScenarioError([Issue("--dask", f"must be 'local' or a scheduler address such"
+                                   f" as tcp://host:8786 ({err})", address)]) from None
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse an unreachable or malformed ``--dask`` scheduler before anything is written (a
+    run's store entry, its folder); ``local`` and no Dask need no check."""
+    if address and address != "local":
+        _connect(address).close()
+
+
 def _dask(jobs: Iterable[Job], address: str, workers: int, total: int) -> Iterator[Outcome]:
     """Run tasks on Dask, a few per worker in flight. A task lost with its worker is submitted
     again (up to :data:`MAX_DASK_RETRIES` times; replications are deterministic, so results
@@ -280,14 +304,7 @@ def _dask(jobs: Iterable[Job], address: str, workers: int, total: int) -> Iterat
         cluster = local_cluster(workers)
         client = Client(cluster)
     else:
-        try:
-            client = Client(address, timeout="10s")
-        except OSError as err:
-            raise ScenarioError([Issue("--dask", f"cannot reach the scheduler ({err})",
-                                       address)]) from None  # fmt: skip
-        except (ValueError, TypeError) as err:  # 'nope': distributed's ValueError, a traceback
-            raise ScenarioError([Issue("--dask", f"must be 'local' or a scheduler address such"
-                                       f" as tcp://host:8786 ({err})", address)]) from None
+        client = _connect(address)
         with contextlib.suppress(OSError):  # a worker lost meanwhile warms up on restart
             warm_workers(client)
     try:

@@ -64,6 +64,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{scenario.name}: {args.reps} replications, seed {args.seed}")  # type: ignore[union-attr]
         where = f"dask {args.dask}" if args.dask else f"{workers} worker(s)"
         print(f"sla-sim: {what}, {where}", file=sys.stderr)
+    if args.dask:  # an unreachable scheduler is refused before the run's entry is written
+        from sla_sim.batch.executors import check_scheduler
+
+        check_scheduler(args.dask)
     store = RunStore(args.store)
     resume_hint = "resume with: sla-sim run --resume {id}" + (
         f" --store {args.store}" if args.store else "")
