@@ -265,3 +265,18 @@ def test_unreachable_scheduler_leaves_no_run_entry(tmp_path, monkeypatch, capsys
     assert code == 2
     assert "--dask: cannot reach the scheduler" in capsys.readouterr().err
     assert not store.exists() or not any(store.iterdir())
+
+
+def test_recommend_schema_with_other_options(tmp_path, monkeypatch, capsys):
+    """`recommend --schema` printed the schema and ignored the rest in silence (`--preset
+    nope --out x` exited 0); alone it still prints the schema."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["recommend", "--schema", "--preset", "nope", "--out", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "--schema: prints the JSON Schema of recommendation.json and nothing else; drop" \
+        " --preset, --out" in err
+    assert not (tmp_path / "x").exists()
+    assert main(["recommend", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "sla-sim recommendation"

@@ -45,6 +45,11 @@ def check_options(args: argparse.Namespace) -> None:
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Recommend volumes, commitments and headcount; write the exports."""
     if args.schema:
+        given = [name for dest, (name, default) in args.schema_ignores.items()
+                 if getattr(args, dest, default) != default]  # fmt: skip
+        if given:  # they were ignored in silence (--preset nope printed the schema)
+            raise_option("--schema", "prints the JSON Schema of recommendation.json and nothing"
+                         f" else; drop {', '.join(given)}", True)
         from sla_sim.recommend.exports import JSON_SCHEMA
 
         print(json.dumps(JSON_SCHEMA, indent=2))
@@ -196,7 +201,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-sensitivity", action="store_true", help="skip the tornado")
     p.add_argument("--schema", action="store_true",
                    help="print the JSON Schema of recommendation.json and exit")
-    p.set_defaults(func=cmd_recommend)
+    p.set_defaults(func=cmd_recommend, schema_ignores={
+        a.dest: (a.option_strings[0] if a.option_strings else "the scenario file", a.default)
+        for a in p._actions if a.dest not in ("help", "schema")})  # fmt: skip
 
 
 __all__ = ["cmd_recommend", "money_lines", "register", "summary"]
