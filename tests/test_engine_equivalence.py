@@ -591,7 +591,7 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     plain = tiny_factory()
     assert engine_for(plain) == ("fast", "")
     assert describe(plain.model_copy(update={"engine": "simpy"})) == (
-        "simpy (selected (engine: simpy))")
+        "simpy (selected by engine: simpy)")
     policy = tiny_factory({"teams[0].work_order": "new_first", "teams[0].assignment": "pull"})
     assert engine_for(policy) == ("fast", "")
     cal = plain.teams[0].calendar.model_dump(mode="json")
@@ -632,7 +632,7 @@ def test_simpy_is_selected_and_an_uncovered_feature_falls_back_naming_it(tiny_fa
     assert r.meta["engine"] == "fast"
     r = run_replications(every.model_copy(update={"engine": "simpy"}), reps=1, seed=1, workers=1,
                          progress=False)  # fmt: skip
-    assert r.meta["engine"] == "simpy (selected (engine: simpy))"
+    assert r.meta["engine"] == "simpy (selected by engine: simpy)"
     r = run_replications(staffed, reps=1, seed=1, workers=1, progress=False)
     assert r.meta["engine"] == "fast"
     r = run_replications(policy, reps=1, seed=1, workers=1, progress=False)

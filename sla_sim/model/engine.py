@@ -99,7 +99,7 @@ def unknown_fields(sc: Scenario) -> list[str]:
 def engine_for(sc: Scenario) -> tuple[str, str]:
     """(engine that runs ``sc``, why SimPy runs: ``""`` when the fast engine runs)."""
     if sc.engine == "simpy":
-        return "simpy", "selected (engine: simpy)"
+        return "simpy", "selected by engine: simpy"
     new = unknown_fields(sc)
     if new:
         return "simpy", f"fallback: the fast engine does not cover {', '.join(new)}"
