@@ -500,3 +500,27 @@ def test_crm_map_reads_a_third_file_as_activities_or_says_it_is_unused(
     assert main(["crm", "map", str(leads), str(opps), str(notes), "--out", str(mapping),
                  "--force"]) == 0  # fmt: skip
     assert "# NOT USED: notes.csv is neither an opportunity table" in mapping.read_text()
+
+
+def test_export_without_its_header_row(sf, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A download saved without its header row gave one problem per mapped field, each listing
+    the first row's values as 'columns' (a lead's id and name printed); now one problem says
+    what is wrong, and no value of the row is shown. A real header missing a column still
+    names each field."""
+    leads, opps = sf
+    lines = leads.read_bytes().decode("utf-8-sig").splitlines()
+    (tmp_path / "nohead.csv").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    err = _refused(["measure", str(tmp_path / "nohead.csv"), "--join", str(opps), "--map",
+                    "preset:salesforce", "--no-report", "--store", str(tmp_path / "st")],
+                   capsys)  # fmt: skip
+    assert "holds values, not column names" in err
+    assert "1 problem" in err
+    first = next(iter(__import__("csv").reader([lines[1]])))
+    assert not [c for c in first if len(c) > 3 and c in err]
+    bad = lines[0].replace("Lead Source", "Origin")
+    (tmp_path / "renamed.csv").write_text("\n".join([bad, *lines[1:]]) + "\n")
+    err = _refused(["measure", str(tmp_path / "renamed.csv"), "--join", str(opps), "--map",
+                    "preset:salesforce", "--no-report", "--store", str(tmp_path / "st2")],
+                   capsys)  # fmt: skip
+    assert "holds values" not in err

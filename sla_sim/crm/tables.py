@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pandas as pd
 
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec, candidates
 from sla_sim.crm.read import RawTable, read_raw
-from sla_sim.errors import Issue, ScenarioError
+from sla_sim.errors import MISSING, Issue, ScenarioError
 
 __all__ = ["LeadTable", "duplicated", "pick", "read_lead_table", "resolve_path", "same_id_form"]
 
@@ -51,6 +52,19 @@ def resolve_path(given: str, mp: CrmMapping, key: str, export_dir: Path) -> Path
                                    " on the command line instead (--join FILE or --activities"
                                    " FILE)", given)], source="mapping")  # fmt: skip
     return full
+
+
+_VALUE = re.compile(r"^\s*([-+$€£]?\s*[\d.,]+\s*%?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*"
+                    r"|[^@\s]+@[^@\s]+\.[^@\s]+)\s*$")  # fmt: skip
+
+
+def headerless(header: list[str]) -> str:
+    """How a first line reads as a row of values rather than column names (cells that are
+    numbers, amounts, dates or e-mail addresses, which no column name is), or ``""``. Asked
+    only when none of the mapping's columns is in the header."""
+    values = sum(bool(_VALUE.match(str(c))) for c in header)
+    return (f"{values} of its {len(header)} cells are numbers, dates or e-mail addresses"
+            if values else "")
 
 
 def _columns_list(header: list[str]) -> str:
@@ -216,6 +230,12 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         picked = [pick(v, t.header) for v in [j.key, *j.columns.values()]]
         picked += [c for k, (ti, c) in from_join.items() if ti == i]
         issues += duplicated([c for c in picked if c], t.header, t.path.name)
+    if issues and not base and (line := headerless(header)):
+        # one problem, not one per field, and never the row's values (names, ids) echoed
+        raise ScenarioError([Issue("export", f"the first line of {paths[0].name} holds values,"
+                                   f" not column names ({line}): export it with its header"
+                                   " row (a report's 'Details Only' CSV; in a spreadsheet, keep"
+                                   " row 1)", MISSING)], source="export")  # fmt: skip
     if issues:
         raise ScenarioError(issues, source=f"mapping (export {paths[0].name})")
 
