@@ -518,6 +518,10 @@ def test_export_without_its_header_row(sf, tmp_path: Path,
     assert "1 problem" in err
     first = next(iter(__import__("csv").reader([lines[1]])))
     assert not [c for c in first if len(c) > 3 and c in err]
+    err = _refused(["crm", "map", str(tmp_path / "nohead.csv"), "--out",
+                    str(tmp_path / "m.yaml")], capsys)  # fmt: skip
+    assert "holds values, not column names" in err
+    assert not [c for c in first if len(c) > 3 and c in err]
     bad = lines[0].replace("Lead Source", "Origin")
     (tmp_path / "renamed.csv").write_text("\n".join([bad, *lines[1:]]) + "\n")
     err = _refused(["measure", str(tmp_path / "renamed.csv"), "--join", str(opps), "--map",

@@ -14,6 +14,7 @@ import yaml
 
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED
 from sla_sim.crm.read import RawTable, read_raw
+from sla_sim.crm.tables import headerless
 from sla_sim.crm.values import parse_times
 from sla_sim.errors import MISSING, Issue, ScenarioError
 
@@ -85,6 +86,10 @@ def unmapped(text: str, lead_file: str | Path) -> list[Issue]:
     if not missing:
         return []
     header = read_raw(lead_file).header
+    if len(missing) == len(REQUIRED) and (line := headerless(header)):
+        return [Issue("columns", f"the first line of {Path(lead_file).name} holds values, not"
+                      f" column names ({line}): export it with its header row (a report's"
+                      " 'Details Only' CSV; in a spreadsheet, keep row 1)", MISSING)]
     shown = ", ".join(header[:25]) + (f", ... ({len(header)} columns)" if len(header) > 25
                                       else "")  # fmt: skip
     return [Issue("columns", f"no column of {Path(lead_file).name} recognised for"
