@@ -528,3 +528,25 @@ def test_export_without_its_header_row(sf, tmp_path: Path,
                     "preset:salesforce", "--no-report", "--store", str(tmp_path / "st2")],
                    capsys)  # fmt: skip
     assert "holds values" not in err
+
+
+def test_report_total_rows_are_dropped_and_noted(sf, tmp_path: Path) -> None:
+    """A 'Grand Totals (N records)' row at the end of a report (and a 'Total' row a
+    spreadsheet added) was read as a lead without id, stage and channel, and counted as such;
+    it is now dropped with a note, and the export reads as without it."""
+    leads, opps = sf
+    t = leads.read_bytes().decode("utf-8-sig").splitlines()
+    width = len(t[0].split(","))
+    o = opps.read_bytes().decode("utf-8-sig").splitlines()
+    (tmp_path / "l.csv").write_text("\n".join([*t, "Total" + "," * (width - 1),
+                                               f'"Grand Totals ({len(t) - 1:,} records)"'
+                                               + "," * (width - 1)]) + "\n")  # fmt: skip
+    (tmp_path / "o.csv").write_text("\n".join([*o, "Grand Totals (3 records)"
+                                               + "," * (len(o[0].split(",")) - 1)]) + "\n")
+    base = load_export(leads, "preset:salesforce", joins=[opps])
+    exp = load_export(tmp_path / "l.csv", "preset:salesforce", joins=[tmp_path / "o.csv"])
+    assert exp.incomplete == base.incomplete
+    assert len(exp.leads) == len(base.leads)
+    notes = " ".join(exp.messages)
+    assert "2 total rows ('Total', 'Grand Totals') dropped" in notes
+    assert "a report's total row ('Grand Totals') dropped" in notes

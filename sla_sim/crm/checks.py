@@ -6,18 +6,29 @@ ones."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
 
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["FUTURE", "GROUP_AT", "MAX_LISTED", "ROWS_NAMED", "Problems", "fold", "future",
-           "map_values", "present", "pseudonym", "pseudonyms"]
+__all__ = ["EMAIL", "FUTURE", "GROUP_AT", "MAX_LISTED", "ROWS_NAMED", "Problems", "fold", "future",
+           "map_values", "masked", "present", "pseudonym", "pseudonyms"]
 
 MAX_LISTED = 20
 GROUP_AT = 3  # rows of one column breaking one rule listed one by one; more are one issue
 ROWS_NAMED = 5  # rows named in such an issue
+
+
+#: An e-mail address anywhere in a value (a personal datum never shown in a message).
+EMAIL = re.compile(r"[^\s@,;:<>()\[\]\"']+@[^\s@,;:<>()\[\]\"']+\.[^\s@,;:<>()\[\]\"']+")
+
+
+def masked(value: str) -> str:
+    """``value`` with every e-mail address in it replaced by ``<e-mail address>``: a value
+    shown in a problem names the row and the column, never a person."""
+    return EMAIL.sub("<e-mail address>", value)
 
 
 def pseudonym(value: str, salt: str) -> str:
@@ -52,6 +63,7 @@ class Problems:
         self.total += len(idx)
         if len(idx) > GROUP_AT:
             seen = pd.unique(values.iloc[idx].astype("string").fillna("<missing>"))
+            seen = list(dict.fromkeys(masked(str(x)) for x in seen))
             rows = ", ".join(str(i + 1) for i in idx[:ROWS_NAMED])
             more = f" and {len(idx) - ROWS_NAMED:,} more" if len(idx) > ROWS_NAMED else ""
             first = "" if len(seen) == 1 else f"; the first {min(len(seen), ROWS_NAMED)} of" \
@@ -63,7 +75,8 @@ class Problems:
         for i in idx:
             v = values.iloc[i]
             self.items.append((int(i), order, Issue(f"{table} row {i + 1}, column {col!r}",
-                                                    rule, None if pd.isna(v) else str(v)), 1))
+                                                    rule, None if pd.isna(v) else masked(str(v))),
+                               1))
 
     def raise_if_any(self, label: str) -> None:
         if not self.total:

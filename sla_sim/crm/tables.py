@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sla_sim.crm.checks import masked
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec, candidates
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import MISSING, Issue, ScenarioError
@@ -68,7 +69,7 @@ def headerless(header: list[str]) -> str:
 
 
 def _columns_list(header: list[str]) -> str:
-    shown = ", ".join(header[:15])
+    shown = ", ".join(masked(h) for h in header[:15])
     return shown + (f", ... ({len(header)} columns)" if len(header) > 15 else "")
 
 
