@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["ENVIRONMENTAL", "atomic_write", "atomic_write_bytes", "atomic_write_parquet",
-           "atomic_write_text", "is_environmental", "staged"]  # fmt: skip
+           "atomic_write_text", "is_environmental", "linked_on_the_way", "staged"]  # fmt: skip
 
 #: errno values that are the machine's fault, not the request's (exit 1, not 2).
 ENVIRONMENTAL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG,
@@ -55,6 +55,18 @@ def named(err: OSError, path: Path) -> OSError:
     if new.strerror is None:
         new.strerror = str(err)
     return new
+
+
+def linked_on_the_way(root: Path, relative: Path) -> Path | None:
+    """The first folder between ``root`` and ``root / relative`` (both excluded) that is a
+    symbolic link, if any: a command copying files into ``root`` never writes through one
+    (it could point anywhere)."""
+    here = root
+    for part in relative.parts[:-1]:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:

@@ -42,7 +42,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sla_sim.batch.files import atomic_write, atomic_write_bytes, atomic_write_parquet, staged
+from sla_sim.batch.files import (
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    linked_on_the_way,
+    staged,
+)
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["COLUMNS", "COMPLETE", "INCOMPLETE", "INTERRUPTED", "RUNNING", "RunFolder", "RunStore",
@@ -430,16 +436,11 @@ class RunFolder:
             if any(c in entry for c in "*?[") and entry not in OWN_PATTERNS:
                 continue  # only the patterns this tool writes; never "*" or "**/*"
             hits = self.path.glob(entry) if entry in OWN_PATTERNS else [self.path / entry]
-            out += [p for p in hits if (p.is_file() or p.is_symlink()) and self._direct(p)]
+            # reached through real folders only: a link planted between could point into
+            # another run's folder, or anywhere
+            out += [p for p in hits if (p.is_file() or p.is_symlink())
+                    and linked_on_the_way(self.path, p.relative_to(self.path)) is None]
         return out
-
-    def _direct(self, path: Path) -> bool:
-        """Whether ``path`` (inside this folder) is reached through real folders only: no
-        folder between this one and it is a symbolic link (one planted there could point
-        into another run's folder, or anywhere)."""
-        parts = path.relative_to(self.path).parts[:-1]
-        return not any((self.path.joinpath(*parts[:i + 1])).is_symlink()
-                       for i in range(len(parts)))  # fmt: skip
 
     def linked_dirs(self) -> list[str]:
         """The folders a run writes into (``chunks/``, ``charts/``) that are symbolic links

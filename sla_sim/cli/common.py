@@ -124,18 +124,6 @@ def check_out_folder(out: str | Path, force: bool) -> None:
         raise_option("--out", "folder exists and is not empty (use --force)", str(out))
 
 
-def linked_on_the_way(root: Path, relative: Path) -> Path | None:
-    """The first folder between ``root`` and ``root / relative`` (both excluded) that is a
-    symbolic link, if any: a command copying files into ``root`` never writes through one
-    (it could point anywhere)."""
-    here = root
-    for part in relative.parts[:-1]:
-        here = here / part
-        if here.is_symlink():
-            return here
-    return None
-
-
 def add_common(p: argparse.ArgumentParser, reps: int) -> None:
     p.add_argument("--reps", type=int, default=reps, help=f"replications (default {reps})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,

@@ -16,7 +16,6 @@ from sla_sim.cli.common import (
     add_limit_args,
     add_scenario_args,
     check_reps_seed,
-    linked_on_the_way,
     raise_option,
     with_months,
 )
@@ -240,6 +239,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     origins = monthly_origins(args.origins) if args.origins else None
     _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS,
                       None if origins is None else (args.origins, len(origins)))  # fmt: skip
+    from sla_sim.batch.files import linked_on_the_way
     from sla_sim.crm import charts
     from sla_sim.crm.calibrate import write_calibration
 

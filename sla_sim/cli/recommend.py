@@ -15,7 +15,6 @@ from sla_sim.cli.common import (
     add_scenario_args,
     check_out_folder,
     check_reps_seed,
-    linked_on_the_way,
     raise_option,
     scenario_from,
     workers_for,
@@ -84,7 +83,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     print(summary(rec))
     print(f"\nexports -> {folder} (store entry {run_id})")
     if args.out:
-        from sla_sim.batch.files import atomic_write_bytes
+        from sla_sim.batch.files import atomic_write_bytes, linked_on_the_way
 
         out = Path(args.out)
         items = [i for i in sorted(folder.rglob("*")) if i.is_file() and i.name != "run.json"]
