@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sla_sim.crm.checks import masked
+from sla_sim.crm.checks import EMAIL, masked
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec, candidates
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import MISSING, Issue, ScenarioError
@@ -55,15 +55,14 @@ def resolve_path(given: str, mp: CrmMapping, key: str, export_dir: Path) -> Path
     return full
 
 
-_VALUE = re.compile(r"^\s*([-+$€£]?\s*[\d.,]+\s*%?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*"
-                    r"|[^@\s]+@[^@\s]+\.[^@\s]+)\s*$")  # fmt: skip
+_VALUE = re.compile(r"^\s*([-+$€£]?\s*[\d.,]+\s*%?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*)\s*$")
 
 
 def headerless(header: list[str]) -> str:
     """How a first line reads as a row of values rather than column names (cells that are
     numbers, amounts, dates or e-mail addresses, which no column name is), or ``""``. Asked
     only when none of the mapping's columns is in the header."""
-    values = sum(bool(_VALUE.match(str(c))) for c in header)
+    values = sum(bool(_VALUE.match(str(c)) or EMAIL.fullmatch(str(c).strip())) for c in header)
     return (f"{values} of its {len(header)} cells are numbers, dates or e-mail addresses"
             if values else "")
 
