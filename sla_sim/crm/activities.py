@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sla_sim.crm.checks import FUTURE, Problems, future, map_values, present, pseudonyms
+from sla_sim.crm.checks import Problems, after_export, map_values, present, pseudonyms
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, CrmMapping
 from sla_sim.crm.read import read_raw
 from sla_sim.crm.tables import duplicated, pick, same_id_form
@@ -77,13 +77,8 @@ def read_activities(path: Path, mp: CrmMapping, lid: pd.Series, keep: np.ndarray
                    " measured from them)"] = int((day_only & ~unknown).sum())  # fmt: skip
     probs.add_mask("activities", cols["activity_at"], early, raw[cols["activity_at"]],
                    "is before created_at of its lead", 3)
-    if mp.exported_at is None:
-        probs.add_mask("activities", cols["activity_at"], future(at), raw[cols["activity_at"]],
-                       FUTURE, 3)  # fmt: skip
-    else:
-        late = (at > exported).to_numpy(bool)
-        probs.add_mask("activities", cols["activity_at"], late, raw[cols["activity_at"]],
-                       f"is after exported_at ({exported.isoformat()})", 3)
+    late, rule = after_export(at, mp.exported_at, exported)
+    probs.add_mask("activities", cols["activity_at"], late, raw[cols["activity_at"]], rule, 3)
     out = pd.DataFrame({"lead": lead, "at": at})
     if day_only.any():  # the day, not the hour: see timed_touches()
         out["date_only"] = day_only

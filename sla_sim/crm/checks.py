@@ -13,8 +13,8 @@ import pandas as pd
 
 from sla_sim.errors import Issue, ScenarioError
 
-__all__ = ["EMAIL", "FUTURE", "GROUP_AT", "MAX_LISTED", "ROWS_NAMED", "Problems", "fold", "future",
-           "map_values", "masked", "present", "pseudonym", "pseudonyms"]
+__all__ = ["EMAIL", "FUTURE", "GROUP_AT", "MAX_LISTED", "ROWS_NAMED", "Problems", "after_export",
+           "fold", "future", "map_values", "masked", "present", "pseudonym", "pseudonyms"]
 
 MAX_LISTED = 20
 GROUP_AT = 3  # rows of one column breaking one rule listed one by one; more are one issue
@@ -98,6 +98,16 @@ def future(ts: pd.Series) -> np.ndarray:
     """Timestamps after the end of today (UTC): not observed by any export made until now."""
     end = pd.Timestamp.now(tz="UTC").normalize() + pd.Timedelta(days=1)
     return (ts >= end).to_numpy(bool)
+
+
+def after_export(ts: pd.Series, exported_at: object, exported: pd.Timestamp | None
+                 ) -> tuple[np.ndarray, str]:  # fmt: skip
+    """Timestamps no export could have recorded, and the rule they break: after today (UTC)
+    when the mapping sets no ``exported_at`` (``exported`` is then not needed), else after
+    ``exported``, the mapping's instant."""
+    if exported_at is None:
+        return future(ts), FUTURE
+    return (ts > exported).to_numpy(bool), f"is after exported_at ({exported.isoformat()})"
 
 
 def present(s: pd.Series) -> np.ndarray:

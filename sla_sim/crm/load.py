@@ -30,10 +30,9 @@ import pandas as pd
 
 from sla_sim.crm.activities import read_activities
 from sla_sim.crm.checks import (
-    FUTURE,
     MAX_LISTED,
     Problems,
-    future,
+    after_export,
     map_values,
     present,
     pseudonym,
@@ -268,18 +267,11 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                            f"is before {earlier} ({names[earlier]}) of the same row (a known"
                            " slip in the data? set out_of_order: count in the mapping to"
                            " count and drop such values)", 3)  # fmt: skip
-    if mp.exported_at is None:  # else: the check against exported_at below
-        for t in TIMESTAMPS:
-            if t in out.columns:
-                _after_export(out, t, future(out[t]), "today", mp, probs, incomplete,
-                              names[t], raw[t], FUTURE)  # fmt: skip
+    if mp.exported_at is None:  # before the latest event is taken as the export instant
+        _after_export(out, None, mp, probs, incomplete, names, raw)
     exported, exported_from = _exported_at(mp, out, table.generated_at)
     if mp.exported_at is not None:
-        for t in TIMESTAMPS:
-            if t in out.columns:
-                _after_export(out, t, (out[t] > exported).to_numpy(bool), "exported_at", mp,
-                              probs, incomplete, names[t], raw[t],
-                              f"is after exported_at ({exported.isoformat()})")  # fmt: skip
+        _after_export(out, exported, mp, probs, incomplete, names, raw)
 
     # attributes
     for attr, default in (("channel", None), ("segment", mp.segment_default),
@@ -377,24 +369,27 @@ def _stage_flags(raw: pd.DataFrame, names: dict[str, str], probs: Problems
     return won, closed
 
 
-def _after_export(out: pd.DataFrame, t: str, bad: np.ndarray, after: str, mp: CrmMapping,
-                  probs: Problems, incomplete: dict[str, int], name: str, raw: pd.Series,
-                  rule: str) -> None:
-    """Event dates after the export (``after``: today, or ``exported_at``): refused, naming
-    rows and values; with ``out_of_order: count`` an event's date is counted and dropped (a
-    deal marked won before its expected close date was updated: its stage then reads as a
-    closed stage without a close date). A creation date after the export stays refused: no
-    slip explains it, and the row could not be placed."""
-    if not bad.any():
-        return
-    if mp.out_of_order == "count" and t != "created_at":
-        incomplete[f"{t} after {after} (dropped)"] = int(bad.sum())
-        out.loc[bad, t] = pd.NaT
-        return
-    hint = "" if t == "created_at" else (
-        "; if it is a known slip (a deal closed before its expected close date was updated),"
-        " set out_of_order: count in the mapping to count and drop such dates")
-    probs.add_mask("leads", name, bad, raw, rule + hint, 3)
+def _after_export(out: pd.DataFrame, exported: pd.Timestamp | None, mp: CrmMapping,
+                  probs: Problems, incomplete: dict[str, int], names: dict[str, str],
+                  raw: pd.DataFrame) -> None:  # fmt: skip
+    """Event dates after the export (today, or ``exported_at``): refused, naming rows and
+    values; with ``out_of_order: count`` an event's date is counted and dropped (a deal marked
+    won before its expected close date was updated: its stage then reads as a closed stage
+    without a close date). A creation date after the export stays refused: no slip explains
+    it, and the row could not be placed."""
+    after = "today" if mp.exported_at is None else "exported_at"
+    for t in (t for t in TIMESTAMPS if t in out.columns):
+        bad, rule = after_export(out[t], mp.exported_at, exported)
+        if not bad.any():
+            continue
+        if mp.out_of_order == "count" and t != "created_at":
+            incomplete[f"{t} after {after} (dropped)"] = int(bad.sum())
+            out.loc[bad, t] = pd.NaT
+            continue
+        hint = "" if t == "created_at" else (
+            "; if it is a known slip (a deal closed before its expected close date was"
+            " updated), set out_of_order: count in the mapping to count and drop such dates")
+        probs.add_mask("leads", names[t], bad, raw[t], rule + hint, 3)
 
 
 def _exported_at(mp: CrmMapping, out: pd.DataFrame, generated: str | None
