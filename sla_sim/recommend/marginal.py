@@ -30,13 +30,23 @@ from sla_sim.stats import t_interval
 MONEY_LEVEL = 0.95
 
 
-def _money(ev: Evaluator, sc: Scenario, vals: np.ndarray) -> dict[str, np.ndarray]:
-    """Per replication: mean monthly revenue, cost and profit of ``sc``."""
-    rev = np.column_stack([ev.column(vals, "revenue", m) for m in ev.months()]).mean(axis=1)
+def _revenue(ev: Evaluator, vals: np.ndarray) -> np.ndarray:
+    """Revenue per replication (rows) and measured month (columns)."""
+    return np.column_stack([ev.column(vals, "revenue", m) for m in ev.months()])
+
+
+def _priced(sc: Scenario, rev: np.ndarray) -> dict[str, np.ndarray]:
+    """Revenue, cost and profit of ``sc`` for each monthly revenue in ``rev``: the cost is
+    linear in revenue (the fixed costs, and the commission on revenue)."""
     fixed = expected_monthly_cost(sc, 0.0)["cost_total"]
     share = expected_monthly_cost(sc, 1.0)["cost_total"] - fixed  # commission per unit
     cost = fixed + share * rev
     return {"revenue": rev, "cost": cost, "profit": rev - cost}
+
+
+def _money(ev: Evaluator, sc: Scenario, vals: np.ndarray) -> dict[str, np.ndarray]:
+    """Per replication: mean monthly revenue, cost and profit of ``sc``."""
+    return _priced(sc, _revenue(ev, vals).mean(axis=1))
 
 
 def _worst(cells: list[Any]) -> float | None:
@@ -59,11 +69,7 @@ def plan_money(ev: Evaluator, plan: Scenario, reps: int) -> dict[str, Any]:
     """The plan's revenue, cost and profit per month (mean; P10 and P90 over the simulated
     months, replications x months pooled, as the revenue line ``revenue[-1]`` states them) and
     its cost by component (:func:`expected_monthly_cost` at the mean revenue)."""
-    vals = ev.values(plan, plan.sla, reps)
-    rev = np.column_stack([ev.column(vals, "revenue", m) for m in ev.months()])
-    fixed = expected_monthly_cost(plan, 0.0)["cost_total"]
-    share = expected_monthly_cost(plan, 1.0)["cost_total"] - fixed  # commission per unit
-    m = {"revenue": rev, "cost": fixed + share * rev, "profit": rev - (fixed + share * rev)}
+    m = _priced(plan, _revenue(ev, ev.values(plan, plan.sla, reps)))
     out: dict[str, Any] = {"replications": reps, "currency": plan.currency}
     for k, x in m.items():
         out[f"{k}_per_month_mean"] = float(x.mean())
