@@ -12,7 +12,9 @@ A CRM export is read through a YAML mapping::
     calendar: {working_days: [0,1,2,3,4], start_hour: 9, end_hour: 17, holidays: []}
 
 A column may be a list of alternative labels (the first one the file has is read), so one
-mapping reads a report's labels and the API's field names. A joined table's fields are mapped
+mapping reads a report's labels and the API's field names; a label with ``*`` is a pattern,
+and a field listed under ``earliest`` reads every column its labels name, keeping the earliest
+date per row (:mod:`sla_sim.crm.labels`). A joined table's fields are mapped
 under its own ``columns`` and read from that table only; where a lead has a joined row, its
 value wins over the lead table's for a field both map (e.g. the opportunity's stage over the
 lead status). Relative ``join[].file`` and ``activity_file`` paths are resolved from the
@@ -161,6 +163,12 @@ class CrmMapping(Spec):
         " incomplete with the offending timestamp dropped (for a known slip in real data).",
     )
     join: list[JoinSpec] = Field(default_factory=list, description="Tables joined to the leads.")
+    earliest: list[str] = Field(
+        default_factory=list, description="Timestamp fields read from every column their"
+        " labels name (a `*` pattern's every match, e.g. one per deal pipeline; a legacy and a"
+        " current label), keeping per row the earliest date; other fields read the first"
+        " label the file holds.",
+    )
     activity_file: str | None = Field(
         default=None, description="Activity table, relative to the export (or --activities)."
     )
@@ -219,6 +227,10 @@ class CrmMapping(Spec):
     def _stage_values(self) -> CrmMapping:
         if self.has("stage") and "stage" not in self.values:
             raise ValueError("'stage' is mapped but values.stage does not list its values")
+        bad_early = [k for k in self.earliest if k not in TIMESTAMPS or not self.has(k)]
+        if bad_early:
+            raise ValueError(f"earliest: {bad_early} must be mapped timestamp fields (one of"
+                             f" {list(TIMESTAMPS)} under columns or a join's columns)")
         for i, j in enumerate(self.join):
             bad = [k for k in j.columns if k not in LEAD_FIELDS or k == "lead_id"]
             if bad:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.crm.checks import EMAIL, masked
+from sla_sim.crm.labels import earliest_text, named
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec, candidates
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.errors import MISSING, Issue, ScenarioError
@@ -74,14 +75,31 @@ def _columns_list(header: list[str]) -> str:
 
 def pick(value: str | list[str], header: list[str]) -> str | None:
     """The header's column for a mapped label (or list of labels): the first label the
-    header holds as written, else regardless of case and spacing ('Create date', 'Lead ID ')."""
+    header holds as written, else regardless of case, spacing and quote marks ('Create date',
+    'Lead ID '); see :mod:`sla_sim.crm.labels` (a pattern: its first match)."""
     hit = next((c for c in candidates(value) if c in header), None)
     if hit is not None:
         return hit
-    folded = {" ".join(h.split()).casefold(): h for h in reversed(header)}
-    return next((folded[k] for c in candidates(value)
-                 if (k := " ".join(c.split()).casefold()) in folded), None)  # fmt: skip
+    return next(iter(named(value, header)), None)
 
+
+def _read(mp: CrmMapping, k: str, v: str | list[str], header: list[str], file: str,
+          where: str, issues: list[Issue]) -> list[str]:  # fmt: skip
+    """The columns field ``k`` reads (several only for an ``earliest`` field); a pattern of
+    another field naming several columns is an issue (which to read is not knowable)."""
+    cols = named(v, header, every=k in mp.earliest)
+    if len(cols) > 1 and k not in mp.earliest:
+        issues.append(Issue(where, f"names {len(cols)} columns of {file} ({', '.join(cols)}):"
+                            f" name one, or list {k} under earliest to read the earliest date"
+                            " of them", v))  # fmt: skip
+    return cols
+
+
+def _field(frame: pd.DataFrame, cols: list[str], mp: CrmMapping) -> pd.Series:
+    """A field's text column: its one column, or the earliest date of several."""
+    if len(cols) == 1:
+        return frame[cols[0]]
+    return earliest_text([frame[c] for c in cols], mp.date_format, mp.timezone)
 
 
 def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
@@ -183,12 +201,13 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     tables: list[tuple[JoinSpec, RawTable]] = [(j, read_raw(p)) for j, p in specs if p]
     legacy = {i for i, (j, _) in enumerate(tables) if not j.columns}  # `columns` may be here
     lead_fields = {k: v for k, v in mp.columns.items() if k not in ACTIVITY_FIELDS}
-    base: dict[str, str] = {}
+    base: dict[str, list[str]] = {}
     from_join: dict[str, tuple[int, str]] = {}
     skipped: list[str] = []
     keys = {c for j, t in tables for c in candidates(j.key) + candidates(j.left_key or [])}
     for k, v in lead_fields.items():
-        hit = pick(v, header)
+        cols = _read(mp, k, v, header, paths[0].name, f"columns.{k}", issues)
+        hit = cols[0] if cols else None
         others = [(i, pick(v, t.header)) for i, (_, t) in enumerate(tables)
                   if i in legacy and pick(v, t.header)]  # fmt: skip
         if hit is not None and others and hit not in keys:
@@ -197,7 +216,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                                 f" fields under join[{others[0][0]}].columns (read from that"
                                 " table only)", v))  # fmt: skip
         elif hit is not None:
-            base[k] = hit
+            base[k] = cols
         elif len(others) == 1:
             from_join[k] = (others[0][0], str(others[0][1]))
         elif k in REQUIRED or not skip:
@@ -219,15 +238,17 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
             issues.append(Issue(f"join[{i}].key", f"names a column that is not in"
                                 f" {t.path.name} (columns: {_columns_list(t.header)})", j.key))
         for k, v in j.columns.items():
-            if pick(v, t.header) is None:
+            if not _read(mp, k, v, t.header, t.path.name, f"join[{i}].columns.{k}", issues):
                 if skip:
                     skipped.append(k)
                 else:
                     issues.append(Issue(f"join[{i}].columns.{k}", f"names a column that is"
                                         f" not in {t.path.name}", v))  # fmt: skip
-    issues += duplicated([*base.values(), *(c for c in lefts if c)], header, paths[0].name)
+    issues += duplicated([*(c for cs in base.values() for c in cs), *(c for c in lefts if c)],
+                         header, paths[0].name)  # fmt: skip
     for i, (j, t) in enumerate(tables):
-        picked = [pick(v, t.header) for v in [j.key, *j.columns.values()]]
+        picked = [pick(j.key, t.header)]
+        picked += [c for k, v in j.columns.items() for c in named(v, t.header, k in mp.earliest)]
         picked += [c for k, (ti, c) in from_join.items() if ti == i]
         issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues and not base and (line := headerless(header)):
@@ -239,16 +260,18 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     if issues:
         raise ScenarioError(issues, source=f"mapping (export {paths[0].name})")
 
-    want = list(dict.fromkeys([*base.values(), *(c for c in lefts if c)]))
+    want = list(dict.fromkeys([*(c for cs in base.values() for c in cs),
+                               *(c for c in lefts if c)]))  # fmt: skip
     df = pd.concat([r.frame(want) for r in raws], ignore_index=True)
-    raw = pd.DataFrame({k: df[c] for k, c in base.items()}, index=df.index)
-    labels = dict(base)
+    raw = pd.DataFrame({k: _field(df, cs, mp) for k, cs in base.items()}, index=df.index)
+    labels = {k: " / ".join(cs) for k, cs in base.items()}
     for i, (j, t) in enumerate(tables):
         right_key = str(pick(j.key, t.header))
-        fields = {k: str(pick(v, t.header)) for k, v in j.columns.items()
-                  if pick(v, t.header)}  # fmt: skip
-        fields.update({k: c for k, (ti, c) in from_join.items() if ti == i})
-        right = t.frame([right_key, *fields.values()])
+        fields = {k: cs for k, v in j.columns.items()
+                  if (cs := named(v, t.header, k in mp.earliest))}  # fmt: skip
+        fields.update({k: [c] for k, (ti, c) in from_join.items() if ti == i})
+        right = t.frame(list(dict.fromkeys([right_key, *(c for cs in fields.values()
+                                                         for c in cs)])))  # fmt: skip
         lkey = df[lefts[i]].astype("string").str.strip()
         rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
         lkey, rkey, how = same_id_form(lkey, rkey)
@@ -272,11 +295,12 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         if unmatched.any():
             notes[f"leads with no row in {t.path.name} (joined on {lefts[i]})"] = int(
                 unmatched.sum())
-        for k, c in fields.items():
-            vals = pd.Series(right[c].to_numpy(dtype=object)[np.maximum(pos, 0)] if len(right)
+        for k, cs in fields.items():
+            col = _field(right, cs, mp)
+            vals = pd.Series(col.to_numpy(dtype=object)[np.maximum(pos, 0)] if len(right)
                              else None, index=df.index, dtype=object).where(matched)
             raw[k] = vals.where(matched, raw[k]) if k in raw.columns else vals
-            labels[k] = f"{c} ({t.path.name})"
+            labels[k] = f"{' / '.join(cs)} ({t.path.name})"
         messages += t.messages
     gen = next((r.generated_at for r in raws if r.generated_at), None)
     return LeadTable(raw, labels, notes, messages, gen, skipped)
