@@ -272,3 +272,18 @@ def test_a_pattern_naming_several_columns_needs_earliest(tmp_path: Path) -> None
     assert leads["closed_at"].iloc[0] == pd.Timestamp("2025-02-01 10:00", tz="UTC")
     with pytest.raises(ScenarioError, match="earliest"):
         load_export(path, {**mp, "earliest": ["channel"]})
+
+
+def test_an_unreadable_date_among_several_columns_is_refused(tmp_path: Path) -> None:
+    """A field read from several columns refuses a row whose date in one of them does not
+    parse, naming the columns and the value, even when another column has a date."""
+    path = _write(tmp_path / "c.csv", ["Record ID", "Create Date", "Original Source",
+                                       _entered("Marketing Qualified Lead"),
+                                       "Became a Marketing Qualified Lead Date"],
+                  [["1", "2025-01-06 10:00", "Direct Traffic", "2025-01-07 10:00", "soon"]])
+    with pytest.raises(ScenarioError) as err:
+        load_export(path, "preset:hubspot")
+    text = str(err.value)
+    assert "unparseable date" in text
+    assert "soon" in text
+    assert "Became a Marketing Qualified Lead Date" in text
