@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
+from sla_sim.cli.main import main
 from sla_sim.crm.calibrate import calibrate
 from sla_sim.crm.load import load_export
 from sla_sim.crm.mapping import load_mapping
@@ -287,3 +289,30 @@ def test_an_unreadable_date_among_several_columns_is_refused(tmp_path: Path) -> 
     assert "unparseable date" in text
     assert "soon" in text
     assert "Became a Marketing Qualified Lead Date" in text
+
+
+def test_crm_map_drafts_the_current_columns(people, tmp_path: Path) -> None:
+    """``crm map`` on a current export (single quotes, a deals view of the "Enterprise"
+    pipeline without Close Date, the legacy MQL date beside the current one) maps every date
+    column the preset reads, lists several under ``earliest``, and its draft reads the dates
+    the preset reads. Before, a quote other than the preset's or a pattern label was not
+    recognised: no MQL, SQL or close, and the deals file was not used."""
+    contacts, deals = current(tmp_path, people, quote="'", close_date=False)
+    lg, _ = legacy(tmp_path / "legacy", people)
+    df = pd.read_csv(contacts, dtype=str, keep_default_na=False)
+    old = pd.read_csv(lg, dtype=str, keep_default_na=False)
+    pd.concat([df, old[["Became a Marketing Qualified Lead Date"]]], axis=1).to_csv(
+        contacts, index=False)
+    out = tmp_path / "mapping.yaml"
+    assert main(["crm", "map", str(contacts), str(deals), "--out", str(out)]) == 0
+    draft = yaml.safe_load(out.read_text())
+    assert draft["columns"]["mql_at"] == [_entered("Marketing Qualified Lead", quote="'"),
+                                          "Became a Marketing Qualified Lead Date"]
+    assert draft["join"][0]["columns"]["closed_at"] == [_entered("Closed Won", PIPELINE),
+                                                        _entered("Closed Lost", PIPELINE)]
+    assert set(draft["earliest"]) == {"mql_at", "closed_at"}
+    got = load_export(contacts, out, salt="s").leads
+    hub = load_mapping("preset:hubspot").model_copy(update={"timezone": "UTC"})
+    want = load_export(contacts, hub, joins=[deals], salt="s").leads
+    for f in FIELDS:
+        pd.testing.assert_series_equal(got[f], want[f], obj=f)

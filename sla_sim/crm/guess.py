@@ -27,6 +27,7 @@ from sla_sim.crm.guess_tables import (
     sample,
     unmapped,
 )
+from sla_sim.crm.labels import named
 from sla_sim.crm.mapping import (
     COSTS,
     REQUIRED,
@@ -45,26 +46,48 @@ _STAGE_WORDS = [("won", r"won|customer|evangelist"), ("lost", r"lost"),
                 ("open", r".")]  # fmt: skip
 
 
-def _known() -> tuple[dict[str, list[str]], dict[str, list[str]], list[str], list[str]]:
-    """Lead-table labels, joined-table labels, join keys and left keys of the presets."""
+Labels = dict[str, list[str]]
+
+
+def _known() -> tuple[Labels, Labels, list[str], list[str], tuple[Labels, Labels]]:
+    """Lead-table labels, joined-table labels, join keys and left keys of the presets, and
+    the lead and joined labels of the fields a preset reads under ``earliest``."""
     from sla_sim.crm.export import EXPORT_COLUMNS
 
-    lead: dict[str, list[str]] = {}
-    joined: dict[str, list[str]] = {}
+    lead: Labels = {}
+    joined: Labels = {}
+    early: tuple[Labels, Labels] = ({}, {})
     keys: list[str] = []
     lefts: list[str] = []
     for name in ("salesforce", "hubspot", "olist"):
         mp = load_mapping(f"preset:{name}")
         for k, v in mp.columns.items():
             lead.setdefault(k, []).extend(candidates(v))
+            if k in mp.earliest:
+                early[0].setdefault(k, []).extend(candidates(v))
         for j in mp.join:
             keys += candidates(j.key)
             lefts += candidates(j.left_key or j.key)
             for k, v in j.columns.items():
                 joined.setdefault(k, []).extend(candidates(v))
+                if k in mp.earliest:
+                    early[1].setdefault(k, []).extend(candidates(v))
     for k, v in EXPORT_COLUMNS.items():
         lead.setdefault(k, []).append(v)
-    return lead, joined, keys, lefts
+    return lead, joined, keys, lefts, early
+
+
+def _earliest(cols: dict[str, str | list[str]], early: Labels, header: list[str],
+              earliest: set[str], comments: list[str], file: str) -> None:  # fmt: skip
+    """Fields a preset reads under ``earliest`` whose labels name several columns of the
+    header (a legacy and a current HubSpot date, one per deal pipeline): every one, listed."""
+    for k, labels in early.items():
+        hits = named(labels, header, every=True)
+        if k in cols and len(hits) > 1:
+            cols[k] = hits
+            earliest.add(k)
+            comments.append(f"{k}: {len(hits)} columns of {file} ({', '.join(hits)}), the"
+                            " earliest date of a row read (earliest)")
 
 
 def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
@@ -99,19 +122,21 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
     """The draft mapping's YAML text (written in ``folder``) and the options to give on the
     command line (``--join FILE`` / ``--activities FILE``, for files outside ``folder``); see
     :func:`unmapped` for the required fields it could not map."""
-    lead_labels, join_labels, keys, lefts = _known()
+    lead_labels, join_labels, keys, lefts, early = _known()
     raws = [read_raw(f) for f in files]
     lead = raws[0]
     check_order(raws, lead_labels, join_labels)
     comments: list[str] = [f"Draft mapping for {Path(lead.path).name}, written by 'sla-sim crm"
                            " map'. Every guess below is marked: check it."]
-    cols: dict[str, str] = {}
+    cols: dict[str, str | list[str]] = {}
     for k, labels in lead_labels.items():
         if k.startswith("activity_"):
             continue
         hit = find(labels, lead.header)
         if hit:
             cols[k] = hit
+    earliest: set[str] = set()
+    _earliest(cols, early[0], lead.header, earliest, comments, Path(lead.path).name)
     data: dict[str, object] = {"columns": cols}
     samples = [sample(lead)]
     for f in REQUIRED:
@@ -121,14 +146,16 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
                             " check it")
     stage_vals: list[str] = []
     if "stage" in cols:
-        stage_vals += distinct(lead, cols["stage"])
-    date_cols = [samples[0][cols[t]] for t in TIMESTAMPS if t in cols]
+        stage_vals += distinct(lead, str(cols["stage"]))
+    date_cols = [samples[0][c] for t in TIMESTAMPS if t in cols for c in candidates(cols[t])]
     opp = next((r for r in raws[1:] if find(join_labels.get("stage", []), r.header)
                 and find(join_labels.get("closed_at", []), r.header)), None)  # fmt: skip
     on_command_line: list[str] = []
     if opp is not None:
         s = sample(opp)
-        jcols = {k: h for k, labels in join_labels.items() if (h := find(labels, opp.header))}
+        jcols: dict[str, str | list[str]] = {
+            k: h for k, labels in join_labels.items() if (h := find(labels, opp.header))}
+        _earliest(jcols, early[1], opp.header, earliest, comments, Path(opp.path).name)
         key, left = find(keys, opp.header), find(lefts, lead.header)
         if key and left:
             join: dict[str, object] = {"key": key, "columns": jcols}
@@ -143,8 +170,8 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
             comments.append(f"{Path(opp.path).name} joined as the opportunity table on"
                             f" {left} = {key}; its fields are read from it only.")
             if "stage" in jcols:
-                stage_vals += distinct(opp, jcols["stage"])
-            date_cols += [s[jcols[t]] for t in TIMESTAMPS if t in jcols]
+                stage_vals += distinct(opp, str(jcols["stage"]))
+            date_cols += [s[c] for t in TIMESTAMPS if t in jcols for c in candidates(jcols[t])]
         else:
             comments.append(f"{Path(opp.path).name} looks like an opportunity table but no join"
                             " key was recognised: add join: [{key: ..., left_key: ...}]")
@@ -158,6 +185,8 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
         comments.append(f"NOT USED: {Path(r.path).name} is neither an opportunity table (a"
                         " stage and a close date) nor an activity table (a lead id and a date)"
                         " the presets know: map it by hand or leave it out")  # fmt: skip
+    if earliest:
+        data["earliest"] = [t for t in TIMESTAMPS if t in earliest]
     fmts, note = _date_format(date_cols)
     data["date_format"] = fmts
     comments.append(note)

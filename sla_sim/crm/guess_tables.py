@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sla_sim.crm.labels import matches
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED
 from sla_sim.crm.read import RawTable, read_raw
 from sla_sim.crm.tables import headerless
@@ -30,8 +31,9 @@ FORMATS: list[tuple[str, list[str]]] = [
 ]
 
 def find(labels: list[str], header: list[str]) -> str | None:
-    low = {h.strip().lower(): h for h in header}
-    return next((low[c.lower()] for c in labels if c.lower() in low), None)
+    """The header's column for the first label it holds (regardless of case, spacing and
+    quote marks; a ``*`` pattern's first match), as a mapping reads it."""
+    return next((hits[0] for c in labels if (hits := matches(c, header))), None)
 
 
 def sample(raw: RawTable, n: int = 500) -> pd.DataFrame:
