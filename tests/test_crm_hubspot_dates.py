@@ -294,7 +294,8 @@ def test_an_unreadable_date_among_several_columns_is_refused(tmp_path: Path) -> 
 def test_crm_map_drafts_the_current_columns(people, tmp_path: Path) -> None:
     """``crm map`` on a current export (single quotes, a deals view of the "Enterprise"
     pipeline without Close Date, the legacy MQL date beside the current one) maps every date
-    column the preset reads, lists several under ``earliest``, and its draft reads the dates
+    column the preset reads, lists several under ``earliest`` (a deal's close dates under its
+    join's ``latest``), and its draft reads the dates
     the preset reads. Before, a quote other than the preset's or a pattern label was not
     recognised: no MQL, SQL or close, and the deals file was not used."""
     contacts, deals = current(tmp_path, people, quote="'", close_date=False)
@@ -310,9 +311,47 @@ def test_crm_map_drafts_the_current_columns(people, tmp_path: Path) -> None:
                                           "Became a Marketing Qualified Lead Date"]
     assert draft["join"][0]["columns"]["closed_at"] == [_entered("Closed Won", PIPELINE),
                                                         _entered("Closed Lost", PIPELINE)]
-    assert set(draft["earliest"]) == {"mql_at", "closed_at"}
+    assert set(draft["earliest"]) == {"mql_at"}
+    assert draft["join"][0]["latest"] == ["closed_at"]
     got = load_export(contacts, out, salt="s").leads
     hub = load_mapping("preset:hubspot").model_copy(update={"timezone": "UTC"})
     want = load_export(contacts, hub, joins=[deals], salt="s").leads
     for f in FIELDS:
         pd.testing.assert_series_equal(got[f], want[f], obj=f)
+
+
+@pytest.mark.parametrize("close_date", [True, False])
+def test_a_reopened_deal_closes_at_its_last_close(tmp_path: Path, close_date: bool) -> None:
+    """A deal lost, reopened and won is won when it entered Closed Won, and one won, reopened
+    and lost is lost when it entered Closed Lost: a deal's close is the latest of its close
+    dates (HubSpot moves Close Date to each close). Before, the earliest was read, so the
+    first deal was won at its loss, months before the win."""
+    contacts = _write(tmp_path / "contacts.csv", ["Record ID", "Create Date", "Original Source",
+                                                  "Lifecycle Stage"],
+                      [["1", "2025-01-06 10:00", "Direct Traffic", "Customer"],
+                       ["2", "2025-01-06 11:00", "Direct Traffic", "Opportunity"]])
+    header = ["Record ID", "Deal Stage", "Create Date", "Close Date",
+              _entered("Closed Won", PIPELINE), _entered("Closed Lost", PIPELINE),
+              "Associated Contact IDs"]  # fmt: skip
+    rows = [["90", "Closed Won", "2025-01-08 09:00", "2025-04-02 15:00", "2025-04-02 15:00",
+             "2025-02-03 12:00", "1"],
+            ["91", "Closed Lost", "2025-01-08 09:00", "2025-03-20 16:00", "2025-02-10 10:00",
+             "2025-03-20 16:00", "2"]]  # fmt: skip
+    if not close_date:
+        header.pop(3)
+        for r in rows:
+            r.pop(3)
+    deals = _write(tmp_path / "deals.csv", header, rows)
+    mp = load_mapping("preset:hubspot").model_copy(update={"timezone": "UTC"})
+    leads = load_export(contacts, mp, joins=[deals], salt="s").leads
+    assert list(leads["stage"]) == ["won", "lost"]
+    assert list(leads["closed_at"]) == [pd.Timestamp("2025-04-02 15:00", tz="UTC"),
+                                        pd.Timestamp("2025-03-20 16:00", tz="UTC")]
+
+
+def test_latest_names_timestamp_fields_of_its_join() -> None:
+    """A join's ``latest`` takes timestamp fields of that join's columns only."""
+    mp = load_mapping("preset:hubspot").model_dump()
+    mp["join"][0]["latest"] = ["amount"]
+    with pytest.raises(ScenarioError, match="latest"):
+        load_mapping(mp)

@@ -49,14 +49,15 @@ _STAGE_WORDS = [("won", r"won|customer|evangelist"), ("lost", r"lost"),
 Labels = dict[str, list[str]]
 
 
-def _known() -> tuple[Labels, Labels, list[str], list[str], tuple[Labels, Labels]]:
+def _known() -> tuple[Labels, Labels, list[str], list[str], tuple[Labels, Labels, Labels]]:
     """Lead-table labels, joined-table labels, join keys and left keys of the presets, and
-    the lead and joined labels of the fields a preset reads under ``earliest``."""
+    the lead and joined labels of the fields a preset reads under ``earliest``, and the joined
+    labels of those a join reads under ``latest``."""
     from sla_sim.crm.export import EXPORT_COLUMNS
 
     lead: Labels = {}
     joined: Labels = {}
-    early: tuple[Labels, Labels] = ({}, {})
+    early: tuple[Labels, Labels, Labels] = ({}, {}, {})
     keys: list[str] = []
     lefts: list[str] = []
     for name in ("salesforce", "hubspot", "olist"):
@@ -70,7 +71,9 @@ def _known() -> tuple[Labels, Labels, list[str], list[str], tuple[Labels, Labels
             lefts += candidates(j.left_key or j.key)
             for k, v in j.columns.items():
                 joined.setdefault(k, []).extend(candidates(v))
-                if k in mp.earliest:
+                if k in j.latest:
+                    early[2].setdefault(k, []).extend(candidates(v))
+                elif k in mp.earliest:
                     early[1].setdefault(k, []).extend(candidates(v))
     for k, v in EXPORT_COLUMNS.items():
         lead.setdefault(k, []).append(v)
@@ -78,16 +81,18 @@ def _known() -> tuple[Labels, Labels, list[str], list[str], tuple[Labels, Labels
 
 
 def _earliest(cols: dict[str, str | list[str]], early: Labels, header: list[str],
-              earliest: set[str], comments: list[str], file: str) -> None:  # fmt: skip
-    """Fields a preset reads under ``earliest`` whose labels name several columns of the
-    header (a legacy and a current HubSpot date, one per deal pipeline): every one, listed."""
+              earliest: set[str], comments: list[str], file: str,
+              which: str = "earliest") -> None:  # fmt: skip
+    """Fields a preset reads under ``earliest`` (``which``: or a join's ``latest``) whose
+    labels name several columns of the header (a legacy and a current HubSpot date, one per
+    deal pipeline): every one, listed."""
     for k, labels in early.items():
         hits = named(labels, header, every=True)
         if k in cols and len(hits) > 1:
             cols[k] = hits
             earliest.add(k)
             comments.append(f"{k}: {len(hits)} columns of {file} ({', '.join(hits)}), the"
-                            " earliest date of a row read (earliest)")
+                            f" {which} date of a row read ({which})")
 
 
 def _date_format(values: list[pd.Series]) -> tuple[list[str], str]:
@@ -156,9 +161,13 @@ def draft_mapping(files: list[str | Path], folder: Path) -> tuple[str, list[str]
         jcols: dict[str, str | list[str]] = {
             k: h for k, labels in join_labels.items() if (h := find(labels, opp.header))}
         _earliest(jcols, early[1], opp.header, earliest, comments, Path(opp.path).name)
+        late: set[str] = set()  # a deal's last close: the latest of its close dates
+        _earliest(jcols, early[2], opp.header, late, comments, Path(opp.path).name, "latest")
         key, left = find(keys, opp.header), find(lefts, lead.header)
         if key and left:
             join: dict[str, object] = {"key": key, "columns": jcols}
+            if late:
+                join["latest"] = [t for t in TIMESTAMPS if t in late]
             if left != key:
                 join["left_key"] = left
             inside = Path(opp.path).resolve().is_relative_to(folder.resolve())

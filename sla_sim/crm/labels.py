@@ -10,9 +10,9 @@ closed-won column of every deal pipeline (``Sales Pipeline``, ``Enterprise``...)
 ``Date exited`` or ``Latest time in`` column.
 
 A field listed under the mapping's ``earliest`` reads every column its labels name and keeps,
-per row, the earliest date (empty cells skipped); any other field reads the first label the
-header holds, and a pattern naming several columns there is refused rather than settled by
-their order.
+per row, the earliest date (empty cells skipped); one under a join's ``latest`` keeps the
+latest (a deal's last close); any other field reads the first label the header holds, and a
+pattern naming several columns there is refused rather than settled by their order.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ def named(value: str | list[str], header: list[str], every: bool = False) -> lis
     return out
 
 
-def earliest_text(columns: list[pd.Series], fmt: str | list[str], tz: str) -> pd.Series:
-    """Per row, the text of the earliest date among ``columns`` (empty cells skipped). A row
-    with a date that does not parse keeps that text, so the load reports it as unreadable."""
+def earliest_text(columns: list[pd.Series], fmt: str | list[str], tz: str,
+                  latest: bool = False) -> pd.Series:  # fmt: skip
+    """Per row, the text of the earliest date among ``columns`` (with ``latest``, the latest;
+    empty cells skipped). A row with a date that does not parse keeps that text, so the load
+    reports it as unreadable."""
     out = pd.Series(pd.NA, index=columns[0].index, dtype=object)
     best = pd.Series(pd.NaT, index=columns[0].index, dtype="datetime64[ns, UTC]")
     unreadable = pd.Series(False, index=columns[0].index)
@@ -71,7 +73,8 @@ def earliest_text(columns: list[pd.Series], fmt: str | list[str], tz: str) -> pd
         bad = filled & when.isna() & ~unreadable
         out[bad] = col[bad]
         unreadable |= bad
-        better = filled & when.notna() & ~unreadable & (best.isna() | (when < best))
+        ahead = (when > best) if latest else (when < best)
+        better = filled & when.notna() & ~unreadable & (best.isna() | ahead)
         out[better] = col[better]
         best = best.where(~better, when)
     return out

@@ -118,6 +118,11 @@ class JoinSpec(Spec):
     columns: dict[str, Columns] = Field(
         default_factory=dict, description="Canonical field -> column of this table (read from"
         " this table only; its value wins where the lead has a joined row).")
+    latest: list[str] = Field(
+        default_factory=list, description="Timestamp fields of this table read from every"
+        " column their labels name, keeping per row the latest date (a deal's last close: one"
+        " lost, reopened and won is closed when it was won); they win over `earliest` here.",
+    )
 
 
 class CrmMapping(Spec):
@@ -229,13 +234,19 @@ class CrmMapping(Spec):
             raise ValueError("'stage' is mapped but values.stage does not list its values")
         bad_early = [k for k in self.earliest if k not in TIMESTAMPS or not self.has(k)]
         if bad_early:
-            raise ValueError(f"earliest: {bad_early} must be mapped timestamp fields (one of"
-                             f" {list(TIMESTAMPS)} under columns or a join's columns)")
+            raise ScenarioError([Issue("earliest", f"must list mapped timestamp fields (of"
+                                       f" {list(TIMESTAMPS)}, under columns or a join's"
+                                       " columns)", bad_early)])  # fmt: skip
         for i, j in enumerate(self.join):
             bad = [k for k in j.columns if k not in LEAD_FIELDS or k == "lead_id"]
             if bad:
                 raise ValueError(f"join[{i}].columns: {bad} are not lead fields that a joined"
                                  f" table can hold")
+            late = [k for k in j.latest if k not in TIMESTAMPS or k not in j.columns]
+            if late:
+                raise ScenarioError([Issue(f"join[{i}].latest", f"must list timestamp fields of"
+                                           f" join[{i}].columns (of {list(TIMESTAMPS)})",
+                                           late)])  # fmt: skip
         return self
 
     # ------------------------------------------------------------------ helpers

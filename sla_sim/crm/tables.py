@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,22 +85,26 @@ def pick(value: str | list[str], header: list[str]) -> str | None:
 
 
 def _read(mp: CrmMapping, k: str, v: str | list[str], header: list[str], file: str,
-          where: str, issues: list[Issue]) -> list[str]:  # fmt: skip
-    """The columns field ``k`` reads (several only for an ``earliest`` field); a pattern of
-    another field naming several columns is an issue (which to read is not knowable)."""
-    cols = named(v, header, every=k in mp.earliest)
-    if len(cols) > 1 and k not in mp.earliest:
+          where: str, issues: list[Issue], latest: Collection[str] = ()) -> list[str]:  # fmt: skip
+    """The columns field ``k`` reads (several only for an ``earliest`` field, or one of a
+    join's ``latest``); a pattern of another field naming several columns is an issue (which
+    to read is not knowable)."""
+    every = k in mp.earliest or k in latest
+    cols = named(v, header, every=every)
+    if len(cols) > 1 and not every:
         issues.append(Issue(where, f"names {len(cols)} columns of {file} ({', '.join(cols)}):"
                             f" name one, or list {k} under earliest to read the earliest date"
                             " of them", v))  # fmt: skip
     return cols
 
 
-def _field(frame: pd.DataFrame, cols: list[str], mp: CrmMapping) -> pd.Series:
-    """A field's text column: its one column, or the earliest date of several."""
+def _field(frame: pd.DataFrame, cols: list[str], mp: CrmMapping,
+           latest: bool = False) -> pd.Series:  # fmt: skip
+    """A field's text column: its one column, or the earliest (``latest``: latest) date of
+    several."""
     if len(cols) == 1:
         return frame[cols[0]]
-    return earliest_text([frame[c] for c in cols], mp.date_format, mp.timezone)
+    return earliest_text([frame[c] for c in cols], mp.date_format, mp.timezone, latest)
 
 
 def duplicated(picked: list[str], header: list[str], file: str) -> list[Issue]:
@@ -238,7 +243,8 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
             issues.append(Issue(f"join[{i}].key", f"names a column that is not in"
                                 f" {t.path.name} (columns: {_columns_list(t.header)})", j.key))
         for k, v in j.columns.items():
-            if not _read(mp, k, v, t.header, t.path.name, f"join[{i}].columns.{k}", issues):
+            if not _read(mp, k, v, t.header, t.path.name, f"join[{i}].columns.{k}", issues,
+                         j.latest):
                 if skip:
                     skipped.append(k)
                 else:
@@ -248,7 +254,8 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                          header, paths[0].name)  # fmt: skip
     for i, (j, t) in enumerate(tables):
         picked = [pick(j.key, t.header)]
-        picked += [c for k, v in j.columns.items() for c in named(v, t.header, k in mp.earliest)]
+        picked += [c for k, v in j.columns.items()
+                   for c in named(v, t.header, k in mp.earliest or k in j.latest)]
         picked += [c for k, (ti, c) in from_join.items() if ti == i]
         issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues and not base and (line := headerless(header)):
@@ -268,7 +275,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     for i, (j, t) in enumerate(tables):
         right_key = str(pick(j.key, t.header))
         fields = {k: cs for k, v in j.columns.items()
-                  if (cs := named(v, t.header, k in mp.earliest))}  # fmt: skip
+                  if (cs := named(v, t.header, k in mp.earliest or k in j.latest))}  # fmt: skip
         fields.update({k: [c] for k, (ti, c) in from_join.items() if ti == i})
         right = t.frame(list(dict.fromkeys([right_key, *(c for cs in fields.values()
                                                          for c in cs)])))  # fmt: skip
@@ -296,7 +303,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
             notes[f"leads with no row in {t.path.name} (joined on {lefts[i]})"] = int(
                 unmatched.sum())
         for k, cs in fields.items():
-            col = _field(right, cs, mp)
+            col = _field(right, cs, mp, latest=k in j.latest)
             vals = pd.Series(col.to_numpy(dtype=object)[np.maximum(pos, 0)] if len(right)
                              else None, index=df.index, dtype=object).where(matched)
             raw[k] = vals.where(matched, raw[k]) if k in raw.columns else vals
