@@ -100,14 +100,15 @@ def panel_page(served: tuple[str, Path],
     requests: list[str] = []
     page_errors: list[str] = []
     sockets: list[str] = []
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()  # a context of its own: other pages can share its cookies
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.route("**/*", local_only)
     page.goto(served[0])
     yield page, requests, page_errors, sockets
-    page.close()
+    context.close()
 
 
 def _response_median(svg: str) -> float:
@@ -415,10 +416,6 @@ def test_the_login_cookie_goes_to_no_other_local_server(
     cookies = page.context.cookies()
     assert any(c["name"] == f"username-{address.replace('.', '-')}-{parts.port}"
                and c["domain"] == address for c in cookies), cookies  # fmt: skip
-    login = next(c for c in cookies if c["name"].startswith("username-"))
-    assert login["expires"] == -1, login  # a session cookie: gone when the browser closes
-    assert login["httpOnly"] is True
-    assert login["sameSite"] == "Strict"
     head, last = address.rsplit(".", 1)
     neighbour = f"{head}.{int(last) + 1 if int(last) < 254 else int(last) - 1}"
     seen: list[str | None] = []
@@ -442,6 +439,10 @@ def test_the_login_cookie_goes_to_no_other_local_server(
         for s in servers:
             s.shutdown()
             s.server_close()
+    login = next(c for c in cookies if c["name"].startswith("username-"))
+    assert login["expires"] == -1, login  # a session cookie: gone when the browser closes
+    assert login["httpOnly"] is True
+    assert login["sameSite"] == "Strict"
 
 
 def test_pages_beyond_the_kernel_cap_get_the_busy_page(
