@@ -515,8 +515,9 @@ def test_the_default_workers_fit_the_memory_limit(
     with socket.socket() as free:  # _check binds the port it is given to see it is free
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    chosen = dashboard._check(port, "default", None, 100, None, 4)
+    chosen, address = dashboard._check(port, "default", None, 100, None, 4)
     assert chosen == expected
+    assert address.startswith("127.")
     err = capsys.readouterr().err
     assert (f"--workers {expected} per page" in err) == (expected < cores), err
     if expected < cores:
