@@ -1,6 +1,6 @@
 """What the browser tests share: Debian Chromium and its flags, and `sla-sim dashboard` started
-on a free port of 127.0.0.1, opened at the address it prints (with this start's token) and
-stopped by its process group afterwards.
+on a free port (of the loopback address it picks, a random 127.X.Y.Z), opened at the address it
+prints (with this start's token) and stopped by its process group afterwards.
 
 Skipped when Chromium, Playwright or Voilà is missing, unless on CI (``ci_env.on_ci``): then
 their absence is a failure.
@@ -30,6 +30,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 LOCAL = "http://127.0.0.1"
+#: An address of the loopback network, as the dashboard prints it (``http://127.X.Y.Z``).
+LOOPBACK = r"http://127\.\d{1,3}\.\d{1,3}\.\d{1,3}"
 READY_S = 240  # until the command prints the page's address (after its kernel is ready)
 
 
@@ -55,18 +57,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def on_loopback(url: str) -> bool:
+    """Whether ``url`` is an http address on this machine's loopback network (127.0.0.0/8)."""
+    return re.match(rf"{LOOPBACK}(:\d+)?/", url) is not None
+
+
 def local_only(route) -> None:  # type: ignore[no-untyped-def]
-    """A Playwright route handler: requests for 127.0.0.1 go through, every other is aborted."""
-    if route.request.url.startswith(LOCAL):
+    """A Playwright route handler: requests for a loopback address (127.0.0.0/8) go through,
+    every other is aborted."""
+    if on_loopback(route.request.url):
         route.continue_()
     else:
         route.abort()
 
 
 def printed_address(log_path: Path, port: int) -> str | None:
-    """The page's address the command printed (``http://127.0.0.1:PORT/?token=...``), if yet."""
+    """The page's address the command printed (``http://127.X.Y.Z:PORT/?token=...``), if yet."""
     text = log_path.read_text(errors="replace") if log_path.exists() else ""
-    m = re.search(rf"^sla-sim dashboard: ({LOCAL}:{port}/\?token=[\w-]+) ", text, re.M)
+    m = re.search(rf"^sla-sim dashboard: ({LOOPBACK}:{port}/\?token=[\w-]+) ", text, re.M)
     return m.group(1) if m else None
 
 

@@ -2,16 +2,20 @@
 
 Starts the real command (``python -m sla_sim dashboard FILE --reps 6 --max-kernels 2 --port
 P``) once for the module on a fast scenario and opens the address it prints (with this start's
-token) in headless Debian Chromium through Playwright, every request that is not for
-127.0.0.1 aborted. It waits for the charts and the final status, moves the SDR slider with the
-keyboard (ipywidgets 8 sliders are noUiSlider), waits for the new final result and checks
-that the charts were redrawn with different numbers. Screenshots go to test-artifacts/.
+token, on the random loopback address 127.X.Y.Z the command picks) in headless Debian Chromium
+through Playwright, every request that is not for a loopback address aborted. It waits for
+the charts and the final status, moves the SDR slider with the keyboard (ipywidgets 8 sliders
+are noUiSlider), waits for the new final result and checks that the charts were redrawn with
+different numbers. Screenshots go to test-artifacts/.
 
 On the same server, the security model (docs/security.md): files outside the dashboard's
 folders are refused by the panel without showing a line of them; a page loaded through a
-foreign host name (Chromium's host-resolver rules map ``evil.example`` to 127.0.0.1, as DNS
-rebinding would) and a request with a foreign ``Host`` get 403, no panel and no kernel;
-without the token there is no panel; beyond ``--max-kernels`` a page gets the busy page. The
+foreign host name (Chromium's host-resolver rules map ``evil.example`` to the dashboard's
+address, as DNS rebinding would) and a request with a foreign ``Host`` (``127.0.0.1`` and
+``localhost`` included) get 403, no panel and no kernel; without the token there is no panel;
+the login cookie the page got is not sent to other local servers (on 127.0.0.1 and on another
+loopback address) visited in the same browser; beyond ``--max-kernels`` a page gets the busy
+page. The
 tests run in file order: the busy page comes last, once the panel's page holds a kernel.
 
 Skipped when Chromium, Playwright or Voilà is missing, unless the CI environment variable is
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import base64
 import http.client
+import http.server
 import importlib.util
 import os
 import re
 import socket
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -39,7 +45,7 @@ from browser_env import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    LOCAL,
+    LOOPBACK,
     dashboard_server,
     fast_scenario,
     free_port,
@@ -71,12 +77,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 @pytest.fixture(scope="module")
 def browser(served: tuple[str, Path]) -> Iterator[Any]:
-    """One headless Chromium for the module, in which ``evil.example`` resolves to 127.0.0.1."""
+    """One headless Chromium for the module, in which ``evil.example`` resolves to the
+    dashboard's address."""
     from playwright.sync_api import sync_playwright
 
+    address = urlsplit(served[0]).hostname
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"])
+                              args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL} {address}"])
         try:
             yield b
         finally:
@@ -92,14 +100,15 @@ def panel_page(served: tuple[str, Path],
     requests: list[str] = []
     page_errors: list[str] = []
     sockets: list[str] = []
-    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()  # a context of its own: other pages can share its cookies
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.route("**/*", local_only)
     page.goto(served[0])
     yield page, requests, page_errors, sockets
-    page.close()
+    context.close()
 
 
 def _response_median(svg: str) -> float:
@@ -200,8 +209,10 @@ def test_dashboard_redraws_when_a_lever_moves(panel_page: tuple[Any, list, list,
     assert message.strip() == ""
     assert "Error loading script" not in content
     assert "chart unavailable" not in content
-    outside = [u for u in requests if not u.startswith((LOCAL, "data:", "blob:"))]
-    assert not outside, f"the page asked for resources outside 127.0.0.1: {outside}"
+    origin = served[0].split("?")[0]  # http://127.X.Y.Z:PORT/
+    assert re.fullmatch(rf"{LOOPBACK}:\d+/", origin), origin
+    outside = [u for u in requests if not u.startswith((origin, "data:", "blob:"))]
+    assert not outside, f"the page asked for resources outside {origin}: {outside}"
     assert not page_errors, page_errors
 
 
@@ -252,6 +263,7 @@ def test_a_page_through_a_foreign_host_name_gets_no_panel_and_no_kernel(
     url, folder = served
     port = urlsplit(url).port
     evil = f"http://{EVIL}:{port}"
+    origin = f"http://{urlsplit(url).hostname}:{port}"
     kernels_before = _log(folder).count("Using pre-heated kernel")
     context = browser.new_context()
     try:
@@ -260,10 +272,10 @@ def test_a_page_through_a_foreign_host_name_gets_no_panel_and_no_kernel(
         page.on("websocket", lambda ws: sockets.append(ws.url))
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(evil)
                    else r.abort())  # fmt: skip
-        response = page.goto(url.replace(f"{LOCAL}:{port}", evil))
+        response = page.goto(url.replace(origin, evil))
         assert response is not None
         assert response.status == 403
-        assert "answers only requests addressed to localhost" in page.content()
+        assert "answers only requests addressed to" in page.content()
         page.wait_for_timeout(1000)  # time for any script to open a kernel's websocket
         assert page.locator(".sla-status").count() == 0
         assert page.locator(".jupyter-widgets").count() == 0
@@ -314,27 +326,31 @@ def _get(url: str, host: str | None = None) -> tuple[int, str, Any]:
 
 
 def test_a_request_with_a_foreign_host_header_is_refused(served: tuple[str, Path]) -> None:
-    """``Host: evil.example:PORT`` (or a local name with another port) gets 403 on every
-    path, even with the token; the local names with the port get through."""
+    """``Host: evil.example:PORT``, a local name with another port, and the loopback names
+    other than the dashboard's own address (``127.0.0.1``, ``localhost``, ``[::1]``) get 403
+    on every path, even with the token; the dashboard's address with its port gets through."""
     url, _folder = served
     parts = urlsplit(url)
     port = parts.port
+    own = parts.netloc  # 127.X.Y.Z:PORT
     for path in (f"/?{parts.query}", "/voila/static/", "/login", "/api/kernels"):
-        for host in (f"{EVIL}:{port}", EVIL, f"127.0.0.1:{port + 1}", f"localhost.{EVIL}:{port}"):
-            status, body, _ = _get(f"{LOCAL}:{port}{path}", host)
+        for host in (f"{EVIL}:{port}", EVIL, f"{parts.hostname}:{port + 1}",
+                     f"localhost.{EVIL}:{port}", f"127.0.0.1:{port}", f"localhost:{port}",
+                     f"[::1]:{port}"):  # fmt: skip
+            status, body, _ = _get(f"http://{own}{path}", host)
             assert status == 403, (path, host, status)
-            assert "answers only requests addressed to localhost" in body
-    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", f"LOCALHOST:{port}"):
-        status, body, _ = _get(f"{LOCAL}:{port}/login", host)
-        assert status == 200, (host, status)
+            assert f"answers only requests addressed to {parts.hostname} with its port" in body
+    status, body, _ = _get(f"http://{own}/login", own)
+    assert status == 200, (own, status)
 
 
-def _handshake(port: int, path: str, origin: str, cookie: str) -> int:
-    """The status of a websocket opening handshake for ``path`` sent with ``origin``."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _handshake(address: str, port: int, path: str, origin: str, cookie: str) -> int:
+    """The status of a websocket opening handshake for ``path`` sent with ``origin`` to the
+    dashboard at ``address:port``."""
+    conn = http.client.HTTPConnection(address, port, timeout=30)
     try:
         conn.request("GET", path, headers={
-            "Host": f"127.0.0.1:{port}", "Origin": origin, "Cookie": cookie,
+            "Host": f"{address}:{port}", "Origin": origin, "Cookie": cookie,
             "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
             "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})  # fmt: skip
         return conn.getresponse().status
@@ -356,10 +372,77 @@ def test_a_kernel_websocket_from_a_foreign_origin_is_refused(
     parts = urlsplit(channels[0])
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
     port = parts.port
-    assert _handshake(port, parts.path, f"http://{EVIL}:{port}", cookie) == 403
+    address = parts.hostname
+    assert _handshake(address, port, parts.path, f"http://{EVIL}:{port}", cookie) == 403
     assert "Blocking Cross Origin WebSocket Attempt" in _log(folder)
-    assert _handshake(port, parts.path, f"http://127.0.0.1:{port}", cookie) == 101
-    assert _handshake(port, parts.path, f"http://127.0.0.1:{port}", "") == 403  # no login
+    # a page of another local server (on 127.0.0.1, with the dashboard's port): refused too
+    assert _handshake(address, port, parts.path, f"http://127.0.0.1:{port}", cookie) == 403
+    own = f"http://{address}:{port}"
+    assert _handshake(address, port, parts.path, own, cookie) == 101
+    assert _handshake(address, port, parts.path, own, "") == 403  # no login
+
+
+class _CookieRecorder(http.server.BaseHTTPRequestHandler):
+    """A local web server's page that notes the Cookie header of every request it gets."""
+
+    seen: list[str | None]
+
+    def do_GET(self) -> None:
+        self.seen.append(self.headers.get("Cookie"))
+        body = b"<!DOCTYPE html><title>another local server</title><p>hello"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_login_cookie_goes_to_no_other_local_server(
+        served: tuple[str, Path], panel_page: tuple[Any, list, list, list]) -> None:  # fmt: skip
+    """Browsers keep cookies apart by host, not port: a dashboard on 127.0.0.1 had its login
+    cookie (``username-127-0-0-1-PORT``) sent to every server on 127.0.0.1 the same browser
+    visited, which could then use it. The dashboard is now on an address of its own: two other
+    local servers (one on 127.0.0.1, one on the address next to the dashboard's), visited in
+    the browser context that holds the login cookie, get no cookie at all."""
+    url, _folder = served
+    page = panel_page[0]
+    page.wait_for_selector(".sla-status", state="attached", timeout=RESULT_S * 1000)
+    parts = urlsplit(url)
+    address = parts.hostname
+    assert address is not None
+    cookies = page.context.cookies()
+    assert any(c["name"] == f"username-{address.replace('.', '-')}-{parts.port}"
+               and c["domain"] == address for c in cookies), cookies  # fmt: skip
+    head, last = address.rsplit(".", 1)
+    neighbour = f"{head}.{int(last) + 1 if int(last) < 254 else int(last) - 1}"
+    seen: list[str | None] = []
+    handler = type("Recorder", (_CookieRecorder,), {"seen": seen})
+    servers = [http.server.ThreadingHTTPServer((a, 0), handler) for a in ("127.0.0.1", neighbour)]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    other = page.context.new_page()
+    try:
+        other.route("**/*", local_only)
+        for s in servers:
+            host, port = s.server_address[:2]
+            response = other.goto(f"http://{host}:{port}/?visit=1")
+            assert response is not None
+            assert response.status == 200
+        assert len(seen) >= len(servers), seen
+        assert seen == [None] * len(seen), seen  # no Cookie header at all
+    finally:
+        other.close()
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+    login = next(c for c in cookies if c["name"].startswith("username-"))
+    assert login["expires"] == -1, login  # a session cookie: gone when the browser closes
+    assert login["httpOnly"] is True
+    assert login["sameSite"] == "Strict"
 
 
 def test_pages_beyond_the_kernel_cap_get_the_busy_page(
@@ -405,9 +488,11 @@ def test_generated_notebook_only_creates_and_shows_the_panel(tmp_path: Path) -> 
 
 
 def test_voila_listens_on_loopback_only() -> None:
-    """Voilà is started without a browser, on 127.0.0.1, on exactly the port asked for."""
+    """Voilà is started without a browser, on the loopback address chosen (127.0.0.1 unless
+    given), on exactly the port asked for."""
     from sla_sim.planner.dashboard import voila_command
 
+    assert "--Voila.ip=127.31.4.159" in voila_command("x.ipynb", 8999, host="127.31.4.159")
     cmd = voila_command("x.ipynb", 8999)
     assert cmd[:3] == [sys.executable, "-m", "sla_sim.planner.server"]  # Voilà with its guards
     assert "--DashboardKernelManager.max_kernels=4" in cmd
@@ -441,9 +526,9 @@ def test_dashboard_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        if importlib.util.find_spec("voila") is not None:
-            assert main(["dashboard", "--port", str(port)]) == 1
-            assert f"port {port}" in capsys.readouterr().err
+        if importlib.util.find_spec("voila") is not None:  # (its own address is free)
+            assert main(["dashboard", "--port", str(port), "--host", "127.0.0.1"]) == 1
+            assert f"cannot listen on 127.0.0.1 port {port}" in capsys.readouterr().err
     monkeypatch.setattr(dashboard.importlib.util, "find_spec", lambda name: None)
     assert main(["dashboard", "--port", str(free_port())]) == 1
     err = capsys.readouterr().err

@@ -186,10 +186,149 @@ def test_an_unconfined_panel_is_what_a_notebook_gets(tiny_factory: Any,
     ("", 8866, False),
 ])  # fmt: skip
 def test_host_allow_list(host: str, port: int, allowed: bool) -> None:
+    """On 127.0.0.1 (no address of its own, or ``--host 127.0.0.1``): its names, as before."""
     require("voila", "the dashboard needs it: pip install -e .[notebook]")
     from sla_sim.planner.server import host_allowed
 
     assert host_allowed(host, port) is allowed
+    assert host_allowed(host, port, "127.0.0.1") is allowed
+
+
+@pytest.mark.parametrize(("host", "port", "allowed"), [
+    ("127.31.4.159:8866", 8866, True),
+    ("127.31.4.159:8867", 8866, False),   # another port
+    ("127.31.4.159", 8866, False),
+    ("127.31.4.159", 80, True),
+    ("127.0.0.1:8866", 8866, False),      # a page there gets a cookie every server there gets
+    ("localhost:8866", 8866, False),
+    ("[::1]:8866", 8866, False),
+    ("127.31.4.158:8866", 8866, False),   # another loopback address
+    ("127.31.4.1590:8866", 8866, False),
+    ("127.31.4.159.:8866", 8866, False),
+    ("127.31.4.159.nip.io:8866", 8866, False),
+    ("evil.example:8866", 8866, False),
+])  # fmt: skip
+def test_host_allow_list_on_an_address_of_its_own(host: str, port: int, allowed: bool) -> None:
+    """On its own loopback address the server answers that address alone (with its port)."""
+    require("voila", "the dashboard needs it: pip install -e .[notebook]")
+    from sla_sim.planner.server import host_allowed
+
+    assert host_allowed(host, port, "127.31.4.159") is allowed
+
+
+def test_each_start_gets_a_loopback_address_of_its_own(
+        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A random 127.X.Y.Z, never 127.0.0.1, different from start to start, with the port free
+    there even when 127.0.0.1 has it taken (another server on 127.0.0.1 does not stop the
+    dashboard), and nothing said about it."""
+    import ipaddress
+    import socket
+
+    from sla_sim.planner import dashboard
+
+    seen = {dashboard.private_loopback() for _ in range(200)}
+    assert "127.0.0.1" not in seen
+    assert len(seen) > 190  # about 16.6 million addresses
+    for a in seen:
+        address = ipaddress.IPv4Address(a)
+        assert address.is_loopback
+        assert a.rsplit(".", 1)[1] not in ("0", "255")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        chosen = dashboard.loopback_address(port)
+    assert chosen != "127.0.0.1"
+    assert ipaddress.IPv4Address(chosen).is_loopback
+    assert capsys.readouterr().err == ""
+
+
+def test_where_only_127_0_0_1_exists_the_dashboard_says_so_and_uses_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A system where 127.0.0.1 is the only loopback address (macOS): binding another fails
+    with EADDRNOTAVAIL; the dashboard falls back to 127.0.0.1 and says in one line what that
+    means for its cookie. With the port taken there too, it is an error naming the port."""
+    import errno
+    import socket
+
+    from sla_sim.planner import dashboard
+
+    real = dashboard._probe
+
+    def only_127_0_0_1(address: str, port: int) -> None:
+        if address != "127.0.0.1":
+            raise OSError(errno.EADDRNOTAVAIL, "Can't assign requested address")
+        real(address, port)
+
+    monkeypatch.setattr(dashboard, "_probe", only_127_0_0_1)
+    port = _free_port()
+    assert dashboard.loopback_address(port) == "127.0.0.1"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "serving on 127.0.0.1" in err
+    assert "also sends to other servers on 127.0.0.1" in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(dashboard.DashboardError, match=f"port {port} on 127.0.0.1 is in use"):
+            dashboard.loopback_address(port)
+
+
+def test_a_port_taken_on_every_address_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port in use wherever the dashboard tries (as a server on 0.0.0.0 makes it): an error
+    naming the port and --port, never another port."""
+    import errno
+
+    from sla_sim.planner import dashboard
+
+    tried: list[str] = []
+
+    def taken(address: str, port: int) -> None:
+        tried.append(address)
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    monkeypatch.setattr(dashboard, "_probe", taken)
+    with pytest.raises(dashboard.DashboardError, match="port 8866 is in use; choose another"
+                       " with --port"):  # fmt: skip
+        dashboard.loopback_address(8866)
+    assert len(tried) == dashboard.ADDRESS_TRIES
+    assert "127.0.0.1" not in tried
+
+
+def test_host_option_picks_the_address(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--host`` names the loopback address to listen on (127.0.0.1 for an SSH tunnel, say):
+    used as given, no fallback; anything but an IPv4 loopback address exits 2 naming it."""
+    import socket
+
+    from sla_sim.cli.main import build_parser, main
+    from sla_sim.planner import dashboard
+
+    port = _free_port()
+    assert dashboard.loopback_address(port, "127.0.0.1") == "127.0.0.1"
+    assert dashboard.loopback_address(port, "127.8.9.10") == "127.8.9.10"
+    assert build_parser().parse_args(["dashboard", "--host", "127.0.0.1"]).host == "127.0.0.1"
+    assert build_parser().parse_args(["dashboard"]).host is None
+    for bad in ("0.0.0.0", "192.168.1.2", "localhost", "::1", "127.1", "127.0.0.01", "x"):
+        assert main(["dashboard", "--host", bad, "--port", str(port)]) == 2, bad
+        err = capsys.readouterr().err
+        assert "--host: must be an IPv4 loopback address" in err, err
+        assert f"(got '{bad}')" in err, err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with pytest.raises(dashboard.DashboardError, match=f"cannot listen on 127.0.0.1 port"
+                           f" {taken}"):  # fmt: skip
+            dashboard.loopback_address(taken, "127.0.0.1")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_busy_page_names_the_flag_and_what_to_do() -> None:
@@ -376,8 +515,9 @@ def test_the_default_workers_fit_the_memory_limit(
     with socket.socket() as free:  # _check binds the port it is given to see it is free
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    chosen = dashboard._check(port, "default", None, 100, None, 4)
+    chosen, address = dashboard._check(port, "default", None, 100, None, 4)
     assert chosen == expected
+    assert address.startswith("127.")
     err = capsys.readouterr().err
     assert (f"--workers {expected} per page" in err) == (expected < cores), err
     if expected < cores:

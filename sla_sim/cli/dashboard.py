@@ -9,8 +9,8 @@ from sla_sim.errors import Issue, ScenarioError
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the planner panel as a web page (Voilà on 127.0.0.1) until Ctrl-C: the page's
-    address carries a token made for this start; see docs/security.md."""
+    """Serve the planner panel as a web page (Voilà on a loopback address of this start) until
+    Ctrl-C: the page's address carries a token made for this start; see docs/security.md."""
     from sla_sim.planner.dashboard import serve
 
     if args.scenario and args.preset:
@@ -19,7 +19,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve(port=args.port, preset=args.preset or "default", scenario_path=args.scenario,
                  reps=args.reps, open_browser=args.open,
                  workers=args.workers,
-                 cull_after=args.cull_after, max_kernels=args.max_kernels)  # fmt: skip
+                 cull_after=args.cull_after, max_kernels=args.max_kernels,
+                 host=args.host)  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     dash = sub.add_parser("dashboard", help="the planner panel in a browser (this machine only)")
     dash.add_argument("scenario", nargs="?", help="scenario file (default: --preset)")
     dash.add_argument("--preset", help="built-in scenario name (default: default)")
-    dash.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    dash.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    dash.add_argument("--host", default=None, metavar="ADDRESS",
+                      help="loopback address to listen on, e.g. 127.0.0.1 for an SSH tunnel"
+                      " (default: a random 127.X.Y.Z of this start, whose login cookie the"
+                      " browser sends to no other server; 127.0.0.1 where only it exists)")
     dash.add_argument("--reps", type=int, default=100, help="replications (default 100)")
     dash.add_argument("--workers", type=int, default=None,
                       help="simulation worker processes per page (default: one per core, fewer if"

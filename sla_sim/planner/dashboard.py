@@ -1,10 +1,11 @@
-"""``sla-sim dashboard``: the planner panel as a web page, served by Voilà on 127.0.0.1 only.
+"""``sla-sim dashboard``: the planner panel as a web page, served by Voilà on loopback only.
 
 :func:`serve` writes a two-cell notebook (create a :class:`sla_sim.planner.panel.PlannerPanel` with
 the given options, display it) into a temporary folder and runs Voilà on it. Voilà hides the
 code and shows the widgets; every browser tab gets its own kernel. The server listens on the
-loopback interface only, answers only requests addressed to this machine by name
-(``localhost``, ``127.0.0.1``, ``[::1]`` with its port), shows the panel only with the random
+loopback interface only, on an address of its own for this start (a random ``127.X.Y.Z``, so
+that the browser sends its login cookie to no other server: :func:`loopback_address`),
+answers only requests addressed to that address and port, shows the panel only with the random
 token of this start (printed in the address), runs at most ``max_kernels`` kernels, and the
 panel reads and writes files only in the folder the command was started in and the run store
 (:mod:`sla_sim.planner.server`, :mod:`sla_sim.planner.folders`; docs/security.md). Ctrl-C (or
@@ -16,7 +17,9 @@ SIGTERM) stops Voilà, which shuts its kernels and their worker processes down.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import ipaddress
 import json
 import os
 import secrets
@@ -34,10 +37,16 @@ from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError, SlaSimError
 
-__all__ = ["TOKEN_ENV", "DashboardError", "check_kernels_cost", "notebook", "serve",
-           "voila_command", "write_template"]
+__all__ = ["SHARED_HOST", "TOKEN_ENV", "DashboardError", "check_host", "check_kernels_cost",
+           "loopback_address", "notebook", "private_loopback", "serve", "voila_command",
+           "write_template"]
 
-HOST = "127.0.0.1"
+#: The loopback address every system has. The dashboard listens on it only where it cannot
+#: listen on one of its own (:func:`loopback_address`) or when ``--host 127.0.0.1`` asks for
+#: it: browsers send a cookie of 127.0.0.1 to every server on 127.0.0.1, whatever its port.
+SHARED_HOST = "127.0.0.1"
+#: Random addresses tried before the port is reported in use (another may hold it there).
+ADDRESS_TRIES = 3
 NOTEBOOK_NAME = "sla_planner.ipynb"
 STARTUP_TIMEOUT_S = 120.0
 #: Longest wait, once Voilà answers, for its pre-heated kernel to show the panel before the
@@ -148,10 +157,11 @@ def _keep_on_disk() -> str:
 
 
 def voila_command(notebook_path: str | Path, port: int, cull_after: float = CULL_AFTER_S,
-                  max_kernels: int = MAX_KERNELS) -> list[str]:  # fmt: skip
+                  max_kernels: int = MAX_KERNELS,
+                  host: str = SHARED_HOST) -> list[str]:  # fmt: skip
     """The Voilà command line: this Python running Voilà with the dashboard's guards
     (:mod:`sla_sim.planner.server`: Host allow-list, token, busy page beyond ``max_kernels``
-    kernels), no browser, loopback only, exactly this port, the
+    kernels), no browser, on the loopback address ``host`` only, exactly this port, the
     offline template (see :func:`write_template`), and one kernel pre-heated: it runs the
     panel's notebook when the server starts, so its workers are up and the first estimate is
     computing before anyone opens the page (Voilà starts the next one :data:`REFILL_DELAY_S`
@@ -165,7 +175,7 @@ def voila_command(notebook_path: str | Path, port: int, cull_after: float = CULL
     :func:`sla_sim.batch.worker.die_with_parent`)."""
     interval = max(1, round(cull_after / 4))
     return [sys.executable, "-m", "sla_sim.planner.server", "--no-browser", f"--port={int(port)}",
-            f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
+            f"--Voila.ip={host}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
             "--preheat_kernel=True", "--pool_size=1",
             f"--VoilaKernelManager.fill_delay={REFILL_DELAY_S:g}",
             f"--MappingKernelManager.cull_idle_timeout={max(1, round(cull_after))}",
@@ -177,10 +187,14 @@ def voila_command(notebook_path: str | Path, port: int, cull_after: float = CULL
 
 
 def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
-           workers: int | None = 2, max_kernels: int = MAX_KERNELS) -> int:  # fmt: skip
+           workers: int | None = 2, max_kernels: int = MAX_KERNELS,
+           host: str | None = None) -> tuple[int, str]:  # fmt: skip
     """Fail before starting anything: bad options or scenario, Voilà missing, port taken.
-    Returns the workers per page (``None``: :func:`fitting_workers` for this machine)."""
+    Returns the workers per page (``None``: :func:`fitting_workers` for this machine) and the
+    address to listen on (:func:`loopback_address`)."""
     issues = []
+    if host is not None and (problem := check_host(host)):
+        issues.append(Issue("--host", problem, host))
     if not (isinstance(max_kernels, int) and max_kernels >= 1):
         issues.append(Issue("--max-kernels", "must be an integer >= 1", max_kernels))
     if not 1 <= port <= 65535:
@@ -213,13 +227,75 @@ def _check(port: int, preset: str, scenario_path: str | Path | None, reps: int,
               " --max-kernels to choose", file=sys.stderr)  # fmt: skip
     if importlib.util.find_spec("voila") is None:
         raise DashboardError(f"the dashboard needs Voilà, which is not installed; {INSTALL_HINT}")
+    return workers, loopback_address(port, host)
+
+
+def check_host(host: str) -> str | None:
+    """What is wrong with ``--host`` (``None``: nothing): it must be an IPv4 loopback address,
+    127.0.0.1 or another of 127.0.0.0/8, written as four numbers."""
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        return "must be an IPv4 loopback address such as 127.0.0.1"
+    if not address.is_loopback or str(address) != host:
+        return "must be an IPv4 loopback address such as 127.0.0.1"
+    return None
+
+
+def private_loopback() -> str:
+    """A random loopback address ``127.X.Y.Z`` other than 127.0.0.1 (Z in 1..254). On Linux all
+    of 127.0.0.0/8 reaches this machine, and browsers keep cookies apart by host (not by
+    port): the login cookie of a page at this address is sent to no server on 127.0.0.1 nor on
+    another such address. Not a secret (every user can list listening sockets): it keeps
+    cookies apart, the token keeps others out."""
+    while True:
+        address = (f"127.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+                   f".{1 + secrets.randbelow(254)}")  # fmt: skip
+        if address != SHARED_HOST:
+            return address
+
+
+def _probe(address: str, port: int) -> None:
+    """Bind ``address:port`` and let it go again; raises OSError if that is not possible."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((address, port))
+
+
+def loopback_address(port: int, host: str | None = None) -> str:
+    """The address the dashboard listens on, with ``port`` free there: ``host`` if given
+    (``--host``), else a new :func:`private_loopback` address; where no such address can be
+    bound (systems where only 127.0.0.1 is configured, such as macOS), :data:`SHARED_HOST`,
+    said in one line on stderr. Raises DashboardError when the port is in use."""
+    if host is not None:
         try:
-            s.bind((HOST, port))
-        except OSError:
-            raise DashboardError(f"port {port} on {HOST} is in use; choose another with"
-                                 " --port") from None  # fmt: skip
-    return workers
+            _probe(host, port)
+        except OSError as err:
+            raise DashboardError(f"cannot listen on {host} port {port}"
+                                 f" ({err.strerror or err}); choose another --port or"
+                                 " --host") from None  # fmt: skip
+        return host
+    reason = ""
+    for _ in range(ADDRESS_TRIES):
+        address = private_loopback()
+        try:
+            _probe(address, port)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:  # there, or on every address (0.0.0.0)
+                continue
+            reason = err.strerror or str(err)
+            break
+        return address
+    else:
+        raise DashboardError(f"port {port} is in use; choose another with --port")
+    try:
+        _probe(SHARED_HOST, port)
+    except OSError:
+        raise DashboardError(f"port {port} on {SHARED_HOST} is in use; choose another with"
+                             " --port") from None  # fmt: skip
+    print(f"sla-sim dashboard: no loopback address of its own here ({reason}); serving on"
+          f" {SHARED_HOST}, whose login cookie the browser also sends to other servers on"
+          f" {SHARED_HOST} (docs/security.md)", file=sys.stderr, flush=True)  # fmt: skip
+    return SHARED_HOST
 
 
 def fitting_workers(sc: Any, reps: int, max_kernels: int, cores: int) -> int:
@@ -258,11 +334,11 @@ def check_kernels_cost(sc: Any, reps: int, workers: int, max_kernels: int) -> No
                             "dashboard request (over the cost limits)")  # fmt: skip
 
 
-def _answers(port: int) -> bool:
+def _answers(host: str, port: int) -> bool:
     """Whether Voilà answers HTTP yet. Asks for a static path, not the page: a page request
     would start a kernel. Any HTTP status (even 404) means the server is up."""
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/voila/static/", timeout=2):
+        with urllib.request.urlopen(f"http://{host}:{port}/voila/static/", timeout=2):
             return True
     except urllib.error.HTTPError:
         return True
@@ -292,8 +368,10 @@ def _shutdown(proc: subprocess.Popen[bytes]) -> None:
 
 def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path | None = None,
           reps: int = 100, open_browser: bool = False, workers: int | None = 2,
-          cull_after: float = CULL_AFTER_S, max_kernels: int = MAX_KERNELS) -> int:  # fmt: skip
-    """Serve the planner panel on http://127.0.0.1:PORT/?token=... until Ctrl-C (the address,
+          cull_after: float = CULL_AFTER_S, max_kernels: int = MAX_KERNELS,
+          host: str | None = None) -> int:  # fmt: skip
+    """Serve the planner panel on http://127.X.Y.Z:PORT/?token=... until Ctrl-C (the address,
+    a loopback address of this start unless ``host`` names one (:func:`loopback_address`),
     with a token made for this start, is printed once the panel is ready); returns an exit
     code.
 
@@ -306,7 +384,7 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     if not (isinstance(cull_after, (int, float)) and 1 <= cull_after < 1e9):
         raise ScenarioError([Issue("--cull-after", "must be a number of seconds >= 1",
                                    cull_after)], "dashboard request")  # fmt: skip
-    workers = _check(port, preset, scenario_path, reps, workers, max_kernels)
+    workers, host = _check(port, preset, scenario_path, reps, workers, max_kernels, host)
     folder = Path(tempfile.mkdtemp(prefix="sla-sim-dashboard-"))
     nb_path = folder / NOTEBOOK_NAME
     ready = folder / READY_NAME
@@ -322,14 +400,14 @@ def serve(port: int = 8866, preset: str = "default", scenario_path: str | Path |
     )
     token = secrets.token_urlsafe(24)
     env[TOKEN_ENV] = token
-    url = f"http://{HOST}:{port}/"
+    url = f"http://{host}:{port}/"
     in_main = _is_main_thread()
     old = signal.signal(signal.SIGTERM, _raise_stop) if in_main else None
-    proc = subprocess.Popen(voila_command(nb_path, port, cull_after, max_kernels), cwd=folder,
-                            env=env)  # fmt: skip
+    proc = subprocess.Popen(voila_command(nb_path, port, cull_after, max_kernels, host),
+                            cwd=folder, env=env)  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _answers(port):
+        while not _answers(host, port):
             if proc.poll() is not None:
                 raise DashboardError(f"Voilà exited with code {proc.returncode} before serving"
                                      f" {url} (its messages are above)")  # fmt: skip

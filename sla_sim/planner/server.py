@@ -1,11 +1,20 @@
-"""The Voilà server of ``sla-sim dashboard``: it answers only requests addressed to this machine
-by name, shows the panel only to a browser holding the start's token, and answers "busy"
+"""The Voilà server of ``sla-sim dashboard``: it answers only requests addressed to the address
+it listens on, shows the panel only to a browser holding the start's token, and answers "busy"
 rather than start more kernels than allowed.
 
-- **Host allow-list.** A request whose ``Host`` header is not ``localhost``, ``127.0.0.1`` or
-  ``[::1]`` with the server's port gets 403 before any handler runs: no page, no kernel, no
-  websocket. This stops DNS rebinding (a site whose name is made to resolve to 127.0.0.1 sends
-  its own name as the Host). Voilà itself switches Jupyter's own Host check off.
+- **Host allow-list.** A request whose ``Host`` header is not the address the server listens
+  on (``--Voila.ip``, a random ``127.X.Y.Z`` of this start: :func:`host_allowed`) with its
+  port gets 403 before any handler runs: no page, no kernel, no websocket. This stops DNS
+  rebinding (a site whose name is made to resolve to a loopback address sends its own name as
+  the Host), and keeps the login cookie to that one address: a page at ``localhost`` or
+  ``127.0.0.1`` would get a cookie the browser sends to every server there. Only on
+  127.0.0.1 itself (no address of its own, or ``--host 127.0.0.1``) are ``localhost`` and
+  ``[::1]`` accepted as well, as they always were. Voilà itself switches Jupyter's own Host
+  check off.
+- **Session cookies.** The login cookie and the ``_xsrf`` cookie have no expiry date (the
+  browser drops them when it closes; tornado's default keeps them 30 days) and are
+  ``SameSite=Strict``. They are signed with a secret Voilà makes at each start, so a cookie
+  of an earlier start opens nothing.
 - **Token.** The page (and every kernel request) needs the random token that
   :func:`sla_sim.planner.dashboard.serve` made for this start and printed in the address
   (Jupyter's token login: the first request carries ``?token=``, later ones a cookie).
@@ -52,11 +61,14 @@ from voila.tornado.handler import TornadoVoilaHandler
 from sla_sim.planner.dashboard import TOKEN_ENV
 from sla_sim.planner.kernels import KernelCapError
 
-__all__ = ["LOCAL_NAMES", "DashboardVoila", "busy_page", "drop_token", "forget_request_info",
-           "host_allowed", "main"]
+__all__ = ["COOKIE_OPTIONS", "LOCAL_NAMES", "DashboardVoila", "allowed_names", "busy_page",
+           "drop_token", "forget_request_info", "host_allowed", "main"]
 
-#: The names a browser on this machine may use for the dashboard (with its port).
+#: The names a browser may use for a dashboard on 127.0.0.1 (with its port).
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+#: Options of the login and ``_xsrf`` cookies: no expiry date (a session cookie), and never
+#: sent with a request another site starts.
+COOKIE_OPTIONS: dict[str, Any] = {"expires_days": None, "samesite": "Strict"}
 #: Largest request body the server reads (a page, a login, a kernel's shutdown need a few
 #: bytes; widget messages go over the websocket).
 MAX_BODY_BYTES = 1 << 20
@@ -64,13 +76,20 @@ MAX_BODY_BYTES = 1 << 20
 RETRY_AFTER_S = 30
 
 
-def host_allowed(host: str, port: int) -> bool:
-    """Whether a request's ``Host`` header names this machine and this server's port: one of
-    :data:`LOCAL_NAMES` followed by ``:port`` (the port may be left out only when it is 80,
-    as browsers do). Case does not matter; anything else is refused."""
-    names = {f"{n}:{port}" for n in LOCAL_NAMES}
+def allowed_names(ip: str) -> tuple[str, ...]:
+    """The host names a request may address a server listening on ``ip`` by: that address
+    alone, or :data:`LOCAL_NAMES` for 127.0.0.1 (whose cookies every server there gets
+    anyway)."""
+    return LOCAL_NAMES if ip == "127.0.0.1" else (ip,)
+
+
+def host_allowed(host: str, port: int, ip: str = "127.0.0.1") -> bool:
+    """Whether a request's ``Host`` header names the address this server listens on (``ip``)
+    and its port: one of :func:`allowed_names` followed by ``:port`` (the port may be left out
+    only when it is 80, as browsers do). Case does not matter; anything else is refused."""
+    names = {f"{n}:{port}" for n in allowed_names(ip)}
     if port == 80:
-        names.update(LOCAL_NAMES)
+        names.update(allowed_names(ip))
     return host.strip().lower() in names
 
 
@@ -105,23 +124,29 @@ def forget_request_info() -> None:
 class _ForeignHost(Matcher):
     """Matches every request whose Host is not allowed (:func:`host_allowed`)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, ip: str) -> None:
         self.port = port
+        self.ip = ip
 
     def match(self, request: HTTPServerRequest) -> dict[str, Any] | None:
-        return None if host_allowed(request.host, self.port) else {}
+        return None if host_allowed(request.host, self.port, self.ip) else {}
 
 
 class _RefusedHandler(tornado.web.RequestHandler):
     """403 for any request to a foreign Host; nothing of the dashboard is reached."""
 
+    def initialize(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
     def prepare(self) -> None:
-        app_log.warning("refused a request for Host %r (not this machine's name and port)",
+        app_log.warning("refused a request for Host %r (not this server's address and port)",
                         self.request.host[:100])  # fmt: skip
         self.set_status(403)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
-        self.finish("403 Forbidden: this dashboard answers only requests addressed to"
-                    " localhost, 127.0.0.1 or [::1] with its port.\n")  # fmt: skip
+        listed = (" or ".join(self.names) if len(self.names) < 3
+                  else f"{', '.join(self.names[:-1])} or {self.names[-1]}")  # fmt: skip
+        self.finish(f"403 Forbidden: this dashboard answers only requests addressed to"
+                    f" {listed} with its port.\n")  # fmt: skip
 
 
 def drop_token(request: HTTPServerRequest) -> None:
@@ -173,13 +198,22 @@ class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
 
 
 class DashboardVoila(Voila):  # type: ignore[misc]
-    """Voilà with the Host allow-list, the token taken from the environment, the busy page,
-    and no unauthenticated request-info socket (see the module's docstring)."""
+    """Voilà with the Host allow-list, the token taken from the environment, session cookies,
+    the busy page, and no unauthenticated request-info socket (see the module's docstring)."""
 
     def initialize(self, argv: list[str] | None = None) -> None:
         super().initialize(argv)
         # never without a token: one made here if the launcher gave none
         self.token = os.environ.pop(TOKEN_ENV, "") or secrets.token_urlsafe(32)
+
+    def init_settings(self) -> dict[str, Any]:
+        """Voilà's settings, with :data:`COOKIE_OPTIONS` for the login and ``_xsrf`` cookies."""
+        settings: dict[str, Any] = super().init_settings()
+        provider = self.identity_provider
+        provider.cookie_options = {**COOKIE_OPTIONS, **provider.cookie_options}
+        settings["xsrf_cookie_kwargs"] = {**COOKIE_OPTIONS,
+                                          **settings.get("xsrf_cookie_kwargs", {})}  # fmt: skip
+        return settings
 
     def listen(self) -> None:
         """Voilà's listen, with request bodies of at most :data:`MAX_BODY_BYTES`: tornado's
@@ -196,7 +230,9 @@ class DashboardVoila(Voila):  # type: ignore[misc]
 
     def init_handlers(self) -> list[Any]:
         forget_request_info()
-        handlers: list[Any] = [(_ForeignHost(int(self.port)), _RefusedHandler)]
+        names = allowed_names(self.ip)
+        handlers: list[Any] = [(_ForeignHost(int(self.port), self.ip), _RefusedHandler,
+                                {"names": names})]  # fmt: skip
         for rule in super().init_handlers():
             if rule[1] is RequestInfoSocketHandler:
                 continue  # unauthenticated, and it hands out the token (module docstring)
