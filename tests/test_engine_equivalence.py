@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from sla_sim import preset, preset_names, run_replications
 from sla_sim.events import CODE
-from sla_sim.model import engine as engine_module
-from sla_sim.model import kernel
+from sla_sim.model import coverage, kernel
 from sla_sim.model.engine import describe, engine_for, unknown_fields
 from sla_sim.model.funnel import FunnelModel
 from sla_sim.scenario.io import set_path
@@ -645,7 +644,8 @@ def test_a_field_the_fast_engine_does_not_know_falls_back(monkeypatch: pytest.Mo
     it were new) makes a scenario that sets it run on SimPy, naming the field; at its default
     nothing changes. Today every preset uses only fields the fast engine knows."""
     assert all(unknown_fields(preset(name)) == [] for name in preset_names())
-    monkeypatch.setitem(engine_module.KNOWN, "ae", ("count",))
+    fast = tuple(f for f in coverage.FAST["AESpec"] if f != "max_open_opportunities")
+    monkeypatch.setitem(coverage.FAST, "AESpec", fast)
     sc = tiny_factory({"ae.max_open_opportunities": 3})
     assert engine_for(sc) == (
         "simpy", "fallback: the fast engine does not cover ae.max_open_opportunities")
