@@ -37,6 +37,9 @@ def test_a_new_field_anywhere_is_caught() -> None:
     ae = create_model("AESpec", __base__=AESpec, dummy=(int, Field(default=0)))
     nested = create_model("Scenario", __base__=Scenario, ae=(ae, Field(default_factory=ae)))
     assert undeclared(nested) == ["AESpec.dummy (in no list)"]
+    twin = create_model("HorizonSpec", __base__=AESpec)  # the lists are keyed by class name
+    clash = create_model("Scenario", __base__=Scenario, ae=(twin, Field(default_factory=twin)))
+    assert "HorizonSpec (two classes of this name)" in undeclared(clash)
 
 
 def test_a_field_declared_twice_or_gone_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

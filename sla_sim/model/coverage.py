@@ -119,6 +119,9 @@ def undeclared(root: type[BaseModel]) -> list[str]:
     out = []
     classes = spec_classes(root)
     names = {c.__name__ for c in classes}
+    if len(names) < len(classes):  # the lists are keyed by name: one class per name
+        out += sorted({f"{c.__name__} (two classes of this name)" for c in classes
+                       if sum(d.__name__ == c.__name__ for d in classes) > 1})  # fmt: skip
     for cls in classes:
         for name in cls.model_fields:
             lists = _declared(cls.__name__, name)
