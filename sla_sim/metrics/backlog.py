@@ -97,7 +97,8 @@ def _pair_compiled(cols: dict[str, np.ndarray], reassigned: np.ndarray, assigned
                    attempts: np.ndarray) -> tuple[np.ndarray, ...] | None:  # fmt: skip
     """:func:`assignments`' pairing by the compiled pass (rows, keys, starts, ends), or ``None``
     where it does not apply (columns of other types, a lead id outside ``[0, 4 x rows +
-    2**20)`` or a negative episode among the paired rows): numpy pairs them then."""
+    2**20)`` or past 2**31, or a negative episode among the paired rows): numpy pairs them
+    then."""
     lead, episode, time, attempt = (cols[c] for c in ("lead", "episode", "time_h", "attempt"))
     if (lead.dtype != np.int64 or episode.dtype != np.int32 or time.dtype != np.float64
             or attempt.dtype != np.int16) or not all(

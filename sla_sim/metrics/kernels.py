@@ -257,7 +257,6 @@ def judge_status(start: np.ndarray, deadline: np.ndarray, done: np.ndarray,
     return out
 
 
-
 @njit(cache=True, nogil=True)
 def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows: np.ndarray
                ) -> tuple[np.ndarray, bool]:  # fmt: skip
