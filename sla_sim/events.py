@@ -48,10 +48,10 @@ TERMINAL_STATES: tuple[str, ...] = ("in_flight", "won", "lost", "disqualified", 
 TERMINAL_EVENT_CODES = (CODE["won"], CODE["lost"], CODE["disqualified"], CODE["nurture_expired"])
 
 COLUMNS = ("lead", "episode", "time_h", "event", "team", "rep", "attempt", "value")
-_DTYPES = (np.int64, np.int16, np.float64, np.int16, np.int16, np.int32, np.int16, np.float64)
+_DTYPES = (np.int64, np.int32, np.float64, np.int16, np.int16, np.int32, np.int16, np.float64)
 # One row packed by the struct module (native byte order, standard sizes, no padding) and the
 # matching numpy record: packing range-checks every integer against its column's dtype.
-_ROW_STRUCT = struct.Struct("=qhdhhihd")
+_ROW_STRUCT = struct.Struct("=qidhhihd")
 _ROW_RECORD = np.dtype([(c, np.dtype(d).newbyteorder("=")) for c, d in zip(COLUMNS, _DTYPES,
                                                                         strict=True)])
 
@@ -104,7 +104,7 @@ class EventLog:
         self._bulk.append(
             {
                 "lead": np.asarray(lead, dtype=np.int64),
-                "episode": np.broadcast_to(np.asarray(episode, dtype=np.int16), n),
+                "episode": np.broadcast_to(np.asarray(episode, dtype=np.int32), n),
                 "time_h": np.asarray(time_h, dtype=np.float64),
                 "event": np.broadcast_to(np.int16(CODE[event]), n),
                 "team": np.broadcast_to(np.asarray(team, dtype=np.int16), n),

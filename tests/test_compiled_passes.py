@@ -111,7 +111,7 @@ def _random_cols(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     t = rng.integers(0, 6, n).astype(np.float64)
     t[rng.random(n) < 0.05] = np.nan
     return {"lead": rng.integers(0, 7, n).astype(np.int64),
-            "episode": rng.integers(0, 3, n).astype(np.int16), "time_h": t,
+            "episode": rng.integers(0, 3, n).astype(np.int32), "time_h": t,
             "event": rng.choice(events, n).astype(np.int16),
             "team": rng.integers(0, 2, n).astype(np.int16),
             "rep": rng.integers(0, 3, n).astype(np.int32),
@@ -330,7 +330,7 @@ def test_first_rows_of_episodes_are_the_sorted_search_s() -> None:
     for lo in (0, -1):
         n = 6000
         cols = {"lead": rng.integers(lo, 900, size=n).astype(np.int64),
-                "episode": rng.integers(0, 4, size=n).astype(np.int16)}  # fmt: skip
+                "episode": rng.integers(0, 4, size=n).astype(np.int32)}  # fmt: skip
         t = rng.random(n) * 100
         for n_ref in (0, 1, 50, 2500):
             ref = np.sort(rng.choice(n, size=n_ref, replace=False)).astype(np.intp)

@@ -83,7 +83,7 @@ def _add(log: EventLog, event: str, lead: np.ndarray, episode: np.ndarray | int,
         return
     cols = {
         "lead": np.asarray(lead, dtype=np.int64),
-        "episode": np.broadcast_to(np.asarray(episode, dtype=np.int16), n),
+        "episode": np.broadcast_to(np.asarray(episode, dtype=np.int32), n),
         "time_h": np.asarray(time_h, dtype=np.float64),
         "event": np.full(n, CODE[event], dtype=np.int16),
         "team": np.broadcast_to(np.asarray(team, dtype=np.int16), n),

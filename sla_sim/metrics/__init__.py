@@ -72,7 +72,7 @@ def _first_rows(cols: dict[str, np.ndarray], ref_rows: np.ndarray, rows: np.ndar
     none, by one compiled pass over a dense (lead, episode) table (no sort); ``None`` where
     the table does not fit the log (the caller sorts and searches the episode keys)."""
     lead, ep = cols["lead"], cols["episode"]
-    if lead.dtype != np.int64 or ep.dtype != np.int16 or rows.dtype != np.intp \
+    if lead.dtype != np.int64 or ep.dtype != np.int32 or rows.dtype != np.intp \
             or ref_rows.dtype != np.intp:  # fmt: skip
         return None
     from sla_sim.metrics.kernels import first_rows  # numba: loaded on first use

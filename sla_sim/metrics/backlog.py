@@ -25,6 +25,7 @@ import numpy as np
 
 from sla_sim.events import CODE
 from sla_sim.metrics.capacity import Level
+from sla_sim.metrics.episodes import EP_BASE
 from sla_sim.stats import percentiles
 
 # order of the three row kinds at equal (episode, time): a reassignment ends the old assignment
@@ -37,7 +38,7 @@ class Assignments:
     """Every assignment of a log: when it started and ended (NaN: open at the end of the log),
     and the team and rep that held it."""
 
-    key: np.ndarray  # episode key, lead * 2**16 + episode (ascending)
+    key: np.ndarray  # episode key, lead * EP_BASE + episode (ascending)
     start: np.ndarray  # ascending within an episode
     end: np.ndarray
     team: np.ndarray
@@ -74,7 +75,7 @@ def assignments(cols: dict[str, np.ndarray], by_event: list[np.ndarray]) -> Assi
     kind = np.concatenate([np.full(len(reassigned), _KIND_REASSIGNED),
                            np.full(len(assigned), _KIND_ASSIGNED),
                            np.full(len(first), _KIND_FIRST)])  # fmt: skip
-    key = cols["lead"][rows].astype(np.int64, copy=False) * (1 << 16) + cols["episode"][rows]
+    key = cols["lead"][rows].astype(np.int64, copy=False) * EP_BASE + cols["episode"][rows]
     t = cols["time_h"][rows]
     # by (key, time, kind): the rows are grouped by kind in ascending order already, so a
     # stable sort by (key, time) keeps equal (key, time) in kind order
@@ -96,9 +97,10 @@ def _pair_compiled(cols: dict[str, np.ndarray], reassigned: np.ndarray, assigned
                    attempts: np.ndarray) -> tuple[np.ndarray, ...] | None:  # fmt: skip
     """:func:`assignments`' pairing by the compiled pass (rows, keys, starts, ends), or ``None``
     where it does not apply (columns of other types, a lead id outside ``[0, 4 x rows +
-    2**20)`` or a negative episode among the paired rows): numpy pairs them then."""
+    2**20)`` or past 2**31, or a negative episode among the paired rows): numpy pairs them
+    then."""
     lead, episode, time, attempt = (cols[c] for c in ("lead", "episode", "time_h", "attempt"))
-    if (lead.dtype != np.int64 or episode.dtype != np.int16 or time.dtype != np.float64
+    if (lead.dtype != np.int64 or episode.dtype != np.int32 or time.dtype != np.float64
             or attempt.dtype != np.int16) or not all(
             c.flags.c_contiguous for c in (lead, episode, time, attempt)):  # fmt: skip
         return None

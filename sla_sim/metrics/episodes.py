@@ -8,7 +8,9 @@ import numpy as np
 
 from sla_sim.events import CODE, rows_by_event
 
-EP_BASE = 1 << 16  # key = lead * EP_BASE + episode
+#: key = lead * EP_BASE + episode: any episode of the log's int32 column, and leads below
+#: 2**31 (:data:`sla_sim.metrics.kernels._EP_BASE`, the compiled passes' copy)
+EP_BASE = 1 << 32
 
 
 @dataclass
@@ -150,7 +152,7 @@ def build_episodes(cols: dict[str, np.ndarray], attempts_required: int,
 
     times, disp_code, n_att, att_pos, att_num, att_t = episode_times(
         *rows, np.asarray(ev, dtype=np.int16), np.asarray(cols["lead"], dtype=np.int64),
-        np.asarray(cols["episode"], dtype=np.int16), np.asarray(t, dtype=np.float64),
+        np.asarray(cols["episode"], dtype=np.int32), np.asarray(t, dtype=np.float64),
         np.asarray(cols["attempt"], dtype=np.int16), key, table, *grid, attempts_required - 1)
     attempts = AttemptRows(len(key), att_pos, att_num, att_t)
     routed, assigned, contact, disposition, first_attempt, kth_attempt = times

@@ -15,6 +15,11 @@ import numpy as np
 from numba import njit
 
 _warm = False
+#: the episode keys' base (:data:`sla_sim.metrics.episodes.EP_BASE`): key = lead * base +
+#: episode, for episodes 0 .. 2**32 - 1 (the log's int32 column holds up to 2**31 - 1) ...
+_EP_BASE = 1 << 32
+#: ... and leads 0 .. 2**31 - 1, so that every key fits an int64
+_LEAD_LIMIT = 1 << 31
 
 
 @njit(inline="always")
@@ -54,7 +59,7 @@ def _positions(rows: np.ndarray, lead: np.ndarray, episode: np.ndarray, keys: np
             else:
                 out[a] = table[li * width + ei]
             continue
-        key = lead[i] * 65536 + episode[i]
+        key = lead[i] * _EP_BASE + episode[i]
         lo, hi = 0, nk
         while lo < hi:  # the leftmost position with keys[pos] >= key (np.searchsorted, left)
             mid = (lo + hi) >> 1
@@ -252,10 +257,6 @@ def judge_status(start: np.ndarray, deadline: np.ndarray, done: np.ndarray,
     return out
 
 
-#: the episode keys' base (:data:`sla_sim.metrics.episodes.EP_BASE`): episodes 0 .. 2**16 - 1
-_EP_LIMIT = 1 << 16
-
-
 @njit(cache=True, nogil=True)
 def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows: np.ndarray
                ) -> tuple[np.ndarray, bool]:  # fmt: skip
@@ -271,7 +272,7 @@ def first_rows(lead: np.ndarray, episode: np.ndarray, ref_rows: np.ndarray, rows
     for i in range(n_ref + n):
         r = ref_rows[i] if i < n_ref else rows[i - n_ref]
         x, e = lead[r], episode[r]
-        if x < 0 or e < 0 or e >= _EP_LIMIT or x >= 1 << 40:
+        if x < 0 or e < 0 or e >= _EP_BASE or x >= _LEAD_LIMIT:
             return idx, False
         if x >= nl:
             nl = x + 1
@@ -587,7 +588,7 @@ def pair_assignments(lead: np.ndarray, episode: np.ndarray, time: np.ndarray,
     n_lead = 0
     for i in range(n):
         r = row[i]
-        if lead[r] < 0 or lead[r] > max_lead or episode[r] < 0:
+        if lead[r] < 0 or lead[r] > max_lead or lead[r] >= _LEAD_LIMIT or episode[r] < 0:
             e = np.empty(0, dtype=np.int64)
             return False, e, e, np.empty(0), np.empty(0)
         if lead[r] >= n_lead:
@@ -595,7 +596,7 @@ def pair_assignments(lead: np.ndarray, episode: np.ndarray, time: np.ndarray,
     start = np.zeros(n_lead + 1, dtype=np.int64)
     for i in range(n):
         r = row[i]
-        key[i] = lead[r] * 65536 + episode[r]
+        key[i] = lead[r] * _EP_BASE + episode[r]
         t[i] = time[r]
         start[lead[r] + 1] += 1
     for k in range(n_lead):
@@ -643,9 +644,10 @@ def warm_up() -> None:
     if _warm:
         return
     i16, rows = np.zeros(2, dtype=np.int16), np.arange(2, dtype=np.intp)
+    ep = np.zeros(2, dtype=np.int32)  # the log's episode column
     for table in (np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp)):  # both look-ups
         episode_times(rows, rows, rows, rows, rows, rows, rows, i16,
-                      np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16,
+                      np.zeros(2, dtype=np.int64), ep, np.zeros(2), i16,
                       np.zeros(1, dtype=np.int64), table, 0, 0, 1, 1, 0)  # fmt: skip
     bin_counts(np.zeros(2), np.zeros(2))
     code_bin_counts(i16, np.zeros(2), np.zeros(2), np.ones(2, dtype=np.bool_))
@@ -655,8 +657,8 @@ def warm_up() -> None:
     level_mean_max(times, level, 0.0, 1.0)
     clipped_hours(f, f, f, f, 0.0, 1.0, 0.0, 1.0, False)
     np_sum(f)
-    pair_assignments(np.zeros(2, dtype=np.int64), i16, np.zeros(2), i16, rows, rows, rows, 1)
+    pair_assignments(np.zeros(2, dtype=np.int64), ep, np.zeros(2), i16, rows, rows, rows, 1)
     cum_hours(np.zeros(2), np.zeros(2), np.ones(2), np.zeros(2))
-    first_rows(np.zeros(2, dtype=np.int64), i16, rows, rows)
+    first_rows(np.zeros(2, dtype=np.int64), ep, rows, rows)
     judge_status(f, f, f, 1.0)
     _warm = True

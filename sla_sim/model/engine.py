@@ -20,8 +20,9 @@ Two engines write the same event log, row for row:
   a leaver's leads handed over as ``PolicyRep.hand_over`` does; and reassignment
   (``reassign_after_business_hours``, ``max_reassignments``) within the team, to its
   ``overflow_team`` or back to its queue. Every policy is covered; a scenario field the fast
-  engine was not written for (:data:`KNOWN`) still runs on SimPy, named in the run facts,
-  e.g. ``simpy (fallback: the fast engine does not cover teams[0].<a new field>)``.
+  engine was not written for (not declared in :mod:`sla_sim.model.coverage`, which sorts
+  every field of the schema, or declared SimPy-only there) still runs on SimPy, named in the
+  run facts, e.g. ``simpy (fallback: the fast engine does not cover teams[0].<a new field>)``.
 
 A scenario selects ``engine: simpy`` to run the reference; ``engine: fast`` (the default) runs
 the fast engine when it covers the scenario and falls back to SimPy otherwise, saying why
@@ -40,10 +41,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sla_sim.model.coverage import unknown_fields
 from sla_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -54,46 +56,7 @@ ENGINES = ("fast", "simpy")
 #: the largest slot cap the fast engine's rep table holds (more leads never exist)
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
-#: The scenario fields the fast engine was written against, per section that shapes the event
-#: loop. A field added later (a new feature of the SimPy model) and set away from its default
-#: makes the scenario fall back to SimPy until the fast engine learns it.
-KNOWN: dict[str, tuple[str, ...]] = {
-    "": ("name", "description", "currency", "horizon", "channels", "arrivals",
-         "mql_threshold_points", "nurture", "handoff", "marketing_calendar", "routing", "teams",
-         "follow_up", "ae", "sla", "engine",
-         "costs"),  # prices only: the model never reads them
-    "ae": ("count", "max_open_opportunities", "selling_hours_per_opportunity", "selling_share",
-           "calendar"),
-    "channels": ("name", "leads_per_month", "segment_mix", "score_alpha", "score_beta",
-                 "sql_rate", "win_rate", "cycle_days", "deal_value"),
-    "routing": ("team_rule", "rep_rule", "priority_by", "priority_order", "skip_unavailable"),
-    "follow_up": ("cadence_days", "attempt_minutes", "contact", "score_slope_per_10_points",
-                  "reference_score_points", "disqualify_share"),
-    "follow_up.contact": ("p_initial", "p_floor", "half_life_hours", "shape", "attempt_decay"),
-    "handoff": ("mode", "ops_delay_hours", "batch_every_hours", "batch_local_hours"),
-    "nurture": ("touch_interval_days", "engage_probability", "score_lift_points", "max_days",
-                "recycle_score_points"),
-    "teams": ("name", "reps", "calendar", "shrinkage", "max_active_leads", "channels",
-              "segments", "assignment", "work_order", "reassign_after_business_hours",
-              "max_reassignments", "hires", "ramp_by_tenure_month", "attrition_per_month",
-              "backfill_delay_days", "pto_days_per_year", "rep_calendars", "overflow_team"),
-}  # fmt: skip
-
-
-def unknown_fields(sc: Scenario) -> list[str]:
-    """Fields of ``sc`` set away from their defaults that the fast engine does not know."""
-    out = []
-    for section, known in KNOWN.items():
-        specs: Any = sc
-        for part in section.split(".") if section else []:
-            specs = getattr(specs, part)
-        for i, spec in enumerate(specs if isinstance(specs, list) else [specs]):
-            where = f"{section}[{i}]" if isinstance(specs, list) else section
-            for name, field in type(spec).model_fields.items():
-                if name not in known and getattr(spec, name) != field.get_default(
-                        call_default_factory=True):  # fmt: skip
-                    out.append(f"{where}.{name}" if where else name)
-    return out
+__all__ = ["ENGINES", "describe", "engine_for", "run_fast", "unknown_fields"]
 
 
 def engine_for(sc: Scenario) -> tuple[str, str]:
