@@ -146,7 +146,8 @@ class NurtureSpec(Spec):
         default=8.0, gt=0, description="Score points added by an engaging touch."
     )
     max_days: float = Field(
-        default=90.0, ge=0, description="Days in nurture before the lead expires (0 = none)."
+        default=90.0, ge=0, description="Days in nurture before the lead expires (0: no"
+        " nurture, a lead below the threshold expires at once).",
     )
     recycle_score_points: float = Field(
         default=15.0,
