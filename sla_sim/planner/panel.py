@@ -24,6 +24,7 @@ import numpy as np
 
 from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
+from sla_sim.numbers import prob
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
 from sla_sim.report.labels import choice_label, display_name
 from sla_sim.scenario.schema import Scenario
@@ -262,7 +263,7 @@ class PlannerPanel:
         self.recommend_button = W.Button(
             description="Recommend", icon="magic", button_style="success",
             tooltip=f"fill the levers with the recommended SLA and headcount (every clause met"
-                    f" in at least {RECOMMEND_CONFIDENCE:.0%} of months)")  # fmt: skip
+                    f" in at least {prob(RECOMMEND_CONFIDENCE)} of months)")  # fmt: skip
         self.recommend_button.add_class("sla-recommend")
         self.recommend_note = W.HTML(value="")
         self.recommend_note.add_class("sla-recommend-note")
@@ -783,7 +784,7 @@ def recommendation_html(rec: Any) -> str:
     saving = (rec.policies or {}).get("saving_per_month")
     worst = min(rec.revenue[:-1], key=lambda r: r["p_ge_target"])
     certified = all(c.certified for c in rec.commitments) and not rec.shortfalls
-    verdict = (f"every clause met and certified in at least {conf:.0%} of months" if certified
+    verdict = (f"every clause met and certified in at least {prob(conf)} of months" if certified
                else "not every clause is certified: " + e("; ".join(
                    s["statement"] for s in rec.shortfalls) or "see the SLA document"))
     money = "" if cost is None else (
@@ -793,7 +794,7 @@ def recommendation_html(rec: Any) -> str:
         + ".")
     return ("<div class='sla-recommended'>Recommended: " + verdict + f"; binding clause"
             f" <b>{e(str(rec.binding))}</b>. P(revenue &ge; target) in the worst month"
-            f" {worst['p_ge_target']:.0%}.{money}<ul style='margin:2px 0'>" + "".join(changes)
+            f" {prob(worst['p_ge_target'])}.{money}<ul style='margin:2px 0'>" + "".join(changes)
             + "</ul>" + _plan_money_html(rec) + "The levers now show it; export the SLA with"
             " <code>sla-sim recommend</code>.</div>")
 

@@ -512,7 +512,11 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     rev_worst = revenue.worst_month(rev_m, tgt_m) if target > 0 else None
     rev_status = commitments.status_of(revenue.met_matrix(rev_m, tgt_m), rc, reps)
     mqls = np.column_stack([ev.column(vals, "mqls", m) for m in months])
-    rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels))
+    # the row at the revenue confidence is the plan itself when its volumes were sized to it
+    # and reach it: one figure for one thing, not the plan beside an estimate of it
+    sized = not kept["volumes"] and target > 0 and rev_status != "not met"
+    rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels),
+                            plan_level=rc if sized else None)
     rise = revenue.warmup_note(rev_m, tgt_m, sc1.horizon.warmup_days,
                                max(ch.cycle_days.mean for ch in sc1.channels))
     if rise and target > 0:
