@@ -45,7 +45,7 @@ def tornado_chart(rec: Recommendation) -> alt.HConcatChart:
     for t in rec.tornado:
         for d in ("low", "high"):
             if f"revenue_p50_{d}" in t:
-                rows.append({"input": t["input"], "move": "-20%" if d == "low" else "+20%",
+                rows.append({"input": t["input"], "move": "-20 %" if d == "low" else "+20 %",
                              "revenue_p50": t[f"revenue_p50_{d}"],
                              "base": t["revenue_p50_base"],
                              "p_ft": t[f"p_first_touch_met_{d}"],

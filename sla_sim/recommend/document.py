@@ -130,7 +130,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         f"Effective {start.isoformat()} for {sc.horizon.measure_months} month(s), to"
         f" {end.isoformat()} (the window simulated). Renewed by a quarterly review; either"
         " owner may ask for a review when a clause is breached two months running or the"
-        " volume plan changes by more than 20%.",
+        " volume plan changes by more than 20 %.",
     ]))
     channels = ", ".join(c.name for c in sc.channels)
     out.append(("Definitions", [
@@ -212,14 +212,14 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         "Monthly, revenue operations reports acceptance by channel and intent tier, the"
         " reason codes' shares and the unworked MQLs; marketing adjusts scoring (threshold,"
         " fit and intent weights) and channel spend; sales reviews R7 (unreached) and"
-        " disputed codes with marketing. A reason code above 20% of a channel's rejections"
+        " disputed codes with marketing. A reason code above 20 % of a channel's rejections"
         " two months running triggers a scoring review.",
     ]))
     out.append(("Marketing's data-quality commitments", [
         "Every MQL reaches sales with: a valid e-mail, a phone number where the channel"
         " collects one, company, country or time zone, channel and campaign source, score and"
-        " the intent action; at least 95% complete per field each month. Duplicates below 2%"
-        " of MQLs; R6 (bad data) below 5% of MQLs, else the month's MQL count is reduced by the"
+        " the intent action; at least 95 % complete per field each month. Duplicates below 2 %"
+        " of MQLs; R6 (bad data) below 5 % of MQLs, else the month's MQL count is reduced by the"
         " excess.",
     ]))
     out.append(("Surge, weekend and holiday rules", _surge(sc)))
@@ -373,7 +373,7 @@ def _surge(sc: Any) -> list[Any]:
                             f" day {b.start_day:g}" for b in bursts) + ")." if bursts else
                  "Surges: the plan has no campaign burst.")
                 + " Marketing announces any campaign expected to lift weekly MQLs by more than"
-                " 25% five business days ahead; surge weeks are not exempt, and a surge beyond"
+                " 25 % five business days ahead; surge weeks are not exempt, and a surge beyond"
                 " the plan is reviewed before the month is judged.")
     return out
 
