@@ -36,11 +36,12 @@ def test_the_menu_row_at_the_plans_confidence_is_the_plan() -> None:
     assert plan["how"] == revenue.PLAN_ROW
     # the estimate at the plan's level would have been another figure
     assert revenue.volume_multiplier(rev, tgt, 0.9) != pytest.approx(1.0, abs=1e-3)
+    base = revenue.volume_multiplier(rev, tgt, 0.9)
     for rc in (0.5, 0.75):
         assert by[rc]["plan"] is False
-        assert by[rc]["how"] == revenue.ESTIMATE_ROW
+        assert by[rc]["how"] == revenue.RELATIVE_ROW
         assert by[rc]["leads_per_month"] == pytest.approx(
-            7_153.0 * revenue.volume_multiplier(rev, tgt, rc))
+            7_153.0 * revenue.volume_multiplier(rev, tgt, rc) / base)
     text = revenue.menu_text(rows)
     assert "90 % -> 7,153 leads/month (the plan)" in text
     assert "50 % -> " in text
@@ -54,7 +55,11 @@ def test_a_plan_level_off_the_menu_is_added_and_no_plan_means_estimates_only() -
     assert [r["revenue_confidence"] for r in rows] == [0.5, 0.75, 0.8, 0.9]
     assert [r["plan"] for r in rows] == [False, False, True, False]
     leads = [r["leads_per_month"] for r in rows]
-    assert leads == sorted(leads)
+    assert leads == sorted(leads)  # through the plan's own figure
+    # a plan with more volume than the estimate at a higher level asks: the menu still grows
+    big = revenue.menu(rev, tgt, mqls, 9_000.0, plan_level=0.8)
+    assert [r["leads_per_month"] for r in big] == sorted(r["leads_per_month"] for r in big)
+    assert big[3]["leads_per_month"] > 9_000.0
     kept = revenue.menu(rev, tgt, mqls, 7_000.0)  # volumes kept or the plan misses: estimates
     assert [r["revenue_confidence"] for r in kept] == [0.5, 0.75, 0.9]
     assert not any(r["plan"] for r in kept)
