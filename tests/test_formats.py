@@ -77,3 +77,16 @@ def test_the_acceptance_label_states_the_term_as_sla_md_does() -> None:
     sc = set_path(preset("default"), "sla.acceptance_rate_min", 0.3172)
     assert commitment_labels(sc)["acceptance"] == "Acceptance rate ≥ 31.7 %"
     assert commitment_labels(sc)["acceptance"].endswith(term_text(0.3172, "share"))
+
+
+def test_the_planners_recommend_note_states_the_acceptance_term_as_sla_md() -> None:
+    """The planner's note after Recommend listed 'acceptance minimum 0.2 -> 0.3172' while the
+    terminal and sla.md of the same recommendation say 31.7 %."""
+    from sla_sim.planner.panel import recommendation_changes
+    from sla_sim.scenario.io import set_path
+    from sla_sim.scenario.presets import preset
+
+    before = preset("default")
+    after = set_path(before, "sla.acceptance_rate_min", 0.3172)
+    shown = recommendation_changes(before, after)["marketing"]
+    assert "acceptance minimum 20 % -> 31.7 %" in shown, shown

@@ -824,12 +824,13 @@ def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[
 
     mk: list[str] = []
     a, b = before.sla, after.sla
-    for label, x, y in (("MQL commitment", a.mql_commitment_per_month,
-                         b.mql_commitment_per_month),
-                        ("acceptance minimum", a.acceptance_rate_min, b.acceptance_rate_min),
-                        ("handoff within (h)", a.handoff_within_hours, b.handoff_within_hours)):
+    for label, x, y, shown in (
+            ("MQL commitment", a.mql_commitment_per_month, b.mql_commitment_per_month, num),
+            # a share as sla.md and the terminal state the term (31.7 %), not 0.3172
+            ("acceptance minimum", a.acceptance_rate_min, b.acceptance_rate_min, prob),
+            ("handoff within (h)", a.handoff_within_hours, b.handoff_within_hours, num)):
         if x != y:
-            mk.append(f"{label} {num(x)} -> {num(y)}")
+            mk.append(f"{label} {shown(x)} -> {shown(y)}")
     for c0, c1 in zip(before.channels, after.channels, strict=True):
         if c0.leads_per_month != c1.leads_per_month:
             mk.append(f"{c0.name} leads/month {num(c0.leads_per_month)} ->"
