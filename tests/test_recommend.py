@@ -446,6 +446,9 @@ def test_probabilities_read_on_every_screen_as_run_prints_them(rec, out: Path) -
                 ln for ln in text.splitlines() if f" {c.clause} " in ln).replace("   ", "  ")
             assert f"met in {prob(w.p)} of simulated months" in md
     assert f"in at least {prob(CONF)}" in md or "Not every commitment" in md
+    # the confidence as sla.md states it, not the option's 0.8
+    assert text.startswith(f"Recommendation at confidence {prob(CONF)} (P(met)")
+    assert f"at revenue confidence {prob(CONF)}" in text
 
 
 def test_the_menu_row_at_the_revenue_confidence_is_the_plan(rec) -> None:

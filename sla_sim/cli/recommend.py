@@ -115,11 +115,13 @@ def money_lines(money: dict | None, marginal: list | None) -> list[str]:
 
 def summary(rec) -> str:  # rec: Recommendation
     """A short table of the recommendation for the terminal."""
-    lines = [f"Recommendation at confidence {rec.request.confidence:g} (P(met) in the worst"
-             " month, 95% Wilson interval):", ""]  # fmt: skip
     from sla_sim.recommend.commitments import term_text
     from sla_sim.recommend.revenue import menu_text
     from sla_sim.report.units import prob, prob_interval
+
+    # the confidence as sla.md and the planner state it (90 %), not the option's 0.9
+    lines = [f"Recommendation at confidence {prob(rec.request.confidence)} (P(met) in the worst"
+             " month, 95% Wilson interval):", ""]  # fmt: skip
 
     rows = []
     for c in rec.commitments:
@@ -146,7 +148,7 @@ def summary(rec) -> str:  # rec: Recommendation
     worst = min(rec.revenue[:-1], key=lambda x: x["p_ge_target"])
     lines.append(f"  P(revenue >= the month's target) in the worst month ({worst['period']}):"
                  f" {prob(worst['p_ge_target'])}; {rec.facts['revenue_status']} at revenue"
-                 f" confidence {rec.facts['revenue_confidence']:g}")
+                 f" confidence {prob(rec.facts['revenue_confidence'])}")
     lines.append(f"  binding clause: {rec.binding}")
     lines += money_lines(rec.money, rec.marginal)
     for s in rec.shortfalls:

@@ -41,6 +41,7 @@ from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
 from sla_sim.model.policies import reads_sla
+from sla_sim.numbers import prob
 from sla_sim.recommend import (
     analytic,
     budget,
@@ -486,7 +487,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         mult = revenue.volume_multiplier(rev_f, tgt_f, rc, mean_bound=True)
         scale *= mult
         notes.append(f"Volumes raised x{mult:.3f} after the staffed plan missed the revenue"
-                     f" confidence {rc:g} (the volume probe had generous staffing); headcount"
+                     f" confidence {prob(rc)} (the volume probe had generous staffing); headcount"
                      " searched again.")
         sc1 = _with(base, scale=scale)
 
