@@ -398,9 +398,11 @@ def _menus(rec: Any, cur: str) -> list[Any]:
                        + (" (the plan)" if r.get("plan") else " (estimate)"),
                        f"{r['leads_per_month']:,.0f}",
                        f"{r['mqls_per_month']:,.0f}", f"{r['revenue_mean_per_month']:,.0f}"])
-        items += ["Volumes for each revenue confidence: the plan's row is the plan itself,"
-                  " simulated; the other rows are estimated from its simulation (mean revenue"
-                  " grows like the volume, its spread like its square root):", rm]
+        how = ("the plan's row is the plan itself, simulated; the other rows scale its volumes"
+               if any(r.get("plan") for r in rec.revenue_menu) else
+               "estimated from the plan's simulation")
+        items += [f"Volumes for each revenue confidence ({how}; mean revenue grows like the"
+                  " volume, its spread like its square root):", rm]
     return items
 
 
