@@ -225,7 +225,7 @@ def test_scenario_diff_lists_fields_in_paths_and_units(tmp_path: Path) -> None:
     assert "teams[sdr].reps" in body
     assert "sla.first_touch_within_business_hours" in body
     assert re.search(r"4 business h\s.*1 business h", body), body
-    assert re.search(r"USD 2\.\d+M\s.*USD 2\.5M", body), body
+    assert re.search(r"USD 2\.\d+M\s.*USD 2\.50M", body), body
     assert "3 fields differ" in body
     same = sla_sim("scenario", "diff", str(a), "default")  # a preset name works too
     assert same.returncode == 0

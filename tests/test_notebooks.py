@@ -206,7 +206,7 @@ def test_recommend_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     shown = str(_outputs(nb))
     assert "binding clause" in shown
     assert "First-touch window" in shown
-    assert "P(met), worst month, at 90%" in shown
+    assert "P(met), worst month, at 90 %" in shown  # as units.prob prints it
     # money and the marginal value of a rep: the rows the terminal and sla.md print
     assert "per month, mean of 6 replications (USD): revenue" in shown
     assert "profit 95% interval" in shown

@@ -85,7 +85,7 @@ def test_monthly_heatmap_has_a_cell_per_commitment_and_month(pair: tuple[Results
     cells = re.findall(r'aria-label="([^"]*commitment: 3 attempts[^"]*)"', svg)
     assert any("Month: 2026-02" in c and "P(breach): 66.66" in c for c in cells), cells
     assert any("Month: 2026-01" in c and "P(breach): 0.0" in c for c in cells), cells
-    assert "p_breach: 67%" in svg  # the share printed in the cell
+    assert "cell: 66.7 %" in svg  # the share printed in the cell, as the report's table does
     assert "max-width:100%" in svg  # scales down to its column
 
 

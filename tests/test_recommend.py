@@ -19,6 +19,7 @@ from ci_env import require
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
 from sla_sim.errors import ScenarioError
+from sla_sim.numbers import prob, prob_interval
 from sla_sim.recommend import exports
 from sla_sim.recommend.commitments import AE_WAIT_BUSINESS_HOURS
 from sla_sim.recommend.document import SECTIONS
@@ -104,7 +105,7 @@ def test_sla_md_states_every_commitment_with_its_number(rec, out: Path) -> None:
     for c in rec.commitments:
         assert c.statement in md
         w = c.p_met_min
-        assert f"met in {w.p:.0%} of simulated months" in md
+        assert f"met in {prob(w.p)} of simulated months" in md
     for section in SECTIONS:
         assert f"## {section}" in md
     for words in ("sales-accepted lead", "Signatures", "R7 unreached", "first_touch_at",
@@ -408,22 +409,66 @@ def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -
 
 
 def test_acceptance_is_a_percentage_on_every_screen(rec, out: Path) -> None:
-    """The acceptance commitment reads '31%' on the terminal as in sla.md ('At least 31% of the
-    MQLs ...'); the terminal printed '0.31 share' and the shortfalls 'at 0.31 share', 'at 1933
-    MQLs' (no thousands separator) beside sla.md's '1,933 MQLs'."""
+    """The acceptance commitment reads '31.7 %' on the terminal as in sla.md ('At least 31.7 %
+    of the MQLs ...'), the term signed, not rounded to a whole percent; the terminal printed
+    '0.31 share' and the shortfalls 'at 0.31 share', 'at 1933 MQLs' (no thousands separator)
+    beside sla.md's '1,933 MQLs'."""
     from sla_sim.cli.recommend import summary
     from sla_sim.recommend.commitments import term_text
 
     acc = next(c for c in rec.commitments if c.clause == "acceptance")
-    pct = f"{acc.target:.0%}"
+    pct = prob(acc.target)
     line = next(ln for ln in summary(rec).splitlines() if " acceptance " in ln)
-    assert line.split()[2] == pct
+    assert " ".join(line.split()[2:4]) == pct
     assert f"At least {pct} of the MQLs" in (out / "sla.md").read_text()
-    assert term_text(0.31, "share") == "31%"
+    assert term_text(0.31, "share") == "31 %"
+    assert term_text(0.3172, "share") == "31.7 %"  # the term signed, not 32 % (stricter)
     assert term_text(1933.0, "MQLs") == "1,933 MQLs"
     for s in rec.shortfalls:
         if s["clause"] != "revenue":
             assert f" at {term_text(s['term'], s['unit'])}: met in" in s["statement"]
+
+
+def test_probabilities_read_on_every_screen_as_run_prints_them(rec, out: Path) -> None:
+    """P(met), its interval, the confidence and every share print as ``run``, the report and
+    the notebooks do (``87.5 %``, units.prob): the terminal and sla.md of ``recommend`` rounded
+    them to whole percents without the space (``88%``, ``84%-100%``)."""
+    from sla_sim.cli.recommend import summary
+
+    text, md = summary(rec), (out / "sla.md").read_text()
+    # a percentage glued to its number is a label ("95% interval"), never a figure
+    for page in (text, md):
+        assert not re.search(r"\d%(?! (t )?(interval|Wilson|lower))", page), page
+    for c in rec.commitments:
+        w = c.p_met_min
+        if w.n:
+            assert f"{prob(w.p)}  {prob_interval(w.low, w.high)}" in " ".join(
+                ln for ln in text.splitlines() if f" {c.clause} " in ln).replace("   ", "  ")
+            assert f"met in {prob(w.p)} of simulated months" in md
+    assert f"in at least {prob(CONF)}" in md or "Not every commitment" in md
+    # the confidence as sla.md states it, not the option's 0.8
+    assert text.startswith(f"Recommendation at confidence {prob(CONF)} (P(met)")
+    assert f"at revenue confidence {prob(CONF)}" in text
+
+
+def test_the_menu_row_at_the_revenue_confidence_is_the_plan(rec) -> None:
+    """The revenue-confidence menu's row at the plan's own confidence shows the plan's volume
+    (the default recommendation showed 7,455 leads a month at 90 % beside a plan of 7,153)."""
+    from sla_sim.cli.recommend import summary
+
+    status = rec.facts["revenue_status"]
+    rows = {r["revenue_confidence"]: r for r in rec.revenue_menu}
+    assert CONF in rows
+    if status == "not met":
+        assert not rows[CONF]["plan"]
+    else:
+        assert rows[CONF]["plan"]
+        assert rows[CONF]["leads_per_month"] == pytest.approx(
+            rec.volumes[-1]["leads_per_month"], rel=1e-12)
+        leads = rec.volumes[-1]["leads_per_month"]
+        shown = summary(rec)
+        assert f"{prob(CONF)} -> {leads:,.0f} leads/month (the plan)" in shown
+        assert "(estimate)" in shown
 
 
 def test_the_plans_money_and_revenue_line_share_one_percentile(rec) -> None:

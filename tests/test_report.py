@@ -132,7 +132,7 @@ def test_funnel_chart_holds_stage_means(results):
     assert d.loc["MQLs", "mean"] == pytest.approx(tot.loc["mqls", "mean"])
     assert d.loc["Wins", "mean"] == pytest.approx(tot.loc["wins", "mean"])
     conv = tot.loc["mqls", "mean"] / tot.loc["leads_created", "mean"]
-    assert d.loc["MQLs", "conversion"] == f"↓ {conv:.1%} of Leads"
+    assert d.loc["MQLs", "conversion"] == f"↓ {conv * 100:.1f} % of Leads"  # as the tables
 
 
 def test_capacity_chart_holds_monthly_utilisation(results):

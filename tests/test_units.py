@@ -14,7 +14,7 @@ from sla_sim.scenario.presets import preset
 @pytest.mark.parametrize(
     ("value", "text"),
     [(6_988_123.4, "USD 6.99M"), (850_000, "USD 850k"), (1_234, "USD 1,234"),
-     (1.2e9, "USD 1.2B"), (-25_000, "-USD 25k"), (0, "USD 0"), (math.nan, "–"),
+     (1.2e9, "USD 1.20B"), (-25_000, "-USD 25.0k"), (0, "USD 0"), (math.nan, "–"),
      (None, "–")],
 )  # fmt: skip
 def test_money(value: float, text: str) -> None:
@@ -23,13 +23,31 @@ def test_money(value: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(999_600, "USD 1M"), (-999_700, "-USD 1M"), (999_960_000, "USD 1B"),
+    [(999_600, "USD 1.00M"), (-999_700, "-USD 1.00M"), (999_960_000, "USD 1.00B"),
      (9_999.6, "USD 10,000"), (99_950, "USD 100k"), (2.5e12, "USD 2,500B")],
 )  # fmt: skip
 def test_money_rounds_before_it_picks_the_unit(value: float, text: str) -> None:
     """Just under a unit's boundary, three significant digits carry into the next unit: the
     old code printed ``USD 1e+03k`` for 999,600 (and ``USD 1e+03M`` for 999.96M)."""
     assert u.money(value, "USD") == text
+
+
+def test_money_keeps_its_trailing_zeros_so_a_column_lines_up() -> None:
+    """Three significant digits always, zeros included: the money table of ``run`` printed
+    ``USD 4.6M`` under ``USD 4.71M`` and ``USD 53k`` beside ``USD 53.8k`` (the zeros were dropped),
+    so a column did not line up on its decimals and one figure read two ways (``USD 2.5M`` in a
+    sentence, ``USD 2.50M`` nowhere). Every value in the megas of a column has two decimals."""
+    column = [u.money(x, "USD") for x in (4_710_000, 4_600_000, 4_750_000, 4_000_000)]
+    assert column == ["USD 4.71M", "USD 4.60M", "USD 4.75M", "USD 4.00M"]
+    assert {len(c) for c in column} == {9}
+    assert u.money(53_000, "USD") == "USD 53.0k"
+    assert u.money(100_000_000, "USD") == "USD 100M"  # no dangling decimal point
+    assert u.money(30_000, "USD", signed=True) == "+USD 30.0k"
+
+
+def test_prob_interval_prints_both_ends_as_probabilities() -> None:
+    assert u.prob_interval(0.842, 1.0) == "84.2 % .. 100 %"
+    assert u.prob_interval(None, 1.0) == "–"
 
 
 def test_signed_and_other_units() -> None:
@@ -73,8 +91,8 @@ def test_period_span_names_the_measured_months() -> None:
 
 def test_field_units_come_from_the_field_names() -> None:
     assert u.field_value("sla.first_touch_within_business_hours", 4.0) == "4 business h"
-    assert u.field_value("sla.revenue_target_per_month", 2_500_000, "USD") == "USD 2.5M"
-    assert u.field_value("channels[paid].deal_value.mean", 20_000, "USD") == "USD 20k"
+    assert u.field_value("sla.revenue_target_per_month", 2_500_000, "USD") == "USD 2.50M"
+    assert u.field_value("channels[paid].deal_value.mean", 20_000, "USD") == "USD 20.0k"
     assert u.field_value("channels[paid].leads_per_month", 1600) == "1,600 per month"
     assert u.field_value("sla.acceptance_rate_min", 0.25) == "25.0 %"
     assert u.field_value("teams[sdr].reps", 12) == "12 people"

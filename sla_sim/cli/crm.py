@@ -142,9 +142,11 @@ def cmd_measure(args: argparse.Namespace) -> int:
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
+    from sla_sim.numbers import percent
+
     for clause in ("handoff", "first_touch", "attempts", "disposition"):
         c = t.get(f"{clause}_compliance")
-        print(f"  {clause:12s} compliance {c:7.1%}   met {t[f'{clause}_met']:,.0f}"
+        print(f"  {clause:12s} compliance {percent(c):>7}   met {t[f'{clause}_met']:,.0f}"
               f"  breached {t[f'{clause}_breached']:,.0f}  pending {t[f'{clause}_pending']:,.0f}"
               if c == c else f"  {clause:12s} not measurable from this export")
     for m in exp.report()["missing_fields"]:

@@ -115,19 +115,28 @@ def money_lines(money: dict | None, marginal: list | None) -> list[str]:
 
 def summary(rec) -> str:  # rec: Recommendation
     """A short table of the recommendation for the terminal."""
-    lines = [f"Recommendation at confidence {rec.request.confidence:g} (P(met) in the worst"
-             " month, 95% Wilson interval):", ""]  # fmt: skip
-    lines.append(f"  {'side':<10} {'clause':<12} {'target':>12} {'unit':<15} {'P(met)':>7}"
-                 f"  interval  status")  # fmt: skip
     from sla_sim.recommend.commitments import term_text
+    from sla_sim.recommend.revenue import menu_text
+    from sla_sim.report.units import prob, prob_interval
 
+    # the confidence as sla.md and the planner state it (90 %), not the option's 0.9
+    lines = [f"Recommendation at confidence {prob(rec.request.confidence)} (P(met) in the worst"
+             " month, 95% Wilson interval):", ""]  # fmt: skip
+
+    rows = []
     for c in rec.commitments:
         w = c.p_met_min
-        p = f"{w.p:.0%}" if w.n else "n/a"
-        # the term as sla.md states it (31% of the MQLs reached, not 0.31; 1,933 MQLs)
+        # the term as sla.md states it (31 % of the MQLs reached, not 0.31; 1,933 MQLs)
         target = term_text(c.target, c.unit).removesuffix(f" {c.unit}")
+        rows.append((c, target, prob(w.p) if w.n else "n/a",
+                     prob_interval(w.low, w.high) if w.n else "-"))
+    wi = max([len("interval"), *(len(r[3]) for r in rows)])
+    lines.append(f"  {'side':<10} {'clause':<12} {'target':>12} {'unit':<15} {'P(met)':>7}"
+                 f"  {'interval':<{wi}}  status")  # fmt: skip
+
+    for c, target, p, interval in rows:
         lines.append(f"  {c.side:<10} {c.clause:<12} {target:>12} {c.unit:<15} {p:>7}"
-                     f"  {w.low:.0%}-{w.high:.0%}  {c.status}")  # fmt: skip
+                     f"  {interval:<{wi}}  {c.status}")  # fmt: skip
     lines.append("")
     for h in rec.headcount:
         lines.append(f"  {h['role']} {h['team']}: analytic {h['analytic']}, simulated"
@@ -135,24 +144,22 @@ def summary(rec) -> str:  # rec: Recommendation
     r = rec.revenue[-1]
     lines.append(f"  revenue per month ({rec.recommended.currency}): P10 {r['p10']:,.0f} P50"
                  f" {r['p50']:,.0f} P90 {r['p90']:,.0f}; P(>= target {r['target']:,.0f})"
-                 f" {r['p_ge_target']:.0%}")
+                 f" {prob(r['p_ge_target'])}")
     worst = min(rec.revenue[:-1], key=lambda x: x["p_ge_target"])
     lines.append(f"  P(revenue >= the month's target) in the worst month ({worst['period']}):"
-                 f" {worst['p_ge_target']:.0%}; {rec.facts['revenue_status']} at revenue"
-                 f" confidence {rec.facts['revenue_confidence']:g}")
+                 f" {prob(worst['p_ge_target'])}; {rec.facts['revenue_status']} at revenue"
+                 f" confidence {prob(rec.facts['revenue_confidence'])}")
     lines.append(f"  binding clause: {rec.binding}")
     lines += money_lines(rec.money, rec.marginal)
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:
-        lines.append("  volumes per revenue confidence: " + "; ".join(
-            f"{r['revenue_confidence']:.0%} -> {r['leads_per_month']:,.0f} leads/month"
-            for r in rec.revenue_menu))
+        lines.append("  volumes per revenue confidence: " + menu_text(rec.revenue_menu))
     lines.append("")
     lines.append("  menu: first touch within (business h) -> SDRs, P(met)")
     for m in rec.menu:
         sdrs = m["sdrs"] if m["sdrs"] is not None else f"> {m.get('sdrs_more_than')}"
-        p = f"{m['p_met']:.0%}" if m.get("p_met") is not None else "-"
+        p = prob(m["p_met"]) if m.get("p_met") is not None else "-"
         lines.append(f"    {m['first_touch_hours']:>4g} h -> {sdrs}, {p}")
     f = rec.facts
     lines.append("")

@@ -24,6 +24,7 @@ import numpy as np
 
 from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
+from sla_sim.numbers import prob
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
 from sla_sim.report.labels import choice_label, display_name
 from sla_sim.scenario.schema import Scenario
@@ -262,7 +263,7 @@ class PlannerPanel:
         self.recommend_button = W.Button(
             description="Recommend", icon="magic", button_style="success",
             tooltip=f"fill the levers with the recommended SLA and headcount (every clause met"
-                    f" in at least {RECOMMEND_CONFIDENCE:.0%} of months)")  # fmt: skip
+                    f" in at least {prob(RECOMMEND_CONFIDENCE)} of months)")  # fmt: skip
         self.recommend_button.add_class("sla-recommend")
         self.recommend_note = W.HTML(value="")
         self.recommend_note.add_class("sla-recommend-note")
@@ -783,7 +784,7 @@ def recommendation_html(rec: Any) -> str:
     saving = (rec.policies or {}).get("saving_per_month")
     worst = min(rec.revenue[:-1], key=lambda r: r["p_ge_target"])
     certified = all(c.certified for c in rec.commitments) and not rec.shortfalls
-    verdict = (f"every clause met and certified in at least {conf:.0%} of months" if certified
+    verdict = (f"every clause met and certified in at least {prob(conf)} of months" if certified
                else "not every clause is certified: " + e("; ".join(
                    s["statement"] for s in rec.shortfalls) or "see the SLA document"))
     money = "" if cost is None else (
@@ -793,7 +794,7 @@ def recommendation_html(rec: Any) -> str:
         + ".")
     return ("<div class='sla-recommended'>Recommended: " + verdict + f"; binding clause"
             f" <b>{e(str(rec.binding))}</b>. P(revenue &ge; target) in the worst month"
-            f" {worst['p_ge_target']:.0%}.{money}<ul style='margin:2px 0'>" + "".join(changes)
+            f" {prob(worst['p_ge_target'])}.{money}<ul style='margin:2px 0'>" + "".join(changes)
             + "</ul>" + _plan_money_html(rec) + "The levers now show it; export the SLA with"
             " <code>sla-sim recommend</code>.</div>")
 
@@ -823,12 +824,13 @@ def recommendation_changes(before: Scenario, after: Scenario) -> dict[str, list[
 
     mk: list[str] = []
     a, b = before.sla, after.sla
-    for label, x, y in (("MQL commitment", a.mql_commitment_per_month,
-                         b.mql_commitment_per_month),
-                        ("acceptance minimum", a.acceptance_rate_min, b.acceptance_rate_min),
-                        ("handoff within (h)", a.handoff_within_hours, b.handoff_within_hours)):
+    for label, x, y, shown in (
+            ("MQL commitment", a.mql_commitment_per_month, b.mql_commitment_per_month, num),
+            # a share as sla.md and the terminal state the term (31.7 %), not 0.3172
+            ("acceptance minimum", a.acceptance_rate_min, b.acceptance_rate_min, prob),
+            ("handoff within (h)", a.handoff_within_hours, b.handoff_within_hours, num)):
         if x != y:
-            mk.append(f"{label} {num(x)} -> {num(y)}")
+            mk.append(f"{label} {shown(x)} -> {shown(y)}")
     for c0, c1 in zip(before.channels, after.channels, strict=True):
         if c0.leads_per_month != c1.leads_per_month:
             mk.append(f"{c0.name} leads/month {num(c0.leads_per_month)} ->"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sla_sim.numbers import prob
 from sla_sim.recommend.commitments import CLAUSE_WORDS
 from sla_sim.recommend.policy_space import policy_words
 
@@ -23,7 +24,7 @@ def menu_chart(rec: Recommendation) -> alt.Chart:
 
     df = pd.DataFrame([{"window": f"{r['first_touch_hours']:g} h", "hours": r["first_touch_hours"],
                         "sdrs": r["sdrs"] if r["sdrs"] is not None else r.get("sdrs_more_than"),
-                        "label": (f"P(met) {r['p_met']:.0%}" if r["sdrs"] is not None
+                        "label": (f"P(met) {prob(r['p_met'])}" if r["sdrs"] is not None
                                   else f"> {r.get('sdrs_more_than')}"),
                         "requested": "requested" if r["requested"] else "menu"}
                        for r in rec.menu])  # fmt: skip
@@ -44,7 +45,7 @@ def tornado_chart(rec: Recommendation) -> alt.HConcatChart:
     for t in rec.tornado:
         for d in ("low", "high"):
             if f"revenue_p50_{d}" in t:
-                rows.append({"input": t["input"], "move": "-20%" if d == "low" else "+20%",
+                rows.append({"input": t["input"], "move": "-20 %" if d == "low" else "+20 %",
                              "revenue_p50": t[f"revenue_p50_{d}"],
                              "base": t["revenue_p50_base"],
                              "p_ft": t[f"p_first_touch_met_{d}"],

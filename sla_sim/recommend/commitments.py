@@ -19,6 +19,7 @@ import numpy as np
 from sla_sim.horizon import window_for
 from sla_sim.metrics import basis_months
 from sla_sim.metrics.docs import CLAUSE_LABELS
+from sla_sim.numbers import prob
 from sla_sim.recommend.search import (
     STOP_LEVEL,
     CellP,
@@ -164,18 +165,18 @@ def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept:
     mql_ind = (mqls >= mql_c * basis_factor).astype(float)
     acc_ind = np.where(np.isnan(acc), np.nan, (acc >= acc_c).astype(float))
     basis = sla.mql_commitment_basis
-    share = f"{sla.lead_compliance_target:.0%}"
+    share = prob(sla.lead_compliance_target)
     clk_ft = "business hours of the owning team's calendar"
     hour_word = "clock hour" if hand_c == 1 else "clock hours"
     rows: list[tuple[str, str, str, float, str, str, str, np.ndarray, str]] = [
         ("marketing", "mql_volume", f"Marketing delivers at least {mql_c:,.0f} MQLs per month"
          f" (scaled to each month by the '{basis}' basis).", mql_c, "MQLs", "calendar", basis,
-         mql_ind, f"90% lower confidence bound of the {1 - c:.0%} quantile of simulated monthly"
+         mql_ind, f"90% lower confidence bound of the {prob(1 - c)} quantile of simulated monthly"
          " MQLs (per the basis), worst month"),
-        ("marketing", "acceptance", f"At least {acc_c:.0%} of the MQLs sales reached and"
+        ("marketing", "acceptance", f"At least {prob(acc_c)} of the MQLs sales reached and"
          " dispositioned in a month are accepted as SQLs.", acc_c, "share", "calendar",
          "share of reached, dispositioned MQLs", acc_ind, f"90% lower confidence bound of the"
-         f" {1 - c:.0%} quantile of simulated monthly acceptance, worst month"),
+         f" {prob(1 - c)} quantile of simulated monthly acceptance, worst month"),
         ("handoff", "handoff", f"{share} of MQLs are routed to sales within {hand_c:g}"
          f" {hour_word}.", hand_c, "hours", "clock hours", "per lead", hand_i,
          "tightest window of the menu whose one-sided 90% Wilson lower bound of P(met) is >= c"
@@ -206,10 +207,10 @@ def build(ev: Evaluator, final: Scenario, vals: np.ndarray, sc1: Scenario, kept:
 
 
 def term_text(value: float, unit: str) -> str:
-    """A commitment's term as the SLA document states it, on every screen: ``31%`` for a
+    """A commitment's term as the SLA document states it, on every screen: ``31 %`` for a
     share, ``1,933 MQLs``, ``4 business hours``."""
     if unit == "share":
-        return f"{value:.0%}"
+        return prob(value)
     if unit == "MQLs":
         return f"{value:,.0f} MQLs"
     return f"{value:g} {unit}"

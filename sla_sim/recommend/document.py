@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from sla_sim.numbers import prob, prob_interval
 from sla_sim.recommend.commitments import CLAUSE_WORDS
 from sla_sim.recommend.policy_space import policy_words
 from sla_sim.scenario.labels import choice_label, display_name
@@ -58,7 +59,7 @@ CLAUSE_FIELDS = {
 
 
 def _pct(p: float | None) -> str:
-    return "n/a" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{p:.0%}"
+    return "n/a" if p is None or (isinstance(p, float) and math.isnan(p)) else prob(p)
 
 
 def _conf(c: Any) -> str:
@@ -67,7 +68,7 @@ def _conf(c: Any) -> str:
     if not w.n:
         return "not judged (no leads)"
     return (f"met in {_pct(w.p)} of simulated months in the worst month"
-            f" (95% interval {w.low:.0%}-{w.high:.0%}); {c.status}")
+            f" (95% interval {prob_interval(w.low, w.high)}); {c.status}")
 
 
 def _fields(clause: str, mapping: dict[str, str] | None) -> str:
@@ -89,8 +90,8 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
     sc, req = rec.recommended, rec.request
     cur, sla = sc.currency, sc.sla
     by = {c.clause: c for c in rec.commitments}
-    conf = f"{req.confidence:.0%}"
-    rconf = f"{(req.revenue_confidence or req.confidence):.0%}"
+    conf = prob(req.confidence)
+    rconf = prob(req.revenue_confidence or req.confidence)
     hc = {h["team"]: h for h in rec.headcount}
     rev_all = rec.revenue[-1]
     all_met = all(c.certified for c in rec.commitments) and not rec.shortfalls
@@ -109,7 +110,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         " confidence).",
         f"Revenue per month: P10 {rev_all['p10']:,.0f}, P50 {rev_all['p50']:,.0f}, P90"
         f" {rev_all['p90']:,.0f} {cur}; P(revenue >= target) {_pct(rev_all['p_ge_target'])}"
-        f" (95% interval {rev_all['p_ge_target_low']:.0%}-{rev_all['p_ge_target_high']:.0%}),"
+        f" (95% interval {prob_interval(rev_all['p_ge_target_low'], rev_all['p_ge_target_high'])}),"
         " with the target scaled to each month like the MQL commitment.",
     ]))
     out.append(("Parties and owners", [[
@@ -129,7 +130,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         f"Effective {start.isoformat()} for {sc.horizon.measure_months} month(s), to"
         f" {end.isoformat()} (the window simulated). Renewed by a quarterly review; either"
         " owner may ask for a review when a clause is breached two months running or the"
-        " volume plan changes by more than 20%.",
+        " volume plan changes by more than 20 %.",
     ]))
     channels = ", ".join(c.name for c in sc.channels)
     out.append(("Definitions", [
@@ -211,14 +212,14 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
         "Monthly, revenue operations reports acceptance by channel and intent tier, the"
         " reason codes' shares and the unworked MQLs; marketing adjusts scoring (threshold,"
         " fit and intent weights) and channel spend; sales reviews R7 (unreached) and"
-        " disputed codes with marketing. A reason code above 20% of a channel's rejections"
+        " disputed codes with marketing. A reason code above 20 % of a channel's rejections"
         " two months running triggers a scoring review.",
     ]))
     out.append(("Marketing's data-quality commitments", [
         "Every MQL reaches sales with: a valid e-mail, a phone number where the channel"
         " collects one, company, country or time zone, channel and campaign source, score and"
-        " the intent action; at least 95% complete per field each month. Duplicates below 2%"
-        " of MQLs; R6 (bad data) below 5% of MQLs, else the month's MQL count is reduced by the"
+        " the intent action; at least 95 % complete per field each month. Duplicates below 2 %"
+        " of MQLs; R6 (bad data) below 5 % of MQLs, else the month's MQL count is reduced by the"
         " excess.",
     ]))
     out.append(("Surge, weekend and holiday rules", _surge(sc)))
@@ -230,7 +231,7 @@ def sections(rec: Recommendation, mapping: dict[str, str] | None = None
     out.append(("Reporting: CRM fields and review cadence", [
         "Per-lead clauses count an MQL as met when the event happens by its deadline, breached"
         " otherwise; leads whose deadline falls after the end of the data are pending and not"
-        f" counted. A month is met when at least {sla.lead_compliance_target:.0%} of that"
+        f" counted. A month is met when at least {prob(sla.lead_compliance_target)} of that"
         " month's MQLs meet the clause; period clauses (MQL volume, acceptance) compare the"
         " month's total with its commitment.", rows,
         "Weekly: revenue operations publishes first touch, backlog and unworked MQLs per team."
@@ -372,7 +373,7 @@ def _surge(sc: Any) -> list[Any]:
                             f" day {b.start_day:g}" for b in bursts) + ")." if bursts else
                  "Surges: the plan has no campaign burst.")
                 + " Marketing announces any campaign expected to lift weekly MQLs by more than"
-                " 25% five business days ahead; surge weeks are not exempt, and a surge beyond"
+                " 25 % five business days ahead; surge weeks are not exempt, and a surge beyond"
                 " the plan is reviewed before the month is judged.")
     return out
 
@@ -393,10 +394,15 @@ def _menus(rec: Any, cur: str) -> list[Any]:
         rm = [["P(revenue >= target) each month", "leads per month", "MQLs per month",
                f"mean revenue ({cur}/month)"]]  # fmt: skip
         for r in rec.revenue_menu:
-            rm.append([f"{r['revenue_confidence']:.0%}", f"{r['leads_per_month']:,.0f}",
+            rm.append([prob(r["revenue_confidence"])
+                       + (" (the plan)" if r.get("plan") else " (estimate)"),
+                       f"{r['leads_per_month']:,.0f}",
                        f"{r['mqls_per_month']:,.0f}", f"{r['revenue_mean_per_month']:,.0f}"])
-        items += ["Volumes for each revenue confidence (estimated from the plan's simulation:"
-                  " mean revenue grows like the volume, its spread like its square root):", rm]
+        how = ("the plan's row is the plan itself, simulated; the other rows scale its volumes"
+               if any(r.get("plan") for r in rec.revenue_menu) else
+               "estimated from the plan's simulation")
+        items += [f"Volumes for each revenue confidence ({how}; mean revenue grows like the"
+                  " volume, its spread like its square root):", rm]
     return items
 
 

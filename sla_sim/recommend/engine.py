@@ -41,6 +41,7 @@ from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
 from sla_sim.model.policies import reads_sla
+from sla_sim.numbers import prob
 from sla_sim.recommend import (
     analytic,
     budget,
@@ -486,7 +487,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         mult = revenue.volume_multiplier(rev_f, tgt_f, rc, mean_bound=True)
         scale *= mult
         notes.append(f"Volumes raised x{mult:.3f} after the staffed plan missed the revenue"
-                     f" confidence {rc:g} (the volume probe had generous staffing); headcount"
+                     f" confidence {prob(rc)} (the volume probe had generous staffing); headcount"
                      " searched again.")
         sc1 = _with(base, scale=scale)
 
@@ -512,7 +513,11 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     rev_worst = revenue.worst_month(rev_m, tgt_m) if target > 0 else None
     rev_status = commitments.status_of(revenue.met_matrix(rev_m, tgt_m), rc, reps)
     mqls = np.column_stack([ev.column(vals, "mqls", m) for m in months])
-    rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels))
+    # the row at the revenue confidence is the plan itself when its volumes were sized to it
+    # and reach it: one figure for one thing, not the plan beside an estimate of it
+    sized = not kept["volumes"] and target > 0 and rev_status != "not met"
+    rev_menu = revenue.menu(rev_m, tgt_m, mqls, sum(ch.leads_per_month for ch in sc1.channels),
+                            plan_level=rc if sized else None)
     rise = revenue.warmup_note(rev_m, tgt_m, sc1.horizon.warmup_days,
                                max(ch.cycle_days.mean for ch in sc1.channels))
     if rise and target > 0:

@@ -182,7 +182,7 @@ METHOD = [
     " - cost. The marginal value of a rep: the plan with one SDR more and one fewer on each"
     " team, and one AE more and one fewer, on the plan's replications (same seeds): paired"
     " changes per month with 95% t intervals, and each variant's worst-month P(met).",
-    "Sensitivity: each input moved -20% and +20% alone, same seeds.",
+    "Sensitivity: each input moved -20 % and +20 % alone, same seeds.",
 ]
 
 

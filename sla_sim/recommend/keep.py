@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sla_sim.numbers import prob
 from sla_sim.recommend.commitments import (
     CLAUSE_WORDS,
     HANDOFF_MENU,
@@ -140,9 +141,9 @@ def shortfalls(ev: Evaluator, final: Scenario, vals: np.ndarray, comms: list[Com
         out.append({"clause": "revenue", "side": "both", "status": rev_status,
                     "p_met_worst_month": worst, "term": float(np.nanmean(tgt)),
                     "unit": "revenue per month", "tightest_term_met": reach, "kept": levers,
-                    "statement": f"Revenue reaches the target in {worst:.0%} of simulated"
+                    "statement": f"Revenue reaches the target in {prob(worst)} of simulated"
                                  f" months in the worst month ({rev_status}); the plan reaches"
-                                 f" {reach:,.0f} {final.currency} per month in {rc:.0%} of"
+                                 f" {reach:,.0f} {final.currency} per month in {prob(rc)} of"
                                  " simulated months in every month."})  # fmt: skip
     return out
 
@@ -151,11 +152,11 @@ def _say(cm: Commitment, tight: float | None, c: float) -> str:
     """One sentence: the clause, how often it is met, and the tightest term that is."""
     w = cm.p_met_min
     name = CLAUSE_WORDS.get(cm.clause, cm.clause)
-    head = (f"{name} at {term_text(cm.target, cm.unit)}: met in {w.p:.0%} of simulated months"
+    head = (f"{name} at {term_text(cm.target, cm.unit)}: met in {prob(w.p)} of simulated months"
             f" in the worst month ({cm.status})") if w.n else f"{name}: not judged"
     if tight is None:
-        return head + f"; no term of the menu is met at {c:.0%}."
-    return head + f"; the tightest term met at {c:.0%} is {term_text(tight, cm.unit)}."
+        return head + f"; no term of the menu is met at {prob(c)}."
+    return head + f"; the tightest term met at {prob(c)} is {term_text(tight, cm.unit)}."
 
 
 __all__ = ["DAYS_MENU", "any_kept", "day_variants", "kept_levers", "shortfalls"]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sla_sim.metrics.costs import expected_monthly_cost
+from sla_sim.numbers import prob
 from sla_sim.recommend.commitments import ae_met
 from sla_sim.recommend.search import SALES_CLAUSES, Evaluator, met_matrix, per_month
 from sla_sim.scenario.schema import Scenario
@@ -119,7 +120,7 @@ def rep_marginal(ev: Evaluator, plan: Scenario, reps: int,
 
 
 def _pct(p: float | None) -> str:
-    return "-" if p is None or not math.isfinite(p) else f"{p:.0%}"
+    return "-" if p is None or not math.isfinite(p) else prob(p)
 
 
 def money_sentence(money: dict[str, Any]) -> str:

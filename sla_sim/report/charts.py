@@ -17,7 +17,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report.labels import COMMITMENTS, commitment_labels
-from sla_sim.report.units import n_replications
+from sla_sim.report.units import n_replications, percent, prob
 
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
@@ -161,7 +161,7 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
     df["risk"] = [risk_band(p) for p in df["p_breach"]]
     # a commitment the data cannot judge (a CRM export without its fields) says so: no bar
     # that could read as 0 %
-    df["label"] = [f"{100 * p:.1f}".removesuffix(".0") + "%" if p == p else "not measurable"
+    df["label"] = [prob(p) if p == p else "not measurable"
                    for p in df["p_breach"]]  # fmt: skip
     df["label_at"] = df["p_breach"].fillna(0.0)
     y = alt.Y("commitment:N", sort=list(df["commitment"]), title=None,
@@ -219,7 +219,7 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     med = alt.Chart(q).mark_point(filled=True, size=70, color=INK, shape="diamond").encode(
         y=y, x=alt.X("p50:Q"),
         tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("p50:Q", format=".1%", title="P50")])
-    ref = pd.DataFrame({"target": [target], "label": [f"Target {target:.0%}"]})
+    ref = pd.DataFrame({"target": [target], "label": [f"Target {prob(target)}"]})
     rule = alt.Chart(ref).mark_rule(color=RED, strokeDash=[5, 3], strokeWidth=2).encode(
         x=alt.X("target:Q"))
     rtext = alt.Chart(ref).mark_text(color=RED, align="left", dx=4, dy=-6, y=0).encode(
@@ -299,7 +299,7 @@ def funnel_chart(results: Results, period: str = "total") -> alt.LayerChart:
     df = pd.DataFrame({"stage": [lab for _, lab in FUNNEL],
                        "mean": [float(means.get(m, np.nan)) for m, _ in FUNNEL]})
     prev = df["mean"].shift()
-    df["conversion"] = [f"↓ {c:.1%} of {p}" if pd.notna(c) else "" for c, p in
+    df["conversion"] = [f"↓ {percent(c)} of {p}" if pd.notna(c) else "" for c, p in
                         zip(df["mean"] / prev, df["stage"].shift(), strict=True)]  # fmt: skip
     y = alt.Y("stage:N", sort=list(df["stage"]), title=None,
               scale=alt.Scale(paddingInner=0.55), axis=alt.Axis(labelFontSize=12))
@@ -445,6 +445,7 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
     df = pd.DataFrame([{"commitment": labels[k], "side": side, "month": m,
                         "p_breach": float(means.get((m, f"{k}_breach"), np.nan))}
                        for side, k in COMMITMENTS for m in months])  # fmt: skip
+    df["cell"] = [prob(p) for p in df["p_breach"]]  # as the P(breach) by month table prints it
     base = alt.Chart(df).encode(
         x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("commitment:N", sort=[labels[k] for _, k in COMMITMENTS], title=None,
@@ -456,7 +457,7 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"), alt.Tooltip("month:O"),
                  alt.Tooltip("p_breach:Q", title="P(breach)", format=".1~%")])  # fmt: skip
     text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("p_breach:Q", format=".0%"),
+        text=alt.Text("cell:N"),
         color=alt.condition("datum.p_breach >= 0.5", alt.value("white"), alt.value(INK)))
     chart = alt.layer(cells, text).properties(
         width=alt.Step(76), height=alt.Step(26), title=_title(

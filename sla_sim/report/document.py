@@ -19,6 +19,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
+from sla_sim.numbers import prob
 from sla_sim.report.labels import commitment_labels, display_name
 
 if TYPE_CHECKING:
@@ -260,9 +261,9 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
         ("table", headline_table(results)),
         ("p", "Marketing commits to the MQL volume and the acceptance rate (MQL quality); sales"
               " commits to the per-lead clauses, each met when at least"
-              f" {sc.sla.lead_compliance_target:.0%} of MQLs meet it. An SLA is signed and reviewed"
-              " per month: P(some month breached) is the share of replications in which the"
-              " commitment was missed in at least one measured month, the worst month is the"
+              f" {prob(sc.sla.lead_compliance_target)} of MQLs meet it. An SLA is signed and"
+              " reviewed per month: P(some month breached) is the share of replications in which"
+              " the commitment was missed in at least one measured month, the worst month is the"
               " month most likely to miss it, and P(whole period breached) judges the whole"
               " measured period as one. MQLs whose deadline falls after"
               " the end of observation are pending and count in neither compliance nor breach."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sla_sim.numbers import prob
 from sla_sim.scenario.labels import CHOICE_LABELS, choice_label, display_name
 
 __all__ = ["CHOICE_LABELS", "COMMITMENTS", "choice_label", "commitment_labels", "display_name"]
@@ -24,7 +25,7 @@ def commitment_labels(scenario: Scenario) -> dict[str, str]:
     s = scenario.sla
     return {
         "mql_volume": f"MQL volume ≥ {s.mql_commitment_per_month:,.0f}/month",
-        "acceptance": f"Acceptance rate ≥ {s.acceptance_rate_min:.0%}",
+        "acceptance": f"Acceptance rate ≥ {prob(s.acceptance_rate_min)}",
         "handoff": f"Handoff ≤ {s.handoff_within_hours:g} h",
         "first_touch": f"First touch ≤ {s.first_touch_within_business_hours:g} business h",
         "attempts": f"{s.attempts_required} attempts ≤ {s.attempts_within_days:g} days",

@@ -4,15 +4,28 @@
 plain number (NaN or None print as an en dash) and returns text; :func:`metric_value` and
 :func:`metric_diff` pick the format from the metric's unit in
 :data:`sla_sim.metrics.docs.METRIC_DOCS`, :func:`field_value` from a scenario field's name
-(units are in the field names: ``_hours``, ``_days``, ``_per_month``, ``_points``...).
+(units are in the field names: ``_hours``, ``_days``, ``_per_month``, ``_points``...). The
+plain formatters (:func:`money`, :func:`prob`, ...) live in :mod:`sla_sim.numbers`, where
+``recommend``, below the report, reads them too.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sla_sim.metrics.docs import metric_label
+from sla_sim.numbers import (
+    DASH,
+    _num,
+    count,
+    days,
+    hours,
+    money,
+    percent,
+    points,
+    prob,
+    prob_interval,
+)
 
 __all__ = [
     "comparison_table",
@@ -30,98 +43,9 @@ __all__ = [
     "percent",
     "period_span",
     "prob",
+    "prob_interval",
     "significant",
 ]
-
-
-DASH = "–"
-
-
-
-def _num(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
-
-
-def money(x: Any, currency: str = "", signed: bool = False) -> str:
-    """``USD 6.99M``, ``USD 850k``, ``USD 1,234``, ``USD 1.2B`` (three significant digits
-    from ten thousand up, trailing zeros dropped; ``signed`` adds ``+`` to positive values).
-    The unit is chosen after rounding: 999,700 is ``USD 1M``, never ``USD 1e+03k``."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    sign = "-" if v < 0 else "+" if signed and v > 0 else ""
-    a = abs(v)
-    if a >= 1e4:
-        a = float(f"{a:.3g}")  # three significant digits, then the unit they need
-    if a >= 1e12:
-        body = f"{a / 1e9:,.0f}B"
-    elif a >= 1e9:
-        body = f"{a / 1e9:.3g}B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:.3g}M"
-    elif a >= 1e4:
-        body = f"{a / 1e3:.3g}k"
-    else:
-        body = f"{a:,.0f}"
-    return f"{sign}{currency} {body}".strip() if currency else f"{sign}{body}"
-
-
-def percent(x: Any, digits: int = 1, signed: bool = False) -> str:
-    """A ratio as a percentage: 0.874 -> ``87.4 %``."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    return f"{v * 100:{'+' if signed else ''}.{digits}f} %"
-
-
-def prob(x: Any) -> str:
-    """A probability: ``75 %``, ``12.5 %``; never a rare event rounded to 0 % or a likely one
-    to 100 % (``<0.1 %``, ``>99.9 %``)."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    if 0 < v < 0.0005:
-        return "<0.1 %"
-    if 0.9995 <= v < 1:
-        return ">99.9 %"
-    return f"{v * 100:.1f}".removesuffix(".0") + " %"
-
-
-def points(x: Any, signed: bool = False) -> str:
-    """A difference of two ratios in percentage points: ``+3.1 pp``."""
-    v = _num(x)
-    return DASH if v is None else f"{v * 100:{'+' if signed else ''}.1f} pp"
-
-
-def hours(x: Any, unit: str = "h", signed: bool = False) -> str:
-    """``2.5 h`` (one decimal below 100, none above; ``unit`` e.g. ``business h``)."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    s = "+" if signed else ""
-    return f"{v:{s},.1f} {unit}" if abs(v) < 100 else f"{v:{s},.0f} {unit}"
-
-
-def days(x: Any, signed: bool = False) -> str:
-    """``12.3 days``."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    return f"{v:{'+' if signed else ''},.1f} days"
-
-
-def count(x: Any, signed: bool = False, unit: str = "") -> str:
-    """``1,234`` (one decimal below 10 for means of small counts)."""
-    v = _num(x)
-    if v is None:
-        return DASH
-    s = "+" if signed else ""
-    text = f"{v:{s},.1f}" if abs(v) < 10 and not float(v).is_integer() else f"{v:{s},.0f}"
-    return f"{text} {unit}".rstrip()
 
 
 def n_replications(n: Any) -> str:
