@@ -1,6 +1,6 @@
 """One number, one way on every screen: the revenue-confidence menu of ``recommend`` agrees
 with the plan it recommends, and the recommendation's probabilities read as ``run`` prints
-them (``87.5 %``), through :mod:`sla_sim.numbers`."""
+them (``87.5 %``), through :mod:`sla_sim.metrics.numbers`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_a_plan_level_off_the_menu_is_added_and_no_plan_means_estimates_only() -
 def test_the_acceptance_label_states_the_term_as_sla_md_does() -> None:
     """A run of a recommended plan (acceptance_rate_min 0.3172) labelled its row 'Acceptance
     rate ≥ 32%' while the plan's sla.md signs 'At least 31.7 % of the MQLs'; both print the
-    share with :func:`sla_sim.numbers.prob` now."""
+    share with :func:`sla_sim.metrics.numbers.prob` now."""
     from sla_sim.recommend.commitments import term_text
     from sla_sim.report.labels import commitment_labels
     from sla_sim.scenario.io import set_path

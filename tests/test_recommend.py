@@ -19,7 +19,7 @@ from ci_env import require
 from sla_sim.batch.replications import run_replications
 from sla_sim.cli.main import main
 from sla_sim.errors import ScenarioError
-from sla_sim.numbers import prob, prob_interval
+from sla_sim.metrics.numbers import prob, prob_interval
 from sla_sim.recommend import exports
 from sla_sim.recommend.commitments import AE_WAIT_BUSINESS_HOURS
 from sla_sim.recommend.document import SECTIONS

@@ -142,7 +142,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
     t = me.table[me.table["period"] == "total"].set_index("metric")["value"]
     print(f"measured {exp.n_leads:,} leads to {exp.exported_at:%Y-%m-%d %H:%M} UTC"
           f" -> run {run_id} ({path})")  # fmt: skip
-    from sla_sim.numbers import percent
+    from sla_sim.metrics.numbers import percent
 
     for clause in ("handoff", "first_touch", "attempts", "disposition"):
         c = t.get(f"{clause}_compliance")

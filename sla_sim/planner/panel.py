@@ -24,7 +24,7 @@ import numpy as np
 
 from sla_sim.batch.results import Results
 from sla_sim.errors import ScenarioError, SlaSimError
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.planner.engine import Lever, Planner, Update, apply_levers, levers_for
 from sla_sim.report.labels import choice_label, display_name
 from sla_sim.scenario.schema import Scenario

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.recommend.commitments import CLAUSE_WORDS
 from sla_sim.recommend.policy_space import policy_words
 

@@ -19,7 +19,7 @@ import numpy as np
 from sla_sim.horizon import window_for
 from sla_sim.metrics import basis_months
 from sla_sim.metrics.docs import CLAUSE_LABELS
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.recommend.search import (
     STOP_LEVEL,
     CellP,

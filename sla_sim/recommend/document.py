@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from sla_sim.numbers import prob, prob_interval
+from sla_sim.metrics.numbers import prob, prob_interval
 from sla_sim.recommend.commitments import CLAUSE_WORDS
 from sla_sim.recommend.policy_space import policy_words
 from sla_sim.scenario.labels import choice_label, display_name

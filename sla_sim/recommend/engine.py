@@ -40,8 +40,8 @@ from sla_sim.batch.results import package_version, scenario_hash
 from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.horizon import window_for
 from sla_sim.metrics.costs import expected_monthly_cost
+from sla_sim.metrics.numbers import prob
 from sla_sim.model.policies import reads_sla
-from sla_sim.numbers import prob
 from sla_sim.recommend import (
     analytic,
     budget,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.recommend.commitments import (
     CLAUSE_WORDS,
     HANDOFF_MENU,

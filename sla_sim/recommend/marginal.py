@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sla_sim.metrics.costs import expected_monthly_cost
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.recommend.commitments import ae_met
 from sla_sim.recommend.search import SALES_CLAUSES, Evaluator, met_matrix, per_month
 from sla_sim.scenario.schema import Scenario

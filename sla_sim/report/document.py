@@ -19,7 +19,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.report.labels import commitment_labels, display_name
 
 if TYPE_CHECKING:

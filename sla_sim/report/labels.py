@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sla_sim.numbers import prob
+from sla_sim.metrics.numbers import prob
 from sla_sim.scenario.labels import CHOICE_LABELS, choice_label, display_name
 
 __all__ = ["CHOICE_LABELS", "COMMITMENTS", "choice_label", "commitment_labels", "display_name"]

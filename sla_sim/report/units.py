@@ -5,7 +5,7 @@ plain number (NaN or None print as an en dash) and returns text; :func:`metric_v
 :func:`metric_diff` pick the format from the metric's unit in
 :data:`sla_sim.metrics.docs.METRIC_DOCS`, :func:`field_value` from a scenario field's name
 (units are in the field names: ``_hours``, ``_days``, ``_per_month``, ``_points``...). The
-plain formatters (:func:`money`, :func:`prob`, ...) live in :mod:`sla_sim.numbers`, where
+plain formatters (:func:`money`, :func:`prob`, ...) live in :mod:`sla_sim.metrics.numbers`, where
 ``recommend``, below the report, reads them too.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sla_sim.metrics.docs import metric_label
-from sla_sim.numbers import (
+from sla_sim.metrics.numbers import (
     DASH,
     _num,
     count,
