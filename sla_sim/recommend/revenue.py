@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sla_sim.metrics.numbers import prob
 from sla_sim.recommend.search import STOP_LEVEL, cell_p, per_month
 
 #: Revenue confidences of the volume menu (P(revenue >= target) in every month).
@@ -134,8 +135,6 @@ def menu(rev: np.ndarray, tgt: np.ndarray, mqls: np.ndarray, leads_per_month: fl
 def menu_text(rows: list[dict[str, Any]]) -> str:
     """The menu in one line, as the terminal and the planner print it: ``50 % -> 6,556
     leads/month (estimate); ...; 90 % -> 8,538 leads/month (the plan)``."""
-    from sla_sim.metrics.numbers import prob
-
     return "; ".join(f"{prob(r['revenue_confidence'])} -> {r['leads_per_month']:,.0f}"
                      f" leads/month ({'the plan' if r.get('plan') else 'estimate'})"
                      for r in rows)  # fmt: skip
