@@ -46,7 +46,8 @@ from sla_sim.crm.mapping import (
 )
 from sla_sim.crm.read import read_raw
 from sla_sim.crm.tables import read_lead_table, resolve_path
-from sla_sim.crm.values import date_hint, money_issues, parse_money, parse_times
+from sla_sim.crm.values import (date_hint, money_issues, order_unconfirmed, parse_money,
+                                parse_times)
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
@@ -199,6 +200,8 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
             "" if fmt in ("ISO8601", "mixed") else f" (date_format {fmt!r})") + date_hint(
             raw[t][bad]), 1)  # fmt: skip
         out[t] = parsed
+    order_note = order_unconfirmed({names[t]: raw[t] for t in TIMESTAMPS if t in raw.columns},
+                                   [fmt] if isinstance(fmt, str) else list(fmt))  # fmt: skip
     for num in ("score", "amount"):
         if num in raw.columns:
             vals = (parse_money(raw[num]) if num == "amount"
@@ -324,7 +327,7 @@ def load_export(path: str | Path | list[str | Path], mapping: Any,
                             source=f"export {label}")  # fmt: skip
     days = [t for t, d in date_only.items() if present(raw[t]).any()
             and d[present(raw[t])].all()]  # fmt: skip
-    messages = list(table.messages)
+    messages = list(table.messages) + ([order_note] if order_note else [])
     if mapping in GUESSED_ZONE and _naive(raw):  # a user's account: its zone is not known
         messages.append(f"times without a UTC offset read as {mp.timezone} time, the preset's"
                         " guess: if the CRM wrote another zone, set timezone in a copy of the"

@@ -5,9 +5,10 @@ A CRM download is read with the same care whatever its shape:
 - **Bounded first.** The file size, and for a ``.gz`` file the decompressed size (read in
   chunks, never all at once), must stay under :func:`max_input_bytes` (default 1024 MB, set by
   ``--max-input-mb`` or ``SLA_SIM_MAX_INPUT_MB``) before anything is parsed.
-- **Recognised by its bytes, not its name.** An Excel workbook (a zip, or an Excel 97-2003
-  file), an HTML page saved as ``.xls``, a Parquet file, an empty file, a header without rows
-  are each one clear error, or read as what they are.
+- **Recognised by its bytes, not its name.** An Excel workbook (``.xlsx``: a Salesforce
+  Formatted Report; the message says to export *Details Only* CSV), a zip of CSV files (a Data
+  Export), an Excel 97-2003 file, an HTML page saved as ``.xls``, a Parquet file, an empty
+  file, a header without rows are each one clear error, or read as what they are.
 - **Decoded.** UTF-8 (with or without the byte-order mark Excel and Salesforce write),
   UTF-16 with its byte-order mark (Excel's "Unicode Text", tab-separated), else
   Windows-1252 (Salesforce Classic's "ISO-8859-1" export encoding); the choice is reported.
@@ -219,6 +220,19 @@ def _check_header_line(p: Path, data: bytes, header: list[str], sep: str) -> Non
                          f" CSV, or delete the lines above the header (line {i})")  # fmt: skip
 
 
+def _zip_rule(data: bytes) -> str:
+    """What a zip download is and what to export instead: an Excel workbook (a Salesforce
+    Formatted Report exports only this: a title block, groupings and subtotals above and
+    between the rows), or an archive of CSV files (Salesforce's Data Export service)."""
+    if b"xl/" in data[:1 << 16] or b"[Content_Types].xml" in data[:1 << 16]:
+        return ("is an Excel workbook (.xlsx), not a CSV: export the report as 'Details Only'"
+                " with the format 'Comma Delimited .csv' (a Salesforce 'Formatted Report' is"
+                " an .xlsx only), or open it and save the sheet as 'CSV UTF-8 (comma"
+                " delimited)' with the column names on line 1")  # fmt: skip
+    return ("is a zip archive, not a CSV (Salesforce's Data Export service writes one of CSV"
+            " files): unzip it and give the CSV file of the table (Lead.csv, Opportunity.csv)")
+
+
 def read_raw(path: str | Path) -> RawTable:
     """One export file, bounded and checked (see the module docstring)."""
     p = Path(path)
@@ -228,8 +242,7 @@ def read_raw(path: str | Path) -> RawTable:
 
         return RawTable(p, list(pq.read_schema(p).names), None)
     if data[:4] == b"PK\x03\x04":
-        raise _error(p, "is an Excel workbook (or another zip file), not a CSV: open it and"
-                     " save it as 'CSV UTF-8 (comma delimited)', or export CSV from the CRM")
+        raise _error(p, _zip_rule(data))
     messages: list[str] = []
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text": UTF-16, tabs
         try:
