@@ -46,8 +46,7 @@ from sla_sim.crm.mapping import (
 )
 from sla_sim.crm.read import read_raw
 from sla_sim.crm.tables import read_lead_table, resolve_path
-from sla_sim.crm.values import (date_hint, money_issues, order_unconfirmed, parse_money,
-                                parse_times)
+from sla_sim.crm.values import date_hint, money_issues, order_unconfirmed, parse_money, parse_times
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = ["MAX_LISTED", "CrmExport", "load_export", "pseudonym", "read_table"]
