@@ -309,3 +309,18 @@ def test_formatted_report_and_data_export_zip_say_what_to_export(
         err = capsys.readouterr().err
         assert "Traceback" not in err
         assert says in err
+
+
+@pytest.mark.parametrize("stamp", ["%d/%m/%Y %I:%M %p", "%d/%m/%Y, %H:%M"])
+def test_crm_map_drafts_a_day_first_org(sf, ref: CrmExport, stamp: str, tmp_path: Path) -> None:
+    """`crm map` on an Australian (12-hour, day first) or UK ICU org's reports: it drafted
+    'mixed', which refuses every day-first date; the draft now reads them day first, the same
+    events as the US reports."""
+    leads, opps = sf
+    lp, op = _locale(leads, opps, tmp_path, stamp, "%d/%m/%Y")
+    mapping = tmp_path / "mapping.yaml"
+    assert main(["crm", "map", str(lp), str(op), "--out", str(mapping)]) == 0
+    text = mapping.read_text()
+    assert "dates read as day first" in text
+    mapping.write_text(text.replace("timezone: UTC", f"timezone: {dl.TZ}"))
+    _same(load_export(lp, mapping), ref)
