@@ -222,11 +222,15 @@ def test_multi_currency_report_reads_the_converted_amount(sf, ref: CrmExport,
                                                          tmp_path: Path) -> None:  # fmt: skip
     """A multi-currency org's Amount holds bare numbers in each deal's currency ('1,500,000'
     yen beside '10,000' dollars): the preset summed them as one currency, silently. It now
-    reads "Amount (converted)" (one currency) when the report has it."""
+    reads "Amount (converted)" (one currency) when the report has it, and `crm map` drafts
+    it."""
     leads, opps = sf
     o = _multi_currency(opps, tmp_path, True, ["USD", "JPY", "EUR"])
     got = load_export(leads, "preset:salesforce", joins=[o])
     _same(got, ref)
+    mapping = tmp_path / "mapping.yaml"  # crm map drafts the converted column too
+    assert main(["crm", "map", str(leads), str(o), "--out", str(mapping)]) == 0
+    assert "    amount: Amount (converted)\n" in mapping.read_text()
 
 
 @pytest.mark.parametrize("api", [False, True])

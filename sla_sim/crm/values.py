@@ -95,7 +95,10 @@ def check_date_orders(formats: list[str]) -> None:
                          " keep the one order the CRM writes")  # fmt: skip
 
 
-_NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"
+_NUMERIC_DATE = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
+_ABOVE_12 = (r"^\s*(?:(?:1[3-9]|[2-9]\d)[/.-]\d{1,2}|\d{1,2}[/.-](?:1[3-9]|[2-9]\d))"
+             r"[/.-]\d{2,4}\b")  # fmt: skip
+_SAMPLE = 20_000
 
 
 def order_unconfirmed(columns: dict[str, pd.Series], formats: list[str]) -> str:
@@ -109,12 +112,15 @@ def order_unconfirmed(columns: dict[str, pd.Series], formats: list[str]) -> str:
     for name, s in columns.items():
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             continue
-        parts = s.astype("string").str.extract(_NUMERIC_DATE).dropna()
-        if parts.empty:
-            continue
-        seen.append(name)
-        if (parts.astype(int) > 12).to_numpy().any():
+        text = s.dropna().astype("string")
+        head = text.iloc[:_SAMPLE]  # a large export answers from its first rows
+        if head.str.match(_ABOVE_12).any():
             return ""
+        if not head.str.match(_NUMERIC_DATE).any():
+            continue
+        if len(text) > _SAMPLE and text.iloc[_SAMPLE:].str.match(_ABOVE_12).any():
+            return ""
+        seen.append(name)
     if not seen:
         return ""
     other = "day first" if order == "month first" else "month first"
