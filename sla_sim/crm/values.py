@@ -39,8 +39,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_date_format", "check_date_orders", "date_hint", "is_date_only_format",
-           "money_issues", "order_unconfirmed", "parse_money", "parse_times", "with_currency"]
+__all__ = ["check_date_format", "check_date_orders", "date_hint", "date_order",
+           "is_date_only_format", "money_issues", "order_unconfirmed", "parse_money",
+           "parse_times", "with_currency"]
 
 _ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%p")
@@ -71,7 +72,7 @@ def check_date_format(fmt: str) -> str:
     return fmt
 
 
-def _order(fmt: str) -> str | None:
+def date_order(fmt: str) -> str | None:
     """``"month first"`` or ``"day first"`` for a numeric date format with the year last
     (``%m/%d/%Y``, ``%d.%m.%Y``), else None (ISO ``%Y-%m-%d``, a month name, a keyword)."""
     if fmt in _KEYWORDS or "%b" in fmt or "%B" in fmt:
@@ -86,7 +87,7 @@ def check_date_orders(formats: list[str]) -> None:
     """Refuse a format list holding both orders of a numeric date (ValueError naming them)."""
     orders: dict[str, str] = {}
     for f in formats:
-        if o := _order(f):
+        if o := date_order(f):
             orders.setdefault(o, f)
     if len(orders) > 1:
         raise ValueError(f"lists a month-first format ({orders['month first']!r}) and a"
@@ -105,7 +106,7 @@ def order_unconfirmed(columns: dict[str, pd.Series], formats: list[str]) -> str:
     """The note for numeric dates whose order the data cannot confirm, or ``""``: the formats
     read day and month in one order, and no value of the named columns has a first or second
     field above 12 (a value in the other order would then not exist, or be refused)."""
-    order = next((o for f in formats if (o := _order(f))), None)
+    order = next((o for f in formats if (o := date_order(f))), None)
     if order is None:
         return ""
     seen: list[str] = []
