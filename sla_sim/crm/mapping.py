@@ -38,7 +38,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from sla_sim._base import Spec
 from sla_sim.calendar import CalendarSpec
-from sla_sim.crm.values import check_date_format
+from sla_sim.crm.values import check_date_format, check_date_orders
 from sla_sim.errors import Issue, ScenarioError
 
 __all__ = [
@@ -192,6 +192,7 @@ class CrmMapping(Spec):
             check_date_format(fmt)
         if not candidates(value):
             raise ValueError("must name at least one format")
+        check_date_orders(candidates(value))
         return value
 
     @field_validator("columns")

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sla_sim.crm.checks import EMAIL, masked
-from sla_sim.crm.labels import earliest_text, named
+from sla_sim.crm.labels import earliest_text, matches, named
 from sla_sim.crm.mapping import ACTIVITY_FIELDS, REQUIRED, CrmMapping, JoinSpec, candidates
 from sla_sim.crm.read import RawTable, read_raw
+from sla_sim.crm.values import with_currency
 from sla_sim.errors import MISSING, Issue, ScenarioError
 
 __all__ = ["LeadTable", "duplicated", "pick", "read_lead_table", "resolve_path", "same_id_form"]
@@ -154,6 +155,19 @@ def same_id_form(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series, str]
     return a, b, ""
 
 
+def currency_column(cols: list[str], header: list[str]) -> str | None:
+    """The column holding the currency of the money column ``cols`` (one column): a report's
+    ``"<column> Currency"`` (a multi-currency Salesforce org exports ``Amount Currency`` beside
+    ``Amount``, whose cells are bare numbers), else the record's ``CurrencyIsoCode`` (API,
+    Data Loader; never for a converted column, whose currency is the user's)."""
+    if len(cols) != 1:
+        return None
+    hit = matches(f"{cols[0]} Currency", header)
+    if not hit and "converted" not in cols[0].casefold():
+        hit = matches("CurrencyIsoCode", header)
+    return hit[0] if hit else None
+
+
 def _first_lead(rkey: pd.Series, lkey: pd.Series) -> tuple[pd.Series, int]:
     """Join keys with a list of ids (HubSpot's "Associated Contact IDs" of a deal with several
     contacts: ``101;102``) -> the first id that is a lead's (else the first id), so the deal
@@ -267,18 +281,24 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
     if issues:
         raise ScenarioError(issues, source=f"mapping (export {paths[0].name})")
 
+    cur = currency_column(base.get("amount", []), header)
     want = list(dict.fromkeys([*(c for cs in base.values() for c in cs),
-                               *(c for c in lefts if c)]))  # fmt: skip
+                               *(c for c in lefts if c), *([cur] if cur else [])]))  # fmt: skip
     df = pd.concat([r.frame(want) for r in raws], ignore_index=True)
     raw = pd.DataFrame({k: _field(df, cs, mp) for k, cs in base.items()}, index=df.index)
     labels = {k: " / ".join(cs) for k, cs in base.items()}
+    if cur:
+        raw["amount"] = with_currency(raw["amount"], df[cur])
+        labels["amount"] += f" with {cur}"
     for i, (j, t) in enumerate(tables):
         right_key = str(pick(j.key, t.header))
         fields = {k: cs for k, v in j.columns.items()
                   if (cs := named(v, t.header, k in mp.earliest or k in j.latest))}  # fmt: skip
         fields.update({k: [c] for k, (ti, c) in from_join.items() if ti == i})
+        cur = currency_column(fields.get("amount", []), t.header)
         right = t.frame(list(dict.fromkeys([right_key, *(c for cs in fields.values()
-                                                         for c in cs)])))  # fmt: skip
+                                                         for c in cs), *([cur] if cur else [])
+                                            ])))  # fmt: skip
         lkey = df[lefts[i]].astype("string").str.strip()
         rkey, multi = _first_lead(right[right_key].astype("string").str.strip(), lkey)
         lkey, rkey, how = same_id_form(lkey, rkey)
@@ -304,10 +324,13 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
                 unmatched.sum())
         for k, cs in fields.items():
             col = _field(right, cs, mp, latest=k in j.latest)
+            if k == "amount" and cur:
+                col = with_currency(col, right[cur])
             vals = pd.Series(col.to_numpy(dtype=object)[np.maximum(pos, 0)] if len(right)
                              else None, index=df.index, dtype=object).where(matched)
             raw[k] = vals.where(matched, raw[k]) if k in raw.columns else vals
-            labels[k] = f"{' / '.join(cs)} ({t.path.name})"
+            labels[k] = f"{' / '.join(cs)}{f' with {cur}' if k == 'amount' and cur else ''}" + (
+                f" ({t.path.name})")
         messages += t.messages
     gen = next((r.generated_at for r in raws if r.generated_at), None)
     return LeadTable(raw, labels, notes, messages, gen, skipped)
