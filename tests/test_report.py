@@ -225,6 +225,30 @@ def test_headline_table_numbers_and_text(results):
     assert text.iloc[0]["P50"] == money(tot.loc["revenue", "p50"], results.scenario.currency)
 
 
+def test_a_shares_target_reads_as_its_term(results, report_dir):
+    """The headline's Target column showed '20.0 %' for the acceptance minimum the P(breach)
+    table labels 'Acceptance rate ≥ 20 %' (and '85.0 %' for the compliance target the note
+    below it states as 'at least 85 % of MQLs'): a term of the SLA prints as its label and
+    sla.md write it, through :func:`sla_sim.metrics.numbers.prob`, on the terminal and in the
+    report alike."""
+    from sla_sim.cli.tables import breach_by_month, headline
+    from sla_sim.report.labels import commitment_labels
+
+    sla = results.scenario.sla
+    text = headline_table(results).set_index("Commitment")
+    acceptance = prob(sla.acceptance_rate_min)
+    assert text.loc["Acceptance rate", "Target"] == acceptance
+    assert commitment_labels(results.scenario)["acceptance"] == f"Acceptance rate ≥ {acceptance}"
+    compliance = [c for c in text.index if c.endswith("(compliance)")]
+    assert compliance
+    assert set(text.loc[compliance, "Target"]) == {prob(sla.lead_compliance_target)}
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    assert f"| {prob(sla.lead_compliance_target)} |" in md
+    assert f"at least {prob(sla.lead_compliance_target)} of MQLs" in md
+    assert f"Acceptance rate ≥ {acceptance}" in breach_by_month(results)
+    assert f" {acceptance} " in headline(results)
+
+
 def test_one_headline_on_the_terminal_the_report_and_the_notebooks(results, report_dir):
     """The headline of `run` (terminal), report.md and the notebooks' headline_table is one
     table with one rounding: the report and the notebooks wrote revenue as USD 7,009,987 where

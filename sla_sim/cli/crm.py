@@ -260,8 +260,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _write_json(out / "backtest.json", bt.as_dict())
     charts.save(charts.backtest_chart(bt.table), out / "backtest")
     d = bt.as_dict()
+    from sla_sim.metrics.numbers import prob
+
     print(f"backtest: trained until {d['train_until']}, tested {', '.join(d['test_months'])};"
-          f" observed inside P10-P90 for {d['coverage_p10_p90']:.0%} of the judged metrics"
+          f" observed inside P10-P90 for {prob(d['coverage_p10_p90'])} of the judged metrics"
           f" -> {out}")  # fmt: skip
     mse = d["scores"]["mean_scaled_error"]
     print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
@@ -303,8 +305,10 @@ def _rolling(args: argparse.Namespace, exp, out: Path,  # type: ignore[no-untype
     cov = sc["coverage_p10_p90"]
     print(f"backtest from {len(origins)} origins ({origins[0]} .. {origins[-1]}),"
           f" {args.test_months} test month(s) each -> {out}")
-    print(f"  coverage of P10-P90: {'-' if cov is None else f'{cov:.0%}'} of {sc['judged']}"
-          f" judged (80% expected, binomial SE {sc['coverage_binomial_se'] or 0:.0%})")
+    from sla_sim.metrics.numbers import prob
+
+    print(f"  coverage of P10-P90: {prob(cov)} of {sc['judged']} judged ({prob(0.8)} expected,"
+          f" binomial SE {prob(sc['coverage_binomial_se'])})")
     mse = sc["mean_scaled_error"]
     print(f"  mean scaled error: simulation {mse['simulation']}, naive {mse['naive']};"
           f" skill {sc['skill']}")

@@ -151,6 +151,10 @@ def summary(rec) -> str:  # rec: Recommendation
                  f" confidence {prob(rec.facts['revenue_confidence'])}")
     lines.append(f"  binding clause: {rec.binding}")
     lines += money_lines(rec.money, rec.marginal)
+    from sla_sim.recommend.marginal import target_cost_sentence
+
+    if cost := target_cost_sentence(rec.policies, rec.recommended.currency):
+        lines.append(f"  {cost}")  # the priced cost, as sla.md and the planner state it
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:

@@ -121,9 +121,12 @@ def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     if not formatted:
         return pd.DataFrame(rows)
     cur = results.scenario.currency
-    cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90", "target": "Target"}
+    cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90"}
+    # a share's target is a term of the SLA: written as its label, the P(breach) table and
+    # sla.md write it (``20 %``, ``31.7 %``), not as a measured share (``20.0 %``)
     out = [{"Commitment": r["commitment"],
             **{title: fmt(r[k], r["kind"], cur) for k, title in cols.items()},
+            "Target": fmt(r["target"], "prob" if r["kind"] == "pct" else r["kind"], cur),
             **risk_cells(r, lambda v: fmt(v, "prob"))} for r in rows]  # fmt: skip
     return pd.DataFrame(out)
 
