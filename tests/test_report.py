@@ -249,6 +249,23 @@ def test_a_shares_target_reads_as_its_term(results, report_dir):
     assert f" {acceptance} " in headline(results)
 
 
+def test_the_kpis_read_in_their_units_as_compare_prints_them(results, report_dir):
+    """The report's KPI table wrote the median response as '2.33' (and the sales cycle
+    '38.6') where `compare` and the planner print the same metric as '2.3 h' ('38.6 days'):
+    both go through :func:`sla_sim.report.units.metric_value` now."""
+    from sla_sim.report.units import metric_value
+
+    tot = _summary(results)
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    kpis = md[md.index("## KPIs"):].split("\n## ")[0]
+    for metric in ("response_hours_p50", "response_business_hours_p90", "sales_cycle_days_mean",
+                   "sdr_backlog_age_p90", "sdr_utilization"):  # fmt: skip
+        if metric in tot.index:
+            assert f"| {metric_value(metric, tot.loc[metric, 'mean'])} |" in kpis, metric
+    assert " h |" in kpis
+    assert " days |" in kpis
+
+
 def test_one_headline_on_the_terminal_the_report_and_the_notebooks(results, report_dir):
     """The headline of `run` (terminal), report.md and the notebooks' headline_table is one
     table with one rounding: the report and the notebooks wrote revenue as USD 7,009,987 where

@@ -28,20 +28,19 @@ if TYPE_CHECKING:
 __all__ = ["headline_table", "write_report"]
 
 KPIS = (
-    ("deal_closure_rate", "Deal closure rate", "pct"),
-    ("sales_cycle_days_mean", "Sales cycle, days (mean of deals closed)", "num1"),
-    ("response_hours_p50", "Response, clock hours, median", "num2"),
-    ("response_hours_p90", "Response, clock hours, P90", "num2"),
-    ("response_business_hours_p50", "Response, business hours, median", "num2"),
-    ("response_business_hours_p90", "Response, business hours, P90", "num2"),
-    ("sdr_utilization", "SDR utilisation", "pct"),
-    ("ae_utilization", "AE utilisation", "pct"),
-    ("sdr_queue_mean", "SDR queue, MQLs waiting for a free slot (time-weighted mean)", "num2"),
-    ("sdr_backlog_mean", "SDR backlog, MQLs assigned but untouched (time-weighted mean)",
-     "num2"),
-    ("sdr_backlog_age_p90", "SDR backlog age, hours to first attempt, P90", "num2"),
-    ("sdr_reassigned_rate", "Assignments taken back untouched (reassigned)", "pct"),
-    ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)", "num2"),
+    ("deal_closure_rate", "Deal closure rate"),
+    ("sales_cycle_days_mean", "Sales cycle, days (mean of deals closed)"),
+    ("response_hours_p50", "Response, clock hours, median"),
+    ("response_hours_p90", "Response, clock hours, P90"),
+    ("response_business_hours_p50", "Response, business hours, median"),
+    ("response_business_hours_p90", "Response, business hours, P90"),
+    ("sdr_utilization", "SDR utilisation"),
+    ("ae_utilization", "AE utilisation"),
+    ("sdr_queue_mean", "SDR queue, MQLs waiting for a free slot (time-weighted mean)"),
+    ("sdr_backlog_mean", "SDR backlog, MQLs assigned but untouched (time-weighted mean)"),
+    ("sdr_backlog_age_p90", "SDR backlog age, hours to first attempt, P90"),
+    ("sdr_reassigned_rate", "Assignments taken back untouched (reassigned)"),
+    ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)"),
 )
 SHORT = {"mql_volume": "MQL volume", "acceptance": "Acceptance", "handoff": "Handoff",
          "first_touch": "First touch", "attempts": "Attempts", "disposition": "Disposition",
@@ -131,15 +130,20 @@ def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _stats_table(results: Results, items: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+def _stats_table(results: Results, items: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    """The KPIs' mean, P10, P50, P90 in their units as ``compare``, the planner and the
+    notebooks print the same metric (``2.3 h``, ``38.6 days``, ``59.9 %``), not bare
+    ``2.33``."""
+    from sla_sim.report.units import metric_value
+
     s = results.summary()
     tot = s[s["period"] == "total"].set_index("metric")
     rows = []
-    for metric, label, kind in items:
+    for metric, label in items:
         if metric in tot.index:
             r = tot.loc[metric]
             rows.append({"KPI": label, "Unit": METRIC_DOCS[metric][0],
-                         **{c.upper() if c != "mean" else "Mean": fmt(r[c], kind)
+                         **{c.upper() if c != "mean" else "Mean": metric_value(metric, r[c])
                             for c in ("mean", "p10", "p50", "p90")}})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -203,7 +207,7 @@ def _glossary() -> pd.DataFrame:
             "mql_volume_breach", "acceptance_rate", "acceptance_breach", *FUNNEL_METRICS]
     for c in CLAUSES:
         used += [f"{c}_compliance", f"{c}_breach", f"{c}_pending"]
-    used += [m for m, _, _ in KPIS]
+    used += [m for m, _ in KPIS]
     names = list(dict.fromkeys(m for m in used if m in METRIC_DOCS))
     return pd.DataFrame({"Metric": names, "Unit": [METRIC_DOCS[m][0] for m in names],
                          "Meaning": [METRIC_DOCS[m][1] for m in names]})
