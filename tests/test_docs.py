@@ -184,6 +184,12 @@ def test_olist_backtest_prints_the_documented_figures(tmp_path, capsys):
     assert m, out[:500]
     assert [f"{float(m.group(i)):.3f}" for i in (1, 2)] == [f["simulation"], f["naive"]]
     assert f"{float(m.group(3)):.2f}" == f["skill"]
+    text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
+    band = re.search(r"^\| all \| .* \| ([\d.]+ %) / ([\d.]+ %) / ([\d.]+ %) \|$",
+                     text[text.index("## Olist, rolling origins"):], re.M)  # fmt: skip
+    assert band, "docs/forecasts.md: no band sources in the Olist 'all' row"
+    assert ("band sources (share of variance): trend {}, parameters {}, simulation {}"
+            .format(*band.groups())) in out  # fmt: skip
 
 
 _DOTTED = re.compile(r"`[^`\n]*?(?<![\w.\[])(sla_sim(?:\.\w+)+)")

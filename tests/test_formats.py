@@ -135,3 +135,14 @@ def test_no_screen_formats_a_share_with_pythons_percent() -> None:
         text = path.read_text(encoding="utf-8")
         found += [f"{path.relative_to(root)}: {m.group(0)}" for m in _RAW_PERCENT.finditer(text)]
     assert found == []
+
+
+def test_the_backtests_band_sources_print_as_shares() -> None:
+    """`backtest` printed 'band sources (share of variance): {'trend': 0.137, 'parameters':
+    0.382, 'simulation': 0.481}', a Python dict of shares; now each share as every screen
+    prints one."""
+    from sla_sim.cli.crm import _band_sources
+
+    assert _band_sources({"trend": 0.137, "parameters": 0.382, "simulation": 0.481}) == (
+        "trend 13.7 %, parameters 38.2 %, simulation 48.1 %")
+    assert _band_sources(None) == "–"
