@@ -432,7 +432,8 @@ def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -
     assert main(["runs", "show", run_id, "--store", str(tmp_path / "store")]) == 0
     shown = capsys.readouterr().out
     terminal = [ln for ln in summary(rec).splitlines()
-                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value"))]
+                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value",
+                                  "  Cost of the plan at the revenue target"))]
     assert terminal
     for line in terminal:
         assert line in shown, line
