@@ -170,8 +170,18 @@ def field_unit(path: str) -> str:
     return ""
 
 
+def _share_term(v: float) -> str:
+    """A share a scenario sets (a rate, a minimum, a target) as its label, sla.md and the
+    planner write the term (``20 %``, ``31.7 %``, :func:`prob`); a rate too small or too
+    close to 1 for one decimal keeps its digits (``0.03 %``, ``99.97 %``), never ``<0.1 %``:
+    an input is shown as given."""
+    if 0 < abs(v) < 0.0005 or 0.9995 <= v < 1:
+        return f"{v * 100:.6g} %"
+    return prob(v)
+
+
 def field_value(path: str, value: Any, currency: str = "") -> str:
-    """A scenario field's value with its unit (``4 business h``, ``USD 24k``, ``25 %``);
+    """A scenario field's value with its unit (``4 business h``, ``USD 24.0k``, ``25 %``);
     ``(absent)`` for a field or list item that scenario does not have."""
     from sla_sim.errors import MISSING
 
@@ -195,7 +205,7 @@ def field_value(path: str, value: Any, currency: str = "") -> str:
     if unit == "currency":
         return money(value, currency)
     if unit == "ratio":
-        return percent(value)
+        return _share_term(float(value))
     v = float(value)
     text = f"{v:,.0f}" if v.is_integer() else f"{v:,.4g}"
     return f"{text} {unit}" if unit and unit != "count" else text
