@@ -266,6 +266,19 @@ def test_the_kpis_read_in_their_units_as_compare_prints_them(results, report_dir
     assert " days |" in kpis
 
 
+def test_the_charts_percentages_have_the_tables_space(report_dir):
+    """The breach chart's axis read '25%' under bars labelled '25 %', and so did the compliance
+    and capacity axes and the heatmap's legend (d3's '%' format): every percentage drawn now
+    has the space of the tables."""
+    charts = report_dir[0] / "charts"
+    for name in ("breach_probabilities", "compliance_distribution", "capacity"):
+        svg = (charts / f"{name}.svg").read_text(encoding="utf-8")
+        drawn = re.findall(r">([^<>]*%)</text>", svg)
+        assert drawn, name
+        assert not [t for t in drawn if re.search(r"\d%", t)], (name, drawn)
+    assert ">50 %</text>" in (charts / "breach_probabilities.svg").read_text(encoding="utf-8")
+
+
 def test_one_headline_on_the_terminal_the_report_and_the_notebooks(results, report_dir):
     """The headline of `run` (terminal), report.md and the notebooks' headline_table is one
     table with one rounding: the report and the notebooks wrote revenue as USD 7,009,987 where

@@ -53,6 +53,10 @@ FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
           ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
 
 
+#: A percentage axis or legend label with the space every table puts before '%' (``25 %``):
+#: d3's ``%`` format writes ``25%``, beside the bars' own ``25 %``.
+PCT_LABEL = "replace(datum.label, '%', ' %')"
+
 def _style(chart: Chart) -> Chart:
     """Apply the house style (font, colours, axes, titles) to a top-level chart built by this
     module, in place, and return it.
@@ -168,7 +172,8 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
     x = alt.X("p_breach:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(
-        format="%", values=[0, 0.25, 0.5, 0.75, 1], title="Probability of breach"))
+        format="%", labelExpr=PCT_LABEL, values=[0, 0.25, 0.5, 0.75, 1],
+        title="Probability of breach"))
     base = alt.Chart().encode(y=y, x=x)
     track = base.mark_bar(height=16, color="#f0f2f5").encode(x=alt.datum(1), x2=alt.datum(0))
     bars = base.mark_bar(height=16, cornerRadiusEnd=2).encode(
@@ -211,7 +216,8 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
     y = alt.Y("clause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
-    x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", title="Share of MQLs meeting clause"))
+    x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", labelExpr=PCT_LABEL,
+                                               title="Share of MQLs meeting clause"))
     rng = alt.Chart(q).mark_bar(height=14, color=BAND, cornerRadius=2).encode(
         y=y, x=x, x2=alt.X2("p90"))
     ticks = alt.Chart(t).mark_tick(color=BLUE, thickness=1.5, size=20, opacity=0.7).encode(
@@ -339,7 +345,8 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
         "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
     util = alt.layer(
         util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
-            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2=alt.Y2("p90:Q")),
+            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%", labelExpr=PCT_LABEL)),
+            y2=alt.Y2("p90:Q")),
         util.mark_point(filled=True, size=80, opacity=1).encode(y=alt.Y("p50:Q")),
     ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
     q = s[s["role"].isin(WAITING)]
@@ -458,7 +465,8 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color("p_breach:Q", title="P(breach)", scale=alt.Scale(
             domain=[0, 0.1, 0.5, 1], range=["#f4f6f8", "#fbe3c2", "#eb9a5a", "#c43c39"]),
-            legend=alt.Legend(format="%", values=[0, 0.1, 0.5, 1], gradientLength=160)),
+            legend=alt.Legend(format="%", labelExpr=PCT_LABEL, values=[0, 0.1, 0.5, 1],
+                              gradientLength=160)),
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"), alt.Tooltip("month:O"),
                  alt.Tooltip("cell:N", title="P(breach)")])  # fmt: skip
     text = base.mark_text(fontSize=11).encode(
