@@ -146,3 +146,19 @@ def test_the_backtests_band_sources_print_as_shares() -> None:
     assert _band_sources({"trend": 0.137, "parameters": 0.382, "simulation": 0.481}) == (
         "trend 13.7 %, parameters 38.2 %, simulation 48.1 %")
     assert _band_sources(None) == "–"
+
+
+def test_calibrate_states_p_ever_won_as_notebook_05(capsys: pytest.CaptureFixture[str]) -> None:
+    """`calibrate` printed 'P(ever won) 0.1324' where notebook 05 prints 'cure model P(ever
+    won): 13.2 %' for the same calibration."""
+    from types import SimpleNamespace
+
+    from sla_sim.cli.crm import _print_models
+    from sla_sim.metrics.numbers import prob
+
+    cal = SimpleNamespace(checks={"won_cure_model": {
+        "from": "mql_at", "p_ever_won": 0.1324, "events": 476, "censored": 3314}})
+    _print_models(cal)
+    out = capsys.readouterr().out
+    assert f"(P(ever won) {prob(0.1324)}, 476 wins, 3,314 censored at the export)" in out
+    assert "0.1324" not in out

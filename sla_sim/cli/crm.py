@@ -193,8 +193,11 @@ def _print_models(cal) -> None:  # type: ignore[no-untyped-def]
     c = cal.checks
     if "won_cure_model" in c:
         w = c["won_cure_model"]
-        print(f"  won model: mixture cure model from {w['from']} (P(ever won) {w['p_ever_won']:g},"
-              f" {w['events']:,} wins, {w['censored']:,} censored at the export)")
+        from sla_sim.metrics.numbers import prob  # as notebook 05 prints it: 13.2 %
+
+        print(f"  won model: mixture cure model from {w['from']} (P(ever won)"
+              f" {prob(w['p_ever_won'])}, {w['events']:,} wins, {w['censored']:,} censored at"
+              " the export)")
     if "nurture" in c:
         print(f"  nurture: {c['nurture']}")
     for key, label in (("opportunity_table", "SDR step"), ("warm_up", "warm-up")):
