@@ -3,7 +3,9 @@ report, the notebooks, the planner panel and the SLA document of ``recommend`` (
 below the report and so imports them from here, not from :mod:`sla_sim.report.units`).
 
 ``USD 6.99M``, ``USD 4.60M``, ``87.4 %``, ``2.5 h``, ``1,234``: never ``6.988e+06``. Every
-function takes a plain number (NaN or None print as an en dash) and returns text.
+function takes a plain number (NaN or None print as an en dash) and returns text;
+:func:`metric_value` and :func:`metric_diff` pick the format from a metric's unit
+(:data:`sla_sim.metrics.docs.METRIC_DOCS`), for ``batch`` (``run --precision``) as for the report.
 """
 
 from __future__ import annotations
