@@ -266,6 +266,14 @@ def test_the_kpis_read_in_their_units_as_compare_prints_them(results, report_dir
     assert " days |" in kpis
 
 
+def test_the_wall_time_reads_as_the_terminal_prints_it(results, report_dir):
+    """report.md said 'Wall time: 127.505 s' where the terminal's last line of the same run
+    says 'in 127.5 s'."""
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    assert f"Wall time: {results.meta['wall_seconds']:.1f} s on" in md
+    assert re.search(r"Wall time: \d+\.\d s on", md)
+
+
 def test_the_charts_percentages_have_the_tables_space(report_dir):
     """The breach chart's axis read '25%' under bars labelled '25 %', and so did the compliance
     and capacity axes and the heatmap's legend (d3's '%' format): every percentage drawn now

@@ -72,6 +72,11 @@ def fmt(x: Any, kind: str, currency: str = "") -> str:
     return formats[kind].format(v)
 
 
+def _seconds(x: Any) -> str:
+    """A wall time as the terminal prints it: ``127.5 s`` (an en dash when unknown)."""
+    return "–" if not isinstance(x, (int, float)) or x != x else f"{x:.1f} s"
+
+
 def _rows(results: Results) -> list[dict[str, Any]]:
     """Headline rows (whole measured period) as numbers, with a format kind per row."""
     sc, s = results.scenario, results.summary()
@@ -254,7 +259,9 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
              f"Seed: {m.get('seed', '–')}", f"Scenario hash: {m.get('scenario_hash', '–')}",
              f"sla_sim version: {m.get('sla_sim_version', '–')}",
              f"Created (UTC): {m.get('created_utc', '–')}",
-             f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
+             # one decimal, as the terminal's 'run ...: 4 replications in 127.5 s'
+             f"Wall time: {_seconds(m.get('wall_seconds'))} on {m.get('workers', '–')}"
+             " worker(s)",
              _measured_fact(results)]  # fmt: skip
     blocks: list[Block] = [("h1", f"SLA simulation report: {display_name(sc.name)}")]
     if sc.description:
