@@ -419,6 +419,11 @@ def test_the_two_monthly_costs_of_a_plan_are_named_alike_on_every_screen(rec, ou
     for screen in (terminal, md, note):
         assert "Expected cost" not in screen
         assert "at that revenue" in screen
+    # the cost frontier's axis names the same price as the policy table and the sentence
+    from sla_sim.recommend.charts import frontier_chart
+
+    assert f"cost per month at the revenue target ({cur})" in str(frontier_chart(rec).to_dict())
+    assert f"| cost per month at the revenue target ({cur}) |" in md
 
 
 def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -> None:
