@@ -140,5 +140,20 @@ def test_funnel_prints_forward_and_reverse(capsys):
     """`sla-sim funnel --target X` prints expected volumes and the volumes X needs."""
     assert main(["funnel", "--target", "1000000"]) == 0
     out = capsys.readouterr().out
-    assert "Needed per month for revenue 1,000,000 USD" in out
+    assert "Needed per month for revenue USD 1.00M" in out
     assert out.count("total") == 2
+
+
+def test_funnel_prints_money_and_counts_as_every_table(capsys):
+    """`sla-sim funnel` printed revenue as '1,109,798.5' and leads as '2,200.0' beside the
+    heading's '3,000,000 USD', where `run` prints 'USD 1.11M': money and counts now read as on
+    every other screen, under column names in words."""
+    import re
+
+    assert main(["funnel", "--target", "3000000"]) == 0
+    out = capsys.readouterr().out
+    assert "Needed per month for revenue USD 3.00M" in out
+    assert "USD 3.00M" in out.splitlines()[-1]  # the reverse funnel's total
+    assert "Revenue" in out
+    assert "scale_vs_scenario" not in out
+    assert not re.search(r"\d,\d{3}\.\d|\d{3},\d{3}", out), out  # 2,200.0 or 1,109,798.5

@@ -11,6 +11,7 @@ most the naive forecast's at every origin. April holds with seeds 1-4 too (5, 5,
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -121,6 +122,11 @@ def test_olist_calibration_says_what_it_used_and_what_hit_a_bound(olist) -> None
     flagged = {b["parameter"] for b in cal.checks.get("at_bound", [])}
     assert capped == flagged
     assert all("win_rate raised" in b["meaning"] for b in cal.checks.get("at_bound", []))
+    # its shares read as the won-model line's P(ever won) beside it (13.2 %), not 0.132
+    assert flagged
+    for b in cal.checks["at_bound"]:
+        assert re.search(r"P\(ever won \| MQL\) [\d.]+ % needs", b["meaning"]), b["meaning"]
+        assert not re.search(r"\b0\.\d{2,}", b["meaning"]), b["meaning"]
     # MQLs only: MQLs per month identified, no nurture MQLs added
     assert cal.get("channels[organic_search].mqls_per_month").value > 0
     assert cal.scenario.nurture.engage_probability == 0.0

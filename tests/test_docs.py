@@ -147,8 +147,8 @@ def _olist_backtest_figures() -> dict[str, str]:
     """The Olist rolling-origin backtest's overall row, as docs/forecasts.md reports it."""
     text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
     olist = text[text.index("## Olist, rolling origins"):]
-    m = re.search(r"^\| all \| (\d+) \| (\d+) \((\d+)%, SE \d+%\) \| ([\d.]+) \| ([\d.]+) \|"
-                  r" ([-\d.]+) \|", olist, re.M)  # fmt: skip
+    m = re.search(r"^\| all \| (\d+) \| (\d+) \(([\d.]+) %, SE [\d.]+ %\) \| ([\d.]+) \|"
+                  r" ([\d.]+) \| ([-\d.]+) \|", olist, re.M)  # fmt: skip
     assert m, "docs/forecasts.md: no 'all' row in the Olist rolling-origin table"
     return dict(zip(("judged", "inside", "percent", "simulation", "naive", "skill"), m.groups(),
                     strict=True))  # fmt: skip
@@ -156,16 +156,18 @@ def _olist_backtest_figures() -> dict[str, str]:
 
 def test_olist_backtest_figures_agree_across_pages():
     """The README and docs/crm.md quote the Olist backtest as docs/forecasts.md reports it
-    (crm.md said "skill 0.27, bands cover only 36%" two rounds after it became 0.48 and 71%)."""
+    (crm.md said "skill 0.27, bands cover only 36%" two rounds after it became 0.48 and 71 %);
+    the pages and the command print the coverage as :func:`sla_sim.metrics.numbers.prob` does
+    (``71.4 %``, not ``71%``)."""
     f = _olist_backtest_figures()
     readme = README.read_text(encoding="utf-8")
-    assert f"| all | {f['inside']} of {f['judged']} ({f['percent']}%" in readme, (
+    assert f"| all | {f['inside']} of {f['judged']} ({f['percent']} %" in readme, (
         "README's Olist backtest coverage differs from docs/forecasts.md's")
     assert f"{float(f['simulation']):.2f} / {float(f['naive']):.2f} |" in readme, (
         "README's Olist backtest errors differ from docs/forecasts.md's")
     crm = " ".join((DOCS / "crm.md").read_text(encoding="utf-8").split())
     assert f"(skill {f['skill']})" in crm, "docs/crm.md quotes another Olist backtest skill"
-    assert f"cover {f['percent']}% of the {f['judged']} observations" in crm, (
+    assert f"cover {f['percent']} % of the {f['judged']} observations" in crm, (
         "docs/crm.md quotes another Olist backtest coverage")
 
 
@@ -177,11 +179,17 @@ def test_olist_backtest_prints_the_documented_figures(tmp_path, capsys):
             str(tmp_path / "olist_backtest"), "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert f"coverage of P10-P90: {f['percent']}% of {f['judged']} judged" in out
+    assert f"coverage of P10-P90: {f['percent']} % of {f['judged']} judged" in out
     m = re.search(r"mean scaled error: simulation ([\d.]+), naive ([\d.]+); skill ([-\d.]+)", out)
     assert m, out[:500]
     assert [f"{float(m.group(i)):.3f}" for i in (1, 2)] == [f["simulation"], f["naive"]]
     assert f"{float(m.group(3)):.2f}" == f["skill"]
+    text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
+    band = re.search(r"^\| all \| .* \| ([\d.]+ %) / ([\d.]+ %) / ([\d.]+ %) \|$",
+                     text[text.index("## Olist, rolling origins"):], re.M)  # fmt: skip
+    assert band, "docs/forecasts.md: no band sources in the Olist 'all' row"
+    assert ("band sources (share of variance): trend {}, parameters {}, simulation {}"
+            .format(*band.groups())) in out  # fmt: skip
 
 
 _DOTTED = re.compile(r"`[^`\n]*?(?<![\w.\[])(sla_sim(?:\.\w+)+)")

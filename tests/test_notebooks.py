@@ -177,6 +177,14 @@ def test_monte_carlo_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "P(some month breached)" in shown  # the one risk model
     assert "complete" in shown  # the runs query
     assert "P(revenue below target)" in shown  # the replications query
+    # one format per quantity: the heatmaps' cells print '40 %' as the tables do (d3 wrote
+    # '40%'), the query's mean revenue 'USD 7.10M' as run does (it wrote '7,104,263')
+    assert re.search(r">\d+(\.\d)? %<", svgs[-1])
+    assert not re.search(r">\d+(\.\d)?%<", svgs[-1])
+    query = next(str(o.data) for o in _outputs(nb) if "P(revenue below target)" in str(
+        o.get("data", {})))  # fmt: skip
+    assert "USD " in query
+    assert not re.search(r"\d,\d{3},\d{3}", query), query[:500]
     assert list((tmp_path / "store").glob("*/run.json"))  # the run folder is the record
     _speaks_words(nb)
 

@@ -344,7 +344,7 @@ def test_the_chosen_plan_costs_the_same_in_every_table(rec, out: Path) -> None:
     own = next(p for p in pol["plans"] if p["headcount_only"])
     assert pol["saving_per_month"] == pytest.approx(own["cost_per_month"] - total, rel=1e-9)
     text = (out / "sla.md").read_text()
-    assert f"Expected cost of the plan per month: {total:,.0f}" in text
+    assert f"Cost of the plan at the revenue target: {total:,.0f}" in text
     assert f"| {chosen['sdrs']} | {total:,.0f} |" in text
 
 
@@ -388,7 +388,42 @@ def test_the_planner_states_the_plans_money_and_marginal_value(rec) -> None:
     assert html.escape(money_sentence(rec.money)) in note
     for row in marginal_table(rec.marginal)[1:]:
         assert "".join(f"<td>{html.escape(c)}</td>" for c in row) in note
-    assert "at the target" in note  # the expected cost says what it assumes, as sla.md does
+    assert "at the revenue target" in note  # the priced cost says what it assumes, as sla.md
+
+
+def test_the_two_monthly_costs_of_a_plan_are_named_alike_on_every_screen(rec, out: Path) -> None:
+    """The planner's note showed 'Expected cost 1,815,384 USD per month' beside the money
+    line's 'cost 1,790,112' (the mean at each replication's simulated revenue): two monthly
+    costs of one plan under near-identical labels, and sla.md called the first 'Expected cost
+    of the plan per month'. Now the terminal, sla.md and the planner state the priced one in
+    one sentence, 'Cost of the plan at the revenue target', and the money line's 'cost at that
+    revenue'."""
+    require("ipywidgets", "pip install -e .[notebook]")
+    import html
+
+    from sla_sim.cli.recommend import summary
+    from sla_sim.planner.panel import recommendation_html
+    from sla_sim.recommend.marginal import money_sentence, target_cost_sentence
+
+    cur = rec.recommended.currency
+    total = rec.policies["cost_per_month"]["cost_total"]
+    sentence = target_cost_sentence(rec.policies, cur)
+    assert sentence.startswith(f"Cost of the plan at the revenue target: {total:,.0f} {cur}")
+    assert ", cost at that revenue " in money_sentence(rec.money)
+    terminal = summary(rec)
+    md = " ".join((out / "sla.md").read_text(encoding="utf-8").split())
+    note = recommendation_html(rec)
+    assert sentence in terminal
+    assert sentence in md
+    assert html.escape(sentence) in note
+    for screen in (terminal, md, note):
+        assert "Expected cost" not in screen
+        assert "at that revenue" in screen
+    # the cost frontier's axis names the same price as the policy table and the sentence
+    from sla_sim.recommend.charts import frontier_chart
+
+    assert f"cost per month at the revenue target ({cur})" in str(frontier_chart(rec).to_dict())
+    assert f"| cost per month at the revenue target ({cur}) |" in md
 
 
 def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -> None:
@@ -402,7 +437,8 @@ def test_runs_show_of_a_recommendation_states_its_money(rec, tmp_path, capsys) -
     assert main(["runs", "show", run_id, "--store", str(tmp_path / "store")]) == 0
     shown = capsys.readouterr().out
     terminal = [ln for ln in summary(rec).splitlines()
-                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value"))]
+                if ln.startswith(("  money ", "    SDRs", "    AEs", "  marginal value",
+                                  "  Cost of the plan at the revenue target"))]
     assert terminal
     for line in terminal:
         assert line in shown, line

@@ -225,6 +225,68 @@ def test_headline_table_numbers_and_text(results):
     assert text.iloc[0]["P50"] == money(tot.loc["revenue", "p50"], results.scenario.currency)
 
 
+def test_a_shares_target_reads_as_its_term(results, report_dir):
+    """The headline's Target column showed '20.0 %' for the acceptance minimum the P(breach)
+    table labels 'Acceptance rate ≥ 20 %' (and '85.0 %' for the compliance target the note
+    below it states as 'at least 85 % of MQLs'): a term of the SLA prints as its label and
+    sla.md write it, through :func:`sla_sim.metrics.numbers.prob`, on the terminal and in the
+    report alike."""
+    from sla_sim.cli.tables import breach_by_month, headline
+    from sla_sim.report.labels import commitment_labels
+
+    sla = results.scenario.sla
+    text = headline_table(results).set_index("Commitment")
+    acceptance = prob(sla.acceptance_rate_min)
+    assert text.loc["Acceptance rate", "Target"] == acceptance
+    assert commitment_labels(results.scenario)["acceptance"] == f"Acceptance rate ≥ {acceptance}"
+    compliance = [c for c in text.index if c.endswith("(compliance)")]
+    assert compliance
+    assert set(text.loc[compliance, "Target"]) == {prob(sla.lead_compliance_target)}
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    assert f"| {prob(sla.lead_compliance_target)} |" in md
+    assert f"at least {prob(sla.lead_compliance_target)} of MQLs" in md
+    assert f"Acceptance rate ≥ {acceptance}" in breach_by_month(results)
+    assert f" {acceptance} " in headline(results)
+
+
+def test_the_kpis_read_in_their_units_as_compare_prints_them(results, report_dir):
+    """The report's KPI table wrote the median response as '2.33' (and the sales cycle
+    '38.6') where `compare` and the planner print the same metric as '2.3 h' ('38.6 days'):
+    both go through :func:`sla_sim.report.units.metric_value` now."""
+    from sla_sim.report.units import metric_value
+
+    tot = _summary(results)
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    kpis = md[md.index("## KPIs"):].split("\n## ")[0]
+    for metric in ("response_hours_p50", "response_business_hours_p90", "sales_cycle_days_mean",
+                   "sdr_backlog_age_p90", "sdr_utilization"):  # fmt: skip
+        if metric in tot.index:
+            assert f"| {metric_value(metric, tot.loc[metric, 'mean'])} |" in kpis, metric
+    assert " h |" in kpis
+    assert " days |" in kpis
+
+
+def test_the_wall_time_reads_as_the_terminal_prints_it(results, report_dir):
+    """report.md said 'Wall time: 127.505 s' where the terminal's last line of the same run
+    says 'in 127.5 s'."""
+    md = (report_dir[0] / "report.md").read_text(encoding="utf-8")
+    assert f"Wall time: {results.meta['wall_seconds']:.1f} s on" in md
+    assert re.search(r"Wall time: \d+\.\d s on", md)
+
+
+def test_the_charts_percentages_have_the_tables_space(report_dir):
+    """The breach chart's axis read '25%' under bars labelled '25 %', and so did the compliance
+    and capacity axes and the heatmap's legend (d3's '%' format): every percentage drawn now
+    has the space of the tables."""
+    charts = report_dir[0] / "charts"
+    for name in ("breach_probabilities", "compliance_distribution", "capacity"):
+        svg = (charts / f"{name}.svg").read_text(encoding="utf-8")
+        drawn = re.findall(r">([^<>]*%)</text>", svg)
+        assert drawn, name
+        assert not [t for t in drawn if re.search(r"\d%", t)], (name, drawn)
+    assert ">50 %</text>" in (charts / "breach_probabilities.svg").read_text(encoding="utf-8")
+
+
 def test_one_headline_on_the_terminal_the_report_and_the_notebooks(results, report_dir):
     """The headline of `run` (terminal), report.md and the notebooks' headline_table is one
     table with one rounding: the report and the notebooks wrote revenue as USD 7,009,987 where

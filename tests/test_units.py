@@ -94,7 +94,7 @@ def test_field_units_come_from_the_field_names() -> None:
     assert u.field_value("sla.revenue_target_per_month", 2_500_000, "USD") == "USD 2.50M"
     assert u.field_value("channels[paid].deal_value.mean", 20_000, "USD") == "USD 20.0k"
     assert u.field_value("channels[paid].leads_per_month", 1600) == "1,600 per month"
-    assert u.field_value("sla.acceptance_rate_min", 0.25) == "25.0 %"
+    assert u.field_value("sla.acceptance_rate_min", 0.25) == "25 %"
     assert u.field_value("teams[sdr].reps", 12) == "12 people"
     assert u.field_value("follow_up.cadence_days", [0, 1, 3]) == "[0, 1, 3] days"
     assert u.field_value("horizon.warmup_days", 90) == "90 days"
@@ -118,3 +118,15 @@ def test_replications_are_counted_in_words() -> None:
     assert n_replications(1) == "1 replication"
     assert n_replications(4) == "4 replications"
     assert n_replications(1000) == "1,000 replications"
+
+
+def test_a_share_field_reads_as_its_term() -> None:
+    """`scenario diff` of a recommendation wrote the acceptance minimum '20.0 % -> 31.7 %'
+    where the planner's note, the run's label and sla.md write '20 % -> 31.7 %'; a scenario's
+    share prints as the term now, and a tiny rate keeps its digits instead of '<0.1 %'."""
+    assert u.field_value("sla.acceptance_rate_min", 0.2) == "20 %"
+    assert u.field_value("sla.acceptance_rate_min", 0.3172) == "31.7 %"
+    assert u.field_value("sla.lead_compliance_target", 0.85) == u.prob(0.85)
+    assert u.field_value("channels[paid].win_rate", 0.439) == "43.9 %"
+    assert u.field_value("channels[paid].win_rate", 0.0003) == "0.03 %"
+    assert u.field_value("channels[paid].win_rate", 0.9997) == "99.97 %"

@@ -40,3 +40,16 @@ def test_heatmap_rejects_a_metric_not_in_the_table():
     """Asking for a metric the sweep did not record is a clear error naming it."""
     with pytest.raises(ValueError, match="nope"):
         sweep_heatmap(_table(), "a", "b", "nope", "P")
+
+
+def test_heatmap_cells_print_probabilities_as_every_table_does():
+    """The cells read '25%' (d3's '.0%') beside the '25 %' of every table and the planner; now
+    they print :func:`sla_sim.metrics.numbers.prob`'s text, and so does the tooltip."""
+    from sla_sim.metrics.numbers import prob
+
+    chart = sweep_heatmap(_table(), "a", "b", "x_breach", "P").to_dict()
+    cells = next(iter(chart["datasets"].values()))
+    assert {c["label"] for c in cells} == {prob(0.25), prob(0.75)} == {"25 %", "75 %"}
+    text = next(layer for layer in chart["layer"] if layer["mark"]["type"] == "text")
+    assert text["encoding"]["text"] == {"field": "label", "type": "nominal"}
+    assert "'format'" not in str(chart["layer"])  # no d3 percent format left to print 25%

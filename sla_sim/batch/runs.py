@@ -46,6 +46,7 @@ from sla_sim.batch.store import (
 )
 from sla_sim.batch.worker import ReplicationFailure, ReplicationResult, run_one
 from sla_sim.errors import Issue, ScenarioError
+from sla_sim.metrics.numbers import DASH
 from sla_sim.model.engine import describe as describe_engine
 from sla_sim.scenario.schema import Scenario
 from sla_sim.stats import t_half_width
@@ -73,13 +74,20 @@ class PrecisionTarget:
         """The half-width allowed for these values."""
         return self.value * abs(float(np.nanmean(x))) if self.relative else self.value
 
-    def describe(self, x: np.ndarray) -> str:
-        """A one-line statement of the precision reached."""
+    def describe(self, x: np.ndarray, currency: str = "") -> str:
+        """A one-line statement of the precision reached, in the metric's unit as every other
+        screen prints it (``mean USD 7.10M, 95% CI half-width USD 57.3k (0.81 % of the
+        mean)``; a ratio's half-width in percentage points); the relative half-width with two
+        decimals, as fine as a ``--precision`` target like ``2%`` needs to be judged by eye."""
+        from sla_sim.metrics.numbers import metric_diff, metric_value, percent
+
         hw, mean = self.half_width(x), float(np.nanmean(x))
-        rel = f" ({hw / abs(mean):.2%} of the mean)" if mean else ""
+        rel = f" ({percent(hw / abs(mean), 2)} of the mean)" if mean and math.isfinite(hw) else ""
+        half = metric_diff(self.metric, hw, currency, signed=False) if math.isfinite(hw) else DASH
         ok = "met" if hw <= self.allowed(x) else "NOT met"
-        return (f"{self.metric}[{self.period}]: mean {mean:,.4g}, 95% CI half-width {hw:,.4g}"
-                f"{rel} after {np.sum(~np.isnan(x))} replications - target {ok}")
+        return (f"{self.metric}[{self.period}]: mean {metric_value(self.metric, mean, currency)},"
+                f" 95% CI half-width {half}{rel} after {np.sum(~np.isnan(x))} replications"
+                f" - target {ok}")
 
 
 _PRECISION = re.compile(r"^(?P<metric>[a-z0-9_]+)(@(?P<period>[\w-]+))?="
@@ -316,7 +324,8 @@ def _stored_run(hold: contextlib.ExitStack, scenario: Scenario | None, reps: int
             finally:
                 meta["files"] = sorted(set(meta["files"]) | set(moved))
         meta["status"] = COMPLETE
-        meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period)) for t in precision)
+        meta["note"] = "; ".join(t.describe(res.column(t.metric, t.period), scenario.currency)
+                                 for t in precision)  # fmt: skip
         meta["wall_seconds"] = round(before + time.perf_counter() - t0, 3)
         folder.write_meta(meta)
     except ReplicationError as err:

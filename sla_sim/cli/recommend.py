@@ -97,12 +97,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def money_lines(money: dict | None, marginal: list | None) -> list[str]:
-    """The plan's money and the marginal value of a rep as the terminal prints them (from a
-    Recommendation or its recommendation.json alike; empty without money)."""
+def money_lines(money: dict | None, marginal: list | None,
+                policies: dict | None = None) -> list[str]:  # fmt: skip
+    """The plan's money, the marginal value of a rep and the plan's cost at the revenue target
+    as the terminal prints them (from a Recommendation or its recommendation.json alike; empty
+    without money)."""
     if not money:
         return []
-    from sla_sim.recommend.marginal import marginal_table, money_sentence
+    from sla_sim.recommend.marginal import marginal_table, money_sentence, target_cost_sentence
 
     lines = [f"  money {money_sentence(money)}"]
     table = marginal_table(marginal or [])
@@ -110,6 +112,8 @@ def money_lines(money: dict | None, marginal: list | None) -> list[str]:
     lines.append("  marginal value of a rep (paired, same seeds; money per month):")
     lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
               for r in table]  # fmt: skip
+    if cost := target_cost_sentence(policies, money["currency"]):
+        lines.append(f"  {cost}")  # the priced cost, as sla.md and the planner state it
     return lines
 
 
@@ -150,7 +154,7 @@ def summary(rec) -> str:  # rec: Recommendation
                  f" {prob(worst['p_ge_target'])}; {rec.facts['revenue_status']} at revenue"
                  f" confidence {prob(rec.facts['revenue_confidence'])}")
     lines.append(f"  binding clause: {rec.binding}")
-    lines += money_lines(rec.money, rec.marginal)
+    lines += money_lines(rec.money, rec.marginal, rec.policies)
     for s in rec.shortfalls:
         lines.append(f"  short: {s['statement']}")
     if rec.revenue_menu:

@@ -51,7 +51,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             from sla_sim.cli.recommend import money_lines
 
             rec = json.loads((folder / "recommendation.json").read_text())
-            lines = money_lines(rec.get("money"), rec.get("marginal"))
+            lines = money_lines(rec.get("money"), rec.get("marginal"), rec.get("policies"))
             if lines:
                 print("\n".join(lines))
         return EXIT_OK

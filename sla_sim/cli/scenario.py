@@ -34,14 +34,38 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if issues:
         raise ScenarioError(issues, "option")
     scenario = scenario_from(args)
-    fmt = {"float_format": lambda v: f"{v:,.1f}"}
+    from sla_sim.metrics.numbers import money
+
+    cur = scenario.currency
     print(f"Expected per month at the scenario's rates (first MQL episode, no capacity limits,"
           f" first attempt {args.response_hours:g} h after MQL):")
-    print(forward(scenario, args.response_hours).to_string(index=False, **fmt))
+    print(_funnel_text(forward(scenario, args.response_hours), cur))
     target = scenario.sla.revenue_target_per_month if args.target is None else args.target
-    print(f"\nNeeded per month for revenue {target:,.0f} {scenario.currency}:")
-    print(reverse(scenario, target, args.response_hours).to_string(index=False, **fmt))
+    print(f"\nNeeded per month for revenue {money(target, cur)}:")
+    print(_funnel_text(reverse(scenario, target, args.response_hours), cur))
     return EXIT_OK
+
+
+#: The analytic funnel's columns in words (``scale_vs_scenario``: the volume factor).
+_FUNNEL_COLUMNS = {"channel": "Channel", "scale_vs_scenario": "Volume x scenario",
+                   "leads": "Leads", "mqls": "MQLs", "reached": "Reached", "sqls": "SQLs",
+                   "wins": "Wins", "revenue": "Revenue"}  # fmt: skip
+
+
+def _funnel_text(table, currency: str) -> str:  # type: ignore[no-untyped-def]
+    """The analytic funnel in the units of every other table: revenue as money (``USD 1.11M``,
+    as ``run`` prints it; was ``1,109,798.5``), volumes as counts (``2,200``, ``46``)."""
+    from sla_sim.metrics.numbers import count, money
+
+    def cell(col: str, v: object) -> str:
+        if col == "revenue":
+            return money(v, currency)
+        if col == "scale_vs_scenario":
+            return f"{float(v):.2f}x"  # type: ignore[arg-type]
+        return count(round(float(v), 1)) if col != "channel" else str(v)  # type: ignore[arg-type]
+
+    out = table.apply(lambda c: [cell(c.name, v) for v in c]).rename(columns=_FUNNEL_COLUMNS)
+    return out.to_string(index=False)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

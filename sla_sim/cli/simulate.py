@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(breach_by_month(results))
     targets = precision or [parse_precision(p) for p in results.meta.get("precision", [])]
     for t in targets:
-        print(t.describe(results.column(t.metric, t.period)))
+        print(t.describe(results.column(t.metric, t.period), results.scenario.currency))
     print(f"\nrun {run_id}: {n_replications(results.replications)} in "
           f"{results.meta['wall_seconds']:.1f} s; results: {folder}")
     return EXIT_OK

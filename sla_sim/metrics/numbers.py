@@ -3,7 +3,9 @@ report, the notebooks, the planner panel and the SLA document of ``recommend`` (
 below the report and so imports them from here, not from :mod:`sla_sim.report.units`).
 
 ``USD 6.99M``, ``USD 4.60M``, ``87.4 %``, ``2.5 h``, ``1,234``: never ``6.988e+06``. Every
-function takes a plain number (NaN or None print as an en dash) and returns text.
+function takes a plain number (NaN or None print as an en dash) and returns text;
+:func:`metric_value` and :func:`metric_diff` pick the format from a metric's unit
+(:data:`sla_sim.metrics.docs.METRIC_DOCS`), for ``batch`` (``run --precision``) as for the report.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["DASH", "count", "days", "hours", "money", "percent", "points", "prob",
-           "prob_interval"]
+__all__ = ["DASH", "count", "days", "hours", "metric_diff", "metric_value", "money", "percent",
+           "points", "prob", "prob_interval"]
 
 
 DASH = "–"
@@ -118,3 +120,52 @@ def count(x: Any, signed: bool = False, unit: str = "") -> str:
     s = "+" if signed else ""
     text = f"{v:{s},.1f}" if abs(v) < 10 and not float(v).is_integer() else f"{v:{s},.0f}"
     return f"{text} {unit}".rstrip()
+
+
+def _unit(metric: str) -> str:
+    from sla_sim.metrics.docs import metric_doc
+
+    unit = metric_doc(metric)[0]
+    return "currency" if unit.startswith("currency") else unit  # CAC: currency per win
+
+
+def metric_value(metric: str, x: Any, currency: str = "") -> str:
+    """A metric's value (or mean across replications) in its unit: money for revenue,
+    a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
+    unit = _unit(metric)
+    if unit == "currency":
+        return money(x, currency)
+    if unit == "0/1":
+        return prob(x)
+    if unit == "ratio":
+        return percent(x)
+    if unit == "x":
+        v = _num(x)
+        return DASH if v is None else f"{v:.2f}x"
+    if unit == "hours":
+        return hours(x)
+    if unit == "business hours":
+        return hours(x, "business h")
+    if unit == "days":
+        return days(x)
+    return count(x)
+
+
+def metric_diff(metric: str, x: Any, currency: str = "", signed: bool = True) -> str:
+    """A difference B - A of a metric, signed, in its unit (ratios and probabilities in
+    percentage points); unsigned for a width (a half-width of an interval) when told."""
+    unit = _unit(metric)
+    if unit == "currency":
+        return money(x, currency, signed=signed)
+    if unit in ("0/1", "ratio"):
+        return points(x, signed=signed)
+    if unit == "x":
+        v = _num(x)
+        return DASH if v is None else f"{v:{'+' if signed else ''}.2f}x"
+    if unit == "hours":
+        return hours(x, signed=signed)
+    if unit == "business hours":
+        return hours(x, "business h", signed=signed)
+    if unit == "days":
+        return days(x, signed=signed)
+    return count(x, signed=signed)

@@ -780,18 +780,18 @@ def recommendation_html(rec: Any) -> str:
     e = html.escape
     changes = [f"<li><b>{side}</b>: {e(', '.join(items)) or 'unchanged'}</li>"
                for side, items in recommendation_changes(rec.scenario, rec.recommended).items()]
-    cost = (rec.policies or {}).get("cost_per_month", {}).get("cost_total")
+    from sla_sim.recommend.marginal import target_cost_sentence
+
+    cost = target_cost_sentence(rec.policies, cur)
     saving = (rec.policies or {}).get("saving_per_month")
     worst = min(rec.revenue[:-1], key=lambda r: r["p_ge_target"])
     certified = all(c.certified for c in rec.commitments) and not rec.shortfalls
     verdict = (f"every clause met and certified in at least {prob(conf)} of months" if certified
                else "not every clause is certified: " + e("; ".join(
                    s["statement"] for s in rec.shortfalls) or "see the SLA document"))
-    money = "" if cost is None else (
-        f" Expected cost {cost:,.0f} {e(cur)} per month (people, AEs and commission at the"
-        " target, marketing's leads)"
-        + (f"; {saving:,.0f} less than today's policy with headcount alone" if saving else "")
-        + ".")
+    money = "" if not cost else " " + e(cost) + (
+        f" Saving against the headcount-only plan: {saving:,.0f} {e(cur)} per month."
+        if saving else "")
     return ("<div class='sla-recommended'>Recommended: " + verdict + f"; binding clause"
             f" <b>{e(str(rec.binding))}</b>. P(revenue &ge; target) in the worst month"
             f" {prob(worst['p_ge_target'])}.{money}<ul style='margin:2px 0'>" + "".join(changes)

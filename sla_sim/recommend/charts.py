@@ -98,8 +98,8 @@ def frontier_chart(rec: Recommendation) -> alt.LayerChart:
         t.reps for t in rec.recommended.teams) else "simulated" for r in df.itertuples()]
     df["policy"] = [policy_words(s) for s in df["policy"]]
     base = alt.Chart(df).encode(
-        x=alt.X("cost_per_month:Q", title=f"expected cost per month ({rec.recommended.currency})",
-                scale=alt.Scale(zero=False)),
+        x=alt.X("cost_per_month:Q", scale=alt.Scale(zero=False),  # as sla.md names it
+                title=f"cost per month at the revenue target ({rec.recommended.currency})"),
         y=alt.Y("p_met_worst:Q", title="P(met), worst sales clause and month",
                 scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("policy:N", title="policy (work order / assignment / levers)"))

@@ -284,9 +284,11 @@ def _policy(rec: Any, cur: str) -> list[Any]:
     pol = rec.policies
     if not pol:
         return ["The work policy was not searched."]
-    cost = pol.get("cost_per_month", {})
+    from sla_sim.recommend.marginal import target_cost_sentence
+
     head = "policy (work order / assignment / other levers changed)"
-    rows = [[head, "SDRs (simulated)", f"cost per month ({cur})", "met", "plan"]]
+    rows = [[head, "SDRs (simulated)", f"cost per month at the revenue target ({cur})", "met",
+             "plan"]]
     for p in pol["plans"]:
         runs_out = p["sdrs"] is None  # today's policy ran out at --max-headcount
         rows.append([policy_words(p["policy"]), "runs out" if runs_out else str(p["sdrs"]),
@@ -307,9 +309,7 @@ def _policy(rec: Any, cur: str) -> list[Any]:
            if pol["saving_per_month"] is None else
            f" Saving against the headcount-only plan: {pol['saving_per_month']:,.0f} {cur} per"
            " month.")
-        + " Expected cost of the plan per month:"
-        f" {cost.get('cost_total', float('nan')):,.0f} {cur} (people, AEs and commission at the"
-        " target, marketing's leads; the scenario's costs section).",
+        + (" " + target_cost_sentence(pol, cur)).rstrip(),
         f"Weekend and holiday coverage: {lv.get('coverage', 'not searched')}; active-lead cap:"
         f" x{lv.get('active_lead_cap_factor', 1.0):g} today's; follow-up cadence: every"
         f" attempt due after x{lv.get('cadence_factor', 1.0):g} today's days (priced at the"

@@ -124,12 +124,28 @@ def _pct(p: float | None) -> str:
 
 
 def money_sentence(money: dict[str, Any]) -> str:
-    """The plan's money in one line (the terminal and the SLA document print this one)."""
+    """The plan's money in one line (the terminal, the SLA document and the planner print this
+    one): the cost is priced at each replication's simulated revenue (its commission), unlike
+    :func:`target_cost_sentence`'s, priced at the revenue target."""
     cur = money["currency"]
     return (f"per month, mean of {money['replications']} replications ({cur}): revenue"
-            f" {money['revenue_per_month_mean']:,.0f}, cost {money['cost_per_month_mean']:,.0f},"
+            f" {money['revenue_per_month_mean']:,.0f}, cost at that revenue"
+            f" {money['cost_per_month_mean']:,.0f},"
             f" profit {money['profit_per_month_mean']:,.0f} (a month's P10"
             f" {money['profit_per_month_p10']:,.0f}, P90 {money['profit_per_month_p90']:,.0f})")
+
+
+def target_cost_sentence(policies: dict[str, Any] | None, currency: str) -> str:
+    """The plan's cost priced before simulating, at the revenue target, in one sentence (the
+    terminal, the SLA document and the planner print this one, beside :func:`money_sentence`'s
+    cost at the simulated revenue: the two differ by the commission on revenue above or below
+    the target); empty when the work policy was not searched."""
+    total = ((policies or {}).get("cost_per_month") or {}).get("cost_total")
+    if total is None or not math.isfinite(total):
+        return ""
+    return (f"Cost of the plan at the revenue target: {total:,.0f} {currency} per month (people,"
+            " AEs, marketing's leads at their planned volumes, commission on the target itself;"
+            " the scenario's costs section).")
 
 
 #: Header of the marginal-value table (the terminal and the SLA document).

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.report.labels import COMMITMENTS, commitment_labels
-from sla_sim.report.units import n_replications, percent, prob
+from sla_sim.report.units import metric_value, n_replications, percent, prob
 
 if TYPE_CHECKING:
     from sla_sim.batch.results import Results
@@ -52,6 +52,10 @@ WAITING = {"SDR queue": "#616e7c", "SDR backlog": "#b5452f"}  # MQLs waiting, tw
 FUNNEL = (("leads_created", "Leads"), ("mqls", "MQLs"), ("sqls", "SQLs"),
           ("opportunities", "Opportunities"), ("wins", "Wins"))  # fmt: skip
 
+
+#: A percentage axis or legend label with the space every table puts before '%' (``25 %``):
+#: d3's ``%`` format writes ``25%``, beside the bars' own ``25 %``.
+PCT_LABEL = "replace(datum.label, '%', ' %')"
 
 def _style(chart: Chart) -> Chart:
     """Apply the house style (font, colours, axes, titles) to a top-level chart built by this
@@ -168,7 +172,8 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
               axis=alt.Axis(labelLimit=260, minExtent=200, domain=False, ticks=False,
                             labelPadding=6))
     x = alt.X("p_breach:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(
-        format="%", values=[0, 0.25, 0.5, 0.75, 1], title="Probability of breach"))
+        format="%", labelExpr=PCT_LABEL, values=[0, 0.25, 0.5, 0.75, 1],
+        title="Probability of breach"))
     base = alt.Chart().encode(y=y, x=x)
     track = base.mark_bar(height=16, color="#f0f2f5").encode(x=alt.datum(1), x2=alt.datum(0))
     bars = base.mark_bar(height=16, cornerRadiusEnd=2).encode(
@@ -176,7 +181,7 @@ def breach_probabilities(results: Results, period: str = "any_month") -> alt.Fac
             domain=[b[1] for b in RISK_BANDS], range=[b[2] for b in RISK_BANDS]),
             legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square")),
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"),
-                 alt.Tooltip("p_breach:Q", format=".1~%"), alt.Tooltip("risk:N")])
+                 alt.Tooltip("label:N", title="P(breach)"), alt.Tooltip("risk:N")])
     text = base.mark_text(align="left", dx=5, color=INK, fontSize=11).encode(
         x=alt.X("label_at:Q"), text=alt.Text("label:N"))
     header = alt.Header(title=None, labelOrient="top", labelAngle=0, labelAnchor="start",
@@ -201,24 +206,27 @@ def compliance_distribution(results: Results, period: str = "total") -> alt.Laye
     t = results.table
     t = t[(t["period"] == period) & t["metric"].isin([f"{c}_compliance" for c in CLAUSES])]
     t = t.dropna(subset=["value"]).assign(
-        clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels))
+        clause=lambda d: d["metric"].str.removesuffix("_compliance").map(labels),
+        share=lambda d: [percent(v) for v in d["value"]])  # as the headline prints it
     g = t.groupby("clause")["value"]  # no measurable clause: an empty frame, not a crash
     q = pd.DataFrame({"clause": list(g.groups), "p10": g.quantile(0.1).to_numpy(),
                       "p50": g.quantile(0.5).to_numpy(), "p90": g.quantile(0.9).to_numpy()})
+    q["p50_text"] = [percent(v) for v in q["p50"]]
     order = [labels[c] for c in CLAUSES]
     lo = max(0.0, min(float(t["value"].min()) if len(t) else 1.0, target) - 0.03)
     xs = alt.Scale(domain=[lo, 1.0], nice=False, zero=False)
     y = alt.Y("clause:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
-    x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", title="Share of MQLs meeting clause"))
+    x = alt.X("p10:Q", scale=xs, axis=alt.Axis(format="%", labelExpr=PCT_LABEL,
+                                               title="Share of MQLs meeting clause"))
     rng = alt.Chart(q).mark_bar(height=14, color=BAND, cornerRadius=2).encode(
         y=y, x=x, x2=alt.X2("p90"))
     ticks = alt.Chart(t).mark_tick(color=BLUE, thickness=1.5, size=20, opacity=0.7).encode(
         y=y, x=alt.X("value:Q", scale=xs),
         tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("replication:O"),
-                 alt.Tooltip("value:Q", format=".1%")])
+                 alt.Tooltip("share:N", title="compliance")])
     med = alt.Chart(q).mark_point(filled=True, size=70, color=INK, shape="diamond").encode(
         y=y, x=alt.X("p50:Q"),
-        tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("p50:Q", format=".1%", title="P50")])
+        tooltip=[alt.Tooltip("clause:N"), alt.Tooltip("p50_text:N", title="P50")])
     ref = pd.DataFrame({"target": [target], "label": [f"Target {prob(target)}"]})
     rule = alt.Chart(ref).mark_rule(color=RED, strokeDash=[5, 3], strokeWidth=2).encode(
         x=alt.X("target:Q"))
@@ -324,9 +332,11 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
     names = {"sdr_utilization": "SDR", "ae_utilization": "AE", "sdr_queue_mean": "SDR queue",
              "sdr_backlog_mean": "SDR backlog"}  # fmt: skip
     s = _stats(results, list(names)).assign(role=lambda d: d["metric"].map(names))
+    for c in ("p10", "p50", "p90"):  # as the report's tables print them: 87.3 %, 24
+        s[f"{c}_text"] = [metric_value(m, v) for m, v in zip(s["metric"], s[c], strict=True)]
     x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=0))
     tip = [alt.Tooltip("period:O"), alt.Tooltip("role:N")] + [
-        alt.Tooltip(f"{c}:Q", format=".3~f") for c in ("p10", "p50", "p90")]  # fmt: skip
+        alt.Tooltip(f"{c}_text:N", title=c.upper()) for c in ("p10", "p50", "p90")]  # fmt: skip
     colour = alt.Color("role:N", title=None, scale=alt.Scale(
         domain=list(ROLE_COLORS), range=list(ROLE_COLORS.values())))
     u = s[~s["role"].isin(WAITING)]
@@ -335,7 +345,8 @@ def capacity_chart(results: Results) -> alt.HConcatChart:
         "role:N", sort=list(ROLE_COLORS)), color=colour, tooltip=tip)
     util = alt.layer(
         util.mark_rule(strokeWidth=2).encode(y=alt.Y("p10:Q", title="Utilisation (P50, P10–P90)",
-            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%")), y2=alt.Y2("p90:Q")),
+            scale=alt.Scale(domain=[0, umax]), axis=alt.Axis(format="%", labelExpr=PCT_LABEL)),
+            y2=alt.Y2("p90:Q")),
         util.mark_point(filled=True, size=80, opacity=1).encode(y=alt.Y("p50:Q")),
     ).properties(width=300, height=240, title=_subtitle("SDR and AE utilisation"))  # fmt: skip
     q = s[s["role"].isin(WAITING)]
@@ -402,6 +413,7 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
     # coloured by the risk of a miss, with the bands of the planner's breach bars: a 60 %
     # chance of meeting the target is a 40 % risk (medium), never a reassuring dark green
     g["risk"] = [risk_band(v) for v in g["value"]]
+    g["label"] = [prob(v) for v in g["p"]]  # as every table prints a probability: 40 %, <0.1 %
     x_title, y_title = x_title or x, y_title or y
     base = alt.Chart(g).encode(x=alt.X("x:O", title=x_title, axis=alt.Axis(labelAngle=0)),
                                y=alt.Y("y:O", title=y_title, sort="descending"))
@@ -410,10 +422,10 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, title: str,
             domain=[b[1] for b in RISK_BANDS], range=[b[2] for b in RISK_BANDS]),
             legend=alt.Legend(orient="bottom", direction="horizontal", symbolType="square")),
         tooltip=[alt.Tooltip("x:O", title=x_title), alt.Tooltip("y:O", title=y_title),
-                 alt.Tooltip("p:Q", format=".0%", title=title),
+                 alt.Tooltip("label:N", title=title),
                  alt.Tooltip("risk:N", title="Risk of a miss")])  # fmt: skip
     text = base.mark_text(fontSize=12, color="white", fontWeight="bold").encode(
-        text=alt.Text("p:Q", format=".0%"))
+        text=alt.Text("label:N"))
     return (cells + text).properties(width=300, height=220, title=title)
 
 
@@ -453,9 +465,10 @@ def breach_heatmap(results: Results) -> alt.LayerChart:
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color("p_breach:Q", title="P(breach)", scale=alt.Scale(
             domain=[0, 0.1, 0.5, 1], range=["#f4f6f8", "#fbe3c2", "#eb9a5a", "#c43c39"]),
-            legend=alt.Legend(format="%", values=[0, 0.1, 0.5, 1], gradientLength=160)),
+            legend=alt.Legend(format="%", labelExpr=PCT_LABEL, values=[0, 0.1, 0.5, 1],
+                              gradientLength=160)),
         tooltip=[alt.Tooltip("side:N"), alt.Tooltip("commitment:N"), alt.Tooltip("month:O"),
-                 alt.Tooltip("p_breach:Q", title="P(breach)", format=".1~%")])  # fmt: skip
+                 alt.Tooltip("cell:N", title="P(breach)")])  # fmt: skip
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("cell:N"),
         color=alt.condition("datum.p_breach >= 0.5", alt.value("white"), alt.value(INK)))

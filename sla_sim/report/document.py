@@ -28,20 +28,19 @@ if TYPE_CHECKING:
 __all__ = ["headline_table", "write_report"]
 
 KPIS = (
-    ("deal_closure_rate", "Deal closure rate", "pct"),
-    ("sales_cycle_days_mean", "Sales cycle, days (mean of deals closed)", "num1"),
-    ("response_hours_p50", "Response, clock hours, median", "num2"),
-    ("response_hours_p90", "Response, clock hours, P90", "num2"),
-    ("response_business_hours_p50", "Response, business hours, median", "num2"),
-    ("response_business_hours_p90", "Response, business hours, P90", "num2"),
-    ("sdr_utilization", "SDR utilisation", "pct"),
-    ("ae_utilization", "AE utilisation", "pct"),
-    ("sdr_queue_mean", "SDR queue, MQLs waiting for a free slot (time-weighted mean)", "num2"),
-    ("sdr_backlog_mean", "SDR backlog, MQLs assigned but untouched (time-weighted mean)",
-     "num2"),
-    ("sdr_backlog_age_p90", "SDR backlog age, hours to first attempt, P90", "num2"),
-    ("sdr_reassigned_rate", "Assignments taken back untouched (reassigned)", "pct"),
-    ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)", "num2"),
+    ("deal_closure_rate", "Deal closure rate"),
+    ("sales_cycle_days_mean", "Sales cycle, days (mean of deals closed)"),
+    ("response_hours_p50", "Response, clock hours, median"),
+    ("response_hours_p90", "Response, clock hours, P90"),
+    ("response_business_hours_p50", "Response, business hours, median"),
+    ("response_business_hours_p90", "Response, business hours, P90"),
+    ("sdr_utilization", "SDR utilisation"),
+    ("ae_utilization", "AE utilisation"),
+    ("sdr_queue_mean", "SDR queue, MQLs waiting for a free slot (time-weighted mean)"),
+    ("sdr_backlog_mean", "SDR backlog, MQLs assigned but untouched (time-weighted mean)"),
+    ("sdr_backlog_age_p90", "SDR backlog age, hours to first attempt, P90"),
+    ("sdr_reassigned_rate", "Assignments taken back untouched (reassigned)"),
+    ("ae_queue_mean", "AE queue, SQLs (time-weighted mean)"),
 )
 SHORT = {"mql_volume": "MQL volume", "acceptance": "Acceptance", "handoff": "Handoff",
          "first_touch": "First touch", "attempts": "Attempts", "disposition": "Disposition",
@@ -71,6 +70,11 @@ def fmt(x: Any, kind: str, currency: str = "") -> str:
                 "pct": lambda: units.percent(v), "count": lambda: units.count(v)}[kind]()
     formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
     return formats[kind].format(v)
+
+
+def _seconds(x: Any) -> str:
+    """A wall time as the terminal prints it: ``127.5 s`` (an en dash when unknown)."""
+    return "–" if not isinstance(x, (int, float)) or x != x else f"{x:.1f} s"
 
 
 def _rows(results: Results) -> list[dict[str, Any]]:
@@ -121,22 +125,30 @@ def headline_table(results: Results, formatted: bool = True) -> pd.DataFrame:
     if not formatted:
         return pd.DataFrame(rows)
     cur = results.scenario.currency
-    cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90", "target": "Target"}
+    cols = {"mean": "Mean", "p10": "P10", "p50": "P50", "p90": "P90"}
+    # a share's target is a term of the SLA: written as its label, the P(breach) table and
+    # sla.md write it (``20 %``, ``31.7 %``), not as a measured share (``20.0 %``)
     out = [{"Commitment": r["commitment"],
             **{title: fmt(r[k], r["kind"], cur) for k, title in cols.items()},
+            "Target": fmt(r["target"], "prob" if r["kind"] == "pct" else r["kind"], cur),
             **risk_cells(r, lambda v: fmt(v, "prob"))} for r in rows]  # fmt: skip
     return pd.DataFrame(out)
 
 
-def _stats_table(results: Results, items: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+def _stats_table(results: Results, items: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    """The KPIs' mean, P10, P50, P90 in their units as ``compare``, the planner and the
+    notebooks print the same metric (``2.3 h``, ``38.6 days``, ``59.9 %``), not bare
+    ``2.33``."""
+    from sla_sim.report.units import metric_value
+
     s = results.summary()
     tot = s[s["period"] == "total"].set_index("metric")
     rows = []
-    for metric, label, kind in items:
+    for metric, label in items:
         if metric in tot.index:
             r = tot.loc[metric]
             rows.append({"KPI": label, "Unit": METRIC_DOCS[metric][0],
-                         **{c.upper() if c != "mean" else "Mean": fmt(r[c], kind)
+                         **{c.upper() if c != "mean" else "Mean": metric_value(metric, r[c])
                             for c in ("mean", "p10", "p50", "p90")}})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -200,7 +212,7 @@ def _glossary() -> pd.DataFrame:
             "mql_volume_breach", "acceptance_rate", "acceptance_breach", *FUNNEL_METRICS]
     for c in CLAUSES:
         used += [f"{c}_compliance", f"{c}_breach", f"{c}_pending"]
-    used += [m for m, _, _ in KPIS]
+    used += [m for m, _ in KPIS]
     names = list(dict.fromkeys(m for m in used if m in METRIC_DOCS))
     return pd.DataFrame({"Metric": names, "Unit": [METRIC_DOCS[m][0] for m in names],
                          "Meaning": [METRIC_DOCS[m][1] for m in names]})
@@ -247,7 +259,9 @@ def _blocks(results: Results, charts: list[tuple[str, str]]) -> list[Block]:
              f"Seed: {m.get('seed', '–')}", f"Scenario hash: {m.get('scenario_hash', '–')}",
              f"sla_sim version: {m.get('sla_sim_version', '–')}",
              f"Created (UTC): {m.get('created_utc', '–')}",
-             f"Wall time: {m.get('wall_seconds', '–')} s on {m.get('workers', '–')} worker(s)",
+             # one decimal, as the terminal's 'run ...: 4 replications in 127.5 s'
+             f"Wall time: {_seconds(m.get('wall_seconds'))} on {m.get('workers', '–')}"
+             " worker(s)",
              _measured_fact(results)]  # fmt: skip
     blocks: list[Block] = [("h1", f"SLA simulation report: {display_name(sc.name)}")]
     if sc.description:

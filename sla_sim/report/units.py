@@ -5,8 +5,9 @@ plain number (NaN or None print as an en dash) and returns text; :func:`metric_v
 :func:`metric_diff` pick the format from the metric's unit in
 :data:`sla_sim.metrics.docs.METRIC_DOCS`, :func:`field_value` from a scenario field's name
 (units are in the field names: ``_hours``, ``_days``, ``_per_month``, ``_points``...). The
-plain formatters (:func:`money`, :func:`prob`, ...) live in :mod:`sla_sim.metrics.numbers`, where
-``recommend``, below the report, reads them too.
+plain formatters (:func:`money`, :func:`prob`, ...) and :func:`metric_value`,
+:func:`metric_diff` live in :mod:`sla_sim.metrics.numbers`, where ``recommend`` and ``batch``,
+below the report, read them too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from sla_sim.metrics.docs import metric_label
 from sla_sim.metrics.numbers import (
     DASH,
     _num,
+    _unit,
     count,
     days,
     hours,
+    metric_diff,
+    metric_value,
     money,
     percent,
     points,
@@ -42,6 +46,7 @@ __all__ = [
     "n_replications",
     "percent",
     "period_span",
+    "points",
     "prob",
     "prob_interval",
     "significant",
@@ -52,55 +57,6 @@ def n_replications(n: Any) -> str:
     """``1 replication``, ``4 replications``, ``1,000 replications``."""
     v = _num(n)
     return f"{count(v)} replication{'' if v == 1 else 's'}"
-
-
-def _unit(metric: str) -> str:
-    from sla_sim.metrics.docs import metric_doc
-
-    unit = metric_doc(metric)[0]
-    return "currency" if unit.startswith("currency") else unit  # CAC: currency per win
-
-
-def metric_value(metric: str, x: Any, currency: str = "") -> str:
-    """A metric's value (or mean across replications) in its unit: money for revenue,
-    a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
-    unit = _unit(metric)
-    if unit == "currency":
-        return money(x, currency)
-    if unit == "0/1":
-        return prob(x)
-    if unit == "ratio":
-        return percent(x)
-    if unit == "x":
-        v = _num(x)
-        return DASH if v is None else f"{v:.2f}x"
-    if unit == "hours":
-        return hours(x)
-    if unit == "business hours":
-        return hours(x, "business h")
-    if unit == "days":
-        return days(x)
-    return count(x)
-
-
-def metric_diff(metric: str, x: Any, currency: str = "") -> str:
-    """A difference B - A of a metric, signed, in its unit (ratios and probabilities in
-    percentage points)."""
-    unit = _unit(metric)
-    if unit == "currency":
-        return money(x, currency, signed=True)
-    if unit in ("0/1", "ratio"):
-        return points(x, signed=True)
-    if unit == "x":
-        v = _num(x)
-        return DASH if v is None else f"{v:+.2f}x"
-    if unit == "hours":
-        return hours(x, signed=True)
-    if unit == "business hours":
-        return hours(x, "business h", signed=True)
-    if unit == "days":
-        return days(x, signed=True)
-    return count(x, signed=True)
 
 
 def measured_months(what: Any) -> list[str]:
@@ -214,8 +170,18 @@ def field_unit(path: str) -> str:
     return ""
 
 
+def _share_term(v: float) -> str:
+    """A share a scenario sets (a rate, a minimum, a target) as its label, sla.md and the
+    planner write the term (``20 %``, ``31.7 %``, :func:`prob`); a rate too small or too
+    close to 1 for one decimal keeps its digits (``0.03 %``, ``99.97 %``), never ``<0.1 %``:
+    an input is shown as given."""
+    if 0 < abs(v) < 0.0005 or 0.9995 <= v < 1:
+        return f"{v * 100:.6g} %"
+    return prob(v)
+
+
 def field_value(path: str, value: Any, currency: str = "") -> str:
-    """A scenario field's value with its unit (``4 business h``, ``USD 24k``, ``25 %``);
+    """A scenario field's value with its unit (``4 business h``, ``USD 24.0k``, ``25 %``);
     ``(absent)`` for a field or list item that scenario does not have."""
     from sla_sim.errors import MISSING
 
@@ -239,7 +205,7 @@ def field_value(path: str, value: Any, currency: str = "") -> str:
     if unit == "currency":
         return money(value, currency)
     if unit == "ratio":
-        return percent(value)
+        return _share_term(float(value))
     v = float(value)
     text = f"{v:,.0f}" if v.is_integer() else f"{v:,.4g}"
     return f"{text} {unit}" if unit and unit != "count" else text

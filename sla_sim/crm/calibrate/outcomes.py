@@ -34,6 +34,7 @@ from sla_sim.crm.survival import (
     ks_distance,
 )
 from sla_sim.events import CODE
+from sla_sim.metrics.numbers import prob
 from sla_sim.scenario import Scenario
 from sla_sim.scenario.distributions import Empirical, LogNormal
 from sla_sim.scenario.schema import HorizonSpec
@@ -493,10 +494,12 @@ class Outcomes(Steps):
                                               score_slope_per_10_points * zc).mean()) * w
                 self.checks.setdefault("at_bound", []).append({
                     "parameter": f"channels[{cname}].sql_rate", "value": SQL_RATE_CAP,
-                    "meaning": (f"P(ever won | MQL) {src['value']:.3f} needs more than the base"
-                                f" win rate {win:g} after reach {r:.2f}: win_rate raised to"
-                                f" {w:.3f}" + ("" if w < 1.0 else f" (its bound 1: the"
-                                f" simulated P(won | MQL) is {got:.3f}, below the data's)"))})
+                    # shares as the won-model line above it prints P(ever won): 13.2 %
+                    "meaning": (f"P(ever won | MQL) {prob(src['value'])} needs more than the"
+                                f" base win rate {prob(win)} after reach {prob(r)}: win_rate"
+                                f" raised to {prob(w)}" + ("" if w < 1.0 else " (its bound"
+                                f" 100 %: the simulated P(won | MQL) is {prob(got)}, below the"
+                                " data's)"))})
         # cycle: time to win minus the simulated MQL -> opportunity delay
         f = self.cure
         for par, v, ci, unit in (("mean", f.mean, f.mean_ci, "days"), ("cv", f.cv, f.cv_ci, "-")):
