@@ -396,12 +396,22 @@ def cmd_map(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def map_preset_names() -> list[str]:
+    """The shipped mapping presets, as :func:`sla_sim.crm.mapping.preset_names` lists them,
+    without importing the mapping's schema (every command builds this parser)."""
+    from importlib import resources
+
+    folder = resources.files("sla_sim.crm").joinpath("presets")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))  # fmt: skip
+
+
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("export", nargs="*", metavar="EXPORT",
                    help="lead table file(s) (.csv, .csv.gz or .parquet; several files of one"
                    " table are read as one)")
     p.add_argument("--map", metavar="M",
-                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot);"
+                   help=f"mapping file (YAML), or preset:NAME ({', '.join(map_preset_names())});"
                    " draft one with 'sla-sim crm map EXPORT'")
     p.add_argument("--join", action="append", metavar="FILE",
                    help="file of the mapping's next join table, e.g. the opportunity report"

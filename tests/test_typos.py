@@ -1,0 +1,71 @@
+"""A newcomer's natural typos (a misspelt preset or team name, a slipped indentation) each get
+one message that names what was typed and what would have been right, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from sla_sim.cli.crm import map_preset_names
+from sla_sim.cli.main import main
+from sla_sim.crm.mapping import preset_names as mapping_preset_names
+from sla_sim.scenario.presets import preset_names
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("sla-sim: error:") == 1
+    return err
+
+
+def test_misspelt_team_name_under_base_names_the_teams(tmp_path, monkeypatch, capsys):
+    """``base: default`` with ``teams: [{name: sdx}]`` adds a second team beside ``sdr``; the
+    message said only "'single' needs exactly one team (got 2)"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("base: default\nteams:\n  - name: sdx\n    reps: 12\n")
+    err = _refused(["validate", "s.yaml"], capsys)
+    assert "routing.team_rule: 'single' needs exactly one team" in err
+    assert "check the teams' names) (got 'sdr, sdx')" in err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["scenario", "diff", "default", "defualt"],
+     "B: must be a scenario file or a built-in scenario ("),
+    (["scenario", "diff", "missing.yaml", "default"],
+     "A: must be a scenario file or a built-in scenario ("),
+])
+def test_scenario_diff_names_files_and_presets(argv, needle, tmp_path, monkeypatch, capsys):
+    """``scenario diff`` takes a file or a preset name; a misspelt preset was refused as "file:
+    must be an existing scenario file (got 'defualt')", as if only files were allowed."""
+    monkeypatch.chdir(tmp_path)
+    err = _refused(argv, capsys)
+    assert needle in err
+    assert all(name in err for name in preset_names())
+
+
+def test_scenario_diff_still_reads_a_file_named_like_a_preset(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.yaml").write_text("base: default\nname: x\n")
+    assert main(["scenario", "diff", "x.yaml", "default"]) == 0
+    assert "1 field differs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["measure", "calibrate", "backtest", "review"])
+def test_map_help_lists_every_mapping_preset(command, capsys):
+    """``--map``'s help named olist, salesforce and hubspot, not maven, which docs/crm.md
+    shows (``--map preset:maven``)."""
+    assert map_preset_names() == mapping_preset_names()
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"preset:NAME ({', '.join(mapping_preset_names())})" in help_text
+    assert "maven" in mapping_preset_names()
+
+
+def test_yaml_slip_is_located_on_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("base: default\nsla:\n first_touch_within_business_hours:"
+                                     " 1\n  attempts_required: 3\n")  # fmt: skip
+    err = _refused(["run", "s.yaml", "--reps", "1"], capsys)
+    assert "file: must be valid yaml (line 4, column 20)" in err
