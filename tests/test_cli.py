@@ -142,3 +142,15 @@ def test_funnel_prints_forward_and_reverse(capsys):
     out = capsys.readouterr().out
     assert "Needed per month for revenue 1,000,000 USD" in out
     assert out.count("total") == 2
+
+
+def test_funnel_tables_are_in_human_units(capsys):
+    """The funnel's tables print money and volumes as every console table does (docs/cli.md:
+    ``USD 6.99M``, ``1,234``); revenue was ``1,109,798.5`` and a lead volume ``2,200.0``."""
+    assert main(["funnel", "--target", "3000000"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()
+            if line.strip().startswith(("inbound", "total"))}  # the last of each: reverse
+    assert rows["inbound"][-2:] == ["USD", "1.37M"]
+    assert rows["total"][1] == "1.23x"  # scale_vs_scenario
+    assert rows["total"][2] == "7,383"  # leads a month
+    assert rows["total"][-2:] == ["USD", "3.00M"]

@@ -317,3 +317,50 @@ def test_run_folder_table_lists_what_a_run_writes(tmp_path, monkeypatch):
                  "--reps", "1", "--workers", "1", "--quiet", "--out", "o"]) == 0
     written = {p.name for p in (tmp_path / "o").iterdir()}
     assert written == listed
+
+
+def _shown(printed: list[str]) -> re.Pattern[str]:
+    """A page's printed lines as a pattern: a line that is only ``...`` (or ``# ...``) stands
+    for any lines the page leaves out, ``...`` inside a line for any text (a run's id)."""
+    parts = []
+    for line in printed:
+        if line.strip() in ("...", "# ..."):
+            parts.append(r"(?:[^\n]*\n)*?")
+        else:
+            parts.append(".*?".join(map(re.escape, line.rstrip().split("..."))) + r"\n")
+    return re.compile("".join(parts))
+
+
+@pytest.mark.parametrize("starts", [
+    "sla-sim crm map leads.csv", "sla-sim calibrate leads.csv", "sla-sim measure contacts.csv",
+    "sla-sim measure --sample olist",
+])
+def test_crm_examples_print_what_the_page_shows(starts, tmp_path, monkeypatch):
+    """docs/crm.md's console examples, run on the test suite's Salesforce and HubSpot downloads
+    (the files they were taken from), print the lines the page shows, in order (the page
+    left out the time-zone note of the presets and said "calibrated 46 parameters" when it was
+    48)."""
+    import crm_downloads as dl
+
+    argv, printed = _console_example(DOCS / "crm.md", starts)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    truth = dl.draw()
+    dl.salesforce(truth, tmp_path)
+    dl.hubspot(truth, tmp_path)
+    terminal = io.StringIO()  # stdout and stderr interleaved, as a terminal shows them
+    with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
+        assert main(argv) == 0
+    lines = [line.rstrip() for line in terminal.getvalue().splitlines()]
+    assert _shown(printed).fullmatch("\n".join(lines) + "\n"), "\n".join(lines)
+
+
+def test_notebook_names_the_pages_use_exist():
+    """A notebook the pages name by its number (``03_compare_scenarios``) is one in notebooks/:
+    the README listed ``03_compare``, a name no file has."""
+    stems = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    named = {(page.name, m) for page in PAGES
+             for m in re.findall(r"(?<![\w/])(0\d_[a-z_]+?)(?:\.ipynb)?(?![\w])",
+                                 page.read_text(encoding="utf-8"))}  # fmt: skip
+    assert named
+    assert not {(page, m) for page, m in named if m not in stems}

@@ -33,14 +33,22 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                             " recommend --revenue-target)", args.target))  # 1e300: 300 digits
     if issues:
         raise ScenarioError(issues, "option")
+    from sla_sim.metrics.numbers import count, money
+
     scenario = scenario_from(args)
-    fmt = {"float_format": lambda v: f"{v:,.1f}"}
+    # human units, as every console table (revenue was 1,109,798.5)
+    fmt = {"revenue": lambda v: money(v, scenario.currency), "channel": str,
+           "scale_vs_scenario": lambda v: f"{v:.2f}x"}
+
+    def table(df) -> str:  # type: ignore[no-untyped-def]
+        return df.to_string(index=False, formatters={c: fmt.get(c, count) for c in df.columns})
+
     print(f"Expected per month at the scenario's rates (first MQL episode, no capacity limits,"
           f" first attempt {args.response_hours:g} h after MQL):")
-    print(forward(scenario, args.response_hours).to_string(index=False, **fmt))
+    print(table(forward(scenario, args.response_hours)))
     target = scenario.sla.revenue_target_per_month if args.target is None else args.target
     print(f"\nNeeded per month for revenue {target:,.0f} {scenario.currency}:")
-    print(reverse(scenario, target, args.response_hours).to_string(index=False, **fmt))
+    print(table(reverse(scenario, target, args.response_hours)))
     return EXIT_OK
 
 
