@@ -364,3 +364,23 @@ def test_notebook_names_the_pages_use_exist():
                                  page.read_text(encoding="utf-8"))}  # fmt: skip
     assert named
     assert not {(page, m) for page, m in named if m not in stems}
+
+
+def test_validate_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/cli.md's `validate broken.yaml` example, on the file it describes (``init``'s
+    default with a win rate of 1.27 and ``repz`` for the first team's ``reps``), prints its
+    lines: a new hint or a changed wording fails here."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ sla-sim validate broken\.yaml\n(.*?)```", text, re.S)
+    assert block, "docs/cli.md: no `validate broken.yaml` example"
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--out", "d.yaml"]) == 0
+    yaml_text = (tmp_path / "d.yaml").read_text(encoding="utf-8")
+    broken = yaml_text.replace("  win_rate: 0.27", "  win_rate: 1.27", 1).replace(
+        "- name: sdr\n  reps: 10", "- name: sdr\n  repz: 10", 1)
+    assert broken.count("win_rate: 1.27") == 1
+    assert "repz" in broken
+    (tmp_path / "broken.yaml").write_text(broken, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", "broken.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == block.group(1).splitlines()

@@ -100,7 +100,7 @@ INVALID: list[tuple[str, Callable[[], Data], str, str, str | None]] = [
      "routing.team_rule (segment 'enterprise')", "more than one team", "['ny', 'london']"),
     ("single_rule_two_teams",
      lambda: put(default_data(), "teams.1", dict(default_data()["teams"][0], name="b")),
-     "routing.team_rule", "exactly one team", "2"),
+     "routing.team_rule", "exactly one team", "sdr, b"),
     ("calendar_end_not_after_start",
      lambda: put(put(default_data(), "teams.0.calendar.start_hour", 17.0),
                  "teams.0.calendar.end_hour", 9.0),

@@ -69,3 +69,30 @@ def test_yaml_slip_is_located_on_the_command_line(tmp_path, monkeypatch, capsys)
                                      " 1\n  attempts_required: 3\n")  # fmt: skip
     err = _refused(["run", "s.yaml", "--reps", "1"], capsys)
     assert "file: must be valid yaml (line 4, column 20)" in err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "--preset", "default", "--set", "sla.first_touch_within_business_hour=1"],
+     "--set sla.first_touch_within_business_hour: is not a scenario field (did you mean"
+     " first_touch_within_business_hours?) (got 1)"),
+    (["sweep", "--preset", "default", "--param", "teams[sdr].rep=8:9"],
+     "--param teams[sdr].rep: is not a scenario field (did you mean reps"),
+    (["marginal", "--lever", "ae.cont"],
+     "--lever: is not a scenario field (did you mean count?) (got 'ae.cont')"),
+    (["run", "--preset", "default", "--set", "zzz=1"],
+     "--set zzz: is not a scenario field (got 1)"),  # nothing near: no guess
+])
+def test_misspelt_field_path_gets_the_nearest_fields(argv, needle, capsys):
+    """A misspelt or shortened field in --set, --param or --lever names the fields it may have
+    meant (it said only "is not a scenario field")."""
+    assert needle in _refused([*argv, "--reps", "1", "--workers", "1", "--quiet"], capsys)
+
+
+def test_misspelt_key_in_a_file_gets_the_nearest_fields(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("base: default\nhorizn:\n  measure_months: 1\nsla:\n"
+                                     "  first_touch_within_busines_hours: 1\n")  # fmt: skip
+    err = _refused(["validate", "s.yaml"], capsys)
+    assert "horizn: unknown key (not a field of this section) (did you mean horizon?)" in err
+    assert ("sla.first_touch_within_busines_hours: unknown key (not a field of this section)"
+            " (did you mean first_touch_within_business_hours?)") in err

@@ -44,12 +44,40 @@ def issues_from_validation_error(err: ValidationError, prefix: str = "") -> list
             continue
         rule = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            rule = "unknown key (not a field of this section)"
+            rule = "unknown key (not a field of this section)" + _suggest(
+                str(e["loc"][-1]), _sibling_fields(tuple(e["loc"][:-1])))
         elif e["type"] == "missing":
             issues.append(Issue(base, "required field is missing", MISSING))
             continue
         issues.append(Issue(base, rule, e.get("input")))
     return issues
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean first_touch_within_business_hours?)`` for a misspelt or shortened
+    field name, else ``""``."""
+    import difflib
+
+    names = [str(c) for c in choices]
+    near = difflib.get_close_matches(word, names, n=3, cutoff=0.6)
+    near += [n for n in names if word and n.startswith(word) and n not in near]
+    return f" (did you mean {', '.join(near[:3])}?)" if near else ""
+
+
+def _sibling_fields(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the section at ``loc`` (a validation error's location), read off
+    the default preset with every field present; [] where that has no such section."""
+    from sla_sim.scenario.presets import preset
+
+    node: Any = preset("default").model_dump(mode="python")
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and node:
+            node = node[0]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return []
+    return list(node) if isinstance(node, dict) else []
 
 
 def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scenario:
@@ -210,7 +238,8 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> str:
         last = i == len(parts) - 1
         if isinstance(node, dict):
             if part not in node:
-                raise ScenarioError([Issue(path, "is not a scenario field", value)])
+                raise ScenarioError([Issue(path, "is not a scenario field"
+                                           + _suggest(part, node), value)])
             canonical += f".{part}" if canonical else part
             if last:
                 node[part] = value
