@@ -96,3 +96,62 @@ def test_misspelt_key_in_a_file_gets_the_nearest_fields(tmp_path, monkeypatch, c
     assert "horizn: unknown key (not a field of this section) (did you mean horizon?)" in err
     assert ("sla.first_touch_within_busines_hours: unknown key (not a field of this section)"
             " (did you mean first_touch_within_business_hours?)") in err
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "enterprise", "--reps", "1"],
+     "scenario: is a built-in scenario, not a file: give it as --preset enterprise"),
+    (["sweep", "smb_inbound", "--param", "ae.count=10:11", "--reps", "1"],
+     "scenario: is a built-in scenario, not a file: give it as --preset smb_inbound"),
+    (["compare", "--preset", "default", "enterprise", "--reps", "2"],
+     "B: is a built-in scenario, not a file: write it out with sla-sim init --preset"
+     " enterprise --out enterprise.yaml"),
+    (["measure", "--sample", "olist", "smb_inbound"],
+     "(a built-in scenario goes with --preset smb_inbound) (got 'smb_inbound')"),
+])
+def test_preset_name_given_as_a_file(argv, needle, tmp_path, monkeypatch, capsys):
+    """``sla-sim run enterprise``: a built-in scenario's name where a file goes is told to use
+    --preset (it said "file: must be an existing scenario file (got 'enterprise')")."""
+    monkeypatch.chdir(tmp_path)
+    assert needle in _refused(argv, capsys)
+
+
+def test_a_file_named_like_a_preset_is_still_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "enterprise").write_text("base: default\nname: mine\n")
+    assert main(["scenario", "show", "enterprise"]) == 0
+    assert capsys.readouterr().out.startswith("name: mine")
+
+
+def test_compare_preset_with_one_file_takes_it_as_b(tmp_path, monkeypatch, capsys):
+    """``compare --preset default b.yaml``: A is the preset, so the one file is B (it was
+    refused: "--preset: give a scenario file or --preset, not both")."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    (tmp_path / "b.yaml").write_text("base: default\nname: b\nae:\n  count: 40\n")
+    assert main(["compare", "--preset", "default", "b.yaml", "--set", "horizon.warmup_days=20",
+                 "--set", "horizon.measure_months=1", "--reps", "2", "--workers", "1",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Behaviour differs: capacity (ae.count)" in out
+
+
+def _parsers():  # every (name, parser) of the command line
+    import argparse
+
+    from sla_sim.cli.main import build_parser
+
+    todo = [("sla-sim", build_parser())]
+    while todo:
+        name, parser = todo.pop()
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo += [(f"{name} {n}", p) for n, p in action.choices.items()]
+
+
+def test_help_prints_no_doubled_percent():
+    """``compare --help`` and ``marginal --help`` printed "paired 95%% intervals": a
+    description is not %-formatted, so ``%%`` there shows as typed."""
+    doubled = [name for name, parser in _parsers() if "%%" in parser.format_help()]
+    assert not doubled

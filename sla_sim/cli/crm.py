@@ -40,7 +40,12 @@ def _sample_args(args: argparse.Namespace) -> None:
     from importlib import resources
 
     if args.export:
-        raise_option("--sample", "is an export itself: give no EXPORT file with it",
+        from sla_sim.scenario.presets import preset_names
+
+        preset = next((e for e in args.export if e in preset_names() and not Path(e).exists()),
+                      None)  # fmt: skip
+        hint = f" (a built-in scenario goes with --preset {preset})" if preset else ""
+        raise_option("--sample", f"is an export itself: give no EXPORT file with it{hint}",
                      " ".join(args.export))  # fmt: skip
     file, mapping = SAMPLES[args.sample]
     folder = resources.files("sla_sim.data").joinpath(args.sample)
