@@ -155,3 +155,25 @@ def test_help_prints_no_doubled_percent():
     description is not %-formatted, so ``%%`` there shows as typed."""
     doubled = [name for name, parser in _parsers() if "%%" in parser.format_help()]
     assert not doubled
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["run", "--presett", "default"],
+     "sla-sim run: error: unrecognized arguments: --presett (did you mean --preset?)"),
+    (["crm", "map", "x.csv", "--outt", "y.yaml"],
+     "sla-sim crm map: error: unrecognized arguments: --outt y.yaml (did you mean --out?)"),
+    (["measure", "--sample", "olist", "--no-reprot"],
+     "sla-sim measure: error: unrecognized arguments: --no-reprot (did you mean --no-report?)"),
+    (["runs", "show", "some-id", "--verbose"],
+     "sla-sim runs show: error: unrecognized arguments: --verbose\n"),
+])
+def test_misspelt_option_is_refused_by_its_command(argv, needle, capsys):
+    """A misspelt option is refused by the command it was given to, with that command's usage
+    and the nearest option (it showed ``usage: sla-sim [-h] [--version] COMMAND ...``: the
+    top level's, which lists no option of ``run``)."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert f"usage: sla-sim {' '.join(argv[:2 if argv[0] in ('crm', 'runs') else 1])} " in err
