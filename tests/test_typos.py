@@ -177,3 +177,19 @@ def test_misspelt_option_is_refused_by_its_command(argv, needle, capsys):
     err = capsys.readouterr().err
     assert needle in err
     assert f"usage: sla-sim {' '.join(argv[:2 if argv[0] in ('crm', 'runs') else 1])} " in err
+
+
+@pytest.mark.parametrize(("present", "needle"), [
+    (["c.yaml", "calibration.json"], "--out: c.yaml and calibration.json already exist in ."),
+    (["calibration.json"], "--out: calibration.json already exists in ."),
+])
+def test_calibrate_names_what_it_would_overwrite(present, needle, tmp_path, monkeypatch,
+                                                 capsys):
+    """A second ``calibrate`` to the same --out names the files in plain English before reading
+    the export (it said "c.yaml, calibration.json already exist(s)")."""
+    monkeypatch.chdir(tmp_path)
+    for name in present:
+        (tmp_path / name).write_text("x")
+    err = _refused(["calibrate", "--sample", "olist", "--out", "c.yaml"], capsys)
+    assert needle in err
+    assert "note:" not in err  # refused before the export is read

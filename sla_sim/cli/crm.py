@@ -176,7 +176,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _not_in_a_run(args, target.resolve().parent)
     taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
     if taken and not args.force:
-        raise_option("--out", f"{', '.join(p.name for p in taken)} already exist(s) in"
+        verb = "exists" if len(taken) == 1 else "exist"
+        raise_option("--out", f"{' and '.join(p.name for p in taken)} already {verb} in"
                      f" {target.parent}: choose another --out or add --force", str(target))
     exp = _export(args)
     cal = calibrate(exp, _base(args.base), name=args.name)
