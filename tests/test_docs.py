@@ -392,3 +392,45 @@ def test_no_page_mentions_a_store_catalog():
     stale = [page.name for page in PAGES if page.name != "store.md"
              and re.search(r"\bcatalog\b", page.read_text(encoding="utf-8"))]  # fmt: skip
     assert not stale
+
+
+def _text_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
+    """The command and printed lines of the ```text block whose command starts with
+    ``starts`` (continuation lines joined)."""
+    text = page.read_text(encoding="utf-8")
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        if block.startswith(f"$ {starts}"):
+            command, _, printed = block.replace("\\\n", " ").partition("\n")
+            return _argv(command.removeprefix("$ ")), printed.splitlines()
+    raise AssertionError(f"{page.name}: no text example starting with {starts!r}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("starts", [
+    "sla-sim run --preset default --reps 20", "sla-sim marginal --preset default",
+    "sla-sim compare --preset default --set",
+])
+def test_costs_examples_print_what_the_page_shows(starts, tmp_path, monkeypatch, capsys):
+    """docs/costs.md says its outputs are pasted from its commands: every line it shows (the
+    `...` lines and the store's folder aside) is a line the command prints today (the compare
+    excerpt's columns had moved by one)."""
+    argv, printed = _text_example(DOCS / "costs.md", starts)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    assert main(argv) == 0
+    out = {line.rstrip() for line in capsys.readouterr().out.splitlines()}
+    shown = [line.rstrip() for line in printed
+             if line.strip() and not line.startswith(("...", "kept in the store"))]
+    assert shown
+    assert [line for line in shown if line not in out] == []
+
+
+@pytest.mark.slow
+def test_costs_python_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/costs.md's Python example prints the block that follows it."""
+    text = (DOCS / "costs.md").read_text(encoding="utf-8")
+    section = text[text.index("## From Python"):]
+    code, printed = re.search(r"```python\n(.*?)```\s*```text\n(.*?)```", section, re.S).groups()
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/costs.md", "exec"), {})  # the page's own code
+    assert capsys.readouterr().out.splitlines() == printed.splitlines()
