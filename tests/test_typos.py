@@ -193,3 +193,21 @@ def test_calibrate_names_what_it_would_overwrite(present, needle, tmp_path, monk
     err = _refused(["calibrate", "--sample", "olist", "--out", "c.yaml"], capsys)
     assert needle in err
     assert "note:" not in err  # refused before the export is read
+
+
+def test_misspelt_mapping_key_gets_the_mapping_fields(tmp_path, monkeypatch, capsys):
+    """A CRM mapping's misspelt key is matched against the mapping's own fields, never the
+    scenario's (``join[0].left_kee`` -> ``left_key``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leads.csv").write_text("Lead ID,Create Date,Lead Source\n1,2026-01-02,Web\n")
+    (tmp_path / "m.yaml").write_text(
+        "columns:\n  lead_id: Lead ID\n  created_at: Create Date\n  channel: Lead Source\n"
+        "timezon: UTC\njoin:\n  - key: Opportunity ID\n    left_kee: Converted Opportunity ID\n"
+        "    file: o.csv\n    columns:\n      amount: Amount\n")
+    err = _refused(["measure", "leads.csv", "--map", "m.yaml"], capsys)
+    assert "timezon: unknown key (not a field of this section) (did you mean timezone?)" in err
+    assert "join[0].left_kee: unknown key (not a field of this section) (did you mean" \
+           " left_key?)" in err
+    (tmp_path / "m.yaml").write_text("columns:\n  lead_id: Lead ID\nhorizn: x\n")
+    err = _refused(["measure", "leads.csv", "--map", "m.yaml"], capsys)
+    assert "horizn: unknown key (not a field of this section) (got 'x')" in err  # no scenario

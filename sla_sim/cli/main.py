@@ -77,7 +77,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
         command = action.choices[name]
     known = [o for a in command._actions for o in a.option_strings]
     near = [m for x in extras if x.startswith("-")
-            for m in difflib.get_close_matches(x.split("=")[0], known, n=1, cutoff=0.6)]
+            for m in difflib.get_close_matches(x.split("=")[0], known, n=1, cutoff=0.75)]
     hint = f" (did you mean {', '.join(dict.fromkeys(near))}?)" if near else ""
     command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
