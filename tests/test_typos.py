@@ -211,3 +211,21 @@ def test_misspelt_mapping_key_gets_the_mapping_fields(tmp_path, monkeypatch, cap
     (tmp_path / "m.yaml").write_text("columns:\n  lead_id: Lead ID\nhorizn: x\n")
     err = _refused(["measure", "leads.csv", "--map", "m.yaml"], capsys)
     assert "horizn: unknown key (not a field of this section) (got 'x')" in err  # no scenario
+
+
+@pytest.mark.parametrize("values", ["8-14", "8..14", "8 - 14", "1;2;4"])
+def test_sweep_range_written_another_way(values, capsys):
+    """``--param 'teams[sdr].reps=8-14'`` names how a range is written (it said "Input should
+    be a valid integer, unable to parse string as an integer (got '8-14')")."""
+    err = _refused(["sweep", "--preset", "default", "--param", f"teams[sdr].reps={values}",
+                    "--reps", "1"], capsys)  # fmt: skip
+    assert "--param teams[sdr].reps: a range is written a:b (e.g. 8:14)" in err
+
+
+@pytest.mark.parametrize(("values", "parsed"), [
+    ("-3", [-3]), ("1e-5", [1e-5]), ("2026-01-01", ["2026-01-01"]), ("8:14", (8.0, 14.0, True)),
+])
+def test_sweep_values_that_only_look_like_ranges(values, parsed):
+    from sla_sim.batch.sweep import parse_param
+
+    assert parse_param(f"x={values}") == ("x", parsed)
