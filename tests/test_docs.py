@@ -434,3 +434,26 @@ def test_costs_python_example_prints_what_the_page_shows(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "docs/costs.md", "exec"), {})  # the page's own code
     assert capsys.readouterr().out.splitlines() == printed.splitlines()
+
+
+#: classes the pages call that are not sla_sim's (numpy's)
+_FOREIGN_CLASSES = {"SeedSequence"}
+
+
+def test_classes_the_pages_call_say_where_they_come_from():
+    """A class a page calls in code (``RunStore()``, ``PlannerPanel(...)``) is importable from
+    ``sla_sim`` or named with its module on that page (``sla_sim.batch.store.RunStore``, ``from
+    sla_sim.batch.store import RunStore``): ``from sla_sim import RunStore`` failed."""
+    import sla_sim
+
+    unsourced = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        code = " ".join(re.findall(r"`([^`\n]+)`", text))
+        for name in sorted(set(re.findall(r"(?<![\w.])([A-Z][a-z]+[A-Z]\w*)\(", code))):
+            if name in _FOREIGN_CLASSES or hasattr(sla_sim, name):
+                continue
+            if not re.search(rf"sla_sim(?:\.\w+)+\.{name}\b|from sla_sim[\w.]* import [\w, ]*"
+                             rf"\b{name}\b", " ".join(text.split())):  # fmt: skip
+                unsourced.append(f"{page.name}: {name}")
+    assert not unsourced
