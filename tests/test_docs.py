@@ -325,3 +325,143 @@ def test_run_folder_table_lists_what_a_run_writes(tmp_path, monkeypatch):
                  "--reps", "1", "--workers", "1", "--quiet", "--out", "o"]) == 0
     written = {p.name for p in (tmp_path / "o").iterdir()}
     assert written == listed
+
+
+def _shown(printed: list[str]) -> re.Pattern[str]:
+    """A page's printed lines as a pattern: a line that is only ``...`` (or ``# ...``) stands
+    for any lines the page leaves out, ``...`` inside a line for any text (a run's id)."""
+    parts = []
+    for line in printed:
+        if line.strip() in ("...", "# ..."):
+            parts.append(r"(?:[^\n]*\n)*?")
+        else:
+            parts.append(".*?".join(map(re.escape, line.rstrip().split("..."))) + r"\n")
+    return re.compile("".join(parts))
+
+
+@pytest.mark.parametrize("starts", [
+    "sla-sim crm map leads.csv", "sla-sim calibrate leads.csv", "sla-sim measure contacts.csv",
+    "sla-sim measure --sample olist",
+])
+def test_crm_examples_print_what_the_page_shows(starts, tmp_path, monkeypatch):
+    """docs/crm.md's console examples, run on the test suite's Salesforce and HubSpot downloads
+    (the files they were taken from), print the lines the page shows, in order (the page
+    left out the time-zone note of the presets and said "calibrated 46 parameters" when it was
+    48)."""
+    import crm_downloads as dl
+
+    argv, printed = _console_example(DOCS / "crm.md", starts)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    truth = dl.draw()
+    dl.salesforce(truth, tmp_path)
+    dl.hubspot(truth, tmp_path)
+    terminal = io.StringIO()  # stdout and stderr interleaved, as a terminal shows them
+    with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
+        assert main(argv) == 0
+    lines = [line.rstrip() for line in terminal.getvalue().splitlines()]
+    assert _shown(printed).fullmatch("\n".join(lines) + "\n"), "\n".join(lines)
+
+
+def test_notebook_names_the_pages_use_exist():
+    """A notebook the pages name by its number (``03_compare_scenarios``) is one in notebooks/:
+    the README listed ``03_compare``, a name no file has."""
+    stems = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    named = {(page.name, m) for page in PAGES
+             for m in re.findall(r"(?<![\w/])(0\d_[a-z_]+?)(?:\.ipynb)?(?![\w])",
+                                 page.read_text(encoding="utf-8"))}  # fmt: skip
+    assert named
+    assert not {(page, m) for page, m in named if m not in stems}
+
+
+def test_validate_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/cli.md's `validate broken.yaml` example, on the file it describes (``init``'s
+    default with a win rate of 1.27 and ``repz`` for the first team's ``reps``), prints its
+    lines: a new hint or a changed wording fails here."""
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ sla-sim validate broken\.yaml\n(.*?)```", text, re.S)
+    assert block, "docs/cli.md: no `validate broken.yaml` example"
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--out", "d.yaml"]) == 0
+    yaml_text = (tmp_path / "d.yaml").read_text(encoding="utf-8")
+    broken = yaml_text.replace("  win_rate: 0.27", "  win_rate: 1.27", 1).replace(
+        "- name: sdr\n  reps: 10", "- name: sdr\n  repz: 10", 1)
+    assert broken.count("win_rate: 1.27") == 1
+    assert "repz" in broken
+    (tmp_path / "broken.yaml").write_text(broken, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", "broken.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == block.group(1).splitlines()
+
+
+def test_no_page_mentions_a_store_catalog():
+    """The run store has no catalog (docs/store.md: the folders are the record, an id file in
+    `.runs/` lists each); cli.md said `--out` runs were "registered in the store's catalog"."""
+    stale = [page.name for page in PAGES if page.name != "store.md"
+             and re.search(r"\bcatalog\b", page.read_text(encoding="utf-8"))]  # fmt: skip
+    assert not stale
+
+
+def _text_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
+    """The command and printed lines of the ```text block whose command starts with
+    ``starts`` (continuation lines joined)."""
+    text = page.read_text(encoding="utf-8")
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        if block.startswith(f"$ {starts}"):
+            command, _, printed = block.replace("\\\n", " ").partition("\n")
+            return _argv(command.removeprefix("$ ")), printed.splitlines()
+    raise AssertionError(f"{page.name}: no text example starting with {starts!r}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("starts", [
+    "sla-sim run --preset default --reps 20", "sla-sim marginal --preset default",
+    "sla-sim compare --preset default --set",
+])
+def test_costs_examples_print_what_the_page_shows(starts, tmp_path, monkeypatch, capsys):
+    """docs/costs.md says its outputs are pasted from its commands: every line it shows (the
+    `...` lines and the store's folder aside) is a line the command prints today (the compare
+    excerpt's columns had moved by one)."""
+    argv, printed = _text_example(DOCS / "costs.md", starts)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLA_SIM_STORE", raising=False)
+    assert main(argv) == 0
+    out = {line.rstrip() for line in capsys.readouterr().out.splitlines()}
+    shown = [line.rstrip() for line in printed
+             if line.strip() and not line.startswith(("...", "kept in the store"))]
+    assert shown
+    assert [line for line in shown if line not in out] == []
+
+
+@pytest.mark.slow
+def test_costs_python_example_prints_what_the_page_shows(tmp_path, monkeypatch, capsys):
+    """docs/costs.md's Python example prints the block that follows it."""
+    text = (DOCS / "costs.md").read_text(encoding="utf-8")
+    section = text[text.index("## From Python"):]
+    code, printed = re.search(r"```python\n(.*?)```\s*```text\n(.*?)```", section, re.S).groups()
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/costs.md", "exec"), {})  # the page's own code
+    assert capsys.readouterr().out.splitlines() == printed.splitlines()
+
+
+#: classes the pages call that are not sla_sim's (numpy's)
+_FOREIGN_CLASSES = {"SeedSequence"}
+
+
+def test_classes_the_pages_call_say_where_they_come_from():
+    """A class a page calls in code (``RunStore()``, ``PlannerPanel(...)``) is importable from
+    ``sla_sim`` or named with its module on that page (``sla_sim.batch.store.RunStore``, ``from
+    sla_sim.batch.store import RunStore``): ``from sla_sim import RunStore`` failed."""
+    import sla_sim
+
+    unsourced = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        code = " ".join(re.findall(r"`([^`\n]+)`", text))
+        for name in sorted(set(re.findall(r"(?<![\w.])([A-Z][a-z]+[A-Z]\w*)\(", code))):
+            if name in _FOREIGN_CLASSES or hasattr(sla_sim, name):
+                continue
+            if not re.search(rf"sla_sim(?:\.\w+)+\.{name}\b|from sla_sim[\w.]* import [\w, ]*"
+                             rf"\b{name}\b", " ".join(text.split())):  # fmt: skip
+                unsourced.append(f"{page.name}: {name}")
+    assert not unsourced

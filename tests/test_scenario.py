@@ -100,7 +100,7 @@ INVALID: list[tuple[str, Callable[[], Data], str, str, str | None]] = [
      "routing.team_rule (segment 'enterprise')", "more than one team", "['ny', 'london']"),
     ("single_rule_two_teams",
      lambda: put(default_data(), "teams.1", dict(default_data()["teams"][0], name="b")),
-     "routing.team_rule", "exactly one team", "2"),
+     "routing.team_rule", "exactly one team", "sdr, b"),
     ("calendar_end_not_after_start",
      lambda: put(put(default_data(), "teams.0.calendar.start_hour", 17.0),
                  "teams.0.calendar.end_hour", 9.0),
@@ -342,6 +342,33 @@ def test_malformed_file_is_a_scenario_error(tmp_path: Path, name: str, text: str
     assert [i.path for i in info.value.issues] == ["file"]
     assert info.value.__suppress_context__
     assert str(path) in str(info.value)
+
+
+def test_yaml_syntax_error_says_where(tmp_path: Path) -> None:
+    """A newcomer's indentation slip is located: line and column of the problem (the message
+    said only "mapping values are not allowed here", in a 250-line file)."""
+    path = tmp_path / "slip.yaml"
+    path.write_text("base: default\nsla:\n first_touch_within_business_hours: 1\n"
+                    "  attempts_required: 3\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    [issue] = info.value.issues
+    assert issue.path == "file"
+    assert issue.rule == "must be valid yaml (line 4, column 20)"
+    assert issue.value == "mapping values are not allowed here"
+
+
+def test_impossible_date_names_its_field(tmp_path: Path) -> None:
+    """A date YAML reads as a date but the calendar lacks is refused naming the field it was
+    given for (it was "file: must be valid yaml (got 'month must be in 1..12')")."""
+    path = tmp_path / "date.yaml"
+    path.write_text("base: default\nhorizon:\n  measure_start: 2026-13-01\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    assert [i.path for i in info.value.issues] == ["horizon.measure_start"]
+    assert info.value.issues[0].value == "2026-13-01"
+    path.write_text("base: default\nhorizon:\n  measure_start: 2026-02-01\n", encoding="utf-8")
+    assert str(load(path).horizon.measure_start) == "2026-02-01"  # a real date still reads
 
 
 def test_missing_file_is_a_scenario_error(tmp_path: Path) -> None:

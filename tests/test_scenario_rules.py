@@ -88,11 +88,14 @@ def test_burst_on_an_unknown_channel_is_reported_and_a_known_one_accepted() -> N
 
 
 def test_single_team_rule_needs_exactly_one_team() -> None:
-    """team_rule 'single' with two teams is refused with the number of teams; with one, it is
-    accepted."""
+    """team_rule 'single' with two teams is refused naming the teams (a misspelt name under
+    'base:' adds one); with one, it is accepted."""
     data = enterprise()
     data["routing"]["team_rule"] = "single"
-    assert issues_of(data) == [Issue("routing.team_rule", "'single' needs exactly one team", 2)]
+    [issue] = issues_of(data)
+    assert issue.path == "routing.team_rule"
+    assert issue.rule.startswith("'single' needs exactly one team")
+    assert issue.value == "ny, london"
     data["teams"] = data["teams"][:1]
     assert validate(data).team_names() == ["ny"]
 

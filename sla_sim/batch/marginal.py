@@ -49,7 +49,7 @@ class Marginal:
 def lever_value(scenario: Scenario, path: str) -> float:
     """The current value of a numeric scenario field (``teams[sdr].reps``); ScenarioError
     naming ``--lever`` when the path is no field or not a number."""
-    from sla_sim.scenario.io import _index, _split
+    from sla_sim.scenario.io import _index, _split, _suggest
 
     node: Any = scenario.model_dump(mode="python")
     for part in _split(path):
@@ -58,7 +58,8 @@ def lever_value(scenario: Scenario, path: str) -> float:
         elif isinstance(node, list) and (i := _index(node, part)) is not None:
             node = node[i]
         else:
-            raise ScenarioError([Issue("--lever", "is not a scenario field", path)])
+            near = _suggest(part, node) if isinstance(node, dict) else ""
+            raise ScenarioError([Issue("--lever", "is not a scenario field" + near, path)])
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise ScenarioError([Issue("--lever", "must name a numeric field (e.g. teams[sdr].reps"
                                    " or ae.count)", path)])  # fmt: skip

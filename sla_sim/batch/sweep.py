@@ -88,6 +88,9 @@ def parse_param(spec: str) -> tuple[str, Sequence[Any] | tuple[float, float, boo
             count = math.floor((b - a) / s + 0.5) + 1  # counted, never listed
             return path, Stepped(a, s, count, bool(integer))
         return path, (a, b, integer)
+    if re.fullmatch(rf"{_NUM}\s*(?:-|\.\.|–)\s*{_NUM}", raw) or ";" in raw:  # 8-14, 1;2;4
+        raise ScenarioError([Issue(f"--param {path}", "a range is written a:b (e.g. 8:14) or"
+                                   " a:b:step, a list v1,v2,v3", raw)])  # fmt: skip
     values: list[Any] = []
     for v in raw.split(","):
         v = v.strip()

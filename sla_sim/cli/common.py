@@ -25,10 +25,23 @@ def scenario_from(args: argparse.Namespace):  # -> Scenario
     if args.scenario and args.preset:
         raise ScenarioError([Issue("--preset", "give a scenario file or --preset, not both",
                                    args.preset)])  # fmt: skip
+    if args.scenario:
+        refuse_preset_as_file(args.scenario)
     scenario = load(args.scenario) if args.scenario else preset(args.preset or "default")
     if getattr(args, "engine", None):
         scenario = scenario.model_copy(update={"engine": args.engine})
     return with_overrides(scenario, getattr(args, "set", None))
+
+
+def refuse_preset_as_file(text: str, name: str = "scenario", advice: str = "") -> None:
+    """``sla-sim run enterprise`` (no such file): the built-in scenario goes with ``--preset``
+    (it said only "file: must be an existing scenario file (got 'enterprise')")."""
+    from sla_sim.scenario.presets import preset_names
+
+    if not Path(text).exists() and text in preset_names():
+        advice = advice or f"give it as --preset {text}"
+        raise ScenarioError([Issue(name, f"is a built-in scenario, not a file: {advice}",
+                                   text)])  # fmt: skip
 
 
 def with_overrides(scenario, assignments, option: str = "--set"):  # -> Scenario

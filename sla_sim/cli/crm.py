@@ -40,7 +40,12 @@ def _sample_args(args: argparse.Namespace) -> None:
     from importlib import resources
 
     if args.export:
-        raise_option("--sample", "is an export itself: give no EXPORT file with it",
+        from sla_sim.scenario.presets import preset_names
+
+        preset = next((e for e in args.export if e in preset_names() and not Path(e).exists()),
+                      None)  # fmt: skip
+        hint = f" (a built-in scenario goes with --preset {preset})" if preset else ""
+        raise_option("--sample", f"is an export itself: give no EXPORT file with it{hint}",
                      " ".join(args.export))  # fmt: skip
     file, mapping = SAMPLES[args.sample]
     folder = resources.files("sla_sim.data").joinpath(args.sample)
@@ -171,7 +176,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _not_in_a_run(args, target.resolve().parent)
     taken = [p for p in (target, target.with_name("calibration.json")) if p.exists()]
     if taken and not args.force:
-        raise_option("--out", f"{', '.join(p.name for p in taken)} already exist(s) in"
+        verb = "exists" if len(taken) == 1 else "exist"
+        raise_option("--out", f"{' and '.join(p.name for p in taken)} already {verb} in"
                      f" {target.parent}: choose another --out or add --force", str(target))
     exp = _export(args)
     cal = calibrate(exp, _base(args.base), name=args.name)
@@ -412,12 +418,22 @@ def cmd_map(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def map_preset_names() -> list[str]:
+    """The shipped mapping presets, as :func:`sla_sim.crm.mapping.preset_names` lists them,
+    without importing the mapping's schema (every command builds this parser)."""
+    from importlib import resources
+
+    folder = resources.files("sla_sim.crm").joinpath("presets")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir()
+                  if p.name.endswith(".yaml"))  # fmt: skip
+
+
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("export", nargs="*", metavar="EXPORT",
                    help="lead table file(s) (.csv, .csv.gz or .parquet; several files of one"
                    " table are read as one)")
     p.add_argument("--map", metavar="M",
-                   help="mapping file (YAML), or preset:NAME (olist, salesforce, hubspot);"
+                   help=f"mapping file (YAML), or preset:NAME ({', '.join(map_preset_names())});"
                    " draft one with 'sla-sim crm map EXPORT'")
     p.add_argument("--join", action="append", metavar="FILE",
                    help="file of the mapping's next join table, e.g. the opportunity report"

@@ -58,9 +58,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parser.parse_args``, but an unknown option is refused by the command it was given to,
+    with that command's usage and the nearest options (``sla-sim run --presett default`` showed
+    the top-level usage, ``sla-sim [-h] [--version] COMMAND ...``, and no hint)."""
+    import difflib
+
+    args, extras = parser.parse_known_args(argv)
+    if not extras:
+        return args
+    command = parser
+    while True:  # down to the (sub-)command that was given: run, runs show, crm map...
+        action = next((a for a in command._actions
+                       if isinstance(a, argparse._SubParsersAction)), None)  # fmt: skip
+        name = getattr(args, action.dest, None) if action is not None else None
+        if action is None or name not in action.choices:
+            break
+        command = action.choices[name]
+    known = [o for a in command._actions for o in a.option_strings]
+    near = [m for x in extras if x.startswith("-")
+            for m in difflib.get_close_matches(x.split("=")[0], known, n=1, cutoff=0.75)]
+    hint = f" (did you mean {', '.join(dict.fromkeys(near))}?)" if near else ""
+    command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

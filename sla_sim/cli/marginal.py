@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "marginal", help="what one more / one fewer of each lever earns and costs",
         description="Run the scenario and, for each --lever, the scenario with that field one"
         " step higher and one step lower, all on the same seeds (common random numbers): the"
-        " change in revenue, cost and profit with paired 95%% intervals and the change in"
+        " change in revenue, cost and profit with paired 95% intervals and the change in"
         " each clause's P(met in a month). Example: sla-sim marginal --preset default --lever"
         " 'teams[sdr].reps' --lever ae.count")  # fmt: skip
     add_scenario_args(p)

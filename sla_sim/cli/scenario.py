@@ -120,13 +120,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scenario_or_preset(text: str):  # -> Scenario
-    """A scenario file, or the name of a built-in scenario when no such file exists."""
+def _scenario_or_preset(text: str, name: str):  # -> Scenario
+    """A scenario file, or the name of a built-in scenario when no such file exists; neither
+    is refused naming both (``defualt`` was "file: must be an existing scenario file")."""
     from sla_sim.scenario.io import load
     from sla_sim.scenario.presets import preset, preset_names
 
-    if not Path(text).exists() and text in preset_names():
-        return preset(text)
+    if not Path(text).exists():
+        if text in preset_names():
+            return preset(text)
+        raise ScenarioError([Issue(name, "must be a scenario file or a built-in scenario ("
+                                   + ", ".join(preset_names()) + ")", text)])
     return load(text)
 
 
@@ -148,7 +152,7 @@ def cmd_scenario_diff(args: argparse.Namespace) -> int:
     from sla_sim.report.units import field_value
     from sla_sim.scenario.io import diff
 
-    a, b = _scenario_or_preset(args.a), _scenario_or_preset(args.b)
+    a, b = _scenario_or_preset(args.a, "A"), _scenario_or_preset(args.b, "B")
     rows = diff(a, b)
     if not rows:
         print(f"no field differs between {args.a} and {args.b}")

@@ -15,6 +15,7 @@ from sla_sim.cli.common import (
     add_scenario_args,
     add_set_args,
     check_out_file,
+    refuse_preset_as_file,
     scenario_from,
     with_overrides,
     workers_for,
@@ -130,7 +131,12 @@ def _pair(args: argparse.Namespace):  # -> tuple[Scenario, Scenario]
     from sla_sim.batch.results import scenario_hash
     from sla_sim.scenario.io import load
 
+    if args.preset and args.scenario and not args.b:  # A is the preset: the one file is B
+        args.b, args.scenario = args.scenario, None  # (it was "not both" --preset and A)
     a = scenario_from(args)
+    if args.b:
+        refuse_preset_as_file(args.b, "B", f"write it out with sla-sim init --preset {args.b}"
+                              f" --out {args.b}.yaml, or change A with --set-b")
     b = with_overrides(load(args.b), args.set) if args.b else a
     b = with_overrides(b, args.set_b, "--set-b")
     if scenario_hash(a) == scenario_hash(b):
@@ -278,13 +284,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmp_ = sub.add_parser(
         "compare", help="scenario A vs B with common random numbers",
         description="Run A and B on the same seeds and print B - A with paired and unpaired"
-        " 95%% intervals. B defaults to A: `sla-sim compare --preset default --set-b"
+        " 95% intervals. B defaults to A: `sla-sim compare --preset default --set-b"
         " 'teams[sdr].reps=12'` compares the default with 12 SDRs. Both sides are kept in the"
         " run store (sla-sim runs list).")  # fmt: skip
     cmp_.add_argument("scenario", nargs="?", metavar="A",
                       help="scenario file of A (default: --preset)")
     cmp_.add_argument("b", nargs="?", metavar="B",
-                      help="scenario file of B (default: A, changed by --set-b)")
+                      help="scenario file of B (default: A, changed by --set-b); with"
+                      " --preset, the one file given is B")
     cmp_.add_argument("--preset", metavar="NAME",
                       help="built-in scenario for A instead of a file (see: sla-sim presets;"
                       " default: default)")  # fmt: skip

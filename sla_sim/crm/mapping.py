@@ -352,7 +352,8 @@ def load_mapping(source: str | Path | dict[str, Any] | CrmMapping) -> CrmMapping
     except ValidationError as err:
         from sla_sim.scenario.io import issues_from_validation_error
 
-        raise ScenarioError(issues_from_validation_error(err), source=label) from None
+        raise ScenarioError(issues_from_validation_error(err, model=CrmMapping),
+                            source=label) from None
     if not isinstance(source, dict) and not str(source).startswith("preset:"):
         mp._folder = Path(str(source)).resolve().parent
     return mp

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.scenario.reading import raw_issues, read_data, runnable_issues
@@ -31,8 +31,10 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "(scenario)"
 
 
-def issues_from_validation_error(err: ValidationError, prefix: str = "") -> list[Issue]:
-    """Flatten a pydantic ValidationError into Issues, unwrapping nested ScenarioErrors."""
+def issues_from_validation_error(err: ValidationError, prefix: str = "",
+                                 model: type[BaseModel] | None = None) -> list[Issue]:
+    """Flatten a pydantic ValidationError into Issues, unwrapping nested ScenarioErrors; an
+    unknown key gets the nearest fields of its section in ``model`` (the validated class)."""
     issues: list[Issue] = []
     for e in err.errors():
         inner = (e.get("ctx") or {}).get("error")
@@ -44,12 +46,48 @@ def issues_from_validation_error(err: ValidationError, prefix: str = "") -> list
             continue
         rule = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            rule = "unknown key (not a field of this section)"
+            rule = "unknown key (not a field of this section)" + _suggest(
+                str(e["loc"][-1]), _fields_at(model, tuple(e["loc"][:-1])))
         elif e["type"] == "missing":
             issues.append(Issue(base, "required field is missing", MISSING))
             continue
         issues.append(Issue(base, rule, e.get("input")))
     return issues
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean first_touch_within_business_hours?)`` for a misspelt or shortened
+    field name, else ``""``."""
+    import difflib
+
+    names = [str(c) for c in choices]
+    near = difflib.get_close_matches(word, names, n=3, cutoff=0.75)
+    near += [n for n in names if word and n.startswith(word) and n not in near]
+    return f" (did you mean {', '.join(near[:3])}?)" if near else ""
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the section of ``model`` at ``loc`` (a validation error's location,
+    list indexes skipped); [] where the walk leaves the models (a free mapping, a union)."""
+    import typing
+
+    cls = model
+    for part in loc:
+        if cls is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = cls.model_fields.get(str(part))
+        if field is None:
+            return []
+        todo, cls = [field.annotation], None
+        while todo and cls is None:  # list[X], X | None, Annotated[X, ...] down to a model
+            t = todo.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                cls = t
+            elif typing.get_origin(t) is not dict:
+                todo += list(typing.get_args(t))
+    return list(cls.model_fields) if cls is not None else []
 
 
 def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scenario:
@@ -68,7 +106,7 @@ def validate(data: dict[str, Any] | Scenario, source: str | None = None) -> Scen
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(issues_from_validation_error(err), source) from None
+        raise ScenarioError(issues_from_validation_error(err, model=Scenario), source) from None
     if bad := runnable_issues(data, scenario):
         raise ScenarioError(bad, source)
     return scenario
@@ -210,7 +248,8 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> str:
         last = i == len(parts) - 1
         if isinstance(node, dict):
             if part not in node:
-                raise ScenarioError([Issue(path, "is not a scenario field", value)])
+                raise ScenarioError([Issue(path, "is not a scenario field"
+                                           + _suggest(part, node), value)])
             canonical += f".{part}" if canonical else part
             if last:
                 node[part] = value

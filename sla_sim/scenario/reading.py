@@ -83,6 +83,9 @@ def read_data(p: Path) -> Any:
     except _DuplicateKeyError as err:
         raise ScenarioError([Issue(err.key, f"is given twice in one mapping (line {err.line});"
                                    " keep one", err.key)], source) from None  # fmt: skip
+    except yaml.MarkedYAMLError as err:  # where it is: a newcomer's indentation slip
+        raise ScenarioError([Issue("file", f"must be valid yaml ({_where(err)})",
+                                   err.problem or type(err).__name__)], source) from None
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ScenarioError([Issue("file", f"must be valid {kind[1:] or 'yaml'}", first)],
@@ -148,6 +151,12 @@ def _size(node: Any, depth: int, memo: dict[int, int]) -> int:
     return memo[key]
 
 
+def _where(err: yaml.MarkedYAMLError) -> str:
+    """``line L, column C`` of a YAML syntax error (1-based, as an editor counts)."""
+    mark = err.problem_mark or err.context_mark
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "position unknown"
+
+
 class _DuplicateKeyError(yaml.YAMLError):
     def __init__(self, key: str, line: int) -> None:
         super().__init__(f"duplicate key {key!r}")
@@ -166,6 +175,19 @@ class _StrictLoader(yaml.SafeLoader):
                     raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        """A date YAML reads as one but the calendar lacks (``2026-13-01``) stays text, so the
+        schema names the field it was given for (it was "must be valid yaml (got 'month must
+        be in 1..12')", naming no field)."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                              _StrictLoader.construct_yaml_timestamp)
 
 
 def runnable_issues(raw: Any, scenario: Any) -> list[Issue]:

@@ -42,7 +42,9 @@ def cross_field_issues(sc: Scenario) -> list[Issue]:
     rule = sc.routing.team_rule
     if rule == "single" and len(sc.teams) != 1:
         issues.append(
-            Issue("routing.team_rule", "'single' needs exactly one team", len(sc.teams))
+            Issue("routing.team_rule", "'single' needs exactly one team (a file with 'base:'"
+                  " adds a team whose name its base lacks: check the teams' names)",
+                  ", ".join(t.name for t in sc.teams) or "no team")
         )
     elif rule == "by_channel":
         issues += _coverage(sc, "channels", channel_set)
