@@ -30,7 +30,7 @@ from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.model.policies import reads_sla
-from sla_sim.recommend import analytic
+from sla_sim.recommend import analytic, policy_space
 from sla_sim.recommend.policy_space import (
     ASSIGNMENTS,
     CADENCE_FACTORS,
@@ -253,9 +253,12 @@ def _twin_order(policies: list[Policy]) -> dict[str, float]:
     return out
 
 
-def short_list(rows: list[dict[str, Any]], policies: list[Policy], own: Policy) -> list[Policy]:
-    """The policies simulated: ``own``, then the :data:`SHORT_LIST` cheapest others of the
-    screen ``rows`` (:func:`screen`), in the order of ``policies``.
+def short_list(rows: list[dict[str, Any]], policies: list[Policy], own: Policy,
+               size: int | None = None) -> list[Policy]:  # fmt: skip
+    """The policies simulated: ``own``, then the ``size`` (default
+    :data:`~sla_sim.recommend.policy_space.SHORT_LIST`, read when called, as the cost check
+    reads it) cheapest others of the screen ``rows`` (:func:`screen`), in the order of
+    ``policies``.
 
     The screen cannot tell ``deadline_first`` from ``new_first`` (its fluid week serves first
     touches first under both; both rank the first touches of one window by arrival, which is
@@ -265,7 +268,8 @@ def short_list(rows: list[dict[str, Any]], policies: list[Policy], own: Policy) 
     simulated too, and the simulation tells them apart. (Ordered as the policies are listed,
     a ``new_first / immediate`` and a ``new_first / pull`` that tie, as they do when the
     lead-slot bound sets both, took the short list and no ``deadline_first`` was simulated.)"""
-    others = [r["policy"] for r in rows if r["policy"] != own.label][:SHORT_LIST]
+    n = policy_space.SHORT_LIST if size is None else size
+    others = [r["policy"] for r in rows if r["policy"] != own.label][:n]
     return [own, *[p for p in policies if p.label in others]]
 
 
