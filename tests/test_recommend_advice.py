@@ -359,6 +359,18 @@ def test_deadline_first_is_short_listed_beside_its_new_first_twin() -> None:
     assert [p.label for p in staffing.short_list(rows, policies, own)] == [own.label, *others]
 
 
+def test_every_policy_is_simulated_when_the_short_list_is_widened(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``policy_space.SHORT_LIST`` is read when the short list is drawn (the knob the cost check
+    reads too): set to the number of policies, every policy is simulated."""
+    from sla_sim.recommend import policy_space, staffing
+
+    rows, policies, own = _screen(preset("default"), (4.0,))
+    monkeypatch.setattr(policy_space, "SHORT_LIST", len(policies))
+    assert {p.label for p in staffing.short_list(rows, policies, own)} == {
+        p.label for p in policies}
+
+
 def test_a_weekend_rota_plan_gets_its_marginal_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     """One rep more or fewer on a team of the weekend rota works the rota of that headcount.
     Every policy simulated on the default preset (20 replications) chose a rota with 7 SDRs, and
