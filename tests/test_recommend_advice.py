@@ -389,3 +389,20 @@ def test_a_weekend_rota_plan_gets_its_marginal_rows(monkeypatch: pytest.MonkeyPa
     for step in (1, -1):
         assert rows[("teams[sdr].reps", step)]["possible"]
         assert rows[("teams[sdr].reps", step)]["to"] == team.reps + step
+
+
+def test_a_team_with_its_own_rep_calendars_is_recommended() -> None:
+    """A scenario whose team has ``rep_calendars`` (a recommended.yaml with a weekend rota, fed
+    back) is staffed with each calendar keeping its share of the reps; before, the first
+    headcount change failed with a raw validation error (one calendar per rep)."""
+    from sla_sim.recommend.policy_space import resize_calendars
+
+    assert resize_calendars(list("wwwttttttt"), 6) == list("wwtttt")  # 3:7 of 10 -> 2:4 of 6
+    assert resize_calendars(list("wwwttttttt"), 13) == list("wwwwttttttttt")
+    sc = Policy("due_first", "immediate", "weekend rota").apply(micro(), ["sdr"])
+    kw = FAST | {"confidence": 0.8, "reps": 6, "min_reps": 3, "first_touch_menu": (4.0,)}
+    rec = recommend(sc, **kw)
+    team = rec.recommended.teams[0]
+    assert len(team.rep_calendars) == team.reps
+    weekend = sum(6 in c.working_days for c in team.rep_calendars)
+    assert 0 < weekend < team.reps

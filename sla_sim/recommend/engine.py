@@ -197,13 +197,17 @@ def _with(sc: Scenario, sdr: dict[str, int] | None = None, ae: int | None = None
           scale: float | None = None, sla: SLASpec | None = None,
           rota: tuple[str, ...] = ()) -> Scenario:  # fmt: skip
     """``sc`` with these SDRs per team, AEs, lead-volume scale or SLA; the teams named in
-    ``rota`` get the weekend rota of their new headcount (a rota is sized to its team)."""
+    ``rota`` get the weekend rota of their new headcount (a rota is sized to its team), any
+    other team with its own ``rep_calendars`` keeps each calendar's share of its reps
+    (:func:`~sla_sim.recommend.policy_space.resize_calendars`)."""
     d = sc.model_dump(mode="python")
     if sdr is not None:
         for t in d["teams"]:
-            t["reps"] = sdr[t["name"]]
+            old, t["reps"] = t["reps"], sdr[t["name"]]
             if t["name"] in rota:
                 t["rep_calendars"] = policy_space.rota(t, sc.arrivals.weekday_weights)
+            elif t["rep_calendars"] and t["reps"] != old:
+                t["rep_calendars"] = policy_space.resize_calendars(t["rep_calendars"], t["reps"])
     if ae is not None:
         d["ae"]["count"] = ae
     if scale is not None:
