@@ -318,3 +318,91 @@ def test_a_policy_the_screen_ranks_too_high_does_not_hide_the_cheaper_one(
     assert fooled.policies["chosen"] == honest.policies["chosen"]  # ... and did not hide it
     assert fooled.policies["saving_per_month"] == pytest.approx(
         honest.policies["saving_per_month"])
+
+
+def _screen(sc, menu: tuple[float, ...]):
+    """The engine's analytic screen of every policy of ``sc`` over ``menu`` (no simulation)."""
+    from sla_sim.metrics.costs import expected_monthly_cost
+    from sla_sim.recommend import engine, policy_space, staffing
+
+    slas = {h: engine._sla(sc, first_touch_within_business_hours=h) for h in menu}
+    free = [t.name for t in sc.teams]
+    search = staffing.SdrSearch(None, sc, slas, 0.9, 10, 20, 10, 500, free, {},
+                                lambda s, sdr: engine._with(s, sdr=sdr), engine._search_min)
+    policies = policy_space.all_policies(sc, free, {})
+    target = sc.sla.revenue_target_per_month
+    rows = staffing.screen(search, policies, menu,
+                           lambda s: expected_monthly_cost(s, target)["cost_total"])
+    return rows, policies, policy_space.policy_of(sc, free)
+
+
+def test_deadline_first_is_short_listed_beside_its_new_first_twin() -> None:
+    """The screen prices ``deadline_first`` exactly as ``new_first`` (its fluid week serves first
+    touches first under both), so the simulation must tell them apart: on ``smb_inbound`` (20
+    replications, seed 20260101) ``deadline_first / pull / cadence x0.5`` met the clauses with 8
+    SDRs where its twin took 9. With the lead-slot bound setting both assignment modes (cap 10,
+    one 4-hour window), ``new_first / immediate`` and ``new_first / pull`` tie at the top and,
+    ordered as listed, took both places of the short list: no ``deadline_first`` simulated."""
+    from sla_sim.recommend import policy_space, staffing
+
+    sc = set_path(preset("default"), "teams[sdr].max_active_leads", 10)
+    rows, policies, own = _screen(sc, (4.0,))
+    cost = {r["policy"]: r["cost_per_month_analytic"] for r in rows}
+    for p in policies:  # every deadline_first policy ties its new_first twin ...
+        if p.work_order == "deadline_first":
+            twin = Policy("new_first", p.assignment, p.coverage, p.cap, p.cadence)
+            assert cost[p.label] == cost[twin.label]
+    # ... and follows it in the screen's order, so the short list holds both
+    others = [r["policy"] for r in rows if r["policy"] != own.label][:policy_space.SHORT_LIST]
+    assert others[0].startswith("new_first / ")
+    assert others[1] == others[0].replace("new_first", "deadline_first", 1)
+    assert [p.label for p in staffing.short_list(rows, policies, own)] == [own.label, *others]
+
+
+def test_every_policy_is_simulated_when_the_short_list_is_widened(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """``policy_space.SHORT_LIST`` is read when the short list is drawn (the knob the cost check
+    reads too): set to the number of policies, every policy is simulated."""
+    from sla_sim.recommend import policy_space, staffing
+
+    rows, policies, own = _screen(preset("default"), (4.0,))
+    monkeypatch.setattr(policy_space, "SHORT_LIST", len(policies))
+    assert {p.label for p in staffing.short_list(rows, policies, own)} == {
+        p.label for p in policies}
+
+
+def test_a_weekend_rota_plan_gets_its_marginal_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rep more or fewer on a team of the weekend rota works the rota of that headcount.
+    Every policy simulated on the default preset (20 replications) chose a rota with 7 SDRs, and
+    the marginal stage then failed with a raw validation error: 8 reps, 7 rep calendars."""
+    from sla_sim.recommend import policy_space
+
+    rota = Policy("due_first", "immediate", "weekend rota")
+    monkeypatch.setattr(policy_space, "policy_of", lambda sc, teams: rota)
+    monkeypatch.setattr(policy_space, "all_policies", lambda sc, teams, kept: [rota])
+    kw = FAST | {"confidence": 0.8, "reps": 6, "min_reps": 3, "first_touch_menu": (4.0,)}
+    rec = recommend(micro(), **kw)
+    assert rec.policies["chosen"] == rota.label
+    team = rec.recommended.teams[0]
+    assert len(team.rep_calendars) == team.reps
+    rows = {(r["lever"], r["step"]): r for r in rec.marginal}
+    for step in (1, -1):
+        assert rows[("teams[sdr].reps", step)]["possible"]
+        assert rows[("teams[sdr].reps", step)]["to"] == team.reps + step
+
+
+def test_a_team_with_its_own_rep_calendars_is_recommended() -> None:
+    """A scenario whose team has ``rep_calendars`` (a recommended.yaml with a weekend rota, fed
+    back) is staffed with each calendar keeping its share of the reps; before, the first
+    headcount change failed with a raw validation error (one calendar per rep)."""
+    from sla_sim.recommend.policy_space import resize_calendars
+
+    assert resize_calendars(list("wwwttttttt"), 6) == list("wwtttt")  # 3:7 of 10 -> 2:4 of 6
+    assert resize_calendars(list("wwwttttttt"), 13) == list("wwwwttttttttt")
+    sc = Policy("due_first", "immediate", "weekend rota").apply(micro(), ["sdr"])
+    kw = FAST | {"confidence": 0.8, "reps": 6, "min_reps": 3, "first_touch_menu": (4.0,)}
+    rec = recommend(sc, **kw)
+    team = rec.recommended.teams[0]
+    assert len(team.rep_calendars) == team.reps
+    weekend = sum(6 in c.working_days for c in team.rep_calendars)
+    assert 0 < weekend < team.reps

@@ -194,11 +194,20 @@ def check(sc: Scenario, revenue_target: float | None, confidence: float, keep: t
 
 
 def _with(sc: Scenario, sdr: dict[str, int] | None = None, ae: int | None = None,
-          scale: float | None = None, sla: SLASpec | None = None) -> Scenario:  # fmt: skip
+          scale: float | None = None, sla: SLASpec | None = None,
+          rota: tuple[str, ...] = ()) -> Scenario:  # fmt: skip
+    """``sc`` with these SDRs per team, AEs, lead-volume scale or SLA; the teams named in
+    ``rota`` get the weekend rota of their new headcount (a rota is sized to its team), any
+    other team with its own ``rep_calendars`` keeps each calendar's share of its reps
+    (:func:`~sla_sim.recommend.policy_space.resize_calendars`)."""
     d = sc.model_dump(mode="python")
     if sdr is not None:
         for t in d["teams"]:
-            t["reps"] = sdr[t["name"]]
+            old, t["reps"] = t["reps"], sdr[t["name"]]
+            if t["name"] in rota:
+                t["rep_calendars"] = policy_space.rota(t, sc.arrivals.weekday_weights)
+            elif t["rep_calendars"] and t["reps"] != old:
+                t["rep_calendars"] = policy_space.resize_calendars(t["rep_calendars"], t["reps"])
     if ae is not None:
         d["ae"]["count"] = ae
     if scale is not None:
@@ -387,8 +396,7 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
         # the screen prices every policy over every window of the menu, so that the short list
         # does not depend on which window was requested
         screen = staffing.screen(search, searched, menu_t, plan_cost)
-        others = [r["policy"] for r in screen if r["policy"] != own.label][:policy_space.SHORT_LIST]
-        short = [own, *[p for p in searched if p.label in others]]
+        short = staffing.short_list(screen, searched, own)
         plans = []
         ran_out: ScenarioError | None = None
         for p in short:
@@ -526,8 +534,10 @@ def _recommend(ev: Evaluator, sc: Scenario, revenue_target: float | None, confid
     ev.stage = "marginal"
     t_m = time.perf_counter()
     money = marginal.plan_money(ev, final, reps)
+    # one rep more or fewer on a team of the weekend rota works that headcount's rota
+    rota_teams = tuple(free) if chosen.coverage else ()
     rep_rows = marginal.rep_marginal(ev, final, reps,
-                                     lambda s, sdr, ae: _with(s, sdr=sdr, ae=ae))
+                                     lambda s, sdr, ae: _with(s, sdr=sdr, ae=ae, rota=rota_teams))
     timings["marginal"] = time.perf_counter() - t_m
     notes += marginal.paying_notes(rep_rows)
     ev.stage = "commitments"

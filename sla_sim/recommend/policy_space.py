@@ -108,6 +108,26 @@ def rota(team: dict[str, Any], weekday_weights: list[float]) -> list[dict[str, A
     return [wk] * k + [cal] * (n - k)
 
 
+def resize_calendars(cals: list[Any], n: int) -> list[Any]:
+    """A team's ``rep_calendars`` for ``n`` reps, each distinct calendar keeping its share of
+    the reps (largest remainder; ties to the calendar listed first), in the order the calendars
+    first appear: the recommender changes headcount, and a rep's calendar must come with it."""
+    groups: list[tuple[Any, int]] = []
+    for c in cals:
+        for i, (g, k) in enumerate(groups):
+            if g == c:
+                groups[i] = (g, k + 1)
+                break
+        else:
+            groups.append((c, 1))
+    exact = [k * n / len(cals) for _, k in groups]
+    counts = [int(x) for x in exact]
+    by_rest = sorted(range(len(groups)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in by_rest[:n - sum(counts)]:
+        counts[i] += 1
+    return [g for (g, _), k in zip(groups, counts, strict=True) for _ in range(k)]
+
+
 def policy_of(sc: Scenario, teams: list[str]) -> Policy:
     """The scenario's own policy (of the first named team; the first team if none)."""
     t = next((t for t in sc.teams if t.name in teams), sc.teams[0])

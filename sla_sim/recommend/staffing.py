@@ -25,12 +25,12 @@ depend on which window was requested: the plan and the menu of another request a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sla_sim.errors import Issue, ScenarioError
 from sla_sim.model.policies import reads_sla
-from sla_sim.recommend import analytic
+from sla_sim.recommend import analytic, policy_space
 from sla_sim.recommend.policy_space import (
     ASSIGNMENTS,
     CADENCE_FACTORS,
@@ -224,6 +224,7 @@ def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...]
     """Every policy's analytic SDRs per first-touch window and the plan's monthly cost summed
     over the windows (the rank does not depend on the window requested), cheapest first."""
     rows = []
+    order = _twin_order(policies)
     for p in policies:
         staffs = {h: {**search.guess(p, h), **search.fixed} for h in windows}
         # priced at no more than the schema's largest team (a window no team can carry)
@@ -231,12 +232,47 @@ def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...]
         rows.append({**p.as_dict(),
                      "sdrs_analytic": {f"{h:g}": sum(s.values()) for h, s in staffs.items()},
                      "cost_per_month_analytic": sum(monthly_cost(search.candidate(p, s))
-                                                    for s in priced) / len(windows)})
-    order = [p.label for p in policies]
-    rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), order.index(r["policy"])))
+                                                    for s in priced) / len(windows),
+                     "_order": order[p.label]})
+    rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), r["_order"]))
+    for r in rows:
+        del r["_order"]
     return rows
+
+
+def _twin_order(policies: list[Policy]) -> dict[str, float]:
+    """Tie-break of the screen: the order of ``policies``, but a ``deadline_first`` policy
+    right after its ``new_first`` twin (the same other levers), which the screen prices alike
+    (see :func:`short_list`), so that the two are short-listed together."""
+    index = {p.label: float(i) for i, p in enumerate(policies)}
+    out = {}
+    for p in policies:
+        twin = replace(p, work_order="new_first").label
+        out[p.label] = (index[twin] + 0.5 if p.work_order == "deadline_first" and twin in index
+                        else index[p.label])  # fmt: skip
+    return out
+
+
+def short_list(rows: list[dict[str, Any]], policies: list[Policy], own: Policy,
+               size: int | None = None) -> list[Policy]:  # fmt: skip
+    """The policies simulated: ``own``, then the ``size`` (default
+    :data:`~sla_sim.recommend.policy_space.SHORT_LIST`, read when called, as the cost check
+    reads it) cheapest others of the screen ``rows`` (:func:`screen`), in the order of
+    ``policies``.
+
+    The screen cannot tell ``deadline_first`` from ``new_first`` (its fluid week serves first
+    touches first under both; both rank the first touches of one window by arrival, which is
+    the order of their deadlines), so the two tie, and the screen's tie-break puts
+    ``deadline_first`` right after its ``new_first`` twin (:func:`_twin_order`): whenever a
+    ``new_first`` policy is the screen's cheapest other, its ``deadline_first`` twin is
+    simulated too, and the simulation tells them apart. (Ordered as the policies are listed,
+    a ``new_first / immediate`` and a ``new_first / pull`` that tie, as they do when the
+    lead-slot bound sets both, took the short list and no ``deadline_first`` was simulated.)"""
+    n = policy_space.SHORT_LIST if size is None else size
+    others = [r["policy"] for r in rows if r["policy"] != own.label][:n]
+    return [own, *[p for p in policies if p.label in others]]
 
 
 __all__ = ["ASSIGNMENTS", "CADENCE_FACTORS", "CAP_FACTORS", "COVERAGES", "MENU_CAP_FACTOR",
            "SHORT_LIST", "WORK_ORDERS", "Policy", "SdrSearch", "all_policies", "frontier",
-           "policy_of", "reprice", "rota", "screen"]
+           "policy_of", "reprice", "rota", "screen", "short_list"]
