@@ -245,13 +245,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         raise_option("--test-months", f"must be in 1 .. {MAX_TEST_MONTHS}", args.test_months)
     base = _base(args.base)
     _check_simulation(base, args.reps, args.seed, args.test_months)  # before the heavy imports
-    from sla_sim.crm.backtest import FOLLOW_UP_MONTHS, backtest, monthly_origins
+    from sla_sim.crm.origins import FOLLOW_UP_MONTHS, monthly_origins
 
     origins = monthly_origins(args.origins) if args.origins else None
     _check_simulation(base, args.reps, args.seed, args.test_months + FOLLOW_UP_MONTHS,
                       None if origins is None else (args.origins, len(origins)))  # fmt: skip
     from sla_sim.batch.files import linked_on_the_way
     from sla_sim.crm import charts
+    from sla_sim.crm.backtest import backtest
     from sla_sim.crm.calibrate import write_calibration
 
     out = _out_dir(args, "backtest")  # refused before the export is read

@@ -21,6 +21,7 @@ from sla_sim.crm.calibrate import Calibration, calibrate
 from sla_sim.crm.load import CrmExport
 from sla_sim.crm.measure import measure_export
 from sla_sim.crm.naive import naive_forecast, weekly_counts
+from sla_sim.crm.origins import FOLLOW_UP_MONTHS, monthly_origins
 from sla_sim.crm.predictive import TREND_WEEKS, band_sources, draw_scenarios, volume_trend
 from sla_sim.crm.scoring import add_errors, summarise
 from sla_sim.crm.to_log import to_log
@@ -35,7 +36,6 @@ __all__ = ["COHORT_DAYS", "MONTHLY", "Backtest", "RollingBacktest", "backtest",
 
 COHORT_DAYS = (7, 14, 30, 60, 90)
 MONTHLY = ("mqls", "first_touch_compliance", "sqls", "opportunities", "wins")
-FOLLOW_UP_MONTHS = 3  # simulated beyond the test window so the cohort's 90 days are seen
 
 
 def cohort_won_within(log: EventLog, t0: float, t1: float,
@@ -311,26 +311,6 @@ class RollingBacktest:
                 "scores": summarise(add_errors(self.table)),
                 "band_sources": _mean_sources(self.table), "by_origin": by_origin,
                 "metrics": _records(self.table)}  # fmt: skip
-
-
-def monthly_origins(spec: str) -> list[str]:
-    """``START:END`` (dates, both included) -> the first days of the months from START's."""
-    start, sep, end = spec.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        a, b = pd.Timestamp(start), pd.Timestamp(end)
-    except ValueError:
-        raise ScenarioError([Issue("--origins", "must be START:END (YYYY-MM-DD:YYYY-MM-DD)",
-                                   spec)]) from None  # fmt: skip
-    if b < a:
-        raise ScenarioError([Issue("--origins", "END must not come before START", spec)])
-    first = a.to_period("M").to_timestamp()
-    first = first if first == a.normalize() else first + pd.DateOffset(months=1)
-    out = [str(d.date()) for d in pd.date_range(first, b, freq="MS")]
-    if not out:
-        raise ScenarioError([Issue("--origins", "holds no first day of a month", spec)])
-    return out
 
 
 def rolling_backtest(export: CrmExport, base: Scenario, origins: list[str],
