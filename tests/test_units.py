@@ -130,3 +130,16 @@ def test_a_share_field_reads_as_its_term() -> None:
     assert u.field_value("channels[paid].win_rate", 0.439) == "43.9 %"
     assert u.field_value("channels[paid].win_rate", 0.0003) == "0.03 %"
     assert u.field_value("channels[paid].win_rate", 0.9997) == "99.97 %"
+
+
+def test_a_difference_that_rounds_to_zero_has_no_minus() -> None:
+    """compare printed ``-0.0 pp`` and ``-0.00x`` beside ``+0.0 pp`` for differences that
+    round to zero (a tiny negative mean), and ``-USD 0``: they now read as an exact zero."""
+    assert u.points(-4e-5, signed=True) == u.points(0.0, signed=True) == "+0.0 pp"
+    assert u.metric_diff("revenue", -0.3, "USD") == u.metric_diff("revenue", 0.0, "USD")
+    assert u.metric_diff("revenue", -0.3, "USD") == "USD 0"
+    assert u.hours(-0.04, signed=True) == "+0.0 h"
+    assert u.days(-0.04, signed=True) == "+0.0 days"
+    assert u.percent(-1e-5) == "0.0 %"
+    assert u.points(-0.021, signed=True) == "-2.1 pp"  # a real difference keeps its sign
+    assert u.money(-3, "USD", signed=True) == "-USD 3"

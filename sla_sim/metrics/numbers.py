@@ -35,6 +35,16 @@ def _sig3(v: float) -> str:
     return f"{v:#.3g}".removesuffix(".")
 
 
+def _fixed(v: float, spec: str, signed: bool = False) -> str:
+    """``v`` formatted by ``spec`` (``,.1f``), with ``+`` on positive values when ``signed``;
+    a value that rounds to zero never prints ``-0.0`` (a difference of -0.0004 reads as an
+    exact zero does)."""
+    text = f"{v:{'+' if signed else ''}{spec}}"
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = ("+" if signed else "") + text[1:]
+    return text
+
+
 def money(x: Any, currency: str = "", signed: bool = False) -> str:
     """``USD 6.99M``, ``USD 4.60M``, ``USD 850k``, ``USD 30.0k``, ``USD 1,234``, ``USD 1.20B``
     (three significant digits from ten thousand up, trailing zeros kept so that ``USD 4.60M``
@@ -57,6 +67,8 @@ def money(x: Any, currency: str = "", signed: bool = False) -> str:
         body = f"{_sig3(a / 1e3)}k"
     else:
         body = f"{a:,.0f}"
+        if body == "0":  # -0.4 rounds to an exact zero, unsigned as one
+            sign = ""
     return f"{sign}{currency} {body}".strip() if currency else f"{sign}{body}"
 
 
@@ -65,7 +77,7 @@ def percent(x: Any, digits: int = 1, signed: bool = False) -> str:
     v = _num(x)
     if v is None:
         return DASH
-    return f"{v * 100:{'+' if signed else ''}.{digits}f} %"
+    return f"{_fixed(v * 100, f'.{digits}f', signed)} %"
 
 
 def prob(x: Any) -> str:
@@ -92,7 +104,7 @@ def prob_interval(low: Any, high: Any) -> str:
 def points(x: Any, signed: bool = False) -> str:
     """A difference of two ratios in percentage points: ``+3.1 pp``."""
     v = _num(x)
-    return DASH if v is None else f"{v * 100:{'+' if signed else ''}.1f} pp"
+    return DASH if v is None else f"{_fixed(v * 100, '.1f', signed)} pp"
 
 
 def hours(x: Any, unit: str = "h", signed: bool = False) -> str:
@@ -100,8 +112,7 @@ def hours(x: Any, unit: str = "h", signed: bool = False) -> str:
     v = _num(x)
     if v is None:
         return DASH
-    s = "+" if signed else ""
-    return f"{v:{s},.1f} {unit}" if abs(v) < 100 else f"{v:{s},.0f} {unit}"
+    return f"{_fixed(v, ',.1f' if abs(v) < 100 else ',.0f', signed)} {unit}"
 
 
 def days(x: Any, signed: bool = False) -> str:
@@ -109,7 +120,7 @@ def days(x: Any, signed: bool = False) -> str:
     v = _num(x)
     if v is None:
         return DASH
-    return f"{v:{'+' if signed else ''},.1f} days"
+    return f"{_fixed(v, ',.1f', signed)} days"
 
 
 def count(x: Any, signed: bool = False, unit: str = "") -> str:
@@ -117,8 +128,8 @@ def count(x: Any, signed: bool = False, unit: str = "") -> str:
     v = _num(x)
     if v is None:
         return DASH
-    s = "+" if signed else ""
-    text = f"{v:{s},.1f}" if abs(v) < 10 and not float(v).is_integer() else f"{v:{s},.0f}"
+    spec = ",.1f" if abs(v) < 10 and not float(v).is_integer() else ",.0f"
+    text = _fixed(v, spec, signed)
     return f"{text} {unit}".rstrip()
 
 
@@ -141,7 +152,7 @@ def metric_value(metric: str, x: Any, currency: str = "") -> str:
         return percent(x)
     if unit == "x":
         v = _num(x)
-        return DASH if v is None else f"{v:.2f}x"
+        return DASH if v is None else f"{_fixed(v, '.2f')}x"
     if unit == "hours":
         return hours(x)
     if unit == "business hours":
@@ -161,7 +172,7 @@ def metric_diff(metric: str, x: Any, currency: str = "", signed: bool = True) ->
         return points(x, signed=signed)
     if unit == "x":
         v = _num(x)
-        return DASH if v is None else f"{v:{'+' if signed else ''}.2f}x"
+        return DASH if v is None else f"{_fixed(v, '.2f', signed)}x"
     if unit == "hours":
         return hours(x, signed=signed)
     if unit == "business hours":
