@@ -230,15 +230,16 @@ def test_named_code_and_files_exist():
     assert not stale
 
 
-def _console_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
-    """The command (arguments) and printed lines of the ```console block whose command starts
-    with ``starts``."""
+def _console_example(page: Path, starts: str,
+                     fence: str = "console") -> tuple[list[str], list[str]]:  # fmt: skip
+    """The command (arguments) and printed lines of the ```console block (or ``fence``)
+    whose command starts with ``starts`` (continuation lines joined)."""
     text = page.read_text(encoding="utf-8")
-    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+    for block in re.findall(rf"```{fence}\n(.*?)```", text, re.S):
         if block.startswith(f"$ {starts}"):
             command, _, printed = block.replace("\\\n", " ").partition("\n")
             return _argv(command.removeprefix("$ ")), printed.splitlines()
-    raise AssertionError(f"{page.name}: no console example starting with {starts!r}")
+    raise AssertionError(f"{page.name}: no {fence} example starting with {starts!r}")
 
 
 def _steady(lines: list[str]) -> list[str]:
@@ -402,17 +403,6 @@ def test_no_page_mentions_a_store_catalog():
     assert not stale
 
 
-def _text_example(page: Path, starts: str) -> tuple[list[str], list[str]]:
-    """The command and printed lines of the ```text block whose command starts with
-    ``starts`` (continuation lines joined)."""
-    text = page.read_text(encoding="utf-8")
-    for block in re.findall(r"```text\n(.*?)```", text, re.S):
-        if block.startswith(f"$ {starts}"):
-            command, _, printed = block.replace("\\\n", " ").partition("\n")
-            return _argv(command.removeprefix("$ ")), printed.splitlines()
-    raise AssertionError(f"{page.name}: no text example starting with {starts!r}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("starts", [
     "sla-sim run --preset default --reps 20", "sla-sim marginal --preset default",
@@ -422,7 +412,7 @@ def test_costs_examples_print_what_the_page_shows(starts, tmp_path, monkeypatch,
     """docs/costs.md says its outputs are pasted from its commands: every line it shows (the
     `...` lines and the store's folder aside) is a line the command prints today (the compare
     excerpt's columns had moved by one)."""
-    argv, printed = _text_example(DOCS / "costs.md", starts)
+    argv, printed = _console_example(DOCS / "costs.md", starts, "text")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLA_SIM_STORE", raising=False)
     assert main(argv) == 0
