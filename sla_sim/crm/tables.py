@@ -245,6 +245,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         else:
             skipped.append(k)
     lefts: list[str] = []
+    joined: list[dict[str, list[str]]] = []  # per join: field -> the columns it reads
     for i, (j, t) in enumerate(tables):
         left = pick(j.left_key or j.key, header)
         right = pick(j.key, t.header)
@@ -256,20 +257,20 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         if right is None:
             issues.append(Issue(f"join[{i}].key", f"names a column that is not in"
                                 f" {t.path.name} (columns: {_columns_list(t.header)})", j.key))
+        joined.append({})
         for k, v in j.columns.items():
-            if not _read(mp, k, v, t.header, t.path.name, f"join[{i}].columns.{k}", issues,
-                         j.latest):
-                if skip:
-                    skipped.append(k)
-                else:
-                    issues.append(Issue(f"join[{i}].columns.{k}", f"names a column that is"
-                                        f" not in {t.path.name}", v))  # fmt: skip
+            if cols := _read(mp, k, v, t.header, t.path.name, f"join[{i}].columns.{k}", issues,
+                             j.latest):
+                joined[i][k] = cols
+            elif skip:
+                skipped.append(k)
+            else:
+                issues.append(Issue(f"join[{i}].columns.{k}", f"names a column that is not in"
+                                    f" {t.path.name}", v))  # fmt: skip
     issues += duplicated([*(c for cs in base.values() for c in cs), *(c for c in lefts if c)],
                          header, paths[0].name)  # fmt: skip
     for i, (j, t) in enumerate(tables):
-        picked = [pick(j.key, t.header)]
-        picked += [c for k, v in j.columns.items()
-                   for c in named(v, t.header, k in mp.earliest or k in j.latest)]
+        picked = [pick(j.key, t.header), *(c for cs in joined[i].values() for c in cs)]
         picked += [c for k, (ti, c) in from_join.items() if ti == i]
         issues += duplicated([c for c in picked if c], t.header, t.path.name)
     if issues and not base and (line := headerless(header)):
@@ -292,8 +293,7 @@ def read_lead_table(paths: list[Path], mp: CrmMapping, joins: list[Path] | None 
         labels["amount"] += f" with {cur}"
     for i, (j, t) in enumerate(tables):
         right_key = str(pick(j.key, t.header))
-        fields = {k: cs for k, v in j.columns.items()
-                  if (cs := named(v, t.header, k in mp.earliest or k in j.latest))}  # fmt: skip
+        fields = dict(joined[i])
         fields.update({k: [c] for k, (ti, c) in from_join.items() if ti == i})
         cur = currency_column(fields.get("amount", []), t.header)
         right = t.frame(list(dict.fromkeys([right_key, *(c for cs in fields.values()
