@@ -20,7 +20,6 @@ __all__ = ["DASH", "count", "days", "hours", "metric_diff", "metric_value", "mon
 DASH = "–"
 
 
-
 def _num(x: Any) -> float | None:
     try:
         v = float(x)
@@ -140,36 +139,11 @@ def _unit(metric: str) -> str:
     return "currency" if unit.startswith("currency") else unit  # CAC: currency per win
 
 
-def metric_value(metric: str, x: Any, currency: str = "") -> str:
-    """A metric's value (or mean across replications) in its unit: money for revenue,
-    a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
-    unit = _unit(metric)
-    if unit == "currency":
-        return money(x, currency)
-    if unit == "0/1":
-        return prob(x)
-    if unit == "ratio":
-        return percent(x)
-    if unit == "x":
-        v = _num(x)
-        return DASH if v is None else f"{_fixed(v, '.2f')}x"
-    if unit == "hours":
-        return hours(x)
-    if unit == "business hours":
-        return hours(x, "business h")
-    if unit == "days":
-        return days(x)
-    return count(x)
-
-
-def metric_diff(metric: str, x: Any, currency: str = "", signed: bool = True) -> str:
-    """A difference B - A of a metric, signed, in its unit (ratios and probabilities in
-    percentage points); unsigned for a width (a half-width of an interval) when told."""
-    unit = _unit(metric)
+def _in_unit(unit: str, x: Any, currency: str, signed: bool) -> str:
+    """A value or a difference in a unit other than a share's (money, a multiple, hours,
+    days, a count), with ``+`` on positive values when ``signed``."""
     if unit == "currency":
         return money(x, currency, signed=signed)
-    if unit in ("0/1", "ratio"):
-        return points(x, signed=signed)
     if unit == "x":
         v = _num(x)
         return DASH if v is None else f"{_fixed(v, '.2f', signed)}x"
@@ -180,3 +154,23 @@ def metric_diff(metric: str, x: Any, currency: str = "", signed: bool = True) ->
     if unit == "days":
         return days(x, signed=signed)
     return count(x, signed=signed)
+
+
+def metric_value(metric: str, x: Any, currency: str = "") -> str:
+    """A metric's value (or mean across replications) in its unit: money for revenue,
+    a probability for 0/1 breach indicators, a percentage for ratios, hours, days, counts."""
+    unit = _unit(metric)
+    if unit == "0/1":
+        return prob(x)
+    if unit == "ratio":
+        return percent(x)
+    return _in_unit(unit, x, currency, signed=False)
+
+
+def metric_diff(metric: str, x: Any, currency: str = "", signed: bool = True) -> str:
+    """A difference B - A of a metric, signed, in its unit (ratios and probabilities in
+    percentage points); unsigned for a width (a half-width of an interval) when told."""
+    unit = _unit(metric)
+    if unit in ("0/1", "ratio"):
+        return points(x, signed=signed)
+    return _in_unit(unit, x, currency, signed)
