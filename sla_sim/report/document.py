@@ -19,7 +19,7 @@ import pandas as pd
 
 from sla_sim.metrics.clauses import CLAUSES
 from sla_sim.metrics.docs import METRIC_DOCS
-from sla_sim.metrics.numbers import prob
+from sla_sim.metrics.numbers import DASH, count, money, percent, prob
 from sla_sim.report.labels import commitment_labels, display_name
 
 if TYPE_CHECKING:
@@ -54,27 +54,25 @@ Block = tuple[str, Any]
 
 # ---------------------------------------------------------------------------------- formatting
 def fmt(x: Any, kind: str, currency: str = "") -> str:
-    """Format a number: money, pct, prob, count (as :mod:`sla_sim.report.units` writes them
-    on every other surface: ``USD 6.82M``, ``87.5 %``), num1, num2; missing values as an en
-    dash."""
+    """Format a number of a kind (money, pct, prob, count) as :mod:`sla_sim.metrics.numbers`
+    writes it on every other surface (``USD 6.82M``, ``87.5 %``, ``1,234``); missing values as
+    an en dash, a value that is no number as its text."""
     try:
         v = float(x)
     except (TypeError, ValueError):
         return str(x)
     if np.isnan(v):
-        return "–"
-    if kind in ("money", "prob", "pct", "count"):  # the same words as every other surface
-        from sla_sim.report import units
-
-        return {"money": lambda: units.money(v, currency), "prob": lambda: units.prob(v),
-                "pct": lambda: units.percent(v), "count": lambda: units.count(v)}[kind]()
-    formats = {"count": "{:,.0f}", "num1": "{:,.1f}", "num2": "{:,.2f}"}
-    return formats[kind].format(v)
+        return DASH
+    if kind == "money":
+        return money(v, currency)
+    if kind == "pct":
+        return percent(v)
+    return prob(v) if kind == "prob" else count(v)
 
 
 def _seconds(x: Any) -> str:
     """A wall time as the terminal prints it: ``127.5 s`` (an en dash when unknown)."""
-    return "–" if not isinstance(x, (int, float)) or x != x else f"{x:.1f} s"
+    return DASH if not isinstance(x, (int, float)) or x != x else f"{x:.1f} s"
 
 
 def _rows(results: Results) -> list[dict[str, Any]]:
