@@ -102,10 +102,9 @@ def sweep_summary(table: pd.DataFrame, names: list[str], currency: str,
                   scenario: Scenario | None = None) -> str:  # fmt: skip
     """Per sweep point: the measures of :func:`sla_sim.report.readable.sweep_measures` (the
     notebooks' sweep table too) beside the parameters as given, whole period."""
-    from sla_sim.report.readable import sweep_measures
+    from sla_sim.report.readable import sweep_measures, sweep_points
 
-    tot = table[table["period"] == "total"]
-    points = tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
+    points = sweep_points(table, names)
     out = pd.concat([points[names].astype(str), sweep_measures(table, names, currency)], axis=1)
     span = f" ({u.period_span(scenario)})" if scenario is not None else ""
     return f"Whole measured period{span}, mean over replications per point\n{_text(out)}"

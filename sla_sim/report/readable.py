@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sla_sim.batch.results import Results
 
 __all__ = ["comparison", "frame", "revenue_table", "risk_table", "sentence", "sweep_measures",
-           "sweep_table", "words"]
+           "sweep_points", "sweep_table", "words"]
 
 
 def _period(label: str) -> str:
@@ -68,12 +68,18 @@ def sweep_table(table: pd.DataFrame, names: list[str], currency: str,
                 titles: dict[str, str] | None = None) -> pd.DataFrame:
     """Per sweep point: the parameters under ``titles`` (their readable names) and the
     measures of :func:`sweep_measures`, the columns `sla-sim sweep` prints."""
-    tot = table[table["period"] == "total"]
-    points = tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
+    points = sweep_points(table, names)
     titles = titles or {}
     out = pd.DataFrame({titles.get(n, u.field_label(n)): [u.field_value(n, v, currency)
                                                            for v in points[n]] for n in names})
     return pd.concat([out, sweep_measures(table, names, currency)], axis=1)
+
+
+def sweep_points(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The sweep's points (their parameter values), sorted: the order of the rows of
+    :func:`sweep_measures`."""
+    tot = table[table["period"] == "total"]
+    return tot[names].drop_duplicates().sort_values(names).reset_index(drop=True)
 
 
 def sweep_measures(table: pd.DataFrame, names: list[str], currency: str) -> pd.DataFrame:
