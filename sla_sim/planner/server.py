@@ -58,14 +58,14 @@ from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from sla_sim.planner.dashboard import TOKEN_ENV
+from sla_sim.planner.dashboard import SHARED_HOST, TOKEN_ENV
 from sla_sim.planner.kernels import KernelCapError
 
 __all__ = ["COOKIE_OPTIONS", "LOCAL_NAMES", "DashboardVoila", "allowed_names", "busy_page",
            "drop_token", "forget_request_info", "host_allowed", "main"]
 
 #: The names a browser may use for a dashboard on 127.0.0.1 (with its port).
-LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+LOCAL_NAMES = ("localhost", SHARED_HOST, "[::1]")
 #: Options of the login and ``_xsrf`` cookies: no expiry date (a session cookie), and never
 #: sent with a request another site starts.
 COOKIE_OPTIONS: dict[str, Any] = {"expires_days": None, "samesite": "Strict"}
@@ -80,10 +80,10 @@ def allowed_names(ip: str) -> tuple[str, ...]:
     """The host names a request may address a server listening on ``ip`` by: that address
     alone, or :data:`LOCAL_NAMES` for 127.0.0.1 (whose cookies every server there gets
     anyway)."""
-    return LOCAL_NAMES if ip == "127.0.0.1" else (ip,)
+    return LOCAL_NAMES if ip == SHARED_HOST else (ip,)
 
 
-def host_allowed(host: str, port: int, ip: str = "127.0.0.1") -> bool:
+def host_allowed(host: str, port: int, ip: str = SHARED_HOST) -> bool:
     """Whether a request's ``Host`` header names the address this server listens on (``ip``)
     and its port: one of :func:`allowed_names` followed by ``:port`` (the port may be left out
     only when it is 80, as browsers do). Case does not matter; anything else is refused."""
