@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from sla_sim.errors import Issue, ScenarioError
+from sla_sim.scenario.io import file_on_the_way
 
 #: destinations that name a place the command writes into
 _WRITTEN = ("out", "store")
@@ -32,15 +33,6 @@ def option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
         elif action.dest not in (argparse.SUPPRESS, "func"):
             names.setdefault(action.dest, str(action.metavar or action.dest))
     return names
-
-
-def file_on_the_way(path: Path) -> Path | None:
-    """The first existing ancestor of ``path`` that is not a folder (nothing can be written
-    under it), if any."""
-    for up in reversed(Path(path).parents):
-        if up.exists() and not up.is_dir():
-            return up
-    return None
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -14,8 +14,8 @@ from sla_sim.errors import MISSING, Issue, ScenarioError
 from sla_sim.scenario.reading import raw_issues, read_data, runnable_issues
 from sla_sim.scenario.schema import Scenario
 
-__all__ = ["apply_assignments", "diff", "dump_yaml", "expand_base", "load",
-           "parse_assignment", "save", "set_path", "validate"]
+__all__ = ["apply_assignments", "diff", "dump_yaml", "expand_base", "file_on_the_way",
+           "load", "parse_assignment", "save", "set_path", "validate"]
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -141,7 +141,7 @@ def save(scenario: Scenario, path: str | Path) -> Path:
                                    str(p))])  # fmt: skip
     if p.is_dir():
         raise ScenarioError([Issue("path", "is a folder, not a file", str(p))])
-    if blocker := next((up for up in p.parents if up.exists() and not up.is_dir()), None):
+    if blocker := file_on_the_way(p):
         raise ScenarioError([Issue("path", f"cannot be written: {blocker} is a file, not a"
                                    " folder", str(p))])  # fmt: skip
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +150,16 @@ def save(scenario: Scenario, path: str | Path) -> Path:
     else:
         p.write_text(dump_yaml(scenario), encoding="utf-8")
     return p
+
+
+def file_on_the_way(path: str | Path) -> Path | None:
+    """The existing ancestor of ``path`` that is not a folder (nothing can be written under
+    it), if any: the scenario's ``save`` and every command's ``--out`` / ``--store`` refuse
+    such a path before writing."""
+    for up in reversed(Path(path).parents):
+        if up.exists() and not up.is_dir():
+            return up
+    return None
 
 
 def set_path(scenario: Scenario, path: str, value: Any) -> Scenario:
