@@ -15,6 +15,7 @@ from sla_sim.cli.common import (
     EXIT_OK,
     add_limit_args,
     add_scenario_args,
+    check_out_folder,
     check_reps_seed,
     raise_option,
     with_months,
@@ -104,10 +105,7 @@ def _out_dir(args: argparse.Namespace, default: str) -> Path:
     ``--force``) before anything is computed; created only when written to."""
     out = Path(args.out or default)
     _not_in_a_run(args, out)
-    if out.exists() and not out.is_dir():  # even with --force: a file is not a folder
-        raise_option("--out", "is a file, not a folder", str(out))
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise_option("--out", "folder exists and is not empty (use --force)", str(out))
+    check_out_folder(out, args.force)  # a file is refused even with --force
     return out
 
 
