@@ -232,11 +232,8 @@ def screen(search: SdrSearch, policies: list[Policy], windows: tuple[float, ...]
         rows.append({**p.as_dict(),
                      "sdrs_analytic": {f"{h:g}": sum(s.values()) for h, s in staffs.items()},
                      "cost_per_month_analytic": sum(monthly_cost(search.candidate(p, s))
-                                                    for s in priced) / len(windows),
-                     "_order": order[p.label]})
-    rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), r["_order"]))
-    for r in rows:
-        del r["_order"]
+                                                    for s in priced) / len(windows)})
+    rows.sort(key=lambda r: (round(r["cost_per_month_analytic"], 6), order[r["policy"]]))
     return rows
 
 
